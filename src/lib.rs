@@ -2,8 +2,13 @@
 //!
 //! Everything outside `py/` is plain Rust with no pyo3 in it: provider adapters, errors,
 //! transport and the mock server are tested with `cargo test` alone.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod call;
+pub mod error;
+pub mod providers;
 pub mod transport;
+pub mod types;
 
 #[cfg(feature = "python")]
 mod py;

@@ -1,0 +1,579 @@
+//! One direct call, end to end: resolve, check, send (with retries), map the reply.
+//!
+//! Everything here runs before or after the network without Python: the binding layer
+//! hands in JSON values and gets back the provider's JSON plus the hidden parameters.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map, Value};
+
+use crate::error::{map_http_error, redact_key, ErrorKind, LlmError};
+use crate::providers::{self, openai, CompatibleProvider, Endpoint};
+use crate::transport;
+use crate::types::messages::normalise_messages;
+use crate::types::{split_kwargs, CallOptions};
+
+/// LiteLLM's default for direct calls (the openai SDK's `x-stainless-read-timeout: 600`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// The openai SDK's default, which LiteLLM keeps on OpenAI-compatible routes.
+pub const DEFAULT_RETRIES: u32 = 2;
+
+/// Which OpenAI endpoint a call goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpointkind {
+    Chat,
+    Embeddings,
+    TextCompletion,
+}
+
+impl Endpointkind {
+    fn path(self) -> &'static str {
+        match self {
+            Endpointkind::Chat => "chat/completions",
+            Endpointkind::Embeddings => "embeddings",
+            Endpointkind::TextCompletion => "completions",
+        }
+    }
+}
+
+/// A prepared request: everything checked, nothing sent yet.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub kind: Endpointkind,
+    pub provider: String,
+    /// The model as the provider sees it (prefix removed).
+    pub model: String,
+    /// The model string the caller passed (`litellm_model_name`).
+    pub requested_model: String,
+    pub endpoint: Endpoint,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Map<String, Value>,
+    pub options: CallOptions,
+}
+
+/// The provider's reply and what LiteLLM keeps in `_hidden_params`.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub body: Map<String, Value>,
+    pub provider: String,
+    pub api_base: String,
+    pub requested_model: String,
+    /// Response headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub response_ms: f64,
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Resolve the provider of a call and check that rustllm can route it.
+pub fn resolve(
+    options: &CallOptions,
+) -> Result<(String, String, &'static CompatibleProvider), LlmError> {
+    let (model, provider) = providers::get_llm_provider(
+        &options.model,
+        options.custom_llm_provider.as_deref(),
+        options.api_base.as_deref(),
+    )?;
+    match openai::compatible(&provider) {
+        Some(spec) => Ok((model, provider, spec)),
+        None => Err(LlmError::bad_request(format!(
+            "rustllm does not route provider '{provider}' yet (model={}). Providers that speak the OpenAI format work today; for an OpenAI-compatible server pass custom_llm_provider=\"openai\" and api_base=...",
+            options.model
+        ))
+        .with_context(&provider, &options.model)),
+    }
+}
+
+/// Split the keyword arguments, check the inputs and build the request. Every input
+/// error surfaces here, before any network I/O.
+pub fn prepare(kind: Endpointkind, kwargs: Map<String, Value>) -> Result<Prepared, LlmError> {
+    prepare_with_env(kind, kwargs, &env_var)
+}
+
+pub fn prepare_with_env(
+    kind: Endpointkind,
+    mut kwargs: Map<String, Value>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Prepared, LlmError> {
+    let messages = kwargs.remove("messages");
+    let input = kwargs.remove("input");
+    let prompt = kwargs.remove("prompt");
+    let split = split_kwargs(kwargs)?;
+    let options = split.options;
+    let (model, provider, spec) = resolve(&options)?;
+    let ctx = |e: LlmError| e.with_context(&provider, &options.model);
+
+    let mut body = Map::with_capacity(split.body.len() + 2);
+    body.insert("model".into(), Value::String(model.clone()));
+    match kind {
+        Endpointkind::Chat => {
+            let messages = normalise_messages(messages.unwrap_or(Value::Null)).map_err(ctx)?;
+            body.insert("messages".into(), Value::Array(messages));
+        }
+        Endpointkind::Embeddings => {
+            body.insert(
+                "input".into(),
+                check_embedding_input(input.unwrap_or(Value::Null)).map_err(ctx)?,
+            );
+        }
+        Endpointkind::TextCompletion => {
+            body.insert(
+                "prompt".into(),
+                prompt.unwrap_or(Value::String(String::new())),
+            );
+        }
+    }
+    body.extend(split.body);
+
+    let endpoint = match providers::resolve_endpoint(
+        spec,
+        options.api_base.as_deref(),
+        options.api_key.as_deref(),
+        env,
+    ) {
+        Ok(e) => e,
+        // A mocked call never reaches the provider, so it needs no key (as in LiteLLM).
+        Err(_) if options.mock_response.is_some() || options.mock_timeout => Endpoint {
+            base: options
+                .api_base
+                .clone()
+                .or(spec.default_base.map(str::to_string))
+                .unwrap_or_default(),
+            key: None,
+        },
+        Err(e) => return Err(ctx(e)),
+    };
+    let mut headers = openai::auth_headers(
+        &provider,
+        endpoint.key.as_deref(),
+        options.organization.as_deref(),
+    );
+    // OPENAI_ORGANIZATION applies to OpenAI itself only.
+    if options.organization.is_none() && provider == "openai" {
+        if let Some(org) = env("OPENAI_ORGANIZATION").filter(|o| !o.is_empty()) {
+            headers.push(("openai-organization".into(), org));
+        }
+    }
+    for (k, v) in &options.headers {
+        headers.retain(|(existing, _)| existing != k);
+        headers.push((k.clone(), v.clone()));
+    }
+    let url = openai::endpoint_url(&endpoint.base, kind.path());
+    Ok(Prepared {
+        kind,
+        requested_model: options.model.clone(),
+        provider,
+        model,
+        endpoint,
+        url,
+        headers,
+        body,
+        options,
+    })
+}
+
+fn check_embedding_input(input: Value) -> Result<Value, LlmError> {
+    let ok = match &input {
+        Value::String(_) => true,
+        Value::Array(items) if items.is_empty() => {
+            return Err(LlmError::bad_request(
+                "input must not be empty: pass a string or a list of strings",
+            ))
+        }
+        Value::Array(items) => {
+            items.iter().all(|i| i.is_string())
+                || items.iter().all(|i| i.is_u64())
+                || items
+                    .iter()
+                    .all(|i| matches!(i, Value::Array(t) if t.iter().all(Value::is_u64)))
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(input)
+    } else {
+        Err(LlmError::bad_request(format!(
+            "input must be a string, a list of strings, or token lists; got {}",
+            crate::types::type_name(&input)
+        )))
+    }
+}
+
+/// How long to wait before retry number `attempt` (0-based), as the openai SDK does:
+/// the provider's `Retry-After` when it is within a minute, else 0.5 s doubling up to 8 s,
+/// less up to 25 % jitter.
+pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    if let Some(ra) = retry_after.filter(|d| *d <= Duration::from_secs(60)) {
+        return ra;
+    }
+    let base = (0.5 * 2f64.powi(attempt.min(10) as i32)).min(8.0);
+    Duration::from_secs_f64(base * (1.0 - 0.25 * fastrand::f64()))
+}
+
+fn lower_headers(map: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    map.iter()
+        .filter_map(|(k, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (k.as_str().to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// Describe a transport failure without the URL's query (which may hold a key).
+fn transport_detail(err: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut detail = String::new();
+    let mut source = err.source();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        detail = err.without_url_ref().to_string();
+    }
+    detail
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let mut s = self.to_string();
+        if let Some(url) = self.url() {
+            s = s.replace(url.as_str(), "");
+        }
+        s
+    }
+}
+
+/// One HTTP attempt.
+async fn attempt(
+    p: &Prepared,
+    timeout: Duration,
+) -> Result<(Map<String, Value>, Vec<(String, String)>), LlmError> {
+    let client = transport::client(p.options.verify_tls);
+    let mut req = client.post(&p.url).timeout(timeout);
+    for (k, v) in &p.headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let payload = serde_json::to_vec(&p.body).map_err(|e| {
+        LlmError::bad_request(format!("request body is not JSON-serialisable: {e}"))
+    })?;
+    let req = req.header("content-type", "application/json").body(payload);
+    let key = p.endpoint.key.as_deref();
+    let resp = req.send().await.map_err(|e| {
+        if e.is_timeout() {
+            LlmError::timeout(&p.provider, &p.requested_model, Some(timeout))
+        } else {
+            LlmError::connection(
+                &p.provider,
+                &p.requested_model,
+                &redact_key(&transport_detail(&e), key),
+            )
+        }
+    })?;
+    let status = resp.status().as_u16();
+    let headers = lower_headers(resp.headers());
+    let bytes = resp.bytes().await.map_err(|e| {
+        if e.is_timeout() {
+            LlmError::timeout(&p.provider, &p.requested_model, Some(timeout))
+        } else {
+            LlmError::connection(
+                &p.provider,
+                &p.requested_model,
+                &redact_key(&transport_detail(&e), key),
+            )
+        }
+    })?;
+    if !(200..300).contains(&status) {
+        let raw = redact_key(&String::from_utf8_lossy(&bytes), key);
+        let json = serde_json::from_str::<Value>(&raw).ok();
+        return Err(map_http_error(
+            status,
+            &p.provider,
+            &p.requested_model,
+            &raw,
+            json,
+            headers,
+        ));
+    }
+    let body = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => map,
+        _ => {
+            let raw = String::from_utf8_lossy(&bytes);
+            let snippet: String = raw.chars().take(200).collect();
+            let mut e = LlmError::connection(&p.provider, &p.requested_model, "");
+            e.message = format!(
+                "APIConnectionError: {} - Invalid response from the provider (not a JSON object): {}",
+                crate::error::provider_exception_name(&p.provider),
+                redact_key(&snippet, key)
+            );
+            return Err(e);
+        }
+    };
+    let body = if p.kind == Endpointkind::Chat {
+        openai::check_chat_body(body, &p.provider, &p.requested_model, &headers)?
+    } else {
+        body
+    };
+    Ok((body, headers))
+}
+
+/// Send a prepared request, retrying 408/429/5xx, timeouts and connection failures.
+pub async fn send(p: Prepared) -> Result<Reply, LlmError> {
+    let started = Instant::now();
+    let timeout = p.options.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let retries = p.options.retries.unwrap_or(DEFAULT_RETRIES);
+    let mut tries = 0u32;
+    loop {
+        match attempt(&p, timeout).await {
+            Ok((body, headers)) => {
+                return Ok(Reply {
+                    body,
+                    provider: p.provider.clone(),
+                    api_base: p.endpoint.base.clone(),
+                    requested_model: p.requested_model.clone(),
+                    headers,
+                    response_ms: started.elapsed().as_secs_f64() * 1000.0,
+                })
+            }
+            Err(e) if e.kind.is_retryable() && tries < retries => {
+                tokio::time::sleep(backoff(tries, e.retry_after)).await;
+                tries += 1;
+            }
+            Err(mut e) => {
+                if tries > 0 {
+                    e.num_retries = Some(tries);
+                    e.max_retries = Some(retries);
+                }
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// LiteLLM's `mock_response`: a reply built without any network call. Magic strings
+/// raise the error they name, as LiteLLM's do.
+pub fn mock_reply(p: &Prepared, mock: &Value) -> Result<Reply, LlmError> {
+    let started = Instant::now();
+    let provider = p.provider.as_str();
+    let model = p.requested_model.as_str();
+    let text = match mock {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let raise = |kind: ErrorKind, status: u16, msg: &str| {
+        let mut e = map_http_error(status, provider, model, msg, None, Vec::new());
+        e.kind = kind;
+        e.status = status;
+        Err(e)
+    };
+    match text.as_str() {
+        "litellm.RateLimitError" => {
+            return raise(ErrorKind::RateLimit, 429, "this is a mock rate limit error")
+        }
+        "litellm.ContextWindowExceededError" => {
+            return raise(
+                ErrorKind::ContextWindowExceeded,
+                400,
+                "this is a mock context window exceeded error",
+            )
+        }
+        "litellm.InternalServerError" => {
+            return raise(
+                ErrorKind::InternalServer,
+                500,
+                "this is a mock internal server error",
+            )
+        }
+        t if t.starts_with("Exception: content_filter_policy") => {
+            return raise(
+                ErrorKind::ContentPolicyViolation,
+                400,
+                t.trim_start_matches("Exception: "),
+            )
+        }
+        _ => {}
+    }
+    let n = p
+        .body
+        .get("n")
+        .and_then(Value::as_u64)
+        .unwrap_or(1)
+        .clamp(1, 128);
+    let tool_calls = p.options.mock_tool_calls.clone();
+    let finish = if tool_calls.is_some() {
+        "tool_calls"
+    } else {
+        "stop"
+    };
+    let choices: Vec<Value> = (0..n)
+        .map(|i| {
+            let mut message = json!({"content": text, "role": "assistant"});
+            if let (Some(calls), Value::Object(m)) = (&tool_calls, &mut message) {
+                m.insert("tool_calls".into(), calls.clone());
+            }
+            json!({"finish_reason": finish, "index": i, "message": message})
+        })
+        .collect();
+    let body = json!({
+        "id": format!("chatcmpl-{}", uuid::Uuid::new_v4()),
+        "created": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "model": model,
+        "object": "chat.completion",
+        "choices": choices,
+        "usage": {"completion_tokens": 20, "prompt_tokens": 10, "total_tokens": 30},
+    });
+    let Value::Object(body) = body else {
+        return Err(LlmError::new(
+            ErrorKind::Api,
+            "internal: mock body is not an object",
+        ));
+    };
+    Ok(Reply {
+        body,
+        provider: provider.to_string(),
+        api_base: p.endpoint.base.clone(),
+        requested_model: model.to_string(),
+        headers: Vec::new(),
+        response_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kwargs(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn prepare_builds_the_openai_request() {
+        let p = prepare_with_env(
+            Endpointkind::Chat,
+            kwargs(json!({
+                "model": "groq/llama-3", "messages": [{"role": "user", "content": "hi"}],
+                "temperature": 0.1, "api_key": "gk", "extra_headers": {"X-Trace": "1"}, "organization": "org"
+            })),
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(p.url, "https://api.groq.com/openai/v1/chat/completions");
+        assert_eq!(p.provider, "groq");
+        assert_eq!(
+            Value::Object(p.body.clone()),
+            json!({"model": "llama-3", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.1})
+        );
+        assert!(p
+            .headers
+            .contains(&("authorization".into(), "Bearer gk".into())));
+        assert!(p.headers.contains(&("x-trace".into(), "1".into())));
+        assert!(p
+            .headers
+            .contains(&("openai-organization".into(), "org".into())));
+    }
+
+    #[test]
+    fn missing_key_fails_before_the_network() {
+        let e = prepare_with_env(
+            Endpointkind::Chat,
+            kwargs(json!({"model": "deepseek/deepseek-chat", "messages": []})),
+            &no_env,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.kind, ErrorKind::Authentication);
+        assert!(e.message.contains("DEEPSEEK_API_KEY"));
+        assert_eq!(e.provider, "deepseek");
+    }
+
+    #[test]
+    fn unrouted_providers_are_refused_clearly() {
+        let e = prepare_with_env(
+            Endpointkind::Chat,
+            kwargs(json!({"model": "anthropic/claude-3", "messages": []})),
+            &no_env,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.kind, ErrorKind::BadRequest);
+        assert!(e.message.contains("does not route provider 'anthropic'"));
+    }
+
+    #[test]
+    fn embedding_input_is_checked() {
+        for bad in [json!([]), json!(5), json!([1, "a"]), json!(null)] {
+            let e = prepare_with_env(
+                Endpointkind::Embeddings,
+                kwargs(json!({"model": "openai/e", "input": bad, "api_key": "k"})),
+                &no_env,
+            );
+            assert!(e.is_err());
+        }
+        let p = prepare_with_env(
+            Endpointkind::Embeddings,
+            kwargs(
+                json!({"model": "openai/e", "input": ["a", "b"], "dimensions": 4, "api_key": "k"}),
+            ),
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(p.url, "https://api.openai.com/v1/embeddings");
+        assert_eq!(
+            Value::Object(p.body),
+            json!({"model": "e", "input": ["a", "b"], "dimensions": 4})
+        );
+    }
+
+    #[test]
+    fn backoff_follows_the_openai_sdk() {
+        for attempt in 0..6 {
+            let d = backoff(attempt, None).as_secs_f64();
+            let base = (0.5 * 2f64.powi(attempt as i32)).min(8.0);
+            assert!(d <= base && d >= base * 0.75, "{attempt}: {d}");
+        }
+        assert_eq!(
+            backoff(3, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert!(backoff(0, Some(Duration::from_secs(600))) < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn mock_responses_and_magic_strings() {
+        let p = prepare_with_env(
+            Endpointkind::Chat,
+            kwargs(json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "n": 2, "api_key": "k"})),
+            &no_env,
+        )
+        .unwrap();
+        let r = mock_reply(&p, &json!("hello")).unwrap();
+        assert_eq!(r.body["choices"].as_array().map(Vec::len), Some(2));
+        assert_eq!(r.body["choices"][1]["message"]["content"], json!("hello"));
+        assert_eq!(r.body["usage"]["total_tokens"], json!(30));
+        assert_eq!(r.body["model"], json!("gpt-4o"));
+        let e = mock_reply(&p, &json!("litellm.RateLimitError"))
+            .err()
+            .unwrap();
+        assert_eq!((e.kind, e.status), (ErrorKind::RateLimit, 429));
+        assert!(e.message.contains("this is a mock rate limit error"));
+        let e = mock_reply(&p, &json!("litellm.ContextWindowExceededError"))
+            .err()
+            .unwrap();
+        assert_eq!(e.kind, ErrorKind::ContextWindowExceeded);
+    }
+}

@@ -1,0 +1,419 @@
+//! Provider resolution: which provider serves `model`, at which base URL, with which key.
+//!
+//! One file per wire format lives beside this one; today every routed provider speaks the
+//! OpenAI format (`openai.rs`). Providers LiteLLM knows but rustllm does not route yet are
+//! recognised, so their users get a clear error instead of a request to the wrong place.
+
+pub mod openai;
+
+use crate::error::{ErrorKind, LlmError};
+pub use openai::{compatible, CompatibleProvider, COMPATIBLE_PROVIDERS};
+
+/// Provider prefixes LiteLLM accepts (`litellm.provider_list`) that are not in the
+/// OpenAI-compatible registry. A `name/model` with one of these is recognised but refused
+/// until its adapter lands.
+pub const OTHER_PROVIDERS: &[&str] = &[
+    "anthropic",
+    "anthropic_text",
+    "azure",
+    "azure_text",
+    "bedrock",
+    "sagemaker",
+    "sagemaker_chat",
+    "vertex_ai",
+    "vertex_ai_beta",
+    "gemini",
+    "cohere",
+    "cohere_chat",
+    "ollama",
+    "ollama_chat",
+    "huggingface",
+    "replicate",
+    "clarifai",
+    "baseten",
+    "vllm",
+    "nlp_cloud",
+    "petals",
+    "oobabooga",
+    "maritalk",
+    "cloudflare",
+    "watsonx",
+    "watsonx_text",
+    "triton",
+    "predibase",
+    "databricks",
+    "custom",
+    "github_copilot",
+    "text-completion-codestral",
+    "aiohttp_openai",
+    "infinity",
+    "jina_ai",
+    "voyage",
+    "topaz",
+    "assemblyai",
+    "snowflake",
+    "datarobot",
+    "recraft",
+    "bytez",
+    "heroku",
+    "oci",
+    "aleph_alpha",
+    "palm",
+    "aws_polly",
+    "elevenlabs",
+    "deepgram",
+    "fal_ai",
+    "stability",
+    "lemonade",
+    "gradient_ai",
+    "wandb",
+    "dotprompt",
+    "cometapi",
+    "ovhcloud",
+    "openai_like",
+];
+
+/// The message LiteLLM gives when no provider can be determined (kept word for word:
+/// users match on it).
+pub fn provider_not_provided(model: &str) -> LlmError {
+    LlmError::bad_request(format!(
+        "LLM Provider NOT provided. Pass in the LLM provider you are trying to call. You passed model={model}\n Pass model as E.g. For 'Huggingface' inference endpoints pass in `completion(model='huggingface/starcoder',..)` Learn more: https://docs.litellm.ai/docs/providers"
+    ))
+    .with_context("", model)
+}
+
+fn is_known_provider(name: &str) -> bool {
+    compatible(name).is_some() || OTHER_PROVIDERS.contains(&name)
+}
+
+/// The provider for a bare model name, from the name's family. (The bundled catalogue
+/// will take over this job; these families cover what LiteLLM resolves without a prefix.)
+fn provider_for_bare_name(model: &str) -> Option<&'static str> {
+    const TEXT_COMPLETION: &[&str] = &["gpt-3.5-turbo-instruct", "babbage-002", "davinci-002"];
+    const OPENAI: &[&str] = &[
+        "gpt-",
+        "o1",
+        "o3",
+        "o4",
+        "chatgpt-",
+        "text-embedding-",
+        "omni-moderation",
+        "text-moderation",
+        "dall-e",
+        "whisper",
+        "tts-",
+        "codex-",
+        "computer-use",
+        "ft:gpt",
+    ];
+    if TEXT_COMPLETION.iter().any(|p| model.starts_with(p)) {
+        return Some("text-completion-openai");
+    }
+    if OPENAI.iter().any(|p| model.starts_with(p)) {
+        return Some("openai");
+    }
+    if model.starts_with("claude-") {
+        return Some("anthropic");
+    }
+    if model.starts_with("gemini-") {
+        return Some("vertex_ai");
+    }
+    if model.starts_with("command-r") || model == "command" || model.starts_with("command-a") {
+        return Some("cohere_chat");
+    }
+    const BEDROCK: &[&str] = &[
+        "anthropic.",
+        "amazon.",
+        "meta.",
+        "mistral.",
+        "cohere.",
+        "ai21.",
+        "us.",
+        "eu.",
+    ];
+    if BEDROCK.iter().any(|p| model.starts_with(p)) {
+        return Some("bedrock");
+    }
+    None
+}
+
+/// The provider whose public endpoint `api_base` points at, if any.
+fn provider_for_base(api_base: &str) -> Option<&'static str> {
+    let base = api_base.trim_end_matches('/');
+    let strip = |u: &'static str| u.split_once("://").map(|(_, rest)| rest).unwrap_or(u);
+    COMPATIBLE_PROVIDERS
+        .iter()
+        .filter(|p| {
+            !matches!(
+                p.name,
+                "openai" | "text-completion-openai" | "custom_openai"
+            )
+        })
+        .filter_map(|p| p.default_base.map(|b| (p.name, strip(b))))
+        .filter(|(_, host_path)| {
+            !host_path.starts_with("127.0.0.1") && !host_path.starts_with("localhost")
+        })
+        .find(|(_, host_path)| {
+            let host = host_path.split('/').next().unwrap_or(host_path);
+            base.contains(host)
+        })
+        .map(|(name, _)| name)
+}
+
+/// LiteLLM's `get_llm_provider`: `(model sent to the provider, provider name)`.
+///
+/// Order: an explicit `custom_llm_provider` (model kept whole); a known `provider/`
+/// prefix (everything after the first `/` is the model); a bare name's family; a known
+/// `api_base`. Otherwise `BadRequestError` with LiteLLM's guidance text.
+pub fn get_llm_provider(
+    model: &str,
+    custom_llm_provider: Option<&str>,
+    api_base: Option<&str>,
+) -> Result<(String, String), LlmError> {
+    if model.trim().is_empty() {
+        return Err(LlmError::bad_request(
+            "model must be a non-empty string, e.g. model=\"openai/gpt-4o\"",
+        ));
+    }
+    if let Some(provider) = custom_llm_provider.filter(|p| !p.is_empty()) {
+        if !is_known_provider(provider) {
+            return Err(LlmError::bad_request(format!(
+                "Unknown custom_llm_provider={provider:?}. Pass a provider from https://docs.litellm.ai/docs/providers, e.g. custom_llm_provider=\"openai\" for any OpenAI-compatible server."
+            ))
+            .with_context(provider, model));
+        }
+        // LiteLLM strips a redundant `provider/` prefix when it matches.
+        let stripped = model
+            .strip_prefix(provider)
+            .and_then(|m| m.strip_prefix('/'))
+            .unwrap_or(model);
+        return Ok((stripped.to_string(), provider.to_string()));
+    }
+    if let Some((prefix, rest)) = model.split_once('/') {
+        if is_known_provider(prefix) {
+            return Ok((rest.to_string(), prefix.to_string()));
+        }
+    }
+    if let Some(provider) = provider_for_bare_name(model) {
+        return Ok((model.to_string(), provider.to_string()));
+    }
+    if let Some(provider) = api_base.and_then(provider_for_base) {
+        return Ok((model.to_string(), provider.to_string()));
+    }
+    Err(provider_not_provided(model))
+}
+
+/// Where and how to call a provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub base: String,
+    /// `None` or blank: no `Authorization` header.
+    pub key: Option<String>,
+}
+
+/// The base URL and key for an OpenAI-compatible provider: the explicit values, else the
+/// provider's environment variables, else its defaults. A missing key raises
+/// `AuthenticationError` naming the variable to set, before any network call.
+pub fn resolve_endpoint(
+    spec: &CompatibleProvider,
+    api_base: Option<&str>,
+    api_key: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Endpoint, LlmError> {
+    let from_env = |names: &[&str]| names.iter().find_map(|n| env(n).filter(|v| !v.is_empty()));
+    let base = api_base
+        .filter(|b| !b.is_empty())
+        .map(str::to_string)
+        .or_else(|| from_env(spec.base_env))
+        .or_else(|| spec.default_base.map(str::to_string));
+    let Some(base) = base else {
+        let vars = spec.base_env.join(" or ");
+        return Err(LlmError::bad_request(format!(
+            "{} has no default endpoint: pass api_base=\"http://host:port/v1\" or set {vars}.",
+            spec.name
+        ))
+        .with_context(spec.name, ""));
+    };
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(LlmError::bad_request(format!(
+            "api_base must be an http:// or https:// URL, got {base:?}"
+        ))
+        .with_context(spec.name, ""));
+    }
+    let key = api_key
+        .map(str::to_string)
+        .or_else(|| from_env(spec.key_env))
+        .or_else(|| spec.default_key.map(str::to_string));
+    let Some(key) = key else {
+        let vars = spec.key_env.join(" or ");
+        let mut err = LlmError::new(
+            ErrorKind::Authentication,
+            format!(
+                "AuthenticationError: Missing API key for {}: set the {vars} environment variable or pass api_key=...",
+                spec.name
+            ),
+        );
+        err.provider = spec.name.to_string();
+        return Err(err);
+    };
+    Ok(Endpoint {
+        base,
+        key: Some(key),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(model: &str) -> Result<(String, String), LlmError> {
+        get_llm_provider(model, None, None)
+    }
+
+    #[test]
+    fn prefixes_split_at_the_first_slash() {
+        assert_eq!(
+            resolve("openrouter/openai/gpt-4o").ok(),
+            Some(("openai/gpt-4o".into(), "openrouter".into()))
+        );
+        assert_eq!(
+            resolve("openai/anthropic/claude").ok(),
+            Some(("anthropic/claude".into(), "openai".into()))
+        );
+        assert_eq!(
+            resolve("deepseek/deepseek-chat").ok(),
+            Some(("deepseek-chat".into(), "deepseek".into()))
+        );
+        assert_eq!(
+            resolve("fireworks_ai/accounts/fireworks/models/llama").ok(),
+            Some((
+                "accounts/fireworks/models/llama".into(),
+                "fireworks_ai".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn bare_names_resolve_by_family() {
+        assert_eq!(resolve("gpt-4o").ok().map(|r| r.1), Some("openai".into()));
+        assert_eq!(
+            resolve("text-embedding-3-small").ok().map(|r| r.1),
+            Some("openai".into())
+        );
+        assert_eq!(
+            resolve("gpt-3.5-turbo-instruct").ok().map(|r| r.1),
+            Some("text-completion-openai".into())
+        );
+        assert_eq!(
+            resolve("claude-3-5-sonnet-20240620").ok().map(|r| r.1),
+            Some("anthropic".into())
+        );
+        assert_eq!(
+            resolve("gemini-1.5-pro").ok().map(|r| r.1),
+            Some("vertex_ai".into())
+        );
+        assert_eq!(
+            resolve("command-r").ok().map(|r| r.1),
+            Some("cohere_chat".into())
+        );
+        assert_eq!(
+            resolve("anthropic.claude-3-v1:0").ok().map(|r| r.1),
+            Some("bedrock".into())
+        );
+    }
+
+    #[test]
+    fn unknown_models_get_litellm_guidance() {
+        let err = resolve("mistral-large-latest").err();
+        let err = err.map(|e| (e.kind, e.status, e.message));
+        let Some((kind, status, message)) = err else {
+            return assert!(false, "expected an error");
+        };
+        assert_eq!(kind, ErrorKind::BadRequest);
+        assert_eq!(status, 400);
+        assert!(message.starts_with("LLM Provider NOT provided. Pass in the LLM provider you are trying to call. You passed model=mistral-large-latest"));
+        assert!(resolve("  ").is_err());
+        assert!(resolve("nosuchprovider/model").is_err());
+    }
+
+    #[test]
+    fn custom_provider_wins_and_keeps_the_model() {
+        assert_eq!(
+            get_llm_provider("my/model", Some("openai"), None).ok(),
+            Some(("my/model".into(), "openai".into()))
+        );
+        assert_eq!(
+            get_llm_provider("groq/llama", Some("groq"), None).ok(),
+            Some(("llama".into(), "groq".into()))
+        );
+        assert!(get_llm_provider("m", Some("not-a-provider"), None).is_err());
+    }
+
+    #[test]
+    fn known_api_bases_infer_the_provider() {
+        assert_eq!(
+            get_llm_provider("llama-3", None, Some("https://api.groq.com/openai/v1"))
+                .ok()
+                .map(|r| r.1),
+            Some("groq".into())
+        );
+        assert_eq!(
+            get_llm_provider("sonar", None, Some("https://api.perplexity.ai"))
+                .ok()
+                .map(|r| r.1),
+            Some("perplexity".into())
+        );
+        assert!(get_llm_provider("my-model", None, Some("http://127.0.0.1:9/v1")).is_err());
+    }
+
+    #[test]
+    fn endpoints_from_arguments_env_and_defaults() {
+        let env = |name: &str| match name {
+            "GROQ_API_KEY" => Some("gk".to_string()),
+            "DEEPSEEK_API_BASE" => Some("http://ds.local/v1".to_string()),
+            "DEEPSEEK_API_KEY" => Some(String::new()),
+            _ => None,
+        };
+        let groq = compatible("groq").map(|s| resolve_endpoint(s, None, None, &env));
+        assert_eq!(
+            groq.and_then(Result::ok),
+            Some(Endpoint {
+                base: "https://api.groq.com/openai/v1".into(),
+                key: Some("gk".into())
+            })
+        );
+        let explicit =
+            compatible("groq").map(|s| resolve_endpoint(s, Some("http://x/v1"), Some("k2"), &env));
+        assert_eq!(
+            explicit.and_then(Result::ok),
+            Some(Endpoint {
+                base: "http://x/v1".into(),
+                key: Some("k2".into())
+            })
+        );
+        // An empty variable counts as unset: the key is missing.
+        let ds = compatible("deepseek").map(|s| resolve_endpoint(s, None, None, &env));
+        let err = ds.and_then(Result::err);
+        assert_eq!(
+            err.as_ref().map(|e| e.kind),
+            Some(ErrorKind::Authentication)
+        );
+        assert!(err
+            .map(|e| e.message.contains("DEEPSEEK_API_KEY"))
+            .unwrap_or(false));
+        let vllm = compatible("hosted_vllm").map(|s| resolve_endpoint(s, None, None, &env));
+        let err = vllm.and_then(Result::err);
+        assert!(err
+            .map(|e| e.message.contains("HOSTED_VLLM_API_BASE"))
+            .unwrap_or(false));
+        let vllm = compatible("hosted_vllm")
+            .map(|s| resolve_endpoint(s, Some("http://h:8000/v1"), None, &env));
+        assert_eq!(
+            vllm.and_then(Result::ok).and_then(|e| e.key),
+            Some("fake-api-key".into())
+        );
+        let bad =
+            compatible("openai").map(|s| resolve_endpoint(s, Some("ftp://x"), Some("k"), &env));
+        assert!(bad.map(|r| r.is_err()).unwrap_or(false));
+    }
+}

@@ -1,0 +1,462 @@
+//! The OpenAI chat-completions wire format and the registry of every provider that
+//! speaks it (they differ only in base URL, key and a header or two).
+
+use serde_json::{Map, Value};
+
+use crate::error::{map_http_error, LlmError};
+
+/// How to reach one OpenAI-compatible provider.
+#[derive(Debug, Clone, Copy)]
+pub struct CompatibleProvider {
+    pub name: &'static str,
+    /// Used when neither `api_base` nor a base environment variable is set. `None` means
+    /// the provider has no public endpoint and the base must be given.
+    pub default_base: Option<&'static str>,
+    /// Environment variables for the base URL, first set wins.
+    pub base_env: &'static [&'static str],
+    /// Environment variables for the key, first set wins.
+    pub key_env: &'static [&'static str],
+    /// Key used when none is configured (local servers that ignore it). `None` means a key
+    /// is required.
+    pub default_key: Option<&'static str>,
+}
+
+const fn p(
+    name: &'static str,
+    default_base: Option<&'static str>,
+    base_env: &'static [&'static str],
+    key_env: &'static [&'static str],
+    default_key: Option<&'static str>,
+) -> CompatibleProvider {
+    CompatibleProvider {
+        name,
+        default_base,
+        base_env,
+        key_env,
+        default_key,
+    }
+}
+
+/// Every OpenAI-compatible provider rustllm routes, with LiteLLM's bases and variables
+/// (litellm-behaviour.md §1.4). Adding one is adding a line.
+pub const COMPATIBLE_PROVIDERS: &[CompatibleProvider] = &[
+    p(
+        "openai",
+        Some("https://api.openai.com/v1"),
+        &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
+        &["OPENAI_API_KEY"],
+        None,
+    ),
+    p(
+        "custom_openai",
+        None,
+        &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
+        &["OPENAI_API_KEY"],
+        None,
+    ),
+    p(
+        "text-completion-openai",
+        Some("https://api.openai.com/v1"),
+        &["OPENAI_BASE_URL", "OPENAI_API_BASE"],
+        &["OPENAI_API_KEY"],
+        None,
+    ),
+    // LiteLLM reads only MISTRAL_AZURE_API_BASE and ignores MISTRAL_API_BASE; we honour both.
+    p(
+        "mistral",
+        Some("https://api.mistral.ai/v1"),
+        &["MISTRAL_AZURE_API_BASE", "MISTRAL_API_BASE"],
+        &["MISTRAL_API_KEY", "MISTRAL_AZURE_API_KEY"],
+        None,
+    ),
+    p(
+        "codestral",
+        Some("https://codestral.mistral.ai/v1"),
+        &["CODESTRAL_API_BASE"],
+        &["CODESTRAL_API_KEY"],
+        None,
+    ),
+    p(
+        "openrouter",
+        Some("https://openrouter.ai/api/v1"),
+        &["OPENROUTER_API_BASE"],
+        &["OPENROUTER_API_KEY", "OR_API_KEY"],
+        None,
+    ),
+    p(
+        "groq",
+        Some("https://api.groq.com/openai/v1"),
+        &["GROQ_API_BASE"],
+        &["GROQ_API_KEY"],
+        None,
+    ),
+    p(
+        "xai",
+        Some("https://api.x.ai/v1"),
+        &["XAI_API_BASE"],
+        &["XAI_API_KEY"],
+        None,
+    ),
+    p(
+        "dashscope",
+        Some("https://dashscope-intl.aliyuncs.com/compatible-mode/v1"),
+        &["DASHSCOPE_API_BASE"],
+        &["DASHSCOPE_API_KEY"],
+        None,
+    ),
+    p(
+        "deepseek",
+        Some("https://api.deepseek.com/beta"),
+        &["DEEPSEEK_API_BASE"],
+        &["DEEPSEEK_API_KEY"],
+        None,
+    ),
+    p(
+        "perplexity",
+        Some("https://api.perplexity.ai"),
+        &["PERPLEXITY_API_BASE"],
+        &["PERPLEXITYAI_API_KEY", "PERPLEXITY_API_KEY"],
+        None,
+    ),
+    p(
+        "fireworks_ai",
+        Some("https://api.fireworks.ai/inference/v1"),
+        &["FIREWORKS_API_BASE", "FIREWORKS_AI_API_BASE"],
+        &[
+            "FIREWORKS_API_KEY",
+            "FIREWORKSAI_API_KEY",
+            "FIREWORKS_AI_API_KEY",
+            "FIREWORKS_AI_TOKEN",
+        ],
+        None,
+    ),
+    p(
+        "together_ai",
+        Some("https://api.together.xyz/v1"),
+        &["TOGETHER_AI_API_BASE", "TOGETHERAI_API_BASE"],
+        &[
+            "TOGETHER_API_KEY",
+            "TOGETHER_AI_API_KEY",
+            "TOGETHERAI_API_KEY",
+            "TOGETHER_AI_TOKEN",
+        ],
+        None,
+    ),
+    p(
+        "anyscale",
+        Some("https://api.endpoints.anyscale.com/v1"),
+        &["ANYSCALE_API_BASE"],
+        &["ANYSCALE_API_KEY"],
+        None,
+    ),
+    p(
+        "deepinfra",
+        Some("https://api.deepinfra.com/v1/openai"),
+        &["DEEPINFRA_API_BASE"],
+        &["DEEPINFRA_API_KEY"],
+        None,
+    ),
+    p(
+        "cerebras",
+        Some("https://api.cerebras.ai/v1"),
+        &["CEREBRAS_API_BASE"],
+        &["CEREBRAS_API_KEY"],
+        None,
+    ),
+    p(
+        "sambanova",
+        Some("https://api.sambanova.ai/v1"),
+        &["SAMBANOVA_API_BASE"],
+        &["SAMBANOVA_API_KEY"],
+        None,
+    ),
+    p(
+        "nvidia_nim",
+        Some("https://integrate.api.nvidia.com/v1"),
+        &["NVIDIA_NIM_API_BASE"],
+        &["NVIDIA_NIM_API_KEY"],
+        None,
+    ),
+    p(
+        "moonshot",
+        Some("https://api.moonshot.ai/v1"),
+        &["MOONSHOT_API_BASE"],
+        &["MOONSHOT_API_KEY"],
+        None,
+    ),
+    p(
+        "ai21_chat",
+        Some("https://api.ai21.com/studio/v1"),
+        &["AI21_API_BASE"],
+        &["AI21_API_KEY"],
+        None,
+    ),
+    p(
+        "ai21",
+        Some("https://api.ai21.com/studio/v1"),
+        &["AI21_API_BASE"],
+        &["AI21_API_KEY"],
+        None,
+    ),
+    p(
+        "volcengine",
+        Some("https://ark.cn-beijing.volces.com/api/v3"),
+        &["VOLCENGINE_API_BASE"],
+        &["VOLCENGINE_API_KEY", "ARK_API_KEY"],
+        None,
+    ),
+    p(
+        "xinference",
+        Some("http://127.0.0.1:9997/v1"),
+        &["XINFERENCE_API_BASE"],
+        &["XINFERENCE_API_KEY"],
+        Some("stub-xinference-key"),
+    ),
+    p(
+        "empower",
+        Some("https://app.empower.dev/api/v1"),
+        &["EMPOWER_API_BASE"],
+        &["EMPOWER_API_KEY"],
+        None,
+    ),
+    p(
+        "friendliai",
+        Some("https://api.friendli.ai/serverless/v1"),
+        &["FRIENDLIAI_API_BASE"],
+        &["FRIENDLIAI_API_KEY", "FRIENDLI_TOKEN"],
+        None,
+    ),
+    p(
+        "azure_ai",
+        None,
+        &["AZURE_AI_API_BASE"],
+        &["AZURE_AI_API_KEY"],
+        None,
+    ),
+    p(
+        "github",
+        Some("https://models.inference.ai.azure.com"),
+        &["GITHUB_API_BASE"],
+        &["GITHUB_API_KEY"],
+        None,
+    ),
+    p(
+        "litellm_proxy",
+        None,
+        &["LITELLM_PROXY_API_BASE"],
+        &["LITELLM_PROXY_API_KEY"],
+        Some(""),
+    ),
+    p(
+        "hosted_vllm",
+        None,
+        &["HOSTED_VLLM_API_BASE"],
+        &["HOSTED_VLLM_API_KEY"],
+        Some("fake-api-key"),
+    ),
+    p(
+        "llamafile",
+        Some("http://127.0.0.1:8080/v1"),
+        &["LLAMAFILE_API_BASE"],
+        &["LLAMAFILE_API_KEY"],
+        Some("fake-api-key"),
+    ),
+    p(
+        "lm_studio",
+        Some("http://localhost:1234/v1"),
+        &["LM_STUDIO_API_BASE"],
+        &["LM_STUDIO_API_KEY"],
+        Some(" "),
+    ),
+    p(
+        "galadriel",
+        Some("https://api.galadriel.com/v1"),
+        &["GALADRIEL_API_BASE"],
+        &["GALADRIEL_API_KEY"],
+        None,
+    ),
+    p(
+        "novita",
+        Some("https://api.novita.ai/v3/openai"),
+        &["NOVITA_API_BASE"],
+        &["NOVITA_API_KEY"],
+        None,
+    ),
+    p(
+        "meta_llama",
+        Some("https://api.llama.com/compat/v1"),
+        &["LLAMA_API_BASE"],
+        &["LLAMA_API_KEY"],
+        None,
+    ),
+    p(
+        "featherless_ai",
+        Some("https://api.featherless.ai/v1"),
+        &["FEATHERLESS_API_BASE"],
+        &["FEATHERLESS_AI_API_KEY", "FEATHERLESS_API_KEY"],
+        None,
+    ),
+    p(
+        "nscale",
+        Some("https://inference.api.nscale.com/v1"),
+        &["NSCALE_API_BASE"],
+        &["NSCALE_API_KEY"],
+        None,
+    ),
+    p(
+        "nebius",
+        Some("https://api.studio.nebius.ai/v1"),
+        &["NEBIUS_API_BASE"],
+        &["NEBIUS_API_KEY"],
+        None,
+    ),
+    p(
+        "v0",
+        Some("https://api.v0.dev/v1"),
+        &["V0_API_BASE"],
+        &["V0_API_KEY"],
+        None,
+    ),
+    p(
+        "morph",
+        Some("https://api.morphllm.com/v1"),
+        &["MORPH_API_BASE"],
+        &["MORPH_API_KEY"],
+        None,
+    ),
+    p(
+        "lambda_ai",
+        Some("https://api.lambda.ai/v1"),
+        &["LAMBDA_API_BASE"],
+        &["LAMBDA_API_KEY"],
+        None,
+    ),
+    p(
+        "hyperbolic",
+        Some("https://api.hyperbolic.xyz/v1"),
+        &["HYPERBOLIC_API_BASE"],
+        &["HYPERBOLIC_API_KEY"],
+        None,
+    ),
+];
+
+/// The registry entry for `name`, if it is OpenAI-compatible.
+pub fn compatible(name: &str) -> Option<&'static CompatibleProvider> {
+    COMPATIBLE_PROVIDERS.iter().find(|p| p.name == name)
+}
+
+/// `{base}/{endpoint}` with exactly one slash between them.
+pub fn endpoint_url(base: &str, endpoint: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        endpoint.trim_start_matches('/')
+    )
+}
+
+/// Headers every OpenAI-compatible request carries, before the caller's own.
+pub fn auth_headers(
+    provider: &str,
+    api_key: Option<&str>,
+    organization: Option<&str>,
+) -> Vec<(String, String)> {
+    let mut headers = Vec::with_capacity(4);
+    if let Some(key) = api_key.filter(|k| !k.trim().is_empty()) {
+        headers.push(("authorization".to_string(), format!("Bearer {key}")));
+    }
+    if let Some(org) = organization {
+        headers.push(("openai-organization".to_string(), org.to_string()));
+    }
+    if provider == "openrouter" {
+        // OpenRouter attributes traffic with these (LiteLLM reads the same variables).
+        if let Ok(site) = std::env::var("OR_SITE_URL") {
+            headers.push(("http-referer".to_string(), site));
+        }
+        if let Ok(app) = std::env::var("OR_APP_NAME") {
+            headers.push(("x-title".to_string(), app));
+        }
+    }
+    headers
+}
+
+/// Check a 2xx chat reply: some OpenAI-compatible servers (OpenRouter among them) answer
+/// 200 with an `error` object instead of choices. Those become errors, never empty replies.
+pub fn check_chat_body(
+    body: Map<String, Value>,
+    provider: &str,
+    model: &str,
+    headers: &[(String, String)],
+) -> Result<Map<String, Value>, LlmError> {
+    if !body.contains_key("choices") {
+        if let Some(err) = body.get("error").filter(|e| !e.is_null()) {
+            let status = err
+                .get("code")
+                .and_then(Value::as_u64)
+                .and_then(|c| u16::try_from(c).ok())
+                .filter(|c| *c >= 400)
+                .unwrap_or(500);
+            let raw = Value::Object(body.clone()).to_string();
+            return Err(map_http_error(
+                status,
+                provider,
+                model,
+                &raw,
+                Some(Value::Object(body)),
+                headers.to_vec(),
+            ));
+        }
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn registry_names_are_unique() {
+        for (i, a) in COMPATIBLE_PROVIDERS.iter().enumerate() {
+            for b in &COMPATIBLE_PROVIDERS[i + 1..] {
+                assert_ne!(a.name, b.name);
+            }
+        }
+    }
+
+    #[test]
+    fn urls_join_with_one_slash() {
+        assert_eq!(
+            endpoint_url("http://h/v1/", "/chat/completions"),
+            "http://h/v1/chat/completions"
+        );
+        assert_eq!(
+            endpoint_url("http://h/v1", "embeddings"),
+            "http://h/v1/embeddings"
+        );
+    }
+
+    #[test]
+    fn blank_keys_send_no_authorization() {
+        assert!(auth_headers("lm_studio", Some(" "), None).is_empty());
+        let h = auth_headers("openai", Some("sk-1"), Some("org-1"));
+        assert_eq!(
+            h[0],
+            ("authorization".to_string(), "Bearer sk-1".to_string())
+        );
+        assert_eq!(
+            h[1],
+            ("openai-organization".to_string(), "org-1".to_string())
+        );
+    }
+
+    #[test]
+    fn error_in_a_200_body_is_an_error() {
+        let body = json!({"error": {"message": "No endpoints found", "code": 404}});
+        let Value::Object(map) = body else { return };
+        let err = check_chat_body(map, "openrouter", "x/y", &[]).err();
+        assert_eq!(err.map(|e| e.status), Some(404));
+        let ok = json!({"choices": [], "error": null});
+        let Value::Object(map) = ok else { return };
+        assert!(check_chat_body(map, "openrouter", "x/y", &[]).is_ok());
+    }
+}

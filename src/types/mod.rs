@@ -1,0 +1,341 @@
+//! The OpenAI chat request as rustllm receives it: LiteLLM's keyword arguments split into
+//! connection options and the JSON body, and messages checked before anything is sent.
+
+pub mod messages;
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::error::LlmError;
+
+/// Keyword arguments LiteLLM reads itself and never sends to the provider.
+/// Everything else (any OpenAI parameter, and unknown keys) goes into the body, as LiteLLM does.
+const NOT_SENT: &[&str] = &[
+    "model",
+    "messages",
+    "api_base",
+    "base_url",
+    "api_key",
+    "api_version",
+    "api_type",
+    "organization",
+    "custom_llm_provider",
+    "headers",
+    "extra_headers",
+    "extra_body",
+    "timeout",
+    "request_timeout",
+    "stream_timeout",
+    "max_retries",
+    "num_retries",
+    "drop_params",
+    "additional_drop_params",
+    "allowed_openai_params",
+    "ssl_verify",
+    "client",
+    "mock_response",
+    "mock_tool_calls",
+    "mock_timeout",
+    "mock_delay",
+    "caching",
+    "cache",
+    "metadata",
+    "fallbacks",
+    "context_window_fallback_dict",
+    "model_info",
+    "base_model",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "input_cost_per_second",
+    "output_cost_per_second",
+    "logger_fn",
+    "litellm_call_id",
+    "litellm_logging_obj",
+    "no-log",
+    "proxy_server_request",
+    "preset_cache_key",
+    "acompletion",
+    "aembedding",
+    "model_list",
+    "deployment_id",
+    "roles",
+    "initial_prompt_value",
+    "final_prompt_value",
+    "bos_token",
+    "eos_token",
+    "litellm_metadata",
+    "litellm_trace_id",
+    "litellm_session_id",
+    "tpm",
+    "rpm",
+    "region_name",
+    "use_in_pass_through",
+    "use_litellm_proxy",
+    "merge_reasoning_content_in_choices",
+    "max_parallel_requests",
+    "weight",
+    "order",
+    "tags",
+    "cooldown_time",
+    "priority",
+    "azure_ad_token",
+    "azure_ad_token_provider",
+    "vertex_project",
+    "vertex_location",
+    "vertex_credentials",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_region_name",
+    "aws_profile_name",
+    "aws_role_name",
+    "aws_web_identity_token",
+    "aws_bedrock_runtime_endpoint",
+    "mock_testing_fallbacks",
+    "disable_fallbacks",
+    "model_alias_map",
+    "_settings",
+];
+
+/// Everything about a call that is not the body.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    pub model: String,
+    pub custom_llm_provider: Option<String>,
+    pub api_base: Option<String>,
+    pub api_key: Option<String>,
+    pub api_version: Option<String>,
+    pub organization: Option<String>,
+    /// `headers` merged with `extra_headers` (the latter wins), names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub timeout: Option<Duration>,
+    /// Retries after the first attempt. `num_retries` wins over `max_retries`.
+    pub retries: Option<u32>,
+    pub max_retries: Option<u32>,
+    pub num_retries: Option<u32>,
+    pub drop_params: bool,
+    pub verify_tls: bool,
+    pub mock_response: Option<Value>,
+    pub mock_tool_calls: Option<Value>,
+    pub mock_timeout: bool,
+    pub mock_delay: Option<Duration>,
+}
+
+/// A call split into its options and the JSON body to send (without `model`, which the
+/// provider sets once resolved).
+#[derive(Debug, Clone)]
+pub struct SplitCall {
+    pub options: CallOptions,
+    pub body: Map<String, Value>,
+}
+
+fn as_string(v: &Value, name: &str) -> Result<Option<String>, LlmError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        other => Err(LlmError::bad_request(format!(
+            "{name} must be a string, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+/// The JSON type of a value, as a Python user would name it.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "None",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// A timeout given as seconds: a number, or a numeric string ("30", "2.5s").
+pub fn parse_timeout(v: &Value, name: &str) -> Result<Option<Duration>, LlmError> {
+    let secs = match v {
+        Value::Null => return Ok(None),
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().trim_end_matches('s').trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match secs {
+        Some(s) if s.is_finite() && s > 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+        _ => Err(LlmError::bad_request(format!(
+            "{name} must be a positive number of seconds (e.g. 30 or \"30\"), got {v}"
+        ))),
+    }
+}
+
+fn parse_count(v: &Value, name: &str) -> Result<Option<u32>, LlmError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_u64()
+            .and_then(|c| u32::try_from(c).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                LlmError::bad_request(format!("{name} must be a non-negative integer, got {n}"))
+            }),
+        other => Err(LlmError::bad_request(format!(
+            "{name} must be an int, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+fn parse_headers(v: &Value, name: &str, into: &mut Vec<(String, String)>) -> Result<(), LlmError> {
+    match v {
+        Value::Null => Ok(()),
+        Value::Object(map) => {
+            for (k, val) in map {
+                let val = match val {
+                    Value::String(s) => s.clone(),
+                    Value::Null => continue,
+                    Value::Number(_) | Value::Bool(_) => val.to_string(),
+                    other => {
+                        return Err(LlmError::bad_request(format!(
+                            "{name}[{k:?}] must be a string, got {}",
+                            type_name(other)
+                        )))
+                    }
+                };
+                let k = k.to_ascii_lowercase();
+                into.retain(|(existing, _)| *existing != k);
+                into.push((k, val));
+            }
+            Ok(())
+        }
+        other => Err(LlmError::bad_request(format!(
+            "{name} must be a dict of header names to values, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
+/// Split LiteLLM's keyword arguments into options and body.
+///
+/// `None` values are dropped (LiteLLM never sends them); `extra_body` is merged into the
+/// top level of the body; unknown keys go into the body unchanged.
+pub fn split_kwargs(kwargs: Map<String, Value>) -> Result<SplitCall, LlmError> {
+    let mut o = CallOptions {
+        verify_tls: true,
+        ..CallOptions::default()
+    };
+    let mut body = Map::with_capacity(kwargs.len());
+    let mut extra_body = None;
+    let mut base_url = None;
+    let mut headers = Value::Null;
+    let mut extra_headers = Value::Null;
+    let mut timeout = Value::Null;
+    let mut request_timeout = Value::Null;
+    for (k, v) in kwargs {
+        match k.as_str() {
+            "model" => o.model = as_string(&v, "model")?.unwrap_or_default(),
+            "custom_llm_provider" => o.custom_llm_provider = as_string(&v, &k)?,
+            "api_base" => o.api_base = as_string(&v, &k)?,
+            "base_url" => base_url = as_string(&v, &k)?,
+            "api_key" => o.api_key = as_string(&v, &k)?,
+            "api_version" => o.api_version = as_string(&v, &k)?,
+            "organization" => o.organization = as_string(&v, &k)?,
+            "headers" => headers = v,
+            "extra_headers" => extra_headers = v,
+            "extra_body" => extra_body = Some(v),
+            "timeout" => timeout = v,
+            "request_timeout" => request_timeout = v,
+            "max_retries" => o.max_retries = parse_count(&v, &k)?,
+            "num_retries" => o.num_retries = parse_count(&v, &k)?,
+            "drop_params" => o.drop_params = v.as_bool().unwrap_or(false),
+            "ssl_verify" => o.verify_tls = !matches!(v, Value::Bool(false)),
+            "mock_response" => o.mock_response = Some(v).filter(|v| !v.is_null()),
+            "mock_tool_calls" => o.mock_tool_calls = Some(v).filter(|v| !v.is_null()),
+            "mock_timeout" => o.mock_timeout = v.as_bool().unwrap_or(false),
+            "mock_delay" => o.mock_delay = parse_timeout(&v, "mock_delay").ok().flatten(),
+            _ if v.is_null() => {}
+            _ if NOT_SENT.contains(&k.as_str()) => {}
+            _ => {
+                body.insert(k, v);
+            }
+        }
+    }
+    // LiteLLM: `base_url` wins over `api_base`.
+    if base_url.is_some() {
+        o.api_base = base_url;
+    }
+    parse_headers(&headers, "headers", &mut o.headers)?;
+    parse_headers(&extra_headers, "extra_headers", &mut o.headers)?;
+    o.timeout = match parse_timeout(&timeout, "timeout")? {
+        Some(t) => Some(t),
+        None => parse_timeout(&request_timeout, "request_timeout")?,
+    };
+    o.retries = o.num_retries.or(o.max_retries);
+    match extra_body {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(extra)) => body.extend(extra),
+        Some(other) => {
+            return Err(LlmError::bad_request(format!(
+                "extra_body must be a dict, got {}",
+                type_name(&other)
+            )))
+        }
+    }
+    Ok(SplitCall { options: o, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn split(v: Value) -> Result<SplitCall, LlmError> {
+        match v {
+            Value::Object(m) => split_kwargs(m),
+            _ => Err(LlmError::bad_request("not a dict")),
+        }
+    }
+
+    #[test]
+    fn unknown_kwargs_go_to_the_body_and_internal_ones_do_not() {
+        let s = split(json!({
+            "model": "openai/m", "temperature": 0.2, "top_k": 5, "foo_bar": "x", "user": null,
+            "metadata": {"a": 1}, "api_key": "k", "extra_body": {"repetition_penalty": 1.1},
+            "headers": {"X-A": "1"}, "extra_headers": {"x-a": "2", "X-B": "3"}, "timeout": "12",
+            "num_retries": 3, "max_retries": 1
+        }))
+        .unwrap();
+        let keys: Vec<&str> = s.body.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["temperature", "top_k", "foo_bar", "repetition_penalty"]
+        );
+        assert_eq!(s.options.model, "openai/m");
+        assert_eq!(s.options.api_key.as_deref(), Some("k"));
+        assert_eq!(
+            s.options.headers,
+            vec![("x-a".into(), "2".into()), ("x-b".into(), "3".into())]
+        );
+        assert_eq!(s.options.timeout, Some(Duration::from_secs(12)));
+        assert_eq!(s.options.retries, Some(3));
+    }
+
+    #[test]
+    fn base_url_wins_over_api_base() {
+        let s = split(json!({"api_base": "http://a", "base_url": "http://b"})).unwrap();
+        assert_eq!(s.options.api_base.as_deref(), Some("http://b"));
+    }
+
+    #[test]
+    fn bad_option_types_are_named() {
+        let e = split(json!({"timeout": "soon"})).err().unwrap();
+        assert!(e.message.contains("timeout must be a positive number"));
+        let e = split(json!({"max_retries": -1})).err().unwrap();
+        assert!(e.message.contains("max_retries"));
+        let e = split(json!({"extra_body": [1]})).err().unwrap();
+        assert!(e.message.contains("extra_body must be a dict"));
+        let e = split(json!({"headers": "x"})).err().unwrap();
+        assert!(e.message.contains("headers must be a dict"));
+    }
+}
