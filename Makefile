@@ -1,0 +1,56 @@
+# rustllm developer entry points. `make help` lists them.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.deps-installed
+
+.DEFAULT_GOAL := help
+.PHONY: help dev build test test-rust test-python lint fmt bench demo wheel clean
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet "maturin>=1.7,<2" "pytest>=8" "pytest-asyncio>=0.23" "ruff>=0.6" openai
+	touch $(STAMP)
+
+dev: $(STAMP) ## Create .venv with the dev tools and build the extension into it
+	$(VENV)/bin/maturin develop --quiet --profile dev-release
+
+build: dev ## Alias of dev
+
+test-rust: ## cargo test of the plain-Rust core
+	cargo test --quiet
+
+test-python: dev ## pytest of the public Python API against rustllm.testing.MockServer
+	$(PY) -m pytest -q
+
+test: test-rust test-python ## Run every test (Rust and Python)
+
+lint: $(STAMP) ## cargo fmt --check, clippy -D warnings (with and without the binding), ruff
+	cargo fmt --check
+	cargo clippy --quiet --all-targets -- -D warnings
+	cargo clippy --quiet --features python -- -D warnings
+	$(VENV)/bin/ruff check python tests bench examples
+	$(VENV)/bin/ruff format --check python tests bench examples
+
+fmt: $(STAMP) ## Format Rust and Python sources
+	cargo fmt
+	$(VENV)/bin/ruff format python tests bench examples
+
+bench: $(STAMP) ## Benchmarks against litellm, the openai SDK and httpx (release build)
+	$(VENV)/bin/maturin develop --quiet --release
+	$(PIP) install --quiet -r bench/requirements.txt
+	$(PY) bench/run.py
+
+demo: dev ## Run examples/quickstart.py (real provider if its key is set, else MockServer)
+	$(PY) examples/quickstart.py
+
+wheel: ## Build a release wheel into dist/
+	$(VENV)/bin/maturin build --release -o dist
+
+clean: ## Remove build outputs and the virtualenv
+	cargo clean
+	rm -rf $(VENV) dist

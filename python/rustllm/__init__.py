@@ -1,0 +1,466 @@
+"""rustllm: a drop-in replacement for the LiteLLM Python SDK, with a Rust core.
+
+    import rustllm as litellm
+    response = litellm.completion(model="openai/gpt-4o-mini",
+                                  messages=[{"role": "user", "content": "Hello"}])
+    print(response.choices[0].message.content)
+
+Everything network-bound (provider resolution, request building, HTTP, retries, error
+mapping) runs in Rust with the GIL released; this module only shapes arguments and wraps
+results in LiteLLM's response classes. Importing it loads no third-party package.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rustllm import _core
+from rustllm.types.utils import (
+    ChatCompletionDeltaToolCall,
+    ChatCompletionMessageToolCall,
+    Choices,
+    Delta,
+    EmbeddingResponse,
+    Function,
+    FunctionCall,
+    Message,
+    ModelResponse,
+    ModelResponseStream,
+    StreamingChoices,
+    TextChoices,
+    TextCompletionResponse,
+    Usage,
+)
+
+__version__: str = _core.__version__
+
+# ---------------------------------------------------------------------------------------
+# Module settings LiteLLM users set (`litellm.api_key = ...`). Read on every call.
+# ---------------------------------------------------------------------------------------
+api_key: str | None = None
+openai_key: str | None = None
+api_base: str | None = None
+num_retries: int | None = None
+drop_params: bool = False
+suppress_debug_info: bool = False
+set_verbose: bool = False
+request_timeout: float = 6000
+model_alias_map: dict[str, str] = {}
+
+_RustLLMError = _core.RustLLMError
+
+
+def _raise(err: BaseException) -> None:
+    from rustllm.exceptions import _from_core
+
+    raise _from_core(err) from None
+
+
+def _apply_settings(params: dict[str, Any]) -> None:
+    """Fill per-call values from the module settings, without overriding the call."""
+    if params.get("api_key") is None:
+        key = api_key or openai_key
+        if key is not None:
+            params["api_key"] = key
+    if api_base is not None and params.get("api_base") is None and params.get("base_url") is None:
+        params["api_base"] = api_base
+    if num_retries is not None and params.get("num_retries") is None:
+        params["num_retries"] = num_retries
+    if drop_params and params.get("drop_params") is None:
+        params["drop_params"] = True
+    model = params.get("model")
+    if model_alias_map and model in model_alias_map:
+        params["model"] = model_alias_map[model]
+
+
+def _strict_schema(schema: Any) -> Any:
+    """OpenAI's strict JSON-schema rules: closed objects, every property required."""
+    if isinstance(schema, dict):
+        out = {k: _strict_schema(v) for k, v in schema.items()}
+        if out.get("type") == "object" and isinstance(out.get("properties"), dict):
+            out.setdefault("additionalProperties", False)
+            out["required"] = list(out["properties"])
+        return out
+    if isinstance(schema, list):
+        return [_strict_schema(v) for v in schema]
+    return schema
+
+
+def _response_format_param(response_format: Any) -> Any:
+    """A pydantic model class becomes a `json_schema` response format, as in LiteLLM."""
+    if isinstance(response_format, type) and hasattr(response_format, "model_json_schema"):
+        return {
+            "type": "json_schema",
+            "json_schema": {
+                "name": response_format.__name__,
+                "schema": _strict_schema(response_format.model_json_schema()),
+                "strict": True,
+            },
+        }
+    return response_format
+
+
+def _timeout_seconds(timeout: Any) -> Any:
+    """httpx.Timeout-like objects carry their read timeout; numbers pass through."""
+    if timeout is None or isinstance(timeout, (int, float, str)):
+        return timeout
+    read = getattr(timeout, "read", None)
+    return read if read is not None else getattr(timeout, "timeout", timeout)
+
+
+_STATUS_KIND = {
+    400: "BadRequestError",
+    401: "AuthenticationError",
+    403: "PermissionDeniedError",
+    404: "NotFoundError",
+    408: "Timeout",
+    422: "UnprocessableEntityError",
+    429: "RateLimitError",
+    500: "InternalServerError",
+    502: "BadGatewayError",
+    503: "ServiceUnavailableError",
+    504: "Timeout",
+}
+
+
+class _MockFailure(Exception):
+    """The shape `exceptions._from_core` reads, for a `mock_response` exception."""
+
+    def __init__(self, original: BaseException, params: dict[str, Any]) -> None:
+        super().__init__(str(original))
+        status = getattr(original, "status_code", None)
+        self.status_code = status if isinstance(status, int) else 500
+        self.kind = _STATUS_KIND.get(self.status_code, "APIError")
+        try:
+            _, provider, _, _ = get_llm_provider(
+                params["model"], custom_llm_provider=params.get("custom_llm_provider")
+            )
+        except Exception:
+            provider = "openai"
+        self.llm_provider = provider
+        self.model = params.get("model") or ""
+        exc_name = (
+            "OpenAIException" if provider == "openai" else provider[:1].upper() + provider[1:] + "Exception"
+        )
+        label = {"BadRequestError": None, "Timeout": "Timeout Error"}.get(self.kind, self.kind)
+        text = f"{exc_name} - litellm.MockException: {original}"
+        self.message = text if label is None else f"{label}: {text}"
+        self.body = None
+        self.headers = {}
+        self.num_retries = None
+        self.max_retries = None
+        self.retry_after = None
+
+
+def _prepare(params: dict[str, Any]) -> Any:
+    """Shared argument handling. Returns a finished response for object mocks, else None."""
+    if params.get("model") is None:
+        raise ValueError("model param not passed in.")
+    _apply_settings(params)
+    if params.get("response_format") is not None:
+        params["response_format"] = _response_format_param(params["response_format"])
+    if params.get("timeout") is not None:
+        params["timeout"] = _timeout_seconds(params["timeout"])
+    tools = params.get("tools")
+    if tools is not None and not isinstance(tools, (list, tuple)):
+        from rustllm.exceptions import BadRequestError
+
+        raise BadRequestError(
+            message=f"tools must be a list of tool definitions, got {type(tools).__name__}",
+            model=params["model"],
+            llm_provider="",
+        )
+    mock = params.get("mock_response")
+    if mock is None or isinstance(mock, str):
+        return None
+    if isinstance(mock, BaseException):
+        _raise(_MockFailure(mock, params))
+    if isinstance(mock, ModelResponse):
+        return mock
+    if isinstance(mock, dict):
+        return ModelResponse(**mock)
+    params["mock_response"] = str(mock)
+    return None
+
+
+def _collect(local_vars: dict[str, Any]) -> dict[str, Any]:
+    extra = local_vars.pop("kwargs")
+    if extra:
+        local_vars.update(extra)
+    return local_vars
+
+
+def completion(
+    model: str | None = None,
+    messages: list | None = None,
+    timeout: float | str | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    n: int | None = None,
+    stream: bool | None = None,
+    stream_options: dict | None = None,
+    stop: Any = None,
+    max_completion_tokens: int | None = None,
+    max_tokens: int | None = None,
+    modalities: list | None = None,
+    prediction: dict | None = None,
+    audio: dict | None = None,
+    presence_penalty: float | None = None,
+    frequency_penalty: float | None = None,
+    logit_bias: dict | None = None,
+    user: str | None = None,
+    reasoning_effort: str | None = None,
+    response_format: Any = None,
+    seed: int | None = None,
+    tools: list | None = None,
+    tool_choice: Any = None,
+    logprobs: bool | None = None,
+    top_logprobs: int | None = None,
+    parallel_tool_calls: bool | None = None,
+    web_search_options: dict | None = None,
+    deployment_id: str | None = None,
+    extra_headers: dict | None = None,
+    functions: list | None = None,
+    function_call: Any = None,
+    base_url: str | None = None,
+    api_version: str | None = None,
+    api_key: str | None = None,
+    model_list: list | None = None,
+    thinking: dict | None = None,
+    **kwargs: Any,
+) -> ModelResponse:
+    """Chat completion through any supported provider, with LiteLLM's signature.
+
+    ``model`` is ``"provider/model"`` (``"openai/gpt-4o"``, ``"groq/llama-3.1-8b-instant"``)
+    or a bare OpenAI name. Every OpenAI chat parameter is passed through; unknown keyword
+    arguments go into the request body as LiteLLM does, and ``extra_body`` is merged into
+    it. Connection keywords: ``api_base``/``base_url``, ``api_key``, ``api_version``,
+    ``organization``, ``custom_llm_provider``, ``headers``/``extra_headers``, ``timeout``
+    (seconds, default 600), ``max_retries``/``num_retries`` (default 2; ``num_retries`` wins),
+    ``ssl_verify``. ``mock_response`` returns a reply without any network call.
+
+    Returns a :class:`ModelResponse`. Raises LiteLLM's exception classes
+    (``rustllm.RateLimitError``, ``rustllm.BadRequestError``, ...); bad input is rejected
+    before any request is sent.
+    """
+    params = _collect(locals())
+    if stream:
+        raise NotImplementedError("stream=True is not available yet in rustllm")
+    mocked = _prepare(params)
+    if mocked is not None:
+        return mocked
+    try:
+        body, hidden, ms = _core.completion(params)
+    except _RustLLMError as err:
+        _raise(err)
+    return ModelResponse._from_openai(body, hidden, ms)
+
+
+async def acompletion(
+    model: str | None = None,
+    messages: list | None = None,
+    timeout: float | str | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    n: int | None = None,
+    stream: bool | None = None,
+    stream_options: dict | None = None,
+    stop: Any = None,
+    max_completion_tokens: int | None = None,
+    max_tokens: int | None = None,
+    modalities: list | None = None,
+    prediction: dict | None = None,
+    audio: dict | None = None,
+    presence_penalty: float | None = None,
+    frequency_penalty: float | None = None,
+    logit_bias: dict | None = None,
+    user: str | None = None,
+    reasoning_effort: str | None = None,
+    response_format: Any = None,
+    seed: int | None = None,
+    tools: list | None = None,
+    tool_choice: Any = None,
+    logprobs: bool | None = None,
+    top_logprobs: int | None = None,
+    parallel_tool_calls: bool | None = None,
+    web_search_options: dict | None = None,
+    deployment_id: str | None = None,
+    extra_headers: dict | None = None,
+    functions: list | None = None,
+    function_call: Any = None,
+    base_url: str | None = None,
+    api_version: str | None = None,
+    api_key: str | None = None,
+    model_list: list | None = None,
+    thinking: dict | None = None,
+    **kwargs: Any,
+) -> ModelResponse:
+    """The async twin of :func:`completion`: same arguments, awaited on asyncio.
+
+    The request runs on rustllm's Rust runtime; the event loop is never blocked.
+    """
+    params = _collect(locals())
+    if stream:
+        raise NotImplementedError("stream=True is not available yet in rustllm")
+    mocked = _prepare(params)
+    if mocked is not None:
+        return mocked
+    try:
+        body, hidden, ms = await _core.acompletion(params)
+    except _RustLLMError as err:
+        _raise(err)
+    return ModelResponse._from_openai(body, hidden, ms)
+
+
+def _embedding_params(local_vars: dict[str, Any]) -> dict[str, Any]:
+    params = _collect(local_vars)
+    if params.get("model") is None:
+        raise ValueError("model param not passed in.")
+    _apply_settings(params)
+    if params.get("timeout") is not None:
+        params["timeout"] = _timeout_seconds(params["timeout"])
+    return params
+
+
+def embedding(
+    model: str | None = None,
+    input: Any = None,  # noqa: A002 - LiteLLM's name
+    dimensions: int | None = None,
+    encoding_format: str | None = None,
+    timeout: float | str | None = 600,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    api_key: str | None = None,
+    api_type: str | None = None,
+    caching: bool = False,
+    user: str | None = None,
+    custom_llm_provider: str | None = None,
+    **kwargs: Any,
+) -> EmbeddingResponse:
+    """Embeddings from an OpenAI-compatible provider, with LiteLLM's signature.
+
+    ``input`` is a string or a list of strings (or token lists). Returns an
+    :class:`EmbeddingResponse` whose ``data`` items are plain dicts, as in LiteLLM.
+    """
+    params = _embedding_params(locals())
+    try:
+        body, hidden, ms = _core.embedding(params)
+    except _RustLLMError as err:
+        _raise(err)
+    return EmbeddingResponse._from_openai(body, hidden, ms)
+
+
+async def aembedding(
+    model: str | None = None,
+    input: Any = None,  # noqa: A002 - LiteLLM's name
+    dimensions: int | None = None,
+    encoding_format: str | None = None,
+    timeout: float | str | None = 600,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    api_key: str | None = None,
+    api_type: str | None = None,
+    caching: bool = False,
+    user: str | None = None,
+    custom_llm_provider: str | None = None,
+    **kwargs: Any,
+) -> EmbeddingResponse:
+    """The async twin of :func:`embedding`."""
+    params = _embedding_params(locals())
+    try:
+        body, hidden, ms = await _core.aembedding(params)
+    except _RustLLMError as err:
+        _raise(err)
+    return EmbeddingResponse._from_openai(body, hidden, ms)
+
+
+def get_llm_provider(
+    model: str,
+    custom_llm_provider: str | None = None,
+    api_base: str | None = None,
+    api_key: str | None = None,
+    litellm_params: Any = None,
+) -> tuple[str, str, str | None, str | None]:
+    """LiteLLM's ``get_llm_provider``: ``(model, provider, api_key, api_base)``.
+
+    Raises ``BadRequestError`` with LiteLLM's guidance when no provider can be determined.
+    """
+    try:
+        return _core.get_llm_provider(model, custom_llm_provider, api_base, api_key)
+    except _RustLLMError as err:
+        _raise(err)
+        raise  # unreachable; keeps type checkers content
+
+
+openai_compatible_providers: list[str] = _core.openai_compatible_providers()
+provider_list: list[str] = _core.provider_list()
+
+_EXCEPTION_NAMES = frozenset(
+    {
+        "AuthenticationError",
+        "PermissionDeniedError",
+        "NotFoundError",
+        "BadRequestError",
+        "ContextWindowExceededError",
+        "ContentPolicyViolationError",
+        "UnsupportedParamsError",
+        "RejectedRequestError",
+        "LiteLLMUnknownProvider",
+        "UnprocessableEntityError",
+        "Timeout",
+        "RateLimitError",
+        "InternalServerError",
+        "ServiceUnavailableError",
+        "BadGatewayError",
+        "APIError",
+        "MockException",
+        "APIConnectionError",
+        "APIResponseValidationError",
+        "JSONSchemaValidationError",
+        "OpenAIError",
+        "InvalidRequestError",
+        "BudgetExceededError",
+        "MidStreamFallbackError",
+        "RouterRateLimitError",
+        "LITELLM_EXCEPTION_TYPES",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    # Exception classes are built on first use so `import rustllm` never imports openai.
+    if name in _EXCEPTION_NAMES:
+        from rustllm import exceptions
+
+        value = getattr(exceptions, name)
+        globals()[name] = value
+        return value
+    if name == "testing":
+        import importlib
+
+        return importlib.import_module("rustllm.testing")
+    raise AttributeError(f"module 'rustllm' has no attribute {name!r}")
+
+
+__all__ = [
+    "completion",
+    "acompletion",
+    "embedding",
+    "aembedding",
+    "get_llm_provider",
+    "ModelResponse",
+    "ModelResponseStream",
+    "Choices",
+    "StreamingChoices",
+    "Message",
+    "Delta",
+    "Usage",
+    "ChatCompletionMessageToolCall",
+    "ChatCompletionDeltaToolCall",
+    "Function",
+    "FunctionCall",
+    "EmbeddingResponse",
+    "TextCompletionResponse",
+    "TextChoices",
+    *sorted(_EXCEPTION_NAMES),
+]

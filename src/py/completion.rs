@@ -1,0 +1,192 @@
+//! `completion`, `acompletion`, `embedding`, `aembedding` and `get_llm_provider`.
+//!
+//! Each call converts its arguments once, releases the GIL for the whole network part,
+//! and hands back `(response_json, hidden_params)` as plain Python dicts; the Python layer
+//! wraps them in LiteLLM's response classes.
+
+use std::future::Future;
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+
+use super::convert::{kwargs_to_map, map_to_py};
+use super::errors::to_pyerr;
+use crate::call::{self, Endpointkind, Prepared, Reply};
+use crate::error::{ErrorKind, LlmError};
+use crate::transport::runtime;
+
+fn prepare(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Prepared> {
+    let map = kwargs_to_map(kwargs)
+        .map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))?;
+    call::prepare(kind, map).map_err(|e| to_pyerr(py, e))
+}
+
+/// What LiteLLM keeps in `_hidden_params`, as a Python dict.
+fn hidden_params<'py>(py: Python<'py>, r: &Reply) -> PyResult<Bound<'py, PyDict>> {
+    let hidden = PyDict::new(py);
+    hidden.set_item("custom_llm_provider", &r.provider)?;
+    hidden.set_item("region_name", py.None())?;
+    let headers = PyDict::new(py);
+    for (k, v) in &r.headers {
+        headers.set_item(format!("llm_provider-{k}"), v)?;
+    }
+    hidden.set_item("additional_headers", headers)?;
+    hidden.set_item("api_base", &r.api_base)?;
+    hidden.set_item("model_id", py.None())?;
+    hidden.set_item("response_cost", py.None())?;
+    hidden.set_item("litellm_model_name", &r.requested_model)?;
+    hidden.set_item("_response_ms", r.response_ms)?;
+    Ok(hidden)
+}
+
+fn reply_to_py(py: Python<'_>, r: Reply) -> PyResult<Py<PyAny>> {
+    let body = map_to_py(py, &r.body)?;
+    let hidden = hidden_params(py, &r)?;
+    let ms = r.response_ms.into_pyobject(py)?;
+    Ok(PyTuple::new(py, [body.into_any(), hidden.into_any(), ms.into_any()])?.into_any().unbind())
+}
+
+/// The whole network part of a call: mocks, then the provider.
+async fn run(p: Prepared) -> Result<Reply, LlmError> {
+    if let Some(delay) = p.options.mock_delay {
+        tokio::time::sleep(delay).await;
+    }
+    if p.options.mock_timeout {
+        let wait = p.options.timeout.unwrap_or(Duration::from_secs(1));
+        tokio::time::sleep(wait).await;
+        let mut e = LlmError::timeout(&p.provider, &p.requested_model, None);
+        e.message = "This is a mock timeout error".into();
+        return Err(e);
+    }
+    if let Some(mock) = p.options.mock_response.clone() {
+        return call::mock_reply(&p, &mock);
+    }
+    call::send(p).await
+}
+
+/// Block on a future with the GIL released, while still letting Ctrl-C interrupt the wait.
+fn block_on<T: Send>(py: Python<'_>, fut: impl Future<Output = Result<T, LlmError>> + Send) -> PyResult<T> {
+    enum Outcome<T> {
+        Done(Result<T, LlmError>),
+        Interrupted(PyErr),
+    }
+    let outcome = py.detach(|| {
+        runtime().block_on(async {
+            let signals = async {
+                let mut tick = tokio::time::interval(Duration::from_millis(100));
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = Python::attach(|py| py.check_signals()) {
+                        return e;
+                    }
+                }
+            };
+            tokio::select! {
+                r = fut => Outcome::Done(r),
+                e = signals => Outcome::Interrupted(e),
+            }
+        })
+    });
+    match outcome {
+        Outcome::Done(r) => r.map_err(|e| to_pyerr(py, e)),
+        Outcome::Interrupted(e) => Err(e),
+    }
+}
+
+fn call_sync(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    let p = prepare(py, kind, kwargs)?;
+    let reply = block_on(py, run(p))?;
+    reply_to_py(py, reply)
+}
+
+fn call_async<'py>(py: Python<'py>, kind: Endpointkind, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+    let p = prepare(py, kind, kwargs)?;
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        let result = run(p).await;
+        Python::attach(|py| match result {
+            Ok(reply) => reply_to_py(py, reply),
+            Err(e) => Err(to_pyerr(py, e)),
+        })
+    })
+}
+
+/// Chat completion, blocking. Takes LiteLLM's keyword arguments as one dict and returns
+/// `(response_json, hidden_params, response_ms)`.
+#[pyfunction]
+fn completion(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    call_sync(py, Endpointkind::Chat, kwargs)
+}
+
+/// Chat completion as an awaitable resolving to `(response_json, hidden_params, response_ms)`.
+#[pyfunction]
+fn acompletion<'py>(py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+    call_async(py, Endpointkind::Chat, kwargs)
+}
+
+/// Embeddings, blocking; returns `(response_json, hidden_params, response_ms)`.
+#[pyfunction]
+fn embedding(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    call_sync(py, Endpointkind::Embeddings, kwargs)
+}
+
+/// Embeddings as an awaitable.
+#[pyfunction]
+fn aembedding<'py>(py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+    call_async(py, Endpointkind::Embeddings, kwargs)
+}
+
+/// LiteLLM's `get_llm_provider`: `(model, provider, api_key, api_base)` for a model string.
+#[pyfunction]
+#[pyo3(signature = (model, custom_llm_provider=None, api_base=None, api_key=None))]
+fn get_llm_provider(
+    py: Python<'_>,
+    model: &str,
+    custom_llm_provider: Option<&str>,
+    api_base: Option<&str>,
+    api_key: Option<&str>,
+) -> PyResult<(String, String, Option<String>, Option<String>)> {
+    let (model_out, provider) = crate::providers::get_llm_provider(model, custom_llm_provider, api_base)
+        .map_err(|e| to_pyerr(py, e))?;
+    let env = |name: &str| std::env::var(name).ok();
+    let (key, base) = match crate::providers::compatible(&provider) {
+        Some(spec) => match crate::providers::resolve_endpoint(spec, api_base, api_key, &env) {
+            Ok(ep) => (ep.key, Some(ep.base)),
+            Err(e) if e.kind == ErrorKind::Authentication => {
+                (None, api_base.map(str::to_string).or(spec.default_base.map(str::to_string)))
+            }
+            Err(_) => (api_key.map(str::to_string), api_base.map(str::to_string)),
+        },
+        None => (api_key.map(str::to_string), api_base.map(str::to_string)),
+    };
+    Ok((model_out, provider, key, base))
+}
+
+/// The names of every OpenAI-compatible provider rustllm routes.
+#[pyfunction]
+fn openai_compatible_providers() -> Vec<&'static str> {
+    crate::providers::COMPATIBLE_PROVIDERS.iter().map(|p| p.name).collect()
+}
+
+/// Every provider prefix rustllm recognises (LiteLLM's `provider_list`).
+#[pyfunction]
+fn provider_list() -> Vec<&'static str> {
+    crate::providers::COMPATIBLE_PROVIDERS
+        .iter()
+        .map(|p| p.name)
+        .chain(crate::providers::OTHER_PROVIDERS.iter().copied())
+        .collect()
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(completion, m)?)?;
+    m.add_function(wrap_pyfunction!(acompletion, m)?)?;
+    m.add_function(wrap_pyfunction!(embedding, m)?)?;
+    m.add_function(wrap_pyfunction!(aembedding, m)?)?;
+    m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
+    m.add_function(wrap_pyfunction!(openai_compatible_providers, m)?)?;
+    m.add_function(wrap_pyfunction!(provider_list, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! Python objects <-> JSON values, once per call at the boundary.
+//!
+//! Inputs may hold rustllm/LiteLLM response objects (a returned `Message` appended to the
+//! history) or pydantic models (tools): anything with `model_dump()` is dumped first.
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyString, PyTuple};
+use serde_json::{Map, Number, Value};
+
+const MAX_DEPTH: usize = 64;
+
+/// Convert a Python value to JSON. `path` names the value in error messages.
+pub fn to_value(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Value> {
+    convert(obj, path, 0)
+}
+
+fn convert(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<Value> {
+    if depth > MAX_DEPTH {
+        return Err(PyTypeError::new_err(format!("{path} is nested too deeply (or refers to itself)")));
+    }
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Value::String(s.to_cow()?.into_owned()));
+    }
+    if obj.is_instance_of::<PyBool>() {
+        return Ok(Value::Bool(obj.extract::<bool>()?));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        let v = f.value();
+        return Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| PyTypeError::new_err(format!("{path} is {v}, which JSON cannot carry")));
+    }
+    if let Ok(i) = obj.extract::<i64>() {
+        return Ok(Value::Number(i.into()));
+    }
+    if let Ok(i) = obj.extract::<u64>() {
+        return Ok(Value::Number(i.into()));
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut map = Map::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            let key = match k.cast::<PyString>() {
+                Ok(s) => s.to_cow()?.into_owned(),
+                Err(_) => k.str()?.to_cow()?.into_owned(),
+            };
+            let child = convert(&v, &format!("{path}[{key:?}]"), depth + 1)?;
+            map.insert(key, child);
+        }
+        return Ok(Value::Object(map));
+    }
+    if let Ok(l) = obj.cast::<PyList>() {
+        let mut out = Vec::with_capacity(l.len());
+        for (i, item) in l.iter().enumerate() {
+            out.push(convert(&item, &format!("{path}[{i}]"), depth + 1)?);
+        }
+        return Ok(Value::Array(out));
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        let mut out = Vec::with_capacity(t.len());
+        for (i, item) in t.iter().enumerate() {
+            out.push(convert(&item, &format!("{path}[{i}]"), depth + 1)?);
+        }
+        return Ok(Value::Array(out));
+    }
+    // Response objects and pydantic models.
+    for method in ["model_dump", "to_dict"] {
+        if let Ok(dump) = obj.getattr(method) {
+            if dump.is_callable() {
+                let dumped = dump.call0()?;
+                if dumped.is_instance_of::<PyDict>() {
+                    return convert(&dumped, path, depth + 1);
+                }
+            }
+        }
+    }
+    // Other numbers (Decimal, numpy scalars) through float.
+    if let Ok(f) = obj.extract::<f64>() {
+        if let Some(n) = Number::from_f64(f) {
+            return Ok(Value::Number(n));
+        }
+    }
+    let type_name = obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into());
+    Err(PyTypeError::new_err(format!(
+        "{path} has type {type_name}, which cannot be sent as JSON (use str, int, float, bool, None, list or dict)"
+    )))
+}
+
+/// Convert a JSON value to Python objects (dicts, lists, str, int, float, bool, None).
+pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => map_to_py(py, map)?.into_any(),
+    })
+}
+
+/// Convert a JSON object to a Python dict.
+pub fn map_to_py<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for (k, val) in map {
+        dict.set_item(k, to_py(py, val)?)?;
+    }
+    Ok(dict)
+}
+
+/// A Python dict of keyword arguments as a JSON object. Each value is converted on its own
+/// so an error names the argument (`messages[2]["content"] has type …`).
+pub fn kwargs_to_map(kwargs: &Bound<'_, PyDict>) -> PyResult<Map<String, Value>> {
+    let mut map = Map::with_capacity(kwargs.len());
+    for (k, v) in kwargs.iter() {
+        let key: String = k.extract()?;
+        if v.is_none() {
+            continue;
+        }
+        // Never-sent Python-only arguments (clients, logger functions, logging objects)
+        // are skipped rather than rejected: LiteLLM accepts them.
+        if matches!(key.as_str(), "client" | "logger_fn" | "litellm_logging_obj" | "azure_ad_token_provider") {
+            continue;
+        }
+        let value = to_value(&v, &key)?;
+        map.insert(key, value);
+    }
+    Ok(map)
+}
