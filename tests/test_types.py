@@ -447,6 +447,10 @@ def test_missing_key_is_both_key_error_and_attribute_error():
         resp["missing"]
     assert isinstance(info.value, AttributeError)
     assert str(info.value) == "'ModelResponse' object has no attribute 'missing'"
+    assert info.value.key == "missing"
+    again = pickle.loads(pickle.dumps(info.value))  # errors cross process boundaries
+    assert isinstance(again, KeyError) and isinstance(again, AttributeError)
+    assert (str(again), again.key) == (str(info.value), "missing")
     with pytest.raises(AttributeError):
         Message()["missing"]
     with pytest.raises(AttributeError):
