@@ -471,3 +471,13 @@ def test_requests_are_recorded(server):
     assert first["body"]["model"] == "m"
     assert (second.method, second.path, second.body) == ("GET", "/v1/models", None)
     assert server.last_request == second
+
+
+def test_recording_can_be_turned_off():
+    with MockServer(record=False) as server:
+        assert not server.recording
+        chat(server)
+        assert server.requests == [] and server.request_count == 1
+        server.recording = True
+        chat(server)
+        assert len(server.requests) == 1 and server.request_count == 2

@@ -135,11 +135,12 @@ class MockServer:
         ...
         server.stop()
 
-    ``text`` sets :attr:`default_text`; ``latency`` (seconds) sets :attr:`latency`.
+    ``text`` sets :attr:`default_text`, ``latency`` (seconds) :attr:`latency` and
+    ``record`` :attr:`recording`.
     """
 
-    def __init__(self, text: str | None = None, latency: float = 0.0) -> None:
-        self._server = _core.MockServer(text=text, latency=latency)
+    def __init__(self, text: str | None = None, latency: float = 0.0, record: bool = True) -> None:
+        self._server = _core.MockServer(text=text, latency=latency, record=record)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -214,6 +215,17 @@ class MockServer:
     @latency.setter
     def latency(self, seconds: float) -> None:
         self._server.latency = seconds
+
+    @property
+    def recording(self) -> bool:
+        """Whether requests are kept for :attr:`requests` (default ``True``). Turn it off
+        for long benchmarks, where every kept request would stay in memory;
+        :attr:`request_count` still counts."""
+        return self._server.recording
+
+    @recording.setter
+    def recording(self, on: bool) -> None:
+        self._server.recording = on
 
     # -- scripts -----------------------------------------------------------------------
 
@@ -305,7 +317,8 @@ class MockServer:
 
     @property
     def request_count(self) -> int:
-        """How many requests were received (cheaper than ``len(server.requests)``)."""
+        """How many requests were received since the last :meth:`reset`, recorded or not
+        (cheaper than ``len(server.requests)``)."""
         return self._server.request_count()
 
     def reset(self) -> None:

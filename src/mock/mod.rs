@@ -19,7 +19,7 @@ mod tests;
 
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, TcpListener};
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -124,6 +124,10 @@ impl ScriptedResponse {
 /// What the running server shares with its connection tasks.
 pub(crate) struct State {
     requests: Mutex<Vec<RecordedRequest>>,
+    /// Off for long benchmarks, where keeping every request would grow memory.
+    recording: AtomicBool,
+    /// Requests received since the last `clear`, recorded or not.
+    received: AtomicU64,
     scripts: Mutex<VecDeque<ScriptedResponse>>,
     default_text: RwLock<String>,
     latency_us: AtomicU64,
@@ -140,6 +144,8 @@ impl State {
     fn new() -> Self {
         State {
             requests: Mutex::new(Vec::new()),
+            recording: AtomicBool::new(true),
+            received: AtomicU64::new(0),
             scripts: Mutex::new(VecDeque::new()),
             default_text: RwLock::new(DEFAULT_TEXT.to_string()),
             latency_us: AtomicU64::new(0),
@@ -147,8 +153,17 @@ impl State {
         }
     }
 
-    pub(crate) fn record(&self, r: RecordedRequest) {
-        lock(&self.requests).push(r);
+    pub(crate) fn is_recording(&self) -> bool {
+        self.recording.load(Ordering::Relaxed)
+    }
+
+    /// Counts a request, and keeps it when recording (`make` is not called otherwise).
+    pub(crate) fn record(&self, make: impl FnOnce() -> RecordedRequest) {
+        self.received.fetch_add(1, Ordering::Relaxed);
+        if self.is_recording() {
+            let r = make();
+            lock(&self.requests).push(r);
+        }
     }
 
     /// Takes the script for this request, keeping it queued while it has uses left.
@@ -273,9 +288,21 @@ impl MockServer {
         lock(&self.state.requests).clone()
     }
 
-    /// How many requests were received, without copying them.
-    pub fn request_count(&self) -> usize {
-        lock(&self.state.requests).len()
+    /// How many requests were received since the last [`MockServer::clear`], recorded
+    /// or not.
+    pub fn request_count(&self) -> u64 {
+        self.state.received.load(Ordering::Relaxed)
+    }
+
+    /// Whether requests are kept for [`MockServer::requests`] (default true). Turn it off
+    /// for long benchmarks: every kept request holds its body in memory.
+    pub fn set_recording(&self, on: bool) {
+        self.state.recording.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether requests are being kept.
+    pub fn is_recording(&self) -> bool {
+        self.state.is_recording()
     }
 
     /// The most recent request.
@@ -286,6 +313,7 @@ impl MockServer {
     /// Forgets recorded requests and pending scripts (settings are kept).
     pub fn clear(&self) {
         lock(&self.state.requests).clear();
+        self.state.received.store(0, Ordering::Relaxed);
         lock(&self.state.scripts).clear();
     }
 

@@ -173,8 +173,8 @@ async fn handle(
             return std::future::pending().await;
         }
     };
-    let (parsed, recorded) = record(&parts, &bytes);
-    state.record(recorded);
+    let parsed = parse_body(&bytes);
+    state.record(|| record(&parts, &bytes, &parsed));
 
     let plan = decide(&state, &parts.method, parts.uri.path(), parsed);
     if !plan.delay.is_zero() {
@@ -197,19 +197,21 @@ async fn handle(
     Ok(with_headers(response, &plan.headers))
 }
 
-/// The body as JSON (`Err` with the raw text when it is not), and the request's record.
-fn record(parts: &Parts, bytes: &Bytes) -> (Result<Value, ()>, RecordedRequest) {
-    let parsed = if bytes.is_empty() {
-        Err(())
-    } else {
-        serde_json::from_slice::<Value>(bytes).map_err(|_| ())
-    };
-    let body = match &parsed {
+/// The body as JSON; `Err` when empty or not JSON.
+fn parse_body(bytes: &Bytes) -> Result<Value, ()> {
+    if bytes.is_empty() {
+        return Err(());
+    }
+    serde_json::from_slice::<Value>(bytes).map_err(|_| ())
+}
+
+fn record(parts: &Parts, bytes: &Bytes, parsed: &Result<Value, ()>) -> RecordedRequest {
+    let body = match parsed {
         Ok(v) => v.clone(),
         Err(()) if bytes.is_empty() => Value::Null,
         Err(()) => Value::String(String::from_utf8_lossy(bytes).into_owned()),
     };
-    let recorded = RecordedRequest {
+    RecordedRequest {
         method: parts.method.to_string(),
         path: parts.uri.path().to_string(),
         query: parts.uri.query().unwrap_or_default().to_string(),
@@ -224,8 +226,7 @@ fn record(parts: &Parts, bytes: &Bytes) -> (Result<Value, ()>, RecordedRequest) 
             })
             .collect(),
         body,
-    };
-    (parsed, recorded)
+    }
 }
 
 /// Script first, then the model name, then the server defaults.

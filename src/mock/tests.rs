@@ -287,6 +287,10 @@ async fn requests_are_recorded() {
     assert_eq!(requests[1].body, Value::Null);
     server.clear();
     assert_eq!(server.request_count(), 0);
+
+    server.set_recording(false);
+    chat(&server, hello("gpt")).await;
+    assert_eq!((server.request_count(), server.requests().len()), (1, 0));
 }
 
 #[tokio::test]

@@ -27,9 +27,10 @@ fn seconds(name: &str, value: f64) -> PyResult<Duration> {
 #[pymethods]
 impl PyMockServer {
     #[new]
-    #[pyo3(signature = (text=None, latency=0.0))]
-    fn new(text: Option<String>, latency: f64) -> PyResult<Self> {
+    #[pyo3(signature = (text=None, latency=0.0, record=true))]
+    fn new(text: Option<String>, latency: f64, record: bool) -> PyResult<Self> {
         let inner = MockServer::new();
+        inner.set_recording(record);
         if let Some(text) = text {
             inner.set_default_text(text);
         }
@@ -86,6 +87,16 @@ impl PyMockServer {
     fn set_latency(&self, latency: f64) -> PyResult<()> {
         self.inner.set_latency(seconds("latency", latency)?);
         Ok(())
+    }
+
+    #[getter]
+    fn get_recording(&self) -> bool {
+        self.inner.is_recording()
+    }
+
+    #[setter]
+    fn set_recording(&self, on: bool) {
+        self.inner.set_recording(on);
     }
 
     /// Queues a scripted response (see `rustllm.testing.MockServer.respond`).
@@ -147,8 +158,8 @@ impl PyMockServer {
             .transpose()
     }
 
-    /// How many requests were received.
-    fn request_count(&self) -> usize {
+    /// How many requests were received, recorded or not.
+    fn request_count(&self) -> u64 {
         self.inner.request_count()
     }
 
