@@ -6,6 +6,7 @@
 
 pub mod call;
 pub mod error;
+pub mod mock;
 pub mod providers;
 pub mod transport;
 pub mod types;

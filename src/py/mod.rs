@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 mod completion;
 mod convert;
 mod errors;
+mod mock;
 
 /// The compiled module `rustllm._core`.
 #[pymodule]
@@ -15,5 +16,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     completion::register(m)?;
+    mock::register(m)?;
     Ok(())
 }
