@@ -6,7 +6,6 @@ import asyncio
 import inspect
 
 import pytest
-
 import rustllm
 import rustllm as litellm
 from rustllm import ModelResponse
@@ -23,7 +22,10 @@ def test_completion_returns_a_model_response(server, openai_args):
     assert resp["choices"][0]["message"]["content"] == "Hello from MockServer!"
     assert resp.model == "gpt-4o-mini"
     assert resp.object == "chat.completion"
-    assert resp.usage.prompt_tokens == 1 and resp.usage.total_tokens == resp.usage.prompt_tokens + resp.usage.completion_tokens
+    assert (
+        resp.usage.prompt_tokens == 1
+        and resp.usage.total_tokens == resp.usage.prompt_tokens + resp.usage.completion_tokens
+    )
     req = server.last_request
     assert req.method == "POST"
     assert req.path == "/v1/chat/completions"
@@ -44,30 +46,30 @@ def test_hidden_params_and_response_ms(server, openai_args):
 
 
 def test_every_openai_parameter_is_passed_through(server, openai_args):
-    params = dict(
-        temperature=0.3,
-        top_p=0.9,
-        n=2,
-        stop=["\n"],
-        max_completion_tokens=50,
-        max_tokens=40,
-        presence_penalty=0.1,
-        frequency_penalty=0.2,
-        logit_bias={"50256": -100},
-        user="u-1",
-        reasoning_effort="low",
-        response_format={"type": "json_object"},
-        seed=7,
-        logprobs=True,
-        top_logprobs=2,
-        modalities=["text"],
-        prediction={"type": "content", "content": "x"},
-        audio={"voice": "alloy", "format": "wav"},
-        web_search_options={"search_context_size": "low"},
-        parallel_tool_calls=False,
-        service_tier="auto",
-        store=False,
-    )
+    params = {
+        "temperature": 0.3,
+        "top_p": 0.9,
+        "n": 2,
+        "stop": ["\n"],
+        "max_completion_tokens": 50,
+        "max_tokens": 40,
+        "presence_penalty": 0.1,
+        "frequency_penalty": 0.2,
+        "logit_bias": {"50256": -100},
+        "user": "u-1",
+        "reasoning_effort": "low",
+        "response_format": {"type": "json_object"},
+        "seed": 7,
+        "logprobs": True,
+        "top_logprobs": 2,
+        "modalities": ["text"],
+        "prediction": {"type": "content", "content": "x"},
+        "audio": {"voice": "alloy", "format": "wav"},
+        "web_search_options": {"search_context_size": "low"},
+        "parallel_tool_calls": False,
+        "service_tier": "auto",
+        "store": False,
+    }
     litellm.completion(model="openai/m", messages=USER_HI, **params, **openai_args)
     body = server.last_request.body
     for key, value in params.items():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 import rustllm as litellm
 from rustllm import EmbeddingResponse
 

@@ -295,8 +295,7 @@ SIGNATURES = {
     "InvalidRequestError": "message model llm_provider",
     "BudgetExceededError": "current_cost max_budget message",
     "MidStreamFallbackError": (
-        f"message model llm_provider original_exception response {TAIL}"
-        " generated_content is_pre_first_chunk"
+        f"message model llm_provider original_exception response {TAIL} generated_content is_pre_first_chunk"
     ),
     "RouterRateLimitError": "model cooldown_time enable_pre_call_checks cooldown_list",
 }
@@ -316,9 +315,7 @@ def test_every_litellm_class_has_a_signature_checked():
 
 def test_positional_and_keyword_construction_agree():
     by_position = exc.RateLimitError("RateLimitError: m", "openai", "gpt-4o")
-    by_keyword = exc.RateLimitError(
-        message="RateLimitError: m", model="gpt-4o", llm_provider="openai"
-    )
+    by_keyword = exc.RateLimitError(message="RateLimitError: m", model="gpt-4o", llm_provider="openai")
     assert str(by_position) == str(by_keyword)
     assert (by_position.llm_provider, by_position.model) == ("openai", "gpt-4o")
     assert (by_keyword.llm_provider, by_keyword.model) == ("openai", "gpt-4o")
@@ -421,9 +418,7 @@ def test_mid_stream_fallback_names_the_original_exception():
 
 
 def test_plain_exception_messages():
-    assert str(exc.BudgetExceededError(1.5, 1.0)) == (
-        "Budget has been exceeded! Current cost: 1.5, Max budget: 1.0"
-    )
+    assert str(exc.BudgetExceededError(1.5, 1.0)) == ("Budget has been exceeded! Current cost: 1.5, Max budget: 1.0")
     assert str(exc.BudgetExceededError(1.5, 1.0, "over")) == "over"
     router = exc.RouterRateLimitError("group", 5.0, False, ["d1"])
     assert str(router) == (
@@ -497,9 +492,7 @@ def test_attributes_keep_what_was_passed():
 
 
 def test_timeout_status_and_headers():
-    error = exc.Timeout(
-        "m", "gpt-4o", "openai", headers={"retry-after": "2"}, exception_status_code=504
-    )
+    error = exc.Timeout("m", "gpt-4o", "openai", headers={"retry-after": "2"}, exception_status_code=504)
     assert error.status_code == 504
     assert error.headers == {"retry-after": "2"}
     assert exc.Timeout("m", "gpt-4o", "openai").headers is None
@@ -675,11 +668,7 @@ def test_from_core_builds_the_named_class(kind):
     error = exc._from_core(err)
     assert type(error) is getattr(exc, kind)
     assert error.message == prefix + message
-    assert (
-        str(error)
-        == repr(error)
-        == (f"{prefix}{message} LiteLLM Retried: 2 times, LiteLLM Max Retries: 3")
-    )
+    assert str(error) == repr(error) == (f"{prefix}{message} LiteLLM Retried: 2 times, LiteLLM Max Retries: 3")
     assert error.status_code == expected_status
     assert (error.llm_provider, error.model) == ("openai", "gpt-4o")
     assert (error.num_retries, error.max_retries) == (2, 3)
@@ -710,9 +699,7 @@ def test_from_core_headers_on_rate_limit_and_timeout():
 
 @needs_openai
 def test_from_core_request_id_reaches_openai_attribute():
-    error = exc._from_core(
-        core_error("AuthenticationError", status_code=401, headers={"x-request-id": "req-9"})
-    )
+    error = exc._from_core(core_error("AuthenticationError", status_code=401, headers={"x-request-id": "req-9"}))
     assert error.request_id == "req-9"
 
 
@@ -759,9 +746,7 @@ def test_from_core_classes_that_write_their_own_text():
         )
     )
     assert schema.raw_response == "{bad" and "for schema={" in str(schema)
-    budget = exc._from_core(
-        core_error("BudgetExceededError", "", body={"current_cost": 2.0, "max_budget": 1.0})
-    )
+    budget = exc._from_core(core_error("BudgetExceededError", "", body={"current_cost": 2.0, "max_budget": 1.0}))
     assert str(budget) == "Budget has been exceeded! Current cost: 2.0, Max budget: 1.0"
     router = exc._from_core(
         core_error(
@@ -776,9 +761,7 @@ def test_from_core_classes_that_write_their_own_text():
 
 
 def test_from_core_errors_pickle():
-    error = exc._from_core(
-        core_error("RateLimitError", status_code=429, headers={"retry-after": "1"}, num_retries=1)
-    )
+    error = exc._from_core(core_error("RateLimitError", status_code=429, headers={"retry-after": "1"}, num_retries=1))
     clone = pickle.loads(pickle.dumps(error))
     assert str(clone) == str(error) and clone.headers == {"retry-after": "1"}
 

@@ -4,7 +4,6 @@ malformed lists rejected with the offending index before any request."""
 from __future__ import annotations
 
 import pytest
-
 import rustllm as litellm
 from rustllm import Message
 
@@ -51,7 +50,10 @@ BAD = [
     ([{"role": "user"}], "needs 'content'"),
     ([{"role": "user", "content": 42}], "'content' must be a string"),
     ([{"role": "user", "content": [{"text": "no type"}]}], "content[0] must have a string 'type'"),
-    ([{"role": "user", "content": "a"}, {"role": "tool", "content": "r"}], "messages[1]: a tool message needs 'tool_call_id'"),
+    (
+        [{"role": "user", "content": "a"}, {"role": "tool", "content": "r"}],
+        "messages[1]: a tool message needs 'tool_call_id'",
+    ),
     ([{"role": "assistant", "tool_calls": [{"id": "c", "function": {"arguments": "{}"}}]}], "function.name"),
     ([{"role": "user", "content": object()}], "messages"),
 ]

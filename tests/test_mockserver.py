@@ -137,9 +137,7 @@ def test_default_text_setting():
 
 
 def test_echo_with_string_and_parts(server):
-    assert chat(server, "openai/echo", "repeat me")[1]["choices"][0]["message"]["content"] == (
-        "repeat me"
-    )
+    assert chat(server, "openai/echo", "repeat me")[1]["choices"][0]["message"]["content"] == ("repeat me")
     parts = [
         {"type": "text", "text": "a"},
         {"type": "image_url", "image_url": {"url": "x"}},
@@ -256,9 +254,7 @@ def test_content_policy_error(server):
     assert status == 400
     assert body["error"]["type"] == "invalid_request_error"
     assert body["error"]["code"] == "content_policy_violation"
-    assert body["error"]["message"] == (
-        "Your request was rejected as a result of our safety system."
-    )
+    assert body["error"]["message"] == ("Your request was rejected as a result of our safety system.")
 
 
 def test_unknown_path_and_bad_json(server):
@@ -350,9 +346,7 @@ def test_latency_and_delays():
 
 
 def test_embeddings(server):
-    status, _, body = post(
-        server, "/embeddings", {"model": "text-embedding-3-small", "input": ["a b", "c", "a b"]}
-    )
+    status, _, body = post(server, "/embeddings", {"model": "text-embedding-3-small", "input": ["a b", "c", "a b"]})
     assert status == 200
     assert body["object"] == "list" and body["model"] == "text-embedding-3-small"
     vectors = [d["embedding"] for d in body["data"]]
@@ -383,9 +377,7 @@ def test_embeddings_base64_decodes_to_the_floats(server):
 def test_legacy_completion_and_models(server):
     _, _, body = post(server, "/completions", {"model": "echo", "prompt": "say this"})
     assert body["object"] == "text_completion"
-    assert body["choices"] == [
-        {"text": "say this", "index": 0, "finish_reason": "stop", "logprobs": None}
-    ]
+    assert body["choices"] == [{"text": "say this", "index": 0, "finish_reason": "stop", "logprobs": None}]
     with urllib.request.urlopen(server.base_url + "/models", timeout=10) as response:
         models = json.loads(response.read())
     assert models["object"] == "list" and models["data"]
@@ -406,9 +398,7 @@ def test_stream_framing_with_usage(server):
     assert done
     assert all(e["object"] == "chat.completion.chunk" for e in events)
     assert len({e["id"] for e in events}) == 1
-    assert events[0]["choices"] == [
-        {"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
-    ]
+    assert events[0]["choices"] == [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]
     contents = [e["choices"][0]["delta"]["content"] for e in events[1:-2]]
     assert contents == ["Hello", " from", " MockServer!"]
     assert events[-2]["choices"] == [{"index": 0, "delta": {}, "finish_reason": "stop"}]
@@ -426,16 +416,12 @@ def test_stream_chunk_counts(server):
 
 
 def test_stream_tool_call_fragments(server):
-    events, done = stream(
-        server, {"model": "gpt", "messages": [], "tools": [WEATHER], "tool_choice": "required"}
-    )
+    events, done = stream(server, {"model": "gpt", "messages": [], "tools": [WEATHER], "tool_choice": "required"})
     assert done
     head = events[1]["choices"][0]["delta"]["tool_calls"][0]
     assert head["index"] == 0 and head["type"] == "function" and head["id"].startswith("call_")
     assert head["function"] == {"name": "get_weather", "arguments": ""}
-    arguments = "".join(
-        e["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"] for e in events[2:-1]
-    )
+    arguments = "".join(e["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"] for e in events[2:-1])
     assert json.loads(arguments)["city"] == "example"
     assert events[-1]["choices"][0]["finish_reason"] == "tool_calls"
 

@@ -4,7 +4,6 @@ default bases and key variables, and the errors raised before any network call."
 from __future__ import annotations
 
 import pytest
-
 import rustllm as litellm
 
 USER_HI = [{"role": "user", "content": "hi"}]
@@ -65,7 +64,7 @@ def test_get_llm_provider_prefix_rules():
     assert litellm.get_llm_provider("text-embedding-3-small")[:2] == ("text-embedding-3-small", "openai")
     assert litellm.get_llm_provider("claude-3-5-sonnet-20240620")[1] == "anthropic"
     assert litellm.get_llm_provider("my/model", custom_llm_provider="openai")[:2] == ("my/model", "openai")
-    model, provider, key, base = litellm.get_llm_provider("hosted_vllm/llama", api_base="http://h:8000/v1")
+    _model, provider, key, base = litellm.get_llm_provider("hosted_vllm/llama", api_base="http://h:8000/v1")
     assert (provider, key, base) == ("hosted_vllm", "fake-api-key", "http://h:8000/v1")
 
 

@@ -75,7 +75,11 @@ def test_tool_call_round_trip(server, openai_args):
     assert sent[1] == {
         "role": "assistant",
         "tool_calls": [
-            {"id": call.id, "type": "function", "function": {"name": "get_weather", "arguments": call.function.arguments}}
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": call.function.arguments},
+            }
         ],
     }
     assert sent[2] == {"role": "tool", "tool_call_id": call.id, "name": "get_weather", "content": "18C, sunny"}

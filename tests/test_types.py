@@ -164,9 +164,7 @@ OPENAI_CHUNKS = [
         "created": 1750000001,
         "model": "gpt-4o-mini",
         "system_fingerprint": "fp_1",
-        "choices": [
-            {"index": 0, "delta": {"content": "Hel"}, "logprobs": None, "finish_reason": None}
-        ],
+        "choices": [{"index": 0, "delta": {"content": "Hel"}, "logprobs": None, "finish_reason": None}],
     },
     {
         "id": "chatcmpl-s1",
@@ -272,9 +270,7 @@ def test_keyword_construction_converts_nested_dicts():
                 "finish_reason": "tool_calls",
                 "message": {
                     "role": "assistant",
-                    "tool_calls": [
-                        {"id": "call_1", "function": {"name": "f", "arguments": {"a": 1}}}
-                    ],
+                    "tool_calls": [{"id": "call_1", "function": {"name": "f", "arguments": {"a": 1}}}],
                     "function_call": {"name": "legacy", "arguments": "{}"},
                 },
             }
@@ -672,9 +668,7 @@ def test_pickle_every_class():
     for obj in (
         mock_response(),
         ModelResponseStream(**OPENAI_CHUNKS[2]),
-        EmbeddingResponse(
-            model="m", data=[{"embedding": [0.5], "index": 0, "object": "embedding"}]
-        ),
+        EmbeddingResponse(model="m", data=[{"embedding": [0.5], "index": 0, "object": "embedding"}]),
         TextCompletionResponse(choices=[{"text": "x"}]),
         Usage(prompt_tokens=1, cache_read_input_tokens=1),
     ):
@@ -730,9 +724,7 @@ def test_message_with_tool_calls_repr_exact():
 
 
 def test_anthropic_tool_call_index_comes_first():
-    call = ChatCompletionMessageToolCall(
-        index=1, function=Function(arguments="{}", name="f"), id="toolu_1"
-    )
+    call = ChatCompletionMessageToolCall(index=1, function=Function(arguments="{}", name="f"), id="toolu_1")
     assert repr(call) == (
         "ChatCompletionMessageToolCall(index=1, function=Function(arguments='{}', name='f'), "
         "id='toolu_1', type='function')"
@@ -998,11 +990,7 @@ def test_stream_from_openai_objects():
 
 def test_stream_from_openai_maps_finish_reason_and_drops_message():
     chunk = ModelResponseStream._from_openai(
-        {
-            "choices": [
-                {"delta": {"content": "x"}, "message": {"content": "x"}, "finish_reason": "eos"}
-            ]
-        },
+        {"choices": [{"delta": {"content": "x"}, "message": {"content": "x"}, "finish_reason": "eos"}]},
         {},
     )
     assert chunk.choices[0].finish_reason == "stop"
@@ -1095,7 +1083,5 @@ def test_module_imports_no_heavy_dependencies():
         print(",".join(heavy))
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""

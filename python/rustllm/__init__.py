@@ -131,17 +131,15 @@ class _MockFailure(Exception):
         status = getattr(original, "status_code", None)
         self.status_code = status if isinstance(status, int) else 500
         self.kind = _STATUS_KIND.get(self.status_code, "APIError")
+        from rustllm.exceptions import BadRequestError
+
         try:
-            _, provider, _, _ = get_llm_provider(
-                params["model"], custom_llm_provider=params.get("custom_llm_provider")
-            )
-        except Exception:
+            _, provider, _, _ = get_llm_provider(params["model"], custom_llm_provider=params.get("custom_llm_provider"))
+        except BadRequestError:
             provider = "openai"
         self.llm_provider = provider
         self.model = params.get("model") or ""
-        exc_name = (
-            "OpenAIException" if provider == "openai" else provider[:1].upper() + provider[1:] + "Exception"
-        )
+        exc_name = "OpenAIException" if provider == "openai" else provider[:1].upper() + provider[1:] + "Exception"
         label = {"BadRequestError": None, "Timeout": "Timeout Error"}.get(self.kind, self.kind)
         text = f"{exc_name} - litellm.MockException: {original}"
         self.message = text if label is None else f"{label}: {text}"
@@ -324,7 +322,7 @@ def _embedding_params(local_vars: dict[str, Any]) -> dict[str, Any]:
 
 def embedding(
     model: str | None = None,
-    input: Any = None,  # noqa: A002 - LiteLLM's name
+    input: Any = None,
     dimensions: int | None = None,
     encoding_format: str | None = None,
     timeout: float | str | None = 600,
@@ -352,7 +350,7 @@ def embedding(
 
 async def aembedding(
     model: str | None = None,
-    input: Any = None,  # noqa: A002 - LiteLLM's name
+    input: Any = None,
     dimensions: int | None = None,
     encoding_format: str | None = None,
     timeout: float | str | None = 600,
@@ -462,5 +460,30 @@ __all__ = [
     "EmbeddingResponse",
     "TextCompletionResponse",
     "TextChoices",
-    *sorted(_EXCEPTION_NAMES),
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "BadRequestError",
+    "ContextWindowExceededError",
+    "ContentPolicyViolationError",
+    "UnsupportedParamsError",
+    "RejectedRequestError",
+    "LiteLLMUnknownProvider",
+    "UnprocessableEntityError",
+    "Timeout",
+    "RateLimitError",
+    "InternalServerError",
+    "ServiceUnavailableError",
+    "BadGatewayError",
+    "APIError",
+    "MockException",
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "JSONSchemaValidationError",
+    "OpenAIError",
+    "InvalidRequestError",
+    "BudgetExceededError",
+    "MidStreamFallbackError",
+    "RouterRateLimitError",
+    "LITELLM_EXCEPTION_TYPES",
 ]

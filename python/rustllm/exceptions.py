@@ -176,10 +176,7 @@ class BudgetExceededError(_ReducesByState, Exception):
     def __init__(self, current_cost: float, max_budget: float, message: str | None = None) -> None:
         self.current_cost = current_cost
         self.max_budget = max_budget
-        self.message = (
-            message
-            or f"Budget has been exceeded! Current cost: {current_cost}, Max budget: {max_budget}"
-        )
+        self.message = message or f"Budget has been exceeded! Current cost: {current_cost}, Max budget: {max_budget}"
         super().__init__(self.message)
 
 
@@ -215,9 +212,7 @@ class GuardrailRaisedException(_ReducesByState, Exception):
     ) -> None:
         self.guardrail_name = guardrail_name
         if should_wrap_with_default_message:
-            message = (
-                f"Guardrail raised an exception, Guardrail: {guardrail_name}, Message: {message}"
-            )
+            message = f"Guardrail raised an exception, Guardrail: {guardrail_name}, Message: {message}"
         self.message = message
         super().__init__(self.message)
 
@@ -273,9 +268,7 @@ class _StandInRequest:
 class _StandInResponse:
     """What rustllm exceptions keep as ``response`` when httpx is not in use."""
 
-    def __init__(
-        self, status_code: int, headers: Any = None, request: _StandInRequest | None = None
-    ) -> None:
+    def __init__(self, status_code: int, headers: Any = None, request: _StandInRequest | None = None) -> None:
         self.status_code = status_code
         self.headers = _StandInHeaders(headers)
         self.request = request
@@ -402,9 +395,7 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
     ) -> Any:
         if not isinstance(status_code, int):
             status_code = 500
-        return http.Response(
-            status_code=status_code, headers=headers, request=fake_request(method, url)
-        )
+        return http.Response(status_code=status_code, headers=headers, request=fake_request(method, url))
 
     def usable(response: Any) -> bool:
         # openai's base reads `response.request`; httpx raises RuntimeError when a
@@ -445,9 +436,7 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
         ) -> None:
             self.status_code = 401
             self.message = f"litellm.AuthenticationError: {message}"
-            _set_litellm_fields(
-                self, llm_provider, model, litellm_debug_info, max_retries, num_retries
-            )
+            _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             self.response = or_fake(response, 401)
             super().__init__(self.message, response=self.response, body=None)
 
@@ -466,9 +455,7 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
         ) -> None:
             self.status_code = 403
             self.message = f"litellm.PermissionDeniedError: {message}"
-            _set_litellm_fields(
-                self, llm_provider, model, litellm_debug_info, max_retries, num_retries
-            )
+            _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             self.response = or_fake(response, 403)
             super().__init__(self.message, response=self.response, body=None)
 
@@ -487,9 +474,7 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
         ) -> None:
             self.status_code = 404
             self.message = f"litellm.NotFoundError: {message}"
-            _set_litellm_fields(
-                self, llm_provider, model, litellm_debug_info, max_retries, num_retries
-            )
+            _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             self.response = or_fake(response, 404)
             super().__init__(self.message, response=self.response, body=None)
 
@@ -509,9 +494,7 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
         ) -> None:
             self.status_code = 400
             self.message = f"litellm.BadRequestError: {message}"
-            _set_litellm_fields(
-                self, llm_provider, model, litellm_debug_info, max_retries, num_retries
-            )
+            _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             self.response = response if usable(response) else fake_response(400)
             super().__init__(self.message, response=self.response, body=body)
 
@@ -613,9 +596,7 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
         """400: no provider could be resolved for the model name."""
 
         def __init__(self, model: str, custom_llm_provider: str | None = None) -> None:
-            text = _UNKNOWN_PROVIDER_TEXT.format(
-                model=model, custom_llm_provider=custom_llm_provider
-            )
+            text = _UNKNOWN_PROVIDER_TEXT.format(model=model, custom_llm_provider=custom_llm_provider)
             super().__init__(text, model=model, llm_provider=custom_llm_provider, response=None)
 
     class UnprocessableEntityError(_LiteLLMErrorMixin, oa.UnprocessableEntityError):
@@ -633,9 +614,7 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
         ) -> None:
             self.status_code = 422
             self.message = f"litellm.UnprocessableEntityError: {message}"
-            _set_litellm_fields(
-                self, llm_provider, model, litellm_debug_info, max_retries, num_retries
-            )
+            _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             self.response = or_fake(response, 422)
             super().__init__(self.message, response=self.response, body=None)
 
@@ -656,9 +635,7 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
             super().__init__(request=fake_request())
             self.status_code = exception_status_code or 408
             self.message = f"litellm.Timeout: {message}"
-            _set_litellm_fields(
-                self, llm_provider, model, litellm_debug_info, max_retries, num_retries
-            )
+            _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             self.headers = headers
             self.response = fake_response(self.status_code, headers=headers)
 
@@ -685,17 +662,13 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
         ) -> None:
             self.status_code = 429
             self.message = f"litellm.RateLimitError: {message}"
-            _set_litellm_fields(
-                self, llm_provider, model, litellm_debug_info, max_retries, num_retries
-            )
+            _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             if headers is None:
                 headers = getattr(response, "headers", None)
             self.headers = dict(headers or {})
             self.category = category
             self.rate_limit_type = rate_limit_type
-            self.response = fake_response(
-                429, self.headers, method="POST", url="https://cloud.google.com/vertex-ai/"
-            )
+            self.response = fake_response(429, self.headers, method="POST", url="https://cloud.google.com/vertex-ai/")
             super().__init__(self.message, response=self.response, body=None)
             self.code = "429"
             self.type = "throttling_error"
@@ -715,9 +688,7 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
         ) -> None:
             self.status_code = 500
             self.message = f"litellm.InternalServerError: {message}"
-            _set_litellm_fields(
-                self, llm_provider, model, litellm_debug_info, max_retries, num_retries
-            )
+            _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             self.response = rebuilt(response, 500)
             super().__init__(self.message, response=self.response, body=None)
 
@@ -736,9 +707,7 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
         ) -> None:
             self.status_code = 503
             self.message = f"litellm.ServiceUnavailableError: {message}"
-            _set_litellm_fields(
-                self, llm_provider, model, litellm_debug_info, max_retries, num_retries
-            )
+            _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             self.response = rebuilt(response, 503)
             super().__init__(self.message, response=self.response, body=None)
 
@@ -758,13 +727,9 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
         ) -> None:
             self.status_code = status_code
             self.message = f"litellm.APIError: {message}"
-            _set_litellm_fields(
-                self, llm_provider, model, litellm_debug_info, max_retries, num_retries
-            )
+            _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             self.response = fake_response(status_code)
-            super().__init__(
-                self.message, request if request is not None else fake_request(), body=None
-            )
+            super().__init__(self.message, request if request is not None else fake_request(), body=None)
 
     class BadGatewayError(APIError, oa.APIStatusError):
         """502: a gateway in front of the provider failed.
@@ -786,9 +751,7 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
         ) -> None:
             self.status_code = 502
             self.message = f"litellm.BadGatewayError: {message}"
-            _set_litellm_fields(
-                self, llm_provider, model, litellm_debug_info, max_retries, num_retries
-            )
+            _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             self.response = rebuilt(response, 502)
             # Skip APIError.__init__ (different signature): set up as the status error.
             oa.APIStatusError.__init__(self, self.message, response=self.response, body=None)
@@ -809,13 +772,9 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
         ) -> None:
             self.status_code = status_code
             self.message = f"litellm.MockException: {message}"
-            _set_litellm_fields(
-                self, llm_provider, model, litellm_debug_info, max_retries, num_retries
-            )
+            _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             self.response = fake_response(status_code)
-            super().__init__(
-                self.message, request if request is not None else fake_request(), body=None
-            )
+            super().__init__(self.message, request if request is not None else fake_request(), body=None)
 
     class APIConnectionError(_LiteLLMErrorMixin, oa.APIConnectionError):
         """500: no usable reply (connection failed, reply unparseable)."""
@@ -832,9 +791,7 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
         ) -> None:
             self.message = f"litellm.APIConnectionError: {message}"
             self.status_code = 500
-            _set_litellm_fields(
-                self, llm_provider, model, litellm_debug_info, max_retries, num_retries
-            )
+            _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             self.request = request if request is not None else fake_request()
             self.response = fake_response(500)
             super().__init__(message=self.message, request=self.request)
@@ -851,9 +808,7 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
             max_retries: int | None = None,
             num_retries: int | None = None,
         ) -> None:
-            _set_litellm_fields(
-                self, llm_provider, model, litellm_debug_info, max_retries, num_retries
-            )
+            _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             # LiteLLM sets a "litellm.APIResponseValidationError: " prefix and then lets
             # openai's base overwrite `message` with the bare text; the bare text is what
             # its users see, so that is what we keep.
@@ -1004,9 +959,7 @@ def _build() -> dict[str, Any]:
                 oa, http = _openai_and_http()
                 _http = http
                 classes = _define_classes(oa, http)
-                classes["LITELLM_EXCEPTION_TYPES"] = [
-                    classes[name] for name in _EXCEPTION_TYPE_NAMES
-                ]
+                classes["LITELLM_EXCEPTION_TYPES"] = [classes[name] for name in _EXCEPTION_TYPE_NAMES]
                 globals().update(classes)
                 _built = classes
     return _built
@@ -1099,9 +1052,7 @@ def _from_core(err: Any) -> BaseException:
     body = raw_body.get("error", raw_body) if isinstance(raw_body, dict) else raw_body
 
     if kind == "BudgetExceededError":
-        return BudgetExceededError(
-            fields.get("current_cost"), fields.get("max_budget"), message=message or None
-        )
+        return BudgetExceededError(fields.get("current_cost"), fields.get("max_budget"), message=message or None)
     if kind == "RouterRateLimitError":
         return RouterRateLimitError(
             model,

@@ -89,9 +89,7 @@ class RecordedRequest:
 
     __slots__ = ("body", "headers", "method", "path", "query")
 
-    def __init__(
-        self, method: str, path: str, query: str, headers: dict[str, str], body: Any
-    ) -> None:
+    def __init__(self, method: str, path: str, query: str, headers: dict[str, str], body: Any) -> None:
         self.method = method
         self.path = path
         self.query = query

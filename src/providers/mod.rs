@@ -326,9 +326,7 @@ mod tests {
     fn unknown_models_get_litellm_guidance() {
         let err = resolve("mistral-large-latest").err();
         let err = err.map(|e| (e.kind, e.status, e.message));
-        let Some((kind, status, message)) = err else {
-            return assert!(false, "expected an error");
-        };
+        let (kind, status, message) = err.expect("expected an error");
         assert_eq!(kind, ErrorKind::BadRequest);
         assert_eq!(status, 400);
         assert!(message.starts_with("LLM Provider NOT provided. Pass in the LLM provider you are trying to call. You passed model=mistral-large-latest"));

@@ -10,7 +10,6 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-
 use super::convert::{kwargs_to_map, map_to_py};
 use super::errors::to_pyerr;
 use crate::call::{self, Endpointkind, Prepared, Reply};
@@ -45,7 +44,11 @@ fn reply_to_py(py: Python<'_>, r: Reply) -> PyResult<Py<PyAny>> {
     let body = map_to_py(py, &r.body)?;
     let hidden = hidden_params(py, &r)?;
     let ms = r.response_ms.into_pyobject(py)?;
-    Ok(PyTuple::new(py, [body.into_any(), hidden.into_any(), ms.into_any()])?.into_any().unbind())
+    Ok(
+        PyTuple::new(py, [body.into_any(), hidden.into_any(), ms.into_any()])?
+            .into_any()
+            .unbind(),
+    )
 }
 
 /// The whole network part of a call: mocks, then the provider.
@@ -67,7 +70,10 @@ async fn run(p: Prepared) -> Result<Reply, LlmError> {
 }
 
 /// Block on a future with the GIL released, while still letting Ctrl-C interrupt the wait.
-fn block_on<T: Send>(py: Python<'_>, fut: impl Future<Output = Result<T, LlmError>> + Send) -> PyResult<T> {
+fn block_on<T: Send>(
+    py: Python<'_>,
+    fut: impl Future<Output = Result<T, LlmError>> + Send,
+) -> PyResult<T> {
     enum Outcome<T> {
         Done(Result<T, LlmError>),
         Interrupted(PyErr),
@@ -96,13 +102,21 @@ fn block_on<T: Send>(py: Python<'_>, fut: impl Future<Output = Result<T, LlmErro
     }
 }
 
-fn call_sync(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+fn call_sync(
+    py: Python<'_>,
+    kind: Endpointkind,
+    kwargs: &Bound<'_, PyDict>,
+) -> PyResult<Py<PyAny>> {
     let p = prepare(py, kind, kwargs)?;
     let reply = block_on(py, run(p))?;
     reply_to_py(py, reply)
 }
 
-fn call_async<'py>(py: Python<'py>, kind: Endpointkind, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+fn call_async<'py>(
+    py: Python<'py>,
+    kind: Endpointkind,
+    kwargs: &Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyAny>> {
     let p = prepare(py, kind, kwargs)?;
     pyo3_async_runtimes::tokio::future_into_py(py, async move {
         let result = run(p).await;
@@ -148,15 +162,19 @@ fn get_llm_provider(
     api_base: Option<&str>,
     api_key: Option<&str>,
 ) -> PyResult<(String, String, Option<String>, Option<String>)> {
-    let (model_out, provider) = crate::providers::get_llm_provider(model, custom_llm_provider, api_base)
-        .map_err(|e| to_pyerr(py, e))?;
+    let (model_out, provider) =
+        crate::providers::get_llm_provider(model, custom_llm_provider, api_base)
+            .map_err(|e| to_pyerr(py, e))?;
     let env = |name: &str| std::env::var(name).ok();
     let (key, base) = match crate::providers::compatible(&provider) {
         Some(spec) => match crate::providers::resolve_endpoint(spec, api_base, api_key, &env) {
             Ok(ep) => (ep.key, Some(ep.base)),
-            Err(e) if e.kind == ErrorKind::Authentication => {
-                (None, api_base.map(str::to_string).or(spec.default_base.map(str::to_string)))
-            }
+            Err(e) if e.kind == ErrorKind::Authentication => (
+                None,
+                api_base
+                    .map(str::to_string)
+                    .or(spec.default_base.map(str::to_string)),
+            ),
             Err(_) => (api_key.map(str::to_string), api_base.map(str::to_string)),
         },
         None => (api_key.map(str::to_string), api_base.map(str::to_string)),
@@ -167,7 +185,10 @@ fn get_llm_provider(
 /// The names of every OpenAI-compatible provider rustllm routes.
 #[pyfunction]
 fn openai_compatible_providers() -> Vec<&'static str> {
-    crate::providers::COMPATIBLE_PROVIDERS.iter().map(|p| p.name).collect()
+    crate::providers::COMPATIBLE_PROVIDERS
+        .iter()
+        .map(|p| p.name)
+        .collect()
 }
 
 /// Every provider prefix rustllm recognises (LiteLLM's `provider_list`).

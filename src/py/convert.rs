@@ -17,7 +17,9 @@ pub fn to_value(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Value> {
 
 fn convert(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<Value> {
     if depth > MAX_DEPTH {
-        return Err(PyTypeError::new_err(format!("{path} is nested too deeply (or refers to itself)")));
+        return Err(PyTypeError::new_err(format!(
+            "{path} is nested too deeply (or refers to itself)"
+        )));
     }
     if obj.is_none() {
         return Ok(Value::Null);
@@ -30,9 +32,9 @@ fn convert(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<Value> 
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
         let v = f.value();
-        return Number::from_f64(v)
-            .map(Value::Number)
-            .ok_or_else(|| PyTypeError::new_err(format!("{path} is {v}, which JSON cannot carry")));
+        return Number::from_f64(v).map(Value::Number).ok_or_else(|| {
+            PyTypeError::new_err(format!("{path} is {v}, which JSON cannot carry"))
+        });
     }
     if let Ok(i) = obj.extract::<i64>() {
         return Ok(Value::Number(i.into()));
@@ -83,7 +85,11 @@ fn convert(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<Value> 
             return Ok(Value::Number(n));
         }
     }
-    let type_name = obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into());
+    let type_name = obj
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "object".into());
     Err(PyTypeError::new_err(format!(
         "{path} has type {type_name}, which cannot be sent as JSON (use str, int, float, bool, None, list or dict)"
     )))
@@ -135,7 +141,10 @@ pub fn kwargs_to_map(kwargs: &Bound<'_, PyDict>) -> PyResult<Map<String, Value>>
         }
         // Never-sent Python-only arguments (clients, logger functions, logging objects)
         // are skipped rather than rejected: LiteLLM accepts them.
-        if matches!(key.as_str(), "client" | "logger_fn" | "litellm_logging_obj" | "azure_ad_token_provider") {
+        if matches!(
+            key.as_str(),
+            "client" | "logger_fn" | "litellm_logging_obj" | "azure_ad_token_provider"
+        ) {
             continue;
         }
         let value = to_value(&v, &key)?;

@@ -26,17 +26,17 @@ fn bad(index: usize, what: impl std::fmt::Display) -> LlmError {
 fn check_content_parts(index: usize, parts: &[Value]) -> Result<(), LlmError> {
     for (j, part) in parts.iter().enumerate() {
         match part {
-            Value::Object(p) => {
-                match p.get("type") {
-                    Some(Value::String(_)) => {}
-                    _ => return Err(bad(
+            Value::Object(p) => match p.get("type") {
+                Some(Value::String(_)) => {}
+                _ => {
+                    return Err(bad(
                         index,
                         format!(
                             "content[{j}] must have a string 'type' (e.g. \"text\", \"image_url\")"
                         ),
-                    )),
+                    ))
                 }
-            }
+            },
             // A bare string in a parts list is a common slip; accept it as a text part.
             Value::String(_) => {}
             other => {

@@ -345,9 +345,7 @@ class _ResponseObject:
         b = other.__dict__
         if a == b:
             return True
-        return {k: v for k, v in a.items() if k[:1] != "_"} == {
-            k: v for k, v in b.items() if k[:1] != "_"
-        }
+        return {k: v for k, v in a.items() if k[:1] != "_"} == {k: v for k, v in b.items() if k[:1] != "_"}
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like pydantic models
 
@@ -399,9 +397,7 @@ class _ResponseObject:
         """Return the object as a JSON string (compact unless ``indent`` is given)."""
         data = self._dump(include, exclude, exclude_none)
         if indent is None:
-            return _json().dumps(
-                data, separators=(",", ":"), ensure_ascii=False, default=_json_default
-            )
+            return _json().dumps(data, separators=(",", ":"), ensure_ascii=False, default=_json_default)
         return _json().dumps(data, indent=indent, ensure_ascii=False, default=_json_default)
 
     def json(self, **kwargs: Any) -> builtins.dict[str, Any]:
@@ -421,9 +417,7 @@ class _ResponseObject:
         return self.model_dump_json(indent=indent, exclude_none=exclude_none)
 
     # ---- copying / construction helpers ----------------------------------------------
-    def model_copy(
-        self, *, update: builtins.dict[str, Any] | None = None, deep: bool = False
-    ) -> Any:
+    def model_copy(self, *, update: builtins.dict[str, Any] | None = None, deep: bool = False) -> Any:
         """Return a copy (shallow unless ``deep``), private attributes included;
         ``update`` sets fields on the copy without validation, as pydantic does."""
         if deep:
@@ -913,8 +907,7 @@ def _fill_message(d: dict, src: dict) -> None:
     tcs = get("tool_calls")
     if tcs:
         d["tool_calls"] = [
-            _mk(ChatCompletionMessageToolCall, _fill_tool_call, t) if type(t) is dict else t
-            for t in tcs
+            _mk(ChatCompletionMessageToolCall, _fill_tool_call, t) if type(t) is dict else t for t in tcs
         ]
     else:
         d["tool_calls"] = None  # LiteLLM stores [] as None
@@ -1138,9 +1131,7 @@ class Choices(_ResponseObject):
     index: int
     message: Message
 
-    _declared = frozenset(
-        ("finish_reason", "index", "message", "logprobs", "provider_specific_fields")
-    )
+    _declared = frozenset(("finish_reason", "index", "message", "logprobs", "provider_specific_fields"))
     _fill = staticmethod(_fill_choices)
 
     def __init__(
@@ -1162,9 +1153,7 @@ class Choices(_ResponseObject):
         _fill_choices(self.__dict__, params)
 
 
-_SCHOICES_KNOWN = frozenset(
-    ("finish_reason", "index", "delta", "logprobs", "enhancements", "message")
-)
+_SCHOICES_KNOWN = frozenset(("finish_reason", "index", "delta", "logprobs", "enhancements", "message"))
 _SCHOICES_COMMON = frozenset(("finish_reason", "index", "delta", "logprobs"))
 
 
@@ -1249,10 +1238,7 @@ _MODEL_RESPONSE_KNOWN = frozenset(
 
 
 def _choice_list(ch: Any, cls: type, filler: Any) -> list:
-    return [
-        _mk(cls, filler, c) if type(c) is dict else (c if isinstance(c, cls) else _coerce(c, cls))
-        for c in ch
-    ]
+    return [_mk(cls, filler, c) if type(c) is dict else (c if isinstance(c, cls) else _coerce(c, cls)) for c in ch]
 
 
 def _fill_model_response(d: dict, src: dict) -> None:
@@ -1311,9 +1297,7 @@ class ModelResponse(_ResponseObject):
     _response_ms: float | None
     _response_headers: dict[str, Any] | None = None
 
-    _declared = frozenset(
-        ("id", "created", "model", "object", "system_fingerprint", "choices", "usage")
-    )
+    _declared = frozenset(("id", "created", "model", "object", "system_fingerprint", "choices", "usage"))
     _fill = staticmethod(_fill_model_response)
 
     def __init__(
@@ -1483,9 +1467,7 @@ class ModelResponseStream(_ResponseObject):
         return o
 
 
-_EMBEDDING_KNOWN = frozenset(
-    ("model", "data", "object", "usage", "response_ms", "hidden_params", "_response_headers")
-)
+_EMBEDDING_KNOWN = frozenset(("model", "data", "object", "usage", "response_ms", "hidden_params", "_response_headers"))
 
 
 def _fill_embedding(d: dict, src: dict) -> None:
