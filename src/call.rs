@@ -7,8 +7,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
+use tokio::sync::mpsc;
+
 use crate::error::{map_http_error, redact_key, ErrorKind, LlmError};
 use crate::providers::{self, openai, CompatibleProvider, Endpoint};
+use crate::stream::{self, Batch, StreamContext};
 use crate::transport;
 use crate::types::messages::normalise_messages;
 use crate::types::{split_kwargs, CallOptions};
@@ -224,7 +227,7 @@ fn lower_headers(map: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
 }
 
 /// Describe a transport failure without the URL's query (which may hold a key).
-fn transport_detail(err: &reqwest::Error) -> String {
+pub fn transport_detail(err: &reqwest::Error) -> String {
     use std::error::Error as _;
     let mut detail = String::new();
     let mut source = err.source();
@@ -252,57 +255,76 @@ impl WithoutUrl for reqwest::Error {
     }
 }
 
-/// One HTTP attempt.
-async fn attempt(
+/// Send the request and wait for the status line and headers. A non-2xx reply is read
+/// to the end and mapped to its error.
+async fn open(
     p: &Prepared,
-    timeout: Duration,
-) -> Result<(Map<String, Value>, Vec<(String, String)>), LlmError> {
+    payload: bytes::Bytes,
+    total_timeout: Option<Duration>,
+) -> Result<reqwest::Response, LlmError> {
     let client = transport::client(p.options.verify_tls);
-    let mut req = client.post(&p.url).timeout(timeout);
+    let mut req = client.post(&p.url);
+    if let Some(t) = total_timeout {
+        req = req.timeout(t);
+    }
     for (k, v) in &p.headers {
         req = req.header(k.as_str(), v.as_str());
     }
-    let payload = serde_json::to_vec(&p.body).map_err(|e| {
-        LlmError::bad_request(format!("request body is not JSON-serialisable: {e}"))
-    })?;
     let req = req.header("content-type", "application/json").body(payload);
-    let key = p.endpoint.key.as_deref();
-    let resp = req.send().await.map_err(|e| {
-        if e.is_timeout() {
-            LlmError::timeout(&p.provider, &p.requested_model, Some(timeout))
-        } else {
-            LlmError::connection(
-                &p.provider,
-                &p.requested_model,
-                &redact_key(&transport_detail(&e), key),
-            )
-        }
-    })?;
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| transport_error(p, &e, total_timeout))?;
     let status = resp.status().as_u16();
-    let headers = lower_headers(resp.headers());
-    let bytes = resp.bytes().await.map_err(|e| {
-        if e.is_timeout() {
-            LlmError::timeout(&p.provider, &p.requested_model, Some(timeout))
-        } else {
-            LlmError::connection(
-                &p.provider,
-                &p.requested_model,
-                &redact_key(&transport_detail(&e), key),
-            )
-        }
-    })?;
-    if !(200..300).contains(&status) {
-        let raw = redact_key(&String::from_utf8_lossy(&bytes), key);
-        let json = serde_json::from_str::<Value>(&raw).ok();
-        return Err(map_http_error(
-            status,
-            &p.provider,
-            &p.requested_model,
-            &raw,
-            json,
-            headers,
-        ));
+    if (200..300).contains(&status) {
+        return Ok(resp);
     }
+    let headers = lower_headers(resp.headers());
+    let key = p.endpoint.key.as_deref();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| transport_error(p, &e, total_timeout))?;
+    let raw = redact_key(&String::from_utf8_lossy(&bytes), key);
+    let json = serde_json::from_str::<Value>(&raw).ok();
+    Err(map_http_error(
+        status,
+        &p.provider,
+        &p.requested_model,
+        &raw,
+        json,
+        headers,
+    ))
+}
+
+fn transport_error(p: &Prepared, e: &reqwest::Error, timeout: Option<Duration>) -> LlmError {
+    if e.is_timeout() {
+        LlmError::timeout(&p.provider, &p.requested_model, timeout)
+    } else {
+        let detail = redact_key(&transport_detail(e), p.endpoint.key.as_deref());
+        LlmError::connection(&p.provider, &p.requested_model, &detail)
+    }
+}
+
+fn serialise(body: &Map<String, Value>) -> Result<bytes::Bytes, LlmError> {
+    serde_json::to_vec(body)
+        .map(bytes::Bytes::from)
+        .map_err(|e| LlmError::bad_request(format!("request body is not JSON-serialisable: {e}")))
+}
+
+/// One complete request/response exchange.
+async fn attempt(
+    p: &Prepared,
+    payload: bytes::Bytes,
+    timeout: Duration,
+) -> Result<(Map<String, Value>, Vec<(String, String)>), LlmError> {
+    let resp = open(p, payload, Some(timeout)).await?;
+    let headers = lower_headers(resp.headers());
+    let key = p.endpoint.key.as_deref();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| transport_error(p, &e, Some(timeout)))?;
     let body = match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => map,
         _ => {
@@ -325,24 +347,17 @@ async fn attempt(
     Ok((body, headers))
 }
 
-/// Send a prepared request, retrying 408/429/5xx, timeouts and connection failures.
-pub async fn send(p: Prepared) -> Result<Reply, LlmError> {
-    let started = Instant::now();
-    let timeout = p.options.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let retries = p.options.retries.unwrap_or(DEFAULT_RETRIES);
+/// Run `op` until it succeeds, fails with an error that is not retryable, or the retries
+/// run out; waits [`backoff`] between tries. The final error records the retry counts.
+async fn with_retries<T, F, Fut>(retries: u32, mut op: F) -> Result<T, LlmError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, LlmError>>,
+{
     let mut tries = 0u32;
     loop {
-        match attempt(&p, timeout).await {
-            Ok((body, headers)) => {
-                return Ok(Reply {
-                    body,
-                    provider: p.provider.clone(),
-                    api_base: p.endpoint.base.clone(),
-                    requested_model: p.requested_model.clone(),
-                    headers,
-                    response_ms: started.elapsed().as_secs_f64() * 1000.0,
-                })
-            }
+        match op().await {
+            Ok(v) => return Ok(v),
             Err(e) if e.kind.is_retryable() && tries < retries => {
                 tokio::time::sleep(backoff(tries, e.retry_after)).await;
                 tries += 1;
@@ -356,6 +371,179 @@ pub async fn send(p: Prepared) -> Result<Reply, LlmError> {
             }
         }
     }
+}
+
+/// Send a prepared request, retrying 408/429/5xx, timeouts and connection failures.
+pub async fn send(p: Prepared) -> Result<Reply, LlmError> {
+    let started = Instant::now();
+    let timeout = p.options.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let payload = serialise(&p.body)?;
+    let (body, headers) = with_retries(p.options.retries.unwrap_or(DEFAULT_RETRIES), || {
+        attempt(&p, payload.clone(), timeout)
+    })
+    .await?;
+    Ok(Reply {
+        body,
+        provider: p.provider.clone(),
+        api_base: p.endpoint.base.clone(),
+        requested_model: p.requested_model.clone(),
+        headers,
+        response_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+/// How many chunk batches may wait unread before the reader pauses (backpressure).
+const STREAM_BUFFER: usize = 64;
+
+/// An open stream: chunks arrive on `chunks`; the rest is what `_hidden_params` keeps.
+pub struct OpenStream {
+    pub chunks: mpsc::Receiver<Batch>,
+    pub reply: Reply,
+}
+
+/// Open a streaming request (retrying until the provider accepts it) and start the task
+/// that reads it. Errors before the first byte of the body are raised here, as LiteLLM
+/// raises them from the call; later ones come out of the stream.
+pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
+    let started = Instant::now();
+    let idle = p
+        .options
+        .stream_timeout
+        .or(p.options.timeout)
+        .unwrap_or(DEFAULT_TIMEOUT);
+    p.body.insert("stream".into(), Value::Bool(true));
+    let payload = serialise(&p.body)?;
+    let resp = with_retries(p.options.retries.unwrap_or(DEFAULT_RETRIES), || {
+        let payload = payload.clone();
+        let p = &p;
+        async move {
+            match tokio::time::timeout(idle, open(p, payload, None)).await {
+                Ok(r) => r,
+                Err(_) => Err(LlmError::timeout(
+                    &p.provider,
+                    &p.requested_model,
+                    Some(idle),
+                )),
+            }
+        }
+    })
+    .await?;
+    let headers = lower_headers(resp.headers());
+    let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+    let ctx = StreamContext {
+        provider: p.provider.clone(),
+        model: p.requested_model.clone(),
+        idle_timeout: idle,
+        api_key: p.endpoint.key.clone(),
+    };
+    transport::runtime().spawn(stream::pump_sse(resp, tx, ctx));
+    Ok(OpenStream {
+        chunks: rx,
+        reply: Reply {
+            body: Map::new(),
+            provider: p.provider.clone(),
+            api_base: p.endpoint.base.clone(),
+            requested_model: p.requested_model.clone(),
+            headers,
+            response_ms: started.elapsed().as_secs_f64() * 1000.0,
+        },
+    })
+}
+
+/// LiteLLM's streaming `mock_response`: the text in 3-character chunks, the first with the
+/// role, a finish chunk, and a usage chunk when `stream_options.include_usage` is set.
+/// `"Exception: mock_streaming_error"` fails part-way with status 529, as in LiteLLM.
+pub fn mock_stream(p: &Prepared, mock: &Value) -> Result<OpenStream, LlmError> {
+    // Errors a non-streaming mock raises are raised by the call here too.
+    let fails_midway = matches!(mock, Value::String(s) if s == "Exception: mock_streaming_error");
+    let reply = if fails_midway {
+        mock_reply(p, &Value::String("This is a mock stream".into()))?
+    } else {
+        mock_reply(p, mock)?
+    };
+    let text = reply.body["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let id = reply.body["id"].clone();
+    let created = reply.body["created"].clone();
+    let model = reply.body["model"].clone();
+    let mk = |delta: Value, finish: Value| {
+        let mut m = Map::new();
+        m.insert("id".into(), id.clone());
+        m.insert("created".into(), created.clone());
+        m.insert("model".into(), model.clone());
+        m.insert(
+            "object".into(),
+            Value::String("chat.completion.chunk".into()),
+        );
+        m.insert(
+            "choices".into(),
+            json!([{"index": 0, "delta": delta, "finish_reason": finish}]),
+        );
+        m
+    };
+    let mut shaper = stream::ChunkShaper::new();
+    let mut chunks = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    for piece in chars.chunks(3) {
+        let piece: String = piece.iter().collect();
+        chunks.extend(shaper.shape(mk(json!({"content": piece}), Value::Null)));
+    }
+    if let Some(calls) = &p.options.mock_tool_calls {
+        let indexed: Vec<Value> = calls
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let mut c = c.clone();
+                        if let Value::Object(m) = &mut c {
+                            m.insert("index".into(), Value::from(i));
+                        }
+                        c
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        chunks.extend(shaper.shape(mk(json!({"tool_calls": indexed}), Value::Null)));
+    }
+    let finish = if p.options.mock_tool_calls.is_some() {
+        "tool_calls"
+    } else {
+        "stop"
+    };
+    chunks.extend(shaper.shape(mk(json!({}), Value::String(finish.into()))));
+    let include_usage = p
+        .body
+        .get("stream_options")
+        .and_then(|o| o.get("include_usage"))
+        .and_then(Value::as_bool)
+        == Some(true);
+    if include_usage {
+        let mut usage = mk(json!({}), Value::Null);
+        usage.insert("choices".into(), json!([]));
+        usage.insert("usage".into(), reply.body["usage"].clone());
+        chunks.extend(shaper.shape(usage));
+    }
+    let (tx, rx) = mpsc::channel(2);
+    if fails_midway {
+        let half: Vec<Map<String, Value>> = chunks.into_iter().take(2).collect();
+        let mut err = map_http_error(
+            529,
+            &p.provider,
+            &p.requested_model,
+            "mock_streaming_error",
+            None,
+            Vec::new(),
+        );
+        err.kind = ErrorKind::Api;
+        let _ = tx.try_send(Ok(half));
+        let _ = tx.try_send(Err(err));
+    } else {
+        let _ = tx.try_send(Ok(chunks));
+    }
+    Ok(OpenStream { chunks: rx, reply })
 }
 
 /// LiteLLM's `mock_response`: a reply built without any network call. Magic strings

@@ -5,9 +5,11 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod call;
+pub mod catalogue;
 pub mod error;
 pub mod mock;
 pub mod providers;
+pub mod stream;
 pub mod transport;
 pub mod types;
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from rustllm.testing import MockServer
 
 # Every variable a provider reads; tests start with none of them set.

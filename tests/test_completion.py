@@ -6,6 +6,7 @@ import asyncio
 import inspect
 
 import pytest
+
 import rustllm
 import rustllm as litellm
 from rustllm import ModelResponse

@@ -7,6 +7,7 @@ import socket
 import time
 
 import pytest
+
 import rustllm as litellm
 
 USER_HI = [{"role": "user", "content": "hi"}]

@@ -4,6 +4,7 @@ malformed lists rejected with the offending index before any request."""
 from __future__ import annotations
 
 import pytest
+
 import rustllm as litellm
 from rustllm import Message
 

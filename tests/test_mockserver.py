@@ -16,6 +16,7 @@ import urllib.request
 from typing import Any
 
 import pytest
+
 from rustllm.testing import MockServer, RecordedRequest
 
 

@@ -4,6 +4,7 @@ default bases and key variables, and the errors raised before any network call."
 from __future__ import annotations
 
 import pytest
+
 import rustllm as litellm
 
 USER_HI = [{"role": "user", "content": "hi"}]

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from rustllm.types.utils import (
     ChatCompletionDeltaToolCall,
     ChatCompletionMessageToolCall,

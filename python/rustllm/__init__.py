@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from rustllm import _core
+from rustllm.streaming import CustomStreamWrapper, stream_chunk_builder
 from rustllm.types.utils import (
     ChatCompletionDeltaToolCall,
     ChatCompletionMessageToolCall,
@@ -181,6 +182,13 @@ def _prepare(params: dict[str, Any]) -> Any:
     return None
 
 
+def _mock_text(mocked: ModelResponse) -> str:
+    """A ready-made mock response, replayed as a stream of its first choice's text."""
+    choices = mocked.choices
+    content = choices[0].message.content if choices else None
+    return content or ""
+
+
 def _collect(local_vars: dict[str, Any]) -> dict[str, Any]:
     extra = local_vars.pop("kwargs")
     if extra:
@@ -226,7 +234,7 @@ def completion(
     model_list: list | None = None,
     thinking: dict | None = None,
     **kwargs: Any,
-) -> ModelResponse:
+) -> ModelResponse | CustomStreamWrapper:
     """Chat completion through any supported provider, with LiteLLM's signature.
 
     ``model`` is ``"provider/model"`` (``"openai/gpt-4o"``, ``"groq/llama-3.1-8b-instant"``)
@@ -237,14 +245,22 @@ def completion(
     (seconds, default 600), ``max_retries``/``num_retries`` (default 2; ``num_retries`` wins),
     ``ssl_verify``. ``mock_response`` returns a reply without any network call.
 
-    Returns a :class:`ModelResponse`. Raises LiteLLM's exception classes
+    Returns a :class:`ModelResponse`, or with ``stream=True`` a :class:`CustomStreamWrapper`
+    of :class:`ModelResponseStream` chunks (``stream_options={"include_usage": True}`` adds
+    a usage chunk; ``stream_timeout`` bounds the wait for each chunk). Raises LiteLLM's exception classes
     (``rustllm.RateLimitError``, ``rustllm.BadRequestError``, ...); bad input is rejected
     before any request is sent.
     """
     params = _collect(locals())
-    if stream:
-        raise NotImplementedError("stream=True is not available yet in rustllm")
     mocked = _prepare(params)
+    if stream:
+        if mocked is not None:
+            params["mock_response"] = _mock_text(mocked)
+        try:
+            handle, hidden = _core.completion_stream(params)
+        except _RustLLMError as err:
+            _raise(err)
+        return CustomStreamWrapper(handle, params["model"], hidden)
     if mocked is not None:
         return mocked
     try:
@@ -292,15 +308,23 @@ async def acompletion(
     model_list: list | None = None,
     thinking: dict | None = None,
     **kwargs: Any,
-) -> ModelResponse:
+) -> ModelResponse | CustomStreamWrapper:
     """The async twin of :func:`completion`: same arguments, awaited on asyncio.
 
-    The request runs on rustllm's Rust runtime; the event loop is never blocked.
+    The request runs on rustllm's Rust runtime; the event loop is never blocked. A
+    stream it returns can be iterated with ``async for`` or a plain ``for``, even after
+    the event loop that created it has closed.
     """
     params = _collect(locals())
-    if stream:
-        raise NotImplementedError("stream=True is not available yet in rustllm")
     mocked = _prepare(params)
+    if stream:
+        if mocked is not None:
+            params["mock_response"] = _mock_text(mocked)
+        try:
+            handle, hidden = await _core.acompletion_stream(params)
+        except _RustLLMError as err:
+            _raise(err)
+        return CustomStreamWrapper(handle, params["model"], hidden)
     if mocked is not None:
         return mocked
     try:
@@ -390,6 +414,34 @@ def get_llm_provider(
         raise  # unreachable; keeps type checkers content
 
 
+def token_counter(
+    model: str = "",
+    custom_tokenizer: Any = None,
+    text: str | list | None = None,
+    messages: list | None = None,
+    count_response_tokens: bool = False,
+    tools: list | None = None,
+    tool_choice: Any = None,
+    **kwargs: Any,
+) -> int:
+    """Tokens in ``text`` or ``messages`` for ``model``, counted as tiktoken counts them
+    (o200k_base for GPT-4o/4.1/5 and o-series, cl100k_base otherwise). Messages use
+    LiteLLM's chat accounting: one user message ``"hello world"`` is 9 tokens."""
+    if isinstance(text, list):
+        text = "".join(t for t in text if isinstance(t, str))
+    return _core.token_counter(model or "", text, messages)
+
+
+def encode(model: str = "", text: str = "", custom_tokenizer: Any = None) -> list[int]:
+    """Token ids of ``text`` in ``model``'s tiktoken encoding."""
+    return _core.encode(model or "", text)
+
+
+def decode(model: str = "", tokens: list[int] | None = None, custom_tokenizer: Any = None) -> str:
+    """The text of token ids in ``model``'s tiktoken encoding."""
+    return _core.decode(model or "", list(tokens or []))
+
+
 openai_compatible_providers: list[str] = _core.openai_compatible_providers()
 provider_list: list[str] = _core.provider_list()
 
@@ -446,6 +498,11 @@ __all__ = [
     "embedding",
     "aembedding",
     "get_llm_provider",
+    "token_counter",
+    "encode",
+    "decode",
+    "stream_chunk_builder",
+    "CustomStreamWrapper",
     "ModelResponse",
     "ModelResponseStream",
     "Choices",

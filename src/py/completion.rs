@@ -4,17 +4,17 @@
 //! and hands back `(response_json, hidden_params)` as plain Python dicts; the Python layer
 //! wraps them in LiteLLM's response classes.
 
-use std::future::Future;
 use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
+use super::blocking::block_on;
 use super::convert::{kwargs_to_map, map_to_py};
 use super::errors::to_pyerr;
+use super::stream::ChatStream;
 use crate::call::{self, Endpointkind, Prepared, Reply};
 use crate::error::{ErrorKind, LlmError};
-use crate::transport::runtime;
 
 fn prepare(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Prepared> {
     let map = kwargs_to_map(kwargs)
@@ -69,37 +69,50 @@ async fn run(p: Prepared) -> Result<Reply, LlmError> {
     call::send(p).await
 }
 
-/// Block on a future with the GIL released, while still letting Ctrl-C interrupt the wait.
-fn block_on<T: Send>(
-    py: Python<'_>,
-    fut: impl Future<Output = Result<T, LlmError>> + Send,
-) -> PyResult<T> {
-    enum Outcome<T> {
-        Done(Result<T, LlmError>),
-        Interrupted(PyErr),
+/// Open a stream: a mock, or the provider's SSE.
+async fn run_stream(p: Prepared) -> Result<call::OpenStream, LlmError> {
+    if let Some(delay) = p.options.mock_delay {
+        tokio::time::sleep(delay).await;
     }
-    let outcome = py.detach(|| {
-        runtime().block_on(async {
-            let signals = async {
-                let mut tick = tokio::time::interval(Duration::from_millis(100));
-                tick.tick().await;
-                loop {
-                    tick.tick().await;
-                    if let Err(e) = Python::attach(|py| py.check_signals()) {
-                        return e;
-                    }
-                }
-            };
-            tokio::select! {
-                r = fut => Outcome::Done(r),
-                e = signals => Outcome::Interrupted(e),
-            }
+    if let Some(mock) = p.options.mock_response.clone() {
+        return call::mock_stream(&p, &mock);
+    }
+    call::send_stream(p).await
+}
+
+fn stream_to_py(py: Python<'_>, open: call::OpenStream) -> PyResult<Py<PyAny>> {
+    let hidden = hidden_params(py, &open.reply)?;
+    let handle = Py::new(py, ChatStream::new(open.chunks))?;
+    Ok(
+        PyTuple::new(py, [handle.into_any().into_bound(py), hidden.into_any()])?
+            .into_any()
+            .unbind(),
+    )
+}
+
+/// Streaming chat completion, blocking until the provider accepts the request; returns
+/// `(ChatStream, hidden_params)`.
+#[pyfunction]
+fn completion_stream(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    let p = prepare(py, Endpointkind::Chat, kwargs)?;
+    let open = block_on(py, run_stream(p))?;
+    stream_to_py(py, open)
+}
+
+/// Streaming chat completion as an awaitable resolving to `(ChatStream, hidden_params)`.
+#[pyfunction]
+fn acompletion_stream<'py>(
+    py: Python<'py>,
+    kwargs: &Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let p = prepare(py, Endpointkind::Chat, kwargs)?;
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        let result = run_stream(p).await;
+        Python::attach(|py| match result {
+            Ok(open) => stream_to_py(py, open),
+            Err(e) => Err(to_pyerr(py, e)),
         })
-    });
-    match outcome {
-        Outcome::Done(r) => r.map_err(|e| to_pyerr(py, e)),
-        Outcome::Interrupted(e) => Err(e),
-    }
+    })
 }
 
 fn call_sync(
@@ -204,6 +217,8 @@ fn provider_list() -> Vec<&'static str> {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(completion, m)?)?;
     m.add_function(wrap_pyfunction!(acompletion, m)?)?;
+    m.add_function(wrap_pyfunction!(completion_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(acompletion_stream, m)?)?;
     m.add_function(wrap_pyfunction!(embedding, m)?)?;
     m.add_function(wrap_pyfunction!(aembedding, m)?)?;
     m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;

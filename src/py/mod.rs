@@ -2,10 +2,13 @@
 
 use pyo3::prelude::*;
 
+mod blocking;
 mod completion;
 mod convert;
 mod errors;
 mod mock;
+mod stream;
+mod tokens;
 
 /// The compiled module `rustllm._core`.
 #[pymodule]
@@ -16,6 +19,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     completion::register(m)?;
+    stream::register(m)?;
+    tokens::register(m)?;
     mock::register(m)?;
     Ok(())
 }

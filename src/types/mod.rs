@@ -110,6 +110,8 @@ pub struct CallOptions {
     /// `headers` merged with `extra_headers` (the latter wins), names lower-cased.
     pub headers: Vec<(String, String)>,
     pub timeout: Option<Duration>,
+    /// For streams, wins over `timeout`: bounds the wait for the first chunk and each gap.
+    pub stream_timeout: Option<Duration>,
     /// Retries after the first attempt. `num_retries` wins over `max_retries`.
     pub retries: Option<u32>,
     pub max_retries: Option<u32>,
@@ -246,6 +248,7 @@ pub fn split_kwargs(kwargs: Map<String, Value>) -> Result<SplitCall, LlmError> {
             "extra_body" => extra_body = Some(v),
             "timeout" => timeout = v,
             "request_timeout" => request_timeout = v,
+            "stream_timeout" => o.stream_timeout = parse_timeout(&v, "stream_timeout")?,
             "max_retries" => o.max_retries = parse_count(&v, &k)?,
             "num_retries" => o.num_retries = parse_count(&v, &k)?,
             "drop_params" => o.drop_params = v.as_bool().unwrap_or(false),

@@ -1,0 +1,385 @@
+"""One benchmark for one client, in a fresh process: ``python bench/worker.py TASK CLIENT URL PARAMS``.
+
+``bench/run.py`` starts one of these per (task, client), so import costs, caches, threads
+and memory of one client never touch another's figures. The worker prints its figures as
+one line ``BENCH_RESULT {json}``; anything else it (or the library) prints is ignored.
+A feature the client lacks gives ``{"na": reason}``, a failure ``{"error": reason}``.
+
+Only the standard library is imported at the top, so the ``import`` task times the client
+library alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+RESULT_PREFIX = "BENCH_RESULT "
+MESSAGES = [{"role": "user", "content": "hi"}]
+API_KEY = "sk-bench"
+# The model as the LiteLLM-style clients spell it, and as it goes over the wire.
+MODEL = "openai/bench"
+WIRE_MODEL = "bench"
+IMPORTS = {"rustllm": "rustllm", "litellm": "litellm", "openai": "openai", "httpx": "httpx", "python": None}
+
+
+class NotAvailable(Exception):
+    """The client has no such feature (yet); reported as n/a, not as an error."""
+
+
+def stream_request(chunks: int, words: int) -> tuple[str, list[dict]]:
+    """A model name and messages for a stream of ``chunks`` non-empty content chunks.
+
+    The mock's ``echo`` directive replies with the user message and ``chunks-N`` splits
+    the reply into N even pieces. Its default reply is too short for thousands of pieces,
+    and some clients drop empty pieces, so the prompt carries the text: ``words`` numbers
+    (``words >= chunks``). Numbers, not one repeated word: LiteLLM aborts a stream whose
+    chunks repeat the same text 100 times in a row. A short and a long stream of the same
+    text differ only in how many chunks carry it.
+    """
+    return f"echo-chunks-{chunks}", [{"role": "user", "content": " ".join(map(str, range(words)))}]
+
+
+def chunk_text(chunk) -> str | None:
+    choices = chunk.choices
+    return choices[0].delta.content if choices else None
+
+
+# --------------------------------------------------------------------------------------
+# Clients: the same call in each library's own idiom.
+# --------------------------------------------------------------------------------------
+
+
+class LiteLLMStyle:
+    """rustllm and litellm: the same module-level functions, by design."""
+
+    def __init__(self, module, base_url: str) -> None:
+        self.m = module
+        self.kw = {"api_base": base_url, "api_key": API_KEY, "max_retries": 0}
+
+    def call(self) -> str:
+        return self.m.completion(model=MODEL, messages=MESSAGES, **self.kw).choices[0].message.content
+
+    async def acall(self) -> str:
+        return (await self.m.acompletion(model=MODEL, messages=MESSAGES, **self.kw)).choices[0].message.content
+
+    def stream(self, model: str, messages: list[dict]):
+        return self.m.completion(model=f"openai/{model}", messages=messages, stream=True, **self.kw)
+
+    async def astream(self, model: str, messages: list[dict]):
+        return await self.m.acompletion(model=f"openai/{model}", messages=messages, stream=True, **self.kw)
+
+    def build(self, chunks: list):
+        builder = getattr(self.m, "stream_chunk_builder", None)
+        if builder is None:
+            raise NotAvailable(f"{self.m.__name__} has no stream_chunk_builder")
+        return builder(chunks)
+
+    async def aclose(self) -> None:
+        pass
+
+
+class OpenAISDK:
+    def __init__(self, base_url: str) -> None:
+        import openai
+
+        self.openai = openai
+        self.base_url = base_url
+        self.client = openai.OpenAI(base_url=base_url, api_key=API_KEY, max_retries=0)
+        self.aclient = None
+
+    def _async(self):
+        # Made on first use, inside the running event loop, as an application would.
+        if self.aclient is None:
+            self.aclient = self.openai.AsyncOpenAI(base_url=self.base_url, api_key=API_KEY, max_retries=0)
+        return self.aclient
+
+    def call(self) -> str:
+        return self.client.chat.completions.create(model=WIRE_MODEL, messages=MESSAGES).choices[0].message.content
+
+    async def acall(self) -> str:
+        response = await self._async().chat.completions.create(model=WIRE_MODEL, messages=MESSAGES)
+        return response.choices[0].message.content
+
+    def stream(self, model: str, messages: list[dict]):
+        return self.client.chat.completions.create(model=model, messages=messages, stream=True)
+
+    async def astream(self, model: str, messages: list[dict]):
+        return await self._async().chat.completions.create(model=model, messages=messages, stream=True)
+
+    def build(self, chunks: list):
+        raise NotAvailable("the openai SDK has no stream_chunk_builder")
+
+    async def aclose(self) -> None:
+        if self.aclient is not None:
+            await self.aclient.close()
+
+
+class RawHTTPX:
+    """The least a Python program can do: POST the JSON, parse the reply into dicts."""
+
+    def __init__(self, base_url: str) -> None:
+        import httpx
+
+        self.httpx = httpx
+        self.url = f"{base_url}/chat/completions"
+        self.body = {"model": WIRE_MODEL, "messages": MESSAGES}
+        self.headers = {"Authorization": f"Bearer {API_KEY}"}
+        self.client = httpx.Client()
+        self.aclient = None
+
+    def _async(self):
+        if self.aclient is None:
+            # httpx keeps only 20 idle connections by default; at concurrency 100 the rest
+            # would reconnect on every call, which measures TCP setup instead of httpx.
+            limits = self.httpx.Limits(max_connections=100, max_keepalive_connections=100)
+            self.aclient = self.httpx.AsyncClient(limits=limits)
+        return self.aclient
+
+    def call(self) -> str:
+        response = self.client.post(self.url, json=self.body, headers=self.headers)
+        response.raise_for_status()
+        return response.json()["choices"][0]["message"]["content"]
+
+    async def acall(self) -> str:
+        response = await self._async().post(self.url, json=self.body, headers=self.headers)
+        response.raise_for_status()
+        return response.json()["choices"][0]["message"]["content"]
+
+    def stream(self, model: str, messages: list[dict]):
+        raise NotAvailable("not measured for raw httpx")
+
+    async def astream(self, model: str, messages: list[dict]):
+        raise NotAvailable("not measured for raw httpx")
+
+    def build(self, chunks: list):
+        raise NotAvailable("httpx has no stream_chunk_builder")
+
+    async def aclose(self) -> None:
+        if self.aclient is not None:
+            await self.aclient.aclose()
+        self.client.close()
+
+
+def make_client(name: str, base_url: str):
+    if name in ("rustllm", "litellm"):
+        import importlib
+
+        module = importlib.import_module(name)
+        if name == "litellm":
+            module.suppress_debug_info = True
+        return LiteLLMStyle(module, base_url)
+    if name == "openai":
+        return OpenAISDK(base_url)
+    if name == "httpx":
+        return RawHTTPX(base_url)
+    raise ValueError(f"unknown client {name!r}")
+
+
+# --------------------------------------------------------------------------------------
+# Tasks
+# --------------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    return sorted_values[round((len(sorted_values) - 1) * p)]
+
+
+def rss_mb() -> float:
+    """Resident set size now, from /proc (MiB)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def max_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def task_import(client: str, url: str, params: dict) -> dict:
+    module = IMPORTS[client]
+    started = time.perf_counter()
+    if module is not None:
+        __import__(module)
+    seconds = time.perf_counter() - started
+    return {"ms": seconds * 1000, "max_rss_mb": max_rss_mb(), "rss_mb": rss_mb()}
+
+
+def task_latency(client: str, url: str, params: dict) -> dict:
+    c = make_client(client, url)
+    for _ in range(params["warmup"]):
+        c.call()
+    samples = []
+    clock = time.perf_counter_ns
+    for _ in range(params["calls"]):
+        started = clock()
+        c.call()
+        samples.append((clock() - started) / 1000)
+    samples.sort()
+    return {
+        "calls": len(samples),
+        "p50_us": percentile(samples, 0.50),
+        "p99_us": percentile(samples, 0.99),
+        "mean_us": sum(samples) / len(samples),
+    }
+
+
+def task_throughput(client: str, url: str, params: dict) -> dict:
+    import asyncio
+    import statistics
+
+    concurrency = params["concurrency"]
+
+    async def main() -> list[float]:
+        c = make_client(client, url)
+
+        async def burst(calls: int) -> float:
+            todo = iter(range(calls))  # shared by every worker: one event loop, no races
+
+            async def worker() -> None:
+                for _ in todo:
+                    await c.acall()
+
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return calls / (time.perf_counter() - started)
+
+        await burst(params["warmup"])
+        rates = [await burst(params["calls"]) for _ in range(params["reps"])]
+        await c.aclose()
+        return rates
+
+    rates = asyncio.run(main())
+    return {"calls": params["calls"], "reps": len(rates), "calls_per_s": statistics.median(rates), "all": rates}
+
+
+def task_stream(client: str, url: str, params: dict) -> dict:
+    """Per-chunk cost: (time of an N-chunk stream - time of a 1-chunk stream of the same text) / N."""
+    import asyncio
+    import statistics
+
+    c = make_client(client, url)
+    n = params["chunks"]
+    long_model, messages = stream_request(n, n)
+    short_model, _ = stream_request(1, n)
+
+    def sync_once(model: str) -> tuple[float, int]:
+        started = time.perf_counter()
+        seen = 0
+        for chunk in c.stream(model, messages):
+            if chunk_text(chunk):
+                seen += 1
+        return time.perf_counter() - started, seen
+
+    async def async_once(model: str) -> tuple[float, int]:
+        started = time.perf_counter()
+        seen = 0
+        async for chunk in await c.astream(model, messages):
+            if chunk_text(chunk):
+                seen += 1
+        return time.perf_counter() - started, seen
+
+    def summary(short: list, long: list) -> dict:
+        t_short = statistics.median(t for t, _ in short)
+        t_long = statistics.median(t for t, _ in long)
+        return {
+            "per_chunk_us": (t_long - t_short) / n * 1e6,
+            "stream_ms": t_long * 1000,
+            "one_chunk_ms": t_short * 1000,
+            "content_chunks_seen": long[0][1],
+        }
+
+    def sync_mode() -> dict:
+        sync_once(short_model)  # warm-up: connection, first-call caches
+        short = [sync_once(short_model) for _ in range(params["short_reps"])]
+        return summary(short, [sync_once(long_model) for _ in range(params["reps"])])
+
+    async def async_mode() -> dict:
+        try:
+            await async_once(short_model)
+            short = [await async_once(short_model) for _ in range(params["short_reps"])]
+            return summary(short, [await async_once(long_model) for _ in range(params["reps"])])
+        finally:
+            await c.aclose()
+
+    out: dict = {"chunks": n}
+    for mode, run in (("sync", sync_mode), ("async", lambda: asyncio.run(async_mode()))):
+        try:
+            out[mode] = run()
+        except (NotImplementedError, NotAvailable) as e:
+            out[mode] = {"na": f"not available ({e})"}
+        except Exception as e:  # noqa: BLE001 - one mode failing still reports the other
+            out[mode] = {"error": f"{type(e).__name__}: {e}"[:300]}
+    return out
+
+
+def task_builder(client: str, url: str, params: dict) -> dict:
+    import copy
+    import statistics
+
+    c = make_client(client, url)
+    n = params["chunks"]
+    if getattr(c, "m", None) is not None and not hasattr(c.m, "stream_chunk_builder"):
+        raise NotAvailable(f"{client} has no stream_chunk_builder")
+    model, messages = stream_request(n, n)
+    chunks = list(c.stream(model, messages))
+    expected = "".join(chunk_text(ch) or "" for ch in chunks)
+    times = []
+    for _ in range(params["reps"]):
+        # A fresh copy each time, in case the builder mutates or caches on the chunks.
+        batch = copy.deepcopy(chunks)
+        started = time.perf_counter()
+        built = c.build(batch)
+        times.append(time.perf_counter() - started)
+    if built.choices[0].message.content != expected:
+        raise RuntimeError("stream_chunk_builder did not join the chunks' text")
+    return {"chunks": len(chunks), "reps": len(times), "ms": statistics.median(times) * 1000}
+
+
+def task_memory(client: str, url: str, params: dict) -> dict:
+    """RSS after growing numbers of sequential calls, with a full collection before each reading."""
+    import gc
+
+    c = make_client(client, url)
+    done = 0
+    readings = {}
+    for checkpoint in sorted(params["checkpoints"]):
+        while done < checkpoint:
+            c.call()
+            done += 1
+        gc.collect()
+        readings[str(checkpoint)] = rss_mb()
+    return {"rss_mb": readings}
+
+
+TASKS = {
+    "import": task_import,
+    "latency": task_latency,
+    "throughput": task_throughput,
+    "stream": task_stream,
+    "builder": task_builder,
+    "memory": task_memory,
+}
+
+
+def main() -> None:
+    task, client, url, params = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+    try:
+        result = TASKS[task](client, url, params)
+    except (NotImplementedError, NotAvailable) as e:
+        result = {"na": f"not available ({e})"}
+    except Exception as e:  # noqa: BLE001 - a benchmark reports failures, it does not stop on them
+        result = {"error": f"{type(e).__name__}: {e}"[:300]}
+    sys.stdout.flush()
+    # Written straight to the file descriptor, past anything the library did to sys.stdout.
+    os.write(1, (RESULT_PREFIX + json.dumps(result) + "\n").encode())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""Streaming: LiteLLM's ``CustomStreamWrapper`` and ``stream_chunk_builder``.
+
+One stream object serves ``for`` and ``async for``, whichever of ``completion`` or
+``acompletion`` opened it. Chunks are read by a task on rustllm's Rust runtime and handed
+over in batches: an ``__anext__`` that finds chunks already buffered returns without
+touching the event loop; only an empty buffer waits on a real future.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from rustllm import _core
+from rustllm.types.utils import (
+    ChatCompletionMessageToolCall,
+    Choices,
+    Function,
+    FunctionCall,
+    Message,
+    ModelResponse,
+    ModelResponseStream,
+    Usage,
+)
+
+_RustLLMError = _core.RustLLMError
+_from_openai = ModelResponseStream._from_openai
+
+
+def _raise(err: BaseException) -> None:
+    from rustllm.exceptions import _from_core
+
+    raise _from_core(err) from None
+
+
+class CustomStreamWrapper:
+    """The stream returned by ``completion(..., stream=True)`` and ``acompletion(...)``.
+
+    Iterate it with ``for`` or ``async for`` (either works, whichever call created it);
+    each item is a :class:`ModelResponseStream`. An error from the provider mid-stream is
+    raised from the iterator as the matching LiteLLM exception, never a silent
+    truncation. Breaking out early is fine; ``close()``/``aclose()`` (or leaving a
+    ``with`` block, or dropping the object) stops the request and frees the connection.
+    """
+
+    def __init__(self, handle: Any, model: str | None, hidden_params: dict[str, Any]) -> None:
+        self._handle = handle
+        self._buffer: deque = deque()
+        self._done = False
+        self.model = model
+        self.custom_llm_provider = hidden_params.get("custom_llm_provider")
+        self._hidden_params = hidden_params
+
+    def __repr__(self) -> str:
+        state = "closed" if self._done else "open"
+        return f"<rustllm.CustomStreamWrapper model={self.model!r} provider={self.custom_llm_provider!r} {state}>"
+
+    # -- sync -------------------------------------------------------------------------
+    def __iter__(self) -> CustomStreamWrapper:
+        return self
+
+    def __next__(self) -> ModelResponseStream:
+        buffer = self._buffer
+        if not buffer:
+            if self._done:
+                raise StopIteration
+            try:
+                batch = self._handle.next_batch()
+            except _RustLLMError as err:
+                self._done = True
+                _raise(err)
+            if batch is None:
+                self._done = True
+                raise StopIteration
+            buffer.extend(batch)
+        return _from_openai(buffer.popleft(), self._hidden_params)
+
+    def close(self) -> None:
+        """Stop the stream and release its connection. Safe to call more than once."""
+        self._done = True
+        self._buffer.clear()
+        self._handle.close()
+
+    def __enter__(self) -> CustomStreamWrapper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- async ------------------------------------------------------------------------
+    def __aiter__(self) -> CustomStreamWrapper:
+        return self
+
+    async def __anext__(self) -> ModelResponseStream:
+        buffer = self._buffer
+        if not buffer:
+            if self._done:
+                raise StopAsyncIteration
+            try:
+                # Chunks already here cost no event-loop round trip.
+                batch = self._handle.try_batch()
+                if batch is not None and not batch:
+                    batch = await self._handle.next_batch_async()
+            except _RustLLMError as err:
+                self._done = True
+                _raise(err)
+            if batch is None:
+                self._done = True
+                raise StopAsyncIteration
+            buffer.extend(batch)
+        return _from_openai(buffer.popleft(), self._hidden_params)
+
+    async def aclose(self) -> None:
+        """Async twin of :meth:`close`."""
+        self.close()
+
+    async def __aenter__(self) -> CustomStreamWrapper:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _chunk_error() -> BaseException:
+    from rustllm.exceptions import APIError
+
+    return APIError(
+        status_code=500,
+        message="Error building chunks for logging/streaming usage calculation",
+        llm_provider="",
+        model="",
+    )
+
+
+def _count_tokens(model: str, text: str | None = None, messages: list | None = None) -> int:
+    from rustllm import token_counter
+
+    return token_counter(model=model or "", text=text, messages=messages)
+
+
+def stream_chunk_builder(
+    chunks: list,
+    messages: list | None = None,
+    start_time: Any = None,
+    end_time: Any = None,
+    logging_obj: Any = None,
+) -> ModelResponse | None:
+    """Rebuild the full :class:`ModelResponse` from streamed chunks, in linear time.
+
+    Content is joined; tool calls are merged by ``index`` (the last non-empty id, name and
+    type of each, arguments concatenated); ``finish_reason`` is the last one sent; usage is
+    the stream's own when it sent one, else counted (prompt from ``messages``, completion
+    from the text). Content streamed before tool calls is kept (LiteLLM drops it).
+    Returns ``None`` for an empty list.
+    """
+    if chunks is None:
+        raise _chunk_error()
+    if not chunks:
+        return None
+    try:
+        return _build(chunks, messages)
+    except Exception as exc:
+        err = _chunk_error()
+        raise err from exc
+
+
+def _build(chunks: list, messages: list | None) -> ModelResponse:
+    first = chunks[0]
+    response_id = None
+    role = None
+    content_parts: list[str] = []
+    reasoning_parts: list[str] = []
+    fn_name = None
+    fn_args: list[str] = []
+    tool_calls: dict[int, list] = {}
+    finish_reason = None
+    usage = None
+    for chunk in chunks:
+        if response_id is None:
+            cid = chunk.id
+            if cid:
+                response_id = cid
+        u = chunk.__dict__.get("usage")
+        if u is not None:
+            usage = u
+        choices = chunk.choices
+        if not choices:
+            continue
+        choice = choices[0]
+        fr = choice.finish_reason
+        if fr is not None:
+            finish_reason = fr
+        delta = choice.delta
+        dd = delta.__dict__
+        if role is None and dd.get("role"):
+            role = dd["role"]
+        text = dd.get("content")
+        if text is not None:
+            content_parts.append(text)
+        rc = dd.get("reasoning_content")
+        if rc is not None:
+            reasoning_parts.append(rc)
+        fc = dd.get("function_call")
+        if fc is not None:
+            if fc.name:
+                fn_name = fc.name
+            if fc.arguments:
+                fn_args.append(fc.arguments)
+        tcs = dd.get("tool_calls")
+        if tcs:
+            for tc in tcs:
+                index = tc.index if tc.index is not None else 0
+                slot = tool_calls.get(index)
+                if slot is None:
+                    slot = tool_calls[index] = [None, None, None, []]
+                if tc.id:
+                    slot[0] = tc.id
+                if tc.type:
+                    slot[2] = tc.type
+                f = tc.function
+                if f is not None:
+                    if f.name:
+                        slot[1] = f.name
+                    if f.arguments:
+                        slot[3].append(f.arguments)
+
+    content = "".join(content_parts) if content_parts else None
+    message_kwargs: dict[str, Any] = {"content": content, "role": role or "assistant"}
+    if tool_calls:
+        calls = []
+        for index in sorted(tool_calls):
+            call_id, name, call_type, args = tool_calls[index]
+            if not call_id or not name:
+                continue  # fragments without an id or a name cannot be sent back
+            calls.append(
+                ChatCompletionMessageToolCall(
+                    id=call_id,
+                    type=call_type or "function",
+                    function=Function(name=name, arguments="".join(args) or "{}"),
+                )
+            )
+        if calls:
+            message_kwargs["tool_calls"] = calls
+            if not content:
+                message_kwargs["content"] = None
+    if fn_name is not None:
+        message_kwargs["function_call"] = FunctionCall(name=fn_name, arguments="".join(fn_args))
+    if reasoning_parts:
+        message_kwargs["reasoning_content"] = "".join(reasoning_parts)
+
+    if usage is None:
+        model = first.model or ""
+        prompt_tokens = _count_tokens(model, messages=messages) if messages else 0
+        completion_text = (content or "") + "".join("".join(slot[3]) for slot in tool_calls.values())
+        completion_tokens = _count_tokens(model, text=completion_text) if completion_text else 0
+        usage = Usage(
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            total_tokens=prompt_tokens + completion_tokens,
+        )
+    response = ModelResponse(
+        id=response_id or first.id,
+        created=first.created,
+        model=first.model,
+        object="chat.completion",
+        system_fingerprint=first.system_fingerprint,
+        choices=[Choices(finish_reason=finish_reason or "stop", index=0, message=Message(**message_kwargs))],
+        usage=usage,
+    )
+    response._hidden_params = dict(first._hidden_params)
+    return response

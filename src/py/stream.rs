@@ -1,0 +1,189 @@
+//! The Rust half of a stream: a handle on the chunk channel that Python drains in batches.
+//!
+//! `rustllm.CustomStreamWrapper` (Python) owns one `ChatStream` and turns its dicts into
+//! `ModelResponseStream` objects. The same handle serves `for` and `async for`, whichever
+//! call opened it, because the reading task runs on rustllm's runtime, not on any asyncio
+//! loop: a stream opened inside `asyncio.run()` can still be iterated after it returns.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::{mpsc, Mutex};
+
+use super::blocking::block_on;
+use super::convert::map_to_py;
+use super::errors::to_pyerr;
+use crate::error::LlmError;
+use crate::stream::Batch;
+
+type Receiver = Arc<Mutex<Option<mpsc::Receiver<Batch>>>>;
+
+/// A handle on a running stream's chunks.
+#[pyclass(module = "rustllm._core", frozen)]
+pub struct ChatStream {
+    rx: Receiver,
+}
+
+impl ChatStream {
+    pub fn new(rx: mpsc::Receiver<Batch>) -> Self {
+        ChatStream {
+            rx: Arc::new(Mutex::new(Some(rx))),
+        }
+    }
+}
+
+/// What one wait produced: chunks, the end, or the error that ended the stream.
+enum Step {
+    Chunks(Vec<Map<String, Value>>),
+    End,
+}
+
+/// Take every batch that is ready now, after `first`. An error waiting behind chunks is
+/// kept for the next call so the chunks before it are delivered first.
+fn gather(
+    rx: &mut mpsc::Receiver<Batch>,
+    mut chunks: Vec<Map<String, Value>>,
+    pending: &mut Option<LlmError>,
+) -> Vec<Map<String, Value>> {
+    loop {
+        match rx.try_recv() {
+            Ok(Ok(more)) => chunks.extend(more),
+            Ok(Err(e)) => {
+                *pending = Some(e);
+                return chunks;
+            }
+            Err(_) => return chunks,
+        }
+    }
+}
+
+async fn next_step(rx: Receiver) -> Result<Step, LlmError> {
+    let mut guard = rx.lock().await;
+    let Some(r) = guard.as_mut() else {
+        return Ok(Step::End);
+    };
+    match r.recv().await {
+        Some(Ok(first)) => {
+            let mut pending = None;
+            let chunks = gather(r, first, &mut pending);
+            if let Some(e) = pending {
+                // Deliver the chunks now; the error is re-queued by closing with it.
+                let (tx, new_rx) = mpsc::channel(1);
+                let _ = tx.try_send(Err(e));
+                *guard = Some(new_rx);
+            }
+            Ok(Step::Chunks(chunks))
+        }
+        Some(Err(e)) => {
+            *guard = None;
+            Err(e)
+        }
+        None => {
+            *guard = None;
+            Ok(Step::End)
+        }
+    }
+}
+
+fn to_list(py: Python<'_>, step: Step) -> PyResult<Option<Py<PyList>>> {
+    match step {
+        Step::End => Ok(None),
+        Step::Chunks(chunks) => {
+            let list = PyList::empty(py);
+            for c in &chunks {
+                list.append(map_to_py(py, c)?)?;
+            }
+            Ok(Some(list.unbind()))
+        }
+    }
+}
+
+#[pymethods]
+impl ChatStream {
+    /// The next chunks as a list of dicts, waiting (GIL released) if none is ready;
+    /// `None` once the stream has ended. Raises the error that ended the stream.
+    fn next_batch(&self, py: Python<'_>) -> PyResult<Option<Py<PyList>>> {
+        let step = block_on(py, next_step(self.rx.clone()))?;
+        to_list(py, step)
+    }
+
+    /// The chunks ready right now, without waiting: a list (empty when nothing is ready
+    /// yet), or `None` once the stream has ended.
+    fn try_batch(&self, py: Python<'_>) -> PyResult<Option<Py<PyList>>> {
+        let Ok(mut guard) = self.rx.try_lock() else {
+            // Another waiter holds the channel: nothing is ready for us.
+            return Ok(Some(PyList::empty(py).unbind()));
+        };
+        let Some(r) = guard.as_mut() else {
+            return Ok(None);
+        };
+        match r.try_recv() {
+            Ok(Ok(first)) => {
+                let mut pending = None;
+                let chunks = gather(r, first, &mut pending);
+                if let Some(e) = pending {
+                    let (tx, new_rx) = mpsc::channel(1);
+                    let _ = tx.try_send(Err(e));
+                    *guard = Some(new_rx);
+                }
+                to_list(py, Step::Chunks(chunks))
+            }
+            Ok(Err(e)) => {
+                *guard = None;
+                Err(to_pyerr(py, e))
+            }
+            Err(TryRecvError::Empty) => Ok(Some(PyList::empty(py).unbind())),
+            Err(TryRecvError::Disconnected) => {
+                *guard = None;
+                Ok(None)
+            }
+        }
+    }
+
+    /// An awaitable of the next chunks (a list of dicts), or `None` at the end.
+    fn next_batch_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let rx = self.rx.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let step = next_step(rx).await;
+            Python::attach(|py| match step {
+                Ok(step) => to_list(py, step),
+                Err(e) => Err(to_pyerr(py, e)),
+            })
+        })
+    }
+
+    /// Stop the stream: the reading task ends and the connection is released.
+    fn close(&self) {
+        match self.rx.try_lock() {
+            Ok(mut guard) => *guard = None,
+            Err(_) => {
+                // A waiter holds the lock; close as soon as it lets go.
+                let rx = self.rx.clone();
+                crate::transport::runtime().spawn(async move {
+                    *rx.lock().await = None;
+                });
+            }
+        }
+    }
+
+    /// True once the stream has ended or been closed.
+    #[getter]
+    fn closed(&self) -> bool {
+        matches!(self.rx.try_lock(), Ok(g) if g.is_none())
+    }
+}
+
+/// How many stream-reading tasks are running (for leak tests).
+#[pyfunction]
+fn active_streams() -> usize {
+    crate::stream::active_streams()
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<ChatStream>()?;
+    m.add_function(wrap_pyfunction!(active_streams, m)?)?;
+    Ok(())
+}

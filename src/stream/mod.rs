@@ -1,0 +1,452 @@
+//! Streaming: framing, LiteLLM's chunk rules, and the task that feeds a stream object.
+//!
+//! A background task on the shared runtime reads the provider's bytes, frames them,
+//! parses and shapes each chunk, and sends them in batches (everything one read yielded)
+//! over a bounded channel. The Python side takes a whole batch per wakeup. Dropping the
+//! receiver (the stream object closed or collected) ends the task, which drops the
+//! response and so the connection.
+
+pub mod sse;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::error::{map_http_error, LlmError};
+use sse::{SseDecoder, SseEvent};
+
+/// LiteLLM's `map_finish_reason`, for every provider's vocabulary.
+pub fn map_finish_reason(reason: &str) -> &str {
+    match reason {
+        "end_turn"
+        | "stop_sequence"
+        | "STOP"
+        | "eos"
+        | "eos_token"
+        | "FINISH_REASON_UNSPECIFIED" => "stop",
+        "max_tokens" | "MAX_TOKENS" => "length",
+        "tool_use" => "tool_calls",
+        "SAFETY" | "RECITATION" | "content_filtered" | "PROHIBITED_CONTENT" | "SPII"
+        | "BLOCKLIST" => "content_filter",
+        other => other,
+    }
+}
+
+/// LiteLLM's per-chunk rules (litellm-behaviour.md §3):
+/// the same id on every chunk; the first chunk passed on carries `role="assistant"` and no
+/// later one does; chunks with nothing in them are dropped; finish reasons are mapped;
+/// `usage` appears only on the chunk that carries it.
+#[derive(Debug, Default)]
+pub struct ChunkShaper {
+    id: Option<String>,
+    created: Option<Value>,
+    sent_first: bool,
+    /// A finish reason was seen: the stream ended properly even without `[DONE]`.
+    pub finished: bool,
+}
+
+fn delta_is_empty(delta: &Map<String, Value>) -> bool {
+    delta.iter().all(|(k, v)| match (k.as_str(), v) {
+        (_, Value::Null) => true,
+        ("role", _) => true,
+        ("content", Value::String(s)) => s.is_empty(),
+        ("tool_calls", Value::Array(a)) => a.is_empty(),
+        _ => false,
+    })
+}
+
+impl ChunkShaper {
+    pub fn new() -> Self {
+        ChunkShaper::default()
+    }
+
+    /// Shape one parsed chunk; `None` when it carries nothing and is dropped.
+    pub fn shape(&mut self, mut chunk: Map<String, Value>) -> Option<Map<String, Value>> {
+        // One id and one created for the whole stream.
+        match (&self.id, chunk.get("id")) {
+            (None, Some(Value::String(id))) if !id.is_empty() => self.id = Some(id.clone()),
+            (Some(id), _) => {
+                chunk.insert("id".into(), Value::String(id.clone()));
+            }
+            _ => {}
+        }
+        match &self.created {
+            None => self.created = chunk.get("created").cloned(),
+            Some(c) => {
+                chunk.insert("created".into(), c.clone());
+            }
+        }
+        let has_usage = matches!(chunk.get("usage"), Some(Value::Object(_)));
+        if !has_usage {
+            chunk.remove("usage");
+        }
+        let mut carries_something = has_usage;
+        if let Some(Value::Array(choices)) = chunk.get_mut("choices") {
+            for choice in choices.iter_mut() {
+                let Value::Object(choice) = choice else {
+                    continue;
+                };
+                if let Some(Value::String(reason)) = choice.get("finish_reason") {
+                    let mapped = map_finish_reason(reason).to_string();
+                    choice.insert("finish_reason".into(), Value::String(mapped));
+                    self.finished = true;
+                    carries_something = true;
+                }
+                match choice.get_mut("delta") {
+                    Some(Value::Object(delta)) => {
+                        if !delta_is_empty(delta) {
+                            carries_something = true;
+                        }
+                    }
+                    _ => {
+                        choice.insert("delta".into(), Value::Object(Map::new()));
+                    }
+                }
+            }
+            if choices.is_empty() && has_usage {
+                // LiteLLM 1.75.8 gives the usage chunk one empty choice, so the common
+                // `chunk.choices[0].delta.content` loop never hits an IndexError.
+                let mut choice = Map::new();
+                choice.insert("index".into(), Value::from(0));
+                choice.insert("delta".into(), Value::Object(Map::new()));
+                choice.insert("finish_reason".into(), Value::Null);
+                choices.push(Value::Object(choice));
+            }
+        }
+        if !carries_something {
+            return None;
+        }
+        // Role: forced on the first chunk passed on, stripped from every later one.
+        let first = !self.sent_first;
+        self.sent_first = true;
+        if let Some(Value::Array(choices)) = chunk.get_mut("choices") {
+            for choice in choices.iter_mut() {
+                if let Some(Value::Object(delta)) = choice.get_mut("delta") {
+                    if first {
+                        delta.insert("role".into(), Value::String("assistant".into()));
+                    } else {
+                        delta.remove("role");
+                    }
+                }
+            }
+        }
+        Some(chunk)
+    }
+}
+
+/// What the stream task sends: a batch of shaped chunks, or the error that ended it.
+pub type Batch = Result<Vec<Map<String, Value>>, LlmError>;
+
+/// Who and what, for error messages raised mid-stream.
+#[derive(Debug, Clone)]
+pub struct StreamContext {
+    pub provider: String,
+    pub model: String,
+    /// Bound on the wait for the first chunk and for each gap after it.
+    pub idle_timeout: Duration,
+    pub api_key: Option<String>,
+}
+
+/// Parse one SSE event into chunks to send; `Ok(None)` for `[DONE]`.
+fn handle_event(
+    ev: SseEvent,
+    shaper: &mut ChunkShaper,
+    ctx: &StreamContext,
+    out: &mut Vec<Map<String, Value>>,
+) -> Result<Option<()>, LlmError> {
+    let data = ev.data.trim();
+    if data == "[DONE]" {
+        return Ok(None);
+    }
+    if data.is_empty() {
+        return Ok(Some(()));
+    }
+    let parsed: Value = serde_json::from_str(data).map_err(|e| {
+        let snippet: String = data.chars().take(200).collect();
+        let mut err = LlmError::connection(&ctx.provider, &ctx.model, "");
+        err.message = format!(
+            "APIConnectionError: {} - Invalid chunk in the stream ({e}): {}",
+            crate::error::provider_exception_name(&ctx.provider),
+            crate::error::redact_key(&snippet, ctx.api_key.as_deref())
+        );
+        err
+    })?;
+    let Value::Object(chunk) = parsed else {
+        return Ok(Some(()));
+    };
+    // An error payload inside the stream (OpenAI, OpenRouter, vLLM send these).
+    let is_error_event = ev.event.as_deref() == Some("error");
+    if is_error_event
+        || (chunk.get("error").is_some_and(|e| !e.is_null()) && !chunk.contains_key("choices"))
+    {
+        let status = chunk
+            .get("error")
+            .and_then(|e| e.get("code"))
+            .and_then(Value::as_u64)
+            .and_then(|c| u16::try_from(c).ok())
+            .filter(|c| *c >= 400)
+            .unwrap_or(500);
+        let raw = crate::error::redact_key(data, ctx.api_key.as_deref());
+        return Err(map_http_error(
+            status,
+            &ctx.provider,
+            &ctx.model,
+            &raw,
+            Some(Value::Object(chunk)),
+            Vec::new(),
+        ));
+    }
+    if let Some(shaped) = shaper.shape(chunk) {
+        out.push(shaped);
+    }
+    Ok(Some(()))
+}
+
+/// Stream-reading tasks alive right now (tests check it returns to zero).
+static ACTIVE_STREAMS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many stream-reading tasks are running.
+pub fn active_streams() -> usize {
+    ACTIVE_STREAMS.load(Ordering::Relaxed)
+}
+
+struct ActiveGuard;
+
+impl ActiveGuard {
+    fn new() -> Self {
+        ACTIVE_STREAMS.fetch_add(1, Ordering::Relaxed);
+        ActiveGuard
+    }
+}
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        ACTIVE_STREAMS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Read an SSE response to the end, sending shaped chunks in batches. Stops early, and
+/// drops the response, as soon as the receiver is gone.
+pub async fn pump_sse(resp: reqwest::Response, tx: mpsc::Sender<Batch>, ctx: StreamContext) {
+    let _active = ActiveGuard::new();
+    let mut body = resp.bytes_stream();
+    let mut decoder = SseDecoder::new();
+    let mut shaper = ChunkShaper::new();
+    let mut events = Vec::new();
+    loop {
+        let next = tokio::select! {
+            // The consumer went away: stop reading, drop the connection.
+            _ = tx.closed() => return,
+            n = tokio::time::timeout(ctx.idle_timeout, body.next()) => n,
+        };
+        let mut batch = Vec::new();
+        let mut done = false;
+        let result: Result<(), LlmError> = match next {
+            Err(_) => Err(LlmError::timeout(
+                &ctx.provider,
+                &ctx.model,
+                Some(ctx.idle_timeout),
+            )),
+            Ok(Some(Err(e))) => Err(LlmError::connection(
+                &ctx.provider,
+                &ctx.model,
+                &format!(
+                    "the stream broke before it finished ({})",
+                    crate::call::transport_detail(&e)
+                ),
+            )),
+            Ok(Some(Ok(bytes))) => {
+                decoder.push(&bytes, &mut events);
+                drain(&mut events, &mut shaper, &ctx, &mut batch, &mut done)
+            }
+            Ok(None) => {
+                decoder.finish(&mut events);
+                let r = drain(&mut events, &mut shaper, &ctx, &mut batch, &mut done);
+                if r.is_ok() && !done && !shaper.finished {
+                    // Closed without [DONE] and without a finish reason: truncated.
+                    Err(LlmError::connection(
+                        &ctx.provider,
+                        &ctx.model,
+                        "the stream ended before the provider finished the reply",
+                    ))
+                } else {
+                    done = true;
+                    r
+                }
+            }
+        };
+        if !batch.is_empty() && tx.send(Ok(batch)).await.is_err() {
+            return;
+        }
+        if let Err(e) = result {
+            let _ = tx.send(Err(e)).await;
+            return;
+        }
+        if done {
+            return;
+        }
+    }
+}
+
+fn drain(
+    events: &mut Vec<SseEvent>,
+    shaper: &mut ChunkShaper,
+    ctx: &StreamContext,
+    batch: &mut Vec<Map<String, Value>>,
+    done: &mut bool,
+) -> Result<(), LlmError> {
+    for ev in events.drain(..) {
+        if *done {
+            continue;
+        }
+        if handle_event(ev, shaper, ctx, batch)?.is_none() {
+            *done = true;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    fn chunk(id: &str, delta: Value, finish: Value) -> Map<String, Value> {
+        obj(
+            json!({"id": id, "created": 1, "model": "m", "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}),
+        )
+    }
+
+    #[test]
+    fn litellm_chunk_rules() {
+        let mut s = ChunkShaper::new();
+        // The empty role-only first chunk is swallowed...
+        assert!(s
+            .shape(chunk(
+                "a",
+                json!({"role": "assistant", "content": ""}),
+                Value::Null
+            ))
+            .is_none());
+        // ...and the first chunk passed on gets the role.
+        let first = s
+            .shape(chunk("a", json!({"content": "Hel"}), Value::Null))
+            .unwrap();
+        assert_eq!(
+            first["choices"][0]["delta"],
+            json!({"content": "Hel", "role": "assistant"})
+        );
+        // Later chunks lose any role and keep the stream's id.
+        let second = s
+            .shape(chunk(
+                "other",
+                json!({"content": "lo", "role": "assistant"}),
+                Value::Null,
+            ))
+            .unwrap();
+        assert_eq!(second["choices"][0]["delta"], json!({"content": "lo"}));
+        assert_eq!(second["id"], json!("a"));
+        // Finish reasons are mapped and an empty delta with a reason is kept.
+        let fin = s.shape(chunk("a", json!({}), json!("end_turn"))).unwrap();
+        assert_eq!(fin["choices"][0]["finish_reason"], json!("stop"));
+        assert!(s.finished);
+        // The usage chunk gets one empty choice.
+        let usage = s
+            .shape(obj(json!({"id": "a", "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}})))
+            .unwrap();
+        assert_eq!(usage["choices"][0]["delta"], json!({}));
+        assert_eq!(usage["usage"]["total_tokens"], json!(9));
+    }
+
+    #[test]
+    fn null_usage_is_removed_and_tool_deltas_kept() {
+        let mut s = ChunkShaper::new();
+        let mut c = chunk(
+            "a",
+            json!({"tool_calls": [{"index": 0, "id": "call_1", "function": {"name": "f", "arguments": ""}}]}),
+            Value::Null,
+        );
+        c.insert("usage".into(), Value::Null);
+        let out = s.shape(c).unwrap();
+        assert!(!out.contains_key("usage"));
+        assert_eq!(
+            out["choices"][0]["delta"]["tool_calls"][0]["id"],
+            json!("call_1")
+        );
+    }
+
+    #[test]
+    fn finish_reasons() {
+        assert_eq!(map_finish_reason("tool_use"), "tool_calls");
+        assert_eq!(map_finish_reason("MAX_TOKENS"), "length");
+        assert_eq!(map_finish_reason("SAFETY"), "content_filter");
+        assert_eq!(map_finish_reason("stop"), "stop");
+    }
+
+    fn ctx() -> StreamContext {
+        StreamContext {
+            provider: "openai".into(),
+            model: "m".into(),
+            idle_timeout: Duration::from_secs(5),
+            api_key: Some("sk-secret".into()),
+        }
+    }
+
+    #[test]
+    fn error_payloads_inside_the_stream() {
+        let mut s = ChunkShaper::new();
+        let mut out = Vec::new();
+        let ev = SseEvent {
+            event: None,
+            data: r#"{"error": {"message": "Rate limit reached", "code": 429}}"#.into(),
+        };
+        let err = handle_event(ev, &mut s, &ctx(), &mut out).err().unwrap();
+        assert_eq!(err.kind, crate::error::ErrorKind::RateLimit);
+        let ev = SseEvent {
+            event: Some("error".into()),
+            data: r#"{"message": "overloaded"}"#.into(),
+        };
+        let err = handle_event(ev, &mut s, &ctx(), &mut out).err().unwrap();
+        assert_eq!(err.status, 500);
+        assert!(err.message.contains("overloaded"));
+    }
+
+    #[test]
+    fn done_and_bad_json() {
+        let mut s = ChunkShaper::new();
+        let mut out = Vec::new();
+        let done = handle_event(
+            SseEvent {
+                event: None,
+                data: "[DONE]".into(),
+            },
+            &mut s,
+            &ctx(),
+            &mut out,
+        );
+        assert!(matches!(done, Ok(None)));
+        let bad = handle_event(
+            SseEvent {
+                event: None,
+                data: "{not json sk-secret".into(),
+            },
+            &mut s,
+            &ctx(),
+            &mut out,
+        );
+        let err = bad.err().unwrap();
+        assert!(err.message.contains("Invalid chunk"));
+        assert!(!err.message.contains("sk-secret"));
+    }
+}
