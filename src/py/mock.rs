@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
-use serde_json::{Map, Number, Value};
+use pyo3::types::{PyDict, PyList};
 
+use super::convert::{to_py, to_value};
 use crate::mock::{MockServer, RecordedRequest, ScriptedResponse};
 
 /// The in-process mock OpenAI server (see `rustllm.testing.MockServer` for the docs).
@@ -125,7 +125,7 @@ impl PyMockServer {
         }
         let script = ScriptedResponse {
             status,
-            body: body.map(py_to_value).transpose()?,
+            body: body.map(|b| to_value(b, "body")).transpose()?,
             text,
             headers: headers.unwrap_or_default(),
             delay: seconds("delay", delay)?,
@@ -197,93 +197,10 @@ fn request_to_py<'py>(py: Python<'py>, r: &RecordedRequest) -> PyResult<Bound<'p
     d.set_item("path", &r.path)?;
     d.set_item("query", &r.query)?;
     d.set_item("headers", headers)?;
-    d.set_item("body", value_to_py(py, &r.body)?)?;
+    d.set_item("body", to_py(py, &r.body)?)?;
     Ok(d)
 }
 
-/// JSON to Python objects (dict keys keep the JSON order).
-// Local until the bindings share one converter.
-fn value_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match value {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into_pyobject(py)?.into_any()
-            } else if let Some(u) = n.as_u64() {
-                u.into_pyobject(py)?.into_any()
-            } else {
-                PyFloat::new(py, n.as_f64().unwrap_or(f64::NAN)).into_any()
-            }
-        }
-        Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(value_to_py(py, item)?)?;
-            }
-            list.into_any()
-        }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (k, v) in map {
-                dict.set_item(k, value_to_py(py, v)?)?;
-            }
-            dict.into_any()
-        }
-    })
-}
-
-/// Python objects (None, bool, int, float, str, list, tuple, dict) to JSON.
-fn py_to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
-    if obj.is_none() {
-        return Ok(Value::Null);
-    }
-    // bool before int: Python's bool is an int subclass.
-    if let Ok(b) = obj.cast::<PyBool>() {
-        return Ok(Value::Bool(b.is_true()));
-    }
-    if obj.is_instance_of::<PyInt>() {
-        if let Ok(i) = obj.extract::<i64>() {
-            return Ok(Value::from(i));
-        }
-        if let Ok(u) = obj.extract::<u64>() {
-            return Ok(Value::from(u));
-        }
-        return Err(PyValueError::new_err("integer too large for JSON"));
-    }
-    if let Ok(f) = obj.cast::<PyFloat>() {
-        return Number::from_f64(f.value())
-            .map(Value::Number)
-            .ok_or_else(|| PyValueError::new_err("NaN and infinity are not JSON"));
-    }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::String(s.to_cow()?.into_owned()));
-    }
-    if let Ok(d) = obj.cast::<PyDict>() {
-        let mut map = Map::new();
-        for (k, v) in d.iter() {
-            let key = match k.cast::<PyString>() {
-                Ok(s) => s.to_cow()?.into_owned(),
-                Err(_) => k.str()?.to_cow()?.into_owned(),
-            };
-            map.insert(key, py_to_value(&v)?);
-        }
-        return Ok(Value::Object(map));
-    }
-    if let Ok(l) = obj.cast::<PyList>() {
-        return l.iter().map(|item| py_to_value(&item)).collect();
-    }
-    if let Ok(t) = obj.cast::<PyTuple>() {
-        return t.iter().map(|item| py_to_value(&item)).collect();
-    }
-    Err(PyTypeError::new_err(format!(
-        "cannot send {} as JSON",
-        obj.get_type().name()?
-    )))
-}
-
-/// Adds `MockServer` to `rustllm._core`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyMockServer>()
 }
