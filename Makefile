@@ -13,7 +13,7 @@ help: ## Show this help
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet "maturin>=1.7,<2" "pytest>=8" "pytest-asyncio>=0.23" "ruff>=0.6" openai
+	$(PIP) install --quiet "maturin>=1.7,<2" "pytest>=8" "pytest-asyncio>=0.23" "ruff>=0.6" mypy openai pydantic
 	touch $(STAMP)
 
 dev: $(STAMP) ## Create .venv with the dev tools and build the extension into it
@@ -29,12 +29,13 @@ test-python: dev ## pytest of the public Python API against rustllm.testing.Mock
 
 test: test-rust test-python ## Run every test (Rust and Python)
 
-lint: $(STAMP) ## cargo fmt --check, clippy -D warnings (with and without the binding), ruff
+lint: dev ## cargo fmt --check, clippy -D warnings (with and without the binding), ruff, stubtest
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --features python -- -D warnings
 	$(VENV)/bin/ruff check python tests bench examples
 	$(VENV)/bin/ruff format --check python tests bench examples
+	$(PY) -m mypy.stubtest rustllm._core
 
 fmt: $(STAMP) ## Format Rust and Python sources
 	cargo fmt
