@@ -187,19 +187,26 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[round((len(sorted_values) - 1) * p)]
 
 
-def rss_mb() -> float:
-    """Resident set size now, from /proc (MiB)."""
+def _status_mb(key: str) -> float:
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+            if line.startswith(key):
+                return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError(f"no {key} in /proc/self/status")
+
+
+def rss_mb() -> float:
+    """Resident set size now (MiB)."""
+    return _status_mb("VmRSS:")
 
 
 def max_rss_mb() -> float:
-    import resource
+    """Peak resident set size of this process (MiB).
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the forked copy
+    of the parent across exec, so every worker would report at least run.py's own size.
+    """
+    return _status_mb("VmHWM:")
 
 
 def task_import(client: str, url: str, params: dict) -> dict:

@@ -1,0 +1,312 @@
+"""The one table of bench/run.py, and the Markdown report around it (bench/RESULTS.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import subprocess
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COLUMNS = ("rustllm", "litellm", "openai", "httpx", "floor")
+HEADERS = {"rustllm": "rustllm", "litellm": "litellm", "openai": "openai SDK", "httpx": "httpx", "floor": "Rust floor"}
+VERSIONED = ("rustllm", "litellm", "openai", "httpx", "httpx2", "aiohttp", "pydantic")
+
+
+@dataclasses.dataclass
+class Cell:
+    value: float | None = None
+    text: str = "-"
+
+
+@dataclasses.dataclass
+class Row:
+    label: str
+    budget: str
+    cell: Callable[[dict, str], Cell]
+    lower_is_better: bool = True
+    ratios: bool = True
+
+
+@dataclasses.dataclass
+class Table:
+    text: str
+    notes: list[str]
+
+
+def fmt(value: float) -> str:
+    size = abs(value)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 100:
+        return f"{value:.0f}"
+    if size >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def fmt_ratio(ratio: float) -> str:
+    if ratio >= 10:
+        return f"{ratio:.0f}x"
+    if ratio >= 1:
+        return f"{ratio:.1f}x"
+    return f"{ratio:.2f}x"
+
+
+def count(n: int) -> str:
+    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
+
+
+def short(result: dict) -> str:
+    """One line for the progress log."""
+
+    def rounded(value):
+        if isinstance(value, float):
+            return round(value, 2)
+        if isinstance(value, dict):
+            return {k: rounded(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rounded(v) for v in value]
+        return value
+
+    text = json.dumps(rounded(result), ensure_ascii=False)
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+class Problems:
+    """n/a reasons and errors met while filling the table, listed under it once each."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, line: str) -> None:
+        if line not in self.lines:
+            self.lines.append(line)
+
+
+def lookup(results: dict, problems: Problems, task: str, client: str, *path: str) -> Cell | float | dict:
+    """What is at results[task][client][path...], or a Cell saying why there is nothing."""
+    node = results.get(task, {}).get(client)
+    where = f"{task} · {HEADERS.get(client, client)}"
+    for key in ("", *path):
+        if node is None:
+            return Cell()
+        if key:
+            where += f" · {key}" if key in ("sync", "async") else ""
+            node = node.get(key) if isinstance(node, dict) else None
+            if node is None:
+                return Cell()
+        if isinstance(node, dict) and "na" in node:
+            problems.add(f"{where}: {node['na']}")
+            return Cell(None, "n/a")
+        if isinstance(node, dict) and "error" in node:
+            problems.add(f"{where}: error: {node['error']}")
+            return Cell(None, "error")
+    if isinstance(node, dict):
+        return node
+    return float(node) if isinstance(node, (int, float)) else Cell()
+
+
+def rows(counts, problems: Problems) -> list[Row]:
+    def figure(task: str, *path: str, note: Callable[[str], str] = lambda _: "") -> Callable[[dict, str], Cell]:
+        def cell(results: dict, client: str) -> Cell:
+            found = lookup(results, problems, task, client, *path)
+            if not isinstance(found, float):
+                return found if isinstance(found, Cell) else Cell()
+            return Cell(found, fmt(found) + note(client))
+
+        return cell
+
+    def rss(growth: bool) -> Callable[[dict, str], Cell]:
+        def cell(results: dict, client: str) -> Cell:
+            found = lookup(results, problems, "memory", client, "rss_mb")
+            if not isinstance(found, dict) or len(found) < 2:
+                return found if isinstance(found, Cell) else Cell()
+            readings = sorted((int(k), v) for k, v in found.items())
+            (first, at_first), (last, at_last) = readings[0], readings[-1]
+            default = (counts.memory_first, counts.memory_calls)
+            span = (
+                ""
+                if (first, last) == default
+                else f" ({count(first)}→{count(last)})"
+                if growth
+                else f" ({count(last)})"
+            )
+            value = at_last - at_first if growth else at_last
+            return Cell(value, (f"{value:+.1f}" if growth else fmt(value)) + span)
+
+        return cell
+
+    def litellm_calls(client: str) -> str:
+        if client == "litellm" and counts.litellm_async_calls != counts.async_calls:
+            return f" ({count(counts.litellm_async_calls)} calls)"
+        return ""
+
+    return [
+        Row("import time, ms", "< 100 ms", figure("import", "ms")),
+        Row("max RSS after import, MB", "< 30 MB", figure("import", "max_rss_mb")),
+        Row("sync call p50, µs", "≤ 2x floor; ≥ 20x vs litellm", figure("latency", "p50_us")),
+        Row("sync call p99, µs", "", figure("latency", "p99_us")),
+        Row(
+            f"async calls/s, concurrency {counts.concurrency}",
+            "≥ 50% of floor",
+            figure("throughput", "calls_per_s", note=litellm_calls),
+            lower_is_better=False,
+        ),
+        Row(
+            f"stream, µs per chunk, sync ({count(counts.stream_chunks)})",
+            "≤ 3 µs",
+            figure("stream", "sync", "per_chunk_us"),
+        ),
+        Row(
+            f"stream, µs per chunk, async ({count(counts.stream_chunks)})",
+            "≤ 10 µs",
+            figure("stream", "async", "per_chunk_us"),
+        ),
+        Row(f"stream_chunk_builder, {count(counts.builder_chunks)} chunks, ms", "< 5 ms", figure("builder", "ms")),
+        Row(f"RSS after {count(counts.memory_calls)} sync calls, MB", "", rss(growth=False)),
+        Row(
+            f"RSS growth {count(counts.memory_first)}→{count(counts.memory_calls)} calls, MB",
+            "flat",
+            rss(growth=True),
+            ratios=False,
+        ),
+    ]
+
+
+def table(results: dict, counts, floor_problem: str | None = None) -> Table:
+    problems = Problems()
+    if floor_problem:
+        problems.add(f"Rust floor: not available ({floor_problem})")
+    others = [c for c in COLUMNS if c != "rustllm"]
+    header = ["", *(HEADERS[c] for c in COLUMNS), *(f"vs {HEADERS[c]}" for c in others), "budget"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows(counts, problems):
+        cells = {c: row.cell(results, c) for c in COLUMNS}
+        if all(cell.text == "-" for cell in cells.values()):
+            continue  # a benchmark left out with --only
+        ratios = []
+        for other in others:
+            mine, theirs = cells["rustllm"].value, cells[other].value
+            if not row.ratios or mine is None or theirs is None or mine <= 0 or theirs <= 0:
+                ratios.append("")
+            else:
+                ratios.append(fmt_ratio(theirs / mine if row.lower_is_better else mine / theirs))
+        lines.append("| " + " | ".join([row.label, *(cells[c].text for c in COLUMNS), *ratios, row.budget]) + " |")
+
+    notes = [
+        "“vs X” is how many times better rustllm does than X on that row (time, memory: X ÷ rustllm; "
+        "calls/s: rustllm ÷ X). Above 1x rustllm is ahead; below 1x it is behind.",
+    ]
+    bare = results.get("import", {}).get("python", {})
+    if "ms" in bare:
+        notes.append(f"A bare `python` process (no import) has a max RSS of {fmt(bare['max_rss_mb'])} MB.")
+    floor_stream = results.get("stream", {}).get("floor", {}).get("sync", {})
+    if "per_chunk_us" in floor_stream:
+        notes.append(
+            f"The Rust floor reads the same streams in {fmt(floor_stream['per_chunk_us'])} µs per chunk: that is "
+            "what the mock takes to send one chunk, so no client can show less here."
+        )
+    notes += problems.lines
+    text = "\n".join(lines) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+    return Table(text=text, notes=notes)
+
+
+# --------------------------------------------------------------------------------------
+# The machine and the code measured
+# --------------------------------------------------------------------------------------
+
+
+def _run(*command: str) -> str:
+    try:
+        return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def _proc_value(path: str, key: str) -> str:
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(key):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def machine_info() -> dict[str, str]:
+    mem_kib = _proc_value("/proc/meminfo", "MemTotal").split()[0]
+    info = {
+        "CPU": _proc_value("/proc/cpuinfo", "model name"),
+        "cores": f"{os.cpu_count()} ({len(os.sched_getaffinity(0))} usable)",
+        "RAM": f"{int(mem_kib) / 1024 / 1024:.1f} GiB" if mem_kib.isdigit() else "unknown",
+        "OS": f"{platform.system()} {platform.release()}",
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "Python": f"{platform.python_implementation()} {platform.python_version()}",
+        "rustc": _run("rustc", "--version") or "unknown",
+    }
+    for name in VERSIONED:
+        try:
+            info[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    core = sorted((ROOT / "python" / "rustllm").glob("_core*.so"))
+    if core:
+        stat = core[0].stat()
+        built = datetime.datetime.fromtimestamp(stat.st_mtime, datetime.timezone.utc)
+        info["rustllm extension"] = f"{core[0].name}, {stat.st_size / 2**20:.1f} MiB, built {built:%Y-%m-%d %H:%M} UTC"
+    commit = _run("git", "rev-parse", "--short=12", "HEAD") or "unknown"
+    changed = _run("git", "status", "--porcelain", "--", "src", "python", "Cargo.toml", "Cargo.lock", "pyproject.toml")
+    if changed:
+        paths = sorted({line[3:].split("/")[0] for line in changed.splitlines()})
+        commit += f" plus uncommitted changes in {', '.join(paths)} (built into the measured extension)"
+    info["commit"] = commit
+    return info
+
+
+def markdown(tab: Table, results: dict, counts, machine: dict[str, str], command: str, seconds: float) -> str:
+    c = counts
+    when = datetime.datetime.now(datetime.timezone.utc)
+    method = [
+        f"import: median of {c.import_runs} fresh processes (one untimed run first), timing the `import` "
+        "statement; max RSS is the process's peak (VmHWM in /proc/self/status). litellm with `LITELLM_LOCAL_MODEL_COST_MAP=True`.",
+        f"sync calls: {c.sync_calls:,} sequential calls after {c.sync_warmup} warm-up calls; the floor is the "
+        "same reqwest program at concurrency 1.",
+        f"async calls/s: {c.async_calls:,} calls from {c.concurrency} concurrent tasks, median of {c.async_reps} "
+        f"runs after {c.async_warmup} warm-up calls; litellm {c.litellm_async_calls:,} calls, "
+        f"{c.litellm_async_reps} run (it manages about 200 calls/s).",
+        f"streams: (median time of a {c.stream_chunks:,}-chunk stream over {c.stream_reps} runs - median time of a "
+        f"1-chunk stream of the same text over {c.stream_short_reps} runs) ÷ {c.stream_chunks:,}, every chunk's "
+        "`choices[0].delta.content` read. httpx is not measured here.",
+        f"stream_chunk_builder: median of {c.builder_reps} calls (litellm {c.litellm_builder_reps}) on the "
+        f"{c.builder_chunks:,} chunks of a real stream, a fresh deep copy each time.",
+        f"memory: RSS after {c.memory_first:,} and {c.memory_calls:,} sequential sync calls, `gc.collect()` before "
+        f"each reading; litellm after {c.litellm_memory_first:,} and {c.litellm_memory_calls:,} (about 5 ms a call).",
+    ]
+    out = [
+        "# rustllm benchmark results",
+        "",
+        f"Measured {when:%Y-%m-%d %H:%M} UTC on commit {machine.get('commit', 'unknown')}, "
+        f"with `{command}` ({seconds / 60:.1f} min). Every client calls the same mock server "
+        "(`rustllm.testing.MockServer`, its own process) on loopback; every client runs in its own process. "
+        "What each row means: bench/README.md.",
+        "",
+        tab.text,
+        "## How",
+        "",
+        *(f"- {m}" for m in method),
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in machine.items() if k != "commit"),
+        "",
+    ]
+    return "\n".join(out)
