@@ -28,6 +28,10 @@ pub enum ErrorKind {
     BadGateway,
     Api,
     ApiConnection,
+    /// The Router has no deployment to try (all cooling down): a `ValueError` in Python.
+    RouterRateLimit,
+    /// A plain Python `ValueError` (LiteLLM raises these for some Router refusals).
+    Value,
 }
 
 impl ErrorKind {
@@ -49,6 +53,8 @@ impl ErrorKind {
             ErrorKind::BadGateway => "BadGatewayError",
             ErrorKind::Api => "APIError",
             ErrorKind::ApiConnection => "APIConnectionError",
+            ErrorKind::RouterRateLimit => "RouterRateLimitError",
+            ErrorKind::Value => "ValueError",
         }
     }
 
@@ -56,7 +62,7 @@ impl ErrorKind {
     /// (`RateLimitError: OpenAIException - …`); `BadRequestError` has none.
     fn label(self) -> Option<&'static str> {
         match self {
-            ErrorKind::BadRequest | ErrorKind::UnsupportedParams => None,
+            ErrorKind::BadRequest | ErrorKind::UnsupportedParams | ErrorKind::RouterRateLimit | ErrorKind::Value => None,
             ErrorKind::Timeout => Some("Timeout Error"),
             other => Some(other.class_name()),
         }
@@ -219,6 +225,8 @@ fn default_status(kind: ErrorKind) -> u16 {
         | ErrorKind::ContentPolicyViolation
         | ErrorKind::UnsupportedParams => 400,
         ErrorKind::Authentication => 401,
+        ErrorKind::RouterRateLimit => 429,
+        ErrorKind::Value => 400,
         ErrorKind::PermissionDenied => 403,
         ErrorKind::NotFound => 404,
         ErrorKind::UnprocessableEntity => 422,

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod error;
 pub mod mock;
 pub mod providers;
+pub mod router;
 pub mod stream;
 pub mod transport;
 pub mod types;

@@ -41,6 +41,7 @@ def _module_server():
 def server(_module_server):
     """A running MockServer with no scripts and no recorded requests."""
     _module_server.reset()
+    _module_server.recording = True
     return _module_server
 
 

@@ -304,6 +304,8 @@ def _rss_kib() -> int:
 
 def test_ten_thousand_streams_leave_nothing_behind(server, openai_args):
     server.respond(text="a b c", times=0)
+    # The server's own request log would grow with every request; measure the client only.
+    server.recording = False
 
     def run(n):
         for i in range(n):
@@ -324,7 +326,8 @@ def test_ten_thousand_streams_leave_nothing_behind(server, openai_args):
     assert _wait_for_no_streams() == 0
     assert threading.active_count() == threads_before
     assert len(os.listdir(f"/proc/{os.getpid()}/task")) == tasks_before
-    assert _rss_kib() - rss_before < 20_000  # KiB: no growth per stream
+    assert _rss_kib() - rss_before < 8_000  # KiB: well under 1 KiB per stream
+    server.recording = True
 
 
 async def test_buffered_chunks_cost_no_event_loop_round_trip(openai_args):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from rustllm import _core
+from rustllm.router import AllowedFailsPolicy, RetryPolicy, Router
 from rustllm.streaming import CustomStreamWrapper, stream_chunk_builder
 from rustllm.types.utils import (
     ChatCompletionDeltaToolCall,
@@ -503,6 +504,9 @@ __all__ = [
     "decode",
     "stream_chunk_builder",
     "CustomStreamWrapper",
+    "Router",
+    "RetryPolicy",
+    "AllowedFailsPolicy",
     "ModelResponse",
     "ModelResponseStream",
     "Choices",

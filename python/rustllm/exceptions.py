@@ -1053,6 +1053,8 @@ def _from_core(err: Any) -> BaseException:
 
     if kind == "BudgetExceededError":
         return BudgetExceededError(fields.get("current_cost"), fields.get("max_budget"), message=message or None)
+    if kind == "ValueError":
+        return ValueError(message)
     if kind == "RouterRateLimitError":
         return RouterRateLimitError(
             model,

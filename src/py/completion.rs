@@ -23,7 +23,7 @@ fn prepare(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> Py
 }
 
 /// What LiteLLM keeps in `_hidden_params`, as a Python dict.
-fn hidden_params<'py>(py: Python<'py>, r: &Reply) -> PyResult<Bound<'py, PyDict>> {
+pub(super) fn hidden_params<'py>(py: Python<'py>, r: &Reply) -> PyResult<Bound<'py, PyDict>> {
     let hidden = PyDict::new(py);
     hidden.set_item("custom_llm_provider", &r.provider)?;
     hidden.set_item("region_name", py.None())?;
@@ -52,7 +52,7 @@ fn reply_to_py(py: Python<'_>, r: Reply) -> PyResult<Py<PyAny>> {
 }
 
 /// The whole network part of a call: mocks, then the provider.
-async fn run(p: Prepared) -> Result<Reply, LlmError> {
+pub(super) async fn run(p: Prepared) -> Result<Reply, LlmError> {
     if let Some(delay) = p.options.mock_delay {
         tokio::time::sleep(delay).await;
     }
@@ -70,7 +70,7 @@ async fn run(p: Prepared) -> Result<Reply, LlmError> {
 }
 
 /// Open a stream: a mock, or the provider's SSE.
-async fn run_stream(p: Prepared) -> Result<call::OpenStream, LlmError> {
+pub(super) async fn run_stream(p: Prepared) -> Result<call::OpenStream, LlmError> {
     if let Some(delay) = p.options.mock_delay {
         tokio::time::sleep(delay).await;
     }

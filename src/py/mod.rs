@@ -7,6 +7,7 @@ mod completion;
 mod convert;
 mod errors;
 mod mock;
+mod router;
 mod stream;
 mod tokens;
 
@@ -19,6 +20,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     completion::register(m)?;
+    router::register(m)?;
     stream::register(m)?;
     tokens::register(m)?;
     mock::register(m)?;

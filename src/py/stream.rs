@@ -25,12 +25,23 @@ type Receiver = Arc<Mutex<Option<mpsc::Receiver<Batch>>>>;
 #[pyclass(module = "rustllm._core", frozen)]
 pub struct ChatStream {
     rx: Receiver,
+    /// Released when the stream ends or is closed (a Router keeps the deployment's
+    /// in-flight count and parallel-request slot here).
+    guard: std::sync::Mutex<Option<Box<dyn Send>>>,
 }
 
 impl ChatStream {
     pub fn new(rx: mpsc::Receiver<Batch>) -> Self {
-        ChatStream {
-            rx: Arc::new(Mutex::new(Some(rx))),
+        ChatStream { rx: Arc::new(Mutex::new(Some(rx))), guard: std::sync::Mutex::new(None) }
+    }
+
+    pub fn with_guard(rx: mpsc::Receiver<Batch>, guard: Box<dyn Send>) -> Self {
+        ChatStream { rx: Arc::new(Mutex::new(Some(rx))), guard: std::sync::Mutex::new(Some(guard)) }
+    }
+
+    fn release(&self) {
+        if let Ok(mut g) = self.guard.lock() {
+            g.take();
         }
     }
 }
@@ -106,8 +117,11 @@ impl ChatStream {
     /// The next chunks as a list of dicts, waiting (GIL released) if none is ready;
     /// `None` once the stream has ended. Raises the error that ended the stream.
     fn next_batch(&self, py: Python<'_>) -> PyResult<Option<Py<PyList>>> {
-        let step = block_on(py, next_step(self.rx.clone()))?;
-        to_list(py, step)
+        let step = block_on(py, next_step(self.rx.clone()));
+        if !matches!(step, Ok(Step::Chunks(_))) {
+            self.release();
+        }
+        to_list(py, step?)
     }
 
     /// The chunks ready right now, without waiting: a list (empty when nothing is ready
@@ -133,11 +147,13 @@ impl ChatStream {
             }
             Ok(Err(e)) => {
                 *guard = None;
+                self.release();
                 Err(to_pyerr(py, e))
             }
             Err(TryRecvError::Empty) => Ok(Some(PyList::empty(py).unbind())),
             Err(TryRecvError::Disconnected) => {
                 *guard = None;
+                self.release();
                 Ok(None)
             }
         }
@@ -157,6 +173,7 @@ impl ChatStream {
 
     /// Stop the stream: the reading task ends and the connection is released.
     fn close(&self) {
+        self.release();
         match self.rx.try_lock() {
             Ok(mut guard) => *guard = None,
             Err(_) => {

@@ -1,0 +1,247 @@
+//! `rustllm._core.Router`: the Rust Router behind `rustllm.Router`.
+//!
+//! One Python call crosses into Rust once; selection, retries, cooldowns and fallbacks
+//! all happen inside it. Results come back in the same shape as direct calls, with the
+//! Router's fields added to `_hidden_params`.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use serde_json::{Map, Value};
+
+use super::blocking::block_on;
+use super::completion::{hidden_params, run, run_stream};
+use super::convert::{kwargs_to_map, map_to_py, to_py, to_value};
+use super::errors::to_pyerr;
+use super::stream::ChatStream;
+use crate::call::{self, Endpointkind, OpenStream, Reply};
+use crate::error::LlmError;
+use crate::router::config::RouterConfig;
+use crate::router::{CallGuard, RouteInfo, Routed, Router as CoreRouter};
+
+impl Routed for Reply {
+    fn tokens(&self) -> (Option<u64>, Option<u64>) {
+        let usage = self.body.get("usage");
+        let get = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64);
+        (get("total_tokens"), get("completion_tokens"))
+    }
+}
+
+impl Routed for OpenStream {
+    fn tokens(&self) -> (Option<u64>, Option<u64>) {
+        (None, None)
+    }
+}
+
+/// The Rust Router.
+#[pyclass(module = "rustllm._core", name = "Router", frozen)]
+pub struct PyRouter {
+    inner: Arc<CoreRouter>,
+    skipped: Vec<String>,
+}
+
+fn add_route_info<'py>(py: Python<'py>, hidden: &Bound<'py, PyDict>, info: &RouteInfo) -> PyResult<()> {
+    hidden.set_item("model_id", &info.model_id)?;
+    hidden.set_item("model_group", &info.model_group)?;
+    let headers = match hidden.get_item("additional_headers")? {
+        Some(h) => h.cast_into::<PyDict>()?,
+        None => {
+            let h = PyDict::new(py);
+            hidden.set_item("additional_headers", &h)?;
+            h
+        }
+    };
+    headers.set_item("x-litellm-model-group", &info.model_group)?;
+    headers.set_item("x-litellm-model-id", &info.model_id)?;
+    headers.set_item("x-litellm-attempted-retries", info.attempted_retries)?;
+    headers.set_item("x-litellm-max-retries", info.max_retries)?;
+    headers.set_item("x-litellm-attempted-fallbacks", info.attempted_fallbacks)?;
+    Ok(())
+}
+
+fn reply_to_py(py: Python<'_>, reply: Reply, info: &RouteInfo) -> PyResult<Py<PyAny>> {
+    let body = map_to_py(py, &reply.body)?;
+    let hidden = hidden_params(py, &reply)?;
+    add_route_info(py, &hidden, info)?;
+    let ms = reply.response_ms.into_pyobject(py)?;
+    Ok(PyTuple::new(py, [body.into_any(), hidden.into_any(), ms.into_any()])?.into_any().unbind())
+}
+
+fn stream_to_py(py: Python<'_>, open: OpenStream, guard: CallGuard, info: &RouteInfo) -> PyResult<Py<PyAny>> {
+    let hidden = hidden_params(py, &open.reply)?;
+    add_route_info(py, &hidden, info)?;
+    let handle = Py::new(py, ChatStream::with_guard(open.chunks, Box::new(guard)))?;
+    Ok(PyTuple::new(py, [handle.into_any().into_bound(py), hidden.into_any()])?.into_any().unbind())
+}
+
+async fn route_reply(router: Arc<CoreRouter>, kind: Endpointkind, kwargs: Map<String, Value>) -> Result<(Reply, RouteInfo), LlmError> {
+    let (reply, _guard, info) = router
+        .route(kwargs, false, move |merged| async move { run(call::prepare(kind, merged)?).await })
+        .await?;
+    Ok((reply, info))
+}
+
+async fn route_stream(router: Arc<CoreRouter>, kwargs: Map<String, Value>) -> Result<(OpenStream, CallGuard, RouteInfo), LlmError> {
+    router
+        .route(kwargs, true, |merged| async move { run_stream(call::prepare(Endpointkind::Chat, merged)?).await })
+        .await
+}
+
+impl PyRouter {
+    fn kwargs(&self, py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Map<String, Value>> {
+        kwargs_to_map(kwargs).map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))
+    }
+
+    fn call_sync(&self, py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+        let map = self.kwargs(py, kwargs)?;
+        let (reply, info) = block_on(py, route_reply(self.inner.clone(), kind, map))?;
+        reply_to_py(py, reply, &info)
+    }
+
+    fn call_async<'py>(&self, py: Python<'py>, kind: Endpointkind, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        let map = self.kwargs(py, kwargs)?;
+        let router = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let result = route_reply(router, kind, map).await;
+            Python::attach(|py| match result {
+                Ok((reply, info)) => reply_to_py(py, reply, &info),
+                Err(e) => Err(to_pyerr(py, e)),
+            })
+        })
+    }
+}
+
+#[pymethods]
+impl PyRouter {
+    /// Build from the constructor's keyword arguments (LiteLLM's names). Raises
+    /// `ValueError` for an invalid configuration.
+    #[new]
+    fn new(py: Python<'_>, config: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let map = match to_value(config.as_any(), "Router config")? {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        let (cfg, skipped) = RouterConfig::from_json(&map).map_err(|e| to_pyerr(py, e))?;
+        Ok(PyRouter { inner: CoreRouter::new(cfg), skipped })
+    }
+
+    /// Chat completion through the Router, blocking: `(response_json, hidden_params, ms)`.
+    fn completion(&self, py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+        self.call_sync(py, Endpointkind::Chat, kwargs)
+    }
+
+    /// Chat completion through the Router, as an awaitable.
+    fn acompletion<'py>(&self, py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        self.call_async(py, Endpointkind::Chat, kwargs)
+    }
+
+    /// Embeddings through the Router, blocking.
+    fn embedding(&self, py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+        self.call_sync(py, Endpointkind::Embeddings, kwargs)
+    }
+
+    /// Embeddings through the Router, as an awaitable.
+    fn aembedding<'py>(&self, py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        self.call_async(py, Endpointkind::Embeddings, kwargs)
+    }
+
+    /// A stream through the Router (retries and fallbacks before the first chunk):
+    /// `(ChatStream, hidden_params)`.
+    fn completion_stream(&self, py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+        let map = self.kwargs(py, kwargs)?;
+        let (open, guard, info) = block_on(py, route_stream(self.inner.clone(), map))?;
+        stream_to_py(py, open, guard, &info)
+    }
+
+    /// The async twin of `completion_stream`.
+    fn acompletion_stream<'py>(&self, py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+        let map = self.kwargs(py, kwargs)?;
+        let router = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let result = route_stream(router, map).await;
+            Python::attach(|py| match result {
+                Ok((open, guard, info)) => stream_to_py(py, open, guard, &info),
+                Err(e) => Err(to_pyerr(py, e)),
+            })
+        })
+    }
+
+    /// The deployments, as `model_list` entries with their ids filled in.
+    fn model_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for d in self.inner.deployments() {
+            let entry = PyDict::new(py);
+            entry.set_item("model_name", &d.group)?;
+            entry.set_item("litellm_params", map_to_py(py, &d.params)?)?;
+            entry.set_item("model_info", map_to_py(py, &d.model_info)?)?;
+            list.append(entry)?;
+        }
+        Ok(list)
+    }
+
+    /// The id of the deployment the next call for `model` would most likely use.
+    #[pyo3(signature = (model, kwargs=None))]
+    fn available_deployment(&self, py: Python<'_>, model: &str, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
+        let map = match kwargs {
+            Some(k) => self.kwargs(py, k)?,
+            None => Map::new(),
+        };
+        let i = self.inner.preview(model, &map).map_err(|e| to_pyerr(py, e))?;
+        Ok(self.inner.deployments()[i].id.clone())
+    }
+
+    /// Per-deployment state: id, group, in-flight requests, this minute's requests and
+    /// tokens, seconds of cooldown left, mean latency.
+    fn deployment_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        let now = self.inner.state.clock().now();
+        for (i, d) in self.inner.deployments().iter().enumerate() {
+            let usage = self.inner.state.usage(i);
+            let entry = PyDict::new(py);
+            entry.set_item("id", &d.id)?;
+            entry.set_item("model_name", &d.group)?;
+            entry.set_item("model", d.params.get("model").map(|m| to_py(py, m)).transpose()?)?;
+            entry.set_item("in_flight", self.inner.state.in_flight(i))?;
+            entry.set_item("rpm_used", usage.requests)?;
+            entry.set_item("tpm_used", usage.tokens)?;
+            entry.set_item(
+                "cooldown_remaining",
+                self.inner.state.cooldown(i).map(|c| c.until.saturating_duration_since(now).as_secs_f64()),
+            )?;
+            entry.set_item("mean_latency", self.inner.state.mean_latency(i, self.inner.config.latency.ttl))?;
+            list.append(entry)?;
+        }
+        Ok(list)
+    }
+
+    /// Messages about `model_list` entries skipped with `ignore_invalid_deployments`.
+    #[getter]
+    fn skipped_deployments(&self) -> Vec<String> {
+        self.skipped.clone()
+    }
+
+    /// The routing strategy's name.
+    #[getter]
+    fn routing_strategy(&self) -> &'static str {
+        self.inner.config.strategy.name()
+    }
+
+    /// Resolved settings, as `Router.get_settings()` reports them.
+    fn settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let c = &self.inner.config;
+        let d = PyDict::new(py);
+        d.set_item("routing_strategy", c.strategy.name())?;
+        d.set_item("num_retries", c.num_retries)?;
+        d.set_item("allowed_fails", c.allowed_fails)?;
+        d.set_item("cooldown_time", c.cooldown_time.as_secs_f64())?;
+        d.set_item("timeout", c.timeout.map(|t| t.as_secs_f64()))?;
+        d.set_item("retry_after", c.retry_after.as_secs_f64())?;
+        d.set_item("max_fallbacks", c.max_fallbacks)?;
+        Ok(d)
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyRouter>()
+}

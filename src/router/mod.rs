@@ -1,0 +1,630 @@
+//! The Router: load balancing across deployments, retries, cooldowns and fallbacks,
+//! entirely in Rust. A Router call crosses the Python boundary once.
+//!
+//! Order of events for a call on group `g` (LiteLLM §6.4–6.7):
+//! resolve the alias → for each try: filter (cooldowns, tags, context window, `order`),
+//! rank by strategy, admit under rpm/tpm, wait for a parallel-request slot, call →
+//! on failure: cooldown rules, then retry (re-selecting) or stop → fallback groups in order.
+
+pub mod config;
+pub mod state;
+pub mod strategy;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+use tokio::sync::Semaphore;
+
+use crate::catalogue::tokens::count_messages;
+use crate::error::{ErrorKind, LlmError};
+use config::{Deployment, RouterConfig, Strategy};
+use state::{lock, Clock, MemoryState, SystemClock};
+
+/// What the Router adds to `_hidden_params` of a routed reply.
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    pub model_id: String,
+    pub model_group: String,
+    pub attempted_retries: u32,
+    pub max_retries: u32,
+    pub attempted_fallbacks: u32,
+}
+
+/// Usage a routed call reports back, for tpm windows and latency-based routing.
+pub trait Routed {
+    /// `(total_tokens, completion_tokens)` when the reply carries usage.
+    fn tokens(&self) -> (Option<u64>, Option<u64>);
+}
+
+/// Held for the life of a call (for a stream: until it ends or is dropped): keeps the
+/// deployment's in-flight count and parallel-request slot.
+pub struct CallGuard {
+    router: Arc<Router>,
+    index: usize,
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        self.router.state.end(self.index);
+    }
+}
+
+pub struct Router {
+    pub config: RouterConfig,
+    pub state: MemoryState,
+    semaphores: Vec<Option<Arc<Semaphore>>>,
+    /// group name → deployment indices, in configuration order.
+    groups: HashMap<String, Vec<usize>>,
+    rng: Mutex<fastrand::Rng>,
+    catalogue: Box<dyn Fn(&str) -> Option<(f64, f64)> + Send + Sync>,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router").field("groups", &self.groups.keys().collect::<Vec<_>>()).finish()
+    }
+}
+
+/// A Python-style list repr: `['a', 'b']`.
+fn py_list(items: &[String]) -> String {
+    let inner: Vec<String> = items.iter().map(|s| format!("'{s}'")).collect();
+    format!("[{}]", inner.join(", "))
+}
+
+/// A plain Python `ValueError` (LiteLLM raises these for tag and cooldown exhaustion).
+pub fn value_error(message: String) -> LlmError {
+    LlmError::new(ErrorKind::Value, message)
+}
+
+impl Router {
+    pub fn new(config: RouterConfig) -> Arc<Router> {
+        Router::with_clock(config, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(config: RouterConfig, clock: Arc<dyn Clock>) -> Arc<Router> {
+        let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, d) in config.deployments.iter().enumerate() {
+            groups.entry(d.group.clone()).or_default().push(i);
+        }
+        let semaphores = config
+            .deployments
+            .iter()
+            .map(|d| d.max_parallel_requests.or(config.default_max_parallel_requests).map(|n| Arc::new(Semaphore::new(n.max(1)))))
+            .collect();
+        let state = MemoryState::new(config.deployments.len(), clock);
+        Arc::new(Router {
+            config,
+            state,
+            semaphores,
+            groups,
+            rng: Mutex::new(fastrand::Rng::new()),
+            catalogue: Box::new(crate::catalogue::prices),
+        })
+    }
+
+    pub fn deployments(&self) -> &[Deployment] {
+        &self.config.deployments
+    }
+
+    /// The group a requested model name routes to, and the deployments serving it.
+    /// Aliases first, then group names, then a deployment's own `litellm_params.model`,
+    /// then wildcard groups (`openai/*`), then the default group `*`.
+    pub fn resolve_group(&self, model: &str) -> Result<(String, Vec<usize>), LlmError> {
+        let name = self.config.model_group_alias.get(model).map(|(g, _)| g.as_str()).unwrap_or(model);
+        if let Some(ids) = self.groups.get(name) {
+            return Ok((name.to_string(), ids.clone()));
+        }
+        let by_model: Vec<usize> = self
+            .config
+            .deployments
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.params.get("model").and_then(Value::as_str) == Some(name))
+            .map(|(i, _)| i)
+            .collect();
+        if !by_model.is_empty() {
+            return Ok((name.to_string(), by_model));
+        }
+        let mut wildcard: Option<(&String, &Vec<usize>)> = None;
+        for (g, ids) in &self.groups {
+            if let Some(prefix) = g.strip_suffix('*') {
+                if !prefix.is_empty() && name.starts_with(prefix) && wildcard.is_none_or(|(w, _)| g.len() > w.len()) {
+                    wildcard = Some((g, ids));
+                }
+            }
+        }
+        if let Some((g, ids)) = wildcard.or_else(|| self.groups.get_key_value("*")) {
+            return Ok((g.clone(), ids.clone()));
+        }
+        Err(LlmError::bad_request(format!(
+            "You passed in model={model}. There is no 'model_name' with this string. Available model groups: {}",
+            {
+                let mut names: Vec<&String> = self.groups.keys().collect();
+                names.sort();
+                py_list(&names.into_iter().cloned().collect::<Vec<_>>())
+            }
+        ))
+        .with_context("", model))
+    }
+
+    fn healthy(&self, ids: &[usize]) -> Vec<usize> {
+        ids.iter().copied().filter(|&i| self.state.cooldown(i).is_none()).collect()
+    }
+
+    fn request_tags(kwargs: &Map<String, Value>) -> Vec<String> {
+        kwargs
+            .get("metadata")
+            .and_then(|m| m.get("tags"))
+            .or_else(|| kwargs.get("tags"))
+            .and_then(Value::as_array)
+            .map(|t| t.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Choose a deployment for one try. Counts it against its rpm when chosen.
+    pub fn select(&self, group: &str, ids: &[usize], kwargs: &Map<String, Value>, input_tokens: u64) -> Result<usize, LlmError> {
+        let deployments = &self.config.deployments;
+        let mut cands = self.healthy(ids);
+        if cands.is_empty() {
+            return Err(self.no_deployments_error(group, ids));
+        }
+        if self.config.enable_tag_filtering {
+            let tags = Router::request_tags(kwargs);
+            let matching: Vec<usize> =
+                cands.iter().copied().filter(|&i| deployments[i].tags.iter().any(|t| tags.contains(t))).collect();
+            let chosen = if matching.is_empty() {
+                cands.iter().copied().filter(|&i| deployments[i].tags.iter().any(|t| t == "default")).collect()
+            } else {
+                matching
+            };
+            if chosen.is_empty() {
+                return Err(value_error(format!(
+                    "Not allowed to access model due to tags configuration. Passed model={group} and tags={}",
+                    py_list(&tags)
+                )));
+            }
+            cands = chosen;
+        }
+        if self.config.enable_pre_call_checks && input_tokens > 0 {
+            let fits: Vec<usize> = cands
+                .iter()
+                .copied()
+                .filter(|&i| deployments[i].max_input_tokens.is_none_or(|max| input_tokens <= max))
+                .collect();
+            if fits.is_empty() {
+                let mut e = LlmError::new(
+                    ErrorKind::ContextWindowExceeded,
+                    format!("litellm._pre_call_checks: Context Window exceeded for given call. No models have context window large enough for this call.\n{group} has {input_tokens} input tokens."),
+                );
+                e.model = group.to_string();
+                return Err(e);
+            }
+            cands = fits;
+        }
+        // `order`: only the highest priority (lowest number) present is used.
+        if let Some(best) = cands.iter().filter_map(|&i| deployments[i].order).min() {
+            cands.retain(|&i| deployments[i].order.unwrap_or(i64::MAX) == best);
+        }
+        let ranked = {
+            let mut rng = lock(&self.rng);
+            strategy::rank(self.config.strategy, &cands, deployments, &self.state, &self.config.latency, &*self.catalogue, &mut rng)
+        };
+        for i in ranked.iter().copied() {
+            let d = &deployments[i];
+            if self.state.try_admit(i, d.rpm, d.tpm, input_tokens) {
+                return Ok(i);
+            }
+        }
+        let detail: Vec<String> = ranked
+            .iter()
+            .map(|&i| {
+                let u = self.state.usage(i);
+                let d = &deployments[i];
+                let lim = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "None".into());
+                format!(
+                    "'{}': {{'current_tpm': {}, 'tpm_limit': {}, 'current_rpm': {}, 'rpm_limit': {}}}",
+                    d.id,
+                    u.tokens,
+                    lim(d.tpm),
+                    u.requests,
+                    lim(d.rpm)
+                )
+            })
+            .collect();
+        let mut e = LlmError::new(
+            ErrorKind::RateLimit,
+            format!("No deployments available for selected model. Passed model={group}. Deployments={{{}}}", detail.join(", ")),
+        );
+        e.status = 429;
+        e.model = group.to_string();
+        e.headers = vec![("retry-after".into(), "60".into())];
+        e.retry_after = Some(Duration::from_secs(60));
+        Err(e)
+    }
+
+    /// The deployment the next call would most likely use, without counting it
+    /// (`get_available_deployment`).
+    pub fn preview(&self, model: &str, kwargs: &Map<String, Value>) -> Result<usize, LlmError> {
+        let (group, ids) = self.resolve_group(model)?;
+        let deployments = &self.config.deployments;
+        let cands = self.healthy(&ids);
+        if cands.is_empty() {
+            return Err(self.no_deployments_error(&group, &ids));
+        }
+        let _ = kwargs;
+        let ranked = {
+            let mut rng = lock(&self.rng);
+            strategy::rank(self.config.strategy, &cands, deployments, &self.state, &self.config.latency, &*self.catalogue, &mut rng)
+        };
+        ranked
+            .into_iter()
+            .find(|&i| {
+                let u = self.state.usage(i);
+                let d = &deployments[i];
+                d.rpm.is_none_or(|l| u.requests < l) && d.tpm.is_none_or(|l| u.tokens < l)
+            })
+            .ok_or_else(|| self.no_deployments_error(&group, &ids))
+    }
+
+    fn no_deployments_error(&self, group: &str, ids: &[usize]) -> LlmError {
+        let now = self.state.clock().now();
+        let cooling: Vec<String> = ids.iter().filter(|&&i| self.state.cooldown(i).is_some()).map(|&i| self.config.deployments[i].id.clone()).collect();
+        let wait = ids
+            .iter()
+            .filter_map(|&i| self.state.cooldown(i))
+            .map(|c| c.until.saturating_duration_since(now))
+            .min()
+            .unwrap_or(self.config.cooldown_time);
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let mut e = LlmError::new(
+            ErrorKind::RouterRateLimit,
+            format!(
+                "No deployments available for selected model, Try again in {secs} seconds. Passed model={group}. pre-call-checks={}, cooldown_list={}",
+                if self.config.enable_pre_call_checks { "True" } else { "False" },
+                py_list(&cooling)
+            ),
+        );
+        e.model = group.to_string();
+        e.body = Some(serde_json::json!({
+            "model": group,
+            "cooldown_time": secs,
+            "enable_pre_call_checks": self.config.enable_pre_call_checks,
+            "cooldown_list": cooling,
+        }));
+        e.retry_after = Some(wait);
+        e
+    }
+
+    /// The call's keyword arguments on top of the deployment's `litellm_params`, on top of
+    /// `default_litellm_params`; timeouts resolved in LiteLLM's order.
+    fn merged_kwargs(&self, i: usize, kwargs: &Map<String, Value>, matched_model: &str, stream: bool) -> Map<String, Value> {
+        let d = &self.config.deployments[i];
+        let mut out = self.config.default_litellm_params.clone();
+        for (k, v) in &d.params {
+            out.insert(k.clone(), v.clone());
+        }
+        for key in ["rpm", "tpm", "weight", "order", "max_parallel_requests", "cooldown_time", "tags", "input_cost_per_token", "output_cost_per_token"] {
+            out.remove(key);
+        }
+        // Wildcard deployments (`openai/*`) take the requested model's name.
+        if let Some(Value::String(m)) = out.get("model") {
+            if let Some(prefix) = m.strip_suffix('*') {
+                let group_prefix = d.group.strip_suffix('*').unwrap_or(&d.group);
+                let rest = matched_model.strip_prefix(group_prefix).unwrap_or(matched_model);
+                out.insert("model".into(), Value::String(format!("{prefix}{rest}")));
+            }
+        }
+        let deployment_model = out.get("model").cloned();
+        for (k, v) in kwargs {
+            out.insert(k.clone(), v.clone());
+        }
+        if let Some(m) = deployment_model {
+            out.insert("model".into(), m);
+        }
+        let secs = |d: Duration| Value::from(d.as_secs_f64());
+        let call_timeout = kwargs.get("timeout").or_else(|| kwargs.get("request_timeout")).filter(|v| !v.is_null()).cloned();
+        let timeout = call_timeout
+            .or_else(|| d.timeout.map(secs))
+            .or_else(|| self.config.timeout.map(secs))
+            .or_else(|| self.config.default_litellm_params.get("timeout").cloned());
+        if let Some(t) = timeout {
+            out.insert("timeout".into(), t);
+        }
+        if stream {
+            let st = kwargs
+                .get("stream_timeout")
+                .filter(|v| !v.is_null())
+                .cloned()
+                .or_else(|| d.stream_timeout.map(secs))
+                .or_else(|| self.config.stream_timeout.map(secs));
+            if let Some(t) = st {
+                out.insert("stream_timeout".into(), t);
+            }
+        }
+        // The Router does the retrying; the provider call makes one attempt.
+        out.insert("max_retries".into(), Value::from(0));
+        out.remove("num_retries");
+        out
+    }
+
+    /// Cooldown rules after a failure (LiteLLM §6.6), with one correction: a deployment
+    /// that refuses connections is cooled down like one that answers 5xx.
+    fn on_failure(&self, i: usize, group_size: usize, e: &LlmError) {
+        if self.config.disable_cooldowns {
+            return;
+        }
+        let d = &self.config.deployments[i];
+        let length = d.cooldown_time.or(e.retry_after.filter(|r| !r.is_zero())).unwrap_or(self.config.cooldown_time);
+        if length < Duration::from_millis(1) {
+            return;
+        }
+        let status = e.status;
+        if (400..500).contains(&status) && !matches!(status, 401 | 404 | 408 | 429) {
+            return;
+        }
+        let cool = if self.config.allowed_fails_set || self.config.allowed_fails_policy.is_some() {
+            let allowed = self
+                .config
+                .allowed_fails_policy
+                .as_ref()
+                .and_then(|p| p.for_kind(e.kind))
+                .unwrap_or(self.config.allowed_fails);
+            let n = self.state.add_windowed_failure(i, self.config.cooldown_time);
+            n as u64 > u64::from(allowed)
+        } else {
+            let (failures, requests) = self.state.add_failure(i);
+            if group_size > 1 {
+                status == 429 || matches!(status, 401 | 404) || failures * 2 > requests
+            } else {
+                requests >= 1000 && failures >= requests
+            }
+        };
+        if cool {
+            self.state.set_cooldown(i, length, status);
+        }
+    }
+
+    fn on_success(&self, i: usize, started: Instant, tokens: (Option<u64>, Option<u64>), stream: bool) {
+        let elapsed = started.elapsed().as_secs_f64();
+        let per_token = match (stream, tokens.1) {
+            (false, Some(c)) if c > 0 => elapsed / c as f64,
+            _ => elapsed,
+        };
+        self.state.add_latency(i, per_token, self.config.latency.max_latency_list_size);
+        if let Some(total) = tokens.0 {
+            self.state.add_tokens(i, total);
+        }
+    }
+
+    fn retries_for(&self, group: &str, kwargs: &Map<String, Value>, e: &LlmError) -> u32 {
+        if let Some(n) = self.config.model_group_retry_policy.get(group).and_then(|p| p.for_kind(e.kind)) {
+            return n;
+        }
+        if let Some(n) = self.config.retry_policy.as_ref().and_then(|p| p.for_kind(e.kind)) {
+            return n;
+        }
+        kwargs
+            .get("num_retries")
+            .and_then(Value::as_u64)
+            .map(|n| n as u32)
+            .unwrap_or(self.config.num_retries)
+    }
+
+    fn has_specific_fallback(&self, group: &str, kind: ErrorKind) -> bool {
+        let list = match kind {
+            ErrorKind::ContextWindowExceeded => &self.config.context_window_fallbacks,
+            ErrorKind::ContentPolicyViolation => &self.config.content_policy_fallbacks,
+            _ => return false,
+        };
+        list.iter().any(|(g, _)| g == group)
+    }
+
+    /// Whether LiteLLM's `should_retry_this_error` lets this error be retried in-group.
+    fn should_retry(&self, group: &str, ids: &[usize], e: &LlmError, fallbacks_exist: bool) -> bool {
+        let healthy = self.healthy(ids).len();
+        match e.kind {
+            ErrorKind::NotFound | ErrorKind::RouterRateLimit | ErrorKind::Value => false,
+            ErrorKind::ContextWindowExceeded | ErrorKind::ContentPolicyViolation if self.has_specific_fallback(group, e.kind) => false,
+            ErrorKind::RateLimit if healthy == 0 && fallbacks_exist => false,
+            ErrorKind::Authentication if ids.len() <= 1 => false,
+            _ => healthy > 0,
+        }
+    }
+
+    fn retry_delay(&self, ids: &[usize], attempt: u32, e: &LlmError) -> Duration {
+        // Another healthy deployment exists: try it at once.
+        if ids.len() > 1 && !self.healthy(ids).is_empty() {
+            return Duration::ZERO;
+        }
+        if let Some(ra) = e.retry_after.filter(|r| !r.is_zero() && *r <= Duration::from_secs(60)) {
+            return ra;
+        }
+        let base = (0.5 * 2f64.powi(attempt.min(10) as i32)).min(8.0).max(self.config.retry_after.as_secs_f64());
+        let jitter = lock(&self.rng).f64() * 0.75;
+        Duration::from_secs_f64(base + jitter)
+    }
+
+    /// Run one model group with its retries.
+    async fn run_group<T, F, Fut>(
+        self: &Arc<Self>,
+        group: &str,
+        ids: &[usize],
+        requested: &str,
+        kwargs: &Map<String, Value>,
+        input_tokens: u64,
+        stream: bool,
+        fallbacks_exist: bool,
+        call: &F,
+    ) -> Result<(T, CallGuard, u32), (LlmError, u32, u32)>
+    where
+        T: Routed,
+        F: Fn(Map<String, Value>) -> Fut,
+        Fut: Future<Output = Result<T, LlmError>>,
+    {
+        let mut attempt = 0u32;
+        loop {
+            let i = match self.select(group, ids, kwargs, input_tokens) {
+                Ok(i) => i,
+                Err(e) => return Err((e, attempt, self.config.num_retries)),
+            };
+            let permit = match &self.semaphores[i] {
+                Some(s) => s.clone().acquire_owned().await.ok(),
+                None => None,
+            };
+            self.state.begin(i);
+            let guard = CallGuard { router: self.clone(), index: i, _permit: permit };
+            let started = Instant::now();
+            match call(self.merged_kwargs(i, kwargs, requested, stream)).await {
+                Ok(v) => {
+                    self.on_success(i, started, v.tokens(), stream);
+                    return Ok((v, guard, attempt));
+                }
+                Err(e) => {
+                    drop(guard);
+                    self.state.add_latency(i, 1000.0, self.config.latency.max_latency_list_size);
+                    self.on_failure(i, ids.len(), &e);
+                    let allowed = self.retries_for(group, kwargs, &e);
+                    if attempt >= allowed || !self.should_retry(group, ids, &e, fallbacks_exist) {
+                        return Err((e, attempt, allowed));
+                    }
+                    tokio::time::sleep(self.retry_delay(ids, attempt, &e)).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    fn mock_failure(&self, group: &str, kwargs: &Map<String, Value>, fallbacks: &[String]) -> Option<LlmError> {
+        let flag = |k: &str| kwargs.get(k).and_then(Value::as_bool) == Some(true);
+        let fb = if fallbacks.is_empty() { "None".to_string() } else { py_list(fallbacks) };
+        let (kind, status, label) = if flag("mock_testing_fallbacks") {
+            (ErrorKind::InternalServer, 500, "InternalServerError")
+        } else if flag("mock_testing_context_fallbacks") {
+            (ErrorKind::ContextWindowExceeded, 400, "ContextWindowExceededError")
+        } else if flag("mock_testing_content_policy_fallbacks") {
+            (ErrorKind::ContentPolicyViolation, 400, "ContentPolicyViolationError")
+        } else if flag("mock_testing_rate_limit_error") {
+            (ErrorKind::RateLimit, 429, "RateLimitError")
+        } else {
+            return None;
+        };
+        let mut e = LlmError::new(kind, format!("{label}: This is a mock exception for model={group}, to trigger a fallback. Fallbacks={fb}"));
+        e.status = status;
+        e.model = group.to_string();
+        Some(e)
+    }
+
+    /// Route one call: `call` performs the provider request for the merged arguments.
+    pub async fn route<T, F, Fut>(self: &Arc<Self>, kwargs: Map<String, Value>, stream: bool, call: F) -> Result<(T, CallGuard, RouteInfo), LlmError>
+    where
+        T: Routed,
+        F: Fn(Map<String, Value>) -> Fut,
+        Fut: Future<Output = Result<T, LlmError>>,
+    {
+        let requested = kwargs.get("model").and_then(Value::as_str).unwrap_or("").to_string();
+        if requested.is_empty() {
+            return Err(LlmError::bad_request("model is required: the model group to route to"));
+        }
+        let (group, ids) = self.resolve_group(&requested)?;
+        let needs_tokens = self.config.enable_pre_call_checks
+            || matches!(self.config.strategy, Strategy::UsageBased | Strategy::UsageBasedV2)
+            || ids.iter().any(|&i| self.config.deployments[i].tpm.is_some());
+        let input_tokens = match (needs_tokens, kwargs.get("messages")) {
+            (true, Some(Value::Array(m))) => count_messages(&requested, m) as u64,
+            _ => 0,
+        };
+        let disable = kwargs.get("disable_fallbacks").and_then(Value::as_bool) == Some(true);
+        let call_fallbacks: Option<Vec<String>> = kwargs.get("fallbacks").and_then(Value::as_array).map(|a| {
+            a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()
+        });
+        let regular: Vec<String> = match &call_fallbacks {
+            Some(f) => f.clone(),
+            None => RouterConfig::fallbacks_for(&self.config.fallbacks, &group).map(<[String]>::to_vec).unwrap_or_default(),
+        };
+        let mut kwargs = kwargs;
+        kwargs.remove("fallbacks");
+        let first = match self.mock_failure(&group, &kwargs, &regular) {
+            Some(e) => Err((e, 0, self.config.num_retries)),
+            None => self.run_group(&group, &ids, &requested, &kwargs, input_tokens, stream, !regular.is_empty() && !disable, &call).await,
+        };
+        let (err, retries, max_retries) = match first {
+            Ok((v, guard, retries)) => {
+                let info = RouteInfo {
+                    model_id: self.config.deployments[guard.index].id.clone(),
+                    model_group: group,
+                    attempted_retries: retries,
+                    max_retries: self.config.num_retries,
+                    attempted_fallbacks: 0,
+                };
+                return Ok((v, guard, info));
+            }
+            Err(e) => e,
+        };
+        // Which fallback list applies to this error.
+        let mut err = err;
+        let specific = match err.kind {
+            ErrorKind::ContextWindowExceeded => Some(&self.config.context_window_fallbacks),
+            ErrorKind::ContentPolicyViolation => Some(&self.config.content_policy_fallbacks),
+            _ => None,
+        };
+        let list: Vec<String> = match specific.and_then(|l| RouterConfig::fallbacks_for(l, &group).filter(|_| l.iter().any(|(g, _)| g == &group))) {
+            Some(l) => l.to_vec(),
+            None => {
+                if let Some(kind_list) = specific {
+                    let name = if err.kind == ErrorKind::ContextWindowExceeded { "context_window_fallbacks" } else { "content_policy_fallbacks" };
+                    let _ = kind_list;
+                    err.message.push_str(&format!(
+                        "\nmodel={group}. {name}=None. fallbacks={}.\n\nSet '{}' - https://docs.litellm.ai/docs/routing#fallbacks",
+                        if regular.is_empty() { "None".to_string() } else { py_list(&regular) },
+                        if err.kind == ErrorKind::ContextWindowExceeded { "context_window_fallback" } else { "content_policy_fallback" }
+                    ));
+                }
+                regular.clone()
+            }
+        };
+        let list: Vec<String> = if disable { Vec::new() } else { list.into_iter().filter(|g| g != &group).collect() };
+        let mut fallback_error: Option<LlmError> = None;
+        for (n, fb) in list.iter().take(self.config.max_fallbacks.max(1)).enumerate() {
+            let Ok((fb_group, fb_ids)) = self.resolve_group(fb) else {
+                continue;
+            };
+            let mut fb_kwargs = kwargs.clone();
+            fb_kwargs.insert("model".into(), Value::String(fb.clone()));
+            match self.run_group(&fb_group, &fb_ids, fb, &fb_kwargs, input_tokens, stream, false, &call).await {
+                Ok((v, guard, retries)) => {
+                    let info = RouteInfo {
+                        model_id: self.config.deployments[guard.index].id.clone(),
+                        model_group: fb_group,
+                        attempted_retries: retries,
+                        max_retries: self.config.num_retries,
+                        attempted_fallbacks: n as u32 + 1,
+                    };
+                    return Ok((v, guard, info));
+                }
+                Err((e, _, _)) => fallback_error = Some(e),
+            }
+        }
+        err.message.push_str(&format!(
+            ". Received Model Group={group}\nAvailable Model Group Fallbacks={}",
+            if list.is_empty() { "None".to_string() } else { py_list(&list) }
+        ));
+        if let Some(fe) = fallback_error {
+            err.message.push_str(&format!("\nError doing the fallback: {fe}"));
+        }
+        if retries > 0 {
+            err.num_retries = Some(retries);
+        }
+        err.max_retries = Some(max_retries);
+        if err.model.is_empty() {
+            err.model = requested;
+        }
+        Err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests;

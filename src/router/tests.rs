@@ -1,0 +1,331 @@
+//! Router rules with a scripted provider and a manual clock: no network, no sleeping
+//! (tokio's paused clock skips retry back-offs).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+use super::config::RouterConfig;
+use super::state::ManualClock;
+use super::*;
+
+struct Ok200;
+
+impl Routed for Ok200 {
+    fn tokens(&self) -> (Option<u64>, Option<u64>) {
+        (Some(10), Some(5))
+    }
+}
+
+fn router(v: Value) -> (Arc<Router>, Arc<ManualClock>) {
+    let Value::Object(m) = v else { panic!("config must be an object") };
+    let (cfg, _) = RouterConfig::from_json(&m).unwrap();
+    let clock = ManualClock::new(1_800_000_000 - 1_800_000_000 % 60);
+    (Router::with_clock(cfg, clock.clone()), clock)
+}
+
+fn kwargs(model: &str) -> Map<String, Value> {
+    let Value::Object(m) = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]}) else { unreachable!() };
+    m
+}
+
+fn err(status: u16) -> LlmError {
+    crate::error::map_http_error(status, "openai", "m", "boom", None, Vec::new())
+}
+
+/// A provider whose reply depends on the deployment's model; records the calls.
+#[derive(Clone, Default)]
+struct Script {
+    calls: Arc<Mutex<Vec<String>>>,
+    failing: Arc<Mutex<HashMap<String, u16>>>,
+}
+
+impl Script {
+    fn fail(&self, model: &str, status: u16) {
+        self.failing.lock().unwrap().insert(model.to_string(), status);
+    }
+    fn heal(&self, model: &str) {
+        self.failing.lock().unwrap().remove(model);
+    }
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+    async fn call(&self, merged: Map<String, Value>) -> Result<Ok200, LlmError> {
+        let model = merged["model"].as_str().unwrap().to_string();
+        self.calls.lock().unwrap().push(model.clone());
+        match self.failing.lock().unwrap().get(&model) {
+            Some(&status) => Err(err(status)),
+            None => Ok(Ok200),
+        }
+    }
+}
+
+async fn route(r: &Arc<Router>, s: &Script, kw: Map<String, Value>) -> Result<RouteInfo, LlmError> {
+    let s2 = s.clone();
+    r.route(kw, false, move |m| {
+        let s = s2.clone();
+        async move { s.call(m).await }
+    })
+    .await
+    .map(|(_, _, info)| info)
+}
+
+fn two_deployments(extra: Value) -> Value {
+    let mut cfg = json!({"model_list": [
+        {"model_name": "g", "litellm_params": {"model": "openai/a"}, "model_info": {"id": "a"}},
+        {"model_name": "g", "litellm_params": {"model": "openai/b"}, "model_info": {"id": "b"}}
+    ]});
+    if let (Value::Object(c), Value::Object(e)) = (&mut cfg, extra) {
+        c.extend(e);
+    }
+    cfg
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_deployment_is_cooled_down_and_retry_reselects() {
+    let (r, _) = router(two_deployments(json!({"routing_strategy": "least-busy"})));
+    let s = Script::default();
+    s.fail("openai/a", 500);
+    let info = route(&r, &s, kwargs("g")).await.unwrap();
+    assert_eq!(info.model_id, "b");
+    assert_eq!(s.calls(), ["openai/a", "openai/b"]);
+    assert_eq!(info.attempted_retries, 1);
+    // a is cooling down: the next calls all go to b.
+    for _ in 0..5 {
+        assert_eq!(route(&r, &s, kwargs("g")).await.unwrap().model_id, "b");
+    }
+    assert_eq!(s.calls().iter().filter(|c| *c == "openai/a").count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cooldown_ends_after_cooldown_time() {
+    let (r, clock) = router(two_deployments(json!({"routing_strategy": "least-busy", "cooldown_time": 10})));
+    let s = Script::default();
+    s.fail("openai/a", 503);
+    route(&r, &s, kwargs("g")).await.unwrap();
+    s.heal("openai/a");
+    assert!(r.state.cooldown(0).is_some());
+    clock.advance(Duration::from_secs(11));
+    assert!(r.state.cooldown(0).is_none());
+    assert_eq!(route(&r, &s, kwargs("g")).await.unwrap().model_id, "a");
+}
+
+#[tokio::test(start_paused = true)]
+async fn single_deployment_is_retried_with_backoff_and_never_cooled() {
+    let (r, _) = router(json!({"num_retries": 3, "model_list": [
+        {"model_name": "g", "litellm_params": {"model": "openai/a"}}
+    ]}));
+    let s = Script::default();
+    s.fail("openai/a", 500);
+    let started = tokio::time::Instant::now();
+    let e = route(&r, &s, kwargs("g")).await.unwrap_err();
+    assert_eq!(s.calls().len(), 4);
+    // 0.5 + 1 + 2 s of back-off at least (plus jitter).
+    assert!(started.elapsed() >= Duration::from_millis(3500));
+    assert!(r.state.cooldown(0).is_none());
+    assert_eq!(e.kind, ErrorKind::InternalServer);
+    assert_eq!((e.num_retries, e.max_retries), (Some(3), Some(3)));
+    assert!(e.message.ends_with(". Received Model Group=g\nAvailable Model Group Fallbacks=None"), "{}", e.message);
+}
+
+#[tokio::test(start_paused = true)]
+async fn not_found_and_single_auth_errors_are_not_retried() {
+    let (r, _) = router(json!({"num_retries": 3, "model_list": [
+        {"model_name": "g", "litellm_params": {"model": "openai/a"}}
+    ]}));
+    let s = Script::default();
+    for status in [404, 401] {
+        s.fail("openai/a", status);
+        route(&r, &s, kwargs("g")).await.unwrap_err();
+    }
+    assert_eq!(s.calls().len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_policy_per_error_type() {
+    let (r, _) = router(json!({"num_retries": 3, "retry_policy": {"RateLimitErrorRetries": 0, "InternalServerErrorRetries": 1},
+        "model_list": [{"model_name": "g", "litellm_params": {"model": "openai/a"}}]}));
+    let s = Script::default();
+    s.fail("openai/a", 429);
+    route(&r, &s, kwargs("g")).await.unwrap_err();
+    assert_eq!(s.calls().len(), 1);
+    s.fail("openai/a", 500);
+    route(&r, &s, kwargs("g")).await.unwrap_err();
+    assert_eq!(s.calls().len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn fallbacks_run_in_order_after_retries() {
+    let (r, _) = router(json!({"num_retries": 1, "fallbacks": [{"a": ["b", "c"]}], "model_list": [
+        {"model_name": "a", "litellm_params": {"model": "openai/a"}},
+        {"model_name": "b", "litellm_params": {"model": "openai/b"}},
+        {"model_name": "c", "litellm_params": {"model": "openai/c"}}
+    ]}));
+    let s = Script::default();
+    s.fail("openai/a", 500);
+    s.fail("openai/b", 502);
+    let info = route(&r, &s, kwargs("a")).await.unwrap();
+    assert_eq!(info.model_group, "c");
+    assert_eq!(info.attempted_fallbacks, 2);
+    assert_eq!(s.calls(), ["openai/a", "openai/a", "openai/b", "openai/b", "openai/c"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_fallback_is_named_in_the_final_error() {
+    let (r, _) = router(json!({"num_retries": 0, "fallbacks": [{"a": ["b"]}], "model_list": [
+        {"model_name": "a", "litellm_params": {"model": "openai/a"}},
+        {"model_name": "b", "litellm_params": {"model": "openai/b"}}
+    ]}));
+    let s = Script::default();
+    s.fail("openai/a", 500);
+    s.fail("openai/b", 503);
+    let e = route(&r, &s, kwargs("a")).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InternalServer);
+    assert!(e.message.contains(". Received Model Group=a\nAvailable Model Group Fallbacks=['b']\nError doing the fallback: litellm.ServiceUnavailableError"), "{}", e.message);
+}
+
+#[tokio::test(start_paused = true)]
+async fn context_window_errors_use_their_own_fallbacks_without_retrying() {
+    let (r, _) = router(json!({"num_retries": 3, "context_window_fallbacks": [{"small": ["big"]}], "model_list": [
+        {"model_name": "small", "litellm_params": {"model": "openai/small"}},
+        {"model_name": "big", "litellm_params": {"model": "openai/big"}}
+    ]}));
+    let s = Script::default();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c2 = calls.clone();
+    let info = r
+        .route(kwargs("small"), false, move |m| {
+            let c = c2.clone();
+            async move {
+                c.fetch_add(1, Ordering::Relaxed);
+                if m["model"] == json!("openai/small") {
+                    Err(crate::error::map_http_error(400, "openai", "small", "", Some(json!({"error": {"message": "This model's maximum context length is 10"}})), vec![]))
+                } else {
+                    Ok(Ok200)
+                }
+            }
+        })
+        .await
+        .map(|(_, _, i)| i)
+        .unwrap();
+    assert_eq!(info.model_group, "big");
+    assert_eq!(calls.load(Ordering::Relaxed), 2);
+    drop(s);
+}
+
+#[tokio::test(start_paused = true)]
+async fn rpm_admits_exactly_rpm_per_minute() {
+    let (r, clock) = router(json!({"routing_strategy": "usage-based-routing-v2", "model_list": [
+        {"model_name": "g", "litellm_params": {"model": "openai/a", "rpm": 2}},
+        {"model_name": "g", "litellm_params": {"model": "openai/b", "rpm": 2}}
+    ]}));
+    let s = Script::default();
+    for _ in 0..4 {
+        route(&r, &s, kwargs("g")).await.unwrap();
+    }
+    let e = route(&r, &s, kwargs("g")).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RateLimit);
+    assert!(e.message.starts_with("No deployments available for selected model. Passed model=g."));
+    clock.advance(Duration::from_secs(60));
+    route(&r, &s, kwargs("g")).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn allowed_fails_counts_failures_in_the_window() {
+    let (r, _) = router(two_deployments(json!({"allowed_fails": 1, "num_retries": 0, "routing_strategy": "least-busy"})));
+    let s = Script::default();
+    s.fail("openai/a", 500);
+    // least-busy with equal load always tries `a` first.
+    route(&r, &s, kwargs("g")).await.unwrap_err();
+    assert!(r.state.cooldown(0).is_none());
+    route(&r, &s, kwargs("g")).await.unwrap_err();
+    assert!(r.state.cooldown(0).is_some());
+}
+
+#[tokio::test(start_paused = true)]
+async fn all_cooling_down_raises_router_rate_limit() {
+    let (r, _) = router(two_deployments(json!({"num_retries": 0})));
+    r.state.set_cooldown(0, Duration::from_secs(5), 500);
+    r.state.set_cooldown(1, Duration::from_secs(5), 500);
+    let s = Script::default();
+    let e = route(&r, &s, kwargs("g")).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RouterRateLimit);
+    assert!(e.message.contains("cooldown_list=['a', 'b']"), "{}", e.message);
+    assert!(s.calls().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn tags_and_order() {
+    let (r, _) = router(json!({"enable_tag_filtering": true, "model_list": [
+        {"model_name": "g", "litellm_params": {"model": "openai/paid", "tags": ["paid"]}},
+        {"model_name": "g", "litellm_params": {"model": "openai/free", "tags": ["free"]}},
+        {"model_name": "g", "litellm_params": {"model": "openai/default", "tags": ["default"]}}
+    ]}));
+    let s = Script::default();
+    let tagged = |tags: Value| {
+        let mut k = kwargs("g");
+        k.insert("metadata".into(), json!({"tags": tags}));
+        k
+    };
+    route(&r, &s, tagged(json!(["paid"]))).await.unwrap();
+    route(&r, &s, tagged(json!(["free"]))).await.unwrap();
+    route(&r, &s, kwargs("g")).await.unwrap();
+    route(&r, &s, tagged(json!(["unknown"]))).await.unwrap();
+    assert_eq!(s.calls(), ["openai/paid", "openai/free", "openai/default", "openai/default"]);
+
+    let (r, _) = router(json!({"model_list": [
+        {"model_name": "g", "litellm_params": {"model": "openai/second", "order": 2}},
+        {"model_name": "g", "litellm_params": {"model": "openai/first", "order": 1}}
+    ]}));
+    let s = Script::default();
+    for _ in 0..5 {
+        route(&r, &s, kwargs("g")).await.unwrap();
+    }
+    assert!(s.calls().iter().all(|c| c == "openai/first"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn aliases_wildcards_and_unknown_groups() {
+    let (r, _) = router(json!({"model_group_alias": {"fast": "g"}, "model_list": [
+        {"model_name": "g", "litellm_params": {"model": "openai/a"}},
+        {"model_name": "openai/*", "litellm_params": {"model": "openai/*"}}
+    ]}));
+    let s = Script::default();
+    route(&r, &s, kwargs("fast")).await.unwrap();
+    route(&r, &s, kwargs("openai/gpt-4o")).await.unwrap();
+    assert_eq!(s.calls(), ["openai/a", "openai/gpt-4o"]);
+    let e = route(&r, &s, kwargs("nope")).await.unwrap_err();
+    assert!(e.message.contains("There is no 'model_name' with this string"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn mock_testing_fallbacks() {
+    let (r, _) = router(json!({"fallbacks": [{"a": ["b"]}], "model_list": [
+        {"model_name": "a", "litellm_params": {"model": "openai/a"}},
+        {"model_name": "b", "litellm_params": {"model": "openai/b"}}
+    ]}));
+    let s = Script::default();
+    let mut k = kwargs("a");
+    k.insert("mock_testing_fallbacks".into(), json!(true));
+    let info = route(&r, &s, k).await.unwrap();
+    assert_eq!(info.model_group, "b");
+    assert_eq!(s.calls(), ["openai/b"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeouts_resolve_in_litellms_order() {
+    let (r, _) = router(json!({"timeout": 30, "model_list": [
+        {"model_name": "g", "litellm_params": {"model": "openai/a", "timeout": 10}},
+        {"model_name": "h", "litellm_params": {"model": "openai/b"}}
+    ]}));
+    let m = r.merged_kwargs(0, &kwargs("g"), "g", false);
+    assert_eq!(m["timeout"], json!(10.0));
+    let m = r.merged_kwargs(1, &kwargs("h"), "h", false);
+    assert_eq!(m["timeout"], json!(30.0));
+    let mut k = kwargs("g");
+    k.insert("timeout".into(), json!(3));
+    assert_eq!(r.merged_kwargs(0, &k, "g", false)["timeout"], json!(3));
+    assert_eq!(r.merged_kwargs(0, &k, "g", false)["max_retries"], json!(0));
+}
