@@ -59,12 +59,12 @@ class _Policy:
 
     def __init__(
         self,
-        BadRequestError: int | None = None,  # noqa: N803 - LiteLLM's field names
-        AuthenticationError: int | None = None,  # noqa: N803
-        TimeoutError: int | None = None,  # noqa: N803
-        RateLimitError: int | None = None,  # noqa: N803
-        ContentPolicyViolationError: int | None = None,  # noqa: N803
-        InternalServerError: int | None = None,  # noqa: N803
+        BadRequestError: int | None = None,
+        AuthenticationError: int | None = None,
+        TimeoutError: int | None = None,
+        RateLimitError: int | None = None,
+        ContentPolicyViolationError: int | None = None,
+        InternalServerError: int | None = None,
         **kwargs: int | None,
     ) -> None:
         values = {
@@ -184,7 +184,7 @@ class Router:
         if num_retries is None:
             num_retries = rustllm.num_retries if rustllm.num_retries is not None else 2
         config = {
-            "model_list": list(model_list or []),
+            "model_list": list(model_list) if isinstance(model_list, (list, tuple)) else model_list,
             "routing_strategy": routing_strategy,
             "num_retries": num_retries,
             "max_fallbacks": max_fallbacks,
@@ -298,7 +298,7 @@ class Router:
         self._log("acompletion", model, hidden)
         return ModelResponse._from_openai(body, hidden, ms)
 
-    def embedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:  # noqa: A002
+    def embedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         """Embeddings on model group ``model``."""
         params = self._params(model, kwargs)
         params["input"] = input
@@ -308,7 +308,7 @@ class Router:
             _raise(err)
         return EmbeddingResponse._from_openai(body, hidden, ms)
 
-    async def aembedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:  # noqa: A002
+    async def aembedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         """The async twin of :meth:`embedding`."""
         params = self._params(model, kwargs)
         params["input"] = input
@@ -356,11 +356,9 @@ class Router:
 
     def get_model_ids(self, model_name: str | None = None) -> list[str]:
         """Deployment ids, optionally of one group."""
-        return [
-            d["model_info"]["id"] for d in self.model_list if model_name is None or d["model_name"] == model_name
-        ]
+        return [d["model_info"]["id"] for d in self.model_list if model_name is None or d["model_name"] == model_name]
 
-    def get_model_info(self, id: str) -> dict[str, Any] | None:  # noqa: A002
+    def get_model_info(self, id: str) -> dict[str, Any] | None:
         """The deployment with this id, or None."""
         for d in self.model_list:
             if d["model_info"]["id"] == id:
@@ -368,7 +366,12 @@ class Router:
         return None
 
     def get_available_deployment(
-        self, model: str, messages: list | None = None, input: Any = None, specific_deployment: bool = False, **kwargs: Any
+        self,
+        model: str,
+        messages: list | None = None,
+        input: Any = None,
+        specific_deployment: bool = False,
+        **kwargs: Any,
     ) -> dict[str, Any]:
         """The deployment the next call for ``model`` would most likely use (not counted
         against its limits)."""

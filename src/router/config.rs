@@ -91,7 +91,12 @@ impl PerErrorCounts {
         let map = match v {
             Value::Null => return Ok(None),
             Value::Object(m) => m,
-            other => return Err(config_error(format!("{what} must be a dict, got {}", type_name(other)))),
+            other => {
+                return Err(config_error(format!(
+                    "{what} must be a dict, got {}",
+                    type_name(other)
+                )))
+            }
         };
         let mut out = PerErrorCounts::default();
         for (k, val) in map {
@@ -101,7 +106,9 @@ impl PerErrorCounts {
             let n = val
                 .as_u64()
                 .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| config_error(format!("{what}.{k} must be a non-negative integer")))?;
+                .ok_or_else(|| {
+                    config_error(format!("{what}.{k} must be a non-negative integer"))
+                })?;
             let slot = match k.strip_suffix(suffix) {
                 Some("BadRequestError") => &mut out.bad_request,
                 Some("AuthenticationError") => &mut out.authentication,
@@ -120,14 +127,17 @@ impl PerErrorCounts {
     /// a context-window error is a BadRequestError).
     pub fn for_kind(&self, kind: ErrorKind) -> Option<u32> {
         match kind {
-            ErrorKind::BadRequest | ErrorKind::ContextWindowExceeded | ErrorKind::UnsupportedParams => self.bad_request,
+            ErrorKind::BadRequest
+            | ErrorKind::ContextWindowExceeded
+            | ErrorKind::UnsupportedParams => self.bad_request,
             ErrorKind::ContentPolicyViolation => self.content_policy.or(self.bad_request),
             ErrorKind::Authentication => self.authentication,
             ErrorKind::Timeout => self.timeout,
             ErrorKind::RateLimit => self.rate_limit,
-            ErrorKind::InternalServer | ErrorKind::ServiceUnavailable | ErrorKind::BadGateway | ErrorKind::Api => {
-                self.internal_server
-            }
+            ErrorKind::InternalServer
+            | ErrorKind::ServiceUnavailable
+            | ErrorKind::BadGateway
+            | ErrorKind::Api => self.internal_server,
             _ => None,
         }
     }
@@ -182,9 +192,17 @@ fn opt_u64(params: &Map<String, Value>, key: &str, where_: &str) -> Result<Optio
         None | Some(Value::Null) => Ok(None),
         Some(v) => v
             .as_u64()
-            .or_else(|| v.as_f64().filter(|f| *f >= 0.0 && f.fract() == 0.0).map(|f| f as u64))
+            .or_else(|| {
+                v.as_f64()
+                    .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+                    .map(|f| f as u64)
+            })
             .map(Some)
-            .ok_or_else(|| config_error(format!("{where_}: {key} must be a non-negative integer, got {v}"))),
+            .ok_or_else(|| {
+                config_error(format!(
+                    "{where_}: {key} must be a non-negative integer, got {v}"
+                ))
+            }),
     }
 }
 
@@ -195,7 +213,11 @@ fn opt_f64(params: &Map<String, Value>, key: &str, where_: &str) -> Result<Optio
             .as_f64()
             .filter(|f| f.is_finite() && *f >= 0.0)
             .map(Some)
-            .ok_or_else(|| config_error(format!("{where_}: {key} must be a non-negative number, got {v}"))),
+            .ok_or_else(|| {
+                config_error(format!(
+                    "{where_}: {key} must be a non-negative number, got {v}"
+                ))
+            }),
     }
 }
 
@@ -221,24 +243,44 @@ pub fn deployment_id(group: &str, params: &Map<String, Value>) -> String {
 fn parse_deployment(i: usize, entry: &Value) -> Result<Deployment, LlmError> {
     let where_ = format!("model_list[{i}]");
     let Value::Object(entry) = entry else {
-        return Err(config_error(format!("{where_} must be a dict with 'model_name' and 'litellm_params', got {}", type_name(entry))));
+        return Err(config_error(format!(
+            "{where_} must be a dict with 'model_name' and 'litellm_params', got {}",
+            type_name(entry)
+        )));
     };
     let group = match entry.get("model_name") {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        _ => return Err(config_error(format!("{where_}: 'model_name' (the model group) must be a non-empty string"))),
+        _ => {
+            return Err(config_error(format!(
+                "{where_}: 'model_name' (the model group) must be a non-empty string"
+            )))
+        }
     };
     let mut params = match entry.get("litellm_params") {
         Some(Value::Object(p)) => p.clone(),
-        _ => return Err(config_error(format!("{where_}: 'litellm_params' must be a dict with at least 'model'"))),
+        _ => {
+            return Err(config_error(format!(
+                "{where_}: 'litellm_params' must be a dict with at least 'model'"
+            )))
+        }
     };
     match params.get("model") {
         Some(Value::String(m)) if !m.is_empty() => {}
-        _ => return Err(config_error(format!("{where_}: litellm_params.model must be a non-empty string like \"openai/gpt-4o\""))),
+        _ => {
+            return Err(config_error(format!(
+                "{where_}: litellm_params.model must be a non-empty string like \"openai/gpt-4o\""
+            )))
+        }
     }
     let mut model_info = match entry.get("model_info") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
-        Some(other) => return Err(config_error(format!("{where_}: model_info must be a dict, got {}", type_name(other)))),
+        Some(other) => {
+            return Err(config_error(format!(
+                "{where_}: model_info must be a dict, got {}",
+                type_name(other)
+            )))
+        }
     };
     // rpm/tpm may sit beside litellm_params too (LiteLLM accepts both).
     for key in ["rpm", "tpm"] {
@@ -254,22 +296,39 @@ fn parse_deployment(i: usize, entry: &Value) -> Result<Deployment, LlmError> {
     model_info.insert("id".into(), Value::String(id.clone()));
     let tags = match params.get("tags") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(t)) => t.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
-        Some(other) => return Err(config_error(format!("{where_}: tags must be a list of strings, got {}", type_name(other)))),
+        Some(Value::Array(t)) => t
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        Some(other) => {
+            return Err(config_error(format!(
+                "{where_}: tags must be a list of strings, got {}",
+                type_name(other)
+            )))
+        }
     };
-    let timeout = match params.get("timeout").or_else(|| params.get("request_timeout")) {
-        Some(v) => parse_timeout(v, "timeout").map_err(|e| config_error(format!("{where_}: {}", e.message)))?,
+    let timeout = match params
+        .get("timeout")
+        .or_else(|| params.get("request_timeout"))
+    {
+        Some(v) => parse_timeout(v, "timeout")
+            .map_err(|e| config_error(format!("{where_}: {}", e.message)))?,
         None => None,
     };
     let stream_timeout = match params.get("stream_timeout") {
-        Some(v) => parse_timeout(v, "stream_timeout").map_err(|e| config_error(format!("{where_}: {}", e.message)))?,
+        Some(v) => parse_timeout(v, "stream_timeout")
+            .map_err(|e| config_error(format!("{where_}: {}", e.message)))?,
         None => None,
     };
     let cooldown_time = match params.get("cooldown_time") {
         Some(v) if !v.is_null() => Some(Duration::from_secs_f64(
             v.as_f64()
                 .filter(|f| f.is_finite() && *f >= 0.0)
-                .ok_or_else(|| config_error(format!("{where_}: cooldown_time must be a non-negative number")))?,
+                .ok_or_else(|| {
+                    config_error(format!(
+                        "{where_}: cooldown_time must be a non-negative number"
+                    ))
+                })?,
         )),
         _ => None,
     };
@@ -280,7 +339,8 @@ fn parse_deployment(i: usize, entry: &Value) -> Result<Deployment, LlmError> {
         tpm: opt_u64(&params, "tpm", &where_)?,
         weight: opt_f64(&params, "weight", &where_)?,
         order: params.get("order").and_then(Value::as_i64),
-        max_parallel_requests: opt_u64(&params, "max_parallel_requests", &where_)?.map(|n| n as usize),
+        max_parallel_requests: opt_u64(&params, "max_parallel_requests", &where_)?
+            .map(|n| n as usize),
         cooldown_time,
         tags,
         input_cost_per_token: opt_f64(&params, "input_cost_per_token", &where_)?,
@@ -300,18 +360,32 @@ fn parse_fallbacks(v: &Value, name: &str) -> Result<Vec<(String, Vec<String>)>, 
         Value::Null => return Ok(Vec::new()),
         Value::Array(items) => items,
         Value::Object(_) => std::slice::from_ref(v),
-        other => return Err(config_error(format!("{name} must be a list like [{{\"gpt-4\": [\"gpt-3.5\"]}}], got {}", type_name(other)))),
+        other => {
+            return Err(config_error(format!(
+                "{name} must be a list like [{{\"gpt-4\": [\"gpt-3.5\"]}}], got {}",
+                type_name(other)
+            )))
+        }
     };
     let mut out = Vec::new();
     for item in items {
         let Value::Object(m) = item else {
-            return Err(config_error(format!("{name} entries must be dicts mapping a model group to a list of groups")));
+            return Err(config_error(format!(
+                "{name} entries must be dicts mapping a model group to a list of groups"
+            )));
         };
         for (group, targets) in m {
             let targets = match targets {
-                Value::Array(t) => t.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+                Value::Array(t) => t
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect(),
                 Value::String(s) => vec![s.clone()],
-                _ => return Err(config_error(format!("{name}[{group:?}] must be a list of model groups"))),
+                _ => {
+                    return Err(config_error(format!(
+                        "{name}[{group:?}] must be a list of model groups"
+                    )))
+                }
             };
             out.push((group.clone(), targets));
         }
@@ -324,7 +398,9 @@ fn duration_secs(v: Option<&Value>, name: &str) -> Result<Option<Duration>, LlmE
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_f64() {
             Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(Duration::from_secs_f64(s))),
-            _ => Err(config_error(format!("{name} must be a non-negative number of seconds, got {v}"))),
+            _ => Err(config_error(format!(
+                "{name} must be a non-negative number of seconds, got {v}"
+            ))),
         },
     }
 }
@@ -334,7 +410,9 @@ impl RouterConfig {
     /// `ignore_invalid_deployments`, a bad `model_list` entry is skipped instead of failing.
     pub fn from_json(args: &Map<String, Value>) -> Result<(RouterConfig, Vec<String>), LlmError> {
         let get = |k: &str| args.get(k).filter(|v| !v.is_null());
-        let ignore_invalid = get("ignore_invalid_deployments").and_then(Value::as_bool).unwrap_or(false);
+        let ignore_invalid = get("ignore_invalid_deployments")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let mut deployments = Vec::new();
         let mut skipped = Vec::new();
         match get("model_list") {
@@ -348,18 +426,31 @@ impl RouterConfig {
                     }
                 }
             }
-            Some(other) => return Err(config_error(format!("model_list must be a list of deployments, got {}", type_name(other)))),
+            Some(other) => {
+                return Err(config_error(format!(
+                    "model_list must be a list of deployments, got {}",
+                    type_name(other)
+                )))
+            }
         }
         let mut seen = std::collections::HashSet::new();
         for d in &deployments {
             if !seen.insert(d.id.as_str()) {
-                return Err(config_error(format!("model_list has two deployments with id {:?}; ids must be unique", d.id)));
+                return Err(config_error(format!(
+                    "model_list has two deployments with id {:?}; ids must be unique",
+                    d.id
+                )));
             }
         }
         let strategy = match get("routing_strategy") {
             None => Strategy::SimpleShuffle,
             Some(Value::String(s)) => Strategy::parse(s)?,
-            Some(other) => return Err(config_error(format!("routing_strategy must be a string, got {}", type_name(other)))),
+            Some(other) => {
+                return Err(config_error(format!(
+                    "routing_strategy must be a string, got {}",
+                    type_name(other)
+                )))
+            }
         };
         let count = |k: &str| -> Result<Option<u32>, LlmError> {
             match get(k) {
@@ -368,7 +459,9 @@ impl RouterConfig {
                     .as_u64()
                     .and_then(|n| u32::try_from(n).ok())
                     .map(Some)
-                    .ok_or_else(|| config_error(format!("{k} must be a non-negative integer, got {v}"))),
+                    .ok_or_else(|| {
+                        config_error(format!("{k} must be a non-negative integer, got {v}"))
+                    }),
             }
         };
         let num_retries = count("num_retries")?.unwrap_or(2);
@@ -377,8 +470,15 @@ impl RouterConfig {
         let mut fallbacks = parse_fallbacks(get("fallbacks").unwrap_or(&Value::Null), "fallbacks")?;
         if let Some(defaults) = get("default_fallbacks") {
             let targets: Vec<String> = match defaults {
-                Value::Array(t) => t.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
-                _ => return Err(config_error("default_fallbacks must be a list of model groups")),
+                Value::Array(t) => t
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect(),
+                _ => {
+                    return Err(config_error(
+                        "default_fallbacks must be a list of model groups",
+                    ))
+                }
             };
             fallbacks.push(("*".to_string(), targets));
         }
@@ -401,7 +501,9 @@ impl RouterConfig {
         let mut model_group_retry_policy = HashMap::new();
         if let Some(Value::Object(policies)) = get("model_group_retry_policy") {
             for (group, policy) in policies {
-                if let Some(p) = PerErrorCounts::parse(policy, "Retries", "model_group_retry_policy")? {
+                if let Some(p) =
+                    PerErrorCounts::parse(policy, "Retries", "model_group_retry_policy")?
+                {
                     model_group_retry_policy.insert(group.clone(), p);
                 }
             }
@@ -411,15 +513,29 @@ impl RouterConfig {
             _ => Map::new(),
         };
         let latency = LatencyArgs {
-            ttl: duration_secs(args_map.get("ttl"), "routing_strategy_args.ttl")?.unwrap_or(Duration::from_secs(3600)),
-            lowest_latency_buffer: args_map.get("lowest_latency_buffer").and_then(Value::as_f64).unwrap_or(0.0),
-            max_latency_list_size: args_map.get("max_latency_list_size").and_then(Value::as_u64).unwrap_or(10).max(1) as usize,
+            ttl: duration_secs(args_map.get("ttl"), "routing_strategy_args.ttl")?
+                .unwrap_or(Duration::from_secs(3600)),
+            lowest_latency_buffer: args_map
+                .get("lowest_latency_buffer")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0),
+            max_latency_list_size: args_map
+                .get("max_latency_list_size")
+                .and_then(Value::as_u64)
+                .unwrap_or(10)
+                .max(1) as usize,
         };
-        let usage_ttl = duration_secs(args_map.get("ttl"), "routing_strategy_args.ttl")?.unwrap_or(Duration::from_secs(60));
+        let usage_ttl = duration_secs(args_map.get("ttl"), "routing_strategy_args.ttl")?
+            .unwrap_or(Duration::from_secs(60));
         let default_litellm_params = match get("default_litellm_params") {
             Some(Value::Object(m)) => m.clone(),
             None => Map::new(),
-            Some(other) => return Err(config_error(format!("default_litellm_params must be a dict, got {}", type_name(other)))),
+            Some(other) => {
+                return Err(config_error(format!(
+                    "default_litellm_params must be a dict, got {}",
+                    type_name(other)
+                )))
+            }
         };
         let timeout = match get("timeout") {
             Some(v) => parse_timeout(v, "timeout")?,
@@ -436,21 +552,44 @@ impl RouterConfig {
             max_fallbacks,
             timeout,
             stream_timeout,
-            retry_after: duration_secs(get("retry_after"), "retry_after")?.unwrap_or(Duration::ZERO),
+            retry_after: duration_secs(get("retry_after"), "retry_after")?
+                .unwrap_or(Duration::ZERO),
             allowed_fails: allowed_fails_arg.unwrap_or(3),
             allowed_fails_set: allowed_fails_arg.is_some(),
-            allowed_fails_policy: PerErrorCounts::parse(get("allowed_fails_policy").unwrap_or(&Value::Null), "AllowedFails", "allowed_fails_policy")?,
-            cooldown_time: duration_secs(get("cooldown_time"), "cooldown_time")?.unwrap_or(Duration::from_secs(5)),
-            disable_cooldowns: get("disable_cooldowns").and_then(Value::as_bool).unwrap_or(false),
+            allowed_fails_policy: PerErrorCounts::parse(
+                get("allowed_fails_policy").unwrap_or(&Value::Null),
+                "AllowedFails",
+                "allowed_fails_policy",
+            )?,
+            cooldown_time: duration_secs(get("cooldown_time"), "cooldown_time")?
+                .unwrap_or(Duration::from_secs(5)),
+            disable_cooldowns: get("disable_cooldowns")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             fallbacks,
-            context_window_fallbacks: parse_fallbacks(get("context_window_fallbacks").unwrap_or(&Value::Null), "context_window_fallbacks")?,
-            content_policy_fallbacks: parse_fallbacks(get("content_policy_fallbacks").unwrap_or(&Value::Null), "content_policy_fallbacks")?,
+            context_window_fallbacks: parse_fallbacks(
+                get("context_window_fallbacks").unwrap_or(&Value::Null),
+                "context_window_fallbacks",
+            )?,
+            content_policy_fallbacks: parse_fallbacks(
+                get("content_policy_fallbacks").unwrap_or(&Value::Null),
+                "content_policy_fallbacks",
+            )?,
             model_group_alias,
             default_litellm_params,
-            enable_pre_call_checks: get("enable_pre_call_checks").and_then(Value::as_bool).unwrap_or(false),
-            enable_tag_filtering: get("enable_tag_filtering").and_then(Value::as_bool).unwrap_or(false),
-            default_max_parallel_requests: count("default_max_parallel_requests")?.map(|n| n as usize),
-            retry_policy: PerErrorCounts::parse(get("retry_policy").unwrap_or(&Value::Null), "Retries", "retry_policy")?,
+            enable_pre_call_checks: get("enable_pre_call_checks")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            enable_tag_filtering: get("enable_tag_filtering")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            default_max_parallel_requests: count("default_max_parallel_requests")?
+                .map(|n| n as usize),
+            retry_policy: PerErrorCounts::parse(
+                get("retry_policy").unwrap_or(&Value::Null),
+                "Retries",
+                "retry_policy",
+            )?,
             model_group_retry_policy,
             latency,
             usage_ttl,
@@ -459,7 +598,10 @@ impl RouterConfig {
     }
 
     /// The fallback list configured for `group` in `list` (`"*"` as the catch-all).
-    pub fn fallbacks_for<'a>(list: &'a [(String, Vec<String>)], group: &str) -> Option<&'a [String]> {
+    pub fn fallbacks_for<'a>(
+        list: &'a [(String, Vec<String>)],
+        group: &str,
+    ) -> Option<&'a [String]> {
         list.iter()
             .find(|(g, _)| g == group)
             .or_else(|| list.iter().find(|(g, _)| g == "*"))
@@ -481,25 +623,46 @@ mod tests {
 
     #[test]
     fn defaults_are_litellms() {
-        let (c, _) = cfg(json!({"model_list": [{"model_name": "g", "litellm_params": {"model": "openai/m"}}]})).unwrap();
+        let (c, _) = cfg(
+            json!({"model_list": [{"model_name": "g", "litellm_params": {"model": "openai/m"}}]}),
+        )
+        .unwrap();
         assert_eq!(c.strategy, Strategy::SimpleShuffle);
         assert_eq!((c.num_retries, c.max_fallbacks, c.allowed_fails), (2, 5, 3));
         assert_eq!(c.cooldown_time, Duration::from_secs(5));
         assert_eq!(c.deployments[0].id.len(), 64);
-        assert_eq!(c.deployments[0].model_info["id"], json!(c.deployments[0].id));
+        assert_eq!(
+            c.deployments[0].model_info["id"],
+            json!(c.deployments[0].id)
+        );
     }
 
     #[test]
     fn invalid_configurations_fail_clearly() {
         let cases = [
-            (json!({"model_list": [{"litellm_params": {"model": "m"}}]}), "model_name"),
-            (json!({"model_list": [{"model_name": "g"}]}), "litellm_params"),
-            (json!({"model_list": [{"model_name": "g", "litellm_params": {}}]}), "litellm_params.model"),
-            (json!({"model_list": [{"model_name": "g", "litellm_params": {"model": "m", "rpm": -1}}]}), "rpm"),
+            (
+                json!({"model_list": [{"litellm_params": {"model": "m"}}]}),
+                "model_name",
+            ),
+            (
+                json!({"model_list": [{"model_name": "g"}]}),
+                "litellm_params",
+            ),
+            (
+                json!({"model_list": [{"model_name": "g", "litellm_params": {}}]}),
+                "litellm_params.model",
+            ),
+            (
+                json!({"model_list": [{"model_name": "g", "litellm_params": {"model": "m", "rpm": -1}}]}),
+                "rpm",
+            ),
             (json!({"model_list": "x"}), "model_list must be a list"),
             (json!({"routing_strategy": "fastest"}), "routing_strategy"),
             (json!({"fallbacks": [["a"]]}), "fallbacks"),
-            (json!({"retry_policy": {"NopeRetries": 1}}), "retry_policy has no field"),
+            (
+                json!({"retry_policy": {"NopeRetries": 1}}),
+                "retry_policy has no field",
+            ),
             (
                 json!({"model_list": [
                     {"model_name": "g", "litellm_params": {"model": "m"}, "model_info": {"id": "x"}},
@@ -533,8 +696,14 @@ mod tests {
             "retry_policy": {"RateLimitErrorRetries": 4, "BadRequestErrorRetries": 0}
         }))
         .unwrap();
-        assert_eq!(RouterConfig::fallbacks_for(&c.fallbacks, "a"), Some(&["b".to_string(), "c".to_string()][..]));
-        assert_eq!(RouterConfig::fallbacks_for(&c.fallbacks, "q"), Some(&["z".to_string()][..]));
+        assert_eq!(
+            RouterConfig::fallbacks_for(&c.fallbacks, "a"),
+            Some(&["b".to_string(), "c".to_string()][..])
+        );
+        assert_eq!(
+            RouterConfig::fallbacks_for(&c.fallbacks, "q"),
+            Some(&["z".to_string()][..])
+        );
         assert_eq!(c.model_group_alias["y"], ("b".to_string(), true));
         let rp = c.retry_policy.unwrap();
         assert_eq!(rp.for_kind(ErrorKind::RateLimit), Some(4));
@@ -549,6 +718,9 @@ mod tests {
         assert_eq!(a, deployment_id("g", &p));
         assert_ne!(a, deployment_id("h", &p));
         // hashlib.sha256(b"gmodelopenai/m").hexdigest()
-        assert_eq!(a, "508af05d92d9869c9c853f71a13190cb03fea305b1818633668d09f9958d6d6e");
+        assert_eq!(
+            a,
+            "508af05d92d9869c9c853f71a13190cb03fea305b1818633668d09f9958d6d6e"
+        );
     }
 }

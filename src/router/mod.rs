@@ -23,6 +23,17 @@ use crate::error::{ErrorKind, LlmError};
 use config::{Deployment, RouterConfig, Strategy};
 use state::{lock, Clock, MemoryState, SystemClock};
 
+/// One model group's turn at a call.
+struct GroupCall<'a> {
+    group: &'a str,
+    ids: &'a [usize],
+    requested: &'a str,
+    kwargs: &'a Map<String, Value>,
+    input_tokens: u64,
+    stream: bool,
+    fallbacks_exist: bool,
+}
+
 /// What the Router adds to `_hidden_params` of a routed reply.
 #[derive(Debug, Clone)]
 pub struct RouteInfo {
@@ -60,12 +71,14 @@ pub struct Router {
     /// group name → deployment indices, in configuration order.
     groups: HashMap<String, Vec<usize>>,
     rng: Mutex<fastrand::Rng>,
-    catalogue: Box<dyn Fn(&str) -> Option<(f64, f64)> + Send + Sync>,
+    catalogue: fn(&str) -> Option<(f64, f64)>,
 }
 
 impl std::fmt::Debug for Router {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Router").field("groups", &self.groups.keys().collect::<Vec<_>>()).finish()
+        f.debug_struct("Router")
+            .field("groups", &self.groups.keys().collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -93,7 +106,11 @@ impl Router {
         let semaphores = config
             .deployments
             .iter()
-            .map(|d| d.max_parallel_requests.or(config.default_max_parallel_requests).map(|n| Arc::new(Semaphore::new(n.max(1)))))
+            .map(|d| {
+                d.max_parallel_requests
+                    .or(config.default_max_parallel_requests)
+                    .map(|n| Arc::new(Semaphore::new(n.max(1))))
+            })
             .collect();
         let state = MemoryState::new(config.deployments.len(), clock);
         Arc::new(Router {
@@ -102,7 +119,7 @@ impl Router {
             semaphores,
             groups,
             rng: Mutex::new(fastrand::Rng::new()),
-            catalogue: Box::new(crate::catalogue::prices),
+            catalogue: crate::catalogue::prices,
         })
     }
 
@@ -114,7 +131,12 @@ impl Router {
     /// Aliases first, then group names, then a deployment's own `litellm_params.model`,
     /// then wildcard groups (`openai/*`), then the default group `*`.
     pub fn resolve_group(&self, model: &str) -> Result<(String, Vec<usize>), LlmError> {
-        let name = self.config.model_group_alias.get(model).map(|(g, _)| g.as_str()).unwrap_or(model);
+        let name = self
+            .config
+            .model_group_alias
+            .get(model)
+            .map(|(g, _)| g.as_str())
+            .unwrap_or(model);
         if let Some(ids) = self.groups.get(name) {
             return Ok((name.to_string(), ids.clone()));
         }
@@ -132,7 +154,10 @@ impl Router {
         let mut wildcard: Option<(&String, &Vec<usize>)> = None;
         for (g, ids) in &self.groups {
             if let Some(prefix) = g.strip_suffix('*') {
-                if !prefix.is_empty() && name.starts_with(prefix) && wildcard.is_none_or(|(w, _)| g.len() > w.len()) {
+                if !prefix.is_empty()
+                    && name.starts_with(prefix)
+                    && wildcard.is_none_or(|(w, _)| g.len() > w.len())
+                {
                     wildcard = Some((g, ids));
                 }
             }
@@ -152,7 +177,10 @@ impl Router {
     }
 
     fn healthy(&self, ids: &[usize]) -> Vec<usize> {
-        ids.iter().copied().filter(|&i| self.state.cooldown(i).is_none()).collect()
+        ids.iter()
+            .copied()
+            .filter(|&i| self.state.cooldown(i).is_none())
+            .collect()
     }
 
     fn request_tags(kwargs: &Map<String, Value>) -> Vec<String> {
@@ -161,12 +189,22 @@ impl Router {
             .and_then(|m| m.get("tags"))
             .or_else(|| kwargs.get("tags"))
             .and_then(Value::as_array)
-            .map(|t| t.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .map(|t| {
+                t.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// Choose a deployment for one try. Counts it against its rpm when chosen.
-    pub fn select(&self, group: &str, ids: &[usize], kwargs: &Map<String, Value>, input_tokens: u64) -> Result<usize, LlmError> {
+    pub fn select(
+        &self,
+        group: &str,
+        ids: &[usize],
+        kwargs: &Map<String, Value>,
+        input_tokens: u64,
+    ) -> Result<usize, LlmError> {
         let deployments = &self.config.deployments;
         let mut cands = self.healthy(ids);
         if cands.is_empty() {
@@ -174,10 +212,17 @@ impl Router {
         }
         if self.config.enable_tag_filtering {
             let tags = Router::request_tags(kwargs);
-            let matching: Vec<usize> =
-                cands.iter().copied().filter(|&i| deployments[i].tags.iter().any(|t| tags.contains(t))).collect();
+            let matching: Vec<usize> = cands
+                .iter()
+                .copied()
+                .filter(|&i| deployments[i].tags.iter().any(|t| tags.contains(t)))
+                .collect();
             let chosen = if matching.is_empty() {
-                cands.iter().copied().filter(|&i| deployments[i].tags.iter().any(|t| t == "default")).collect()
+                cands
+                    .iter()
+                    .copied()
+                    .filter(|&i| deployments[i].tags.iter().any(|t| t == "default"))
+                    .collect()
             } else {
                 matching
             };
@@ -193,7 +238,11 @@ impl Router {
             let fits: Vec<usize> = cands
                 .iter()
                 .copied()
-                .filter(|&i| deployments[i].max_input_tokens.is_none_or(|max| input_tokens <= max))
+                .filter(|&i| {
+                    deployments[i]
+                        .max_input_tokens
+                        .is_none_or(|max| input_tokens <= max)
+                })
                 .collect();
             if fits.is_empty() {
                 let mut e = LlmError::new(
@@ -211,7 +260,15 @@ impl Router {
         }
         let ranked = {
             let mut rng = lock(&self.rng);
-            strategy::rank(self.config.strategy, &cands, deployments, &self.state, &self.config.latency, &*self.catalogue, &mut rng)
+            strategy::rank(
+                self.config.strategy,
+                &cands,
+                deployments,
+                &self.state,
+                &self.config.latency,
+                &self.catalogue,
+                &mut rng,
+            )
         };
         for i in ranked.iter().copied() {
             let d = &deployments[i];
@@ -258,7 +315,15 @@ impl Router {
         let _ = kwargs;
         let ranked = {
             let mut rng = lock(&self.rng);
-            strategy::rank(self.config.strategy, &cands, deployments, &self.state, &self.config.latency, &*self.catalogue, &mut rng)
+            strategy::rank(
+                self.config.strategy,
+                &cands,
+                deployments,
+                &self.state,
+                &self.config.latency,
+                &self.catalogue,
+                &mut rng,
+            )
         };
         ranked
             .into_iter()
@@ -272,7 +337,11 @@ impl Router {
 
     fn no_deployments_error(&self, group: &str, ids: &[usize]) -> LlmError {
         let now = self.state.clock().now();
-        let cooling: Vec<String> = ids.iter().filter(|&&i| self.state.cooldown(i).is_some()).map(|&i| self.config.deployments[i].id.clone()).collect();
+        let cooling: Vec<String> = ids
+            .iter()
+            .filter(|&&i| self.state.cooldown(i).is_some())
+            .map(|&i| self.config.deployments[i].id.clone())
+            .collect();
         let wait = ids
             .iter()
             .filter_map(|&i| self.state.cooldown(i))
@@ -301,20 +370,38 @@ impl Router {
 
     /// The call's keyword arguments on top of the deployment's `litellm_params`, on top of
     /// `default_litellm_params`; timeouts resolved in LiteLLM's order.
-    fn merged_kwargs(&self, i: usize, kwargs: &Map<String, Value>, matched_model: &str, stream: bool) -> Map<String, Value> {
+    fn merged_kwargs(
+        &self,
+        i: usize,
+        kwargs: &Map<String, Value>,
+        matched_model: &str,
+        stream: bool,
+    ) -> Map<String, Value> {
         let d = &self.config.deployments[i];
         let mut out = self.config.default_litellm_params.clone();
         for (k, v) in &d.params {
             out.insert(k.clone(), v.clone());
         }
-        for key in ["rpm", "tpm", "weight", "order", "max_parallel_requests", "cooldown_time", "tags", "input_cost_per_token", "output_cost_per_token"] {
+        for key in [
+            "rpm",
+            "tpm",
+            "weight",
+            "order",
+            "max_parallel_requests",
+            "cooldown_time",
+            "tags",
+            "input_cost_per_token",
+            "output_cost_per_token",
+        ] {
             out.remove(key);
         }
         // Wildcard deployments (`openai/*`) take the requested model's name.
         if let Some(Value::String(m)) = out.get("model") {
             if let Some(prefix) = m.strip_suffix('*') {
                 let group_prefix = d.group.strip_suffix('*').unwrap_or(&d.group);
-                let rest = matched_model.strip_prefix(group_prefix).unwrap_or(matched_model);
+                let rest = matched_model
+                    .strip_prefix(group_prefix)
+                    .unwrap_or(matched_model);
                 out.insert("model".into(), Value::String(format!("{prefix}{rest}")));
             }
         }
@@ -326,7 +413,11 @@ impl Router {
             out.insert("model".into(), m);
         }
         let secs = |d: Duration| Value::from(d.as_secs_f64());
-        let call_timeout = kwargs.get("timeout").or_else(|| kwargs.get("request_timeout")).filter(|v| !v.is_null()).cloned();
+        let call_timeout = kwargs
+            .get("timeout")
+            .or_else(|| kwargs.get("request_timeout"))
+            .filter(|v| !v.is_null())
+            .cloned();
         let timeout = call_timeout
             .or_else(|| d.timeout.map(secs))
             .or_else(|| self.config.timeout.map(secs))
@@ -358,7 +449,10 @@ impl Router {
             return;
         }
         let d = &self.config.deployments[i];
-        let length = d.cooldown_time.or(e.retry_after.filter(|r| !r.is_zero())).unwrap_or(self.config.cooldown_time);
+        let length = d
+            .cooldown_time
+            .or(e.retry_after.filter(|r| !r.is_zero()))
+            .unwrap_or(self.config.cooldown_time);
         if length < Duration::from_millis(1) {
             return;
         }
@@ -373,7 +467,9 @@ impl Router {
                 .as_ref()
                 .and_then(|p| p.for_kind(e.kind))
                 .unwrap_or(self.config.allowed_fails);
-            let n = self.state.add_windowed_failure(i, self.config.cooldown_time);
+            let n = self
+                .state
+                .add_windowed_failure(i, self.config.cooldown_time);
             n as u64 > u64::from(allowed)
         } else {
             let (failures, requests) = self.state.add_failure(i);
@@ -388,23 +484,40 @@ impl Router {
         }
     }
 
-    fn on_success(&self, i: usize, started: Instant, tokens: (Option<u64>, Option<u64>), stream: bool) {
+    fn on_success(
+        &self,
+        i: usize,
+        started: Instant,
+        tokens: (Option<u64>, Option<u64>),
+        stream: bool,
+    ) {
         let elapsed = started.elapsed().as_secs_f64();
         let per_token = match (stream, tokens.1) {
             (false, Some(c)) if c > 0 => elapsed / c as f64,
             _ => elapsed,
         };
-        self.state.add_latency(i, per_token, self.config.latency.max_latency_list_size);
+        self.state
+            .add_latency(i, per_token, self.config.latency.max_latency_list_size);
         if let Some(total) = tokens.0 {
             self.state.add_tokens(i, total);
         }
     }
 
     fn retries_for(&self, group: &str, kwargs: &Map<String, Value>, e: &LlmError) -> u32 {
-        if let Some(n) = self.config.model_group_retry_policy.get(group).and_then(|p| p.for_kind(e.kind)) {
+        if let Some(n) = self
+            .config
+            .model_group_retry_policy
+            .get(group)
+            .and_then(|p| p.for_kind(e.kind))
+        {
             return n;
         }
-        if let Some(n) = self.config.retry_policy.as_ref().and_then(|p| p.for_kind(e.kind)) {
+        if let Some(n) = self
+            .config
+            .retry_policy
+            .as_ref()
+            .and_then(|p| p.for_kind(e.kind))
+        {
             return n;
         }
         kwargs
@@ -424,11 +537,21 @@ impl Router {
     }
 
     /// Whether LiteLLM's `should_retry_this_error` lets this error be retried in-group.
-    fn should_retry(&self, group: &str, ids: &[usize], e: &LlmError, fallbacks_exist: bool) -> bool {
+    fn should_retry(
+        &self,
+        group: &str,
+        ids: &[usize],
+        e: &LlmError,
+        fallbacks_exist: bool,
+    ) -> bool {
         let healthy = self.healthy(ids).len();
         match e.kind {
             ErrorKind::NotFound | ErrorKind::RouterRateLimit | ErrorKind::Value => false,
-            ErrorKind::ContextWindowExceeded | ErrorKind::ContentPolicyViolation if self.has_specific_fallback(group, e.kind) => false,
+            ErrorKind::ContextWindowExceeded | ErrorKind::ContentPolicyViolation
+                if self.has_specific_fallback(group, e.kind) =>
+            {
+                false
+            }
             ErrorKind::RateLimit if healthy == 0 && fallbacks_exist => false,
             ErrorKind::Authentication if ids.len() <= 1 => false,
             _ => healthy > 0,
@@ -440,10 +563,15 @@ impl Router {
         if ids.len() > 1 && !self.healthy(ids).is_empty() {
             return Duration::ZERO;
         }
-        if let Some(ra) = e.retry_after.filter(|r| !r.is_zero() && *r <= Duration::from_secs(60)) {
+        if let Some(ra) = e
+            .retry_after
+            .filter(|r| !r.is_zero() && *r <= Duration::from_secs(60))
+        {
             return ra;
         }
-        let base = (0.5 * 2f64.powi(attempt.min(10) as i32)).min(8.0).max(self.config.retry_after.as_secs_f64());
+        let base = (0.5 * 2f64.powi(attempt.min(10) as i32))
+            .min(8.0)
+            .max(self.config.retry_after.as_secs_f64());
         let jitter = lock(&self.rng).f64() * 0.75;
         Duration::from_secs_f64(base + jitter)
     }
@@ -451,13 +579,7 @@ impl Router {
     /// Run one model group with its retries.
     async fn run_group<T, F, Fut>(
         self: &Arc<Self>,
-        group: &str,
-        ids: &[usize],
-        requested: &str,
-        kwargs: &Map<String, Value>,
-        input_tokens: u64,
-        stream: bool,
-        fallbacks_exist: bool,
+        g: GroupCall<'_>,
         call: &F,
     ) -> Result<(T, CallGuard, u32), (LlmError, u32, u32)>
     where
@@ -465,6 +587,15 @@ impl Router {
         F: Fn(Map<String, Value>) -> Fut,
         Fut: Future<Output = Result<T, LlmError>>,
     {
+        let GroupCall {
+            group,
+            ids,
+            requested,
+            kwargs,
+            input_tokens,
+            stream,
+            fallbacks_exist,
+        } = g;
         let mut attempt = 0u32;
         loop {
             let i = match self.select(group, ids, kwargs, input_tokens) {
@@ -476,7 +607,11 @@ impl Router {
                 None => None,
             };
             self.state.begin(i);
-            let guard = CallGuard { router: self.clone(), index: i, _permit: permit };
+            let guard = CallGuard {
+                router: self.clone(),
+                index: i,
+                _permit: permit,
+            };
             let started = Instant::now();
             match call(self.merged_kwargs(i, kwargs, requested, stream)).await {
                 Ok(v) => {
@@ -485,7 +620,8 @@ impl Router {
                 }
                 Err(e) => {
                     drop(guard);
-                    self.state.add_latency(i, 1000.0, self.config.latency.max_latency_list_size);
+                    self.state
+                        .add_latency(i, 1000.0, self.config.latency.max_latency_list_size);
                     self.on_failure(i, ids.len(), &e);
                     let allowed = self.retries_for(group, kwargs, &e);
                     if attempt >= allowed || !self.should_retry(group, ids, &e, fallbacks_exist) {
@@ -498,15 +634,32 @@ impl Router {
         }
     }
 
-    fn mock_failure(&self, group: &str, kwargs: &Map<String, Value>, fallbacks: &[String]) -> Option<LlmError> {
+    fn mock_failure(
+        &self,
+        group: &str,
+        kwargs: &Map<String, Value>,
+        fallbacks: &[String],
+    ) -> Option<LlmError> {
         let flag = |k: &str| kwargs.get(k).and_then(Value::as_bool) == Some(true);
-        let fb = if fallbacks.is_empty() { "None".to_string() } else { py_list(fallbacks) };
+        let fb = if fallbacks.is_empty() {
+            "None".to_string()
+        } else {
+            py_list(fallbacks)
+        };
         let (kind, status, label) = if flag("mock_testing_fallbacks") {
             (ErrorKind::InternalServer, 500, "InternalServerError")
         } else if flag("mock_testing_context_fallbacks") {
-            (ErrorKind::ContextWindowExceeded, 400, "ContextWindowExceededError")
+            (
+                ErrorKind::ContextWindowExceeded,
+                400,
+                "ContextWindowExceededError",
+            )
         } else if flag("mock_testing_content_policy_fallbacks") {
-            (ErrorKind::ContentPolicyViolation, 400, "ContentPolicyViolationError")
+            (
+                ErrorKind::ContentPolicyViolation,
+                400,
+                "ContentPolicyViolationError",
+            )
         } else if flag("mock_testing_rate_limit_error") {
             (ErrorKind::RateLimit, 429, "RateLimitError")
         } else {
@@ -519,37 +672,69 @@ impl Router {
     }
 
     /// Route one call: `call` performs the provider request for the merged arguments.
-    pub async fn route<T, F, Fut>(self: &Arc<Self>, kwargs: Map<String, Value>, stream: bool, call: F) -> Result<(T, CallGuard, RouteInfo), LlmError>
+    pub async fn route<T, F, Fut>(
+        self: &Arc<Self>,
+        kwargs: Map<String, Value>,
+        stream: bool,
+        call: F,
+    ) -> Result<(T, CallGuard, RouteInfo), LlmError>
     where
         T: Routed,
         F: Fn(Map<String, Value>) -> Fut,
         Fut: Future<Output = Result<T, LlmError>>,
     {
-        let requested = kwargs.get("model").and_then(Value::as_str).unwrap_or("").to_string();
+        let requested = kwargs
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         if requested.is_empty() {
-            return Err(LlmError::bad_request("model is required: the model group to route to"));
+            return Err(LlmError::bad_request(
+                "model is required: the model group to route to",
+            ));
         }
         let (group, ids) = self.resolve_group(&requested)?;
         let needs_tokens = self.config.enable_pre_call_checks
-            || matches!(self.config.strategy, Strategy::UsageBased | Strategy::UsageBasedV2)
-            || ids.iter().any(|&i| self.config.deployments[i].tpm.is_some());
+            || matches!(
+                self.config.strategy,
+                Strategy::UsageBased | Strategy::UsageBasedV2
+            )
+            || ids
+                .iter()
+                .any(|&i| self.config.deployments[i].tpm.is_some());
         let input_tokens = match (needs_tokens, kwargs.get("messages")) {
             (true, Some(Value::Array(m))) => count_messages(&requested, m) as u64,
             _ => 0,
         };
         let disable = kwargs.get("disable_fallbacks").and_then(Value::as_bool) == Some(true);
-        let call_fallbacks: Option<Vec<String>> = kwargs.get("fallbacks").and_then(Value::as_array).map(|a| {
-            a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()
-        });
+        let call_fallbacks: Option<Vec<String>> =
+            kwargs.get("fallbacks").and_then(Value::as_array).map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            });
         let regular: Vec<String> = match &call_fallbacks {
             Some(f) => f.clone(),
-            None => RouterConfig::fallbacks_for(&self.config.fallbacks, &group).map(<[String]>::to_vec).unwrap_or_default(),
+            None => RouterConfig::fallbacks_for(&self.config.fallbacks, &group)
+                .map(<[String]>::to_vec)
+                .unwrap_or_default(),
         };
         let mut kwargs = kwargs;
         kwargs.remove("fallbacks");
         let first = match self.mock_failure(&group, &kwargs, &regular) {
             Some(e) => Err((e, 0, self.config.num_retries)),
-            None => self.run_group(&group, &ids, &requested, &kwargs, input_tokens, stream, !regular.is_empty() && !disable, &call).await,
+            None => {
+                let g = GroupCall {
+                    group: &group,
+                    ids: &ids,
+                    requested: &requested,
+                    kwargs: &kwargs,
+                    input_tokens,
+                    stream,
+                    fallbacks_exist: !regular.is_empty() && !disable,
+                };
+                self.run_group(g, &call).await
+            }
         };
         let (err, retries, max_retries) = match first {
             Ok((v, guard, retries)) => {
@@ -571,11 +756,17 @@ impl Router {
             ErrorKind::ContentPolicyViolation => Some(&self.config.content_policy_fallbacks),
             _ => None,
         };
-        let list: Vec<String> = match specific.and_then(|l| RouterConfig::fallbacks_for(l, &group).filter(|_| l.iter().any(|(g, _)| g == &group))) {
+        let list: Vec<String> = match specific.and_then(|l| {
+            RouterConfig::fallbacks_for(l, &group).filter(|_| l.iter().any(|(g, _)| g == &group))
+        }) {
             Some(l) => l.to_vec(),
             None => {
                 if let Some(kind_list) = specific {
-                    let name = if err.kind == ErrorKind::ContextWindowExceeded { "context_window_fallbacks" } else { "content_policy_fallbacks" };
+                    let name = if err.kind == ErrorKind::ContextWindowExceeded {
+                        "context_window_fallbacks"
+                    } else {
+                        "content_policy_fallbacks"
+                    };
                     let _ = kind_list;
                     err.message.push_str(&format!(
                         "\nmodel={group}. {name}=None. fallbacks={}.\n\nSet '{}' - https://docs.litellm.ai/docs/routing#fallbacks",
@@ -586,15 +777,32 @@ impl Router {
                 regular.clone()
             }
         };
-        let list: Vec<String> = if disable { Vec::new() } else { list.into_iter().filter(|g| g != &group).collect() };
+        let list: Vec<String> = if disable {
+            Vec::new()
+        } else {
+            list.into_iter().filter(|g| g != &group).collect()
+        };
         let mut fallback_error: Option<LlmError> = None;
-        for (n, fb) in list.iter().take(self.config.max_fallbacks.max(1)).enumerate() {
+        for (n, fb) in list
+            .iter()
+            .take(self.config.max_fallbacks.max(1))
+            .enumerate()
+        {
             let Ok((fb_group, fb_ids)) = self.resolve_group(fb) else {
                 continue;
             };
             let mut fb_kwargs = kwargs.clone();
             fb_kwargs.insert("model".into(), Value::String(fb.clone()));
-            match self.run_group(&fb_group, &fb_ids, fb, &fb_kwargs, input_tokens, stream, false, &call).await {
+            let g = GroupCall {
+                group: &fb_group,
+                ids: &fb_ids,
+                requested: fb,
+                kwargs: &fb_kwargs,
+                input_tokens,
+                stream,
+                fallbacks_exist: false,
+            };
+            match self.run_group(g, &call).await {
                 Ok((v, guard, retries)) => {
                     let info = RouteInfo {
                         model_id: self.config.deployments[guard.index].id.clone(),
@@ -610,10 +818,15 @@ impl Router {
         }
         err.message.push_str(&format!(
             ". Received Model Group={group}\nAvailable Model Group Fallbacks={}",
-            if list.is_empty() { "None".to_string() } else { py_list(&list) }
+            if list.is_empty() {
+                "None".to_string()
+            } else {
+                py_list(&list)
+            }
         ));
         if let Some(fe) = fallback_error {
-            err.message.push_str(&format!("\nError doing the fallback: {fe}"));
+            err.message
+                .push_str(&format!("\nError doing the fallback: {fe}"));
         }
         if retries > 0 {
             err.num_retries = Some(retries);

@@ -22,7 +22,10 @@ impl Clock for SystemClock {
         Instant::now()
     }
     fn unix_secs(&self) -> u64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
     }
 }
 
@@ -36,7 +39,11 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start_unix: u64) -> Arc<ManualClock> {
-        Arc::new(ManualClock { start: Instant::now(), start_unix, offset: Mutex::new(Duration::ZERO) })
+        Arc::new(ManualClock {
+            start: Instant::now(),
+            start_unix,
+            offset: Mutex::new(Duration::ZERO),
+        })
     }
     pub fn advance(&self, by: Duration) {
         *lock(&self.offset) += by;
@@ -94,7 +101,10 @@ pub struct MemoryState {
 
 impl MemoryState {
     pub fn new(count: usize, clock: Arc<dyn Clock>) -> Self {
-        MemoryState { clock, deployments: (0..count).map(|_| DeploymentState::default()).collect() }
+        MemoryState {
+            clock,
+            deployments: (0..count).map(|_| DeploymentState::default()).collect(),
+        }
     }
 
     pub fn clock(&self) -> &dyn Clock {
@@ -110,13 +120,19 @@ impl MemoryState {
         let mut u = lock(&state.usage);
         let minute = self.minute();
         if u.minute != minute {
-            *u = MinuteUsage { minute, ..MinuteUsage::default() };
+            *u = MinuteUsage {
+                minute,
+                ..MinuteUsage::default()
+            };
         }
         Some(u)
     }
 
     pub fn in_flight(&self, i: usize) -> i64 {
-        self.deployments.get(i).map(|d| d.in_flight.load(Ordering::Relaxed)).unwrap_or(0)
+        self.deployments
+            .get(i)
+            .map(|d| d.in_flight.load(Ordering::Relaxed))
+            .unwrap_or(0)
     }
 
     pub fn begin(&self, i: usize) {
@@ -139,8 +155,16 @@ impl MemoryState {
     /// Count a request against this minute's rpm if it fits under `rpm_limit` (and the
     /// tokens under `tpm_limit`). Check and count happen under one lock, so concurrent
     /// callers never admit more than the limit: exactly `rpm` a minute.
-    pub fn try_admit(&self, i: usize, rpm_limit: Option<u64>, tpm_limit: Option<u64>, input_tokens: u64) -> bool {
-        let Some(mut u) = self.usage_now(i) else { return false };
+    pub fn try_admit(
+        &self,
+        i: usize,
+        rpm_limit: Option<u64>,
+        tpm_limit: Option<u64>,
+        input_tokens: u64,
+    ) -> bool {
+        let Some(mut u) = self.usage_now(i) else {
+            return false;
+        };
         if rpm_limit.is_some_and(|limit| u.requests + 1 > limit) {
             return false;
         }
@@ -170,7 +194,9 @@ impl MemoryState {
 
     /// Record a failure in a sliding window; returns how many fall inside it.
     pub fn add_windowed_failure(&self, i: usize, window: Duration) -> usize {
-        let Some(d) = self.deployments.get(i) else { return 0 };
+        let Some(d) = self.deployments.get(i) else {
+            return 0;
+        };
         let now = self.clock.now();
         let mut q = lock(&d.recent_failures);
         q.push_back(now);
@@ -195,7 +221,10 @@ impl MemoryState {
 
     pub fn set_cooldown(&self, i: usize, length: Duration, status: u16) {
         if let Some(d) = self.deployments.get(i) {
-            *lock(&d.cooldown) = Some(Cooldown { until: self.clock.now() + length, status });
+            *lock(&d.cooldown) = Some(Cooldown {
+                until: self.clock.now() + length,
+                status,
+            });
             lock(&d.recent_failures).clear();
         }
     }
@@ -215,7 +244,11 @@ impl MemoryState {
         let d = self.deployments.get(i)?;
         let now = self.clock.now();
         let q = lock(&d.latencies);
-        let fresh: Vec<f64> = q.iter().filter(|(t, _)| now.duration_since(*t) <= ttl).map(|(_, v)| *v).collect();
+        let fresh: Vec<f64> = q
+            .iter()
+            .filter(|(t, _)| now.duration_since(*t) <= ttl)
+            .map(|(_, v)| *v)
+            .collect();
         if fresh.is_empty() {
             None
         } else {

@@ -10,7 +10,11 @@ use super::state::MemoryState;
 
 /// Weighted order without replacement (Efraimidis–Spirakis): key = u^(1/w), largest first.
 /// Zero weights go last, in random order.
-fn weighted_order(cands: &[usize], weight: impl Fn(usize) -> f64, rng: &mut fastrand::Rng) -> Vec<usize> {
+fn weighted_order(
+    cands: &[usize],
+    weight: impl Fn(usize) -> f64,
+    rng: &mut fastrand::Rng,
+) -> Vec<usize> {
     let mut keyed: Vec<(f64, usize)> = cands
         .iter()
         .map(|&i| {
@@ -56,7 +60,9 @@ pub fn rank(
     match strategy {
         Strategy::SimpleShuffle => {
             // LiteLLM: the first deployment decides the rule.
-            let Some(&first) = cands.first() else { return Vec::new() };
+            let Some(&first) = cands.first() else {
+                return Vec::new();
+            };
             let d = &deployments[first];
             if d.weight.is_some() {
                 weighted_order(cands, |i| deployments[i].weight.unwrap_or(0.0), rng)
@@ -89,13 +95,19 @@ pub fn rank(
             near.into_iter().chain(far).map(|(_, i)| i).collect()
         }
         Strategy::CostBased => {
-            let mut v: Vec<(f64, usize)> = cands.iter().map(|&i| (price(&deployments[i], catalogue), i)).collect();
+            let mut v: Vec<(f64, usize)> = cands
+                .iter()
+                .map(|&i| (price(&deployments[i], catalogue), i))
+                .collect();
             v.sort_by(|a, b| a.0.total_cmp(&b.0));
             v.into_iter().map(|(_, i)| i).collect()
         }
         Strategy::UsageBased | Strategy::UsageBasedV2 => {
             // Lowest tokens used this minute first.
-            let mut v: Vec<(u64, usize)> = shuffled(cands, rng).into_iter().map(|i| (state.usage(i).tokens, i)).collect();
+            let mut v: Vec<(u64, usize)> = shuffled(cands, rng)
+                .into_iter()
+                .map(|i| (state.usage(i).tokens, i))
+                .collect();
             v.sort_by_key(|s| s.0);
             v.into_iter().map(|(_, i)| i).collect()
         }
@@ -111,22 +123,47 @@ mod tests {
     use std::time::Duration;
 
     fn deployments(v: Value) -> Vec<Deployment> {
-        let Value::Object(m) = json!({ "model_list": v }) else { return Vec::new() };
-        RouterConfig::from_json(&m).map(|(c, _)| c.deployments).unwrap_or_default()
+        let Value::Object(m) = json!({ "model_list": v }) else {
+            return Vec::new();
+        };
+        RouterConfig::from_json(&m)
+            .map(|(c, _)| c.deployments)
+            .unwrap_or_default()
     }
 
     fn args() -> LatencyArgs {
-        LatencyArgs { ttl: Duration::from_secs(3600), lowest_latency_buffer: 0.0, max_latency_list_size: 10 }
+        LatencyArgs {
+            ttl: Duration::from_secs(3600),
+            lowest_latency_buffer: 0.0,
+            max_latency_list_size: 10,
+        }
     }
 
     fn no_catalogue(_: &str) -> Option<(f64, f64)> {
         None
     }
 
-    fn first_picks(strategy: Strategy, ds: &[Deployment], state: &MemoryState, n: usize) -> Vec<usize> {
+    fn first_picks(
+        strategy: Strategy,
+        ds: &[Deployment],
+        state: &MemoryState,
+        n: usize,
+    ) -> Vec<usize> {
         let mut rng = fastrand::Rng::with_seed(7);
         let cands: Vec<usize> = (0..ds.len()).collect();
-        (0..n).map(|_| rank(strategy, &cands, ds, state, &args(), &no_catalogue, &mut rng)[0]).collect()
+        (0..n)
+            .map(|_| {
+                rank(
+                    strategy,
+                    &cands,
+                    ds,
+                    state,
+                    &args(),
+                    &no_catalogue,
+                    &mut rng,
+                )[0]
+            })
+            .collect()
     }
 
     #[test]
@@ -174,9 +211,15 @@ mod tests {
         ]));
         let state = MemoryState::new(2, ManualClock::new(0));
         state.add_latency(0, 0.5, 10);
-        assert_eq!(first_picks(Strategy::LatencyBased, &ds, &state, 5), vec![1; 5]);
+        assert_eq!(
+            first_picks(Strategy::LatencyBased, &ds, &state, 5),
+            vec![1; 5]
+        );
         state.add_latency(1, 2.0, 10);
-        assert_eq!(first_picks(Strategy::LatencyBased, &ds, &state, 5), vec![0; 5]);
+        assert_eq!(
+            first_picks(Strategy::LatencyBased, &ds, &state, 5),
+            vec![0; 5]
+        );
     }
 
     #[test]
@@ -188,7 +231,15 @@ mod tests {
         ]));
         let state = MemoryState::new(3, ManualClock::new(0));
         let mut rng = fastrand::Rng::with_seed(1);
-        let order = rank(Strategy::CostBased, &[0, 1, 2], &ds, &state, &args(), &no_catalogue, &mut rng);
+        let order = rank(
+            Strategy::CostBased,
+            &[0, 1, 2],
+            &ds,
+            &state,
+            &args(),
+            &no_catalogue,
+            &mut rng,
+        );
         assert_eq!(order, vec![1, 0, 2]);
     }
 
@@ -200,18 +251,41 @@ mod tests {
         ]));
         let state = MemoryState::new(2, ManualClock::new(0));
         state.add_tokens(0, 500);
-        assert_eq!(first_picks(Strategy::UsageBasedV2, &ds, &state, 3), vec![1; 3]);
+        assert_eq!(
+            first_picks(Strategy::UsageBasedV2, &ds, &state, 3),
+            vec![1; 3]
+        );
     }
 
     #[test]
     fn ranking_a_thousand_deployments_is_cheap() {
-        let list: Vec<Value> = (0..1000).map(|i| json!({"model_name": "g", "litellm_params": {"model": format!("m{i}")}})).collect();
+        let list: Vec<Value> = (0..1000)
+            .map(|i| json!({"model_name": "g", "litellm_params": {"model": format!("m{i}")}}))
+            .collect();
         let ds = deployments(Value::Array(list));
         let state = MemoryState::new(1000, ManualClock::new(0));
         let cands: Vec<usize> = (0..1000).collect();
         let mut rng = fastrand::Rng::with_seed(3);
-        for strategy in [Strategy::SimpleShuffle, Strategy::LeastBusy, Strategy::LatencyBased, Strategy::CostBased, Strategy::UsageBasedV2] {
-            assert_eq!(rank(strategy, &cands, &ds, &state, &args(), &no_catalogue, &mut rng).len(), 1000);
+        for strategy in [
+            Strategy::SimpleShuffle,
+            Strategy::LeastBusy,
+            Strategy::LatencyBased,
+            Strategy::CostBased,
+            Strategy::UsageBasedV2,
+        ] {
+            assert_eq!(
+                rank(
+                    strategy,
+                    &cands,
+                    &ds,
+                    &state,
+                    &args(),
+                    &no_catalogue,
+                    &mut rng
+                )
+                .len(),
+                1000
+            );
         }
     }
 }

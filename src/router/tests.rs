@@ -20,14 +20,20 @@ impl Routed for Ok200 {
 }
 
 fn router(v: Value) -> (Arc<Router>, Arc<ManualClock>) {
-    let Value::Object(m) = v else { panic!("config must be an object") };
+    let Value::Object(m) = v else {
+        panic!("config must be an object")
+    };
     let (cfg, _) = RouterConfig::from_json(&m).unwrap();
-    let clock = ManualClock::new(1_800_000_000 - 1_800_000_000 % 60);
+    // 1_800_000_000 is a minute boundary (divisible by 60).
+    let clock = ManualClock::new(1_800_000_000);
     (Router::with_clock(cfg, clock.clone()), clock)
 }
 
 fn kwargs(model: &str) -> Map<String, Value> {
-    let Value::Object(m) = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]}) else { unreachable!() };
+    let Value::Object(m) = json!({"model": model, "messages": [{"role": "user", "content": "hi"}]})
+    else {
+        unreachable!()
+    };
     m
 }
 
@@ -44,7 +50,10 @@ struct Script {
 
 impl Script {
     fn fail(&self, model: &str, status: u16) {
-        self.failing.lock().unwrap().insert(model.to_string(), status);
+        self.failing
+            .lock()
+            .unwrap()
+            .insert(model.to_string(), status);
     }
     fn heal(&self, model: &str) {
         self.failing.lock().unwrap().remove(model);
@@ -101,7 +110,9 @@ async fn failed_deployment_is_cooled_down_and_retry_reselects() {
 
 #[tokio::test(start_paused = true)]
 async fn cooldown_ends_after_cooldown_time() {
-    let (r, clock) = router(two_deployments(json!({"routing_strategy": "least-busy", "cooldown_time": 10})));
+    let (r, clock) = router(two_deployments(
+        json!({"routing_strategy": "least-busy", "cooldown_time": 10}),
+    ));
     let s = Script::default();
     s.fail("openai/a", 503);
     route(&r, &s, kwargs("g")).await.unwrap();
@@ -127,7 +138,12 @@ async fn single_deployment_is_retried_with_backoff_and_never_cooled() {
     assert!(r.state.cooldown(0).is_none());
     assert_eq!(e.kind, ErrorKind::InternalServer);
     assert_eq!((e.num_retries, e.max_retries), (Some(3), Some(3)));
-    assert!(e.message.ends_with(". Received Model Group=g\nAvailable Model Group Fallbacks=None"), "{}", e.message);
+    assert!(
+        e.message
+            .ends_with(". Received Model Group=g\nAvailable Model Group Fallbacks=None"),
+        "{}",
+        e.message
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -145,8 +161,10 @@ async fn not_found_and_single_auth_errors_are_not_retried() {
 
 #[tokio::test(start_paused = true)]
 async fn retry_policy_per_error_type() {
-    let (r, _) = router(json!({"num_retries": 3, "retry_policy": {"RateLimitErrorRetries": 0, "InternalServerErrorRetries": 1},
-        "model_list": [{"model_name": "g", "litellm_params": {"model": "openai/a"}}]}));
+    let (r, _) = router(
+        json!({"num_retries": 3, "retry_policy": {"RateLimitErrorRetries": 0, "InternalServerErrorRetries": 1},
+        "model_list": [{"model_name": "g", "litellm_params": {"model": "openai/a"}}]}),
+    );
     let s = Script::default();
     s.fail("openai/a", 429);
     route(&r, &s, kwargs("g")).await.unwrap_err();
@@ -158,26 +176,33 @@ async fn retry_policy_per_error_type() {
 
 #[tokio::test(start_paused = true)]
 async fn fallbacks_run_in_order_after_retries() {
-    let (r, _) = router(json!({"num_retries": 1, "fallbacks": [{"a": ["b", "c"]}], "model_list": [
-        {"model_name": "a", "litellm_params": {"model": "openai/a"}},
-        {"model_name": "b", "litellm_params": {"model": "openai/b"}},
-        {"model_name": "c", "litellm_params": {"model": "openai/c"}}
-    ]}));
+    let (r, _) = router(
+        json!({"num_retries": 1, "fallbacks": [{"a": ["b", "c"]}], "model_list": [
+            {"model_name": "a", "litellm_params": {"model": "openai/a"}},
+            {"model_name": "b", "litellm_params": {"model": "openai/b"}},
+            {"model_name": "c", "litellm_params": {"model": "openai/c"}}
+        ]}),
+    );
     let s = Script::default();
     s.fail("openai/a", 500);
     s.fail("openai/b", 502);
     let info = route(&r, &s, kwargs("a")).await.unwrap();
     assert_eq!(info.model_group, "c");
     assert_eq!(info.attempted_fallbacks, 2);
-    assert_eq!(s.calls(), ["openai/a", "openai/a", "openai/b", "openai/b", "openai/c"]);
+    assert_eq!(
+        s.calls(),
+        ["openai/a", "openai/a", "openai/b", "openai/b", "openai/c"]
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn failed_fallback_is_named_in_the_final_error() {
-    let (r, _) = router(json!({"num_retries": 0, "fallbacks": [{"a": ["b"]}], "model_list": [
-        {"model_name": "a", "litellm_params": {"model": "openai/a"}},
-        {"model_name": "b", "litellm_params": {"model": "openai/b"}}
-    ]}));
+    let (r, _) = router(
+        json!({"num_retries": 0, "fallbacks": [{"a": ["b"]}], "model_list": [
+            {"model_name": "a", "litellm_params": {"model": "openai/a"}},
+            {"model_name": "b", "litellm_params": {"model": "openai/b"}}
+        ]}),
+    );
     let s = Script::default();
     s.fail("openai/a", 500);
     s.fail("openai/b", 503);
@@ -188,10 +213,12 @@ async fn failed_fallback_is_named_in_the_final_error() {
 
 #[tokio::test(start_paused = true)]
 async fn context_window_errors_use_their_own_fallbacks_without_retrying() {
-    let (r, _) = router(json!({"num_retries": 3, "context_window_fallbacks": [{"small": ["big"]}], "model_list": [
-        {"model_name": "small", "litellm_params": {"model": "openai/small"}},
-        {"model_name": "big", "litellm_params": {"model": "openai/big"}}
-    ]}));
+    let (r, _) = router(
+        json!({"num_retries": 3, "context_window_fallbacks": [{"small": ["big"]}], "model_list": [
+            {"model_name": "small", "litellm_params": {"model": "openai/small"}},
+            {"model_name": "big", "litellm_params": {"model": "openai/big"}}
+        ]}),
+    );
     let s = Script::default();
     let calls = Arc::new(AtomicUsize::new(0));
     let c2 = calls.clone();
@@ -217,24 +244,30 @@ async fn context_window_errors_use_their_own_fallbacks_without_retrying() {
 
 #[tokio::test(start_paused = true)]
 async fn rpm_admits_exactly_rpm_per_minute() {
-    let (r, clock) = router(json!({"routing_strategy": "usage-based-routing-v2", "model_list": [
-        {"model_name": "g", "litellm_params": {"model": "openai/a", "rpm": 2}},
-        {"model_name": "g", "litellm_params": {"model": "openai/b", "rpm": 2}}
-    ]}));
+    let (r, clock) = router(
+        json!({"routing_strategy": "usage-based-routing-v2", "model_list": [
+            {"model_name": "g", "litellm_params": {"model": "openai/a", "rpm": 2}},
+            {"model_name": "g", "litellm_params": {"model": "openai/b", "rpm": 2}}
+        ]}),
+    );
     let s = Script::default();
     for _ in 0..4 {
         route(&r, &s, kwargs("g")).await.unwrap();
     }
     let e = route(&r, &s, kwargs("g")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::RateLimit);
-    assert!(e.message.starts_with("No deployments available for selected model. Passed model=g."));
+    assert!(e
+        .message
+        .starts_with("No deployments available for selected model. Passed model=g."));
     clock.advance(Duration::from_secs(60));
     route(&r, &s, kwargs("g")).await.unwrap();
 }
 
 #[tokio::test(start_paused = true)]
 async fn allowed_fails_counts_failures_in_the_window() {
-    let (r, _) = router(two_deployments(json!({"allowed_fails": 1, "num_retries": 0, "routing_strategy": "least-busy"})));
+    let (r, _) = router(two_deployments(
+        json!({"allowed_fails": 1, "num_retries": 0, "routing_strategy": "least-busy"}),
+    ));
     let s = Script::default();
     s.fail("openai/a", 500);
     // least-busy with equal load always tries `a` first.
@@ -252,7 +285,11 @@ async fn all_cooling_down_raises_router_rate_limit() {
     let s = Script::default();
     let e = route(&r, &s, kwargs("g")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::RouterRateLimit);
-    assert!(e.message.contains("cooldown_list=['a', 'b']"), "{}", e.message);
+    assert!(
+        e.message.contains("cooldown_list=['a', 'b']"),
+        "{}",
+        e.message
+    );
     assert!(s.calls().is_empty());
 }
 
@@ -273,7 +310,15 @@ async fn tags_and_order() {
     route(&r, &s, tagged(json!(["free"]))).await.unwrap();
     route(&r, &s, kwargs("g")).await.unwrap();
     route(&r, &s, tagged(json!(["unknown"]))).await.unwrap();
-    assert_eq!(s.calls(), ["openai/paid", "openai/free", "openai/default", "openai/default"]);
+    assert_eq!(
+        s.calls(),
+        [
+            "openai/paid",
+            "openai/free",
+            "openai/default",
+            "openai/default"
+        ]
+    );
 
     let (r, _) = router(json!({"model_list": [
         {"model_name": "g", "litellm_params": {"model": "openai/second", "order": 2}},
@@ -297,7 +342,9 @@ async fn aliases_wildcards_and_unknown_groups() {
     route(&r, &s, kwargs("openai/gpt-4o")).await.unwrap();
     assert_eq!(s.calls(), ["openai/a", "openai/gpt-4o"]);
     let e = route(&r, &s, kwargs("nope")).await.unwrap_err();
-    assert!(e.message.contains("There is no 'model_name' with this string"));
+    assert!(e
+        .message
+        .contains("There is no 'model_name' with this string"));
 }
 
 #[tokio::test(start_paused = true)]
