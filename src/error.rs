@@ -62,7 +62,10 @@ impl ErrorKind {
     /// (`RateLimitError: OpenAIException - …`); `BadRequestError` has none.
     fn label(self) -> Option<&'static str> {
         match self {
-            ErrorKind::BadRequest | ErrorKind::UnsupportedParams | ErrorKind::RouterRateLimit | ErrorKind::Value => None,
+            ErrorKind::BadRequest
+            | ErrorKind::UnsupportedParams
+            | ErrorKind::RouterRateLimit
+            | ErrorKind::Value => None,
             ErrorKind::Timeout => Some("Timeout Error"),
             other => Some(other.class_name()),
         }

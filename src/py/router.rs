@@ -41,7 +41,11 @@ pub struct PyRouter {
     skipped: Vec<String>,
 }
 
-fn add_route_info<'py>(py: Python<'py>, hidden: &Bound<'py, PyDict>, info: &RouteInfo) -> PyResult<()> {
+fn add_route_info<'py>(
+    py: Python<'py>,
+    hidden: &Bound<'py, PyDict>,
+    info: &RouteInfo,
+) -> PyResult<()> {
     hidden.set_item("model_id", &info.model_id)?;
     hidden.set_item("model_group", &info.model_group)?;
     let headers = match hidden.get_item("additional_headers")? {
@@ -65,41 +69,76 @@ fn reply_to_py(py: Python<'_>, reply: Reply, info: &RouteInfo) -> PyResult<Py<Py
     let hidden = hidden_params(py, &reply)?;
     add_route_info(py, &hidden, info)?;
     let ms = reply.response_ms.into_pyobject(py)?;
-    Ok(PyTuple::new(py, [body.into_any(), hidden.into_any(), ms.into_any()])?.into_any().unbind())
+    Ok(
+        PyTuple::new(py, [body.into_any(), hidden.into_any(), ms.into_any()])?
+            .into_any()
+            .unbind(),
+    )
 }
 
-fn stream_to_py(py: Python<'_>, open: OpenStream, guard: CallGuard, info: &RouteInfo) -> PyResult<Py<PyAny>> {
+fn stream_to_py(
+    py: Python<'_>,
+    open: OpenStream,
+    guard: CallGuard,
+    info: &RouteInfo,
+) -> PyResult<Py<PyAny>> {
     let hidden = hidden_params(py, &open.reply)?;
     add_route_info(py, &hidden, info)?;
     let handle = Py::new(py, ChatStream::with_guard(open.chunks, Box::new(guard)))?;
-    Ok(PyTuple::new(py, [handle.into_any().into_bound(py), hidden.into_any()])?.into_any().unbind())
+    Ok(
+        PyTuple::new(py, [handle.into_any().into_bound(py), hidden.into_any()])?
+            .into_any()
+            .unbind(),
+    )
 }
 
-async fn route_reply(router: Arc<CoreRouter>, kind: Endpointkind, kwargs: Map<String, Value>) -> Result<(Reply, RouteInfo), LlmError> {
+async fn route_reply(
+    router: Arc<CoreRouter>,
+    kind: Endpointkind,
+    kwargs: Map<String, Value>,
+) -> Result<(Reply, RouteInfo), LlmError> {
     let (reply, _guard, info) = router
-        .route(kwargs, false, move |merged| async move { run(call::prepare(kind, merged)?).await })
+        .route(kwargs, false, move |merged| async move {
+            run(call::prepare(kind, merged)?).await
+        })
         .await?;
     Ok((reply, info))
 }
 
-async fn route_stream(router: Arc<CoreRouter>, kwargs: Map<String, Value>) -> Result<(OpenStream, CallGuard, RouteInfo), LlmError> {
+async fn route_stream(
+    router: Arc<CoreRouter>,
+    kwargs: Map<String, Value>,
+) -> Result<(OpenStream, CallGuard, RouteInfo), LlmError> {
     router
-        .route(kwargs, true, |merged| async move { run_stream(call::prepare(Endpointkind::Chat, merged)?).await })
+        .route(kwargs, true, |merged| async move {
+            run_stream(call::prepare(Endpointkind::Chat, merged)?).await
+        })
         .await
 }
 
 impl PyRouter {
     fn kwargs(&self, py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Map<String, Value>> {
-        kwargs_to_map(kwargs).map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))
+        kwargs_to_map(kwargs)
+            .map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))
     }
 
-    fn call_sync(&self, py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    fn call_sync(
+        &self,
+        py: Python<'_>,
+        kind: Endpointkind,
+        kwargs: &Bound<'_, PyDict>,
+    ) -> PyResult<Py<PyAny>> {
         let map = self.kwargs(py, kwargs)?;
         let (reply, info) = block_on(py, route_reply(self.inner.clone(), kind, map))?;
         reply_to_py(py, reply, &info)
     }
 
-    fn call_async<'py>(&self, py: Python<'py>, kind: Endpointkind, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+    fn call_async<'py>(
+        &self,
+        py: Python<'py>,
+        kind: Endpointkind,
+        kwargs: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let map = self.kwargs(py, kwargs)?;
         let router = self.inner.clone();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
@@ -123,7 +162,10 @@ impl PyRouter {
             _ => Map::new(),
         };
         let (cfg, skipped) = RouterConfig::from_json(&map).map_err(|e| to_pyerr(py, e))?;
-        Ok(PyRouter { inner: CoreRouter::new(cfg), skipped })
+        Ok(PyRouter {
+            inner: CoreRouter::new(cfg),
+            skipped,
+        })
     }
 
     /// Chat completion through the Router, blocking: `(response_json, hidden_params, ms)`.
@@ -132,7 +174,11 @@ impl PyRouter {
     }
 
     /// Chat completion through the Router, as an awaitable.
-    fn acompletion<'py>(&self, py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+    fn acompletion<'py>(
+        &self,
+        py: Python<'py>,
+        kwargs: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.call_async(py, Endpointkind::Chat, kwargs)
     }
 
@@ -142,7 +188,11 @@ impl PyRouter {
     }
 
     /// Embeddings through the Router, as an awaitable.
-    fn aembedding<'py>(&self, py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+    fn aembedding<'py>(
+        &self,
+        py: Python<'py>,
+        kwargs: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.call_async(py, Endpointkind::Embeddings, kwargs)
     }
 
@@ -155,7 +205,11 @@ impl PyRouter {
     }
 
     /// The async twin of `completion_stream`.
-    fn acompletion_stream<'py>(&self, py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+    fn acompletion_stream<'py>(
+        &self,
+        py: Python<'py>,
+        kwargs: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let map = self.kwargs(py, kwargs)?;
         let router = self.inner.clone();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
@@ -182,12 +236,20 @@ impl PyRouter {
 
     /// The id of the deployment the next call for `model` would most likely use.
     #[pyo3(signature = (model, kwargs=None))]
-    fn available_deployment(&self, py: Python<'_>, model: &str, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<String> {
+    fn available_deployment(
+        &self,
+        py: Python<'_>,
+        model: &str,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<String> {
         let map = match kwargs {
             Some(k) => self.kwargs(py, k)?,
             None => Map::new(),
         };
-        let i = self.inner.preview(model, &map).map_err(|e| to_pyerr(py, e))?;
+        let i = self
+            .inner
+            .preview(model, &map)
+            .map_err(|e| to_pyerr(py, e))?;
         Ok(self.inner.deployments()[i].id.clone())
     }
 
@@ -201,15 +263,26 @@ impl PyRouter {
             let entry = PyDict::new(py);
             entry.set_item("id", &d.id)?;
             entry.set_item("model_name", &d.group)?;
-            entry.set_item("model", d.params.get("model").map(|m| to_py(py, m)).transpose()?)?;
+            entry.set_item(
+                "model",
+                d.params.get("model").map(|m| to_py(py, m)).transpose()?,
+            )?;
             entry.set_item("in_flight", self.inner.state.in_flight(i))?;
             entry.set_item("rpm_used", usage.requests)?;
             entry.set_item("tpm_used", usage.tokens)?;
             entry.set_item(
                 "cooldown_remaining",
-                self.inner.state.cooldown(i).map(|c| c.until.saturating_duration_since(now).as_secs_f64()),
+                self.inner
+                    .state
+                    .cooldown(i)
+                    .map(|c| c.until.saturating_duration_since(now).as_secs_f64()),
             )?;
-            entry.set_item("mean_latency", self.inner.state.mean_latency(i, self.inner.config.latency.ttl))?;
+            entry.set_item(
+                "mean_latency",
+                self.inner
+                    .state
+                    .mean_latency(i, self.inner.config.latency.ttl),
+            )?;
             list.append(entry)?;
         }
         Ok(list)

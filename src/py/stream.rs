@@ -32,11 +32,17 @@ pub struct ChatStream {
 
 impl ChatStream {
     pub fn new(rx: mpsc::Receiver<Batch>) -> Self {
-        ChatStream { rx: Arc::new(Mutex::new(Some(rx))), guard: std::sync::Mutex::new(None) }
+        ChatStream {
+            rx: Arc::new(Mutex::new(Some(rx))),
+            guard: std::sync::Mutex::new(None),
+        }
     }
 
     pub fn with_guard(rx: mpsc::Receiver<Batch>, guard: Box<dyn Send>) -> Self {
-        ChatStream { rx: Arc::new(Mutex::new(Some(rx))), guard: std::sync::Mutex::new(Some(guard)) }
+        ChatStream {
+            rx: Arc::new(Mutex::new(Some(rx))),
+            guard: std::sync::Mutex::new(Some(guard)),
+        }
     }
 
     fn release(&self) {
