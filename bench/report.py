@@ -241,6 +241,20 @@ def _proc_value(path: str, key: str) -> str:
     return "unknown"
 
 
+def extension_build() -> str:
+    """Which rustllm build is installed: file, size (a release build is the smaller) and time."""
+    core = sorted((ROOT / "python" / "rustllm").glob("_core*.so"))
+    if not core:
+        return ""
+    stat = core[0].stat()
+    built = datetime.datetime.fromtimestamp(stat.st_mtime, datetime.timezone.utc)
+    return f"{core[0].name}, {stat.st_size / 2**20:.1f} MiB, built {built:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def machine_info() -> dict[str, str]:
     mem_kib = _proc_value("/proc/meminfo", "MemTotal").split()[0]
     info = {
@@ -248,7 +262,8 @@ def machine_info() -> dict[str, str]:
         "cores": f"{os.cpu_count()} ({len(os.sched_getaffinity(0))} usable)",
         "RAM": f"{int(mem_kib) / 1024 / 1024:.1f} GiB" if mem_kib.isdigit() else "unknown",
         "OS": f"{platform.system()} {platform.release()}",
-        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "load average at start": load_average(),
+        "load average at end": "",  # filled in by run.py
         "Python": f"{platform.python_implementation()} {platform.python_version()}",
         "rustc": _run("rustc", "--version") or "unknown",
     }
@@ -257,11 +272,9 @@ def machine_info() -> dict[str, str]:
             info[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pass
-    core = sorted((ROOT / "python" / "rustllm").glob("_core*.so"))
-    if core:
-        stat = core[0].stat()
-        built = datetime.datetime.fromtimestamp(stat.st_mtime, datetime.timezone.utc)
-        info["rustllm extension"] = f"{core[0].name}, {stat.st_size / 2**20:.1f} MiB, built {built:%Y-%m-%d %H:%M} UTC"
+    extension = extension_build()
+    if extension:
+        info["rustllm extension"] = extension
     commit = _run("git", "rev-parse", "--short=12", "HEAD") or "unknown"
     changed = _run("git", "status", "--porcelain", "--", "src", "python", "Cargo.toml", "Cargo.lock", "pyproject.toml")
     if changed:

@@ -300,6 +300,11 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         stop_mock(mock)
     seconds = time.monotonic() - runner.started
+    machine["load average at end"] = report.load_average()
+    if report.extension_build() != machine.get("rustllm extension", ""):
+        # .venv is shared: a `make dev` elsewhere during the run swaps the build being measured.
+        machine["rustllm extension"] += f"; REPLACED during the run by {report.extension_build()}"
+        log("warning: the rustllm extension was rebuilt during the run; its figures may mix two builds")
 
     command = " ".join(["python bench/run.py", *(argv if argv is not None else sys.argv[1:])]).strip()
     table = report.table(results, counts, floor_problem)
