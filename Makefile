@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.deps-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help dev build test test-rust test-python lint fmt bench demo wheel clean
+.PHONY: help dev build test test-rust test-python lint fmt bench demo wheel clean catalogue
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ bench: $(STAMP) ## Benchmarks against litellm, the openai SDK and httpx (release
 
 demo: dev ## Run examples/quickstart.py (real provider if its key is set, else MockServer)
 	$(PY) examples/quickstart.py
+
+catalogue: ## Refresh src/catalogue/model_prices.json from the newest litellm wheel (VERSION=x.y.z to pin)
+	python3 scripts/update_catalogue.py $(if $(VERSION),--version $(VERSION))
 
 wheel: ## Build a release wheel into dist/
 	$(VENV)/bin/maturin build --release -o dist
