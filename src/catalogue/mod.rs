@@ -1,10 +1,11 @@
-//! What rustllm knows about models without asking anyone: token counting today; the
-//! bundled price and context-window map will join it here.
+//! What rustllm knows about models without asking anyone: the bundled price and
+//! context-window map (`models`), what a call cost (`cost`), and token counting (`tokens`).
 
+pub mod cost;
+pub mod models;
 pub mod tokens;
 
 /// `(input, output)` price per token for a model, from the bundled catalogue.
 pub fn prices(model: &str) -> Option<(f64, f64)> {
-    let _ = model;
-    None
+    cost::prices(model)
 }

@@ -86,9 +86,15 @@ fn is_known_provider(name: &str) -> bool {
     compatible(name).is_some() || OTHER_PROVIDERS.contains(&name)
 }
 
-/// The provider for a bare model name, from the name's family. (The bundled catalogue
-/// will take over this job; these families cover what LiteLLM resolves without a prefix.)
+/// The provider for a bare model name: the `litellm_provider` of its catalogue entry, as
+/// LiteLLM resolves it. Names the catalogue does not list fall back to the name's family,
+/// so new OpenAI or Claude releases route before the catalogue is refreshed.
 fn provider_for_bare_name(model: &str) -> Option<&'static str> {
+    crate::catalogue::models::bare_name_provider(model).or_else(|| provider_for_family(model))
+}
+
+/// The provider a bare name's family implies (`gpt-`, `claude-`, `gemini-`, ...).
+fn provider_for_family(model: &str) -> Option<&'static str> {
     const TEXT_COMPLETION: &[&str] = &["gpt-3.5-turbo-instruct", "babbage-002", "davinci-002"];
     const OPENAI: &[&str] = &[
         "gpt-",
@@ -163,8 +169,8 @@ fn provider_for_base(api_base: &str) -> Option<&'static str> {
 /// LiteLLM's `get_llm_provider`: `(model sent to the provider, provider name)`.
 ///
 /// Order: an explicit `custom_llm_provider` (model kept whole); a known `provider/`
-/// prefix (everything after the first `/` is the model); a bare name's family; a known
-/// `api_base`. Otherwise `BadRequestError` with LiteLLM's guidance text.
+/// prefix (everything after the first `/` is the model); a bare name's catalogue entry or
+/// family; a known `api_base`. Otherwise `BadRequestError` with LiteLLM's guidance text.
 pub fn get_llm_provider(
     model: &str,
     custom_llm_provider: Option<&str>,

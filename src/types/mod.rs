@@ -122,6 +122,9 @@ pub struct CallOptions {
     pub mock_tool_calls: Option<Value>,
     pub mock_timeout: bool,
     pub mock_delay: Option<Duration>,
+    /// Caller-supplied prices (USD per token); they win over the catalogue in `response_cost`.
+    pub input_cost_per_token: Option<f64>,
+    pub output_cost_per_token: Option<f64>,
 }
 
 /// A call split into its options and the JSON body to send (without `model`, which the
@@ -185,6 +188,22 @@ fn parse_count(v: &Value, name: &str) -> Result<Option<u32>, LlmError> {
         other => Err(LlmError::bad_request(format!(
             "{name} must be an int, got {}",
             type_name(other)
+        ))),
+    }
+}
+
+/// A price per token: a number, or a numeric string as LiteLLM accepts from YAML configs.
+fn parse_price(v: &Value, name: &str) -> Result<Option<f64>, LlmError> {
+    let price = match v {
+        Value::Null => return Ok(None),
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match price {
+        Some(p) if p.is_finite() && p >= 0.0 => Ok(Some(p)),
+        _ => Err(LlmError::bad_request(format!(
+            "{name} must be a non-negative number (USD per token), got {v}"
         ))),
     }
 }
@@ -257,6 +276,8 @@ pub fn split_kwargs(kwargs: Map<String, Value>) -> Result<SplitCall, LlmError> {
             "mock_tool_calls" => o.mock_tool_calls = Some(v).filter(|v| !v.is_null()),
             "mock_timeout" => o.mock_timeout = v.as_bool().unwrap_or(false),
             "mock_delay" => o.mock_delay = parse_timeout(&v, "mock_delay").ok().flatten(),
+            "input_cost_per_token" => o.input_cost_per_token = parse_price(&v, &k)?,
+            "output_cost_per_token" => o.output_cost_per_token = parse_price(&v, &k)?,
             _ if v.is_null() => {}
             _ if NOT_SENT.contains(&k.as_str()) => {}
             _ => {

@@ -1,0 +1,839 @@
+//! The bundled model map (LiteLLM's `model_prices_and_context_window.json`): context
+//! windows, prices and capability flags per model, plus the models registered at run time.
+//!
+//! The JSON is compiled in and parsed on first use only (a few milliseconds), so
+//! `import rustllm` never pays for it. Later lookups are hash lookups.
+//!
+//! Name resolution follows LiteLLM's `get_model_info`: the name is tried as
+//! `provider/model`, as given, without its provider prefix, and with version or date
+//! suffixes stripped, and an entry only counts when its `litellm_provider` agrees with the
+//! provider the name resolves to.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use serde_json::{Map, Value};
+
+/// One model's facts, as the map spells them (`max_input_tokens`, `input_cost_per_token`,
+/// `litellm_provider`, `mode`, `supports_*`, ...).
+pub type Entry = Map<String, Value>;
+
+/// The map as LiteLLM ships it; refreshed with `make catalogue`.
+const MODEL_PRICES_JSON: &str = include_str!("model_prices.json");
+
+/// Top-level keys of the map that are not models (LiteLLM pops them before use).
+const NOT_MODELS: &[&str] = &["fallback_generalizations"];
+
+/// The parsed bundled map.
+struct Bundled {
+    /// Model names in file order (`model_cost` keeps it).
+    order: Vec<String>,
+    entries: HashMap<String, Arc<Entry>>,
+    /// Lower-cased name -> name, for LiteLLM's case-insensitive fallback.
+    lowercase: HashMap<String, String>,
+}
+
+/// Models added or overridden with `register_model`. They win over the bundled entries.
+#[derive(Default)]
+struct Registered {
+    order: Vec<String>,
+    entries: HashMap<String, Arc<Entry>>,
+    lowercase: HashMap<String, String>,
+}
+
+static BUNDLED: OnceLock<Bundled> = OnceLock::new();
+static REGISTERED: RwLock<Option<Registered>> = RwLock::new(None);
+/// Lets lookups skip the lock entirely until someone registers a model.
+static HAS_REGISTERED: AtomicBool = AtomicBool::new(false);
+
+fn parse_bundled() -> Bundled {
+    // The file is produced by `make catalogue`, which refuses anything that is not a JSON
+    // object, so an empty map here means a broken build, not bad user input.
+    let raw: Map<String, Value> = serde_json::from_str(MODEL_PRICES_JSON).unwrap_or_default();
+    let mut order = Vec::with_capacity(raw.len());
+    let mut entries = HashMap::with_capacity(raw.len());
+    let mut aliases: Vec<(String, String)> = Vec::new();
+    for (name, value) in raw {
+        if NOT_MODELS.contains(&name.as_str()) {
+            continue;
+        }
+        let Value::Object(mut entry) = value else {
+            continue;
+        };
+        // Newer maps name one entry under several keys: a row `{"alias_of": target}`, or
+        // an `aliases` list on the target. Both serve the target's entry under the alias.
+        if let Some(target) = entry.get("alias_of").and_then(Value::as_str) {
+            aliases.push((name, target.to_string()));
+            continue;
+        }
+        if let Some(Value::Array(list)) = entry.remove("aliases") {
+            for alias in list.iter().filter_map(Value::as_str) {
+                aliases.push((alias.to_string(), name.clone()));
+            }
+        }
+        order.push(name.clone());
+        entries.insert(name, Arc::new(entry));
+    }
+    for (alias, target) in aliases {
+        if entries.contains_key(&alias) {
+            continue; // a real entry wins over an alias of the same name
+        }
+        if let Some(entry) = entries.get(&target).cloned() {
+            order.push(alias.clone());
+            entries.insert(alias, entry);
+        }
+    }
+    let lowercase = order
+        .iter()
+        .map(|k| (k.to_lowercase(), k.clone()))
+        .collect();
+    Bundled {
+        order,
+        entries,
+        lowercase,
+    }
+}
+
+fn bundled() -> &'static Bundled {
+    BUNDLED.get_or_init(parse_bundled)
+}
+
+/// Whether the bundled map has been parsed yet (it is parsed on first use only).
+pub fn is_loaded() -> bool {
+    BUNDLED.get().is_some()
+}
+
+fn with_registered<T>(f: impl FnOnce(&Registered) -> Option<T>) -> Option<T> {
+    if !HAS_REGISTERED.load(Ordering::Acquire) {
+        return None;
+    }
+    let guard = REGISTERED.read().unwrap_or_else(|e| e.into_inner());
+    guard.as_ref().and_then(f)
+}
+
+/// The entry stored under exactly `name` (registered models first).
+pub fn entry_exact(name: &str) -> Option<Arc<Entry>> {
+    with_registered(|r| r.entries.get(name).cloned())
+        .or_else(|| bundled().entries.get(name).cloned())
+}
+
+/// The key and entry for `name`: exact first, then case-insensitively, as LiteLLM's
+/// `get_model_cost_key` does.
+pub fn find_key(name: &str) -> Option<(String, Arc<Entry>)> {
+    if let Some(e) = entry_exact(name) {
+        return Some((name.to_string(), e));
+    }
+    let lower = name.to_lowercase();
+    if let Some(found) = with_registered(|r| {
+        r.lowercase
+            .get(&lower)
+            .and_then(|k| r.entries.get(k).map(|e| (k.clone(), e.clone())))
+    }) {
+        return Some(found);
+    }
+    let b = bundled();
+    b.lowercase
+        .get(&lower)
+        .and_then(|k| b.entries.get(k).map(|e| (k.clone(), e.clone())))
+}
+
+/// Every model name, bundled ones in file order, then newly registered ones.
+pub fn names() -> Vec<String> {
+    let b = bundled();
+    let mut out = b.order.clone();
+    with_registered(|r| {
+        out.extend(
+            r.order
+                .iter()
+                .filter(|k| !b.entries.contains_key(*k))
+                .cloned(),
+        );
+        Some(())
+    });
+    out
+}
+
+/// Every `(name, entry)` pair, in [`names`] order, registered entries winning.
+pub fn all_entries() -> Vec<(String, Arc<Entry>)> {
+    names()
+        .into_iter()
+        .filter_map(|k| entry_exact(&k).map(|e| (k, e)))
+        .collect()
+}
+
+/// LiteLLM turns stringified numbers in registered entries into numbers ("3e-07" from a
+/// YAML config), so prices given as strings still price.
+fn numeric(v: Value) -> Value {
+    match v {
+        Value::String(s) => {
+            let t = s.trim();
+            let parsed = if t.contains(['e', 'E', '.']) {
+                t.parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number)
+            } else {
+                t.parse::<i64>().ok().map(Value::from)
+            };
+            parsed.unwrap_or(Value::String(s))
+        }
+        other => other,
+    }
+}
+
+/// LiteLLM's `register_model` for one model: the fields are merged into the entry the name
+/// already resolves to (stored under that entry's key), or form a new entry. `None`
+/// values are ignored. Returns the key the entry is stored under.
+pub fn register(name: &str, fields: Entry) -> String {
+    let existing = lookup(name, None);
+    let (key, mut entry) = match existing {
+        Some(m) => (m.key, (*m.entry).clone()),
+        None => (name.to_string(), Entry::new()),
+    };
+    for (k, v) in fields {
+        if !v.is_null() {
+            entry.insert(k, numeric(v));
+        }
+    }
+    let mut guard = REGISTERED.write().unwrap_or_else(|e| e.into_inner());
+    let reg = guard.get_or_insert_with(Registered::default);
+    if !reg.entries.contains_key(&key) {
+        reg.order.push(key.clone());
+    }
+    reg.lowercase.insert(key.to_lowercase(), key.clone());
+    reg.entries.insert(key.clone(), Arc::new(entry));
+    HAS_REGISTERED.store(true, Ordering::Release);
+    key
+}
+
+/// The provider LiteLLM gives a bare model name (no `provider/` prefix) from the map: the
+/// name must be a key whose `litellm_provider` is one of the families LiteLLM routes
+/// without a prefix (OpenAI, Anthropic, Cohere, Vertex AI, Bedrock, ...). `gemini/...`,
+/// `groq/...` and most others need their prefix.
+pub fn bare_name_provider(model: &str) -> Option<&'static str> {
+    let entry = entry_exact(model)?;
+    let provider = entry.get("litellm_provider")?.as_str()?;
+    Some(match provider {
+        "openai" => "openai",
+        "text-completion-openai" => "text-completion-openai",
+        "anthropic" if model == "claude-2" || model == "claude-instant-1" => "anthropic_text",
+        "anthropic" => "anthropic",
+        "cohere" => "cohere",
+        "cohere_chat" => "cohere_chat",
+        "replicate" => "replicate",
+        "openrouter" => "openrouter",
+        "maritalk" => "maritalk",
+        "vertex_ai-text-models"
+        | "vertex_ai-code-text-models"
+        | "vertex_ai-language-models"
+        | "vertex_ai-vision-models"
+        | "vertex_ai-chat-models"
+        | "vertex_ai-code-chat-models"
+        | "vertex_ai-embedding-models"
+        | "vertex_ai-image-models"
+        | "vertex_ai-video-models" => "vertex_ai",
+        "ai21" => "ai21_chat",
+        "aleph_alpha" => "aleph_alpha",
+        "baseten" => "baseten",
+        "nlp_cloud" => "nlp_cloud",
+        "petals" => "petals",
+        "bedrock" | "bedrock_converse" => "bedrock",
+        "watsonx" => "watsonx",
+        "empower" => "empower",
+        "gradient_ai" => "gradient_ai",
+        _ => return None,
+    })
+}
+
+/// Whether an entry may serve a call to `provider` (LiteLLM's `_check_provider_match`).
+fn provider_matches(entry: &Entry, provider: Option<&str>) -> bool {
+    let (Some(wanted), Some(listed)) = (
+        provider.filter(|p| !p.is_empty()),
+        entry.get("litellm_provider").and_then(Value::as_str),
+    ) else {
+        return true;
+    };
+    listed == wanted
+        || (wanted == "vertex_ai" && listed.starts_with("vertex_ai"))
+        || (wanted == "fireworks_ai" && listed.starts_with("fireworks_ai"))
+        || (wanted.starts_with("bedrock") && listed.starts_with("bedrock"))
+        // A proxy serves whatever model it fronts.
+        || wanted == "litellm_proxy"
+        || (wanted == "azure_ai" && (listed == "azure" || listed == "openai"))
+        || wanted == "github"
+}
+
+/// Regions Bedrock accepts as a cross-region inference prefix (`us.anthropic.claude-...`).
+const BEDROCK_CROSS_REGION: &[&str] = &["global", "us", "eu", "apac", "jp", "au", "us-gov"];
+
+/// Bedrock's base model id: routing, region and version-throughput decorations removed.
+fn bedrock_base_model(model: &str) -> &str {
+    let mut m = model;
+    for prefix in ["bedrock/converse/", "bedrock/", "converse/"] {
+        if let Some(rest) = m.strip_prefix(prefix) {
+            m = rest;
+            break;
+        }
+    }
+    if m.contains("arn:") {
+        m = m.rsplit('/').next().unwrap_or(m);
+    }
+    if let Some((region, rest)) = m.split_once('.') {
+        if BEDROCK_CROSS_REGION.contains(&region) {
+            return rest;
+        }
+    }
+    if let Some((region, rest)) = m.split_once('/') {
+        // AWS regions look like `us-east-1`, `ap-northeast-1`.
+        let looks_like_region = region.matches('-').count() >= 2
+            && region.chars().last().is_some_and(|c| c.is_ascii_digit());
+        if looks_like_region {
+            return rest;
+        }
+    }
+    m
+}
+
+/// `name-<digits>` -> `name` (Vertex/Gemini stable versions: `gemini-1.5-pro-002`).
+fn strip_numeric_suffix(model: &str) -> &str {
+    match model.rsplit_once('-') {
+        Some((head, tail)) if !tail.is_empty() && tail.bytes().all(|b| b.is_ascii_digit()) => head,
+        _ => model,
+    }
+}
+
+/// `name-YYYY-MM-DD` -> `name` (dated snapshots: `gpt-4o-2024-08-06` prices as `gpt-4o`).
+fn strip_dated_suffix(model: &str) -> &str {
+    let b = model.as_bytes();
+    if b.len() < 11 {
+        return model;
+    }
+    let tail = &b[b.len() - 11..];
+    let shape_ok = tail[0] == b'-'
+        && tail[5] == b'-'
+        && tail[8] == b'-'
+        && [1, 2, 3, 4, 6, 7, 9, 10]
+            .iter()
+            .all(|&i| tail[i].is_ascii_digit());
+    if shape_ok {
+        &model[..model.len() - 11]
+    } else {
+        model
+    }
+}
+
+/// `ft:gpt-4o:my-org:suffix:id` -> `ft:gpt-4o` (OpenAI fine-tunes price as their base).
+fn strip_finetune(model: &str) -> &str {
+    let mut end = model.len();
+    for _ in 0..3 {
+        match model[..end].rfind(':') {
+            Some(i) => end = i,
+            None => return model,
+        }
+    }
+    &model[..end]
+}
+
+/// LiteLLM's `_strip_model_name`.
+fn strip_model_name<'a>(model: &'a str, provider: Option<&str>) -> &'a str {
+    match provider {
+        Some("bedrock" | "bedrock_converse") => bedrock_base_model(model),
+        Some("vertex_ai" | "gemini" | "databricks") => strip_numeric_suffix(model),
+        _ if model.contains("ft:") => strip_finetune(model),
+        _ => strip_dated_suffix(model),
+    }
+}
+
+/// A model name resolved in the map.
+#[derive(Debug, Clone)]
+pub struct ModelMatch {
+    /// The map key that matched (`get_model_info(...)["key"]`).
+    pub key: String,
+    pub entry: Arc<Entry>,
+    /// The provider the name resolved to, when one could be determined.
+    pub provider: Option<String>,
+}
+
+/// The names LiteLLM tries for `model`, in its order: `provider/model`, the name as given,
+/// the name without its prefix, then the stripped forms.
+fn candidate_names(
+    model: &str,
+    custom_llm_provider: Option<&str>,
+) -> (Vec<String>, Option<String>) {
+    let (split, combined, stripped, combined_stripped, provider);
+    match custom_llm_provider.filter(|p| !p.is_empty()) {
+        None => {
+            let resolved = crate::providers::get_llm_provider(model, None, None).ok();
+            provider = resolved.as_ref().map(|r| r.1.clone());
+            split = resolved.map(|r| r.0).unwrap_or_else(|| model.to_string());
+            combined = model.to_string();
+            stripped = strip_model_name(model, provider.as_deref()).to_string();
+            combined_stripped = stripped.clone();
+        }
+        Some(p) => {
+            provider = Some(p.to_string());
+            match model.strip_prefix(p).and_then(|m| m.strip_prefix('/')) {
+                Some(rest) => {
+                    split = rest.to_string();
+                    combined = model.to_string();
+                    stripped = strip_model_name(rest, Some(p)).to_string();
+                }
+                None => {
+                    split = model.to_string();
+                    combined = format!("{p}/{model}");
+                    stripped = strip_model_name(model, Some(p)).to_string();
+                }
+            }
+            combined_stripped = format!("{p}/{stripped}");
+        }
+    }
+    let mut names = Vec::with_capacity(5);
+    for n in [
+        combined,
+        model.to_string(),
+        split,
+        combined_stripped,
+        stripped,
+    ] {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    (names, provider)
+}
+
+/// LiteLLM's `_get_model_info_helper`: the first candidate name whose entry exists and
+/// belongs to the resolved provider. `None` for a model the map does not know.
+pub fn lookup(model: &str, custom_llm_provider: Option<&str>) -> Option<ModelMatch> {
+    if model.is_empty() {
+        return None;
+    }
+    let custom = match custom_llm_provider {
+        Some("vertex_ai_beta") => Some("vertex_ai"),
+        other => other,
+    };
+    let (names, provider) = candidate_names(model, custom);
+    names.iter().find_map(|name| {
+        let (key, entry) = find_key(name)?;
+        provider_matches(&entry, provider.as_deref()).then(|| ModelMatch {
+            key,
+            entry,
+            provider: provider.clone(),
+        })
+    })
+}
+
+/// A numeric field of an entry (numeric strings count, as LiteLLM reads them).
+pub fn number(entry: &Entry, key: &str) -> Option<f64> {
+    match entry.get(key)? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A capability flag: `Some(true/false)` when the entry states it.
+pub fn flag(entry: &Entry, key: &str) -> Option<bool> {
+    entry.get(key).and_then(Value::as_bool)
+}
+
+/// LiteLLM's `supports_*` helpers: `true` only when the entry says so. The provider is
+/// resolved first (prefix removed); a flag the provider-prefixed entry leaves unstated is
+/// read from the bare name's entry. Unknown models and unstated flags are `false`, never
+/// an error.
+pub fn supports(model: &str, custom_llm_provider: Option<&str>, key: &str) -> bool {
+    let Ok((split, provider)) =
+        crate::providers::get_llm_provider(model, custom_llm_provider, None)
+    else {
+        return false;
+    };
+    let Some(found) = lookup(&split, Some(&provider)) else {
+        return false;
+    };
+    flag(&found.entry, key)
+        .or_else(|| find_key(&split).and_then(|(_, e)| flag(&e, key)))
+        .unwrap_or(false)
+}
+
+/// The OpenAI chat parameters LiteLLM passes to OpenAI-compatible providers.
+const OPENAI_CHAT_PARAMS: &[&str] = &[
+    "frequency_penalty",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "max_tokens",
+    "max_completion_tokens",
+    "modalities",
+    "prediction",
+    "n",
+    "presence_penalty",
+    "seed",
+    "stop",
+    "stream",
+    "stream_options",
+    "temperature",
+    "top_p",
+    "tools",
+    "tool_choice",
+    "function_call",
+    "functions",
+    "max_retries",
+    "extra_headers",
+    "parallel_tool_calls",
+    "audio",
+    "web_search_options",
+];
+
+/// The OpenAI parameters LiteLLM translates for Anthropic.
+const ANTHROPIC_PARAMS: &[&str] = &[
+    "stream",
+    "stop",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "tools",
+    "tool_choice",
+    "extra_headers",
+    "parallel_tool_calls",
+    "response_format",
+    "user",
+    "web_search_options",
+];
+
+/// LiteLLM's `get_supported_openai_params`: the OpenAI parameters a call to `model` may
+/// carry. OpenAI-compatible providers take the OpenAI chat list (`response_format` except
+/// on `gpt-4`, `user` for OpenAI's own models); Anthropic its translated list (plus
+/// `thinking`/`reasoning_effort` on reasoning models). `None` when the provider cannot be
+/// determined or rustllm has no adapter for it.
+pub fn supported_openai_params(
+    model: &str,
+    custom_llm_provider: Option<&str>,
+) -> Option<Vec<&'static str>> {
+    let (split, provider) =
+        crate::providers::get_llm_provider(model, custom_llm_provider, None).ok()?;
+    if provider == "anthropic" {
+        let mut params = ANTHROPIC_PARAMS.to_vec();
+        if split.contains("claude-3-7-sonnet")
+            || supports(&split, Some("anthropic"), "supports_reasoning")
+        {
+            params.extend(["thinking", "reasoning_effort"]);
+        }
+        return Some(params);
+    }
+    crate::providers::compatible(&provider)?;
+    let mut params = OPENAI_CHAT_PARAMS.to_vec();
+    if split != "gpt-3.5-turbo-16k" && split != "gpt-4" {
+        params.push("response_format");
+    }
+    // Only OpenAI's own models take `user` (other OpenAI-compatible servers may reject it).
+    let openai_model = entry_exact(&split)
+        .and_then(|e| {
+            e.get("litellm_provider")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .is_some_and(|p| p == "openai" || p == "text-completion-openai");
+    if openai_model {
+        params.push("user");
+    }
+    Some(params)
+}
+
+/// Fields `get_model_info` always reports, with their value when the entry is silent.
+const INFO_DEFAULTS: &[&str] = &[
+    "max_tokens",
+    "max_input_tokens",
+    "max_output_tokens",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "cache_read_input_token_cost",
+    "cache_creation_input_token_cost",
+    "input_cost_per_second",
+    "output_cost_per_second",
+    "output_cost_per_reasoning_token",
+    "litellm_provider",
+    "mode",
+];
+
+/// LiteLLM's `get_model_info`: the entry plus `key`, every `supports_*` flag (`null` when
+/// the entry is silent) and `supported_openai_params`. `Err` carries LiteLLM's text for a
+/// model the map does not know.
+pub fn model_info(model: &str, custom_llm_provider: Option<&str>) -> Result<Entry, String> {
+    let Some(found) = lookup(model, custom_llm_provider) else {
+        let provider = match custom_llm_provider {
+            Some(p) => Some(p.to_string()),
+            None => crate::providers::get_llm_provider(model, None, None)
+                .ok()
+                .map(|r| r.1),
+        };
+        return Err(super::cost::not_mapped(model, provider.as_deref()));
+    };
+    let e = &found.entry;
+    let mut info = Entry::new();
+    info.insert("key".into(), Value::String(found.key.clone()));
+    for (k, v) in e.iter() {
+        info.insert(k.clone(), v.clone());
+    }
+    for k in INFO_DEFAULTS {
+        if !info.contains_key(*k) {
+            let v = match *k {
+                // LiteLLM: the output limit, else the context window.
+                "max_tokens" => e
+                    .get("max_output_tokens")
+                    .filter(|v| !v.is_null())
+                    .or_else(|| e.get("max_input_tokens"))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                // LiteLLM prices a model without prices at 0 rather than failing.
+                "input_cost_per_token" | "output_cost_per_token" => Value::from(0),
+                "litellm_provider" => found.provider.clone().map_or(Value::Null, Value::String),
+                _ => Value::Null,
+            };
+            info.insert((*k).to_string(), v);
+        }
+    }
+    for k in capability_keys() {
+        if !info.contains_key(k) {
+            info.insert(k.clone(), Value::Null);
+        }
+    }
+    let params = supported_openai_params(model, custom_llm_provider)
+        .map(|p| Value::Array(p.into_iter().map(Value::from).collect()))
+        .unwrap_or(Value::Null);
+    info.insert("supported_openai_params".into(), params);
+    Ok(info)
+}
+
+/// LiteLLM's `get_max_tokens`: the model's `max_output_tokens`. The name is tried as
+/// given, then without its provider prefix; a name found without an output limit is
+/// `Ok(None)`, a name not found is `Err` with LiteLLM's text.
+pub fn max_tokens(model: &str) -> Result<Option<u64>, String> {
+    let read = |e: &Entry| {
+        e.get("max_output_tokens")
+            .and_then(Value::as_u64)
+            .or_else(|| e.get("max_tokens").and_then(Value::as_u64))
+    };
+    if let Some(limit) = entry_exact(model).and_then(|e| read(&e)) {
+        return Ok(Some(limit));
+    }
+    let split = crate::providers::get_llm_provider(model, None, None)
+        .ok()
+        .map(|(m, _)| m);
+    match split.and_then(|m| entry_exact(&m)) {
+        Some(e) => Ok(read(&e)),
+        None => Err(format!(
+            "Model {model} isn't mapped yet. Add it here - https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json"
+        )),
+    }
+}
+
+/// Every `supports_*` flag some entry in the map states, sorted: `get_model_info` reports
+/// each of them (None when the model's entry is silent).
+pub fn capability_keys() -> &'static [String] {
+    static KEYS: OnceLock<Vec<String>> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut keys: Vec<String> = bundled()
+            .entries
+            .values()
+            .flat_map(|e| e.keys().filter(|k| k.starts_with("supports_")).cloned())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_of(model: &str, provider: Option<&str>) -> Option<String> {
+        lookup(model, provider).map(|m| m.key)
+    }
+
+    #[test]
+    fn bundled_map_parses_with_aliases_and_without_non_models() {
+        let b = bundled();
+        assert!(b.entries.len() > 1000);
+        assert!(b.entries.contains_key("gpt-4o"));
+        assert!(!b.entries.contains_key("fallback_generalizations"));
+        // alias rows serve their target's entry
+        for (name, e) in &b.entries {
+            assert!(!e.contains_key("alias_of"), "{name} kept its alias_of row");
+        }
+        assert!(is_loaded());
+    }
+
+    #[test]
+    fn bare_and_prefixed_names_resolve_like_litellm() {
+        assert_eq!(key_of("gpt-4o", None).as_deref(), Some("gpt-4o"));
+        assert_eq!(key_of("openai/gpt-4o", None).as_deref(), Some("gpt-4o"));
+        assert_eq!(key_of("gpt-4o", Some("openai")).as_deref(), Some("gpt-4o"));
+        assert_eq!(
+            key_of("deepseek/deepseek-chat", None).as_deref(),
+            Some("deepseek/deepseek-chat")
+        );
+        assert_eq!(
+            key_of("deepseek-chat", Some("deepseek")).as_deref(),
+            Some("deepseek/deepseek-chat")
+        );
+        // dated snapshots fall back to their family's entry when not listed themselves
+        assert_eq!(key_of("gpt-4o-2099-01-01", None).as_deref(), Some("gpt-4o"));
+        // case-insensitive fallback
+        assert_eq!(key_of("GPT-4o", Some("openai")).as_deref(), Some("gpt-4o"));
+        assert_eq!(key_of("no-such-model-xyz", None), None);
+        assert_eq!(key_of("openai/no-such-model-xyz", None), None);
+        assert_eq!(key_of("", None), None);
+    }
+
+    #[test]
+    fn an_entry_of_another_provider_does_not_count() {
+        // gpt-4o is an OpenAI entry; asked for as a groq model it is unknown.
+        assert_eq!(key_of("gpt-4o", Some("groq")), None);
+        // a proxy fronts any model
+        assert_eq!(
+            key_of("gpt-4o", Some("litellm_proxy")).as_deref(),
+            Some("gpt-4o")
+        );
+    }
+
+    #[test]
+    fn name_stripping() {
+        assert_eq!(strip_dated_suffix("gpt-4o-2024-08-06"), "gpt-4o");
+        assert_eq!(strip_dated_suffix("gpt-4o"), "gpt-4o");
+        assert_eq!(strip_dated_suffix("x-2024-8-06"), "x-2024-8-06");
+        assert_eq!(
+            strip_finetune("ft:gpt-4o:my-org:custom:abc123"),
+            "ft:gpt-4o"
+        );
+        assert_eq!(
+            strip_finetune("ft:gpt-4o-2024-08-06:org::id"),
+            "ft:gpt-4o-2024-08-06"
+        );
+        assert_eq!(strip_numeric_suffix("gemini-1.5-pro-002"), "gemini-1.5-pro");
+        assert_eq!(
+            bedrock_base_model("us.meta.llama3-2-11b-instruct-v1:0"),
+            "meta.llama3-2-11b-instruct-v1:0"
+        );
+        assert_eq!(
+            bedrock_base_model("bedrock/us-east-1/anthropic.claude-v2"),
+            "anthropic.claude-v2"
+        );
+    }
+
+    #[test]
+    fn bare_names_get_the_family_provider() {
+        assert_eq!(bare_name_provider("gpt-4o"), Some("openai"));
+        assert_eq!(
+            bare_name_provider("gpt-3.5-turbo-instruct"),
+            Some("text-completion-openai")
+        );
+        assert_eq!(bare_name_provider("command-r-08-2024"), Some("cohere_chat"));
+        assert_eq!(bare_name_provider("gemini-2.5-pro"), Some("vertex_ai"));
+        assert_eq!(
+            bare_name_provider("claude-haiku-4-5-20251001"),
+            Some("anthropic")
+        );
+        // prefixed keys are not bare names
+        assert_eq!(bare_name_provider("mistral-large-latest"), None);
+        assert_eq!(bare_name_provider("nope"), None);
+    }
+
+    #[test]
+    fn supports_and_max_tokens() {
+        assert!(supports("gpt-4o", None, "supports_function_calling"));
+        assert!(supports("openai/gpt-4o", None, "supports_vision"));
+        assert!(!supports(
+            "no-such-model",
+            None,
+            "supports_function_calling"
+        ));
+        assert!(!supports("text-embedding-3-small", None, "supports_vision"));
+        assert_eq!(max_tokens("gpt-4o"), Ok(Some(16384)));
+        assert!(max_tokens("no-such-model")
+            .err()
+            .is_some_and(|e| e.starts_with("Model no-such-model isn't mapped yet")));
+        assert!(capability_keys().iter().any(|k| k == "supports_vision"));
+    }
+
+    #[test]
+    fn model_info_reports_the_entry_key_and_every_flag() {
+        let info = model_info("openai/gpt-4o", None).unwrap_or_default();
+        assert_eq!(info.get("key"), Some(&Value::from("gpt-4o")));
+        assert_eq!(info.get("max_tokens"), Some(&Value::from(16384)));
+        assert_eq!(info.get("litellm_provider"), Some(&Value::from("openai")));
+        assert_eq!(
+            info.get("supports_function_calling"),
+            Some(&Value::Bool(true))
+        );
+        // a flag no gpt-4o field states is reported as null
+        let silent = capability_keys()
+            .iter()
+            .find(|k| !info.get(*k).is_some_and(Value::is_boolean));
+        assert!(silent.is_some_and(|k| info.get(k) == Some(&Value::Null)));
+        let params = info
+            .get("supported_openai_params")
+            .and_then(Value::as_array);
+        assert!(params.is_some_and(|p| p.contains(&Value::from("tools"))));
+        let err = model_info("my-custom-model", None).err();
+        assert_eq!(
+            err.as_deref(),
+            Some("This model isn't mapped yet. model=my-custom-model, custom_llm_provider=None. Add it here - https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json.")
+        );
+        let err = model_info("openai/not-a-model", None).err();
+        assert!(err.is_some_and(|e| e.contains("custom_llm_provider=openai.")));
+    }
+
+    #[test]
+    fn supported_params_by_provider() {
+        let gpt = supported_openai_params("gpt-4o", None).unwrap_or_default();
+        assert_eq!(gpt.len(), OPENAI_CHAT_PARAMS.len() + 2);
+        assert_eq!(gpt.last(), Some(&"user"));
+        let gpt4 = supported_openai_params("gpt-4", None).unwrap_or_default();
+        assert!(!gpt4.contains(&"response_format"));
+        let groq = supported_openai_params("groq/some-model", None).unwrap_or_default();
+        assert!(groq.contains(&"response_format") && !groq.contains(&"user"));
+        let claude =
+            supported_openai_params("claude-haiku-4-5", Some("anthropic")).unwrap_or_default();
+        assert_eq!(&claude[..ANTHROPIC_PARAMS.len()], ANTHROPIC_PARAMS);
+        assert_eq!(supported_openai_params("my-custom-model", None), None);
+    }
+
+    #[test]
+    fn registering_adds_and_overrides() {
+        // A name no other test uses, so parallel tests are unaffected.
+        let mut fields = Entry::new();
+        fields.insert("input_cost_per_token".into(), Value::from("2e-06"));
+        fields.insert("litellm_provider".into(), Value::from("openai"));
+        fields.insert("mode".into(), Value::Null);
+        let key = register("unit-test-registered-model", fields);
+        assert_eq!(key, "unit-test-registered-model");
+        let m = lookup("unit-test-registered-model", None);
+        let e = m.map(|m| m.entry);
+        assert_eq!(
+            e.as_ref().and_then(|e| number(e, "input_cost_per_token")),
+            Some(2e-6)
+        );
+        assert!(e.is_some_and(|e| !e.contains_key("mode")));
+        assert!(names().iter().any(|n| n == "unit-test-registered-model"));
+        // merging keeps the other fields
+        let mut more = Entry::new();
+        more.insert("output_cost_per_token".into(), Value::from(1e-6));
+        register("unit-test-registered-model", more);
+        let e = entry_exact("unit-test-registered-model");
+        assert_eq!(
+            e.as_ref().and_then(|e| number(e, "input_cost_per_token")),
+            Some(2e-6)
+        );
+        assert_eq!(
+            e.as_ref().and_then(|e| number(e, "output_cost_per_token")),
+            Some(1e-6)
+        );
+        assert_eq!(
+            bare_name_provider("unit-test-registered-model"),
+            Some("openai")
+        );
+    }
+}
