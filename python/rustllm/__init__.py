@@ -15,6 +15,25 @@ from __future__ import annotations
 from typing import Any
 
 from rustllm import _core
+
+# The catalogue functions are thin wrappers: importing them parses nothing (the map is
+# parsed on first use; `model_cost` / `model_list` are built on first access).
+from rustllm.catalogue import (
+    completion_cost,
+    cost_per_token,
+    get_max_tokens,
+    get_model_info,
+    get_supported_openai_params,
+    register_model,
+    supports_function_calling,
+    supports_parallel_function_calling,
+    supports_prompt_caching,
+    supports_reasoning,
+    supports_response_schema,
+    supports_system_messages,
+    supports_tool_choice,
+    supports_vision,
+)
 from rustllm.router import AllowedFailsPolicy, RetryPolicy, Router
 from rustllm.streaming import CustomStreamWrapper, stream_chunk_builder
 from rustllm.types.utils import (
@@ -486,6 +505,10 @@ def __getattr__(name: str) -> Any:
         value = getattr(exceptions, name)
         globals()[name] = value
         return value
+    if name in ("model_cost", "model_list"):
+        from rustllm import catalogue
+
+        return getattr(catalogue, name)
     if name == "testing":
         import importlib
 
@@ -502,6 +525,22 @@ __all__ = [
     "token_counter",
     "encode",
     "decode",
+    "get_model_info",
+    "register_model",
+    "supports_function_calling",
+    "supports_parallel_function_calling",
+    "supports_vision",
+    "supports_response_schema",
+    "supports_reasoning",
+    "supports_tool_choice",
+    "supports_prompt_caching",
+    "supports_system_messages",
+    "get_supported_openai_params",
+    "get_max_tokens",
+    "cost_per_token",
+    "completion_cost",
+    "model_cost",
+    "model_list",
     "stream_chunk_builder",
     "CustomStreamWrapper",
     "Router",

@@ -13,15 +13,24 @@ __all__ = [
     "acompletion_stream",
     "active_streams",
     "aembedding",
+    "catalogue_loaded",
     "completion",
     "completion_stream",
+    "cost_per_token",
     "decode",
     "embedding",
     "encode",
     "encoding_name",
     "get_llm_provider",
+    "max_tokens",
+    "model_cost",
+    "model_info",
+    "model_names",
     "openai_compatible_providers",
     "provider_list",
+    "register_model",
+    "supported_openai_params",
+    "supports",
     "token_counter",
 ]
 
@@ -60,6 +69,26 @@ def token_counter(model: str, text: str | None = None, messages: Any | None = No
 def encode(model: str, text: str) -> list[int]: ...
 def decode(model: str, tokens: list[int]) -> str: ...
 def encoding_name(model: str) -> str: ...
+
+# The model catalogue (parsed on first use). Unknown models raise a plain Exception.
+def catalogue_loaded() -> bool: ...
+def model_info(model: str, custom_llm_provider: str | None = None) -> dict[str, Any]: ...
+def model_cost() -> dict[str, dict[str, Any]]: ...
+def model_names() -> list[str]: ...
+def register_model(name: str, fields: Any) -> tuple[str, dict[str, Any]]: ...
+def supports(model: str, custom_llm_provider: str | None, key: str) -> bool: ...
+def max_tokens(model: str) -> int | None: ...
+def supported_openai_params(model: str, custom_llm_provider: str | None = None) -> list[str] | None: ...
+def cost_per_token(
+    model: str,
+    usage: Any,
+    custom_llm_provider: str | None = None,
+    response_time_ms: float | None = None,
+    input_cost_per_token: float | None = None,
+    output_cost_per_token: float | None = None,
+    input_cost_per_second: float | None = None,
+    output_cost_per_second: float | None = None,
+) -> tuple[float, float]: ...
 
 @final
 class ChatStream:

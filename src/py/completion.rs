@@ -14,6 +14,7 @@ use super::convert::{kwargs_to_map, map_to_py};
 use super::errors::to_pyerr;
 use super::stream::ChatStream;
 use crate::call::{self, Endpointkind, Prepared, Reply};
+use crate::catalogue::cost::{self, CustomPrices};
 use crate::error::{ErrorKind, LlmError};
 
 fn prepare(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Prepared> {
@@ -22,8 +23,41 @@ fn prepare(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> Py
     call::prepare(kind, map).map_err(|e| to_pyerr(py, e))
 }
 
-/// What LiteLLM keeps in `_hidden_params`, as a Python dict.
+/// The prices a call passed (`input_cost_per_token=...`); they win over the catalogue.
+fn custom_prices(p: &Prepared) -> CustomPrices {
+    CustomPrices {
+        input_cost_per_token: p.options.input_cost_per_token,
+        output_cost_per_token: p.options.output_cost_per_token,
+        ..CustomPrices::default()
+    }
+}
+
+/// `response_cost` from the reply's usage and model: the model the provider reported,
+/// then the one requested. The catalogue is parsed by the first call that prices a reply;
+/// after that this is a few hash lookups. `None` for a model it cannot price.
+fn reply_cost(r: &Reply, custom: &CustomPrices) -> Option<f64> {
+    let usage = r.body.get("usage")?;
+    let reported = r.body.get("model").and_then(|m| m.as_str()).unwrap_or("");
+    cost::response_cost(
+        &[reported, &r.requested_model],
+        &r.provider,
+        usage,
+        Some(r.response_ms),
+        custom,
+    )
+}
+
+/// What LiteLLM keeps in `_hidden_params`, as a Python dict, `response_cost` priced from
+/// the catalogue.
 pub(super) fn hidden_params<'py>(py: Python<'py>, r: &Reply) -> PyResult<Bound<'py, PyDict>> {
+    hidden_params_priced(py, r, reply_cost(r, &CustomPrices::default()))
+}
+
+fn hidden_params_priced<'py>(
+    py: Python<'py>,
+    r: &Reply,
+    response_cost: Option<f64>,
+) -> PyResult<Bound<'py, PyDict>> {
     let hidden = PyDict::new(py);
     hidden.set_item("custom_llm_provider", &r.provider)?;
     hidden.set_item("region_name", py.None())?;
@@ -34,15 +68,15 @@ pub(super) fn hidden_params<'py>(py: Python<'py>, r: &Reply) -> PyResult<Bound<'
     hidden.set_item("additional_headers", headers)?;
     hidden.set_item("api_base", &r.api_base)?;
     hidden.set_item("model_id", py.None())?;
-    hidden.set_item("response_cost", py.None())?;
+    hidden.set_item("response_cost", response_cost)?;
     hidden.set_item("litellm_model_name", &r.requested_model)?;
     hidden.set_item("_response_ms", r.response_ms)?;
     Ok(hidden)
 }
 
-fn reply_to_py(py: Python<'_>, r: Reply) -> PyResult<Py<PyAny>> {
+fn reply_to_py(py: Python<'_>, r: Reply, response_cost: Option<f64>) -> PyResult<Py<PyAny>> {
     let body = map_to_py(py, &r.body)?;
-    let hidden = hidden_params(py, &r)?;
+    let hidden = hidden_params_priced(py, &r, response_cost)?;
     let ms = r.response_ms.into_pyobject(py)?;
     Ok(
         PyTuple::new(py, [body.into_any(), hidden.into_any(), ms.into_any()])?
@@ -121,8 +155,10 @@ fn call_sync(
     kwargs: &Bound<'_, PyDict>,
 ) -> PyResult<Py<PyAny>> {
     let p = prepare(py, kind, kwargs)?;
+    let custom = custom_prices(&p);
     let reply = block_on(py, run(p))?;
-    reply_to_py(py, reply)
+    let response_cost = py.detach(|| reply_cost(&reply, &custom));
+    reply_to_py(py, reply, response_cost)
 }
 
 fn call_async<'py>(
@@ -131,10 +167,14 @@ fn call_async<'py>(
     kwargs: &Bound<'py, PyDict>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let p = prepare(py, kind, kwargs)?;
+    let custom = custom_prices(&p);
     pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        let result = run(p).await;
+        let result = run(p).await.map(|reply| {
+            let response_cost = reply_cost(&reply, &custom);
+            (reply, response_cost)
+        });
         Python::attach(|py| match result {
-            Ok(reply) => reply_to_py(py, reply),
+            Ok((reply, response_cost)) => reply_to_py(py, reply, response_cost),
             Err(e) => Err(to_pyerr(py, e)),
         })
     })

@@ -3,6 +3,7 @@
 use pyo3::prelude::*;
 
 mod blocking;
+mod catalogue;
 mod completion;
 mod convert;
 mod errors;
@@ -20,6 +21,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     completion::register(m)?;
+    catalogue::register(m)?;
     router::register(m)?;
     stream::register(m)?;
     tokens::register(m)?;
