@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
 use crate::error::{map_http_error, redact_key, ErrorKind, LlmError};
-use crate::providers::{self, openai, CompatibleProvider, Endpoint};
+use crate::providers::{self, ChatContext, Endpoint, ProviderSpec, WireFormat};
 use crate::stream::{self, Batch, StreamContext};
 use crate::transport;
 use crate::types::messages::normalise_messages;
@@ -30,7 +30,8 @@ pub enum Endpointkind {
 }
 
 impl Endpointkind {
-    fn path(self) -> &'static str {
+    /// The OpenAI path of this endpoint, under the base URL.
+    pub fn path(self) -> &'static str {
         match self {
             Endpointkind::Chat => "chat/completions",
             Endpointkind::Embeddings => "embeddings",
@@ -44,15 +45,42 @@ impl Endpointkind {
 pub struct Prepared {
     pub kind: Endpointkind,
     pub provider: String,
+    pub format: WireFormat,
     /// The model as the provider sees it (prefix removed).
     pub model: String,
     /// The model string the caller passed (`litellm_model_name`).
     pub requested_model: String,
     pub endpoint: Endpoint,
+    /// The provider request: URL, headers (the caller's on top), body.
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Map<String, Value>,
     pub options: CallOptions,
+    /// `stream=True` was asked for.
+    pub stream: bool,
+    /// `n` (choices asked for) and `stream_options.include_usage`, read by mocks.
+    pub n: u64,
+    pub include_usage: bool,
+}
+
+impl Prepared {
+    /// What the provider adapter reads.
+    pub fn context(&self) -> ChatContext<'_> {
+        ChatContext {
+            kind: self.kind,
+            provider: &self.provider,
+            model: &self.model,
+            requested_model: &self.requested_model,
+            endpoint: &self.endpoint,
+            options: &self.options,
+            stream: self.stream,
+            env: &env_var,
+        }
+    }
+
+    fn adapter(&self) -> &'static dyn providers::Adapter {
+        providers::adapter(self.format)
+    }
 }
 
 /// The provider's reply and what LiteLLM keeps in `_hidden_params`.
@@ -72,15 +100,13 @@ fn env_var(name: &str) -> Option<String> {
 }
 
 /// Resolve the provider of a call and check that rustllm can route it.
-pub fn resolve(
-    options: &CallOptions,
-) -> Result<(String, String, &'static CompatibleProvider), LlmError> {
+pub fn resolve(options: &CallOptions) -> Result<(String, String, &'static ProviderSpec), LlmError> {
     let (model, provider) = providers::get_llm_provider(
         &options.model,
         options.custom_llm_provider.as_deref(),
         options.api_base.as_deref(),
     )?;
-    match openai::compatible(&provider) {
+    match providers::spec(&provider) {
         Some(spec) => Ok((model, provider, spec)),
         None => Err(LlmError::bad_request(format!(
             "rustllm does not route provider '{provider}' yet (model={}). Providers that speak the OpenAI format work today; for an OpenAI-compatible server pass custom_llm_provider=\"openai\" and api_base=...",
@@ -149,33 +175,43 @@ pub fn prepare_with_env(
         },
         Err(e) => return Err(ctx(e)),
     };
-    let mut headers = openai::auth_headers(
-        &provider,
-        endpoint.key.as_deref(),
-        options.organization.as_deref(),
-    );
-    // OPENAI_ORGANIZATION applies to OpenAI itself only.
-    if options.organization.is_none() && provider == "openai" {
-        if let Some(org) = env("OPENAI_ORGANIZATION").filter(|o| !o.is_empty()) {
-            headers.push(("openai-organization".into(), org));
-        }
-    }
-    for (k, v) in &options.headers {
-        headers.retain(|(existing, _)| existing != k);
-        headers.push((k.clone(), v.clone()));
-    }
-    let url = openai::endpoint_url(&endpoint.base, kind.path());
-    Ok(Prepared {
+    let stream = body.get("stream").and_then(Value::as_bool) == Some(true);
+    let n = body.get("n").and_then(Value::as_u64).unwrap_or(1);
+    let include_usage = body
+        .get("stream_options")
+        .and_then(|o| o.get("include_usage"))
+        .and_then(Value::as_bool)
+        == Some(true);
+    let mut p = Prepared {
         kind,
         requested_model: options.model.clone(),
         provider,
+        format: spec.format,
         model,
         endpoint,
-        url,
-        headers,
-        body,
+        url: String::new(),
+        headers: Vec::new(),
+        body: Map::new(),
         options,
-    })
+        stream,
+        n,
+        include_usage,
+    };
+    let request = {
+        let ctx = ChatContext { env, ..p.context() };
+        p.adapter()
+            .build_request(&ctx, body)
+            .map_err(|e| e.with_context(&p.provider, &p.requested_model))?
+    };
+    let mut headers = request.headers;
+    for (k, v) in &p.options.headers {
+        headers.retain(|(existing, _)| existing != k);
+        headers.push((k.clone(), v.clone()));
+    }
+    p.url = request.url;
+    p.headers = headers;
+    p.body = request.body;
+    Ok(p)
 }
 
 fn check_embedding_input(input: Value) -> Result<Value, LlmError> {
@@ -287,14 +323,9 @@ async fn open(
         .map_err(|e| transport_error(p, &e, total_timeout))?;
     let raw = redact_key(&String::from_utf8_lossy(&bytes), key);
     let json = serde_json::from_str::<Value>(&raw).ok();
-    Err(map_http_error(
-        status,
-        &p.provider,
-        &p.requested_model,
-        &raw,
-        json,
-        headers,
-    ))
+    Err(p
+        .adapter()
+        .map_error(&p.context(), status, &raw, json, headers))
 }
 
 fn transport_error(p: &Prepared, e: &reqwest::Error, timeout: Option<Duration>) -> LlmError {
@@ -339,11 +370,7 @@ async fn attempt(
             return Err(e);
         }
     };
-    let body = if p.kind == Endpointkind::Chat {
-        openai::check_chat_body(body, &p.provider, &p.requested_model, &headers)?
-    } else {
-        body
-    };
+    let body = p.adapter().parse_response(&p.context(), body, &headers)?;
     Ok((body, headers))
 }
 
@@ -405,13 +432,19 @@ pub struct OpenStream {
 /// that reads it. Errors before the first byte of the body are raised here, as LiteLLM
 /// raises them from the call; later ones come out of the stream.
 pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
+    if !p.stream {
+        // Callers that open a stream always ask for one; make the body agree.
+        p.stream = true;
+        if p.format == WireFormat::OpenAi {
+            p.body.insert("stream".into(), Value::Bool(true));
+        }
+    }
     let started = Instant::now();
     let idle = p
         .options
         .stream_timeout
         .or(p.options.timeout)
         .unwrap_or(DEFAULT_TIMEOUT);
-    p.body.insert("stream".into(), Value::Bool(true));
     let payload = serialise(&p.body)?;
     let resp = with_retries(p.options.retries.unwrap_or(DEFAULT_RETRIES), || {
         let payload = payload.clone();
@@ -434,9 +467,10 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
         provider: p.provider.clone(),
         model: p.requested_model.clone(),
         idle_timeout: idle,
-        api_key: p.endpoint.key.clone(),
+        framing: p.adapter().framing(),
     };
-    transport::runtime().spawn(stream::pump_sse(resp, tx, ctx));
+    let decoder = p.adapter().stream_decoder(&p.context());
+    transport::runtime().spawn(stream::pump(resp, tx, ctx, decoder));
     Ok(OpenStream {
         chunks: rx,
         reply: Reply {
@@ -514,13 +548,7 @@ pub fn mock_stream(p: &Prepared, mock: &Value) -> Result<OpenStream, LlmError> {
         "stop"
     };
     chunks.extend(shaper.shape(mk(json!({}), Value::String(finish.into()))));
-    let include_usage = p
-        .body
-        .get("stream_options")
-        .and_then(|o| o.get("include_usage"))
-        .and_then(Value::as_bool)
-        == Some(true);
-    if include_usage {
+    if p.include_usage {
         let mut usage = mk(json!({}), Value::Null);
         usage.insert("choices".into(), json!([]));
         usage.insert("usage".into(), reply.body["usage"].clone());

@@ -6,8 +6,136 @@
 
 pub mod openai;
 
-use crate::error::{ErrorKind, LlmError};
-pub use openai::{compatible, CompatibleProvider, COMPATIBLE_PROVIDERS};
+use serde_json::{Map, Value};
+
+use crate::call::Endpointkind;
+use crate::error::{map_http_error, ErrorKind, LlmError};
+use crate::stream::sse::SseEvent;
+use crate::types::CallOptions;
+pub use openai::{compatible, COMPATIBLE_PROVIDERS};
+
+/// The wire format a provider speaks; each has one file in this folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireFormat {
+    OpenAi,
+}
+
+/// How to reach one provider: its format, base URL and key.
+#[derive(Debug, Clone, Copy)]
+pub struct ProviderSpec {
+    pub name: &'static str,
+    pub format: WireFormat,
+    /// Used when neither `api_base` nor a base environment variable is set. `None` means
+    /// the provider has no public endpoint and the base must be given.
+    pub default_base: Option<&'static str>,
+    /// Environment variables for the base URL, first set wins.
+    pub base_env: &'static [&'static str],
+    /// Environment variables for the key, first set wins.
+    pub key_env: &'static [&'static str],
+    /// Key used when none is configured (local servers that ignore it). `None` means a key
+    /// is required.
+    pub default_key: Option<&'static str>,
+}
+
+/// Providers with a wire format of their own (one line per provider, beside its file).
+pub const NATIVE_PROVIDERS: &[ProviderSpec] = &[];
+
+/// The spec of every provider rustllm routes.
+pub fn spec(name: &str) -> Option<&'static ProviderSpec> {
+    compatible(name).or_else(|| NATIVE_PROVIDERS.iter().find(|p| p.name == name))
+}
+
+/// Everything an adapter may read while building a request or decoding a reply.
+pub struct ChatContext<'a> {
+    pub kind: Endpointkind,
+    pub provider: &'a str,
+    /// The model as the provider knows it (prefix removed).
+    pub model: &'a str,
+    /// The model string the caller passed (for error messages).
+    pub requested_model: &'a str,
+    pub endpoint: &'a Endpoint,
+    pub options: &'a CallOptions,
+    pub stream: bool,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// A request ready to send: the caller's own headers are added on top.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Map<String, Value>,
+}
+
+/// How a provider frames its stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Server-sent events (`data: ...`).
+    Sse,
+    /// One JSON object per line (Ollama).
+    Ndjson,
+}
+
+/// What one stream event decodes to.
+#[derive(Debug)]
+pub enum Decoded {
+    /// OpenAI-format `chat.completion.chunk` objects (possibly none).
+    Chunks(Vec<Map<String, Value>>),
+    /// The provider said the stream is complete.
+    Done,
+}
+
+/// Turns one provider stream event into OpenAI chunks. Stateful: one per stream.
+/// (NDJSON lines arrive as events whose `data` is the line.)
+pub trait StreamDecoder: Send {
+    fn decode(&mut self, event: &SseEvent) -> Result<Decoded, LlmError>;
+}
+
+/// One wire format: OpenAI-format request in, OpenAI-format reply out.
+pub trait Adapter: Send + Sync {
+    /// The provider request for an OpenAI-format body (`model`, `messages`, params).
+    fn build_request(
+        &self,
+        ctx: &ChatContext<'_>,
+        body: Map<String, Value>,
+    ) -> Result<HttpRequest, LlmError>;
+    /// The provider's JSON reply as an OpenAI-format reply.
+    fn parse_response(
+        &self,
+        ctx: &ChatContext<'_>,
+        body: Map<String, Value>,
+        headers: &[(String, String)],
+    ) -> Result<Map<String, Value>, LlmError>;
+    fn framing(&self) -> Framing {
+        Framing::Sse
+    }
+    fn stream_decoder(&self, ctx: &ChatContext<'_>) -> Box<dyn StreamDecoder>;
+    /// A non-2xx reply as an error.
+    fn map_error(
+        &self,
+        ctx: &ChatContext<'_>,
+        status: u16,
+        raw: &str,
+        json: Option<Value>,
+        headers: Vec<(String, String)>,
+    ) -> LlmError {
+        map_http_error(
+            status,
+            ctx.provider,
+            ctx.requested_model,
+            raw,
+            json,
+            headers,
+        )
+    }
+}
+
+/// The adapter for a wire format.
+pub fn adapter(format: WireFormat) -> &'static dyn Adapter {
+    match format {
+        WireFormat::OpenAi => &openai::OpenAiAdapter,
+    }
+}
 
 /// Provider prefixes LiteLLM accepts (`litellm.provider_list`) that are not in the
 /// OpenAI-compatible registry. A `name/model` with one of these is recognised but refused
@@ -83,7 +211,7 @@ pub fn provider_not_provided(model: &str) -> LlmError {
 }
 
 fn is_known_provider(name: &str) -> bool {
-    compatible(name).is_some() || OTHER_PROVIDERS.contains(&name)
+    spec(name).is_some() || OTHER_PROVIDERS.contains(&name)
 }
 
 /// The provider for a bare model name: the `litellm_provider` of its catalogue entry, as
@@ -221,7 +349,7 @@ pub struct Endpoint {
 /// provider's environment variables, else its defaults. A missing key raises
 /// `AuthenticationError` naming the variable to set, before any network call.
 pub fn resolve_endpoint(
-    spec: &CompatibleProvider,
+    spec: &ProviderSpec,
     api_base: Option<&str>,
     api_key: Option<&str>,
     env: &dyn Fn(&str) -> Option<String>,

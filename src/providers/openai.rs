@@ -3,23 +3,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::{map_http_error, LlmError};
-
-/// How to reach one OpenAI-compatible provider.
-#[derive(Debug, Clone, Copy)]
-pub struct CompatibleProvider {
-    pub name: &'static str,
-    /// Used when neither `api_base` nor a base environment variable is set. `None` means
-    /// the provider has no public endpoint and the base must be given.
-    pub default_base: Option<&'static str>,
-    /// Environment variables for the base URL, first set wins.
-    pub base_env: &'static [&'static str],
-    /// Environment variables for the key, first set wins.
-    pub key_env: &'static [&'static str],
-    /// Key used when none is configured (local servers that ignore it). `None` means a key
-    /// is required.
-    pub default_key: Option<&'static str>,
-}
+use super::{Adapter, ChatContext, Decoded, HttpRequest, ProviderSpec, StreamDecoder, WireFormat};
+use crate::error::{map_http_error, provider_exception_name, redact_key, LlmError};
+use crate::stream::sse::SseEvent;
 
 const fn p(
     name: &'static str,
@@ -27,9 +13,10 @@ const fn p(
     base_env: &'static [&'static str],
     key_env: &'static [&'static str],
     default_key: Option<&'static str>,
-) -> CompatibleProvider {
-    CompatibleProvider {
+) -> ProviderSpec {
+    ProviderSpec {
         name,
+        format: WireFormat::OpenAi,
         default_base,
         base_env,
         key_env,
@@ -39,7 +26,7 @@ const fn p(
 
 /// Every OpenAI-compatible provider rustllm routes, with LiteLLM's bases and variables
 /// (litellm-behaviour.md §1.4). Adding one is adding a line.
-pub const COMPATIBLE_PROVIDERS: &[CompatibleProvider] = &[
+pub const COMPATIBLE_PROVIDERS: &[ProviderSpec] = &[
     p(
         "openai",
         Some("https://api.openai.com/v1"),
@@ -341,7 +328,7 @@ pub const COMPATIBLE_PROVIDERS: &[CompatibleProvider] = &[
 ];
 
 /// The registry entry for `name`, if it is OpenAI-compatible.
-pub fn compatible(name: &str) -> Option<&'static CompatibleProvider> {
+pub fn compatible(name: &str) -> Option<&'static ProviderSpec> {
     COMPATIBLE_PROVIDERS.iter().find(|p| p.name == name)
 }
 
@@ -409,6 +396,111 @@ pub fn check_chat_body(
     Ok(body)
 }
 
+/// The OpenAI chat-completions format itself: the body is sent as built, the reply is
+/// already in the right shape.
+pub struct OpenAiAdapter;
+
+impl Adapter for OpenAiAdapter {
+    fn build_request(
+        &self,
+        ctx: &ChatContext<'_>,
+        body: Map<String, Value>,
+    ) -> Result<HttpRequest, LlmError> {
+        let mut headers = auth_headers(
+            ctx.provider,
+            ctx.endpoint.key.as_deref(),
+            ctx.options.organization.as_deref(),
+        );
+        // OPENAI_ORGANIZATION applies to OpenAI itself only.
+        if ctx.options.organization.is_none() && ctx.provider == "openai" {
+            if let Some(org) = (ctx.env)("OPENAI_ORGANIZATION").filter(|o| !o.is_empty()) {
+                headers.push(("openai-organization".into(), org));
+            }
+        }
+        Ok(HttpRequest {
+            url: endpoint_url(&ctx.endpoint.base, ctx.kind.path()),
+            headers,
+            body,
+        })
+    }
+
+    fn parse_response(
+        &self,
+        ctx: &ChatContext<'_>,
+        body: Map<String, Value>,
+        headers: &[(String, String)],
+    ) -> Result<Map<String, Value>, LlmError> {
+        if ctx.kind == crate::call::Endpointkind::Chat {
+            check_chat_body(body, ctx.provider, ctx.requested_model, headers)
+        } else {
+            Ok(body)
+        }
+    }
+
+    fn stream_decoder(&self, ctx: &ChatContext<'_>) -> Box<dyn StreamDecoder> {
+        Box::new(OpenAiStreamDecoder {
+            provider: ctx.provider.to_string(),
+            model: ctx.requested_model.to_string(),
+            api_key: ctx.endpoint.key.clone(),
+        })
+    }
+}
+
+/// OpenAI's SSE stream: each event is one `chat.completion.chunk`, `[DONE]` ends it, and
+/// an `error` object (or an `event: error`) inside the stream is a failure.
+pub struct OpenAiStreamDecoder {
+    provider: String,
+    model: String,
+    api_key: Option<String>,
+}
+
+impl StreamDecoder for OpenAiStreamDecoder {
+    fn decode(&mut self, ev: &SseEvent) -> Result<Decoded, LlmError> {
+        let data = ev.data.trim();
+        if data == "[DONE]" {
+            return Ok(Decoded::Done);
+        }
+        if data.is_empty() {
+            return Ok(Decoded::Chunks(Vec::new()));
+        }
+        let parsed: Value = serde_json::from_str(data).map_err(|e| {
+            let snippet: String = data.chars().take(200).collect();
+            let mut err = LlmError::connection(&self.provider, &self.model, "");
+            err.message = format!(
+                "APIConnectionError: {} - Invalid chunk in the stream ({e}): {}",
+                provider_exception_name(&self.provider),
+                redact_key(&snippet, self.api_key.as_deref())
+            );
+            err
+        })?;
+        let Value::Object(chunk) = parsed else {
+            return Ok(Decoded::Chunks(Vec::new()));
+        };
+        let is_error_event = ev.event.as_deref() == Some("error");
+        if is_error_event
+            || (chunk.get("error").is_some_and(|e| !e.is_null()) && !chunk.contains_key("choices"))
+        {
+            let status = chunk
+                .get("error")
+                .and_then(|e| e.get("code"))
+                .and_then(Value::as_u64)
+                .and_then(|c| u16::try_from(c).ok())
+                .filter(|c| *c >= 400)
+                .unwrap_or(500);
+            let raw = redact_key(data, self.api_key.as_deref());
+            return Err(map_http_error(
+                status,
+                &self.provider,
+                &self.model,
+                &raw,
+                Some(Value::Object(chunk)),
+                Vec::new(),
+            ));
+        }
+        Ok(Decoded::Chunks(vec![chunk]))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,6 +539,40 @@ mod tests {
             h[1],
             ("openai-organization".to_string(), "org-1".to_string())
         );
+    }
+
+    fn decode(data: &str, event: Option<&str>) -> Result<Decoded, LlmError> {
+        let mut d = OpenAiStreamDecoder {
+            provider: "openai".into(),
+            model: "m".into(),
+            api_key: Some("sk-secret".into()),
+        };
+        d.decode(&SseEvent {
+            event: event.map(str::to_string),
+            data: data.into(),
+        })
+    }
+
+    #[test]
+    fn stream_events_error_payloads_and_done() {
+        assert!(matches!(decode("[DONE]", None), Ok(Decoded::Done)));
+        assert!(
+            matches!(decode(r#"{"choices": []}"#, None), Ok(Decoded::Chunks(c)) if c.len() == 1)
+        );
+        let err = decode(
+            r#"{"error": {"message": "Rate limit reached", "code": 429}}"#,
+            None,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(err.kind, crate::error::ErrorKind::RateLimit);
+        let err = decode(r#"{"message": "overloaded"}"#, Some("error"))
+            .err()
+            .unwrap();
+        assert_eq!(err.status, 500);
+        assert!(err.message.contains("overloaded"));
+        let err = decode("{not json sk-secret", None).err().unwrap();
+        assert!(err.message.contains("Invalid chunk") && !err.message.contains("sk-secret"));
     }
 
     #[test]

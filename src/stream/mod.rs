@@ -15,7 +15,8 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
-use crate::error::{map_http_error, LlmError};
+use crate::error::LlmError;
+use crate::providers::{Decoded, Framing, StreamDecoder};
 use sse::{SseDecoder, SseEvent};
 
 /// LiteLLM's `map_finish_reason`, for every provider's vocabulary.
@@ -147,62 +148,57 @@ pub struct StreamContext {
     pub model: String,
     /// Bound on the wait for the first chunk and for each gap after it.
     pub idle_timeout: Duration,
-    pub api_key: Option<String>,
+    pub framing: Framing,
 }
 
-/// Parse one SSE event into chunks to send; `Ok(None)` for `[DONE]`.
-fn handle_event(
-    ev: SseEvent,
-    shaper: &mut ChunkShaper,
-    ctx: &StreamContext,
-    out: &mut Vec<Map<String, Value>>,
-) -> Result<Option<()>, LlmError> {
-    let data = ev.data.trim();
-    if data == "[DONE]" {
-        return Ok(None);
+/// Splits the body into events: SSE events, or NDJSON lines as events.
+enum Framer {
+    Sse(SseDecoder),
+    Ndjson(Vec<u8>),
+}
+
+impl Framer {
+    fn new(framing: Framing) -> Self {
+        match framing {
+            Framing::Sse => Framer::Sse(SseDecoder::new()),
+            Framing::Ndjson => Framer::Ndjson(Vec::new()),
+        }
     }
-    if data.is_empty() {
-        return Ok(Some(()));
+
+    fn push(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) {
+        match self {
+            Framer::Sse(d) => d.push(bytes, out),
+            Framer::Ndjson(buf) => {
+                buf.extend_from_slice(bytes);
+                while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
+                    let line: Vec<u8> = buf.drain(..=pos).collect();
+                    let text = String::from_utf8_lossy(&line).trim().to_string();
+                    if !text.is_empty() {
+                        out.push(SseEvent {
+                            event: None,
+                            data: text,
+                        });
+                    }
+                }
+            }
+        }
     }
-    let parsed: Value = serde_json::from_str(data).map_err(|e| {
-        let snippet: String = data.chars().take(200).collect();
-        let mut err = LlmError::connection(&ctx.provider, &ctx.model, "");
-        err.message = format!(
-            "APIConnectionError: {} - Invalid chunk in the stream ({e}): {}",
-            crate::error::provider_exception_name(&ctx.provider),
-            crate::error::redact_key(&snippet, ctx.api_key.as_deref())
-        );
-        err
-    })?;
-    let Value::Object(chunk) = parsed else {
-        return Ok(Some(()));
-    };
-    // An error payload inside the stream (OpenAI, OpenRouter, vLLM send these).
-    let is_error_event = ev.event.as_deref() == Some("error");
-    if is_error_event
-        || (chunk.get("error").is_some_and(|e| !e.is_null()) && !chunk.contains_key("choices"))
-    {
-        let status = chunk
-            .get("error")
-            .and_then(|e| e.get("code"))
-            .and_then(Value::as_u64)
-            .and_then(|c| u16::try_from(c).ok())
-            .filter(|c| *c >= 400)
-            .unwrap_or(500);
-        let raw = crate::error::redact_key(data, ctx.api_key.as_deref());
-        return Err(map_http_error(
-            status,
-            &ctx.provider,
-            &ctx.model,
-            &raw,
-            Some(Value::Object(chunk)),
-            Vec::new(),
-        ));
+
+    fn finish(&mut self, out: &mut Vec<SseEvent>) {
+        match self {
+            Framer::Sse(d) => d.finish(out),
+            Framer::Ndjson(buf) => {
+                let text = String::from_utf8_lossy(buf).trim().to_string();
+                buf.clear();
+                if !text.is_empty() {
+                    out.push(SseEvent {
+                        event: None,
+                        data: text,
+                    });
+                }
+            }
+        }
     }
-    if let Some(shaped) = shaper.shape(chunk) {
-        out.push(shaped);
-    }
-    Ok(Some(()))
 }
 
 /// Stream-reading tasks alive right now (tests check it returns to zero).
@@ -228,12 +224,18 @@ impl Drop for ActiveGuard {
     }
 }
 
-/// Read an SSE response to the end, sending shaped chunks in batches. Stops early, and
-/// drops the response, as soon as the receiver is gone.
-pub async fn pump_sse(resp: reqwest::Response, tx: mpsc::Sender<Batch>, ctx: StreamContext) {
+/// Read a streamed response to the end, decoding each event with the provider's decoder
+/// and sending LiteLLM-shaped chunks in batches. Stops early, and drops the response, as
+/// soon as the receiver is gone.
+pub async fn pump(
+    resp: reqwest::Response,
+    tx: mpsc::Sender<Batch>,
+    ctx: StreamContext,
+    mut provider_decoder: Box<dyn StreamDecoder>,
+) {
     let _active = ActiveGuard::new();
     let mut body = resp.bytes_stream();
-    let mut decoder = SseDecoder::new();
+    let mut decoder = Framer::new(ctx.framing);
     let mut shaper = ChunkShaper::new();
     let mut events = Vec::new();
     loop {
@@ -260,11 +262,23 @@ pub async fn pump_sse(resp: reqwest::Response, tx: mpsc::Sender<Batch>, ctx: Str
             )),
             Ok(Some(Ok(bytes))) => {
                 decoder.push(&bytes, &mut events);
-                drain(&mut events, &mut shaper, &ctx, &mut batch, &mut done)
+                drain(
+                    &mut events,
+                    &mut shaper,
+                    provider_decoder.as_mut(),
+                    &mut batch,
+                    &mut done,
+                )
             }
             Ok(None) => {
                 decoder.finish(&mut events);
-                let r = drain(&mut events, &mut shaper, &ctx, &mut batch, &mut done);
+                let r = drain(
+                    &mut events,
+                    &mut shaper,
+                    provider_decoder.as_mut(),
+                    &mut batch,
+                    &mut done,
+                );
                 if r.is_ok() && !done && !shaper.finished {
                     // Closed without [DONE] and without a finish reason: truncated.
                     Err(LlmError::connection(
@@ -294,7 +308,7 @@ pub async fn pump_sse(resp: reqwest::Response, tx: mpsc::Sender<Batch>, ctx: Str
 fn drain(
     events: &mut Vec<SseEvent>,
     shaper: &mut ChunkShaper,
-    ctx: &StreamContext,
+    decoder: &mut dyn StreamDecoder,
     batch: &mut Vec<Map<String, Value>>,
     done: &mut bool,
 ) -> Result<(), LlmError> {
@@ -302,8 +316,11 @@ fn drain(
         if *done {
             continue;
         }
-        if handle_event(ev, shaper, ctx, batch)?.is_none() {
-            *done = true;
+        match decoder.decode(&ev)? {
+            Decoded::Done => *done = true,
+            Decoded::Chunks(chunks) => {
+                batch.extend(chunks.into_iter().filter_map(|c| shaper.shape(c)))
+            }
         }
     }
     Ok(())
@@ -394,59 +411,14 @@ mod tests {
         assert_eq!(map_finish_reason("stop"), "stop");
     }
 
-    fn ctx() -> StreamContext {
-        StreamContext {
-            provider: "openai".into(),
-            model: "m".into(),
-            idle_timeout: Duration::from_secs(5),
-            api_key: Some("sk-secret".into()),
-        }
-    }
-
     #[test]
-    fn error_payloads_inside_the_stream() {
-        let mut s = ChunkShaper::new();
+    fn ndjson_lines_are_events_across_reads() {
+        let mut f = Framer::new(Framing::Ndjson);
         let mut out = Vec::new();
-        let ev = SseEvent {
-            event: None,
-            data: r#"{"error": {"message": "Rate limit reached", "code": 429}}"#.into(),
-        };
-        let err = handle_event(ev, &mut s, &ctx(), &mut out).err().unwrap();
-        assert_eq!(err.kind, crate::error::ErrorKind::RateLimit);
-        let ev = SseEvent {
-            event: Some("error".into()),
-            data: r#"{"message": "overloaded"}"#.into(),
-        };
-        let err = handle_event(ev, &mut s, &ctx(), &mut out).err().unwrap();
-        assert_eq!(err.status, 500);
-        assert!(err.message.contains("overloaded"));
-    }
-
-    #[test]
-    fn done_and_bad_json() {
-        let mut s = ChunkShaper::new();
-        let mut out = Vec::new();
-        let done = handle_event(
-            SseEvent {
-                event: None,
-                data: "[DONE]".into(),
-            },
-            &mut s,
-            &ctx(),
-            &mut out,
-        );
-        assert!(matches!(done, Ok(None)));
-        let bad = handle_event(
-            SseEvent {
-                event: None,
-                data: "{not json sk-secret".into(),
-            },
-            &mut s,
-            &ctx(),
-            &mut out,
-        );
-        let err = bad.err().unwrap();
-        assert!(err.message.contains("Invalid chunk"));
-        assert!(!err.message.contains("sk-secret"));
+        f.push(b"{\"a\":1}\n{\"b\"", &mut out);
+        f.push(b":2}\n\n{\"c\":3}", &mut out);
+        f.finish(&mut out);
+        let data: Vec<&str> = out.iter().map(|e| e.data.as_str()).collect();
+        assert_eq!(data, ["{\"a\":1}", "{\"b\":2}", "{\"c\":3}"]);
     }
 }
