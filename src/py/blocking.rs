@@ -7,20 +7,38 @@ use pyo3::prelude::*;
 
 use super::errors::to_pyerr;
 use crate::error::LlmError;
-use crate::transport::runtime;
+use crate::transport::{block_on_local, runtime};
 
 /// Block on a future with the GIL released, while still letting Ctrl-C interrupt the
 /// wait (the signal is checked every 100 ms; the future is dropped, which cancels it).
+/// Runs on the shared runtime: use it for anything that lives on after the call (streams).
 pub fn block_on<T: Send>(
     py: Python<'_>,
     fut: impl Future<Output = Result<T, LlmError>> + Send,
+) -> PyResult<T> {
+    block_on_with(py, fut, false)
+}
+
+/// [`block_on`] for a call that is complete when it returns (no stream): it runs on the
+/// calling thread's own runtime, which keeps request and reply on one thread.
+pub fn block_on_call<T: Send>(
+    py: Python<'_>,
+    fut: impl Future<Output = Result<T, LlmError>> + Send,
+) -> PyResult<T> {
+    block_on_with(py, fut, true)
+}
+
+fn block_on_with<T: Send>(
+    py: Python<'_>,
+    fut: impl Future<Output = Result<T, LlmError>> + Send,
+    local: bool,
 ) -> PyResult<T> {
     enum Outcome<T> {
         Done(Result<T, LlmError>),
         Interrupted(PyErr),
     }
     let outcome = py.detach(|| {
-        runtime().block_on(async {
+        let work = async {
             let signals = async {
                 let mut tick = tokio::time::interval(Duration::from_millis(100));
                 tick.tick().await;
@@ -35,7 +53,12 @@ pub fn block_on<T: Send>(
                 r = fut => Outcome::Done(r),
                 e = signals => Outcome::Interrupted(e),
             }
-        })
+        };
+        if local {
+            block_on_local(work)
+        } else {
+            runtime().block_on(work)
+        }
     });
     match outcome {
         Outcome::Done(r) => r.map_err(|e| to_pyerr(py, e)),

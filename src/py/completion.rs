@@ -9,7 +9,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use super::blocking::block_on;
+use super::blocking::{block_on, block_on_call};
 use super::convert::{kwargs_to_map, map_to_py};
 use super::errors::to_pyerr;
 use super::stream::ChatStream;
@@ -156,7 +156,7 @@ fn call_sync(
 ) -> PyResult<Py<PyAny>> {
     let p = prepare(py, kind, kwargs)?;
     let custom = custom_prices(&p);
-    let reply = block_on(py, run(p))?;
+    let reply = block_on_call(py, run(p))?;
     let response_cost = py.detach(|| reply_cost(&reply, &custom));
     reply_to_py(py, reply, response_cost)
 }

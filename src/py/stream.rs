@@ -208,5 +208,138 @@ fn active_streams() -> usize {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ChatStream>()?;
     m.add_function(wrap_pyfunction!(active_streams, m)?)?;
+    m.add_function(wrap_pyfunction!(assemble_chunks, m)?)?;
     Ok(())
+}
+
+/// A field of a response object: from its `__dict__` when it has one (rustllm's response
+/// classes keep their fields there: one dict lookup), else by attribute, else by key.
+fn field<'py>(
+    obj: &Bound<'py, PyAny>,
+    name: &Bound<'py, pyo3::types::PyString>,
+) -> Option<Bound<'py, PyAny>> {
+    let py = obj.py();
+    if let Ok(d) = obj.getattr(pyo3::intern!(py, "__dict__")) {
+        if let Ok(d) = d.cast_into::<pyo3::types::PyDict>() {
+            return d.get_item(name).ok().flatten().filter(|v| !v.is_none());
+        }
+    }
+    if let Ok(d) = obj.cast::<pyo3::types::PyDict>() {
+        return d.get_item(name).ok().flatten().filter(|v| !v.is_none());
+    }
+    obj.getattr(name).ok().filter(|v| !v.is_none())
+}
+
+fn text<'py>(obj: Option<Bound<'py, PyAny>>) -> Option<std::borrow::Cow<'py, str>> {
+    let s = obj?.cast_into::<pyo3::types::PyString>().ok()?;
+    // Borrow the UTF-8 buffer once; the chunk's string outlives this call.
+    s.to_cow()
+        .ok()
+        .map(|c| std::borrow::Cow::Owned(c.into_owned()))
+}
+
+/// Walk streamed chunks once and gather what `stream_chunk_builder` needs: content,
+/// reasoning, tool calls merged by index, the last finish reason, the first id, the role
+/// and the stream's usage object (or None).
+#[pyfunction]
+fn assemble_chunks<'py>(
+    py: Python<'py>,
+    chunks: &Bound<'py, PyList>,
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    use crate::stream::assemble::Assembler;
+    let k_id = pyo3::intern!(py, "id");
+    let k_usage = pyo3::intern!(py, "usage");
+    let k_choices = pyo3::intern!(py, "choices");
+    let k_finish = pyo3::intern!(py, "finish_reason");
+    let k_delta = pyo3::intern!(py, "delta");
+    let k_content = pyo3::intern!(py, "content");
+    let k_role = pyo3::intern!(py, "role");
+    let k_reasoning = pyo3::intern!(py, "reasoning_content");
+    let k_tool_calls = pyo3::intern!(py, "tool_calls");
+    let k_function = pyo3::intern!(py, "function");
+    let k_function_call = pyo3::intern!(py, "function_call");
+    let k_index = pyo3::intern!(py, "index");
+    let k_type = pyo3::intern!(py, "type");
+    let k_name = pyo3::intern!(py, "name");
+    let k_arguments = pyo3::intern!(py, "arguments");
+
+    let mut a = Assembler::new();
+    let mut usage: Option<Bound<'py, PyAny>> = None;
+    for chunk in chunks.iter() {
+        if a.id.is_none() {
+            if let Some(id) = text(field(&chunk, k_id)) {
+                a.id(&id);
+            }
+        }
+        if let Some(u) = field(&chunk, k_usage) {
+            usage = Some(u);
+        }
+        let Some(choices) = field(&chunk, k_choices) else {
+            continue;
+        };
+        let Ok(first) = choices.get_item(0) else {
+            continue;
+        };
+        if let Some(reason) = text(field(&first, k_finish)) {
+            a.finish_reason(&reason);
+        }
+        let Some(delta) = field(&first, k_delta) else {
+            continue;
+        };
+        if a.role.is_none() {
+            if let Some(role) = text(field(&delta, k_role)) {
+                a.role(&role);
+            }
+        }
+        if let Some(c) = text(field(&delta, k_content)) {
+            a.content(&c);
+        }
+        if let Some(r) = text(field(&delta, k_reasoning)) {
+            a.reasoning(&r);
+        }
+        if let Some(fc) = field(&delta, k_function_call) {
+            let name = text(field(&fc, k_name));
+            let args = text(field(&fc, k_arguments));
+            a.function_call(name.as_deref(), args.as_deref());
+        }
+        if let Some(calls) = field(&delta, k_tool_calls) {
+            for call in calls.try_iter()? {
+                let call = call?;
+                let index = field(&call, k_index)
+                    .and_then(|i| i.extract::<i64>().ok())
+                    .unwrap_or(0);
+                let (name, args) = match field(&call, k_function) {
+                    Some(f) => (text(field(&f, k_name)), text(field(&f, k_arguments))),
+                    None => (None, None),
+                };
+                let id = text(field(&call, k_id));
+                let kind = text(field(&call, k_type));
+                a.tool_call(
+                    index,
+                    id.as_deref(),
+                    name.as_deref(),
+                    kind.as_deref(),
+                    args.as_deref(),
+                );
+            }
+        }
+    }
+    let out = pyo3::types::PyDict::new(py);
+    out.set_item("id", a.id.as_deref())?;
+    out.set_item("role", a.role.as_deref())?;
+    out.set_item("content", a.content.as_deref())?;
+    out.set_item("reasoning_content", a.reasoning.as_deref())?;
+    out.set_item("finish_reason", a.finish_reason.as_deref())?;
+    let function_call = match &a.function_name {
+        Some(name) => Some((
+            name.clone(),
+            a.function_arguments.clone().unwrap_or_default(),
+        )),
+        None => None,
+    };
+    out.set_item("function_call", function_call)?;
+    out.set_item("tool_calls", a.finished_tool_calls())?;
+    out.set_item("completion_text", a.completion_text())?;
+    out.set_item("usage", usage)?;
+    Ok(out)
 }

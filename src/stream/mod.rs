@@ -6,6 +6,7 @@
 //! receiver (the stream object closed or collected) ends the task, which drops the
 //! response and so the connection.
 
+pub mod assemble;
 pub mod sse;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
