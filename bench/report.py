@@ -278,7 +278,8 @@ def machine_info() -> dict[str, str]:
     commit = _run("git", "rev-parse", "--short=12", "HEAD") or "unknown"
     changed = _run("git", "status", "--porcelain", "--", "src", "python", "Cargo.toml", "Cargo.lock", "pyproject.toml")
     if changed:
-        paths = sorted({line[3:].split("/")[0] for line in changed.splitlines()})
+        # "XY path" lines; the output was stripped, so split rather than slice.
+        paths = sorted({line.split(maxsplit=1)[-1].split("/")[0] for line in changed.splitlines()})
         commit += f" plus uncommitted changes in {', '.join(paths)} (built into the measured extension)"
     info["commit"] = commit
     return info
@@ -286,7 +287,7 @@ def machine_info() -> dict[str, str]:
 
 def markdown(tab: Table, results: dict, counts, machine: dict[str, str], command: str, seconds: float) -> str:
     c = counts
-    when = datetime.datetime.now(datetime.timezone.utc)
+    when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=seconds)
     method = [
         f"import: median of {c.import_runs} fresh processes (one untimed run first), timing the `import` "
         "statement; max RSS is the process's peak (VmHWM in /proc/self/status). litellm with `LITELLM_LOCAL_MODEL_COST_MAP=True`.",
@@ -306,7 +307,7 @@ def markdown(tab: Table, results: dict, counts, machine: dict[str, str], command
     out = [
         "# rustllm benchmark results",
         "",
-        f"Measured {when:%Y-%m-%d %H:%M} UTC on commit {machine.get('commit', 'unknown')}, "
+        f"Measured from {when:%Y-%m-%d %H:%M} UTC on commit {machine.get('commit', 'unknown')}, "
         f"with `{command}` ({seconds / 60:.1f} min). Every client calls the same mock server "
         "(`rustllm.testing.MockServer`, its own process) on loopback; every client runs in its own process. "
         "What each row means: bench/README.md.",
