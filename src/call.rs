@@ -306,6 +306,14 @@ async fn open(
     for (k, v) in &p.headers {
         req = req.header(k.as_str(), v.as_str());
     }
+    // Vertex AI's OAuth token is minted (or taken from its cache) per attempt, so a
+    // retry after expiry gets a fresh one; a caller's own Authorization header wins.
+    if p.format == WireFormat::Vertex && !p.headers.iter().any(|(k, _)| k == "authorization") {
+        let token = providers::vertex::access_token(&p.options, env_var)
+            .await
+            .map_err(|e| e.with_context(&p.provider, &p.requested_model))?;
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
     let req = req.header("content-type", "application/json").body(payload);
     let resp = req
         .send()

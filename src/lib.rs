@@ -4,6 +4,7 @@
 //! transport and the mock server are tested with `cargo test` alone.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod cache;
 pub mod call;
 pub mod catalogue;
 pub mod error;

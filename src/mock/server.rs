@@ -20,6 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Notify};
 
 use super::openai::{self, Directives, Reject, ReplySource};
+use super::{gemini, ollama};
 use super::{RecordedRequest, ScriptedResponse, State};
 
 /// Request bodies beyond this are refused by closing the connection; no test needs more.
@@ -144,7 +145,72 @@ enum Outcome {
         events: Vec<Value>,
         chunk_delay: Duration,
         break_after: Option<u32>,
+        style: StreamStyle,
     },
+}
+
+/// How stream events are framed on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StreamStyle {
+    /// `data: {json}` events, then `data: [DONE]` (OpenAI).
+    OpenAiSse,
+    /// `data: {json}` events, no terminator (Gemini).
+    Sse,
+    /// One JSON object per line (Ollama).
+    Ndjson,
+}
+
+/// The provider format a request speaks, told by its path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dialect {
+    OpenAi,
+    /// `.../models/{m}:generateContent` (AI Studio and Vertex AI).
+    Gemini,
+    Ollama(ollama::Endpoint),
+    /// An OAuth token endpoint (`/token`, `/token-error-401`): what a Vertex AI service
+    /// account's `token_uri` points at in tests. It never takes a script.
+    Token,
+}
+
+impl Dialect {
+    fn of(method: &Method, path: &str) -> Dialect {
+        if *method != Method::POST {
+            return Dialect::OpenAi;
+        }
+        if gemini::is_generate_content(path) {
+            return Dialect::Gemini;
+        }
+        if let Some(endpoint) = ollama::Endpoint::of(path) {
+            return Dialect::Ollama(endpoint);
+        }
+        if path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.starts_with("token"))
+        {
+            return Dialect::Token;
+        }
+        Dialect::OpenAi
+    }
+
+    /// An error body in this format.
+    fn error_body(self, status: u16, message: &str) -> Value {
+        match self {
+            Dialect::OpenAi => openai::status_error(status, message),
+            Dialect::Gemini => gemini::error_body(status, message),
+            Dialect::Ollama(_) => ollama::error_body(message),
+            Dialect::Token => gemini::token_error(message),
+        }
+    }
+
+    /// An OpenAI-shaped rejection in this format.
+    fn translate(self, reject: Reject) -> Reject {
+        match self {
+            Dialect::OpenAi | Dialect::Token => reject,
+            Dialect::Gemini => gemini::translate_error(reject),
+            Dialect::Ollama(_) => ollama::translate_error(reject),
+        }
+    }
 }
 
 impl From<Reject> for Outcome {
@@ -192,7 +258,8 @@ async fn handle(
             events,
             chunk_delay,
             break_after,
-        } => stream(status, events, chunk_delay, break_after),
+            style,
+        } => stream(status, events, chunk_delay, break_after, style),
     };
     Ok(with_headers(response, &plan.headers))
 }
@@ -231,13 +298,27 @@ fn record(parts: &Parts, bytes: &Bytes, parsed: &Result<Value, ()>) -> RecordedR
 
 /// Script first, then the model name, then the server defaults.
 fn decide(state: &State, method: &Method, path: &str, parsed: Result<Value, ()>) -> Plan {
+    let dialect = Dialect::of(method, path);
+    if dialect == Dialect::Token {
+        return Plan {
+            delay: Duration::ZERO,
+            headers: Vec::new(),
+            outcome: token(state, path),
+        };
+    }
     let script = state.next_script();
-    let model = parsed
-        .as_ref()
-        .ok()
-        .and_then(|v| v.get("model"))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let path_model = match dialect {
+        Dialect::Gemini => gemini::model_from_path(path),
+        _ => None,
+    };
+    let model = path_model.as_deref().unwrap_or_else(|| {
+        parsed
+            .as_ref()
+            .ok()
+            .and_then(|v| v.get("model"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    });
     let directives = Directives::parse(model);
     let fallback_delay = directives
         .slow_ms
@@ -268,7 +349,7 @@ fn decide(state: &State, method: &Method, path: &str, parsed: Result<Value, ()>)
             .error_message
             .clone()
             .unwrap_or_else(|| format!("Mock error {}", script.status));
-        Outcome::Json(script.status, openai::status_error(script.status, &message))
+        Outcome::Json(script.status, dialect.error_body(script.status, &message))
     } else {
         route(state, method, path, parsed, &directives, Some(&script))
     };
@@ -296,6 +377,10 @@ fn route(
     }
     if *method == Method::GET && path.ends_with("/models") {
         return Outcome::Json(200, openai::models());
+    }
+    let dialect = Dialect::of(method, path);
+    if dialect != Dialect::OpenAi {
+        return native_route(state, dialect, path, parsed, directives, script);
     }
     let route = if *method != Method::POST {
         None
@@ -337,6 +422,7 @@ fn route(
                     events: answer.chunks(),
                     chunk_delay,
                     break_after,
+                    style: StreamStyle::OpenAiSse,
                 }
             } else {
                 Outcome::Json(status, answer.completion())
@@ -350,6 +436,7 @@ fn route(
                         events,
                         chunk_delay,
                         break_after,
+                        style: StreamStyle::OpenAiSse,
                     }
                 } else {
                     Outcome::Json(status, events.pop().unwrap_or(Value::Null))
@@ -359,6 +446,88 @@ fn route(
         Route::Embeddings => openai::embeddings(&req).map(|body| Outcome::Json(status, body)),
     };
     result.unwrap_or_else(Outcome::from)
+}
+
+/// A Gemini or Ollama request: read into the OpenAI request the mock answers, decided
+/// the same way (directives, scripts, defaults), written back in the provider's format.
+fn native_route(
+    state: &State,
+    dialect: Dialect,
+    path: &str,
+    parsed: Result<Value, ()>,
+    directives: &Directives,
+    script: Option<&ScriptedResponse>,
+) -> Outcome {
+    let req: Map<String, Value> = match parsed {
+        Ok(Value::Object(map)) => map,
+        _ => return dialect.translate(openai::invalid_json()).into(),
+    };
+    let translated = match dialect {
+        Dialect::Gemini => gemini::to_openai(path, &req),
+        Dialect::Ollama(endpoint) => ollama::to_openai(endpoint, &req),
+        Dialect::OpenAi | Dialect::Token => Ok(req),
+    };
+    let openai_req = match translated {
+        Ok(r) => r,
+        Err(reject) => return reject.into(),
+    };
+    if script.is_none() {
+        // Google blocks an unsafe prompt with a 200 and no candidates.
+        if dialect == Dialect::Gemini && directives.content_policy_error {
+            let body = gemini::blocked_prompt();
+            return if gemini::is_stream(path) {
+                Outcome::Stream {
+                    status: 200,
+                    events: vec![body],
+                    chunk_delay: Duration::ZERO,
+                    break_after: None,
+                    style: StreamStyle::Sse,
+                }
+            } else {
+                Outcome::Json(200, body)
+            };
+        }
+        if let Some(error) = directives.error() {
+            return dialect.translate(error).into();
+        }
+    }
+    let src = ReplySource {
+        text_override: script.and_then(|s| s.text.clone()),
+        default_text: state.default_text(),
+        directives,
+        stream_chunks: script.and_then(|s| s.stream_chunks),
+    };
+    let answer = match openai::chat(&openai_req, state.next_id(), &src) {
+        Ok(a) => a,
+        Err(reject) => return dialect.translate(reject).into(),
+    };
+    let status = script.map_or(200, |s| s.status);
+    let (events, style) = match (dialect, answer.stream) {
+        (Dialect::Gemini, false) => return Outcome::Json(status, gemini::reply(&answer)),
+        (Dialect::Gemini, true) => (gemini::stream_events(&answer), StreamStyle::Sse),
+        (Dialect::Ollama(e), false) => return Outcome::Json(status, ollama::reply(e, &answer)),
+        (Dialect::Ollama(e), true) => (ollama::stream_lines(e, &answer), StreamStyle::Ndjson),
+        (Dialect::OpenAi | Dialect::Token, _) => return Outcome::Json(status, answer.completion()),
+    };
+    Outcome::Stream {
+        status,
+        events,
+        chunk_delay: script.map_or(Duration::ZERO, |s| s.chunk_delay),
+        break_after: script.and_then(|s| s.break_after),
+        style,
+    }
+}
+
+/// The OAuth token endpoint: a fresh token, or the error a `error-<status>` in the path
+/// asks for.
+fn token(state: &State, path: &str) -> Outcome {
+    match Directives::parse(path).error_status {
+        Some(status) => Outcome::Json(
+            status,
+            gemini::token_error(&format!("Mock token error {status}")),
+        ),
+        None => Outcome::Json(200, gemini::token(state.next_id())),
+    }
 }
 
 fn status_code(status: u16) -> StatusCode {
@@ -379,6 +548,7 @@ fn stream(
     events: Vec<Value>,
     chunk_delay: Duration,
     break_after: Option<u32>,
+    style: StreamStyle,
 ) -> Response<MockBody> {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
@@ -390,15 +560,22 @@ fn stream(
             if i > 0 && !chunk_delay.is_zero() {
                 tokio::time::sleep(chunk_delay).await;
             }
-            let frame = Bytes::from(format!("data: {event}\n\n"));
+            let frame = match style {
+                StreamStyle::Ndjson => Bytes::from(format!("{event}\n")),
+                StreamStyle::OpenAiSse | StreamStyle::Sse => {
+                    Bytes::from(format!("data: {event}\n\n"))
+                }
+            };
             if tx.send(StreamEvent::Data(frame)).await.is_err() {
                 return; // the client went away
             }
         }
         let last = if break_after.is_some() {
             StreamEvent::Break
-        } else {
+        } else if style == StreamStyle::OpenAiSse {
             StreamEvent::Data(Bytes::from_static(b"data: [DONE]\n\n"))
+        } else {
+            return;
         };
         let _ = tx.send(last).await;
     });
@@ -408,7 +585,11 @@ fn stream(
     });
     *response.status_mut() = status_code(status);
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    let content_type = match style {
+        StreamStyle::Ndjson => "application/x-ndjson",
+        StreamStyle::OpenAiSse | StreamStyle::Sse => "text/event-stream",
+    };
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(
         hyper::header::CACHE_CONTROL,
         HeaderValue::from_static("no-cache"),

@@ -4,7 +4,10 @@
 //! OpenAI format (`openai.rs`). Providers LiteLLM knows but rustllm does not route yet are
 //! recognised, so their users get a clear error instead of a request to the wrong place.
 
+pub mod gemini;
+pub mod ollama;
 pub mod openai;
+pub mod vertex;
 
 use serde_json::{Map, Value};
 
@@ -18,6 +21,13 @@ pub use openai::{compatible, COMPATIBLE_PROVIDERS};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WireFormat {
     OpenAi,
+    /// Google AI Studio's generateContent (`gemini.rs`).
+    Gemini,
+    /// Vertex AI: the Gemini body (or Anthropic's for `claude-*`) with OAuth (`vertex.rs`).
+    Vertex,
+    /// Ollama's `/api/chat` and `/api/generate` (`ollama.rs`).
+    OllamaChat,
+    OllamaGenerate,
 }
 
 /// How to reach one provider: its format, base URL and key.
@@ -38,7 +48,12 @@ pub struct ProviderSpec {
 }
 
 /// Providers with a wire format of their own (one line per provider, beside its file).
-pub const NATIVE_PROVIDERS: &[ProviderSpec] = &[];
+pub const NATIVE_PROVIDERS: &[ProviderSpec] = &[
+    gemini::SPEC,
+    vertex::SPEC,
+    ollama::CHAT_SPEC,
+    ollama::GENERATE_SPEC,
+];
 
 /// The spec of every provider rustllm routes.
 pub fn spec(name: &str) -> Option<&'static ProviderSpec> {
@@ -134,7 +149,103 @@ pub trait Adapter: Send + Sync {
 pub fn adapter(format: WireFormat) -> &'static dyn Adapter {
     match format {
         WireFormat::OpenAi => &openai::OpenAiAdapter,
+        WireFormat::Gemini => &gemini::GeminiAdapter,
+        WireFormat::Vertex => &vertex::VertexAdapter,
+        WireFormat::OllamaChat => &ollama::OllamaChatAdapter,
+        WireFormat::OllamaGenerate => &ollama::OllamaGenerateAdapter,
     }
+}
+
+/// The OpenAI chat parameters (LiteLLM's `completion` signature, §1.1) that are checked
+/// against what a native provider supports. Other body keys are provider-specific and
+/// left to the adapter.
+pub const OPENAI_CHAT_PARAMS: &[&str] = &[
+    "temperature",
+    "top_p",
+    "n",
+    "stream",
+    "stream_options",
+    "stop",
+    "max_completion_tokens",
+    "max_tokens",
+    "modalities",
+    "prediction",
+    "audio",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "user",
+    "reasoning_effort",
+    "response_format",
+    "seed",
+    "tools",
+    "tool_choice",
+    "logprobs",
+    "top_logprobs",
+    "parallel_tool_calls",
+    "web_search_options",
+    "functions",
+    "function_call",
+    "thinking",
+    "service_tier",
+    "store",
+];
+
+/// LiteLLM's drop_params rule for a provider with its own format (§1.5): OpenAI
+/// parameters missing from `supported` raise `UnsupportedParamsError`, or are dropped with
+/// `drop_params=True`; `additional_drop_params` are always dropped; `allowed_openai_params`
+/// are let through.
+pub fn check_params(
+    ctx: &ChatContext<'_>,
+    body: &mut Map<String, Value>,
+    supported: &[&str],
+) -> Result<(), LlmError> {
+    for name in &ctx.options.additional_drop_params {
+        body.remove(name);
+    }
+    let unsupported: Vec<String> = body
+        .keys()
+        .filter(|k| OPENAI_CHAT_PARAMS.contains(&k.as_str()) && !supported.contains(&k.as_str()))
+        .filter(|k| !ctx.options.allowed_openai_params.contains(k))
+        .cloned()
+        .collect();
+    if unsupported.is_empty() {
+        return Ok(());
+    }
+    if ctx.options.drop_params {
+        for name in &unsupported {
+            body.remove(name);
+        }
+        return Ok(());
+    }
+    let list = unsupported
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut err = LlmError::new(
+        ErrorKind::UnsupportedParams,
+        format!(
+            "{} does not support parameters: [{list}], for model={}. To drop these, set `litellm.drop_params=True` or for proxy:\n\n`litellm_settings:\n drop_params: true`\n. \n If you want to use these params dynamically send allowed_openai_params=[{list}] in your request.",
+            ctx.provider, ctx.model
+        ),
+    );
+    err.provider = ctx.provider.to_string();
+    err.model = ctx.requested_model.to_string();
+    Err(err)
+}
+
+/// A `call_<32 hex>` tool-call id, for providers that send none (Gemini, Ollama).
+pub fn new_tool_call_id() -> String {
+    format!("call_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Seconds since the epoch, for `created`.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// Provider prefixes LiteLLM accepts (`litellm.provider_list`) that are not in the
@@ -148,13 +259,9 @@ pub const OTHER_PROVIDERS: &[&str] = &[
     "bedrock",
     "sagemaker",
     "sagemaker_chat",
-    "vertex_ai",
     "vertex_ai_beta",
-    "gemini",
     "cohere",
     "cohere_chat",
-    "ollama",
-    "ollama_chat",
     "huggingface",
     "replicate",
     "clarifai",

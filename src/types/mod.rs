@@ -81,9 +81,6 @@ const NOT_SENT: &[&str] = &[
     "priority",
     "azure_ad_token",
     "azure_ad_token_provider",
-    "vertex_project",
-    "vertex_location",
-    "vertex_credentials",
     "aws_access_key_id",
     "aws_secret_access_key",
     "aws_session_token",
@@ -125,6 +122,18 @@ pub struct CallOptions {
     /// Caller-supplied prices (USD per token); they win over the catalogue in `response_cost`.
     pub input_cost_per_token: Option<f64>,
     pub output_cost_per_token: Option<f64>,
+    /// Named parameters to drop even when the provider supports them.
+    pub additional_drop_params: Vec<String>,
+    /// Parameters to send even though the provider is not known to support them.
+    pub allowed_openai_params: Vec<String>,
+    /// `stream_options.include_usage` (also sent in the body): native stream decoders
+    /// add a usage chunk only when it is set, as LiteLLM does.
+    pub include_usage: bool,
+    /// Vertex AI: project, location and service-account credentials (a dict, a JSON
+    /// string or a file path), else their environment variables.
+    pub vertex_project: Option<String>,
+    pub vertex_location: Option<String>,
+    pub vertex_credentials: Option<Value>,
 }
 
 /// A call split into its options and the JSON body to send (without `model`, which the
@@ -208,6 +217,28 @@ fn parse_price(v: &Value, name: &str) -> Result<Option<f64>, LlmError> {
     }
 }
 
+/// A list of parameter names (`additional_drop_params`, `allowed_openai_params`).
+fn parse_names(v: &Value, name: &str) -> Result<Vec<String>, LlmError> {
+    match v {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                i.as_str().map(str::to_string).ok_or_else(|| {
+                    LlmError::bad_request(format!(
+                        "{name} must be a list of parameter names, got an item of type {}",
+                        type_name(i)
+                    ))
+                })
+            })
+            .collect(),
+        other => Err(LlmError::bad_request(format!(
+            "{name} must be a list of parameter names, got {}",
+            type_name(other)
+        ))),
+    }
+}
+
 fn parse_headers(v: &Value, name: &str, into: &mut Vec<(String, String)>) -> Result<(), LlmError> {
     match v {
         Value::Null => Ok(()),
@@ -278,6 +309,17 @@ pub fn split_kwargs(kwargs: Map<String, Value>) -> Result<SplitCall, LlmError> {
             "mock_delay" => o.mock_delay = parse_timeout(&v, "mock_delay").ok().flatten(),
             "input_cost_per_token" => o.input_cost_per_token = parse_price(&v, &k)?,
             "output_cost_per_token" => o.output_cost_per_token = parse_price(&v, &k)?,
+            "additional_drop_params" => o.additional_drop_params = parse_names(&v, &k)?,
+            "allowed_openai_params" => o.allowed_openai_params = parse_names(&v, &k)?,
+            "stream_options" => {
+                o.include_usage = v.get("include_usage").and_then(Value::as_bool) == Some(true);
+                if !v.is_null() {
+                    body.insert(k, v);
+                }
+            }
+            "vertex_project" => o.vertex_project = as_string(&v, &k)?,
+            "vertex_location" => o.vertex_location = as_string(&v, &k)?,
+            "vertex_credentials" => o.vertex_credentials = Some(v).filter(|v| !v.is_null()),
             _ if v.is_null() => {}
             _ if NOT_SENT.contains(&k.as_str()) => {}
             _ => {

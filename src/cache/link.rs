@@ -1,0 +1,207 @@
+//! The one connection to Redis that a Router's shared state and its response cache use.
+//!
+//! Redis is an accelerator for exactness across processes, never a dependency a request
+//! waits on: when a command fails the link is marked down, the caller falls back to its
+//! local state, and for the next second nobody tries Redis again (so an outage costs one
+//! failed command a second, not one per request). Then a new connection is attempted; the
+//! first command that succeeds marks the link up again. The transition down is reported
+//! once per outage through the [`EventSink`].
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{ConnectionAddr, ConnectionInfo, RedisResult};
+
+use crate::router::state::lock;
+
+/// How loud an event is (the Python layer maps these to `logging` levels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventLevel {
+    Warning,
+    Info,
+}
+
+/// Where the link reports going down and coming back (the Python layer logs these on
+/// `logging.getLogger("rustllm")`).
+pub type EventSink = Arc<dyn Fn(EventLevel, &str) + Send + Sync>;
+
+/// How long a down link is left alone before the next connection attempt.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// A Redis that answers slower than this is treated as down for the call at hand.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+
+pub struct RedisLink {
+    client: redis::Client,
+    /// `host:port` for messages: never the password.
+    label: String,
+    conn: Mutex<Option<ConnectionManager>>,
+    /// One connection attempt at a time.
+    connecting: tokio::sync::Mutex<()>,
+    born: Instant,
+    down: AtomicBool,
+    /// Milliseconds since `born` before which a down link is not retried.
+    retry_at_ms: AtomicU64,
+    sink: Mutex<Option<EventSink>>,
+}
+
+impl std::fmt::Debug for RedisLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisLink")
+            .field("at", &self.label)
+            .field("down", &self.down.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+/// `host:port` (or the socket path) of a connection, for messages.
+pub fn describe(info: &ConnectionInfo) -> String {
+    match &info.addr {
+        ConnectionAddr::Tcp(host, port) => format!("{host}:{port}"),
+        ConnectionAddr::TcpTls { host, port, .. } => format!("{host}:{port}"),
+        ConnectionAddr::Unix(path) => path.display().to_string(),
+    }
+}
+
+impl RedisLink {
+    /// A link to `info`; nothing connects until the first command.
+    pub fn open(info: ConnectionInfo) -> RedisResult<Arc<RedisLink>> {
+        let label = describe(&info);
+        Ok(Arc::new(RedisLink {
+            client: redis::Client::open(info)?,
+            label,
+            conn: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
+            born: Instant::now(),
+            down: AtomicBool::new(false),
+            retry_at_ms: AtomicU64::new(0),
+            sink: Mutex::new(None),
+        }))
+    }
+
+    pub fn set_sink(&self, sink: EventSink) {
+        *lock(&self.sink) = Some(sink);
+    }
+
+    /// Where the link points, as `host:port`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Whether the last command failed and Redis has not answered since.
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+
+    fn emit(&self, level: EventLevel, message: &str) {
+        let sink = lock(&self.sink).clone();
+        if let Some(sink) = sink {
+            sink(level, message);
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.born.elapsed().as_millis() as u64
+    }
+
+    fn resting(&self) -> bool {
+        self.is_down() && self.now_ms() < self.retry_at_ms.load(Ordering::Relaxed)
+    }
+
+    /// A connection, or `None` while Redis is down and not yet due for another try.
+    async fn connection(&self) -> Option<ConnectionManager> {
+        if self.resting() {
+            return None;
+        }
+        if let Some(c) = lock(&self.conn).clone() {
+            return Some(c);
+        }
+        let _one_at_a_time = self.connecting.lock().await;
+        if let Some(c) = lock(&self.conn).clone() {
+            return Some(c);
+        }
+        if self.resting() {
+            return None;
+        }
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(0)
+            .set_connection_timeout(CONNECT_TIMEOUT)
+            .set_response_timeout(RESPONSE_TIMEOUT);
+        // The connection's driver task must live on the shared runtime: a blocking call
+        // may be running on a thread's own runtime, which nothing drives between calls.
+        let client = self.client.clone();
+        let connect = crate::transport::runtime()
+            .spawn(async move { ConnectionManager::new_with_config(client, config).await });
+        let connected = match connect.await {
+            Ok(result) => result,
+            Err(e) => Err(redis::RedisError::from((
+                redis::ErrorKind::IoError,
+                "connection task failed",
+                e.to_string(),
+            ))),
+        };
+        match connected {
+            Ok(c) => {
+                *lock(&self.conn) = Some(c.clone());
+                Some(c)
+            }
+            Err(e) => {
+                self.failed(&e);
+                None
+            }
+        }
+    }
+
+    fn failed(&self, e: &redis::RedisError) {
+        *lock(&self.conn) = None;
+        self.retry_at_ms.store(
+            self.now_ms() + RETRY_AFTER.as_millis() as u64,
+            Ordering::Relaxed,
+        );
+        if !self.down.swap(true, Ordering::AcqRel) {
+            // redis errors carry no credentials; the label has none either.
+            self.emit(
+                EventLevel::Warning,
+                &format!(
+                    "Redis at {} is unreachable ({e}); carrying on with this process's local state until it is back",
+                    self.label
+                ),
+            );
+        }
+    }
+
+    fn succeeded(&self) {
+        if self.down.swap(false, Ordering::AcqRel) {
+            self.emit(
+                EventLevel::Info,
+                &format!(
+                    "Redis at {} is reachable again; shared state resumes",
+                    self.label
+                ),
+            );
+        }
+    }
+
+    /// Run one command (or pipeline, or script) against Redis. `None` when Redis is down
+    /// or the command failed: the caller falls back to local state.
+    pub async fn run<T, F, Fut>(&self, f: F) -> Option<T>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        let conn = self.connection().await?;
+        match f(conn).await {
+            Ok(v) => {
+                self.succeeded();
+                Some(v)
+            }
+            Err(e) => {
+                self.failed(&e);
+                None
+            }
+        }
+    }
+}
