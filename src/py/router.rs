@@ -15,10 +15,11 @@ use super::completion::{hidden_params, run, run_stream};
 use super::convert::{kwargs_to_map, map_to_py, to_py, to_value};
 use super::errors::to_pyerr;
 use super::stream::ChatStream;
+use crate::cache::link::{EventLevel, EventSink};
 use crate::call::{self, Endpointkind, OpenStream, Reply};
 use crate::error::LlmError;
 use crate::router::config::RouterConfig;
-use crate::router::{CallGuard, RouteInfo, Routed, Router as CoreRouter};
+use crate::router::{Cacheable, CallGuard, RouteInfo, Routed, Router as CoreRouter};
 
 impl Routed for Reply {
     fn tokens(&self) -> (Option<u64>, Option<u64>) {
@@ -26,6 +27,43 @@ impl Routed for Reply {
         let get = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64);
         (get("total_tokens"), get("completion_tokens"))
     }
+}
+
+impl Cacheable for Reply {
+    fn cache_body(&self) -> Option<&Map<String, Value>> {
+        Some(&self.body)
+    }
+    fn from_cache(body: Map<String, Value>) -> Self {
+        Reply {
+            body,
+            provider: String::new(),
+            api_base: String::new(),
+            requested_model: String::new(),
+            headers: Vec::new(),
+            response_ms: 0.0,
+        }
+    }
+}
+
+/// Redis going away or coming back, logged on `logging.getLogger("rustllm")`. This runs
+/// once per outage, so taking the GIL here costs nothing that matters.
+fn log_event(level: EventLevel, message: &str) {
+    Python::attach(|py| {
+        let log = || -> PyResult<()> {
+            let logger = py
+                .import("logging")?
+                .call_method1("getLogger", ("rustllm",))?;
+            let method = match level {
+                EventLevel::Warning => "warning",
+                EventLevel::Info => "info",
+            };
+            logger.call_method1(method, ("rustllm.Router: %s", message))?;
+            Ok(())
+        };
+        if let Err(e) = log() {
+            e.print(py);
+        }
+    });
 }
 
 impl Routed for OpenStream {
@@ -46,7 +84,14 @@ fn add_route_info<'py>(
     hidden: &Bound<'py, PyDict>,
     info: &RouteInfo,
 ) -> PyResult<()> {
-    hidden.set_item("model_id", &info.model_id)?;
+    if info.cache_hit {
+        // A hit called no deployment and cost nothing.
+        hidden.set_item("cache_hit", true)?;
+        hidden.set_item("model_id", py.None())?;
+        hidden.set_item("response_cost", 0.0)?;
+    } else {
+        hidden.set_item("model_id", &info.model_id)?;
+    }
     hidden.set_item("model_group", &info.model_group)?;
     let headers = match hidden.get_item("additional_headers")? {
         Some(h) => h.cast_into::<PyDict>()?,
@@ -57,7 +102,9 @@ fn add_route_info<'py>(
         }
     };
     headers.set_item("x-litellm-model-group", &info.model_group)?;
-    headers.set_item("x-litellm-model-id", &info.model_id)?;
+    if !info.cache_hit {
+        headers.set_item("x-litellm-model-id", &info.model_id)?;
+    }
     headers.set_item("x-litellm-attempted-retries", info.attempted_retries)?;
     headers.set_item("x-litellm-max-retries", info.max_retries)?;
     headers.set_item("x-litellm-attempted-fallbacks", info.attempted_fallbacks)?;
@@ -92,17 +139,29 @@ fn stream_to_py(
     )
 }
 
+/// LiteLLM's call type names, as `supported_call_types` lists them.
+fn call_type(kind: Endpointkind, is_async: bool) -> &'static str {
+    match (kind, is_async) {
+        (Endpointkind::Embeddings, false) => "embedding",
+        (Endpointkind::Embeddings, true) => "aembedding",
+        (_, false) => "completion",
+        (_, true) => "acompletion",
+    }
+}
+
 async fn route_reply(
     router: Arc<CoreRouter>,
     kind: Endpointkind,
+    is_async: bool,
     kwargs: Map<String, Value>,
 ) -> Result<(Reply, RouteInfo), LlmError> {
-    let (reply, _guard, info) = router
-        .route(kwargs, false, move |merged| async move {
-            run(call::prepare(kind, merged)?).await
-        })
-        .await?;
-    Ok((reply, info))
+    router
+        .route_cached(
+            call_type(kind, is_async),
+            kwargs,
+            move |merged| async move { run(call::prepare(kind, merged)?).await },
+        )
+        .await
 }
 
 async fn route_stream(
@@ -129,7 +188,7 @@ impl PyRouter {
         kwargs: &Bound<'_, PyDict>,
     ) -> PyResult<Py<PyAny>> {
         let map = self.kwargs(py, kwargs)?;
-        let (reply, info) = block_on(py, route_reply(self.inner.clone(), kind, map))?;
+        let (reply, info) = block_on(py, route_reply(self.inner.clone(), kind, false, map))?;
         reply_to_py(py, reply, &info)
     }
 
@@ -142,7 +201,7 @@ impl PyRouter {
         let map = self.kwargs(py, kwargs)?;
         let router = self.inner.clone();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let result = route_reply(router, kind, map).await;
+            let result = route_reply(router, kind, true, map).await;
             Python::attach(|py| match result {
                 Ok((reply, info)) => reply_to_py(py, reply, &info),
                 Err(e) => Err(to_pyerr(py, e)),
@@ -162,10 +221,10 @@ impl PyRouter {
             _ => Map::new(),
         };
         let (cfg, skipped) = RouterConfig::from_json(&map).map_err(|e| to_pyerr(py, e))?;
-        Ok(PyRouter {
-            inner: CoreRouter::new(cfg),
-            skipped,
-        })
+        let inner = CoreRouter::new(cfg).map_err(|e| to_pyerr(py, e))?;
+        let sink: EventSink = Arc::new(log_event);
+        inner.set_event_sink(sink);
+        Ok(PyRouter { inner, skipped })
     }
 
     /// Chat completion through the Router, blocking: `(response_json, hidden_params, ms)`.
@@ -246,10 +305,8 @@ impl PyRouter {
             Some(k) => self.kwargs(py, k)?,
             None => Map::new(),
         };
-        let i = self
-            .inner
-            .preview(model, &map)
-            .map_err(|e| to_pyerr(py, e))?;
+        let router = self.inner.clone();
+        let i = block_on(py, async move { router.preview(model, &map).await })?;
         Ok(self.inner.deployments()[i].id.clone())
     }
 
@@ -257,9 +314,10 @@ impl PyRouter {
     /// tokens, seconds of cooldown left, mean latency.
     fn deployment_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
-        let now = self.inner.state.clock().now();
-        for (i, d) in self.inner.deployments().iter().enumerate() {
-            let usage = self.inner.state.usage(i);
+        let router = self.inner.clone();
+        let stats = block_on(py, async move { Ok(router.stats().await) })?;
+        for (d, st) in self.inner.deployments().iter().zip(stats) {
+            let usage = st.usage;
             let entry = PyDict::new(py);
             entry.set_item("id", &d.id)?;
             entry.set_item("model_name", &d.group)?;
@@ -267,22 +325,14 @@ impl PyRouter {
                 "model",
                 d.params.get("model").map(|m| to_py(py, m)).transpose()?,
             )?;
-            entry.set_item("in_flight", self.inner.state.in_flight(i))?;
+            entry.set_item("in_flight", st.in_flight)?;
             entry.set_item("rpm_used", usage.requests)?;
             entry.set_item("tpm_used", usage.tokens)?;
             entry.set_item(
                 "cooldown_remaining",
-                self.inner
-                    .state
-                    .cooldown(i)
-                    .map(|c| c.until.saturating_duration_since(now).as_secs_f64()),
+                st.cooldown_left.map(|c| c.as_secs_f64()),
             )?;
-            entry.set_item(
-                "mean_latency",
-                self.inner
-                    .state
-                    .mean_latency(i, self.inner.config.latency.ttl),
-            )?;
+            entry.set_item("mean_latency", st.mean_latency)?;
             list.append(entry)?;
         }
         Ok(list)
@@ -292,6 +342,38 @@ impl PyRouter {
     #[getter]
     fn skipped_deployments(&self) -> Vec<String> {
         self.skipped.clone()
+    }
+
+    /// `host:port` of the Redis holding the shared state, or None for local state only.
+    #[getter]
+    fn redis_address(&self) -> Option<String> {
+        self.inner.state.link().map(|l| l.label().to_string())
+    }
+
+    /// Whether the Redis link is down (the Router is on local state until it is back).
+    #[getter]
+    fn redis_down(&self) -> bool {
+        self.inner.state.link().is_some_and(|l| l.is_down())
+    }
+
+    /// `"memory"`, `"redis"`, or None without `cache_responses`.
+    #[getter]
+    fn cache_type(&self) -> Option<&'static str> {
+        self.inner
+            .cache
+            .as_ref()
+            .map(|c| if c.is_redis() { "redis" } else { "memory" })
+    }
+
+    /// Drop every entry of an in-memory response cache.
+    fn flush_cache(&self, py: Python<'_>) -> PyResult<()> {
+        let router = self.inner.clone();
+        block_on(py, async move {
+            if let Some(c) = &router.cache {
+                c.clear().await;
+            }
+            Ok(())
+        })
     }
 
     /// The routing strategy's name.

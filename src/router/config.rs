@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::cache::CacheSettings;
 use crate::error::{ErrorKind, LlmError};
 use crate::types::{parse_timeout, type_name};
 
@@ -180,6 +181,89 @@ pub struct RouterConfig {
     pub latency: LatencyArgs,
     /// Window for usage-based routing (`routing_strategy_args.ttl`, 60 s).
     pub usage_ttl: Duration,
+    /// Shared state (and the response cache) in Redis: `redis_url`, or `redis_host` and
+    /// `redis_port`.
+    pub redis: Option<RedisTarget>,
+    /// The response cache's settings when `cache_responses=True`.
+    pub cache: Option<CacheSettings>,
+    /// Model groups that share cache entries (`caching_groups=[("g1", "g2")]`).
+    pub caching_groups: Vec<Vec<String>>,
+}
+
+/// Where Redis is. Its `Debug` shows the address only, never the password.
+#[derive(Clone)]
+pub struct RedisTarget(pub redis::ConnectionInfo);
+
+impl std::fmt::Debug for RedisTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RedisTarget({})", crate::cache::link::describe(&self.0))
+    }
+}
+
+/// The Redis a Router uses, as LiteLLM's Router decides it: only when `redis_url`, or
+/// `redis_host` with `redis_port`, is given (the `REDIS_*` variables alone do not turn
+/// Redis on). `cache_kwargs` entries (`host`, `port`, `password`, `username`, `db`,
+/// `url`) win over the arguments, as LiteLLM merges them; a missing password falls back
+/// to `REDIS_PASSWORD`, as LiteLLM's RedisCache does.
+fn redis_target(
+    args: &Map<String, Value>,
+    cache_kwargs: &Map<String, Value>,
+) -> Result<Option<RedisTarget>, LlmError> {
+    let get = |k: &str| args.get(k).filter(|v| !v.is_null());
+    let text = |v: Option<&Value>| -> Option<String> {
+        match v? {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    let url = text(cache_kwargs.get("url")).or_else(|| text(get("redis_url")));
+    let host = text(cache_kwargs.get("host")).or_else(|| text(get("redis_host")));
+    let port = text(cache_kwargs.get("port")).or_else(|| text(get("redis_port")));
+    let password = text(cache_kwargs.get("password"))
+        .or_else(|| text(get("redis_password")))
+        .or_else(|| {
+            std::env::var("REDIS_PASSWORD")
+                .ok()
+                .filter(|p| !p.is_empty())
+        });
+    let username = text(cache_kwargs.get("username"));
+    let db = match cache_kwargs.get("db") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            text(Some(v))
+                .and_then(|d| d.parse::<i64>().ok())
+                .ok_or_else(|| config_error("cache_kwargs['db'] must be an integer"))?,
+        ),
+    };
+    let mut info = if let Some(url) = url {
+        redis::IntoConnectionInfo::into_connection_info(url.as_str()).map_err(|_| {
+            // The URL may hold a password: do not echo it.
+            config_error("redis_url is not a valid Redis URL (redis://[:password@]host:port[/db])")
+        })?
+    } else {
+        match (host, port) {
+            (Some(host), Some(port)) => {
+                let port: u16 = port.parse().map_err(|_| {
+                    config_error(format!("redis_port must be a port number, got {port:?}"))
+                })?;
+                let mut info = redis::ConnectionInfo {
+                    addr: redis::ConnectionAddr::Tcp(host, port),
+                    redis: redis::RedisConnectionInfo::default(),
+                };
+                info.redis.password = password;
+                info
+            }
+            _ => return Ok(None),
+        }
+    };
+    if let Some(u) = username {
+        info.redis.username = Some(u);
+    }
+    if let Some(db) = db {
+        info.redis.db = db;
+    }
+    Ok(Some(RedisTarget(info)))
 }
 
 /// An invalid Router configuration: a `ValueError` raised by the constructor.
@@ -545,6 +629,43 @@ impl RouterConfig {
             Some(v) => parse_timeout(v, "stream_timeout")?,
             None => None,
         };
+        let cache_kwargs = match get("cache_kwargs") {
+            None => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(other) => {
+                return Err(config_error(format!(
+                    "cache_kwargs must be a dict, got {}",
+                    type_name(other)
+                )))
+            }
+        };
+        let redis = redis_target(args, &cache_kwargs)?;
+        let cache = if get("cache_responses").and_then(Value::as_bool) == Some(true) {
+            Some(CacheSettings::from_kwargs(&cache_kwargs, redis.is_some())?)
+        } else {
+            None
+        };
+        let caching_groups = match get("caching_groups") {
+            None => Vec::new(),
+            Some(Value::Array(groups)) => groups
+                .iter()
+                .map(|g| match g {
+                    Value::Array(names) => Ok(names
+                        .iter()
+                        .filter_map(|n| n.as_str().map(str::to_string))
+                        .collect()),
+                    _ => Err(config_error(
+                        "caching_groups must be a list of tuples of model groups, like [(\"g1\", \"g2\")]",
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
+            Some(other) => {
+                return Err(config_error(format!(
+                    "caching_groups must be a list of tuples of model groups, got {}",
+                    type_name(other)
+                )))
+            }
+        };
         let config = RouterConfig {
             deployments,
             strategy,
@@ -593,6 +714,9 @@ impl RouterConfig {
             model_group_retry_policy,
             latency,
             usage_ttl,
+            redis,
+            cache,
+            caching_groups,
         };
         Ok((config, skipped))
     }

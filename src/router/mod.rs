@@ -7,6 +7,7 @@
 //! on failure: cooldown rules, then retry (re-selecting) or stop → fallback groups in order.
 
 pub mod config;
+pub mod shared;
 pub mod state;
 pub mod strategy;
 
@@ -18,10 +19,13 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 
+use crate::cache::link::{EventSink, RedisLink};
+use crate::cache::ResponseCache;
 use crate::catalogue::tokens::count_messages;
 use crate::error::{ErrorKind, LlmError};
 use config::{Deployment, RouterConfig, Strategy};
-use state::{lock, Clock, MemoryState, SystemClock};
+use shared::{Admission, Need, SharedState};
+use state::{lock, Clock, MinuteUsage, StateView, SystemClock};
 
 /// One model group's turn at a call.
 struct GroupCall<'a> {
@@ -42,6 +46,8 @@ pub struct RouteInfo {
     pub attempted_retries: u32,
     pub max_retries: u32,
     pub attempted_fallbacks: u32,
+    /// The reply came from the response cache: no deployment was called or counted.
+    pub cache_hit: bool,
 }
 
 /// Usage a routed call reports back, for tpm windows and latency-based routing.
@@ -50,23 +56,44 @@ pub trait Routed {
     fn tokens(&self) -> (Option<u64>, Option<u64>);
 }
 
+/// A reply the response cache can store and give back.
+pub trait Cacheable: Sized {
+    /// The response body to store (`None`: not cacheable).
+    fn cache_body(&self) -> Option<&Map<String, Value>>;
+    /// A reply rebuilt from a stored body.
+    fn from_cache(body: Map<String, Value>) -> Self;
+}
+
+/// Live state of one deployment, as `Router.deployment_stats()` reports it.
+#[derive(Debug, Clone)]
+pub struct DeploymentStats {
+    pub in_flight: i64,
+    pub usage: MinuteUsage,
+    pub cooldown_left: Option<Duration>,
+    pub mean_latency: Option<f64>,
+}
+
 /// Held for the life of a call (for a stream: until it ends or is dropped): keeps the
 /// deployment's in-flight count and parallel-request slot.
 pub struct CallGuard {
     router: Arc<Router>,
     index: usize,
+    /// The in-flight mark is in Redis too.
+    shared: bool,
     _permit: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
-        self.router.state.end(self.index);
+        self.router.state.end(self.index, self.shared);
     }
 }
 
 pub struct Router {
     pub config: RouterConfig,
-    pub state: MemoryState,
+    pub state: SharedState,
+    /// The response cache (`cache_responses=True`).
+    pub cache: Option<ResponseCache>,
     semaphores: Vec<Option<Arc<Semaphore>>>,
     /// group name → deployment indices, in configuration order.
     groups: HashMap<String, Vec<usize>>,
@@ -94,11 +121,14 @@ pub fn value_error(message: String) -> LlmError {
 }
 
 impl Router {
-    pub fn new(config: RouterConfig) -> Arc<Router> {
+    pub fn new(config: RouterConfig) -> Result<Arc<Router>, LlmError> {
         Router::with_clock(config, Arc::new(SystemClock))
     }
 
-    pub fn with_clock(config: RouterConfig, clock: Arc<dyn Clock>) -> Arc<Router> {
+    pub fn with_clock(
+        config: RouterConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Router>, LlmError> {
         let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, d) in config.deployments.iter().enumerate() {
             groups.entry(d.group.clone()).or_default().push(i);
@@ -112,15 +142,48 @@ impl Router {
                     .map(|n| Arc::new(Semaphore::new(n.max(1))))
             })
             .collect();
-        let state = MemoryState::new(config.deployments.len(), clock);
-        Arc::new(Router {
+        let link = match &config.redis {
+            Some(target) => Some(RedisLink::open(target.0.clone()).map_err(|e| {
+                config::config_error(format!(
+                    "cannot use Redis at {}: {e}",
+                    crate::cache::link::describe(&target.0)
+                ))
+            })?),
+            None => None,
+        };
+        let state = SharedState::new(&config.deployments, clock, link.clone(), config.latency.ttl);
+        let cache = config.cache.clone().map(|settings| match &link {
+            Some(l) => ResponseCache::redis(l.clone(), settings),
+            None => ResponseCache::memory(settings),
+        });
+        Ok(Arc::new(Router {
             config,
             state,
+            cache,
             semaphores,
             groups,
             rng: Mutex::new(fastrand::Rng::new()),
             catalogue: crate::catalogue::prices,
-        })
+        }))
+    }
+
+    /// Where Redis outages and recoveries are reported (the Python layer logs them).
+    pub fn set_event_sink(&self, sink: EventSink) {
+        if let Some(link) = self.state.link() {
+            link.set_sink(sink);
+        }
+    }
+
+    /// What the strategy reads besides cooldowns.
+    fn need(&self) -> Need {
+        Need {
+            in_flight: self.config.strategy == Strategy::LeastBusy,
+            latency: self.config.strategy == Strategy::LatencyBased,
+            usage: matches!(
+                self.config.strategy,
+                Strategy::UsageBased | Strategy::UsageBasedV2
+            ),
+        }
     }
 
     pub fn deployments(&self) -> &[Deployment] {
@@ -176,11 +239,17 @@ impl Router {
         .with_context("", model))
     }
 
-    fn healthy(&self, ids: &[usize]) -> Vec<usize> {
+    fn healthy(view: &impl StateView, ids: &[usize]) -> Vec<usize> {
         ids.iter()
             .copied()
-            .filter(|&i| self.state.cooldown(i).is_none())
+            .filter(|&i| view.cooldown_left(i).is_none())
             .collect()
+    }
+
+    /// How many of `ids` are not cooling down.
+    async fn healthy_count(&self, ids: &[usize]) -> usize {
+        let view = self.state.view(ids, Need::default()).await;
+        Router::healthy(&view, ids).len()
     }
 
     fn request_tags(kwargs: &Map<String, Value>) -> Vec<String> {
@@ -197,18 +266,20 @@ impl Router {
             .unwrap_or_default()
     }
 
-    /// Choose a deployment for one try. Counts it against its rpm when chosen.
-    pub fn select(
+    /// Choose a deployment for one try. Counts it against its rpm and marks it in
+    /// flight when chosen: `(index, shared)`.
+    pub async fn select(
         &self,
         group: &str,
         ids: &[usize],
         kwargs: &Map<String, Value>,
         input_tokens: u64,
-    ) -> Result<usize, LlmError> {
+    ) -> Result<(usize, bool), LlmError> {
         let deployments = &self.config.deployments;
-        let mut cands = self.healthy(ids);
+        let view = self.state.view(ids, self.need()).await;
+        let mut cands = Router::healthy(&view, ids);
         if cands.is_empty() {
-            return Err(self.no_deployments_error(group, ids));
+            return Err(self.no_deployments_error(group, ids, &view));
         }
         if self.config.enable_tag_filtering {
             let tags = Router::request_tags(kwargs);
@@ -264,22 +335,24 @@ impl Router {
                 self.config.strategy,
                 &cands,
                 deployments,
-                &self.state,
+                &view,
                 &self.config.latency,
                 &self.catalogue,
                 &mut rng,
             )
         };
-        for i in ranked.iter().copied() {
-            let d = &deployments[i];
-            if self.state.try_admit(i, d.rpm, d.tpm, input_tokens) {
-                return Ok(i);
-            }
-        }
-        let detail: Vec<String> = ranked
+        drop(view);
+        let usages = match self
+            .state
+            .try_admit(&ranked, deployments, input_tokens)
+            .await
+        {
+            Admission::Admitted { index, shared } => return Ok((index, shared)),
+            Admission::Full(usages) => usages,
+        };
+        let detail: Vec<String> = usages
             .iter()
-            .map(|&i| {
-                let u = self.state.usage(i);
+            .map(|&(i, u)| {
                 let d = &deployments[i];
                 let lim = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_else(|| "None".into());
                 format!(
@@ -305,12 +378,19 @@ impl Router {
 
     /// The deployment the next call would most likely use, without counting it
     /// (`get_available_deployment`).
-    pub fn preview(&self, model: &str, kwargs: &Map<String, Value>) -> Result<usize, LlmError> {
+    pub async fn preview(
+        &self,
+        model: &str,
+        kwargs: &Map<String, Value>,
+    ) -> Result<usize, LlmError> {
         let (group, ids) = self.resolve_group(model)?;
         let deployments = &self.config.deployments;
-        let cands = self.healthy(&ids);
+        let mut need = self.need();
+        need.usage = true;
+        let view = self.state.view(&ids, need).await;
+        let cands = Router::healthy(&view, &ids);
         if cands.is_empty() {
-            return Err(self.no_deployments_error(&group, &ids));
+            return Err(self.no_deployments_error(&group, &ids, &view));
         }
         let _ = kwargs;
         let ranked = {
@@ -319,7 +399,7 @@ impl Router {
                 self.config.strategy,
                 &cands,
                 deployments,
-                &self.state,
+                &view,
                 &self.config.latency,
                 &self.catalogue,
                 &mut rng,
@@ -328,24 +408,36 @@ impl Router {
         ranked
             .into_iter()
             .find(|&i| {
-                let u = self.state.usage(i);
+                let u = view.usage(i);
                 let d = &deployments[i];
                 d.rpm.is_none_or(|l| u.requests < l) && d.tpm.is_none_or(|l| u.tokens < l)
             })
-            .ok_or_else(|| self.no_deployments_error(&group, &ids))
+            .ok_or_else(|| self.no_deployments_error(&group, &ids, &view))
     }
 
-    fn no_deployments_error(&self, group: &str, ids: &[usize]) -> LlmError {
-        let now = self.state.clock().now();
+    /// Every deployment's live state (shared state when Redis is configured).
+    pub async fn stats(&self) -> Vec<DeploymentStats> {
+        let ids: Vec<usize> = (0..self.config.deployments.len()).collect();
+        let view = self.state.view(&ids, Need::ALL).await;
+        ids.iter()
+            .map(|&i| DeploymentStats {
+                in_flight: view.in_flight(i),
+                usage: view.usage(i),
+                cooldown_left: view.cooldown_left(i),
+                mean_latency: view.mean_latency(i, self.config.latency.ttl),
+            })
+            .collect()
+    }
+
+    fn no_deployments_error(&self, group: &str, ids: &[usize], view: &impl StateView) -> LlmError {
         let cooling: Vec<String> = ids
             .iter()
-            .filter(|&&i| self.state.cooldown(i).is_some())
+            .filter(|&&i| view.cooldown_left(i).is_some())
             .map(|&i| self.config.deployments[i].id.clone())
             .collect();
         let wait = ids
             .iter()
-            .filter_map(|&i| self.state.cooldown(i))
-            .map(|c| c.until.saturating_duration_since(now))
+            .filter_map(|&i| view.cooldown_left(i))
             .min()
             .unwrap_or(self.config.cooldown_time);
         let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
@@ -444,7 +536,7 @@ impl Router {
 
     /// Cooldown rules after a failure (LiteLLM §6.6), with one correction: a deployment
     /// that refuses connections is cooled down like one that answers 5xx.
-    fn on_failure(&self, i: usize, group_size: usize, e: &LlmError) {
+    async fn on_failure(&self, i: usize, group_size: usize, e: &LlmError) {
         if self.config.disable_cooldowns {
             return;
         }
@@ -469,10 +561,11 @@ impl Router {
                 .unwrap_or(self.config.allowed_fails);
             let n = self
                 .state
-                .add_windowed_failure(i, self.config.cooldown_time);
+                .add_windowed_failure(i, self.config.cooldown_time)
+                .await;
             n as u64 > u64::from(allowed)
         } else {
-            let (failures, requests) = self.state.add_failure(i);
+            let (failures, requests) = self.state.add_failure(i).await;
             if group_size > 1 {
                 status == 429 || matches!(status, 401 | 404) || failures * 2 > requests
             } else {
@@ -480,11 +573,11 @@ impl Router {
             }
         };
         if cool {
-            self.state.set_cooldown(i, length, status);
+            self.state.set_cooldown(i, length, status, &e.message).await;
         }
     }
 
-    fn on_success(
+    async fn on_success(
         &self,
         i: usize,
         started: Instant,
@@ -497,9 +590,10 @@ impl Router {
             _ => elapsed,
         };
         self.state
-            .add_latency(i, per_token, self.config.latency.max_latency_list_size);
+            .add_latency(i, per_token, self.config.latency.max_latency_list_size)
+            .await;
         if let Some(total) = tokens.0 {
-            self.state.add_tokens(i, total);
+            self.state.add_tokens(i, total).await;
         }
     }
 
@@ -537,14 +631,14 @@ impl Router {
     }
 
     /// Whether LiteLLM's `should_retry_this_error` lets this error be retried in-group.
-    fn should_retry(
+    async fn should_retry(
         &self,
         group: &str,
         ids: &[usize],
         e: &LlmError,
         fallbacks_exist: bool,
     ) -> bool {
-        let healthy = self.healthy(ids).len();
+        let healthy = self.healthy_count(ids).await;
         match e.kind {
             ErrorKind::NotFound | ErrorKind::RouterRateLimit | ErrorKind::Value => false,
             ErrorKind::ContextWindowExceeded | ErrorKind::ContentPolicyViolation
@@ -558,9 +652,9 @@ impl Router {
         }
     }
 
-    fn retry_delay(&self, ids: &[usize], attempt: u32, e: &LlmError) -> Duration {
+    async fn retry_delay(&self, ids: &[usize], attempt: u32, e: &LlmError) -> Duration {
         // Another healthy deployment exists: try it at once.
-        if ids.len() > 1 && !self.healthy(ids).is_empty() {
+        if ids.len() > 1 && self.healthy_count(ids).await > 0 {
             return Duration::ZERO;
         }
         if let Some(ra) = e
@@ -598,36 +692,40 @@ impl Router {
         } = g;
         let mut attempt = 0u32;
         loop {
-            let i = match self.select(group, ids, kwargs, input_tokens) {
-                Ok(i) => i,
+            let (i, shared) = match self.select(group, ids, kwargs, input_tokens).await {
+                Ok(chosen) => chosen,
                 Err(e) => return Err((e, attempt, self.config.num_retries)),
             };
-            let permit = match &self.semaphores[i] {
-                Some(s) => s.clone().acquire_owned().await.ok(),
-                None => None,
-            };
-            self.state.begin(i);
-            let guard = CallGuard {
+            // In flight from admission on (a request waiting for a parallel-request slot
+            // is busy on that deployment too); the guard releases it whatever happens.
+            let mut guard = CallGuard {
                 router: self.clone(),
                 index: i,
-                _permit: permit,
+                shared,
+                _permit: None,
             };
+            if let Some(s) = &self.semaphores[i] {
+                guard._permit = s.clone().acquire_owned().await.ok();
+            }
             let started = Instant::now();
             match call(self.merged_kwargs(i, kwargs, requested, stream)).await {
                 Ok(v) => {
-                    self.on_success(i, started, v.tokens(), stream);
+                    self.on_success(i, started, v.tokens(), stream).await;
                     return Ok((v, guard, attempt));
                 }
                 Err(e) => {
                     drop(guard);
                     self.state
-                        .add_latency(i, 1000.0, self.config.latency.max_latency_list_size);
-                    self.on_failure(i, ids.len(), &e);
+                        .add_latency(i, 1000.0, self.config.latency.max_latency_list_size)
+                        .await;
+                    self.on_failure(i, ids.len(), &e).await;
                     let allowed = self.retries_for(group, kwargs, &e);
-                    if attempt >= allowed || !self.should_retry(group, ids, &e, fallbacks_exist) {
+                    if attempt >= allowed
+                        || !self.should_retry(group, ids, &e, fallbacks_exist).await
+                    {
                         return Err((e, attempt, allowed));
                     }
-                    tokio::time::sleep(self.retry_delay(ids, attempt, &e)).await;
+                    tokio::time::sleep(self.retry_delay(ids, attempt, &e).await).await;
                     attempt += 1;
                 }
             }
@@ -669,6 +767,64 @@ impl Router {
         e.status = status;
         e.model = group.to_string();
         Some(e)
+    }
+
+    /// The model name a cache key uses: the caching group (`caching_groups`) the requested
+    /// group belongs to, as Python prints the tuple, else the requested model group.
+    pub fn cache_model(&self, requested: &str) -> String {
+        self.config
+            .caching_groups
+            .iter()
+            .find(|g| g.iter().any(|m| m == requested))
+            .map(|g| crate::cache::key::py_tuple_repr(g))
+            .unwrap_or_else(|| requested.to_string())
+    }
+
+    /// Route one non-streaming call through the response cache: a hit is returned without
+    /// selecting, counting or calling any deployment; a miss is routed and then stored.
+    /// `call_type` is LiteLLM's (`completion`, `acompletion`, `embedding`, ...).
+    pub async fn route_cached<T, F, Fut>(
+        self: &Arc<Self>,
+        call_type: &str,
+        kwargs: Map<String, Value>,
+        call: F,
+    ) -> Result<(T, RouteInfo), LlmError>
+    where
+        T: Routed + Cacheable,
+        F: Fn(Map<String, Value>) -> Fut,
+        Fut: Future<Output = Result<T, LlmError>>,
+    {
+        let plan = match &self.cache {
+            Some(cache) => {
+                let requested = kwargs.get("model").and_then(Value::as_str).unwrap_or("");
+                cache.plan(call_type, &kwargs, &self.cache_model(requested))
+            }
+            None => None,
+        };
+        if let (Some(cache), Some(plan)) = (&self.cache, &plan) {
+            if let Some(body) = cache.get(plan).await {
+                let requested = kwargs.get("model").and_then(Value::as_str).unwrap_or("");
+                let group = self
+                    .resolve_group(requested)
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|_| requested.to_string());
+                let info = RouteInfo {
+                    model_id: String::new(),
+                    model_group: group,
+                    attempted_retries: 0,
+                    max_retries: self.config.num_retries,
+                    attempted_fallbacks: 0,
+                    cache_hit: true,
+                };
+                return Ok((T::from_cache(body), info));
+            }
+        }
+        let (reply, guard, info) = self.route(kwargs, false, call).await?;
+        drop(guard);
+        if let (Some(cache), Some(plan), Some(body)) = (&self.cache, &plan, reply.cache_body()) {
+            cache.put(plan, body).await;
+        }
+        Ok((reply, info))
     }
 
     /// Route one call: `call` performs the provider request for the merged arguments.
@@ -744,6 +900,7 @@ impl Router {
                     attempted_retries: retries,
                     max_retries: self.config.num_retries,
                     attempted_fallbacks: 0,
+                    cache_hit: false,
                 };
                 return Ok((v, guard, info));
             }
@@ -810,6 +967,7 @@ impl Router {
                         attempted_retries: retries,
                         max_retries: self.config.num_retries,
                         attempted_fallbacks: n as u32 + 1,
+                        cache_hit: false,
                     };
                     return Ok((v, guard, info));
                 }

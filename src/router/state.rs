@@ -12,6 +12,11 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> Instant;
     /// Seconds since the Unix epoch (usage windows are per UTC minute, as in LiteLLM).
     fn unix_secs(&self) -> u64;
+    /// Milliseconds since the Unix epoch: the time shared state in Redis is kept in, so
+    /// every process agrees on it.
+    fn unix_millis(&self) -> u64 {
+        self.unix_secs() * 1000
+    }
 }
 
 #[derive(Debug)]
@@ -25,6 +30,12 @@ impl Clock for SystemClock {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+    fn unix_millis(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
             .unwrap_or(0)
     }
 }
@@ -57,6 +68,9 @@ impl Clock for ManualClock {
     fn unix_secs(&self) -> u64 {
         self.start_unix + lock(&self.offset).as_secs()
     }
+    fn unix_millis(&self) -> u64 {
+        self.start_unix * 1000 + lock(&self.offset).as_millis() as u64
+    }
 }
 
 /// A poisoned lock only means another thread panicked mid-update of plain counters;
@@ -78,6 +92,34 @@ pub struct MinuteUsage {
 pub struct Cooldown {
     pub until: Instant,
     pub status: u16,
+}
+
+/// What strategies and filters read about deployments: the live memory state, or a
+/// snapshot of the shared state taken from Redis for one selection.
+pub trait StateView {
+    fn in_flight(&self, i: usize) -> i64;
+    /// This minute's usage.
+    fn usage(&self, i: usize) -> MinuteUsage;
+    /// Mean of the latency samples younger than `ttl`; `None` without data.
+    fn mean_latency(&self, i: usize, ttl: Duration) -> Option<f64>;
+    /// Time left in the deployment's cooldown; `None` when it is not cooling down.
+    fn cooldown_left(&self, i: usize) -> Option<Duration>;
+}
+
+impl StateView for MemoryState {
+    fn in_flight(&self, i: usize) -> i64 {
+        MemoryState::in_flight(self, i)
+    }
+    fn usage(&self, i: usize) -> MinuteUsage {
+        MemoryState::usage(self, i)
+    }
+    fn mean_latency(&self, i: usize, ttl: Duration) -> Option<f64> {
+        MemoryState::mean_latency(self, i, ttl)
+    }
+    fn cooldown_left(&self, i: usize) -> Option<Duration> {
+        self.cooldown(i)
+            .map(|c| c.until.saturating_duration_since(self.clock.now()))
+    }
 }
 
 /// One deployment's counters.
@@ -173,6 +215,14 @@ impl MemoryState {
         }
         u.requests += 1;
         true
+    }
+
+    /// Count a request that shared state admitted, so this process's local state stays
+    /// a usable fallback if Redis goes away.
+    pub fn count_request(&self, i: usize) {
+        if let Some(mut u) = self.usage_now(i) {
+            u.requests += 1;
+        }
     }
 
     pub fn add_tokens(&self, i: usize, tokens: u64) {

@@ -6,7 +6,7 @@
 //! grow (LiteLLM's is quadratic).
 
 use super::config::{Deployment, LatencyArgs, Strategy};
-use super::state::MemoryState;
+use super::state::StateView;
 
 /// Weighted order without replacement (Efraimidis–Spirakis): key = u^(1/w), largest first.
 /// Zero weights go last, in random order.
@@ -52,7 +52,7 @@ pub fn rank(
     strategy: Strategy,
     cands: &[usize],
     deployments: &[Deployment],
-    state: &MemoryState,
+    state: &impl StateView,
     latency: &LatencyArgs,
     catalogue: &dyn Fn(&str) -> Option<(f64, f64)>,
     rng: &mut fastrand::Rng,
@@ -118,7 +118,7 @@ pub fn rank(
 mod tests {
     use super::*;
     use crate::router::config::RouterConfig;
-    use crate::router::state::ManualClock;
+    use crate::router::state::{ManualClock, MemoryState};
     use serde_json::{json, Value};
     use std::time::Duration;
 

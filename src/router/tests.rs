@@ -26,7 +26,7 @@ fn router(v: Value) -> (Arc<Router>, Arc<ManualClock>) {
     let (cfg, _) = RouterConfig::from_json(&m).unwrap();
     // 1_800_000_000 is a minute boundary (divisible by 60).
     let clock = ManualClock::new(1_800_000_000);
-    (Router::with_clock(cfg, clock.clone()), clock)
+    (Router::with_clock(cfg, clock.clone()).unwrap(), clock)
 }
 
 fn kwargs(model: &str) -> Map<String, Value> {
@@ -117,9 +117,9 @@ async fn cooldown_ends_after_cooldown_time() {
     s.fail("openai/a", 503);
     route(&r, &s, kwargs("g")).await.unwrap();
     s.heal("openai/a");
-    assert!(r.state.cooldown(0).is_some());
+    assert!(r.state.local.cooldown(0).is_some());
     clock.advance(Duration::from_secs(11));
-    assert!(r.state.cooldown(0).is_none());
+    assert!(r.state.local.cooldown(0).is_none());
     assert_eq!(route(&r, &s, kwargs("g")).await.unwrap().model_id, "a");
 }
 
@@ -135,7 +135,7 @@ async fn single_deployment_is_retried_with_backoff_and_never_cooled() {
     assert_eq!(s.calls().len(), 4);
     // 0.5 + 1 + 2 s of back-off at least (plus jitter).
     assert!(started.elapsed() >= Duration::from_millis(3500));
-    assert!(r.state.cooldown(0).is_none());
+    assert!(r.state.local.cooldown(0).is_none());
     assert_eq!(e.kind, ErrorKind::InternalServer);
     assert_eq!((e.num_retries, e.max_retries), (Some(3), Some(3)));
     assert!(
@@ -272,16 +272,16 @@ async fn allowed_fails_counts_failures_in_the_window() {
     s.fail("openai/a", 500);
     // least-busy with equal load always tries `a` first.
     route(&r, &s, kwargs("g")).await.unwrap_err();
-    assert!(r.state.cooldown(0).is_none());
+    assert!(r.state.local.cooldown(0).is_none());
     route(&r, &s, kwargs("g")).await.unwrap_err();
-    assert!(r.state.cooldown(0).is_some());
+    assert!(r.state.local.cooldown(0).is_some());
 }
 
 #[tokio::test(start_paused = true)]
 async fn all_cooling_down_raises_router_rate_limit() {
     let (r, _) = router(two_deployments(json!({"num_retries": 0})));
-    r.state.set_cooldown(0, Duration::from_secs(5), 500);
-    r.state.set_cooldown(1, Duration::from_secs(5), 500);
+    r.state.local.set_cooldown(0, Duration::from_secs(5), 500);
+    r.state.local.set_cooldown(1, Duration::from_secs(5), 500);
     let s = Script::default();
     let e = route(&r, &s, kwargs("g")).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::RouterRateLimit);

@@ -1,0 +1,892 @@
+//! The Router's state behind one interface: this process's memory, or Redis shared by
+//! every Router that points at the same server.
+//!
+//! With Redis every decision that must be exact across processes is one atomic Redis
+//! operation: admission under rpm/tpm is a Lua script that checks and counts (and marks
+//! the request in flight) in one step, so two processes with `rpm=6` admit 6 requests a
+//! minute between them. Local memory is written too, so that when Redis goes away the
+//! Router carries on with a warm local view (limits then hold per process) and loses no
+//! request; the link reconnects by itself.
+//!
+//! Keys, namespaced per deployment id, all with TTLs:
+//! * `{id}:{model}:rpm:{HH-MM}`, `{id}:{model}:tpm:{HH-MM}`: usage per UTC minute
+//!   (LiteLLM's usage-based routing keys), 120 s.
+//! * `{id}:fails:{HH-MM}`: failures this minute (the default cooldown policy), 120 s.
+//! * `deployment:{id}:cooldown`: LiteLLM's cooldown entry, TTL = the cooldown.
+//! * `deployment:{id}:failed_calls`: a sorted set of failure times for `allowed_fails`,
+//!   TTL = the window.
+//! * `{group}_request_count`: a hash of in-flight requests per deployment id (LiteLLM's
+//!   least-busy key), 10 minutes after the last change.
+//! * `deployment:{id}:latency`: the latest latency samples, TTL = the latency ttl.
+//!
+//! The memory path does no allocation beyond today's and awaits nothing: each method is
+//! an `async fn` whose Redis branch is skipped when there is no Redis.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::Script;
+
+use super::config::Deployment;
+use super::state::{Clock, MemoryState, MinuteUsage, StateView};
+use crate::cache::link::RedisLink;
+
+const USAGE_TTL_MS: u64 = 120_000;
+const IN_FLIGHT_TTL_MS: u64 = 600_000;
+
+/// Check-and-count admission over candidates in preference order: the first one under
+/// its rpm and tpm limits gets its request counted and marked in flight.
+/// KEYS: per candidate, its rpm key, tpm key and in-flight hash.
+/// ARGV: input tokens, usage ttl ms, in-flight ttl ms, then per candidate its rpm limit,
+/// tpm limit (-1 = none) and id.
+/// Returns `{k, rpm, tpm}` for the admitted candidate k (0-based), else `{-1, rpm0, tpm0,
+/// rpm1, tpm1, ...}`.
+pub const ADMIT_LUA: &str = r"
+local tokens = tonumber(ARGV[1])
+local seen = {-1}
+for k = 0, #KEYS / 3 - 1 do
+  local rpm_key, tpm_key, busy_key = KEYS[3 * k + 1], KEYS[3 * k + 2], KEYS[3 * k + 3]
+  local rpm_limit = tonumber(ARGV[4 + 3 * k])
+  local tpm_limit = tonumber(ARGV[5 + 3 * k])
+  local rpm = tonumber(redis.call('GET', rpm_key) or '0')
+  local tpm = tonumber(redis.call('GET', tpm_key) or '0')
+  if (rpm_limit < 0 or rpm + 1 <= rpm_limit) and (tpm_limit < 0 or tpm + tokens <= tpm_limit) then
+    redis.call('INCR', rpm_key)
+    redis.call('PEXPIRE', rpm_key, ARGV[2])
+    redis.call('HINCRBY', busy_key, ARGV[6 + 3 * k], 1)
+    redis.call('PEXPIRE', busy_key, ARGV[3])
+    return {k, rpm + 1, tpm}
+  end
+  seen[#seen + 1] = rpm
+  seen[#seen + 1] = tpm
+end
+return seen
+";
+
+/// A failure in a sliding window (`allowed_fails`): drop the ones older than the window,
+/// add this one, count. KEYS: the sorted set. ARGV: now ms, window ms, a unique member.
+pub const WINDOWED_FAILURE_LUA: &str = r"
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - window))
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return redis.call('ZCARD', KEYS[1])
+";
+
+/// Which parts of the state a selection reads (cooldowns always).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Need {
+    pub in_flight: bool,
+    pub usage: bool,
+    pub latency: bool,
+}
+
+impl Need {
+    pub const ALL: Need = Need {
+        in_flight: true,
+        usage: true,
+        latency: true,
+    };
+}
+
+/// One deployment as read from Redis.
+#[derive(Debug, Default, Clone)]
+struct Entry {
+    cooldown_ms: Option<u64>,
+    in_flight: i64,
+    usage: MinuteUsage,
+    /// (unix ms, value)
+    latencies: Vec<(u64, f64)>,
+}
+
+/// The shared state of some deployments, read in one round trip.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    now_ms: u64,
+    entries: HashMap<usize, Entry>,
+}
+
+impl StateView for Snapshot {
+    fn in_flight(&self, i: usize) -> i64 {
+        self.entries
+            .get(&i)
+            .map(|e| e.in_flight.max(0))
+            .unwrap_or(0)
+    }
+    fn usage(&self, i: usize) -> MinuteUsage {
+        self.entries.get(&i).map(|e| e.usage).unwrap_or_default()
+    }
+    fn mean_latency(&self, i: usize, ttl: Duration) -> Option<f64> {
+        let e = self.entries.get(&i)?;
+        let oldest = self.now_ms.saturating_sub(ttl.as_millis() as u64);
+        let fresh: Vec<f64> = e
+            .latencies
+            .iter()
+            .filter(|(t, _)| *t >= oldest)
+            .map(|(_, v)| *v)
+            .collect();
+        if fresh.is_empty() {
+            None
+        } else {
+            Some(fresh.iter().sum::<f64>() / fresh.len() as f64)
+        }
+    }
+    fn cooldown_left(&self, i: usize) -> Option<Duration> {
+        self.entries
+            .get(&i)
+            .and_then(|e| e.cooldown_ms)
+            .map(Duration::from_millis)
+    }
+}
+
+/// What a selection reads: the local state itself, or a snapshot of the shared one.
+pub enum View<'a> {
+    Local(&'a MemoryState),
+    Shared(Snapshot),
+}
+
+impl StateView for View<'_> {
+    fn in_flight(&self, i: usize) -> i64 {
+        match self {
+            View::Local(m) => StateView::in_flight(*m, i),
+            View::Shared(s) => s.in_flight(i),
+        }
+    }
+    fn usage(&self, i: usize) -> MinuteUsage {
+        match self {
+            View::Local(m) => StateView::usage(*m, i),
+            View::Shared(s) => s.usage(i),
+        }
+    }
+    fn mean_latency(&self, i: usize, ttl: Duration) -> Option<f64> {
+        match self {
+            View::Local(m) => StateView::mean_latency(*m, i, ttl),
+            View::Shared(s) => s.mean_latency(i, ttl),
+        }
+    }
+    fn cooldown_left(&self, i: usize) -> Option<Duration> {
+        match self {
+            View::Local(m) => m.cooldown_left(i),
+            View::Shared(s) => s.cooldown_left(i),
+        }
+    }
+}
+
+/// The outcome of admission under rpm/tpm.
+#[derive(Debug)]
+pub enum Admission {
+    /// `index` was counted and marked in flight; `shared` says where (so its end is
+    /// recorded in the same place).
+    Admitted { index: usize, shared: bool },
+    /// Every candidate is at a limit: their usage, in candidate order.
+    Full(Vec<(usize, MinuteUsage)>),
+}
+
+struct Keys {
+    id: String,
+    usage_prefix: String,
+    fails_prefix: String,
+    in_flight: String,
+    cooldown: String,
+    failed_calls: String,
+    latency: String,
+}
+
+struct RedisState {
+    link: Arc<RedisLink>,
+    keys: Vec<Keys>,
+    latency_ttl_ms: u64,
+    admit: Script,
+    windowed_failure: Script,
+}
+
+/// `HH-MM` of a UTC minute, as LiteLLM names its usage windows.
+fn hh_mm(minute: u64) -> String {
+    let m = minute % 1440;
+    format!("{:02}-{:02}", m / 60, m % 60)
+}
+
+pub struct SharedState {
+    /// This process's state: the whole state without Redis, a warm fallback with it.
+    pub local: MemoryState,
+    redis: Option<RedisState>,
+}
+
+impl std::fmt::Debug for SharedState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedState")
+            .field("redis", &self.redis.as_ref().map(|r| r.link.label()))
+            .finish()
+    }
+}
+
+impl SharedState {
+    pub fn new(
+        deployments: &[Deployment],
+        clock: Arc<dyn Clock>,
+        redis: Option<Arc<RedisLink>>,
+        latency_ttl: Duration,
+    ) -> SharedState {
+        let redis = redis.map(|link| RedisState {
+            link,
+            keys: deployments
+                .iter()
+                .map(|d| {
+                    let model = d.params.get("model").and_then(|m| m.as_str()).unwrap_or("");
+                    Keys {
+                        id: d.id.clone(),
+                        usage_prefix: format!("{}:{model}", d.id),
+                        fails_prefix: format!("{}:fails", d.id),
+                        in_flight: format!("{}_request_count", d.group),
+                        cooldown: format!("deployment:{}:cooldown", d.id),
+                        failed_calls: format!("deployment:{}:failed_calls", d.id),
+                        latency: format!("deployment:{}:latency", d.id),
+                    }
+                })
+                .collect(),
+            latency_ttl_ms: (latency_ttl.as_millis() as u64).max(1),
+            admit: Script::new(ADMIT_LUA),
+            windowed_failure: Script::new(WINDOWED_FAILURE_LUA),
+        });
+        SharedState {
+            local: MemoryState::new(deployments.len(), clock),
+            redis,
+        }
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.local.clock()
+    }
+
+    /// The Redis link, when the state is shared.
+    pub fn link(&self) -> Option<&Arc<RedisLink>> {
+        self.redis.as_ref().map(|r| &r.link)
+    }
+
+    fn minute(&self) -> u64 {
+        self.clock().unix_secs() / 60
+    }
+
+    fn usage_key(&self, r: &RedisState, i: usize, what: &str, minute: &str) -> String {
+        format!("{}:{what}:{minute}", r.keys[i].usage_prefix)
+    }
+
+    /// The state of `ids` as a selection needs it: one Redis round trip when shared.
+    pub async fn view(&self, ids: &[usize], need: Need) -> View<'_> {
+        if let Some(r) = &self.redis {
+            if let Some(s) = self.snapshot(r, ids, need).await {
+                return View::Shared(s);
+            }
+        }
+        View::Local(&self.local)
+    }
+
+    async fn snapshot(&self, r: &RedisState, ids: &[usize], need: Need) -> Option<Snapshot> {
+        let now_ms = self.clock().unix_millis();
+        if ids.is_empty() {
+            return Some(Snapshot {
+                now_ms,
+                entries: HashMap::new(),
+            });
+        }
+        let minute = hh_mm(self.minute());
+        let mut pipe = redis::pipe();
+        for &i in ids {
+            let k = r.keys.get(i)?;
+            pipe.cmd("PTTL").arg(&k.cooldown);
+            if need.in_flight {
+                pipe.cmd("HGET").arg(&k.in_flight).arg(&k.id);
+            }
+            if need.usage {
+                pipe.cmd("GET").arg(self.usage_key(r, i, "rpm", &minute));
+                pipe.cmd("GET").arg(self.usage_key(r, i, "tpm", &minute));
+            }
+            if need.latency {
+                pipe.cmd("LRANGE").arg(&k.latency).arg(0).arg(-1);
+            }
+        }
+        let values: Vec<redis::Value> = r
+            .link
+            .run(|mut c| async move { pipe.query_async(&mut c).await })
+            .await?;
+        let mut it = values.iter();
+        let mut next = || it.next();
+        let mut entries = HashMap::with_capacity(ids.len());
+        for &i in ids {
+            let mut e = Entry::default();
+            let pttl: i64 = redis::from_redis_value(next()?).ok()?;
+            e.cooldown_ms = (pttl > 0).then_some(pttl as u64);
+            if need.in_flight {
+                e.in_flight = redis::from_redis_value::<Option<i64>>(next()?)
+                    .ok()?
+                    .unwrap_or(0);
+            }
+            if need.usage {
+                e.usage.requests = redis::from_redis_value::<Option<u64>>(next()?)
+                    .ok()?
+                    .unwrap_or(0);
+                e.usage.tokens = redis::from_redis_value::<Option<u64>>(next()?)
+                    .ok()?
+                    .unwrap_or(0);
+            }
+            if need.latency {
+                let samples: Vec<String> = redis::from_redis_value(next()?).ok()?;
+                e.latencies = samples
+                    .iter()
+                    .filter_map(|s| {
+                        let (t, v) = s.split_once(':')?;
+                        Some((t.parse().ok()?, v.parse().ok()?))
+                    })
+                    .collect();
+            }
+            entries.insert(i, e);
+        }
+        Some(Snapshot { now_ms, entries })
+    }
+
+    /// Admit the first of `ranked` that is under its limits: count the request and mark
+    /// it in flight, atomically across every process sharing the state.
+    pub async fn try_admit(
+        &self,
+        ranked: &[usize],
+        deployments: &[Deployment],
+        input_tokens: u64,
+    ) -> Admission {
+        if let Some(r) = &self.redis {
+            if let Some(result) = self
+                .admit_shared(r, ranked, deployments, input_tokens)
+                .await
+            {
+                if let Admission::Admitted { index, .. } = result {
+                    self.local.count_request(index);
+                    self.local.begin(index);
+                }
+                return result;
+            }
+        }
+        for &i in ranked {
+            let d = &deployments[i];
+            if self.local.try_admit(i, d.rpm, d.tpm, input_tokens) {
+                self.local.begin(i);
+                return Admission::Admitted {
+                    index: i,
+                    shared: false,
+                };
+            }
+        }
+        Admission::Full(ranked.iter().map(|&i| (i, self.local.usage(i))).collect())
+    }
+
+    async fn admit_shared(
+        &self,
+        r: &RedisState,
+        ranked: &[usize],
+        deployments: &[Deployment],
+        input_tokens: u64,
+    ) -> Option<Admission> {
+        if ranked.is_empty() {
+            return Some(Admission::Full(Vec::new()));
+        }
+        let minute = hh_mm(self.minute());
+        let mut inv = r.admit.prepare_invoke();
+        inv.arg(input_tokens)
+            .arg(USAGE_TTL_MS)
+            .arg(IN_FLIGHT_TTL_MS);
+        for &i in ranked {
+            let k = r.keys.get(i)?;
+            let d = deployments.get(i)?;
+            let limit = |v: Option<u64>| v.map(|n| n as i64).unwrap_or(-1);
+            inv.key(self.usage_key(r, i, "rpm", &minute))
+                .key(self.usage_key(r, i, "tpm", &minute))
+                .key(&k.in_flight)
+                .arg(limit(d.rpm))
+                .arg(limit(d.tpm))
+                .arg(&k.id);
+        }
+        let out: Vec<i64> = r
+            .link
+            .run(|mut c| async move { inv.invoke_async(&mut c).await })
+            .await?;
+        let first = *out.first()?;
+        if first >= 0 {
+            let index = *ranked.get(first as usize)?;
+            return Some(Admission::Admitted {
+                index,
+                shared: true,
+            });
+        }
+        let usages = ranked
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                let get = |n: usize| out.get(n).copied().unwrap_or(0).max(0) as u64;
+                (
+                    i,
+                    MinuteUsage {
+                        requests: get(1 + 2 * k),
+                        tokens: get(2 + 2 * k),
+                        ..MinuteUsage::default()
+                    },
+                )
+            })
+            .collect();
+        Some(Admission::Full(usages))
+    }
+
+    /// A request admitted by [`try_admit`](Self::try_admit) is over. Called from `Drop`,
+    /// so the shared count is released by a spawned task.
+    pub fn end(&self, i: usize, shared: bool) {
+        self.local.end(i);
+        if !shared {
+            return;
+        }
+        let Some(r) = &self.redis else { return };
+        let Some(k) = r.keys.get(i) else { return };
+        let link = r.link.clone();
+        let (hash, id) = (k.in_flight.clone(), k.id.clone());
+        let task = async move {
+            let _: Option<i64> = link
+                .run(|mut c| async move {
+                    redis::cmd("HINCRBY")
+                        .arg(&hash)
+                        .arg(&id)
+                        .arg(-1)
+                        .query_async(&mut c)
+                        .await
+                })
+                .await;
+        };
+        // On the shared runtime: the caller may be a thread's own runtime that nothing
+        // drives once the call returns.
+        drop(crate::transport::runtime().spawn(task));
+    }
+
+    /// Record a failure this minute; returns (failures, requests) so far this minute.
+    pub async fn add_failure(&self, i: usize) -> (u64, u64) {
+        let local = self.local.add_failure(i);
+        if let Some(r) = &self.redis {
+            let minute = hh_mm(self.minute());
+            if let Some(k) = r.keys.get(i) {
+                let fails = format!("{}:{minute}", k.fails_prefix);
+                let rpm = self.usage_key(r, i, "rpm", &minute);
+                let shared: Option<(u64, Option<u64>)> = r
+                    .link
+                    .run(|mut c| async move {
+                        redis::pipe()
+                            .atomic()
+                            .cmd("INCR")
+                            .arg(&fails)
+                            .cmd("PEXPIRE")
+                            .arg(&fails)
+                            .arg(USAGE_TTL_MS)
+                            .ignore()
+                            .cmd("GET")
+                            .arg(&rpm)
+                            .query_async(&mut c)
+                            .await
+                    })
+                    .await;
+                if let Some((failures, requests)) = shared {
+                    return (failures, requests.unwrap_or(0).max(failures));
+                }
+            }
+        }
+        local
+    }
+
+    /// Record a failure in a sliding window; returns how many fall inside it.
+    pub async fn add_windowed_failure(&self, i: usize, window: Duration) -> usize {
+        let local = self.local.add_windowed_failure(i, window);
+        if let Some(r) = &self.redis {
+            if let Some(k) = r.keys.get(i) {
+                let now = self.clock().unix_millis();
+                let member = format!("{now}-{}", fastrand::u64(..));
+                let window_ms = (window.as_millis() as u64).max(1);
+                let mut inv = r.windowed_failure.prepare_invoke();
+                inv.key(&k.failed_calls).arg(now).arg(window_ms).arg(member);
+                let n: Option<usize> = r
+                    .link
+                    .run(|mut c| async move { inv.invoke_async(&mut c).await })
+                    .await;
+                if let Some(n) = n {
+                    return n;
+                }
+            }
+        }
+        local
+    }
+
+    /// Cool a deployment down for `length`, for every process sharing the state.
+    pub async fn set_cooldown(&self, i: usize, length: Duration, status: u16, reason: &str) {
+        self.local.set_cooldown(i, length, status);
+        let Some(r) = &self.redis else { return };
+        let Some(k) = r.keys.get(i) else { return };
+        // LiteLLM's cooldown entry.
+        let value = serde_json::json!({
+            "exception_received": reason,
+            "status_code": status.to_string(),
+            "timestamp": self.clock().unix_millis() as f64 / 1000.0,
+            "cooldown_time": length.as_secs_f64(),
+        })
+        .to_string();
+        let ms = (length.as_millis() as u64).max(1);
+        let (cooldown, failed) = (k.cooldown.clone(), k.failed_calls.clone());
+        let _: Option<()> = r
+            .link
+            .run(|mut c| async move {
+                redis::pipe()
+                    .cmd("SET")
+                    .arg(&cooldown)
+                    .arg(&value)
+                    .arg("PX")
+                    .arg(ms)
+                    .ignore()
+                    .cmd("DEL")
+                    .arg(&failed)
+                    .ignore()
+                    .query_async(&mut c)
+                    .await
+            })
+            .await;
+    }
+
+    /// Add a latency sample (seconds per token, or time to first token).
+    pub async fn add_latency(&self, i: usize, value: f64, keep: usize) {
+        self.local.add_latency(i, value, keep);
+        let Some(r) = &self.redis else { return };
+        let Some(k) = r.keys.get(i) else { return };
+        let sample = format!("{}:{value}", self.clock().unix_millis());
+        let key = k.latency.clone();
+        let ttl = r.latency_ttl_ms;
+        let last = keep.max(1) as i64 - 1;
+        let _: Option<()> = r
+            .link
+            .run(|mut c| async move {
+                redis::pipe()
+                    .atomic()
+                    .cmd("LPUSH")
+                    .arg(&key)
+                    .arg(&sample)
+                    .ignore()
+                    .cmd("LTRIM")
+                    .arg(&key)
+                    .arg(0)
+                    .arg(last)
+                    .ignore()
+                    .cmd("PEXPIRE")
+                    .arg(&key)
+                    .arg(ttl)
+                    .ignore()
+                    .query_async(&mut c)
+                    .await
+            })
+            .await;
+    }
+
+    /// Count tokens a call used against this minute's tpm.
+    pub async fn add_tokens(&self, i: usize, tokens: u64) {
+        self.local.add_tokens(i, tokens);
+        let Some(r) = &self.redis else { return };
+        if r.keys.get(i).is_none() {
+            return;
+        }
+        let key = self.usage_key(r, i, "tpm", &hh_mm(self.minute()));
+        let _: Option<()> = r
+            .link
+            .run(|mut c| async move {
+                redis::pipe()
+                    .cmd("INCRBY")
+                    .arg(&key)
+                    .arg(tokens)
+                    .ignore()
+                    .cmd("PEXPIRE")
+                    .arg(&key)
+                    .arg(USAGE_TTL_MS)
+                    .ignore()
+                    .query_async(&mut c)
+                    .await
+            })
+            .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::link::EventLevel;
+    use crate::router::config::RouterConfig;
+    use crate::router::state::ManualClock;
+    use serde_json::{json, Value};
+    use std::net::{TcpListener, TcpStream};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A throwaway `redis-server` on a free loopback port, stopped on drop. `None` when
+    /// redis-server is not installed, except under CI, where that fails the test: the
+    /// shared-state tests must never skip silently there.
+    struct RedisServer {
+        child: Child,
+        port: u16,
+    }
+
+    impl RedisServer {
+        fn start() -> Option<RedisServer> {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .unwrap();
+            let child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn();
+            let child = match child {
+                Ok(c) => c,
+                Err(e) if std::env::var_os("CI").is_some() => {
+                    panic!("redis-server is required in CI for the shared-state tests: {e}")
+                }
+                Err(_) => return None,
+            };
+            let server = RedisServer { child, port };
+            for _ in 0..200 {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Some(server);
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            panic!("redis-server did not start on port {port}");
+        }
+
+        fn link(&self) -> Arc<RedisLink> {
+            let info = redis::ConnectionInfo {
+                addr: redis::ConnectionAddr::Tcp("127.0.0.1".into(), self.port),
+                redis: redis::RedisConnectionInfo::default(),
+            };
+            RedisLink::open(info).unwrap()
+        }
+    }
+
+    impl Drop for RedisServer {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn deployments(v: Value) -> Vec<Deployment> {
+        let Value::Object(m) = json!({ "model_list": v }) else {
+            unreachable!()
+        };
+        RouterConfig::from_json(&m).unwrap().0.deployments
+    }
+
+    fn two_limited(rpm: u64) -> Vec<Deployment> {
+        deployments(json!([
+            {"model_name": "g", "litellm_params": {"model": "openai/a", "rpm": rpm}, "model_info": {"id": "a"}},
+            {"model_name": "g", "litellm_params": {"model": "openai/b", "rpm": rpm}, "model_info": {"id": "b"}}
+        ]))
+    }
+
+    /// Two "processes": two states on one Redis, each with its own memory.
+    fn pair(
+        server: &RedisServer,
+        ds: &[Deployment],
+        clock: Arc<ManualClock>,
+    ) -> (Arc<SharedState>, Arc<SharedState>) {
+        let make = || {
+            Arc::new(SharedState::new(
+                ds,
+                clock.clone(),
+                Some(server.link()),
+                Duration::from_secs(3600),
+            ))
+        };
+        (make(), make())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_processes_admit_exactly_rpm_between_them() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let ds = deployments(json!([
+            {"model_name": "g", "litellm_params": {"model": "openai/a", "rpm": 6}, "model_info": {"id": "a"}}
+        ]));
+        let clock = ManualClock::new(1_800_000_000);
+        let (one, two) = pair(&server, &ds, clock.clone());
+        let ds = Arc::new(ds);
+        let admitted = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for n in 0..20 {
+            let state = if n % 2 == 0 { one.clone() } else { two.clone() };
+            let (ds, admitted) = (ds.clone(), admitted.clone());
+            tasks.push(tokio::spawn(async move {
+                match state.try_admit(&[0], &ds, 0).await {
+                    Admission::Admitted { shared, .. } => {
+                        assert!(shared);
+                        admitted.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Admission::Full(usage) => assert_eq!(usage[0].1.requests, 6),
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(admitted.load(Ordering::Relaxed), 6);
+        // Both see the shared count; the next minute starts afresh.
+        assert_eq!(two.view(&[0], Need::ALL).await.usage(0).requests, 6);
+        clock.advance(Duration::from_secs(60));
+        assert!(matches!(
+            one.try_admit(&[0], &ds, 0).await,
+            Admission::Admitted { index: 0, .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn admission_takes_the_first_candidate_under_its_limits() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let ds = two_limited(1);
+        let (one, two) = pair(&server, &ds, ManualClock::new(1_800_000_000));
+        let admitted = |a: Admission| match a {
+            Admission::Admitted { index, .. } => Some(index),
+            Admission::Full(_) => None,
+        };
+        assert_eq!(admitted(one.try_admit(&[1, 0], &ds, 0).await), Some(1));
+        assert_eq!(admitted(two.try_admit(&[1, 0], &ds, 0).await), Some(0));
+        match one.try_admit(&[1, 0], &ds, 0).await {
+            Admission::Full(u) => {
+                assert_eq!(
+                    u.iter().map(|(i, u)| (*i, u.requests)).collect::<Vec<_>>(),
+                    [(1, 1), (0, 1)]
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn tpm_is_shared() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let ds = deployments(json!([
+            {"model_name": "g", "litellm_params": {"model": "openai/a", "tpm": 100}, "model_info": {"id": "a"}}
+        ]));
+        let (one, two) = pair(&server, &ds, ManualClock::new(1_800_000_000));
+        assert!(matches!(
+            one.try_admit(&[0], &ds, 60).await,
+            Admission::Admitted { .. }
+        ));
+        one.add_tokens(0, 60).await;
+        assert!(matches!(
+            two.try_admit(&[0], &ds, 60).await,
+            Admission::Full(_)
+        ));
+        assert!(matches!(
+            two.try_admit(&[0], &ds, 40).await,
+            Admission::Admitted { .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn cooldowns_in_flight_failures_and_latency_are_shared() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let ds = two_limited(100);
+        let clock = ManualClock::new(1_800_000_000);
+        let (one, two) = pair(&server, &ds, clock.clone());
+        one.set_cooldown(1, Duration::from_secs(5), 500, "boom")
+            .await;
+        let left = two.view(&[0, 1], Need::default()).await.cooldown_left(1);
+        assert!(left.is_some_and(|l| l > Duration::from_secs(4)), "{left:?}");
+        assert!(two.local.cooldown(1).is_none());
+
+        let Admission::Admitted { index, shared } = one.try_admit(&[0], &ds, 0).await else {
+            panic!("not admitted")
+        };
+        assert_eq!(two.view(&[0], Need::ALL).await.in_flight(0), 1);
+        one.end(index, shared);
+        for _ in 0..100 {
+            if two.view(&[0], Need::ALL).await.in_flight(0) == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(two.view(&[0], Need::ALL).await.in_flight(0), 0);
+
+        assert_eq!(one.add_windowed_failure(0, Duration::from_secs(5)).await, 1);
+        assert_eq!(two.add_windowed_failure(0, Duration::from_secs(5)).await, 2);
+        clock.advance(Duration::from_secs(6));
+        assert_eq!(one.add_windowed_failure(0, Duration::from_secs(5)).await, 1);
+        let (fails, _) = two.add_failure(0).await;
+        assert_eq!(fails, 1);
+
+        one.add_latency(0, 0.5, 2).await;
+        two.add_latency(0, 1.5, 2).await;
+        two.add_latency(0, 2.5, 2).await;
+        let mean = one
+            .view(&[0], Need::ALL)
+            .await
+            .mean_latency(0, Duration::from_secs(60));
+        assert_eq!(mean, Some(2.0));
+    }
+
+    #[tokio::test]
+    async fn a_dead_redis_falls_back_to_local_state_and_warns_once() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let ds = two_limited(2);
+        let link = server.link();
+        let warnings = Arc::new(AtomicUsize::new(0));
+        let w = warnings.clone();
+        link.set_sink(Arc::new(move |level, _msg: &str| {
+            if level == EventLevel::Warning {
+                w.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+        let state = SharedState::new(
+            &ds,
+            ManualClock::new(1_800_000_000),
+            Some(link.clone()),
+            Duration::from_secs(3600),
+        );
+        assert!(matches!(
+            state.try_admit(&[0], &ds, 0).await,
+            Admission::Admitted { shared: true, .. }
+        ));
+        drop(server);
+        // Local state already counted the first request: one more fits under rpm=2.
+        assert!(matches!(
+            state.try_admit(&[0], &ds, 0).await,
+            Admission::Admitted {
+                index: 0,
+                shared: false
+            }
+        ));
+        assert!(matches!(
+            state.try_admit(&[0], &ds, 0).await,
+            Admission::Full(_)
+        ));
+        state
+            .set_cooldown(1, Duration::from_secs(5), 500, "x")
+            .await;
+        assert!(state.view(&[1], Need::ALL).await.cooldown_left(1).is_some());
+        assert!(link.is_down());
+        assert_eq!(warnings.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn minutes_are_named_like_litellms() {
+        assert_eq!(hh_mm(0), "00-00");
+        assert_eq!(hh_mm(1_800_000_000 / 60), "08-00");
+        assert_eq!(hh_mm(61 + 1440), "01-01");
+    }
+}
