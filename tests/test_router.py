@@ -85,8 +85,8 @@ def test_invalid_configuration_fails_at_construction(model_list, needle):
 def test_invalid_strategy_and_unsupported_features():
     with pytest.raises(ValueError, match="routing_strategy"):
         Router(model_list=[], routing_strategy="fastest")
-    with pytest.raises(ValueError, match="Redis"):
-        Router(model_list=[], redis_host="localhost", redis_port=6379)
+    with pytest.raises(ValueError, match="priority scheduler"):
+        Router(model_list=[], polling_interval=0.1)
 
 
 def test_ignore_invalid_deployments(servers):

@@ -32,18 +32,55 @@ _STRATEGIES = (
 # Constructor arguments whose feature rustllm's Router does not provide yet. Passing one
 # raises instead of being silently ignored.
 _NOT_YET = {
-    "redis_url": "shared state in Redis",
-    "redis_host": "shared state in Redis",
-    "redis_port": "shared state in Redis",
-    "redis_password": "shared state in Redis",
-    "cache_responses": "response caching",
-    "caching_groups": "response caching",
     "polling_interval": "the priority scheduler",
     "default_priority": "the priority scheduler",
     "provider_budget_config": "provider budgets",
     "assistants_config": "the assistants API",
     "alerting_config": "alerting",
 }
+
+
+# `cache_kwargs` keys rustllm uses: the Redis connection (they win over redis_* as in
+# LiteLLM) and the cache's own settings. Others (redis-py socket options and the like)
+# are ignored with a warning.
+_CACHE_KWARGS = frozenset(
+    {
+        "host",
+        "port",
+        "password",
+        "username",
+        "db",
+        "url",
+        "type",
+        "ttl",
+        "default_in_memory_ttl",
+        "default_in_redis_ttl",
+        "namespace",
+        "mode",
+        "supported_call_types",
+        "max_size_in_memory",
+    }
+)
+
+
+def _cache_kwargs(cache_kwargs: dict | None) -> dict | None:
+    if not cache_kwargs:
+        return None
+    if not isinstance(cache_kwargs, dict):
+        raise ValueError(f"cache_kwargs must be a dict, got {type(cache_kwargs).__name__}")
+    if cache_kwargs.get("ssl"):
+        raise ValueError("rustllm.Router does not support Redis over TLS (cache_kwargs['ssl']) yet")
+    kept = {}
+    for key, value in cache_kwargs.items():
+        if key in _CACHE_KWARGS:
+            kept[key] = value
+        else:
+            _logger.warning("rustllm.Router: cache_kwargs[%r] is not used by rustllm; ignored", key)
+    if kept.get("type") not in (None, "local", "redis"):
+        raise ValueError(f"rustllm.Router caches in memory or Redis only, not type={kept['type']!r}")
+    if "mode" in kept:
+        kept["mode"] = getattr(kept["mode"], "value", kept["mode"])
+    return kept
 
 
 def _raise(err: BaseException) -> None:
@@ -209,6 +246,13 @@ class Router:
             "disable_cooldowns": disable_cooldowns,
             "routing_strategy_args": routing_strategy_args or None,
             "ignore_invalid_deployments": ignore_invalid_deployments,
+            "redis_url": redis_url,
+            "redis_host": redis_host,
+            "redis_port": redis_port,
+            "redis_password": redis_password,
+            "cache_responses": bool(cache_responses),
+            "cache_kwargs": _cache_kwargs(cache_kwargs),
+            "caching_groups": [list(g) for g in caching_groups] if caching_groups else None,
         }
         try:
             self._core = _core.Router({k: v for k, v in config.items() if v is not None})
@@ -217,6 +261,7 @@ class Router:
         self.routing_strategy = routing_strategy
         self.num_retries = num_retries
         self.model_group_alias = dict(model_group_alias or {})
+        self.cache_responses = bool(cache_responses)
         self.set_verbose = set_verbose
         self.debug_level = debug_level
         self.model_list = self._core.model_list()
@@ -234,11 +279,13 @@ class Router:
         return f"rustllm.Router(routing_strategy={self.routing_strategy!r}, model_groups={groups!r})"
 
     # -- calls -------------------------------------------------------------------------
-    def _params(self, model: str, extra: dict[str, Any]) -> dict[str, Any]:
+    def _params(self, model: str, extra: dict[str, Any], first: str, value: Any) -> dict[str, Any]:
+        """The call's arguments in LiteLLM's order (model, messages or input, then the
+        keyword arguments as given): the cache key depends on it."""
         from rustllm import _response_format_param, _timeout_seconds
 
-        params = dict(extra)
-        params["model"] = model
+        params = {"model": model, first: value}
+        params.update(extra)
         if params.get("response_format") is not None:
             params["response_format"] = _response_format_param(params["response_format"])
         if params.get("timeout") is not None:
@@ -265,8 +312,7 @@ class Router:
     def completion(self, model: str, messages: list, **kwargs: Any) -> ModelResponse | CustomStreamWrapper:
         """Chat completion on model group ``model``; ``stream=True`` returns a stream whose
         retries and fallbacks happen before the first chunk."""
-        params = self._params(model, kwargs)
-        params["messages"] = messages
+        params = self._params(model, kwargs, "messages", messages)
         try:
             if params.get("stream"):
                 handle, hidden = self._core.completion_stream(params)
@@ -283,8 +329,7 @@ class Router:
         self, model: str, messages: list, stream: bool = False, **kwargs: Any
     ) -> ModelResponse | CustomStreamWrapper:
         """The async twin of :meth:`completion`."""
-        params = self._params(model, kwargs)
-        params["messages"] = messages
+        params = self._params(model, kwargs, "messages", messages)
         try:
             if stream:
                 params["stream"] = True
@@ -300,8 +345,7 @@ class Router:
 
     def embedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         """Embeddings on model group ``model``."""
-        params = self._params(model, kwargs)
-        params["input"] = input
+        params = self._params(model, kwargs, "input", input)
         try:
             body, hidden, ms = self._core.embedding(params)
         except _RustLLMError as err:
@@ -310,8 +354,7 @@ class Router:
 
     async def aembedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         """The async twin of :meth:`embedding`."""
-        params = self._params(model, kwargs)
-        params["input"] = input
+        params = self._params(model, kwargs, "input", input)
         try:
             body, hidden, ms = await self._core.aembedding(params)
         except _RustLLMError as err:
@@ -387,6 +430,11 @@ class Router:
     def get_settings(self) -> dict[str, Any]:
         """The resolved settings (LiteLLM's defaults filled in)."""
         return self._core.settings()
+
+    def flush_cache(self) -> None:
+        """Drop every entry of the Router's in-memory response cache (Redis entries
+        expire by their ttl)."""
+        self._core.flush_cache()
 
     def deployment_stats(self) -> list[dict[str, Any]]:
         """Live per-deployment state: in-flight requests, this minute's rpm/tpm, cooldown

@@ -1,0 +1,213 @@
+"""Router state shared through a real Redis (started by the tests on a free loopback
+port): rpm limits, cooldowns and in-flight counts hold across Router instances and
+processes, exactly; a Redis outage costs no request; the response cache in Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from redis_server import RedisServer
+
+import rustllm as litellm
+from rustllm import Router
+from rustllm.testing import MockServer
+
+HI = [{"role": "user", "content": "hi"}]
+
+
+@pytest.fixture(scope="module")
+def _redis():
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def redis(_redis):
+    if _redis.proc is None:  # a test stopped it
+        _redis.start()
+    _redis.flush()
+    return _redis
+
+
+@pytest.fixture(scope="module")
+def _servers():
+    with MockServer(text="from A") as a, MockServer(text="from B") as b:
+        yield a, b
+
+
+@pytest.fixture
+def servers(_servers):
+    for s in _servers:
+        s.reset()
+        s.recording = True
+        s.latency = 0.0
+    return _servers
+
+
+def dep(group, server, id_, **params):
+    return {
+        "model_name": group,
+        "litellm_params": {"model": "openai/m", "api_base": server.base_url, "api_key": "k", **params},
+        "model_info": {"id": id_},
+    }
+
+
+def text(resp):
+    return resp.choices[0].message.content
+
+
+def away_from_minute_edge():
+    """rpm windows are UTC minutes: do not start a counting test in a minute's last seconds."""
+    left = 60 - time.time() % 60
+    if left < 5:
+        time.sleep(left + 0.05)
+
+
+def test_two_routers_share_rpm_exactly(redis, servers):
+    a, _ = servers
+    away_from_minute_edge()
+    routers = [Router(model_list=[dep("g", a, "A", rpm=6)], redis_url=redis.url) for _ in range(2)]
+    assert routers[0]._core.redis_address == f"127.0.0.1:{redis.port}"
+    for n in range(6):
+        assert text(routers[n % 2].completion(model="g", messages=HI)) == "from A"
+    for r in routers:  # LiteLLM would admit 12 here (6 per process, each rpm-1 in fact)
+        with pytest.raises(litellm.RateLimitError, match="No deployments available"):
+            r.completion(model="g", messages=HI)
+    assert len(a.requests) == 6
+    assert routers[1].deployment_stats()[0]["rpm_used"] == 6
+    # LiteLLM's key shape, with a TTL.
+    minute = time.strftime("%H-%M", time.gmtime())
+    assert redis.command("GET", f"A:openai/m:rpm:{minute}") == "6"
+    assert 0 < redis.command("PTTL", f"A:openai/m:rpm:{minute}") <= 120_000
+
+
+def test_two_processes_share_rpm_exactly(redis, servers):
+    a, _ = servers
+    away_from_minute_edge()
+    config = f"model_list=[{dep('g', a, 'A', rpm=6)!r}], redis_host='127.0.0.1', redis_port={redis.port}"
+    r = Router(**eval(f"dict({config})"))
+    for _ in range(3):
+        r.completion(model="g", messages=HI)
+    script = textwrap.dedent(
+        f"""
+        import rustllm
+        r = rustllm.Router({config})
+        ok = limited = 0
+        for _ in range(6):
+            try:
+                r.completion(model="g", messages=[{{"role": "user", "content": "hi"}}])
+                ok += 1
+            except rustllm.RateLimitError:
+                limited += 1
+        print(ok, limited)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["3", "3"]
+    with pytest.raises(litellm.RateLimitError):
+        r.completion(model="g", messages=HI)
+    assert len(a.requests) == 6
+
+
+def test_one_routers_failure_cools_the_deployment_down_for_the_other(redis, servers):
+    a, b = servers
+    model_list = [dep("g", a, "A"), dep("g", b, "B")]
+    r1 = Router(model_list=model_list, routing_strategy="least-busy", redis_url=redis.url)
+    r2 = Router(model_list=model_list, routing_strategy="least-busy", redis_url=redis.url)
+    a.fail_next(1, status=500)
+    assert text(r1.completion(model="g", messages=HI)) == "from B"  # A failed, cooled down
+    assert redis.command("PTTL", "deployment:A:cooldown") > 0
+    for _ in range(5):  # least-busy would try A first on a tie: r2 knows it is cooling down
+        assert text(r2.completion(model="g", messages=HI)) == "from B"
+    assert len(a.requests) == 1
+    stats = {s["id"]: s for s in r2.deployment_stats()}
+    assert stats["A"]["cooldown_remaining"] > 0
+
+
+async def test_least_busy_sees_the_other_routers_in_flight_requests(redis, servers):
+    a, b = servers
+    a.latency = b.latency = 0.5
+    model_list = [dep("g", a, "A"), dep("g", b, "B")]
+    r1 = Router(model_list=model_list, routing_strategy="least-busy", redis_url=redis.url)
+    r2 = Router(model_list=model_list, routing_strategy="least-busy", redis_url=redis.url)
+    slow = asyncio.ensure_future(r1.acompletion(model="g", messages=HI))
+    await asyncio.sleep(0.2)
+    assert redis.command("HGET", "g_request_count", "A") == "1"
+    assert text(await r2.acompletion(model="g", messages=HI)) == "from B"
+    assert text(await slow) == "from A"
+    await asyncio.sleep(0.1)
+    assert redis.command("HGET", "g_request_count", "A") == "0"
+
+
+def test_redis_going_away_loses_no_request_and_warns_once(redis, servers, caplog):
+    a, _ = servers
+    away_from_minute_edge()
+    r = Router(model_list=[dep("g", a, "A", rpm=100)], redis_url=redis.url)
+    with caplog.at_level(logging.INFO, logger="rustllm"):
+        assert text(r.completion(model="g", messages=HI)) == "from A"
+        redis.stop()
+        for _ in range(5):
+            assert text(r.completion(model="g", messages=HI)) == "from A"
+        time.sleep(1.1)  # the link retries once a second
+        assert text(r.completion(model="g", messages=HI)) == "from A"
+        assert r._core.redis_down
+        warnings = [rec for rec in caplog.records if rec.levelno == logging.WARNING]
+        assert len(warnings) == 1, [w.getMessage() for w in warnings]
+        assert "Redis at 127.0.0.1" in warnings[0].getMessage()
+        assert "carrying on with this process's local state" in warnings[0].getMessage()
+        # Local state kept counting, the shared admission included.
+        assert r.deployment_stats()[0]["rpm_used"] == 7
+        redis.start()
+        time.sleep(1.1)
+        assert text(r.completion(model="g", messages=HI)) == "from A"
+        assert not r._core.redis_down
+    assert any("reachable again" in rec.getMessage() for rec in caplog.records)
+    assert len(a.requests) == 8
+
+
+def test_redis_unreachable_from_the_start_still_routes(servers, caplog):
+    a, _ = servers
+    from redis_server import _free_port
+
+    r = Router(model_list=[dep("g", a, "A")], redis_host="127.0.0.1", redis_port=_free_port())
+    with caplog.at_level(logging.WARNING, logger="rustllm"):
+        for _ in range(3):
+            assert text(r.completion(model="g", messages=HI)) == "from A"
+    assert len([rec for rec in caplog.records if rec.levelno == logging.WARNING]) == 1
+
+
+def test_response_cache_in_redis_is_shared_and_keyed_like_litellm(redis, servers):
+    a, _ = servers
+    model_list = [dep("g", a, "A")]
+    r1 = Router(model_list=model_list, redis_url=redis.url, cache_responses=True, cache_kwargs={"ttl": 30})
+    r2 = Router(model_list=model_list, redis_url=redis.url, cache_responses=True)
+    assert r1._core.cache_type == "redis"
+    first = r1.completion(model="g", messages=HI)
+    second = r2.completion(model="g", messages=HI)
+    assert second.id == first.id and second._hidden_params["cache_hit"] is True
+    assert len(a.requests) == 1
+    key = hashlib.sha256(b"model: gmessages: [{'role': 'user', 'content': 'hi'}]").hexdigest()
+    assert 0 < redis.command("TTL", key) <= 30
+    # no-store and per-call ttl work the same in Redis.
+    other = [{"role": "user", "content": "other"}]
+    r1.completion(model="g", messages=other, cache={"no-store": True})
+    r2.completion(model="g", messages=other, cache={"ttl": 0.3})
+    assert r1.completion(model="g", messages=other)._hidden_params["cache_hit"] is True
+    time.sleep(0.45)
+    assert r1.completion(model="g", messages=other)._hidden_params.get("cache_hit") is not True
+    assert len(a.requests) == 4
+
+
+def test_invalid_redis_configuration_fails_at_construction():
+    with pytest.raises(ValueError, match="redis_url is not a valid Redis URL") as info:
+        Router(model_list=[], redis_url="http://user:secret@nowhere")
+    assert "secret" not in str(info.value)
+    with pytest.raises(ValueError, match="redis_port"):
+        Router(model_list=[], redis_host="localhost", redis_port="many")
