@@ -341,9 +341,9 @@ async def test_buffered_chunks_cost_no_event_loop_round_trip(openai_args):
         def try_batch(self):
             return self.inner.try_batch()
 
-        def next_batch_async(self):
+        def next_batch_submit(self, waker, future):
             self.awaits += 1
-            return self.inner.next_batch_async()
+            return self.inner.next_batch_submit(waker, future)
 
         def close(self):
             self.inner.close()

@@ -209,6 +209,13 @@ def _mock_text(mocked: ModelResponse) -> str:
     return content or ""
 
 
+def _submit(start: Any, params: dict[str, Any]) -> Any:
+    """Start a Rust call whose result resolves a future on the running loop."""
+    from rustllm._bridge import submit
+
+    return submit(start, params)
+
+
 def _collect(local_vars: dict[str, Any]) -> dict[str, Any]:
     extra = local_vars.pop("kwargs")
     if extra:
@@ -341,14 +348,14 @@ async def acompletion(
         if mocked is not None:
             params["mock_response"] = _mock_text(mocked)
         try:
-            handle, hidden = await _core.acompletion_stream(params)
+            handle, hidden = await _submit(_core.acompletion_submit, params)
         except _RustLLMError as err:
             _raise(err)
         return CustomStreamWrapper(handle, params["model"], hidden)
     if mocked is not None:
         return mocked
     try:
-        body, hidden, ms = await _core.acompletion(params)
+        body, hidden, ms = await _submit(_core.acompletion_submit, params)
     except _RustLLMError as err:
         _raise(err)
     return ModelResponse._from_openai(body, hidden, ms)
@@ -410,7 +417,7 @@ async def aembedding(
     """The async twin of :func:`embedding`."""
     params = _embedding_params(locals())
     try:
-        body, hidden, ms = await _core.aembedding(params)
+        body, hidden, ms = await _submit(_core.aembedding_submit, params)
     except _RustLLMError as err:
         _raise(err)
     return EmbeddingResponse._from_openai(body, hidden, ms)

@@ -100,7 +100,7 @@ class CustomStreamWrapper:
                 # Chunks already here cost no event-loop round trip.
                 batch = self._handle.try_batch()
                 if batch is not None and not batch:
-                    batch = await self._handle.next_batch_async()
+                    batch = await self._next_batch()
             except _RustLLMError as err:
                 self._done = True
                 _raise(err)
@@ -109,6 +109,11 @@ class CustomStreamWrapper:
                 raise StopAsyncIteration
             buffer.extend(batch)
         return _from_openai(buffer.popleft(), self._hidden_params)
+
+    def _next_batch(self) -> Any:
+        from rustllm._bridge import submit
+
+        return submit(self._handle.next_batch_submit)
 
     async def aclose(self) -> None:
         """Async twin of :meth:`close`."""
@@ -201,9 +206,7 @@ def _build(chunks: list, messages: list | None) -> ModelResponse:
         model=first.model,
         object="chat.completion",
         system_fingerprint=first.system_fingerprint,
-        choices=[
-            Choices(finish_reason=parts["finish_reason"] or "stop", index=0, message=Message(**message_kwargs))
-        ],
+        choices=[Choices(finish_reason=parts["finish_reason"] or "stop", index=0, message=Message(**message_kwargs))],
         usage=usage,
     )
     response._hidden_params = dict(first._hidden_params)

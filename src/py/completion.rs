@@ -10,12 +10,14 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use super::blocking::{block_on, block_on_call};
+use super::bridge::{Convert, LoopWaker};
 use super::convert::{kwargs_to_map, map_to_py};
 use super::errors::to_pyerr;
 use super::stream::ChatStream;
 use crate::call::{self, Endpointkind, Prepared, Reply};
 use crate::catalogue::cost::{self, CustomPrices};
 use crate::error::{ErrorKind, LlmError};
+use crate::transport::runtime;
 
 fn prepare(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Prepared> {
     let map = kwargs_to_map(kwargs)
@@ -254,7 +256,71 @@ fn provider_list() -> Vec<&'static str> {
         .collect()
 }
 
+/// Start a call on the shared runtime; its result resolves `future` through `waker`'s loop
+/// (see `bridge.rs`: no GIL is taken off the loop's thread).
+fn submit(
+    py: Python<'_>,
+    kind: Endpointkind,
+    kwargs: &Bound<'_, PyDict>,
+    waker: &Bound<'_, LoopWaker>,
+    future: Py<PyAny>,
+) -> PyResult<()> {
+    // Only the conversion needs the GIL; checking and building the request happen in the
+    // task, off the event loop's thread (a bad input still fails the await).
+    let map = kwargs_to_map(kwargs)
+        .map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))?;
+    let delivery = waker.get().delivery();
+    runtime().spawn(async move {
+        let convert: Convert = match call::prepare(kind, map) {
+            Err(e) => Box::new(move |py| Err(to_pyerr(py, e))),
+            Ok(p) if p.stream && kind == Endpointkind::Chat => {
+                let result = run_stream(p).await;
+                Box::new(move |py| match result {
+                    Ok(open) => stream_to_py(py, open),
+                    Err(e) => Err(to_pyerr(py, e)),
+                })
+            }
+            Ok(p) => {
+                let custom = custom_prices(&p);
+                let result = run(p).await;
+                let cost = result.as_ref().ok().and_then(|r| reply_cost(r, &custom));
+                Box::new(move |py| match result {
+                    Ok(reply) => reply_to_py(py, reply, cost),
+                    Err(e) => Err(to_pyerr(py, e)),
+                })
+            }
+        };
+        delivery.complete(future, convert);
+    });
+    Ok(())
+}
+
+/// Chat completion (or, with `stream=True` in `kwargs`, a stream) resolving `future` on
+/// the loop that owns `waker`: `(response_json, hidden_params, ms)` or `(ChatStream, hidden_params)`.
+#[pyfunction]
+fn acompletion_submit(
+    py: Python<'_>,
+    kwargs: &Bound<'_, PyDict>,
+    waker: &Bound<'_, LoopWaker>,
+    future: Py<PyAny>,
+) -> PyResult<()> {
+    submit(py, Endpointkind::Chat, kwargs, waker, future)
+}
+
+/// Embeddings resolving `future` on the loop that owns `waker`.
+#[pyfunction]
+fn aembedding_submit(
+    py: Python<'_>,
+    kwargs: &Bound<'_, PyDict>,
+    waker: &Bound<'_, LoopWaker>,
+    future: Py<PyAny>,
+) -> PyResult<()> {
+    submit(py, Endpointkind::Embeddings, kwargs, waker, future)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(acompletion_submit, m)?)?;
+    m.add_function(wrap_pyfunction!(aembedding_submit, m)?)?;
     m.add_function(wrap_pyfunction!(completion, m)?)?;
     m.add_function(wrap_pyfunction!(acompletion, m)?)?;
     m.add_function(wrap_pyfunction!(completion_stream, m)?)?;

@@ -3,6 +3,7 @@
 use pyo3::prelude::*;
 
 mod blocking;
+mod bridge;
 mod catalogue;
 mod completion;
 mod convert;
@@ -20,6 +21,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let _ = pyo3_async_runtimes::tokio::init_with_runtime(crate::transport::runtime());
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
+    bridge::register(m)?;
     completion::register(m)?;
     catalogue::register(m)?;
     router::register(m)?;

@@ -14,6 +14,7 @@ use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, Mutex};
 
 use super::blocking::block_on;
+use super::bridge::LoopWaker;
 use super::convert::map_to_py;
 use super::errors::to_pyerr;
 use crate::error::LlmError;
@@ -27,28 +28,34 @@ pub struct ChatStream {
     rx: Receiver,
     /// Released when the stream ends or is closed (a Router keeps the deployment's
     /// in-flight count and parallel-request slot here).
-    guard: std::sync::Mutex<Option<Box<dyn Send>>>,
+    guard: Guard,
+}
+
+type Guard = Arc<std::sync::Mutex<Option<Box<dyn Send>>>>;
+
+fn release(guard: &Guard) {
+    if let Ok(mut g) = guard.lock() {
+        g.take();
+    }
 }
 
 impl ChatStream {
     pub fn new(rx: mpsc::Receiver<Batch>) -> Self {
         ChatStream {
             rx: Arc::new(Mutex::new(Some(rx))),
-            guard: std::sync::Mutex::new(None),
+            guard: Arc::new(std::sync::Mutex::new(None)),
         }
     }
 
     pub fn with_guard(rx: mpsc::Receiver<Batch>, guard: Box<dyn Send>) -> Self {
         ChatStream {
             rx: Arc::new(Mutex::new(Some(rx))),
-            guard: std::sync::Mutex::new(Some(guard)),
+            guard: Arc::new(std::sync::Mutex::new(Some(guard))),
         }
     }
 
     fn release(&self) {
-        if let Ok(mut g) = self.guard.lock() {
-            g.take();
-        }
+        release(&self.guard);
     }
 }
 
@@ -175,6 +182,30 @@ impl ChatStream {
                 Err(e) => Err(to_pyerr(py, e)),
             })
         })
+    }
+
+    /// Like `next_batch_async`, but resolving `future` through `waker`'s loop (no GIL is
+    /// taken off the loop's thread; see `bridge.rs`).
+    fn next_batch_submit(&self, waker: &Bound<'_, LoopWaker>, future: Py<PyAny>) {
+        let rx = self.rx.clone();
+        let guard = self.guard.clone();
+        let delivery = waker.get().delivery();
+        crate::transport::runtime().spawn(async move {
+            let step = next_step(rx).await;
+            if !matches!(step, Ok(Step::Chunks(_))) {
+                release(&guard);
+            }
+            delivery.complete(
+                future,
+                Box::new(move |py| match step {
+                    Ok(step) => to_list(py, step).map(|l| match l {
+                        Some(list) => list.into_any(),
+                        None => py.None(),
+                    }),
+                    Err(e) => Err(to_pyerr(py, e)),
+                }),
+            );
+        });
     }
 
     /// Stop the stream: the reading task ends and the connection is released.

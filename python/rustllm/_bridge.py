@@ -1,0 +1,51 @@
+"""Delivering results from rustllm's Rust runtime to an asyncio loop.
+
+Each running loop gets one ``_core.LoopWaker``: a socket the loop watches with
+``add_reader`` and a queue of finished results. Rust tasks never take the GIL to resolve a
+future; the loop thread drains every finished result at once (see src/py/bridge.rs).
+"""
+
+from __future__ import annotations
+
+import weakref
+from asyncio import get_running_loop as _get_running_loop
+from typing import Any
+
+from rustllm import _core
+
+_wakers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# The loop seen last and its waker: nearly every call hits this.
+_last: tuple[Any, Any] = (None, None)
+
+
+def _drain(waker: Any) -> None:
+    for future, ok, value in waker.drain():
+        if future.done():  # cancelled by the caller meanwhile
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
+def waker_for(loop: Any) -> Any:
+    """The loop's waker, registered with ``loop.add_reader`` on first use."""
+    global _last
+    if _last[0] is loop:
+        return _last[1]
+    waker = _wakers.get(loop)
+    if waker is None:
+        waker = _core.LoopWaker()
+        loop.add_reader(waker.fileno(), _drain, waker)
+        _wakers[loop] = waker
+    # A closed loop left here costs one entry until the next loop replaces it.
+    _last = (loop, waker)
+    return waker
+
+
+def submit(start: Any, *args: Any) -> Any:
+    """Call ``start(*args, waker, future)`` and return the future to await."""
+    loop = _get_running_loop()
+    future = loop.create_future()
+    start(*args, waker_for(loop), future)
+    return future

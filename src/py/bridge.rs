@@ -1,0 +1,126 @@
+//! Handing async results to an asyncio loop without taking the GIL on tokio's threads.
+//!
+//! pyo3-async-runtimes resolves each future from the tokio worker that finished it: the
+//! worker must take the GIL (waiting out the loop's switch interval when the loop is busy)
+//! and call `call_soon_threadsafe` once per result. Under load that GIL ping-pong caps
+//! throughput far below what the Rust side can do. Here a finished task only pushes its
+//! result on a queue and, when the queue was empty, writes one byte to a socket the loop
+//! watches (`loop.add_reader`). The loop thread, which holds the GIL anyway, then drains
+//! every finished result in one go, converts it to Python objects and resolves the futures.
+
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Mutex};
+
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+/// Turns a finished task's Rust result into the value (or exception) for its future.
+pub type Convert = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
+
+struct Shared {
+    done: Mutex<VecDeque<(Py<PyAny>, Convert)>>,
+    writer: UnixStream,
+}
+
+impl Shared {
+    fn complete(&self, future: Py<PyAny>, convert: Convert) {
+        let was_empty = match self.done.lock() {
+            Ok(mut q) => {
+                let empty = q.is_empty();
+                q.push_back((future, convert));
+                empty
+            }
+            Err(p) => {
+                let mut q = p.into_inner();
+                let empty = q.is_empty();
+                q.push_back((future, convert));
+                empty
+            }
+        };
+        if was_empty {
+            // One byte wakes the loop; a full socket buffer already means a wake-up is
+            // pending, so a failed write loses nothing.
+            let _ = (&self.writer).write(&[1]);
+        }
+    }
+}
+
+/// One asyncio loop's wake-up channel and queue of finished results.
+#[pyclass(module = "rustllm._core", frozen)]
+pub struct LoopWaker {
+    shared: Arc<Shared>,
+    reader: UnixStream,
+}
+
+/// Where a task delivers its result: clone it into the task.
+#[derive(Clone)]
+pub struct Delivery {
+    shared: Arc<Shared>,
+}
+
+impl Delivery {
+    pub fn complete(&self, future: Py<PyAny>, convert: Convert) {
+        self.shared.complete(future, convert);
+    }
+}
+
+impl LoopWaker {
+    pub fn delivery(&self) -> Delivery {
+        Delivery {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+#[pymethods]
+impl LoopWaker {
+    #[new]
+    fn new() -> PyResult<Self> {
+        let (reader, writer) = UnixStream::pair().map_err(|e| PyOSError::new_err(e.to_string()))?;
+        reader
+            .set_nonblocking(true)
+            .map_err(|e| PyOSError::new_err(e.to_string()))?;
+        writer
+            .set_nonblocking(true)
+            .map_err(|e| PyOSError::new_err(e.to_string()))?;
+        Ok(LoopWaker {
+            shared: Arc::new(Shared {
+                done: Mutex::new(VecDeque::new()),
+                writer,
+            }),
+            reader,
+        })
+    }
+
+    /// The file descriptor the loop watches with `add_reader`.
+    fn fileno(&self) -> i32 {
+        self.reader.as_raw_fd()
+    }
+
+    /// Empty the wake-up socket and return every finished `(future, ok, value)`: `value`
+    /// is the result, or the exception when `ok` is False. Called on the loop's thread.
+    fn drain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let mut sink = [0u8; 256];
+        while matches!((&self.reader).read(&mut sink), Ok(n) if n > 0) {}
+        let items: Vec<(Py<PyAny>, Convert)> = match self.shared.done.lock() {
+            Ok(mut q) => q.drain(..).collect(),
+            Err(p) => p.into_inner().drain(..).collect(),
+        };
+        let out = PyList::empty(py);
+        for (future, convert) in items {
+            match convert(py) {
+                Ok(value) => out.append((future, true, value))?,
+                Err(err) => out.append((future, false, err.into_value(py)))?,
+            }
+        }
+        Ok(out)
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<LoopWaker>()
+}
