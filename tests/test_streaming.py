@@ -324,8 +324,10 @@ def test_ten_thousand_streams_leave_nothing_behind(server, openai_args):
     run(10_000)
     gc.collect()
     assert _wait_for_no_streams() == 0
-    assert threading.active_count() == threads_before
-    assert len(os.listdir(f"/proc/{os.getpid()}/task")) == tasks_before
+    # No thread per stream: counts may only shrink (tokio's idle blocking-pool threads
+    # and other tests' helper threads end on their own schedule).
+    assert threading.active_count() <= threads_before
+    assert len(os.listdir(f"/proc/{os.getpid()}/task")) <= tasks_before
     assert _rss_kib() - rss_before < 8_000  # KiB: well under 1 KiB per stream
     server.recording = True
 
