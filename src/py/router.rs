@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use serde_json::{Map, Value};
 
-use super::blocking::block_on;
+use super::blocking::{block_on, block_on_call};
 use super::completion::{hidden_params, run, run_stream};
 use super::convert::{kwargs_to_map, map_to_py, to_py, to_value};
 use super::errors::to_pyerr;
@@ -188,7 +188,16 @@ impl PyRouter {
         kwargs: &Bound<'_, PyDict>,
     ) -> PyResult<Py<PyAny>> {
         let map = self.kwargs(py, kwargs)?;
-        let (reply, info) = block_on(py, route_reply(self.inner.clone(), kind, false, map))?;
+        let work = route_reply(self.inner.clone(), kind, false, map);
+        // Without Redis nothing outlives the call, so it can stay on this thread's own
+        // runtime (see transport.rs); Redis connections live on the shared runtime.
+        let local = self.inner.state.link().is_none()
+            && self.inner.cache.as_ref().is_none_or(|c| !c.is_redis());
+        let (reply, info) = if local {
+            block_on_call(py, work)?
+        } else {
+            block_on(py, work)?
+        };
         reply_to_py(py, reply, &info)
     }
 
