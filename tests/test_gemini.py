@@ -144,7 +144,7 @@ def test_tools_are_declared_with_a_cleaned_schema_and_tool_choice(server, args):
     assert re.fullmatch(r"call_[0-9a-f]{32}", call.id)
     assert call.type == "function"
     assert call.function.name == "get_weather"
-    assert call.function.arguments == '{"city":"example","unit":"c"}'
+    assert call.function.arguments == '{"city": "example", "unit": "c"}'
 
 
 @pytest.mark.parametrize("choice,mode", [("auto", "AUTO"), ("none", "NONE"), ("required", "ANY")])
@@ -286,7 +286,7 @@ def test_streaming_tool_calls(server, args):
     assert re.fullmatch(r"call_[0-9a-f]{32}", calls[0].id)
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
     built = litellm.stream_chunk_builder(chunks)
-    assert built.choices[0].message.tool_calls[0].function.arguments == '{"city":"example","unit":"c"}'
+    assert built.choices[0].message.tool_calls[0].function.arguments == '{"city": "example", "unit": "c"}'
     assert built.choices[0].finish_reason == "tool_calls"
 
 

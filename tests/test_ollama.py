@@ -87,7 +87,7 @@ def test_chat_tools_and_round_trip(server, args):
     assert choice.finish_reason == "tool_calls"
     call = choice.message.tool_calls[0]
     assert re.fullmatch(r"call_[0-9a-f]{32}", call.id)
-    assert (call.function.name, call.function.arguments) == ("get_weather", '{"city":"example"}')
+    assert (call.function.name, call.function.arguments) == ("get_weather", '{"city": "example"}')
 
     messages = [*USER_HI, choice.message, {"role": "tool", "tool_call_id": call.id, "content": "sunny"}]
     second = litellm.completion(model="ollama_chat/llama3", messages=messages, tools=[TOOL], **args)
@@ -98,7 +98,7 @@ def test_chat_tools_and_round_trip(server, args):
             "content": "",
             "tool_calls": [{"function": {"name": "get_weather", "arguments": {"city": "example"}}}],
         },
-        {"role": "tool", "content": "sunny", "tool_name": "get_weather"},
+        {"role": "tool", "content": "sunny", "tool_call_id": call.id, "tool_name": "get_weather"},
     ]
     assert second.choices[0].message.content == "Hello from MockServer!"
 
@@ -169,7 +169,7 @@ def test_chat_streaming_tool_calls(server, args):
     assert [(c.index, c.function.name) for c in calls] == [(0, "get_weather")]
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
     built = litellm.stream_chunk_builder(chunks)
-    assert built.choices[0].message.tool_calls[0].function.arguments == '{"city":"example"}'
+    assert built.choices[0].message.tool_calls[0].function.arguments == '{"city": "example"}'
 
 
 async def test_async_chat_and_stream(server, args):

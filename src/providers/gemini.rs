@@ -725,6 +725,49 @@ pub fn usage_from_metadata(meta: &Value) -> Value {
     usage
 }
 
+/// Python's `json.dumps(value, ensure_ascii=False)`: `", "` and `": "` separators.
+/// LiteLLM writes tool-call `arguments` from a parsed `args` object this way, so users
+/// comparing argument strings see the same text.
+pub fn python_dumps(value: &Value) -> String {
+    struct PythonStyle;
+    impl serde_json::ser::Formatter for PythonStyle {
+        fn begin_array_value<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
+            if first {
+                Ok(())
+            } else {
+                writer.write_all(b", ")
+            }
+        }
+        fn begin_object_key<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
+            if first {
+                Ok(())
+            } else {
+                writer.write_all(b", ")
+            }
+        }
+        fn begin_object_value<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+        ) -> std::io::Result<()> {
+            writer.write_all(b": ")
+        }
+    }
+    let mut out = Vec::with_capacity(64);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, PythonStyle);
+    match serde::Serialize::serialize(value, &mut ser) {
+        Ok(()) => String::from_utf8(out).unwrap_or_else(|_| value.to_string()),
+        Err(_) => value.to_string(),
+    }
+}
+
 /// The pieces of one candidate's content.
 #[derive(Default)]
 struct CandidateParts {
@@ -755,7 +798,7 @@ fn candidate_parts(candidate: &Value) -> CandidateParts {
         if let Some(call) = call {
             let name = call.get("name").and_then(Value::as_str).unwrap_or_default();
             let args = call.get("args").cloned().unwrap_or_else(|| json!({}));
-            out.calls.push((name.to_string(), args.to_string()));
+            out.calls.push((name.to_string(), python_dumps(&args)));
         }
     }
     out
@@ -1275,7 +1318,7 @@ mod tests {
         let call = &choice["message"]["tool_calls"][0];
         assert_eq!(
             call["function"],
-            json!({"name": "f", "arguments": "{\"a\":1}"})
+            json!({"name": "f", "arguments": "{\"a\": 1}"})
         );
         let id = call["id"].as_str().unwrap_or_default();
         assert!(id.starts_with("call_") && id.len() == 37);

@@ -9,7 +9,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::gemini::parse_data_url;
+use super::gemini::{parse_data_url, python_dumps};
 use super::{
     check_params, new_tool_call_id, unix_now, Adapter, ChatContext, Decoded, HttpRequest,
     ProviderSpec, StreamDecoder, WireFormat,
@@ -157,16 +157,17 @@ fn chat_messages(messages: &[Value]) -> Result<Vec<Value>, LlmError> {
             m.insert("tool_calls".into(), Value::Array(converted));
         }
         if role == "tool" {
-            let name = message
-                .get("tool_call_id")
-                .and_then(Value::as_str)
-                .and_then(|id| names_by_id.get(id).cloned())
-                .or_else(|| {
-                    message
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                });
+            let id = message.get("tool_call_id").and_then(Value::as_str);
+            if let Some(id) = id {
+                // LiteLLM sends the call id; Ollama itself reads the function's name.
+                m.insert("tool_call_id".into(), json!(id));
+            }
+            let name = id.and_then(|id| names_by_id.get(id).cloned()).or_else(|| {
+                message
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            });
             if let Some(name) = name {
                 m.insert("tool_name".into(), json!(name));
             }
@@ -358,7 +359,7 @@ fn tool_calls(message: &Value, first_index: usize) -> Vec<Value> {
                         .unwrap_or_default();
                     let args = match f.and_then(|f| f.get("arguments")) {
                         Some(Value::String(s)) => s.clone(),
-                        Some(v) => v.to_string(),
+                        Some(v) => python_dumps(v),
                         None => "{}".to_string(),
                     };
                     json!({"index": first_index + i, "id": new_tool_call_id(), "type": "function",
@@ -740,7 +741,7 @@ mod tests {
         assert_eq!(choice["message"]["content"], Value::Null);
         assert_eq!(
             choice["message"]["tool_calls"][0]["function"],
-            json!({"name": "f", "arguments": "{\"a\":1}"})
+            json!({"name": "f", "arguments": "{\"a\": 1}"})
         );
         assert!(choice["message"]["tool_calls"][0].get("index").is_none());
         assert_eq!(
