@@ -443,7 +443,11 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
     if !p.stream {
         // Callers that open a stream always ask for one; make the body agree.
         p.stream = true;
-        if p.format == WireFormat::OpenAi {
+        // These formats ask for a stream with a body flag (others by URL).
+        if matches!(
+            p.format,
+            WireFormat::OpenAi | WireFormat::Azure | WireFormat::Anthropic | WireFormat::Cohere
+        ) {
             p.body.insert("stream".into(), Value::Bool(true));
         }
     }
@@ -729,13 +733,13 @@ mod tests {
     fn unrouted_providers_are_refused_clearly() {
         let e = prepare_with_env(
             Endpointkind::Chat,
-            kwargs(json!({"model": "anthropic/claude-3", "messages": []})),
+            kwargs(json!({"model": "replicate/llama", "messages": []})),
             &no_env,
         )
         .err()
         .unwrap();
         assert_eq!(e.kind, ErrorKind::BadRequest);
-        assert!(e.message.contains("does not route provider 'anthropic'"));
+        assert!(e.message.contains("does not route provider 'replicate'"));
     }
 
     #[test]

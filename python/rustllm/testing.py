@@ -61,6 +61,19 @@ What the answers look like:
   float32 in base64.
 - ``POST .../completions`` (legacy text completion) and ``GET .../models`` are served
   too; other paths get a 404 and bodies that are not JSON a 400, with OpenAI error bodies.
+
+Other wire formats, decided the same way (scripts, model-name directives, defaults) and
+answered in the provider's own shape:
+
+- Anthropic Messages, ``POST /v1/messages`` (``api_base=server.url``): ``message``
+  replies, named SSE events (``message_start`` ... ``message_stop``), and errors as
+  ``{"type": "error", "error": {"type": "rate_limit_error", "message": ...}}``. Words in
+  blocks marked ``cache_control`` are reported as ``cache_read_input_tokens``.
+- Cohere v2 chat, ``POST /v2/chat`` (``api_base=server.url``): v2 replies, named SSE
+  events (``content-delta``, ``tool-call-start`` ... ``message-end``), errors as
+  ``{"message": ...}``.
+- Azure OpenAI deployment URLs (``/openai/deployments/<name>/chat/completions``) are
+  OpenAI routes (``api_base=server.url``).
 """
 
 from __future__ import annotations

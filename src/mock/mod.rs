@@ -12,6 +12,8 @@
 //! 3. the server defaults: reply text ([`MockServer::set_default_text`]) and latency
 //!    ([`MockServer::set_latency`]).
 
+mod anthropic;
+mod cohere;
 mod gemini;
 mod ollama;
 mod openai;

@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Notify};
 
 use super::openai::{self, Directives, Reject, ReplySource};
-use super::{gemini, ollama};
+use super::{anthropic, cohere, gemini, ollama};
 use super::{RecordedRequest, ScriptedResponse, State};
 
 /// Request bodies beyond this are refused by closing the connection; no test needs more.
@@ -158,6 +158,9 @@ enum StreamStyle {
     Sse,
     /// One JSON object per line (Ollama).
     Ndjson,
+    /// `event: {type}` + `data: {json}` events named by their data's `type`, no
+    /// terminator (Anthropic, Cohere).
+    NamedSse,
 }
 
 /// The provider format a request speaks, told by its path.
@@ -167,6 +170,10 @@ enum Dialect {
     /// `.../models/{m}:generateContent` (AI Studio and Vertex AI).
     Gemini,
     Ollama(ollama::Endpoint),
+    /// `/v1/messages`.
+    Anthropic,
+    /// `/v2/chat`.
+    Cohere,
     /// An OAuth token endpoint (`/token`, `/token-error-401`): what a Vertex AI service
     /// account's `token_uri` points at in tests. It never takes a script.
     Token,
@@ -182,6 +189,12 @@ impl Dialect {
         }
         if let Some(endpoint) = ollama::Endpoint::of(path) {
             return Dialect::Ollama(endpoint);
+        }
+        if path.ends_with("/v1/messages") {
+            return Dialect::Anthropic;
+        }
+        if path.ends_with("/v2/chat") {
+            return Dialect::Cohere;
         }
         if path
             .rsplit('/')
@@ -199,6 +212,8 @@ impl Dialect {
             Dialect::OpenAi => openai::status_error(status, message),
             Dialect::Gemini => gemini::error_body(status, message),
             Dialect::Ollama(_) => ollama::error_body(message),
+            Dialect::Anthropic => anthropic::error_body(status, message),
+            Dialect::Cohere => cohere::error_body(message),
             Dialect::Token => gemini::token_error(message),
         }
     }
@@ -209,6 +224,8 @@ impl Dialect {
             Dialect::OpenAi | Dialect::Token => reject,
             Dialect::Gemini => gemini::translate_error(reject),
             Dialect::Ollama(_) => ollama::translate_error(reject),
+            Dialect::Anthropic => anthropic::reject(reject),
+            Dialect::Cohere => cohere::reject(reject),
         }
     }
 }
@@ -462,9 +479,16 @@ fn native_route(
         Ok(Value::Object(map)) => map,
         _ => return dialect.translate(openai::invalid_json()).into(),
     };
+    // Anthropic reports prompt-cache reads; the mock counts the words marked cache_control.
+    let cached = match dialect {
+        Dialect::Anthropic => anthropic::cached_words(&req),
+        _ => 0,
+    };
     let translated = match dialect {
         Dialect::Gemini => gemini::to_openai(path, &req),
         Dialect::Ollama(endpoint) => ollama::to_openai(endpoint, &req),
+        Dialect::Anthropic => anthropic::to_openai(&req),
+        Dialect::Cohere => cohere::to_openai(&req),
         Dialect::OpenAi | Dialect::Token => Ok(req),
     };
     let openai_req = match translated {
@@ -507,6 +531,20 @@ fn native_route(
         (Dialect::Gemini, true) => (gemini::stream_events(&answer), StreamStyle::Sse),
         (Dialect::Ollama(e), false) => return Outcome::Json(status, ollama::reply(e, &answer)),
         (Dialect::Ollama(e), true) => (ollama::stream_lines(e, &answer), StreamStyle::Ndjson),
+        (Dialect::Anthropic, false) => {
+            return Outcome::Json(status, anthropic::message(&answer.completion(), cached))
+        }
+        (Dialect::Anthropic, true) => (
+            anthropic::events(&answer.chunks(), &answer.completion(), cached),
+            StreamStyle::NamedSse,
+        ),
+        (Dialect::Cohere, false) => {
+            return Outcome::Json(status, cohere::reply(&answer.completion()))
+        }
+        (Dialect::Cohere, true) => (
+            cohere::events(&answer.chunks(), &answer.completion()),
+            StreamStyle::NamedSse,
+        ),
         (Dialect::OpenAi | Dialect::Token, _) => return Outcome::Json(status, answer.completion()),
     };
     Outcome::Stream {
@@ -562,6 +600,13 @@ fn stream(
             }
             let frame = match style {
                 StreamStyle::Ndjson => Bytes::from(format!("{event}\n")),
+                StreamStyle::NamedSse => {
+                    let name = event
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("message");
+                    Bytes::from(format!("event: {name}\ndata: {event}\n\n"))
+                }
                 StreamStyle::OpenAiSse | StreamStyle::Sse => {
                     Bytes::from(format!("data: {event}\n\n"))
                 }
@@ -587,7 +632,7 @@ fn stream(
     let headers = response.headers_mut();
     let content_type = match style {
         StreamStyle::Ndjson => "application/x-ndjson",
-        StreamStyle::OpenAiSse | StreamStyle::Sse => "text/event-stream",
+        StreamStyle::OpenAiSse | StreamStyle::Sse | StreamStyle::NamedSse => "text/event-stream",
     };
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(

@@ -4,6 +4,9 @@
 //! OpenAI format (`openai.rs`). Providers LiteLLM knows but rustllm does not route yet are
 //! recognised, so their users get a clear error instead of a request to the wrong place.
 
+pub mod anthropic;
+pub mod azure;
+pub mod cohere;
 pub mod gemini;
 pub mod ollama;
 pub mod openai;
@@ -12,7 +15,7 @@ pub mod vertex;
 use serde_json::{Map, Value};
 
 use crate::call::Endpointkind;
-use crate::error::{map_http_error, ErrorKind, LlmError};
+use crate::error::{map_http_error, provider_exception_name, ErrorKind, LlmError};
 use crate::stream::sse::SseEvent;
 use crate::types::CallOptions;
 pub use openai::{compatible, COMPATIBLE_PROVIDERS};
@@ -21,6 +24,12 @@ pub use openai::{compatible, COMPATIBLE_PROVIDERS};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WireFormat {
     OpenAi,
+    /// Anthropic's Messages API (`anthropic.rs`).
+    Anthropic,
+    /// Azure OpenAI: the OpenAI body on deployment URLs (`azure.rs`).
+    Azure,
+    /// Cohere's v2 chat API (`cohere.rs`).
+    Cohere,
     /// Google AI Studio's generateContent (`gemini.rs`).
     Gemini,
     /// Vertex AI: the Gemini body (or Anthropic's for `claude-*`) with OAuth (`vertex.rs`).
@@ -49,6 +58,10 @@ pub struct ProviderSpec {
 
 /// Providers with a wire format of their own (one line per provider, beside its file).
 pub const NATIVE_PROVIDERS: &[ProviderSpec] = &[
+    anthropic::SPEC,
+    azure::SPEC,
+    cohere::SPEC,
+    cohere::CHAT_SPEC,
     gemini::SPEC,
     vertex::SPEC,
     ollama::CHAT_SPEC,
@@ -149,6 +162,9 @@ pub trait Adapter: Send + Sync {
 pub fn adapter(format: WireFormat) -> &'static dyn Adapter {
     match format {
         WireFormat::OpenAi => &openai::OpenAiAdapter,
+        WireFormat::Anthropic => &anthropic::AnthropicAdapter,
+        WireFormat::Azure => &azure::AzureAdapter,
+        WireFormat::Cohere => &cohere::CohereAdapter,
         WireFormat::Gemini => &gemini::GeminiAdapter,
         WireFormat::Vertex => &vertex::VertexAdapter,
         WireFormat::OllamaChat => &ollama::OllamaChatAdapter,
@@ -248,20 +264,98 @@ pub fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
+/// A `chatcmpl-<uuid4>` id: LiteLLM gives replies from non-OpenAI providers its own id.
+pub fn completion_id() -> String {
+    format!("chatcmpl-{}", uuid::Uuid::new_v4())
+}
+
+/// An error re-classified after a provider-specific check (Anthropic's `overloaded_error`,
+/// Azure's content filter): the class label in the message follows the new kind.
+pub fn reclassify(mut err: LlmError, kind: ErrorKind, status: u16) -> LlmError {
+    let exc = format!("{} - ", provider_exception_name(&err.provider));
+    if let Some(pos) = err.message.find(&exc) {
+        let rest = &err.message[pos..];
+        err.message = match kind {
+            ErrorKind::BadRequest | ErrorKind::UnsupportedParams => rest.to_string(),
+            ErrorKind::Timeout => format!("Timeout Error: {rest}"),
+            other => format!("{}: {rest}", other.class_name()),
+        };
+    }
+    err.kind = kind;
+    err.status = status;
+    err
+}
+
+/// `json.dumps(value)` as Python writes it (`", "` and `": "` separators, non-ASCII
+/// escaped): LiteLLM builds tool-call `arguments` from a provider's parsed input this way.
+pub fn python_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_python_json(value, &mut out);
+    out
+}
+
+fn write_python_json(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => {
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '\u{8}' => out.push_str("\\b"),
+                    '\u{c}' => out.push_str("\\f"),
+                    c if !(' '..='~').contains(&c) => {
+                        let mut units = [0u16; 2];
+                        for unit in c.encode_utf16(&mut units) {
+                            out.push_str(&format!("\\u{unit:04x}"));
+                        }
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_python_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_python_json(&Value::String(k.clone()), out);
+                out.push_str(": ");
+                write_python_json(v, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
 /// Provider prefixes LiteLLM accepts (`litellm.provider_list`) that are not in the
 /// OpenAI-compatible registry. A `name/model` with one of these is recognised but refused
 /// until its adapter lands.
 pub const OTHER_PROVIDERS: &[&str] = &[
-    "anthropic",
     "anthropic_text",
-    "azure",
     "azure_text",
     "bedrock",
     "sagemaker",
     "sagemaker_chat",
     "vertex_ai_beta",
-    "cohere",
-    "cohere_chat",
     "huggingface",
     "replicate",
     "clarifai",

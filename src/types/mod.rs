@@ -114,6 +114,8 @@ pub struct CallOptions {
     pub max_retries: Option<u32>,
     pub num_retries: Option<u32>,
     pub drop_params: bool,
+    /// Azure AD token, sent as `Authorization: Bearer` instead of `api-key`.
+    pub azure_ad_token: Option<String>,
     pub verify_tls: bool,
     pub mock_response: Option<Value>,
     pub mock_tool_calls: Option<Value>,
@@ -302,6 +304,7 @@ pub fn split_kwargs(kwargs: Map<String, Value>) -> Result<SplitCall, LlmError> {
             "max_retries" => o.max_retries = parse_count(&v, &k)?,
             "num_retries" => o.num_retries = parse_count(&v, &k)?,
             "drop_params" => o.drop_params = v.as_bool().unwrap_or(false),
+            "azure_ad_token" => o.azure_ad_token = as_string(&v, &k)?,
             "ssl_verify" => o.verify_tls = !matches!(v, Value::Bool(false)),
             "mock_response" => o.mock_response = Some(v).filter(|v| !v.is_null()),
             "mock_tool_calls" => o.mock_tool_calls = Some(v).filter(|v| !v.is_null()),
