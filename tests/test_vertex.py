@@ -185,7 +185,7 @@ def test_streaming_with_tools(server, args):
     assert req.query == "alt=sse"
     assert req.headers["authorization"].startswith("Bearer ")
     built = litellm.stream_chunk_builder(chunks)
-    assert built.choices[0].message.tool_calls[0].function.arguments == '{"x":1}'
+    assert built.choices[0].message.tool_calls[0].function.arguments == '{"x": 1}'
     assert built.choices[0].finish_reason == "tool_calls"
 
 
@@ -262,3 +262,51 @@ def test_unsupported_params(server, args):
         litellm.completion(model=MODEL, messages=USER_HI, user="u", **args)
     litellm.completion(model=MODEL, messages=USER_HI, user="u", drop_params=True, **args)
     assert "user" not in _model_requests(server)[-1].body
+
+
+CLAUDE = "vertex_ai/claude-sonnet-4@20250514"
+CLAUDE_PATH = (
+    "/v1/projects/my-project/locations/europe-west4/publishers/anthropic/models/claude-sonnet-4@20250514:{method}"
+)
+
+
+def test_claude_uses_the_anthropic_body_on_raw_predict(server, args):
+    resp = litellm.completion(model=CLAUDE, messages=[{"role": "system", "content": "Be brief."}, *USER_HI], **args)
+    assert resp.choices[0].message.content == "Hello from MockServer!"
+    assert resp.choices[0].finish_reason == "stop"
+    req = _model_requests(server)[-1]
+    assert req.path == CLAUDE_PATH.format(method="rawPredict")
+    assert req.headers["authorization"].startswith("Bearer ya29.mock-token-")
+    assert "x-api-key" not in req.headers and "anthropic-version" not in req.headers
+    assert req.body == {
+        "anthropic_version": "vertex-2023-10-16",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}],
+        "system": [{"type": "text", "text": "Be brief."}],
+        "max_tokens": 4096,
+    }
+    assert len(_token_requests(server)) == 1
+
+
+def test_claude_streams_on_stream_raw_predict(server, args):
+    chunks = list(litellm.completion(model=CLAUDE, messages=USER_HI, stream=True, **args))
+    req = _model_requests(server)[-1]
+    assert req.path == CLAUDE_PATH.format(method="streamRawPredict")
+    assert req.body["stream"] is True
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == "Hello from MockServer!"
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_claude_tools_and_errors(server, args):
+    tool = {
+        "type": "function",
+        "function": {"name": "f", "parameters": {"type": "object", "properties": {"x": {"type": "integer"}}}},
+    }
+    resp = litellm.completion(model="vertex_ai/claude-tool", messages=USER_HI, tools=[tool], **args)
+    assert resp.choices[0].finish_reason == "tool_calls"
+    assert resp.choices[0].message.tool_calls[0].function.name == "f"
+    assert _model_requests(server)[-1].body["tools"] == [
+        {"name": "f", "input_schema": {"type": "object", "properties": {"x": {"type": "integer"}}}}
+    ]
+    with pytest.raises(litellm.RateLimitError) as info:
+        litellm.completion(model="vertex_ai/claude-error-429", messages=USER_HI, **args)
+    assert "Vertex_aiException" in str(info.value)

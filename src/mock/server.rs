@@ -190,7 +190,11 @@ impl Dialect {
         if let Some(endpoint) = ollama::Endpoint::of(path) {
             return Dialect::Ollama(endpoint);
         }
-        if path.ends_with("/v1/messages") {
+        // Vertex AI serves Anthropic's format on `.../models/{m}:rawPredict`.
+        if path.ends_with("/v1/messages")
+            || path.ends_with(":rawPredict")
+            || path.ends_with(":streamRawPredict")
+        {
             return Dialect::Anthropic;
         }
         if path.ends_with("/v2/chat") {
@@ -325,7 +329,7 @@ fn decide(state: &State, method: &Method, path: &str, parsed: Result<Value, ()>)
     }
     let script = state.next_script();
     let path_model = match dialect {
-        Dialect::Gemini => gemini::model_from_path(path),
+        Dialect::Gemini | Dialect::Anthropic => gemini::model_from_path(path),
         _ => None,
     };
     let model = path_model.as_deref().unwrap_or_else(|| {
@@ -475,10 +479,14 @@ fn native_route(
     directives: &Directives,
     script: Option<&ScriptedResponse>,
 ) -> Outcome {
-    let req: Map<String, Value> = match parsed {
+    let mut req: Map<String, Value> = match parsed {
         Ok(Value::Object(map)) => map,
         _ => return dialect.translate(openai::invalid_json()).into(),
     };
+    // Vertex AI's Anthropic body has no `model`: it is in the URL.
+    if let (Dialect::Anthropic, Some(model)) = (dialect, gemini::model_from_path(path)) {
+        req.entry("model").or_insert(Value::String(model));
+    }
     // Anthropic reports prompt-cache reads; the mock counts the words marked cache_control.
     let cached = match dialect {
         Dialect::Anthropic => anthropic::cached_words(&req),

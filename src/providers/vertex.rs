@@ -20,7 +20,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
-use super::gemini;
+use super::{anthropic, gemini};
 use super::{Adapter, ChatContext, HttpRequest, ProviderSpec, StreamDecoder, WireFormat};
 use crate::error::{map_http_error, provider_exception_name, ErrorKind, LlmError};
 use crate::types::CallOptions;
@@ -226,7 +226,34 @@ pub fn is_claude(model: &str) -> bool {
     model.starts_with("claude")
 }
 
-/// Vertex AI: the Gemini body on `.../publishers/google/models/{model}:generateContent`.
+/// The `anthropic_version` Vertex AI wants in the body of Anthropic models.
+pub const ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
+
+/// Anthropic's body as Vertex AI takes it: no `model` (it is in the URL) and
+/// `anthropic_version` in the body instead of a header. Auth is the OAuth bearer, so
+/// Anthropic's `x-api-key` and `anthropic-version` headers go; beta headers stay.
+fn anthropic_request(
+    ctx: &ChatContext<'_>,
+    body: Map<String, Value>,
+) -> Result<HttpRequest, LlmError> {
+    let request = anthropic::AnthropicAdapter.build_request(ctx, body)?;
+    let mut out = Map::with_capacity(request.body.len() + 1);
+    out.insert("anthropic_version".into(), json!(ANTHROPIC_VERSION));
+    out.extend(request.body.into_iter().filter(|(k, _)| k != "model"));
+    let headers = request
+        .headers
+        .into_iter()
+        .filter(|(k, _)| k != "x-api-key" && k != "anthropic-version")
+        .collect();
+    Ok(HttpRequest {
+        url: request.url,
+        headers,
+        body: out,
+    })
+}
+
+/// Vertex AI: the Gemini body on `.../publishers/google/models/{model}:generateContent`,
+/// or for `claude-*` Anthropic's body on `.../publishers/anthropic/models/{model}:rawPredict`.
 /// The bearer token is added at send time ([`access_token`]); an explicit `api_key=` is
 /// sent as the token itself.
 pub struct VertexAdapter;
@@ -237,12 +264,6 @@ impl Adapter for VertexAdapter {
         ctx: &ChatContext<'_>,
         body: Map<String, Value>,
     ) -> Result<HttpRequest, LlmError> {
-        if is_claude(ctx.model) {
-            return Err(LlmError::bad_request(format!(
-                "vertex_ai/{} (Anthropic models on Vertex AI) is not routed by rustllm yet; Gemini models on Vertex AI are",
-                ctx.model
-            )));
-        }
         let token = ctx.endpoint.key.as_deref().filter(|k| !k.trim().is_empty());
         // Credentials are checked now, so a missing or broken file fails before any
         // network call; they may also name the project.
@@ -269,17 +290,26 @@ impl Adapter for VertexAdapter {
             })?;
         let location = location(ctx.options, ctx.env);
         let base = base_for(&ctx.endpoint.base, &location);
-        let body = gemini::build_body(ctx, body)?;
-        let method = if ctx.stream {
-            "streamGenerateContent?alt=sse"
+        let (publisher, method, body, mut headers) = if is_claude(ctx.model) {
+            let HttpRequest { body, headers, .. } = anthropic_request(ctx, body)?;
+            let method = if ctx.stream {
+                "streamRawPredict"
+            } else {
+                "rawPredict"
+            };
+            ("anthropic", method, body, headers)
         } else {
-            "generateContent"
+            let method = if ctx.stream {
+                "streamGenerateContent?alt=sse"
+            } else {
+                "generateContent"
+            };
+            ("google", method, gemini::build_body(ctx, body)?, Vec::new())
         };
         let url = format!(
-            "{base}/v1/projects/{project}/locations/{location}/publishers/google/models/{}:{method}",
+            "{base}/v1/projects/{project}/locations/{location}/publishers/{publisher}/models/{}:{method}",
             ctx.model
         );
-        let mut headers = Vec::with_capacity(1);
         if let Some(token) = token {
             headers.push(("authorization".to_string(), format!("Bearer {token}")));
         }
@@ -290,12 +320,18 @@ impl Adapter for VertexAdapter {
         &self,
         ctx: &ChatContext<'_>,
         body: Map<String, Value>,
-        _headers: &[(String, String)],
+        headers: &[(String, String)],
     ) -> Result<Map<String, Value>, LlmError> {
+        if is_claude(ctx.model) {
+            return anthropic::AnthropicAdapter.parse_response(ctx, body, headers);
+        }
         gemini::parse_reply(ctx, body)
     }
 
     fn stream_decoder(&self, ctx: &ChatContext<'_>) -> Box<dyn StreamDecoder> {
+        if is_claude(ctx.model) {
+            return anthropic::AnthropicAdapter.stream_decoder(ctx);
+        }
         Box::new(gemini::GeminiStreamDecoder::new(ctx))
     }
 
@@ -307,6 +343,10 @@ impl Adapter for VertexAdapter {
         json: Option<Value>,
         headers: Vec<(String, String)>,
     ) -> LlmError {
+        if is_claude(ctx.model) {
+            let provider = ctx.provider;
+            return anthropic::map_error(provider, ctx.requested_model, status, raw, json, headers);
+        }
         gemini::map_error(
             ctx.provider,
             ctx.requested_model,
@@ -708,8 +748,23 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.message.contains("vertex_project"));
-        let claude = build(options, false, &|_| None, "claude-sonnet-4").err();
-        assert!(claude.is_some());
+        let claude = build(
+            options.clone(),
+            false,
+            &|_| None,
+            "claude-sonnet-4@20250514",
+        )
+        .unwrap();
+        assert_eq!(claude.url, "https://us-central1-aiplatform.googleapis.com/v1/projects/sa-proj/locations/us-central1/publishers/anthropic/models/claude-sonnet-4@20250514:rawPredict");
+        assert_eq!(claude.body["anthropic_version"], json!(ANTHROPIC_VERSION));
+        assert!(!claude.body.contains_key("model"));
+        assert!(claude
+            .headers
+            .iter()
+            .all(|(k, _)| k != "x-api-key" && k != "anthropic-version"));
+        let streamed = build(options, true, &|_| None, "claude-sonnet-4@20250514").unwrap();
+        assert!(streamed.url.ends_with(":streamRawPredict"));
+        assert_eq!(streamed.body["stream"], json!(true));
     }
 
     #[test]
