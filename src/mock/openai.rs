@@ -350,8 +350,11 @@ pub(crate) fn chat(
         None => {
             let text = match &src.text_override {
                 Some(t) => t.clone(),
-                None if src.directives.echo => last_user_text(messages),
-                None => src.default_text.clone(),
+                None => match structured_text(req, messages) {
+                    Some(json) => json,
+                    None if src.directives.echo => last_user_text(messages),
+                    None => src.default_text.clone(),
+                },
             };
             match max_tokens(req).and_then(|k| truncate_words(&text, k)) {
                 Some(cut) => (Reply::Text(cut.to_string()), "length"),
@@ -377,6 +380,35 @@ pub(crate) fn chat(
     })
 }
 
+/// The reply to a `response_format` request: JSON filling the `json_schema` (from the
+/// prompt, as tool arguments are), or for `json_object` an object whose keys are the
+/// quoted identifiers of the prompt (`"... with 'setup' and 'punchline' keys"`).
+fn structured_text(req: &Map<String, Value>, messages: &[Value]) -> Option<String> {
+    let format = req.get("response_format")?;
+    let prompt = last_user_text(messages);
+    let value = match format.get("type").and_then(Value::as_str)? {
+        "json_schema" => {
+            let schema = format.get("json_schema")?.get("schema")?;
+            fill(schema, 0, &mut PromptFacts::read(&prompt))
+        }
+        "json_object" => {
+            let keys: Map<String, Value> = PromptFacts::read(&prompt)
+                .quoted
+                .into_iter()
+                .filter(|q| q.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                .map(|k| (k, json!("example")))
+                .collect();
+            if keys.is_empty() {
+                json!({"text": DEFAULT_TEXT})
+            } else {
+                Value::Object(keys)
+            }
+        }
+        _ => return None,
+    };
+    serde_json::to_string(&value).ok()
+}
+
 fn last_user_text(messages: &[Value]) -> String {
     messages
         .iter()
@@ -387,7 +419,9 @@ fn last_user_text(messages: &[Value]) -> String {
 }
 
 /// Tools are called when `tool_choice` demands it (`"required"` or a named function) or
-/// when the model name says `tool`; `"none"` always wins.
+/// when the model name says `tool`; `"none"` always wins. Under `tool` the mock decides
+/// as a model would: the tool whose name the last user message mentions (else the
+/// first), and a text answer once the last message is a tool result.
 fn choose_tool_calls(
     req: &Map<String, Value>,
     d: &Directives,
@@ -406,6 +440,13 @@ fn choose_tool_calls(
         return Ok(None);
     };
     let parallel = req.get("parallel_tool_calls") != Some(&Value::Bool(false));
+    let messages = req
+        .get("messages")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let prompt = last_user_text(messages);
+    let tool_call = |f: &Map<String, Value>| tool_call(f, &prompt);
     match req.get("tool_choice") {
         Some(Value::String(s)) if s == "none" => Ok(None),
         Some(Value::String(s)) if s == "required" => {
@@ -432,18 +473,33 @@ fn choose_tool_calls(
                 )),
             }
         }
-        _ if d.tool => Ok(Some(vec![tool_call(first)])),
+        _ if d.tool => {
+            let answered = messages
+                .last()
+                .and_then(|m| m.get("role"))
+                .and_then(Value::as_str)
+                == Some("tool");
+            if answered {
+                return Ok(None);
+            }
+            let named = tools.iter().find(|f| {
+                f.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| prompt.contains(n))
+            });
+            Ok(Some(vec![tool_call(named.unwrap_or(first))]))
+        }
         _ => Ok(None),
     }
 }
 
-fn tool_call(function: &Map<String, Value>) -> ToolCall {
+fn tool_call(function: &Map<String, Value>, prompt: &str) -> ToolCall {
     let name = function
         .get("name")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let args = match function.get("parameters") {
-        Some(schema) => placeholder(schema, 0),
+        Some(schema) => fill(schema, 0, &mut PromptFacts::read(prompt)),
         None => Value::Object(Map::new()),
     };
     let hex = uuid::Uuid::new_v4().simple().to_string();
@@ -454,10 +510,74 @@ fn tool_call(function: &Map<String, Value>) -> ToolCall {
     }
 }
 
+/// What the mock "reads" in a prompt to fill arguments, used in order: the standalone
+/// integers (`magic_function(3)` gives 3; `gpt-4o` gives none) and the quoted phrases
+/// (`named '你好啊集团'`; an apostrophe inside a word opens no quote).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct PromptFacts {
+    numbers: std::collections::VecDeque<i64>,
+    quoted: std::collections::VecDeque<String>,
+}
+
+impl PromptFacts {
+    pub(crate) fn read(prompt: &str) -> Self {
+        let chars: Vec<char> = prompt.chars().collect();
+        let word = |i: usize| {
+            chars
+                .get(i)
+                .is_some_and(|c| c.is_alphanumeric() || *c == '_')
+        };
+        let mut facts = PromptFacts::default();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            let boundary = i == 0 || !word(i - 1);
+            if c.is_ascii_digit() && boundary {
+                let end = (i..chars.len())
+                    .find(|&j| !chars[j].is_ascii_digit())
+                    .unwrap_or(chars.len());
+                if !word(end) {
+                    let digits: String = chars[i..end].iter().collect();
+                    let negative = i > 0 && chars[i - 1] == '-' && (i < 2 || !word(i - 2));
+                    if let Ok(n) = digits.parse::<i64>() {
+                        facts.numbers.push_back(if negative { -n } else { n });
+                    }
+                }
+                i = end;
+                continue;
+            }
+            let close = match c {
+                '\'' | '"' => Some(c),
+                '\u{2018}' => Some('\u{2019}'),
+                '\u{201c}' => Some('\u{201d}'),
+                _ => None,
+            };
+            if let Some(close) = close.filter(|_| boundary) {
+                let end = (i + 1..chars.len())
+                    .find(|&j| chars[j] == close && !word(j + 1))
+                    .filter(|&j| j > i + 1 && !chars[i + 1..j].contains(&'\n'));
+                if let Some(end) = end {
+                    facts.quoted.push_back(chars[i + 1..end].iter().collect());
+                    i = end + 1;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        facts
+    }
+}
+
 /// A value that satisfies a JSON schema well enough for a test: every property filled by
 /// type (strings "example" or the first enum value, numbers 1, booleans true, arrays
 /// empty, objects recursively).
+#[cfg(test)]
 fn placeholder(schema: &Value, depth: u32) -> Value {
+    fill(schema, depth, &mut PromptFacts::default())
+}
+
+/// [`placeholder`]'s rules, with integers and strings taken from the prompt first.
+fn fill(schema: &Value, depth: u32, facts: &mut PromptFacts) -> Value {
     // Self-referencing schemas cannot recurse forever.
     if depth > 16 {
         return Value::Null;
@@ -482,7 +602,7 @@ fn placeholder(schema: &Value, depth: u32) -> Value {
                 .find(|o| o.get("type").and_then(Value::as_str) != Some("null"))
                 .or_else(|| options.first());
             if let Some(o) = option {
-                return placeholder(o, depth + 1);
+                return fill(o, depth + 1, facts);
             }
         }
     }
@@ -498,7 +618,7 @@ fn placeholder(schema: &Value, depth: u32) -> Value {
         _ => "string",
     };
     match ty {
-        "integer" | "number" => json!(1),
+        "integer" | "number" => json!(facts.numbers.pop_front().unwrap_or(1)),
         "boolean" => json!(true),
         "array" => json!([]),
         "null" => Value::Null,
@@ -506,7 +626,7 @@ fn placeholder(schema: &Value, depth: u32) -> Value {
             let mut out = Map::new();
             if let Some(props) = s.get("properties").and_then(Value::as_object) {
                 for (k, v) in props {
-                    out.insert(k.clone(), placeholder(v, depth + 1));
+                    out.insert(k.clone(), fill(v, depth + 1, facts));
                 }
             }
             // Required names missing from `properties` still get a value.
@@ -521,7 +641,7 @@ fn placeholder(schema: &Value, depth: u32) -> Value {
             }
             Value::Object(out)
         }
-        _ => json!("example"),
+        _ => json!(facts.quoted.pop_front().unwrap_or_else(|| "example".into())),
     }
 }
 
@@ -874,6 +994,94 @@ mod tests {
             json!({"city": "example", "unit": "c", "days": 1, "ok": true, "tags": [],
                    "where": {"lat": 1}, "maybe": "example", "extra": "example"})
         );
+    }
+
+    #[test]
+    fn prompt_facts_are_numbers_and_quoted_phrases() {
+        let f = PromptFacts::read(
+            "What's magic_function(3) for gpt-4o, -2 and 'Hi there' or \"你好\"?",
+        );
+        assert_eq!(Vec::from(f.numbers), vec![3, -2]);
+        assert_eq!(Vec::from(f.quoted), vec!["Hi there", "你好"]);
+        let f = PromptFacts::read("Create a customer named '你好啊集团' (Hello Group)");
+        assert_eq!(Vec::from(f.quoted), vec!["你好啊集团"]);
+        assert_eq!(
+            PromptFacts::read("it's rock'n'roll"),
+            PromptFacts::default()
+        );
+    }
+
+    fn request(body: Value) -> Map<String, Value> {
+        body.as_object().unwrap().clone()
+    }
+
+    fn decide(body: Value) -> ChatAnswer {
+        let src = ReplySource {
+            text_override: None,
+            default_text: DEFAULT_TEXT.into(),
+            directives: &Directives::parse(body["model"].as_str().unwrap()),
+            stream_chunks: None,
+        };
+        chat(&request(body), 1, &src).unwrap()
+    }
+
+    #[test]
+    fn tool_arguments_come_from_the_prompt() {
+        let add = json!({"type": "function", "function": {"name": "add", "parameters": {"type": "object",
+            "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}, "who": {"type": "string"}}}}});
+        let answer = decide(
+            json!({"model": "m", "tools": [add], "tool_choice": "required",
+            "messages": [{"role": "user", "content": "What is 3 + 4 for 'Ann'?"}]}),
+        );
+        let Reply::ToolCalls(calls) = answer.reply else {
+            panic!()
+        };
+        let args: Value = serde_json::from_str(&calls[0].arguments).unwrap();
+        assert_eq!(args, json!({"a": 3, "b": 4, "who": "Ann"}));
+    }
+
+    #[test]
+    fn the_tool_directive_picks_the_named_tool_and_answers_results_in_text() {
+        let tool = |name: &str| json!({"type": "function", "function": {"name": name}});
+        let tools = json!([tool("first"), tool("get_time")]);
+        let answer = decide(json!({"model": "mock-tool", "tools": tools,
+            "messages": [{"role": "user", "content": "call get_time please"}]}));
+        let Reply::ToolCalls(calls) = answer.reply else {
+            panic!()
+        };
+        assert_eq!(calls[0].name, "get_time");
+        let answer = decide(json!({"model": "mock-tool", "tools": tools, "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "first", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "done"}]}));
+        assert_eq!(
+            (answer.reply, answer.finish_reason),
+            (Reply::Text(DEFAULT_TEXT.into()), "stop")
+        );
+    }
+
+    #[test]
+    fn response_formats_get_json() {
+        let schema = json!({"type": "object", "properties": {"setup": {"type": "string"},
+            "punchline": {"anyOf": [{"type": "string"}, {"type": "null"}]}}});
+        let answer = decide(
+            json!({"model": "m", "messages": [{"role": "user", "content": "a joke"}],
+            "response_format": {"type": "json_schema", "json_schema": {"name": "Joke", "schema": schema}}}),
+        );
+        let Reply::Text(text) = answer.reply else {
+            panic!()
+        };
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value, json!({"setup": "example", "punchline": "example"}));
+        let answer = decide(
+            json!({"model": "m", "response_format": {"type": "json_object"},
+            "messages": [{"role": "user", "content": "JSON with 'setup' and 'punchline' keys"}]}),
+        );
+        let Reply::Text(text) = answer.reply else {
+            panic!()
+        };
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value, json!({"setup": "example", "punchline": "example"}));
     }
 
     #[test]
