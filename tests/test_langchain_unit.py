@@ -1,0 +1,59 @@
+"""LangChain's standard unit suites for ChatRustLLM (json_schema and function_calling
+structured output), ChatRustLLMRouter and RustLLMEmbeddings, with sockets disabled."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests
+
+import rustllm
+from rustllm.langchain import ChatRustLLM, ChatRustLLMRouter, RustLLMEmbeddings
+
+pytestmark = pytest.mark.disable_socket
+
+# Never contacted: the unit suites only build models and bindings.
+_OFFLINE = {"model": "mock-tool-model", "custom_llm_provider": "openai", "api_base": "http://127.0.0.1:9/v1"}
+
+
+def _router() -> rustllm.Router:
+    deployment = {"model": "openai/mock-tool-model", "api_base": _OFFLINE["api_base"], "api_key": "sk-mock"}
+    return rustllm.Router(model_list=[{"model_name": "mock-group", "litellm_params": deployment}])
+
+
+class TestChatRustLLMUnit(ChatModelUnitTests):
+    @property
+    def chat_model_class(self) -> type[ChatRustLLM]:
+        return ChatRustLLM
+
+    @property
+    def chat_model_params(self) -> dict:
+        return dict(_OFFLINE)
+
+
+class TestChatRustLLMFunctionCallingUnit(TestChatRustLLMUnit):
+    @property
+    def structured_output_kwargs(self) -> dict:
+        return {"method": "function_calling"}
+
+
+class TestChatRustLLMRouterUnit(ChatModelUnitTests):
+    @property
+    def chat_model_class(self) -> type[ChatRustLLMRouter]:
+        return ChatRustLLMRouter
+
+    @property
+    def chat_model_params(self) -> dict:
+        return {"router": _ROUTER, "model": "mock-group"}
+
+
+_ROUTER = _router()
+
+
+class TestRustLLMEmbeddingsUnit(EmbeddingsUnitTests):
+    @property
+    def embeddings_class(self) -> type[RustLLMEmbeddings]:
+        return RustLLMEmbeddings
+
+    @property
+    def embedding_model_params(self) -> dict:
+        return {**_OFFLINE, "model": "text-embedding-3-small"}
