@@ -425,7 +425,14 @@ def test_logging_is_silent_unless_asked(servers, caplog):
     with caplog.at_level("INFO", logger="rustllm"):
         r.completion(model="g", messages=HI)
     assert caplog.records == []
-    r = Router(model_list=[dep("g", a)], set_verbose=True)
+    b = servers[1]
+    r = Router(model_list=[dep("g", a, "A"), dep("g", b, "B")], set_verbose=True, routing_strategy="least-busy")
+    a.fail_next(1, status=500)
     with caplog.at_level("INFO", logger="rustllm"):
         r.completion(model="g", messages=HI)
-    assert any("200 OK" in rec.getMessage() for rec in caplog.records)
+    lines = [rec.getMessage() for rec in caplog.records]
+    assert any("200 OK" in line for line in lines)
+    assert any("routing group g to deployment A" in line for line in lines)
+    assert any("cooling down deployment A" in line for line in lines)
+    assert any("Retrying request with num_retries: 1" in line for line in lines)
+    assert any("routing group g to deployment B" in line for line in lines)

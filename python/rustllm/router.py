@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from rustllm import _core
+from rustllm._hooks import routed
 from rustllm.streaming import CustomStreamWrapper
 from rustllm.types.utils import EmbeddingResponse, ModelResponse
 
@@ -271,6 +272,7 @@ class Router:
         if set_verbose:
             _logger.setLevel(logging.DEBUG if debug_level == "DEBUG" else logging.INFO)
             _logger.info("Routing strategy: %s", routing_strategy)
+            self._core.set_verbose(True)
         # Creating a Router silences LiteLLM's debug prints, as in LiteLLM.
         rustllm.suppress_debug_info = True
 
@@ -309,6 +311,7 @@ class Router:
             headers.get("x-litellm-attempted-fallbacks"),
         )
 
+    @routed("completion")
     def completion(self, model: str, messages: list, **kwargs: Any) -> ModelResponse | CustomStreamWrapper:
         """Chat completion on model group ``model``; ``stream=True`` returns a stream whose
         retries and fallbacks happen before the first chunk."""
@@ -325,6 +328,7 @@ class Router:
         self._log("completion", model, hidden)
         return ModelResponse._from_openai(body, hidden, ms)
 
+    @routed("acompletion")
     async def acompletion(
         self, model: str, messages: list, stream: bool = False, **kwargs: Any
     ) -> ModelResponse | CustomStreamWrapper:
@@ -343,6 +347,7 @@ class Router:
         self._log("acompletion", model, hidden)
         return ModelResponse._from_openai(body, hidden, ms)
 
+    @routed("embedding")
     def embedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         """Embeddings on model group ``model``."""
         params = self._params(model, kwargs, "input", input)
@@ -352,6 +357,7 @@ class Router:
             _raise(err)
         return EmbeddingResponse._from_openai(body, hidden, ms)
 
+    @routed("aembedding")
     async def aembedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         """The async twin of :meth:`embedding`."""
         params = self._params(model, kwargs, "input", input)

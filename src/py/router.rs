@@ -66,6 +66,22 @@ fn log_event(level: EventLevel, message: &str) {
     });
 }
 
+/// A routing decision, logged only when the user turned `set_verbose` on.
+fn log_decision(_level: EventLevel, message: &str) {
+    Python::attach(|py| {
+        let log = || -> PyResult<()> {
+            let logger = py
+                .import("logging")?
+                .call_method1("getLogger", ("rustllm",))?;
+            logger.call_method1("info", ("rustllm.Router: %s", message))?;
+            Ok(())
+        };
+        if let Err(e) = log() {
+            e.print(py);
+        }
+    });
+}
+
 impl Routed for OpenStream {
     fn tokens(&self) -> (Option<u64>, Option<u64>) {
         (None, None)
@@ -345,6 +361,17 @@ impl PyRouter {
             list.append(entry)?;
         }
         Ok(list)
+    }
+
+    /// Log routing decisions (deployment chosen, retries, cooldowns, fallbacks) at INFO on
+    /// `logging.getLogger("rustllm")`, or stop.
+    fn set_verbose(&self, on: bool) {
+        let sink: Option<EventSink> = if on {
+            Some(Arc::new(log_decision))
+        } else {
+            None
+        };
+        self.inner.set_decision_log(sink);
     }
 
     /// Messages about `model_list` entries skipped with `ignore_invalid_deployments`.

@@ -99,6 +99,9 @@ pub struct Router {
     groups: HashMap<String, Vec<usize>>,
     rng: Mutex<fastrand::Rng>,
     catalogue: fn(&str) -> Option<(f64, f64)>,
+    /// Where routing decisions go when `set_verbose` is on (deployment chosen, retries,
+    /// cooldowns, fallbacks); `None` (the default) costs one lock check per decision.
+    decisions: Mutex<Option<EventSink>>,
 }
 
 impl std::fmt::Debug for Router {
@@ -164,7 +167,20 @@ impl Router {
             groups,
             rng: Mutex::new(fastrand::Rng::new()),
             catalogue: crate::catalogue::prices,
+            decisions: Mutex::new(None),
         }))
+    }
+
+    /// Report routing decisions to `sink` (`set_verbose=True`), or stop (`None`).
+    pub fn set_decision_log(&self, sink: Option<EventSink>) {
+        *lock(&self.decisions) = sink;
+    }
+
+    fn note(&self, message: impl FnOnce() -> String) {
+        let sink = lock(&self.decisions).clone();
+        if let Some(sink) = sink {
+            sink(crate::cache::link::EventLevel::Info, &message());
+        }
     }
 
     /// Where Redis outages and recoveries are reported (the Python layer logs them).
@@ -573,6 +589,13 @@ impl Router {
             }
         };
         if cool {
+            self.note(|| {
+                format!(
+                    "cooling down deployment {} for {:.1}s after status {status}",
+                    d.id,
+                    length.as_secs_f64()
+                )
+            });
             self.state.set_cooldown(i, length, status, &e.message).await;
         }
     }
@@ -707,6 +730,14 @@ impl Router {
             if let Some(s) = &self.semaphores[i] {
                 guard._permit = s.clone().acquire_owned().await.ok();
             }
+            self.note(|| {
+                let d = &self.config.deployments[i];
+                let model = d.params.get("model").and_then(Value::as_str).unwrap_or("");
+                format!(
+                    "routing group {group} to deployment {} (model={model})",
+                    d.id
+                )
+            });
             let started = Instant::now();
             match call(self.merged_kwargs(i, kwargs, requested, stream)).await {
                 Ok(v) => {
@@ -725,7 +756,16 @@ impl Router {
                     {
                         return Err((e, attempt, allowed));
                     }
-                    tokio::time::sleep(self.retry_delay(ids, attempt, &e).await).await;
+                    let delay = self.retry_delay(ids, attempt, &e).await;
+                    self.note(|| {
+                        format!(
+                            "Retrying request with num_retries: {} (after {:.2}s; {})",
+                            attempt + 1,
+                            delay.as_secs_f64(),
+                            e.kind.class_name()
+                        )
+                    });
+                    tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
             }
@@ -948,6 +988,7 @@ impl Router {
             let Ok((fb_group, fb_ids)) = self.resolve_group(fb) else {
                 continue;
             };
+            self.note(|| format!("Trying to fallback b/w models: {group} -> {fb}"));
             let mut fb_kwargs = kwargs.clone();
             fb_kwargs.insert("model".into(), Value::String(fb.clone()));
             let g = GroupCall {
