@@ -446,12 +446,19 @@ fn choose_tool_calls(
         .map(Vec::as_slice)
         .unwrap_or_default();
     let prompt = last_user_text(messages);
-    let tool_call = |f: &Map<String, Value>| tool_call(f, &prompt);
+    let tool_call = |f: &Map<String, Value>| tool_call(f, &mut PromptFacts::read(&prompt));
     match req.get("tool_choice") {
         Some(Value::String(s)) if s == "none" => Ok(None),
         Some(Value::String(s)) if s == "required" => {
+            // Parallel calls share the prompt: each takes the facts the previous left.
             let chosen = if parallel { &tools[..] } else { &tools[..1] };
-            Ok(Some(chosen.iter().map(|f| tool_call(f)).collect()))
+            let mut facts = PromptFacts::read(&prompt);
+            Ok(Some(
+                chosen
+                    .iter()
+                    .map(|f| self::tool_call(f, &mut facts))
+                    .collect(),
+            ))
         }
         Some(Value::Object(choice)) => {
             let name = choice
@@ -493,13 +500,13 @@ fn choose_tool_calls(
     }
 }
 
-fn tool_call(function: &Map<String, Value>, prompt: &str) -> ToolCall {
+fn tool_call(function: &Map<String, Value>, facts: &mut PromptFacts) -> ToolCall {
     let name = function
         .get("name")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let args = match function.get("parameters") {
-        Some(schema) => fill(schema, 0, &mut PromptFacts::read(prompt)),
+        Some(schema) => fill(schema, 0, facts),
         None => Value::Object(Map::new()),
     };
     let hex = uuid::Uuid::new_v4().simple().to_string();
@@ -512,7 +519,7 @@ fn tool_call(function: &Map<String, Value>, prompt: &str) -> ToolCall {
 
 /// What the mock "reads" in a prompt to fill arguments, used in order: the standalone
 /// integers (`magic_function(3)` gives 3; `gpt-4o` gives none) and the quoted phrases
-/// (`named '你好啊集团'`; an apostrophe inside a word opens no quote).
+/// (`named '你好啊集团'`, `“上海”的天气`; an apostrophe inside a word opens no quote).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct PromptFacts {
     numbers: std::collections::VecDeque<i64>,
@@ -546,15 +553,17 @@ impl PromptFacts {
                 i = end;
                 continue;
             }
-            let close = match c {
-                '\'' | '"' => Some(c),
-                '\u{2018}' => Some('\u{2019}'),
-                '\u{201c}' => Some('\u{201d}'),
-                _ => None,
+            // Only `'` doubles as an apostrophe, so only it needs word boundaries.
+            let (close, bounded) = match c {
+                '\'' => (Some(c), true),
+                '"' => (Some(c), false),
+                '\u{2018}' => (Some('\u{2019}'), false),
+                '\u{201c}' => (Some('\u{201d}'), false),
+                _ => (None, false),
             };
-            if let Some(close) = close.filter(|_| boundary) {
+            if let Some(close) = close.filter(|_| boundary || !bounded) {
                 let end = (i + 1..chars.len())
-                    .find(|&j| chars[j] == close && !word(j + 1))
+                    .find(|&j| chars[j] == close && (!bounded || !word(j + 1)))
                     .filter(|&j| j > i + 1 && !chars[i + 1..j].contains(&'\n'));
                 if let Some(end) = end {
                     facts.quoted.push_back(chars[i + 1..end].iter().collect());
@@ -624,9 +633,24 @@ fn fill(schema: &Value, depth: u32, facts: &mut PromptFacts) -> Value {
         "null" => Value::Null,
         "object" => {
             let mut out = Map::new();
+            // As a model would: required properties (all, when the schema lists none)
+            // take the prompt's facts; optional ones their default, else a placeholder.
+            let required: Option<Vec<&str>> = s
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect());
             if let Some(props) = s.get("properties").and_then(Value::as_object) {
                 for (k, v) in props {
-                    out.insert(k.clone(), fill(v, depth + 1, facts));
+                    let value = match (&required, v.get("default")) {
+                        (Some(names), Some(default)) if !names.contains(&k.as_str()) => {
+                            default.clone()
+                        }
+                        (Some(names), None) if !names.contains(&k.as_str()) => {
+                            fill(v, depth + 1, &mut PromptFacts::default())
+                        }
+                        _ => fill(v, depth + 1, facts),
+                    };
+                    out.insert(k.clone(), value);
                 }
             }
             // Required names missing from `properties` still get a value.
@@ -1005,6 +1029,8 @@ mod tests {
         assert_eq!(Vec::from(f.quoted), vec!["Hi there", "你好"]);
         let f = PromptFacts::read("Create a customer named '你好啊集团' (Hello Group)");
         assert_eq!(Vec::from(f.quoted), vec!["你好啊集团"]);
+        let f = PromptFacts::read("“上海”现在的天气怎么样？“AAPL”的股价是多少？");
+        assert_eq!(Vec::from(f.quoted), vec!["上海", "AAPL"]);
         assert_eq!(
             PromptFacts::read("it's rock'n'roll"),
             PromptFacts::default()
@@ -1038,6 +1064,28 @@ mod tests {
         };
         let args: Value = serde_json::from_str(&calls[0].arguments).unwrap();
         assert_eq!(args, json!({"a": 3, "b": 4, "who": "Ann"}));
+        // Parallel calls take turns: the second gets what the first left.
+        let city = json!({"type": "function", "function": {"name": "weather", "parameters": {
+            "type": "object", "properties": {"city": {"type": "string"}}}}});
+        let stock = json!({"type": "function", "function": {"name": "stock", "parameters": {
+            "type": "object", "properties": {"symbol": {"type": "string"}}}}});
+        let answer = decide(
+            json!({"model": "m", "tools": [city, stock], "tool_choice": "required",
+            "messages": [{"role": "user", "content": "“上海”的天气？“AAPL”的股价？"}]}),
+        );
+        let Reply::ToolCalls(calls) = answer.reply else {
+            panic!()
+        };
+        let args: Vec<String> = calls.iter().map(|c| c.arguments.clone()).collect();
+        assert_eq!(args, vec![r#"{"city":"上海"}"#, r#"{"symbol":"AAPL"}"#]);
+        // Optional properties keep their default and leave the facts to required ones.
+        let schema = json!({"type": "object", "required": ["city"], "properties": {
+            "unit": {"type": "string", "default": "celsius"}, "note": {"type": "string"},
+            "city": {"type": "string"}}});
+        assert_eq!(
+            fill(&schema, 0, &mut PromptFacts::read("'Paris'")),
+            json!({"unit": "celsius", "note": "example", "city": "Paris"})
+        );
     }
 
     #[test]
