@@ -12,6 +12,7 @@ results in LiteLLM's response classes. Importing it loads no third-party package
 
 from __future__ import annotations
 
+import os as _os
 from typing import Any
 
 from rustllm import _core
@@ -60,13 +61,29 @@ __version__: str = _core.__version__
 # ---------------------------------------------------------------------------------------
 api_key: str | None = None
 openai_key: str | None = None
+anthropic_key: str | None = None
+azure_key: str | None = None
+cohere_key: str | None = None
 api_base: str | None = None
 num_retries: int | None = None
-drop_params: bool = False
+# LITELLM_DROP_PARAMS=True turns it on, as in LiteLLM.
+drop_params: bool = _os.environ.get("LITELLM_DROP_PARAMS", "").strip().lower() in ("1", "true", "yes", "on")
 suppress_debug_info: bool = False
 set_verbose: bool = False
+# LiteLLM's default; a call without `timeout` uses it once changed (else 600 s).
 request_timeout: float = 6000
 model_alias_map: dict[str, str] = {}
+
+# Callbacks (functions, or CustomLogger instances) and the module cache; see
+# rustllm.integrations.custom_logger and rustllm.caching. A call looks at these lists
+# before building anything, so an empty list costs nothing.
+input_callback: list = []
+success_callback: list = []
+failure_callback: list = []
+callbacks: list = []
+cache: Any = None
+# Per-call log lines on logging.getLogger("rustllm"): turn_on_debug(), or LITELLM_LOG.
+_log_calls: bool = False
 
 _RustLLMError = _core.RustLLMError
 
@@ -77,10 +94,34 @@ def _raise(err: BaseException) -> None:
     raise _from_core(err) from None
 
 
+def _settings_key(params: dict[str, Any]) -> str | None:
+    """The module-level key for this call's provider, with LiteLLM's precedence:
+    ``api_key`` then ``openai_key`` for OpenAI; ``anthropic_key`` / ``cohere_key`` before
+    ``api_key``; ``api_key`` then ``azure_key`` for Azure; ``api_key`` elsewhere."""
+    try:
+        provider = _core.get_llm_provider(
+            params["model"], params.get("custom_llm_provider"), params.get("base_url") or params.get("api_base")
+        )[1]
+    except _RustLLMError:
+        return api_key
+    if provider in ("openai", "text-completion-openai", "custom_openai"):
+        return api_key or openai_key
+    if provider == "anthropic":
+        return anthropic_key or api_key
+    if provider in ("cohere", "cohere_chat"):
+        return cohere_key or api_key
+    if provider == "azure":
+        return api_key or azure_key
+    return api_key
+
+
 def _apply_settings(params: dict[str, Any]) -> None:
     """Fill per-call values from the module settings, without overriding the call."""
-    if params.get("api_key") is None:
-        key = api_key or openai_key
+    model = params.get("model")
+    if model_alias_map and model in model_alias_map:
+        params["model"] = model_alias_map[model]
+    if params.get("api_key") is None and (api_key or openai_key or anthropic_key or azure_key or cohere_key):
+        key = _settings_key(params)
         if key is not None:
             params["api_key"] = key
     if api_base is not None and params.get("api_base") is None and params.get("base_url") is None:
@@ -89,9 +130,8 @@ def _apply_settings(params: dict[str, Any]) -> None:
         params["num_retries"] = num_retries
     if drop_params and params.get("drop_params") is None:
         params["drop_params"] = True
-    model = params.get("model")
-    if model_alias_map and model in model_alias_map:
-        params["model"] = model_alias_map[model]
+    if request_timeout != 6000 and params.get("timeout") is None and params.get("request_timeout") is None:
+        params["timeout"] = request_timeout
 
 
 def _strict_schema(schema: Any) -> Any:
@@ -279,8 +319,28 @@ def completion(
     before any request is sent.
     """
     params = _collect(locals())
+    if (
+        _log_calls
+        or input_callback
+        or success_callback
+        or failure_callback
+        or callbacks
+        or cache is not None
+        or set_verbose
+        or "callbacks" in params
+        or "success_callback" in params
+        or "failure_callback" in params
+    ):
+        from rustllm import _hooks
+
+        return _hooks.call("completion", params, _completion)
+    return _completion(params)
+
+
+def _completion(params: dict[str, Any]) -> ModelResponse | CustomStreamWrapper:
+    """The call itself; :func:`completion` adds callbacks and the cache around it."""
     mocked = _prepare(params)
-    if stream:
+    if params.get("stream"):
         if mocked is not None:
             params["mock_response"] = _mock_text(mocked)
         try:
@@ -343,8 +403,28 @@ async def acompletion(
     the event loop that created it has closed.
     """
     params = _collect(locals())
+    if (
+        _log_calls
+        or input_callback
+        or success_callback
+        or failure_callback
+        or callbacks
+        or cache is not None
+        or set_verbose
+        or "callbacks" in params
+        or "success_callback" in params
+        or "failure_callback" in params
+    ):
+        from rustllm import _hooks
+
+        return await _hooks.acall("acompletion", params, _acompletion)
+    return await _acompletion(params)
+
+
+async def _acompletion(params: dict[str, Any]) -> ModelResponse | CustomStreamWrapper:
+    """The call itself; :func:`acompletion` adds callbacks and the cache around it."""
     mocked = _prepare(params)
-    if stream:
+    if params.get("stream"):
         if mocked is not None:
             params["mock_response"] = _mock_text(mocked)
         try:
@@ -361,14 +441,46 @@ async def acompletion(
     return ModelResponse._from_openai(body, hidden, ms)
 
 
-def _embedding_params(local_vars: dict[str, Any]) -> dict[str, Any]:
-    params = _collect(local_vars)
+def _embedding_params(params: dict[str, Any]) -> dict[str, Any]:
     if params.get("model") is None:
         raise ValueError("model param not passed in.")
     _apply_settings(params)
     if params.get("timeout") is not None:
         params["timeout"] = _timeout_seconds(params["timeout"])
     return params
+
+
+def _observed(params: dict[str, Any]) -> bool:
+    return bool(
+        _log_calls
+        or input_callback
+        or success_callback
+        or failure_callback
+        or callbacks
+        or cache is not None
+        or set_verbose
+        or "callbacks" in params
+        or "success_callback" in params
+        or "failure_callback" in params
+    )
+
+
+def _embedding(params: dict[str, Any]) -> EmbeddingResponse:
+    params = _embedding_params(params)
+    try:
+        body, hidden, ms = _core.embedding(params)
+    except _RustLLMError as err:
+        _raise(err)
+    return EmbeddingResponse._from_openai(body, hidden, ms)
+
+
+async def _aembedding(params: dict[str, Any]) -> EmbeddingResponse:
+    params = _embedding_params(params)
+    try:
+        body, hidden, ms = await _submit(_core.aembedding_submit, params)
+    except _RustLLMError as err:
+        _raise(err)
+    return EmbeddingResponse._from_openai(body, hidden, ms)
 
 
 def embedding(
@@ -381,7 +493,7 @@ def embedding(
     api_version: str | None = None,
     api_key: str | None = None,
     api_type: str | None = None,
-    caching: bool = False,
+    caching: bool | None = None,
     user: str | None = None,
     custom_llm_provider: str | None = None,
     **kwargs: Any,
@@ -391,12 +503,12 @@ def embedding(
     ``input`` is a string or a list of strings (or token lists). Returns an
     :class:`EmbeddingResponse` whose ``data`` items are plain dicts, as in LiteLLM.
     """
-    params = _embedding_params(locals())
-    try:
-        body, hidden, ms = _core.embedding(params)
-    except _RustLLMError as err:
-        _raise(err)
-    return EmbeddingResponse._from_openai(body, hidden, ms)
+    params = _collect(locals())
+    if _observed(params):
+        from rustllm import _hooks
+
+        return _hooks.call("embedding", params, _embedding)
+    return _embedding(params)
 
 
 async def aembedding(
@@ -409,18 +521,18 @@ async def aembedding(
     api_version: str | None = None,
     api_key: str | None = None,
     api_type: str | None = None,
-    caching: bool = False,
+    caching: bool | None = None,
     user: str | None = None,
     custom_llm_provider: str | None = None,
     **kwargs: Any,
 ) -> EmbeddingResponse:
     """The async twin of :func:`embedding`."""
-    params = _embedding_params(locals())
-    try:
-        body, hidden, ms = await _submit(_core.aembedding_submit, params)
-    except _RustLLMError as err:
-        _raise(err)
-    return EmbeddingResponse._from_openai(body, hidden, ms)
+    params = _collect(locals())
+    if _observed(params):
+        from rustllm import _hooks
+
+        return await _hooks.acall("aembedding", params, _aembedding)
+    return await _aembedding(params)
 
 
 def get_llm_provider(
@@ -469,6 +581,95 @@ def decode(model: str = "", tokens: list[int] | None = None, custom_tokenizer: A
     return _core.decode(model or "", list(tokens or []))
 
 
+# ---------------------------------------------------------------------------------------
+# Logging, the module cache, text and batch completion.
+# ---------------------------------------------------------------------------------------
+def turn_on_debug() -> None:
+    """Log every call on ``logging.getLogger("rustllm")`` (request at DEBUG, outcome at
+    INFO), with a stderr handler unless logging is already configured. LiteLLM's
+    ``LITELLM_LOG=DEBUG`` does the same at import."""
+    global _log_calls
+    import logging
+
+    logging.getLogger("rustllm").setLevel(logging.DEBUG)
+    from rustllm._hooks import add_stderr_handler
+
+    add_stderr_handler()
+    _log_calls = True
+
+
+_turn_on_debug = turn_on_debug
+
+
+def _log_from_env() -> None:
+    """``LITELLM_LOG=DEBUG`` (or INFO, WARNING, ...) sets the rustllm logger's level;
+    DEBUG and INFO also log each call."""
+    global _log_calls
+    level = _os.environ.get("LITELLM_LOG", "").strip().upper()
+    if level not in ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"):
+        return
+    import logging
+
+    logging.getLogger("rustllm").setLevel(level)
+    if level in ("DEBUG", "INFO"):
+        from rustllm._hooks import add_stderr_handler
+
+        add_stderr_handler()
+        _log_calls = True
+
+
+def enable_cache(
+    type: Any = "local",
+    host: str | None = None,
+    port: str | int | None = None,
+    password: str | None = None,
+    supported_call_types: list[str] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Set ``rustllm.cache`` to a new :class:`Cache` with these arguments, unless one is
+    already set (LiteLLM's ``enable_cache``)."""
+    global cache
+    if cache is None:
+        from rustllm.caching import Cache
+
+        cache = Cache(
+            type=type, host=host, port=port, password=password, supported_call_types=supported_call_types, **kwargs
+        )
+
+
+def update_cache(
+    type: Any = "local",
+    host: str | None = None,
+    port: str | int | None = None,
+    password: str | None = None,
+    supported_call_types: list[str] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Replace ``rustllm.cache`` with a new :class:`Cache` (LiteLLM's ``update_cache``)."""
+    global cache
+    from rustllm.caching import Cache
+
+    cache = Cache(type=type, host=host, port=port, password=password, supported_call_types=supported_call_types, **kwargs)
+
+
+def disable_cache() -> None:
+    """Stop caching: ``rustllm.cache = None`` (LiteLLM's ``disable_cache``)."""
+    global cache
+    cache = None
+    for callbacks_list in (input_callback, success_callback):
+        while "cache" in callbacks_list:
+            callbacks_list.remove("cache")
+
+
+from rustllm._batch import (  # noqa: E402  (they look up completion at call time)
+    acompletion_with_retries,
+    batch_completion,
+    batch_completion_models,
+    batch_completion_models_all_responses,
+    completion_with_retries,
+)
+from rustllm._text import TextCompletionStreamWrapper, atext_completion, text_completion  # noqa: E402
+
 openai_compatible_providers: list[str] = _core.openai_compatible_providers()
 provider_list: list[str] = _core.provider_list()
 
@@ -516,10 +717,22 @@ def __getattr__(name: str) -> Any:
         from rustllm import catalogue
 
         return getattr(catalogue, name)
-    if name == "testing":
+    if name in ("testing", "display", "caching", "integrations"):
         import importlib
 
-        return importlib.import_module("rustllm.testing")
+        return importlib.import_module(f"rustllm.{name}")
+    if name in ("Cache", "CacheMode", "LiteLLMCacheType"):
+        from rustllm import caching
+
+        return getattr(caching, name)
+    if name == "CustomLogger":
+        from rustllm.integrations.custom_logger import CustomLogger
+
+        return CustomLogger
+    if name in ("display_stream", "adisplay_stream"):
+        from rustllm import display
+
+        return getattr(display, name)
     raise AttributeError(f"module 'rustllm' has no attribute {name!r}")
 
 
@@ -528,6 +741,20 @@ __all__ = [
     "acompletion",
     "embedding",
     "aembedding",
+    "text_completion",
+    "atext_completion",
+    "TextCompletionStreamWrapper",
+    "batch_completion",
+    "batch_completion_models",
+    "batch_completion_models_all_responses",
+    "completion_with_retries",
+    "acompletion_with_retries",
+    "Cache",
+    "enable_cache",
+    "disable_cache",
+    "update_cache",
+    "CustomLogger",
+    "turn_on_debug",
     "get_llm_provider",
     "token_counter",
     "encode",
@@ -549,6 +776,8 @@ __all__ = [
     "model_cost",
     "model_list",
     "stream_chunk_builder",
+    "display_stream",
+    "adisplay_stream",
     "CustomStreamWrapper",
     "Router",
     "RetryPolicy",
@@ -594,3 +823,5 @@ __all__ = [
     "RouterRateLimitError",
     "LITELLM_EXCEPTION_TYPES",
 ]
+
+_log_from_env()

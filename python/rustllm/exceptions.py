@@ -149,6 +149,16 @@ class _LiteLLMErrorMixin(_ReducesByState):
     def __repr__(self) -> str:
         return self.__str__()
 
+    def _repr_html_(self) -> str:
+        from rustllm.display import error_html
+
+        return error_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from rustllm.display import error_markdown
+
+        return error_markdown(self)
+
 
 def _set_litellm_fields(
     exc: Any,

@@ -1333,6 +1333,16 @@ class ModelResponse(_ResponseObject):
     def __setitem__(self, key: str, value: Any) -> None:
         raise TypeError(f"{type(self).__name__!r} object does not support item assignment")
 
+    def _repr_html_(self) -> str:
+        from rustllm.display import response_html
+
+        return response_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from rustllm.display import response_markdown
+
+        return response_markdown(self)
+
     @classmethod
     def _from_openai(
         cls,
@@ -1450,6 +1460,11 @@ class ModelResponseStream(_ResponseObject):
         d["_hidden_params"] = hidden_params if hidden_params else {}
         d["_response_ms"] = response_ms
 
+    def _repr_html_(self) -> str:
+        from rustllm.display import chunk_html
+
+        return chunk_html(self)
+
     @classmethod
     def _from_openai(
         cls,
@@ -1540,6 +1555,11 @@ class EmbeddingResponse(_ResponseObject):
         d["_response_ms"] = response_ms
         if _response_headers:
             d["_response_headers"] = _response_headers
+
+    def _repr_html_(self) -> str:
+        from rustllm.display import embedding_html
+
+        return embedding_html(self)
 
     @classmethod
     def _from_openai(
