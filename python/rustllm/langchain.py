@@ -455,7 +455,7 @@ class ChatRustLLM(BaseChatModel):
     """Any other completion argument, merged last into every request."""
     use_responses_api: bool | None = None
     """Accepted for ChatLiteLLM compatibility; rustllm speaks Chat Completions only."""
-    client: Any = Field(default=None, exclude=True)
+    client: Any = Field(default=None, exclude=True, repr=False)
     """The ``rustllm`` module (ChatLiteLLM sets the ``litellm`` module here)."""
 
     # -- construction ------------------------------------------------------------------
