@@ -314,6 +314,15 @@ async fn open(
             .map_err(|e| e.with_context(&p.provider, &p.requested_model))?;
         req = req.header("authorization", format!("Bearer {token}"));
     }
+    // Bedrock's SigV4 signature covers these exact bytes and the time, so it is made per
+    // attempt; a caller's own Authorization header (or a bearer token) is sent as is.
+    if p.format == WireFormat::Bedrock && !p.headers.iter().any(|(k, _)| k == "authorization") {
+        let signed = providers::bedrock::sign(&p.options, &p.endpoint, &p.url, &payload, &env_var)
+            .map_err(|e| e.with_context(&p.provider, &p.requested_model))?;
+        for (k, v) in signed {
+            req = req.header(k, v);
+        }
+    }
     let req = req.header("content-type", "application/json").body(payload);
     let resp = req
         .send()
@@ -449,6 +458,12 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
             WireFormat::OpenAi | WireFormat::Azure | WireFormat::Anthropic | WireFormat::Cohere
         ) {
             p.body.insert("stream".into(), Value::Bool(true));
+        }
+        // Bedrock asks for a stream by its path.
+        if p.format == WireFormat::Bedrock {
+            if let Some(base) = p.url.strip_suffix("/converse") {
+                p.url = format!("{base}/converse-stream");
+            }
         }
     }
     let started = Instant::now();

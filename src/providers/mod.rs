@@ -6,6 +6,7 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod bedrock;
 pub mod cohere;
 pub mod gemini;
 pub mod ollama;
@@ -37,6 +38,8 @@ pub enum WireFormat {
     /// Ollama's `/api/chat` and `/api/generate` (`ollama.rs`).
     OllamaChat,
     OllamaGenerate,
+    /// AWS Bedrock's Converse API with SigV4 (`bedrock.rs`).
+    Bedrock,
 }
 
 /// How to reach one provider: its format, base URL and key.
@@ -60,6 +63,7 @@ pub struct ProviderSpec {
 pub const NATIVE_PROVIDERS: &[ProviderSpec] = &[
     anthropic::SPEC,
     azure::SPEC,
+    bedrock::SPEC,
     cohere::SPEC,
     cohere::CHAT_SPEC,
     gemini::SPEC,
@@ -102,6 +106,8 @@ pub enum Framing {
     Sse,
     /// One JSON object per line (Ollama).
     Ndjson,
+    /// AWS event-stream binary frames (Bedrock's ConverseStream).
+    AwsEventStream,
 }
 
 /// What one stream event decodes to.
@@ -169,6 +175,7 @@ pub fn adapter(format: WireFormat) -> &'static dyn Adapter {
         WireFormat::Vertex => &vertex::VertexAdapter,
         WireFormat::OllamaChat => &ollama::OllamaChatAdapter,
         WireFormat::OllamaGenerate => &ollama::OllamaGenerateAdapter,
+        WireFormat::Bedrock => &bedrock::BedrockAdapter,
     }
 }
 
@@ -352,7 +359,6 @@ fn write_python_json(value: &Value, out: &mut String) {
 pub const OTHER_PROVIDERS: &[&str] = &[
     "anthropic_text",
     "azure_text",
-    "bedrock",
     "sagemaker",
     "sagemaker_chat",
     "vertex_ai_beta",

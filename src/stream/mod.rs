@@ -7,6 +7,7 @@
 //! response and so the connection.
 
 pub mod assemble;
+pub mod eventstream;
 pub mod sse;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -156,6 +157,7 @@ pub struct StreamContext {
 enum Framer {
     Sse(SseDecoder),
     Ndjson(Vec<u8>),
+    AwsEventStream(eventstream::EventStreamDecoder),
 }
 
 impl Framer {
@@ -163,12 +165,16 @@ impl Framer {
         match framing {
             Framing::Sse => Framer::Sse(SseDecoder::new()),
             Framing::Ndjson => Framer::Ndjson(Vec::new()),
+            Framing::AwsEventStream => {
+                Framer::AwsEventStream(eventstream::EventStreamDecoder::new())
+            }
         }
     }
 
     fn push(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) {
         match self {
             Framer::Sse(d) => d.push(bytes, out),
+            Framer::AwsEventStream(d) => d.push(bytes, out),
             Framer::Ndjson(buf) => {
                 buf.extend_from_slice(bytes);
                 while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
@@ -188,6 +194,7 @@ impl Framer {
     fn finish(&mut self, out: &mut Vec<SseEvent>) {
         match self {
             Framer::Sse(d) => d.finish(out),
+            Framer::AwsEventStream(d) => d.finish(out),
             Framer::Ndjson(buf) => {
                 let text = String::from_utf8_lossy(buf).trim().to_string();
                 buf.clear();

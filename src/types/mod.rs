@@ -136,6 +136,13 @@ pub struct CallOptions {
     pub vertex_project: Option<String>,
     pub vertex_location: Option<String>,
     pub vertex_credentials: Option<Value>,
+    /// AWS Bedrock: credentials, region and runtime endpoint, else their environment
+    /// variables.
+    pub aws_access_key_id: Option<String>,
+    pub aws_secret_access_key: Option<String>,
+    pub aws_session_token: Option<String>,
+    pub aws_region_name: Option<String>,
+    pub aws_bedrock_runtime_endpoint: Option<String>,
 }
 
 /// A call split into its options and the JSON body to send (without `model`, which the
@@ -323,6 +330,11 @@ pub fn split_kwargs(kwargs: Map<String, Value>) -> Result<SplitCall, LlmError> {
             "vertex_project" => o.vertex_project = as_string(&v, &k)?,
             "vertex_location" => o.vertex_location = as_string(&v, &k)?,
             "vertex_credentials" => o.vertex_credentials = Some(v).filter(|v| !v.is_null()),
+            "aws_access_key_id" => o.aws_access_key_id = as_string(&v, &k)?,
+            "aws_secret_access_key" => o.aws_secret_access_key = as_string(&v, &k)?,
+            "aws_session_token" => o.aws_session_token = as_string(&v, &k)?,
+            "aws_region_name" => o.aws_region_name = as_string(&v, &k)?,
+            "aws_bedrock_runtime_endpoint" => o.aws_bedrock_runtime_endpoint = as_string(&v, &k)?,
             _ if v.is_null() => {}
             _ if NOT_SENT.contains(&k.as_str()) => {}
             _ => {
