@@ -25,7 +25,7 @@ test-rust: ## cargo test of the plain-Rust core
 	cargo test --quiet
 
 test-python: dev ## pytest of the public Python API against rustllm.testing.MockServer
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --benchmark-disable
 
 test: test-rust test-python ## Run every test (Rust and Python)
 
