@@ -292,3 +292,11 @@ def test_embeddings_batches_keep_order(server):
 def test_use_responses_api_is_refused():
     with warnings.catch_warnings(), pytest.raises(ValueError, match="Chat Completions"):
         ChatRustLLM(model="m", use_responses_api=True)
+
+
+def test_timeout_is_enforced(server):
+    llm = ChatRustLLM(
+        model="mock-slow-2000", custom_llm_provider="openai", api_base=server.base_url, api_key="sk", timeout=0.2
+    )
+    with pytest.raises(rustllm.Timeout):
+        llm.invoke("hi", max_retries=0)
