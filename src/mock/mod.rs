@@ -13,6 +13,7 @@
 //!    ([`MockServer::set_latency`]).
 
 mod anthropic;
+mod bedrock;
 mod cohere;
 mod gemini;
 mod ollama;

@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Notify};
 
 use super::openai::{self, Directives, Reject, ReplySource};
-use super::{anthropic, cohere, gemini, ollama};
+use super::{anthropic, bedrock, cohere, gemini, ollama};
 use super::{RecordedRequest, ScriptedResponse, State};
 
 /// Request bodies beyond this are refused by closing the connection; no test needs more.
@@ -161,6 +161,8 @@ enum StreamStyle {
     /// `event: {type}` + `data: {json}` events named by their data's `type`, no
     /// terminator (Anthropic, Cohere).
     NamedSse,
+    /// AWS event-stream frames, one per `{"<eventType>": payload}` (Bedrock).
+    AwsEventStream,
 }
 
 /// The provider format a request speaks, told by its path.
@@ -174,6 +176,8 @@ enum Dialect {
     Anthropic,
     /// `/v2/chat`.
     Cohere,
+    /// `.../model/{id}/converse` and `/converse-stream`.
+    Bedrock,
     /// An OAuth token endpoint (`/token`, `/token-error-401`): what a Vertex AI service
     /// account's `token_uri` points at in tests. It never takes a script.
     Token,
@@ -186,6 +190,9 @@ impl Dialect {
         }
         if gemini::is_generate_content(path) {
             return Dialect::Gemini;
+        }
+        if bedrock::is_converse(path) {
+            return Dialect::Bedrock;
         }
         if let Some(endpoint) = ollama::Endpoint::of(path) {
             return Dialect::Ollama(endpoint);
@@ -218,6 +225,7 @@ impl Dialect {
             Dialect::Ollama(_) => ollama::error_body(message),
             Dialect::Anthropic => anthropic::error_body(status, message),
             Dialect::Cohere => cohere::error_body(message),
+            Dialect::Bedrock => bedrock::error_body(message),
             Dialect::Token => gemini::token_error(message),
         }
     }
@@ -230,6 +238,7 @@ impl Dialect {
             Dialect::Ollama(_) => ollama::translate_error(reject),
             Dialect::Anthropic => anthropic::reject(reject),
             Dialect::Cohere => cohere::reject(reject),
+            Dialect::Bedrock => bedrock::reject(reject),
         }
     }
 }
@@ -263,7 +272,23 @@ async fn handle(
     let parsed = parse_body(&bytes);
     state.record(|| record(&parts, &bytes, &parsed));
 
-    let plan = decide(&state, &parts.method, parts.uri.path(), parsed);
+    let mut plan = decide(&state, &parts.method, parts.uri.path(), parsed);
+    // Bedrock names its error in a header.
+    if let (Dialect::Bedrock, Outcome::Json(status @ 400.., _)) =
+        (Dialect::of(&parts.method, parts.uri.path()), &plan.outcome)
+    {
+        if !plan
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("x-amzn-errortype"))
+        {
+            let kind = bedrock::error_type(*status);
+            plan.headers.push((
+                "x-amzn-errortype".into(),
+                format!("{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/"),
+            ));
+        }
+    }
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
     }
@@ -330,6 +355,7 @@ fn decide(state: &State, method: &Method, path: &str, parsed: Result<Value, ()>)
     let script = state.next_script();
     let path_model = match dialect {
         Dialect::Gemini | Dialect::Anthropic => gemini::model_from_path(path),
+        Dialect::Bedrock => bedrock::model_from_path(path),
         _ => None,
     };
     let model = path_model.as_deref().unwrap_or_else(|| {
@@ -497,6 +523,7 @@ fn native_route(
         Dialect::Ollama(endpoint) => ollama::to_openai(endpoint, &req),
         Dialect::Anthropic => anthropic::to_openai(&req),
         Dialect::Cohere => cohere::to_openai(&req),
+        Dialect::Bedrock => bedrock::to_openai(path, &req),
         Dialect::OpenAi | Dialect::Token => Ok(req),
     };
     let openai_req = match translated {
@@ -553,6 +580,13 @@ fn native_route(
             cohere::events(&answer.chunks(), &answer.completion()),
             StreamStyle::NamedSse,
         ),
+        (Dialect::Bedrock, false) => {
+            return Outcome::Json(status, bedrock::reply(&answer.completion()))
+        }
+        (Dialect::Bedrock, true) => (
+            bedrock::events(&answer.chunks(), &answer.completion()),
+            StreamStyle::AwsEventStream,
+        ),
         (Dialect::OpenAi | Dialect::Token, _) => return Outcome::Json(status, answer.completion()),
     };
     Outcome::Stream {
@@ -599,6 +633,7 @@ fn stream(
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
         let limit = break_after.map_or(usize::MAX, |n| n as usize);
+        let mut pending: Vec<u8> = Vec::new();
         for (i, event) in events.iter().enumerate() {
             if i >= limit {
                 break;
@@ -608,6 +643,7 @@ fn stream(
             }
             let frame = match style {
                 StreamStyle::Ndjson => Bytes::from(format!("{event}\n")),
+                StreamStyle::AwsEventStream => Bytes::from(bedrock::frame(event)),
                 StreamStyle::NamedSse => {
                     let name = event
                         .get("type")
@@ -619,9 +655,25 @@ fn stream(
                     Bytes::from(format!("data: {event}\n\n"))
                 }
             };
-            if tx.send(StreamEvent::Data(frame)).await.is_err() {
-                return; // the client went away
+            if !chunk_delay.is_zero() {
+                if tx.send(StreamEvent::Data(frame)).await.is_err() {
+                    return; // the client went away
+                }
+                continue;
             }
+            // No pacing asked for: write events in batches of about 16 KiB, as a busy
+            // server's socket buffer delivers them, so a client is measured by its own
+            // cost per chunk rather than by one write per chunk here.
+            pending.extend_from_slice(&frame);
+            if pending.len() >= 16 * 1024 {
+                let batch = Bytes::from(std::mem::take(&mut pending));
+                if tx.send(StreamEvent::Data(batch)).await.is_err() {
+                    return;
+                }
+            }
+        }
+        if !pending.is_empty() && tx.send(StreamEvent::Data(Bytes::from(pending))).await.is_err() {
+            return;
         }
         let last = if break_after.is_some() {
             StreamEvent::Break
@@ -640,6 +692,7 @@ fn stream(
     let headers = response.headers_mut();
     let content_type = match style {
         StreamStyle::Ndjson => "application/x-ndjson",
+        StreamStyle::AwsEventStream => "application/vnd.amazon.eventstream",
         StreamStyle::OpenAiSse | StreamStyle::Sse | StreamStyle::NamedSse => "text/event-stream",
     };
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
