@@ -672,7 +672,12 @@ fn stream(
                 }
             }
         }
-        if !pending.is_empty() && tx.send(StreamEvent::Data(Bytes::from(pending))).await.is_err() {
+        if !pending.is_empty()
+            && tx
+                .send(StreamEvent::Data(Bytes::from(pending)))
+                .await
+                .is_err()
+        {
             return;
         }
         let last = if break_after.is_some() {
