@@ -423,3 +423,50 @@ def test_api_key_and_endpoint_arguments(server, monkeypatch):
     assert req.path == PATH
     assert req.headers["authorization"] == "Bearer br-key"
     assert "aws_bedrock_runtime_endpoint" not in req.body
+
+
+def test_json_mode_uses_a_forced_tool_and_returns_content(server, args):
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    resp = litellm.completion(
+        model=MODEL,
+        messages=[{"role": "user", "content": "a city as JSON"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "City", "schema": schema}},
+        **args,
+    )
+    body = server.last_request.body
+    assert body["toolConfig"] == {
+        "tools": [{"toolSpec": {"name": "json_tool_call", "inputSchema": {"json": schema}}}],
+        "toolChoice": {"tool": {"name": "json_tool_call"}},
+    }
+    msg = resp.choices[0].message
+    assert msg.tool_calls is None
+    assert "city" in json.loads(msg.content)
+    assert resp.choices[0].finish_reason == "stop"
+
+    chunks = list(
+        litellm.completion(
+            model=MODEL,
+            messages=[{"role": "user", "content": "a city as JSON"}],
+            response_format={"type": "json_object"},
+            stream=True,
+            **args,
+        )
+    )
+    rebuilt = litellm.stream_chunk_builder(chunks)
+    assert isinstance(json.loads(rebuilt.choices[0].message.content), dict)
+    assert rebuilt.choices[0].finish_reason == "stop"
+
+
+def test_reasoning_effort_for_claude_only(server, args):
+    litellm.completion(model=MODEL, messages=USER_HI, reasoning_effort="medium", **args)
+    assert server.last_request.body["additionalModelRequestFields"] == {
+        "thinking": {"type": "enabled", "budget_tokens": 2048}
+    }
+    with pytest.raises(litellm.UnsupportedParamsError, match="reasoning_effort"):
+        litellm.completion(model="bedrock/amazon.nova-pro-v1:0", messages=USER_HI, reasoning_effort="low", **args)
+
+
+def test_embeddings_are_refused_clearly(server, args):
+    with pytest.raises(litellm.BadRequestError, match="chat completions only"):
+        litellm.embedding(model="bedrock/amazon.titan-embed-text-v2:0", input=["hi"], **args)
+    assert server.request_count == 0

@@ -19,6 +19,7 @@ use super::{
     check_params, python_json, reclassify, unix_now, Adapter, ChatContext, Decoded, Endpoint,
     Framing, HttpRequest, ProviderSpec, StreamDecoder, WireFormat,
 };
+use crate::call::Endpointkind;
 use crate::error::{map_http_error, provider_exception_name, ErrorKind, LlmError};
 use crate::stream::eventstream::FRAMING_ERROR;
 use crate::stream::sse::SseEvent;
@@ -48,7 +49,15 @@ pub const SUPPORTED_PARAMS: &[&str] = &[
     "max_tokens",
     "tools",
     "tool_choice",
+    "response_format",
 ];
+
+/// Also taken by Claude models, whose extended thinking Converse passes through.
+const CLAUDE_PARAMS: &[&str] = &["reasoning_effort", "thinking"];
+
+/// The forced tool that carries `response_format` JSON (LiteLLM's
+/// `RESPONSE_FORMAT_TOOL_NAME`); its input comes back as the message content.
+pub const JSON_TOOL_NAME: &str = "json_tool_call";
 
 /// Converse request fields passed through as given.
 const TOP_LEVEL_FIELDS: &[&str] = &[
@@ -511,7 +520,13 @@ pub fn build_body(
     ctx: &ChatContext<'_>,
     mut body: Map<String, Value>,
 ) -> Result<Map<String, Value>, LlmError> {
-    check_params(ctx, &mut body, SUPPORTED_PARAMS)?;
+    let claude = ctx.model.contains("anthropic.claude");
+    let supported: Vec<&str> = SUPPORTED_PARAMS
+        .iter()
+        .chain(if claude { CLAUDE_PARAMS } else { &[] })
+        .copied()
+        .collect();
+    check_params(ctx, &mut body, &supported)?;
     body.remove("model");
     body.remove("stream");
     body.remove("stream_options");
@@ -552,10 +567,45 @@ pub fn build_body(
     if !inference.is_empty() {
         out.insert("inferenceConfig".into(), Value::Object(inference));
     }
-    let tools = body.remove("tools");
-    let choice = body.remove("tool_choice");
-    if let Some(config) = tool_config(tools.as_ref(), choice.as_ref())? {
+    let thinking = match (body.remove("thinking"), body.remove("reasoning_effort")) {
+        (Some(t), _) if t.is_object() => Some(t),
+        (_, Some(Value::String(effort))) => thinking_for_effort(&effort)?,
+        _ => None,
+    };
+    let mut tools = match body.remove("tools") {
+        Some(Value::Array(t)) => t,
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) => return Err(bad("tools must be a list of tool definitions")),
+    };
+    let mut choice = body.remove("tool_choice");
+    if let Some(schema) = body
+        .remove("response_format")
+        .as_ref()
+        .and_then(json_schema)
+    {
+        tools.push(
+            json!({"type": "function", "function": {"name": JSON_TOOL_NAME, "parameters": schema}}),
+        );
+        // Claude refuses a forced tool while thinking.
+        if thinking.is_none() {
+            choice = Some(json!({"type": "function", "function": {"name": JSON_TOOL_NAME}}));
+        }
+    }
+    if let Some(config) = tool_config(Some(&Value::Array(tools)), choice.as_ref())? {
         out.insert("toolConfig".into(), config);
+    }
+    if let Some(t) = thinking {
+        match body.get_mut("additionalModelRequestFields") {
+            Some(Value::Object(fields)) => {
+                fields.insert("thinking".into(), t);
+            }
+            _ => {
+                body.insert(
+                    "additionalModelRequestFields".into(),
+                    json!({"thinking": t}),
+                );
+            }
+        }
     }
     for field in TOP_LEVEL_FIELDS {
         if let Some(v) = body.remove(*field) {
@@ -575,6 +625,54 @@ pub fn build_body(
         out.insert("additionalModelRequestFields".into(), Value::Object(extra));
     }
     Ok(out)
+}
+
+/// LiteLLM's thinking budgets for `reasoning_effort`.
+fn thinking_for_effort(effort: &str) -> Result<Option<Value>, LlmError> {
+    let budget = match effort {
+        "none" | "disable" => return Ok(None),
+        "minimal" | "low" => 1024,
+        "medium" => 2048,
+        "high" => 4096,
+        other => {
+            return Err(bad(format!(
+                "Unmapped reasoning effort: {other}. Use \"low\", \"medium\" or \"high\"."
+            )))
+        }
+    };
+    Ok(Some(json!({"type": "enabled", "budget_tokens": budget})))
+}
+
+/// The JSON schema a `response_format` asks for (an open object for `json_object`);
+/// `None` for `{"type": "text"}`.
+fn json_schema(format: &Value) -> Option<Value> {
+    let kind = format.get("type").and_then(Value::as_str)?;
+    if kind == "text" {
+        return None;
+    }
+    let schema = format
+        .get("response_schema")
+        .or_else(|| format.pointer("/json_schema/schema"))
+        .and_then(Value::as_object);
+    let mut out = Map::new();
+    out.insert("type".into(), json!("object"));
+    match schema {
+        Some(schema) => out.extend(schema.clone()),
+        None => {
+            out.insert("additionalProperties".into(), Value::Bool(true));
+            out.insert("properties".into(), json!({}));
+        }
+    }
+    Some(Value::Object(out))
+}
+
+/// The JSON text a `json_tool_call` input stands for: its `values` when it wrapped them,
+/// else the whole input.
+fn json_mode_content(input: &Value) -> String {
+    match input.get("values") {
+        Some(values) if input.is_object() => python_json(values),
+        _ => python_json(input),
+    }
 }
 
 /// The model id as Converse wants it in the path: LiteLLM's `converse/` route prefix
@@ -650,11 +748,18 @@ pub fn parse_reply(
         .map(Vec::as_slice)
         .unwrap_or_default();
     let mut text = String::new();
+    let mut json_mode = false;
     let mut reasoning = String::new();
     let mut calls = Vec::new();
     for block in blocks {
         if let Some(t) = block.get("text").and_then(Value::as_str) {
             text.push_str(t);
+        } else if let Some(use_) = block
+            .get("toolUse")
+            .filter(|u| u.get("name").and_then(Value::as_str) == Some(JSON_TOOL_NAME))
+        {
+            json_mode = true;
+            text.push_str(&json_mode_content(use_.get("input").unwrap_or(&json!({}))));
         } else if let Some(use_) = block.get("toolUse") {
             calls.push(json!({
                 "id": use_.get("toolUseId").and_then(Value::as_str).unwrap_or(""),
@@ -671,6 +776,7 @@ pub fn parse_reply(
             reasoning.push_str(t);
         }
     }
+    let has_calls = !calls.is_empty();
     let mut message = Map::new();
     message.insert(
         "content".into(),
@@ -687,10 +793,11 @@ pub fn parse_reply(
     if !reasoning.is_empty() {
         message.insert("reasoning_content".into(), Value::String(reasoning));
     }
-    let reason = body
-        .get("stopReason")
-        .and_then(Value::as_str)
-        .unwrap_or("end_turn");
+    let reason = match body.get("stopReason").and_then(Value::as_str) {
+        Some("tool_use") if json_mode && !has_calls => "end_turn",
+        Some(r) => r,
+        None => "end_turn",
+    };
     let mut out = Map::new();
     out.insert("id".into(), json!(super::completion_id()));
     out.insert("created".into(), json!(unix_now()));
@@ -799,6 +906,8 @@ pub struct BedrockStreamDecoder {
     include_usage: bool,
     /// Content block index → tool-call index, for blocks that are tool uses.
     tool_blocks: Vec<(u64, usize)>,
+    /// The content block of the forced `json_tool_call`, whose input is the reply text.
+    json_block: Option<u64>,
 }
 
 impl BedrockStreamDecoder {
@@ -811,6 +920,7 @@ impl BedrockStreamDecoder {
             created: unix_now(),
             include_usage: ctx.options.include_usage,
             tool_blocks: Vec::new(),
+            json_block: None,
         }
     }
 
@@ -878,6 +988,12 @@ impl StreamDecoder for BedrockStreamDecoder {
                 Value::Null,
             )],
             "contentBlockStart" => match data.pointer("/start/toolUse") {
+                Some(use_)
+                    if use_.get("name").and_then(Value::as_str) == Some(JSON_TOOL_NAME) =>
+                {
+                    self.json_block = Some(block.unwrap_or(0));
+                    Vec::new()
+                }
                 Some(use_) => {
                     let index = self.tool_blocks.len();
                     self.tool_blocks.push((block.unwrap_or(0), index));
@@ -893,6 +1009,12 @@ impl StreamDecoder for BedrockStreamDecoder {
                 let delta = data.get("delta").cloned().unwrap_or(Value::Null);
                 if let Some(text) = delta.get("text").and_then(Value::as_str) {
                     vec![self.chunk(json!({"content": text}), Value::Null)]
+                } else if let Some(input) = delta
+                    .pointer("/toolUse/input")
+                    .and_then(Value::as_str)
+                    .filter(|_| self.json_block.is_some() && self.json_block == block)
+                {
+                    vec![self.chunk(json!({"content": input}), Value::Null)]
                 } else if let Some(input) = delta.pointer("/toolUse/input").and_then(Value::as_str)
                 {
                     let index = self
@@ -918,6 +1040,14 @@ impl StreamDecoder for BedrockStreamDecoder {
                     .get("stopReason")
                     .and_then(Value::as_str)
                     .unwrap_or("end_turn");
+                let reason = if reason == "tool_use"
+                    && self.json_block.is_some()
+                    && self.tool_blocks.is_empty()
+                {
+                    "end_turn"
+                } else {
+                    reason
+                };
                 vec![self.chunk(json!({}), json!(finish_reason(reason)))]
             }
             "metadata" => match data.get("usage") {
@@ -946,6 +1076,12 @@ impl Adapter for BedrockAdapter {
         ctx: &ChatContext<'_>,
         body: Map<String, Value>,
     ) -> Result<HttpRequest, LlmError> {
+        if ctx.kind != Endpointkind::Chat {
+            return Err(bad(format!(
+                "bedrock serves chat completions only (Converse), not {}",
+                ctx.kind.path()
+            )));
+        }
         let body = build_body(ctx, body)?;
         let mocked = ctx.options.mock_response.is_some() || ctx.options.mock_timeout;
         let mut headers = Vec::new();
@@ -1006,7 +1142,6 @@ impl Adapter for BedrockAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::Endpointkind;
     use crate::stream::eventstream::{encode_frame, event_frame, EventStreamDecoder};
 
     fn obj(v: Value) -> Map<String, Value> {
@@ -1206,6 +1341,52 @@ mod tests {
                 false
             ))
         );
+    }
+
+    #[test]
+    fn json_mode_and_thinking() {
+        let body = obj(json!({
+            "model": "m", "messages": [{"role": "user", "content": "hi"}],
+            "response_format": {"type": "json_schema", "json_schema": {"name": "P",
+                "schema": {"properties": {"a": {"type": "integer"}}}}},
+        }));
+        let req = with_ctx(false, CallOptions::default(), |ctx| build_body(ctx, body))
+            .map(Value::Object)
+            .unwrap_or_default();
+        assert_eq!(
+            req["toolConfig"],
+            json!({"tools": [{"toolSpec": {"name": "json_tool_call", "inputSchema": {"json":
+                {"type": "object", "properties": {"a": {"type": "integer"}}}}}}],
+                "toolChoice": {"tool": {"name": "json_tool_call"}}})
+        );
+        let body = obj(
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+            "reasoning_effort": "low", "top_k": 2}),
+        );
+        let req = with_ctx(false, CallOptions::default(), |ctx| build_body(ctx, body))
+            .map(Value::Object)
+            .unwrap_or_default();
+        assert_eq!(
+            req["additionalModelRequestFields"],
+            json!({"thinking": {"type": "enabled", "budget_tokens": 1024}, "top_k": 2})
+        );
+        let reply = obj(json!({
+            "output": {"message": {"role": "assistant", "content": [
+                {"reasoningContent": {"reasoningText": {"text": "hmm", "signature": "s"}}},
+                {"toolUse": {"toolUseId": "t", "name": "json_tool_call", "input": {"a": 1}}}]}},
+            "stopReason": "tool_use",
+            "usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2},
+        }));
+        let out = with_ctx(false, CallOptions::default(), |ctx| parse_reply(ctx, reply))
+            .map(Value::Object)
+            .unwrap_or_default();
+        assert_eq!(out["choices"][0]["message"]["content"], json!("{\"a\": 1}"));
+        assert_eq!(
+            out["choices"][0]["message"]["reasoning_content"],
+            json!("hmm")
+        );
+        assert!(out["choices"][0]["message"].get("tool_calls").is_none());
+        assert_eq!(out["choices"][0]["finish_reason"], json!("stop"));
     }
 
     #[test]
