@@ -207,6 +207,21 @@ fn aembedding<'py>(py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Bou
     call_async(py, Endpointkind::Embeddings, kwargs)
 }
 
+/// Text completion (`POST {base}/completions`), blocking: `(response_json, hidden_params, ms)`.
+#[pyfunction]
+fn text_completion(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    call_sync(py, Endpointkind::TextCompletion, kwargs)
+}
+
+/// Streaming text completion, blocking until the provider accepts the request:
+/// `(ChatStream, hidden_params)`; the chunks are `text_completion` objects.
+#[pyfunction]
+fn text_completion_stream(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    let p = prepare(py, Endpointkind::TextCompletion, kwargs)?;
+    let open = block_on(py, run_stream(p))?;
+    stream_to_py(py, open)
+}
+
 /// LiteLLM's `get_llm_provider`: `(model, provider, api_key, api_base)` for a model string.
 #[pyfunction]
 #[pyo3(signature = (model, custom_llm_provider=None, api_base=None, api_key=None))]
@@ -273,7 +288,7 @@ fn submit(
     runtime().spawn(async move {
         let convert: Convert = match call::prepare(kind, map) {
             Err(e) => Box::new(move |py| Err(to_pyerr(py, e))),
-            Ok(p) if p.stream && kind == Endpointkind::Chat => {
+            Ok(p) if p.stream && kind != Endpointkind::Embeddings => {
                 let result = run_stream(p).await;
                 Box::new(move |py| match result {
                     Ok(open) => stream_to_py(py, open),
@@ -318,7 +333,22 @@ fn aembedding_submit(
     submit(py, Endpointkind::Embeddings, kwargs, waker, future)
 }
 
+/// Text completion (or, with `stream=True`, a stream) resolving `future` on the loop that
+/// owns `waker`.
+#[pyfunction]
+fn atext_completion_submit(
+    py: Python<'_>,
+    kwargs: &Bound<'_, PyDict>,
+    waker: &Bound<'_, LoopWaker>,
+    future: Py<PyAny>,
+) -> PyResult<()> {
+    submit(py, Endpointkind::TextCompletion, kwargs, waker, future)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(text_completion, m)?)?;
+    m.add_function(wrap_pyfunction!(text_completion_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(atext_completion_submit, m)?)?;
     m.add_function(wrap_pyfunction!(acompletion_submit, m)?)?;
     m.add_function(wrap_pyfunction!(aembedding_submit, m)?)?;
     m.add_function(wrap_pyfunction!(completion, m)?)?;

@@ -4,6 +4,7 @@ use pyo3::prelude::*;
 
 mod blocking;
 mod bridge;
+mod cache;
 mod catalogue;
 mod completion;
 mod convert;
@@ -25,6 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     completion::register(m)?;
     catalogue::register(m)?;
     router::register(m)?;
+    cache::register(m)?;
     stream::register(m)?;
     tokens::register(m)?;
     mock::register(m)?;

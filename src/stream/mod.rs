@@ -98,6 +98,11 @@ impl ChunkShaper {
                     self.finished = true;
                     carries_something = true;
                 }
+                // Legacy text completions (`/completions`) stream `text`, not `delta`.
+                if let Some(Value::String(text)) = choice.get("text") {
+                    carries_something |= !text.is_empty();
+                    continue;
+                }
                 match choice.get_mut("delta") {
                     Some(Value::Object(delta)) => {
                         if !delta_is_empty(delta) {
@@ -351,6 +356,24 @@ mod tests {
             json!({"id": id, "created": 1, "model": "m", "object": "chat.completion.chunk",
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}),
         )
+    }
+
+    #[test]
+    fn text_completion_chunks_keep_their_text() {
+        let mut s = ChunkShaper::new();
+        let text = |t: &str, finish: Value| {
+            obj(
+                json!({"id": "cmpl-1", "object": "text_completion", "created": 1, "model": "m",
+                "choices": [{"text": t, "index": 0, "logprobs": null, "finish_reason": finish}]}),
+            )
+        };
+        let first = s.shape(text("Hel", Value::Null)).unwrap();
+        assert_eq!(first["choices"][0]["text"], json!("Hel"));
+        assert!(first["choices"][0].get("delta").is_none());
+        assert!(s.shape(text("", Value::Null)).is_none());
+        let fin = s.shape(text("", json!("stop"))).unwrap();
+        assert_eq!(fin["choices"][0]["finish_reason"], json!("stop"));
+        assert!(s.finished);
     }
 
     #[test]
