@@ -26,9 +26,18 @@ def clean_env(monkeypatch):
         ("api_base", None),
         ("num_retries", None),
         ("drop_params", False),
+        ("anthropic_key", None),
+        ("azure_key", None),
+        ("cohere_key", None),
+        ("request_timeout", 6000),
+        ("set_verbose", False),
+        ("cache", None),
+        ("_log_calls", False),
     ):
         monkeypatch.setattr(rustllm, setting, default)
     monkeypatch.setattr(rustllm, "model_alias_map", {})
+    for hooks in ("input_callback", "success_callback", "failure_callback", "callbacks"):
+        monkeypatch.setattr(rustllm, hooks, [])
 
 
 @pytest.fixture(scope="module")

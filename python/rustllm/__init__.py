@@ -649,7 +649,9 @@ def update_cache(
     global cache
     from rustllm.caching import Cache
 
-    cache = Cache(type=type, host=host, port=port, password=password, supported_call_types=supported_call_types, **kwargs)
+    cache = Cache(
+        type=type, host=host, port=port, password=password, supported_call_types=supported_call_types, **kwargs
+    )
 
 
 def disable_cache() -> None:
