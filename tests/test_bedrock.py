@@ -470,3 +470,42 @@ def test_embeddings_are_refused_clearly(server, args):
     with pytest.raises(litellm.BadRequestError, match="chat completions only"):
         litellm.embedding(model="bedrock/amazon.titan-embed-text-v2:0", input=["hi"], **args)
     assert server.request_count == 0
+
+
+def test_each_retry_is_signed_afresh(server, args):
+    server.fail_next(1, status=503, headers={"retry-after": "0"})
+    resp = litellm.completion(model=MODEL, messages=USER_HI, **{**args, "max_retries": 1})
+    assert resp.choices[0].message.content
+    reqs = server.requests
+    assert len(reqs) == 2
+    assert all(SIGV4.match(r.headers["authorization"]) for r in reqs)
+
+
+def test_thinking_blocks_come_back_and_go_back(server, args):
+    server.respond(
+        body={
+            "output": {
+                "message": {
+                    "role": "assistant",
+                    "content": [
+                        {"reasoningContent": {"reasoningText": {"text": "think", "signature": "sig"}}},
+                        {"text": "answer"},
+                    ],
+                }
+            },
+            "stopReason": "end_turn",
+            "usage": {"inputTokens": 1, "outputTokens": 2, "totalTokens": 3},
+        }
+    )
+    resp = litellm.completion(model=MODEL, messages=USER_HI, reasoning_effort="low", **args)
+    msg = resp.choices[0].message
+    assert msg.reasoning_content == "think"
+    assert msg.thinking_blocks == [{"type": "thinking", "thinking": "think", "signature": "sig"}]
+    litellm.completion(model=MODEL, messages=[*USER_HI, msg, {"role": "user", "content": "more"}], **args)
+    assert server.last_request.body["messages"][1] == {
+        "role": "assistant",
+        "content": [
+            {"reasoningContent": {"reasoningText": {"text": "think", "signature": "sig"}}},
+            {"text": "answer"},
+        ],
+    }

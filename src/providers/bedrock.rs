@@ -425,7 +425,28 @@ pub fn converse_messages(messages: &[Value]) -> Result<(Vec<Value>, Vec<Value>),
             "system" | "developer" => system.extend(text_blocks(message.get("content"))?),
             "user" => push_turn(&mut out, "user", text_blocks(message.get("content"))?),
             "assistant" => {
-                let mut blocks = text_blocks(message.get("content"))?;
+                // Claude wants its thinking back first when tools were called while thinking.
+                let mut blocks: Vec<Value> = message
+                    .get("thinking_blocks")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|b| match b.get("type").and_then(Value::as_str) {
+                        Some("thinking") => {
+                            let mut text =
+                                json!({"text": b.get("thinking").cloned().unwrap_or(json!(""))});
+                            if let Some(sig) = b.get("signature") {
+                                text["signature"] = sig.clone();
+                            }
+                            Some(json!({"reasoningContent": {"reasoningText": text}}))
+                        }
+                        Some("redacted_thinking") => {
+                            Some(json!({"reasoningContent": {"redactedContent": b.get("data")}}))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                blocks.extend(text_blocks(message.get("content"))?);
                 for call in message
                     .get("tool_calls")
                     .and_then(Value::as_array)
@@ -750,6 +771,7 @@ pub fn parse_reply(
     let mut text = String::new();
     let mut json_mode = false;
     let mut reasoning = String::new();
+    let mut thinking_blocks = Vec::new();
     let mut calls = Vec::new();
     for block in blocks {
         if let Some(t) = block.get("text").and_then(Value::as_str) {
@@ -769,11 +791,17 @@ pub fn parse_reply(
                     "arguments": python_json(use_.get("input").unwrap_or(&json!({}))),
                 },
             }));
-        } else if let Some(t) = block
-            .pointer("/reasoningContent/reasoningText/text")
-            .and_then(Value::as_str)
-        {
-            reasoning.push_str(t);
+        } else if let Some(r) = block.get("reasoningContent") {
+            if let Some(t) = r.pointer("/reasoningText/text").and_then(Value::as_str) {
+                reasoning.push_str(t);
+                let mut tb = json!({"type": "thinking", "thinking": t});
+                if let Some(sig) = r.pointer("/reasoningText/signature") {
+                    tb["signature"] = sig.clone();
+                }
+                thinking_blocks.push(tb);
+            } else if let Some(data) = r.get("redactedContent") {
+                thinking_blocks.push(json!({"type": "redacted_thinking", "data": data}));
+            }
         }
     }
     let has_calls = !calls.is_empty();
@@ -792,6 +820,9 @@ pub fn parse_reply(
     }
     if !reasoning.is_empty() {
         message.insert("reasoning_content".into(), Value::String(reasoning));
+    }
+    if !thinking_blocks.is_empty() {
+        message.insert("thinking_blocks".into(), Value::Array(thinking_blocks));
     }
     let reason = match body.get("stopReason").and_then(Value::as_str) {
         Some("tool_use") if json_mode && !has_calls => "end_turn",
@@ -1386,6 +1417,18 @@ mod tests {
             json!("hmm")
         );
         assert!(out["choices"][0]["message"].get("tool_calls").is_none());
+        let thinking = out["choices"][0]["message"]["thinking_blocks"].clone();
+        assert_eq!(
+            thinking,
+            json!([{"type": "thinking", "thinking": "hmm", "signature": "s"}])
+        );
+        let history = [json!({"role": "assistant", "content": "ok", "thinking_blocks": thinking})];
+        assert_eq!(
+            converse_messages(&history).ok().map(|(_, m)| m),
+            Some(vec![json!({"role": "assistant", "content": [
+                {"reasoningContent": {"reasoningText": {"text": "hmm", "signature": "s"}}},
+                {"text": "ok"}]})])
+        );
         assert_eq!(out["choices"][0]["finish_reason"], json!("stop"));
     }
 
