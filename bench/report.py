@@ -142,6 +142,37 @@ def rows(counts, problems: Problems) -> list[Row]:
 
         return cell
 
+    def litellm_router_calls(client: str) -> str:
+        if client == "litellm" and counts.litellm_router_calls != counts.router_calls:
+            return f" ({count(counts.litellm_router_calls)} calls)"
+        return ""
+
+    def extra(key: str) -> Callable[[dict, str], Cell]:
+        """Router minus direct call, signed."""
+
+        def cell(results: dict, client: str) -> Cell:
+            found = lookup(results, problems, "router", client, key)
+            if not isinstance(found, float):
+                return found if isinstance(found, Cell) else Cell()
+            return Cell(found, ("+" if found > 0 else "") + fmt(found) + litellm_router_calls(client))
+
+        return cell
+
+    def provider_stream(provider: str, mode: str) -> Callable[[dict, str], Cell]:
+        """µs per chunk in the provider's own stream format, and its ratio to OpenAI's in the same process."""
+
+        def cell(results: dict, client: str) -> Cell:
+            found = lookup(results, problems, "formats", client, provider, mode, "per_chunk_us")
+            if not isinstance(found, float):
+                return found if isinstance(found, Cell) else Cell()
+            text = fmt(found)
+            openai = lookup(results, Problems(), "formats", client, "openai", mode, "per_chunk_us")
+            if isinstance(openai, float) and openai > 0:
+                text += f" ({found / openai:.2f}x OpenAI)"
+            return Cell(found, text)
+
+        return cell
+
     def litellm_calls(client: str) -> str:
         if client == "litellm" and counts.litellm_async_calls != counts.async_calls:
             return f" ({count(counts.litellm_async_calls)} calls)"
@@ -152,6 +183,10 @@ def rows(counts, problems: Problems) -> list[Row]:
         Row("max RSS after import, MB", "< 30 MB", figure("import", "max_rss_mb")),
         Row("sync call p50, µs", "≤ 2x floor; ≥ 20x vs litellm", figure("latency", "p50_us")),
         Row("sync call p99, µs", "", figure("latency", "p99_us")),
+        Row("Router call p50, µs", "", figure("router", "router", "p50_us", note=litellm_router_calls)),
+        Row("Router call p99, µs", "", figure("router", "router", "p99_us", note=litellm_router_calls)),
+        Row("Router minus direct call, p50, µs", "≤ 30 µs", extra("extra_p50_us")),
+        Row("Router minus direct call, p99, µs", "", extra("extra_p99_us")),
         Row(
             f"async calls/s, concurrency {counts.concurrency}",
             "≥ 50% of floor",
@@ -167,6 +202,15 @@ def rows(counts, problems: Problems) -> list[Row]:
             f"stream, µs per chunk, async ({count(counts.stream_chunks)})",
             "≤ 10 µs",
             figure("stream", "async", "per_chunk_us"),
+        ),
+        *(
+            Row(
+                f"stream, µs per chunk, {name}, {mode} ({count(counts.stream_chunks)})",
+                "≤ 1.5x OpenAI",
+                provider_stream(name.lower(), mode),
+            )
+            for name in ("Anthropic", "Gemini")
+            for mode in ("sync", "async")
         ),
         Row(f"stream_chunk_builder, {count(counts.builder_chunks)} chunks, ms", "< 5 ms", figure("builder", "ms")),
         Row(f"RSS after {count(counts.memory_calls)} sync calls, MB", "", rss(growth=False)),
@@ -212,6 +256,24 @@ def table(results: dict, counts, floor_problem: str | None = None) -> Table:
             f"The Rust floor reads the same streams in {fmt(floor_stream['per_chunk_us'])} µs per chunk "
             "(reqwest + serde_json on one thread). The mock writes every chunk on its own, so that is about "
             "what sending a chunk costs it: a client's figure near the floor's is mostly the mock's."
+        )
+    router = results.get("router", {})
+    beside = [
+        f"{HEADERS[c]} {fmt(r['direct']['p50_us'])} / {fmt(r['direct']['p99_us'])} µs"
+        for c in ("rustllm", "litellm")
+        if isinstance(r := router.get(c), dict) and "direct" in r
+    ]
+    if beside:
+        notes.append(
+            "Router rows: one direct `completion` and one `Router.completion` alternate in the same process; "
+            f"the direct calls there took (p50 / p99) {'; '.join(beside)}."
+        )
+    same = results.get("formats", {}).get("rustllm", {}).get("openai", {})
+    modes = [f"{fmt(same[m]['per_chunk_us'])} µs {m}" for m in ("sync", "async") if "per_chunk_us" in same.get(m, {})]
+    if modes:
+        notes.append(
+            f"Anthropic and Gemini rows: rustllm only, each provider's own stream format from the mock; the ratio in "
+            f"brackets is to rustllm's OpenAI streams measured in the same process ({', '.join(modes)} per chunk)."
         )
     notes += problems.lines
     text = "\n".join(lines) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
@@ -299,6 +361,13 @@ def markdown(tab: Table, results: dict, counts, machine: dict[str, str], command
         f"streams: (median time of a {c.stream_chunks:,}-chunk stream over {c.stream_reps} runs - median time of a "
         f"1-chunk stream of the same text over {c.stream_short_reps} runs) ÷ {c.stream_chunks:,}, every chunk's "
         "`choices[0].delta.content` read. httpx is not measured here.",
+        f"Router: {c.router_calls:,} `Router.completion` calls (two deployments of `openai/bench` on the mock) "
+        f"alternating with {c.router_calls:,} direct `completion` calls in one process, after {c.router_warmup} "
+        f"warm-up pairs; litellm {c.litellm_router_calls:,} pairs after {c.litellm_router_warmup} (its Router takes "
+        "about 6 ms a call). Router minus direct is the difference of the two percentiles.",
+        "Anthropic / Gemini streams: rustllm only, as the OpenAI streams above but in each provider's native format "
+        "(`anthropic/…` on the mock's `/v1/messages`, `gemini/…` on `/v1beta/models/…:streamGenerateContent`), "
+        "with OpenAI measured again in the same process for the ratio.",
         f"stream_chunk_builder: median of {c.builder_reps} calls (litellm {c.litellm_builder_reps}) on the "
         f"{c.builder_chunks:,} chunks of a real stream, a fresh deep copy each time.",
         f"memory: RSS after {c.memory_first:,} and {c.memory_calls:,} sequential sync calls, `gc.collect()` before "

@@ -31,7 +31,7 @@ MOCK = BENCH / "mock_server.py"
 FLOOR_MANIFEST = BENCH / "floor" / "Cargo.toml"
 FLOOR_BIN = BENCH / "floor" / "target" / "release" / "rustllm-bench-floor"
 CLIENTS = ("rustllm", "litellm", "openai", "httpx")
-TASKS = ("import", "latency", "throughput", "stream", "builder", "memory")
+TASKS = ("import", "latency", "router", "throughput", "stream", "formats", "builder", "memory")
 RESULT_PREFIX = "BENCH_RESULT "
 
 
@@ -42,6 +42,12 @@ class Counts:
     import_runs: int = 5
     sync_calls: int = 2_000
     sync_warmup: int = 200
+    # Router vs direct: this many of each, alternating, after as many warm-up pairs.
+    router_calls: int = 2_000
+    router_warmup: int = 200
+    # LiteLLM's Router takes about 6 ms a call (plus about 4 ms for its direct call).
+    litellm_router_calls: int = 300
+    litellm_router_warmup: int = 30
     concurrency: int = 100
     async_calls: int = 5_000
     async_warmup: int = 500
@@ -66,6 +72,10 @@ QUICK = Counts(
     import_runs=2,
     sync_calls=300,
     sync_warmup=50,
+    router_calls=300,
+    router_warmup=50,
+    litellm_router_calls=50,
+    litellm_router_warmup=10,
     async_calls=1_000,
     async_warmup=100,
     async_reps=1,
@@ -153,6 +163,20 @@ class Runner:
         self.progress("sync latency floor (c=1)", out["floor"])
         return out
 
+    def router(self, clients: list[str]) -> dict:
+        c = self.counts
+        out = {}
+        for client in clients:
+            if client not in ("rustllm", "litellm"):
+                continue
+            if client == "litellm":
+                params = {"calls": c.litellm_router_calls, "warmup": c.litellm_router_warmup}
+            else:
+                params = {"calls": c.router_calls, "warmup": c.router_warmup}
+            out[client] = self.worker("router", client, params)
+            self.progress(f"router vs direct {client}", out[client])
+        return out
+
     def throughput(self, clients: list[str]) -> dict:
         c = self.counts
         out = {}
@@ -190,6 +214,16 @@ class Runner:
         # The floor reads one way only; it stands beside both the sync and the async row.
         out["floor"] = {"chunks": c.stream_chunks, "sync": floor, "async": floor}
         self.progress("stream floor", floor)
+        return out
+
+    def formats(self, clients: list[str]) -> dict:
+        """Anthropic and Gemini streams (and OpenAI again, for the ratio), rustllm only."""
+        c = self.counts
+        out = {}
+        if "rustllm" in clients:
+            params = {"chunks": c.stream_chunks, "reps": c.stream_reps, "short_reps": c.stream_short_reps}
+            out["rustllm"] = self.worker("formats", "rustllm", params)
+            self.progress("stream formats rustllm", out["rustllm"])
         return out
 
     def builder(self, clients: list[str]) -> dict:

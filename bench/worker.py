@@ -237,6 +237,49 @@ def task_latency(client: str, url: str, params: dict) -> dict:
     }
 
 
+def task_router(client: str, url: str, params: dict) -> dict:
+    """A Router call against a direct completion, alternating in one process.
+
+    The Router has two deployments of the same model on the mock, so every call goes
+    through deployment choice. Each iteration times one direct call and then one Router
+    call, so drift (load, caches, the mock) hits both alike.
+    """
+    if client not in ("rustllm", "litellm"):
+        raise NotAvailable(f"{client} has no Router")
+    c = make_client(client, url)
+    deployment = {"model": MODEL, "api_key": API_KEY, "api_base": url}
+    router = c.m.Router(
+        model_list=[
+            {"model_name": "g", "litellm_params": dict(deployment), "model_info": {"id": "bench-a"}},
+            {"model_name": "g", "litellm_params": dict(deployment), "model_info": {"id": "bench-b"}},
+        ]
+    )
+
+    def via_router() -> str:
+        return router.completion(model="g", messages=MESSAGES).choices[0].message.content
+
+    for _ in range(params["warmup"]):
+        c.call()
+        via_router()
+    direct, routed = [], []
+    clock = time.perf_counter_ns
+    for _ in range(params["calls"]):
+        started = clock()
+        c.call()
+        middle = clock()
+        via_router()
+        direct.append((middle - started) / 1000)
+        routed.append((clock() - middle) / 1000)
+    direct.sort()
+    routed.sort()
+    out = {"calls": len(routed)}
+    for name, samples in (("direct", direct), ("router", routed)):
+        out[name] = {"p50_us": percentile(samples, 0.50), "p99_us": percentile(samples, 0.99)}
+    out["extra_p50_us"] = out["router"]["p50_us"] - out["direct"]["p50_us"]
+    out["extra_p99_us"] = out["router"]["p99_us"] - out["direct"]["p99_us"]
+    return out
+
+
 def task_throughput(client: str, url: str, params: dict) -> dict:
     import asyncio
     import statistics
@@ -266,12 +309,15 @@ def task_throughput(client: str, url: str, params: dict) -> dict:
     return {"calls": params["calls"], "reps": len(rates), "calls_per_s": statistics.median(rates), "all": rates}
 
 
-def task_stream(client: str, url: str, params: dict) -> dict:
-    """Per-chunk cost: (time of an N-chunk stream - time of a 1-chunk stream of the same text) / N."""
+def per_chunk(params: dict, stream, astream, aclose) -> dict:
+    """Per-chunk cost: (time of an N-chunk stream - time of a 1-chunk stream of the same text) / N.
+
+    ``stream(model, messages)`` / ``await astream(model, messages)`` open one stream; the
+    figures are given for both the sync and the async way of reading it.
+    """
     import asyncio
     import statistics
 
-    c = make_client(client, url)
     n = params["chunks"]
     long_model, messages = stream_request(n, n)
     short_model, _ = stream_request(1, n)
@@ -279,7 +325,7 @@ def task_stream(client: str, url: str, params: dict) -> dict:
     def sync_once(model: str) -> tuple[float, int]:
         started = time.perf_counter()
         seen = 0
-        for chunk in c.stream(model, messages):
+        for chunk in stream(model, messages):
             if chunk_text(chunk):
                 seen += 1
         return time.perf_counter() - started, seen
@@ -287,7 +333,7 @@ def task_stream(client: str, url: str, params: dict) -> dict:
     async def async_once(model: str) -> tuple[float, int]:
         started = time.perf_counter()
         seen = 0
-        async for chunk in await c.astream(model, messages):
+        async for chunk in await astream(model, messages):
             if chunk_text(chunk):
                 seen += 1
         return time.perf_counter() - started, seen
@@ -313,7 +359,7 @@ def task_stream(client: str, url: str, params: dict) -> dict:
             short = [await async_once(short_model) for _ in range(params["short_reps"])]
             return summary(short, [await async_once(long_model) for _ in range(params["reps"])])
         finally:
-            await c.aclose()
+            await aclose()
 
     out: dict = {"chunks": n}
     for mode, run in (("sync", sync_mode), ("async", lambda: asyncio.run(async_mode()))):
@@ -323,6 +369,46 @@ def task_stream(client: str, url: str, params: dict) -> dict:
             out[mode] = {"na": f"not available ({e})"}
         except Exception as e:  # noqa: BLE001 - one mode failing still reports the other
             out[mode] = {"error": f"{type(e).__name__}: {e}"[:300]}
+    return out
+
+
+def task_stream(client: str, url: str, params: dict) -> dict:
+    """Per-chunk cost of OpenAI-format streams (see per_chunk)."""
+    c = make_client(client, url)
+    return per_chunk(params, c.stream, c.astream, c.aclose)
+
+
+def format_bases(url: str) -> dict[str, str]:
+    """``api_base`` for each provider format the mock speaks, as tests/test_anthropic.py and
+    tests/test_gemini.py pass them: OpenAI ``.../v1``, Anthropic the root (the client adds
+    ``/v1/messages``), Gemini ``.../v1beta``."""
+    root = url.removesuffix("/").removesuffix("/v1")
+    return {"openai": url, "anthropic": root, "gemini": f"{root}/v1beta"}
+
+
+def task_formats(client: str, url: str, params: dict) -> dict:
+    """Per-chunk stream cost in each provider's native stream format, in one process.
+
+    OpenAI is measured here too, so the Anthropic and Gemini figures have a same-process
+    OpenAI figure to be divided by.
+    """
+    if client != "rustllm":
+        raise NotAvailable(f"measured for rustllm only ({client} is too slow per chunk to be worth the minutes)")
+    module = make_client(client, url).m
+    out = {}
+    for provider, base in format_bases(url).items():
+        kw = {"api_base": base, "api_key": API_KEY, "max_retries": 0}
+
+        def stream(model: str, messages: list[dict], provider=provider, kw=kw):
+            return module.completion(model=f"{provider}/{model}", messages=messages, stream=True, **kw)
+
+        async def astream(model: str, messages: list[dict], provider=provider, kw=kw):
+            return await module.acompletion(model=f"{provider}/{model}", messages=messages, stream=True, **kw)
+
+        async def aclose() -> None:
+            pass
+
+        out[provider] = per_chunk(params, stream, astream, aclose)
     return out
 
 
@@ -368,8 +454,10 @@ def task_memory(client: str, url: str, params: dict) -> dict:
 TASKS = {
     "import": task_import,
     "latency": task_latency,
+    "router": task_router,
     "throughput": task_throughput,
     "stream": task_stream,
+    "formats": task_formats,
     "builder": task_builder,
     "memory": task_memory,
 }
