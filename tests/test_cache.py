@@ -162,7 +162,8 @@ def test_callbacks_see_cache_hits(cache, openai_args):
             events.append("pre")
 
         def log_success_event(self, kwargs, response_obj, start_time, end_time):
-            events.append(("success", kwargs["cache_hit"], kwargs["standard_logging_object"]["cache_key"]))
+            slo = kwargs["standard_logging_object"]
+            events.append(("success", kwargs["cache_hit"], slo["cache_key"], slo["saved_cache_cost"] > 0))
 
     litellm.callbacks = [Log()]
     litellm.completion(model="openai/gpt-4o", messages=USER_HI, **openai_args)
@@ -172,7 +173,7 @@ def test_callbacks_see_cache_hits(cache, openai_args):
         time.sleep(0.01)
     key = cache.get_cache_key(model="openai/gpt-4o", messages=USER_HI)
     # A hit fires the success hooks only, as in LiteLLM.
-    assert events == ["pre", ("success", False, key), ("success", True, key)]
+    assert events == ["pre", ("success", False, key, False), ("success", True, key, True)]
 
 
 def test_enable_update_disable_cache_and_the_direct_api(openai_args, server):

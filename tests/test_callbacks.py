@@ -402,3 +402,12 @@ def test_no_callbacks_means_no_observed_path(openai_args, monkeypatch):
     assert litellm.completion(model="openai/gpt-4o", messages=USER_HI, **openai_args)
     assert litellm.embedding(model="openai/text-embedding-3-small", input="x", **openai_args)
     assert litellm.text_completion(model="openai/davinci-002", prompt="x", **openai_args)
+
+
+def test_an_async_stream_read_without_a_loop_still_fires_async_hooks(openai_args):
+    rec = Recorder()
+    litellm.callbacks = [rec]
+    stream = asyncio.run(litellm.acompletion(model="openai/gpt-4o", messages=USER_HI, stream=True, **openai_args))
+    text = "".join(c.choices[0].delta.content or "" for c in stream)
+    assert wait_for(lambda: "async_log_success_event" in rec.names())
+    assert rec.events[-1][1]["complete_streaming_response"].choices[0].message.content == text

@@ -235,12 +235,35 @@ def _sort(items: Any, where: str, loggers: list, fns: list, afns: list) -> None:
             raise TypeError(f"{where} holds {cb!r}, which is neither a function nor a CustomLogger")
 
 
+# The last module-level configuration seen and its sorting: most calls reuse it.
+_last: tuple[Any, _Observers | None] = (None, None)
+
+
 def observers(params: dict[str, Any]) -> _Observers:
     """The hooks of this call: the module lists plus per-call ``callbacks=`` /
     ``success_callback=`` / ``failure_callback=`` (removed from ``params``). Raises
     ValueError for a named integration, before any request."""
+    global _last
     m = _rustllm()
     dyn = {k: params.pop(k) for k in _DYNAMIC if k in params}
+    if dyn:
+        return _observers(m, dyn)
+    key = (
+        tuple(m.callbacks),
+        tuple(m.input_callback),
+        tuple(m.success_callback),
+        tuple(m.failure_callback),
+        bool(m.set_verbose or m._log_calls),
+    )
+    last_key, last_obs = _last
+    if last_obs is not None and len(key[0]) == len(last_key[0]) and key == last_key:
+        return last_obs
+    obs = _observers(m, dyn)
+    _last = (key, obs)
+    return obs
+
+
+def _observers(m: Any, dyn: dict[str, Any]) -> _Observers:
     obs = _Observers()
     both: list = []
     _sort(m.callbacks, "rustllm.callbacks", both, obs.input_fns, obs.input_afns)
@@ -456,7 +479,7 @@ class _Call:
         self.start = time.time()
         self.end: float | None = None
         self.first_chunk: float | None = None
-        self.call_id = params.get("litellm_call_id") or _uuid4()
+        self.call_id = params.get("litellm_call_id") or _uuid4()  # ~1 us
         self.details: dict[str, Any] | None = None
         self.cache_key: str | None = None
         self.cache_hit = False
@@ -552,14 +575,16 @@ class _Call:
             d["exception"] = error
             d["traceback_exception"] = "".join(traceback.format_exception(type(error), error, error.__traceback__))
             d["log_event_type"] = "failed_api_call"
-        else:
+        dump = None
+        if error is None:
             d["log_event_type"] = "successful_api_call"
-            if response is not None and hasattr(response, "model_dump_json"):
+            if response is not None and hasattr(response, "model_dump"):
                 try:
-                    d["original_response"] = response.model_dump_json()
+                    dump = response.model_dump()
+                    d["original_response"] = _json_text(dump)
                 except Exception:  # noqa: BLE001 - logging must never fail the call
                     d["original_response"] = str(response)
-        d["standard_logging_object"] = _standard_logging_object(self, d, response, status, error, end)
+        d["standard_logging_object"] = _standard_logging_object(self, d, response, dump, status, error, end)
 
     # -- events: sync calls (run on the worker) ----------------------------------------
     def pre(self) -> None:
@@ -754,8 +779,10 @@ def _schedule(coro: Any) -> None:
 
     try:
         loop = asyncio.get_running_loop()
-    except RuntimeError:  # a stream consumed after its loop closed: run it here
-        coro.close()
+    except RuntimeError:
+        # An acompletion stream read with a plain `for` outside any loop: the async hooks
+        # still run, on the worker thread's own short-lived loop.
+        _worker.submit(asyncio.run, coro)
         return
     task = loop.create_task(coro)
     _tasks.add(task)
@@ -773,8 +800,30 @@ def _usage_of(response: Any) -> tuple[int, int, int, Any]:
     return p, c, t, dump
 
 
+def _json_text(value: Any) -> str:
+    import json
+
+    return json.dumps(value, default=str)
+
+
+def _saved_cost(response: Any) -> float:
+    """What a cache hit would have cost: its stored usage at the model's prices."""
+    try:
+        from rustllm.catalogue import completion_cost
+
+        return completion_cost(completion_response=response)
+    except Exception:  # noqa: BLE001 - an unpriced model saves nothing we can count
+        return 0.0
+
+
 def _standard_logging_object(
-    call: _Call, d: dict[str, Any], response: Any, status: str, error: BaseException | None, end: float
+    call: _Call,
+    d: dict[str, Any],
+    response: Any,
+    response_dump: dict[str, Any] | None,
+    status: str,
+    error: BaseException | None,
+    end: float,
 ) -> dict[str, Any]:
     """The fields of LiteLLM's ``StandardLoggingPayload`` that loggers read most."""
     hidden = getattr(response, "_hidden_params", None) or {}
@@ -782,13 +831,7 @@ def _standard_logging_object(
     metadata = d.get("metadata") or {}
     lp = d["litellm_params"]
     cost = d.get("response_cost") or 0.0
-    saved = 0.0
-    if call.cache_hit:
-        saved = hidden.get("_original_response_cost") or 0.0
-    try:
-        response_dump = response.model_dump() if response is not None and hasattr(response, "model_dump") else None
-    except Exception:  # noqa: BLE001 - logging must never fail the call
-        response_dump = None
+    saved = _saved_cost(response) if call.cache_hit and response is not None else 0.0
     error_information = None
     if error is not None:
         status_code = getattr(error, "status_code", None)
