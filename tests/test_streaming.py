@@ -380,3 +380,23 @@ def test_mock_streaming_error_fails_midway():
     with pytest.raises(litellm.APIError) as info:
         list(stream)
     assert info.value.status_code == 529
+
+
+def test_fast_built_chunks_equal_the_dict_path(server, openai_args):
+    # Common chunks are built as objects in Rust; they must be indistinguishable from the
+    # ones ModelResponseStream._from_openai builds from the same JSON.
+    server.respond(text=TEXT)
+    stream = _stream(server, openai_args)
+    batch = stream._handle.next_batch()
+    assert batch and all(type(c) is ModelResponseStream for c in batch)  # built in Rust
+    server.respond(text=TEXT)
+    fast = list(_stream(server, openai_args))
+    hidden = fast[0]._hidden_params
+    for chunk in fast:
+        rebuilt = ModelResponseStream._from_openai(chunk.model_dump(), hidden)
+        assert repr(rebuilt) == repr(chunk)
+        assert rebuilt == chunk
+        assert list(rebuilt.__dict__) == list(chunk.__dict__)
+        assert list(rebuilt.choices[0].__dict__) == list(chunk.choices[0].__dict__)
+        assert list(rebuilt.choices[0].delta.__dict__) == list(chunk.choices[0].delta.__dict__)
+        assert chunk._hidden_params is hidden and chunk._response_ms is None

@@ -15,11 +15,13 @@ from rustllm import _core
 from rustllm.types.utils import (
     ChatCompletionMessageToolCall,
     Choices,
+    Delta,
     Function,
     FunctionCall,
     Message,
     ModelResponse,
     ModelResponseStream,
+    StreamingChoices,
     Usage,
 )
 
@@ -50,6 +52,8 @@ class CustomStreamWrapper:
         self.model = model
         self.custom_llm_provider = hidden_params.get("custom_llm_provider")
         self._hidden_params = hidden_params
+        # Common chunks are then built as response objects in Rust: no dict in between.
+        handle.use_types(ModelResponseStream, StreamingChoices, Delta, hidden_params)
 
     def __repr__(self) -> str:
         state = "closed" if self._done else "open"
@@ -73,7 +77,8 @@ class CustomStreamWrapper:
                 self._done = True
                 raise StopIteration
             buffer.extend(batch)
-        return _from_openai(buffer.popleft(), self._hidden_params)
+        item = buffer.popleft()
+        return _from_openai(item, self._hidden_params) if type(item) is dict else item
 
     def close(self) -> None:
         """Stop the stream and release its connection. Safe to call more than once."""
@@ -108,7 +113,8 @@ class CustomStreamWrapper:
                 self._done = True
                 raise StopAsyncIteration
             buffer.extend(batch)
-        return _from_openai(buffer.popleft(), self._hidden_params)
+        item = buffer.popleft()
+        return _from_openai(item, self._hidden_params) if type(item) is dict else item
 
     def _next_batch(self) -> Any:
         from rustllm._bridge import submit

@@ -109,7 +109,10 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
                 n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
             }
         }
-        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::String(s) => match common_text(py, s) {
+            Some(interned) => interned.clone().into_any(),
+            None => PyString::new(py, s).into_any(),
+        },
         Value::Array(items) => {
             let list = PyList::empty(py);
             for item in items {
@@ -121,11 +124,72 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
     })
 }
 
+/// The interned Python string for keys and values every response repeats (`choices`,
+/// `delta`, `assistant`, `chat.completion.chunk`, ...). Reusing them saves an allocation,
+/// a UTF-8 decode and a hash per occurrence: a streamed chunk holds about a dozen.
+fn common_text<'py>(py: Python<'py>, s: &str) -> Option<&'py Bound<'py, PyString>> {
+    macro_rules! interned {
+        ($($lit:literal),* $(,)?) => {
+            match s {
+                $($lit => Some(pyo3::intern!(py, $lit)),)*
+                _ => None,
+            }
+        };
+    }
+    interned!(
+        "id",
+        "object",
+        "created",
+        "model",
+        "choices",
+        "index",
+        "delta",
+        "message",
+        "content",
+        "role",
+        "finish_reason",
+        "logprobs",
+        "usage",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "tool_calls",
+        "function",
+        "name",
+        "arguments",
+        "type",
+        "refusal",
+        "system_fingerprint",
+        "service_tier",
+        "prompt_tokens_details",
+        "completion_tokens_details",
+        "cached_tokens",
+        "reasoning_tokens",
+        "audio_tokens",
+        "reasoning_content",
+        "chat.completion",
+        "chat.completion.chunk",
+        "assistant",
+        "stop",
+        "length",
+        "function_call",
+        "embedding",
+        "data",
+        "list",
+        "text",
+        "obfuscation",
+    )
+}
+
 /// Convert a JSON object to a Python dict.
 pub fn map_to_py<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     for (k, val) in map {
-        dict.set_item(k, to_py(py, val)?)?;
+        let value = to_py(py, val)?;
+        match common_text(py, k) {
+            Some(key) => dict.set_item(key, value)?,
+            None => dict.set_item(k, value)?,
+        }
     }
     Ok(dict)
 }

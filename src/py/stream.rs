@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyDict, PyList};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, Mutex};
@@ -29,6 +29,17 @@ pub struct ChatStream {
     /// Released when the stream ends or is closed (a Router keeps the deployment's
     /// in-flight count and parallel-request slot here).
     guard: Guard,
+    /// Set by `use_types`: build response objects here instead of dicts (fast path).
+    fast: Arc<std::sync::OnceLock<FastTypes>>,
+}
+
+/// rustllm's stream response classes, and the `_hidden_params` every chunk shares.
+struct FastTypes {
+    new: Py<PyAny>,
+    stream: Py<PyAny>,
+    choice: Py<PyAny>,
+    delta: Py<PyAny>,
+    hidden: Py<PyAny>,
 }
 
 type Guard = Arc<std::sync::Mutex<Option<Box<dyn Send>>>>;
@@ -44,6 +55,7 @@ impl ChatStream {
         ChatStream {
             rx: Arc::new(Mutex::new(Some(rx))),
             guard: Arc::new(std::sync::Mutex::new(None)),
+            fast: Arc::new(std::sync::OnceLock::new()),
         }
     }
 
@@ -51,6 +63,7 @@ impl ChatStream {
         ChatStream {
             rx: Arc::new(Mutex::new(Some(rx))),
             guard: Arc::new(std::sync::Mutex::new(Some(guard))),
+            fast: Arc::new(std::sync::OnceLock::new()),
         }
     }
 
@@ -112,17 +125,141 @@ async fn next_step(rx: Receiver) -> Result<Step, LlmError> {
     }
 }
 
-fn to_list(py: Python<'_>, step: Step) -> PyResult<Option<Py<PyList>>> {
+fn to_list(py: Python<'_>, step: Step, fast: Option<&FastTypes>) -> PyResult<Option<Py<PyList>>> {
     match step {
         Step::End => Ok(None),
         Step::Chunks(chunks) => {
             let list = PyList::empty(py);
             for c in &chunks {
-                list.append(map_to_py(py, c)?)?;
+                match fast.map(|f| simple_chunk(py, f, c)).transpose()?.flatten() {
+                    Some(obj) => list.append(obj)?,
+                    None => list.append(map_to_py(py, c)?)?,
+                }
             }
             Ok(Some(list.unbind()))
         }
     }
+}
+
+/// The common chunk (one choice whose delta is only `content`/`role`, no usage, no
+/// logprobs) built straight into `ModelResponseStream` / `StreamingChoices` / `Delta`
+/// objects, with exactly the fields and order `ModelResponseStream._from_openai` gives
+/// them (tests compare the two). Anything else returns `None` and takes the dict path.
+fn simple_chunk<'py>(
+    py: Python<'py>,
+    f: &FastTypes,
+    c: &Map<String, Value>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    const TOP: &[&str] = &[
+        "id",
+        "created",
+        "model",
+        "object",
+        "system_fingerprint",
+        "choices",
+        "service_tier",
+        "obfuscation",
+    ];
+    if !c.keys().all(|k| TOP.contains(&k.as_str())) {
+        return Ok(None);
+    }
+    let (Some(Value::String(_)), Some(Value::Number(_))) = (c.get("id"), c.get("created")) else {
+        return Ok(None);
+    };
+    let Some(Value::Array(choices)) = c.get("choices") else {
+        return Ok(None);
+    };
+    let [Value::Object(choice)] = choices.as_slice() else {
+        return Ok(None);
+    };
+    if !choice
+        .keys()
+        .all(|k| matches!(k.as_str(), "finish_reason" | "index" | "delta" | "logprobs"))
+    {
+        return Ok(None);
+    }
+    if !matches!(choice.get("logprobs"), None | Some(Value::Null)) {
+        return Ok(None);
+    }
+    let finish = match choice.get("finish_reason") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(r))
+            if matches!(
+                r.as_str(),
+                "stop" | "length" | "tool_calls" | "content_filter" | "function_call"
+            ) =>
+        {
+            Some(r.as_str())
+        }
+        _ => return Ok(None),
+    };
+    let index = match choice.get("index") {
+        None => 0,
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(i) => i,
+            None => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    let Some(Value::Object(delta)) = choice.get("delta") else {
+        return Ok(None);
+    };
+    if !delta
+        .keys()
+        .all(|k| matches!(k.as_str(), "content" | "role"))
+    {
+        return Ok(None);
+    }
+    let none = py.None();
+    let text = |v: Option<&Value>| -> PyResult<Bound<'py, PyAny>> {
+        super::convert::to_py(py, v.unwrap_or(&Value::Null))
+    };
+
+    let d = f.new.bind(py).call1((f.delta.bind(py),))?;
+    let dd = d
+        .getattr(pyo3::intern!(py, "__dict__"))?
+        .cast_into::<PyDict>()?;
+    dd.set_item(pyo3::intern!(py, "provider_specific_fields"), &none)?;
+    dd.set_item(pyo3::intern!(py, "content"), text(delta.get("content"))?)?;
+    dd.set_item(pyo3::intern!(py, "role"), text(delta.get("role"))?)?;
+    dd.set_item(pyo3::intern!(py, "function_call"), &none)?;
+    dd.set_item(pyo3::intern!(py, "tool_calls"), &none)?;
+    dd.set_item(pyo3::intern!(py, "audio"), &none)?;
+
+    let ch = f.new.bind(py).call1((f.choice.bind(py),))?;
+    let cd = ch
+        .getattr(pyo3::intern!(py, "__dict__"))?
+        .cast_into::<PyDict>()?;
+    cd.set_item(pyo3::intern!(py, "finish_reason"), finish)?;
+    cd.set_item(pyo3::intern!(py, "index"), index)?;
+    cd.set_item(pyo3::intern!(py, "delta"), d)?;
+    cd.set_item(pyo3::intern!(py, "logprobs"), &none)?;
+
+    let o = f.new.bind(py).call1((f.stream.bind(py),))?;
+    let od = o
+        .getattr(pyo3::intern!(py, "__dict__"))?
+        .cast_into::<PyDict>()?;
+    od.set_item(pyo3::intern!(py, "id"), text(c.get("id"))?)?;
+    od.set_item(pyo3::intern!(py, "created"), text(c.get("created"))?)?;
+    od.set_item(pyo3::intern!(py, "model"), text(c.get("model"))?)?;
+    od.set_item(
+        pyo3::intern!(py, "object"),
+        pyo3::intern!(py, "chat.completion.chunk"),
+    )?;
+    od.set_item(
+        pyo3::intern!(py, "system_fingerprint"),
+        text(c.get("system_fingerprint"))?,
+    )?;
+    od.set_item(pyo3::intern!(py, "choices"), PyList::new(py, [ch])?)?;
+    od.set_item(pyo3::intern!(py, "provider_specific_fields"), &none)?;
+    for (k, v) in c {
+        if matches!(k.as_str(), "service_tier" | "obfuscation") {
+            od.set_item(k, super::convert::to_py(py, v)?)?;
+        }
+    }
+    od.set_item(pyo3::intern!(py, "_hidden_params"), f.hidden.bind(py))?;
+    od.set_item(pyo3::intern!(py, "_response_ms"), &none)?;
+    Ok(Some(o))
 }
 
 #[pymethods]
@@ -134,7 +271,7 @@ impl ChatStream {
         if !matches!(step, Ok(Step::Chunks(_))) {
             self.release();
         }
-        to_list(py, step?)
+        to_list(py, step?, self.fast.get())
     }
 
     /// The chunks ready right now, without waiting: a list (empty when nothing is ready
@@ -156,7 +293,7 @@ impl ChatStream {
                     let _ = tx.try_send(Err(e));
                     *guard = Some(new_rx);
                 }
-                to_list(py, Step::Chunks(chunks))
+                to_list(py, Step::Chunks(chunks), self.fast.get())
             }
             Ok(Err(e)) => {
                 *guard = None;
@@ -175,10 +312,11 @@ impl ChatStream {
     /// An awaitable of the next chunks (a list of dicts), or `None` at the end.
     fn next_batch_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let rx = self.rx.clone();
+        let fast = self.fast.clone();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             let step = next_step(rx).await;
             Python::attach(|py| match step {
-                Ok(step) => to_list(py, step),
+                Ok(step) => to_list(py, step, fast.get()),
                 Err(e) => Err(to_pyerr(py, e)),
             })
         })
@@ -189,6 +327,7 @@ impl ChatStream {
     fn next_batch_submit(&self, waker: &Bound<'_, LoopWaker>, future: Py<PyAny>) {
         let rx = self.rx.clone();
         let guard = self.guard.clone();
+        let fast = self.fast.clone();
         let delivery = waker.get().delivery();
         crate::transport::runtime().spawn(async move {
             let step = next_step(rx).await;
@@ -198,7 +337,7 @@ impl ChatStream {
             delivery.complete(
                 future,
                 Box::new(move |py| match step {
-                    Ok(step) => to_list(py, step).map(|l| match l {
+                    Ok(step) => to_list(py, step, fast.get()).map(|l| match l {
                         Some(list) => list.into_any(),
                         None => py.None(),
                     }),
@@ -206,6 +345,31 @@ impl ChatStream {
                 }),
             );
         });
+    }
+
+    /// Build chunks as these classes directly (rustllm's `ModelResponseStream`,
+    /// `StreamingChoices`, `Delta`), sharing `hidden_params`, instead of handing back dicts.
+    fn use_types(
+        &self,
+        py: Python<'_>,
+        stream: Py<PyAny>,
+        choice: Py<PyAny>,
+        delta: Py<PyAny>,
+        hidden: Py<PyAny>,
+    ) -> PyResult<()> {
+        let new = py
+            .import("builtins")?
+            .getattr("object")?
+            .getattr("__new__")?
+            .unbind();
+        let _ = self.fast.set(FastTypes {
+            new,
+            stream,
+            choice,
+            delta,
+            hidden,
+        });
+        Ok(())
     }
 
     /// Stop the stream: the reading task ends and the connection is released.
