@@ -53,7 +53,10 @@ class CustomStreamWrapper:
         self.custom_llm_provider = hidden_params.get("custom_llm_provider")
         self._hidden_params = hidden_params
         # Common chunks are then built as response objects in Rust: no dict in between.
-        handle.use_types(ModelResponseStream, StreamingChoices, Delta, hidden_params)
+        # (Replayed cache hits use a Python handle, which hands over dicts.)
+        use_types = getattr(handle, "use_types", None)
+        if use_types is not None:
+            use_types(ModelResponseStream, StreamingChoices, Delta, hidden_params)
 
     def __repr__(self) -> str:
         state = "closed" if self._done else "open"
