@@ -74,6 +74,8 @@ pub struct Deployment {
     pub num_retries: Option<u32>,
     /// `model_info.max_input_tokens`, for pre-call context-window checks.
     pub max_input_tokens: Option<u64>,
+    /// Price per token (input + output) for cost-based routing, looked up on first use.
+    pub price: std::sync::OnceLock<f64>,
 }
 
 /// Per-exception-type retry counts (`RetryPolicy`) or allowed failures (`AllowedFailsPolicy`).
@@ -433,6 +435,7 @@ fn parse_deployment(i: usize, entry: &Value) -> Result<Deployment, LlmError> {
         stream_timeout,
         num_retries: opt_u64(&params, "num_retries", &where_)?.map(|n| n as u32),
         max_input_tokens,
+        price: std::sync::OnceLock::new(),
         group,
         params,
         model_info,

@@ -2,30 +2,47 @@
 //!
 //! Each strategy ranks the candidates; the Router then admits the first one that is under
 //! its rpm/tpm limits (checked and counted atomically), so every strategy respects limits.
-//! Ranking is O(n log n) in the group size at worst: selection cost stays flat as groups
-//! grow (LiteLLM's is quadratic).
+//! Ranking is one O(n) pass for simple-shuffle and O(n log n) at worst for the others
+//! (LiteLLM's is quadratic); prices are looked up once per deployment.
 
 use super::config::{Deployment, LatencyArgs, Strategy};
 use super::state::StateView;
 
-/// Weighted order without replacement (Efraimidis–Spirakis): key = u^(1/w), largest first.
-/// Zero weights go last, in random order.
+/// The weighted pick first (probability `w / Σw`, one O(n) pass), then the other
+/// candidates in configuration order: they are only tried when the pick is at its limits.
+/// Zero and missing weights are never picked first.
 fn weighted_order(
     cands: &[usize],
     weight: impl Fn(usize) -> f64,
     rng: &mut fastrand::Rng,
 ) -> Vec<usize> {
-    let mut keyed: Vec<(f64, usize)> = cands
-        .iter()
-        .map(|&i| {
-            let w = weight(i);
-            let u = rng.f64().max(f64::MIN_POSITIVE);
-            let key = if w > 0.0 { u.powf(1.0 / w) } else { -u };
-            (key, i)
-        })
-        .collect();
-    keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
-    keyed.into_iter().map(|(_, i)| i).collect()
+    let w = |i: usize| {
+        let v = weight(i);
+        if v.is_finite() && v > 0.0 {
+            v
+        } else {
+            0.0
+        }
+    };
+    let total: f64 = cands.iter().map(|&i| w(i)).sum();
+    let mut chosen = None;
+    if total > 0.0 {
+        let mut x = rng.f64() * total;
+        for &i in cands {
+            let wi = w(i);
+            if wi > 0.0 && x < wi {
+                chosen = Some(i);
+                break;
+            }
+            x -= wi;
+        }
+        // Rounding can leave x just past the last weight: that one is the pick.
+        chosen = chosen.or_else(|| cands.iter().rev().copied().find(|&i| w(i) > 0.0));
+    }
+    let mut out = Vec::with_capacity(cands.len());
+    out.extend(chosen);
+    out.extend(cands.iter().copied().filter(|&i| Some(i) != chosen));
+    out
 }
 
 fn shuffled(cands: &[usize], rng: &mut fastrand::Rng) -> Vec<usize> {
@@ -36,15 +53,18 @@ fn shuffled(cands: &[usize], rng: &mut fastrand::Rng) -> Vec<usize> {
 
 /// A deployment's price per token (input + output): its own `input_cost_per_token` /
 /// `output_cost_per_token`, else the catalogue's, else LiteLLM's 5.0 + 5.0 default.
+/// Looked up once per deployment (the catalogue lookup costs more than the ranking).
 pub fn price(d: &Deployment, catalogue: &dyn Fn(&str) -> Option<(f64, f64)>) -> f64 {
-    if d.input_cost_per_token.is_some() || d.output_cost_per_token.is_some() {
-        return d.input_cost_per_token.unwrap_or(0.0) + d.output_cost_per_token.unwrap_or(0.0);
-    }
-    let model = d.params.get("model").and_then(|m| m.as_str()).unwrap_or("");
-    match catalogue(model) {
-        Some((i, o)) => i + o,
-        None => 10.0,
-    }
+    *d.price.get_or_init(|| {
+        if d.input_cost_per_token.is_some() || d.output_cost_per_token.is_some() {
+            return d.input_cost_per_token.unwrap_or(0.0) + d.output_cost_per_token.unwrap_or(0.0);
+        }
+        let model = d.params.get("model").and_then(|m| m.as_str()).unwrap_or("");
+        match catalogue(model) {
+            Some((i, o)) => i + o,
+            None => 10.0,
+        }
+    })
 }
 
 /// Candidates (indices into `deployments`) in the order the strategy prefers them.
