@@ -319,8 +319,8 @@ fn translate_request(
     Ok(out)
 }
 
-/// LiteLLM's budgets for `reasoning_effort`.
-fn thinking_for_effort(effort: &str) -> Result<Option<Value>, LlmError> {
+/// LiteLLM's budgets for `reasoning_effort` (Claude on Bedrock takes the same).
+pub(crate) fn thinking_for_effort(effort: &str) -> Result<Option<Value>, LlmError> {
     let budget = match effort {
         "none" | "disable" => return Ok(None),
         "minimal" | "low" => 1024,

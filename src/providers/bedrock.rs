@@ -590,7 +590,7 @@ pub fn build_body(
     }
     let thinking = match (body.remove("thinking"), body.remove("reasoning_effort")) {
         (Some(t), _) if t.is_object() => Some(t),
-        (_, Some(Value::String(effort))) => thinking_for_effort(&effort)?,
+        (_, Some(Value::String(effort))) => super::anthropic::thinking_for_effort(&effort)?,
         _ => None,
     };
     let mut tools = match body.remove("tools") {
@@ -646,22 +646,6 @@ pub fn build_body(
         out.insert("additionalModelRequestFields".into(), Value::Object(extra));
     }
     Ok(out)
-}
-
-/// LiteLLM's thinking budgets for `reasoning_effort`.
-fn thinking_for_effort(effort: &str) -> Result<Option<Value>, LlmError> {
-    let budget = match effort {
-        "none" | "disable" => return Ok(None),
-        "minimal" | "low" => 1024,
-        "medium" => 2048,
-        "high" => 4096,
-        other => {
-            return Err(bad(format!(
-                "Unmapped reasoning effort: {other}. Use \"low\", \"medium\" or \"high\"."
-            )))
-        }
-    };
-    Ok(Some(json!({"type": "enabled", "budget_tokens": budget})))
 }
 
 /// The JSON schema a `response_format` asks for (an open object for `json_object`);
