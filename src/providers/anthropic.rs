@@ -443,8 +443,9 @@ fn map_tool_choice(choice: Option<Value>, parallel: Option<bool>) -> Option<Valu
     mapped
 }
 
-/// `response_format` JSON as the forced tool LiteLLM uses; `None` for `{"type": "text"}`.
-fn json_tool(format: &Value) -> Option<Value> {
+/// The JSON schema a `response_format` asks for (an open object for `json_object`);
+/// `None` for `{"type": "text"}`. Bedrock's forced tool takes the same schema.
+pub(crate) fn response_format_schema(format: &Value) -> Option<Value> {
     let kind = format.get("type").and_then(Value::as_str)?;
     if kind == "text" {
         return None;
@@ -453,16 +454,22 @@ fn json_tool(format: &Value) -> Option<Value> {
         .get("response_schema")
         .or_else(|| format.pointer("/json_schema/schema"))
         .and_then(Value::as_object);
-    let mut input_schema = Map::new();
-    input_schema.insert("type".into(), json!("object"));
+    let mut out = Map::new();
+    out.insert("type".into(), json!("object"));
     match schema {
-        Some(schema) => input_schema.extend(schema.clone()),
+        Some(schema) => out.extend(schema.clone()),
         None => {
             // Anthropic refuses `properties: null`; an open object takes any JSON.
-            input_schema.insert("additionalProperties".into(), Value::Bool(true));
-            input_schema.insert("properties".into(), json!({}));
+            out.insert("additionalProperties".into(), Value::Bool(true));
+            out.insert("properties".into(), json!({}));
         }
     }
+    Some(Value::Object(out))
+}
+
+/// `response_format` JSON as the forced tool LiteLLM uses; `None` for `{"type": "text"}`.
+fn json_tool(format: &Value) -> Option<Value> {
+    let input_schema = response_format_schema(format)?;
     Some(json!({"name": JSON_TOOL_NAME, "input_schema": input_schema}))
 }
 
@@ -824,8 +831,8 @@ fn usage(u: &Map<String, Value>, reasoning: Option<&str>) -> Value {
 }
 
 /// The JSON text a `json_tool_call` input stands for: its `values` when it wrapped them
-/// (a habit LiteLLM copes with), else the whole input.
-fn json_mode_content(input: &Value) -> String {
+/// (a habit LiteLLM copes with), else the whole input. Bedrock's forced tool reads the same.
+pub(crate) fn json_mode_content(input: &Value) -> String {
     match input.get("values") {
         Some(values) if input.is_object() => python_json(values),
         _ => python_json(input),

@@ -602,7 +602,7 @@ pub fn build_body(
     if let Some(schema) = body
         .remove("response_format")
         .as_ref()
-        .and_then(json_schema)
+        .and_then(super::anthropic::response_format_schema)
     {
         tools.push(
             json!({"type": "function", "function": {"name": JSON_TOOL_NAME, "parameters": schema}}),
@@ -646,38 +646,6 @@ pub fn build_body(
         out.insert("additionalModelRequestFields".into(), Value::Object(extra));
     }
     Ok(out)
-}
-
-/// The JSON schema a `response_format` asks for (an open object for `json_object`);
-/// `None` for `{"type": "text"}`.
-fn json_schema(format: &Value) -> Option<Value> {
-    let kind = format.get("type").and_then(Value::as_str)?;
-    if kind == "text" {
-        return None;
-    }
-    let schema = format
-        .get("response_schema")
-        .or_else(|| format.pointer("/json_schema/schema"))
-        .and_then(Value::as_object);
-    let mut out = Map::new();
-    out.insert("type".into(), json!("object"));
-    match schema {
-        Some(schema) => out.extend(schema.clone()),
-        None => {
-            out.insert("additionalProperties".into(), Value::Bool(true));
-            out.insert("properties".into(), json!({}));
-        }
-    }
-    Some(Value::Object(out))
-}
-
-/// The JSON text a `json_tool_call` input stands for: its `values` when it wrapped them,
-/// else the whole input.
-fn json_mode_content(input: &Value) -> String {
-    match input.get("values") {
-        Some(values) if input.is_object() => python_json(values),
-        _ => python_json(input),
-    }
 }
 
 /// The model id as Converse wants it in the path: LiteLLM's `converse/` route prefix
@@ -765,7 +733,9 @@ pub fn parse_reply(
             .filter(|u| u.get("name").and_then(Value::as_str) == Some(JSON_TOOL_NAME))
         {
             json_mode = true;
-            text.push_str(&json_mode_content(use_.get("input").unwrap_or(&json!({}))));
+            text.push_str(&super::anthropic::json_mode_content(
+                use_.get("input").unwrap_or(&json!({})),
+            ));
         } else if let Some(use_) = block.get("toolUse") {
             calls.push(json!({
                 "id": use_.get("toolUseId").and_then(Value::as_str).unwrap_or(""),
