@@ -583,7 +583,11 @@ pub fn mock_stream(p: &Prepared, mock: &Value) -> Result<OpenStream, LlmError> {
     }
     let (tx, rx) = mpsc::channel(2);
     if fails_midway {
-        let half: Vec<Map<String, Value>> = chunks.into_iter().take(2).collect();
+        let half: Vec<stream::Chunk> = chunks
+            .into_iter()
+            .take(2)
+            .map(stream::Chunk::Full)
+            .collect();
         let mut err = map_http_error(
             529,
             &p.provider,
@@ -596,7 +600,7 @@ pub fn mock_stream(p: &Prepared, mock: &Value) -> Result<OpenStream, LlmError> {
         let _ = tx.try_send(Ok(half));
         let _ = tx.try_send(Err(err));
     } else {
-        let _ = tx.try_send(Ok(chunks));
+        let _ = tx.try_send(Ok(chunks.into_iter().map(stream::Chunk::Full).collect()));
     }
     Ok(OpenStream { chunks: rx, reply })
 }

@@ -400,3 +400,50 @@ def test_fast_built_chunks_equal_the_dict_path(server, openai_args):
         assert list(rebuilt.choices[0].__dict__) == list(chunk.choices[0].__dict__)
         assert list(rebuilt.choices[0].delta.__dict__) == list(chunk.choices[0].delta.__dict__)
         assert chunk._hidden_params is hidden and chunk._response_ms is None
+
+
+def test_typed_chunks_equal_the_dict_path_for_real_openai_chunks(server, openai_args):
+    # OpenAI's own chunk shapes (service_tier, usage: null, obfuscation, escaped text, a
+    # refusal key on the first chunk) read through the typed fast path must give exactly
+    # what the general path (ModelResponseStream._from_openai on the shaped JSON) gives.
+    def chunk(delta, finish=None, **extra):
+        return {
+            "id": "chatcmpl-A1",
+            "object": "chat.completion.chunk",
+            "created": 1730000000,
+            "model": "gpt-4o-mini-2024-07-18",
+            "service_tier": "default",
+            "system_fingerprint": "fp_0ba0d124f1",
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            "usage": None,
+            **extra,
+        }
+
+    wire = [
+        chunk({"role": "assistant", "content": "", "refusal": None}, obfuscation="x1"),
+        chunk({"content": 'He said "hi"\n'}, obfuscation="x2"),
+        chunk({"content": "naïve ☃"}),
+        chunk({}, "stop", obfuscation=None),
+    ]
+    body = "".join(f"data: {json.dumps(c)}\n\n" for c in wire) + "data: [DONE]\n\n"
+    server.respond(body=body, headers={"content-type": "text/event-stream"})
+    got = list(_stream(server, openai_args))
+    hidden = got[0]._hidden_params
+    # LiteLLM's rules: the empty first chunk is dropped, the next one gets the role, and
+    # null usage is removed.
+    shaped = [json.loads(json.dumps(c)) for c in wire[1:]]
+    for c in shaped:
+        del c["usage"]
+    shaped[0]["choices"][0]["delta"]["role"] = "assistant"
+    assert len(got) == len(shaped)
+    for chunk_, expected in zip(got, shaped):
+        rebuilt = ModelResponseStream._from_openai(expected, hidden)
+        assert repr(chunk_) == repr(rebuilt)
+        assert chunk_ == rebuilt
+        assert chunk_.model_dump() == rebuilt.model_dump()
+        assert [k for k in chunk_.__dict__ if not k.startswith("_")] == [
+            k for k in rebuilt.__dict__ if not k.startswith("_")
+        ]
+    assert "".join(c.choices[0].delta.content or "" for c in got) == 'He said "hi"\nnaïve ☃'
+    assert got[0].obfuscation == "x2" and not hasattr(got[1], "obfuscation")
+    assert got[2].obfuscation is None and got[2].choices[0].finish_reason == "stop"

@@ -15,6 +15,8 @@ use super::{
 use crate::call::Endpointkind;
 use crate::error::{map_http_error, provider_exception_name, redact_key, ErrorKind, LlmError};
 use crate::stream::sse::SseEvent;
+use crate::stream::SimpleChunk;
+use std::sync::Arc;
 
 /// `anthropic/<model>`: key, base and default endpoint as LiteLLM reads them.
 pub const SPEC: ProviderSpec = ProviderSpec {
@@ -976,6 +978,29 @@ pub struct AnthropicStreamDecoder {
     next_tool: usize,
     usage: Map<String, Value>,
     json_mode: bool,
+    /// `id` and `chunk_model` shared by the typed text chunks.
+    shared: (Arc<str>, Arc<str>),
+}
+
+/// The event nearly every Anthropic stream is made of: a piece of text.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextDeltaEvent<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[allow(dead_code)]
+    index: u64,
+    #[serde(borrow)]
+    delta: TextDelta<'a>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextDelta<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(borrow)]
+    text: std::borrow::Cow<'a, str>,
 }
 
 impl AnthropicStreamDecoder {
@@ -986,13 +1011,15 @@ impl AnthropicStreamDecoder {
         include_usage: bool,
         api_key: Option<String>,
     ) -> Self {
+        let id = super::completion_id();
         AnthropicStreamDecoder {
+            shared: (Arc::from(id.as_str()), Arc::from(chunk_model)),
             provider: provider.to_string(),
             model: model.to_string(),
             chunk_model: chunk_model.to_string(),
             include_usage,
             api_key,
-            id: super::completion_id(),
+            id,
             created: unix_now(),
             blocks: Vec::new(),
             next_tool: 0,
@@ -1049,6 +1076,16 @@ impl StreamDecoder for AnthropicStreamDecoder {
         let data = ev.data.trim();
         if data.is_empty() {
             return Ok(Decoded::Chunks(Vec::new()));
+        }
+        if let Ok(ev) = serde_json::from_str::<TextDeltaEvent<'_>>(data) {
+            if ev.kind == "content_block_delta" && ev.delta.kind == "text_delta" {
+                return Ok(Decoded::Simple(SimpleChunk::text(
+                    self.shared.0.clone(),
+                    self.created as i64,
+                    Some(self.shared.1.clone()),
+                    ev.delta.text.into_owned(),
+                )));
+            }
         }
         let parsed: Value = serde_json::from_str(data).map_err(|e| self.invalid(data, e))?;
         let kind = parsed
@@ -1530,6 +1567,7 @@ mod tests {
                 data: data.to_string(),
             })? {
                 Decoded::Chunks(c) => out.extend(c),
+                Decoded::Simple(c) => out.push(c.to_map()),
                 Decoded::Done => break,
             }
         }

@@ -115,6 +115,8 @@ pub enum Framing {
 pub enum Decoded {
     /// OpenAI-format `chat.completion.chunk` objects (possibly none).
     Chunks(Vec<Map<String, Value>>),
+    /// One common text chunk, typed (the fast path; see `stream::chunk`).
+    Simple(crate::stream::SimpleChunk),
     /// The provider said the stream is complete.
     Done,
 }

@@ -442,6 +442,7 @@ impl Adapter for OpenAiAdapter {
             provider: ctx.provider.to_string(),
             model: ctx.requested_model.to_string(),
             api_key: ctx.endpoint.key.clone(),
+            strings: Default::default(),
         })
     }
 }
@@ -452,6 +453,7 @@ pub struct OpenAiStreamDecoder {
     provider: String,
     model: String,
     api_key: Option<String>,
+    strings: crate::stream::chunk::Interner,
 }
 
 impl StreamDecoder for OpenAiStreamDecoder {
@@ -462,6 +464,12 @@ impl StreamDecoder for OpenAiStreamDecoder {
         }
         if data.is_empty() {
             return Ok(Decoded::Chunks(Vec::new()));
+        }
+        if ev.event.is_none() {
+            // The common text chunk, typed; anything else is parsed as a Value below.
+            if let Some(chunk) = crate::stream::chunk::parse_simple(data, &mut self.strings) {
+                return Ok(Decoded::Simple(chunk));
+            }
         }
         let parsed: Value = serde_json::from_str(data).map_err(|e| {
             let snippet: String = data.chars().take(200).collect();
@@ -546,6 +554,7 @@ mod tests {
             provider: "openai".into(),
             model: "m".into(),
             api_key: Some("sk-secret".into()),
+            strings: Default::default(),
         };
         d.decode(&SseEvent {
             event: event.map(str::to_string),

@@ -8,8 +8,10 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyString};
 use serde_json::{Map, Value};
+
+use crate::stream::{Chunk, SimpleChunk};
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, Mutex};
 
@@ -31,6 +33,34 @@ pub struct ChatStream {
     guard: Guard,
     /// Set by `use_types`: build response objects here instead of dicts (fast path).
     fast: Arc<std::sync::OnceLock<FastTypes>>,
+    /// Python strings for the values every chunk repeats (id, model, ...), made once.
+    strings: Arc<std::sync::Mutex<StrCache>>,
+}
+
+/// The Python string last made for each repeated chunk value, keyed by the shared Rust
+/// string it came from (pointer equality: the decoder shares one `Arc` per value).
+#[derive(Default)]
+struct StrCache {
+    id: Option<(Arc<str>, Py<PyString>)>,
+    model: Option<(Arc<str>, Py<PyString>)>,
+    fingerprint: Option<(Arc<str>, Py<PyString>)>,
+    tier: Option<(Arc<str>, Py<PyString>)>,
+    created: Option<(i64, Py<PyAny>)>,
+}
+
+fn cached<'py>(
+    py: Python<'py>,
+    slot: &mut Option<(Arc<str>, Py<PyString>)>,
+    s: &Arc<str>,
+) -> Bound<'py, PyString> {
+    if let Some((key, obj)) = slot {
+        if Arc::ptr_eq(key, s) {
+            return obj.bind(py).clone();
+        }
+    }
+    let obj = PyString::new(py, s);
+    *slot = Some((s.clone(), obj.clone().unbind()));
+    obj
 }
 
 /// rustllm's stream response classes, and the `_hidden_params` every chunk shares.
@@ -56,6 +86,7 @@ impl ChatStream {
             rx: Arc::new(Mutex::new(Some(rx))),
             guard: Arc::new(std::sync::Mutex::new(None)),
             fast: Arc::new(std::sync::OnceLock::new()),
+            strings: Arc::default(),
         }
     }
 
@@ -64,6 +95,7 @@ impl ChatStream {
             rx: Arc::new(Mutex::new(Some(rx))),
             guard: Arc::new(std::sync::Mutex::new(Some(guard))),
             fast: Arc::new(std::sync::OnceLock::new()),
+            strings: Arc::default(),
         }
     }
 
@@ -74,7 +106,7 @@ impl ChatStream {
 
 /// What one wait produced: chunks, the end, or the error that ended the stream.
 enum Step {
-    Chunks(Vec<Map<String, Value>>),
+    Chunks(Vec<Chunk>),
     End,
 }
 
@@ -82,9 +114,9 @@ enum Step {
 /// kept for the next call so the chunks before it are delivered first.
 fn gather(
     rx: &mut mpsc::Receiver<Batch>,
-    mut chunks: Vec<Map<String, Value>>,
+    mut chunks: Vec<Chunk>,
     pending: &mut Option<LlmError>,
-) -> Vec<Map<String, Value>> {
+) -> Vec<Chunk> {
     loop {
         match rx.try_recv() {
             Ok(Ok(more)) => chunks.extend(more),
@@ -125,19 +157,139 @@ async fn next_step(rx: Receiver) -> Result<Step, LlmError> {
     }
 }
 
-fn to_list(py: Python<'_>, step: Step, fast: Option<&FastTypes>) -> PyResult<Option<Py<PyList>>> {
+fn to_list(
+    py: Python<'_>,
+    step: Step,
+    fast: Option<&FastTypes>,
+    strings: &std::sync::Mutex<StrCache>,
+) -> PyResult<Option<Py<PyList>>> {
     match step {
         Step::End => Ok(None),
         Step::Chunks(chunks) => {
             let list = PyList::empty(py);
+            let Some(f) = fast else {
+                for c in chunks {
+                    list.append(map_to_py(py, &c.into_map())?)?;
+                }
+                return Ok(Some(list.unbind()));
+            };
+            let mut strings = strings.lock().unwrap_or_else(|e| e.into_inner());
             for c in &chunks {
-                match fast.map(|f| simple_chunk(py, f, c)).transpose()?.flatten() {
-                    Some(obj) => list.append(obj)?,
-                    None => list.append(map_to_py(py, c)?)?,
+                match c {
+                    Chunk::Simple(c) => list.append(typed_chunk(py, f, c, &mut strings)?)?,
+                    Chunk::Full(m) => match simple_chunk(py, f, m)? {
+                        Some(obj) => list.append(obj)?,
+                        None => list.append(map_to_py(py, m)?)?,
+                    },
                 }
             }
             Ok(Some(list.unbind()))
         }
+    }
+}
+
+/// A new instance of one of rustllm's response classes (no `__init__`), and its `__dict__`.
+fn blank<'py>(
+    py: Python<'py>,
+    f: &FastTypes,
+    cls: &Py<PyAny>,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyDict>)> {
+    let obj = f.new.bind(py).call1((cls.bind(py),))?;
+    let dict = obj
+        .getattr(pyo3::intern!(py, "__dict__"))?
+        .cast_into::<PyDict>()?;
+    Ok((obj, dict))
+}
+
+/// A typed chunk built into `ModelResponseStream` / `StreamingChoices` / `Delta`, with
+/// the fields and order `simple_chunk` (and so `ModelResponseStream._from_openai`) gives.
+fn typed_chunk<'py>(
+    py: Python<'py>,
+    f: &FastTypes,
+    c: &SimpleChunk,
+    strings: &mut StrCache,
+) -> PyResult<Bound<'py, PyAny>> {
+    let none = py.None();
+    let none = none.bind(py);
+    let (d, dd) = blank(py, f, &f.delta)?;
+    dd.set_item(pyo3::intern!(py, "provider_specific_fields"), none)?;
+    match &c.content {
+        Some(text) => dd.set_item(pyo3::intern!(py, "content"), PyString::new(py, text))?,
+        None => dd.set_item(pyo3::intern!(py, "content"), none)?,
+    }
+    if c.role {
+        dd.set_item(pyo3::intern!(py, "role"), pyo3::intern!(py, "assistant"))?;
+    } else {
+        dd.set_item(pyo3::intern!(py, "role"), none)?;
+    }
+    dd.set_item(pyo3::intern!(py, "function_call"), none)?;
+    dd.set_item(pyo3::intern!(py, "tool_calls"), none)?;
+    dd.set_item(pyo3::intern!(py, "audio"), none)?;
+
+    let (ch, cd) = blank(py, f, &f.choice)?;
+    match c.finish_reason {
+        Some(r) => cd.set_item(pyo3::intern!(py, "finish_reason"), finish_str(py, r))?,
+        None => cd.set_item(pyo3::intern!(py, "finish_reason"), none)?,
+    }
+    cd.set_item(pyo3::intern!(py, "index"), c.index)?;
+    cd.set_item(pyo3::intern!(py, "delta"), d)?;
+    cd.set_item(pyo3::intern!(py, "logprobs"), none)?;
+
+    let (o, od) = blank(py, f, &f.stream)?;
+    od.set_item(pyo3::intern!(py, "id"), cached(py, &mut strings.id, &c.id))?;
+    let created = match &strings.created {
+        Some((n, obj)) if *n == c.created => obj.bind(py).clone(),
+        _ => {
+            let obj = c.created.into_pyobject(py)?.into_any();
+            strings.created = Some((c.created, obj.clone().unbind()));
+            obj
+        }
+    };
+    od.set_item(pyo3::intern!(py, "created"), created)?;
+    match &c.model {
+        Some(m) => od.set_item(
+            pyo3::intern!(py, "model"),
+            cached(py, &mut strings.model, m),
+        )?,
+        None => od.set_item(pyo3::intern!(py, "model"), none)?,
+    }
+    od.set_item(
+        pyo3::intern!(py, "object"),
+        pyo3::intern!(py, "chat.completion.chunk"),
+    )?;
+    match &c.system_fingerprint {
+        Some(fp) => od.set_item(
+            pyo3::intern!(py, "system_fingerprint"),
+            cached(py, &mut strings.fingerprint, fp),
+        )?,
+        None => od.set_item(pyo3::intern!(py, "system_fingerprint"), none)?,
+    }
+    od.set_item(pyo3::intern!(py, "choices"), PyList::new(py, [ch])?)?;
+    od.set_item(pyo3::intern!(py, "provider_specific_fields"), none)?;
+    if let Some(tier) = &c.service_tier {
+        match tier {
+            Some(t) => od.set_item(
+                pyo3::intern!(py, "service_tier"),
+                cached(py, &mut strings.tier, t),
+            )?,
+            None => od.set_item(pyo3::intern!(py, "service_tier"), none)?,
+        }
+    }
+    if let Some(o) = &c.obfuscation {
+        od.set_item(pyo3::intern!(py, "obfuscation"), o.as_deref())?;
+    }
+    od.set_item(pyo3::intern!(py, "_hidden_params"), f.hidden.bind(py))?;
+    od.set_item(pyo3::intern!(py, "_response_ms"), none)?;
+    Ok(o)
+}
+
+fn finish_str<'py>(py: Python<'py>, reason: &'static str) -> &'py Bound<'py, PyString> {
+    match reason {
+        "stop" => pyo3::intern!(py, "stop"),
+        "length" => pyo3::intern!(py, "length"),
+        "tool_calls" => pyo3::intern!(py, "tool_calls"),
+        "content_filter" => pyo3::intern!(py, "content_filter"),
+        _ => pyo3::intern!(py, "function_call"),
     }
 }
 
@@ -271,7 +423,7 @@ impl ChatStream {
         if !matches!(step, Ok(Step::Chunks(_))) {
             self.release();
         }
-        to_list(py, step?, self.fast.get())
+        to_list(py, step?, self.fast.get(), &self.strings)
     }
 
     /// The chunks ready right now, without waiting: a list (empty when nothing is ready
@@ -293,7 +445,7 @@ impl ChatStream {
                     let _ = tx.try_send(Err(e));
                     *guard = Some(new_rx);
                 }
-                to_list(py, Step::Chunks(chunks), self.fast.get())
+                to_list(py, Step::Chunks(chunks), self.fast.get(), &self.strings)
             }
             Ok(Err(e)) => {
                 *guard = None;
@@ -313,10 +465,11 @@ impl ChatStream {
     fn next_batch_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let rx = self.rx.clone();
         let fast = self.fast.clone();
+        let strings = self.strings.clone();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             let step = next_step(rx).await;
             Python::attach(|py| match step {
-                Ok(step) => to_list(py, step, fast.get()),
+                Ok(step) => to_list(py, step, fast.get(), &strings),
                 Err(e) => Err(to_pyerr(py, e)),
             })
         })
@@ -328,6 +481,7 @@ impl ChatStream {
         let rx = self.rx.clone();
         let guard = self.guard.clone();
         let fast = self.fast.clone();
+        let strings = self.strings.clone();
         let delivery = waker.get().delivery();
         crate::transport::runtime().spawn(async move {
             let step = next_step(rx).await;
@@ -337,7 +491,7 @@ impl ChatStream {
             delivery.complete(
                 future,
                 Box::new(move |py| match step {
-                    Ok(step) => to_list(py, step, fast.get()).map(|l| match l {
+                    Ok(step) => to_list(py, step, fast.get(), &strings).map(|l| match l {
                         Some(list) => list.into_any(),
                         None => py.None(),
                     }),

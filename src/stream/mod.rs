@@ -7,10 +7,12 @@
 //! response and so the connection.
 
 pub mod assemble;
+pub mod chunk;
 pub mod eventstream;
 pub mod sse;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -19,6 +21,7 @@ use tokio::sync::mpsc;
 
 use crate::error::LlmError;
 use crate::providers::{Decoded, Framing, StreamDecoder};
+pub use chunk::{Chunk, SimpleChunk};
 use sse::{SseDecoder, SseEvent};
 
 /// LiteLLM's `map_finish_reason`, for every provider's vocabulary.
@@ -44,7 +47,7 @@ pub fn map_finish_reason(reason: &str) -> &str {
 /// `usage` appears only on the chunk that carries it.
 #[derive(Debug, Default)]
 pub struct ChunkShaper {
-    id: Option<String>,
+    id: Option<Arc<str>>,
     created: Option<Value>,
     sent_first: bool,
     /// A finish reason was seen: the stream ended properly even without `[DONE]`.
@@ -70,9 +73,11 @@ impl ChunkShaper {
     pub fn shape(&mut self, mut chunk: Map<String, Value>) -> Option<Map<String, Value>> {
         // One id and one created for the whole stream.
         match (&self.id, chunk.get("id")) {
-            (None, Some(Value::String(id))) if !id.is_empty() => self.id = Some(id.clone()),
+            (None, Some(Value::String(id))) if !id.is_empty() => {
+                self.id = Some(Arc::from(id.as_str()))
+            }
             (Some(id), _) => {
-                chunk.insert("id".into(), Value::String(id.clone()));
+                chunk.insert("id".into(), Value::String(id.to_string()));
             }
             _ => {}
         }
@@ -143,10 +148,40 @@ impl ChunkShaper {
         }
         Some(chunk)
     }
+
+    /// [`ChunkShaper::shape`] for a typed chunk, by the same rules; a chunk that cannot
+    /// stay typed (the stream's `created` is not an integer) is shaped as a map.
+    pub fn shape_simple(&mut self, mut chunk: SimpleChunk) -> Option<Chunk> {
+        match &self.id {
+            None if !chunk.id.is_empty() => self.id = Some(chunk.id.clone()),
+            Some(id) => chunk.id = id.clone(),
+            None => {}
+        }
+        match &self.created {
+            None => self.created = Some(Value::from(chunk.created)),
+            Some(c) => match c.as_i64() {
+                Some(c) => chunk.created = c,
+                None => {
+                    let mut m = chunk.to_map();
+                    m.insert("created".into(), c.clone());
+                    return self.shape(m).map(Chunk::Full);
+                }
+            },
+        }
+        if chunk.finish_reason.is_some() {
+            self.finished = true;
+        }
+        if chunk.is_empty() {
+            return None;
+        }
+        chunk.role = !self.sent_first;
+        self.sent_first = true;
+        Some(Chunk::Simple(chunk))
+    }
 }
 
 /// What the stream task sends: a batch of shaped chunks, or the error that ended it.
-pub type Batch = Result<Vec<Map<String, Value>>, LlmError>;
+pub type Batch = Result<Vec<Chunk>, LlmError>;
 
 /// Who and what, for error messages raised mid-stream.
 #[derive(Debug, Clone)]
@@ -250,6 +285,7 @@ pub async fn pump(
     let mut body = resp.bytes_stream();
     let mut decoder = Framer::new(ctx.framing);
     let mut shaper = ChunkShaper::new();
+    let mut strings = chunk::Interner::default();
     let mut events = Vec::new();
     loop {
         let next = tokio::select! {
@@ -279,6 +315,7 @@ pub async fn pump(
                     &mut events,
                     &mut shaper,
                     provider_decoder.as_mut(),
+                    &mut strings,
                     &mut batch,
                     &mut done,
                 )
@@ -289,6 +326,7 @@ pub async fn pump(
                     &mut events,
                     &mut shaper,
                     provider_decoder.as_mut(),
+                    &mut strings,
                     &mut batch,
                     &mut done,
                 );
@@ -322,7 +360,8 @@ fn drain(
     events: &mut Vec<SseEvent>,
     shaper: &mut ChunkShaper,
     decoder: &mut dyn StreamDecoder,
-    batch: &mut Vec<Map<String, Value>>,
+    strings: &mut chunk::Interner,
+    batch: &mut Vec<Chunk>,
     done: &mut bool,
 ) -> Result<(), LlmError> {
     for ev in events.drain(..) {
@@ -332,8 +371,16 @@ fn drain(
         match decoder.decode(&ev)? {
             Decoded::Done => *done = true,
             Decoded::Chunks(chunks) => {
-                batch.extend(chunks.into_iter().filter_map(|c| shaper.shape(c)))
+                for c in chunks {
+                    // Providers' own formats arrive as maps: the simple ones go typed.
+                    let shaped = match SimpleChunk::from_map(c, strings) {
+                        Ok(typed) => shaper.shape_simple(typed),
+                        Err(map) => shaper.shape(map).map(Chunk::Full),
+                    };
+                    batch.extend(shaped);
+                }
             }
+            Decoded::Simple(chunk) => batch.extend(shaper.shape_simple(chunk)),
         }
     }
     Ok(())
