@@ -81,13 +81,29 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
+/// CPU seconds used so far by every thread of this process (the first field of each
+/// thread's `schedstat` is its time on a CPU in nanoseconds; 0 where unreadable).
+fn cpu_seconds() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let nanos: u64 = tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    nanos as f64 / 1e9
+}
+
 /// One stream read to the end: SSE events split on blank lines, each `data:` payload parsed
-/// as JSON. Returns the seconds it took and the number of non-empty content deltas.
+/// as JSON. Returns the seconds it took, the CPU seconds the process used meanwhile, and
+/// the number of non-empty content deltas.
 async fn stream_once(
     client: &reqwest::Client,
     url: &str,
     body: &str,
-) -> Result<(f64, usize), String> {
+) -> Result<(f64, f64, usize), String> {
+    let cpu = cpu_seconds();
     let started = Instant::now();
     let mut response = client
         .post(url)
@@ -122,7 +138,7 @@ async fn stream_once(
         }
         buffer.drain(..start);
     }
-    Ok((started.elapsed().as_secs_f64(), seen))
+    Ok((started.elapsed().as_secs_f64(), cpu_seconds() - cpu, seen))
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -154,21 +170,26 @@ async fn stream_bench(
     };
     let (short, long) = (body(1), body(chunks));
     stream_once(client, url, &short).await?;
-    let mut short_times = Vec::new();
+    let (mut short_times, mut short_cpu) = (Vec::new(), Vec::new());
     for _ in 0..short_reps {
-        short_times.push(stream_once(client, url, &short).await?.0);
+        let (seconds, cpu, _) = stream_once(client, url, &short).await?;
+        short_times.push(seconds);
+        short_cpu.push(cpu);
     }
-    let (mut long_times, mut seen) = (Vec::new(), 0);
+    let (mut long_times, mut long_cpu, mut seen) = (Vec::new(), Vec::new(), 0);
     for _ in 0..reps {
-        let (seconds, n) = stream_once(client, url, &long).await?;
+        let (seconds, cpu, n) = stream_once(client, url, &long).await?;
         long_times.push(seconds);
+        long_cpu.push(cpu);
         seen = n;
     }
     let (t_short, t_long) = (median(short_times), median(long_times));
+    let (cpu_short, cpu_long) = (median(short_cpu), median(long_cpu));
     Ok(format!(
-        r#"{{"chunks": {}, "per_chunk_us": {:.3}, "stream_ms": {:.3}, "one_chunk_ms": {:.3}, "content_chunks_seen": {}}}"#,
+        r#"{{"chunks": {}, "per_chunk_us": {:.3}, "cpu_per_chunk_us": {:.3}, "stream_ms": {:.3}, "one_chunk_ms": {:.3}, "content_chunks_seen": {}}}"#,
         chunks,
         (t_long - t_short) / chunks as f64 * 1e6,
+        (cpu_long - cpu_short) / chunks as f64 * 1e6,
         t_long * 1000.0,
         t_short * 1000.0,
         seen,
