@@ -20,6 +20,8 @@ use super::{
 };
 use crate::error::{map_http_error, provider_exception_name, ErrorKind, LlmError};
 use crate::stream::sse::SseEvent;
+use crate::stream::SimpleChunk;
+use std::sync::Arc;
 
 pub const SPEC: ProviderSpec = ProviderSpec {
     name: "gemini",
@@ -939,19 +941,93 @@ pub struct GeminiStreamDecoder {
     /// Tool calls seen so far, per candidate: the next index, and whether any.
     tool_calls: HashMap<u64, usize>,
     usage_sent: bool,
+    /// `id` and `model` shared by the typed text chunks.
+    shared: (Arc<str>, Arc<str>),
+}
+
+/// The event nearly every Gemini stream is made of: one candidate with text parts and no
+/// finish reason. Only the fields the general path reads are looked at; any that would
+/// change its answer (an error, a finish reason, thoughts, function calls) sends the
+/// event down that path instead.
+#[derive(serde::Deserialize)]
+struct TextEvent<'a> {
+    #[serde(borrow)]
+    candidates: [TextCandidate<'a>; 1],
+    error: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(serde::Deserialize)]
+struct TextCandidate<'a> {
+    index: Option<u64>,
+    #[serde(borrow)]
+    content: TextContent<'a>,
+    #[serde(rename = "finishReason")]
+    finish_reason: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(serde::Deserialize)]
+struct TextContent<'a> {
+    #[serde(borrow)]
+    parts: Vec<TextPart<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct TextPart<'a> {
+    #[serde(borrow)]
+    text: Option<std::borrow::Cow<'a, str>>,
+    thought: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "functionCall")]
+    function_call: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "function_call")]
+    function_call_snake: Option<serde::de::IgnoredAny>,
 }
 
 impl GeminiStreamDecoder {
+    /// The typed chunk for a plain text event, or `None` for anything else.
+    fn text_chunk(&self, data: &str) -> Option<SimpleChunk> {
+        let ev: TextEvent<'_> = serde_json::from_str(data).ok()?;
+        let [candidate] = ev.candidates;
+        if ev.error.is_some() || candidate.finish_reason.is_some() {
+            return None;
+        }
+        let mut text: Option<String> = None;
+        for part in candidate.content.parts {
+            if part.thought.is_some()
+                || part.function_call.is_some()
+                || part.function_call_snake.is_some()
+            {
+                return None;
+            }
+            if let Some(t) = part.text {
+                match &mut text {
+                    Some(s) => s.push_str(&t),
+                    None => text = Some(t.into_owned()),
+                }
+            }
+        }
+        let mut chunk = SimpleChunk::text(
+            self.shared.0.clone(),
+            self.created as i64,
+            Some(self.shared.1.clone()),
+            String::new(),
+        );
+        chunk.content = text;
+        chunk.index = i64::try_from(candidate.index.unwrap_or(0)).ok()?;
+        Some(chunk)
+    }
+
     pub fn new(ctx: &ChatContext<'_>) -> Self {
+        let id = format!("chatcmpl-{}", uuid::Uuid::new_v4());
         GeminiStreamDecoder {
             provider: ctx.provider.to_string(),
             model: ctx.model.to_string(),
             requested_model: ctx.requested_model.to_string(),
-            id: format!("chatcmpl-{}", uuid::Uuid::new_v4()),
+            id: id.clone(),
             created: unix_now(),
             include_usage: ctx.options.include_usage,
             tool_calls: HashMap::new(),
             usage_sent: false,
+            shared: (Arc::from(id.as_str()), Arc::from(ctx.model)),
         }
     }
 
@@ -971,6 +1047,9 @@ impl StreamDecoder for GeminiStreamDecoder {
         let data = ev.data.trim();
         if data.is_empty() || data == "[DONE]" {
             return Ok(Decoded::Chunks(Vec::new()));
+        }
+        if let Some(chunk) = self.text_chunk(data) {
+            return Ok(Decoded::Simple(chunk));
         }
         let event: Value = serde_json::from_str(data).map_err(|e| {
             let snippet: String = data.chars().take(200).collect();
@@ -1360,6 +1439,27 @@ mod tests {
     }
 
     #[test]
+    fn plain_text_events_take_the_typed_path() {
+        let mut d = with_ctx(true, CallOptions::default(), GeminiStreamDecoder::new);
+        let text = d.decode(&event(json!({"candidates": [{"content": {"parts": [{"text": "a\n"}, {"text": "b"}],
+            "role": "model"}, "index": 0, "safetyRatings": []}], "usageMetadata": {"promptTokenCount": 2},
+            "modelVersion": "gemini-x", "responseId": "r1"})));
+        let Ok(Decoded::Simple(c)) = text else {
+            panic!("not typed: {text:?}");
+        };
+        assert_eq!(c.content.as_deref(), Some("a\nb"));
+        // Thoughts, function calls and finish reasons take the general path.
+        for candidate in [
+            json!({"content": {"parts": [{"text": "hm", "thought": true}]}}),
+            json!({"content": {"parts": [{"functionCall": {"name": "f", "args": {}}}]}}),
+            json!({"content": {"parts": [{"text": "x"}]}, "finishReason": "STOP"}),
+        ] {
+            let r = d.decode(&event(json!({"candidates": [candidate]})));
+            assert!(matches!(r, Ok(Decoded::Chunks(_))), "{r:?}");
+        }
+    }
+
+    #[test]
     fn stream_events_become_chunks() {
         let options = CallOptions {
             include_usage: true,
@@ -1368,6 +1468,7 @@ mod tests {
         let mut d = with_ctx(true, options, GeminiStreamDecoder::new);
         let chunks = |r: Result<Decoded, LlmError>| match r {
             Ok(Decoded::Chunks(c)) => c,
+            Ok(Decoded::Simple(c)) => vec![c.to_map()],
             _ => Vec::new(),
         };
         let first = chunks(d.decode(&event(
