@@ -44,8 +44,15 @@ def waker_for(loop: Any) -> Any:
 
 
 def submit(start: Any, *args: Any) -> Any:
-    """Call ``start(*args, waker, future)`` and return the future to await."""
+    """Call ``start(*args, waker, future)`` and return the future to await.
+
+    A ``start`` that queues its call on the waker returns True for the first call queued
+    since the last flush: the queue is then flushed once, later in this loop iteration,
+    so a burst of calls reaches the Rust runtime in one hand-over.
+    """
     loop = _get_running_loop()
     future = loop.create_future()
-    start(*args, waker_for(loop), future)
+    waker = waker_for(loop)
+    if start(*args, waker, future):
+        loop.call_soon(waker.flush)
     return future

@@ -7,11 +7,19 @@
 //! result on a queue and, when the queue was empty, writes one byte to a socket the loop
 //! watches (`loop.add_reader`). The loop thread, which holds the GIL anyway, then drains
 //! every finished result in one go, converts it to Python objects and resolves the futures.
+//!
+//! The other direction is batched the same way: a call started on the loop is queued on
+//! its waker and the whole queue is handed to the runtime once per loop iteration
+//! (`flush`, scheduled with `call_soon` by the first call queued), so a burst of calls
+//! wakes a sleeping tokio worker once instead of once per call. On two cores each of
+//! those wake-ups could preempt the loop's own thread.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::PyOSError;
@@ -49,11 +57,16 @@ impl Shared {
     }
 }
 
-/// One asyncio loop's wake-up channel and queue of finished results.
+/// A call's whole task, waiting for the next `flush`.
+pub type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// One asyncio loop's wake-up channel, queue of finished results, and queue of calls
+/// started since the last flush.
 #[pyclass(module = "rustllm._core", frozen)]
 pub struct LoopWaker {
     shared: Arc<Shared>,
     reader: UnixStream,
+    outbox: Mutex<Vec<Job>>,
 }
 
 /// Where a task delivers its result: clone it into the task.
@@ -74,6 +87,14 @@ impl LoopWaker {
             shared: self.shared.clone(),
         }
     }
+
+    /// Queue a call's task for the next `flush`. True when the queue was empty: the
+    /// caller must then schedule a flush (`loop.call_soon(waker.flush)`).
+    pub fn queue(&self, job: Job) -> bool {
+        let mut q = self.outbox.lock().unwrap_or_else(|e| e.into_inner());
+        q.push(job);
+        q.len() == 1
+    }
 }
 
 #[pymethods]
@@ -93,7 +114,28 @@ impl LoopWaker {
                 writer,
             }),
             reader,
+            outbox: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Start every queued call: one hand-over to the runtime for the lot.
+    fn flush(&self) {
+        let jobs = std::mem::take(&mut *self.outbox.lock().unwrap_or_else(|e| e.into_inner()));
+        match jobs.len() {
+            0 => {}
+            1 => {
+                for job in jobs {
+                    crate::transport::runtime().spawn(job);
+                }
+            }
+            _ => {
+                crate::transport::runtime().spawn(async move {
+                    for job in jobs {
+                        tokio::spawn(job);
+                    }
+                });
+            }
+        }
     }
 
     /// The file descriptor the loop watches with `add_reader`.

@@ -17,7 +17,6 @@ use super::stream::ChatStream;
 use crate::call::{self, Endpointkind, Prepared, Reply};
 use crate::catalogue::cost::{self, CustomPrices};
 use crate::error::{ErrorKind, LlmError};
-use crate::transport::runtime;
 
 fn prepare(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Prepared> {
     let map = kwargs_to_map(kwargs)
@@ -279,13 +278,14 @@ fn submit(
     kwargs: &Bound<'_, PyDict>,
     waker: &Bound<'_, LoopWaker>,
     future: Py<PyAny>,
-) -> PyResult<()> {
+) -> PyResult<bool> {
     // Only the conversion needs the GIL; checking and building the request happen in the
     // task, off the event loop's thread (a bad input still fails the await).
     let map = kwargs_to_map(kwargs)
         .map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))?;
-    let delivery = waker.get().delivery();
-    runtime().spawn(async move {
+    let waker = waker.get();
+    let delivery = waker.delivery();
+    Ok(waker.queue(Box::pin(async move {
         let convert: Convert = match call::prepare(kind, map) {
             Err(e) => Box::new(move |py| Err(to_pyerr(py, e))),
             Ok(p) if p.stream && kind != Endpointkind::Embeddings => {
@@ -306,19 +306,19 @@ fn submit(
             }
         };
         delivery.complete(future, convert);
-    });
-    Ok(())
+    })))
 }
 
 /// Chat completion (or, with `stream=True` in `kwargs`, a stream) resolving `future` on
 /// the loop that owns `waker`: `(response_json, hidden_params, ms)` or `(ChatStream, hidden_params)`.
+/// The call is queued on `waker`; True means the caller must schedule `waker.flush`.
 #[pyfunction]
 fn acompletion_submit(
     py: Python<'_>,
     kwargs: &Bound<'_, PyDict>,
     waker: &Bound<'_, LoopWaker>,
     future: Py<PyAny>,
-) -> PyResult<()> {
+) -> PyResult<bool> {
     submit(py, Endpointkind::Chat, kwargs, waker, future)
 }
 
@@ -329,7 +329,7 @@ fn aembedding_submit(
     kwargs: &Bound<'_, PyDict>,
     waker: &Bound<'_, LoopWaker>,
     future: Py<PyAny>,
-) -> PyResult<()> {
+) -> PyResult<bool> {
     submit(py, Endpointkind::Embeddings, kwargs, waker, future)
 }
 
@@ -341,7 +341,7 @@ fn atext_completion_submit(
     kwargs: &Bound<'_, PyDict>,
     waker: &Bound<'_, LoopWaker>,
     future: Py<PyAny>,
-) -> PyResult<()> {
+) -> PyResult<bool> {
     submit(py, Endpointkind::TextCompletion, kwargs, waker, future)
 }
 

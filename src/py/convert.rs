@@ -199,10 +199,12 @@ pub fn map_to_py<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bou
 pub fn kwargs_to_map(kwargs: &Bound<'_, PyDict>) -> PyResult<Map<String, Value>> {
     let mut map = Map::with_capacity(kwargs.len());
     for (k, v) in kwargs.iter() {
-        let key: String = k.extract()?;
+        // Most of LiteLLM's ~40 named arguments arrive as None: skip them before
+        // paying for the key.
         if v.is_none() {
             continue;
         }
+        let key: String = k.extract()?;
         // Never-sent Python-only arguments (clients, logger functions, logging objects)
         // are skipped rather than rejected: LiteLLM accepts them.
         if matches!(
