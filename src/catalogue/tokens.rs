@@ -323,6 +323,15 @@ mod tests {
         for text in generated(0xDEAD_BEEF_CAFE_F00D, UNICODE_FRAGMENTS, 500, 30) {
             assert_same_as_tiktoken(&text);
         }
+        // Dense in what the o200k letter alternatives backtrack over: marks and modifier or
+        // other letters (in both its "upper" and "lower" classes), title case, apostrophes.
+        let dense = [
+            "\u{301}", "A", "a", "ʰ", "中", "'", "s", "S", "ſ", " ", " ", "\n", "\u{a0}", "!", "1",
+            "ǅ", "\r", "l", "L", "e", "/", "\t", "𝐀", "𝑎",
+        ];
+        for text in generated(0x0123_4567_89AB_CDEF, &dense, 1000, 40) {
+            assert_same_as_tiktoken(&text);
+        }
     }
 
     /// Timings for the module doc: `cargo test --release --lib measure_token_counting --
