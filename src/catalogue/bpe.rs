@@ -562,6 +562,12 @@ fn token_bytes(bpe: &CoreBPE, last: Rank, special: &[Rank]) -> Option<(Vec<u8>, 
     Some((arena, starts))
 }
 
+/// `a == b`, inlined: keys are short, and a call to memcmp costs more than comparing them.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 impl RankTable {
     /// The table of the ranks whose bytes `token_bytes` laid out. Bytes are unique per rank
     /// (tiktoken-rs asserts its encoder and decoder are one-to-one), so there is no
@@ -639,7 +645,7 @@ impl RankTable {
             }
             if slot & !0xFFFF_FFFF == tag {
                 let rank = (slot as u32).wrapping_sub(1);
-                if self.bytes_of(rank) == key {
+                if same_bytes(self.bytes_of(rank), key) {
                     return Some(rank);
                 }
             }
