@@ -1,21 +1,23 @@
 //! Token counting with tiktoken's encodings, as LiteLLM's `token_counter` counts.
 //!
-//! Counting and encoding go through [`super::bpe`], a hand-written pre-tokenizer and rank
-//! table that gives the same ids as tiktoken-rs's `encode_ordinary`, several times faster;
-//! tiktoken-rs itself still decodes, supplies the ranks, and would take over should the
-//! fast tokenizer ever fail to build.
+//! Counting and encoding go through `bpe.rs` beside this file, a hand-written
+//! pre-tokenizer and rank table that gives the same ids as tiktoken-rs's `encode_ordinary`,
+//! 3 to 30 times faster; tiktoken-rs itself still decodes, supplies the ranks, and would
+//! take over should the fast tokenizer ever fail to build.
 //!
-//! Measured on the 2-core AMD EPYC dev machine (release build, best of 30):
+//! Measured on the 2-core AMD EPYC dev machine (release build, LTO, best of 30, shared
+//! with other builds), with `cargo test --release --lib measure_token_counting --
+//! --ignored --nocapture`:
 //!
-//! | text | tiktoken-rs cl100k / o200k | fast count cl100k / o200k |
+//! | text | tiktoken-rs cl100k / o200k | `count` cl100k / o200k |
 //! | --- | --- | --- |
-//! | "0 1 2 … 9999" (49 KB, 29k tokens) | 7.8 / 5.1 ms | 0.24 / 0.26 ms |
-//! | "The quick brown fox… " × 1000 (45 KB, 10k tokens) | 1.8 / 1.0 ms | 0.17 / 0.18 ms |
-//! | code, 33 KB | 3.4 / 2.0 ms | 0.18 / 0.21 ms |
-//! | mixed French / Japanese / symbols, 36 KB | 2.2 / 1.4 ms | 0.55 / 0.55 ms |
+//! | "0 1 2 … 9999" (49 KB, 29k tokens) | 6.7 / 4.3 ms | 0.21 / 0.23 ms |
+//! | "The quick brown fox… " × 1000 (45 KB, 10k tokens) | 1.55 / 0.80 ms | 0.15 / 0.16 ms |
+//! | Rust code (33 KB, 13k tokens) | 2.9 / 1.7 ms | 0.17 / 0.19 ms |
+//! | French, symbols and Japanese (36 KB) | 1.9 / 1.3 ms | 0.54 / 0.51 ms |
 //!
-//! The first count of an encoding also copies its ranks (~35 ms cl100k, ~90 ms o200k, on
-//! top of tiktoken-rs's own loading).
+//! The first use of an encoding also copies its ranks out of tiktoken-rs: ~16 ms for
+//! cl100k, ~35 ms for o200k, on top of tiktoken-rs's own loading (~60 / ~125 ms).
 
 use std::sync::OnceLock;
 
