@@ -1,6 +1,7 @@
 //! What rustllm knows about models without asking anyone: the bundled price and
 //! context-window map (`models`), what a call cost (`cost`), and token counting (`tokens`).
 
+mod bpe;
 pub mod cost;
 pub mod models;
 pub mod tokens;

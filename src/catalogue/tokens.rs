@@ -1,7 +1,30 @@
 //! Token counting with tiktoken's encodings, as LiteLLM's `token_counter` counts.
+//!
+//! Counting and encoding go through `bpe.rs` beside this file, a hand-written
+//! pre-tokenizer and rank table that gives the same ids as tiktoken-rs's `encode_ordinary`,
+//! 3 to 30 times faster; tiktoken-rs itself still decodes, supplies the ranks, and would
+//! take over should the fast tokenizer ever fail to build.
+//!
+//! Measured on the 2-core AMD EPYC dev machine (release build, LTO, best of 30, shared
+//! with other builds), with `cargo test --release --lib measure_token_counting --
+//! --ignored --nocapture`:
+//!
+//! | text | tiktoken-rs cl100k / o200k | `count` cl100k / o200k |
+//! | --- | --- | --- |
+//! | "0 1 2 … 9999" (49 KB, 29k tokens) | 6.7 / 4.3 ms | 0.21 / 0.23 ms |
+//! | "The quick brown fox… " × 1000 (45 KB, 10k tokens) | 1.55 / 0.80 ms | 0.15 / 0.16 ms |
+//! | Rust code (33 KB, 13k tokens) | 2.9 / 1.7 ms | 0.17 / 0.19 ms |
+//! | French, symbols and Japanese (36 KB) | 1.9 / 1.3 ms | 0.54 / 0.51 ms |
+//!
+//! The first use of an encoding also copies its ranks out of tiktoken-rs: ~16 ms for
+//! cl100k, ~35 ms for o200k, on top of tiktoken-rs's own loading (~60 / ~125 ms).
+
+use std::sync::OnceLock;
 
 use serde_json::Value;
 use tiktoken_rs::CoreBPE;
+
+use super::bpe::{FastBpe, Pattern};
 
 /// The two encodings LiteLLM uses for chat models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,10 +72,26 @@ impl Encoding {
         }
     }
 
+    /// The fast tokenizer, built on first use; `None` only if tiktoken-rs's ranks were not
+    /// as expected, and then tiktoken-rs does the work.
+    fn fast(self) -> Option<&'static FastBpe> {
+        static O200K: OnceLock<Option<FastBpe>> = OnceLock::new();
+        static CL100K: OnceLock<Option<FastBpe>> = OnceLock::new();
+        let (cell, pattern) = match self {
+            Encoding::O200kBase => (&O200K, Pattern::O200k),
+            Encoding::Cl100kBase => (&CL100K, Pattern::Cl100k),
+        };
+        cell.get_or_init(|| FastBpe::new(self.bpe(), pattern))
+            .as_ref()
+    }
+
     /// Token ids of `text`; special-token text is encoded as ordinary text, so user input
     /// can never smuggle in control tokens.
     pub fn encode(self, text: &str) -> Vec<u32> {
-        self.bpe().encode_ordinary(text)
+        match self.fast() {
+            Some(fast) => fast.encode(text),
+            None => self.bpe().encode_ordinary(text),
+        }
     }
 
     /// The text of token ids; `None` if an id is not in the vocabulary.
@@ -61,8 +100,12 @@ impl Encoding {
         Some(String::from_utf8_lossy(&bytes).into_owned())
     }
 
+    /// `encode(text).len()`, without building the ids.
     pub fn count(self, text: &str) -> usize {
-        self.bpe().encode_ordinary(text).len()
+        match self.fast() {
+            Some(fast) => fast.count(text),
+            None => self.bpe().encode_ordinary(text).len(),
+        }
     }
 }
 
@@ -154,5 +197,204 @@ mod tests {
             Encoding::for_model("deepseek/deepseek-chat"),
             Encoding::Cl100kBase
         );
+    }
+
+    /// The fast tokenizer and tiktoken-rs agree on `text`, ids and count, in both encodings.
+    fn assert_same_as_tiktoken(text: &str) {
+        for enc in [Encoding::Cl100kBase, Encoding::O200kBase] {
+            let want = enc.bpe().encode_ordinary(text);
+            assert_eq!(enc.encode(text), want, "{} ids of {text:?}", enc.name());
+            assert_eq!(
+                enc.count(text),
+                want.len(),
+                "{} count of {text:?}",
+                enc.name()
+            );
+        }
+    }
+
+    /// `count` strings of 1..=max_len fragments drawn from `alphabet` (xorshift64).
+    fn generated(mut seed: u64, alphabet: &[&str], count: usize, max_len: usize) -> Vec<String> {
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as usize
+        };
+        (0..count)
+            .map(|_| {
+                let len = next() % max_len + 1;
+                (0..len)
+                    .map(|_| alphabet[next() % alphabet.len()])
+                    .collect()
+            })
+            .collect()
+    }
+
+    const ASCII_FRAGMENTS: &[&str] = &[
+        " ", " ", " ", "  ", "\n", "\r", "\r\n", "\t", "\x0b", "\x0c", "a", "b", "e", "s", "t",
+        "d", "m", "l", "r", "v", "x", "S", "T", "D", "M", "L", "R", "E", "V", "A", "Z", "'", "'",
+        "0", "1", "5", "9", ".", ",", "!", "?", "/", "//", "-", "_", "(", ")", "{", "}", "[", "]",
+        "\"", ":", ";", "#", "\\", "<|", "|>", "\x00", "\x1f", "\x7f", "hello", "The", "HTTP",
+        "don't", "'LL", "'re", "'Ve", "123456", "  \n ", "?!", "...",
+    ];
+
+    const UNICODE_FRAGMENTS: &[&str] = &[
+        "é", "É", "\u{301}", "ſ", "\u{212a}", "ǅ", "ʰ", "中", "文", "ー", "٣", "²", "Ⅷ", "\u{a0}",
+        "\u{85}", "\u{2028}", "\u{3000}", "😀", "👍🏽", "𝐀", "𝑎", "𐐀", "𐐨", "—", "’", "“", "ß", "ﬁ",
+        "\u{200b}", "\u{feff}", "ℕ", "ⅰ", "١", "ה", "ا", "\u{64b}", "İ", "ı", "ы", "Ж", "€",
+    ];
+
+    #[test]
+    fn fast_tokenizer_builds_for_both_encodings() {
+        // Otherwise everything below would compare tiktoken-rs with itself.
+        assert!(Encoding::Cl100kBase.fast().is_some());
+        assert!(Encoding::O200kBase.fast().is_some());
+    }
+
+    #[test]
+    fn same_ids_as_tiktoken_on_edge_cases() {
+        let mut cases: Vec<String> = [
+            "",
+            " ",
+            "  ",
+            "  a",
+            "a  \n b",
+            "a ",
+            "a  ",
+            "\n",
+            "\r\n\r\n",
+            " \r\n \r\n  x",
+            "x\r\n  ",
+            "\t\x0b\x0c x\t\x0b\x0c",
+            "it's I'M we'RE they'Ve you'll I'D don't 'S 'Sam ''s '",
+            "IT'S YOU'LL 'LL 'lL 'Re",
+            "1 12 123 1234 12345 123456 1234567 -1.5e10",
+            "!!! ?!? ... --- (!) '!' \"quoted\" <|endoftext|> <|fim_prefix|>",
+            "a!\n/b !//\n\n/ //",
+            "HTTPServer camelCase snake_case kebab-case ALLCAPS Title",
+            "fn main() {\n    let x = vec![1, 2, 3];\n    println!(\"{x:?}\");\n}\n",
+            "{\"model\": \"gpt-4o\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+            "naïve café Ça coûte 12 € — “quotes” ‘single’",
+            "日本語のテキスト、中文文本。한국어 텍스트",
+            "emoji 😀👍🏽 family 👨‍👩‍👧 flags 🇫🇷",
+            "A\u{301}B e\u{301} \u{301}x ǅa ʰa 'ſ x'ſ K'S",
+            "nbsp\u{a0}\u{a0}x line\u{2028}sep\u{85}nel\u{3000}ideo",
+            "١٢٣٤ ²³ Ⅷ ⅰⅱ",
+        ]
+        .map(String::from)
+        .to_vec();
+        // Pieces of 100 bytes and more go through tiktoken's heap-based merge.
+        cases.push("a".repeat(300));
+        cases.push("ab".repeat(150));
+        cases.push(" ".repeat(300) + "x");
+        cases.push("!".repeat(250));
+        cases.push("é".repeat(150));
+        cases.push("7".repeat(1000));
+        let letters = ["a", "b", "c", "d", "e", "q", "x", "z", "A", "Q"];
+        cases.extend(generated(7, &letters, 20, 500));
+        cases.push(
+            (0..10000)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        cases.push("The quick brown fox jumps over the lazy dog. ".repeat(100));
+        for case in &cases {
+            assert_same_as_tiktoken(case);
+        }
+    }
+
+    #[test]
+    fn same_ids_as_tiktoken_on_generated_ascii() {
+        for text in generated(0x9E37_79B9_7F4A_7C15, ASCII_FRAGMENTS, 3000, 60) {
+            assert_same_as_tiktoken(&text);
+        }
+    }
+
+    #[test]
+    fn same_ids_as_tiktoken_on_generated_unicode() {
+        let mixed: Vec<&str> = ASCII_FRAGMENTS
+            .iter()
+            .chain(UNICODE_FRAGMENTS)
+            .copied()
+            .collect();
+        for text in generated(0x2545_F491_4F6C_DD1D, &mixed, 2000, 60) {
+            assert_same_as_tiktoken(&text);
+        }
+        for text in generated(0xDEAD_BEEF_CAFE_F00D, UNICODE_FRAGMENTS, 500, 30) {
+            assert_same_as_tiktoken(&text);
+        }
+        // Dense in what the o200k letter alternatives backtrack over: marks and modifier or
+        // other letters (in both its "upper" and "lower" classes), title case, apostrophes.
+        let dense = [
+            "\u{301}", "A", "a", "ʰ", "中", "'", "s", "S", "ſ", " ", " ", "\n", "\u{a0}", "!", "1",
+            "ǅ", "\r", "l", "L", "e", "/", "\t", "𝐀", "𝑎",
+        ];
+        for text in generated(0x0123_4567_89AB_CDEF, &dense, 1000, 40) {
+            assert_same_as_tiktoken(&text);
+        }
+    }
+
+    /// Timings for the module doc: `cargo test --release --lib measure_token_counting --
+    /// --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    #[allow(clippy::print_stderr)]
+    fn measure_token_counting() {
+        use std::time::Instant;
+        let best_ms = |f: &dyn Fn() -> usize| {
+            (0..30)
+                .map(|_| {
+                    let start = Instant::now();
+                    std::hint::black_box(f());
+                    start.elapsed().as_secs_f64() * 1e3
+                })
+                .fold(f64::MAX, f64::min)
+        };
+        let texts = [
+            (
+                "digits",
+                (0..10000)
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            (
+                "prose",
+                "The quick brown fox jumps over the lazy dog. ".repeat(1000),
+            ),
+            (
+                "code",
+                "fn main() {\n    let x = vec![1, 2, 3];\n    println!(\"{:?}\", x);\n}\n"
+                    .repeat(500),
+            ),
+            (
+                "unicode",
+                "Ça coûte 12 € — naïve “quotes” and 日本語のテキスト. ".repeat(500),
+            ),
+        ];
+        for enc in [Encoding::Cl100kBase, Encoding::O200kBase] {
+            let start = Instant::now();
+            let bpe = enc.bpe();
+            let loaded = start.elapsed().as_secs_f64() * 1e3;
+            let start = Instant::now();
+            assert!(enc.fast().is_some());
+            let built = start.elapsed().as_secs_f64() * 1e3;
+            eprintln!(
+                "{}: tiktoken-rs loads in {loaded:.1} ms, fast ranks in {built:.1} ms",
+                enc.name()
+            );
+            for (name, text) in &texts {
+                let slow = best_ms(&|| bpe.encode_ordinary(text).len());
+                let fast = best_ms(&|| enc.count(text));
+                eprintln!(
+                    "  {name:8} {:6} bytes {:6} tokens: tiktoken-rs {slow:.3} ms, count {fast:.3} ms ({:.1}x)",
+                    text.len(),
+                    enc.count(text),
+                    slow / fast
+                );
+            }
+        }
     }
 }
