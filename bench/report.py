@@ -386,7 +386,7 @@ def markdown(tab: Table, results: dict, counts, machine: dict[str, str], command
         "(`anthropic/…` on the mock's `/v1/messages`, `gemini/…` on `/v1beta/models/…:streamGenerateContent`), "
         "with OpenAI measured again in the same process for the ratio.",
         f"stream_chunk_builder: median of {c.builder_reps} calls (litellm {c.litellm_builder_reps}) on the "
-        f"{c.builder_chunks:,} chunks of a real stream, a fresh deep copy each time.",
+        f"{c.builder_chunks:,} chunks of a real stream, a fresh stream each time (usage counted: the mock's streams carry none).",
         f"memory: RSS after {c.memory_first:,} and {c.memory_calls:,} sequential sync calls, `gc.collect()` before "
         f"each reading; litellm after {c.litellm_memory_first:,} and {c.litellm_memory_calls:,} (about 5 ms a call).",
     ]

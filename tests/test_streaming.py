@@ -447,3 +447,15 @@ def test_typed_chunks_equal_the_dict_path_for_real_openai_chunks(server, openai_
     assert "".join(c.choices[0].delta.content or "" for c in got) == 'He said "hi"\nnaïve ☃'
     assert got[0].obfuscation == "x2" and not hasattr(got[1], "obfuscation")
     assert got[2].obfuscation is None and got[2].choices[0].finish_reason == "stop"
+
+
+def test_stream_chunk_builder_leaves_the_chunks_alone(server, openai_args):
+    # The builder reads the chunks; an application may keep or rebuild from them again.
+    server.respond(text=TEXT)
+    chunks = list(_stream(server, openai_args))
+    before = [c.model_dump() for c in chunks]
+    first = litellm.stream_chunk_builder(chunks)
+    assert [c.model_dump() for c in chunks] == before
+    again = litellm.stream_chunk_builder(chunks)
+    assert again.choices[0].message.content == first.choices[0].message.content == TEXT
+    assert again.usage.completion_tokens == first.usage.completion_tokens > 0

@@ -614,6 +614,9 @@ fn assemble_chunks<'py>(
 
     let mut a = Assembler::new();
     let mut usage: Option<Bound<'py, PyAny>> = None;
+    // The content pieces stay Python strings and are joined once by Python at the end:
+    // no UTF-8 copy of each piece (the stable ABI has no borrowed view of a str).
+    let content_parts = PyList::empty(py);
     for chunk in chunks.iter() {
         if a.id.is_none() {
             if let Some(id) = text(field(&chunk, k_id)) {
@@ -640,8 +643,10 @@ fn assemble_chunks<'py>(
                 a.role(&role);
             }
         }
-        if let Some(c) = text(field(&delta, k_content)) {
-            a.content(&c);
+        if let Some(c) = field(&delta, k_content) {
+            if c.is_instance_of::<PyString>() {
+                content_parts.append(c)?;
+            }
         }
         if let Some(r) = text(field(&delta, k_reasoning)) {
             a.reasoning(&r);
@@ -673,10 +678,18 @@ fn assemble_chunks<'py>(
             }
         }
     }
+    let content = if content_parts.is_empty() {
+        None
+    } else {
+        let joined =
+            PyString::new(py, "").call_method1(pyo3::intern!(py, "join"), (content_parts,))?;
+        a.content = Some(joined.cast::<PyString>()?.to_cow()?.into_owned());
+        Some(joined)
+    };
     let out = pyo3::types::PyDict::new(py);
     out.set_item("id", a.id.as_deref())?;
     out.set_item("role", a.role.as_deref())?;
-    out.set_item("content", a.content.as_deref())?;
+    out.set_item("content", content)?;
     out.set_item("reasoning_content", a.reasoning.as_deref())?;
     out.set_item("finish_reason", a.finish_reason.as_deref())?;
     let function_call = match &a.function_name {
