@@ -19,6 +19,13 @@ from rustllm.streaming import CustomStreamWrapper
 from rustllm.types.utils import EmbeddingResponse, ModelResponse
 
 _RustLLMError = _core.RustLLMError
+
+
+def _submit(start: Any, params: dict[str, Any]) -> Any:
+    """Start a Router call whose result resolves a future on the running loop."""
+    from rustllm._bridge import submit  # asyncio is imported only by async users
+
+    return submit(start, params)
 _logger = logging.getLogger("rustllm")
 
 _STRATEGIES = (
@@ -337,10 +344,10 @@ class Router:
         try:
             if stream:
                 params["stream"] = True
-                handle, hidden = await self._core.acompletion_stream(params)
+                handle, hidden = await _submit(self._core.acompletion_submit, params)
                 self._log("acompletion", model, hidden)
                 return CustomStreamWrapper(handle, model, hidden)
-            body, hidden, ms = await self._core.acompletion(params)
+            body, hidden, ms = await _submit(self._core.acompletion_submit, params)
         except _RustLLMError as err:
             self._log("acompletion", model, None, err)
             _raise(err)
@@ -362,7 +369,7 @@ class Router:
         """The async twin of :meth:`embedding`."""
         params = self._params(model, kwargs, "input", input)
         try:
-            body, hidden, ms = await self._core.aembedding(params)
+            body, hidden, ms = await _submit(self._core.aembedding_submit, params)
         except _RustLLMError as err:
             _raise(err)
         return EmbeddingResponse._from_openai(body, hidden, ms)

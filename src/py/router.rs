@@ -11,6 +11,7 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 use serde_json::{Map, Value};
 
 use super::blocking::{block_on, block_on_call};
+use super::bridge::{Convert, LoopWaker};
 use super::completion::{hidden_params, run, run_stream};
 use super::convert::{kwargs_to_map, map_to_py, to_py, to_value};
 use super::errors::to_pyerr;
@@ -217,21 +218,38 @@ impl PyRouter {
         reply_to_py(py, reply, &info)
     }
 
-    fn call_async<'py>(
+    /// Queue a call on `waker` (see `bridge.rs`); its result resolves `future` on the
+    /// waker's loop. True when the caller must schedule `waker.flush`.
+    fn submit(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
         kind: Endpointkind,
-        kwargs: &Bound<'py, PyDict>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+        kwargs: &Bound<'_, PyDict>,
+        waker: &Bound<'_, LoopWaker>,
+        future: Py<PyAny>,
+    ) -> PyResult<bool> {
         let map = self.kwargs(py, kwargs)?;
         let router = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let result = route_reply(router, kind, true, map).await;
-            Python::attach(|py| match result {
-                Ok((reply, info)) => reply_to_py(py, reply, &info),
-                Err(e) => Err(to_pyerr(py, e)),
-            })
-        })
+        let waker = waker.get();
+        let delivery = waker.delivery();
+        Ok(waker.queue(Box::pin(async move {
+            let convert: Convert = if map.get("stream").and_then(Value::as_bool) == Some(true)
+                && kind == Endpointkind::Chat
+            {
+                let result = route_stream(router, map).await;
+                Box::new(move |py| match result {
+                    Ok((open, guard, info)) => stream_to_py(py, open, guard, &info),
+                    Err(e) => Err(to_pyerr(py, e)),
+                })
+            } else {
+                let result = route_reply(router, kind, true, map).await;
+                Box::new(move |py| match result {
+                    Ok((reply, info)) => reply_to_py(py, reply, &info),
+                    Err(e) => Err(to_pyerr(py, e)),
+                })
+            };
+            delivery.complete(future, convert);
+        })))
     }
 }
 
@@ -257,13 +275,17 @@ impl PyRouter {
         self.call_sync(py, Endpointkind::Chat, kwargs)
     }
 
-    /// Chat completion through the Router, as an awaitable.
-    fn acompletion<'py>(
+    /// Chat completion through the Router (or a stream, with `stream=True` in `kwargs`),
+    /// resolving `future` on `waker`'s loop: `(response_json, hidden_params, ms)` or
+    /// `(ChatStream, hidden_params)`. True when the caller must schedule `waker.flush`.
+    fn acompletion_submit(
         &self,
-        py: Python<'py>,
-        kwargs: &Bound<'py, PyDict>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.call_async(py, Endpointkind::Chat, kwargs)
+        py: Python<'_>,
+        kwargs: &Bound<'_, PyDict>,
+        waker: &Bound<'_, LoopWaker>,
+        future: Py<PyAny>,
+    ) -> PyResult<bool> {
+        self.submit(py, Endpointkind::Chat, kwargs, waker, future)
     }
 
     /// Embeddings through the Router, blocking.
@@ -271,13 +293,15 @@ impl PyRouter {
         self.call_sync(py, Endpointkind::Embeddings, kwargs)
     }
 
-    /// Embeddings through the Router, as an awaitable.
-    fn aembedding<'py>(
+    /// Embeddings through the Router, resolving `future` on `waker`'s loop.
+    fn aembedding_submit(
         &self,
-        py: Python<'py>,
-        kwargs: &Bound<'py, PyDict>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.call_async(py, Endpointkind::Embeddings, kwargs)
+        py: Python<'_>,
+        kwargs: &Bound<'_, PyDict>,
+        waker: &Bound<'_, LoopWaker>,
+        future: Py<PyAny>,
+    ) -> PyResult<bool> {
+        self.submit(py, Endpointkind::Embeddings, kwargs, waker, future)
     }
 
     /// A stream through the Router (retries and fallbacks before the first chunk):
@@ -286,23 +310,6 @@ impl PyRouter {
         let map = self.kwargs(py, kwargs)?;
         let (open, guard, info) = block_on(py, route_stream(self.inner.clone(), map))?;
         stream_to_py(py, open, guard, &info)
-    }
-
-    /// The async twin of `completion_stream`.
-    fn acompletion_stream<'py>(
-        &self,
-        py: Python<'py>,
-        kwargs: &Bound<'py, PyDict>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let map = self.kwargs(py, kwargs)?;
-        let router = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let result = route_stream(router, map).await;
-            Python::attach(|py| match result {
-                Ok((open, guard, info)) => stream_to_py(py, open, guard, &info),
-                Err(e) => Err(to_pyerr(py, e)),
-            })
-        })
     }
 
     /// The deployments, as `model_list` entries with their ids filled in.
