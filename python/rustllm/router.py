@@ -26,6 +26,8 @@ def _submit(start: Any, params: dict[str, Any]) -> Any:
     from rustllm._bridge import submit  # asyncio is imported only by async users
 
     return submit(start, params)
+
+
 _logger = logging.getLogger("rustllm")
 
 _STRATEGIES = (
