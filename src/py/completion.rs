@@ -134,22 +134,6 @@ fn completion_stream(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<
     stream_to_py(py, open)
 }
 
-/// Streaming chat completion as an awaitable resolving to `(ChatStream, hidden_params)`.
-#[pyfunction]
-fn acompletion_stream<'py>(
-    py: Python<'py>,
-    kwargs: &Bound<'py, PyDict>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let p = prepare(py, Endpointkind::Chat, kwargs)?;
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        let result = run_stream(p).await;
-        Python::attach(|py| match result {
-            Ok(open) => stream_to_py(py, open),
-            Err(e) => Err(to_pyerr(py, e)),
-        })
-    })
-}
-
 fn call_sync(
     py: Python<'_>,
     kind: Endpointkind,
@@ -162,25 +146,6 @@ fn call_sync(
     reply_to_py(py, reply, response_cost)
 }
 
-fn call_async<'py>(
-    py: Python<'py>,
-    kind: Endpointkind,
-    kwargs: &Bound<'py, PyDict>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let p = prepare(py, kind, kwargs)?;
-    let custom = custom_prices(&p);
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        let result = run(p).await.map(|reply| {
-            let response_cost = reply_cost(&reply, &custom);
-            (reply, response_cost)
-        });
-        Python::attach(|py| match result {
-            Ok((reply, response_cost)) => reply_to_py(py, reply, response_cost),
-            Err(e) => Err(to_pyerr(py, e)),
-        })
-    })
-}
-
 /// Chat completion, blocking. Takes LiteLLM's keyword arguments as one dict and returns
 /// `(response_json, hidden_params, response_ms)`.
 #[pyfunction]
@@ -188,22 +153,10 @@ fn completion(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>>
     call_sync(py, Endpointkind::Chat, kwargs)
 }
 
-/// Chat completion as an awaitable resolving to `(response_json, hidden_params, response_ms)`.
-#[pyfunction]
-fn acompletion<'py>(py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
-    call_async(py, Endpointkind::Chat, kwargs)
-}
-
 /// Embeddings, blocking; returns `(response_json, hidden_params, response_ms)`.
 #[pyfunction]
 fn embedding(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
     call_sync(py, Endpointkind::Embeddings, kwargs)
-}
-
-/// Embeddings as an awaitable.
-#[pyfunction]
-fn aembedding<'py>(py: Python<'py>, kwargs: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
-    call_async(py, Endpointkind::Embeddings, kwargs)
 }
 
 /// Text completion (`POST {base}/completions`), blocking: `(response_json, hidden_params, ms)`.
@@ -352,11 +305,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(acompletion_submit, m)?)?;
     m.add_function(wrap_pyfunction!(aembedding_submit, m)?)?;
     m.add_function(wrap_pyfunction!(completion, m)?)?;
-    m.add_function(wrap_pyfunction!(acompletion, m)?)?;
     m.add_function(wrap_pyfunction!(completion_stream, m)?)?;
-    m.add_function(wrap_pyfunction!(acompletion_stream, m)?)?;
     m.add_function(wrap_pyfunction!(embedding, m)?)?;
-    m.add_function(wrap_pyfunction!(aembedding, m)?)?;
     m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
     m.add_function(wrap_pyfunction!(openai_compatible_providers, m)?)?;
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;

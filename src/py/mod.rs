@@ -17,9 +17,6 @@ mod tokens;
 /// The compiled module `rustllm._core`.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    // acompletion's awaitables run on the same runtime as everything else. Initialising
-    // twice (a second interpreter import) is harmless, so the error is ignored.
-    let _ = pyo3_async_runtimes::tokio::init_with_runtime(crate::transport::runtime());
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     bridge::register(m)?;

@@ -461,22 +461,8 @@ impl ChatStream {
         }
     }
 
-    /// An awaitable of the next chunks (a list of dicts), or `None` at the end.
-    fn next_batch_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let rx = self.rx.clone();
-        let fast = self.fast.clone();
-        let strings = self.strings.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let step = next_step(rx).await;
-            Python::attach(|py| match step {
-                Ok(step) => to_list(py, step, fast.get(), &strings),
-                Err(e) => Err(to_pyerr(py, e)),
-            })
-        })
-    }
-
-    /// Like `next_batch_async`, but resolving `future` through `waker`'s loop (no GIL is
-    /// taken off the loop's thread; see `bridge.rs`).
+    /// The next chunks (as `next_batch` gives them), resolving `future` through `waker`'s
+    /// loop (no GIL is taken off the loop's thread; see `bridge.rs`).
     fn next_batch_submit(&self, waker: &Bound<'_, LoopWaker>, future: Py<PyAny>) {
         let rx = self.rx.clone();
         let guard = self.guard.clone();
