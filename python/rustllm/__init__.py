@@ -13,7 +13,14 @@ results in LiteLLM's response classes. Importing it loads no third-party package
 from __future__ import annotations
 
 import os as _os
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import ParamSpec, TypeVar
+
+    _P = ParamSpec("_P")
+    _R = TypeVar("_R")
 
 from rustllm import _core
 
@@ -263,7 +270,33 @@ def _collect(local_vars: dict[str, Any]) -> dict[str, Any]:
     return local_vars
 
 
-def completion(
+def _signature(template: Callable[_P, _R]) -> Callable[[Callable[..., _R]], Callable[_P, _R]]:
+    """Give ``impl`` (which takes ``*args, **params``) the documented signature of
+    ``template``: ``inspect.signature`` and ``help`` follow ``__wrapped__``, and type
+    checkers see ``template``'s parameters."""
+
+    def decorate(impl: Callable[..., _R]) -> Callable[_P, _R]:
+        impl.__wrapped__ = template  # type: ignore[attr-defined]
+        impl.__doc__ = template.__doc__
+        return impl  # type: ignore[return-value]
+
+    return decorate
+
+
+def _bind(name: str, template: Any, args: tuple, params: dict[str, Any]) -> dict[str, Any]:
+    """Positional arguments by ``template``'s parameter names, as Python would bind them."""
+    code = template.__code__
+    names = code.co_varnames[: code.co_argcount]
+    if len(args) > len(names):
+        raise TypeError(f"{name}() takes {len(names)} positional arguments but {len(args)} were given")
+    for key, value in zip(names, args):
+        if key in params:
+            raise TypeError(f"{name}() got multiple values for argument '{key}'")
+        params[key] = value
+    return params
+
+
+def _completion_signature(
     model: str | None = None,
     messages: list | None = None,
     timeout: float | str | None = None,
@@ -318,19 +351,16 @@ def completion(
     (``rustllm.RateLimitError``, ``rustllm.BadRequestError``, ...); bad input is rejected
     before any request is sent.
     """
-    params = _collect(locals())
-    if (
-        _log_calls
-        or input_callback
-        or success_callback
-        or failure_callback
-        or callbacks
-        or cache is not None
-        or set_verbose
-        or "callbacks" in params
-        or "success_callback" in params
-        or "failure_callback" in params
-    ):
+    raise NotImplementedError  # the signature of completion(), for inspect and type checkers
+
+
+@_signature(_completion_signature)
+def completion(*args: Any, **params: Any) -> ModelResponse | CustomStreamWrapper:
+    # Only what the caller passed arrives here: building a dict of all ~40 named
+    # arguments (locals()) cost more than the rest of the Python side of a call.
+    if args:
+        params = _bind("completion", _completion_signature, args, params)
+    if _observed(params):
         from rustllm import _hooks
 
         return _hooks.call("completion", params, _completion)
@@ -357,7 +387,7 @@ def _completion(params: dict[str, Any]) -> ModelResponse | CustomStreamWrapper:
     return ModelResponse._from_openai(body, hidden, ms)
 
 
-async def acompletion(
+async def _acompletion_signature(
     model: str | None = None,
     messages: list | None = None,
     timeout: float | str | None = None,
@@ -402,19 +432,14 @@ async def acompletion(
     stream it returns can be iterated with ``async for`` or a plain ``for``, even after
     the event loop that created it has closed.
     """
-    params = _collect(locals())
-    if (
-        _log_calls
-        or input_callback
-        or success_callback
-        or failure_callback
-        or callbacks
-        or cache is not None
-        or set_verbose
-        or "callbacks" in params
-        or "success_callback" in params
-        or "failure_callback" in params
-    ):
+    raise NotImplementedError  # the signature of acompletion(), for inspect and type checkers
+
+
+@_signature(_acompletion_signature)
+async def acompletion(*args: Any, **params: Any) -> ModelResponse | CustomStreamWrapper:
+    if args:
+        params = _bind("acompletion", _acompletion_signature, args, params)
+    if _observed(params):
         from rustllm import _hooks
 
         return await _hooks.acall("acompletion", params, _acompletion)
