@@ -5,17 +5,34 @@
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
 
 const MAX_DEPTH: usize = 64;
 
 /// Convert a Python value to JSON. `path` names the value in error messages.
 pub fn to_value(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Value> {
-    convert(obj, path, 0)
+    convert(obj, &Path::Root(path), 0)
 }
 
-fn convert(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<Value> {
+/// Where a value sits (`messages[0]["content"]`), spelled out only for an error message.
+enum Path<'a> {
+    Root(&'a str),
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root(name) => f.write_str(name),
+            Path::Key(parent, key) => write!(f, "{parent}[{key:?}]"),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+fn convert(obj: &Bound<'_, PyAny>, path: &Path<'_>, depth: usize) -> PyResult<Value> {
     if depth > MAX_DEPTH {
         return Err(PyTypeError::new_err(format!(
             "{path} is nested too deeply (or refers to itself)"
@@ -36,12 +53,29 @@ fn convert(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<Value> 
             PyTypeError::new_err(format!("{path} is {v}, which JSON cannot carry"))
         });
     }
+    // Containers are checked before integers: a failed integer extraction builds (and
+    // drops) a Python exception, which cost more than converting a whole message.
+    let is_int = obj.is_instance_of::<PyInt>();
+    if !is_int {
+        if let Some(v) = convert_container(obj, path, depth)? {
+            return Ok(v);
+        }
+    }
+    // Integers, and objects with `__index__` (numpy integers).
     if let Ok(i) = obj.extract::<i64>() {
         return Ok(Value::Number(i.into()));
     }
     if let Ok(i) = obj.extract::<u64>() {
         return Ok(Value::Number(i.into()));
     }
+    convert_other(obj, path, depth)
+}
+
+fn convert_container(
+    obj: &Bound<'_, PyAny>,
+    path: &Path<'_>,
+    depth: usize,
+) -> PyResult<Option<Value>> {
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut map = Map::with_capacity(d.len());
         for (k, v) in d.iter() {
@@ -49,25 +83,29 @@ fn convert(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<Value> 
                 Ok(s) => s.to_cow()?.into_owned(),
                 Err(_) => k.str()?.to_cow()?.into_owned(),
             };
-            let child = convert(&v, &format!("{path}[{key:?}]"), depth + 1)?;
+            let child = convert(&v, &Path::Key(path, &key), depth + 1)?;
             map.insert(key, child);
         }
-        return Ok(Value::Object(map));
+        return Ok(Some(Value::Object(map)));
     }
     if let Ok(l) = obj.cast::<PyList>() {
         let mut out = Vec::with_capacity(l.len());
         for (i, item) in l.iter().enumerate() {
-            out.push(convert(&item, &format!("{path}[{i}]"), depth + 1)?);
+            out.push(convert(&item, &Path::Index(path, i), depth + 1)?);
         }
-        return Ok(Value::Array(out));
+        return Ok(Some(Value::Array(out)));
     }
     if let Ok(t) = obj.cast::<PyTuple>() {
         let mut out = Vec::with_capacity(t.len());
         for (i, item) in t.iter().enumerate() {
-            out.push(convert(&item, &format!("{path}[{i}]"), depth + 1)?);
+            out.push(convert(&item, &Path::Index(path, i), depth + 1)?);
         }
-        return Ok(Value::Array(out));
+        return Ok(Some(Value::Array(out)));
     }
+    Ok(None)
+}
+
+fn convert_other(obj: &Bound<'_, PyAny>, path: &Path<'_>, depth: usize) -> PyResult<Value> {
     // Response objects and pydantic models.
     for method in ["model_dump", "to_dict"] {
         if let Ok(dump) = obj.getattr(method) {
