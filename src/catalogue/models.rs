@@ -204,6 +204,8 @@ pub fn register(name: &str, fields: Entry) -> String {
     reg.lowercase.insert(key.to_lowercase(), key.clone());
     reg.entries.insert(key.clone(), Arc::new(entry));
     HAS_REGISTERED.store(true, Ordering::Release);
+    drop(guard);
+    *LOOKUPS.write().unwrap_or_else(|e| e.into_inner()) = None;
     key
 }
 
@@ -409,6 +411,33 @@ pub fn lookup(model: &str, custom_llm_provider: Option<&str>) -> Option<ModelMat
     if model.is_empty() {
         return None;
     }
+    // Every reply is priced by the model it names: remember the answers (the candidate
+    // names and case-insensitive probes cost ~10k instructions a call).
+    let key = (model.to_string(), custom_llm_provider.map(str::to_string));
+    if let Some(found) = LOOKUPS
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .and_then(|m| m.get(&key))
+    {
+        return found.clone();
+    }
+    let found = lookup_uncached(model, custom_llm_provider);
+    let mut memo = LOOKUPS.write().unwrap_or_else(|e| e.into_inner());
+    let memo = memo.get_or_insert_with(HashMap::new);
+    if memo.len() >= MAX_REMEMBERED_LOOKUPS {
+        memo.clear(); // many distinct names: start over rather than grow without bound
+    }
+    memo.insert(key, found.clone());
+    found
+}
+
+/// Remembered `lookup` answers, forgotten whenever a model is registered.
+type LookupMemo = HashMap<(String, Option<String>), Option<ModelMatch>>;
+static LOOKUPS: RwLock<Option<LookupMemo>> = RwLock::new(None);
+const MAX_REMEMBERED_LOOKUPS: usize = 4096;
+
+fn lookup_uncached(model: &str, custom_llm_provider: Option<&str>) -> Option<ModelMatch> {
     let custom = match custom_llm_provider {
         Some("vertex_ai_beta") => Some("vertex_ai"),
         other => other,
