@@ -440,7 +440,7 @@ impl Router {
                 in_flight: view.in_flight(i),
                 usage: view.usage(i),
                 cooldown_left: view.cooldown_left(i),
-                mean_latency: view.mean_latency(i, self.config.latency.ttl),
+                mean_latency: view.mean_latency(i),
             })
             .collect()
     }

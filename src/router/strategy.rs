@@ -105,7 +105,7 @@ pub fn rank(
             // among those within `lowest_latency_buffer` of the fastest.
             let mut scored: Vec<(f64, usize)> = shuffled(cands, rng)
                 .into_iter()
-                .map(|i| (state.mean_latency(i, latency.ttl).unwrap_or(0.0), i))
+                .map(|i| (state.mean_latency(i).unwrap_or(0.0), i))
                 .collect();
             scored.sort_by(|a, b| a.0.total_cmp(&b.0));
             let lowest = scored.first().map(|s| s.0).unwrap_or(0.0);
@@ -142,6 +142,8 @@ mod tests {
     use serde_json::{json, Value};
     use std::time::Duration;
 
+    const HOUR: Duration = Duration::from_secs(3600);
+
     fn deployments(v: Value) -> Vec<Deployment> {
         let Value::Object(m) = json!({ "model_list": v }) else {
             return Vec::new();
@@ -177,7 +179,7 @@ mod tests {
                     strategy,
                     &cands,
                     ds,
-                    state,
+                    &state.view(),
                     &args(),
                     &no_catalogue,
                     &mut rng,
@@ -192,7 +194,7 @@ mod tests {
             {"model_name": "g", "litellm_params": {"model": "a", "weight": 9}},
             {"model_name": "g", "litellm_params": {"model": "b", "weight": 1}}
         ]));
-        let state = MemoryState::new(2, ManualClock::new(0));
+        let state = MemoryState::new(2, ManualClock::new(0), HOUR);
         let picks = first_picks(Strategy::SimpleShuffle, &ds, &state, 10_000);
         let a = picks.iter().filter(|&&i| i == 0).count();
         assert!((8_700..=9_300).contains(&a), "{a}");
@@ -204,7 +206,7 @@ mod tests {
             {"model_name": "g", "litellm_params": {"model": "a", "rpm": 100}},
             {"model_name": "g", "litellm_params": {"model": "b", "rpm": 300}}
         ]));
-        let state = MemoryState::new(2, ManualClock::new(0));
+        let state = MemoryState::new(2, ManualClock::new(0), HOUR);
         let picks = first_picks(Strategy::SimpleShuffle, &ds, &state, 10_000);
         let b = picks.iter().filter(|&&i| i == 1).count();
         assert!((7_200..=7_800).contains(&b), "{b}");
@@ -216,7 +218,7 @@ mod tests {
             {"model_name": "g", "litellm_params": {"model": "a"}},
             {"model_name": "g", "litellm_params": {"model": "b"}}
         ]));
-        let state = MemoryState::new(2, ManualClock::new(0));
+        let state = MemoryState::new(2, ManualClock::new(0), HOUR);
         state.begin(0);
         assert_eq!(first_picks(Strategy::LeastBusy, &ds, &state, 1), vec![1]);
         state.end(0);
@@ -229,7 +231,7 @@ mod tests {
             {"model_name": "g", "litellm_params": {"model": "a"}},
             {"model_name": "g", "litellm_params": {"model": "b"}}
         ]));
-        let state = MemoryState::new(2, ManualClock::new(0));
+        let state = MemoryState::new(2, ManualClock::new(0), HOUR);
         state.add_latency(0, 0.5, 10);
         assert_eq!(
             first_picks(Strategy::LatencyBased, &ds, &state, 5),
@@ -249,13 +251,13 @@ mod tests {
             {"model_name": "g", "litellm_params": {"model": "b", "input_cost_per_token": 0.001, "output_cost_per_token": 0.001}},
             {"model_name": "g", "litellm_params": {"model": "unknown-model"}}
         ]));
-        let state = MemoryState::new(3, ManualClock::new(0));
+        let state = MemoryState::new(3, ManualClock::new(0), HOUR);
         let mut rng = fastrand::Rng::with_seed(1);
         let order = rank(
             Strategy::CostBased,
             &[0, 1, 2],
             &ds,
-            &state,
+            &state.view(),
             &args(),
             &no_catalogue,
             &mut rng,
@@ -269,7 +271,7 @@ mod tests {
             {"model_name": "g", "litellm_params": {"model": "a", "tpm": 1000}},
             {"model_name": "g", "litellm_params": {"model": "b", "tpm": 1000}}
         ]));
-        let state = MemoryState::new(2, ManualClock::new(0));
+        let state = MemoryState::new(2, ManualClock::new(0), HOUR);
         state.add_tokens(0, 500);
         assert_eq!(
             first_picks(Strategy::UsageBasedV2, &ds, &state, 3),
@@ -283,7 +285,7 @@ mod tests {
             .map(|i| json!({"model_name": "g", "litellm_params": {"model": format!("m{i}")}}))
             .collect();
         let ds = deployments(Value::Array(list));
-        let state = MemoryState::new(1000, ManualClock::new(0));
+        let state = MemoryState::new(1000, ManualClock::new(0), HOUR);
         let cands: Vec<usize> = (0..1000).collect();
         let mut rng = fastrand::Rng::with_seed(3);
         for strategy in [
@@ -298,7 +300,7 @@ mod tests {
                     strategy,
                     &cands,
                     &ds,
-                    &state,
+                    &state.view(),
                     &args(),
                     &no_catalogue,
                     &mut rng
