@@ -782,7 +782,7 @@ impl Router {
             .min(8.0)
             .max(self.config.retry_after.as_secs_f64());
         let jitter = lock(&self.rng).f64() * 0.75;
-        Duration::from_secs_f64(base + jitter)
+        Duration::try_from_secs_f64(base + jitter).unwrap_or(Duration::MAX)
     }
 
     /// Run one model group with its retries.
