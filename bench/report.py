@@ -12,6 +12,8 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
+from worker import STRATEGIES
+
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ("rustllm", "litellm", "openai", "httpx", "floor")
 HEADERS = {"rustllm": "rustllm", "litellm": "litellm", "openai": "openai SDK", "httpx": "httpx", "floor": "Rust floor"}
@@ -158,6 +160,18 @@ def rows(counts, problems: Problems) -> list[Row]:
 
         return cell
 
+    def selection(strategy: str) -> Callable[[dict, str], Cell]:
+        """Router call p50 with 2 and with many deployments, and the difference."""
+
+        def cell(results: dict, client: str) -> Cell:
+            found = lookup(results, problems, "selection", client, strategy)
+            if not isinstance(found, dict):
+                return found if isinstance(found, Cell) else Cell()
+            small, large, extra = found["small_p50_us"], found["large_p50_us"], found["extra_p50_us"]
+            return Cell(extra, f"{fmt(small)} → {fmt(large)} ({'+' if extra > 0 else ''}{fmt(extra)})")
+
+        return cell
+
     def provider_stream(provider: str, mode: str) -> Callable[[dict, str], Cell]:
         """Client CPU µs per chunk in the provider's own stream format, and its ratio to OpenAI's in the same
         process (CPU, not wall time: the mock's cost of producing each format would otherwise be compared)."""
@@ -188,6 +202,15 @@ def rows(counts, problems: Problems) -> list[Row]:
         Row("Router call p99, µs", "", figure("router", "router", "p99_us", note=litellm_router_calls)),
         Row("Router minus direct call, p50, µs", "≤ 30 µs", extra("extra_p50_us")),
         Row("Router minus direct call, p99, µs", "", extra("extra_p99_us")),
+        *(
+            Row(
+                f"Router selection, 2 vs {counts.selection_deployments:,} deployments, {name}, call p50, µs",
+                "flat",
+                selection(name),
+                ratios=False,
+            )
+            for name in STRATEGIES
+        ),
         Row(
             f"async calls/s, concurrency {counts.concurrency}",
             "≥ 50% of floor",
@@ -281,6 +304,12 @@ def table(results: dict, counts, floor_problem: str | None = None) -> Table:
         notes.append(
             "Router rows: one direct `completion` and one `Router.completion` alternate in the same process; "
             f"the direct calls there took (p50 / p99) {'; '.join(beside)}."
+        )
+    if "deployments" in results.get("selection", {}).get("rustllm", {}):
+        notes.append(
+            "Router selection rows: rustllm only; `Router.completion` on a group of 2 and on a group of "
+            f"{counts.selection_deployments:,} deployments answering with `mock_response` (no request is made), "
+            "p50 of each, then the difference in brackets (issue 5: flat)."
         )
     same = results.get("formats", {}).get("rustllm", {}).get("openai", {})
     modes = [
@@ -382,6 +411,9 @@ def markdown(tab: Table, results: dict, counts, machine: dict[str, str], command
         f"alternating with {c.router_calls:,} direct `completion` calls in one process, after {c.router_warmup} "
         f"warm-up pairs; litellm {c.litellm_router_calls:,} pairs after {c.litellm_router_warmup} (its Router takes "
         "about 6 ms a call). Router minus direct is the difference of the two percentiles.",
+        f"Router selection: per strategy, one `Router` with 2 and one with {c.selection_deployments:,} deployments "
+        "of `openai/bench` with `mock_response` (no request), one call on each in turn, "
+        f"{c.selection_calls:,} timed calls on each after {c.selection_warmup} warm-up pairs; p50 of each. rustllm only.",
         "Anthropic / Gemini streams: rustllm only, as the OpenAI streams above but in each provider's native format "
         "(`anthropic/…` on the mock's `/v1/messages`, `gemini/…` on `/v1beta/models/…:streamGenerateContent`), "
         "with OpenAI measured again in the same process for the ratio.",

@@ -31,7 +31,7 @@ MOCK = BENCH / "mock_server.py"
 FLOOR_MANIFEST = BENCH / "floor" / "Cargo.toml"
 FLOOR_BIN = BENCH / "floor" / "target" / "release" / "rustllm-bench-floor"
 CLIENTS = ("rustllm", "litellm", "openai", "httpx")
-TASKS = ("import", "latency", "router", "throughput", "stream", "formats", "builder", "memory")
+TASKS = ("import", "latency", "router", "selection", "throughput", "stream", "formats", "builder", "memory")
 RESULT_PREFIX = "BENCH_RESULT "
 
 
@@ -48,6 +48,11 @@ class Counts:
     # LiteLLM's Router takes about 6 ms a call (plus about 4 ms for its direct call).
     litellm_router_calls: int = 300
     litellm_router_warmup: int = 30
+    # Router selection: this many calls on each of two Routers (2 and this many
+    # deployments), per strategy, after as many warm-up calls.
+    selection_deployments: int = 1_000
+    selection_calls: int = 2_000
+    selection_warmup: int = 200
     concurrency: int = 100
     async_calls: int = 5_000
     async_warmup: int = 500
@@ -76,6 +81,8 @@ QUICK = Counts(
     router_warmup=50,
     litellm_router_calls=50,
     litellm_router_warmup=10,
+    selection_calls=300,
+    selection_warmup=50,
     async_calls=1_000,
     async_warmup=100,
     async_reps=1,
@@ -175,6 +182,16 @@ class Runner:
                 params = {"calls": c.router_calls, "warmup": c.router_warmup}
             out[client] = self.worker("router", client, params)
             self.progress(f"router vs direct {client}", out[client])
+        return out
+
+    def selection(self, clients: list[str]) -> dict:
+        """Router selection with 2 and with many deployments, per strategy, rustllm only."""
+        c = self.counts
+        out = {}
+        if "rustllm" in clients:
+            params = {"deployments": c.selection_deployments, "calls": c.selection_calls, "warmup": c.selection_warmup}
+            out["rustllm"] = self.worker("selection", "rustllm", params)
+            self.progress("router selection rustllm", out["rustllm"])
         return out
 
     def throughput(self, clients: list[str]) -> dict:

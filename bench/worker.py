@@ -280,6 +280,53 @@ def task_router(client: str, url: str, params: dict) -> dict:
     return out
 
 
+# Every routing strategy, as LiteLLM names them (usage-based-routing-v2 and
+# usage-based-routing share one implementation in rustllm).
+STRATEGIES = ("simple-shuffle", "least-busy", "latency-based-routing", "cost-based-routing", "usage-based-routing-v2")
+
+
+def task_selection(client: str, url: str, params: dict) -> dict:
+    """Router calls with 2 against N deployments in the group, per strategy.
+
+    The deployments answer with ``mock_response``, so a call makes no request and what is
+    left is the Router's own work: deployment choice, admission, the reply. Each iteration
+    times one call on the small Router and then one on the large one, so drift hits both.
+    """
+    if client != "rustllm":
+        raise NotAvailable(f"measured for rustllm only ({client}'s selection is quadratic in the deployments)")
+    module = make_client(client, url).m
+    sizes = (2, params["deployments"])
+
+    def router(strategy: str, n: int):
+        deployment = {"model": MODEL, "api_key": API_KEY, "mock_response": "ok"}
+        model_list = [
+            {"model_name": "g", "litellm_params": dict(deployment), "model_info": {"id": f"bench-{i}"}}
+            for i in range(n)
+        ]
+        return module.Router(model_list=model_list, routing_strategy=strategy)
+
+    out: dict = {"deployments": list(sizes)}
+    clock = time.perf_counter_ns
+    for strategy in STRATEGIES:
+        routers = [router(strategy, n) for n in sizes]
+        samples: list[list[float]] = [[] for _ in sizes]
+        for n in range(params["warmup"] + params["calls"]):
+            for r, times in zip(routers, samples):
+                started = clock()
+                if r.completion(model="g", messages=MESSAGES).choices[0].message.content != "ok":
+                    raise RuntimeError(f"{strategy}: the Router did not return the mock response")
+                if n >= params["warmup"]:
+                    times.append((clock() - started) / 1000)
+        small, large = (percentile(sorted(times), 0.50) for times in samples)
+        out[strategy] = {
+            "calls": params["calls"],
+            "small_p50_us": small,
+            "large_p50_us": large,
+            "extra_p50_us": large - small,
+        }
+    return out
+
+
 def task_throughput(client: str, url: str, params: dict) -> dict:
     import asyncio
     import statistics
@@ -460,6 +507,7 @@ TASKS = {
     "import": task_import,
     "latency": task_latency,
     "router": task_router,
+    "selection": task_selection,
     "throughput": task_throughput,
     "stream": task_stream,
     "formats": task_formats,

@@ -407,15 +407,15 @@ fn parse_deployment(i: usize, entry: &Value) -> Result<Deployment, LlmError> {
         None => None,
     };
     let cooldown_time = match params.get("cooldown_time") {
-        Some(v) if !v.is_null() => Some(Duration::from_secs_f64(
+        Some(v) if !v.is_null() => Some(
             v.as_f64()
-                .filter(|f| f.is_finite() && *f >= 0.0)
+                .and_then(|f| Duration::try_from_secs_f64(f).ok())
                 .ok_or_else(|| {
                     config_error(format!(
-                        "{where_}: cooldown_time must be a non-negative number"
+                        "{where_}: cooldown_time must be a non-negative number of seconds, got {v}"
                     ))
                 })?,
-        )),
+        ),
         _ => None,
     };
     let max_input_tokens = opt_u64(&model_info, "max_input_tokens", &where_)?;
@@ -483,8 +483,9 @@ fn parse_fallbacks(v: &Value, name: &str) -> Result<Vec<(String, Vec<String>)>, 
 fn duration_secs(v: Option<&Value>, name: &str) -> Result<Option<Duration>, LlmError> {
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => match v.as_f64() {
-            Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+        // try_from: a finite number of seconds too large for a Duration is refused too.
+        Some(v) => match v.as_f64().and_then(|s| Duration::try_from_secs_f64(s).ok()) {
+            Some(d) => Ok(Some(d)),
             _ => Err(config_error(format!(
                 "{name} must be a non-negative number of seconds, got {v}"
             ))),
@@ -785,6 +786,15 @@ mod tests {
             ),
             (json!({"model_list": "x"}), "model_list must be a list"),
             (json!({"routing_strategy": "fastest"}), "routing_strategy"),
+            (
+                json!({"routing_strategy_args": {"ttl": 1e30}}),
+                "routing_strategy_args.ttl",
+            ),
+            (json!({"cooldown_time": 1e300}), "cooldown_time"),
+            (
+                json!({"model_list": [{"model_name": "g", "litellm_params": {"model": "m", "cooldown_time": 1e30}}]}),
+                "cooldown_time",
+            ),
             (json!({"fallbacks": [["a"]]}), "fallbacks"),
             (
                 json!({"retry_policy": {"NopeRetries": 1}}),

@@ -3,10 +3,20 @@
 //!
 //! Order of events for a call on group `g` (LiteLLM §6.4–6.7):
 //! resolve the alias → for each try: filter (cooldowns, tags, context window, `order`),
-//! rank by strategy, admit under rpm/tpm, wait for a parallel-request slot, call →
+//! the strategy's first choice, admit under rpm/tpm (the rest of the strategy's order
+//! only when the first choice is at its limits), wait for a parallel-request slot, call →
 //! on failure: cooldown rules, then retry (re-selecting) or stop → fallback groups in order.
+//!
+//! Selection cost hardly grows with the group: each group's deployment list, `order`
+//! tiers, weights and price order are built once ([`pool`]), cooldowns are only looked at
+//! when some deployment is cooling down, and the strategy finds its first choice without
+//! ordering the others ([`strategy`]): in O(1) for simple-shuffle and cost-based
+//! routing, in one pass over arrays of atomics (about a nanosecond a deployment) for the
+//! strategies that read live state. Tag filtering and context-window checks, when on,
+//! filter the group per call. With Redis, reading the shared state is per deployment.
 
 pub mod config;
+pub mod pool;
 pub mod shared;
 pub mod state;
 pub mod strategy;
@@ -24,13 +34,15 @@ use crate::cache::ResponseCache;
 use crate::catalogue::tokens::count_messages;
 use crate::error::{ErrorKind, LlmError};
 use config::{Deployment, RouterConfig, Strategy};
-use shared::{Admission, Need, SharedState};
+use pool::Pool;
+use shared::{Admission, Need, SharedState, View};
 use state::{lock, Clock, MinuteUsage, StateView, SystemClock};
+use strategy::Cands;
 
 /// One model group's turn at a call.
 struct GroupCall<'a> {
     group: &'a str,
-    ids: &'a [usize],
+    pool: &'a Pool,
     requested: &'a str,
     kwargs: &'a Map<String, Value>,
     input_tokens: u64,
@@ -95,8 +107,11 @@ pub struct Router {
     /// The response cache (`cache_responses=True`).
     pub cache: Option<ResponseCache>,
     semaphores: Vec<Option<Arc<Semaphore>>>,
-    /// group name → deployment indices, in configuration order.
-    groups: HashMap<String, Vec<usize>>,
+    /// group name → its deployments.
+    groups: HashMap<String, Arc<Pool>>,
+    /// `litellm_params.model` → the deployments with that model, for a requested name
+    /// that is not a group.
+    by_model: HashMap<String, Arc<Pool>>,
     rng: Mutex<fastrand::Rng>,
     catalogue: fn(&str) -> Option<(f64, f64)>,
     /// Where routing decisions go when `set_verbose` is on (deployment chosen, retries,
@@ -133,9 +148,19 @@ impl Router {
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Router>, LlmError> {
         let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_model: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, d) in config.deployments.iter().enumerate() {
             groups.entry(d.group.clone()).or_default().push(i);
+            if let Some(model) = d.params.get("model").and_then(Value::as_str) {
+                by_model.entry(model.to_string()).or_default().push(i);
+            }
         }
+        let pools = |m: HashMap<String, Vec<usize>>| -> HashMap<String, Arc<Pool>> {
+            m.into_iter()
+                .map(|(k, ids)| (k, Arc::new(Pool::new(ids, &config.deployments))))
+                .collect()
+        };
+        let (groups, by_model) = (pools(groups), pools(by_model));
         let semaphores = config
             .deployments
             .iter()
@@ -165,6 +190,7 @@ impl Router {
             cache,
             semaphores,
             groups,
+            by_model,
             rng: Mutex::new(fastrand::Rng::new()),
             catalogue: crate::catalogue::prices,
             decisions: Mutex::new(None),
@@ -209,28 +235,17 @@ impl Router {
     /// The group a requested model name routes to, and the deployments serving it.
     /// Aliases first, then group names, then a deployment's own `litellm_params.model`,
     /// then wildcard groups (`openai/*`), then the default group `*`.
-    pub fn resolve_group(&self, model: &str) -> Result<(String, Vec<usize>), LlmError> {
+    pub fn resolve_group(&self, model: &str) -> Result<(String, Arc<Pool>), LlmError> {
         let name = self
             .config
             .model_group_alias
             .get(model)
             .map(|(g, _)| g.as_str())
             .unwrap_or(model);
-        if let Some(ids) = self.groups.get(name) {
-            return Ok((name.to_string(), ids.clone()));
+        if let Some(pool) = self.groups.get(name).or_else(|| self.by_model.get(name)) {
+            return Ok((name.to_string(), pool.clone()));
         }
-        let by_model: Vec<usize> = self
-            .config
-            .deployments
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.params.get("model").and_then(Value::as_str) == Some(name))
-            .map(|(i, _)| i)
-            .collect();
-        if !by_model.is_empty() {
-            return Ok((name.to_string(), by_model));
-        }
-        let mut wildcard: Option<(&String, &Vec<usize>)> = None;
+        let mut wildcard: Option<(&String, &Arc<Pool>)> = None;
         for (g, ids) in &self.groups {
             if let Some(prefix) = g.strip_suffix('*') {
                 if !prefix.is_empty()
@@ -256,16 +271,19 @@ impl Router {
     }
 
     fn healthy(view: &impl StateView, ids: &[usize]) -> Vec<usize> {
-        ids.iter()
-            .copied()
-            .filter(|&i| view.cooldown_left(i).is_none())
-            .collect()
+        if !view.any_cooling() {
+            return ids.to_vec();
+        }
+        ids.iter().copied().filter(|&i| !view.cooling(i)).collect()
     }
 
     /// How many of `ids` are not cooling down.
     async fn healthy_count(&self, ids: &[usize]) -> usize {
         let view = self.state.view(ids, Need::default()).await;
-        Router::healthy(&view, ids).len()
+        if !view.any_cooling() {
+            return ids.len();
+        }
+        ids.iter().filter(|&&i| !view.cooling(i)).count()
     }
 
     fn request_tags(kwargs: &Map<String, Value>) -> Vec<String> {
@@ -287,15 +305,36 @@ impl Router {
     pub async fn select(
         &self,
         group: &str,
-        ids: &[usize],
+        pool: &Pool,
         kwargs: &Map<String, Value>,
         input_tokens: u64,
     ) -> Result<(usize, bool), LlmError> {
+        match self.state.view(&pool.ids, self.need()).await {
+            View::Local(view) => {
+                self.select_in(group, pool, kwargs, input_tokens, &view)
+                    .await
+            }
+            View::Shared(view) => {
+                self.select_in(group, pool, kwargs, input_tokens, &view)
+                    .await
+            }
+        }
+    }
+
+    /// The candidates after the per-call filters (tags, context window), then `order`:
+    /// built for the call, unlike the pool's own lists.
+    fn filtered(
+        &self,
+        group: &str,
+        ids: &[usize],
+        kwargs: &Map<String, Value>,
+        input_tokens: u64,
+        view: &impl StateView,
+    ) -> Result<Vec<usize>, LlmError> {
         let deployments = &self.config.deployments;
-        let view = self.state.view(ids, self.need()).await;
-        let mut cands = Router::healthy(&view, ids);
+        let mut cands = Router::healthy(view, ids);
         if cands.is_empty() {
-            return Err(self.no_deployments_error(group, ids, &view));
+            return Err(self.no_deployments_error(group, ids, view));
         }
         if self.config.enable_tag_filtering {
             let tags = Router::request_tags(kwargs);
@@ -345,27 +384,79 @@ impl Router {
         if let Some(best) = cands.iter().filter_map(|&i| deployments[i].order).min() {
             cands.retain(|&i| deployments[i].order.unwrap_or(i64::MAX) == best);
         }
-        let ranked = {
+        Ok(cands)
+    }
+
+    /// [`select`](Self::select) on one view of the state. The strategy's first choice is
+    /// admitted if it is under its limits; the rest of its order is only worked out when
+    /// it is not. Without tag filtering or context-window checks, nothing here is
+    /// proportional to the number of deployments except the one pass of the strategies
+    /// that read live state (least-busy, latency, usage).
+    async fn select_in<V: StateView + Sync>(
+        &self,
+        group: &str,
+        pool: &Pool,
+        kwargs: &Map<String, Value>,
+        input_tokens: u64,
+        view: &V,
+    ) -> Result<(usize, bool), LlmError> {
+        let deployments = &self.config.deployments;
+        let filtered: Vec<usize>;
+        let cands = if self.config.enable_tag_filtering
+            || (self.config.enable_pre_call_checks && input_tokens > 0)
+        {
+            filtered = self.filtered(group, &pool.ids, kwargs, input_tokens, view)?;
+            Cands::filtered(&filtered)
+        } else {
+            match pool.candidates(view) {
+                Some(c) => c,
+                None => return Err(self.no_deployments_error(group, &pool.ids, view)),
+            }
+        };
+        let (strategy, latency) = (self.config.strategy, &self.config.latency);
+        let first = {
             let mut rng = lock(&self.rng);
-            strategy::rank(
-                self.config.strategy,
+            let catalogue = &self.catalogue;
+            strategy::pick(
+                strategy,
                 &cands,
                 deployments,
-                &view,
-                &self.config.latency,
-                &self.catalogue,
+                view,
+                latency,
+                catalogue,
                 &mut rng,
             )
         };
-        drop(view);
-        let usages = match self
+        let Some(first) = first else {
+            return Err(self.no_deployments_error(group, &pool.ids, view));
+        };
+        let mut usages = match self
             .state
-            .try_admit(&ranked, deployments, input_tokens)
+            .try_admit(&[first], deployments, input_tokens)
             .await
         {
             Admission::Admitted { index, shared } => return Ok((index, shared)),
             Admission::Full(usages) => usages,
         };
+        // The first choice is at its limits: the others, in the strategy's order.
+        let rest = {
+            let mut rng = lock(&self.rng);
+            let catalogue = &self.catalogue;
+            strategy::rest(
+                strategy,
+                &cands,
+                first,
+                deployments,
+                view,
+                latency,
+                catalogue,
+                &mut rng,
+            )
+        };
+        match self.state.try_admit(&rest, deployments, input_tokens).await {
+            Admission::Admitted { index, shared } => return Ok((index, shared)),
+            Admission::Full(more) => usages.extend(more),
+        }
         let detail: Vec<String> = usages
             .iter()
             .map(|&(i, u)| {
@@ -399,21 +490,22 @@ impl Router {
         model: &str,
         kwargs: &Map<String, Value>,
     ) -> Result<usize, LlmError> {
-        let (group, ids) = self.resolve_group(model)?;
+        let (group, pool) = self.resolve_group(model)?;
+        let ids = &pool.ids;
         let deployments = &self.config.deployments;
         let mut need = self.need();
         need.usage = true;
-        let view = self.state.view(&ids, need).await;
-        let cands = Router::healthy(&view, &ids);
+        let view = self.state.view(ids, need).await;
+        let cands = Router::healthy(&view, ids);
         if cands.is_empty() {
-            return Err(self.no_deployments_error(&group, &ids, &view));
+            return Err(self.no_deployments_error(&group, ids, &view));
         }
         let _ = kwargs;
         let ranked = {
             let mut rng = lock(&self.rng);
             strategy::rank(
                 self.config.strategy,
-                &cands,
+                &Cands::filtered(&cands),
                 deployments,
                 &view,
                 &self.config.latency,
@@ -428,7 +520,7 @@ impl Router {
                 let d = &deployments[i];
                 d.rpm.is_none_or(|l| u.requests < l) && d.tpm.is_none_or(|l| u.tokens < l)
             })
-            .ok_or_else(|| self.no_deployments_error(&group, &ids, &view))
+            .ok_or_else(|| self.no_deployments_error(&group, ids, &view))
     }
 
     /// Every deployment's live state (shared state when Redis is configured).
@@ -440,7 +532,7 @@ impl Router {
                 in_flight: view.in_flight(i),
                 usage: view.usage(i),
                 cooldown_left: view.cooldown_left(i),
-                mean_latency: view.mean_latency(i, self.config.latency.ttl),
+                mean_latency: view.mean_latency(i),
             })
             .collect()
     }
@@ -690,7 +782,7 @@ impl Router {
             .min(8.0)
             .max(self.config.retry_after.as_secs_f64());
         let jitter = lock(&self.rng).f64() * 0.75;
-        Duration::from_secs_f64(base + jitter)
+        Duration::try_from_secs_f64(base + jitter).unwrap_or(Duration::MAX)
     }
 
     /// Run one model group with its retries.
@@ -706,16 +798,17 @@ impl Router {
     {
         let GroupCall {
             group,
-            ids,
+            pool,
             requested,
             kwargs,
             input_tokens,
             stream,
             fallbacks_exist,
         } = g;
+        let ids = &pool.ids[..];
         let mut attempt = 0u32;
         loop {
-            let (i, shared) = match self.select(group, ids, kwargs, input_tokens).await {
+            let (i, shared) = match self.select(group, pool, kwargs, input_tokens).await {
                 Ok(chosen) => chosen,
                 Err(e) => return Err((e, attempt, self.config.num_retries)),
             };
@@ -889,15 +982,13 @@ impl Router {
                 "model is required: the model group to route to",
             ));
         }
-        let (group, ids) = self.resolve_group(&requested)?;
+        let (group, pool) = self.resolve_group(&requested)?;
         let needs_tokens = self.config.enable_pre_call_checks
             || matches!(
                 self.config.strategy,
                 Strategy::UsageBased | Strategy::UsageBasedV2
             )
-            || ids
-                .iter()
-                .any(|&i| self.config.deployments[i].tpm.is_some());
+            || pool.any_tpm;
         let input_tokens = match (needs_tokens, kwargs.get("messages")) {
             (true, Some(Value::Array(m))) => count_messages(&requested, m) as u64,
             _ => 0,
@@ -922,7 +1013,7 @@ impl Router {
             None => {
                 let g = GroupCall {
                     group: &group,
-                    ids: &ids,
+                    pool: &pool,
                     requested: &requested,
                     kwargs: &kwargs,
                     input_tokens,
@@ -985,7 +1076,7 @@ impl Router {
             .take(self.config.max_fallbacks.max(1))
             .enumerate()
         {
-            let Ok((fb_group, fb_ids)) = self.resolve_group(fb) else {
+            let Ok((fb_group, fb_pool)) = self.resolve_group(fb) else {
                 continue;
             };
             self.note(|| format!("Trying to fallback b/w models: {group} -> {fb}"));
@@ -993,7 +1084,7 @@ impl Router {
             fb_kwargs.insert("model".into(), Value::String(fb.clone()));
             let g = GroupCall {
                 group: &fb_group,
-                ids: &fb_ids,
+                pool: &fb_pool,
                 requested: fb,
                 kwargs: &fb_kwargs,
                 input_tokens,

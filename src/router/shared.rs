@@ -29,7 +29,7 @@ use std::time::Duration;
 use redis::Script;
 
 use super::config::Deployment;
-use super::state::{Clock, MemoryState, MinuteUsage, StateView};
+use super::state::{Clock, LocalView, MemoryState, MinuteUsage, StateView};
 use crate::cache::link::RedisLink;
 
 const USAGE_TTL_MS: u64 = 120_000;
@@ -97,15 +97,16 @@ struct Entry {
     cooldown_ms: Option<u64>,
     in_flight: i64,
     usage: MinuteUsage,
-    /// (unix ms, value)
-    latencies: Vec<(u64, f64)>,
+    /// Mean of the samples younger than the latency ttl.
+    mean_latency: Option<f64>,
 }
 
 /// The shared state of some deployments, read in one round trip.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    now_ms: u64,
     entries: HashMap<usize, Entry>,
+    /// Some deployment is cooling down.
+    any_cooling: bool,
 }
 
 impl StateView for Snapshot {
@@ -118,20 +119,8 @@ impl StateView for Snapshot {
     fn usage(&self, i: usize) -> MinuteUsage {
         self.entries.get(&i).map(|e| e.usage).unwrap_or_default()
     }
-    fn mean_latency(&self, i: usize, ttl: Duration) -> Option<f64> {
-        let e = self.entries.get(&i)?;
-        let oldest = self.now_ms.saturating_sub(ttl.as_millis() as u64);
-        let fresh: Vec<f64> = e
-            .latencies
-            .iter()
-            .filter(|(t, _)| *t >= oldest)
-            .map(|(_, v)| *v)
-            .collect();
-        if fresh.is_empty() {
-            None
-        } else {
-            Some(fresh.iter().sum::<f64>() / fresh.len() as f64)
-        }
+    fn mean_latency(&self, i: usize) -> Option<f64> {
+        self.entries.get(&i)?.mean_latency
     }
     fn cooldown_left(&self, i: usize) -> Option<Duration> {
         self.entries
@@ -139,37 +128,58 @@ impl StateView for Snapshot {
             .and_then(|e| e.cooldown_ms)
             .map(Duration::from_millis)
     }
+    fn any_cooling(&self) -> bool {
+        self.any_cooling
+    }
 }
 
 /// What a selection reads: the local state itself, or a snapshot of the shared one.
 pub enum View<'a> {
-    Local(&'a MemoryState),
+    Local(LocalView<'a>),
     Shared(Snapshot),
 }
 
 impl StateView for View<'_> {
     fn in_flight(&self, i: usize) -> i64 {
         match self {
-            View::Local(m) => StateView::in_flight(*m, i),
+            View::Local(m) => m.in_flight(i),
             View::Shared(s) => s.in_flight(i),
         }
     }
     fn usage(&self, i: usize) -> MinuteUsage {
         match self {
-            View::Local(m) => StateView::usage(*m, i),
+            View::Local(m) => m.usage(i),
             View::Shared(s) => s.usage(i),
         }
     }
-    fn mean_latency(&self, i: usize, ttl: Duration) -> Option<f64> {
+    fn tokens(&self, i: usize) -> u64 {
         match self {
-            View::Local(m) => StateView::mean_latency(*m, i, ttl),
-            View::Shared(s) => s.mean_latency(i, ttl),
+            View::Local(m) => m.tokens(i),
+            View::Shared(s) => s.tokens(i),
+        }
+    }
+    fn mean_latency(&self, i: usize) -> Option<f64> {
+        match self {
+            View::Local(m) => m.mean_latency(i),
+            View::Shared(s) => s.mean_latency(i),
         }
     }
     fn cooldown_left(&self, i: usize) -> Option<Duration> {
         match self {
             View::Local(m) => m.cooldown_left(i),
             View::Shared(s) => s.cooldown_left(i),
+        }
+    }
+    fn cooling(&self, i: usize) -> bool {
+        match self {
+            View::Local(m) => m.cooling(i),
+            View::Shared(s) => s.cooling(i),
+        }
+    }
+    fn any_cooling(&self) -> bool {
+        match self {
+            View::Local(m) => m.any_cooling(),
+            View::Shared(s) => s.any_cooling(),
         }
     }
 }
@@ -197,7 +207,10 @@ struct Keys {
 struct RedisState {
     link: Arc<RedisLink>,
     keys: Vec<Keys>,
+    /// The latency keys' expiry (at least 1 ms).
     latency_ttl_ms: u64,
+    /// How old a latency sample may be and still count.
+    latency_window_ms: u64,
     admit: Script,
     windowed_failure: Script,
 }
@@ -247,11 +260,12 @@ impl SharedState {
                 })
                 .collect(),
             latency_ttl_ms: (latency_ttl.as_millis() as u64).max(1),
+            latency_window_ms: latency_ttl.as_millis() as u64,
             admit: Script::new(ADMIT_LUA),
             windowed_failure: Script::new(WINDOWED_FAILURE_LUA),
         });
         SharedState {
-            local: MemoryState::new(deployments.len(), clock),
+            local: MemoryState::new(deployments.len(), clock, latency_ttl),
             redis,
         }
     }
@@ -280,16 +294,13 @@ impl SharedState {
                 return View::Shared(s);
             }
         }
-        View::Local(&self.local)
+        View::Local(self.local.view())
     }
 
     async fn snapshot(&self, r: &RedisState, ids: &[usize], need: Need) -> Option<Snapshot> {
         let now_ms = self.clock().unix_millis();
         if ids.is_empty() {
-            return Some(Snapshot {
-                now_ms,
-                entries: HashMap::new(),
-            });
+            return Some(Snapshot::default());
         }
         let minute = hh_mm(self.minute());
         let mut pipe = redis::pipe();
@@ -314,6 +325,7 @@ impl SharedState {
         let mut it = values.iter();
         let mut next = || it.next();
         let mut entries = HashMap::with_capacity(ids.len());
+        let mut any_cooling = false;
         for &i in ids {
             let mut e = Entry::default();
             let pttl: i64 = redis::from_redis_value(next()?).ok()?;
@@ -333,17 +345,28 @@ impl SharedState {
             }
             if need.latency {
                 let samples: Vec<String> = redis::from_redis_value(next()?).ok()?;
-                e.latencies = samples
-                    .iter()
-                    .filter_map(|s| {
-                        let (t, v) = s.split_once(':')?;
-                        Some((t.parse().ok()?, v.parse().ok()?))
-                    })
-                    .collect();
+                let oldest = now_ms.saturating_sub(r.latency_window_ms);
+                let (mut sum, mut n) = (0.0, 0usize);
+                for s in &samples {
+                    let Some((t, v)) = s.split_once(':') else {
+                        continue;
+                    };
+                    if let (Ok(t), Ok(v)) = (t.parse::<u64>(), v.parse::<f64>()) {
+                        if t >= oldest {
+                            sum += v;
+                            n += 1;
+                        }
+                    }
+                }
+                e.mean_latency = (n > 0).then(|| sum / n as f64);
             }
+            any_cooling |= e.cooldown_ms.is_some();
             entries.insert(i, e);
         }
-        Some(Snapshot { now_ms, entries })
+        Some(Snapshot {
+            entries,
+            any_cooling,
+        })
     }
 
     /// Admit the first of `ranked` that is under its limits: count the request and mark
@@ -831,10 +854,7 @@ mod tests {
         one.add_latency(0, 0.5, 2).await;
         two.add_latency(0, 1.5, 2).await;
         two.add_latency(0, 2.5, 2).await;
-        let mean = one
-            .view(&[0], Need::ALL)
-            .await
-            .mean_latency(0, Duration::from_secs(60));
+        let mean = one.view(&[0], Need::ALL).await.mean_latency(0);
         assert_eq!(mean, Some(2.0));
     }
 

@@ -376,3 +376,45 @@ async fn timeouts_resolve_in_litellms_order() {
     assert_eq!(r.merged_kwargs(0, &k, "g", false)["timeout"], json!(3));
     assert_eq!(r.merged_kwargs(0, &k, "g", false)["max_retries"], json!(0));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_full_first_choice_falls_to_the_rest_in_strategy_order() {
+    let (r, clock) = router(
+        json!({"routing_strategy": "cost-based-routing", "model_list": [
+            {"model_name": "g", "litellm_params": {"model": "openai/a", "rpm": 1, "input_cost_per_token": 3.0}, "model_info": {"id": "a"}},
+            {"model_name": "g", "litellm_params": {"model": "openai/b", "rpm": 1, "input_cost_per_token": 1.0}, "model_info": {"id": "b"}},
+            {"model_name": "g", "litellm_params": {"model": "openai/c", "rpm": 1, "input_cost_per_token": 2.0}, "model_info": {"id": "c"}}
+        ]}),
+    );
+    let s = Script::default();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(route(&r, &s, kwargs("g")).await.unwrap().model_id);
+    }
+    assert_eq!(ids, ["b", "c", "a"]);
+    let e = route(&r, &s, kwargs("g")).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RateLimit);
+    let at = |id: &str| e.message.find(&format!("'{id}': {{")).unwrap();
+    assert!(at("b") < at("c") && at("c") < at("a"), "{}", e.message);
+    assert!(e.message.contains("'current_rpm': 1, 'rpm_limit': 1"));
+    // The cheapest cooling down: the next cheapest goes first.
+    clock.advance(Duration::from_secs(60));
+    r.state.local.set_cooldown(1, Duration::from_secs(5), 500);
+    assert_eq!(route(&r, &s, kwargs("g")).await.unwrap().model_id, "c");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_full_weighted_pick_falls_to_configuration_order() {
+    let (r, _) = router(json!({"model_list": [
+        {"model_name": "g", "litellm_params": {"model": "openai/a", "weight": 1}, "model_info": {"id": "a"}},
+        {"model_name": "g", "litellm_params": {"model": "openai/b", "weight": 1e12, "rpm": 2}, "model_info": {"id": "b"}},
+        {"model_name": "g", "litellm_params": {"model": "openai/c", "weight": 1}, "model_info": {"id": "c"}}
+    ]}));
+    let s = Script::default();
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(route(&r, &s, kwargs("g")).await.unwrap().model_id);
+    }
+    // b until its rpm is used, then the others in configuration order: a first.
+    assert_eq!(ids, ["b", "b", "a", "a"]);
+}
