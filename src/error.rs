@@ -375,12 +375,12 @@ pub fn parse_retry_after(headers: &[(String, String)]) -> Option<Duration> {
     };
     if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
         if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
+            return Some(crate::types::saturating_secs(ms / 1000.0));
         }
     }
     if let Some(s) = get("retry-after").and_then(|v| v.parse::<f64>().ok()) {
         if s.is_finite() && s >= 0.0 {
-            return Some(Duration::from_secs_f64(s));
+            return Some(crate::types::saturating_secs(s));
         }
     }
     None
@@ -539,6 +539,10 @@ mod tests {
             None
         );
         assert_eq!(parse_retry_after(&[]), None);
+        // Absurd values from a provider saturate instead of panicking the call.
+        let far = parse_retry_after(&h("retry-after", "1e20")).unwrap();
+        assert!(far > Duration::from_secs(365 * 24 * 3600));
+        assert!(parse_retry_after(&h("retry-after-ms", "1e300")).is_some());
     }
 
     #[test]

@@ -202,3 +202,16 @@ def test_bad_option_types_are_bad_requests(server, openai_args):
     with pytest.raises(litellm.BadRequestError, match="tools"):
         litellm.completion(model="openai/m", messages=USER_HI, tools="get_weather", **openai_args)
     assert server.requests == []
+
+
+def test_absurd_retry_after_and_timeouts_are_errors_not_crashes(server):
+    # A provider's retry-after of 1e20 seconds, and a caller's timeout of 1e30 seconds,
+    # must neither panic nor wait: the 429 is raised (the wait is over a minute, so the
+    # SDK's own backoff applies with max_retries=0: none), and the huge timeout means "none".
+    server.fail_next(1, status=429, message="slow down", headers={"retry-after": "1e20"})
+    with pytest.raises(litellm.RateLimitError):
+        litellm.completion(model="openai/m", messages=USER_HI, api_base=server.base_url, api_key="k", max_retries=0)
+    resp = litellm.completion(
+        model="openai/m", messages=USER_HI, api_base=server.base_url, api_key="k", timeout=1e30, max_retries=0
+    )
+    assert resp.choices[0].message.content

@@ -177,6 +177,14 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// `secs` (finite, not negative) as a Duration, capped at a hundred years: user-given
+/// seconds such as `1e30` mean "forever", not a crash (`Duration::from_secs_f64` panics
+/// past `u64::MAX` seconds, and a deadline that far overflows `Instant`).
+pub fn saturating_secs(secs: f64) -> Duration {
+    const CAP: f64 = 100.0 * 365.0 * 24.0 * 3600.0;
+    Duration::try_from_secs_f64(secs.min(CAP)).unwrap_or(Duration::ZERO)
+}
+
 /// A timeout given as seconds: a number, or a numeric string ("30", "2.5s").
 pub fn parse_timeout(v: &Value, name: &str) -> Result<Option<Duration>, LlmError> {
     let secs = match v {
@@ -186,7 +194,7 @@ pub fn parse_timeout(v: &Value, name: &str) -> Result<Option<Duration>, LlmError
         _ => None,
     };
     match secs {
-        Some(s) if s.is_finite() && s > 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+        Some(s) if s.is_finite() && s > 0.0 => Ok(Some(saturating_secs(s))),
         _ => Err(LlmError::bad_request(format!(
             "{name} must be a positive number of seconds (e.g. 30 or \"30\"), got {v}"
         ))),
@@ -368,6 +376,16 @@ pub fn split_kwargs(kwargs: Map<String, Value>) -> Result<SplitCall, LlmError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn huge_timeouts_mean_forever_not_a_panic() {
+        let t = parse_timeout(&serde_json::json!(1e30), "timeout")
+            .unwrap()
+            .unwrap();
+        assert!(t >= Duration::from_secs(100 * 365 * 24 * 3600 - 1));
+        assert!(std::time::Instant::now().checked_add(t).is_some());
+        assert_eq!(saturating_secs(2.5), Duration::from_millis(2500));
+    }
+
     use super::*;
     use serde_json::json;
 
