@@ -351,7 +351,7 @@ def _completion_signature(
     (``rustllm.RateLimitError``, ``rustllm.BadRequestError``, ...); bad input is rejected
     before any request is sent.
     """
-    raise NotImplementedError  # the signature of completion(), for inspect and type checkers
+    # Never called: the signature of completion(), for inspect, help() and type checkers.
 
 
 @_signature(_completion_signature)
@@ -432,7 +432,7 @@ async def _acompletion_signature(
     stream it returns can be iterated with ``async for`` or a plain ``for``, even after
     the event loop that created it has closed.
     """
-    raise NotImplementedError  # the signature of acompletion(), for inspect and type checkers
+    # Never called: the signature of acompletion(), for inspect, help() and type checkers.
 
 
 @_signature(_acompletion_signature)
