@@ -110,6 +110,9 @@ class Runner:
         self.timeout = timeout
         self.started = time.monotonic()
         self.env = dict(os.environ, LITELLM_LOCAL_MODEL_COST_MAP="True", PYTHONUNBUFFERED="1")
+        # Installed packages import from cached bytecode; a shell that sets
+        # PYTHONDONTWRITEBYTECODE would make every import compile every module again.
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.url = ""
 
     def progress(self, what: str, result: dict) -> None:

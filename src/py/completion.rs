@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyDict, PyString, PyTuple};
 
 use super::blocking::{block_on, block_on_call};
 use super::bridge::{Convert, LoopWaker};
@@ -59,20 +59,40 @@ fn hidden_params_priced<'py>(
     r: &Reply,
     response_cost: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    use pyo3::intern;
+    let none = py.None();
     let hidden = PyDict::new(py);
-    hidden.set_item("custom_llm_provider", &r.provider)?;
-    hidden.set_item("region_name", py.None())?;
+    hidden.set_item(intern!(py, "custom_llm_provider"), &r.provider)?;
+    hidden.set_item(intern!(py, "region_name"), &none)?;
     let headers = PyDict::new(py);
     for (k, v) in &r.headers {
-        headers.set_item(format!("llm_provider-{k}"), v)?;
+        headers.set_item(header_key(py, k), v)?;
     }
-    hidden.set_item("additional_headers", headers)?;
-    hidden.set_item("api_base", &r.api_base)?;
-    hidden.set_item("model_id", py.None())?;
-    hidden.set_item("response_cost", response_cost)?;
-    hidden.set_item("litellm_model_name", &r.requested_model)?;
-    hidden.set_item("_response_ms", r.response_ms)?;
+    hidden.set_item(intern!(py, "additional_headers"), headers)?;
+    hidden.set_item(intern!(py, "api_base"), &r.api_base)?;
+    hidden.set_item(intern!(py, "model_id"), &none)?;
+    hidden.set_item(intern!(py, "response_cost"), response_cost)?;
+    hidden.set_item(intern!(py, "litellm_model_name"), &r.requested_model)?;
+    hidden.set_item(intern!(py, "_response_ms"), r.response_ms)?;
     Ok(hidden)
+}
+
+/// `llm_provider-<name>` for a response header, made once per header name: every reply
+/// repeats the same few (content-type, date, x-request-id, rate-limit headers, ...).
+fn header_key<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyString> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static KEYS: Mutex<Option<HashMap<String, Py<PyString>>>> = Mutex::new(None);
+    let mut keys = KEYS.lock().unwrap_or_else(|e| e.into_inner());
+    let keys = keys.get_or_insert_with(HashMap::new);
+    if let Some(key) = keys.get(name) {
+        return key.bind(py).clone();
+    }
+    let key = PyString::new(py, &format!("llm_provider-{name}"));
+    if keys.len() < 256 {
+        keys.insert(name.to_string(), key.clone().unbind());
+    }
+    key
 }
 
 fn reply_to_py(py: Python<'_>, r: Reply, response_cost: Option<f64>) -> PyResult<Py<PyAny>> {

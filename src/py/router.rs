@@ -103,28 +103,37 @@ fn add_route_info<'py>(
 ) -> PyResult<()> {
     if info.cache_hit {
         // A hit called no deployment and cost nothing.
-        hidden.set_item("cache_hit", true)?;
-        hidden.set_item("model_id", py.None())?;
-        hidden.set_item("response_cost", 0.0)?;
+        hidden.set_item(pyo3::intern!(py, "cache_hit"), true)?;
+        hidden.set_item(pyo3::intern!(py, "model_id"), py.None())?;
+        hidden.set_item(pyo3::intern!(py, "response_cost"), 0.0)?;
     } else {
-        hidden.set_item("model_id", &info.model_id)?;
+        hidden.set_item(pyo3::intern!(py, "model_id"), &info.model_id)?;
     }
-    hidden.set_item("model_group", &info.model_group)?;
-    let headers = match hidden.get_item("additional_headers")? {
+    hidden.set_item(pyo3::intern!(py, "model_group"), &info.model_group)?;
+    let headers = match hidden.get_item(pyo3::intern!(py, "additional_headers"))? {
         Some(h) => h.cast_into::<PyDict>()?,
         None => {
             let h = PyDict::new(py);
-            hidden.set_item("additional_headers", &h)?;
+            hidden.set_item(pyo3::intern!(py, "additional_headers"), &h)?;
             h
         }
     };
-    headers.set_item("x-litellm-model-group", &info.model_group)?;
+    headers.set_item(
+        pyo3::intern!(py, "x-litellm-model-group"),
+        &info.model_group,
+    )?;
     if !info.cache_hit {
-        headers.set_item("x-litellm-model-id", &info.model_id)?;
+        headers.set_item(pyo3::intern!(py, "x-litellm-model-id"), &info.model_id)?;
     }
-    headers.set_item("x-litellm-attempted-retries", info.attempted_retries)?;
-    headers.set_item("x-litellm-max-retries", info.max_retries)?;
-    headers.set_item("x-litellm-attempted-fallbacks", info.attempted_fallbacks)?;
+    headers.set_item(
+        pyo3::intern!(py, "x-litellm-attempted-retries"),
+        info.attempted_retries,
+    )?;
+    headers.set_item(pyo3::intern!(py, "x-litellm-max-retries"), info.max_retries)?;
+    headers.set_item(
+        pyo3::intern!(py, "x-litellm-attempted-fallbacks"),
+        info.attempted_fallbacks,
+    )?;
     Ok(())
 }
 
