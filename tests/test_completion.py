@@ -227,3 +227,84 @@ async def test_acompletion_errors_are_mapped(server, openai_args):
 def test_ssl_verify_false_is_accepted(server, openai_args):
     resp = litellm.completion(model="openai/m", messages=USER_HI, ssl_verify=False, **openai_args)
     assert resp.choices[0].message.content
+
+
+# OpenAI's own reply shapes: the core builds these straight into response objects, which
+# must be indistinguishable from what ModelResponse._from_openai builds from the JSON.
+_OPENAI_REPLIES = [
+    {
+        "id": "chatcmpl-B9",
+        "object": "chat.completion",
+        "created": 1741569952,
+        "model": "gpt-4.1-2025-04-14",
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": "Hello! How can I assist you today?",
+                    "refusal": None,
+                    "annotations": [],
+                },
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": 19,
+            "completion_tokens": 10,
+            "total_tokens": 29,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
+        },
+        "service_tier": "default",
+        "system_fingerprint": "fp_1",
+    },
+    {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "m",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "a"}, "finish_reason": "length"},
+            {"index": 1, "message": {"role": "", "content": None}, "finish_reason": None},
+        ],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "prompt_tokens_details": {}},
+    },
+    {"id": "y", "created": 2, "model": None, "choices": [{"message": {"content": "no usage"}}]},
+]
+
+
+@pytest.mark.parametrize("reply", _OPENAI_REPLIES)
+def test_common_replies_built_in_rust_equal_the_python_path(server, openai_args, reply):
+    import copy
+    import json
+
+    from rustllm.types.utils import ModelResponse
+
+    server.respond(body=reply, times=2)
+    raw, _, _ = litellm._core.completion(
+        {"model": "openai/m", "messages": [{"role": "user", "content": "hi"}], **openai_args}
+    )
+    assert type(raw) is ModelResponse  # built by the core, not from a dict
+    got = litellm.completion(model="openai/m", messages=[{"role": "user", "content": "hi"}], **openai_args)
+    expected = ModelResponse._from_openai(copy.deepcopy(reply), got._hidden_params, got._response_ms)
+    assert repr(got) == repr(expected)
+    assert got == expected
+    assert json.dumps(got.model_dump()) == json.dumps(expected.model_dump())
+
+    def order(o):
+        return list(o.__dict__)
+
+    assert order(got) == order(expected)
+    assert order(got.usage) == order(expected.usage)
+    for a, b in zip(got.choices, expected.choices):
+        assert order(a) == order(b) and order(a.message) == order(b.message)
+    for name in ("prompt_tokens_details", "completion_tokens_details"):
+        a, b = getattr(got.usage, name), getattr(expected.usage, name)
+        assert type(a) is type(b) and (a is None or order(a) == order(b))

@@ -95,9 +95,23 @@ fn header_key<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyString> {
     key
 }
 
-fn reply_to_py(py: Python<'_>, r: Reply, response_cost: Option<f64>) -> PyResult<Py<PyAny>> {
-    let body = map_to_py(py, &r.body)?;
+fn reply_to_py(
+    py: Python<'_>,
+    kind: Endpointkind,
+    r: Reply,
+    response_cost: Option<f64>,
+) -> PyResult<Py<PyAny>> {
     let hidden = hidden_params_priced(py, &r, response_cost)?;
+    // A common chat reply comes back as its ModelResponse, anything else as a dict for
+    // Python (text completion reshapes chat replies itself).
+    let built = match kind {
+        Endpointkind::Chat => super::objects::reply_object(py, &r.body, &hidden, r.response_ms)?,
+        _ => None,
+    };
+    let body = match built {
+        Some(obj) => obj,
+        None => map_to_py(py, &r.body)?.into_any(),
+    };
     let ms = r.response_ms.into_pyobject(py)?;
     Ok(
         PyTuple::new(py, [body.into_any(), hidden.into_any(), ms.into_any()])?
@@ -163,7 +177,7 @@ fn call_sync(
     let custom = custom_prices(&p);
     let reply = block_on_call(py, run(p))?;
     let response_cost = py.detach(|| reply_cost(&reply, &custom));
-    reply_to_py(py, reply, response_cost)
+    reply_to_py(py, kind, reply, response_cost)
 }
 
 /// Chat completion, blocking. Takes LiteLLM's keyword arguments as one dict and returns
@@ -273,7 +287,7 @@ fn submit(
                 let result = run(p).await;
                 let cost = result.as_ref().ok().and_then(|r| reply_cost(r, &custom));
                 Box::new(move |py| match result {
-                    Ok(reply) => reply_to_py(py, reply, cost),
+                    Ok(reply) => reply_to_py(py, kind, reply, cost),
                     Err(e) => Err(to_pyerr(py, e)),
                 })
             }

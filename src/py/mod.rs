@@ -10,6 +10,7 @@ mod completion;
 mod convert;
 mod errors;
 mod mock;
+mod objects;
 mod router;
 mod stream;
 mod tokens;
@@ -27,5 +28,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     stream::register(m)?;
     tokens::register(m)?;
     mock::register(m)?;
+    objects::register(m)?;
     Ok(())
 }

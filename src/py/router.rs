@@ -137,10 +137,24 @@ fn add_route_info<'py>(
     Ok(())
 }
 
-fn reply_to_py(py: Python<'_>, reply: Reply, info: &RouteInfo) -> PyResult<Py<PyAny>> {
-    let body = map_to_py(py, &reply.body)?;
+fn reply_to_py(
+    py: Python<'_>,
+    kind: Endpointkind,
+    reply: Reply,
+    info: &RouteInfo,
+) -> PyResult<Py<PyAny>> {
     let hidden = hidden_params(py, &reply)?;
     add_route_info(py, &hidden, info)?;
+    let built = match kind {
+        Endpointkind::Chat => {
+            super::objects::reply_object(py, &reply.body, &hidden, reply.response_ms)?
+        }
+        _ => None,
+    };
+    let body = match built {
+        Some(obj) => obj,
+        None => map_to_py(py, &reply.body)?.into_any(),
+    };
     let ms = reply.response_ms.into_pyobject(py)?;
     Ok(
         PyTuple::new(py, [body.into_any(), hidden.into_any(), ms.into_any()])?
@@ -224,7 +238,7 @@ impl PyRouter {
         } else {
             block_on(py, work)?
         };
-        reply_to_py(py, reply, &info)
+        reply_to_py(py, kind, reply, &info)
     }
 
     /// Queue a call on `waker` (see `bridge.rs`); its result resolves `future` on the
@@ -253,7 +267,7 @@ impl PyRouter {
             } else {
                 let result = route_reply(router, kind, true, map).await;
                 Box::new(move |py| match result {
-                    Ok((reply, info)) => reply_to_py(py, reply, &info),
+                    Ok((reply, info)) => reply_to_py(py, kind, reply, &info),
                     Err(e) => Err(to_pyerr(py, e)),
                 })
             };

@@ -1352,7 +1352,10 @@ class ModelResponse(_ResponseObject):
     ) -> ModelResponse:
         """Fast path for the Rust core: build from a provider's parsed OpenAI-format
         chat completion (plain dicts and lists; not copied, not validated). Missing keys
-        get LiteLLM's defaults; unknown keys are kept as extras."""
+        get LiteLLM's defaults; unknown keys are kept as extras. A reply the core already
+        built (the common shape, see src/py/objects.rs) is returned as it is."""
+        if type(d) is cls:
+            return d
         o = _new(cls)
         od = o.__dict__
         _fill_model_response(od, d)
@@ -1723,3 +1726,15 @@ class TextCompletionResponse(_ResponseObject):
         od["_hidden_params"] = {} if hidden_params is None else hidden_params
         od["_response_ms"] = response_ms
         return o
+
+
+def _register_with_core() -> None:
+    # The core builds common chat replies straight into these classes.
+    from rustllm import _core
+
+    _core.register_reply_types(
+        ModelResponse, Choices, Message, Usage, PromptTokensDetailsWrapper, CompletionTokensDetailsWrapper
+    )
+
+
+_register_with_core()
