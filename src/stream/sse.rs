@@ -40,34 +40,34 @@ impl SseDecoder {
                 bytes = &bytes[1..];
             }
         }
-        self.buf.extend_from_slice(bytes);
+        // The buffer is taken out while its lines are read in place (no copy per line).
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.extend_from_slice(bytes);
         let mut start = 0;
-        let mut i = self.scanned;
-        while i < self.buf.len() {
-            let b = self.buf[i];
-            if b == b'\n' || b == b'\r' {
-                let line_end = i;
-                let mut next = i + 1;
-                if b == b'\r' {
-                    if next < self.buf.len() {
-                        if self.buf[next] == b'\n' {
-                            next += 1;
-                        }
-                    } else {
-                        // CR at the very end: a following LF is part of this line end.
-                        self.pending_cr = true;
+        let mut from = self.scanned;
+        while let Some(offset) = memchr::memchr2(b'\n', b'\r', &buf[from..]) {
+            let line_end = from + offset;
+            let mut next = line_end + 1;
+            if buf[line_end] == b'\r' {
+                if next < buf.len() {
+                    if buf[next] == b'\n' {
+                        next += 1;
                     }
+                } else {
+                    // CR at the very end: a following LF is part of this line end.
+                    self.pending_cr = true;
                 }
-                let line = String::from_utf8_lossy(&self.buf[start..line_end]).into_owned();
-                self.line(&line, out);
-                start = next;
-                i = next;
-            } else {
-                i += 1;
             }
+            match std::str::from_utf8(&buf[start..line_end]) {
+                Ok(line) => self.line(line, out),
+                Err(_) => self.line(&String::from_utf8_lossy(&buf[start..line_end]), out),
+            }
+            start = next;
+            from = next;
         }
-        self.buf.drain(..start);
-        self.scanned = self.buf.len();
+        buf.drain(..start);
+        self.scanned = buf.len();
+        self.buf = buf;
     }
 
     /// The stream ended: a last event without its blank line still counts.
