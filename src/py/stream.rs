@@ -547,22 +547,46 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// A field of a response object: from its `__dict__` when it has one (rustllm's response
-/// classes keep their fields there: one dict lookup), else by attribute, else by key.
+/// The fields of a response object, a dict, or anything with attributes, looked up once
+/// per object: rustllm's response classes keep their fields in `__dict__` (one dict
+/// lookup a field), dicts are read by key, other objects by attribute.
+enum Fields<'py> {
+    Dict(Bound<'py, pyo3::types::PyDict>),
+    Attrs(Bound<'py, PyAny>),
+}
+
+impl<'py> Fields<'py> {
+    fn of(obj: &Bound<'py, PyAny>) -> Self {
+        let py = obj.py();
+        if let Ok(d) = obj.cast::<pyo3::types::PyDict>() {
+            return Fields::Dict(d.clone());
+        }
+        match obj
+            .getattr(pyo3::intern!(py, "__dict__"))
+            .ok()
+            .and_then(|d| d.cast_into::<pyo3::types::PyDict>().ok())
+        {
+            Some(d) => Fields::Dict(d),
+            None => Fields::Attrs(obj.clone()),
+        }
+    }
+
+    /// The field's value; `None` when it is missing or None.
+    fn get(&self, name: &Bound<'py, pyo3::types::PyString>) -> Option<Bound<'py, PyAny>> {
+        let v = match self {
+            Fields::Dict(d) => d.get_item(name).ok().flatten(),
+            Fields::Attrs(o) => o.getattr(name).ok(),
+        };
+        v.filter(|v| !v.is_none())
+    }
+}
+
+/// One field of `obj` (see [`Fields`]).
 fn field<'py>(
     obj: &Bound<'py, PyAny>,
     name: &Bound<'py, pyo3::types::PyString>,
 ) -> Option<Bound<'py, PyAny>> {
-    let py = obj.py();
-    if let Ok(d) = obj.getattr(pyo3::intern!(py, "__dict__")) {
-        if let Ok(d) = d.cast_into::<pyo3::types::PyDict>() {
-            return d.get_item(name).ok().flatten().filter(|v| !v.is_none());
-        }
-    }
-    if let Ok(d) = obj.cast::<pyo3::types::PyDict>() {
-        return d.get_item(name).ok().flatten().filter(|v| !v.is_none());
-    }
-    obj.getattr(name).ok().filter(|v| !v.is_none())
+    Fields::of(obj).get(name)
 }
 
 fn text<'py>(obj: Option<Bound<'py, PyAny>>) -> Option<std::borrow::Cow<'py, str>> {
@@ -604,45 +628,48 @@ fn assemble_chunks<'py>(
     // no UTF-8 copy of each piece (the stable ABI has no borrowed view of a str).
     let content_parts = PyList::empty(py);
     for chunk in chunks.iter() {
+        let chunk = Fields::of(&chunk);
         if a.id.is_none() {
-            if let Some(id) = text(field(&chunk, k_id)) {
+            if let Some(id) = text(chunk.get(k_id)) {
                 a.id(&id);
             }
         }
-        if let Some(u) = field(&chunk, k_usage) {
+        if let Some(u) = chunk.get(k_usage) {
             usage = Some(u);
         }
-        let Some(choices) = field(&chunk, k_choices) else {
+        let Some(choices) = chunk.get(k_choices) else {
             continue;
         };
         let Ok(first) = choices.get_item(0) else {
             continue;
         };
-        if let Some(reason) = text(field(&first, k_finish)) {
+        let first = Fields::of(&first);
+        if let Some(reason) = text(first.get(k_finish)) {
             a.finish_reason(&reason);
         }
-        let Some(delta) = field(&first, k_delta) else {
+        let Some(delta) = first.get(k_delta) else {
             continue;
         };
+        let delta = Fields::of(&delta);
         if a.role.is_none() {
-            if let Some(role) = text(field(&delta, k_role)) {
+            if let Some(role) = text(delta.get(k_role)) {
                 a.role(&role);
             }
         }
-        if let Some(c) = field(&delta, k_content) {
+        if let Some(c) = delta.get(k_content) {
             if c.is_instance_of::<PyString>() {
                 content_parts.append(c)?;
             }
         }
-        if let Some(r) = text(field(&delta, k_reasoning)) {
+        if let Some(r) = text(delta.get(k_reasoning)) {
             a.reasoning(&r);
         }
-        if let Some(fc) = field(&delta, k_function_call) {
+        if let Some(fc) = delta.get(k_function_call) {
             let name = text(field(&fc, k_name));
             let args = text(field(&fc, k_arguments));
             a.function_call(name.as_deref(), args.as_deref());
         }
-        if let Some(calls) = field(&delta, k_tool_calls) {
+        if let Some(calls) = delta.get(k_tool_calls) {
             for call in calls.try_iter()? {
                 let call = call?;
                 let index = field(&call, k_index)
