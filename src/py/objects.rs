@@ -40,11 +40,7 @@ fn register_reply_types(
     prompt_details: Py<PyAny>,
     completion_details: Py<PyAny>,
 ) -> PyResult<()> {
-    let new = py
-        .import("builtins")?
-        .getattr("object")?
-        .getattr("__new__")?
-        .unbind();
+    let new = object_new(py)?;
     let _ = TYPES.set(
         py,
         ReplyTypes {
@@ -58,6 +54,15 @@ fn register_reply_types(
         },
     );
     Ok(())
+}
+
+/// `object.__new__`: makes an instance of a response class without running `__init__`.
+pub(super) fn object_new(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    Ok(py
+        .import("builtins")?
+        .getattr("object")?
+        .getattr("__new__")?
+        .unbind())
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

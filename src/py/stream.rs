@@ -497,11 +497,7 @@ impl ChatStream {
         delta: Py<PyAny>,
         hidden: Py<PyAny>,
     ) -> PyResult<()> {
-        let new = py
-            .import("builtins")?
-            .getattr("object")?
-            .getattr("__new__")?
-            .unbind();
+        let new = super::objects::object_new(py)?;
         let _ = self.fast.set(FastTypes {
             new,
             stream,
