@@ -459,3 +459,20 @@ def test_stream_chunk_builder_leaves_the_chunks_alone(server, openai_args):
     again = litellm.stream_chunk_builder(chunks)
     assert again.choices[0].message.content == first.choices[0].message.content == TEXT
     assert again.usage.completion_tokens == first.usage.completion_tokens > 0
+
+
+def test_chunks_already_received_are_handed_over_in_small_batches(server, openai_args):
+    # A fast stream can have hundreds of chunks waiting; they become Python objects 64 at a
+    # time as they are read (fewer live objects for the garbage collector), in order.
+    words = [f"w{i} " for i in range(300)]
+    server.respond(text="".join(words), stream_chunks=300)
+    stream = _stream(server, openai_args)
+    import time
+
+    time.sleep(0.2)  # let every chunk arrive
+    sizes, texts = [], []
+    while (batch := stream._handle.next_batch()) is not None:
+        sizes.append(len(batch))
+        texts.extend(c.choices[0].delta.content or "" for c in batch)
+    assert max(sizes) <= 64 and len(sizes) >= 5
+    assert "".join(texts) == "".join(words)

@@ -35,7 +35,16 @@ pub struct ChatStream {
     fast: Arc<std::sync::OnceLock<FastTypes>>,
     /// Python strings for the values every chunk repeats (id, model, ...), made once.
     strings: Arc<std::sync::Mutex<StrCache>>,
+    /// Chunks received but not yet handed to Python (see `to_list`).
+    backlog: Backlog,
 }
+
+type Backlog = Arc<std::sync::Mutex<std::collections::VecDeque<Chunk>>>;
+
+/// At most this many chunks become Python objects per hand-over: a fast stream can have
+/// thousands waiting, and objects made long before they are read survive the garbage
+/// collector's young generations and get promoted, which makes later collections dearer.
+const HANDOVER: usize = 64;
 
 /// The Python string last made for each repeated chunk value, keyed by the shared Rust
 /// string it came from (pointer equality: the decoder shares one `Arc` per value).
@@ -87,6 +96,7 @@ impl ChatStream {
             guard: Arc::new(std::sync::Mutex::new(None)),
             fast: Arc::new(std::sync::OnceLock::new()),
             strings: Arc::default(),
+            backlog: Arc::default(),
         }
     }
 
@@ -96,11 +106,23 @@ impl ChatStream {
             guard: Arc::new(std::sync::Mutex::new(Some(guard))),
             fast: Arc::new(std::sync::OnceLock::new()),
             strings: Arc::default(),
+            backlog: Arc::default(),
         }
     }
 
     fn release(&self) {
         release(&self.guard);
+    }
+
+    /// The next hand-over from chunks already received.
+    fn next_from_backlog(&self, py: Python<'_>) -> PyResult<Option<Py<PyList>>> {
+        to_list(
+            py,
+            Step::Chunks(Vec::new()),
+            self.fast.get(),
+            &self.strings,
+            &self.backlog,
+        )
     }
 }
 
@@ -162,20 +184,24 @@ fn to_list(
     step: Step,
     fast: Option<&FastTypes>,
     strings: &std::sync::Mutex<StrCache>,
+    backlog: &Backlog,
 ) -> PyResult<Option<Py<PyList>>> {
     match step {
         Step::End => Ok(None),
         Step::Chunks(chunks) => {
+            let mut backlog = backlog.lock().unwrap_or_else(|e| e.into_inner());
+            backlog.extend(chunks);
+            let take = backlog.len().min(HANDOVER);
             let list = PyList::empty(py);
             let Some(f) = fast else {
-                for c in chunks {
+                for c in backlog.drain(..take) {
                     list.append(map_to_py(py, &c.into_map())?)?;
                 }
                 return Ok(Some(list.unbind()));
             };
             let mut strings = strings.lock().unwrap_or_else(|e| e.into_inner());
-            for c in &chunks {
-                match c {
+            for c in backlog.drain(..take) {
+                match &c {
                     Chunk::Simple(c) => list.append(typed_chunk(py, f, c, &mut strings)?)?,
                     Chunk::Full(m) => match simple_chunk(py, f, m)? {
                         Some(obj) => list.append(obj)?,
@@ -186,6 +212,11 @@ fn to_list(
             Ok(Some(list.unbind()))
         }
     }
+}
+
+/// True when chunks already received wait in the backlog.
+fn has_backlog(backlog: &Backlog) -> bool {
+    !backlog.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
 }
 
 /// A new instance of one of rustllm's response classes (no `__init__`), and its `__dict__`.
@@ -419,16 +450,22 @@ impl ChatStream {
     /// The next chunks as a list of dicts, waiting (GIL released) if none is ready;
     /// `None` once the stream has ended. Raises the error that ended the stream.
     fn next_batch(&self, py: Python<'_>) -> PyResult<Option<Py<PyList>>> {
+        if has_backlog(&self.backlog) {
+            return self.next_from_backlog(py);
+        }
         let step = block_on(py, next_step(self.rx.clone()));
         if !matches!(step, Ok(Step::Chunks(_))) {
             self.release();
         }
-        to_list(py, step?, self.fast.get(), &self.strings)
+        to_list(py, step?, self.fast.get(), &self.strings, &self.backlog)
     }
 
     /// The chunks ready right now, without waiting: a list (empty when nothing is ready
     /// yet), or `None` once the stream has ended.
     fn try_batch(&self, py: Python<'_>) -> PyResult<Option<Py<PyList>>> {
+        if has_backlog(&self.backlog) {
+            return self.next_from_backlog(py);
+        }
         let Ok(mut guard) = self.rx.try_lock() else {
             // Another waiter holds the channel: nothing is ready for us.
             return Ok(Some(PyList::empty(py).unbind()));
@@ -445,7 +482,13 @@ impl ChatStream {
                     let _ = tx.try_send(Err(e));
                     *guard = Some(new_rx);
                 }
-                to_list(py, Step::Chunks(chunks), self.fast.get(), &self.strings)
+                to_list(
+                    py,
+                    Step::Chunks(chunks),
+                    self.fast.get(),
+                    &self.strings,
+                    &self.backlog,
+                )
             }
             Ok(Err(e)) => {
                 *guard = None;
@@ -468,19 +511,27 @@ impl ChatStream {
         let guard = self.guard.clone();
         let fast = self.fast.clone();
         let strings = self.strings.clone();
+        let backlog = self.backlog.clone();
         let delivery = waker.get().delivery();
         crate::transport::runtime().spawn(async move {
-            let step = next_step(rx).await;
+            // Chunks already received go first (`next_step` only reads the channel).
+            let step = if has_backlog(&backlog) {
+                Ok(Step::Chunks(Vec::new()))
+            } else {
+                next_step(rx).await
+            };
             if !matches!(step, Ok(Step::Chunks(_))) {
                 release(&guard);
             }
             delivery.complete(
                 future,
                 Box::new(move |py| match step {
-                    Ok(step) => to_list(py, step, fast.get(), &strings).map(|l| match l {
-                        Some(list) => list.into_any(),
-                        None => py.None(),
-                    }),
+                    Ok(step) => {
+                        to_list(py, step, fast.get(), &strings, &backlog).map(|l| match l {
+                            Some(list) => list.into_any(),
+                            None => py.None(),
+                        })
+                    }
                     Err(e) => Err(to_pyerr(py, e)),
                 }),
             );
@@ -511,6 +562,10 @@ impl ChatStream {
     /// Stop the stream: the reading task ends and the connection is released.
     fn close(&self) {
         self.release();
+        self.backlog
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         match self.rx.try_lock() {
             Ok(mut guard) => *guard = None,
             Err(_) => {
