@@ -581,13 +581,18 @@ pub fn mock_stream(p: &Prepared, mock: &Value) -> Result<OpenStream, LlmError> {
         usage.insert("usage".into(), reply.body["usage"].clone());
         chunks.extend(shaper.shape(usage));
     }
+    // Shaped as a provider's stream would be: the plain text chunks go typed.
+    let mut strings = stream::chunk::Interner::default();
+    let chunks: Vec<stream::Chunk> = chunks
+        .into_iter()
+        .map(|c| match stream::SimpleChunk::from_map(c, &mut strings) {
+            Ok(typed) => stream::Chunk::Simple(typed),
+            Err(map) => stream::Chunk::Full(map),
+        })
+        .collect();
     let (tx, rx) = mpsc::channel(2);
     if fails_midway {
-        let half: Vec<stream::Chunk> = chunks
-            .into_iter()
-            .take(2)
-            .map(stream::Chunk::Full)
-            .collect();
+        let half: Vec<stream::Chunk> = chunks.into_iter().take(2).collect();
         let mut err = map_http_error(
             529,
             &p.provider,
@@ -600,7 +605,7 @@ pub fn mock_stream(p: &Prepared, mock: &Value) -> Result<OpenStream, LlmError> {
         let _ = tx.try_send(Ok(half));
         let _ = tx.try_send(Err(err));
     } else {
-        let _ = tx.try_send(Ok(chunks.into_iter().map(stream::Chunk::Full).collect()));
+        let _ = tx.try_send(Ok(chunks));
     }
     Ok(OpenStream { chunks: rx, reply })
 }

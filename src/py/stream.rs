@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
-use serde_json::{Map, Value};
 
 use crate::stream::{Chunk, SimpleChunk};
 use tokio::sync::mpsc::error::TryRecvError;
@@ -203,10 +202,8 @@ fn to_list(
             for c in backlog.drain(..take) {
                 match &c {
                     Chunk::Simple(c) => list.append(typed_chunk(py, f, c, &mut strings)?)?,
-                    Chunk::Full(m) => match simple_chunk(py, f, m)? {
-                        Some(obj) => list.append(obj)?,
-                        None => list.append(map_to_py(py, m)?)?,
-                    },
+                    // The Python wrapper builds these through `_from_openai`.
+                    Chunk::Full(m) => list.append(map_to_py(py, m)?)?,
                 }
             }
             Ok(Some(list.unbind()))
@@ -233,7 +230,7 @@ fn blank<'py>(
 }
 
 /// A typed chunk built into `ModelResponseStream` / `StreamingChoices` / `Delta`, with
-/// the fields and order `simple_chunk` (and so `ModelResponseStream._from_openai`) gives.
+/// the fields and order `ModelResponseStream._from_openai` gives (tests compare the two).
 fn typed_chunk<'py>(
     py: Python<'py>,
     f: &FastTypes,
@@ -322,127 +319,6 @@ fn finish_str<'py>(py: Python<'py>, reason: &'static str) -> &'py Bound<'py, PyS
         "content_filter" => pyo3::intern!(py, "content_filter"),
         _ => pyo3::intern!(py, "function_call"),
     }
-}
-
-/// The common chunk (one choice whose delta is only `content`/`role`, no usage, no
-/// logprobs) built straight into `ModelResponseStream` / `StreamingChoices` / `Delta`
-/// objects, with exactly the fields and order `ModelResponseStream._from_openai` gives
-/// them (tests compare the two). Anything else returns `None` and takes the dict path.
-fn simple_chunk<'py>(
-    py: Python<'py>,
-    f: &FastTypes,
-    c: &Map<String, Value>,
-) -> PyResult<Option<Bound<'py, PyAny>>> {
-    const TOP: &[&str] = &[
-        "id",
-        "created",
-        "model",
-        "object",
-        "system_fingerprint",
-        "choices",
-        "service_tier",
-        "obfuscation",
-    ];
-    if !c.keys().all(|k| TOP.contains(&k.as_str())) {
-        return Ok(None);
-    }
-    let (Some(Value::String(_)), Some(Value::Number(_))) = (c.get("id"), c.get("created")) else {
-        return Ok(None);
-    };
-    let Some(Value::Array(choices)) = c.get("choices") else {
-        return Ok(None);
-    };
-    let [Value::Object(choice)] = choices.as_slice() else {
-        return Ok(None);
-    };
-    if !choice
-        .keys()
-        .all(|k| matches!(k.as_str(), "finish_reason" | "index" | "delta" | "logprobs"))
-    {
-        return Ok(None);
-    }
-    if !matches!(choice.get("logprobs"), None | Some(Value::Null)) {
-        return Ok(None);
-    }
-    let finish = match choice.get("finish_reason") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(r))
-            if matches!(
-                r.as_str(),
-                "stop" | "length" | "tool_calls" | "content_filter" | "function_call"
-            ) =>
-        {
-            Some(r.as_str())
-        }
-        _ => return Ok(None),
-    };
-    let index = match choice.get("index") {
-        None => 0,
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(i) => i,
-            None => return Ok(None),
-        },
-        _ => return Ok(None),
-    };
-    let Some(Value::Object(delta)) = choice.get("delta") else {
-        return Ok(None);
-    };
-    if !delta
-        .keys()
-        .all(|k| matches!(k.as_str(), "content" | "role"))
-    {
-        return Ok(None);
-    }
-    let none = py.None();
-    let text = |v: Option<&Value>| -> PyResult<Bound<'py, PyAny>> {
-        super::convert::to_py(py, v.unwrap_or(&Value::Null))
-    };
-
-    let d = f.new.bind(py).call1((f.delta.bind(py),))?;
-    let dd = d
-        .getattr(pyo3::intern!(py, "__dict__"))?
-        .cast_into::<PyDict>()?;
-    dd.set_item(pyo3::intern!(py, "provider_specific_fields"), &none)?;
-    dd.set_item(pyo3::intern!(py, "content"), text(delta.get("content"))?)?;
-    dd.set_item(pyo3::intern!(py, "role"), text(delta.get("role"))?)?;
-    dd.set_item(pyo3::intern!(py, "function_call"), &none)?;
-    dd.set_item(pyo3::intern!(py, "tool_calls"), &none)?;
-    dd.set_item(pyo3::intern!(py, "audio"), &none)?;
-
-    let ch = f.new.bind(py).call1((f.choice.bind(py),))?;
-    let cd = ch
-        .getattr(pyo3::intern!(py, "__dict__"))?
-        .cast_into::<PyDict>()?;
-    cd.set_item(pyo3::intern!(py, "finish_reason"), finish)?;
-    cd.set_item(pyo3::intern!(py, "index"), index)?;
-    cd.set_item(pyo3::intern!(py, "delta"), d)?;
-    cd.set_item(pyo3::intern!(py, "logprobs"), &none)?;
-
-    let o = f.new.bind(py).call1((f.stream.bind(py),))?;
-    let od = o
-        .getattr(pyo3::intern!(py, "__dict__"))?
-        .cast_into::<PyDict>()?;
-    od.set_item(pyo3::intern!(py, "id"), text(c.get("id"))?)?;
-    od.set_item(pyo3::intern!(py, "created"), text(c.get("created"))?)?;
-    od.set_item(pyo3::intern!(py, "model"), text(c.get("model"))?)?;
-    od.set_item(
-        pyo3::intern!(py, "object"),
-        pyo3::intern!(py, "chat.completion.chunk"),
-    )?;
-    od.set_item(
-        pyo3::intern!(py, "system_fingerprint"),
-        text(c.get("system_fingerprint"))?,
-    )?;
-    od.set_item(pyo3::intern!(py, "choices"), PyList::new(py, [ch])?)?;
-    od.set_item(pyo3::intern!(py, "provider_specific_fields"), &none)?;
-    for (k, v) in c {
-        if matches!(k.as_str(), "service_tier" | "obfuscation") {
-            od.set_item(k, super::convert::to_py(py, v)?)?;
-        }
-    }
-    od.set_item(pyo3::intern!(py, "_hidden_params"), f.hidden.bind(py))?;
-    od.set_item(pyo3::intern!(py, "_response_ms"), &none)?;
-    Ok(Some(o))
 }
 
 #[pymethods]
