@@ -701,17 +701,7 @@ pub fn mock_reply(p: &Prepared, mock: &Value) -> Result<Reply, LlmError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn kwargs(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
-
-    fn no_env(_: &str) -> Option<String> {
-        None
-    }
+    use crate::test_support::{no_env, obj as kwargs};
 
     #[test]
     fn prepare_builds_the_openai_request() {

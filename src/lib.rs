@@ -15,5 +15,8 @@ pub mod stream;
 pub mod transport;
 pub mod types;
 
+#[cfg(test)]
+mod test_support;
+
 #[cfg(feature = "python")]
 mod py;

@@ -236,14 +236,8 @@ fn push_str_repr(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::obj as map;
     use serde_json::json;
-
-    fn map(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
 
     fn sha(s: &str) -> String {
         Sha256::digest(s.as_bytes())

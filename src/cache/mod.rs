@@ -405,14 +405,8 @@ fn decode_entry(raw: &str) -> Option<(f64, Map<String, Value>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::obj as map;
     use serde_json::json;
-
-    fn map(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
 
     fn call(extra: Value) -> Map<String, Value> {
         let mut m = map(json!({"model": "g", "messages": [{"role": "user", "content": "hi"}]}));

@@ -339,13 +339,7 @@ pub(crate) fn events(chunks: &[Value], completion: &Value, cached: u64) -> Vec<V
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
+    use crate::test_support::obj;
 
     #[test]
     fn requests_read_as_openai() {

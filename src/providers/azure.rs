@@ -149,6 +149,7 @@ mod tests {
     use super::*;
     use crate::call::Endpointkind;
     use crate::providers::Endpoint;
+    use crate::test_support::no_env;
     use crate::types::CallOptions;
     use serde_json::json;
 
@@ -177,10 +178,6 @@ mod tests {
             return Err(LlmError::bad_request("not an object"));
         };
         AzureAdapter.build_request(&ctx, body)
-    }
-
-    fn no_env(_: &str) -> Option<String> {
-        None
     }
 
     #[test]

@@ -1128,13 +1128,7 @@ impl Adapter for BedrockAdapter {
 mod tests {
     use super::*;
     use crate::stream::eventstream::{encode_frame, event_frame, EventStreamDecoder};
-
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
+    use crate::test_support::obj;
 
     fn env(name: &str) -> Option<String> {
         match name {

@@ -638,18 +638,8 @@ impl StreamDecoder for CohereStreamDecoder {
 mod tests {
     use super::*;
     use crate::providers::Endpoint;
+    use crate::test_support::{no_env, obj};
     use crate::types::CallOptions;
-
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
-
-    fn no_env(_: &str) -> Option<String> {
-        None
-    }
 
     fn build(body: Value, options: &CallOptions, stream: bool) -> Result<HttpRequest, LlmError> {
         let endpoint = Endpoint {

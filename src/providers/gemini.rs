@@ -1232,18 +1232,8 @@ mod tests {
     use super::*;
     use crate::call::Endpointkind;
     use crate::providers::Endpoint;
+    use crate::test_support::{no_env, obj};
     use crate::types::CallOptions;
-
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
-
-    fn no_env(_: &str) -> Option<String> {
-        None
-    }
 
     fn with_ctx<T>(stream: bool, options: CallOptions, f: impl FnOnce(&ChatContext<'_>) -> T) -> T {
         let endpoint = Endpoint {

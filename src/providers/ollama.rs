@@ -634,18 +634,8 @@ mod tests {
     use crate::call::Endpointkind;
     use crate::error::ErrorKind;
     use crate::providers::Endpoint;
+    use crate::test_support::{no_env, obj};
     use crate::types::CallOptions;
-
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
-
-    fn no_env(_: &str) -> Option<String> {
-        None
-    }
 
     fn with_ctx<T>(
         provider: &str,

@@ -389,14 +389,8 @@ fn drain(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::obj;
     use serde_json::json;
-
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
 
     fn chunk(id: &str, delta: Value, finish: Value) -> Map<String, Value> {
         obj(
