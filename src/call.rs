@@ -298,7 +298,10 @@ async fn open(
     payload: bytes::Bytes,
     total_timeout: Option<Duration>,
 ) -> Result<reqwest::Response, LlmError> {
-    let client = transport::client(p.options.verify_tls);
+    let client = transport::client(&p.options.tls).map_err(|e| {
+        LlmError::bad_request(format!("ssl settings: {}", e.0))
+            .with_context(&p.provider, &p.requested_model)
+    })?;
     let mut req = client.post(&p.url);
     if let Some(t) = total_timeout {
         req = req.timeout(t);
@@ -333,6 +336,9 @@ async fn open(
         return Ok(resp);
     }
     let headers = lower_headers(resp.headers());
+    if (300..400).contains(&status) {
+        return Err(redirect_error(p, status, headers));
+    }
     let key = p.endpoint.key.as_deref();
     let bytes = resp
         .bytes()
@@ -343,6 +349,29 @@ async fn open(
     Err(p
         .adapter()
         .map_error(&p.context(), status, &raw, json, headers))
+}
+
+/// A 3xx the transport did not follow (see `transport`'s module docs): an error naming
+/// where it pointed (without its query, which may hold a token) and what to change.
+fn redirect_error(p: &Prepared, status: u16, headers: Vec<(String, String)>) -> LlmError {
+    let target = headers
+        .iter()
+        .find(|(k, _)| k == "location")
+        .map(|(_, v)| v.split(['?', '#']).next().unwrap_or_default().to_string())
+        .unwrap_or_else(|| "nowhere (no Location header)".to_string());
+    let text = format!(
+        "the provider answered {status} redirecting {} to {target}. rustllm follows only 307/308 redirects on the same scheme, host and port: any other would send your API key to another server or drop the request body. Set api_base to the final URL.",
+        p.url.split('?').next().unwrap_or_default()
+    );
+    let mut e = LlmError::new(ErrorKind::Api, text).with_context(&p.provider, &p.requested_model);
+    e.message = format!(
+        "APIError: {} - {}",
+        crate::error::provider_exception_name(&p.provider),
+        e.message
+    );
+    e.status = status;
+    e.headers = headers;
+    e
 }
 
 fn transport_error(p: &Prepared, e: &reqwest::Error, timeout: Option<Duration>) -> LlmError {

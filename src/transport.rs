@@ -1,4 +1,4 @@
-//! The tokio runtimes and the HTTP clients.
+//! The tokio runtimes and the HTTP clients, one set per process.
 //!
 //! Async calls, every stream and the in-process MockServer run on one process-wide
 //! multi-threaded runtime with shared connection pools. A blocking (sync) call that is not a
@@ -7,23 +7,149 @@
 //! one thread, saving two cross-thread wake-ups per call (about 100 µs on 2 cores). The
 //! two pools never share a connection, because a connection's task lives on the runtime
 //! that opened it and must be driven by it.
+//!
+//! **Fork.** A child made by `fork()` inherits the parent's memory but none of its threads:
+//! the runtime's workers are gone, and every pooled connection is a socket the parent is
+//! still using. Sharing either sends one process's reply to the other, or hangs. So the
+//! runtime, the clients and every thread's own transport belong to one *process
+//! generation*: [`after_fork_in_child`] (called by Python's `os.register_at_fork` hook)
+//! starts a new generation, and the child builds fresh ones lazily on its next call. The
+//! parent's are leaked in the child, never dropped: dropping a runtime joins threads that
+//! do not exist there, and closing pooled connections could write on the parent's sockets.
+//!
+//! **Redirects.** Provider APIs do not redirect; a 3xx usually means a wrong `api_base`.
+//! Following one would send the key headers (`Authorization`, `api-key`, `x-api-key`,
+//! `x-goog-api-key`, AWS signatures) to wherever it points, and a 301/302 would turn the
+//! POST into a GET without its body. So only a 307/308 to the same scheme, host and port
+//! is followed; any other redirect is handed back as the reply and reported as an error
+//! naming where it pointed. No `Referer` is ever sent.
+//!
+//! **TLS.** Certificates are verified against the bundled Mozilla roots and the operating
+//! system's trust store (corporate proxies that intercept TLS install their CA there). A
+//! CA bundle given as `ssl_verify="/path/ca.pem"`, `SSL_CERT_FILE` or `REQUESTS_CA_BUNDLE`
+//! is trusted as well; `ssl_certificate` presents a client certificate.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::sync::OnceLock;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::runtime::Runtime;
 
-static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-static INSECURE_CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+/// What a call (or the module settings) said about TLS; `None` leaves the choice to the
+/// next level: the call, then `rustllm.ssl_verify` / `rustllm.ssl_certificate`, then the
+/// environment (`SSL_VERIFY`, `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`), then verification
+/// against the built-in roots and the OS trust store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// `ssl_verify`: `Some(false)`-like [`Verify::Off`], a CA bundle, or plain verification.
+    pub verify: Option<Verify>,
+    /// `ssl_certificate="/path/client.pem"`: a PEM file with the client certificate (chain)
+    /// and its private key, presented to servers that ask for one.
+    pub client_cert: Option<String>,
+}
+
+/// `ssl_verify`'s three meanings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verify {
+    /// `True`: verify against the built-in roots and the OS trust store.
+    On,
+    /// `False`: accept any certificate.
+    Off,
+    /// A path: verify, also trusting the certificates in this PEM bundle.
+    Bundle(String),
+}
+
+/// The settings a client is built for, after every level has had its say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Resolved {
+    insecure: bool,
+    ca_bundle: Option<String>,
+    client_cert: Option<String>,
+}
+
+/// `rustllm.ssl_verify` / `rustllm.ssl_certificate`, pushed by the Python layer when they
+/// change.
+static MODULE_TLS: Mutex<TlsSettings> = Mutex::new(TlsSettings {
+    verify: None,
+    client_cert: None,
+});
+
+/// Set the module-wide TLS settings (the level between a call's and the environment's).
+pub fn set_module_tls(settings: TlsSettings) {
+    *lock(&MODULE_TLS) = settings;
+}
+
+fn resolve(call: &TlsSettings) -> Resolved {
+    let module = lock(&MODULE_TLS).clone();
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let verify = call.verify.clone().or(module.verify).or_else(|| {
+        // LiteLLM reads SSL_VERIFY=False as ssl_verify=False; httpx and requests read the
+        // CA bundle variables.
+        if env("SSL_VERIFY").is_some_and(|v| v.trim().eq_ignore_ascii_case("false")) {
+            return Some(Verify::Off);
+        }
+        env("SSL_CERT_FILE")
+            .or_else(|| env("REQUESTS_CA_BUNDLE"))
+            .map(Verify::Bundle)
+    });
+    let (insecure, ca_bundle) = match verify {
+        Some(Verify::Off) => (true, None),
+        Some(Verify::Bundle(path)) => (false, Some(path)),
+        Some(Verify::On) | None => (false, None),
+    };
+    Resolved {
+        insecure,
+        ca_bundle,
+        client_cert: call.client_cert.clone().or(module.client_cert),
+    }
+}
+
+/// How many forks deep this process is: 0 in the process that imported rustllm, one more
+/// in each child. Each generation has its own runtime and clients.
+static GENERATION: AtomicUsize = AtomicUsize::new(0);
+
+/// Beyond this many nested forks, generations share the last slot (and a child that deep
+/// would hang like before): nobody forks a fork of a fork sixteen times.
+const MAX_GENERATIONS: usize = 16;
+
+/// One process generation's runtime and connection pools.
+struct Process {
+    runtime: OnceLock<Runtime>,
+    /// A client per TLS configuration in use (nearly always just the default one).
+    clients: Mutex<Vec<(Resolved, reqwest::Client)>>,
+}
+
+#[allow(clippy::declare_interior_mutable_const)]
+const NEW_PROCESS: Process = Process {
+    runtime: OnceLock::new(),
+    clients: Mutex::new(Vec::new()),
+};
+static PROCESSES: [Process; MAX_GENERATIONS] = [NEW_PROCESS; MAX_GENERATIONS];
+
+/// This process generation's number.
+pub fn generation() -> usize {
+    GENERATION.load(Ordering::Relaxed)
+}
+
+fn process() -> &'static Process {
+    &PROCESSES[generation().min(MAX_GENERATIONS - 1)]
+}
+
+/// Call in a child right after `fork()`: everything the parent's runtime owned (its
+/// threads, pooled connections, pending calls) is left behind, and this process builds
+/// its own on first use.
+pub fn after_fork_in_child() {
+    GENERATION.fetch_add(1, Ordering::Relaxed);
+}
 
 /// The process-wide multi-threaded runtime, built on first use.
 // Not reachable from user input: failing to start two OS threads leaves nothing to do.
 #[allow(clippy::expect_used)]
 pub fn runtime() -> &'static Runtime {
-    RUNTIME.get_or_init(|| {
+    process().runtime.get_or_init(|| {
         // Two workers match the machines we target; more buys nothing for I/O-bound work.
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -34,51 +160,141 @@ pub fn runtime() -> &'static Runtime {
     })
 }
 
-fn build_client(verify_tls: bool) -> reqwest::Client {
-    let builder = reqwest::Client::builder()
+/// A TLS setting that cannot be used (a CA bundle or client certificate that cannot be
+/// read or parsed). The message names the file, never its contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsError(pub String);
+
+fn read_pem(path: &str, what: &str) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|e| TlsError(format!("cannot read the {what} {path:?}: {e}")))
+}
+
+/// Follow only a 307/308 to the same origin (see the module docs).
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt.previous().last().is_some_and(|prev| {
+            let next = attempt.url();
+            prev.scheme() == next.scheme()
+                && prev.host_str() == next.host_str()
+                && prev.port_or_known_default() == next.port_or_known_default()
+        });
+        let keeps_body = matches!(attempt.status().as_u16(), 307 | 308);
+        if same_origin && keeps_body && attempt.previous().len() < 5 {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+fn build_client(tls: &Resolved) -> Result<reqwest::Client, TlsError> {
+    let mut builder = reqwest::Client::builder()
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90))
         // Per-request timeouts are set on each request; this only bounds connecting.
         .connect_timeout(Duration::from_secs(30))
-        .danger_accept_invalid_certs(!verify_tls);
-    // `build` fails only if the TLS backend cannot initialise; the default client is
-    // then still usable for plain-HTTP endpoints such as local servers.
-    builder.build().unwrap_or_else(|_| reqwest::Client::new())
+        .redirect(redirect_policy())
+        .referer(false)
+        .danger_accept_invalid_certs(tls.insecure);
+    if let Some(path) = &tls.ca_bundle {
+        let pem = read_pem(path, "CA bundle")?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| TlsError(format!("the CA bundle {path:?} is not PEM: {e}")))?;
+        if certs.is_empty() {
+            return Err(TlsError(format!(
+                "the CA bundle {path:?} holds no PEM certificate"
+            )));
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if let Some(path) = &tls.client_cert {
+        let pem = read_pem(path, "client certificate")?;
+        let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
+            TlsError(format!(
+                "the client certificate {path:?} must hold a PEM certificate and its private key: {e}"
+            ))
+        })?;
+        builder = builder.identity(identity);
+    }
+    builder
+        .build()
+        .map_err(|e| TlsError(format!("cannot set up TLS: {e}")))
 }
 
-/// One thread's own runtime and clients, for blocking calls.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A pool's client for `tls`, built on first use.
+fn pooled(
+    clients: &Mutex<Vec<(Resolved, reqwest::Client)>>,
+    tls: &TlsSettings,
+) -> Result<reqwest::Client, TlsError> {
+    let tls = resolve(tls);
+    // Few configurations are ever in use at once: a list is the simplest map.
+    let mut list = lock(clients);
+    if let Some((_, c)) = list.iter().find(|(t, _)| *t == tls) {
+        return Ok(c.clone());
+    }
+    let client = build_client(&tls)?;
+    list.push((tls, client.clone()));
+    Ok(client)
+}
+
+/// One thread's own runtime and clients, for blocking calls, and the process generation
+/// they were made in.
 struct LocalTransport {
     runtime: Runtime,
-    client: OnceCell<reqwest::Client>,
-    insecure: OnceCell<reqwest::Client>,
+    generation: usize,
+    clients: Mutex<Vec<(Resolved, reqwest::Client)>>,
 }
 
 thread_local! {
-    static LOCAL: OnceCell<Option<LocalTransport>> = const { OnceCell::new() };
+    static LOCAL: RefCell<Option<Rc<LocalTransport>>> = const { RefCell::new(None) };
     /// Set while this thread drives its own runtime, so `client()` hands out its clients.
     static ON_LOCAL: Cell<bool> = const { Cell::new(false) };
 }
 
-/// The HTTP client for the runtime the caller is on. TLS certificates are verified unless
-/// `verify_tls` is false (LiteLLM's `ssl_verify=False`), which uses a separate client so
-/// the two never mix.
-pub fn client(verify_tls: bool) -> reqwest::Client {
+/// The HTTP client for the runtime the caller is on and these TLS settings. Fails only
+/// for a CA bundle or client certificate that cannot be read or parsed.
+pub fn client(tls: &TlsSettings) -> Result<reqwest::Client, TlsError> {
     if ON_LOCAL.with(Cell::get) {
-        let local = LOCAL.with(|l| {
-            l.get().and_then(|t| t.as_ref()).map(|t| {
-                let cell = if verify_tls { &t.client } else { &t.insecure };
-                cell.get_or_init(|| build_client(verify_tls)).clone()
-            })
-        });
-        if let Some(c) = local {
-            return c;
+        if let Some(t) = LOCAL.with(|l| l.borrow().clone()) {
+            return pooled(&t.clients, tls);
         }
     }
-    if verify_tls {
-        CLIENT.get_or_init(|| build_client(true)).clone()
-    } else {
-        INSECURE_CLIENT.get_or_init(|| build_client(false)).clone()
-    }
+    let p = process();
+    pooled(&p.clients, tls)
+}
+
+/// This thread's transport for the current process generation, made on first use (and
+/// again in a forked child, leaking the parent's: see the module docs).
+fn local_transport() -> Option<Rc<LocalTransport>> {
+    LOCAL.with(|cell| {
+        let generation = generation();
+        let mut slot = cell.borrow_mut();
+        if let Some(t) = slot.as_ref() {
+            if t.generation == generation {
+                return Some(t.clone());
+            }
+            if let Some(stale) = slot.take() {
+                std::mem::forget(stale);
+            }
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        let t = Rc::new(LocalTransport {
+            runtime,
+            generation,
+            clients: Mutex::new(Vec::new()),
+        });
+        *slot = Some(t.clone());
+        Some(t)
+    })
 }
 
 /// Run a future to completion on the calling thread's own current-thread runtime (built
@@ -86,26 +302,52 @@ pub fn client(verify_tls: bool) -> reqwest::Client {
 /// not be used for work that outlives the call (streams): nothing drives this runtime
 /// between calls.
 pub fn block_on_local<F: Future>(fut: F) -> F::Output {
-    LOCAL.with(|cell| {
-        let local = cell.get_or_init(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()
-                .map(|runtime| LocalTransport {
-                    runtime,
-                    client: OnceCell::new(),
-                    insecure: OnceCell::new(),
-                })
-        });
-        match local {
-            Some(t) => {
-                let was = ON_LOCAL.with(|f| f.replace(true));
-                let out = t.runtime.block_on(fut);
-                ON_LOCAL.with(|f| f.set(was));
-                out
-            }
-            None => runtime().block_on(fut),
+    match local_transport() {
+        Some(t) => {
+            let was = ON_LOCAL.with(|f| f.replace(true));
+            let out = t.runtime.block_on(fut);
+            ON_LOCAL.with(|f| f.set(was));
+            out
         }
-    })
+        None => runtime().block_on(fut),
+    }
+}
+
+/// Drop this thread's own runtime with everything on it, closing its connections at
+/// once. For a blocking call abandoned part-way (Ctrl-C): its connection task would
+/// otherwise sit on a runtime that nothing drives until the thread's next call.
+pub fn reset_local() {
+    let stale = LOCAL.with(|cell| cell.borrow_mut().take());
+    if let Some(t) = stale.and_then(|t| Rc::try_unwrap(t).ok()) {
+        // Tasks are dropped now (sockets closed); blocking threads (DNS look-ups) finish
+        // on their own instead of being waited for.
+        t.runtime.shutdown_background();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_setting_wins_over_the_module_setting() {
+        let call = TlsSettings {
+            verify: Some(Verify::Off),
+            client_cert: None,
+        };
+        assert!(resolve(&call).insecure);
+        assert!(!resolve(&TlsSettings::default()).insecure || std::env::var("SSL_VERIFY").is_ok());
+        assert!(client(&call).is_ok());
+    }
+
+    #[test]
+    fn an_unreadable_ca_bundle_is_an_error_naming_the_file() {
+        let tls = TlsSettings {
+            verify: Some(Verify::Bundle("/nonexistent/ca.pem".into())),
+            client_cert: None,
+        };
+        let err = client(&tls).err().map(|e| e.0).unwrap_or_default();
+        assert!(err.contains("/nonexistent/ca.pem"), "{err}");
+        assert!(err.contains("CA bundle"), "{err}");
+    }
 }

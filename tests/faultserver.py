@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ HANG = object()
 
 class Cut(bytes):
     """Bytes to send before closing the connection (a reply cut off mid-way)."""
+
+
+class Hang(bytes):
+    """Bytes to send before going silent (a stream that stalls after its first events)."""
 
 
 @dataclass
@@ -77,8 +82,10 @@ def sse(events: list[str | dict], status: int = 200) -> bytes:
 class FaultServer:
     """Serve ``script(request) -> reply`` on a free loopback port, in threads."""
 
-    def __init__(self, script: Script) -> None:
+    def __init__(self, script: Script, tls: ssl.SSLContext | None = None) -> None:
         self.script = script
+        # Serve HTTPS: each accepted connection is wrapped (the handshake runs in its thread).
+        self.tls = tls
         self.requests: list[Received] = []
         self.connections: list[Connection] = []
         self._lock = threading.Lock()
@@ -87,7 +94,7 @@ class FaultServer:
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(512)
         self.port = self._sock.getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._stop = False
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
@@ -135,6 +142,8 @@ class FaultServer:
     def _serve(self, conn: socket.socket, record: Connection, index: int) -> None:
         buf = b""
         try:
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
             while True:
                 while b"\r\n\r\n" not in buf:
                     data = conn.recv(65536)
@@ -159,7 +168,9 @@ class FaultServer:
                 with self._lock:
                     self.requests.append(req)
                 reply = self.script(req)
-                if reply is HANG:
+                if reply is HANG or isinstance(reply, Hang):
+                    if isinstance(reply, Hang):
+                        conn.sendall(reply)
                     # Wait for the client to hang up; anything it sends is ignored.
                     while conn.recv(65536):
                         pass
@@ -168,7 +179,7 @@ class FaultServer:
                 conn.sendall(reply)
                 if isinstance(reply, Cut):
                     return
-        except OSError:
+        except (OSError, ValueError):
             return
         finally:
             with self._lock:

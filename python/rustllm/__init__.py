@@ -13,6 +13,7 @@ results in LiteLLM's response classes. Importing it loads no third-party package
 from __future__ import annotations
 
 import os as _os
+import sys as _sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -91,6 +92,34 @@ callbacks: list = []
 cache: Any = None
 # Per-call log lines on logging.getLogger("rustllm"): turn_on_debug(), or LITELLM_LOG.
 _log_calls: bool = False
+# TLS for every call and Router deployment that does not set its own `ssl_verify` /
+# `ssl_certificate`: True, False, or a CA bundle's path; a PEM file with a client
+# certificate and its key. (The environment's SSL_VERIFY, SSL_CERT_FILE and
+# REQUESTS_CA_BUNDLE come next.)
+ssl_verify: bool | str = True
+ssl_certificate: str | None = None
+# What was last handed to the Rust side, compared by identity on each call.
+_tls_pushed: tuple[Any, Any] = (True, None)
+
+
+def _push_tls() -> None:
+    """Hand changed module TLS settings to the Rust transport (cheap when unchanged)."""
+    global _tls_pushed
+    if ssl_verify is not _tls_pushed[0] or ssl_certificate is not _tls_pushed[1]:
+        _core.set_module_tls(ssl_verify, ssl_certificate)
+        _tls_pushed = (ssl_verify, ssl_certificate)
+
+
+def _after_fork_in_child() -> None:
+    """A forked child leaves the parent's runtime, connections and pending calls behind."""
+    _core._after_fork_in_child()
+    bridge = _sys.modules.get("rustllm._bridge")
+    if bridge is not None:
+        bridge._after_fork_in_child()
+
+
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(after_in_child=_after_fork_in_child)
 
 _RustLLMError = _core.RustLLMError
 
@@ -124,6 +153,8 @@ def _settings_key(params: dict[str, Any]) -> str | None:
 
 def _apply_settings(params: dict[str, Any]) -> None:
     """Fill per-call values from the module settings, without overriding the call."""
+    if ssl_verify is not _tls_pushed[0] or ssl_certificate is not _tls_pushed[1]:
+        _push_tls()
     model = params.get("model")
     if model_alias_map and model in model_alias_map:
         params["model"] = model_alias_map[model]

@@ -8,6 +8,7 @@ future; the loop thread drains every finished result at once (see src/py/bridge.
 from __future__ import annotations
 
 import weakref
+from asyncio import Future as _Future
 from asyncio import get_running_loop as _get_running_loop
 from typing import Any
 
@@ -16,6 +17,28 @@ from rustllm import _core
 _wakers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # The loop seen last and its waker: nearly every call hits this.
 _last: tuple[Any, Any] = (None, None)
+
+
+class CallFuture(_Future):
+    """The future an async rustllm call resolves. Cancelling it (a cancelled task, an
+    ``asyncio.wait_for`` timeout, an anyio cancel scope) also drops the Rust task: a
+    request not yet sent is never sent, and one in flight has its connection closed."""
+
+    __slots__ = ("_rust_task",)
+
+    def cancel(self, msg: Any = None) -> bool:
+        """Cancel the future and abort the Rust task behind it."""
+        task = getattr(self, "_rust_task", None)
+        if task is not None and not self.done():
+            task.abort()
+        return super().cancel(msg)
+
+
+def _after_fork_in_child() -> None:
+    """A forked child starts with no wakers: the parent's sockets and queues stay its own."""
+    global _wakers, _last
+    _wakers = weakref.WeakKeyDictionary()
+    _last = (None, None)
 
 
 def _drain(waker: Any) -> None:
@@ -51,7 +74,7 @@ def submit(start: Any, *args: Any) -> Any:
     so a burst of calls reaches the Rust runtime in one hand-over.
     """
     loop = _get_running_loop()
-    future = loop.create_future()
+    future = CallFuture(loop=loop)
     waker = waker_for(loop)
     if start(*args, waker, future):
         loop.call_soon(waker.flush)

@@ -15,6 +15,9 @@ __all__ = [
     "text_completion_stream",
     "assemble_chunks",
     "LoopWaker",
+    "RustTask",
+    "_after_fork_in_child",
+    "set_module_tls",
     "ChatStream",
     "MockServer",
     "Router",
@@ -122,6 +125,16 @@ class LoopWaker:
     def fileno(self) -> int: ...
     def drain(self) -> list[tuple[Any, bool, Any]]: ...
     def flush(self) -> None: ...
+
+@final
+class RustTask:
+    """The Rust task behind an awaited call; ``abort()`` drops it (request not sent, or
+    its connection closed)."""
+
+    def abort(self) -> None: ...
+
+def set_module_tls(ssl_verify: bool | str | None = None, ssl_certificate: str | None = None) -> None: ...
+def _after_fork_in_child() -> None: ...
 
 def token_counter(model: str, text: str | None = None, messages: Any | None = None) -> int: ...
 def encode(model: str, text: str) -> list[int]: ...

@@ -293,8 +293,9 @@ class Router:
     def _params(self, model: str, extra: dict[str, Any], first: str, value: Any) -> dict[str, Any]:
         """The call's arguments in LiteLLM's order (model, messages or input, then the
         keyword arguments as given): the cache key depends on it."""
-        from rustllm import _response_format_param, _timeout_seconds
+        from rustllm import _push_tls, _response_format_param, _timeout_seconds
 
+        _push_tls()
         params = {"model": model, first: value}
         params.update(extra)
         if params.get("response_format") is not None:

@@ -112,6 +112,12 @@ class CustomStreamWrapper:
             except _RustLLMError as err:
                 self._done = True
                 _raise(err)
+            except BaseException:
+                # Cancelled while waiting (a cancelled task, a timeout): the stream is
+                # abandoned, as an async generator would be, so its request is stopped
+                # now rather than whenever the garbage collector finds this object.
+                self.close()
+                raise
             if batch is None:
                 self._done = True
                 raise StopAsyncIteration

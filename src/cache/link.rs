@@ -38,7 +38,9 @@ pub struct RedisLink {
     client: redis::Client,
     /// `host:port` for messages: never the password.
     label: String,
-    conn: Mutex<Option<ConnectionManager>>,
+    /// The connection and the process generation that made it: its driver task lives on
+    /// that generation's runtime, so a forked child must not use it (see `transport`).
+    conn: Mutex<Option<(usize, ConnectionManager)>>,
     /// One connection attempt at a time.
     connecting: tokio::sync::Mutex<()>,
     born: Instant,
@@ -116,11 +118,11 @@ impl RedisLink {
         if self.resting() {
             return None;
         }
-        if let Some(c) = lock(&self.conn).clone() {
+        if let Some(c) = self.current() {
             return Some(c);
         }
         let _one_at_a_time = self.connecting.lock().await;
-        if let Some(c) = lock(&self.conn).clone() {
+        if let Some(c) = self.current() {
             return Some(c);
         }
         if self.resting() {
@@ -145,13 +147,29 @@ impl RedisLink {
         };
         match connected {
             Ok(c) => {
-                *lock(&self.conn) = Some(c.clone());
+                *lock(&self.conn) = Some((crate::transport::generation(), c.clone()));
                 Some(c)
             }
             Err(e) => {
                 self.failed(&e);
                 None
             }
+        }
+    }
+
+    /// The connection made in this process, if any. One inherited through `fork()` is
+    /// forgotten, not dropped: its socket is the parent's.
+    fn current(&self) -> Option<ConnectionManager> {
+        let mut slot = lock(&self.conn);
+        match slot.as_ref() {
+            Some((generation, c)) if *generation == crate::transport::generation() => {
+                Some(c.clone())
+            }
+            Some(_) => {
+                std::mem::forget(slot.take());
+                None
+            }
+            None => None,
         }
     }
 

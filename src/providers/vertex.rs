@@ -394,7 +394,7 @@ pub async fn access_token(
     if let Some(t) = cached.as_ref().filter(|t| Instant::now() < t.renew_at) {
         return Ok(t.token.clone());
     }
-    let (token, expires_in) = mint(&credentials, options.verify_tls).await?;
+    let (token, expires_in) = mint(&credentials, &options.tls).await?;
     let lifetime = Duration::from_secs(expires_in).saturating_sub(EXPIRY_MARGIN);
     *cached = Some(CachedToken {
         token: token.clone(),
@@ -487,7 +487,10 @@ fn form_escape(s: &str) -> String {
 }
 
 /// Exchanges the credentials for `(access_token, expires_in seconds)`.
-async fn mint(credentials: &Credentials, verify_tls: bool) -> Result<(String, u64), LlmError> {
+async fn mint(
+    credentials: &Credentials,
+    tls: &crate::transport::TlsSettings,
+) -> Result<(String, u64), LlmError> {
     let (token_uri, form) = match credentials {
         Credentials::ServiceAccount {
             client_email,
@@ -525,7 +528,8 @@ async fn mint(credentials: &Credentials, verify_tls: bool) -> Result<(String, u6
             (token_uri, form)
         }
     };
-    let client = crate::transport::client(verify_tls);
+    let client = crate::transport::client(tls)
+        .map_err(|e| LlmError::bad_request(format!("ssl settings: {}", e.0)))?;
     let resp = client
         .post(token_uri.as_str())
         .timeout(Duration::from_secs(60))

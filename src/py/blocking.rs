@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 
 use super::errors::to_pyerr;
 use crate::error::LlmError;
-use crate::transport::{block_on_local, runtime};
+use crate::transport::{block_on_local, reset_local, runtime};
 
 /// Block on a future with the GIL released, while still letting Ctrl-C interrupt the
 /// wait (the signal is checked every 100 ms; the future is dropped, which cancels it).
@@ -62,6 +62,21 @@ fn block_on_with<T: Send>(
     });
     match outcome {
         Outcome::Done(r) => r.map_err(|e| to_pyerr(py, e)),
-        Outcome::Interrupted(e) => Err(e),
+        Outcome::Interrupted(e) => {
+            if local {
+                // The abandoned request's connection task sits on this thread's runtime,
+                // which nothing drives until the next call: drop it now so the socket
+                // closes at once and the server stops working on a reply nobody reads.
+                reset_local();
+            }
+            Err(e)
+        }
     }
+}
+
+/// Called in a forked child (Python's `os.register_at_fork`): the child leaves the
+/// parent's runtime, connections and pending calls behind and builds its own on first use.
+#[pyfunction]
+pub fn _after_fork_in_child() {
+    crate::transport::after_fork_in_child();
 }

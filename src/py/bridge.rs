@@ -13,6 +13,11 @@
 //! (`flush`, scheduled with `call_soon` by the first call queued), so a burst of calls
 //! wakes a sleeping tokio worker once instead of once per call. On two cores each of
 //! those wake-ups could preempt the loop's own thread.
+//!
+//! Cancellation: every task is `Abortable`, and its future (a `rustllm._bridge.CallFuture`)
+//! holds the abort handle, so cancelling the future (a task cancelled, `asyncio.wait_for`
+//! timing out, an anyio cancel scope) drops the Rust future at once: a request not yet
+//! sent is never sent, and one in flight has its connection closed.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -22,6 +27,7 @@ use std::os::unix::net::UnixStream;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use futures_util::future::{AbortHandle, Abortable};
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
@@ -81,7 +87,66 @@ impl Delivery {
     }
 }
 
+/// The Rust side of one awaited call: `abort()` drops its task (see the module docs).
+#[pyclass(module = "rustllm._core", frozen)]
+pub struct RustTask {
+    handle: AbortHandle,
+}
+
+#[pymethods]
+impl RustTask {
+    /// Drop the task now: its request is not sent, or its connection is closed.
+    fn abort(&self) {
+        self.handle.abort();
+    }
+}
+
+/// Give `future` the handle that aborts `work`, and wrap `work` so that aborting drops it.
+fn abortable<F>(py: Python<'_>, future: &Py<PyAny>, work: F) -> PyResult<Job>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let (handle, registration) = AbortHandle::new_pair();
+    future
+        .bind(py)
+        .setattr(pyo3::intern!(py, "_rust_task"), RustTask { handle })?;
+    let work = Abortable::new(work, registration);
+    Ok(Box::pin(async move {
+        let _ = work.await;
+    }))
+}
+
 impl LoopWaker {
+    /// Queue `work`, whose result resolves `future` on this waker's loop, for the next
+    /// `flush`; cancelling `future` aborts it. True when the caller must schedule a flush.
+    pub fn start<F>(&self, py: Python<'_>, future: Py<PyAny>, work: F) -> PyResult<bool>
+    where
+        F: Future<Output = Convert> + Send + 'static,
+    {
+        let delivery = self.delivery();
+        let target = future.clone_ref(py);
+        let job = abortable(py, &future, async move {
+            let convert = work.await;
+            delivery.complete(target, convert);
+        })?;
+        Ok(self.queue(job))
+    }
+
+    /// [`LoopWaker::start`] that spawns at once instead of waiting for the next flush.
+    pub fn spawn<F>(&self, py: Python<'_>, future: Py<PyAny>, work: F) -> PyResult<()>
+    where
+        F: Future<Output = Convert> + Send + 'static,
+    {
+        let delivery = self.delivery();
+        let target = future.clone_ref(py);
+        let job = abortable(py, &future, async move {
+            let convert = work.await;
+            delivery.complete(target, convert);
+        })?;
+        crate::transport::runtime().spawn(job);
+        Ok(())
+    }
+
     pub fn delivery(&self) -> Delivery {
         Delivery {
             shared: self.shared.clone(),
@@ -164,5 +229,6 @@ impl LoopWaker {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<LoopWaker>()
+    m.add_class::<LoopWaker>()?;
+    m.add_class::<RustTask>()
 }

@@ -21,7 +21,6 @@ use super::convert::{map_to_py, to_value};
 use crate::cache::key::is_key_param;
 use crate::cache::link::{describe, EventLevel, EventSink, RedisLink};
 use crate::cache::{cache_key, CachePlan, CacheSettings, ResponseCache};
-use crate::transport::runtime;
 
 /// LiteLLM's in-memory cache keeps entries 10 minutes unless told otherwise (as
 /// `ResponseCache::plan` does for calls).
@@ -350,27 +349,27 @@ impl PyResponseCache {
     /// `get` resolving `future` on the loop that owns `waker`.
     fn get_submit(
         &self,
+        py: Python<'_>,
         plan: &Bound<'_, PyCachePlan>,
         waker: &Bound<'_, LoopWaker>,
         future: Py<PyAny>,
     ) -> PyResult<()> {
         let plan = plan.get().inner.clone();
         let cache = self.inner.clone();
-        let delivery = waker.get().delivery();
-        runtime().spawn(async move {
+        waker.get().spawn(py, future, async move {
             let found = cache.get(&plan).await;
             let convert: Convert = Box::new(move |py| match found {
                 Some(body) => Ok(map_to_py(py, &body)?.into_any().unbind()),
                 None => Ok(py.None()),
             });
-            delivery.complete(future, convert);
-        });
-        Ok(())
+            convert
+        })
     }
 
     /// `put` resolving `future` (to None) on the loop that owns `waker`.
     fn put_submit(
         &self,
+        py: Python<'_>,
         plan: &Bound<'_, PyCachePlan>,
         body: &Bound<'_, PyDict>,
         waker: &Bound<'_, LoopWaker>,
@@ -379,13 +378,11 @@ impl PyResponseCache {
         let plan = plan.get().inner.clone();
         let body = body_map(body)?;
         let cache = self.inner.clone();
-        let delivery = waker.get().delivery();
-        runtime().spawn(async move {
+        waker.get().spawn(py, future, async move {
             cache.put(&plan, &body).await;
             let convert: Convert = Box::new(|py| Ok(py.None()));
-            delivery.complete(future, convert);
-        });
-        Ok(())
+            convert
+        })
     }
 
     /// Drop every entry of the in-memory store (Redis entries expire by their ttl).

@@ -270,9 +270,7 @@ fn submit(
     // task, off the event loop's thread (a bad input still fails the await).
     let map = kwargs_to_map(kwargs)
         .map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))?;
-    let waker = waker.get();
-    let delivery = waker.delivery();
-    Ok(waker.queue(Box::pin(async move {
+    waker.get().start(py, future, async move {
         let convert: Convert = match call::prepare(kind, map) {
             Err(e) => Box::new(move |py| Err(to_pyerr(py, e))),
             Ok(p) if p.stream && kind != Endpointkind::Embeddings => {
@@ -292,8 +290,8 @@ fn submit(
                 })
             }
         };
-        delivery.complete(future, convert);
-    })))
+        convert
+    })
 }
 
 /// Chat completion (or, with `stream=True` in `kwargs`, a stream) resolving `future` on
@@ -332,7 +330,29 @@ fn atext_completion_submit(
     submit(py, Endpointkind::TextCompletion, kwargs, waker, future)
 }
 
+/// Set the module-wide TLS settings (`rustllm.ssl_verify`, `rustllm.ssl_certificate`):
+/// used by every call and Router deployment that does not set its own.
+#[pyfunction]
+#[pyo3(signature = (ssl_verify=None, ssl_certificate=None))]
+fn set_module_tls(
+    py: Python<'_>,
+    ssl_verify: Option<&Bound<'_, PyAny>>,
+    ssl_certificate: Option<String>,
+) -> PyResult<()> {
+    let verify = match ssl_verify {
+        None => serde_json::Value::Null,
+        Some(v) => super::convert::to_value(v, "ssl_verify")?,
+    };
+    let verify = crate::types::parse_ssl_verify(&verify).map_err(|e| to_pyerr(py, e))?;
+    crate::transport::set_module_tls(crate::transport::TlsSettings {
+        verify,
+        client_cert: ssl_certificate,
+    });
+    Ok(())
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(set_module_tls, m)?)?;
     m.add_function(wrap_pyfunction!(text_completion, m)?)?;
     m.add_function(wrap_pyfunction!(text_completion_stream, m)?)?;
     m.add_function(wrap_pyfunction!(atext_completion_submit, m)?)?;

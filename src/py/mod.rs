@@ -29,5 +29,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tokens::register(m)?;
     mock::register(m)?;
     objects::register(m)?;
+    m.add_function(wrap_pyfunction!(blocking::_after_fork_in_child, m)?)?;
     Ok(())
 }

@@ -253,9 +253,7 @@ impl PyRouter {
     ) -> PyResult<bool> {
         let map = self.kwargs(py, kwargs)?;
         let router = self.inner.clone();
-        let waker = waker.get();
-        let delivery = waker.delivery();
-        Ok(waker.queue(Box::pin(async move {
+        waker.get().start(py, future, async move {
             let convert: Convert = if map.get("stream").and_then(Value::as_bool) == Some(true)
                 && kind == Endpointkind::Chat
             {
@@ -271,8 +269,8 @@ impl PyRouter {
                     Err(e) => Err(to_pyerr(py, e)),
                 })
             };
-            delivery.complete(future, convert);
-        })))
+            convert
+        })
     }
 }
 

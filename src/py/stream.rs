@@ -15,7 +15,7 @@ use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, Mutex};
 
 use super::blocking::block_on;
-use super::bridge::LoopWaker;
+use super::bridge::{Convert, LoopWaker};
 use super::convert::map_to_py;
 use super::errors::to_pyerr;
 use crate::error::LlmError;
@@ -36,6 +36,9 @@ pub struct ChatStream {
     strings: Arc<std::sync::Mutex<StrCache>>,
     /// Chunks received but not yet handed to Python (see `to_list`).
     backlog: Backlog,
+    /// The process generation that opened it (see `transport`): its reading task does not
+    /// exist in a forked child.
+    generation: usize,
 }
 
 type Backlog = Arc<std::sync::Mutex<std::collections::VecDeque<Chunk>>>;
@@ -96,6 +99,7 @@ impl ChatStream {
             fast: Arc::new(std::sync::OnceLock::new()),
             strings: Arc::default(),
             backlog: Arc::default(),
+            generation: crate::transport::generation(),
         }
     }
 
@@ -106,11 +110,23 @@ impl ChatStream {
             fast: Arc::new(std::sync::OnceLock::new()),
             strings: Arc::default(),
             backlog: Arc::default(),
+            generation: crate::transport::generation(),
         }
     }
 
     fn release(&self) {
         release(&self.guard);
+    }
+
+    /// A stream opened before `fork()` is read by a task of the parent's: in the child,
+    /// waiting on it would hang forever.
+    fn check_process(&self) -> PyResult<()> {
+        if self.generation == crate::transport::generation() {
+            return Ok(());
+        }
+        Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "this stream was opened by the parent process before fork(): only the parent can read it; open a new one in the child",
+        ))
     }
 
     /// The next hand-over from chunks already received.
@@ -326,6 +342,7 @@ impl ChatStream {
     /// The next chunks as a list of dicts, waiting (GIL released) if none is ready;
     /// `None` once the stream has ended. Raises the error that ended the stream.
     fn next_batch(&self, py: Python<'_>) -> PyResult<Option<Py<PyList>>> {
+        self.check_process()?;
         if has_backlog(&self.backlog) {
             return self.next_from_backlog(py);
         }
@@ -339,6 +356,7 @@ impl ChatStream {
     /// The chunks ready right now, without waiting: a list (empty when nothing is ready
     /// yet), or `None` once the stream has ended.
     fn try_batch(&self, py: Python<'_>) -> PyResult<Option<Py<PyList>>> {
+        self.check_process()?;
         if has_backlog(&self.backlog) {
             return self.next_from_backlog(py);
         }
@@ -382,14 +400,21 @@ impl ChatStream {
 
     /// The next chunks (as `next_batch` gives them), resolving `future` through `waker`'s
     /// loop (no GIL is taken off the loop's thread; see `bridge.rs`).
-    fn next_batch_submit(&self, waker: &Bound<'_, LoopWaker>, future: Py<PyAny>) {
+    fn next_batch_submit(
+        &self,
+        py: Python<'_>,
+        waker: &Bound<'_, LoopWaker>,
+        future: Py<PyAny>,
+    ) -> PyResult<()> {
+        self.check_process()?;
         let rx = self.rx.clone();
         let guard = self.guard.clone();
         let fast = self.fast.clone();
         let strings = self.strings.clone();
         let backlog = self.backlog.clone();
-        let delivery = waker.get().delivery();
-        crate::transport::runtime().spawn(async move {
+        // Spawned at once (no flush): the loop is waiting on nothing else. Cancelling the
+        // future aborts the wait, which lets `close` take the channel and end the stream.
+        waker.get().spawn(py, future, async move {
             // Chunks already received go first (`next_step` only reads the channel).
             let step = if has_backlog(&backlog) {
                 Ok(Step::Chunks(Vec::new()))
@@ -399,19 +424,15 @@ impl ChatStream {
             if !matches!(step, Ok(Step::Chunks(_))) {
                 release(&guard);
             }
-            delivery.complete(
-                future,
-                Box::new(move |py| match step {
-                    Ok(step) => {
-                        to_list(py, step, fast.get(), &strings, &backlog).map(|l| match l {
-                            Some(list) => list.into_any(),
-                            None => py.None(),
-                        })
-                    }
-                    Err(e) => Err(to_pyerr(py, e)),
+            let convert: Convert = Box::new(move |py| match step {
+                Ok(step) => to_list(py, step, fast.get(), &strings, &backlog).map(|l| match l {
+                    Some(list) => list.into_any(),
+                    None => py.None(),
                 }),
-            );
-        });
+                Err(e) => Err(to_pyerr(py, e)),
+            });
+            convert
+        })
     }
 
     /// Build chunks as these classes directly (rustllm's `ModelResponseStream`,

@@ -33,6 +33,7 @@ const NOT_SENT: &[&str] = &[
     "additional_drop_params",
     "allowed_openai_params",
     "ssl_verify",
+    "ssl_certificate",
     "client",
     "mock_response",
     "mock_tool_calls",
@@ -116,7 +117,8 @@ pub struct CallOptions {
     pub drop_params: bool,
     /// Azure AD token, sent as `Authorization: Bearer` instead of `api-key`.
     pub azure_ad_token: Option<String>,
-    pub verify_tls: bool,
+    /// `ssl_verify` (False, or a CA bundle's path) and `ssl_certificate`.
+    pub tls: crate::transport::TlsSettings,
     pub mock_response: Option<Value>,
     pub mock_tool_calls: Option<Value>,
     pub mock_timeout: bool,
@@ -285,15 +287,34 @@ fn parse_headers(v: &Value, name: &str, into: &mut Vec<(String, String)>) -> Res
     }
 }
 
+/// `ssl_verify`: True verifies as usual, False accepts any certificate, a string is a CA
+/// bundle's path (as httpx and LiteLLM take it); "false"/"true" as strings are read as
+/// the booleans, as LiteLLM does for its `SSL_VERIFY` variable. None leaves it to the
+/// module setting and the environment.
+pub fn parse_ssl_verify(v: &Value) -> Result<Option<crate::transport::Verify>, LlmError> {
+    use crate::transport::Verify;
+    Ok(match v {
+        Value::Null => None,
+        Value::Bool(true) => Some(Verify::On),
+        Value::Bool(false) => Some(Verify::Off),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(Verify::Off),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(Verify::On),
+        Value::String(s) if !s.trim().is_empty() => Some(Verify::Bundle(s.clone())),
+        other => {
+            return Err(LlmError::bad_request(format!(
+                "ssl_verify must be True, False or the path of a CA bundle, got {}",
+                type_name(other)
+            )))
+        }
+    })
+}
+
 /// Split LiteLLM's keyword arguments into options and body.
 ///
 /// `None` values are dropped (LiteLLM never sends them); `extra_body` is merged into the
 /// top level of the body; unknown keys go into the body unchanged.
 pub fn split_kwargs(kwargs: Map<String, Value>) -> Result<SplitCall, LlmError> {
-    let mut o = CallOptions {
-        verify_tls: true,
-        ..CallOptions::default()
-    };
+    let mut o = CallOptions::default();
     let mut body = Map::with_capacity(kwargs.len());
     let mut extra_body = None;
     let mut base_url = None;
@@ -320,7 +341,8 @@ pub fn split_kwargs(kwargs: Map<String, Value>) -> Result<SplitCall, LlmError> {
             "num_retries" => o.num_retries = parse_count(&v, &k)?,
             "drop_params" => o.drop_params = v.as_bool().unwrap_or(false),
             "azure_ad_token" => o.azure_ad_token = as_string(&v, &k)?,
-            "ssl_verify" => o.verify_tls = !matches!(v, Value::Bool(false)),
+            "ssl_verify" => o.tls.verify = parse_ssl_verify(&v)?,
+            "ssl_certificate" => o.tls.client_cert = as_string(&v, &k)?,
             "mock_response" => o.mock_response = Some(v).filter(|v| !v.is_null()),
             "mock_tool_calls" => o.mock_tool_calls = Some(v).filter(|v| !v.is_null()),
             "mock_timeout" => o.mock_timeout = v.as_bool().unwrap_or(false),
