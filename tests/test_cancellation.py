@@ -11,9 +11,9 @@ import time
 
 import anyio
 import pytest
+from faultserver import HANG, FaultServer, Hang, sse
 
 import rustllm
-from faultserver import HANG, FaultServer, Hang, sse
 
 USER = [{"role": "user", "content": "hi"}]
 FIRST_CHUNK = {
