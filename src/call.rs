@@ -375,16 +375,16 @@ async fn attempt(
         .map_err(|e| transport_error(p, &e, Some(timeout)))?;
     let body = match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => map,
+        // An HTML page, an empty body, a JSON array: a 2xx that is not a reply. Adapters
+        // check the object's shape the same way (`LlmError::malformed_reply`).
         _ => {
-            let raw = String::from_utf8_lossy(&bytes);
-            let snippet: String = raw.chars().take(200).collect();
-            let mut e = LlmError::connection(&p.provider, &p.requested_model, "");
-            e.message = format!(
-                "APIConnectionError: {} - Invalid response from the provider (not a JSON object): {}",
-                crate::error::provider_exception_name(&p.provider),
-                redact_key(&snippet, key)
-            );
-            return Err(e);
+            return Err(LlmError::malformed_reply(
+                &p.provider,
+                &p.requested_model,
+                "not a JSON object",
+                &String::from_utf8_lossy(&bytes),
+                key,
+            ));
         }
     };
     let body = p.adapter().parse_response(&p.context(), body, &headers)?;
