@@ -495,6 +495,7 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
         model: p.requested_model.clone(),
         idle_timeout: idle,
         framing: p.adapter().framing(),
+        api_key: p.endpoint.key.clone(),
     };
     let decoder = p.adapter().stream_decoder(&p.context());
     transport::runtime().spawn(stream::pump(resp, tx, ctx, decoder));
