@@ -326,27 +326,36 @@ pub async fn pump(
                     head.extend_from_slice(&bytes[..bytes.len().min(room)]);
                 }
                 decoder.push(&bytes, &mut events);
-                framed_any |= !events.is_empty();
-                drain(
-                    &mut events,
-                    &mut shaper,
-                    provider_decoder.as_mut(),
-                    &mut strings,
-                    &mut batch,
-                    &mut done,
-                )
+                match not_an_event_stream(&events, framed_any, &head, &ctx) {
+                    Some(e) => Err(e),
+                    None => {
+                        framed_any |= !events.is_empty();
+                        drain(
+                            &mut events,
+                            &mut shaper,
+                            provider_decoder.as_mut(),
+                            &mut strings,
+                            &mut batch,
+                            &mut done,
+                        )
+                    }
+                }
             }
             Ok(None) => {
                 decoder.finish(&mut events);
+                let not_a_stream = not_an_event_stream(&events, framed_any, &head, &ctx);
                 framed_any |= !events.is_empty();
-                let r = drain(
-                    &mut events,
-                    &mut shaper,
-                    provider_decoder.as_mut(),
-                    &mut strings,
-                    &mut batch,
-                    &mut done,
-                );
+                let r = match not_a_stream {
+                    Some(e) => Err(e),
+                    None => drain(
+                        &mut events,
+                        &mut shaper,
+                        provider_decoder.as_mut(),
+                        &mut strings,
+                        &mut batch,
+                        &mut done,
+                    ),
+                };
                 if r.is_ok() && !done && !shaper.finished {
                     // (A stream of SSE comments only, `: keep-alive`, was cut, not wrong.)
                     let comments_only = head.trim_ascii_start().first() == Some(&b':');
@@ -398,6 +407,28 @@ pub async fn pump(
             return;
         }
     }
+}
+
+/// An AWS event-stream whose very first frame does not parse is not an event-stream at
+/// all (an HTML page, a JSON reply): a malformed reply quoting the body, where a frame
+/// corrupted later is a broken connection (the decoder's `APIConnectionError`).
+fn not_an_event_stream(
+    events: &[SseEvent],
+    framed_any: bool,
+    head: &[u8],
+    ctx: &StreamContext,
+) -> Option<LlmError> {
+    let first = events.first()?;
+    if framed_any || first.event.as_deref() != Some(eventstream::FRAMING_ERROR) {
+        return None;
+    }
+    Some(LlmError::malformed_event(
+        &ctx.provider,
+        &ctx.model,
+        &format!("not an AWS event-stream ({})", first.data),
+        &String::from_utf8_lossy(head),
+        ctx.api_key.as_deref(),
+    ))
 }
 
 fn framing_name(framing: Framing) -> &'static str {
@@ -537,8 +568,16 @@ mod tests {
 
     /// Run the stream task over `body` with the OpenAI decoder; what the consumer gets.
     fn pump_body(body: &'static str) -> Vec<Batch> {
+        pump_with(&crate::providers::openai::OpenAiAdapter, "openai", body)
+    }
+
+    /// Run the stream task over `body` with `adapter`'s framing and decoder.
+    fn pump_with(
+        adapter: &dyn crate::providers::Adapter,
+        provider: &str,
+        body: &'static str,
+    ) -> Vec<Batch> {
         use crate::call::Endpointkind;
-        use crate::providers::{openai::OpenAiAdapter, Adapter};
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -546,16 +585,16 @@ mod tests {
         rt.block_on(async {
             let decoder = crate::test_support::with_chat_ctx(
                 Endpointkind::Chat,
-                "openai",
+                provider,
                 "gpt-x",
                 true,
-                |ctx| OpenAiAdapter.stream_decoder(ctx),
+                |ctx| adapter.stream_decoder(ctx),
             );
             let ctx = StreamContext {
-                provider: "openai".into(),
+                provider: provider.into(),
                 model: "gpt-x".into(),
                 idle_timeout: Duration::from_secs(5),
-                framing: Framing::Sse,
+                framing: adapter.framing(),
                 api_key: Some(crate::test_support::TEST_KEY.into()),
             };
             let resp = reqwest::Response::from(hyper::Response::new(body));
@@ -608,6 +647,24 @@ mod tests {
             assert!(e
                 .message
                 .contains("the stream ended before the provider finished the reply"));
+        }
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_event_stream_is_a_malformed_reply() {
+        use crate::error::ErrorKind;
+        let bedrock = &crate::providers::bedrock::BedrockAdapter;
+        for body in ["<html><body>Gateway</body></html>", "{}"] {
+            let out = pump_with(bedrock, "bedrock", body);
+            let e = last_error(&out);
+            assert_eq!((e.kind, e.status), (ErrorKind::Api, 500));
+            assert!(
+                e.message.contains(
+                    "BedrockException - Invalid chunk in the stream: not an AWS event-stream ("
+                ) && e.message.contains(&format!("Received: {body}")),
+                "{}",
+                e.message
+            );
         }
     }
 
