@@ -404,16 +404,16 @@ async fn attempt(
         .map_err(|e| transport_error(p, &e, Some(timeout)))?;
     let body = match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => map,
+        // An HTML page, an empty body, a JSON array: a 2xx that is not a reply. Adapters
+        // check the object's shape the same way (`LlmError::malformed_reply`).
         _ => {
-            let raw = String::from_utf8_lossy(&bytes);
-            let snippet: String = raw.chars().take(200).collect();
-            let mut e = LlmError::connection(&p.provider, &p.requested_model, "");
-            e.message = format!(
-                "APIConnectionError: {} - Invalid response from the provider (not a JSON object): {}",
-                crate::error::provider_exception_name(&p.provider),
-                redact_key(&snippet, key)
-            );
-            return Err(e);
+            return Err(LlmError::malformed_reply(
+                &p.provider,
+                &p.requested_model,
+                "not a JSON object",
+                &String::from_utf8_lossy(&bytes),
+                key,
+            ));
         }
     };
     let body = p.adapter().parse_response(&p.context(), body, &headers)?;
@@ -524,6 +524,7 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
         model: p.requested_model.clone(),
         idle_timeout: idle,
         framing: p.adapter().framing(),
+        api_key: p.endpoint.key.clone(),
     };
     let decoder = p.adapter().stream_decoder(&p.context());
     transport::runtime().spawn(stream::pump(resp, tx, ctx, decoder));

@@ -73,6 +73,14 @@ impl ErrorKind {
 
     /// Whether a direct call retries after this error: 408, 429, 5xx, timeouts and
     /// connection failures. Other 4xx are the caller's to fix.
+    ///
+    /// `Api` is not retried, and that is deliberate for the malformed 2xx replies that
+    /// carry it ([`LlmError::malformed_reply`]): the provider accepted the request (and
+    /// may have billed it), and a reply of the wrong shape almost always comes from
+    /// something that will answer the same way again (an `api_base` pointing at a web
+    /// page, a proxy, an API version the adapter does not speak). The openai SDK that
+    /// LiteLLM calls through does not retry a 200 either. The Router's own retries and
+    /// fallbacks still apply.
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
@@ -200,6 +208,46 @@ impl LlmError {
         e.with_context(provider, model)
     }
 
+    /// A 2xx reply that is not a reply: not JSON, or JSON without what the provider's
+    /// format requires (`{}`, another provider's shape, an HTML page). `what` names what
+    /// is missing; the message quotes the start of `received`, key redacted.
+    ///
+    /// It is the provider's fault, not the caller's and not the connection's (it worked):
+    /// an `APIError` with status 500, never an empty success. LiteLLM reports these as
+    /// `APIConnectionError`, its class for anything it did not map; that class means the
+    /// connection failed and invites retries, so rustllm uses `APIError` (see
+    /// [`ErrorKind::is_retryable`] for why it is not retried).
+    pub fn malformed_reply(
+        provider: &str,
+        model: &str,
+        what: &str,
+        received: &str,
+        key: Option<&str>,
+    ) -> Self {
+        let text = format!(
+            "Invalid response from the provider: {what}. Received: {}",
+            snippet(received, key)
+        );
+        LlmError::from_provider(ErrorKind::Api, 500, provider, model, &text)
+    }
+
+    /// A stream event that is not an event of the provider's stream (not JSON, `{}`, an
+    /// OpenAI chunk without `choices`, ...): raised from the iterator, like
+    /// [`LlmError::malformed_reply`], rather than dropped or turned into an empty chunk.
+    pub fn malformed_event(
+        provider: &str,
+        model: &str,
+        what: &str,
+        received: &str,
+        key: Option<&str>,
+    ) -> Self {
+        let text = format!(
+            "Invalid chunk in the stream: {what}. Received: {}",
+            snippet(received, key)
+        );
+        LlmError::from_provider(ErrorKind::Api, 500, provider, model, &text)
+    }
+
     /// The connection could not be made or broke before a reply (refused, reset, DNS).
     pub fn connection(provider: &str, model: &str, detail: &str) -> Self {
         LlmError::from_provider(
@@ -209,6 +257,22 @@ impl LlmError {
             model,
             &format!("Connection error: {detail}"),
         )
+    }
+}
+
+/// How many characters of a bad reply an error message quotes.
+pub const SNIPPET_CHARS: usize = 200;
+
+/// The start of a bad reply for an error message: [`SNIPPET_CHARS`] characters, the key
+/// redacted before the cut so that no piece of it survives at the edge.
+pub fn snippet(received: &str, key: Option<&str>) -> String {
+    let window = SNIPPET_CHARS + key.map_or(0, |k| k.chars().count());
+    let head: String = received.trim().chars().take(window).collect();
+    let text: String = redact_key(&head, key).chars().take(SNIPPET_CHARS).collect();
+    if text.is_empty() {
+        "(empty body)".to_string()
+    } else {
+        text
     }
 }
 
@@ -559,6 +623,26 @@ mod tests {
             "nothing here"
         );
         assert_eq!(redact_key("a b", Some(" ")), "a b");
+    }
+
+    #[test]
+    fn malformed_replies_are_api_errors_that_quote_without_the_key() {
+        let key = "sk-secret-123456";
+        let body = format!("{}{key}{}", "x".repeat(197), "y".repeat(300));
+        let e = LlmError::malformed_reply("openai", "gpt-x", "no 'choices' list", &body, Some(key));
+        assert_eq!((e.kind, e.status), (ErrorKind::Api, 500));
+        assert!(!e.kind.is_retryable());
+        assert!(e.message.starts_with(
+            "APIError: OpenAIException - Invalid response from the provider: no 'choices' list. Received: xxx"
+        ));
+        // The key straddles the cut at 200 characters: no piece of it is quoted.
+        assert!(!e.message.contains("sk-"), "{}", e.message);
+        assert!(e.message.ends_with("xxxxx***"));
+        let e = LlmError::malformed_event("anthropic", "c", "no \"type\"", "  ", None);
+        assert_eq!(
+            e.message,
+            "APIError: AnthropicException - Invalid chunk in the stream: no \"type\". Received: (empty body)"
+        );
     }
 
     #[test]

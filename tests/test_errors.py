@@ -178,9 +178,13 @@ def test_error_in_a_200_body_is_raised(server, openai_args):
 
 
 def test_non_json_reply_is_an_error_not_an_empty_response(server, openai_args):
+    # The connection worked and the provider answered: a provider fault (APIError 500),
+    # not a connection error (LiteLLM's catch-all APIConnectionError). Not retried.
     server.respond(status=200, body="<html>gateway</html>")
-    with pytest.raises(litellm.APIConnectionError, match="not a JSON object"):
-        litellm.completion(model="openai/m", messages=USER_HI, **openai_args)
+    with pytest.raises(litellm.APIError, match="not a JSON object") as info:
+        litellm.completion(model="openai/m", messages=USER_HI, **{**openai_args, "max_retries": 2})
+    assert info.value.status_code == 500
+    assert len(server.requests) == 1
 
 
 def test_exceptions_are_catchable_as_openai_errors(server, openai_args):

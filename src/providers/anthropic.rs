@@ -13,7 +13,7 @@ use super::{
     ProviderSpec, StreamDecoder, WireFormat,
 };
 use crate::call::Endpointkind;
-use crate::error::{map_http_error, provider_exception_name, redact_key, ErrorKind, LlmError};
+use crate::error::{map_http_error, redact_key, ErrorKind, LlmError};
 use crate::stream::sse::SseEvent;
 use crate::stream::SimpleChunk;
 use std::sync::Arc;
@@ -119,6 +119,20 @@ impl Adapter for AnthropicAdapter {
                 &raw,
                 Some(Value::Object(body)),
                 headers.to_vec(),
+            ));
+        }
+        // A Messages API reply is `"type": "message"` with a `content` list (possibly
+        // empty); `{}` or another provider's reply is not one.
+        let is_message = matches!(body.get("content"), Some(Value::Array(_)))
+            && body
+                .get("type")
+                .and_then(Value::as_str)
+                .is_none_or(|t| t == "message");
+        if !is_message {
+            return Err(super::malformed_reply(
+                ctx,
+                "not an Anthropic message (no \"type\": \"message\" with a 'content' list)",
+                &body,
             ));
         }
         Ok(parse_message(&body))
@@ -1059,15 +1073,14 @@ impl AnthropicStreamDecoder {
         }
     }
 
-    fn invalid(&self, data: &str, e: impl std::fmt::Display) -> LlmError {
-        let snippet: String = data.chars().take(200).collect();
-        let mut err = LlmError::connection(&self.provider, &self.model, "");
-        err.message = format!(
-            "APIConnectionError: {} - Invalid chunk in the stream ({e}): {}",
-            provider_exception_name(&self.provider),
-            redact_key(&snippet, self.api_key.as_deref())
-        );
-        err
+    fn invalid(&self, data: &str, what: &str) -> LlmError {
+        LlmError::malformed_event(
+            &self.provider,
+            &self.model,
+            what,
+            data,
+            self.api_key.as_deref(),
+        )
     }
 }
 
@@ -1087,12 +1100,19 @@ impl StreamDecoder for AnthropicStreamDecoder {
                 )));
             }
         }
-        let parsed: Value = serde_json::from_str(data).map_err(|e| self.invalid(data, e))?;
+        let parsed: Value = serde_json::from_str(data)
+            .map_err(|e| self.invalid(data, &format!("not JSON ({e})")))?;
         let kind = parsed
             .get("type")
             .and_then(Value::as_str)
             .or(ev.event.as_deref())
             .unwrap_or_default();
+        // Every Anthropic event names its type (in the data, and as the SSE event name).
+        // Unknown types are skipped, as Anthropic asks clients to do; an event with no
+        // type at all (`{}`, another provider's chunk) is not an Anthropic event.
+        if kind.is_empty() || !parsed.is_object() {
+            return Err(self.invalid(data, "no \"type\" (not an Anthropic stream event)"));
+        }
         let index = parsed.get("index").and_then(Value::as_u64).unwrap_or(0);
         let mut out = Vec::new();
         match kind {
@@ -1216,7 +1236,7 @@ impl StreamDecoder for AnthropicStreamDecoder {
 mod tests {
     use super::*;
     use crate::providers::Endpoint;
-    use crate::test_support::{no_env, obj};
+    use crate::test_support::{assert_malformed, foreign_replies, no_env, obj, with_chat_ctx};
     use crate::types::CallOptions;
 
     fn build_with(
@@ -1639,6 +1659,79 @@ mod tests {
                 "InternalServerError: AnthropicException - Overloaded".to_string()
             ))
         );
+    }
+
+    #[test]
+    fn replies_that_are_not_messages_are_errors() {
+        let parse = |body: Map<String, Value>| {
+            with_chat_ctx(Endpointkind::Chat, "anthropic", "claude-x", false, |ctx| {
+                AnthropicAdapter.parse_response(ctx, body, &[])
+            })
+        };
+        let mut bad = foreign_replies(&["anthropic"]);
+        bad.push(obj(json!({"type": "completion", "content": []})));
+        bad.push(obj(json!({"type": "message", "content": "hi"})));
+        for body in bad {
+            assert_malformed(
+                parse(body).err(),
+                "AnthropicException - Invalid response from the provider: not an Anthropic message (no \"type\": \"message\" with a 'content' list). Received: {",
+            );
+        }
+        let ok = parse(obj(
+            json!({"type": "message", "content": [{"type": "text", "text": "hi"}]}),
+        ));
+        assert_eq!(
+            ok.ok()
+                .map(|r| r["choices"][0]["message"]["content"].clone()),
+            Some(json!("hi"))
+        );
+        // An empty content list is a real (empty) reply, e.g. max_tokens 0 or a bare stop.
+        assert!(parse(obj(
+            json!({"type": "message", "content": [], "stop_reason": "end_turn"})
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn stream_events_without_a_type_are_errors() {
+        for data in [
+            json!({}),
+            json!({"foo": 1}),
+            json!([1]),
+            json!({"id": "x", "choices": [{"index": 0, "delta": {"content": "hi"}}]}),
+        ] {
+            let mut d = AnthropicStreamDecoder::new(
+                "anthropic",
+                "anthropic/claude-x",
+                "claude-x",
+                false,
+                None,
+            );
+            let err = d
+                .decode(&SseEvent {
+                    event: None,
+                    data: data.to_string(),
+                })
+                .err();
+            let err = err.unwrap_or_else(|| panic!("{data} was accepted"));
+            assert_eq!((err.kind, err.status), (ErrorKind::Api, 500));
+            assert!(
+                err.message
+                    .contains("Invalid chunk in the stream: no \"type\""),
+                "{}",
+                err.message
+            );
+        }
+        // Named events, pings, and types added later are fine.
+        let ok = decode_all(
+            &[
+                ("ping", json!({"type": "ping"})),
+                ("ping", json!({})),
+                ("future_event", json!({"type": "future_event"})),
+            ],
+            false,
+        );
+        assert!(ok.is_ok());
     }
 
     #[test]

@@ -149,9 +149,32 @@ mod tests {
     use super::*;
     use crate::call::Endpointkind;
     use crate::providers::Endpoint;
-    use crate::test_support::no_env;
+    use crate::test_support::{assert_malformed, foreign_replies, no_env, obj, with_chat_ctx};
     use crate::types::CallOptions;
     use serde_json::json;
+
+    #[test]
+    fn replies_without_their_list_are_errors() {
+        let parse = |kind, body| {
+            with_chat_ctx(kind, "azure", "my-deployment", false, |ctx| {
+                AzureAdapter.parse_response(ctx, body, &[])
+            })
+        };
+        for body in foreign_replies(&["openai"]) {
+            assert_malformed(
+                parse(Endpointkind::Chat, body).err(),
+                "AzureException - Invalid response from the provider: no 'choices' list",
+            );
+        }
+        assert_malformed(
+            parse(Endpointkind::Embeddings, obj(json!({"object": "list"}))).err(),
+            "AzureException - Invalid response from the provider: no 'data' list",
+        );
+        let ok = obj(
+            json!({"choices": [{"index": 0, "message": {"content": "hi"}, "finish_reason": "content_filter"}]}),
+        );
+        assert!(parse(Endpointkind::Chat, ok).is_ok());
+    }
 
     fn ctx_build(
         key: &str,

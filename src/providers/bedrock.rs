@@ -20,7 +20,7 @@ use super::{
     Framing, HttpRequest, ProviderSpec, StreamDecoder, WireFormat,
 };
 use crate::call::Endpointkind;
-use crate::error::{map_http_error, provider_exception_name, ErrorKind, LlmError};
+use crate::error::{map_http_error, ErrorKind, LlmError};
 use crate::stream::eventstream::FRAMING_ERROR;
 use crate::stream::sse::SseEvent;
 use crate::types::CallOptions;
@@ -714,6 +714,19 @@ pub fn parse_reply(
     ctx: &ChatContext<'_>,
     body: Map<String, Value>,
 ) -> Result<Map<String, Value>, LlmError> {
+    // A Converse reply is `{"output": {"message": {...}}, "stopReason", "usage"}`; the
+    // old InvokeModel shapes and `{}` are not.
+    if !body
+        .get("output")
+        .and_then(|o| o.get("message"))
+        .is_some_and(Value::is_object)
+    {
+        return Err(super::malformed_reply(
+            ctx,
+            "no 'output.message' object",
+            &body,
+        ));
+    }
     let blocks = body
         .get("output")
         .and_then(|o| o.pointer("/message/content"))
@@ -954,18 +967,18 @@ impl StreamDecoder for BedrockStreamDecoder {
         if let Some(kind) = name.strip_prefix("error:") {
             return Err(self.stream_error(500, kind, &ev.data));
         }
-        let data: Value = match serde_json::from_str(ev.data.trim()) {
-            Ok(v) => v,
-            Err(e) => {
-                let snippet: String = ev.data.chars().take(200).collect();
-                let mut err = LlmError::connection(&self.provider, &self.requested_model, "");
-                err.message = format!(
-                    "APIConnectionError: {} - Invalid chunk in the stream ({e}): {snippet}",
-                    provider_exception_name(&self.provider)
-                );
-                return Err(err);
-            }
+        let malformed = |what: &str| {
+            LlmError::malformed_event(&self.provider, &self.requested_model, what, &ev.data, None)
         };
+        let data: Value = serde_json::from_str(ev.data.trim())
+            .map_err(|e| malformed(&format!("not JSON ({e})")))?;
+        // Every ConverseStream event is named (`:event-type`) and holds an object; event
+        // types added later are skipped.
+        if name.is_empty() || !data.is_object() {
+            return Err(malformed(
+                "not a ConverseStream event (no event type or no object)",
+            ));
+        }
         let block = data.get("contentBlockIndex").and_then(Value::as_u64);
         let out = match name {
             "messageStart" => vec![self.chunk(
@@ -1127,8 +1140,9 @@ impl Adapter for BedrockAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call::Endpointkind;
     use crate::stream::eventstream::{encode_frame, event_frame, EventStreamDecoder};
-    use crate::test_support::obj;
+    use crate::test_support::{assert_malformed, foreign_replies, obj, with_chat_ctx};
 
     fn env(name: &str) -> Option<String> {
         match name {
@@ -1508,6 +1522,57 @@ mod tests {
             }
             Ok(out)
         })
+    }
+
+    #[test]
+    fn replies_without_output_message_are_errors() {
+        let parse = |body: Map<String, Value>| {
+            with_chat_ctx(
+                Endpointkind::Chat,
+                "bedrock",
+                "anthropic.claude-x",
+                false,
+                |ctx| BedrockAdapter.parse_response(ctx, body, &[]),
+            )
+        };
+        // The InvokeModel shape of a Claude model is not a Converse reply.
+        let mut bad = foreign_replies(&["bedrock"]);
+        bad.push(obj(json!({"output": {}})));
+        for body in bad {
+            assert_malformed(
+                parse(body).err(),
+                "BedrockException - Invalid response from the provider: no 'output.message' object. Received: {",
+            );
+        }
+        let ok = parse(obj(
+            json!({"output": {"message": {"role": "assistant", "content": [{"text": "hi"}]}}}),
+        ));
+        assert_eq!(
+            ok.ok()
+                .map(|r| r["choices"][0]["message"]["content"].clone()),
+            Some(json!("hi"))
+        );
+    }
+
+    #[test]
+    fn stream_events_of_the_wrong_shape_are_errors() {
+        let unnamed = encode_frame(&[(":message-type", "event")], b"{}");
+        for bytes in [
+            unnamed,
+            event_frame("contentBlockDelta", b"[1]"),
+            event_frame("messageStop", b"<html>"),
+        ] {
+            let err = decode_all(&bytes, false).err();
+            assert_eq!(
+                err.as_ref().map(|e| (e.kind, e.status)),
+                Some((ErrorKind::Api, 500))
+            );
+            assert!(err.is_some_and(|e| e
+                .message
+                .contains("BedrockException - Invalid chunk in the stream")));
+        }
+        // Event types added later are skipped.
+        assert!(decode_all(&event_frame("futureEvent", b"{}"), false).is_ok());
     }
 
     #[test]

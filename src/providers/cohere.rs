@@ -11,7 +11,7 @@ use super::{
     StreamDecoder, WireFormat,
 };
 use crate::call::Endpointkind;
-use crate::error::{map_http_error, provider_exception_name, redact_key, ErrorKind, LlmError};
+use crate::error::{map_http_error, redact_key, ErrorKind, LlmError};
 use crate::stream::sse::SseEvent;
 
 const fn spec(name: &'static str) -> ProviderSpec {
@@ -102,6 +102,11 @@ impl Adapter for CohereAdapter {
         body: Map<String, Value>,
         _headers: &[(String, String)],
     ) -> Result<Map<String, Value>, LlmError> {
+        // A v2 chat reply always has its `message` object (v1 replies, with `text`, and
+        // other providers' shapes do not).
+        if !body.get("message").is_some_and(Value::is_object) {
+            return Err(super::malformed_reply(ctx, "no 'message' object", &body));
+        }
         Ok(parse_reply(&body, ctx.model))
     }
 
@@ -536,21 +541,27 @@ impl StreamDecoder for CohereStreamDecoder {
         if data == "[DONE]" {
             return Ok(Decoded::Done);
         }
-        let parsed: Value = serde_json::from_str(data).map_err(|e| {
-            let snippet: String = data.chars().take(200).collect();
-            let mut err = LlmError::connection(&self.provider, &self.model, "");
-            err.message = format!(
-                "APIConnectionError: {} - Invalid chunk in the stream ({e}): {}",
-                provider_exception_name(&self.provider),
-                redact_key(&snippet, self.api_key.as_deref())
-            );
-            err
-        })?;
+        let malformed = |what: &str| {
+            LlmError::malformed_event(
+                &self.provider,
+                &self.model,
+                what,
+                data,
+                self.api_key.as_deref(),
+            )
+        };
+        let parsed: Value =
+            serde_json::from_str(data).map_err(|e| malformed(&format!("not JSON ({e})")))?;
         let kind = parsed
             .get("type")
             .and_then(Value::as_str)
             .or(ev.event.as_deref())
             .unwrap_or_default();
+        // Every v2 event names its type; unknown types are skipped (Cohere adds some),
+        // an event without one is not a Cohere event.
+        if kind.is_empty() || !parsed.is_object() {
+            return Err(malformed("no \"type\" (not a Cohere stream event)"));
+        }
         let index = parsed.get("index").and_then(Value::as_u64).unwrap_or(0);
         let mut out = Vec::new();
         match kind {
@@ -638,8 +649,83 @@ impl StreamDecoder for CohereStreamDecoder {
 mod tests {
     use super::*;
     use crate::providers::Endpoint;
-    use crate::test_support::{no_env, obj};
+    use crate::test_support::{assert_malformed, foreign_replies, no_env, obj, with_chat_ctx};
     use crate::types::CallOptions;
+
+    #[test]
+    fn replies_without_a_message_are_errors() {
+        let parse = |body: Map<String, Value>| {
+            with_chat_ctx(
+                Endpointkind::Chat,
+                "cohere_chat",
+                "command-r",
+                false,
+                |ctx| CohereAdapter.parse_response(ctx, body, &[]),
+            )
+        };
+        // A v1 reply (`text`, no `message`) is not a v2 reply either. (Ollama's chat
+        // reply also has a `message` object, so it is not in the list.)
+        let mut bad = foreign_replies(&["cohere", "ollama"]);
+        bad.push(obj(
+            json!({"text": "hi", "generation_id": "g", "finish_reason": "COMPLETE"}),
+        ));
+        for body in bad {
+            assert_malformed(
+                parse(body).err(),
+                "Cohere_chatException - Invalid response from the provider: no 'message' object. Received: {",
+            );
+        }
+        let ok = parse(obj(
+            json!({"message": {"role": "assistant", "content": [{"type": "text", "text": "hi"}]}}),
+        ));
+        assert_eq!(
+            ok.ok()
+                .map(|r| r["choices"][0]["message"]["content"].clone()),
+            Some(json!("hi"))
+        );
+    }
+
+    #[test]
+    fn stream_events_without_a_type_are_errors() {
+        for data in [
+            json!({}),
+            json!({"foo": 1}),
+            json!([1]),
+            json!({"id": "x", "choices": [{"index": 0, "delta": {"content": "hi"}}]}),
+        ] {
+            let mut d =
+                CohereStreamDecoder::new("cohere_chat", "command-r", "command-r", false, None);
+            let err = d
+                .decode(&SseEvent {
+                    event: None,
+                    data: data.to_string(),
+                })
+                .err();
+            let err = err.unwrap_or_else(|| panic!("{data} was accepted"));
+            assert_eq!((err.kind, err.status), (ErrorKind::Api, 500));
+            assert!(
+                err.message
+                    .contains("Cohere_chatException - Invalid chunk in the stream: no \"type\""),
+                "{}",
+                err.message
+            );
+        }
+        let mut d = CohereStreamDecoder::new("cohere_chat", "command-r", "command-r", false, None);
+        for data in [
+            json!({"type": "message-start", "id": "x"}),
+            json!({"type": "debug"}),
+            json!({"type": "future-event"}),
+        ] {
+            assert!(
+                d.decode(&SseEvent {
+                    event: None,
+                    data: data.to_string()
+                })
+                .is_ok(),
+                "{data}"
+            );
+        }
+    }
 
     fn build(body: Value, options: &CallOptions, stream: bool) -> Result<HttpRequest, LlmError> {
         let endpoint = Endpoint {

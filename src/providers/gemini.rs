@@ -861,12 +861,21 @@ pub fn parse_reply(
         .map(Vec::as_slice)
         .unwrap_or_default();
     if candidates.is_empty() {
+        // Google sends no candidates when it blocked the prompt, and says why.
         if let Some(err) = body
             .get("promptFeedback")
             .and_then(|f| blocked(ctx.provider, ctx.requested_model, f))
         {
             return Err(err);
         }
+        // Otherwise a reply without candidates (`{}`, another provider's shape) is no
+        // reply at all.
+        let what = if body.get("candidates").is_some_and(Value::is_array) {
+            "an empty 'candidates' list and no promptFeedback.blockReason"
+        } else {
+            "no 'candidates' list"
+        };
+        return Err(super::malformed_reply(ctx, what, &body));
     }
     let mut choices = Vec::with_capacity(candidates.len().max(1));
     for (i, candidate) in candidates.iter().enumerate() {
@@ -905,11 +914,6 @@ pub fn parse_reply(
             "message": message,
         }));
     }
-    if choices.is_empty() {
-        // No candidate and no block reason: an empty answer, not a silent success.
-        choices.push(json!({"finish_reason": "stop", "index": 0,
-                            "message": {"content": null, "role": "assistant"}}));
-    }
     let usage = body
         .get("usageMetadata")
         .map(usage_from_metadata)
@@ -943,6 +947,8 @@ pub struct GeminiStreamDecoder {
     usage_sent: bool,
     /// `id` and `model` shared by the typed text chunks.
     shared: (Arc<str>, Arc<str>),
+    /// Redacted from quoted events.
+    api_key: Option<String>,
 }
 
 /// The event nearly every Gemini stream is made of: one candidate with text parts and no
@@ -1028,6 +1034,7 @@ impl GeminiStreamDecoder {
             tool_calls: HashMap::new(),
             usage_sent: false,
             shared: (Arc::from(id.as_str()), Arc::from(ctx.model)),
+            api_key: ctx.endpoint.key.clone(),
         }
     }
 
@@ -1051,15 +1058,20 @@ impl StreamDecoder for GeminiStreamDecoder {
         if let Some(chunk) = self.text_chunk(data) {
             return Ok(Decoded::Simple(chunk));
         }
-        let event: Value = serde_json::from_str(data).map_err(|e| {
-            let snippet: String = data.chars().take(200).collect();
-            let mut err = LlmError::connection(&self.provider, &self.requested_model, "");
-            err.message = format!(
-                "APIConnectionError: {} - Invalid chunk in the stream ({e}): {snippet}",
-                exception_name(&self.provider)
-            );
-            err
-        })?;
+        let malformed = |what: &str| {
+            LlmError::malformed_event(
+                &self.provider,
+                &self.requested_model,
+                what,
+                data,
+                self.api_key.as_deref(),
+            )
+        };
+        let event: Value =
+            serde_json::from_str(data).map_err(|e| malformed(&format!("not JSON ({e})")))?;
+        if !event.is_object() {
+            return Err(malformed("not a JSON object"));
+        }
         if let Some(err) = embedded_error(&self.provider, &self.requested_model, &event) {
             return Err(err);
         }
@@ -1074,6 +1086,14 @@ impl StreamDecoder for GeminiStreamDecoder {
                 .and_then(|f| blocked(&self.provider, &self.requested_model, f))
             {
                 return Err(err);
+            }
+            // Events without candidates are legitimate when they carry only usage (the
+            // last one may) or prompt feedback; anything else is not a Gemini event.
+            let legitimate = event.get("candidates").is_some_and(Value::is_array)
+                || event.get("usageMetadata").is_some_and(Value::is_object)
+                || event.get("promptFeedback").is_some_and(Value::is_object);
+            if !legitimate {
+                return Err(malformed("no 'candidates' list"));
             }
         }
         let mut choices = Vec::with_capacity(candidates.len());
@@ -1232,7 +1252,7 @@ mod tests {
     use super::*;
     use crate::call::Endpointkind;
     use crate::providers::Endpoint;
-    use crate::test_support::{no_env, obj};
+    use crate::test_support::{assert_malformed, foreign_replies, no_env, obj, with_chat_ctx};
     use crate::types::CallOptions;
 
     fn with_ctx<T>(stream: bool, options: CallOptions, f: impl FnOnce(&ChatContext<'_>) -> T) -> T {
@@ -1419,6 +1439,80 @@ mod tests {
             (ErrorKind::ContentPolicyViolation, 400)
         );
         assert!(err.message.contains("GeminiException") && err.message.contains("SAFETY"));
+    }
+
+    #[test]
+    fn replies_without_candidates_are_errors() {
+        for provider in ["gemini", "vertex_ai"] {
+            let parse = |body: Map<String, Value>| {
+                with_chat_ctx(Endpointkind::Chat, provider, "gemini-x", false, |ctx| {
+                    GeminiAdapter.parse_response(ctx, body, &[])
+                })
+            };
+            let exc = if provider == "gemini" {
+                "GeminiException"
+            } else {
+                "Vertex_aiException"
+            };
+            for body in foreign_replies(&["gemini"]) {
+                assert_malformed(
+                    parse(body).err(),
+                    &format!("{exc} - Invalid response from the provider: no 'candidates' list. Received: {{"),
+                );
+            }
+            // Candidates present but none, and no block reason: still no reply.
+            let empty = obj(json!({"candidates": [], "usageMetadata": {"promptTokenCount": 3}}));
+            assert_malformed(
+                parse(empty).err(),
+                "an empty 'candidates' list and no promptFeedback.blockReason",
+            );
+            // A blocked prompt stays a content-policy error.
+            let blocked = parse(obj(
+                json!({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}}),
+            ));
+            assert_eq!(
+                blocked.err().map(|e| e.kind),
+                Some(ErrorKind::ContentPolicyViolation)
+            );
+            let ok = parse(obj(
+                json!({"candidates": [{"content": {"parts": [{"text": "hi"}]}, "finishReason": "STOP"}]}),
+            ));
+            assert_eq!(
+                ok.ok()
+                    .map(|r| r["choices"][0]["message"]["content"].clone()),
+                Some(json!("hi"))
+            );
+        }
+    }
+
+    #[test]
+    fn stream_events_without_candidates_are_errors() {
+        let decoder = || with_ctx(true, CallOptions::default(), GeminiStreamDecoder::new);
+        for data in [
+            json!({}),
+            json!({"foo": 1}),
+            json!([1]),
+            json!("text"),
+            json!({"id": "x", "choices": [{"index": 0, "delta": {"content": "hi"}}]}),
+        ] {
+            let err = decoder().decode(&event(data.clone())).err();
+            let err = err.unwrap_or_else(|| panic!("{data} was accepted"));
+            assert_eq!((err.kind, err.status), (ErrorKind::Api, 500), "{data}");
+            assert!(
+                err.message
+                    .starts_with("APIError: GeminiException - Invalid chunk in the stream: "),
+                "{}",
+                err.message
+            );
+        }
+        // Legitimate without candidates: usage alone, prompt feedback alone.
+        for data in [
+            json!({"usageMetadata": {"promptTokenCount": 3, "totalTokenCount": 3}}),
+            json!({"promptFeedback": {"safetyRatings": []}}),
+            json!({"candidates": []}),
+        ] {
+            assert!(decoder().decode(&event(data.clone())).is_ok(), "{data}");
+        }
     }
 
     fn event(data: Value) -> SseEvent {

@@ -260,6 +260,23 @@ pub fn check_params(
     Err(err)
 }
 
+/// A 2xx reply body without what the provider's format requires: `what` names it (see
+/// [`LlmError::malformed_reply`]); the message quotes the body, key redacted.
+pub fn malformed_reply(
+    ctx: &ChatContext<'_>,
+    what: &str,
+    body: &impl serde::Serialize,
+) -> LlmError {
+    let received = serde_json::to_string(body).unwrap_or_default();
+    LlmError::malformed_reply(
+        ctx.provider,
+        ctx.requested_model,
+        what,
+        &received,
+        ctx.endpoint.key.as_deref(),
+    )
+}
+
 /// A `call_<32 hex>` tool-call id, for providers that send none (Gemini, Ollama).
 pub fn new_tool_call_id() -> String {
     format!("call_{}", uuid::Uuid::new_v4().simple())

@@ -14,7 +14,7 @@ use super::{
     check_params, new_tool_call_id, unix_now, Adapter, ChatContext, Decoded, HttpRequest,
     ProviderSpec, StreamDecoder, WireFormat,
 };
-use crate::error::{map_http_error, provider_exception_name, LlmError};
+use crate::error::{map_http_error, LlmError};
 use crate::stream::sse::SseEvent;
 
 const fn spec(name: &'static str, format: WireFormat) -> ProviderSpec {
@@ -392,6 +392,21 @@ fn parse(
     if let Some(err) = error_in_body(ctx.provider, ctx.requested_model, &body) {
         return Err(err);
     }
+    // `/api/chat` answers with a `message` object, `/api/generate` with a `response`
+    // string; without them the body is not an Ollama reply.
+    let shaped = if chat {
+        body.get("message").is_some_and(Value::is_object)
+    } else {
+        body.get("response").is_some_and(Value::is_string)
+    };
+    if !shaped {
+        let what = if chat {
+            "no 'message' object"
+        } else {
+            "no 'response' text"
+        };
+        return Err(super::malformed_reply(ctx, what, &body));
+    }
     let mut message = Map::new();
     let mut calls = Vec::new();
     if chat {
@@ -466,6 +481,8 @@ pub struct OllamaStreamDecoder {
     created: u64,
     include_usage: bool,
     tool_calls: usize,
+    /// Redacted from quoted lines.
+    api_key: Option<String>,
 }
 
 impl OllamaStreamDecoder {
@@ -479,6 +496,7 @@ impl OllamaStreamDecoder {
             created: unix_now(),
             include_usage: ctx.options.include_usage,
             tool_calls: 0,
+            api_key: ctx.endpoint.key.clone(),
         }
     }
 
@@ -499,17 +517,34 @@ impl StreamDecoder for OllamaStreamDecoder {
         if line.is_empty() {
             return Ok(Decoded::Chunks(Vec::new()));
         }
-        let event: Value = serde_json::from_str(line).map_err(|e| {
-            let snippet: String = line.chars().take(200).collect();
-            let mut err = LlmError::connection(&self.provider, &self.requested_model, "");
-            err.message = format!(
-                "APIConnectionError: {} - Invalid line in the stream ({e}): {snippet}",
-                provider_exception_name(&self.provider)
-            );
-            err
-        })?;
+        let malformed = |what: &str| {
+            LlmError::malformed_event(
+                &self.provider,
+                &self.requested_model,
+                what,
+                line,
+                self.api_key.as_deref(),
+            )
+        };
+        let event: Value =
+            serde_json::from_str(line).map_err(|e| malformed(&format!("not JSON ({e})")))?;
         if let Some(err) = error_in_body(&self.provider, &self.requested_model, &event) {
             return Err(err);
+        }
+        // Each line carries the next piece (`message` for chat, `response` for generate)
+        // or ends the stream (`done: true`); a line with neither is not an Ollama line.
+        let done = event.get("done").and_then(Value::as_bool) == Some(true);
+        let shaped = if self.chat {
+            event.get("message").is_some_and(Value::is_object)
+        } else {
+            event.get("response").is_some_and(Value::is_string)
+        };
+        if !done && !shaped {
+            return Err(malformed(if self.chat {
+                "no 'message' object and not \"done\""
+            } else {
+                "no 'response' text and not \"done\""
+            }));
         }
         let mut delta = Map::new();
         if self.chat {
@@ -549,7 +584,6 @@ impl StreamDecoder for OllamaStreamDecoder {
                 delta.insert("reasoning_content".into(), json!(t));
             }
         }
-        let done = event.get("done").and_then(Value::as_bool) == Some(true);
         let mut out = Vec::with_capacity(2);
         let reason = done.then(|| {
             finish_reason(
@@ -634,7 +668,7 @@ mod tests {
     use crate::call::Endpointkind;
     use crate::error::ErrorKind;
     use crate::providers::Endpoint;
-    use crate::test_support::{no_env, obj};
+    use crate::test_support::{assert_malformed, foreign_replies, no_env, obj, with_chat_ctx};
     use crate::types::CallOptions;
 
     fn with_ctx<T>(
@@ -658,6 +692,79 @@ mod tests {
             env: &no_env,
         };
         f(&ctx)
+    }
+
+    #[test]
+    fn replies_without_their_payload_are_errors() {
+        let chat = |body: Map<String, Value>| {
+            with_chat_ctx(Endpointkind::Chat, "ollama_chat", "llama3", false, |ctx| {
+                OllamaChatAdapter.parse_response(ctx, body, &[])
+            })
+        };
+        let generate = |body: Map<String, Value>| {
+            with_chat_ctx(Endpointkind::Chat, "ollama", "llama3", false, |ctx| {
+                OllamaGenerateAdapter.parse_response(ctx, body, &[])
+            })
+        };
+        // Cohere's v2 reply also has a `message` object: chat cannot tell them apart.
+        for body in foreign_replies(&["cohere"]) {
+            assert_malformed(
+                chat(body).err(),
+                "Ollama_chatException - Invalid response from the provider: no 'message' object. Received: {",
+            );
+        }
+        for body in foreign_replies(&["ollama"]) {
+            assert_malformed(
+                generate(body).err(),
+                "OllamaException - Invalid response from the provider: no 'response' text. Received: {",
+            );
+        }
+        let ok = chat(obj(
+            json!({"message": {"role": "assistant", "content": "hi"}, "done": true}),
+        ));
+        assert_eq!(
+            ok.ok()
+                .map(|r| r["choices"][0]["message"]["content"].clone()),
+            Some(json!("hi"))
+        );
+        let ok = generate(obj(json!({"response": "hi", "done": true})));
+        assert_eq!(
+            ok.ok()
+                .map(|r| r["choices"][0]["message"]["content"].clone()),
+            Some(json!("hi"))
+        );
+    }
+
+    #[test]
+    fn stream_lines_of_the_wrong_shape_are_errors() {
+        let line = |data: &str| SseEvent {
+            event: None,
+            data: data.into(),
+        };
+        for (provider, chat) in [("ollama_chat", true), ("ollama", false)] {
+            let mut d = with_ctx(provider, true, CallOptions::default(), |ctx| {
+                OllamaStreamDecoder::new(ctx, chat)
+            });
+            for bad in [
+                "{}",
+                r#"{"foo": 1}"#,
+                "[1]",
+                r#"{"choices": [{"delta": {"content": "hi"}}]}"#,
+            ] {
+                let err = d.decode(&line(bad)).err();
+                let err = err.unwrap_or_else(|| panic!("{provider}: {bad} was accepted"));
+                assert_eq!((err.kind, err.status), (ErrorKind::Api, 500));
+                assert!(
+                    err.message.contains("Invalid chunk in the stream: no '"),
+                    "{}",
+                    err.message
+                );
+            }
+            // The last line may carry only `done` and the counts.
+            assert!(d
+                .decode(&line(r#"{"done": true, "eval_count": 3}"#))
+                .is_ok());
+        }
     }
 
     #[test]

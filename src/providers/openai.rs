@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::{Adapter, ChatContext, Decoded, HttpRequest, ProviderSpec, StreamDecoder, WireFormat};
-use crate::error::{map_http_error, provider_exception_name, redact_key, LlmError};
+use crate::error::{map_http_error, redact_key, LlmError};
 use crate::stream::sse::SseEvent;
 
 const fn p(
@@ -374,7 +374,22 @@ pub fn check_chat_body(
     model: &str,
     headers: &[(String, String)],
 ) -> Result<Map<String, Value>, LlmError> {
-    if !body.contains_key("choices") {
+    check_reply_body(body, "choices", provider, model, headers, None)
+}
+
+/// Check a 2xx reply of any OpenAI endpoint: `list_key` (`choices` for chat and text
+/// completions, `data` for embeddings) must be a list. Without it, an `error` object is
+/// mapped as the provider's error; anything else (`{}`, another provider's shape) is a
+/// [`LlmError::malformed_reply`].
+pub fn check_reply_body(
+    body: Map<String, Value>,
+    list_key: &str,
+    provider: &str,
+    model: &str,
+    headers: &[(String, String)],
+    key: Option<&str>,
+) -> Result<Map<String, Value>, LlmError> {
+    if !matches!(body.get(list_key), Some(Value::Array(_))) {
         if let Some(err) = body.get("error").filter(|e| !e.is_null()) {
             let status = err
                 .get("code")
@@ -387,11 +402,19 @@ pub fn check_chat_body(
                 status,
                 provider,
                 model,
-                &raw,
+                &redact_key(&raw, key),
                 Some(Value::Object(body)),
                 headers.to_vec(),
             ));
         }
+        let received = serde_json::to_string(&body).unwrap_or_default();
+        return Err(LlmError::malformed_reply(
+            provider,
+            model,
+            &format!("no '{list_key}' list"),
+            &received,
+            key,
+        ));
     }
     Ok(body)
 }
@@ -430,11 +453,20 @@ impl Adapter for OpenAiAdapter {
         body: Map<String, Value>,
         headers: &[(String, String)],
     ) -> Result<Map<String, Value>, LlmError> {
-        if ctx.kind == crate::call::Endpointkind::Chat {
-            check_chat_body(body, ctx.provider, ctx.requested_model, headers)
-        } else {
-            Ok(body)
-        }
+        let list_key = match ctx.kind {
+            crate::call::Endpointkind::Chat | crate::call::Endpointkind::TextCompletion => {
+                "choices"
+            }
+            crate::call::Endpointkind::Embeddings => "data",
+        };
+        check_reply_body(
+            body,
+            list_key,
+            ctx.provider,
+            ctx.requested_model,
+            headers,
+            ctx.endpoint.key.as_deref(),
+        )
     }
 
     fn stream_decoder(&self, ctx: &ChatContext<'_>) -> Box<dyn StreamDecoder> {
@@ -471,18 +503,19 @@ impl StreamDecoder for OpenAiStreamDecoder {
                 return Ok(Decoded::Simple(chunk));
             }
         }
-        let parsed: Value = serde_json::from_str(data).map_err(|e| {
-            let snippet: String = data.chars().take(200).collect();
-            let mut err = LlmError::connection(&self.provider, &self.model, "");
-            err.message = format!(
-                "APIConnectionError: {} - Invalid chunk in the stream ({e}): {}",
-                provider_exception_name(&self.provider),
-                redact_key(&snippet, self.api_key.as_deref())
-            );
-            err
-        })?;
+        let malformed = |what: &str| {
+            LlmError::malformed_event(
+                &self.provider,
+                &self.model,
+                what,
+                data,
+                self.api_key.as_deref(),
+            )
+        };
+        let parsed: Value =
+            serde_json::from_str(data).map_err(|e| malformed(&format!("not JSON ({e})")))?;
         let Value::Object(chunk) = parsed else {
-            return Ok(Decoded::Chunks(Vec::new()));
+            return Err(malformed("not a JSON object"));
         };
         let is_error_event = ev.event.as_deref() == Some("error");
         if is_error_event
@@ -505,6 +538,14 @@ impl StreamDecoder for OpenAiStreamDecoder {
                 Vec::new(),
             ));
         }
+        // Every chunk has a `choices` list (Azure's first one, with only
+        // `prompt_filter_results`, has an empty one; so does the final usage chunk, which
+        // some compatible servers send with `usage` alone). Anything else is not a chunk.
+        if !matches!(chunk.get("choices"), Some(Value::Array(_)))
+            && !matches!(chunk.get("usage"), Some(Value::Object(_)))
+        {
+            return Err(malformed("no 'choices' list"));
+        }
         Ok(Decoded::Chunks(vec![chunk]))
     }
 }
@@ -512,6 +553,8 @@ impl StreamDecoder for OpenAiStreamDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call::Endpointkind;
+    use crate::test_support::{assert_malformed, foreign_replies, obj, with_chat_ctx};
     use serde_json::json;
 
     #[test]
@@ -582,6 +625,92 @@ mod tests {
         assert!(err.message.contains("overloaded"));
         let err = decode("{not json sk-secret", None).err().unwrap();
         assert!(err.message.contains("Invalid chunk") && !err.message.contains("sk-secret"));
+    }
+
+    fn parse(kind: Endpointkind, body: Map<String, Value>) -> Result<Map<String, Value>, LlmError> {
+        with_chat_ctx(kind, "openai", "gpt-x", false, |ctx| {
+            OpenAiAdapter.parse_response(ctx, body, &[])
+        })
+    }
+
+    #[test]
+    fn replies_without_their_list_are_errors_not_empty_replies() {
+        for kind in [Endpointkind::Chat, Endpointkind::TextCompletion] {
+            for bad in foreign_replies(&["openai"]) {
+                assert_malformed(
+                    parse(kind, bad).err(),
+                    "OpenAIException - Invalid response from the provider: no 'choices' list. Received: {",
+                );
+            }
+            assert_malformed(
+                parse(kind, obj(json!({"choices": null}))).err(),
+                "no 'choices' list",
+            );
+        }
+        for bad in foreign_replies(&[]) {
+            assert_malformed(parse(Endpointkind::Embeddings, bad).err(), "no 'data' list");
+        }
+        // The good shapes still parse, untouched.
+        let chat = obj(json!({"id": "x", "choices": [{"index": 0, "message": {"content": "hi"}}]}));
+        assert_eq!(parse(Endpointkind::Chat, chat.clone()).ok(), Some(chat));
+        let text = obj(
+            json!({"id": "x", "object": "text_completion", "choices": [{"text": "hi", "index": 0}]}),
+        );
+        assert_eq!(
+            parse(Endpointkind::TextCompletion, text.clone()).ok(),
+            Some(text)
+        );
+        let emb = obj(json!({"object": "list", "data": [{"embedding": [0.1], "index": 0}]}));
+        assert_eq!(parse(Endpointkind::Embeddings, emb.clone()).ok(), Some(emb));
+        // An error object in a 200 embeddings reply is the provider's error.
+        let err = parse(
+            Endpointkind::Embeddings,
+            obj(json!({"error": {"message": "quota", "code": 429}})),
+        );
+        assert_eq!(
+            err.err().map(|e| e.kind),
+            Some(crate::error::ErrorKind::RateLimit)
+        );
+    }
+
+    #[test]
+    fn stream_events_of_the_wrong_shape_are_errors() {
+        for bad in [
+            r#"{}"#,
+            r#"{"foo": 1}"#,
+            "[1, 2]",
+            "5",
+            r#""text""#,
+            r#"{"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "hi"}}"#,
+        ] {
+            let err = decode(bad, None).err();
+            let err = err.unwrap_or_else(|| panic!("{bad} was accepted"));
+            assert_eq!(
+                (err.kind, err.status),
+                (crate::error::ErrorKind::Api, 500),
+                "{bad}"
+            );
+            assert!(
+                err.message
+                    .starts_with("APIError: OpenAIException - Invalid chunk in the stream: "),
+                "{}",
+                err.message
+            );
+        }
+        let err = decode(r#"{"foo": "sk-secret"}"#, None).err().unwrap();
+        assert!(err.message.contains("no 'choices' list") && !err.message.contains("sk-secret"));
+        let err = decode("<html>sk-secret</html>", None).err().unwrap();
+        assert!(err.message.contains("not JSON") && !err.message.contains("sk-secret"));
+        // Legitimate: the usage chunk (with `choices: []`, or `usage` alone), Azure's
+        // prompt-filter chunk, a normal chunk.
+        for good in [
+            r#"{"id": "x", "choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}"#,
+            r#"{"id": "x", "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}"#,
+            r#"{"choices": [], "created": 0, "id": "", "model": "", "object": "", "prompt_filter_results": []}"#,
+            r#"{"id": "x", "choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": null}], "x_extra": 1}"#,
+        ] {
+            assert!(decode(good, None).is_ok(), "{good}");
+        }
     }
 
     #[test]

@@ -596,7 +596,10 @@ async fn mint(
 mod tests {
     use super::*;
     use crate::call::Endpointkind;
+    use crate::error::ErrorKind;
     use crate::providers::Endpoint;
+    use crate::stream::sse::SseEvent;
+    use crate::test_support::{assert_malformed, foreign_replies, obj, with_chat_ctx};
     use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 
     /// A throwaway key made for these tests only (tests/data/vertex_test_key.pem).
@@ -777,5 +780,46 @@ mod tests {
             form_escape("urn:ietf:params a+b/c"),
             "urn%3Aietf%3Aparams%20a%2Bb%2Fc"
         );
+    }
+
+    fn parse(model: &str, body: Map<String, Value>) -> Result<Map<String, Value>, LlmError> {
+        with_chat_ctx(Endpointkind::Chat, "vertex_ai", model, false, |ctx| {
+            VertexAdapter.parse_response(ctx, body, &[])
+        })
+    }
+
+    #[test]
+    fn gemini_and_claude_replies_of_the_wrong_shape_are_errors() {
+        for body in foreign_replies(&["gemini"]) {
+            assert_malformed(
+                parse("gemini-2.0-flash", body).err(),
+                "Vertex_aiException - Invalid response from the provider: no 'candidates' list",
+            );
+        }
+        for body in foreign_replies(&["anthropic"]) {
+            assert_malformed(
+                parse("claude-3-5-sonnet", body).err(),
+                "Vertex_aiException - Invalid response from the provider: not an Anthropic message",
+            );
+        }
+        let gemini = obj(json!({"candidates": [{"content": {"parts": [{"text": "hi"}]}}]}));
+        assert!(parse("gemini-2.0-flash", gemini).is_ok());
+        let claude = obj(json!({"type": "message", "content": [{"type": "text", "text": "hi"}]}));
+        assert!(parse("claude-3-5-sonnet", claude).is_ok());
+    }
+
+    #[test]
+    fn stream_events_of_the_wrong_shape_are_errors() {
+        for model in ["gemini-2.0-flash", "claude-3-5-sonnet"] {
+            let err = with_chat_ctx(Endpointkind::Chat, "vertex_ai", model, true, |ctx| {
+                let mut d = VertexAdapter.stream_decoder(ctx);
+                d.decode(&SseEvent {
+                    event: None,
+                    data: r#"{"foo": 1}"#.into(),
+                })
+                .err()
+            });
+            assert_eq!(err.map(|e| (e.kind, e.status)), Some((ErrorKind::Api, 500)));
+        }
     }
 }

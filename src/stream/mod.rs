@@ -191,7 +191,12 @@ pub struct StreamContext {
     /// Bound on the wait for the first chunk and for each gap after it.
     pub idle_timeout: Duration,
     pub framing: Framing,
+    /// Redacted from the bytes an error quotes.
+    pub api_key: Option<String>,
 }
+
+/// How much of the body's start is kept, to quote when it held no events at all.
+const HEAD_BYTES: usize = 1024;
 
 /// Splits the body into events: SSE events, or NDJSON lines as events.
 enum Framer {
@@ -287,6 +292,12 @@ pub async fn pump(
     let mut shaper = ChunkShaper::new();
     let mut strings = chunk::Interner::default();
     let mut events = Vec::new();
+    // What the stream has shown so far: the start of its bytes, whether any event was
+    // framed, whether any chunk was passed on. A stream that ends having produced
+    // nothing is an error, never an empty success.
+    let mut head: Vec<u8> = Vec::new();
+    let mut framed_any = false;
+    let mut sent_any = false;
     loop {
         let next = tokio::select! {
             // The consumer went away: stop reading, drop the connection.
@@ -310,38 +321,80 @@ pub async fn pump(
                 ),
             )),
             Ok(Some(Ok(bytes))) => {
+                if head.len() < HEAD_BYTES {
+                    let room = HEAD_BYTES - head.len();
+                    head.extend_from_slice(&bytes[..bytes.len().min(room)]);
+                }
                 decoder.push(&bytes, &mut events);
-                drain(
-                    &mut events,
-                    &mut shaper,
-                    provider_decoder.as_mut(),
-                    &mut strings,
-                    &mut batch,
-                    &mut done,
-                )
+                match not_an_event_stream(&events, framed_any, &head, &ctx) {
+                    Some(e) => Err(e),
+                    None => {
+                        framed_any |= !events.is_empty();
+                        drain(
+                            &mut events,
+                            &mut shaper,
+                            provider_decoder.as_mut(),
+                            &mut strings,
+                            &mut batch,
+                            &mut done,
+                        )
+                    }
+                }
             }
             Ok(None) => {
                 decoder.finish(&mut events);
-                let r = drain(
-                    &mut events,
-                    &mut shaper,
-                    provider_decoder.as_mut(),
-                    &mut strings,
-                    &mut batch,
-                    &mut done,
-                );
+                let not_a_stream = not_an_event_stream(&events, framed_any, &head, &ctx);
+                framed_any |= !events.is_empty();
+                let r = match not_a_stream {
+                    Some(e) => Err(e),
+                    None => drain(
+                        &mut events,
+                        &mut shaper,
+                        provider_decoder.as_mut(),
+                        &mut strings,
+                        &mut batch,
+                        &mut done,
+                    ),
+                };
                 if r.is_ok() && !done && !shaper.finished {
-                    // Closed without [DONE] and without a finish reason: truncated.
-                    Err(LlmError::connection(
-                        &ctx.provider,
-                        &ctx.model,
-                        "the stream ended before the provider finished the reply",
-                    ))
+                    // (A stream of SSE comments only, `: keep-alive`, was cut, not wrong.)
+                    let comments_only = head.trim_ascii_start().first() == Some(&b':');
+                    if !framed_any && !head.is_empty() && !comments_only {
+                        // Bytes came but not one event: an HTML page, or a plain JSON
+                        // body from a server that ignored the stream request.
+                        Err(LlmError::malformed_event(
+                            &ctx.provider,
+                            &ctx.model,
+                            &format!("the stream held no {} events", framing_name(ctx.framing)),
+                            &String::from_utf8_lossy(&head),
+                            ctx.api_key.as_deref(),
+                        ))
+                    } else {
+                        // Closed without [DONE] and without a finish reason: truncated.
+                        Err(LlmError::connection(
+                            &ctx.provider,
+                            &ctx.model,
+                            "the stream ended before the provider finished the reply",
+                        ))
+                    }
                 } else {
                     done = true;
                     r
                 }
             }
+        };
+        sent_any |= !batch.is_empty();
+        let result = match result {
+            // `[DONE]` (or `message_stop`) with not one chunk before it: the provider
+            // said the reply is complete but sent none.
+            Ok(()) if done && !sent_any && !shaper.finished => Err(LlmError::malformed_event(
+                &ctx.provider,
+                &ctx.model,
+                "the provider ended the stream without sending any chunk",
+                &String::from_utf8_lossy(&head),
+                ctx.api_key.as_deref(),
+            )),
+            other => other,
         };
         if !batch.is_empty() && tx.send(Ok(batch)).await.is_err() {
             return;
@@ -353,6 +406,36 @@ pub async fn pump(
         if done {
             return;
         }
+    }
+}
+
+/// An AWS event-stream whose very first frame does not parse is not an event-stream at
+/// all (an HTML page, a JSON reply): a malformed reply quoting the body, where a frame
+/// corrupted later is a broken connection (the decoder's `APIConnectionError`).
+fn not_an_event_stream(
+    events: &[SseEvent],
+    framed_any: bool,
+    head: &[u8],
+    ctx: &StreamContext,
+) -> Option<LlmError> {
+    let first = events.first()?;
+    if framed_any || first.event.as_deref() != Some(eventstream::FRAMING_ERROR) {
+        return None;
+    }
+    Some(LlmError::malformed_event(
+        &ctx.provider,
+        &ctx.model,
+        &format!("not an AWS event-stream ({})", first.data),
+        &String::from_utf8_lossy(head),
+        ctx.api_key.as_deref(),
+    ))
+}
+
+fn framing_name(framing: Framing) -> &'static str {
+    match framing {
+        Framing::Sse => "server-sent",
+        Framing::Ndjson => "NDJSON",
+        Framing::AwsEventStream => "AWS event-stream",
     }
 }
 
@@ -481,6 +564,129 @@ mod tests {
         assert_eq!(map_finish_reason("MAX_TOKENS"), "length");
         assert_eq!(map_finish_reason("SAFETY"), "content_filter");
         assert_eq!(map_finish_reason("stop"), "stop");
+    }
+
+    /// Run the stream task over `body` with the OpenAI decoder; what the consumer gets.
+    fn pump_body(body: &'static str) -> Vec<Batch> {
+        pump_with(&crate::providers::openai::OpenAiAdapter, "openai", body)
+    }
+
+    /// Run the stream task over `body` with `adapter`'s framing and decoder.
+    fn pump_with(
+        adapter: &dyn crate::providers::Adapter,
+        provider: &str,
+        body: &'static str,
+    ) -> Vec<Batch> {
+        use crate::call::Endpointkind;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let decoder = crate::test_support::with_chat_ctx(
+                Endpointkind::Chat,
+                provider,
+                "gpt-x",
+                true,
+                |ctx| adapter.stream_decoder(ctx),
+            );
+            let ctx = StreamContext {
+                provider: provider.into(),
+                model: "gpt-x".into(),
+                idle_timeout: Duration::from_secs(5),
+                framing: adapter.framing(),
+                api_key: Some(crate::test_support::TEST_KEY.into()),
+            };
+            let resp = reqwest::Response::from(hyper::Response::new(body));
+            let (tx, mut rx) = mpsc::channel(16);
+            pump(resp, tx, ctx, decoder).await;
+            let mut out = Vec::new();
+            while let Some(b) = rx.recv().await {
+                out.push(b);
+            }
+            out
+        })
+    }
+
+    fn last_error(batches: &[Batch]) -> &LlmError {
+        match batches.last() {
+            Some(Err(e)) => e,
+            other => panic!("expected an error last, got {other:?}"),
+        }
+    }
+
+    const CHUNK: &str = "data: {\"id\":\"a\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n";
+
+    #[test]
+    fn a_stream_that_produced_nothing_is_an_error() {
+        use crate::error::ErrorKind;
+        // [DONE] with not one chunk before it.
+        let out = pump_body("data: [DONE]\n\n");
+        let e = last_error(&out);
+        assert_eq!((e.kind, e.status), (ErrorKind::Api, 500));
+        assert!(e
+            .message
+            .contains("the provider ended the stream without sending any chunk"));
+        // An HTML page (with the key in it) where the stream should be.
+        let out = pump_body("<html><body>Gateway sk-test-secret</body></html>");
+        let e = last_error(&out);
+        assert_eq!(e.kind, ErrorKind::Api);
+        assert!(
+            e.message
+                .contains("the stream held no server-sent events. Received: <html>"),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.contains("sk-test-secret"));
+        // Nothing at all, or keep-alive comments only: the stream was cut.
+        for body in ["", ": keep-alive\n\n"] {
+            let out = pump_body(body);
+            assert_eq!(out.len(), 1);
+            let e = last_error(&out);
+            assert_eq!(e.kind, ErrorKind::ApiConnection);
+            assert!(e
+                .message
+                .contains("the stream ended before the provider finished the reply"));
+        }
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_event_stream_is_a_malformed_reply() {
+        use crate::error::ErrorKind;
+        let bedrock = &crate::providers::bedrock::BedrockAdapter;
+        for body in ["<html><body>Gateway</body></html>", "{}"] {
+            let out = pump_with(bedrock, "bedrock", body);
+            let e = last_error(&out);
+            assert_eq!((e.kind, e.status), (ErrorKind::Api, 500));
+            assert!(
+                e.message.contains(
+                    "BedrockException - Invalid chunk in the stream: not an AWS event-stream ("
+                ) && e.message.contains(&format!("Received: {body}")),
+                "{}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn a_stream_cut_after_chunks_delivers_them_then_raises() {
+        use crate::error::ErrorKind;
+        let out = pump_body(CHUNK);
+        assert!(matches!(&out[0], Ok(chunks) if chunks.len() == 1));
+        assert_eq!(last_error(&out).kind, ErrorKind::ApiConnection);
+        // A chunk of the wrong shape mid-way is raised after what came before it.
+        let out = pump_body(concat!(
+            "data: {\"id\":\"a\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n",
+            "data: {\"foo\": 1}\n\n"
+        ));
+        assert!(out.iter().any(|b| matches!(b, Ok(c) if !c.is_empty())));
+        assert!(last_error(&out).message.contains("no 'choices' list"));
+        // A complete stream is no error.
+        let out = pump_body(concat!(
+            "data: {\"id\":\"a\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\n",
+            "data: [DONE]\n\n"
+        ));
+        assert!(out.iter().all(Result::is_ok));
     }
 
     #[test]
