@@ -36,7 +36,15 @@ def clean_env(monkeypatch):
     ):
         monkeypatch.setattr(rustllm, setting, default)
     monkeypatch.setattr(rustllm, "model_alias_map", {})
-    for hooks in ("input_callback", "success_callback", "failure_callback", "callbacks"):
+    for hooks in (
+        "input_callback",
+        "success_callback",
+        "failure_callback",
+        "callbacks",
+        "_async_input_callback",
+        "_async_success_callback",
+        "_async_failure_callback",
+    ):
         monkeypatch.setattr(rustllm, hooks, [])
 
 

@@ -1086,3 +1086,81 @@ def test_module_imports_no_heavy_dependencies():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""
+
+
+# ---------------------------------------------------------------------------------------
+# pydantic introspection where frameworks look (model_extra, model_fields, ...).
+# ---------------------------------------------------------------------------------------
+def test_usage_is_in_model_extra_as_crewai_reads_it():
+    import rustllm
+
+    resp = rustllm.completion(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], mock_response="hi")
+    assert resp.model_extra.get("usage") is resp.usage
+    assert list(type(resp).model_fields) == ["id", "created", "model", "object", "system_fingerprint", "choices"]
+    assert "choices" in resp.model_fields and "usage" not in ModelResponse.model_fields
+    assert resp.model_fields_set == {"id", "created", "model", "object", "system_fingerprint", "choices", "usage"}
+    assert resp.choices[0].message.model_extra == {}
+    assert "content" in Message.model_fields and Message.model_fields["content"].is_required() is False
+
+
+def test_model_extra_holds_provider_extras_only():
+    resp = ModelResponse(id="x", service_tier="default")
+    assert resp.model_extra == {"usage": resp.usage, "service_tier": "default"}
+    assert "_hidden_params" not in resp.model_fields_set
+    assert Usage(prompt_tokens=1, cache_read_input_tokens=3).model_extra == {"cache_read_input_tokens": 3}
+
+
+def test_model_validate_round_trips():
+    import rustllm
+
+    resp = rustllm.completion(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], mock_response="hi")
+    again = ModelResponse.model_validate(resp.model_dump())
+    assert again == resp and again is not resp
+    assert type(again.choices[0].message) is Message and again.usage.total_tokens == resp.usage.total_tokens
+    assert ModelResponse.model_validate(resp) is resp
+    assert ModelResponse.model_validate_json(resp.model_dump_json()) == resp
+
+
+def test_model_response_base_is_the_base_of_replies_and_chunks():
+    from rustllm.types.utils import ModelResponseBase
+
+    assert issubclass(ModelResponse, ModelResponseBase) and issubclass(ModelResponseStream, ModelResponseBase)
+    assert list(ModelResponseBase.model_fields) == ["id", "created", "model", "object", "system_fingerprint"]
+    assert isinstance(ModelResponse._from_openai({"choices": []}), ModelResponseBase)
+
+
+def test_stream_usage_chunk_exposes_usage_in_model_extra(server, openai_args):
+    import rustllm
+    from rustllm.types.utils import ModelResponseBase
+
+    server.respond(text="Hello there")
+    chunks = list(
+        rustllm.completion(
+            model="openai/m",
+            messages=[{"role": "user", "content": "x"}],
+            stream=True,
+            stream_options={"include_usage": True},
+            **openai_args,
+        )
+    )
+    assert all(isinstance(c, ModelResponseBase) for c in chunks)
+    with_usage = [c for c in chunks if c.model_extra.get("usage") is not None]
+    assert len(with_usage) == 1 and with_usage[0] is chunks[-1]
+    assert with_usage[0].model_extra["usage"].total_tokens == with_usage[0].usage.total_tokens > 0
+    assert "usage" not in chunks[0].model_extra
+    assert "provider_specific_fields" in ModelResponseStream.model_fields
+
+
+def test_mock_stream_usage_chunk_has_usage_in_model_extra():
+    import rustllm
+
+    chunks = list(
+        rustllm.completion(
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": "x"}],
+            mock_response="hello there",
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    assert chunks[-1].model_extra["usage"].completion_tokens > 0

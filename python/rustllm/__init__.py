@@ -527,6 +527,9 @@ def _observed(params: dict[str, Any]) -> bool:
         or success_callback
         or failure_callback
         or callbacks
+        or _async_success_callback
+        or _async_failure_callback
+        or _async_input_callback
         or cache is not None
         or set_verbose
         or "callbacks" in params
@@ -789,7 +792,7 @@ def __getattr__(name: str) -> Any:
         from rustllm import catalogue
 
         return getattr(catalogue, name)
-    if name in ("testing", "display", "caching", "integrations"):
+    if name in ("testing", "display"):
         import importlib
 
         return importlib.import_module(f"rustllm.{name}")
@@ -805,10 +808,116 @@ def __getattr__(name: str) -> Any:
         from rustllm import display
 
         return getattr(display, name)
+    if name in _LAZY_NAMES:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+    if not name.startswith("_"):
+        import importlib
+
+        # LiteLLM's public submodules (`litellm.utils`, `litellm.types`, ...) are
+        # attributes of the package without an import, as in LiteLLM.
+        if name in importlib.import_module("rustllm._litellm_tree").TOP_LEVEL:
+            return importlib.import_module(f"rustllm.{name}")
+        # Every request type of litellm.types.llms.openai is a top-level name too.
+        openai_types = importlib.import_module("rustllm.types.llms.openai")
+        if name in openai_types.__all__:
+            return getattr(openai_types, name)
     raise AttributeError(f"module 'rustllm' has no attribute {name!r}")
 
 
+# ---------------------------------------------------------------------------------------
+# LiteLLM's other top-level names that programs and frameworks use.
+# ---------------------------------------------------------------------------------------
+# Settings programs assign; rustllm accepts them and reads none of them (yet).
+modify_params: bool = False
+add_function_to_prompt: bool = False
+disable_aiohttp_transport: bool = False  # rustllm's HTTP client is Rust (reqwest), never aiohttp
+use_litellm_proxy: bool = False  # to reach a LiteLLM proxy, set api_base
+model_fallbacks: list | None = None  # fallbacks are the Router's
+# Frameworks append loggers and functions here (LiteLLM files `callbacks` entries under
+# them): their entries run like those of input_callback / success_callback /
+# failure_callback (see rustllm._hooks), so appending has LiteLLM's effect on async calls.
+_async_input_callback: list = []
+_async_success_callback: list = []
+_async_failure_callback: list = []
+service_callback: list = []  # accepted; rustllm emits no service-health events
+# LiteLLM's list of OpenAI chat parameters (its duplicate "temperature" included).
+OPENAI_CHAT_COMPLETION_PARAMS: list[str] = [
+    "functions",
+    "function_call",
+    "temperature",
+    "temperature",
+    "top_p",
+    "n",
+    "stream",
+    "stream_options",
+    "stop",
+    "max_completion_tokens",
+    "modalities",
+    "prediction",
+    "audio",
+    "max_tokens",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "user",
+    "request_timeout",
+    "api_base",
+    "api_version",
+    "api_key",
+    "deployment_id",
+    "organization",
+    "base_url",
+    "default_headers",
+    "timeout",
+    "response_format",
+    "seed",
+    "tools",
+    "tool_choice",
+    "max_retries",
+    "parallel_tool_calls",
+    "logprobs",
+    "top_logprobs",
+    "reasoning_effort",
+    "extra_headers",
+    "thinking",
+    "web_search_options",
+]
+# Functions and classes defined in the modules of LiteLLM's tree, imported on first use.
+_LAZY_NAMES = {
+    "validate_environment": "rustllm.utils",
+    "get_secret": "rustllm.secret_managers.main",
+    "get_secret_bool": "rustllm.secret_managers.main",
+    "get_model_cost_map": "rustllm.litellm_core_utils.get_model_cost_map",
+    "mock_completion": "rustllm.main",
+}
+
+
+def install_as_litellm() -> None:
+    """Make ``import litellm`` (and ``import litellm.utils``, ``litellm.types.router``,
+    ...) give rustllm's modules, for code you cannot edit that imports litellm.
+
+    Call it first thing in your entry point, before anything imports litellm; or run a
+    program unchanged with ``python -m rustllm.as_litellm app.py [args]`` (or ``-m
+    module``). It installs an import hook for this process only: nothing runs at
+    interpreter start and no ``.pth`` file is written. Calling it again does nothing.
+    ``litellm.X`` for a module rustllm does not provide raises ModuleNotFoundError naming
+    it. Raises RuntimeError if the real litellm is already imported.
+    """
+    from rustllm._litellm_alias import install
+
+    install()
+
+
 __all__ = [
+    "install_as_litellm",
+    "validate_environment",
+    "get_secret",
+    "get_secret_bool",
+    "get_model_cost_map",
+    "mock_completion",
+    "OPENAI_CHAT_COMPLETION_PARAMS",
     "completion",
     "acompletion",
     "embedding",

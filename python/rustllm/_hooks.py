@@ -45,6 +45,8 @@ def active(params: dict[str, Any] | None = None) -> bool:
     m = _rustllm()
     if m.input_callback or m.success_callback or m.failure_callback or m.callbacks or m.set_verbose or m._log_calls:
         return True
+    if m._async_success_callback or m._async_failure_callback or m._async_input_callback:
+        return True
     return params is not None and any(k in params for k in _DYNAMIC)
 
 
@@ -253,6 +255,9 @@ def observers(params: dict[str, Any]) -> _Observers:
         tuple(m.input_callback),
         tuple(m.success_callback),
         tuple(m.failure_callback),
+        tuple(m._async_input_callback),
+        tuple(m._async_success_callback),
+        tuple(m._async_failure_callback),
         bool(m.set_verbose or m._log_calls),
     )
     last_key, last_obs = _last
@@ -273,15 +278,18 @@ def _observers(m: Any, dyn: dict[str, Any]) -> _Observers:
     obs.input_fns, obs.input_afns = [], []
     pre: list = list(both)
     _sort(m.input_callback, "rustllm.input_callback", pre, obs.input_fns, obs.input_afns)
+    _sort(m._async_input_callback, "rustllm._async_input_callback", pre, obs.input_fns, obs.input_afns)
     obs.pre_loggers = pre
     success: list = list(both)
     obs.success_fns, obs.success_afns = list(funcs), list(afuncs)
     _sort(m.success_callback, "rustllm.success_callback", success, obs.success_fns, obs.success_afns)
+    _sort(m._async_success_callback, "rustllm._async_success_callback", success, obs.success_fns, obs.success_afns)
     _sort(dyn.get("success_callback"), "success_callback=", success, obs.success_fns, obs.success_afns)
     obs.success_loggers = success
     failure: list = list(both)
     obs.failure_fns, obs.failure_afns = list(funcs), list(afuncs)
     _sort(m.failure_callback, "rustllm.failure_callback", failure, obs.failure_fns, obs.failure_afns)
+    _sort(m._async_failure_callback, "rustllm._async_failure_callback", failure, obs.failure_fns, obs.failure_afns)
     _sort(dyn.get("failure_callback"), "failure_callback=", failure, obs.failure_fns, obs.failure_afns)
     obs.failure_loggers = failure
     obs.stream_loggers = [

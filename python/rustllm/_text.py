@@ -406,6 +406,9 @@ def _observed(r: Any, params: dict[str, Any]) -> bool:
         or r.success_callback
         or r.failure_callback
         or r.callbacks
+        or r._async_success_callback
+        or r._async_failure_callback
+        or r._async_input_callback
         or r.cache is not None
         or r.set_verbose
         or r._log_calls

@@ -456,3 +456,15 @@ class Router:
         """Live per-deployment state: in-flight requests, this minute's rpm/tpm, cooldown
         seconds left and mean latency."""
         return self._core.deployment_stats()
+
+
+def __getattr__(name: str) -> Any:
+    # LiteLLM's router module also exposes the configuration types (Deployment,
+    # LiteLLM_Params, ModelInfo, ...); they are imported on first use so that
+    # `import rustllm` (which imports this module) does not load them.
+    if not name.startswith("_"):
+        from rustllm.types import router as types_router
+
+        if name in types_router.__all__:
+            return getattr(types_router, name)
+    raise AttributeError(f"module 'rustllm.router' has no attribute {name!r}")

@@ -531,25 +531,238 @@ const ANTHROPIC_PARAMS: &[&str] = &[
     "web_search_options",
 ];
 
+/// OpenAI's reasoning models (o1, o3, o4-mini, ...): no sampling penalties or logprobs.
+const O_SERIES_PARAMS: &[&str] = &[
+    "logit_bias",
+    "max_tokens",
+    "max_completion_tokens",
+    "modalities",
+    "prediction",
+    "n",
+    "seed",
+    "stop",
+    "stream",
+    "stream_options",
+    "temperature",
+    "tools",
+    "tool_choice",
+    "function_call",
+    "functions",
+    "max_retries",
+    "extra_headers",
+    "audio",
+    "web_search_options",
+    "response_format",
+];
+
+/// Azure OpenAI deployments (LiteLLM's AzureOpenAIConfig list, duplicates removed).
+const AZURE_PARAMS: &[&str] = &[
+    "temperature",
+    "n",
+    "stream",
+    "stream_options",
+    "stop",
+    "max_tokens",
+    "max_completion_tokens",
+    "tools",
+    "tool_choice",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "user",
+    "function_call",
+    "functions",
+    "top_p",
+    "logprobs",
+    "top_logprobs",
+    "response_format",
+    "seed",
+    "extra_headers",
+    "parallel_tool_calls",
+    "prediction",
+    "modalities",
+    "audio",
+    "web_search_options",
+];
+
+/// Gemini (Google AI Studio).
+const GEMINI_PARAMS: &[&str] = &[
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "stream",
+    "tools",
+    "tool_choice",
+    "functions",
+    "response_format",
+    "n",
+    "stop",
+    "logprobs",
+    "frequency_penalty",
+    "modalities",
+    "parallel_tool_calls",
+    "web_search_options",
+];
+
+/// Gemini on Vertex AI.
+const VERTEX_GEMINI_PARAMS: &[&str] = &[
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "max_completion_tokens",
+    "stream",
+    "tools",
+    "functions",
+    "tool_choice",
+    "response_format",
+    "n",
+    "stop",
+    "frequency_penalty",
+    "presence_penalty",
+    "extra_headers",
+    "seed",
+    "logprobs",
+    "top_logprobs",
+    "modalities",
+    "parallel_tool_calls",
+    "web_search_options",
+];
+
+const OLLAMA_PARAMS: &[&str] = &[
+    "max_tokens",
+    "stream",
+    "top_p",
+    "temperature",
+    "seed",
+    "frequency_penalty",
+    "stop",
+    "response_format",
+    "max_completion_tokens",
+];
+
+const OLLAMA_CHAT_PARAMS: &[&str] = &[
+    "max_tokens",
+    "max_completion_tokens",
+    "stream",
+    "top_p",
+    "temperature",
+    "seed",
+    "frequency_penalty",
+    "stop",
+    "tools",
+    "tool_choice",
+    "functions",
+    "response_format",
+];
+
+const COHERE_PARAMS: &[&str] = &[
+    "stream",
+    "temperature",
+    "max_tokens",
+    "max_completion_tokens",
+    "top_p",
+    "frequency_penalty",
+    "presence_penalty",
+    "stop",
+    "n",
+    "tools",
+    "tool_choice",
+    "seed",
+    "extra_headers",
+];
+
+/// Bedrock Converse, for every model family; tools are added per family.
+const BEDROCK_PARAMS: &[&str] = &[
+    "max_tokens",
+    "max_completion_tokens",
+    "stream",
+    "stream_options",
+    "stop",
+    "temperature",
+    "top_p",
+    "extra_headers",
+    "response_format",
+];
+
+/// `o1`, `o3-mini`, `o4-mini-2025-04-16`, ...: OpenAI's reasoning models.
+fn is_o_series(model: &str) -> bool {
+    ["o1", "o3", "o4"].iter().any(|p| {
+        model
+            .strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('-'))
+    })
+}
+
 /// LiteLLM's `get_supported_openai_params`: the OpenAI parameters a call to `model` may
-/// carry. OpenAI-compatible providers take the OpenAI chat list (`response_format` except
-/// on `gpt-4`, `user` for OpenAI's own models); Anthropic its translated list (plus
-/// `thinking`/`reasoning_effort` on reasoning models). `None` when the provider cannot be
-/// determined or rustllm has no adapter for it.
+/// carry (reference 1.75.8). OpenAI-compatible providers take the OpenAI chat list
+/// (`response_format` except on `gpt-4`, `user` for OpenAI's own models; the o-series its
+/// reduced list plus `reasoning_effort`); Anthropic, Azure, Gemini, Vertex AI, Ollama,
+/// Cohere and Bedrock the lists LiteLLM translates for them (plus `thinking` /
+/// `reasoning_effort` on reasoning models). `None` when the provider cannot be determined
+/// or rustllm has no adapter for it.
 pub fn supported_openai_params(
     model: &str,
     custom_llm_provider: Option<&str>,
 ) -> Option<Vec<&'static str>> {
     let (split, provider) =
         crate::providers::get_llm_provider(model, custom_llm_provider, None).ok()?;
-    if provider == "anthropic" {
+    let reasoning = || supports(&split, Some(&provider), "supports_reasoning");
+    let claude_params = |reasoning: bool| {
         let mut params = ANTHROPIC_PARAMS.to_vec();
-        if split.contains("claude-3-7-sonnet")
-            || supports(&split, Some("anthropic"), "supports_reasoning")
-        {
+        if split.contains("claude-3-7-sonnet") || reasoning {
             params.extend(["thinking", "reasoning_effort"]);
         }
-        return Some(params);
+        params
+    };
+    // o1-mini and o1-preview predate tools and structured output.
+    let o_series = |extra: &[&'static str], user: bool| {
+        let tools = !(split.starts_with("o1-mini") || split.starts_with("o1-preview"));
+        let mut params: Vec<&'static str> = O_SERIES_PARAMS
+            .iter()
+            .copied()
+            .filter(|p| {
+                tools
+                    || !matches!(
+                        *p,
+                        "tools" | "tool_choice" | "function_call" | "functions" | "response_format"
+                    )
+            })
+            .collect();
+        params.extend_from_slice(extra);
+        if user {
+            params.push("user");
+        }
+        params.push("reasoning_effort");
+        params
+    };
+    let with_reasoning = |base: &[&'static str]| {
+        let mut params = base.to_vec();
+        if reasoning() {
+            params.extend(["reasoning_effort", "thinking"]);
+        }
+        params
+    };
+    match provider.as_str() {
+        "anthropic" => return Some(claude_params(reasoning())),
+        "azure" if is_o_series(&split) => return Some(o_series(&["parallel_tool_calls"], false)),
+        "azure" => return Some(AZURE_PARAMS.to_vec()),
+        "gemini" => return Some(with_reasoning(GEMINI_PARAMS)),
+        "vertex_ai" if split.contains("claude") => return Some(claude_params(reasoning())),
+        "vertex_ai" => return Some(with_reasoning(VERTEX_GEMINI_PARAMS)),
+        "ollama" => return Some(OLLAMA_PARAMS.to_vec()),
+        "ollama_chat" => return Some(OLLAMA_CHAT_PARAMS.to_vec()),
+        "cohere" | "cohere_chat" => return Some(COHERE_PARAMS.to_vec()),
+        "bedrock" => {
+            let mut params = BEDROCK_PARAMS.to_vec();
+            if split.contains("anthropic.") {
+                params.extend(["tools", "tool_choice"]);
+            } else if split.contains("amazon.nova") {
+                params.push("tools");
+            }
+            return Some(params);
+        }
+        _ => {}
     }
     crate::providers::compatible(&provider)?;
     let mut params = OPENAI_CHAT_PARAMS.to_vec();
@@ -564,6 +777,9 @@ pub fn supported_openai_params(
                 .map(str::to_owned)
         })
         .is_some_and(|p| p == "openai" || p == "text-completion-openai");
+    if provider == "openai" && is_o_series(&split) {
+        return Some(o_series(&[], openai_model));
+    }
     if openai_model {
         params.push("user");
     }
@@ -828,6 +1044,24 @@ mod tests {
             supported_openai_params("claude-haiku-4-5", Some("anthropic")).unwrap_or_default();
         assert_eq!(&claude[..ANTHROPIC_PARAMS.len()], ANTHROPIC_PARAMS);
         assert_eq!(supported_openai_params("my-custom-model", None), None);
+    }
+
+    #[test]
+    fn supported_params_of_adapter_providers_and_o_series() {
+        let params = |m: &str| supported_openai_params(m, None).unwrap_or_default();
+        assert_eq!(params("ollama/llama3"), OLLAMA_PARAMS);
+        assert_eq!(params("ollama_chat/llama3"), OLLAMA_CHAT_PARAMS);
+        assert_eq!(params("cohere/command-r"), COHERE_PARAMS);
+        assert_eq!(params("azure/my-deployment"), AZURE_PARAMS);
+        assert_eq!(&params("gemini/gemini-1.5-pro")[..], GEMINI_PARAMS);
+        assert!(params("vertex_ai/claude-3-5-sonnet").starts_with(ANTHROPIC_PARAMS));
+        let nova = params("bedrock/amazon.nova-pro-v1:0");
+        assert!(nova.contains(&"tools") && !nova.contains(&"tool_choice"));
+        let o3 = params("o3-mini");
+        assert!(o3.contains(&"reasoning_effort") && !o3.contains(&"top_p"));
+        assert!(!params("o1-mini").contains(&"tools"));
+        assert!(params("azure/o3-mini").contains(&"parallel_tool_calls"));
+        assert!(!is_o_series("omni-moderation") && is_o_series("o4-mini-2025-04-16"));
     }
 
     #[test]

@@ -33,7 +33,7 @@ from __future__ import annotations
 import builtins
 import time as _time
 from os import urandom as _urandom
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "ChatCompletionDeltaToolCall",
@@ -44,12 +44,14 @@ __all__ = [
     "CompletionTokensDetailsWrapper",
     "Delta",
     "EmbeddingResponse",
+    "FieldInfo",
     "FieldNotFoundError",
     "Function",
     "FunctionCall",
     "Logprobs",
     "Message",
     "ModelResponse",
+    "ModelResponseBase",
     "ModelResponseStream",
     "PromptTokensDetailsWrapper",
     "StreamingChoices",
@@ -254,6 +256,27 @@ def _coerce(value: Any, cls: type) -> Any:
     return value
 
 
+class FieldInfo:
+    """An entry of ``Model.model_fields``, as pydantic shows one: frameworks list the
+    declared fields (``name in type(resp).model_fields``); nothing validates them."""
+
+    __slots__ = ("annotation", "default")
+
+    def __init__(self, annotation: Any = Any, default: Any = None) -> None:
+        self.annotation = annotation
+        self.default = default
+
+    def is_required(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"FieldInfo(annotation={self.annotation!r}, required=False, default={self.default!r})"
+
+
+def _fields(*names: str) -> builtins.dict[str, FieldInfo]:
+    return {name: FieldInfo() for name in names}
+
+
 class _ResponseObject:
     """Base of all response objects: dict-style access, dumps, copy, equality, repr.
 
@@ -265,10 +288,27 @@ class _ResponseObject:
 
     _declared: frozenset = frozenset()
     _dump_exclude: frozenset = frozenset()
+    # The fields LiteLLM's pydantic class declares, in its order; everything else an
+    # instance holds is pydantic's "extra" (``ModelResponse.usage`` among them, which is
+    # why crewai reads ``response.model_extra.get("usage")``).
+    model_fields: ClassVar[builtins.dict[str, FieldInfo]] = {}
 
     @staticmethod
     def _fill(d: dict, src: dict) -> None:  # pragma: no cover - overridden
         d.update(src)
+
+    # ---- pydantic introspection (computed on access: nothing is stored per instance) --
+    @property
+    def model_extra(self) -> builtins.dict[str, Any]:
+        """The public attributes that are not declared fields (provider extras, and
+        ``usage`` on ``ModelResponse`` and on the stream chunk that carries it)."""
+        fields = self.model_fields
+        return {k: v for k, v in self.__dict__.items() if k[:1] != "_" and k not in fields}
+
+    @property
+    def model_fields_set(self) -> set[str]:
+        """The names of the fields and extras this instance holds."""
+        return {k for k in self.__dict__ if k[:1] != "_"}
 
     # ---- field listing -------------------------------------------------------------
     def _public_items(self) -> list:
@@ -468,6 +508,7 @@ class _SimpleObject(_ResponseObject):
         super().__init_subclass__(**kwargs)
         cls._known = frozenset(name for name, _, _ in cls._spec)
         cls._declared = cls._known
+        cls.model_fields = _fields(*(name for name, _, _ in cls._spec))
         spec = cls._spec
         known = cls._known
 
@@ -642,6 +683,15 @@ class Usage(_ResponseObject):
             "cost",
         )
     )
+    model_fields = _fields(
+        "completion_tokens",
+        "prompt_tokens",
+        "total_tokens",
+        "completion_tokens_details",
+        "prompt_tokens_details",
+        "server_tool_use",
+        "cost",
+    )
     _fill = staticmethod(_fill_usage)
     _cache_creation_input_tokens = 0
     _cache_read_input_tokens = 0
@@ -713,6 +763,7 @@ class Function(_ResponseObject):
     name: str | None
 
     _declared = _FUNCTION_KNOWN
+    model_fields = _fields("arguments", "name")
     _fill = staticmethod(_fill_function)
 
     def __init__(self, arguments: Any = None, name: str | None = None, **params: Any) -> None:
@@ -728,6 +779,7 @@ class FunctionCall(_ResponseObject):
     name: str | None
 
     _declared = _FUNCTION_KNOWN
+    model_fields = _fields("arguments", "name")
     _fill = staticmethod(_fill_function)
 
     def __init__(self, arguments: Any = None, name: str | None = None, **params: Any) -> None:
@@ -810,6 +862,7 @@ class ChatCompletionDeltaToolCall(_ResponseObject):
     index: int
 
     _declared = _DELTA_TOOL_CALL_KNOWN
+    model_fields = _fields("id", "function", "type", "index")
     _fill = staticmethod(_fill_delta_tool_call)
 
     def __init__(
@@ -948,6 +1001,17 @@ class Message(_ResponseObject):
     provider_specific_fields: dict[str, Any] | None
 
     _declared = _MESSAGE_KNOWN
+    model_fields = _fields(
+        "content",
+        "role",
+        "tool_calls",
+        "function_call",
+        "audio",
+        "reasoning_content",
+        "thinking_blocks",
+        "provider_specific_fields",
+        "annotations",
+    )
     _dump_exclude = frozenset(("provider_specific_fields",))
     _fill = staticmethod(_fill_message)
 
@@ -1063,6 +1127,7 @@ class Delta(_ResponseObject):
     provider_specific_fields: dict[str, Any] | None
 
     _declared = _DELTA_DECLARED
+    model_fields = _fields("reasoning_content", "thinking_blocks", "provider_specific_fields")
     _fill = staticmethod(_fill_delta)
 
     def __init__(
@@ -1132,6 +1197,7 @@ class Choices(_ResponseObject):
     message: Message
 
     _declared = frozenset(("finish_reason", "index", "message", "logprobs", "provider_specific_fields"))
+    model_fields = _fields("finish_reason", "index", "message", "logprobs", "provider_specific_fields")
     _fill = staticmethod(_fill_choices)
 
     def __init__(
@@ -1275,7 +1341,14 @@ def _fill_model_response(d: dict, src: dict) -> None:
                 d[k] = val
 
 
-class ModelResponse(_ResponseObject):
+class ModelResponseBase(_ResponseObject):
+    """The base LiteLLM gives :class:`ModelResponse` and :class:`ModelResponseStream`:
+    ``isinstance(x, ModelResponseBase)`` holds for a reply and for a stream chunk."""
+
+    model_fields = _fields("id", "created", "model", "object", "system_fingerprint")
+
+
+class ModelResponse(ModelResponseBase):
     """The result of ``completion()``: ``id``, ``created``, ``model``, ``object``
     (``"chat.completion"``), ``system_fingerprint``, ``choices`` (``Choices``),
     ``usage`` (``Usage``) plus any extra provider fields (e.g. ``service_tier``).
@@ -1298,6 +1371,7 @@ class ModelResponse(_ResponseObject):
     _response_headers: dict[str, Any] | None = None
 
     _declared = frozenset(("id", "created", "model", "object", "system_fingerprint", "choices", "usage"))
+    model_fields = _fields("id", "created", "model", "object", "system_fingerprint", "choices")
     _fill = staticmethod(_fill_model_response)
 
     def __init__(
@@ -1415,7 +1489,7 @@ def _fill_stream(d: dict, src: dict) -> None:
                     d[k] = _usage(v)
 
 
-class ModelResponseStream(_ResponseObject):
+class ModelResponseStream(ModelResponseBase):
     """One streamed chunk: ``id``, ``created``, ``model``, ``object``
     (``"chat.completion.chunk"``), ``system_fingerprint``, ``choices``
     (``StreamingChoices``), ``provider_specific_fields``; ``usage`` only on the chunk
@@ -1441,6 +1515,9 @@ class ModelResponseStream(_ResponseObject):
             "choices",
             "provider_specific_fields",
         )
+    )
+    model_fields = _fields(
+        "id", "created", "model", "object", "system_fingerprint", "choices", "provider_specific_fields"
     )
     _fill = staticmethod(_fill_stream)
 
@@ -1537,6 +1614,7 @@ class EmbeddingResponse(_ResponseObject):
     _response_headers: dict[str, Any] | None = None
 
     _declared = frozenset(("model", "data", "object", "usage"))
+    model_fields = _fields("model", "data", "object", "usage")
     _fill = staticmethod(_fill_embedding)
 
     def __init__(
@@ -1685,6 +1763,7 @@ class TextCompletionResponse(_ResponseObject):
     _response_ms: float | None
 
     _declared = frozenset(("id", "object", "created", "model", "choices", "usage"))
+    model_fields = _fields("id", "object", "created", "model", "choices", "usage")
     _fill = staticmethod(_fill_text_response)
 
     def __init__(
