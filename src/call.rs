@@ -14,7 +14,7 @@ use crate::providers::{self, ChatContext, Endpoint, ProviderSpec, WireFormat};
 use crate::stream::{self, Batch, StreamContext};
 use crate::transport;
 use crate::types::messages::normalise_messages;
-use crate::types::{split_kwargs, CallOptions};
+use crate::types::{check, split_kwargs, CallOptions};
 
 /// LiteLLM's default for direct calls (the openai SDK's `x-stainless-read-timeout: 600`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -127,6 +127,7 @@ pub fn prepare_with_env(
     mut kwargs: Map<String, Value>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Prepared, LlmError> {
+    check::kwargs(&kwargs).map_err(|e| call_context(e, &kwargs))?;
     let messages = kwargs.remove("messages");
     let input = kwargs.remove("input");
     let prompt = kwargs.remove("prompt");
@@ -139,14 +140,14 @@ pub fn prepare_with_env(
     body.insert("model".into(), Value::String(model.clone()));
     match kind {
         Endpointkind::Chat => {
-            let messages = normalise_messages(messages.unwrap_or(Value::Null)).map_err(ctx)?;
+            let messages =
+                normalise_messages(messages, check::part_types(spec.format)).map_err(ctx)?;
             body.insert("messages".into(), Value::Array(messages));
         }
         Endpointkind::Embeddings => {
-            body.insert(
-                "input".into(),
-                check_embedding_input(input.unwrap_or(Value::Null)).map_err(ctx)?,
-            );
+            let input = input.unwrap_or(Value::Null);
+            check::embedding_input(&input).map_err(ctx)?;
+            body.insert("input".into(), input);
         }
         Endpointkind::TextCompletion => {
             body.insert(
@@ -177,11 +178,12 @@ pub fn prepare_with_env(
     };
     let stream = body.get("stream").and_then(Value::as_bool) == Some(true);
     let n = body.get("n").and_then(Value::as_u64).unwrap_or(1);
-    let include_usage = body
-        .get("stream_options")
-        .and_then(|o| o.get("include_usage"))
-        .and_then(Value::as_bool)
-        == Some(true);
+    let include_usage = options.include_usage;
+    if !stream {
+        // OpenAI and vLLM refuse `stream_options` without `stream=True`; frameworks often
+        // set it on every call (LiteLLM forwards it and the call fails), so it is not sent.
+        body.shift_remove("stream_options");
+    }
     let mut p = Prepared {
         kind,
         requested_model: options.model.clone(),
@@ -208,37 +210,32 @@ pub fn prepare_with_env(
         headers.retain(|(existing, _)| existing != k);
         headers.push((k.clone(), v.clone()));
     }
+    // A key from the environment (or a config file) can end in a line break; the transport
+    // would fail with a misleading connection error. Values are never shown (keys).
+    if let Some((name, _)) = headers.iter().find(|(_, v)| !check::is_header_value(v)) {
+        return Err(LlmError::bad_request(format!(
+            "the {name:?} header of this call contains a line break or another character not allowed in HTTP headers (the value is not shown); if it carries an API key, check the key (api_key or the provider's environment variable)"
+        ))
+        .with_context(&p.provider, &p.requested_model));
+    }
     p.url = request.url;
     p.headers = headers;
     p.body = request.body;
     Ok(p)
 }
 
-fn check_embedding_input(input: Value) -> Result<Value, LlmError> {
-    let ok = match &input {
-        Value::String(_) => true,
-        Value::Array(items) if items.is_empty() => {
-            return Err(LlmError::bad_request(
-                "input must not be empty: pass a string or a list of strings",
-            ))
-        }
-        Value::Array(items) => {
-            items.iter().all(|i| i.is_string())
-                || items.iter().all(|i| i.is_u64())
-                || items
-                    .iter()
-                    .all(|i| matches!(i, Value::Array(t) if t.iter().all(Value::is_u64)))
-        }
-        _ => false,
-    };
-    if ok {
-        Ok(input)
-    } else {
-        Err(LlmError::bad_request(format!(
-            "input must be a string, a list of strings, or token lists; got {}",
-            crate::types::type_name(&input)
-        )))
-    }
+/// The provider and model of a call that failed its checks, as far as they resolve.
+fn call_context(e: LlmError, kwargs: &Map<String, Value>) -> LlmError {
+    let text = |k: &str| kwargs.get(k).and_then(Value::as_str);
+    let model = text("model").unwrap_or_default();
+    let provider = providers::get_llm_provider(
+        model,
+        text("custom_llm_provider"),
+        text("base_url").or(text("api_base")),
+    )
+    .map(|(_, p)| p)
+    .unwrap_or_default();
+    e.with_context(&provider, model)
 }
 
 /// How long to wait before retry number `attempt` (0-based), as the openai SDK does:
@@ -487,6 +484,11 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
             WireFormat::OpenAi | WireFormat::Azure | WireFormat::Anthropic | WireFormat::Cohere
         ) {
             p.body.insert("stream".into(), Value::Bool(true));
+        }
+        // `prepare` left `stream_options` out of a body that did not stream.
+        if p.options.include_usage && matches!(p.format, WireFormat::OpenAi | WireFormat::Azure) {
+            p.body
+                .insert("stream_options".into(), json!({"include_usage": true}));
         }
         // Bedrock asks for a stream by its path.
         if p.format == WireFormat::Bedrock {
@@ -763,7 +765,7 @@ mod tests {
     fn missing_key_fails_before_the_network() {
         let e = prepare_with_env(
             Endpointkind::Chat,
-            kwargs(json!({"model": "deepseek/deepseek-chat", "messages": []})),
+            kwargs(json!({"model": "deepseek/deepseek-chat", "messages": [{"role": "user", "content": "x"}]})),
             &no_env,
         )
         .err()

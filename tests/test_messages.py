@@ -37,9 +37,11 @@ def test_tuple_of_messages_is_accepted(server, openai_args):
     assert server.last_request.body["messages"] == [{"role": "user", "content": "x"}]
 
 
-def test_empty_message_list_is_accepted(server, openai_args):
-    litellm.completion(model="openai/m", messages=[], **openai_args)
-    assert server.last_request.body["messages"] == []
+def test_empty_message_list_is_refused_before_sending(server, openai_args):
+    # LiteLLM sends [] and OpenAI answers 400 ("[] is too short"); rustllm says so at once.
+    with pytest.raises(litellm.BadRequestError, match="messages must not be empty"):
+        litellm.completion(model="openai/m", messages=[], **openai_args)
+    assert server.request_count == 0
 
 
 BAD = [

@@ -258,15 +258,7 @@ def _prepare(params: dict[str, Any]) -> Any:
         params["response_format"] = _response_format_param(params["response_format"])
     if params.get("timeout") is not None:
         params["timeout"] = _timeout_seconds(params["timeout"])
-    tools = params.get("tools")
-    if tools is not None and not isinstance(tools, (list, tuple)):
-        from rustllm.exceptions import BadRequestError
-
-        raise BadRequestError(
-            message=f"tools must be a list of tool definitions, got {type(tools).__name__}",
-            model=params["model"],
-            llm_provider="",
-        )
+    # Inputs (messages, tools, numbers, headers...) are checked in Rust: src/types/check.rs.
     mock = params.get("mock_response")
     if mock is None or isinstance(mock, str):
         return None

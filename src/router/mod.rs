@@ -133,6 +133,12 @@ fn py_list(items: &[String]) -> String {
     format!("[{}]", inner.join(", "))
 }
 
+/// An input error before routing names the model group asked for.
+fn routed_context(e: LlmError, kwargs: &Map<String, Value>) -> LlmError {
+    let group = kwargs.get("model").and_then(Value::as_str).unwrap_or("");
+    e.with_context("", group)
+}
+
 /// A plain Python `ValueError` (LiteLLM raises these for tag and cooldown exhaustion).
 pub fn value_error(message: String) -> LlmError {
     LlmError::new(ErrorKind::Value, message)
@@ -927,6 +933,7 @@ impl Router {
         F: Fn(Map<String, Value>) -> Fut,
         Fut: Future<Output = Result<T, LlmError>>,
     {
+        crate::types::check::routed_call(&kwargs).map_err(|e| routed_context(e, &kwargs))?;
         let plan = match &self.cache {
             Some(cache) => {
                 let requested = kwargs.get("model").and_then(Value::as_str).unwrap_or("");
@@ -952,7 +959,7 @@ impl Router {
                 return Ok((T::from_cache(body), info));
             }
         }
-        let (reply, guard, info) = self.route(kwargs, false, call).await?;
+        let (reply, guard, info) = self.route_checked(kwargs, false, call).await?;
         drop(guard);
         if let (Some(cache), Some(plan), Some(body)) = (&self.cache, &plan, reply.cache_body()) {
             cache.put(plan, body).await;
@@ -962,6 +969,22 @@ impl Router {
 
     /// Route one call: `call` performs the provider request for the merged arguments.
     pub async fn route<T, F, Fut>(
+        self: &Arc<Self>,
+        kwargs: Map<String, Value>,
+        stream: bool,
+        call: F,
+    ) -> Result<(T, CallGuard, RouteInfo), LlmError>
+    where
+        T: Routed,
+        F: Fn(Map<String, Value>) -> Fut,
+        Fut: Future<Output = Result<T, LlmError>>,
+    {
+        crate::types::check::routed_call(&kwargs).map_err(|e| routed_context(e, &kwargs))?;
+        self.route_checked(kwargs, stream, call).await
+    }
+
+    /// [`Router::route`] for arguments already checked.
+    async fn route_checked<T, F, Fut>(
         self: &Arc<Self>,
         kwargs: Map<String, Value>,
         stream: bool,

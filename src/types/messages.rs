@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use super::type_name;
+use super::{check, type_name};
 use crate::error::LlmError;
 
 const ROLES: &[&str] = &[
@@ -23,11 +23,16 @@ fn bad(index: usize, what: impl std::fmt::Display) -> LlmError {
     LlmError::bad_request(format!("Invalid messages[{index}]: {what}"))
 }
 
-fn check_content_parts(index: usize, parts: &[Value]) -> Result<(), LlmError> {
+fn check_content_parts(
+    index: usize,
+    parts: &[Value],
+    known: Option<&[&str]>,
+) -> Result<(), LlmError> {
     for (j, part) in parts.iter().enumerate() {
         match part {
             Value::Object(p) => match p.get("type") {
-                Some(Value::String(_)) => {}
+                Some(Value::String(kind)) => check::content_part(p, kind, known)
+                    .map_err(|what| bad(index, format_args!("content[{j}]: {what}")))?,
                 _ => {
                     return Err(bad(
                         index,
@@ -110,7 +115,11 @@ fn normalise_tool_calls(index: usize, calls: Vec<Value>) -> Result<Vec<Value>, L
 }
 
 /// Normalise and check one message.
-fn normalise_message(index: usize, message: Value) -> Result<Value, LlmError> {
+fn normalise_message(
+    index: usize,
+    message: Value,
+    known: Option<&[&str]>,
+) -> Result<Value, LlmError> {
     let Value::Object(mut m) = message else {
         return Err(bad(index, format!("each message must be a dict like {{\"role\": \"user\", \"content\": \"...\"}}, got {}", type_name(&message))));
     };
@@ -173,7 +182,7 @@ fn normalise_message(index: usize, message: Value) -> Result<Value, LlmError> {
             m.insert("content".into(), Value::String(s));
         }
         Some(Value::Array(parts)) => {
-            check_content_parts(index, &parts)?;
+            check_content_parts(index, &parts, known)?;
             m.insert("content".into(), Value::Array(normalise_parts(parts)));
         }
         Some(other) => {
@@ -198,14 +207,23 @@ fn normalise_message(index: usize, message: Value) -> Result<Value, LlmError> {
     Ok(Value::Object(m))
 }
 
-/// Normalise and check a whole message list. An empty list is accepted (LiteLLM does).
-pub fn normalise_messages(messages: Value) -> Result<Vec<Value>, LlmError> {
+/// Normalise and check a whole message list, which must not be empty. `known` is the
+/// content-part types a native provider translates ([`check::part_types`]); `None` lets
+/// unknown types through to an OpenAI-compatible server.
+pub fn normalise_messages(
+    messages: Option<Value>,
+    known: Option<&[&str]>,
+) -> Result<Vec<Value>, LlmError> {
+    check::messages_given(messages.as_ref())?;
     match messages {
-        Value::Null => Ok(Vec::new()),
-        Value::Array(items) => items.into_iter().enumerate().map(|(i, m)| normalise_message(i, m)).collect(),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| normalise_message(i, m, known))
+            .collect(),
         other => Err(LlmError::bad_request(format!(
             "messages must be a list of message dicts, e.g. [{{\"role\": \"user\", \"content\": \"hi\"}}], got {}",
-            type_name(&other)
+            type_name(other.as_ref().unwrap_or(&Value::Null))
         ))),
     }
 }
@@ -215,9 +233,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn normalise(messages: Value) -> Result<Vec<Value>, LlmError> {
+        normalise_messages(Some(messages), None)
+    }
+
     #[test]
     fn none_keys_are_dropped_and_returned_messages_resend() {
-        let out = normalise_messages(json!([
+        let out = normalise(json!([
             {"role": "user", "content": "hi", "name": null},
             {"content": null, "role": "assistant", "function_call": null, "tool_calls": [
                 {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}
@@ -236,7 +258,7 @@ mod tests {
 
     #[test]
     fn dict_arguments_become_json_strings() {
-        let out = normalise_messages(json!([{"role": "assistant", "tool_calls": [
+        let out = normalise(json!([{"role": "assistant", "tool_calls": [
             {"id": "c", "function": {"name": "f", "arguments": {"a": 1}}, "index": 0}
         ]}]))
         .unwrap();
@@ -272,7 +294,7 @@ mod tests {
             ),
         ];
         for (input, expected) in cases {
-            let err = normalise_messages(input.clone()).err().unwrap();
+            let err = normalise(input.clone()).err().unwrap();
             assert!(err.message.contains(expected), "{input} -> {}", err.message);
             assert_eq!(err.status, 400);
         }
@@ -280,8 +302,33 @@ mod tests {
 
     #[test]
     fn content_parts_and_empty_lists() {
-        assert!(normalise_messages(json!([])).unwrap().is_empty());
-        let out = normalise_messages(json!([{"role": "user", "content": ["a", {"type": "image_url", "image_url": {"url": "data:x"}}]}])).unwrap();
+        let empty = normalise(json!([])).unwrap_err();
+        assert!(empty.message.starts_with("messages must not be empty"));
+        let missing = normalise_messages(None, None).unwrap_err();
+        assert!(missing.message.starts_with("messages is required"));
+        let out = normalise(json!([{"role": "user", "content": ["a", {"type": "image_url", "image_url": {"url": "data:x"}}]}])).unwrap();
         assert_eq!(out[0]["content"][0], json!({"type": "text", "text": "a"}));
+    }
+
+    #[test]
+    fn content_parts_by_provider() {
+        let parts = json!([{"role": "user", "content": [{"type": "video_url", "video_url": {"url": "x"}}]}]);
+        assert!(normalise(parts.clone()).is_ok());
+        let gemini = check::part_types(crate::providers::WireFormat::Gemini);
+        let e = normalise_messages(Some(parts), gemini).unwrap_err();
+        assert!(
+            e.message.starts_with(
+                "Invalid messages[0]: content[0]: content part type \"video_url\" is not supported"
+            ),
+            "{}",
+            e.message
+        );
+        let e = normalise(json!([{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image_url"}]}])).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("Invalid messages[0]: content[1]: a \"image_url\" part needs"),
+            "{}",
+            e.message
+        );
     }
 }

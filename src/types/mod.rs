@@ -1,6 +1,7 @@
 //! The OpenAI chat request as rustllm receives it: LiteLLM's keyword arguments split into
 //! connection options and the JSON body, and messages checked before anything is sent.
 
+pub mod check;
 pub mod messages;
 
 use std::time::Duration;
