@@ -106,7 +106,8 @@ def _push_tls() -> None:
     """Hand changed module TLS settings to the Rust transport (cheap when unchanged)."""
     global _tls_pushed
     if ssl_verify is not _tls_pushed[0] or ssl_certificate is not _tls_pushed[1]:
-        _core.set_module_tls(ssl_verify, ssl_certificate)
+        # True is the default: it leaves the choice to the environment (SSL_VERIFY, ...).
+        _core.set_module_tls(None if ssl_verify is True else ssl_verify, ssl_certificate)
         _tls_pushed = (ssl_verify, ssl_certificate)
 
 
