@@ -103,7 +103,7 @@ def run_in_child(work) -> tuple[int, object]:
         status = 0
         try:
             payload = json.dumps({"ok": work()})
-        except BaseException as e:  # report anything, never fall back into pytest
+        except BaseException as e:  # noqa: BLE001 (report anything; never fall back into pytest)
             payload = json.dumps({"error": f"{type(e).__name__}: {e}"})
             status = 1
         with os.fdopen(w, "w") as f:
@@ -158,7 +158,9 @@ def test_parent_and_child_calling_at_once_each_get_their_own_replies(server):
         pairs = []
         for i in range(40):
             q = f"{tag}-{i}"
-            pairs.append([q, rustllm.completion(model="openai/echo", messages=_ask(q), **args).choices[0].message.content])
+            pairs.append(
+                [q, rustllm.completion(model="openai/echo", messages=_ask(q), **args).choices[0].message.content]
+            )
 
         async def many():
             qs = [f"{tag}-async-{i}" for i in range(40)]
