@@ -33,7 +33,7 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use tokio::runtime::Runtime;
@@ -71,19 +71,20 @@ struct Resolved {
 }
 
 /// `rustllm.ssl_verify` / `rustllm.ssl_certificate`, pushed by the Python layer when they
-/// change.
-static MODULE_TLS: Mutex<TlsSettings> = Mutex::new(TlsSettings {
+/// change. A read-write lock: every call reads it, and a reader caught by `fork()` leaves
+/// the child free to read (a held mutex would block the child's first call forever).
+static MODULE_TLS: RwLock<TlsSettings> = RwLock::new(TlsSettings {
     verify: None,
     client_cert: None,
 });
 
 /// Set the module-wide TLS settings (the level between a call's and the environment's).
 pub fn set_module_tls(settings: TlsSettings) {
-    *lock(&MODULE_TLS) = settings;
+    *MODULE_TLS.write().unwrap_or_else(|e| e.into_inner()) = settings;
 }
 
 fn resolve(call: &TlsSettings) -> Resolved {
-    let module = lock(&MODULE_TLS).clone();
+    let module = MODULE_TLS.read().unwrap_or_else(|e| e.into_inner()).clone();
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let verify = call.verify.clone().or(module.verify).or_else(|| {
         // LiteLLM reads SSL_VERIFY=False as ssl_verify=False; httpx and requests read the
