@@ -66,6 +66,9 @@ impl Shared {
 /// A call's whole task, waiting for the next `flush`.
 pub type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
 
+/// A call's work: its result, ready to convert on the loop's thread.
+pub type Work = Pin<Box<dyn Future<Output = Convert> + Send>>;
+
 /// One asyncio loop's wake-up channel, queue of finished results, and queue of calls
 /// started since the last flush.
 #[pyclass(module = "rustllm._core", frozen)]
@@ -119,32 +122,28 @@ where
 impl LoopWaker {
     /// Queue `work`, whose result resolves `future` on this waker's loop, for the next
     /// `flush`; cancelling `future` aborts it. True when the caller must schedule a flush.
-    pub fn start<F>(&self, py: Python<'_>, future: Py<PyAny>, work: F) -> PyResult<bool>
-    where
-        F: Future<Output = Convert> + Send + 'static,
-    {
-        let delivery = self.delivery();
-        let target = future.clone_ref(py);
-        let job = abortable(py, &future, async move {
-            let convert = work.await;
-            delivery.complete(target, convert);
-        })?;
+    /// `work` comes boxed: a call's future is tens of KB, and each move of it by value
+    /// is a copy of that size.
+    pub fn start(&self, py: Python<'_>, future: Py<PyAny>, work: Work) -> PyResult<bool> {
+        let job = self.deliver(py, future, work)?;
         Ok(self.queue(job))
     }
 
     /// [`LoopWaker::start`] that spawns at once instead of waiting for the next flush.
-    pub fn spawn<F>(&self, py: Python<'_>, future: Py<PyAny>, work: F) -> PyResult<()>
-    where
-        F: Future<Output = Convert> + Send + 'static,
-    {
-        let delivery = self.delivery();
-        let target = future.clone_ref(py);
-        let job = abortable(py, &future, async move {
-            let convert = work.await;
-            delivery.complete(target, convert);
-        })?;
+    pub fn spawn(&self, py: Python<'_>, future: Py<PyAny>, work: Work) -> PyResult<()> {
+        let job = self.deliver(py, future, work)?;
         crate::transport::runtime().spawn(job);
         Ok(())
+    }
+
+    /// The job that runs `work` and delivers its result to `future`, abortable through it.
+    fn deliver(&self, py: Python<'_>, future: Py<PyAny>, work: Work) -> PyResult<Job> {
+        let delivery = self.delivery();
+        let target = future.clone_ref(py);
+        abortable(py, &future, async move {
+            let convert = work.await;
+            delivery.complete(target, convert);
+        })
     }
 
     pub fn delivery(&self) -> Delivery {

@@ -356,14 +356,18 @@ impl PyResponseCache {
     ) -> PyResult<()> {
         let plan = plan.get().inner.clone();
         let cache = self.inner.clone();
-        waker.get().spawn(py, future, async move {
-            let found = cache.get(&plan).await;
-            let convert: Convert = Box::new(move |py| match found {
-                Some(body) => Ok(map_to_py(py, &body)?.into_any().unbind()),
-                None => Ok(py.None()),
-            });
-            convert
-        })
+        waker.get().spawn(
+            py,
+            future,
+            Box::pin(async move {
+                let found = cache.get(&plan).await;
+                let convert: Convert = Box::new(move |py| match found {
+                    Some(body) => Ok(map_to_py(py, &body)?.into_any().unbind()),
+                    None => Ok(py.None()),
+                });
+                convert
+            }),
+        )
     }
 
     /// `put` resolving `future` (to None) on the loop that owns `waker`.
@@ -378,11 +382,15 @@ impl PyResponseCache {
         let plan = plan.get().inner.clone();
         let body = body_map(body)?;
         let cache = self.inner.clone();
-        waker.get().spawn(py, future, async move {
-            cache.put(&plan, &body).await;
-            let convert: Convert = Box::new(|py| Ok(py.None()));
-            convert
-        })
+        waker.get().spawn(
+            py,
+            future,
+            Box::pin(async move {
+                cache.put(&plan, &body).await;
+                let convert: Convert = Box::new(|py| Ok(py.None()));
+                convert
+            }),
+        )
     }
 
     /// Drop every entry of the in-memory store (Redis entries expire by their ttl).

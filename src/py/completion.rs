@@ -270,28 +270,32 @@ fn submit(
     // task, off the event loop's thread (a bad input still fails the await).
     let map = kwargs_to_map(kwargs)
         .map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))?;
-    waker.get().start(py, future, async move {
-        let convert: Convert = match call::prepare(kind, map) {
-            Err(e) => Box::new(move |py| Err(to_pyerr(py, e))),
-            Ok(p) if p.stream && kind != Endpointkind::Embeddings => {
-                let result = run_stream(p).await;
-                Box::new(move |py| match result {
-                    Ok(open) => stream_to_py(py, open),
-                    Err(e) => Err(to_pyerr(py, e)),
-                })
-            }
-            Ok(p) => {
-                let custom = custom_prices(&p);
-                let result = run(p).await;
-                let cost = result.as_ref().ok().and_then(|r| reply_cost(r, &custom));
-                Box::new(move |py| match result {
-                    Ok(reply) => reply_to_py(py, kind, reply, cost),
-                    Err(e) => Err(to_pyerr(py, e)),
-                })
-            }
-        };
-        convert
-    })
+    waker.get().start(
+        py,
+        future,
+        Box::pin(async move {
+            let convert: Convert = match call::prepare(kind, map) {
+                Err(e) => Box::new(move |py| Err(to_pyerr(py, e))),
+                Ok(p) if p.stream && kind != Endpointkind::Embeddings => {
+                    let result = run_stream(p).await;
+                    Box::new(move |py| match result {
+                        Ok(open) => stream_to_py(py, open),
+                        Err(e) => Err(to_pyerr(py, e)),
+                    })
+                }
+                Ok(p) => {
+                    let custom = custom_prices(&p);
+                    let result = run(p).await;
+                    let cost = result.as_ref().ok().and_then(|r| reply_cost(r, &custom));
+                    Box::new(move |py| match result {
+                        Ok(reply) => reply_to_py(py, kind, reply, cost),
+                        Err(e) => Err(to_pyerr(py, e)),
+                    })
+                }
+            };
+            convert
+        }),
+    )
 }
 
 /// Chat completion (or, with `stream=True` in `kwargs`, a stream) resolving `future` on

@@ -253,24 +253,28 @@ impl PyRouter {
     ) -> PyResult<bool> {
         let map = self.kwargs(py, kwargs)?;
         let router = self.inner.clone();
-        waker.get().start(py, future, async move {
-            let convert: Convert = if map.get("stream").and_then(Value::as_bool) == Some(true)
-                && kind == Endpointkind::Chat
-            {
-                let result = route_stream(router, map).await;
-                Box::new(move |py| match result {
-                    Ok((open, guard, info)) => stream_to_py(py, open, guard, &info),
-                    Err(e) => Err(to_pyerr(py, e)),
-                })
-            } else {
-                let result = route_reply(router, kind, true, map).await;
-                Box::new(move |py| match result {
-                    Ok((reply, info)) => reply_to_py(py, kind, reply, &info),
-                    Err(e) => Err(to_pyerr(py, e)),
-                })
-            };
-            convert
-        })
+        waker.get().start(
+            py,
+            future,
+            Box::pin(async move {
+                let convert: Convert = if map.get("stream").and_then(Value::as_bool) == Some(true)
+                    && kind == Endpointkind::Chat
+                {
+                    let result = route_stream(router, map).await;
+                    Box::new(move |py| match result {
+                        Ok((open, guard, info)) => stream_to_py(py, open, guard, &info),
+                        Err(e) => Err(to_pyerr(py, e)),
+                    })
+                } else {
+                    let result = route_reply(router, kind, true, map).await;
+                    Box::new(move |py| match result {
+                        Ok((reply, info)) => reply_to_py(py, kind, reply, &info),
+                        Err(e) => Err(to_pyerr(py, e)),
+                    })
+                };
+                convert
+            }),
+        )
     }
 }
 

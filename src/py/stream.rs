@@ -414,25 +414,31 @@ impl ChatStream {
         let backlog = self.backlog.clone();
         // Spawned at once (no flush): the loop is waiting on nothing else. Cancelling the
         // future aborts the wait, which lets `close` take the channel and end the stream.
-        waker.get().spawn(py, future, async move {
-            // Chunks already received go first (`next_step` only reads the channel).
-            let step = if has_backlog(&backlog) {
-                Ok(Step::Chunks(Vec::new()))
-            } else {
-                next_step(rx).await
-            };
-            if !matches!(step, Ok(Step::Chunks(_))) {
-                release(&guard);
-            }
-            let convert: Convert = Box::new(move |py| match step {
-                Ok(step) => to_list(py, step, fast.get(), &strings, &backlog).map(|l| match l {
-                    Some(list) => list.into_any(),
-                    None => py.None(),
-                }),
-                Err(e) => Err(to_pyerr(py, e)),
-            });
-            convert
-        })
+        waker.get().spawn(
+            py,
+            future,
+            Box::pin(async move {
+                // Chunks already received go first (`next_step` only reads the channel).
+                let step = if has_backlog(&backlog) {
+                    Ok(Step::Chunks(Vec::new()))
+                } else {
+                    next_step(rx).await
+                };
+                if !matches!(step, Ok(Step::Chunks(_))) {
+                    release(&guard);
+                }
+                let convert: Convert = Box::new(move |py| match step {
+                    Ok(step) => {
+                        to_list(py, step, fast.get(), &strings, &backlog).map(|l| match l {
+                            Some(list) => list.into_any(),
+                            None => py.None(),
+                        })
+                    }
+                    Err(e) => Err(to_pyerr(py, e)),
+                });
+                convert
+            }),
+        )
     }
 
     /// Build chunks as these classes directly (rustllm's `ModelResponseStream`,
