@@ -224,11 +224,14 @@ impl LlmError {
         received: &str,
         key: Option<&str>,
     ) -> Self {
-        let text = format!(
-            "Invalid response from the provider: {what}. Received: {}",
-            snippet(received, key)
-        );
-        LlmError::from_provider(ErrorKind::Api, 500, provider, model, &text)
+        LlmError::invalid(
+            provider,
+            model,
+            "Invalid response from the provider",
+            what,
+            received,
+            key,
+        )
     }
 
     /// A stream event that is not an event of the provider's stream (not JSON, `{}`, an
@@ -241,10 +244,26 @@ impl LlmError {
         received: &str,
         key: Option<&str>,
     ) -> Self {
-        let text = format!(
-            "Invalid chunk in the stream: {what}. Received: {}",
-            snippet(received, key)
-        );
+        LlmError::invalid(
+            provider,
+            model,
+            "Invalid chunk in the stream",
+            what,
+            received,
+            key,
+        )
+    }
+
+    /// `<Label>: <what>. Received: <snippet>` as an `APIError` (500) of the provider.
+    fn invalid(
+        provider: &str,
+        model: &str,
+        label: &str,
+        what: &str,
+        received: &str,
+        key: Option<&str>,
+    ) -> Self {
+        let text = format!("{label}: {what}. Received: {}", snippet(received, key));
         LlmError::from_provider(ErrorKind::Api, 500, provider, model, &text)
     }
 
