@@ -2,7 +2,8 @@
 
 Each server runs on a free loopback port with persistence off and is stopped by the
 tests. Without ``redis-server`` the tests skip locally but **fail under CI** (``CI`` set):
-the Redis behaviour must never go untested there silently.
+the Redis behaviour must never go untested there silently. ``RedisServer(tls=ServerTls(...))``
+serves TLS only (no plaintext port), optionally requiring client certificates.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -56,16 +59,54 @@ class _Reader:
         raise RuntimeError(f"unexpected reply {line!r}")
 
 
+@dataclass
+class ServerTls:
+    """PEM files of a TLS redis-server: its certificate and key, the CA it trusts for
+    client certificates, and the client certificate this helper presents itself."""
+
+    cert: str
+    key: str
+    ca: str
+    client_cert: str | None = None
+    client_key: str | None = None
+    auth_clients: bool = False
+
+    def args(self, port: int) -> list[str]:
+        return [
+            "--port",
+            "0",
+            "--tls-port",
+            str(port),
+            "--tls-cert-file",
+            self.cert,
+            "--tls-key-file",
+            self.key,
+            "--tls-ca-cert-file",
+            self.ca,
+            "--tls-auth-clients",
+            "yes" if self.auth_clients else "no",
+        ]
+
+    def wrap(self, sock: socket.socket) -> socket.socket:
+        context = ssl.create_default_context(cafile=self.ca)
+        context.check_hostname = False  # some tests serve a certificate for another name
+        if self.client_cert:
+            context.load_cert_chain(self.client_cert, self.client_key)
+        return context.wrap_socket(sock, server_hostname="127.0.0.1")
+
+
 class RedisServer:
     """A redis-server child process on a free loopback port."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ServerTls | None = None) -> None:
         self.port = _free_port()
+        self.tls = tls
         self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
+        scheme = "rediss" if self.tls else "redis"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> RedisServer:
         binary = shutil.which("redis-server")
@@ -74,8 +115,9 @@ class RedisServer:
             if os.environ.get("CI"):
                 pytest.fail(f"{message}: required in CI for the Router's Redis tests", pytrace=False)
             pytest.skip(message)
+        listen = self.tls.args(self.port) if self.tls else ["--port", str(self.port)]
         self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [binary, *listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -84,8 +126,11 @@ class RedisServer:
             try:
                 if self.command("PING") == "PONG":
                     return self
-            except OSError:
+            except OSError:  # ssl.SSLError included
+                if self.proc.poll() is not None:
+                    break
                 time.sleep(0.02)
+        self.stop()
         raise RuntimeError(f"redis-server did not start on port {self.port}")
 
     def stop(self) -> None:
@@ -96,9 +141,13 @@ class RedisServer:
 
     def command(self, *args: Any) -> Any:
         """One command over a fresh connection (RESP by hand: no client library needed)."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
-            sock.sendall(_encode(*args))
-            return _Reader(sock).read()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as plain:
+            if self.tls is None:
+                plain.sendall(_encode(*args))
+                return _Reader(plain).read()
+            with self.tls.wrap(plain) as sock:
+                sock.sendall(_encode(*args))
+                return _Reader(sock).read()
 
     def flush(self) -> None:
         self.command("FLUSHALL")

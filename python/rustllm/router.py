@@ -51,8 +51,8 @@ _NOT_YET = {
 
 
 # `cache_kwargs` keys rustllm uses: the Redis connection (they win over redis_* as in
-# LiteLLM) and the cache's own settings. Others (redis-py socket options and the like)
-# are ignored with a warning.
+# LiteLLM), its TLS settings (REDIS_TLS_KWARGS) and the cache's own settings. Others
+# (redis-py socket options and the like) are ignored with a warning.
 _CACHE_KWARGS = frozenset(
     {
         "host",
@@ -78,13 +78,13 @@ def _cache_kwargs(cache_kwargs: dict | None) -> dict | None:
         return None
     if not isinstance(cache_kwargs, dict):
         raise ValueError(f"cache_kwargs must be a dict, got {type(cache_kwargs).__name__}")
-    if cache_kwargs.get("ssl"):
-        raise ValueError("rustllm.Router does not support Redis over TLS (cache_kwargs['ssl']) yet")
-    kept = {}
+    from rustllm.caching.caching import REDIS_TLS_KWARGS, redis_tls_kwargs  # kept off import time
+
+    kept = redis_tls_kwargs(cache_kwargs)
     for key, value in cache_kwargs.items():
         if key in _CACHE_KWARGS:
             kept[key] = value
-        else:
+        elif key not in REDIS_TLS_KWARGS:
             _logger.warning("rustllm.Router: cache_kwargs[%r] is not used by rustllm; ignored", key)
     if kept.get("type") not in (None, "local", "redis"):
         raise ValueError(f"rustllm.Router caches in memory or Redis only, not type={kept['type']!r}")

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ConnectionAddr, ConnectionInfo, RedisResult};
 
+use super::tls::RedisTls;
 use crate::router::state::lock;
 
 /// How loud an event is (the Python layer maps these to `logging` levels).
@@ -68,12 +69,46 @@ pub fn describe(info: &ConnectionInfo) -> String {
     }
 }
 
+/// Where Redis is and how the connection is secured. Its `Debug` shows the address only,
+/// never the password.
+#[derive(Clone)]
+pub struct RedisTarget {
+    pub info: ConnectionInfo,
+    /// Set when the connection uses TLS (`info.addr` is then a TLS address).
+    pub tls: Option<RedisTls>,
+}
+
+impl RedisTarget {
+    /// `host:port` (or the socket path), for messages.
+    pub fn address(&self) -> String {
+        describe(&self.info)
+    }
+}
+
+impl From<ConnectionInfo> for RedisTarget {
+    fn from(info: ConnectionInfo) -> Self {
+        RedisTarget { info, tls: None }
+    }
+}
+
+impl std::fmt::Debug for RedisTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.tls.is_some() { "TLS " } else { "" };
+        write!(f, "RedisTarget({scheme}{})", self.address())
+    }
+}
+
 impl RedisLink {
-    /// A link to `info`; nothing connects until the first command.
-    pub fn open(info: ConnectionInfo) -> RedisResult<Arc<RedisLink>> {
-        let label = describe(&info);
+    /// A link to `target`; nothing connects until the first command. Fails (with a
+    /// message free of passwords) when the TLS files cannot be read or used.
+    pub fn open(target: RedisTarget) -> Result<Arc<RedisLink>, String> {
+        let label = target.address();
+        let client = match &target.tls {
+            Some(tls) => tls.client(target.info)?,
+            None => redis::Client::open(target.info).map_err(|e| e.to_string())?,
+        };
         Ok(Arc::new(RedisLink {
-            client: redis::Client::open(info)?,
+            client,
             label,
             conn: Mutex::new(None),
             connecting: tokio::sync::Mutex::new(()),

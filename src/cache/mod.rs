@@ -24,6 +24,7 @@
 
 pub mod key;
 pub mod link;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -19,7 +19,8 @@ use super::blocking::block_on;
 use super::bridge::{Convert, LoopWaker};
 use super::convert::{map_to_py, to_value};
 use crate::cache::key::is_key_param;
-use crate::cache::link::{describe, EventLevel, EventSink, RedisLink};
+use crate::cache::link::{EventLevel, EventSink, RedisLink, RedisTarget};
+use crate::cache::tls::resolve as resolve_tls;
 use crate::cache::{cache_key, CachePlan, CacheSettings, ResponseCache};
 
 /// LiteLLM's in-memory cache keeps entries 10 minutes unless told otherwise (as
@@ -84,11 +85,13 @@ fn text(v: Option<&Value>) -> Option<String> {
 
 /// Where `Cache(type="redis")` connects: `url`, else `host`/`port` (6379 by default),
 /// else `REDIS_URL`, else `REDIS_HOST`/`REDIS_PORT`; the password falls back to
-/// `REDIS_PASSWORD`, as LiteLLM's RedisCache reads them.
-fn redis_info(
+/// `REDIS_PASSWORD`, as LiteLLM's RedisCache reads them. TLS: a `rediss://` URL or
+/// `ssl=True`, with redis-py's `ssl_*` settings (`cache::tls`), falling back to
+/// `REDIS_SSL*` likewise.
+fn redis_target(
     s: &Map<String, Value>,
     env: &dyn Fn(&str) -> Option<String>,
-) -> PyResult<redis::ConnectionInfo> {
+) -> PyResult<RedisTarget> {
     let env_text = |name: &str| env(name).filter(|v| !v.is_empty());
     let host = text(s.get("host"));
     let url = text(s.get("url")).or_else(|| {
@@ -98,11 +101,11 @@ fn redis_info(
             None
         }
     });
-    let mut info = if let Some(url) = url {
+    let mut info = if let Some(url) = &url {
         redis::IntoConnectionInfo::into_connection_info(url.as_str()).map_err(|_| {
             // The URL may hold a password: do not echo it.
             PyValueError::new_err(
-                "Cache(type='redis'): url is not a valid Redis URL (redis://[:password@]host:port[/db])",
+                "Cache(type='redis'): url is not a valid Redis URL (redis[s]://[[user]:password@]host:port[/db])",
             )
         })?
     } else {
@@ -140,7 +143,9 @@ fn redis_info(
                 })?
         }
     }
-    Ok(info)
+    let tls = resolve_tls(&mut info, url.as_deref(), s, env)
+        .map_err(|e| PyValueError::new_err(format!("Cache(type='redis'): Redis TLS: {e}")))?;
+    Ok(RedisTarget { info, tls })
 }
 
 /// What one call does with the cache (`ResponseCache.plan`).
@@ -226,8 +231,10 @@ fn body_map(body: &Bound<'_, PyDict>) -> PyResult<Map<String, Value>> {
 impl PyResponseCache {
     /// `settings`: `type` (`"local"` or `"redis"`), `host`, `port`, `password`,
     /// `username`, `db`, `url`, `ttl`, `default_in_memory_ttl`, `default_in_redis_ttl`,
-    /// `namespace`, `mode`, `supported_call_types`, `max_size_in_memory`. Raises
-    /// `ValueError` for a bad setting; nothing connects to Redis before the first call.
+    /// `namespace`, `mode`, `supported_call_types`, `max_size_in_memory`, and redis-py's
+    /// TLS settings `ssl`, `ssl_cert_reqs`, `ssl_check_hostname`, `ssl_ca_certs`,
+    /// `ssl_certfile`, `ssl_keyfile`. Raises `ValueError` for a bad setting or an
+    /// unusable certificate file; nothing connects to Redis before the first call.
     #[new]
     fn new(settings: &Bound<'_, PyDict>) -> PyResult<Self> {
         let map = match to_value(settings.as_any(), "Cache settings")? {
@@ -251,9 +258,9 @@ impl PyResponseCache {
                 address: None,
             });
         }
-        let info = redis_info(&map, &|name| std::env::var(name).ok())?;
-        let address = describe(&info);
-        let link = RedisLink::open(info).map_err(|e| {
+        let target = redis_target(&map, &|name| std::env::var(name).ok())?;
+        let address = target.address();
+        let link = RedisLink::open(target).map_err(|e| {
             PyValueError::new_err(format!(
                 "Cache(type='redis'): cannot use Redis at {address}: {e}"
             ))

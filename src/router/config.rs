@@ -192,24 +192,19 @@ pub struct RouterConfig {
     pub caching_groups: Vec<Vec<String>>,
 }
 
-/// Where Redis is. Its `Debug` shows the address only, never the password.
-#[derive(Clone)]
-pub struct RedisTarget(pub redis::ConnectionInfo);
-
-impl std::fmt::Debug for RedisTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RedisTarget({})", crate::cache::link::describe(&self.0))
-    }
-}
+pub use crate::cache::link::RedisTarget;
 
 /// The Redis a Router uses, as LiteLLM's Router decides it: only when `redis_url`, or
 /// `redis_host` with `redis_port`, is given (the `REDIS_*` variables alone do not turn
 /// Redis on). `cache_kwargs` entries (`host`, `port`, `password`, `username`, `db`,
 /// `url`) win over the arguments, as LiteLLM merges them; a missing password falls back
-/// to `REDIS_PASSWORD`, as LiteLLM's RedisCache does.
+/// to `REDIS_PASSWORD`, as LiteLLM's RedisCache does. TLS: a `rediss://` URL or
+/// `cache_kwargs["ssl"]`, with redis-py's `ssl_*` settings (see `cache::tls`), which
+/// fall back to `REDIS_SSL*` the same way.
 fn redis_target(
     args: &Map<String, Value>,
     cache_kwargs: &Map<String, Value>,
+    env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<RedisTarget>, LlmError> {
     let get = |k: &str| args.get(k).filter(|v| !v.is_null());
     let text = |v: Option<&Value>| -> Option<String> {
@@ -224,11 +219,7 @@ fn redis_target(
     let port = text(cache_kwargs.get("port")).or_else(|| text(get("redis_port")));
     let password = text(cache_kwargs.get("password"))
         .or_else(|| text(get("redis_password")))
-        .or_else(|| {
-            std::env::var("REDIS_PASSWORD")
-                .ok()
-                .filter(|p| !p.is_empty())
-        });
+        .or_else(|| env("REDIS_PASSWORD").filter(|p| !p.is_empty()));
     let username = text(cache_kwargs.get("username"));
     let db = match cache_kwargs.get("db") {
         None | Some(Value::Null) => None,
@@ -238,10 +229,12 @@ fn redis_target(
                 .ok_or_else(|| config_error("cache_kwargs['db'] must be an integer"))?,
         ),
     };
-    let mut info = if let Some(url) = url {
+    let mut info = if let Some(url) = &url {
         redis::IntoConnectionInfo::into_connection_info(url.as_str()).map_err(|_| {
             // The URL may hold a password: do not echo it.
-            config_error("redis_url is not a valid Redis URL (redis://[:password@]host:port[/db])")
+            config_error(
+                "redis_url is not a valid Redis URL (redis[s]://[[user]:password@]host:port[/db])",
+            )
         })?
     } else {
         match (host, port) {
@@ -265,7 +258,9 @@ fn redis_target(
     if let Some(db) = db {
         info.redis.db = db;
     }
-    Ok(Some(RedisTarget(info)))
+    let tls = crate::cache::tls::resolve(&mut info, url.as_deref(), cache_kwargs, env)
+        .map_err(|e| config_error(format!("Redis TLS: {e}")))?;
+    Ok(Some(RedisTarget { info, tls }))
 }
 
 /// An invalid Router configuration: a `ValueError` raised by the constructor.
@@ -643,7 +638,7 @@ impl RouterConfig {
                 )))
             }
         };
-        let redis = redis_target(args, &cache_kwargs)?;
+        let redis = redis_target(args, &cache_kwargs, &|name| std::env::var(name).ok())?;
         let cache = if get("cache_responses").and_then(Value::as_bool) == Some(true) {
             Some(CacheSettings::from_kwargs(&cache_kwargs, redis.is_some())?)
         } else {
@@ -859,5 +854,115 @@ mod tests {
             a,
             "508af05d92d9869c9c853f71a13190cb03fea305b1818633668d09f9958d6d6e"
         );
+    }
+
+    fn target(args: Value, env: &dyn Fn(&str) -> Option<String>) -> Result<RedisTarget, LlmError> {
+        let Value::Object(args) = args else {
+            unreachable!()
+        };
+        let kwargs = match args.get("cache_kwargs") {
+            Some(Value::Object(m)) => m.clone(),
+            _ => Map::new(),
+        };
+        redis_target(&args, &kwargs, env).map(|t| t.unwrap())
+    }
+
+    fn tls_addr(t: &RedisTarget) -> Option<(String, u16, bool)> {
+        match &t.info.addr {
+            redis::ConnectionAddr::TcpTls {
+                host,
+                port,
+                insecure,
+                ..
+            } => Some((host.clone(), *port, *insecure)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn redis_tls_from_a_rediss_url_or_cache_kwargs_ssl() {
+        let none = |_: &str| None;
+        let t = target(
+            json!({"redis_url": "rediss://:pw@cache.example:6380/2"}),
+            &none,
+        )
+        .unwrap();
+        assert_eq!(tls_addr(&t), Some(("cache.example".into(), 6380, false)));
+        assert_eq!(
+            (t.info.redis.password.as_deref(), t.info.redis.db),
+            (Some("pw"), 2)
+        );
+        assert!(t
+            .tls
+            .as_ref()
+            .is_some_and(|s| s.verify_chain && s.verify_hostname));
+        assert_eq!(format!("{t:?}"), "RedisTarget(TLS cache.example:6380)");
+
+        let t = target(
+            json!({"redis_host": "h", "redis_port": 6380, "redis_password": "pw",
+                   "cache_kwargs": {"ssl": true, "ssl_ca_certs": "/ca.pem",
+                                    "ssl_certfile": "/c.pem", "ssl_keyfile": "/k.pem",
+                                    "ssl_check_hostname": false}}),
+            &none,
+        )
+        .unwrap();
+        assert_eq!(tls_addr(&t), Some(("h".into(), 6380, false)));
+        assert_eq!(t.info.redis.password.as_deref(), Some("pw"));
+        let tls = t.tls.unwrap();
+        assert_eq!(
+            tls.ca_certs.as_deref(),
+            Some(std::path::Path::new("/ca.pem"))
+        );
+        assert_eq!(
+            tls.certfile.as_deref(),
+            Some(std::path::Path::new("/c.pem"))
+        );
+        assert_eq!(tls.keyfile.as_deref(), Some(std::path::Path::new("/k.pem")));
+        assert!(tls.verify_chain && !tls.verify_hostname);
+
+        let t = target(
+            json!({"redis_host": "h", "redis_port": 1, "cache_kwargs": {"ssl": true, "ssl_cert_reqs": null}}),
+            &none,
+        )
+        .unwrap();
+        assert_eq!(tls_addr(&t), Some(("h".into(), 1, true)));
+
+        let t = target(json!({"redis_host": "h", "redis_port": 1}), &none).unwrap();
+        assert!(t.tls.is_none() && tls_addr(&t).is_none());
+    }
+
+    #[test]
+    fn redis_tls_from_the_environment_only_once_redis_is_on() {
+        let env = |name: &str| match name {
+            "REDIS_SSL" => Some("True".to_string()),
+            "REDIS_SSL_CERT_REQS" => Some("none".to_string()),
+            "REDIS_PASSWORD" => Some("envpw".to_string()),
+            _ => None,
+        };
+        let t = target(json!({"redis_host": "h", "redis_port": 1}), &env).unwrap();
+        assert_eq!(tls_addr(&t), Some(("h".into(), 1, true)));
+        assert_eq!(t.info.redis.password.as_deref(), Some("envpw"));
+        let Value::Object(args) = json!({}) else {
+            unreachable!()
+        };
+        assert!(redis_target(&args, &Map::new(), &env).unwrap().is_none());
+    }
+
+    #[test]
+    fn redis_tls_mistakes_are_value_errors_without_the_password() {
+        let none = |_: &str| None;
+        let e = target(
+            json!({"redis_url": "rediss://:hunter2@h", "cache_kwargs": {"ssl_cert_reqs": "strict"}}),
+            &none,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Value);
+        assert!(
+            e.message.contains("ssl_cert_reqs") && !e.message.contains("hunter2"),
+            "{}",
+            e.message
+        );
+        let e = target(json!({"redis_url": "rediss://:hunter2@h#secure"}), &none).unwrap_err();
+        assert!(!e.message.contains("hunter2"), "{}", e.message);
     }
 }

@@ -177,11 +177,8 @@ impl Router {
             })
             .collect();
         let link = match &config.redis {
-            Some(target) => Some(RedisLink::open(target.0.clone()).map_err(|e| {
-                config::config_error(format!(
-                    "cannot use Redis at {}: {e}",
-                    crate::cache::link::describe(&target.0)
-                ))
+            Some(target) => Some(RedisLink::open(target.clone()).map_err(|e| {
+                config::config_error(format!("cannot use Redis at {}: {e}", target.address()))
             })?),
             None => None,
         };

@@ -688,7 +688,7 @@ mod tests {
                 addr: redis::ConnectionAddr::Tcp("127.0.0.1".into(), self.port),
                 redis: redis::RedisConnectionInfo::default(),
             };
-            RedisLink::open(info).unwrap()
+            RedisLink::open(info.into()).unwrap()
         }
     }
 

@@ -20,6 +20,7 @@ calls with ``cache={"use-cache": True}`` use it. A hit returns the stored respon
 from __future__ import annotations
 
 import logging
+import os
 from enum import Enum
 from typing import Any
 
@@ -67,6 +68,33 @@ _ALL_CALL_TYPES = [
 # Redis connection arguments rustllm reads from **kwargs (LiteLLM hands them to redis-py).
 _REDIS_KWARGS = frozenset({"url", "username", "db"})
 
+# redis-py's TLS arguments, which rustllm reads from ``Cache(**kwargs)`` and the Router's
+# ``cache_kwargs`` (and, when absent, from ``REDIS_SSL``, ``REDIS_SSL_CA_CERTS``, ...):
+# ``ssl`` turns TLS on (so does a ``rediss://`` URL); ``ssl_cert_reqs`` ``"required"``
+# (default) / ``"optional"`` verify the server's certificate, ``"none"`` (or ``None``)
+# does not; ``ssl_check_hostname=False`` checks the chain but not the name;
+# ``ssl_ca_certs`` is a PEM file of CAs trusted beside the built-in roots;
+# ``ssl_certfile`` / ``ssl_keyfile`` are the client certificate and its key.
+REDIS_TLS_KWARGS = frozenset(
+    {"ssl", "ssl_cert_reqs", "ssl_check_hostname", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile"}
+)
+
+
+def redis_tls_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The TLS arguments in ``kwargs``, in the plain values the core reads: an
+    ``ssl.VerifyMode`` as its number, paths as strings, and an explicit
+    ``ssl_cert_reqs=None`` (redis-py's "verify nothing") kept as ``"none"``."""
+    out: dict[str, Any] = {}
+    for key in REDIS_TLS_KWARGS & kwargs.keys():
+        value = kwargs[key]
+        if key == "ssl_cert_reqs":
+            value = "none" if value is None else getattr(value, "value", value)
+        elif key in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile") and value is not None:
+            value = os.fspath(value)
+        if value is not None:
+            out[key] = value
+    return out
+
 
 def _value(v: Any) -> Any:
     return getattr(v, "value", v)
@@ -77,6 +105,11 @@ class Cache:
 
     ``host``, ``port``, ``password`` (or ``url=``, ``username=``, ``db=``) locate Redis,
     falling back to ``REDIS_HOST``, ``REDIS_PORT``, ``REDIS_PASSWORD``, ``REDIS_URL``.
+    TLS: ``url="rediss://..."`` or ``ssl=True``, with redis-py's ``ssl_cert_reqs``,
+    ``ssl_check_hostname``, ``ssl_ca_certs`` (trusted beside the built-in roots),
+    ``ssl_certfile`` and ``ssl_keyfile`` (falling back to ``REDIS_SSL``,
+    ``REDIS_SSL_CA_CERTS``, ...). An unreadable or invalid certificate file raises
+    ``ValueError`` here; a server whose certificate fails verification counts as down.
     ``ttl`` is the default life of an entry (``default_in_memory_ttl`` /
     ``default_in_redis_ttl`` win for their store; the memory store keeps entries 10
     minutes by default, 200 at most, or ``max_size_in_memory``). ``namespace`` prefixes
@@ -107,8 +140,6 @@ class Cache:
                 f"rustllm.Cache supports type='local' and type='redis', not type={kind!r} "
                 "(semantic, disk and cloud-storage caches are not built in)"
             )
-        if kwargs.get("ssl"):
-            raise ValueError("rustllm.Cache does not support Redis over TLS (ssl=True) yet")
         if supported_call_types is None:
             supported_call_types = list(_ALL_CALL_TYPES)
         settings: dict[str, Any] = {
@@ -124,10 +155,11 @@ class Cache:
             "supported_call_types": [_value(t) for t in supported_call_types],
             "max_size_in_memory": max_size_in_memory,
         }
+        settings.update(redis_tls_kwargs(kwargs))
         for key, value in kwargs.items():
             if key in _REDIS_KWARGS:
                 settings[key] = value
-            elif value is not None:
+            elif key not in REDIS_TLS_KWARGS and value is not None:
                 _logger.warning("rustllm.Cache: %s=%r is not used by rustllm; ignored", key, value)
         self._core = _core.ResponseCache({k: v for k, v in settings.items() if v is not None})
         self.type = kind
