@@ -400,6 +400,12 @@ def completion(*args: Any, **params: Any) -> ModelResponse | CustomStreamWrapper
 def _completion(params: dict[str, Any]) -> ModelResponse | CustomStreamWrapper:
     """The call itself; :func:`completion` adds callbacks and the cache around it."""
     mocked = _prepare(params)
+    if custom_provider_map and mocked is None:
+        from rustllm import custom_llm
+
+        found = custom_llm.handler_for(params)
+        if found is not None:
+            return custom_llm.completion(params, found)
     if params.get("stream"):
         if mocked is not None:
             params["mock_response"] = _mock_text(mocked)
@@ -473,7 +479,7 @@ async def acompletion(*args: Any, **params: Any) -> ModelResponse | CustomStream
         from rustllm import _hooks
 
         return await _hooks.acall("acompletion", params, _acompletion)
-    if params.get("stream") or params.get("mock_response") is not None:
+    if params.get("stream") or params.get("mock_response") is not None or custom_provider_map:
         return await _acompletion(params)
     # The common call, inline: one coroutine less per call on the event loop.
     _prepare(params)
@@ -487,6 +493,12 @@ async def acompletion(*args: Any, **params: Any) -> ModelResponse | CustomStream
 async def _acompletion(params: dict[str, Any]) -> ModelResponse | CustomStreamWrapper:
     """The call itself; :func:`acompletion` adds callbacks and the cache around it."""
     mocked = _prepare(params)
+    if custom_provider_map and mocked is None:
+        from rustllm import custom_llm
+
+        found = custom_llm.handler_for(params)
+        if found is not None:
+            return await custom_llm.acompletion(params, found)
     if params.get("stream"):
         if mocked is not None:
             params["mock_response"] = _mock_text(mocked)
@@ -533,6 +545,12 @@ def _observed(params: dict[str, Any]) -> bool:
 
 def _embedding(params: dict[str, Any]) -> EmbeddingResponse:
     params = _embedding_params(params)
+    if custom_provider_map:
+        from rustllm import custom_llm
+
+        found = custom_llm.handler_for(params)
+        if found is not None:
+            return custom_llm.embedding(params, found)
     try:
         body, hidden, ms = _core.embedding(params)
     except _RustLLMError as err:
@@ -542,6 +560,12 @@ def _embedding(params: dict[str, Any]) -> EmbeddingResponse:
 
 async def _aembedding(params: dict[str, Any]) -> EmbeddingResponse:
     params = _embedding_params(params)
+    if custom_provider_map:
+        from rustllm import custom_llm
+
+        found = custom_llm.handler_for(params)
+        if found is not None:
+            return await custom_llm.aembedding(params, found)
     try:
         body, hidden, ms = await _submit(_core.aembedding_submit, params)
     except _RustLLMError as err:
@@ -612,6 +636,12 @@ def get_llm_provider(
 
     Raises ``BadRequestError`` with LiteLLM's guidance when no provider can be determined.
     """
+    if custom_provider_map:
+        from rustllm import custom_llm
+
+        found = custom_llm.handler_for({"model": model, "custom_llm_provider": custom_llm_provider})
+        if found is not None:
+            return found[2], found[1], api_key, api_base
     try:
         return _core.get_llm_provider(model, custom_llm_provider, api_base, api_key)
     except _RustLLMError as err:
@@ -884,7 +914,14 @@ _LAZY_NAMES = {
     "get_secret_bool": "rustllm.secret_managers.main",
     "get_model_cost_map": "rustllm.litellm_core_utils.get_model_cost_map",
     "mock_completion": "rustllm.main",
+    "CustomLLM": "rustllm.custom_llm",
+    "CustomLLMError": "rustllm.custom_llm",
+    "GenericStreamingChunk": "rustllm.types.utils",
 }
+# Custom providers: `[{"provider": "my-custom-llm", "custom_handler": MyLLM()}]` serves
+# `model="my-custom-llm/..."` with the handler (rustllm.custom_llm), directly and through
+# the Router. Read at each call, so it can be assigned or appended to at any time.
+custom_provider_map: list = []
 
 
 def install_as_litellm() -> None:
@@ -910,6 +947,8 @@ __all__ = [
     "get_secret_bool",
     "get_model_cost_map",
     "mock_completion",
+    "CustomLLM",
+    "custom_provider_map",
     "OPENAI_CHAT_COMPLETION_PARAMS",
     "completion",
     "acompletion",

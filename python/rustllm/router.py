@@ -443,6 +443,21 @@ class Router:
             raise ValueError(f"deployment {model_id!r} is not in this Router's model_list")
         return info
 
+    def set_custom_routing_strategy(self, CustomRoutingStrategy: Any) -> None:
+        """Let a ``CustomRoutingStrategyBase`` choose the deployment of every try:
+        ``get_available_deployment`` for sync calls, ``async_get_available_deployment``
+        (awaited on the caller's event loop) for async ones, each returning an entry of
+        ``router.model_list``. Retries (which ask again), fallbacks (asked with the
+        fallback group), cooldowns (a cooling-down pick fails that try) and rpm/tpm and
+        parallel-request limits still apply around the choice. As in LiteLLM, the
+        strategy's methods also replace this Router's ``get_available_deployment`` and
+        ``async_get_available_deployment``."""
+        from rustllm._custom_routing import Picker
+
+        self._core.set_custom_routing_strategy(Picker(CustomRoutingStrategy, self.model_list))
+        self.get_available_deployment = CustomRoutingStrategy.get_available_deployment  # type: ignore[method-assign]
+        self.async_get_available_deployment = CustomRoutingStrategy.async_get_available_deployment
+
     def get_settings(self) -> dict[str, Any]:
         """The resolved settings (LiteLLM's defaults filled in)."""
         return self._core.settings()

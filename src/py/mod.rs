@@ -8,6 +8,7 @@ mod cache;
 mod catalogue;
 mod completion;
 mod convert;
+mod custom;
 mod errors;
 mod mock;
 mod objects;

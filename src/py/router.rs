@@ -4,7 +4,7 @@
 //! all happen inside it. Results come back in the same shape as direct calls, with the
 //! Router's fields added to `_hidden_params`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
@@ -14,12 +14,14 @@ use super::blocking::{block_on, block_on_call};
 use super::bridge::{Convert, LoopWaker};
 use super::completion::{hidden_params, run, run_stream};
 use super::convert::{kwargs_to_map, map_to_py, to_py, to_value};
+use super::custom::{body_of, call_custom, custom_providers, is_custom, PyContext, PyPicker};
 use super::errors::to_pyerr;
 use super::stream::ChatStream;
 use crate::cache::link::{EventLevel, EventSink};
 use crate::call::{self, Endpointkind, OpenStream, Reply};
 use crate::error::LlmError;
 use crate::router::config::RouterConfig;
+use crate::router::custom::DeploymentPicker;
 use crate::router::{Cacheable, CallGuard, RouteInfo, Routed, Router as CoreRouter};
 
 impl Routed for Reply {
@@ -94,6 +96,47 @@ impl Routed for OpenStream {
 pub struct PyRouter {
     inner: Arc<CoreRouter>,
     skipped: Vec<String>,
+    /// `rustllm._custom_routing.Picker` over the user's strategy, once
+    /// `set_custom_routing_strategy` was called.
+    picker: Mutex<Option<Arc<Py<PyAny>>>>,
+}
+
+/// The Python hooks of one Router call (src/py/custom.rs); both `None` unless the user
+/// set a routing strategy or registered custom providers.
+#[derive(Default)]
+struct Hooks {
+    picker: Option<PyPicker>,
+    custom: Option<(Arc<Vec<String>>, PyContext)>,
+}
+
+/// A stream from a provider, or the Python handle of a custom provider's stream.
+enum RoutedStream {
+    Native(OpenStream),
+    Custom(Py<PyAny>, Reply),
+}
+
+impl Routed for RoutedStream {
+    fn tokens(&self) -> (Option<u64>, Option<u64>) {
+        (None, None)
+    }
+}
+
+/// The reply metadata of a custom provider's answer (its provider is the model prefix).
+fn custom_reply(merged: &Map<String, Value>, body: Map<String, Value>, ms: f64) -> Reply {
+    let model = merged.get("model").and_then(Value::as_str).unwrap_or("");
+    let provider = merged
+        .get("custom_llm_provider")
+        .and_then(Value::as_str)
+        .or_else(|| model.split_once('/').map(|(p, _)| p))
+        .unwrap_or("");
+    Reply {
+        body,
+        provider: provider.to_string(),
+        api_base: String::new(),
+        requested_model: model.to_string(),
+        headers: Vec::new(),
+        response_ms: ms,
+    }
 }
 
 fn add_route_info<'py>(
@@ -165,10 +208,25 @@ fn reply_to_py(
 
 fn stream_to_py(
     py: Python<'_>,
-    open: OpenStream,
+    open: RoutedStream,
     guard: CallGuard,
     info: &RouteInfo,
 ) -> PyResult<Py<PyAny>> {
+    let open = match open {
+        RoutedStream::Native(open) => open,
+        RoutedStream::Custom(handle, reply) => {
+            // The handler's iterator is Python: the deployment's in-flight mark ends once
+            // the stream is open.
+            drop(guard);
+            let hidden = hidden_params(py, &reply)?;
+            add_route_info(py, &hidden, info)?;
+            return Ok(
+                PyTuple::new(py, [handle.into_bound(py), hidden.into_any()])?
+                    .into_any()
+                    .unbind(),
+            );
+        }
+    };
     let hidden = hidden_params(py, &open.reply)?;
     add_route_info(py, &hidden, info)?;
     let handle = Py::new(py, ChatStream::with_guard(open.chunks, Box::new(guard)))?;
@@ -194,12 +252,31 @@ async fn route_reply(
     kind: Endpointkind,
     is_async: bool,
     kwargs: Map<String, Value>,
+    hooks: Hooks,
 ) -> Result<(Reply, RouteInfo), LlmError> {
+    let Hooks { picker, custom } = hooks;
+    let picker = picker.as_ref().map(|p| p as &dyn DeploymentPicker);
+    let custom = &custom;
     router
-        .route_cached(
+        .route_cached_with(
             call_type(kind, is_async),
             kwargs,
-            move |merged| async move { run(call::prepare(kind, merged)?).await },
+            picker,
+            move |merged| async move {
+                if let Some((names, context)) = custom {
+                    if is_custom(names, &merged) {
+                        let started = std::time::Instant::now();
+                        let what = match kind {
+                            Endpointkind::Embeddings => "embedding",
+                            _ => "completion",
+                        };
+                        let reply = call_custom(context, what, merged.clone()).await?;
+                        let ms = started.elapsed().as_secs_f64() * 1000.0;
+                        return Ok(custom_reply(&merged, body_of(&reply)?, ms));
+                    }
+                }
+                run(call::prepare(kind, merged)?).await
+            },
         )
         .await
 }
@@ -207,15 +284,50 @@ async fn route_reply(
 async fn route_stream(
     router: Arc<CoreRouter>,
     kwargs: Map<String, Value>,
-) -> Result<(OpenStream, CallGuard, RouteInfo), LlmError> {
+    hooks: Hooks,
+) -> Result<(RoutedStream, CallGuard, RouteInfo), LlmError> {
+    let Hooks { picker, custom } = hooks;
+    let picker = picker.as_ref().map(|p| p as &dyn DeploymentPicker);
+    let custom = &custom;
     router
-        .route(kwargs, true, |merged| async move {
-            run_stream(call::prepare(Endpointkind::Chat, merged)?).await
+        .route_with(kwargs, true, picker, move |merged| async move {
+            if let Some((names, context)) = custom {
+                if is_custom(names, &merged) {
+                    let handle = call_custom(context, "completion", merged.clone()).await?;
+                    return Ok(RoutedStream::Custom(
+                        handle,
+                        custom_reply(&merged, Map::new(), 0.0),
+                    ));
+                }
+            }
+            let open = run_stream(call::prepare(Endpointkind::Chat, merged)?).await?;
+            Ok(RoutedStream::Native(open))
         })
         .await
 }
 
 impl PyRouter {
+    /// The Python hooks for a call (made on the caller's thread, with the GIL).
+    fn hooks(&self, py: Python<'_>, is_async: bool) -> PyResult<Hooks> {
+        let picker = self.picker.lock().ok().and_then(|p| p.clone());
+        let custom = custom_providers(py);
+        if picker.is_none() && custom.is_none() {
+            return Ok(Hooks::default());
+        }
+        let context = if is_async {
+            PyContext::running_loop(py)?
+        } else {
+            PyContext::Sync
+        };
+        Ok(Hooks {
+            picker: picker.map(|picker| PyPicker {
+                picker,
+                context: context.clone(),
+            }),
+            custom: custom.map(|names| (names, context)),
+        })
+    }
+
     fn kwargs(&self, py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Map<String, Value>> {
         kwargs_to_map(kwargs)
             .map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))
@@ -228,7 +340,8 @@ impl PyRouter {
         kwargs: &Bound<'_, PyDict>,
     ) -> PyResult<Py<PyAny>> {
         let map = self.kwargs(py, kwargs)?;
-        let work = route_reply(self.inner.clone(), kind, false, map);
+        let hooks = self.hooks(py, false)?;
+        let work = route_reply(self.inner.clone(), kind, false, map, hooks);
         // Without Redis nothing outlives the call, so it can stay on this thread's own
         // runtime (see transport.rs); Redis connections live on the shared runtime.
         let local = self.inner.state.link().is_none()
@@ -252,6 +365,7 @@ impl PyRouter {
         future: Py<PyAny>,
     ) -> PyResult<bool> {
         let map = self.kwargs(py, kwargs)?;
+        let hooks = self.hooks(py, true)?;
         let router = self.inner.clone();
         waker.get().start(
             py,
@@ -260,13 +374,13 @@ impl PyRouter {
                 let convert: Convert = if map.get("stream").and_then(Value::as_bool) == Some(true)
                     && kind == Endpointkind::Chat
                 {
-                    let result = route_stream(router, map).await;
+                    let result = route_stream(router, map, hooks).await;
                     Box::new(move |py| match result {
                         Ok((open, guard, info)) => stream_to_py(py, open, guard, &info),
                         Err(e) => Err(to_pyerr(py, e)),
                     })
                 } else {
-                    let result = route_reply(router, kind, true, map).await;
+                    let result = route_reply(router, kind, true, map, hooks).await;
                     Box::new(move |py| match result {
                         Ok((reply, info)) => reply_to_py(py, kind, reply, &info),
                         Err(e) => Err(to_pyerr(py, e)),
@@ -292,7 +406,11 @@ impl PyRouter {
         let inner = CoreRouter::new(cfg).map_err(|e| to_pyerr(py, e))?;
         let sink: EventSink = Arc::new(log_event);
         inner.set_event_sink(sink);
-        Ok(PyRouter { inner, skipped })
+        Ok(PyRouter {
+            inner,
+            skipped,
+            picker: Mutex::new(None),
+        })
     }
 
     /// Chat completion through the Router, blocking: `(response_json, hidden_params, ms)`.
@@ -333,8 +451,18 @@ impl PyRouter {
     /// `(ChatStream, hidden_params)`.
     fn completion_stream(&self, py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
         let map = self.kwargs(py, kwargs)?;
-        let (open, guard, info) = block_on(py, route_stream(self.inner.clone(), map))?;
+        let hooks = self.hooks(py, false)?;
+        let (open, guard, info) = block_on(py, route_stream(self.inner.clone(), map, hooks))?;
         stream_to_py(py, open, guard, &info)
+    }
+
+    /// Let `picker` (`rustllm._custom_routing.Picker`) choose each try's deployment, or
+    /// go back to the routing strategy with None.
+    #[pyo3(signature = (picker=None))]
+    fn set_custom_routing_strategy(&self, picker: Option<Py<PyAny>>) {
+        if let Ok(mut slot) = self.picker.lock() {
+            *slot = picker.map(Arc::new);
+        }
     }
 
     /// The deployments, as `model_list` entries with their ids filled in.

@@ -16,6 +16,7 @@
 //! filter the group per call. With Redis, reading the shared state is per deployment.
 
 pub mod config;
+pub mod custom;
 pub mod pool;
 pub mod shared;
 pub mod state;
@@ -34,6 +35,7 @@ use crate::cache::ResponseCache;
 use crate::catalogue::tokens::count_messages;
 use crate::error::{ErrorKind, LlmError};
 use config::{Deployment, RouterConfig, Strategy};
+use custom::DeploymentPicker;
 use pool::Pool;
 use shared::{Admission, Need, SharedState, View};
 use state::{lock, Clock, MinuteUsage, StateView, SystemClock};
@@ -48,6 +50,8 @@ struct GroupCall<'a> {
     input_tokens: u64,
     stream: bool,
     fallbacks_exist: bool,
+    /// The user's routing rule, when one is set (`set_custom_routing_strategy`).
+    picker: Option<&'a dyn DeploymentPicker>,
 }
 
 /// What the Router adds to `_hidden_params` of a routed reply.
@@ -320,6 +324,59 @@ impl Router {
             View::Shared(view) => {
                 self.select_in(group, pool, kwargs, input_tokens, &view)
                     .await
+            }
+        }
+    }
+
+    /// [`select`](Self::select) when the user's routing rule chooses: its pick is used
+    /// unless it is cooling down (then this try fails as when a whole group is, and the
+    /// fallbacks take over) or at its rpm/tpm limits (a `RateLimitError`, retried).
+    /// Tag and context-window filters and `order` are the built-in selection's and do
+    /// not apply, as in LiteLLM, whose custom strategy replaces that selection.
+    async fn select_picked(
+        &self,
+        picker: &dyn DeploymentPicker,
+        group: &str,
+        requested: &str,
+        kwargs: &Map<String, Value>,
+        input_tokens: u64,
+    ) -> Result<(usize, bool), LlmError> {
+        let id = picker.pick(requested, kwargs).await?;
+        let deployments = &self.config.deployments;
+        let Some(i) = deployments.iter().position(|d| d.id == id) else {
+            return Err(value_error(format!(
+                "custom routing strategy picked deployment {id:?}, which is not in this Router's model_list"
+            )));
+        };
+        let cooling = match self.state.view(&[i], self.need()).await {
+            View::Local(view) => view
+                .cooling(i)
+                .then(|| self.no_deployments_error(group, &[i], &view)),
+            View::Shared(view) => view
+                .cooling(i)
+                .then(|| self.no_deployments_error(group, &[i], &view)),
+        };
+        if let Some(e) = cooling {
+            return Err(e);
+        }
+        match self.state.try_admit(&[i], deployments, input_tokens).await {
+            Admission::Admitted { index, shared } => Ok((index, shared)),
+            Admission::Full(usages) => {
+                let d = &deployments[i];
+                let (requests, tokens) = usages
+                    .first()
+                    .map(|(_, u)| (u.requests, u.tokens))
+                    .unwrap_or((0, 0));
+                let mut e = LlmError::new(
+                    ErrorKind::RateLimit,
+                    format!(
+                        "Deployment over defined rpm/tpm limit: deployment={}, rpm_limit={:?}, current rpm={requests}, tpm_limit={:?}, current tpm={tokens}",
+                        d.id, d.rpm, d.tpm
+                    ),
+                );
+                e.status = 429;
+                e.model = group.to_string();
+                Err(e)
             }
         }
     }
@@ -807,11 +864,19 @@ impl Router {
             input_tokens,
             stream,
             fallbacks_exist,
+            picker,
         } = g;
         let ids = &pool.ids[..];
         let mut attempt = 0u32;
         loop {
-            let (i, shared) = match self.select(group, pool, kwargs, input_tokens).await {
+            let chosen = match picker {
+                Some(p) => {
+                    self.select_picked(p, group, requested, kwargs, input_tokens)
+                        .await
+                }
+                None => self.select(group, pool, kwargs, input_tokens).await,
+            };
+            let (i, shared) = match chosen {
                 Ok(chosen) => chosen,
                 Err(e) => return Err((e, attempt, self.config.num_retries)),
             };
@@ -930,6 +995,23 @@ impl Router {
         F: Fn(Map<String, Value>) -> Fut,
         Fut: Future<Output = Result<T, LlmError>>,
     {
+        self.route_cached_with(call_type, kwargs, None, call).await
+    }
+
+    /// [`Router::route_cached`] with the user's routing rule choosing each try's
+    /// deployment (see [`custom`]).
+    pub async fn route_cached_with<T, F, Fut>(
+        self: &Arc<Self>,
+        call_type: &str,
+        kwargs: Map<String, Value>,
+        picker: Option<&dyn DeploymentPicker>,
+        call: F,
+    ) -> Result<(T, RouteInfo), LlmError>
+    where
+        T: Routed + Cacheable,
+        F: Fn(Map<String, Value>) -> Fut,
+        Fut: Future<Output = Result<T, LlmError>>,
+    {
         crate::types::check::routed_call(&kwargs).map_err(|e| routed_context(e, &kwargs))?;
         let plan = match &self.cache {
             Some(cache) => {
@@ -956,7 +1038,7 @@ impl Router {
                 return Ok((T::from_cache(body), info));
             }
         }
-        let (reply, guard, info) = self.route_checked(kwargs, false, call).await?;
+        let (reply, guard, info) = self.route_checked(kwargs, false, picker, call).await?;
         drop(guard);
         if let (Some(cache), Some(plan), Some(body)) = (&self.cache, &plan, reply.cache_body()) {
             cache.put(plan, body).await;
@@ -976,8 +1058,24 @@ impl Router {
         F: Fn(Map<String, Value>) -> Fut,
         Fut: Future<Output = Result<T, LlmError>>,
     {
+        self.route_with(kwargs, stream, None, call).await
+    }
+
+    /// [`Router::route`] with the user's routing rule choosing each try's deployment.
+    pub async fn route_with<T, F, Fut>(
+        self: &Arc<Self>,
+        kwargs: Map<String, Value>,
+        stream: bool,
+        picker: Option<&dyn DeploymentPicker>,
+        call: F,
+    ) -> Result<(T, CallGuard, RouteInfo), LlmError>
+    where
+        T: Routed,
+        F: Fn(Map<String, Value>) -> Fut,
+        Fut: Future<Output = Result<T, LlmError>>,
+    {
         crate::types::check::routed_call(&kwargs).map_err(|e| routed_context(e, &kwargs))?;
-        self.route_checked(kwargs, stream, call).await
+        self.route_checked(kwargs, stream, picker, call).await
     }
 
     /// [`Router::route`] for arguments already checked.
@@ -985,6 +1083,7 @@ impl Router {
         self: &Arc<Self>,
         kwargs: Map<String, Value>,
         stream: bool,
+        picker: Option<&dyn DeploymentPicker>,
         call: F,
     ) -> Result<(T, CallGuard, RouteInfo), LlmError>
     where
@@ -1039,6 +1138,7 @@ impl Router {
                     input_tokens,
                     stream,
                     fallbacks_exist: !regular.is_empty() && !disable,
+                    picker,
                 };
                 self.run_group(g, &call).await
             }
@@ -1110,6 +1210,7 @@ impl Router {
                 input_tokens,
                 stream,
                 fallbacks_exist: false,
+                picker,
             };
             match self.run_group(g, &call).await {
                 Ok((v, guard, retries)) => {

@@ -34,6 +34,7 @@ import builtins
 import time as _time
 from os import urandom as _urandom
 from typing import Any, ClassVar
+from typing import TypedDict as _TypedDict
 
 __all__ = [
     "ChatCompletionDeltaToolCall",
@@ -48,6 +49,7 @@ __all__ = [
     "FieldNotFoundError",
     "Function",
     "FunctionCall",
+    "GenericStreamingChunk",
     "Logprobs",
     "Message",
     "ModelResponse",
@@ -1817,3 +1819,17 @@ def _register_with_core() -> None:
 
 
 _register_with_core()
+
+
+class GenericStreamingChunk(_TypedDict, total=False):
+    """One item a custom provider's ``streaming``/``astreaming`` yields (see
+    :mod:`rustllm.custom_llm`): ``text``, ``is_finished``, ``finish_reason`` and ``usage``
+    are required; ``index``, ``tool_use`` and ``provider_specific_fields`` optional."""
+
+    text: str
+    tool_use: dict | None
+    is_finished: bool
+    finish_reason: str
+    usage: dict | None
+    index: int
+    provider_specific_fields: dict | None
