@@ -33,6 +33,8 @@ def clean_env(monkeypatch):
         ("set_verbose", False),
         ("cache", None),
         ("_log_calls", False),
+        ("ssl_verify", True),
+        ("ssl_certificate", None),
     ):
         monkeypatch.setattr(rustllm, setting, default)
     monkeypatch.setattr(rustllm, "model_alias_map", {})

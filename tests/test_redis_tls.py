@@ -262,6 +262,26 @@ def test_tls_settings_from_the_environment(tls_redis, mock, monkeypatch):
     assert_up(Router(model_list=[dep("g", mock, "A")], redis_host="127.0.0.1", redis_port=tls_redis.port))
 
 
+def test_the_http_tls_settings_apply_to_redis_too(tls_redis, mtls_redis, pki, mock, monkeypatch, caplog):
+    model_list = [dep("g", mock, "A")]
+    monkeypatch.setattr(litellm, "ssl_verify", tls_redis.tls.ca)
+    assert_up(Router(model_list=model_list, redis_url=tls_redis.url))
+    monkeypatch.setattr(litellm, "ssl_verify", True)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", tls_redis.tls.ca)
+    assert_up(Router(model_list=model_list, redis_url=tls_redis.url))
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.setattr(litellm, "ssl_verify", False)
+    assert_up(Router(model_list=model_list, redis_url=tls_redis.url))
+    # A client certificate from rustllm.ssl_certificate (certificate and key in one file).
+    monkeypatch.setattr(litellm, "ssl_verify", pki.ca)
+    monkeypatch.setattr(litellm, "ssl_certificate", pki.client_combined)
+    assert_up(Router(model_list=model_list, redis_url=mtls_redis.url))
+    # The Redis settings themselves still win.
+    monkeypatch.setattr(litellm, "ssl_certificate", None)
+    monkeypatch.setattr(litellm, "ssl_verify", tls_redis.tls.ca)
+    assert_down(Router(model_list=model_list, **shared(tls_redis, ssl_ca_certs=pki.other_ca)), mock, caplog)
+
+
 # ---------------------------------------------------------------------------------------
 # What must not verify
 # ---------------------------------------------------------------------------------------

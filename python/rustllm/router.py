@@ -74,8 +74,9 @@ _CACHE_KWARGS = frozenset(
 
 
 def _cache_kwargs(cache_kwargs: dict | None) -> dict | None:
-    if not cache_kwargs:
-        return None
+    if cache_kwargs is None:
+        # Still read: Redis over TLS falls back to rustllm.ssl_verify / ssl_certificate.
+        cache_kwargs = {}
     if not isinstance(cache_kwargs, dict):
         raise ValueError(f"cache_kwargs must be a dict, got {type(cache_kwargs).__name__}")
     from rustllm.caching.caching import REDIS_TLS_KWARGS, redis_tls_kwargs  # kept off import time
@@ -90,7 +91,7 @@ def _cache_kwargs(cache_kwargs: dict | None) -> dict | None:
         raise ValueError(f"rustllm.Router caches in memory or Redis only, not type={kept['type']!r}")
     if "mode" in kept:
         kept["mode"] = getattr(kept["mode"], "value", kept["mode"])
-    return kept
+    return kept or None
 
 
 def _raise(err: BaseException) -> None:

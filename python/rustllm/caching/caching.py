@@ -93,7 +93,28 @@ def redis_tls_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
             value = os.fspath(value)
         if value is not None:
             out[key] = value
+    _http_tls_fallbacks(out)
     return out
+
+
+def _http_tls_fallbacks(out: dict[str, Any]) -> None:
+    """Where neither the arguments nor ``REDIS_SSL_*`` say otherwise, Redis over TLS trusts
+    what HTTP calls trust: ``rustllm.ssl_verify`` (a CA bundle, or False) and
+    ``rustllm.ssl_certificate``, then ``REQUESTS_CA_BUNDLE`` (``SSL_CERT_FILE`` already
+    selects the OS store the TLS stack reads)."""
+    import rustllm
+
+    verify = rustllm.ssl_verify
+    if "ssl_ca_certs" not in out and not os.environ.get("REDIS_SSL_CA_CERTS"):
+        if isinstance(verify, str) and verify.strip().lower() not in ("", "true", "false"):
+            out["ssl_ca_certs"] = verify
+        elif os.environ.get("REQUESTS_CA_BUNDLE", "").strip():
+            out["ssl_ca_certs"] = os.environ["REQUESTS_CA_BUNDLE"].strip()
+    off = verify is False or (isinstance(verify, str) and verify.strip().lower() == "false")
+    if off and "ssl_cert_reqs" not in out and not os.environ.get("REDIS_SSL_CERT_REQS"):
+        out["ssl_cert_reqs"] = "none"
+    if rustllm.ssl_certificate and "ssl_certfile" not in out and not os.environ.get("REDIS_SSL_CERTFILE"):
+        out["ssl_certfile"] = os.fspath(rustllm.ssl_certificate)
 
 
 def _value(v: Any) -> Any:
