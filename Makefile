@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.deps-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help dev build test test-rust test-python lint fmt bench demo wheel clean catalogue
+.PHONY: help dev build test test-rust test-python test-frameworks lint fmt bench demo wheel clean catalogue
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,6 +28,12 @@ test-python: dev ## pytest of the public Python API against rustllm.testing.Mock
 	$(PY) -m pytest -q --benchmark-disable
 
 test: test-rust test-python ## Run every test (Rust and Python)
+
+FW_WHEEL := .venv-frameworks/wheel
+test-frameworks: $(STAMP) ## Real frameworks on rustllm-as-litellm, one venv each (tests/frameworks; FRAMEWORKS="dspy crewai" picks)
+	rm -rf $(FW_WHEEL)
+	$(VENV)/bin/maturin build --quiet --profile dev-release -o $(FW_WHEEL)
+	python3 tests/frameworks/run.py --wheel $(FW_WHEEL) $(FRAMEWORKS)
 
 lint: dev ## cargo fmt --check, clippy -D warnings (with and without the binding), ruff, stubtest
 	cargo fmt --check
@@ -57,4 +63,4 @@ wheel: ## Build a release wheel into dist/
 
 clean: ## Remove build outputs and the virtualenv
 	cargo clean
-	rm -rf $(VENV) dist
+	rm -rf $(VENV) dist .venv-frameworks .venv-bench-frameworks
