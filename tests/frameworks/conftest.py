@@ -110,6 +110,8 @@ LITELLM_ONLY_FIELDS = (
 KNOWN_LEAKS = {
     "retry_strategy": "rustllm forwards `retry_strategy` (LiteLLM's retry option, sent by dspy's litellm engine) "
     "to the provider: it is missing from NOT_SENT in src/types/mod.rs",
+    "_skip_mcp_handler": "rustllm forwards `_skip_mcp_handler` (LiteLLM's MCP flag, sent by openai-agents' LitellmModel "
+    "when the agent has tools) to the provider: it is missing from NOT_SENT in src/types/mod.rs",
 }
 
 
@@ -157,6 +159,27 @@ def last_user_text(body: dict) -> str:
                 return content
             return "\n".join(part.get("text", "") for part in content if isinstance(part, dict))
     raise AssertionError(f"no user message in {body}")
+
+
+def tool_call_reply(name: str, arguments: dict, call_id: str = "call_1") -> dict:
+    """An OpenAI chat-completion body that calls one tool: for ``server.respond(body=...)``."""
+    import json
+
+    call = {"id": call_id, "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
+    return {
+        "id": "chatcmpl-tool",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "gpt-4o-mini",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
+    }
 
 
 @pytest.fixture(scope="module")
