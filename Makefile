@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.deps-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help dev build test test-rust test-python test-frameworks lint fmt bench demo wheel clean catalogue
+.PHONY: help dev build test test-rust test-python test-frameworks lint fmt bench bench-frameworks demo wheel clean catalogue
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,6 +51,15 @@ bench: $(STAMP) ## Benchmarks against litellm, the openai SDK and httpx (release
 	$(VENV)/bin/maturin develop --quiet --release
 	$(PIP) install --quiet -r bench/requirements.txt
 	$(PY) bench/run.py
+
+BENCH_FW_VENV := .venv-bench-frameworks
+bench-frameworks: $(STAMP) ## Calls/s through langchain-litellm, dspy, instructor: real litellm vs rustllm (release build)
+	rm -rf $(BENCH_FW_VENV)/wheel
+	$(VENV)/bin/maturin build --quiet --release -o $(BENCH_FW_VENV)/wheel
+	test -x $(BENCH_FW_VENV)/bin/python || python3 -m venv $(BENCH_FW_VENV)
+	$(BENCH_FW_VENV)/bin/pip install --quiet -r bench/requirements-frameworks.txt
+	$(BENCH_FW_VENV)/bin/pip install --quiet --no-deps --force-reinstall $(BENCH_FW_VENV)/wheel/rustllm-*.whl
+	$(BENCH_FW_VENV)/bin/python bench/frameworks.py
 
 demo: dev ## Run examples/quickstart.py (real provider if its key is set, else MockServer)
 	$(PY) examples/quickstart.py
