@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.deps-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help dev build test test-rust test-python lint fmt bench demo wheel clean catalogue
+.PHONY: help dev build test test-rust test-python test-frameworks lint fmt bench bench-frameworks demo wheel clean catalogue
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,6 +29,12 @@ test-python: dev ## pytest of the public Python API against rustllm.testing.Mock
 
 test: test-rust test-python ## Run every test (Rust and Python)
 
+FW_WHEEL := .venv-frameworks/wheel
+test-frameworks: $(STAMP) ## Real frameworks on rustllm-as-litellm, one venv each (tests/frameworks; FRAMEWORKS="dspy crewai" picks)
+	rm -rf $(FW_WHEEL)
+	$(VENV)/bin/maturin build --quiet --profile dev-release -o $(FW_WHEEL)
+	python3 tests/frameworks/run.py --wheel $(FW_WHEEL) $(FRAMEWORKS)
+
 lint: dev ## cargo fmt --check, clippy -D warnings (with and without the binding), ruff, stubtest
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
@@ -46,6 +52,15 @@ bench: $(STAMP) ## Benchmarks against litellm, the openai SDK and httpx (release
 	$(PIP) install --quiet -r bench/requirements.txt
 	$(PY) bench/run.py
 
+BENCH_FW_VENV := .venv-bench-frameworks
+bench-frameworks: $(STAMP) ## Calls/s through langchain-litellm, dspy, instructor: real litellm vs rustllm (release build)
+	rm -rf $(BENCH_FW_VENV)/wheel
+	$(VENV)/bin/maturin build --quiet --release -o $(BENCH_FW_VENV)/wheel
+	test -x $(BENCH_FW_VENV)/bin/python || python3 -m venv $(BENCH_FW_VENV)
+	$(BENCH_FW_VENV)/bin/pip install --quiet -r bench/requirements-frameworks.txt
+	$(BENCH_FW_VENV)/bin/pip install --quiet --no-deps --force-reinstall $(BENCH_FW_VENV)/wheel/rustllm-*.whl
+	$(BENCH_FW_VENV)/bin/python bench/frameworks.py
+
 demo: dev ## Run examples/quickstart.py (real provider if its key is set, else MockServer)
 	$(PY) examples/quickstart.py
 
@@ -57,4 +72,4 @@ wheel: ## Build a release wheel into dist/
 
 clean: ## Remove build outputs and the virtualenv
 	cargo clean
-	rm -rf $(VENV) dist
+	rm -rf $(VENV) dist .venv-frameworks .venv-bench-frameworks

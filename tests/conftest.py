@@ -8,6 +8,9 @@ import pytest
 
 from rustllm.testing import MockServer
 
+# tests/frameworks runs in its own venvs (make test-frameworks), with frameworks this venv lacks.
+collect_ignore = ["frameworks"]
+
 # Every variable a provider reads; tests start with none of them set.
 _PROVIDER_ENV_SUFFIXES = ("_API_KEY", "_API_BASE", "_BASE_URL", "_TOKEN", "_ORGANIZATION")
 

@@ -1,0 +1,201 @@
+"""Framework tests: real frameworks, rustllm standing in for litellm, MockServer as the provider.
+
+Each ``test_<framework>.py`` runs in its own venv (``.venv-frameworks/<framework>``,
+built by ``make test-frameworks`` from ``requirements/<framework>.txt``), where the real
+litellm is not installed. rustllm is put in its place the documented way: this conftest
+calls :func:`rustllm.install_as_litellm` before any test module (and so any framework)
+is imported.
+
+What every test checks: the request bodies the mock received carry no LiteLLM-only
+field (:func:`assert_wire_clean`), ``stream`` only when streaming, and the answers the
+framework returned.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import sys
+import tempfile
+
+# No framework may phone home: telemetry off, caches in a temp dir, offline hubs. The
+# runner sets these too; setting them here keeps a hand-run `pytest` just as quiet.
+_TMP = tempfile.mkdtemp(prefix="rustllm-frameworks-")
+OFFLINE_ENV = {
+    "CREWAI_DISABLE_TELEMETRY": "true",
+    "CREWAI_DISABLE_TRACKING": "true",
+    "CREWAI_TRACING_ENABLED": "false",
+    "OTEL_SDK_DISABLED": "true",
+    "ANONYMIZED_TELEMETRY": "False",
+    "MEM0_TELEMETRY": "False",
+    "DO_NOT_TRACK": "1",
+    "SCARF_NO_ANALYTICS": "true",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "DSPY_CACHEDIR": os.path.join(_TMP, "dspy"),
+    "OPENAI_AGENTS_DISABLE_TRACING": "1",
+    "GOOGLE_GENAI_USE_VERTEXAI": "false",
+    "LLAMA_INDEX_CACHE_DIR": os.path.join(_TMP, "llama_index"),
+    "MEM0_DIR": os.path.join(_TMP, "mem0"),
+    "CREWAI_STORAGE_DIR": os.path.join(_TMP, "crewai"),
+    "HOME": os.environ.get("HOME", _TMP),
+    "OPENAI_API_KEY": "sk-test",
+}
+for _name, _value in OFFLINE_ENV.items():
+    os.environ.setdefault(_name, _value)
+
+import rustllm  # noqa: E402
+
+rustllm.install_as_litellm()
+
+import litellm  # noqa: E402
+import pytest  # noqa: E402
+
+from rustllm.testing import MockServer  # noqa: E402
+
+assert litellm is rustllm, "import litellm must give rustllm"
+
+
+def _real_litellm_installed() -> str | None:
+    try:
+        return importlib.metadata.version("litellm")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+# The point of these tests: the framework runs with no litellm but rustllm. A venv where
+# pip pulled the real one back in proves nothing, so refuse it loudly.
+_REAL = _real_litellm_installed()
+if _REAL is not None:
+    raise RuntimeError(f"the real litellm {_REAL} is installed in {sys.prefix}; these tests need it absent")
+
+
+# Fields LiteLLM adds for itself (logging, routing, proxy bookkeeping) that a provider must
+# never receive. A framework that passes one through must see rustllm drop it.
+LITELLM_ONLY_FIELDS = (
+    "metadata",
+    "litellm_call_id",
+    "litellm_logging_obj",
+    "litellm_metadata",
+    "litellm_params",
+    "litellm_trace_id",
+    "retry_strategy",
+    "num_retries",
+    "_skip_mcp_handler",
+    "proxy_server_request",
+    "model_info",
+    "preset_cache_key",
+    "caching",
+    "cache",
+    "mock_response",
+    "custom_llm_provider",
+    "api_base",
+    "api_key",
+    "base_url",
+    "drop_params",
+    "fallbacks",
+    "context_window_fallback_dict",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "hf_model_name",
+    "model_list",
+)
+
+
+# LiteLLM-only fields rustllm still forwards today, with what is missing. The common
+# checks let these through so each test still checks everything else it can; a dedicated
+# test per framework asserts them strictly, marked xfail(strict=True, reason=...).
+KNOWN_LEAKS = {
+    "retry_strategy": "rustllm forwards `retry_strategy` (LiteLLM's retry option, sent by dspy's litellm engine) "
+    "to the provider: it is missing from NOT_SENT in src/types/mod.rs",
+    "_skip_mcp_handler": "rustllm forwards `_skip_mcp_handler` (LiteLLM's MCP flag, sent by openai-agents' LitellmModel "
+    "when the agent has tools) to the provider: it is missing from NOT_SENT in src/types/mod.rs",
+}
+
+
+def assert_wire_clean(body: dict, *, stream: bool = False, strict: bool = False) -> None:
+    """The body a provider received: no LiteLLM-only field, ``stream`` only when streaming.
+
+    ``strict`` also refuses the fields of :data:`KNOWN_LEAKS` (for the xfail tests)."""
+    assert isinstance(body, dict), body
+    leaked = sorted(k for k in body if k in LITELLM_ONLY_FIELDS and (strict or k not in KNOWN_LEAKS))
+    assert not leaked, f"LiteLLM-only fields reached the provider: {leaked} in {body}"
+    if stream:
+        assert body.get("stream") is True, body
+    else:
+        # `"stream": false` is checked apart, by assert_no_stream_key (a known gap).
+        assert body.get("stream") in (None, False), f"stream sent on a non-streaming call: {body}"
+        assert "stream_options" not in body, body
+
+
+# rustllm forwards an explicit ``stream=False`` as ``"stream": false``; LiteLLM drops it
+# (False is the default, and get_optional_params sends only non-default values). The
+# filter lives in Rust (src/types/mod.rs, NOT_SENT handling), so the framework tests
+# whose framework passes stream=False mark this check xfail(strict=True) until it lands.
+STREAM_FALSE_GAP = (
+    'rustllm sends `"stream": false` when the framework passes stream=False; LiteLLM omits it '
+    "(the keyword filter in src/types/mod.rs keeps False values)"
+)
+
+
+def assert_no_stream_key(body: dict) -> None:
+    """A non-streaming body has no ``stream`` key at all, as LiteLLM sends it."""
+    assert "stream" not in body, f"stream sent on a non-streaming call: {body}"
+
+
+def chat_bodies(server: MockServer) -> list[dict]:
+    """Bodies of the chat-completion requests the server recorded, oldest first."""
+    return [r.body for r in server.requests if r.path.endswith("/chat/completions")]
+
+
+def last_user_text(body: dict) -> str:
+    """Text of the last user message of a recorded chat body."""
+    for message in reversed(body["messages"]):
+        if message["role"] == "user":
+            content = message["content"]
+            if isinstance(content, str):
+                return content
+            return "\n".join(part.get("text", "") for part in content if isinstance(part, dict))
+    raise AssertionError(f"no user message in {body}")
+
+
+def tool_call_reply(name: str, arguments: dict, call_id: str = "call_1") -> dict:
+    """An OpenAI chat-completion body that calls one tool: for ``server.respond(body=...)``."""
+    import json
+
+    call = {"id": call_id, "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
+    return {
+        "id": "chatcmpl-tool",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "gpt-4o-mini",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
+    }
+
+
+@pytest.fixture(scope="module")
+def _module_server():
+    with MockServer() as server:
+        yield server
+
+
+@pytest.fixture
+def server(_module_server):
+    """A running MockServer (loopback only) with no scripts and no recorded requests."""
+    _module_server.reset()
+    return _module_server
+
+
+@pytest.fixture
+def base_url(server) -> str:
+    """The OpenAI-style base URL (``http://127.0.0.1:<port>/v1``)."""
+    return server.base_url
