@@ -60,6 +60,7 @@ from rustllm.types.utils import (
     TextChoices,
     TextCompletionResponse,
     Usage,
+    all_litellm_params,
 )
 
 __version__: str = _core.__version__
@@ -911,6 +912,7 @@ __all__ = [
     "get_model_cost_map",
     "mock_completion",
     "OPENAI_CHAT_COMPLETION_PARAMS",
+    "all_litellm_params",
     "completion",
     "acompletion",
     "embedding",

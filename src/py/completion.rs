@@ -257,6 +257,12 @@ fn provider_list() -> Vec<&'static str> {
         .collect()
 }
 
+/// LiteLLM's own keyword arguments, never sent to a provider (`all_litellm_params`).
+#[pyfunction]
+fn litellm_params() -> Vec<&'static str> {
+    crate::types::litellm_params::LITELLM_PARAMS.to_vec()
+}
+
 /// Start a call on the shared runtime; its result resolves `future` through `waker`'s loop
 /// (see `bridge.rs`: no GIL is taken off the loop's thread).
 fn submit(
@@ -364,5 +370,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
     m.add_function(wrap_pyfunction!(openai_compatible_providers, m)?)?;
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;
+    m.add_function(wrap_pyfunction!(litellm_params, m)?)?;
     Ok(())
 }

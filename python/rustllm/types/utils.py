@@ -59,6 +59,7 @@ __all__ = [
     "TextCompletionResponse",
     "TopLogprob",
     "Usage",
+    "all_litellm_params",
     "map_finish_reason",
 ]
 
@@ -1807,6 +1808,12 @@ class TextCompletionResponse(_ResponseObject):
         return o
 
 
+def _core_litellm_params() -> list[str]:
+    from rustllm import _core
+
+    return _core.litellm_params()
+
+
 def _register_with_core() -> None:
     # The core builds common chat replies straight into these classes.
     from rustllm import _core
@@ -1817,3 +1824,7 @@ def _register_with_core() -> None:
 
 
 _register_with_core()
+
+# LiteLLM's own keyword arguments: consumed or dropped, never sent to a provider. The one
+# list lives in Rust (src/types/litellm_params.rs); this is LiteLLM's public name for it.
+all_litellm_params: list[str] = _core_litellm_params()
