@@ -235,6 +235,7 @@ fn get_llm_provider(
         },
         None => (api_key.map(str::to_string), api_base.map(str::to_string)),
     };
+    let provider = crate::providers::reported_provider(&provider, &model_out);
     Ok((model_out, provider, key, base))
 }
 
