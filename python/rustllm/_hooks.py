@@ -620,18 +620,12 @@ class _Call:
     # -- scheduling --------------------------------------------------------------------
     def fire_pre(self) -> None:
         obs = self.obs
-        if self.is_async:
-            if obs.input_fns:
-                _worker.submit(self._pre_fns_only)
-            if obs.input_afns:
-                _schedule(self.apre())
-        elif obs.input_fns or obs.pre_loggers:
+        # LiteLLM calls the sync `log_pre_api_call` / `log_post_api_call` for async calls
+        # too (there is no async post hook; `async_log_pre_api_call` is never called).
+        if obs.input_fns or obs.pre_loggers:
             _worker.submit(self.pre)
-
-    def _pre_fns_only(self) -> None:
-        d = self.kwargs()
-        for fn in self.obs.input_fns:
-            _safe(fn, d)
+        if self.is_async and obs.input_afns:
+            _schedule(self.apre())
 
     def fire_success(self, response: Any, extra: dict[str, Any] | None = None, post: bool = True) -> None:
         self.end = time.time()
@@ -639,17 +633,17 @@ class _Call:
             _log_end(self, response, None)
         obs = self.obs
         extra = extra or {}
+        if post and not self.cache_hit and obs.pre_loggers:
+            _worker.submit(self.post)
         if self.is_async:
             if obs.success_afns or obs.success_loggers:
                 _schedule(self.asuccess(response, extra))
             return
-        if post and not self.cache_hit and obs.pre_loggers:
-            _worker.submit(self.post)
         if obs.success_fns or obs.success_loggers:
             _worker.submit(self.success, response, extra)
 
     def fire_post(self) -> None:
-        if not self.is_async and self.obs.pre_loggers:
+        if self.obs.pre_loggers:
             _worker.submit(self.post)
 
     def fire_failure(self, error: BaseException) -> None:
