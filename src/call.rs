@@ -685,6 +685,9 @@ pub fn mock_reply(p: &Prepared, mock: &Value) -> Result<Reply, LlmError> {
         }
         _ => {}
     }
+    if p.kind == Endpointkind::Embeddings {
+        return mock_embedding(p, mock, started);
+    }
     let n = p
         .body
         .get("n")
@@ -725,6 +728,61 @@ pub fn mock_reply(p: &Prepared, mock: &Value) -> Result<Reply, LlmError> {
         provider: provider.to_string(),
         api_base: p.endpoint.base.clone(),
         requested_model: model.to_string(),
+        headers: Vec::new(),
+        response_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+/// LiteLLM's embedding `mock_response`: the given vector as the embedding (of each input:
+/// LiteLLM returns it once whatever the input count, which breaks callers that zip inputs
+/// with vectors), and `"error"` raises.
+fn mock_embedding(p: &Prepared, mock: &Value, started: Instant) -> Result<Reply, LlmError> {
+    let vector = match mock {
+        Value::Array(v) if v.iter().all(Value::is_number) => mock.clone(),
+        Value::String(s) if s == "error" => {
+            let mut e = map_http_error(
+                500,
+                &p.provider,
+                &p.requested_model,
+                "Mock error",
+                None,
+                Vec::new(),
+            );
+            e.kind = ErrorKind::InternalServer;
+            return Err(e);
+        }
+        other => {
+            return Err(LlmError::bad_request(format!(
+                "an embedding's mock_response must be a list of numbers or \"error\", got {other}"
+            )))
+        }
+    };
+    let inputs = match p.body.get("input") {
+        // A list of strings or of token lists is one input each; a string or one token
+        // list is one input.
+        Some(Value::Array(items)) if items.iter().all(|x| !x.is_number()) => items.len().max(1),
+        _ => 1,
+    };
+    let data: Vec<Value> = (0..inputs)
+        .map(|i| json!({"embedding": vector, "index": i, "object": "embedding"}))
+        .collect();
+    let body = json!({
+        "object": "list",
+        "data": data,
+        "model": p.model,
+        "usage": {"prompt_tokens": 10, "total_tokens": 10},
+    });
+    let Value::Object(body) = body else {
+        return Err(LlmError::new(
+            ErrorKind::Api,
+            "internal: mock body is not an object",
+        ));
+    };
+    Ok(Reply {
+        body,
+        provider: p.provider.clone(),
+        api_base: p.endpoint.base.clone(),
+        requested_model: p.requested_model.clone(),
         headers: Vec::new(),
         response_ms: started.elapsed().as_secs_f64() * 1000.0,
     })

@@ -207,7 +207,9 @@ def test_failure_hooks_get_the_exception_the_caller_got(openai_args):
     assert rec.events[1][1] is kwargs
 
 
-async def test_async_call_fires_only_the_async_hooks(openai_args):
+async def test_async_call_fires_pre_and_post_hooks_then_the_async_success_hooks(openai_args):
+    """As LiteLLM 1.75.8 does against a real endpoint: the sync ``log_pre_api_call`` and
+    ``log_post_api_call`` run for async calls too; success goes to the async hooks only."""
     rec = Recorder()
     sync_fn_calls = []
     async_fn_calls = []
@@ -218,9 +220,10 @@ async def test_async_call_fires_only_the_async_hooks(openai_args):
     litellm.callbacks = [rec]
     litellm.success_callback = [lambda *a: sync_fn_calls.append(a), async_success]
     resp = await litellm.acompletion(model="openai/gpt-4o", messages=USER_HI, **openai_args)
-    assert await await_for(lambda: "async_log_success_event" in rec.names() and async_fn_calls)
-    assert rec.names() == ["async_log_success_event"]
-    _, kwargs, response, _, _ = rec.events[0]
+    assert await await_for(lambda: len(rec.names()) == 3 and async_fn_calls)
+    assert sorted(rec.names()) == ["async_log_success_event", "log_post_api_call", "log_pre_api_call"]
+    assert rec.names().index("log_pre_api_call") < rec.names().index("log_post_api_call")
+    _, kwargs, response, _, _ = next(e for e in rec.events if e[0] == "async_log_success_event")
     assert response is resp
     assert kwargs["call_type"] == "acompletion"
     assert kwargs["litellm_params"]["acompletion"] is True
@@ -243,7 +246,8 @@ async def test_async_failure_and_a_raising_async_hook(openai_args, caplog):
             await litellm.acompletion(model="openai/error-500", messages=USER_HI, **openai_args)
         assert await await_for(lambda: "async_log_failure_event" in rec.names())
         assert await await_for(lambda: any("async boom" in str(r.exc_info) for r in caplog.records))
-    assert rec.events[0][1]["exception"] is info.value
+    failure = next(e for e in rec.events if e[0] == "async_log_failure_event")
+    assert failure[1]["exception"] is info.value
 
 
 def test_stream_success_fires_once_the_stream_is_consumed(openai_args):
@@ -289,7 +293,7 @@ async def test_async_stream_fires_async_stream_and_success_hooks(openai_args):
     assert await await_for(lambda: "async_log_success_event" in rec.names())
     names = rec.names()
     assert "async_log_stream_event" in names
-    assert not [n for n in names if not n.startswith("async_")]
+    assert not [n for n in names if not n.startswith("async_") and n not in ("log_pre_api_call", "log_post_api_call")]
     kwargs = rec.events[-1][1]
     assert kwargs["async_complete_streaming_response"].choices[0].message.content == text
 
@@ -387,8 +391,10 @@ async def test_async_router_calls_fire_async_callbacks(server):
     resp = await router.acompletion(model="g", messages=USER_HI)
     emb = await router.aembedding(model="g", input="hello")
     assert await await_for(lambda: rec.names().count("async_log_success_event") == 2)
-    assert [e[2] for e in rec.events] == [resp, emb]
-    assert rec.events[1][1]["call_type"] == "aembedding"
+    success = [e for e in rec.events if e[0] == "async_log_success_event"]
+    assert [e[2] for e in success] == [resp, emb]
+    assert success[1][1]["call_type"] == "aembedding"
+    assert await await_for(lambda: rec.names().count("log_pre_api_call") == 2)
 
 
 def test_no_callbacks_means_no_observed_path(openai_args, monkeypatch):

@@ -300,3 +300,18 @@ def test_import_does_not_parse_the_catalogue():
     assert out.returncode == 0, out.stderr
     # Generous: the point is that nothing heavy happens at import (budget: 100 ms).
     assert float(out.stdout.strip()) < 1000
+
+
+def test_azure_spellings_and_old_openai_names_are_known():
+    """Azure's ``gpt-35-turbo`` names and OpenAI snapshots LiteLLM 1.75.8 still prices."""
+    assert litellm.get_model_info("gpt-35-turbo")["key"] == "azure/gpt-35-turbo"
+    assert litellm.get_model_info("gpt-35-turbo-16k")["litellm_provider"] == "azure"
+    assert litellm.get_model_info("azure/gpt-35-turbo-16k")["max_input_tokens"] == 16385
+    assert litellm.cost_per_token(model="azure/gpt-35-turbo-16k", prompt_tokens=1000, completion_tokens=1000) == (
+        pytest.approx(0.003),
+        pytest.approx(0.004),
+    )
+    for old in ("gpt-3.5-turbo-0613", "gpt-3.5-turbo-0301", "gpt-4-0314", "gpt-4-32k", "azure/gpt-4"):
+        info = litellm.get_model_info(old)
+        assert info["input_cost_per_token"] > 0, old
+    assert litellm.get_llm_provider("gpt-4-32k")[1] == "openai"

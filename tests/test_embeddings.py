@@ -47,3 +47,29 @@ def test_bad_input_is_rejected_before_the_request(server, openai_args, bad):
 def test_embedding_errors_are_mapped(server, openai_args):
     with pytest.raises(litellm.RateLimitError):
         litellm.embedding(model="openai/error-429", input="x", **openai_args)
+
+
+def test_mock_response_is_the_embedding_and_nothing_is_sent(server):
+    resp = litellm.embedding(model="openai/text-embedding-3-small", input="hello", mock_response=[0.1, 0.2])
+    assert isinstance(resp, EmbeddingResponse)
+    assert resp.data[0]["embedding"] == [0.1, 0.2]
+    assert resp.model == "text-embedding-3-small"
+    assert resp.usage.prompt_tokens == 10
+    assert server.requests == []
+
+
+def test_mock_response_gives_each_input_the_vector(server):
+    resp = litellm.embedding(model="openai/e", input=["a", "b"], mock_response=[1.0])
+    assert [d["embedding"] for d in resp.data] == [[1.0], [1.0]]
+    assert [d["index"] for d in resp.data] == [0, 1]
+
+
+async def test_async_mock_response(server):
+    resp = await litellm.aembedding(model="openai/e", input="x", mock_response=[0.5])
+    assert resp.data[0]["embedding"] == [0.5]
+
+
+def test_mock_response_error_raises(server):
+    with pytest.raises(Exception, match="Mock error"):
+        litellm.embedding(model="openai/e", input="x", mock_response="error")
+    assert server.requests == []

@@ -142,3 +142,19 @@ def test_model_alias_map(server, openai_args, monkeypatch):
     monkeypatch.setattr(litellm, "model_alias_map", {"fast": "openai/real-model"})
     litellm.completion(model="fast", messages=USER_HI, **openai_args)
     assert server.last_request.body["model"] == "real-model"
+
+
+def test_get_llm_provider_returns_the_dynamic_key_and_base_from_the_environment(monkeypatch):
+    monkeypatch.setenv("GROQ_API_KEY", "gk")
+    monkeypatch.setenv("GROQ_API_BASE", "http://groq.local/v1")
+    assert litellm.get_llm_provider("groq/llama3") == ("llama3", "groq", "gk", "http://groq.local/v1")
+    monkeypatch.setenv("TOGETHER_API_KEY", "tk")
+    assert litellm.get_llm_provider("together_ai/x") == ("x", "together_ai", "tk", "https://api.together.xyz/v1")
+    assert litellm.get_llm_provider("groq/llama3", api_key="k2", api_base="http://b/v1")[2:] == ("k2", "http://b/v1")
+
+
+def test_get_llm_provider_reports_litellms_normalised_provider_names():
+    assert litellm.get_llm_provider("cohere/command-r")[:2] == ("command-r", "cohere_chat")
+    assert litellm.get_llm_provider("command-r", custom_llm_provider="cohere")[:2] == ("command-r", "cohere_chat")
+    assert litellm.get_llm_provider("anthropic/claude-2")[:2] == ("claude-2", "anthropic_text")
+    assert litellm.get_llm_provider("anthropic/claude-3-5-sonnet-20240620")[1] == "anthropic"

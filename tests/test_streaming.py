@@ -476,3 +476,39 @@ def test_chunks_already_received_are_handed_over_in_small_batches(server, openai
         texts.extend(c.choices[0].delta.content or "" for c in batch)
     assert max(sizes) <= 64 and len(sizes) >= 5
     assert "".join(texts) == "".join(words)
+
+
+def test_stream_chunk_builder_accepts_plain_dict_chunks():
+    """Frameworks store or forward chunks as dicts (``chunk.model_dump()``, JSON)."""
+    head = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o"}
+    chunks = [
+        {**head, "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hel"}, "finish_reason": None}]},
+        {
+            **head,
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {"name": "f", "arguments": "{}"},
+                            }
+                        ]
+                    },
+                    "finish_reason": "tool_calls",
+                }
+            ],
+        },
+        {**head, "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}},
+    ]
+    resp = litellm.stream_chunk_builder(chunks)
+    assert (resp.id, resp.model, resp.created) == ("c1", "gpt-4o", 1)
+    message = resp.choices[0].message
+    assert message.content == "Hel"
+    assert message.tool_calls[0].function.name == "f"
+    assert resp.choices[0].finish_reason == "tool_calls"
+    assert resp.usage.total_tokens == 5
+    assert isinstance(resp.usage, litellm.Usage)

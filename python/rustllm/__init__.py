@@ -60,6 +60,7 @@ from rustllm.types.utils import (
     TextChoices,
     TextCompletionResponse,
     Usage,
+    all_litellm_params,
 )
 
 __version__: str = _core.__version__
@@ -950,6 +951,7 @@ __all__ = [
     "CustomLLM",
     "custom_provider_map",
     "OPENAI_CHAT_COMPLETION_PARAMS",
+    "all_litellm_params",
     "completion",
     "acompletion",
     "embedding",

@@ -27,6 +27,8 @@ import threading
 import time
 from typing import Any, Callable
 
+from rustllm import _core
+
 _logger = logging.getLogger("rustllm")
 
 _CO_COROUTINE = 0x80
@@ -376,64 +378,9 @@ def _log_end(call: _Call, response: Any, error: BaseException | None) -> None:
 # ---------------------------------------------------------------------------------------
 # model_call_details and the standard logging object.
 # ---------------------------------------------------------------------------------------
-# Arguments that are LiteLLM's own, not OpenAI parameters (so not in `optional_params`).
-_NOT_OPTIONAL = frozenset(
-    {
-        "model",
-        "messages",
-        "input",
-        "prompt",
-        "api_key",
-        "api_base",
-        "base_url",
-        "api_version",
-        "api_type",
-        "organization",
-        "custom_llm_provider",
-        "headers",
-        "extra_headers",
-        "timeout",
-        "request_timeout",
-        "stream_timeout",
-        "max_retries",
-        "num_retries",
-        "drop_params",
-        "additional_drop_params",
-        "allowed_openai_params",
-        "ssl_verify",
-        "client",
-        "mock_response",
-        "mock_tool_calls",
-        "mock_timeout",
-        "mock_delay",
-        "caching",
-        "cache",
-        "metadata",
-        "fallbacks",
-        "context_window_fallback_dict",
-        "model_info",
-        "base_model",
-        "input_cost_per_token",
-        "output_cost_per_token",
-        "logger_fn",
-        "litellm_call_id",
-        "litellm_logging_obj",
-        "litellm_trace_id",
-        "litellm_session_id",
-        "litellm_metadata",
-        "model_list",
-        "deployment_id",
-        "azure_ad_token",
-        "azure_ad_token_provider",
-        "vertex_project",
-        "vertex_location",
-        "vertex_credentials",
-        "proxy_server_request",
-        "preset_cache_key",
-        "no-log",
-        "max_workers",
-    }
-)
+# What is not a provider parameter, so not in ``optional_params``: LiteLLM's own settings
+# (the one list, from Rust) and the call's input.
+_NOT_OPTIONAL = frozenset(_core.litellm_params()) | {"model", "messages", "input", "prompt"}
 
 _TEXT_TYPES = ("text_completion", "atext_completion")
 _EMBEDDING_TYPES = ("embedding", "aembedding")
@@ -673,18 +620,12 @@ class _Call:
     # -- scheduling --------------------------------------------------------------------
     def fire_pre(self) -> None:
         obs = self.obs
-        if self.is_async:
-            if obs.input_fns:
-                _worker.submit(self._pre_fns_only)
-            if obs.input_afns:
-                _schedule(self.apre())
-        elif obs.input_fns or obs.pre_loggers:
+        # LiteLLM calls the sync `log_pre_api_call` / `log_post_api_call` for async calls
+        # too (there is no async post hook; `async_log_pre_api_call` is never called).
+        if obs.input_fns or obs.pre_loggers:
             _worker.submit(self.pre)
-
-    def _pre_fns_only(self) -> None:
-        d = self.kwargs()
-        for fn in self.obs.input_fns:
-            _safe(fn, d)
+        if self.is_async and obs.input_afns:
+            _schedule(self.apre())
 
     def fire_success(self, response: Any, extra: dict[str, Any] | None = None, post: bool = True) -> None:
         self.end = time.time()
@@ -692,17 +633,17 @@ class _Call:
             _log_end(self, response, None)
         obs = self.obs
         extra = extra or {}
+        if post and not self.cache_hit and obs.pre_loggers:
+            _worker.submit(self.post)
         if self.is_async:
             if obs.success_afns or obs.success_loggers:
                 _schedule(self.asuccess(response, extra))
             return
-        if post and not self.cache_hit and obs.pre_loggers:
-            _worker.submit(self.post)
         if obs.success_fns or obs.success_loggers:
             _worker.submit(self.success, response, extra)
 
     def fire_post(self) -> None:
-        if not self.is_async and self.obs.pre_loggers:
+        if self.obs.pre_loggers:
             _worker.submit(self.post)
 
     def fire_failure(self, error: BaseException) -> None:

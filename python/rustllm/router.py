@@ -162,6 +162,59 @@ def _policy_dict(policy: Any) -> Any:
     return {k: v for k, v in vars(policy).items() if v is not None}
 
 
+# LiteLLM's CustomPricingLiteLLMParams: a deployment's own prices.
+_PRICE_PARAMS = (
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "input_cost_per_second",
+    "output_cost_per_second",
+    "input_cost_per_pixel",
+    "output_cost_per_pixel",
+)
+
+# LiteLLM's CredentialLiteLLMParams: what `get_deployment_credentials` returns.
+_CREDENTIAL_PARAMS = (
+    "api_key",
+    "api_base",
+    "api_version",
+    "vertex_project",
+    "vertex_location",
+    "vertex_credentials",
+    "region_name",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_region_name",
+    "watsonx_region_name",
+)
+
+
+class _CooldownView:
+    """``router.cooldown_cache``: LiteLLM's ``CooldownCache`` read methods over the Router's
+    live cooldowns (which sit in Rust, memory or Redis)."""
+
+    def __init__(self, router: Router) -> None:
+        self._router = router
+
+    def get_active_cooldowns(self, model_ids: list[str], parent_otel_span: Any = None) -> list[tuple[str, dict]]:
+        """``[(deployment id, {"cooldown_time": seconds left, ...})]`` for those cooling down."""
+        wanted = set(model_ids)
+        return [
+            (s["id"], {"cooldown_time": s["cooldown_remaining"], "model_id": s["id"]})
+            for s in self._router._core.deployment_stats()
+            if s["id"] in wanted and s["cooldown_remaining"]
+        ]
+
+    async def async_get_active_cooldowns(
+        self, model_ids: list[str], parent_otel_span: Any = None
+    ) -> list[tuple[str, dict]]:
+        return self.get_active_cooldowns(model_ids, parent_otel_span)
+
+    def get_min_cooldown(self, model_ids: list[str], parent_otel_span: Any = None) -> float:
+        """The shortest cooldown left among ``model_ids`` (0 when none is cooling down)."""
+        left = [v["cooldown_time"] for _, v in self.get_active_cooldowns(model_ids)]
+        return min(left) if left else 0.0
+
+
 class Router:
     """LiteLLM's ``Router``: load balancing, retries, cooldowns and fallbacks over a
     ``model_list`` of deployments, with LiteLLM's constructor arguments.
@@ -277,6 +330,7 @@ class Router:
         self.debug_level = debug_level
         self.model_list = self._core.model_list()
         self.model_names = [d["model_name"] for d in self.model_list]
+        self._register_deployment_prices()
         for message in self._core.skipped_deployments:
             _logger.warning("rustllm.Router: skipped an invalid deployment: %s", message)
         if set_verbose:
@@ -472,6 +526,158 @@ class Router:
         """Live per-deployment state: in-flight requests, this minute's rpm/tpm, cooldown
         seconds left and mean latency."""
         return self._core.deployment_stats()
+
+    # -- LiteLLM's Router helpers that its users call (issue 12, item 5) -----------------
+    def should_retry_this_error(
+        self,
+        error: Exception,
+        healthy_deployments: list | None = None,
+        all_deployments: list | None = None,
+        context_window_fallbacks: list | None = None,
+        content_policy_fallbacks: list | None = None,
+        regular_fallbacks: list | None = None,
+    ) -> bool:
+        """LiteLLM's retry rule for one error: True when the Router would retry it in the
+        same group, else the error is raised (as LiteLLM does)."""
+        from rustllm import exceptions as ex
+
+        healthy = len(healthy_deployments) if isinstance(healthy_deployments, list) else 0
+        total = len(all_deployments) if isinstance(all_deployments, list) else 0
+        raise_now = (
+            (isinstance(error, ex.ContextWindowExceededError) and context_window_fallbacks is not None)
+            or (isinstance(error, ex.ContentPolicyViolationError) and content_policy_fallbacks is not None)
+            or isinstance(error, ex.NotFoundError)
+            or (isinstance(error, ex.RateLimitError) and healthy <= 0 and bool(regular_fallbacks))
+            or (isinstance(error, ex.AuthenticationError) and total <= 1)
+            or healthy <= 0
+        )
+        if raise_now:
+            raise error
+        return True
+
+    def get_deployment(self, model_id: str) -> Any:
+        """The deployment with this id as a ``Deployment`` object, or None."""
+        from rustllm.types.router import Deployment
+
+        entry = self.get_model_info(model_id)
+        return None if entry is None else Deployment(**entry)
+
+    def get_deployment_credentials(self, model_id: str) -> dict[str, Any] | None:
+        """The deployment's credentials (key, base, version, cloud project and region)."""
+        entry = self.get_model_info(model_id)
+        if entry is None:
+            return None
+        params = entry["litellm_params"]
+        return {k: params[k] for k in _CREDENTIAL_PARAMS if params.get(k) is not None}
+
+    def get_deployment_model_info(self, model_id: str, model_name: str) -> dict[str, Any] | None:
+        """The catalogue's facts for ``model_name`` with what was registered under the
+        deployment's id (its prices) on top; None when neither is known."""
+        import rustllm
+
+        try:
+            info: dict[str, Any] | None = dict(rustllm.get_model_info(model_name))
+        except Exception:  # noqa: BLE001 - an unmapped model is None, as in LiteLLM
+            info = None
+        custom = rustllm.model_cost.get(model_id)
+        if custom is None:
+            return info
+        return {**(info or {}), **{k: v for k, v in custom.items() if v is not None}}
+
+    def get_router_model_info(
+        self, deployment: dict[str, Any] | None, received_model_name: str, id: str | None = None
+    ) -> dict[str, Any]:
+        """The catalogue's facts for a deployment (its ``base_model`` when set), with its
+        own ``model_info`` on top. Raises when the model is not mapped."""
+        import rustllm
+
+        if id is not None:
+            deployment = self.get_model_info(id) or deployment
+        if deployment is None:
+            raise ValueError("Deployment not found")
+        params = deployment.get("litellm_params", {})
+        user_info = deployment.get("model_info", {}) or {}
+        model, provider, _, _ = rustllm.get_llm_provider(params.get("model", ""), params.get("custom_llm_provider"))
+        base = user_info.get("base_model") or params.get("base_model")
+        name = base or model
+        if not name.startswith(f"{provider}/"):
+            name = f"{provider}/{name}"
+        info = dict(rustllm.get_model_info(name))
+        info.update(user_info)
+        return info
+
+    async def async_get_available_deployment(
+        self,
+        model: str,
+        request_kwargs: dict | None = None,
+        messages: list | None = None,
+        input: Any = None,
+        specific_deployment: bool = False,
+    ) -> dict[str, Any]:
+        """The async twin of :meth:`get_available_deployment`."""
+        return self.get_available_deployment(
+            model, messages=messages, input=input, specific_deployment=specific_deployment
+        )
+
+    async def get_model_group_usage(self, model_group: str) -> tuple[int | None, int | None]:
+        """This minute's (tokens, requests) over the group's deployments; (None, None)
+        when the group has none."""
+        ids = set(self.get_model_ids(model_group))
+        if not ids:
+            return None, None
+        stats = [s for s in self._core.deployment_stats() if s["id"] in ids]
+        return sum(s["tpm_used"] for s in stats), sum(s["rpm_used"] for s in stats)
+
+    async def get_remaining_model_group_usage(self, model_group: str) -> dict[str, int]:
+        """LiteLLM's rate-limit headers for a group with ``tpm``/``rpm`` limits: what is
+        left of this minute's limits (an empty dict without limits)."""
+        params = [d["litellm_params"] for d in self.model_list if d["model_name"] == model_group]
+        limits = {
+            key: sum(p[key] for p in params if p.get(key) is not None) if any(p.get(key) for p in params) else None
+            for key in ("tpm", "rpm")
+        }
+        if limits["tpm"] is None and limits["rpm"] is None:
+            return {}
+        tpm, rpm = await self.get_model_group_usage(model_group)
+        out: dict[str, int] = {}
+        if limits["tpm"] is not None:
+            out["x-ratelimit-remaining-tokens"] = limits["tpm"] - (tpm or 0)
+            out["x-ratelimit-limit-tokens"] = limits["tpm"]
+        if limits["rpm"] is not None:
+            out["x-ratelimit-remaining-requests"] = limits["rpm"] - (rpm or 0)
+            out["x-ratelimit-limit-requests"] = limits["rpm"]
+        return out
+
+    def reset(self) -> None:
+        """Forget the response cache and the retry policy, as LiteLLM's ``reset`` does
+        (LiteLLM also empties the global callback lists; rustllm leaves the caller's)."""
+        self.retry_policy = None
+        self.flush_cache()
+
+    def _register_deployment_prices(self) -> None:
+        """As LiteLLM does: a deployment's own prices (``input_cost_per_token``, ...) go into
+        the catalogue under its id and its model, so ``get_model_info`` and cost see them."""
+        import rustllm
+
+        for d in self.model_list:
+            params = d["litellm_params"]
+            prices = {k: params[k] for k in _PRICE_PARAMS if params.get(k) is not None}
+            if not prices:
+                continue
+            model = str(params.get("model", ""))
+            if params.get("custom_llm_provider"):
+                model = f"{params['custom_llm_provider']}/{model}"
+            info = {**{k: v for k, v in d["model_info"].items() if v is not None}, **prices}
+            try:
+                info.setdefault("litellm_provider", rustllm.get_llm_provider(model)[1])
+            except Exception:  # noqa: BLE001 - a model with no known provider keeps none
+                pass
+            rustllm.register_model({d["model_info"]["id"]: info, model: info})
+
+    @property
+    def cooldown_cache(self) -> _CooldownView:
+        """The deployments cooling down, read as LiteLLM's ``CooldownCache``."""
+        return _CooldownView(self)
 
 
 def __getattr__(name: str) -> Any:

@@ -188,6 +188,8 @@ def _build(chunks: list, messages: list | None) -> ModelResponse:
     # One pass in Rust over the chunk objects (about 0.3 µs a chunk).
     parts = _core.assemble_chunks(chunks if type(chunks) is list else list(chunks))
     first = chunks[0]
+    if isinstance(first, dict):  # plain dict chunks (as stored or sent by frameworks)
+        first = ModelResponseStream(**{k: v for k, v in first.items() if k != "choices"})
     content = parts["content"]
     message_kwargs: dict[str, Any] = {"content": content, "role": parts["role"] or "assistant"}
     calls = parts["tool_calls"]
@@ -205,6 +207,8 @@ def _build(chunks: list, messages: list | None) -> ModelResponse:
         message_kwargs["reasoning_content"] = parts["reasoning_content"]
 
     usage = parts["usage"]
+    if isinstance(usage, dict):
+        usage = Usage(**usage)
     if usage is None:
         model = first.model or ""
         prompt_tokens = _count_tokens(model, messages=messages) if messages else 0

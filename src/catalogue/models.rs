@@ -22,6 +22,11 @@ pub type Entry = Map<String, Value>;
 /// The map as LiteLLM ships it; refreshed with `make catalogue`.
 const MODEL_PRICES_JSON: &str = include_str!("model_prices.json");
 
+/// OpenAI and Azure models LiteLLM 1.75.8 knew that the bundled map dropped (old snapshots
+/// such as `gpt-3.5-turbo-0613`, Azure's `gpt-35-turbo-16k`); bundled entries win.
+/// Refreshed with `scripts/legacy_models.py`.
+const LEGACY_MODELS_JSON: &str = include_str!("legacy_models.json");
+
 /// Top-level keys of the map that are not models (LiteLLM pops them before use).
 const NOT_MODELS: &[&str] = &["fallback_generalizations"];
 
@@ -74,6 +79,16 @@ fn parse_bundled() -> Bundled {
         }
         order.push(name.clone());
         entries.insert(name, Arc::new(entry));
+    }
+    // `_source` and any other `_` key is a note, not a model.
+    let legacy: Map<String, Value> = serde_json::from_str(LEGACY_MODELS_JSON).unwrap_or_default();
+    for (name, value) in legacy {
+        if let (false, false, Value::Object(entry)) =
+            (name.starts_with('_'), entries.contains_key(&name), value)
+        {
+            order.push(name.clone());
+            entries.insert(name, Arc::new(entry));
+        }
     }
     for (alias, target) in aliases {
         if entries.contains_key(&alias) {
@@ -438,6 +453,14 @@ static LOOKUPS: RwLock<Option<LookupMemo>> = RwLock::new(None);
 const MAX_REMEMBERED_LOOKUPS: usize = 4096;
 
 fn lookup_uncached(model: &str, custom_llm_provider: Option<&str>) -> Option<ModelMatch> {
+    // LiteLLM's `azure_llms` / `azure_embedding_models`: Azure's own spellings, known bare.
+    let model = match model {
+        "gpt-35-turbo" => "azure/gpt-35-turbo",
+        "gpt-35-turbo-16k" => "azure/gpt-35-turbo-16k",
+        "gpt-35-turbo-instruct" => "azure/gpt-35-turbo-instruct",
+        "ada" => "azure/ada",
+        other => other,
+    };
     let custom = match custom_llm_provider {
         Some("vertex_ai_beta") => Some("vertex_ai"),
         other => other,

@@ -563,6 +563,19 @@ pub fn get_llm_provider(
     Err(provider_not_provided(model))
 }
 
+/// The provider name LiteLLM's `get_llm_provider` reports for a resolved `provider` and
+/// `model`: `cohere/<chat model>` is `cohere_chat` and `anthropic/claude-2` (or
+/// `claude-instant-1`) is `anthropic_text`. Routing keeps the prefix's provider.
+pub fn reported_provider(provider: &str, model: &str) -> String {
+    match provider {
+        "cohere" if provider_for_bare_name(model) == Some("cohere_chat") => "cohere_chat".into(),
+        "anthropic" if model == "claude-2" || model == "claude-instant-1" => {
+            "anthropic_text".into()
+        }
+        other => other.to_string(),
+    }
+}
+
 /// Where and how to call a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {

@@ -235,6 +235,7 @@ fn get_llm_provider(
         },
         None => (api_key.map(str::to_string), api_base.map(str::to_string)),
     };
+    let provider = crate::providers::reported_provider(&provider, &model_out);
     Ok((model_out, provider, key, base))
 }
 
@@ -255,6 +256,12 @@ fn provider_list() -> Vec<&'static str> {
         .map(|p| p.name)
         .chain(crate::providers::OTHER_PROVIDERS.iter().copied())
         .collect()
+}
+
+/// LiteLLM's own keyword arguments, never sent to a provider (`all_litellm_params`).
+#[pyfunction]
+fn litellm_params() -> Vec<&'static str> {
+    crate::types::litellm_params::LITELLM_PARAMS.to_vec()
 }
 
 /// Start a call on the shared runtime; its result resolves `future` through `waker`'s loop
@@ -368,5 +375,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
     m.add_function(wrap_pyfunction!(openai_compatible_providers, m)?)?;
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;
+    m.add_function(wrap_pyfunction!(litellm_params, m)?)?;
     Ok(())
 }

@@ -55,6 +55,8 @@ impl Strategy {
 #[derive(Debug, Clone)]
 pub struct Deployment {
     pub id: String,
+    /// Whether `id` came from `model_info.id` (else it is derived from the params).
+    pub explicit_id: bool,
     /// The model group (`model_name`).
     pub group: String,
     /// `litellm_params`: passed to the call (the request's own arguments win).
@@ -321,6 +323,32 @@ pub fn deployment_id(group: &str, params: &Map<String, Value>) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Identical deployments are allowed (LiteLLM accepts them, e.g. two entries of the same
+/// model to double its share of traffic). LiteLLM gives them one derived id, so a cooldown
+/// or `get_deployment` cannot tell them apart; rustllm keeps the first one's id and gives
+/// each later copy `<id>-<n>`. Ids the caller chose must be unique.
+fn unique_ids(deployments: &mut [Deployment]) -> Result<(), LlmError> {
+    let mut seen = std::collections::HashSet::new();
+    for d in deployments.iter_mut() {
+        if seen.contains(&d.id) {
+            if d.explicit_id {
+                return Err(config_error(format!(
+                    "model_list has two deployments with id {:?}; ids must be unique",
+                    d.id
+                )));
+            }
+            let id = (1..)
+                .map(|n| format!("{}-{n}", d.id))
+                .find(|id| !seen.contains(id))
+                .unwrap_or_default();
+            d.model_info.insert("id".into(), Value::String(id.clone()));
+            d.id = id;
+        }
+        seen.insert(d.id.clone());
+    }
+    Ok(())
+}
+
 fn parse_deployment(i: usize, entry: &Value) -> Result<Deployment, LlmError> {
     let where_ = format!("model_list[{i}]");
     let Value::Object(entry) = entry else {
@@ -369,10 +397,10 @@ fn parse_deployment(i: usize, entry: &Value) -> Result<Deployment, LlmError> {
             params.entry(key.to_string()).or_insert_with(|| v.clone());
         }
     }
-    let id = match model_info.get("id") {
-        Some(Value::String(id)) if !id.is_empty() => id.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => deployment_id(&group, &params),
+    let (id, explicit_id) = match model_info.get("id") {
+        Some(Value::String(id)) if !id.is_empty() => (id.clone(), true),
+        Some(Value::Number(n)) => (n.to_string(), true),
+        _ => (deployment_id(&group, &params), false),
     };
     model_info.insert("id".into(), Value::String(id.clone()));
     let tags = match params.get("tags") {
@@ -431,6 +459,7 @@ fn parse_deployment(i: usize, entry: &Value) -> Result<Deployment, LlmError> {
         num_retries: opt_u64(&params, "num_retries", &where_)?.map(|n| n as u32),
         max_input_tokens,
         price: std::sync::OnceLock::new(),
+        explicit_id,
         group,
         params,
         model_info,
@@ -516,15 +545,7 @@ impl RouterConfig {
                 )))
             }
         }
-        let mut seen = std::collections::HashSet::new();
-        for d in &deployments {
-            if !seen.insert(d.id.as_str()) {
-                return Err(config_error(format!(
-                    "model_list has two deployments with id {:?}; ids must be unique",
-                    d.id
-                )));
-            }
-        }
+        unique_ids(&mut deployments)?;
         let strategy = match get("routing_strategy") {
             None => Strategy::SimpleShuffle,
             Some(Value::String(s)) => Strategy::parse(s)?,
@@ -840,6 +861,23 @@ mod tests {
         let rp = c.retry_policy.unwrap();
         assert_eq!(rp.for_kind(ErrorKind::RateLimit), Some(4));
         assert_eq!(rp.for_kind(ErrorKind::ContextWindowExceeded), Some(0));
+    }
+
+    #[test]
+    fn identical_deployments_get_distinct_ids_the_first_keeping_litellms() {
+        let entry = json!({"model_name": "g", "litellm_params": {"model": "openai/m"}});
+        let (c, _) = cfg(json!({"model_list": [entry, entry, entry]})).unwrap();
+        let ids: Vec<&str> = c.deployments.iter().map(|d| d.id.as_str()).collect();
+        let params = json!({"model": "openai/m"}).as_object().cloned().unwrap();
+        let first = deployment_id("g", &params);
+        assert_eq!(
+            ids,
+            [first.clone(), format!("{first}-1"), format!("{first}-2")]
+        );
+        assert_eq!(
+            c.deployments[1].model_info["id"],
+            json!(format!("{first}-1"))
+        );
     }
 
     #[test]

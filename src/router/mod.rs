@@ -1190,13 +1190,31 @@ impl Router {
         } else {
             list.into_iter().filter(|g| g != &group).collect()
         };
+        // LiteLLM runs a fallback group as a call of its own, with that group's own
+        // fallbacks (or the "*" default ones): a fallback group that fails, or that does
+        // not exist, leads on to its fallbacks, depth-first, at most `max_fallbacks` deep.
+        // `attempted_fallbacks` is the position in this group's list the answer came
+        // through, as LiteLLM reports it.
+        let max_depth = self.config.max_fallbacks.max(1);
         let mut fallback_error: Option<LlmError> = None;
-        for (n, fb) in list
+        let mut tried: Vec<String> = vec![group.clone()];
+        let mut todo: Vec<(String, usize, u32)> = list
             .iter()
-            .take(self.config.max_fallbacks.max(1))
             .enumerate()
-        {
-            let Ok((fb_group, fb_pool)) = self.resolve_group(fb) else {
+            .rev()
+            .map(|(n, g)| (g.clone(), 1, n as u32 + 1))
+            .collect();
+        while let Some((fb, depth, position)) = todo.pop() {
+            if tried.contains(&fb) {
+                continue;
+            }
+            tried.push(fb.clone());
+            if depth < max_depth && call_fallbacks.is_none() {
+                if let Some(next) = RouterConfig::fallbacks_for(&self.config.fallbacks, &fb) {
+                    todo.extend(next.iter().rev().map(|g| (g.clone(), depth + 1, position)));
+                }
+            }
+            let Ok((fb_group, fb_pool)) = self.resolve_group(&fb) else {
                 continue;
             };
             self.note(|| format!("Trying to fallback b/w models: {group} -> {fb}"));
@@ -1205,7 +1223,7 @@ impl Router {
             let g = GroupCall {
                 group: &fb_group,
                 pool: &fb_pool,
-                requested: fb,
+                requested: &fb,
                 kwargs: &fb_kwargs,
                 input_tokens,
                 stream,
@@ -1219,7 +1237,7 @@ impl Router {
                         model_group: fb_group,
                         attempted_retries: retries,
                         max_retries: self.config.num_retries,
-                        attempted_fallbacks: n as u32 + 1,
+                        attempted_fallbacks: position,
                         cache_hit: false,
                     };
                     return Ok((v, guard, info));

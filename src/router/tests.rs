@@ -196,6 +196,42 @@ async fn fallbacks_run_in_order_after_retries() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn default_fallbacks_follow_a_fallback_group_that_fails_or_does_not_exist() {
+    for own in [json!(["nope"]), json!(["b"]), json!(["nope", "b"])] {
+        let (r, _) = router(json!({"num_retries": 0, "fallbacks": [{"a": own}],
+            "default_fallbacks": ["c"], "model_list": [
+            {"model_name": "a", "litellm_params": {"model": "openai/a"}},
+            {"model_name": "b", "litellm_params": {"model": "openai/b"}},
+            {"model_name": "c", "litellm_params": {"model": "openai/c"}}
+        ]}));
+        let s = Script::default();
+        s.fail("openai/a", 500);
+        s.fail("openai/b", 500);
+        let info = route(&r, &s, kwargs("a")).await.unwrap();
+        assert_eq!(info.model_group, "c", "{own}");
+        assert_eq!(info.attempted_fallbacks, 1, "{own}");
+        assert_eq!(s.calls().last().map(String::as_str), Some("openai/c"));
+        // c is tried once, however many paths lead to it.
+        assert_eq!(s.calls().iter().filter(|m| *m == "openai/c").count(), 1);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn nested_fallbacks_stop_at_max_fallbacks_deep() {
+    let (r, _) = router(json!({"num_retries": 0, "max_fallbacks": 1,
+        "fallbacks": [{"a": ["b"]}, {"b": ["c"]}], "model_list": [
+        {"model_name": "a", "litellm_params": {"model": "openai/a"}},
+        {"model_name": "b", "litellm_params": {"model": "openai/b"}},
+        {"model_name": "c", "litellm_params": {"model": "openai/c"}}
+    ]}));
+    let s = Script::default();
+    s.fail("openai/a", 500);
+    s.fail("openai/b", 500);
+    assert!(route(&r, &s, kwargs("a")).await.is_err());
+    assert_eq!(s.calls(), ["openai/a", "openai/b"]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn failed_fallback_is_named_in_the_final_error() {
     let (r, _) = router(
         json!({"num_retries": 0, "fallbacks": [{"a": ["b"]}], "model_list": [

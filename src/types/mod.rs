@@ -2,6 +2,7 @@
 //! connection options and the JSON body, and messages checked before anything is sent.
 
 pub mod check;
+pub mod litellm_params;
 pub mod messages;
 
 use std::time::Duration;
@@ -9,93 +10,6 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::error::LlmError;
-
-/// Keyword arguments LiteLLM reads itself and never sends to the provider.
-/// Everything else (any OpenAI parameter, and unknown keys) goes into the body, as LiteLLM does.
-const NOT_SENT: &[&str] = &[
-    "model",
-    "messages",
-    "api_base",
-    "base_url",
-    "api_key",
-    "api_version",
-    "api_type",
-    "organization",
-    "custom_llm_provider",
-    "headers",
-    "extra_headers",
-    "extra_body",
-    "timeout",
-    "request_timeout",
-    "stream_timeout",
-    "max_retries",
-    "num_retries",
-    "drop_params",
-    "additional_drop_params",
-    "allowed_openai_params",
-    "ssl_verify",
-    "ssl_certificate",
-    "client",
-    "mock_response",
-    "mock_tool_calls",
-    "mock_timeout",
-    "mock_delay",
-    "caching",
-    "cache",
-    "metadata",
-    "fallbacks",
-    "context_window_fallback_dict",
-    "model_info",
-    "base_model",
-    "input_cost_per_token",
-    "output_cost_per_token",
-    "input_cost_per_second",
-    "output_cost_per_second",
-    "logger_fn",
-    "litellm_call_id",
-    "litellm_logging_obj",
-    "no-log",
-    "proxy_server_request",
-    "preset_cache_key",
-    "acompletion",
-    "aembedding",
-    "model_list",
-    "deployment_id",
-    "roles",
-    "initial_prompt_value",
-    "final_prompt_value",
-    "bos_token",
-    "eos_token",
-    "litellm_metadata",
-    "litellm_trace_id",
-    "litellm_session_id",
-    "tpm",
-    "rpm",
-    "region_name",
-    "use_in_pass_through",
-    "use_litellm_proxy",
-    "merge_reasoning_content_in_choices",
-    "max_parallel_requests",
-    "weight",
-    "order",
-    "tags",
-    "cooldown_time",
-    "priority",
-    "azure_ad_token",
-    "azure_ad_token_provider",
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "aws_region_name",
-    "aws_profile_name",
-    "aws_role_name",
-    "aws_web_identity_token",
-    "aws_bedrock_runtime_endpoint",
-    "mock_testing_fallbacks",
-    "disable_fallbacks",
-    "model_alias_map",
-    "_settings",
-];
 
 /// Everything about a call that is not the body.
 #[derive(Debug, Clone, Default)]
@@ -367,7 +281,11 @@ pub fn split_kwargs(kwargs: Map<String, Value>) -> Result<SplitCall, LlmError> {
             "aws_region_name" => o.aws_region_name = as_string(&v, &k)?,
             "aws_bedrock_runtime_endpoint" => o.aws_bedrock_runtime_endpoint = as_string(&v, &k)?,
             _ if v.is_null() => {}
-            _ if NOT_SENT.contains(&k.as_str()) => {}
+            // LiteLLM never sends `stream: false`, even when the caller passes it.
+            "stream" if v == Value::Bool(false) => {}
+            // `messages` is taken out before the split; LiteLLM's own settings never go out.
+            "messages" => {}
+            _ if litellm_params::is_litellm_param(&k) => {}
             _ => {
                 body.insert(k, v);
             }
@@ -425,7 +343,8 @@ mod tests {
             "model": "openai/m", "temperature": 0.2, "top_k": 5, "foo_bar": "x", "user": null,
             "metadata": {"a": 1}, "api_key": "k", "extra_body": {"repetition_penalty": 1.1},
             "headers": {"X-A": "1"}, "extra_headers": {"x-a": "2", "X-B": "3"}, "timeout": "12",
-            "num_retries": 3, "max_retries": 1
+            "num_retries": 3, "max_retries": 1, "stream": false, "retry_strategy": "constant_retry",
+            "_skip_mcp_handler": true, "litellm_trace_id": "t", "proxy_server_request": {}
         }))
         .unwrap();
         let keys: Vec<&str> = s.body.keys().map(String::as_str).collect();

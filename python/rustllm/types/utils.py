@@ -61,6 +61,7 @@ __all__ = [
     "TextCompletionResponse",
     "TopLogprob",
     "Usage",
+    "all_litellm_params",
     "map_finish_reason",
 ]
 
@@ -1809,6 +1810,12 @@ class TextCompletionResponse(_ResponseObject):
         return o
 
 
+def _core_litellm_params() -> list[str]:
+    from rustllm import _core
+
+    return _core.litellm_params()
+
+
 def _register_with_core() -> None:
     # The core builds common chat replies straight into these classes.
     from rustllm import _core
@@ -1833,3 +1840,8 @@ class GenericStreamingChunk(_TypedDict, total=False):
     usage: dict | None
     index: int
     provider_specific_fields: dict | None
+
+
+# LiteLLM's own keyword arguments: consumed or dropped, never sent to a provider. The one
+# list lives in Rust (src/types/litellm_params.rs); this is LiteLLM's public name for it.
+all_litellm_params: list[str] = _core_litellm_params()
