@@ -101,6 +101,21 @@ def test_install_is_idempotent():
     assert out.strip() == "1"
 
 
+def test_response_classes_answer_to_litellm_module_checks_once_installed():
+    out = _ok(
+        """
+        import pickle, rustllm
+        before = rustllm.ModelResponseStream.__module__
+        rustllm.install_as_litellm()
+        import litellm
+        chunk = litellm.ModelResponseStream(id="c", choices=[])
+        again = pickle.loads(pickle.dumps(chunk))
+        print(before, type(chunk).__module__, type(again) is litellm.ModelResponseStream)
+        """
+    )
+    assert out.split() == ["rustllm.types.utils", "litellm.types.utils", "True"]
+
+
 def test_a_module_rustllm_does_not_provide_is_named_in_the_error():
     out = _ok(
         """

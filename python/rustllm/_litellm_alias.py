@@ -73,3 +73,17 @@ def install() -> None:
     if any(isinstance(finder, LiteLLMAliasFinder) for finder in sys.meta_path):
         return
     sys.meta_path.insert(0, LiteLLMAliasFinder())
+    _answer_to_litellm_module_checks()
+
+
+def _answer_to_litellm_module_checks() -> None:
+    """Response classes report ``litellm.types.utils`` as their module while rustllm stands
+    in for litellm: frameworks tell LiteLLM's objects by it (dspy's streamify keeps only
+    chunks whose ``type(chunk).__module__`` starts with ``litellm``). Pickles then name
+    ``litellm.types.utils``, which this process (and any child that installs the hook)
+    resolves to the same classes."""
+    from rustllm.types import utils
+
+    for value in vars(utils).values():
+        if isinstance(value, type) and value.__module__ == "rustllm.types.utils":
+            value.__module__ = "litellm.types.utils"

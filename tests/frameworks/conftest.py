@@ -104,15 +104,10 @@ LITELLM_ONLY_FIELDS = (
 )
 
 
-# LiteLLM-only fields rustllm still forwards today, with what is missing. The common
-# checks let these through so each test still checks everything else it can; a dedicated
-# test per framework asserts them strictly, marked xfail(strict=True, reason=...).
-KNOWN_LEAKS = {
-    "retry_strategy": "rustllm forwards `retry_strategy` (LiteLLM's retry option, sent by dspy's litellm engine) "
-    "to the provider: it is missing from NOT_SENT in src/types/mod.rs",
-    "_skip_mcp_handler": "rustllm forwards `_skip_mcp_handler` (LiteLLM's MCP flag, sent by openai-agents' LitellmModel "
-    "when the agent has tools) to the provider: it is missing from NOT_SENT in src/types/mod.rs",
-}
+# LiteLLM-only fields rustllm still forwards, with what is missing (none today). The
+# common checks let these through so each test still checks everything else it can; a
+# dedicated test per framework asserts them strictly, marked xfail(strict=True, reason=...).
+KNOWN_LEAKS: dict[str, str] = {}
 
 
 def assert_wire_clean(body: dict, *, stream: bool = False, strict: bool = False) -> None:
@@ -125,19 +120,8 @@ def assert_wire_clean(body: dict, *, stream: bool = False, strict: bool = False)
     if stream:
         assert body.get("stream") is True, body
     else:
-        # `"stream": false` is checked apart, by assert_no_stream_key (a known gap).
-        assert body.get("stream") in (None, False), f"stream sent on a non-streaming call: {body}"
+        assert "stream" not in body, f"stream sent on a non-streaming call: {body}"
         assert "stream_options" not in body, body
-
-
-# rustllm forwards an explicit ``stream=False`` as ``"stream": false``; LiteLLM drops it
-# (False is the default, and get_optional_params sends only non-default values). The
-# filter lives in Rust (src/types/mod.rs, NOT_SENT handling), so the framework tests
-# whose framework passes stream=False mark this check xfail(strict=True) until it lands.
-STREAM_FALSE_GAP = (
-    'rustllm sends `"stream": false` when the framework passes stream=False; LiteLLM omits it '
-    "(the keyword filter in src/types/mod.rs keeps False values)"
-)
 
 
 def assert_no_stream_key(body: dict) -> None:

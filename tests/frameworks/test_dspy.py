@@ -7,7 +7,7 @@ import json
 import dspy
 import litellm
 import pytest
-from conftest import KNOWN_LEAKS, assert_wire_clean, chat_bodies
+from conftest import assert_wire_clean, chat_bodies
 
 import rustllm
 
@@ -81,12 +81,6 @@ async def test_streamify(server, base_url):
     assert_wire_clean(body, stream=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dspy.streaming.streamify recognises chunks by type(chunk).__module__.startswith('litellm') "
-    "(_is_litellm_model_response_stream); rustllm's ModelResponseStream is rustllm.types.utils.ModelResponseStream, "
-    "so the StreamListener never sees a chunk and yields no StreamResponse",
-)
 async def test_streamify_field_chunks(server, base_url):
     chunks, _, _ = await _streamify(server, base_url)
     assert "".join(chunks).strip() == "four"
@@ -145,7 +139,6 @@ def test_error_is_mapped(server, base_url):
     assert_wire_clean(body)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_LEAKS["retry_strategy"])
 def test_no_retry_strategy_on_the_wire(server, base_url):
     _lm(base_url)("hi")
     (body,) = chat_bodies(server)

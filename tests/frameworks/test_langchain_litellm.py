@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import litellm
 import pytest
-from conftest import STREAM_FALSE_GAP, assert_no_stream_key, assert_wire_clean, chat_bodies
+from conftest import assert_no_stream_key, assert_wire_clean, chat_bodies
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 from langchain_litellm import ChatLiteLLM, ChatLiteLLMRouter, LiteLLMEmbeddings
@@ -120,7 +120,6 @@ def test_error_is_mapped(server, base_url):
         assert_wire_clean(body)
 
 
-@pytest.mark.xfail(strict=True, reason=STREAM_FALSE_GAP)
 def test_no_stream_key_when_not_streaming(server, base_url):
     _chat(base_url).invoke("hi")
     (body,) = chat_bodies(server)

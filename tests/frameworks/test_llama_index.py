@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import litellm
 import pytest
-from conftest import STREAM_FALSE_GAP, assert_no_stream_key, assert_wire_clean, chat_bodies, tool_call_reply
+from conftest import assert_no_stream_key, assert_wire_clean, chat_bodies, tool_call_reply
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.tools import FunctionTool
 from llama_index.llms.litellm import LiteLLM
@@ -96,7 +96,6 @@ def test_error_is_mapped(server, base_url):
     assert_wire_clean(body)
 
 
-@pytest.mark.xfail(strict=True, reason=STREAM_FALSE_GAP)
 def test_no_stream_key_when_not_streaming(server, base_url):
     _llm(base_url).chat([ChatMessage(role=MessageRole.USER, content="hi")])
     (body,) = chat_bodies(server)

@@ -7,8 +7,6 @@ import pytest
 from agents import Agent, ModelSettings, RunConfig, Runner, function_tool, set_tracing_disabled
 from agents.extensions.models.litellm_model import LitellmModel
 from conftest import (
-    KNOWN_LEAKS,
-    STREAM_FALSE_GAP,
     assert_no_stream_key,
     assert_wire_clean,
     chat_bodies,
@@ -85,7 +83,6 @@ async def test_error_is_mapped(server, base_url):
     assert_wire_clean(body)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_LEAKS["_skip_mcp_handler"])
 async def test_no_skip_mcp_handler_on_the_wire(server, base_url):
     server.respond(text="done")
     await Runner.run(_agent(base_url, tools=[get_weather]), "hi", run_config=RunConfig(tracing_disabled=True))
@@ -93,7 +90,6 @@ async def test_no_skip_mcp_handler_on_the_wire(server, base_url):
     assert_wire_clean(body, strict=True)
 
 
-@pytest.mark.xfail(strict=True, reason=STREAM_FALSE_GAP)
 async def test_no_stream_key_when_not_streaming(server, base_url):
     await Runner.run(_agent(base_url), "hi", run_config=RunConfig(tracing_disabled=True))
     (body,) = chat_bodies(server)
