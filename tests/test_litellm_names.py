@@ -9,6 +9,15 @@ stream_chunk_builder, litellm_debug_info on mapped errors, top_logprobs validate
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import types
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from rustllm.caching import in_memory_cache
+from rustllm.caching.in_memory_cache import InMemoryCache
 from rustllm.types.router import GenericLiteLLMParams, LiteLLM_Params
 
 USER_HI = [{"role": "user", "content": "hi"}]
@@ -35,3 +44,104 @@ def test_generic_litellm_params_fields_extras_and_subclass():
     ]
     assert list(dumped)[-1] == "drop_params"
     assert LiteLLM_Params(model="gpt-4o", max_retries="2").max_retries == 2
+
+
+# -- InMemoryCache -------------------------------------------------------------------------
+@pytest.fixture
+def clock(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(in_memory_cache, "time", types.SimpleNamespace(time=lambda: now[0]))
+    return now
+
+
+def test_in_memory_cache_keeps_objects_and_expires_them(clock):
+    cache = InMemoryCache()
+    client = object()
+    cache.set_cache("client", client)
+    cache.set_cache("short", "v", ttl=1)
+    assert cache.get_cache("client") is client
+    assert cache.batch_get_cache(["short", "missing"]) == ["v", None]
+    cache.set_cache("short", "v2", ttl=100)  # not expired: keeps its first expiry
+    assert cache.ttl_dict["short"] == 1001.0
+    clock[0] += 2
+    assert cache.get_cache("short") is None and "short" not in cache.ttl_dict
+    assert cache.get_cache("client") is client  # default ttl, 600 s
+    clock[0] += 600
+    assert cache.get_cache("client") is None
+
+
+def test_in_memory_cache_json_strings_read_back_decoded(clock):
+    cache = InMemoryCache()
+    cache.set_cache("k", '{"a": 1}')
+    cache.set_cache("plain", "not json")
+    assert cache.get_cache("k") == {"a": 1} and cache.get_cache("plain") == "not json"
+
+
+def test_in_memory_cache_full_drops_expired_then_soonest_to_expire(clock):
+    cache = InMemoryCache(max_size_in_memory=3)
+    cache.set_cache("expired", 1, ttl=1)
+    cache.set_cache("soon", 2, ttl=100)
+    cache.set_cache("late", 3, ttl=200)
+    clock[0] += 5
+    cache.set_cache("new", 4, ttl=300)
+    assert set(cache.cache_dict) == {"soon", "late", "new"}
+    cache.set_cache("newer", 5, ttl=300)
+    assert set(cache.cache_dict) == {"late", "new", "newer"} == set(cache.ttl_dict)
+
+
+def test_in_memory_cache_heap_stays_bounded(clock):
+    cache = InMemoryCache(max_size_in_memory=50)
+    for i in range(1000):
+        cache.set_cache("hot", i, ttl=60)
+    assert len(cache.expiration_heap) == 1
+    for _ in range(20):
+        for i in range(5):
+            cache.set_cache(f"k{i}", i, ttl=1)
+        clock[0] += 2
+    assert len(cache.expiration_heap) <= 6
+
+
+def test_in_memory_cache_size_limits_delete_and_flush(clock):
+    assert InMemoryCache(max_size_per_item=1).check_value_size("a" * 2000) is False
+    assert InMemoryCache().check_value_size({"a": 1}) is True
+    cache = InMemoryCache(max_size_per_item=1)
+    cache.set_cache("big", "a" * 2000)
+    assert cache.get_cache("big") is None
+    cache.set_cache("a", 1)
+    cache.set_cache("b", 2)
+    cache.delete_cache("a")
+    assert cache.get_cache("a") is None and cache.get_cache("b") == 2
+    cache.flush_cache()
+    assert cache.cache_dict == cache.ttl_dict == {} and cache.expiration_heap == []
+    nothing = InMemoryCache(max_size_in_memory=0)
+    nothing.set_cache("a", 1)
+    assert nothing.get_cache("a") is None
+
+
+class _SlowInt(int):
+    def __add__(self, other):
+        threading.Event().wait(0.02)
+        return _SlowInt(int(self) + other)
+
+
+def test_in_memory_cache_increment_is_atomic_across_threads():
+    cache = InMemoryCache()
+    cache.set_cache("n", _SlowInt(100))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: cache.increment_cache("n", 1), range(8)))
+    assert cache.get_cache("n") == 108
+
+
+def test_in_memory_cache_async_methods():
+    async def main():
+        cache = InMemoryCache()
+        assert await cache.async_increment("c", 2) == 2
+        assert await cache.async_increment("c", 3) == 5
+        await cache.async_set_cache("k", "v")
+        await cache.async_set_cache_pipeline([("x", 1), ("y", 2)], ttl=10)
+        got = await cache.async_batch_get_cache(["k", "x", "y"])
+        assert got == ["v", 1, 2] and await cache.async_get_cache("c") == 5
+        await cache.async_set_cache_sadd("s", ["a", "b"], ttl=None)
+        assert cache.get_cache("s") == {"a", "b"}
+
+    asyncio.run(main())

@@ -917,6 +917,7 @@ _LAZY_NAMES = {
     "CustomLLM": "rustllm.custom_llm",
     "CustomLLMError": "rustllm.custom_llm",
     "GenericStreamingChunk": "rustllm.types.utils",
+    "InMemoryCache": "rustllm.caching.in_memory_cache",
 }
 # Custom providers: `[{"provider": "my-custom-llm", "custom_handler": MyLLM()}]` serves
 # `model="my-custom-llm/..."` with the handler (rustllm.custom_llm), directly and through
@@ -963,6 +964,7 @@ __all__ = [
     "completion_with_retries",
     "acompletion_with_retries",
     "Cache",
+    "InMemoryCache",
     "enable_cache",
     "disable_cache",
     "update_cache",

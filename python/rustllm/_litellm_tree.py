@@ -14,6 +14,7 @@ from __future__ import annotations
 MODULES: tuple[str, ...] = (
     "caching",
     "caching.caching",
+    "caching.in_memory_cache",
     "exceptions",
     "integrations",
     "integrations.custom_logger",
