@@ -16,9 +16,22 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+import rustllm as litellm
 from rustllm.caching import in_memory_cache
 from rustllm.caching.in_memory_cache import InMemoryCache
 from rustllm.types.router import GenericLiteLLMParams, LiteLLM_Params
+from rustllm.types.utils import (
+    CallTypes,
+    ChatCompletionTokenLogprob,
+    ChoiceLogprobs,
+    Embedding,
+    EmbeddingResponse,
+    HiddenParams,
+    ServerToolUse,
+    TopLogprob,
+    TranscriptionResponse,
+    Usage,
+)
 
 USER_HI = [{"role": "user", "content": "hi"}]
 
@@ -145,3 +158,69 @@ def test_in_memory_cache_async_methods():
         assert cache.get_cache("s") == {"a", "b"}
 
     asyncio.run(main())
+
+
+# -- types.utils: CallTypes and response types ---------------------------------------------
+def test_call_types_enum():
+    assert CallTypes("acompletion") is CallTypes.acompletion
+    assert CallTypes.embedding.value == "embedding"
+    assert CallTypes("pass_through_endpoint") is CallTypes.pass_through
+    assert litellm.utils.CallTypes is CallTypes
+
+
+def test_embedding_item_and_response():
+    item = Embedding(embedding=[0.5], index=0)
+    assert item.object == "embedding" and item["index"] == 0 and Embedding().embedding == []
+    response = EmbeddingResponse(model="m", data=[item], usage=Usage(prompt_tokens=3))
+    assert response.model_dump()["data"] == [{"embedding": [0.5], "index": 0, "object": "embedding"}]
+
+
+def test_hidden_params_dumps_response_ms():
+    hidden = HiddenParams(model_id="dep-1", custom="x")
+    assert repr(hidden) == (
+        "HiddenParams(original_response=None, model_id='dep-1', api_base=None, response_cost=None, custom='x')"
+    )
+    hidden._response_ms = 100
+    assert hidden.model_dump() == {
+        "original_response": None,
+        "model_id": "dep-1",
+        "api_base": None,
+        "response_cost": None,
+        "custom": "x",
+        "_response_ms": 100,
+    }
+    assert hidden.get("custom") == "x" and hidden["model_id"] == "dep-1"
+
+
+def test_usage_server_tool_use_becomes_server_tool_use():
+    usage = Usage(prompt_tokens=1, completion_tokens=1, server_tool_use={"web_search_requests": 2, "other": 1})
+    assert isinstance(usage.server_tool_use, ServerToolUse)
+    assert usage.server_tool_use.web_search_requests == 2 and usage.server_tool_use["other"] == 1
+    with pytest.raises(KeyError):
+        usage.server_tool_use["missing"]
+    again = Usage(**usage.model_dump())
+    assert isinstance(again.server_tool_use, ServerToolUse) and again.server_tool_use.other == 1
+    assert "server_tool_use" not in Usage(prompt_tokens=1).model_dump()
+
+
+def test_transcription_response_is_a_type_only():
+    response = TranscriptionResponse(text="hello")
+    response.duration = 3.0
+    assert response.model_dump() == {"text": "hello", "duration": 3.0}
+    assert response._hidden_params == {} and response["text"] == "hello"
+    assert not hasattr(litellm, "transcription")  # transcribing is out of scope
+
+
+# -- ChatCompletionTokenLogprob ------------------------------------------------------------
+def test_token_logprob_validates_top_logprobs():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="top_logprobs"):
+        ChatCompletionTokenLogprob(token="Hi", bytes=[72, 105], logprob=-0.1, top_logprobs="invalid")
+    with pytest.raises(ValidationError):
+        ChatCompletionTokenLogprob(token="Hi", logprob=-0.1, top_logprobs=[1])
+    ok = ChatCompletionTokenLogprob(token="Hi", logprob=-0.1, top_logprobs=[{"token": "Hi", "logprob": -0.1}])
+    assert isinstance(ok.top_logprobs[0], TopLogprob)
+    assert ChatCompletionTokenLogprob(token="Hi", logprob=-0.1, top_logprobs=None).top_logprobs == []
+    parsed = ChoiceLogprobs(content=[{"token": "Hi", "bytes": None, "logprob": -0.1, "top_logprobs": None}])
+    assert parsed.content[0].top_logprobs == []

@@ -917,6 +917,8 @@ _LAZY_NAMES = {
     "CustomLLM": "rustllm.custom_llm",
     "CustomLLMError": "rustllm.custom_llm",
     "GenericStreamingChunk": "rustllm.types.utils",
+    "HiddenParams": "rustllm.types.utils",
+    "TranscriptionResponse": "rustllm.types.utils",
     "InMemoryCache": "rustllm.caching.in_memory_cache",
 }
 # Custom providers: `[{"provider": "my-custom-llm", "custom_handler": MyLLM()}]` serves
@@ -1011,6 +1013,8 @@ __all__ = [
     "EmbeddingResponse",
     "TextCompletionResponse",
     "TextChoices",
+    "HiddenParams",
+    "TranscriptionResponse",
     "AuthenticationError",
     "PermissionDeniedError",
     "NotFoundError",
