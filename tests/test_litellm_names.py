@@ -224,3 +224,10 @@ def test_token_logprob_validates_top_logprobs():
     assert ChatCompletionTokenLogprob(token="Hi", logprob=-0.1, top_logprobs=None).top_logprobs == []
     parsed = ChoiceLogprobs(content=[{"token": "Hi", "bytes": None, "logprob": -0.1, "top_logprobs": None}])
     assert parsed.content[0].top_logprobs == []
+
+
+# -- AZURE_DEFAULT_API_VERSION -------------------------------------------------------------
+def test_azure_default_api_version_is_the_one_sent(server, monkeypatch):
+    monkeypatch.delenv("AZURE_API_VERSION", raising=False)
+    litellm.completion(model="azure/dep", messages=USER_HI, api_base=server.url, api_key="k", max_retries=0)
+    assert server.last_request.query == f"api-version={litellm.AZURE_DEFAULT_API_VERSION}"

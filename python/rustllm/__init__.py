@@ -770,6 +770,9 @@ from rustllm._text import TextCompletionStreamWrapper, atext_completion, text_co
 
 openai_compatible_providers: list[str] = _core.openai_compatible_providers()
 provider_list: list[str] = _core.provider_list()
+# The Azure api-version rustllm sends when neither `api_version=` nor AZURE_API_VERSION
+# is set (read from the Azure adapter; assigning this name does not change it).
+AZURE_DEFAULT_API_VERSION: str = _core.AZURE_DEFAULT_API_VERSION
 
 _EXCEPTION_NAMES = frozenset(
     {
@@ -1015,6 +1018,7 @@ __all__ = [
     "TextChoices",
     "HiddenParams",
     "TranscriptionResponse",
+    "AZURE_DEFAULT_API_VERSION",
     "AuthenticationError",
     "PermissionDeniedError",
     "NotFoundError",
