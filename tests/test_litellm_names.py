@@ -231,3 +231,24 @@ def test_azure_default_api_version_is_the_one_sent(server, monkeypatch):
     monkeypatch.delenv("AZURE_API_VERSION", raising=False)
     litellm.completion(model="azure/dep", messages=USER_HI, api_base=server.url, api_key="k", max_retries=0)
     assert server.last_request.query == f"api-version={litellm.AZURE_DEFAULT_API_VERSION}"
+
+
+# -- cost_calculator -----------------------------------------------------------------------
+def test_cost_calculator_module_prices_a_response():
+    from rustllm import cost_calculator
+
+    response = litellm.ModelResponse(model="gpt-4o", usage=Usage(prompt_tokens=1000, completion_tokens=1000))
+    assert cost_calculator.completion_cost(completion_response=response) == pytest.approx(0.0125)
+    assert cost_calculator.cost_per_token("gpt-4o", 1000, 1000) == pytest.approx((0.0025, 0.01))
+
+
+def test_transcription_priced_by_duration_without_token_usage():
+    response = TranscriptionResponse(text="demo text")
+    response.duration = 10.0
+    cost = litellm.completion_cost(
+        completion_response=response, model="whisper-1", custom_llm_provider="openai", call_type="atranscription"
+    )
+    assert cost == pytest.approx(10.0 * 0.0001)
+    assert litellm.completion_cost(
+        completion_response=response, model="whisper-1", call_type="transcription", custom_cost_per_second=0.5
+    ) == pytest.approx(5.0)

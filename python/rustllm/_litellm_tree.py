@@ -15,6 +15,7 @@ MODULES: tuple[str, ...] = (
     "caching",
     "caching.caching",
     "caching.in_memory_cache",
+    "cost_calculator",
     "exceptions",
     "integrations",
     "integrations.custom_logger",
