@@ -24,10 +24,14 @@ from rustllm.types.utils import (
     CallTypes,
     ChatCompletionTokenLogprob,
     ChoiceLogprobs,
+    Delta,
     Embedding,
     EmbeddingResponse,
     HiddenParams,
+    ModelResponseStream,
     ServerToolUse,
+    StreamingChoices,
+    TextCompletionResponse,
     TopLogprob,
     TranscriptionResponse,
     Usage,
@@ -252,3 +256,64 @@ def test_transcription_priced_by_duration_without_token_usage():
     assert litellm.completion_cost(
         completion_response=response, model="whisper-1", call_type="transcription", custom_cost_per_second=0.5
     ) == pytest.approx(5.0)
+
+
+# -- stream_chunk_builder_text_completion --------------------------------------------------
+def _text_chunk(text, finish_reason=None):
+    return TextCompletionResponse(
+        id="cmpl-1",
+        created=1,
+        model="gpt-3.5-turbo-instruct",
+        choices=[{"text": text, "index": 0, "logprobs": None, "finish_reason": finish_reason}],
+    )
+
+
+def test_stream_chunk_builder_text_completion_joins_and_counts():
+    chunks = [_text_chunk("Hello"), _text_chunk(" world", "stop")]
+    response = litellm.main.stream_chunk_builder_text_completion(chunks=chunks, messages=USER_HI)
+    assert isinstance(response, TextCompletionResponse) and response.id == "cmpl-1"
+    assert response.choices[0].text == "Hello world" and response.choices[0].finish_reason == "stop"
+    usage = response.usage
+    assert usage.prompt_tokens > 0 and usage.completion_tokens == 2
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    # stream_chunk_builder routes text chunks there, as LiteLLM does.
+    assert litellm.stream_chunk_builder(chunks).choices[0].text == "Hello world"
+    dicts = [c.model_dump() for c in chunks]
+    assert litellm.main.stream_chunk_builder_text_completion(dicts).choices[0].text == "Hello world"
+
+
+# -- stream_chunk_builder keeps thinking blocks --------------------------------------------
+def _thinking_chunk(thinking="", signature=None, role=None, content=""):
+    block = {"type": "thinking", "thinking": thinking, "signature": signature}
+    delta = Delta(content=content, role=role, reasoning_content=thinking, thinking_blocks=[block])
+    return ModelResponseStream(
+        id="c1", created=1, model="claude-3-7-sonnet", choices=[StreamingChoices(index=0, delta=delta)]
+    )
+
+
+def test_stream_chunk_builder_keeps_thinking_blocks():
+    chunks = [
+        _thinking_chunk("I need ", role="assistant"),
+        _thinking_chunk("to add."),
+        _thinking_chunk("", signature="sig-1"),
+        ModelResponseStream(
+            id="c1",
+            created=1,
+            model="claude-3-7-sonnet",
+            choices=[
+                StreamingChoices(index=0, delta=Delta(thinking_blocks=[{"type": "redacted_thinking", "data": "x"}]))
+            ],
+        ),
+        ModelResponseStream(
+            id="c1", created=1, model="claude-3-7-sonnet", choices=[StreamingChoices(index=0, delta=Delta(content="4"))]
+        ),
+    ]
+    message = litellm.stream_chunk_builder(chunks).choices[0].message
+    assert message.content == "4" and message.reasoning_content == "I need to add."
+    assert message.thinking_blocks == [
+        {"type": "thinking", "thinking": "I need to add.", "signature": "sig-1"},
+        {"type": "redacted_thinking", "data": "x"},
+    ]
+    # Without a signature the block could not be sent back: none, as in LiteLLM.
+    unsigned = litellm.stream_chunk_builder([_thinking_chunk("hmm", role="assistant")]).choices[0].message
+    assert unsigned.reasoning_content == "hmm" and not hasattr(unsigned, "thinking_blocks")

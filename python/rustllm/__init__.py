@@ -923,6 +923,7 @@ _LAZY_NAMES = {
     "HiddenParams": "rustllm.types.utils",
     "TranscriptionResponse": "rustllm.types.utils",
     "InMemoryCache": "rustllm.caching.in_memory_cache",
+    "stream_chunk_builder_text_completion": "rustllm.main",
 }
 # Custom providers: `[{"provider": "my-custom-llm", "custom_handler": MyLLM()}]` serves
 # `model="my-custom-llm/..."` with the handler (rustllm.custom_llm), directly and through
@@ -996,6 +997,7 @@ __all__ = [
     "model_cost",
     "model_list",
     "stream_chunk_builder",
+    "stream_chunk_builder_text_completion",
     "display_stream",
     "adisplay_stream",
     "CustomStreamWrapper",
