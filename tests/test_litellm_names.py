@@ -317,3 +317,28 @@ def test_stream_chunk_builder_keeps_thinking_blocks():
     # Without a signature the block could not be sent back: none, as in LiteLLM.
     unsigned = litellm.stream_chunk_builder([_thinking_chunk("hmm", role="assistant")]).choices[0].message
     assert unsigned.reasoning_content == "hmm" and not hasattr(unsigned, "thinking_blocks")
+
+
+# -- litellm_debug_info --------------------------------------------------------------------
+def test_content_policy_error_carries_debug_info():
+    async def call():
+        return await litellm.acompletion(
+            model="azure/chatgpt-v-3", messages=USER_HI, mock_response="Exception: content_filter_policy"
+        )
+
+    with pytest.raises(litellm.ContentPolicyViolationError) as info:
+        asyncio.run(call())
+    debug = info.value.litellm_debug_info
+    assert isinstance(debug, str) and "\nModel: " in debug and "chatgpt-v-3" in debug
+    assert "Messages: `[{'role': 'user', 'content': 'hi'}]`" in debug
+
+
+def test_provider_error_debug_info_names_api_base_and_can_hide_messages(server, monkeypatch):
+    server.fail_next(status=401)
+    monkeypatch.setattr(litellm, "redact_messages_in_exceptions", True)
+    with pytest.raises(litellm.AuthenticationError) as info:
+        litellm.completion(
+            model="openai/gpt-4o", messages=USER_HI, api_base=server.base_url, api_key="k", max_retries=0
+        )
+    debug = info.value.litellm_debug_info
+    assert f"API Base: `{server.base_url}`" in debug and "Messages" not in debug

@@ -125,10 +125,12 @@ if hasattr(_os, "register_at_fork"):
 _RustLLMError = _core.RustLLMError
 
 
-def _raise(err: BaseException) -> None:
+def _raise(err: BaseException, params: dict[str, Any] | None = None) -> None:
+    """Raise the LiteLLM exception for a core error; ``params`` (the call's arguments)
+    fill its ``litellm_debug_info``."""
     from rustllm.exceptions import _from_core
 
-    raise _from_core(err) from None
+    raise _from_core(err, params) from None
 
 
 def _settings_key(params: dict[str, Any]) -> str | None:
@@ -264,7 +266,7 @@ def _prepare(params: dict[str, Any]) -> Any:
     if mock is None or isinstance(mock, str):
         return None
     if isinstance(mock, BaseException):
-        _raise(_MockFailure(mock, params))
+        _raise(_MockFailure(mock, params), params)
     if isinstance(mock, ModelResponse):
         return mock
     if isinstance(mock, dict):
@@ -412,14 +414,14 @@ def _completion(params: dict[str, Any]) -> ModelResponse | CustomStreamWrapper:
         try:
             handle, hidden = _core.completion_stream(params)
         except _RustLLMError as err:
-            _raise(err)
+            _raise(err, params)
         return CustomStreamWrapper(handle, params["model"], hidden)
     if mocked is not None:
         return mocked
     try:
         body, hidden, ms = _core.completion(params)
     except _RustLLMError as err:
-        _raise(err)
+        _raise(err, params)
     return ModelResponse._from_openai(body, hidden, ms)
 
 
@@ -486,7 +488,7 @@ async def acompletion(*args: Any, **params: Any) -> ModelResponse | CustomStream
     try:
         body, hidden, ms = await _submit(_core.acompletion_submit, params)
     except _RustLLMError as err:
-        _raise(err)
+        _raise(err, params)
     return ModelResponse._from_openai(body, hidden, ms)
 
 
@@ -505,14 +507,14 @@ async def _acompletion(params: dict[str, Any]) -> ModelResponse | CustomStreamWr
         try:
             handle, hidden = await _submit(_core.acompletion_submit, params)
         except _RustLLMError as err:
-            _raise(err)
+            _raise(err, params)
         return CustomStreamWrapper(handle, params["model"], hidden)
     if mocked is not None:
         return mocked
     try:
         body, hidden, ms = await _submit(_core.acompletion_submit, params)
     except _RustLLMError as err:
-        _raise(err)
+        _raise(err, params)
     return ModelResponse._from_openai(body, hidden, ms)
 
 
@@ -554,7 +556,7 @@ def _embedding(params: dict[str, Any]) -> EmbeddingResponse:
     try:
         body, hidden, ms = _core.embedding(params)
     except _RustLLMError as err:
-        _raise(err)
+        _raise(err, params)
     return EmbeddingResponse._from_openai(body, hidden, ms)
 
 
@@ -569,7 +571,7 @@ async def _aembedding(params: dict[str, Any]) -> EmbeddingResponse:
     try:
         body, hidden, ms = await _submit(_core.aembedding_submit, params)
     except _RustLLMError as err:
-        _raise(err)
+        _raise(err, params)
     return EmbeddingResponse._from_openai(body, hidden, ms)
 
 
@@ -861,6 +863,8 @@ add_function_to_prompt: bool = False
 disable_aiohttp_transport: bool = False  # rustllm's HTTP client is Rust (reqwest), never aiohttp
 use_litellm_proxy: bool = False  # to reach a LiteLLM proxy, set api_base
 model_fallbacks: list | None = None  # fallbacks are the Router's
+# When True, the call's messages are left out of exceptions' `litellm_debug_info`.
+redact_messages_in_exceptions: bool = False
 # Frameworks append loggers and functions here (LiteLLM files `callbacks` entries under
 # them): their entries run like those of input_callback / success_callback /
 # failure_callback (see rustllm._hooks), so appending has LiteLLM's effect on async calls.
