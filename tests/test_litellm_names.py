@@ -10,6 +10,9 @@ stream_chunk_builder, litellm_debug_info on mapped errors, top_logprobs validate
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import textwrap
 import threading
 import types
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +41,37 @@ from rustllm.types.utils import (
 )
 
 USER_HI = [{"role": "user", "content": "hi"}]
+
+
+def _ok(code: str) -> str:
+    """Run ``code`` in a fresh interpreter (a clean import state); its stdout."""
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_every_new_name_imports_through_litellm():
+    out = _ok(
+        """
+        import rustllm
+        rustllm.install_as_litellm()
+        import litellm
+        from litellm.types.router import GenericLiteLLMParams, LiteLLM_Params
+        from litellm.caching.in_memory_cache import InMemoryCache
+        from litellm.types.utils import (
+            CallTypes, Embedding, HiddenParams, ServerToolUse, TranscriptionResponse,
+        )
+        from litellm.utils import TranscriptionResponse as T2, CallTypes as C2, Embedding as E2
+        from litellm.cost_calculator import completion_cost, cost_per_token
+        from litellm.main import stream_chunk_builder_text_completion
+        assert litellm.InMemoryCache is InMemoryCache and litellm.HiddenParams is HiddenParams
+        assert litellm.TranscriptionResponse is TranscriptionResponse is T2
+        assert litellm.stream_chunk_builder_text_completion is stream_chunk_builder_text_completion
+        assert litellm.cost_calculator.completion_cost is litellm.completion_cost
+        print(litellm.AZURE_DEFAULT_API_VERSION)
+        """
+    )
+    assert out.strip() == litellm.AZURE_DEFAULT_API_VERSION
 
 
 # -- GenericLiteLLMParams ------------------------------------------------------------------
