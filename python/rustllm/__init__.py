@@ -126,10 +126,12 @@ if hasattr(_os, "register_at_fork"):
 _RustLLMError = _core.RustLLMError
 
 
-def _raise(err: BaseException) -> None:
+def _raise(err: BaseException, params: dict[str, Any] | None = None) -> None:
+    """Raise the LiteLLM exception for a core error; ``params`` (the call's arguments)
+    fill its ``litellm_debug_info``."""
     from rustllm.exceptions import _from_core
 
-    raise _from_core(err) from None
+    raise _from_core(err, params) from None
 
 
 def _settings_key(params: dict[str, Any]) -> str | None:
@@ -265,7 +267,7 @@ def _prepare(params: dict[str, Any]) -> Any:
     if mock is None or isinstance(mock, str):
         return None
     if isinstance(mock, BaseException):
-        _raise(_MockFailure(mock, params))
+        _raise(_MockFailure(mock, params), params)
     if isinstance(mock, ModelResponse):
         return mock
     if isinstance(mock, dict):
@@ -413,14 +415,14 @@ def _completion(params: dict[str, Any]) -> ModelResponse | CustomStreamWrapper:
         try:
             handle, hidden = _core.completion_stream(params)
         except _RustLLMError as err:
-            _raise(err)
+            _raise(err, params)
         return CustomStreamWrapper(handle, params["model"], hidden)
     if mocked is not None:
         return mocked
     try:
         body, hidden, ms = _core.completion(params)
     except _RustLLMError as err:
-        _raise(err)
+        _raise(err, params)
     return ModelResponse._from_openai(body, hidden, ms)
 
 
@@ -487,7 +489,7 @@ async def acompletion(*args: Any, **params: Any) -> ModelResponse | CustomStream
     try:
         body, hidden, ms = await _submit(_core.acompletion_submit, params)
     except _RustLLMError as err:
-        _raise(err)
+        _raise(err, params)
     return ModelResponse._from_openai(body, hidden, ms)
 
 
@@ -506,14 +508,14 @@ async def _acompletion(params: dict[str, Any]) -> ModelResponse | CustomStreamWr
         try:
             handle, hidden = await _submit(_core.acompletion_submit, params)
         except _RustLLMError as err:
-            _raise(err)
+            _raise(err, params)
         return CustomStreamWrapper(handle, params["model"], hidden)
     if mocked is not None:
         return mocked
     try:
         body, hidden, ms = await _submit(_core.acompletion_submit, params)
     except _RustLLMError as err:
-        _raise(err)
+        _raise(err, params)
     return ModelResponse._from_openai(body, hidden, ms)
 
 
@@ -555,7 +557,7 @@ def _embedding(params: dict[str, Any]) -> EmbeddingResponse:
     try:
         body, hidden, ms = _core.embedding(params)
     except _RustLLMError as err:
-        _raise(err)
+        _raise(err, params)
     return EmbeddingResponse._from_openai(body, hidden, ms)
 
 
@@ -570,7 +572,7 @@ async def _aembedding(params: dict[str, Any]) -> EmbeddingResponse:
     try:
         body, hidden, ms = await _submit(_core.aembedding_submit, params)
     except _RustLLMError as err:
-        _raise(err)
+        _raise(err, params)
     return EmbeddingResponse._from_openai(body, hidden, ms)
 
 
@@ -771,6 +773,9 @@ from rustllm._text import TextCompletionStreamWrapper, atext_completion, text_co
 
 openai_compatible_providers: list[str] = _core.openai_compatible_providers()
 provider_list: list[str] = _core.provider_list()
+# The Azure api-version rustllm sends when neither `api_version=` nor AZURE_API_VERSION
+# is set (read from the Azure adapter; assigning this name does not change it).
+AZURE_DEFAULT_API_VERSION: str = _core.AZURE_DEFAULT_API_VERSION
 
 _EXCEPTION_NAMES = frozenset(
     {
@@ -859,6 +864,8 @@ add_function_to_prompt: bool = False
 disable_aiohttp_transport: bool = False  # rustllm's HTTP client is Rust (reqwest), never aiohttp
 use_litellm_proxy: bool = False  # to reach a LiteLLM proxy, set api_base
 model_fallbacks: list | None = None  # fallbacks are the Router's
+# When True, the call's messages are left out of exceptions' `litellm_debug_info`.
+redact_messages_in_exceptions: bool = False
 # Frameworks append loggers and functions here (LiteLLM files `callbacks` entries under
 # them): their entries run like those of input_callback / success_callback /
 # failure_callback (see rustllm._hooks), so appending has LiteLLM's effect on async calls.
@@ -918,6 +925,10 @@ _LAZY_NAMES = {
     "CustomLLM": "rustllm.custom_llm",
     "CustomLLMError": "rustllm.custom_llm",
     "GenericStreamingChunk": "rustllm.types.utils",
+    "HiddenParams": "rustllm.types.utils",
+    "TranscriptionResponse": "rustllm.types.utils",
+    "InMemoryCache": "rustllm.caching.in_memory_cache",
+    "stream_chunk_builder_text_completion": "rustllm.main",
 }
 # Custom providers: `[{"provider": "my-custom-llm", "custom_handler": MyLLM()}]` serves
 # `model="my-custom-llm/..."` with the handler (rustllm.custom_llm), directly and through
@@ -965,6 +976,7 @@ __all__ = [
     "completion_with_retries",
     "acompletion_with_retries",
     "Cache",
+    "InMemoryCache",
     "enable_cache",
     "disable_cache",
     "update_cache",
@@ -991,6 +1003,7 @@ __all__ = [
     "model_cost",
     "model_list",
     "stream_chunk_builder",
+    "stream_chunk_builder_text_completion",
     "display_stream",
     "adisplay_stream",
     "CustomStreamWrapper",
@@ -1011,6 +1024,9 @@ __all__ = [
     "EmbeddingResponse",
     "TextCompletionResponse",
     "TextChoices",
+    "HiddenParams",
+    "TranscriptionResponse",
+    "AZURE_DEFAULT_API_VERSION",
     "AuthenticationError",
     "PermissionDeniedError",
     "NotFoundError",

@@ -3,7 +3,9 @@
 from typing import Any, final
 
 __version__: str
+AZURE_DEFAULT_API_VERSION: str
 __all__ = [
+    "AZURE_DEFAULT_API_VERSION",
     "register_reply_types",
     "aembedding_submit",
     "acompletion_submit",

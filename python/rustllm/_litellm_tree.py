@@ -14,6 +14,8 @@ from __future__ import annotations
 MODULES: tuple[str, ...] = (
     "caching",
     "caching.caching",
+    "caching.in_memory_cache",
+    "cost_calculator",
     "exceptions",
     "integrations",
     "integrations.custom_logger",

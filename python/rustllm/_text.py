@@ -397,6 +397,32 @@ def assemble_text_chunks(chunks: list[Any]) -> TextCompletionResponse | None:
     return TextCompletionResponse._from_openai(body, dict(first._hidden_params))
 
 
+def stream_chunk_builder_text_completion(chunks: list, messages: list | None = None) -> TextCompletionResponse | None:
+    """LiteLLM's ``stream_chunk_builder_text_completion``: the whole
+    ``TextCompletionResponse`` from the chunks of ``text_completion(..., stream=True)``
+    (response objects or their dicts). Texts are joined per choice with each choice's
+    last finish reason; usage is the stream's own when it sent one, else counted (the
+    prompt from ``messages``, the completion from the joined text), as LiteLLM counts it.
+    Returns None for an empty list."""
+    chunks = [TextCompletionResponse(**c) if isinstance(c, dict) else c for c in chunks or ()]
+    response = assemble_text_chunks(chunks)
+    if response is None:
+        return None
+    usage = response.usage
+    if not (usage.total_tokens or usage.prompt_tokens or usage.completion_tokens):
+        count = _rustllm().token_counter
+        model = response.model or ""
+        prompt_tokens = count(model=model, messages=messages) if messages else 0
+        text = "".join(c.text or "" for c in response.choices)
+        completion_tokens = count(model=model, text=text) if text else 0
+        response.usage = Usage(
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            total_tokens=prompt_tokens + completion_tokens,
+        )
+    return response
+
+
 # ---------------------------------------------------------------------------------------
 # The public functions.
 # ---------------------------------------------------------------------------------------

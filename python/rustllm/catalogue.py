@@ -250,6 +250,26 @@ def _response_field(response: Any, name: str) -> Any:
     return getattr(response, name, None)
 
 
+_TRANSCRIPTION_CALLS = frozenset(("transcription", "atranscription"))
+_TOKEN_COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+def _per_second_cost(candidates: list[str], provider: str | None, seconds: float) -> float:
+    """A transcription without token usage, priced by its audio ``duration``: the
+    model's per-second price (the output price when it is set and not zero, else the
+    input price), as LiteLLM prices whisper-style models."""
+    error: Exception | None = None
+    for name in dict.fromkeys(candidates):
+        try:
+            info = get_model_info(name, provider)
+        except Exception as err:  # noqa: BLE001 - an unmapped model; try the next name
+            error = err
+            continue
+        per_second = info.get("output_cost_per_second") or info.get("input_cost_per_second") or 0.0
+        return per_second * seconds
+    raise error if error is not None else Exception(f"cannot price model={candidates[0]}")
+
+
 def completion_cost(
     completion_response: Any = None,
     model: str | None = None,
@@ -275,7 +295,9 @@ def completion_cost(
     :func:`rustllm.token_counter` (``completion_cost(model="gpt-4o", prompt="...",
     completion="...")``, or ``messages=[...]`` instead of ``prompt``).
 
-    ``base_model`` prices the call as another catalogue model; custom prices
+    ``call_type="transcription"`` with a response that has a ``duration`` and no token
+    usage is priced per second of audio. ``base_model`` prices the call as another
+    catalogue model; custom prices
     (``input_cost_per_token=``, ``output_cost_per_token=``, ``custom_cost_per_token={...}``)
     win over the catalogue. Raises ``Exception`` for a model it cannot price.
     """
@@ -312,6 +334,11 @@ def completion_cost(
         candidates = [m for m in (base_model, model) if m]
     if not candidates:
         raise ValueError("completion_cost needs a model: pass model=... or a response that names one")
+    duration = _response_field(completion_response, "duration") if completion_response is not None else None
+    if call_type in _TRANSCRIPTION_CALLS and duration and not any(usage.get(k) for k in _TOKEN_COUNTS):
+        if custom_cost_per_second is not None:
+            return float(custom_cost_per_second) * float(duration)
+        return _per_second_cost(candidates, custom_llm_provider, float(duration))
     error: Exception | None = None
     for name in dict.fromkeys(candidates):
         try:

@@ -1032,7 +1032,29 @@ _KINDS_TAKING_A_REPLY = frozenset(
 )
 
 
-def _from_core(err: Any) -> BaseException:
+def _debug_info(model: Any, params: dict[str, Any]) -> str:
+    """LiteLLM's ``litellm_debug_info``: the model, the api base given, the first 100
+    characters of the messages (unless ``rustllm.redact_messages_in_exceptions``) and
+    the Router's model group and deployment from ``metadata``."""
+    import sys
+
+    info = f"\nModel: {model}"
+    api_base = params.get("api_base") or params.get("base_url")
+    if api_base:
+        info += f"\nAPI Base: `{api_base}`"
+    messages = params.get("messages")
+    if messages and not getattr(sys.modules.get("rustllm"), "redact_messages_in_exceptions", False):
+        info += f"\nMessages: `{str(messages)[:100]}`"
+    metadata = params.get("metadata")
+    if isinstance(metadata, dict):
+        if metadata.get("model_group") is not None:
+            info += f"\nmodel_group: `{metadata['model_group']}`\n"
+        if metadata.get("deployment") is not None:
+            info += f"\ndeployment: `{metadata['deployment']}`\n"
+    return info
+
+
+def _from_core(err: Any, params: dict[str, Any] | None = None) -> BaseException:
     """Turn the Rust core's private error object into the public exception to raise.
 
     ``err`` has ``kind`` (a class name of this module), ``message`` (without the
@@ -1048,7 +1070,8 @@ def _from_core(err: Any) -> BaseException:
     ``kind`` becomes ``APIError`` with the status. Kinds whose constructors write their
     own text (``LiteLLMUnknownProvider``, ``JSONSchemaValidationError``,
     ``RouterRateLimitError``, ``BudgetExceededError``) read their fields from ``body``.
-    The caller raises the result ``from None``.
+    ``params``, the failed call's arguments, fill ``litellm_debug_info`` as LiteLLM's
+    exception mapping does. The caller raises the result ``from None``.
     """
     classes = _build()
     kind = getattr(err, "kind", None) or "APIError"
@@ -1135,4 +1158,6 @@ def _from_core(err: Any) -> BaseException:
                     setattr(exc, name, str(value))
     if kind not in _KINDS_TAKING_A_REPLY:
         exc.response = reply
+    if params is not None and hasattr(exc, "litellm_debug_info"):
+        exc.litellm_debug_info = _debug_info(model or params.get("model"), params)
     return exc

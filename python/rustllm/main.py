@@ -17,6 +17,7 @@ from rustllm import (
     embedding,
     text_completion,
 )
+from rustllm._text import stream_chunk_builder_text_completion
 from rustllm.streaming import CustomStreamWrapper, stream_chunk_builder
 from rustllm.types.utils import EmbeddingResponse, ModelResponse, TextCompletionResponse
 
@@ -37,6 +38,7 @@ __all__ = [
     "embedding",
     "mock_completion",
     "stream_chunk_builder",
+    "stream_chunk_builder_text_completion",
     "text_completion",
 ]
 

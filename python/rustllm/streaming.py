@@ -22,6 +22,8 @@ from rustllm.types.utils import (
     ModelResponse,
     ModelResponseStream,
     StreamingChoices,
+    TextChoices,
+    TextCompletionResponse,
     Usage,
 )
 
@@ -164,24 +166,38 @@ def stream_chunk_builder(
     start_time: Any = None,
     end_time: Any = None,
     logging_obj: Any = None,
-) -> ModelResponse | None:
+) -> ModelResponse | TextCompletionResponse | None:
     """Rebuild the full :class:`ModelResponse` from streamed chunks, in linear time.
 
     Content is joined; tool calls are merged by ``index`` (the last non-empty id, name and
     type of each, arguments concatenated); ``finish_reason`` is the last one sent; usage is
     the stream's own when it sent one, else counted (prompt from ``messages``, completion
     from the text). Content streamed before tool calls is kept (LiteLLM drops it).
-    Returns ``None`` for an empty list.
+    Reasoning is joined into ``reasoning_content``; the thinking text of
+    ``thinking_blocks`` deltas is joined into one block with the last signature sent (a
+    block without a signature cannot be sent back, and is dropped, as in LiteLLM), and
+    redacted blocks are kept whole. Chunks of ``text_completion(stream=True)`` give a
+    ``TextCompletionResponse``. Returns ``None`` for an empty list.
     """
     if chunks is None:
         raise _chunk_error()
     if not chunks:
         return None
+    if _is_text_completion(chunks[0]):
+        from rustllm._text import stream_chunk_builder_text_completion
+
+        return stream_chunk_builder_text_completion(chunks, messages)
     try:
         return _build(chunks, messages)
     except Exception as exc:
         err = _chunk_error()
         raise err from exc
+
+
+def _is_text_completion(chunk: Any) -> bool:
+    # As LiteLLM: chunks of text_completion(stream=True) have `text` choices.
+    choices = chunk.get("choices") if isinstance(chunk, dict) else getattr(chunk, "choices", None)
+    return bool(choices) and isinstance(choices[0], TextChoices)
 
 
 def _build(chunks: list, messages: list | None) -> ModelResponse:
@@ -205,6 +221,8 @@ def _build(chunks: list, messages: list | None) -> ModelResponse:
         message_kwargs["function_call"] = FunctionCall(name=function_call[0], arguments=function_call[1])
     if parts["reasoning_content"] is not None:
         message_kwargs["reasoning_content"] = parts["reasoning_content"]
+    if parts["thinking_blocks"]:
+        message_kwargs["thinking_blocks"] = parts["thinking_blocks"]
 
     usage = parts["usage"]
     if isinstance(usage, dict):

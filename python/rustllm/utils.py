@@ -30,10 +30,12 @@ from rustllm import (
 from rustllm.secret_managers.main import get_secret, get_secret_bool
 from rustllm.streaming import CustomStreamWrapper, stream_chunk_builder
 from rustllm.types.utils import (
+    CallTypes,
     ChatCompletionDeltaToolCall,
     ChatCompletionMessageToolCall,
     Choices,
     Delta,
+    Embedding,
     EmbeddingResponse,
     Function,
     FunctionCall,
@@ -43,15 +45,18 @@ from rustllm.types.utils import (
     StreamingChoices,
     TextChoices,
     TextCompletionResponse,
+    TranscriptionResponse,
     Usage,
 )
 
 __all__ = [
+    "CallTypes",
     "ChatCompletionDeltaToolCall",
     "ChatCompletionMessageToolCall",
     "Choices",
     "CustomStreamWrapper",
     "Delta",
+    "Embedding",
     "EmbeddingResponse",
     "Function",
     "FunctionCall",
@@ -61,6 +66,7 @@ __all__ = [
     "StreamingChoices",
     "TextChoices",
     "TextCompletionResponse",
+    "TranscriptionResponse",
     "Usage",
     "completion_cost",
     "cost_per_token",

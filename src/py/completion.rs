@@ -376,5 +376,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(openai_compatible_providers, m)?)?;
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;
     m.add_function(wrap_pyfunction!(litellm_params, m)?)?;
+    // The Azure api-version sent when neither `api_version=` nor AZURE_API_VERSION is set
+    // (re-exported as `rustllm.AZURE_DEFAULT_API_VERSION`).
+    m.add(
+        "AZURE_DEFAULT_API_VERSION",
+        crate::providers::azure::DEFAULT_API_VERSION,
+    )?;
     Ok(())
 }

@@ -552,14 +552,14 @@ fn text<'py>(obj: Option<Bound<'py, PyAny>>) -> Option<std::borrow::Cow<'py, str
 }
 
 /// Walk streamed chunks once and gather what `stream_chunk_builder` needs: content,
-/// reasoning, tool calls merged by index, the last finish reason, the first id, the role
-/// and the stream's usage object (or None).
+/// reasoning, thinking blocks, tool calls merged by index, the last finish reason, the
+/// first id, the role and the stream's usage object (or None).
 #[pyfunction]
 fn assemble_chunks<'py>(
     py: Python<'py>,
     chunks: &Bound<'py, PyList>,
 ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
-    use crate::stream::assemble::Assembler;
+    use crate::stream::assemble::{Assembler, ThinkingBlock};
     let k_id = pyo3::intern!(py, "id");
     let k_usage = pyo3::intern!(py, "usage");
     let k_choices = pyo3::intern!(py, "choices");
@@ -568,6 +568,10 @@ fn assemble_chunks<'py>(
     let k_content = pyo3::intern!(py, "content");
     let k_role = pyo3::intern!(py, "role");
     let k_reasoning = pyo3::intern!(py, "reasoning_content");
+    let k_thinking_blocks = pyo3::intern!(py, "thinking_blocks");
+    let k_thinking = pyo3::intern!(py, "thinking");
+    let k_signature = pyo3::intern!(py, "signature");
+    let k_data = pyo3::intern!(py, "data");
     let k_tool_calls = pyo3::intern!(py, "tool_calls");
     let k_function = pyo3::intern!(py, "function");
     let k_function_call = pyo3::intern!(py, "function_call");
@@ -618,6 +622,17 @@ fn assemble_chunks<'py>(
         if let Some(r) = text(delta.get(k_reasoning)) {
             a.reasoning(&r);
         }
+        if let Some(blocks) = delta.get(k_thinking_blocks) {
+            for block in blocks.try_iter()? {
+                let block = Fields::of(&block?);
+                a.thinking_block(
+                    text(block.get(k_type)).as_deref(),
+                    text(block.get(k_thinking)).as_deref(),
+                    text(block.get(k_signature)).as_deref(),
+                    text(block.get(k_data)).as_deref(),
+                );
+            }
+        }
         if let Some(fc) = delta.get(k_function_call) {
             let name = text(field(&fc, k_name));
             let args = text(field(&fc, k_arguments));
@@ -658,6 +673,26 @@ fn assemble_chunks<'py>(
     out.set_item("role", a.role.as_deref())?;
     out.set_item("content", content)?;
     out.set_item("reasoning_content", a.reasoning.as_deref())?;
+    let thinking_blocks = PyList::empty(py);
+    for block in a.finished_thinking_blocks() {
+        let b = pyo3::types::PyDict::new(py);
+        match block {
+            ThinkingBlock::Thinking {
+                thinking,
+                signature,
+            } => {
+                b.set_item(k_type, "thinking")?;
+                b.set_item(k_thinking, thinking)?;
+                b.set_item(k_signature, signature)?;
+            }
+            ThinkingBlock::Redacted { data } => {
+                b.set_item(k_type, "redacted_thinking")?;
+                b.set_item(k_data, data)?;
+            }
+        }
+        thinking_blocks.append(b)?;
+    }
+    out.set_item("thinking_blocks", thinking_blocks)?;
     out.set_item("finish_reason", a.finish_reason.as_deref())?;
     let function_call = match &a.function_name {
         Some(name) => Some((

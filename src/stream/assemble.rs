@@ -1,5 +1,6 @@
 //! Chunk assembly (the logic of `stream_chunk_builder`): content joined, tool calls merged
-//! by index, the last finish reason, the first id. Linear in the number of chunks.
+//! by index, thinking blocks rebuilt, the last finish reason, the first id. Linear in the
+//! number of chunks.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,13 @@ pub struct ToolCallParts {
     pub arguments: String,
 }
 
+/// A finished thinking block, as Anthropic wants it sent back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ThinkingBlock {
+    Thinking { thinking: String, signature: String },
+    Redacted { data: String },
+}
+
 /// Everything a stream said, gathered chunk by chunk.
 #[derive(Debug, Default)]
 pub struct Assembler {
@@ -19,6 +27,11 @@ pub struct Assembler {
     pub role: Option<String>,
     pub content: Option<String>,
     pub reasoning: Option<String>,
+    /// The text of every `thinking` block delta, joined, and the last signature sent.
+    pub thinking: Option<String>,
+    pub thinking_signature: Option<String>,
+    /// `redacted_thinking` blocks arrive whole: their `data`, in order.
+    pub redacted_thinking: Vec<String>,
     pub finish_reason: Option<String>,
     pub function_name: Option<String>,
     pub function_arguments: Option<String>,
@@ -57,6 +70,49 @@ impl Assembler {
 
     pub fn reasoning(&mut self, text: &str) {
         append(&mut self.reasoning, text);
+    }
+
+    /// One `thinking_blocks` entry of a delta. Anthropic streams a thinking block as text
+    /// deltas (signature empty) and then one signature delta (text empty); the last
+    /// non-empty signature wins. Redacted blocks carry opaque `data`.
+    pub fn thinking_block(
+        &mut self,
+        kind: Option<&str>,
+        thinking: Option<&str>,
+        signature: Option<&str>,
+        data: Option<&str>,
+    ) {
+        if kind == Some("redacted_thinking") {
+            if let Some(d) = data.filter(|d| !d.is_empty()) {
+                self.redacted_thinking.push(d.to_string());
+            }
+            return;
+        }
+        if let Some(t) = thinking.filter(|t| !t.is_empty()) {
+            append(&mut self.thinking, t);
+        }
+        if let Some(sig) = signature.filter(|s| !s.is_empty()) {
+            self.thinking_signature = Some(sig.to_string());
+        }
+    }
+
+    /// The thinking blocks to put on the message: the joined thinking (only with its
+    /// signature, without which the provider refuses it back, as LiteLLM also drops it),
+    /// then the redacted blocks.
+    pub fn finished_thinking_blocks(&self) -> Vec<ThinkingBlock> {
+        let mut out = Vec::new();
+        if let (Some(thinking), Some(signature)) = (&self.thinking, &self.thinking_signature) {
+            out.push(ThinkingBlock::Thinking {
+                thinking: thinking.clone(),
+                signature: signature.clone(),
+            });
+        }
+        out.extend(
+            self.redacted_thinking
+                .iter()
+                .map(|data| ThinkingBlock::Redacted { data: data.clone() }),
+        );
+        out
     }
 
     /// The last finish reason sent wins.
@@ -170,6 +226,34 @@ mod tests {
             ]
         );
         assert_eq!(a.completion_text(), "Let me check.{\"a\": 1}orphan");
+    }
+
+    #[test]
+    fn thinking_deltas_join_into_one_signed_block() {
+        let mut a = Assembler::new();
+        a.thinking_block(Some("thinking"), Some("I need "), Some(""), None);
+        a.thinking_block(Some("thinking"), Some("to add."), None, None);
+        a.thinking_block(Some("thinking"), Some(""), Some("sig-1"), None);
+        a.thinking_block(Some("redacted_thinking"), None, None, Some("opaque"));
+        assert_eq!(
+            a.finished_thinking_blocks(),
+            vec![
+                ThinkingBlock::Thinking {
+                    thinking: "I need to add.".into(),
+                    signature: "sig-1".into()
+                },
+                ThinkingBlock::Redacted {
+                    data: "opaque".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn unsigned_thinking_is_not_a_block() {
+        let mut a = Assembler::new();
+        a.thinking_block(Some("thinking"), Some("hmm"), None, None);
+        assert!(a.finished_thinking_blocks().is_empty());
     }
 
     #[test]

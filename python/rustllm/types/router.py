@@ -20,6 +20,7 @@ __all__ = [
     "CustomRoutingStrategyBase",
     "Deployment",
     "DeploymentTypedDict",
+    "GenericLiteLLMParams",
     "LiteLLMParamsTypedDict",
     "LiteLLM_Params",
     "ModelGroupInfo",
@@ -108,16 +109,27 @@ _CREDENTIAL_AND_PRICE_FIELDS: tuple[tuple[str, Any], ...] = (
 )
 
 
-class LiteLLM_Params(_Model):
-    """A deployment's ``litellm_params``: ``model`` plus the connection, limit and
-    pricing fields (all None unless given) and any completion keyword as an extra.
-    ``max_retries`` given as a string is turned into an int, as in LiteLLM."""
+class GenericLiteLLMParams(_Model):
+    """LiteLLM's deployment parameters without ``model``: the connection, limit and
+    pricing fields (all None unless given) and any completion keyword as an extra
+    (``drop_params``, ``num_retries``, ...), kept as given. ``max_retries`` given as a
+    string is turned into an int, as in LiteLLM."""
+
+    _defaults = _CREDENTIAL_AND_PRICE_FIELDS
+
+    def __init__(self, max_retries: int | str | None = None, **params: Any) -> None:
+        if isinstance(max_retries, str):
+            max_retries = int(max_retries)
+        super().__init__(max_retries=max_retries, **params)
+
+
+class LiteLLM_Params(GenericLiteLLMParams):
+    """A deployment's ``litellm_params``: :class:`GenericLiteLLMParams` plus the
+    required ``model``."""
 
     _defaults = (*_CREDENTIAL_AND_PRICE_FIELDS, ("model", None))
 
     def __init__(self, model: str, max_retries: int | str | None = None, **params: Any) -> None:
-        if isinstance(max_retries, str):
-            max_retries = int(max_retries)
         super().__init__(model=model, max_retries=max_retries, **params)
 
 

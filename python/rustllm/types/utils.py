@@ -31,12 +31,14 @@ Module import: ~0.8 ms from .pyc (json is imported lazily).
 from __future__ import annotations
 
 import builtins
+import enum
 import time as _time
 from os import urandom as _urandom
 from typing import Any, ClassVar
 from typing import TypedDict as _TypedDict
 
 __all__ = [
+    "CallTypes",
     "ChatCompletionDeltaToolCall",
     "ChatCompletionMessageToolCall",
     "ChatCompletionTokenLogprob",
@@ -44,22 +46,26 @@ __all__ = [
     "Choices",
     "CompletionTokensDetailsWrapper",
     "Delta",
+    "Embedding",
     "EmbeddingResponse",
     "FieldInfo",
     "FieldNotFoundError",
     "Function",
     "FunctionCall",
     "GenericStreamingChunk",
+    "HiddenParams",
     "Logprobs",
     "Message",
     "ModelResponse",
     "ModelResponseBase",
     "ModelResponseStream",
     "PromptTokensDetailsWrapper",
+    "ServerToolUse",
     "StreamingChoices",
     "TextChoices",
     "TextCompletionResponse",
     "TopLogprob",
+    "TranscriptionResponse",
     "Usage",
     "all_litellm_params",
     "map_finish_reason",
@@ -597,6 +603,15 @@ def _details(value: Any, cls: type) -> Any:
     return value
 
 
+class ServerToolUse(_SimpleObject):
+    """``usage.server_tool_use``: how many server-side tool calls the provider ran
+    (Anthropic's ``web_search_requests``); other counters are kept as extras."""
+
+    web_search_requests: int | None
+
+    _spec = (("web_search_requests", False, None),)
+
+
 _USAGE_KNOWN = frozenset(
     (
         "prompt_tokens",
@@ -635,7 +650,7 @@ def _fill_usage(d: dict, src: dict) -> None:
     d["prompt_tokens_details"] = ptd
     v = get("server_tool_use")
     if v is not None:
-        d["server_tool_use"] = v
+        d["server_tool_use"] = _coerce(v, ServerToolUse)
     v = get("cost")
     if v is not None:
         d["cost"] = v
@@ -894,19 +909,71 @@ class TopLogprob(_SimpleObject):
     _spec = (("token", False, None), ("bytes", False, None), ("logprob", False, None))
 
 
-def _top_logprobs(v: Any) -> Any:
-    return [_mk(TopLogprob, TopLogprob._fill, x) if type(x) is dict else x for x in v]
+def _validation_error(model: str, loc: tuple, value: Any, kind: str, message: str, **ctx: Any) -> Exception:
+    """pydantic's ValidationError for a value LiteLLM's pydantic model would reject (a
+    ValueError with the same text when pydantic is not installed)."""
+    try:
+        from pydantic_core import ValidationError
+    except ImportError:
+        where = ".".join(str(part) for part in loc)
+        return ValueError(f"1 validation error for {model}\n{where}\n  {message} [type={kind}, input_value={value!r}]")
+    error: dict[str, Any] = {"type": kind, "loc": loc, "input": value}
+    if ctx:
+        error["ctx"] = ctx
+    return ValidationError.from_exception_data(model, [error])
+
+
+def _top_logprobs(v: Any) -> list:
+    # LiteLLM's pydantic field is a list of TopLogprob: a provider's null becomes [] (as
+    # in current LiteLLM), anything else that is not a list is rejected.
+    if v is None:
+        return []
+    if type(v) is not list and type(v) is not tuple:
+        raise _validation_error(
+            "ChatCompletionTokenLogprob", ("top_logprobs",), v, "list_type", "Input should be a valid list"
+        )
+    out = []
+    for i, x in enumerate(v):
+        if type(x) is dict:
+            x = _mk(TopLogprob, TopLogprob._fill, x)
+        elif not isinstance(x, TopLogprob):
+            x = _coerce(x, TopLogprob)
+            if not isinstance(x, TopLogprob):
+                raise _validation_error(
+                    "ChatCompletionTokenLogprob",
+                    ("top_logprobs", i),
+                    x,
+                    "model_type",
+                    "Input should be a valid dictionary or instance of TopLogprob",
+                    class_name="TopLogprob",
+                )
+        out.append(x)
+    return out
 
 
 class ChatCompletionTokenLogprob(_SimpleObject):
-    """Log probability of one output token, with its ``top_logprobs``."""
+    """Log probability of one output token, with its ``top_logprobs`` (a list of
+    :class:`TopLogprob`; None is read as ``[]``, a value that is not a list raises
+    pydantic's ValidationError, as LiteLLM's model does)."""
 
     _spec = (
         ("token", False, None),
         ("bytes", False, None),
         ("logprob", False, None),
-        ("top_logprobs", False, _top_logprobs),
+        ("top_logprobs", False, None),
     )
+
+
+# The generated filler skips converters for None; top_logprobs converts None too.
+_fill_token_logprob_fields = ChatCompletionTokenLogprob._fill
+
+
+def _fill_token_logprob(d: dict, src: dict) -> None:
+    _fill_token_logprob_fields(d, src)
+    d["top_logprobs"] = _top_logprobs(d["top_logprobs"])
+
+
+ChatCompletionTokenLogprob._fill = staticmethod(_fill_token_logprob)  # type: ignore[method-assign]
 
 
 def _token_logprobs(v: Any) -> Any:
@@ -1603,6 +1670,38 @@ def _embedding_item(item: Any) -> Any:
     return out
 
 
+class Embedding(_ResponseObject):
+    """One embedding: ``embedding`` (a list of floats, or a base64 string), ``index``,
+    ``object`` (``"embedding"``). ``embedding()`` returns its items as plain dicts of the
+    same shape; this class is for building responses by hand."""
+
+    embedding: list | str
+    index: int | None
+    object: str
+
+    _declared = frozenset(("embedding", "index", "object"))
+    model_fields = _fields("embedding", "index", "object")
+
+    @staticmethod
+    def _fill(d: dict, src: dict) -> None:
+        get = src.get
+        v = get("embedding")
+        d["embedding"] = [] if v is None else v
+        d["index"] = get("index")
+        d["object"] = get("object", "embedding")
+        for k, val in src.items():
+            if k not in _EMBEDDING_ITEM_KEYS:
+                d[k] = val
+
+    def __init__(
+        self, embedding: list | str | None = None, index: int | None = None, object: str = "embedding", **params: Any
+    ) -> None:
+        params["embedding"] = embedding
+        params["index"] = index
+        params["object"] = object
+        self._fill(self.__dict__, params)
+
+
 class EmbeddingResponse(_ResponseObject):
     """The result of ``embedding()``: ``model``, ``data`` (a list of plain dicts
     ``{'embedding': [...], 'index': 0, 'object': 'embedding'}``), ``object``
@@ -1814,6 +1913,138 @@ def _core_litellm_params() -> list[str]:
     from rustllm import _core
 
     return _core.litellm_params()
+
+
+class TranscriptionResponse(_ResponseObject):
+    """LiteLLM's reply type for audio transcription: ``text``, plus whatever else is set
+    on it (``duration``, ``usage``, ...). rustllm does not transcribe audio; the class is
+    here for code that builds or prices one (``completion_cost(completion_response=r,
+    call_type="transcription")``)."""
+
+    text: str | None
+    _hidden_params: dict[str, Any]
+    _response_headers: dict[str, Any] | None = None
+
+    _declared = frozenset(("text",))
+    model_fields = _fields("text")
+
+    def __init__(self, text: str | None = None) -> None:
+        d = self.__dict__
+        d["text"] = text
+        d["_hidden_params"] = {}
+
+
+class HiddenParams(_ResponseObject):
+    """LiteLLM's typed form of a response's ``_hidden_params``: ``original_response``,
+    ``model_id``, ``api_base``, ``response_cost`` and extras. ``_response_ms``, when set,
+    is dumped too (LiteLLM's model does that)."""
+
+    original_response: Any
+    model_id: str | None
+    api_base: str | None
+    response_cost: float | None
+    _response_ms: float | None = None
+
+    _declared = frozenset(("original_response", "model_id", "api_base", "response_cost"))
+    model_fields = _fields("original_response", "model_id", "api_base", "response_cost")
+
+    @staticmethod
+    def _fill(d: dict, src: dict) -> None:
+        for name in ("original_response", "model_id", "api_base", "response_cost"):
+            d[name] = src.get(name)
+        for k, val in src.items():
+            if k not in d:
+                d[k] = val
+
+    def __init__(self, **params: Any) -> None:
+        self._fill(self.__dict__, params)
+
+    def _dump(self, inc: Any, exc: Any, exclude_none: bool) -> dict:
+        out = super()._dump(inc, exc, exclude_none)
+        ms = self.__dict__.get("_response_ms")
+        if not (exclude_none and ms is None) and _spec_allows(inc, "_response_ms")[0]:
+            if not _spec_excludes(exc, "_response_ms")[0]:
+                out["_response_ms"] = ms
+        return out
+
+
+class CallTypes(enum.Enum):
+    """The kinds of call LiteLLM names in callbacks, caching and cost calculation
+    (``CallTypes("acompletion")``, ``CallTypes.embedding.value``). rustllm serves
+    completion, text completion and embedding calls; the other members exist so that
+    code naming them keeps working."""
+
+    embedding = "embedding"
+    aembedding = "aembedding"
+    completion = "completion"
+    acompletion = "acompletion"
+    atext_completion = "atext_completion"
+    text_completion = "text_completion"
+    image_generation = "image_generation"
+    aimage_generation = "aimage_generation"
+    image_edit = "image_edit"
+    aimage_edit = "aimage_edit"
+    moderation = "moderation"
+    amoderation = "amoderation"
+    atranscription = "atranscription"
+    transcription = "transcription"
+    aspeech = "aspeech"
+    speech = "speech"
+    rerank = "rerank"
+    arerank = "arerank"
+    arealtime = "_arealtime"
+    create_batch = "create_batch"
+    acreate_batch = "acreate_batch"
+    aretrieve_batch = "aretrieve_batch"
+    retrieve_batch = "retrieve_batch"
+    pass_through = "pass_through_endpoint"
+    anthropic_messages = "anthropic_messages"
+    get_assistants = "get_assistants"
+    aget_assistants = "aget_assistants"
+    create_assistants = "create_assistants"
+    acreate_assistants = "acreate_assistants"
+    delete_assistant = "delete_assistant"
+    adelete_assistant = "adelete_assistant"
+    acreate_thread = "acreate_thread"
+    create_thread = "create_thread"
+    aget_thread = "aget_thread"
+    get_thread = "get_thread"
+    a_add_message = "a_add_message"
+    add_message = "add_message"
+    aget_messages = "aget_messages"
+    get_messages = "get_messages"
+    arun_thread = "arun_thread"
+    run_thread = "run_thread"
+    arun_thread_stream = "arun_thread_stream"
+    run_thread_stream = "run_thread_stream"
+    afile_retrieve = "afile_retrieve"
+    file_retrieve = "file_retrieve"
+    afile_delete = "afile_delete"
+    file_delete = "file_delete"
+    afile_list = "afile_list"
+    file_list = "file_list"
+    acreate_file = "acreate_file"
+    create_file = "create_file"
+    afile_content = "afile_content"
+    file_content = "file_content"
+    create_fine_tuning_job = "create_fine_tuning_job"
+    acreate_fine_tuning_job = "acreate_fine_tuning_job"
+    acancel_fine_tuning_job = "acancel_fine_tuning_job"
+    cancel_fine_tuning_job = "cancel_fine_tuning_job"
+    alist_fine_tuning_jobs = "alist_fine_tuning_jobs"
+    list_fine_tuning_jobs = "list_fine_tuning_jobs"
+    aretrieve_fine_tuning_job = "aretrieve_fine_tuning_job"
+    retrieve_fine_tuning_job = "retrieve_fine_tuning_job"
+    responses = "responses"
+    aresponses = "aresponses"
+    alist_input_items = "alist_input_items"
+    llm_passthrough_route = "llm_passthrough_route"
+    allm_passthrough_route = "allm_passthrough_route"
+    generate_content = "generate_content"
+    agenerate_content = "agenerate_content"
+    generate_content_stream = "generate_content_stream"
+    agenerate_content_stream = "agenerate_content_stream"
+    call_mcp_tool = "call_mcp_tool"
 
 
 def _register_with_core() -> None:
