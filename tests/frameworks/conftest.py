@@ -16,33 +16,11 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import sys
-import tempfile
 
-# No framework may phone home: telemetry off, caches in a temp dir, offline hubs. The
-# runner sets these too; setting them here keeps a hand-run `pytest` just as quiet.
-_TMP = tempfile.mkdtemp(prefix="rustllm-frameworks-")
-OFFLINE_ENV = {
-    "CREWAI_DISABLE_TELEMETRY": "true",
-    "CREWAI_DISABLE_TRACKING": "true",
-    "CREWAI_TRACING_ENABLED": "false",
-    "OTEL_SDK_DISABLED": "true",
-    "ANONYMIZED_TELEMETRY": "False",
-    "MEM0_TELEMETRY": "False",
-    "DO_NOT_TRACK": "1",
-    "SCARF_NO_ANALYTICS": "true",
-    "HF_HUB_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    "DSPY_CACHEDIR": os.path.join(_TMP, "dspy"),
-    "OPENAI_AGENTS_DISABLE_TRACING": "1",
-    "GOOGLE_GENAI_USE_VERTEXAI": "false",
-    "LLAMA_INDEX_CACHE_DIR": os.path.join(_TMP, "llama_index"),
-    "MEM0_DIR": os.path.join(_TMP, "mem0"),
-    "CREWAI_STORAGE_DIR": os.path.join(_TMP, "crewai"),
-    "HOME": os.environ.get("HOME", _TMP),
-    "OPENAI_API_KEY": "sk-test",
-}
+# No framework may phone home (see offline_env.py; the runner sets the same).
+from offline_env import offline_env
+
+OFFLINE_ENV = offline_env()
 for _name, _value in OFFLINE_ENV.items():
     os.environ.setdefault(_name, _value)
 

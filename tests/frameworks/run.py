@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from offline_env import offline_env
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 VENVS = ROOT / ".venv-frameworks"
@@ -48,22 +50,9 @@ FRAMEWORKS: dict[str, str] = {
 # The test runner goes into every lock too.
 TEST_TOOLS = ("pytest", "pytest-asyncio")
 
-# No phoning home; see conftest.py, which sets the same for a hand-run pytest.
+# No phoning home: the same variables conftest.py sets, plus quiet pip.
 OFFLINE_ENV = {
-    "CREWAI_DISABLE_TELEMETRY": "true",
-    "CREWAI_DISABLE_TRACKING": "true",
-    "CREWAI_TRACING_ENABLED": "false",
-    "OTEL_SDK_DISABLED": "true",
-    "ANONYMIZED_TELEMETRY": "False",
-    "MEM0_TELEMETRY": "False",
-    "DO_NOT_TRACK": "1",
-    "SCARF_NO_ANALYTICS": "true",
-    "HF_HUB_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    "OPENAI_AGENTS_DISABLE_TRACING": "1",
-    "OPENAI_API_KEY": "sk-test",
+    **offline_env(),
     "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     "PYTHONDONTWRITEBYTECODE": "1",
 }
