@@ -27,7 +27,7 @@ test-rust: ## cargo test of the plain-Rust core
 test-python: dev ## pytest of the public Python API against rustllm.testing.MockServer
 	$(PY) -m pytest -q --benchmark-disable
 
-test: test-rust test-python ## Run every test (Rust and Python)
+test: test-rust test-python test-frameworks ## Run every test (Rust, Python, the frameworks that import litellm)
 
 FW_WHEEL := .venv-frameworks/wheel
 test-frameworks: $(STAMP) ## Real frameworks on rustllm-as-litellm, one venv each (tests/frameworks; FRAMEWORKS="dspy crewai" picks)
