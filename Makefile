@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.deps-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help dev build test test-rust test-python lint fmt bench demo wheel clean catalogue
+.PHONY: help dev build test test-rust test-python lint fmt bench demo wheel clean catalogue wheel-check
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,9 +52,20 @@ demo: dev ## Run examples/quickstart.py (real provider if its key is set, else M
 catalogue: ## Refresh src/catalogue/model_prices.json from the newest litellm wheel (VERSION=x.y.z to pin)
 	python3 scripts/update_catalogue.py $(if $(VERSION),--version $(VERSION))
 
-wheel: ## Build a release wheel into dist/
-	$(VENV)/bin/maturin build --release -o dist
-
 clean: ## Remove build outputs and the virtualenv
 	cargo clean
 	rm -rf $(VENV) dist
+
+# Release-time targets, too slow for `make test` and CI (a fat-LTO build per target).
+# zig (PyPI's ziglang) cross-links every wheel from one Linux machine; auditwheel checks tags.
+RELEASE_TOOLS := $(VENV)/.release-tools-installed
+
+$(RELEASE_TOOLS): $(STAMP)
+	$(PIP) install --quiet ziglang auditwheel
+	touch $(RELEASE_TOOLS)
+
+wheel: $(RELEASE_TOOLS) ## Release wheels (manylinux2014: x86_64, aarch64; tags checked by auditwheel) and sdist into dist/
+	$(PY) scripts/build_wheels.py
+
+wheel-check: $(STAMP) ## Install dist/ into fresh venvs of each CPython 3.9-3.13 (and the sdist) and smoke-test
+	$(PY) scripts/check_wheels.py
