@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.deps-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help dev build test test-rust test-python test-frameworks lint fmt bench bench-frameworks demo wheel clean catalogue
+.PHONY: help dev build test test-rust test-python test-frameworks lint fmt bench bench-frameworks demo wheel wheel-check clean catalogue
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -13,7 +13,7 @@ help: ## Show this help
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet "maturin>=1.7,<2" "pytest>=8" "pytest-asyncio>=0.23" "ruff>=0.6" mypy openai pydantic cryptography "langchain-core>=1.6,<2" "langchain-tests==1.1.9" nbclient nbformat ipykernel
+	$(PIP) install --quiet "maturin>=1.9,<2" "pytest>=8" "pytest-asyncio>=0.23" "ruff>=0.6" mypy openai pydantic cryptography "langchain-core>=1.6,<2" "langchain-tests==1.1.9" nbclient nbformat ipykernel
 	touch $(STAMP)
 
 dev: $(STAMP) ## Create .venv with the dev tools and build the extension into it
@@ -67,9 +67,20 @@ demo: dev ## Run examples/quickstart.py (real provider if its key is set, else M
 catalogue: ## Refresh src/catalogue/model_prices.json from the newest litellm wheel (VERSION=x.y.z to pin)
 	python3 scripts/update_catalogue.py $(if $(VERSION),--version $(VERSION))
 
-wheel: ## Build a release wheel into dist/
-	$(VENV)/bin/maturin build --release -o dist
-
 clean: ## Remove build outputs and the virtualenv
 	cargo clean
 	rm -rf $(VENV) dist .venv-frameworks .venv-bench-frameworks
+
+# Release-time targets, too slow for `make test` and CI (a fat-LTO build per target).
+# zig (PyPI's ziglang) cross-links every wheel from one Linux machine; auditwheel checks tags.
+RELEASE_TOOLS := $(VENV)/.release-tools-installed
+
+$(RELEASE_TOOLS): $(STAMP)
+	$(PIP) install --quiet ziglang auditwheel
+	touch $(RELEASE_TOOLS)
+
+wheel: $(RELEASE_TOOLS) ## Release wheels (manylinux2014: x86_64, aarch64; tags checked by auditwheel) and sdist into dist/
+	$(PY) scripts/build_wheels.py
+
+wheel-check: $(STAMP) ## Install dist/ into fresh venvs of each CPython 3.9-3.13 (and the sdist) and smoke-test
+	$(PY) scripts/check_wheels.py
