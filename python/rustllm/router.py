@@ -10,6 +10,7 @@ in Rust. A Router call crosses into Rust once.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -21,10 +22,12 @@ from rustllm.types.utils import EmbeddingResponse, ModelResponse
 _RustLLMError = _core.RustLLMError
 
 
-def _submit(start: Any, params: dict[str, Any]) -> Any:
+def _submit(start: Any, params: dict[str, Any], attempts: list | None = None) -> Any:
     """Start a Router call whose result resolves a future on the running loop."""
     from rustllm._bridge import submit  # asyncio is imported only by async users
 
+    if attempts is not None:
+        return submit(functools.partial(start, attempts=attempts), params)
     return submit(start, params)
 
 
@@ -380,13 +383,14 @@ class Router:
     def completion(self, model: str, messages: list, **kwargs: Any) -> ModelResponse | CustomStreamWrapper:
         """Chat completion on model group ``model``; ``stream=True`` returns a stream whose
         retries and fallbacks happen before the first chunk."""
+        attempts = kwargs.pop("_attempts", None)  # a list when callbacks are set (@routed)
         params = self._params(model, kwargs, "messages", messages)
         try:
             if params.get("stream"):
-                handle, hidden = self._core.completion_stream(params)
+                handle, hidden = self._core.completion_stream(params, attempts)
                 self._log("completion", model, hidden)
                 return CustomStreamWrapper(handle, model, hidden)
-            body, hidden, ms = self._core.completion(params)
+            body, hidden, ms = self._core.completion(params, attempts)
         except _RustLLMError as err:
             self._log("completion", model, None, err)
             _raise(err)
@@ -398,14 +402,15 @@ class Router:
         self, model: str, messages: list, stream: bool = False, **kwargs: Any
     ) -> ModelResponse | CustomStreamWrapper:
         """The async twin of :meth:`completion`."""
+        attempts = kwargs.pop("_attempts", None)
         params = self._params(model, kwargs, "messages", messages)
         try:
             if stream:
                 params["stream"] = True
-                handle, hidden = await _submit(self._core.acompletion_submit, params)
+                handle, hidden = await _submit(self._core.acompletion_submit, params, attempts)
                 self._log("acompletion", model, hidden)
                 return CustomStreamWrapper(handle, model, hidden)
-            body, hidden, ms = await _submit(self._core.acompletion_submit, params)
+            body, hidden, ms = await _submit(self._core.acompletion_submit, params, attempts)
         except _RustLLMError as err:
             self._log("acompletion", model, None, err)
             _raise(err)
@@ -415,9 +420,10 @@ class Router:
     @routed("embedding")
     def embedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         """Embeddings on model group ``model``."""
+        attempts = kwargs.pop("_attempts", None)
         params = self._params(model, kwargs, "input", input)
         try:
-            body, hidden, ms = self._core.embedding(params)
+            body, hidden, ms = self._core.embedding(params, attempts)
         except _RustLLMError as err:
             _raise(err)
         return EmbeddingResponse._from_openai(body, hidden, ms)
@@ -425,9 +431,10 @@ class Router:
     @routed("aembedding")
     async def aembedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         """The async twin of :meth:`embedding`."""
+        attempts = kwargs.pop("_attempts", None)
         params = self._params(model, kwargs, "input", input)
         try:
-            body, hidden, ms = await _submit(self._core.aembedding_submit, params)
+            body, hidden, ms = await _submit(self._core.aembedding_submit, params, attempts)
         except _RustLLMError as err:
             _raise(err)
         return EmbeddingResponse._from_openai(body, hidden, ms)
