@@ -176,3 +176,44 @@ def test_no_callbacks_records_and_replays_nothing(server, monkeypatch):
     router._core = spy
     router.completion(model="a", messages=USER_HI)
     assert spy.attempts == [None] and replays == []
+
+
+# -- router.cache ------------------------------------------------------------------------
+def cache_ops(cache) -> None:
+    cache.set_cache("team:budget", {"spent": 1.5})
+    assert cache.get_cache("team:budget") == {"spent": 1.5}
+    assert cache.increment_cache("team:calls", 1) == 1
+    assert cache.increment_cache("team:calls", 2) == 3
+    assert cache.get_cache("team:calls") == 3
+    assert cache.batch_get_cache(["team:budget", "missing"]) == [{"spent": 1.5}, None]
+    cache.delete_cache("team:budget")
+    assert cache.get_cache("team:budget") is None
+
+    async def go():
+        await cache.async_set_cache("k", "v")
+        assert await cache.async_get_cache("k") == "v"
+
+    asyncio.run(go())
+
+
+def test_router_cache_in_memory_without_redis():
+    router = Router(model_list=[{"model_name": "g", "litellm_params": {"model": "openai/m"}}])
+    cache_ops(router.cache)
+    assert router.cache is router.cache
+
+
+def test_router_cache_is_shared_through_the_routers_redis():
+    from redis_server import RedisServer
+
+    with RedisServer() as redis:
+        ml = [{"model_name": "g", "litellm_params": {"model": "openai/m"}}]
+        one = Router(model_list=ml, redis_host="127.0.0.1", redis_port=redis.port)
+        two = Router(model_list=ml, redis_host="127.0.0.1", redis_port=redis.port)
+        cache_ops(one.cache)
+        # Another Router (another process, in practice) sees and adds to the same values.
+        assert two.cache.get_cache("team:calls") == 3
+        assert two.cache.increment_cache("team:calls", 1) == 4
+        assert one.cache.get_cache("team:calls") == 4
+        one.cache.set_cache("short", 1, ttl=0.2)
+        time.sleep(0.4)
+        assert two.cache.get_cache("short") is None

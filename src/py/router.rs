@@ -684,6 +684,71 @@ impl PyRouter {
         })
     }
 
+    /// `Router.cache` on the Router's Redis: the text stored under `key`. Returns
+    /// `(answered, value)`; `answered` is False when Redis is not configured or did not
+    /// answer, and the caller uses its in-memory store instead.
+    fn redis_get(&self, py: Python<'_>, key: String) -> PyResult<(bool, Option<String>)> {
+        let Some(link) = self.inner.state.link().cloned() else {
+            return Ok((false, None));
+        };
+        let got = block_on(py, async move { Ok(link.get(&key).await) })?;
+        Ok((got.is_some(), got.flatten()))
+    }
+
+    /// `MGET` on the Router's Redis; None when Redis is not configured or did not answer.
+    fn redis_get_many(
+        &self,
+        py: Python<'_>,
+        keys: Vec<String>,
+    ) -> PyResult<Option<Vec<Option<String>>>> {
+        let Some(link) = self.inner.state.link().cloned() else {
+            return Ok(None);
+        };
+        block_on(py, async move { Ok(link.get_many(&keys).await) })
+    }
+
+    /// `SET` (with a ttl in seconds) on the Router's Redis; False when it did not answer.
+    #[pyo3(signature = (key, value, ttl=None))]
+    fn redis_set(
+        &self,
+        py: Python<'_>,
+        key: String,
+        value: String,
+        ttl: Option<f64>,
+    ) -> PyResult<bool> {
+        let Some(link) = self.inner.state.link().cloned() else {
+            return Ok(false);
+        };
+        let ttl = ttl.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok());
+        block_on(py, async move {
+            Ok(link.set(&key, &value, ttl).await.is_some())
+        })
+    }
+
+    /// `INCRBYFLOAT` on the Router's Redis: the new value, or None when it did not answer.
+    #[pyo3(signature = (key, by, ttl=None))]
+    fn redis_increment(
+        &self,
+        py: Python<'_>,
+        key: String,
+        by: f64,
+        ttl: Option<f64>,
+    ) -> PyResult<Option<f64>> {
+        let Some(link) = self.inner.state.link().cloned() else {
+            return Ok(None);
+        };
+        let ttl = ttl.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok());
+        block_on(py, async move { Ok(link.increment(&key, by, ttl).await) })
+    }
+
+    /// `DEL` on the Router's Redis; False when it did not answer.
+    fn redis_delete(&self, py: Python<'_>, key: String) -> PyResult<bool> {
+        let Some(link) = self.inner.state.link().cloned() else {
+            return Ok(false);
+        };
+        block_on(py, async move { Ok(link.delete(&key).await.is_some()) })
+    }
+
     /// The routing strategy's name.
     #[getter]
     fn routing_strategy(&self) -> &'static str {
