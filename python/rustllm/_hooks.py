@@ -628,7 +628,8 @@ class _Call:
             _schedule(self.apre())
 
     def fire_success(self, response: Any, extra: dict[str, Any] | None = None, post: bool = True) -> None:
-        self.end = time.time()
+        if self.end is None:
+            self.end = time.time()
         if self.obs.log:
             _log_end(self, response, None)
         obs = self.obs
@@ -647,7 +648,8 @@ class _Call:
             _worker.submit(self.post)
 
     def fire_failure(self, error: BaseException) -> None:
-        self.end = time.time()
+        if self.end is None:  # a replayed Router attempt keeps its own end time
+            self.end = time.time()
         if self.obs.log:
             _log_end(self, None, error)
         obs = self.obs
@@ -686,6 +688,10 @@ def _apply_route(call: _Call, d: dict[str, Any]) -> None:
             d["custom_llm_provider"] = d["litellm_params"]["custom_llm_provider"] = provider
     if route.get("model_id"):
         d["litellm_params"]["model_info"] = {"id": route["model_id"]}
+    if route.get("api_base"):
+        d["litellm_params"]["api_base"] = route["api_base"]
+    if route.get("previous_models"):
+        metadata["previous_models"] = route["previous_models"]
 
 
 class _Deferred:
@@ -1183,17 +1189,88 @@ def _router_call(call_type: str, router: Any, model: str, args: tuple, kwargs: d
 
 def _note_route(c: _Call, response: Any) -> None:
     hidden = getattr(response, "_hidden_params", None) or {}
+    route = c.router or {}
     c.router = {
         "model_group": hidden.get("model_group") or c.params.get("model"),
         "model_id": hidden.get("model_id"),
-        "litellm_model_name": hidden.get("litellm_model_name"),
+        "litellm_model_name": hidden.get("litellm_model_name") or route.get("litellm_model_name"),
+        "api_base": route.get("api_base"),
+        "previous_models": route.get("previous_models"),
     }
     c.cache_hit = bool(hidden.get("cache_hit"))
 
 
+def _previous_model(attempt: dict[str, Any], error: BaseException, trace_id: Any) -> dict[str, Any]:
+    """A failed attempt as LiteLLM lists it in ``metadata["previous_models"]``."""
+    group = attempt["model_group"]
+    return {
+        "exception_type": type(error).__name__,
+        "exception_string": str(error),
+        "model": group,
+        "litellm_trace_id": trace_id,
+        "metadata": {
+            "model_group": group,
+            "model_group_alias": None,
+            "model_group_size": attempt["model_group_size"],
+            "deployment": attempt["model"],
+            "model_info": {"id": attempt["model_id"], "db_model": False},
+            "api_base": attempt["api_base"],
+            "deployment_model_name": group,
+            "caching_groups": None,
+        },
+    }
+
+
+def _replay(c: _Call, attempts: list[dict[str, Any]]) -> _Call:
+    """Fire the hooks of every deployment call the Rust Router made for ``c``, in order:
+    pre-call and failure hooks for each failed attempt, pre-call hooks for the one that
+    answered (whose ``_Call`` is returned for its success hooks).
+
+    As in LiteLLM, each attempt is a call of its own for the callbacks (its own
+    ``litellm_call_id``, the deployment it went to, its exception), and
+    ``kwargs["litellm_params"]["metadata"]["previous_models"]`` lists the attempts before
+    it. Unlike LiteLLM, whose list lives on the Router (shared by concurrent calls, kept
+    across calls, capped at 4 and given an extra entry when a group's retries run out),
+    the list is this call's own: one entry per earlier failed attempt.
+
+    The Router retries inside Rust, so the hooks run after the call returns rather than
+    as each attempt happens: what they receive (models, kwargs, exceptions, start and end
+    times) is the same, only when they run differs."""
+    from rustllm.exceptions import _from_core
+
+    params = c.params
+    if params.get("litellm_trace_id") is None:
+        from rustllm.types.utils import _uuid4
+
+        params["litellm_trace_id"] = _uuid4()  # one trace for all attempts, as in LiteLLM
+    previous: list[dict[str, Any]] = []
+    last = c
+    for attempt in attempts:
+        a = _Call(c.call_type, params, c.obs, c.is_async)
+        a.start = attempt["start_time"]
+        a.router = {
+            "model_group": attempt["model_group"],
+            "model_id": attempt["model_id"],
+            "litellm_model_name": attempt["model"],
+            "api_base": attempt["api_base"],
+            "previous_models": list(previous),
+        }
+        a.fire_pre()
+        error = attempt["exception"]
+        if error is None:
+            last = a
+            continue
+        error = _from_core(error)
+        a.end = attempt["end_time"]
+        a.fire_failure(error)
+        previous.append(_previous_model(attempt, error, params["litellm_trace_id"]))
+    return last
+
+
 def routed(call_type: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Wrap a Router call method so callbacks fire for it; a plain call when nothing
-    observes calls."""
+    observes calls. With callbacks set, the method is passed ``_attempts=[]``, which the
+    Rust Router fills with its deployment calls for :func:`_replay`."""
 
     def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         if method.__code__.co_flags & _CO_COROUTINE:
@@ -1205,14 +1282,15 @@ def routed(call_type: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
                 c, obs = _router_call(call_type, self, model, args, kwargs)
                 if obs.log:
                     _log_start(c)
-                c.fire_pre()
+                attempts: list[dict[str, Any]] = []
+                if obs.any:
+                    kwargs["_attempts"] = attempts
                 try:
                     response = await method(self, model, *args, **kwargs)
                 except Exception as e:
-                    c.fire_failure(e)
+                    _failed(c, attempts, e)
                     raise
-                _note_route(c, response)
-                return _deliver(c, response, None, None, call_type)
+                return _answered(c, attempts, response, call_type)
 
             return arun
 
@@ -1223,15 +1301,34 @@ def routed(call_type: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
             c, obs = _router_call(call_type, self, model, args, kwargs)
             if obs.log:
                 _log_start(c)
-            c.fire_pre()
+            attempts: list[dict[str, Any]] = []
+            if obs.any:
+                kwargs["_attempts"] = attempts
             try:
                 response = method(self, model, *args, **kwargs)
             except Exception as e:
-                c.fire_failure(e)
+                _failed(c, attempts, e)
                 raise
-            _note_route(c, response)
-            return _deliver(c, response, None, None, call_type)
+            return _answered(c, attempts, response, call_type)
 
         return run
 
     return wrap
+
+
+def _failed(c: _Call, attempts: list[dict[str, Any]], error: BaseException) -> None:
+    if attempts:
+        _replay(c, attempts)
+        return
+    # Raised before any deployment was called (unknown group, every deployment cooling
+    # down, a bad argument): one failed call.
+    c.fire_pre()
+    c.fire_failure(error)
+
+
+def _answered(c: _Call, attempts: list[dict[str, Any]], response: Any, call_type: str) -> Any:
+    if attempts:
+        c = _replay(c, attempts)
+    # No attempts: a response-cache hit, whose hooks are the success ones only.
+    _note_route(c, response)
+    return _deliver(c, response, None, None, call_type)

@@ -10,6 +10,8 @@ in Rust. A Router call crosses into Rust once.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from typing import Any
 
@@ -21,10 +23,12 @@ from rustllm.types.utils import EmbeddingResponse, ModelResponse
 _RustLLMError = _core.RustLLMError
 
 
-def _submit(start: Any, params: dict[str, Any]) -> Any:
+def _submit(start: Any, params: dict[str, Any], attempts: list | None = None) -> Any:
     """Start a Router call whose result resolves a future on the running loop."""
     from rustllm._bridge import submit  # asyncio is imported only by async users
 
+    if attempts is not None:
+        return submit(functools.partial(start, attempts=attempts), params)
     return submit(start, params)
 
 
@@ -215,6 +219,111 @@ class _CooldownView:
         return min(left) if left else 0.0
 
 
+class RouterCache:
+    """``router.cache``: LiteLLM's ``DualCache`` methods for the values users share
+    through the Router. With Redis configured on the Router (``redis_url`` /
+    ``redis_host``), values live in that Redis, over the Router's own connection, so
+    Routers in other processes see them; when Redis does not answer, this process's
+    memory stands in (as the Router's own state does). Without Redis they live in memory.
+
+    What it does not mirror: LiteLLM keeps its own routing state (cooldowns, rpm/tpm
+    counters, latencies) in this cache under internal keys such as
+    ``deployment:{id}:cooldown``; rustllm keeps that state in Rust, so those keys are not
+    here (read cooldowns with ``router.cooldown_cache``, usage with
+    ``router.deployment_stats()``). Values go to Redis as JSON text (LiteLLM writes
+    ``str(value)``); JSON-typed values round-trip in either."""
+
+    def __init__(self, core: Any) -> None:
+        from rustllm.caching.in_memory_cache import InMemoryCache
+
+        self._core = core
+        self._redis = core.redis_address is not None
+        self.in_memory_cache = InMemoryCache()
+
+    def __repr__(self) -> str:
+        return f"RouterCache(redis={self._core.redis_address!r})"
+
+    @staticmethod
+    def _decode(raw: str | None) -> Any:
+        if raw is None:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+
+    # -- sync --------------------------------------------------------------------------
+    def set_cache(self, key: str, value: Any, ttl: float | None = None, **kwargs: Any) -> None:
+        """Store ``value`` under ``key`` (for ``ttl`` seconds when given)."""
+        self.in_memory_cache.set_cache(key, value, **({"ttl": ttl} if ttl is not None else {}))
+        if self._redis:
+            self._core.redis_set(key, json.dumps(value, default=str), ttl)
+
+    def get_cache(self, key: str, **kwargs: Any) -> Any:
+        """The value under ``key``, or None."""
+        if self._redis:
+            answered, raw = self._core.redis_get(key)
+            if answered:
+                return self._decode(raw)
+        return self.in_memory_cache.get_cache(key)
+
+    def batch_get_cache(self, keys: list, **kwargs: Any) -> list:
+        """:meth:`get_cache` of each key, in order (one round trip with Redis)."""
+        if self._redis:
+            raws = self._core.redis_get_many([str(k) for k in keys])
+            if raws is not None:
+                return [self._decode(raw) for raw in raws]
+        return self.in_memory_cache.batch_get_cache(keys)
+
+    def increment_cache(self, key: str, value: float, ttl: float | None = None, **kwargs: Any) -> Any:
+        """Add ``value`` to the number under ``key`` (0 when absent) and return the sum;
+        atomic across processes with Redis."""
+        if self._redis:
+            total = self._core.redis_increment(key, float(value), ttl)
+            if total is not None:
+                total = int(total) if float(total).is_integer() and isinstance(value, int) else total
+                self.in_memory_cache.set_cache(key, total, **({"ttl": ttl} if ttl is not None else {}))
+                return total
+        return self.in_memory_cache.increment_cache(key, value, **({"ttl": ttl} if ttl is not None else {}))
+
+    def delete_cache(self, key: str) -> None:
+        """Forget ``key``."""
+        self.in_memory_cache.delete_cache(key)
+        if self._redis:
+            self._core.redis_delete(key)
+
+    def flush_cache(self) -> None:
+        """Forget this process's in-memory values (Redis values expire by their ttl)."""
+        self.in_memory_cache.flush_cache()
+
+    # -- async: Redis round trips run on a worker thread, off the event loop -----------
+    async def _off_loop(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._redis:
+            return fn(*args, **kwargs)
+        import asyncio
+
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def async_set_cache(self, key: str, value: Any, ttl: float | None = None, **kwargs: Any) -> None:
+        await self._off_loop(self.set_cache, key, value, ttl)
+
+    async def async_get_cache(self, key: str, **kwargs: Any) -> Any:
+        return await self._off_loop(self.get_cache, key)
+
+    async def async_batch_get_cache(self, keys: list, **kwargs: Any) -> list:
+        return await self._off_loop(self.batch_get_cache, keys)
+
+    async def async_increment_cache(self, key: str, value: float, ttl: float | None = None, **kwargs: Any) -> Any:
+        return await self._off_loop(self.increment_cache, key, value, ttl)
+
+    async def async_delete_cache(self, key: str) -> None:
+        await self._off_loop(self.delete_cache, key)
+
+    async def async_set_cache_pipeline(self, cache_list: list, ttl: float | None = None, **kwargs: Any) -> None:
+        for key, value in cache_list:
+            await self.async_set_cache(key, value, ttl)
+
+
 class Router:
     """LiteLLM's ``Router``: load balancing, retries, cooldowns and fallbacks over a
     ``model_list`` of deployments, with LiteLLM's constructor arguments.
@@ -380,13 +489,14 @@ class Router:
     def completion(self, model: str, messages: list, **kwargs: Any) -> ModelResponse | CustomStreamWrapper:
         """Chat completion on model group ``model``; ``stream=True`` returns a stream whose
         retries and fallbacks happen before the first chunk."""
+        attempts = kwargs.pop("_attempts", None)  # a list when callbacks are set (@routed)
         params = self._params(model, kwargs, "messages", messages)
         try:
             if params.get("stream"):
-                handle, hidden = self._core.completion_stream(params)
+                handle, hidden = self._core.completion_stream(params, attempts)
                 self._log("completion", model, hidden)
                 return CustomStreamWrapper(handle, model, hidden)
-            body, hidden, ms = self._core.completion(params)
+            body, hidden, ms = self._core.completion(params, attempts)
         except _RustLLMError as err:
             self._log("completion", model, None, err)
             _raise(err)
@@ -398,14 +508,15 @@ class Router:
         self, model: str, messages: list, stream: bool = False, **kwargs: Any
     ) -> ModelResponse | CustomStreamWrapper:
         """The async twin of :meth:`completion`."""
+        attempts = kwargs.pop("_attempts", None)
         params = self._params(model, kwargs, "messages", messages)
         try:
             if stream:
                 params["stream"] = True
-                handle, hidden = await _submit(self._core.acompletion_submit, params)
+                handle, hidden = await _submit(self._core.acompletion_submit, params, attempts)
                 self._log("acompletion", model, hidden)
                 return CustomStreamWrapper(handle, model, hidden)
-            body, hidden, ms = await _submit(self._core.acompletion_submit, params)
+            body, hidden, ms = await _submit(self._core.acompletion_submit, params, attempts)
         except _RustLLMError as err:
             self._log("acompletion", model, None, err)
             _raise(err)
@@ -415,9 +526,10 @@ class Router:
     @routed("embedding")
     def embedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         """Embeddings on model group ``model``."""
+        attempts = kwargs.pop("_attempts", None)
         params = self._params(model, kwargs, "input", input)
         try:
-            body, hidden, ms = self._core.embedding(params)
+            body, hidden, ms = self._core.embedding(params, attempts)
         except _RustLLMError as err:
             _raise(err)
         return EmbeddingResponse._from_openai(body, hidden, ms)
@@ -425,9 +537,10 @@ class Router:
     @routed("aembedding")
     async def aembedding(self, model: str, input: Any, **kwargs: Any) -> EmbeddingResponse:
         """The async twin of :meth:`embedding`."""
+        attempts = kwargs.pop("_attempts", None)
         params = self._params(model, kwargs, "input", input)
         try:
-            body, hidden, ms = await _submit(self._core.aembedding_submit, params)
+            body, hidden, ms = await _submit(self._core.aembedding_submit, params, attempts)
         except _RustLLMError as err:
             _raise(err)
         return EmbeddingResponse._from_openai(body, hidden, ms)
@@ -673,6 +786,15 @@ class Router:
             except Exception:  # noqa: BLE001 - a model with no known provider keeps none
                 pass
             rustllm.register_model({d["model_info"]["id"]: info, model: info})
+
+    @property
+    def cache(self) -> RouterCache:
+        """LiteLLM's ``router.cache`` (a ``DualCache``): values shared through the Router,
+        in its Redis when configured, else in memory. See :class:`RouterCache`."""
+        cache = self.__dict__.get("_cache")
+        if cache is None:
+            cache = self.__dict__["_cache"] = RouterCache(self._core)
+        return cache
 
     @property
     def cooldown_cache(self) -> _CooldownView:

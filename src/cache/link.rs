@@ -257,4 +257,74 @@ impl RedisLink {
             }
         }
     }
+
+    // Plain key/value commands for `Router.cache` (LiteLLM's DualCache, which users call
+    // to share their own values). `None` means Redis did not answer (down, slow, or an
+    // error): the caller falls back to memory, as the Router's own state does.
+
+    /// `GET key`: `Some(None)` when the key is absent.
+    pub async fn get(&self, key: &str) -> Option<Option<String>> {
+        let key = key.to_string();
+        self.run(|mut c| async move { redis::cmd("GET").arg(&key).query_async(&mut c).await })
+            .await
+    }
+
+    /// `MGET keys`, one entry per key.
+    pub async fn get_many(&self, keys: &[String]) -> Option<Vec<Option<String>>> {
+        if keys.is_empty() {
+            return Some(Vec::new());
+        }
+        let keys = keys.to_vec();
+        self.run(|mut c| async move { redis::cmd("MGET").arg(&keys).query_async(&mut c).await })
+            .await
+    }
+
+    /// `SET key value [PX ttl]`.
+    pub async fn set(&self, key: &str, value: &str, ttl: Option<Duration>) -> Option<()> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.run(|mut c| async move {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(&key).arg(&value);
+            if let Some(ttl) = ttl.filter(|t| !t.is_zero()) {
+                cmd.arg("PX").arg(ttl.as_millis().max(1) as u64);
+            }
+            cmd.query_async(&mut c).await
+        })
+        .await
+    }
+
+    /// `INCRBYFLOAT key by`, then the new value; a ttl is set only on a key that has
+    /// none (as LiteLLM's RedisCache does), so repeated increments do not extend it.
+    pub async fn increment(&self, key: &str, by: f64, ttl: Option<Duration>) -> Option<f64> {
+        let key = key.to_string();
+        self.run(|mut c| async move {
+            let value: f64 = redis::cmd("INCRBYFLOAT")
+                .arg(&key)
+                .arg(by)
+                .query_async(&mut c)
+                .await?;
+            if let Some(ttl) = ttl.filter(|t| !t.is_zero()) {
+                let left: i64 = redis::cmd("PTTL").arg(&key).query_async(&mut c).await?;
+                if left == -1 {
+                    let _: i64 = redis::cmd("PEXPIRE")
+                        .arg(&key)
+                        .arg(ttl.as_millis().max(1) as u64)
+                        .query_async(&mut c)
+                        .await?;
+                }
+            }
+            Ok(value)
+        })
+        .await
+    }
+
+    /// `DEL key`.
+    pub async fn delete(&self, key: &str) -> Option<()> {
+        let key = key.to_string();
+        self.run(|mut c| async move {
+            let _: i64 = redis::cmd("DEL").arg(&key).query_async(&mut c).await?;
+            Ok(())
+        })
+        .await
+    }
 }

@@ -22,7 +22,9 @@ use crate::call::{self, Endpointkind, OpenStream, Reply};
 use crate::error::LlmError;
 use crate::router::config::RouterConfig;
 use crate::router::custom::DeploymentPicker;
-use crate::router::{Cacheable, CallGuard, RouteInfo, Routed, Router as CoreRouter};
+use crate::router::{
+    Attempt, AttemptLog, Cacheable, CallGuard, RouteInfo, Routed, Router as CoreRouter,
+};
 
 impl Routed for Reply {
     fn tokens(&self) -> (Option<u64>, Option<u64>) {
@@ -237,6 +239,56 @@ fn stream_to_py(
     )
 }
 
+/// Seconds since the epoch, as `time.time()` gives them.
+fn epoch(t: std::time::SystemTime) -> f64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// The call's attempts, appended to `sink` as dicts (`rustllm._hooks` replays them to the
+/// callbacks): the deployment, its group, the model and api_base sent, the times, and the
+/// error raised (`None` for the attempt that answered).
+fn attempts_to_py(
+    py: Python<'_>,
+    sink: &Bound<'_, PyList>,
+    attempts: Vec<Attempt>,
+) -> PyResult<()> {
+    for a in attempts {
+        let d = PyDict::new(py);
+        d.set_item("model_id", &a.deployment)?;
+        d.set_item("model_group", &a.group)?;
+        d.set_item("model_group_size", a.group_size)?;
+        d.set_item("model", &a.model)?;
+        d.set_item("api_base", &a.api_base)?;
+        d.set_item("start_time", epoch(a.started))?;
+        d.set_item("end_time", epoch(a.ended))?;
+        match a.error {
+            Some(e) => d.set_item("exception", to_pyerr(py, e).value(py))?,
+            None => d.set_item("exception", py.None())?,
+        }
+        sink.append(d)?;
+    }
+    Ok(())
+}
+
+/// The attempt log a call records into: only when the caller passed a sink for it.
+fn attempt_log(sink: &Option<Py<PyList>>) -> Option<Arc<AttemptLog>> {
+    sink.as_ref().map(|_| Arc::new(AttemptLog::default()))
+}
+
+/// Hand the recorded attempts to the caller's sink, whatever the call's outcome.
+fn deliver_attempts(
+    py: Python<'_>,
+    sink: Option<Py<PyList>>,
+    log: Option<Arc<AttemptLog>>,
+) -> PyResult<()> {
+    if let (Some(sink), Some(log)) = (sink, log) {
+        attempts_to_py(py, sink.bind(py), log.take())?;
+    }
+    Ok(())
+}
+
 /// LiteLLM's call type names, as `supported_call_types` lists them.
 fn call_type(kind: Endpointkind, is_async: bool) -> &'static str {
     match (kind, is_async) {
@@ -253,6 +305,7 @@ async fn route_reply(
     is_async: bool,
     kwargs: Map<String, Value>,
     hooks: Hooks,
+    attempts: Option<Arc<AttemptLog>>,
 ) -> Result<(Reply, RouteInfo), LlmError> {
     let Hooks { picker, custom } = hooks;
     let picker = picker.as_ref().map(|p| p as &dyn DeploymentPicker);
@@ -262,6 +315,7 @@ async fn route_reply(
             call_type(kind, is_async),
             kwargs,
             picker,
+            attempts.as_deref(),
             move |merged| async move {
                 if let Some((names, context)) = custom {
                     if is_custom(names, &merged) {
@@ -285,24 +339,31 @@ async fn route_stream(
     router: Arc<CoreRouter>,
     kwargs: Map<String, Value>,
     hooks: Hooks,
+    attempts: Option<Arc<AttemptLog>>,
 ) -> Result<(RoutedStream, CallGuard, RouteInfo), LlmError> {
     let Hooks { picker, custom } = hooks;
     let picker = picker.as_ref().map(|p| p as &dyn DeploymentPicker);
     let custom = &custom;
     router
-        .route_with(kwargs, true, picker, move |merged| async move {
-            if let Some((names, context)) = custom {
-                if is_custom(names, &merged) {
-                    let handle = call_custom(context, "completion", merged.clone()).await?;
-                    return Ok(RoutedStream::Custom(
-                        handle,
-                        custom_reply(&merged, Map::new(), 0.0),
-                    ));
+        .route_with(
+            kwargs,
+            true,
+            picker,
+            attempts.as_deref(),
+            move |merged| async move {
+                if let Some((names, context)) = custom {
+                    if is_custom(names, &merged) {
+                        let handle = call_custom(context, "completion", merged.clone()).await?;
+                        return Ok(RoutedStream::Custom(
+                            handle,
+                            custom_reply(&merged, Map::new(), 0.0),
+                        ));
+                    }
                 }
-            }
-            let open = run_stream(call::prepare(Endpointkind::Chat, merged)?).await?;
-            Ok(RoutedStream::Native(open))
-        })
+                let open = run_stream(call::prepare(Endpointkind::Chat, merged)?).await?;
+                Ok(RoutedStream::Native(open))
+            },
+        )
         .await
 }
 
@@ -338,19 +399,23 @@ impl PyRouter {
         py: Python<'_>,
         kind: Endpointkind,
         kwargs: &Bound<'_, PyDict>,
+        sink: Option<Py<PyList>>,
     ) -> PyResult<Py<PyAny>> {
         let map = self.kwargs(py, kwargs)?;
         let hooks = self.hooks(py, false)?;
-        let work = route_reply(self.inner.clone(), kind, false, map, hooks);
+        let log = attempt_log(&sink);
+        let work = route_reply(self.inner.clone(), kind, false, map, hooks, log.clone());
         // Without Redis nothing outlives the call, so it can stay on this thread's own
         // runtime (see transport.rs); Redis connections live on the shared runtime.
         let local = self.inner.state.link().is_none()
             && self.inner.cache.as_ref().is_none_or(|c| !c.is_redis());
-        let (reply, info) = if local {
-            block_on_call(py, work)?
+        let result = if local {
+            block_on_call(py, work)
         } else {
-            block_on(py, work)?
+            block_on(py, work)
         };
+        deliver_attempts(py, sink, log)?;
+        let (reply, info) = result?;
         reply_to_py(py, kind, reply, &info)
     }
 
@@ -363,10 +428,12 @@ impl PyRouter {
         kwargs: &Bound<'_, PyDict>,
         waker: &Bound<'_, LoopWaker>,
         future: Py<PyAny>,
+        sink: Option<Py<PyList>>,
     ) -> PyResult<bool> {
         let map = self.kwargs(py, kwargs)?;
         let hooks = self.hooks(py, true)?;
         let router = self.inner.clone();
+        let log = attempt_log(&sink);
         waker.get().start(
             py,
             future,
@@ -374,16 +441,22 @@ impl PyRouter {
                 let convert: Convert = if map.get("stream").and_then(Value::as_bool) == Some(true)
                     && kind == Endpointkind::Chat
                 {
-                    let result = route_stream(router, map, hooks).await;
-                    Box::new(move |py| match result {
-                        Ok((open, guard, info)) => stream_to_py(py, open, guard, &info),
-                        Err(e) => Err(to_pyerr(py, e)),
+                    let result = route_stream(router, map, hooks, log.clone()).await;
+                    Box::new(move |py| {
+                        deliver_attempts(py, sink, log)?;
+                        match result {
+                            Ok((open, guard, info)) => stream_to_py(py, open, guard, &info),
+                            Err(e) => Err(to_pyerr(py, e)),
+                        }
                     })
                 } else {
-                    let result = route_reply(router, kind, true, map, hooks).await;
-                    Box::new(move |py| match result {
-                        Ok((reply, info)) => reply_to_py(py, kind, reply, &info),
-                        Err(e) => Err(to_pyerr(py, e)),
+                    let result = route_reply(router, kind, true, map, hooks, log.clone()).await;
+                    Box::new(move |py| {
+                        deliver_attempts(py, sink, log)?;
+                        match result {
+                            Ok((reply, info)) => reply_to_py(py, kind, reply, &info),
+                            Err(e) => Err(to_pyerr(py, e)),
+                        }
                     })
                 };
                 convert
@@ -414,45 +487,84 @@ impl PyRouter {
     }
 
     /// Chat completion through the Router, blocking: `(response_json, hidden_params, ms)`.
-    fn completion(&self, py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
-        self.call_sync(py, Endpointkind::Chat, kwargs)
+    /// With `attempts` (a list), each deployment call is appended to it as a dict, whether
+    /// the call succeeds or raises.
+    #[pyo3(signature = (kwargs, attempts=None))]
+    fn completion(
+        &self,
+        py: Python<'_>,
+        kwargs: &Bound<'_, PyDict>,
+        attempts: Option<Py<PyList>>,
+    ) -> PyResult<Py<PyAny>> {
+        self.call_sync(py, Endpointkind::Chat, kwargs, attempts)
     }
 
     /// Chat completion through the Router (or a stream, with `stream=True` in `kwargs`),
     /// resolving `future` on `waker`'s loop: `(response_json, hidden_params, ms)` or
     /// `(ChatStream, hidden_params)`. True when the caller must schedule `waker.flush`.
+    /// `attempts`: as for `completion`, filled before `future` resolves.
+    #[pyo3(signature = (kwargs, waker, future, attempts=None))]
     fn acompletion_submit(
         &self,
         py: Python<'_>,
         kwargs: &Bound<'_, PyDict>,
         waker: &Bound<'_, LoopWaker>,
         future: Py<PyAny>,
+        attempts: Option<Py<PyList>>,
     ) -> PyResult<bool> {
-        self.submit(py, Endpointkind::Chat, kwargs, waker, future)
+        self.submit(py, Endpointkind::Chat, kwargs, waker, future, attempts)
     }
 
     /// Embeddings through the Router, blocking.
-    fn embedding(&self, py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
-        self.call_sync(py, Endpointkind::Embeddings, kwargs)
+    #[pyo3(signature = (kwargs, attempts=None))]
+    fn embedding(
+        &self,
+        py: Python<'_>,
+        kwargs: &Bound<'_, PyDict>,
+        attempts: Option<Py<PyList>>,
+    ) -> PyResult<Py<PyAny>> {
+        self.call_sync(py, Endpointkind::Embeddings, kwargs, attempts)
     }
 
     /// Embeddings through the Router, resolving `future` on `waker`'s loop.
+    #[pyo3(signature = (kwargs, waker, future, attempts=None))]
     fn aembedding_submit(
         &self,
         py: Python<'_>,
         kwargs: &Bound<'_, PyDict>,
         waker: &Bound<'_, LoopWaker>,
         future: Py<PyAny>,
+        attempts: Option<Py<PyList>>,
     ) -> PyResult<bool> {
-        self.submit(py, Endpointkind::Embeddings, kwargs, waker, future)
+        self.submit(
+            py,
+            Endpointkind::Embeddings,
+            kwargs,
+            waker,
+            future,
+            attempts,
+        )
     }
 
     /// A stream through the Router (retries and fallbacks before the first chunk):
-    /// `(ChatStream, hidden_params)`.
-    fn completion_stream(&self, py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    /// `(ChatStream, hidden_params)`. `attempts`: the deployment calls up to the one that
+    /// opened the stream, as for `completion`.
+    #[pyo3(signature = (kwargs, attempts=None))]
+    fn completion_stream(
+        &self,
+        py: Python<'_>,
+        kwargs: &Bound<'_, PyDict>,
+        attempts: Option<Py<PyList>>,
+    ) -> PyResult<Py<PyAny>> {
         let map = self.kwargs(py, kwargs)?;
         let hooks = self.hooks(py, false)?;
-        let (open, guard, info) = block_on(py, route_stream(self.inner.clone(), map, hooks))?;
+        let log = attempt_log(&attempts);
+        let result = block_on(
+            py,
+            route_stream(self.inner.clone(), map, hooks, log.clone()),
+        );
+        deliver_attempts(py, attempts, log)?;
+        let (open, guard, info) = result?;
         stream_to_py(py, open, guard, &info)
     }
 
@@ -570,6 +682,71 @@ impl PyRouter {
             }
             Ok(())
         })
+    }
+
+    /// `Router.cache` on the Router's Redis: the text stored under `key`. Returns
+    /// `(answered, value)`; `answered` is False when Redis is not configured or did not
+    /// answer, and the caller uses its in-memory store instead.
+    fn redis_get(&self, py: Python<'_>, key: String) -> PyResult<(bool, Option<String>)> {
+        let Some(link) = self.inner.state.link().cloned() else {
+            return Ok((false, None));
+        };
+        let got = block_on(py, async move { Ok(link.get(&key).await) })?;
+        Ok((got.is_some(), got.flatten()))
+    }
+
+    /// `MGET` on the Router's Redis; None when Redis is not configured or did not answer.
+    fn redis_get_many(
+        &self,
+        py: Python<'_>,
+        keys: Vec<String>,
+    ) -> PyResult<Option<Vec<Option<String>>>> {
+        let Some(link) = self.inner.state.link().cloned() else {
+            return Ok(None);
+        };
+        block_on(py, async move { Ok(link.get_many(&keys).await) })
+    }
+
+    /// `SET` (with a ttl in seconds) on the Router's Redis; False when it did not answer.
+    #[pyo3(signature = (key, value, ttl=None))]
+    fn redis_set(
+        &self,
+        py: Python<'_>,
+        key: String,
+        value: String,
+        ttl: Option<f64>,
+    ) -> PyResult<bool> {
+        let Some(link) = self.inner.state.link().cloned() else {
+            return Ok(false);
+        };
+        let ttl = ttl.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok());
+        block_on(py, async move {
+            Ok(link.set(&key, &value, ttl).await.is_some())
+        })
+    }
+
+    /// `INCRBYFLOAT` on the Router's Redis: the new value, or None when it did not answer.
+    #[pyo3(signature = (key, by, ttl=None))]
+    fn redis_increment(
+        &self,
+        py: Python<'_>,
+        key: String,
+        by: f64,
+        ttl: Option<f64>,
+    ) -> PyResult<Option<f64>> {
+        let Some(link) = self.inner.state.link().cloned() else {
+            return Ok(None);
+        };
+        let ttl = ttl.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok());
+        block_on(py, async move { Ok(link.increment(&key, by, ttl).await) })
+    }
+
+    /// `DEL` on the Router's Redis; False when it did not answer.
+    fn redis_delete(&self, py: Python<'_>, key: String) -> PyResult<bool> {
+        let Some(link) = self.inner.state.link().cloned() else {
+            return Ok(false);
+        };
+        block_on(py, async move { Ok(link.delete(&key).await.is_some()) })
     }
 
     /// The routing strategy's name.

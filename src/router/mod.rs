@@ -25,7 +25,7 @@ pub mod strategy;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
@@ -52,6 +52,46 @@ struct GroupCall<'a> {
     fallbacks_exist: bool,
     /// The user's routing rule, when one is set (`set_custom_routing_strategy`).
     picker: Option<&'a dyn DeploymentPicker>,
+    /// Where each deployment call is recorded, when the caller asked for it.
+    attempts: Option<&'a AttemptLog>,
+}
+
+/// One deployment call of a routed call: LiteLLM logs every retry and every fallback as a
+/// call of its own, so callbacks are owed one pre-call and one outcome per attempt.
+/// Tries that never reached a deployment (no healthy deployment, rpm limits, mock
+/// failures) are not attempts: LiteLLM calls no callback for them either.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// The deployment's id (`model_info.id`).
+    pub deployment: String,
+    /// The model group that was being tried (a fallback group for fallbacks).
+    pub group: String,
+    /// How many deployments that group has (LiteLLM's `model_group_size`).
+    pub group_size: usize,
+    /// The model sent to the provider (`litellm_params.model`, wildcards filled in).
+    pub model: String,
+    pub api_base: Option<String>,
+    pub started: SystemTime,
+    pub ended: SystemTime,
+    /// `None` for the attempt that answered.
+    pub error: Option<LlmError>,
+}
+
+/// The attempts of one routed call, in order. Recorded only when the caller passes one in
+/// (the Python layer does when callbacks are set), so routing without callbacks pays
+/// nothing for it.
+#[derive(Debug, Default)]
+pub struct AttemptLog(Mutex<Vec<Attempt>>);
+
+impl AttemptLog {
+    fn push(&self, attempt: Attempt) {
+        lock(&self.0).push(attempt);
+    }
+
+    /// The attempts so far, leaving the log empty.
+    pub fn take(&self) -> Vec<Attempt> {
+        std::mem::take(&mut *lock(&self.0))
+    }
 }
 
 /// What the Router adds to `_hidden_params` of a routed reply.
@@ -865,6 +905,7 @@ impl Router {
             stream,
             fallbacks_exist,
             picker,
+            attempts,
         } = g;
         let ids = &pool.ids[..];
         let mut attempt = 0u32;
@@ -900,7 +941,28 @@ impl Router {
                 )
             });
             let started = Instant::now();
-            match call(self.merged_kwargs(i, kwargs, requested, stream)).await {
+            let merged = self.merged_kwargs(i, kwargs, requested, stream);
+            let record = attempts.map(|log| {
+                let text = |k: &str| merged.get(k).and_then(Value::as_str).map(str::to_string);
+                let attempt = Attempt {
+                    deployment: self.config.deployments[i].id.clone(),
+                    group: group.to_string(),
+                    group_size: ids.len(),
+                    model: text("model").unwrap_or_default(),
+                    api_base: text("api_base").or_else(|| text("base_url")),
+                    started: SystemTime::now(),
+                    ended: SystemTime::now(),
+                    error: None,
+                };
+                (log, attempt)
+            });
+            let outcome = call(merged).await;
+            if let Some((log, mut a)) = record {
+                a.ended = SystemTime::now();
+                a.error = outcome.as_ref().err().cloned();
+                log.push(a);
+            }
+            match outcome {
                 Ok(v) => {
                     self.on_success(i, started, v.tokens(), stream).await;
                     return Ok((v, guard, attempt));
@@ -995,16 +1057,18 @@ impl Router {
         F: Fn(Map<String, Value>) -> Fut,
         Fut: Future<Output = Result<T, LlmError>>,
     {
-        self.route_cached_with(call_type, kwargs, None, call).await
+        self.route_cached_with(call_type, kwargs, None, None, call)
+            .await
     }
 
     /// [`Router::route_cached`] with the user's routing rule choosing each try's
-    /// deployment (see [`custom`]).
+    /// deployment (see [`custom`]), and each deployment call recorded in `attempts`.
     pub async fn route_cached_with<T, F, Fut>(
         self: &Arc<Self>,
         call_type: &str,
         kwargs: Map<String, Value>,
         picker: Option<&dyn DeploymentPicker>,
+        attempts: Option<&AttemptLog>,
         call: F,
     ) -> Result<(T, RouteInfo), LlmError>
     where
@@ -1038,7 +1102,9 @@ impl Router {
                 return Ok((T::from_cache(body), info));
             }
         }
-        let (reply, guard, info) = self.route_checked(kwargs, false, picker, call).await?;
+        let (reply, guard, info) = self
+            .route_checked(kwargs, false, picker, attempts, call)
+            .await?;
         drop(guard);
         if let (Some(cache), Some(plan), Some(body)) = (&self.cache, &plan, reply.cache_body()) {
             cache.put(plan, body).await;
@@ -1058,15 +1124,18 @@ impl Router {
         F: Fn(Map<String, Value>) -> Fut,
         Fut: Future<Output = Result<T, LlmError>>,
     {
-        self.route_with(kwargs, stream, None, call).await
+        self.route_with(kwargs, stream, None, None, call).await
     }
 
-    /// [`Router::route`] with the user's routing rule choosing each try's deployment.
+    /// [`Router::route`] with the user's routing rule choosing each try's deployment, and
+    /// each deployment call recorded in `attempts` (for a stream: the calls up to the one
+    /// that opened it).
     pub async fn route_with<T, F, Fut>(
         self: &Arc<Self>,
         kwargs: Map<String, Value>,
         stream: bool,
         picker: Option<&dyn DeploymentPicker>,
+        attempts: Option<&AttemptLog>,
         call: F,
     ) -> Result<(T, CallGuard, RouteInfo), LlmError>
     where
@@ -1075,7 +1144,8 @@ impl Router {
         Fut: Future<Output = Result<T, LlmError>>,
     {
         crate::types::check::routed_call(&kwargs).map_err(|e| routed_context(e, &kwargs))?;
-        self.route_checked(kwargs, stream, picker, call).await
+        self.route_checked(kwargs, stream, picker, attempts, call)
+            .await
     }
 
     /// [`Router::route`] for arguments already checked.
@@ -1084,6 +1154,7 @@ impl Router {
         kwargs: Map<String, Value>,
         stream: bool,
         picker: Option<&dyn DeploymentPicker>,
+        attempts: Option<&AttemptLog>,
         call: F,
     ) -> Result<(T, CallGuard, RouteInfo), LlmError>
     where
@@ -1139,6 +1210,7 @@ impl Router {
                     stream,
                     fallbacks_exist: !regular.is_empty() && !disable,
                     picker,
+                    attempts,
                 };
                 self.run_group(g, &call).await
             }
@@ -1229,6 +1301,7 @@ impl Router {
                 stream,
                 fallbacks_exist: false,
                 picker,
+                attempts,
             };
             match self.run_group(g, &call).await {
                 Ok((v, guard, retries)) => {

@@ -454,3 +454,58 @@ async fn a_full_weighted_pick_falls_to_configuration_order() {
     // b until its rpm is used, then the others in configuration order: a first.
     assert_eq!(ids, ["b", "b", "a", "a"]);
 }
+
+async fn route_logged(
+    r: &Arc<Router>,
+    s: &Script,
+    kw: Map<String, Value>,
+) -> (Result<RouteInfo, LlmError>, Vec<Attempt>) {
+    let s2 = s.clone();
+    let log = AttemptLog::default();
+    let out = r
+        .route_with(kw, false, None, Some(&log), move |m| {
+            let s = s2.clone();
+            async move { s.call(m).await }
+        })
+        .await
+        .map(|(_, _, info)| info);
+    (out, log.take())
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_deployment_call_of_a_retry_and_a_fallback_is_logged_in_order() {
+    let (r, _) = router(json!({"model_list": [
+        {"model_name": "a", "litellm_params": {"model": "openai/bad", "api_base": "http://x"}, "model_info": {"id": "bad"}},
+        {"model_name": "b", "litellm_params": {"model": "openai/good"}, "model_info": {"id": "good"}}
+    ], "num_retries": 1, "fallbacks": [{"a": ["b"]}]}));
+    let s = Script::default();
+    s.fail("openai/bad", 500);
+    let (out, attempts) = route_logged(&r, &s, kwargs("a")).await;
+    assert_eq!(out.unwrap().model_id, "good");
+    let seen: Vec<(&str, &str, bool)> = attempts
+        .iter()
+        .map(|a| (a.deployment.as_str(), a.group.as_str(), a.error.is_some()))
+        .collect();
+    assert_eq!(
+        seen,
+        [("bad", "a", true), ("bad", "a", true), ("good", "b", false)]
+    );
+    assert_eq!(attempts[0].model, "openai/bad");
+    assert_eq!(attempts[0].api_base.as_deref(), Some("http://x"));
+    assert_eq!(attempts[0].error.as_ref().map(|e| e.status), Some(500));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_call_logs_its_attempts_and_an_unlogged_call_records_nothing() {
+    let (r, _) = router(json!({"model_list": [
+        {"model_name": "a", "litellm_params": {"model": "openai/bad"}, "model_info": {"id": "bad"}}
+    ], "num_retries": 2}));
+    let s = Script::default();
+    s.fail("openai/bad", 500);
+    let (out, attempts) = route_logged(&r, &s, kwargs("a")).await;
+    assert!(out.is_err());
+    assert_eq!(attempts.len(), 3);
+    assert!(attempts.iter().all(|a| a.error.is_some()));
+    // No log asked for: routing is unchanged.
+    assert!(route(&r, &s, kwargs("a")).await.is_err());
+}
