@@ -53,12 +53,24 @@ bench: $(STAMP) ## Benchmarks against litellm, the openai SDK and httpx (release
 	$(PY) bench/run.py
 
 BENCH_FW_VENV := .venv-bench-frameworks
-bench-frameworks: $(STAMP) ## Calls/s through langchain-litellm, dspy, instructor: real litellm vs rustllm (release build)
+# These conflict with each other: one venv each, from the test lock plus the real litellm.
+BENCH_FW_OWN := smolagents openai_agents google_adk crewai llama_index mem0
+bench-frameworks: $(STAMP) ## Calls/s through the nine frameworks of tests/frameworks: real litellm vs rustllm (release build)
 	rm -rf $(BENCH_FW_VENV)/wheel
 	$(VENV)/bin/maturin build --quiet --release -o $(BENCH_FW_VENV)/wheel
 	test -x $(BENCH_FW_VENV)/bin/python || python3 -m venv $(BENCH_FW_VENV)
 	$(BENCH_FW_VENV)/bin/pip install --quiet -r bench/requirements-frameworks.txt
 	$(BENCH_FW_VENV)/bin/pip install --quiet --no-deps --force-reinstall $(BENCH_FW_VENV)/wheel/rustllm-*.whl
+	for n in $(BENCH_FW_OWN); do \
+	  v=$(BENCH_FW_VENV)-$$n; lock=tests/frameworks/requirements/$$n.txt; \
+	  if ! cat $$lock bench/requirements-frameworks-litellm.txt | cmp -s - $$v/.locked; then \
+	    rm -rf $$v && python3 -m venv $$v && \
+	    $$v/bin/pip install --quiet --no-deps -r $$lock && \
+	    $$v/bin/pip install --quiet -r bench/requirements-frameworks-litellm.txt && \
+	    cat $$lock bench/requirements-frameworks-litellm.txt > $$v/.locked || exit 1; \
+	  fi; \
+	  $$v/bin/pip install --quiet --no-deps --force-reinstall $(BENCH_FW_VENV)/wheel/rustllm-*.whl || exit 1; \
+	done
 	$(BENCH_FW_VENV)/bin/python bench/frameworks.py
 
 demo: dev ## Run examples/quickstart.py (real provider if its key is set, else MockServer)
