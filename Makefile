@@ -81,7 +81,7 @@ catalogue: ## Refresh src/catalogue/model_prices.json from the newest litellm wh
 
 clean: ## Remove build outputs and the virtualenv
 	cargo clean
-	rm -rf $(VENV) dist .venv-frameworks .venv-bench-frameworks
+	rm -rf $(VENV) dist .venv-frameworks .venv-bench-frameworks .venv-bench-frameworks-*
 
 # Release-time targets, too slow for `make test` and CI (a fat-LTO build per target).
 # zig (PyPI's ziglang) cross-links every wheel from one Linux machine; auditwheel checks tags.
