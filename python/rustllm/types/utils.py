@@ -1008,19 +1008,19 @@ def _logprobs(value: Any, cls: type = ChoiceLogprobs) -> Any:
 # messages and choices
 # --------------------------------------------------------------------------------------
 
-_MESSAGE_KNOWN = frozenset(
-    (
-        "content",
-        "role",
-        "tool_calls",
-        "function_call",
-        "audio",
-        "reasoning_content",
-        "thinking_blocks",
-        "provider_specific_fields",
-        "annotations",
-    )
+# A Message's declared fields, in LiteLLM's order (model_fields), and as a set for lookups.
+_MESSAGE_FIELDS = (
+    "content",
+    "role",
+    "tool_calls",
+    "function_call",
+    "audio",
+    "reasoning_content",
+    "thinking_blocks",
+    "provider_specific_fields",
+    "annotations",
 )
+_MESSAGE_KNOWN = frozenset(_MESSAGE_FIELDS)
 
 
 def _fill_message(d: dict, src: dict) -> None:
@@ -1071,17 +1071,7 @@ class Message(_ResponseObject):
     provider_specific_fields: dict[str, Any] | None
 
     _declared = _MESSAGE_KNOWN
-    model_fields = _fields(
-        "content",
-        "role",
-        "tool_calls",
-        "function_call",
-        "audio",
-        "reasoning_content",
-        "thinking_blocks",
-        "provider_specific_fields",
-        "annotations",
-    )
+    model_fields = _fields(*_MESSAGE_FIELDS)
     _dump_exclude = frozenset(("provider_specific_fields",))
     _fill = staticmethod(_fill_message)
 
