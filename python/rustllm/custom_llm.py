@@ -428,13 +428,16 @@ class _CustomStreamHandle:
             except Exception as e:
                 self._ended = True
                 raise _mapped(e, self._provider, self._model) from e
-            batch = self._builder.add(g)
-            if self._builder.finished:
-                self._ended = True
-            if batch:
-                return batch
-            if self._ended:
-                return None
+            batch = self._add(g)
+            if batch or self._ended:
+                return batch or None
+
+    def _add(self, g: Any) -> list:
+        """The chunks one ``GenericStreamingChunk`` makes; the stream ends with its finish."""
+        batch = self._builder.add(g)
+        if self._builder.finished:
+            self._ended = True
+        return batch
 
     def try_batch(self) -> list | None:
         # An async source must be awaited: [] sends the wrapper to next_batch_submit.
@@ -449,9 +452,7 @@ class _CustomStreamHandle:
             except Exception as e:
                 self._ended = True
                 raise _mapped(e, self._provider, self._model) from e
-            batch = self._builder.add(g)
-            if self._builder.finished:
-                self._ended = True
+            batch = self._add(g)
             if batch:
                 return batch
         return None
