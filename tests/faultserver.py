@@ -97,6 +97,11 @@ class FaultServer:
         self.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._stop = False
         self._thread = threading.Thread(target=self._accept, daemon=True)
+        # Every accepted socket and its thread, so that leaving the ``with`` block ends them
+        # all: a keep-alive connection left open would hold a thread and two descriptors for
+        # the rest of the run (hundreds of servers per run ran CI out of threads).
+        self._open: list[socket.socket] = []
+        self._workers: list[threading.Thread] = []
 
     def __enter__(self) -> FaultServer:
         self._thread.start()
@@ -109,6 +114,16 @@ class FaultServer:
         except OSError:
             pass
         self._sock.close()
+        self._thread.join(timeout=5)
+        with self._lock:
+            open_now, workers = list(self._open), list(self._workers)
+        for conn in open_now:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for worker in workers:
+            worker.join(timeout=2)
 
     def open_connections(self) -> int:
         """Connections the client has not closed yet."""
@@ -136,14 +151,20 @@ class FaultServer:
             with self._lock:
                 record = Connection(opened=time.monotonic())
                 self.connections.append(record)
-                index = len(self.connections) - 1
-            threading.Thread(target=self._serve, args=(conn, record, index), daemon=True).start()
+                args = (conn, record, len(self.connections) - 1)
+                worker = threading.Thread(target=self._serve, args=args, daemon=True)
+                self._open.append(conn)
+                self._workers.append(worker)
+            worker.start()
 
     def _serve(self, conn: socket.socket, record: Connection, index: int) -> None:
         buf = b""
         try:
             if self.tls is not None:
+                plain = conn
                 conn = self.tls.wrap_socket(conn, server_side=True)
+                with self._lock:  # the TLS socket now owns the descriptor
+                    self._open[self._open.index(plain)] = conn
             while True:
                 while b"\r\n\r\n" not in buf:
                     data = conn.recv(65536)
