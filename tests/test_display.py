@@ -72,8 +72,73 @@ def test_router_stats_as_a_table(kw):
     router.completion(model="g", messages=[{"role": "user", "content": "hi"}])
     stats = table(router.deployment_stats())
     assert isinstance(stats, Table) and stats[0]["rpm_used"] == 1
-    assert "<table>" in stats._repr_html_() and "rpm_used" in stats._repr_markdown_()
+    assert "<table" in stats._repr_html_() and "rpm" in stats._repr_markdown_()
     assert str(stats).splitlines()[0].split()[:2] == ["id", "model_name"]
+
+
+def test_router_stats_table_fits_a_notebook_cell(kw):
+    long_model = "openai/" + "a-rather-long-deployment-model-name-" * 2
+    router = rustllm.Router(
+        model_list=[
+            {"model_name": "g", "litellm_params": {"model": "openai/m", **kw}},
+            {"model_name": "g", "litellm_params": {"model": long_model, **kw}},
+        ]
+    )
+    for _ in range(4):
+        router.completion(model="g", messages=[{"role": "user", "content": "hi"}])
+    stats = router.deployment_stats()
+    ids = [row["id"] for row in stats]
+    assert all(len(i) == 64 for i in ids)  # the rows keep LiteLLM's whole sha256 ids
+    means = [row["mean_latency"] for row in stats if row["mean_latency"]]
+    assert means and all(m < 1 for m in means)  # MockServer answers in well under a second
+
+    for shown in (table(stats), stats):
+        markdown = shown._repr_markdown_()
+        header, _, *rows = markdown.splitlines()
+        assert [h.strip() for h in header.strip("|").split("|")] == [
+            "id",
+            "model_name",
+            "model",
+            "in flight",
+            "rpm",
+            "tpm",
+            "latency",
+            "cooldown",
+        ]
+        cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows]
+        assert sorted(row[0] for row in cells) == sorted(i[:8] for i in ids)
+        assert all(len(c) <= 32 for row in cells for c in row)
+        latencies = [row[6] for row in cells if row[6]]
+        assert len(latencies) == len(means)
+        for text in latencies:  # a unit, and never a nonzero mean shown as 0
+            number, unit = text.split(" ")
+            assert unit in ("ms", "s") and float(number) > 0
+
+        html = shown._repr_html_()
+        for i in ids:
+            assert f">{i[:8]}<" in html and f">{i}<" not in html and f'title="{i}"' in html
+        assert all(len(line) <= 100 for line in str(shown).splitlines())
+        assert str(shown).splitlines()[1].split()[0] in {i[:8] for i in ids}
+
+
+def test_table_units_and_significant_digits():
+    stats = rustllm.display.DeploymentStats(
+        [
+            {"id": "a" * 64, "mean_latency": 0.0004, "cooldown_remaining": 59.94},
+            {"id": "a" * 8 + "b" * 56, "mean_latency": 0.0123456, "cooldown_remaining": None},
+            {"id": "deepseek-chat", "mean_latency": 1.5, "cooldown_remaining": 0.99996},
+        ]
+    )
+    rows = [line.split() for line in str(stats).splitlines()[1:]]
+    # Generated ids sharing 8 characters get the prefix that tells them apart.
+    assert rows == [
+        ["a" * 9, "0.4", "ms", "59.9", "s"],
+        ["a" * 8 + "b", "12.3", "ms"],
+        ["deepseek-chat", "1.5", "s", "1", "s"],
+    ]
+    costs = table([{"model": "m", "cost": 0.0000123, "share": 0.5}])
+    assert "| m | 0.0000123 | 0.5 |" in costs._repr_markdown_()
+    assert "|---|---:|---:|" in costs._repr_markdown_()  # numbers right-aligned
 
 
 def test_display_stream_prints_outside_a_notebook(kw, capsys):

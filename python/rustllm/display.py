@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import html
 import json
+import math
+import os
 import sys
 import time
-from collections.abc import AsyncIterable, Awaitable, Iterable, Iterator, Sequence
-from typing import Any
+import types
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Iterator, Sequence
+from typing import Any, ClassVar
 
-__all__ = ["Table", "adisplay_stream", "display_stream", "gather", "progress", "table"]
+__all__ = ["DeploymentStats", "Table", "adisplay_stream", "display_stream", "gather", "progress", "table"]
 
 _BOX = "border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;margin:4px 0;font-family:system-ui,sans-serif"
 _MUTED = "color:#57606a;font-size:90%"
@@ -178,49 +181,230 @@ def error_markdown(err: BaseException) -> str:
     return f"**{type(err).__name__}** ({', '.join(facts)})\n\n> {err}"
 
 
+# Frames in files under this folder are rustllm's own.
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _without_rustllm_tail(tb: Any) -> tuple[Any, int]:
+    """``tb`` ending at the user's call into rustllm: the frames after it (rustllm's
+    wrapper lines, the same for every error) are dropped from a copy; and how many."""
+    nodes = []
+    while tb is not None:
+        nodes.append(tb)
+        tb = tb.tb_next
+    keep = len(nodes)
+    while keep > 1 and nodes[keep - 1].tb_frame.f_code.co_filename.startswith(_PACKAGE):
+        keep -= 1
+    short = None
+    for node in reversed(nodes[:keep]):
+        short = types.TracebackType(short, node.tb_frame, node.tb_lasti, node.tb_lineno)
+    return short, len(nodes) - keep
+
+
+def _card_then_traceback(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> None:
+    """IPython's handler for an uncaught rustllm error: the error's card, then the cell's
+    error output with a short traceback (the user's frames, down to the call into
+    rustllm). The cell still fails, and the whole traceback stays where ``%tb``,
+    ``%debug`` and ``%pdb`` read it (``sys.last_traceback``)."""
+    from IPython.display import display
+
+    display(value)
+    short, hidden = _without_rustllm_tail(tb)
+    stb = shell.InteractiveTB.structured_traceback(etype, value, short, tb_offset=tb_offset)
+    if hidden:
+        stb.append(f"({hidden} frame(s) inside rustllm left out: %tb shows the whole traceback)")
+    sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
+    if sys.version_info >= (3, 12):
+        sys.last_exc = value
+    # The shell's own output step (the kernel sends it as the cell's error output).
+    shell._showtraceback(etype, value, stb)
+    if shell.call_pdb:
+        shell.debugger(force=True)
+
+
+def _show_uncaught_errors_as_cards(error_types: tuple[type[BaseException], ...]) -> None:
+    """In a Jupyter kernel, make uncaught ``error_types`` render as their card too
+    (``InteractiveShell.set_custom_exc``). ``rustllm.exceptions`` calls this when it
+    builds its classes, and only when IPython is loaded, so nothing runs outside
+    IPython. IPython keeps one such handler: one already set (by the user or another
+    library) is left alone."""
+    shell = _kernel()
+    if shell is None or shell.custom_exceptions:
+        return
+    shell.set_custom_exc(error_types, _card_then_traceback)
+
+
 # ---------------------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------------------
+def _number(value: float, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant digits in plain notation (0.0004 -> "0.0004",
+    1234.5 -> "1234"), so a small cost or latency never reads as 0."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    places = digits - 1 - math.floor(math.log10(abs(value)))
+    if places > 12:  # past a dozen zeros an exponent reads better
+        return f"{value:.{digits}g}"
+    text = f"{value:.{max(places, 0)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _duration(seconds: float | None) -> str:
+    """Seconds with the unit their size calls for: "0.4 ms", "12.3 ms", "1.5 s"."""
+    if seconds is None:
+        return ""
+    if abs(seconds) < 1:
+        ms = _number(seconds * 1000)
+        if abs(float(ms)) < 1000:  # 0.99996 s rounds to "1000 ms": say "1 s"
+            return f"{ms} ms"
+    return f"{_number(seconds)} s"
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.3f}".rstrip("0").rstrip(".") if value else "0"
+        return _number(value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, default=str)
     return "" if value is None else str(value)
 
 
+def _cells(values: list[Any]) -> list[str]:
+    return [_cell(v) for v in values]
+
+
+def _durations(values: list[Any]) -> list[str]:
+    return [_duration(v) for v in values]
+
+
+# A text cell wider than this loses its middle to "…" (both ends tell models apart: the
+# provider prefix and the version suffix); the HTML keeps the whole value as a tooltip.
+_CELL_WIDTH = 32
+
+
+def _cut(values: list[Any]) -> list[str]:
+    head = (_CELL_WIDTH - 1) * 2 // 3
+    tail = _CELL_WIDTH - 1 - head
+    return [t if len(t) <= _CELL_WIDTH else t[:head] + "…" + t[-tail:] for t in _cells(values)]
+
+
+def _short_ids(values: list[Any]) -> list[str]:
+    """Generated deployment ids (LiteLLM's 64-hex sha256) cut to the shortest prefix, 8
+    characters at least, that still tells them apart; ids the user chose stay whole."""
+    texts = _cells(values)
+    hashes = {t for t in texts if len(t) >= 32 and all(c in "0123456789abcdefABCDEF" for c in t)}
+    n = 8
+    while len({h[:n] for h in hashes}) < len(hashes):
+        n += 1
+    cut = _cut(texts)
+    return [t[:n] if t in hashes else c for t, c in zip(texts, cut)]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 class Table(list):
     """A list of dicts (rows) that renders as a table in notebooks and as aligned text
-    elsewhere; e.g. ``rustllm.display.table(router.deployment_stats())``."""
+    elsewhere; e.g. ``rustllm.display.table(rows)``. Floats show three significant
+    digits (0.00004 stays 0.00004); numeric columns are right-aligned. The rows keep
+    their values: only the rendering shortens them."""
+
+    # What a subclass knows about its columns: which come first, their headers and how
+    # each column's values read (one function per column: values -> texts).
+    _order: ClassVar[tuple[str, ...]] = ()
+    _headers: ClassVar[dict[str, str]] = {}
+    _formats: ClassVar[dict[str, Callable[[list[Any]], list[str]]]] = {}
+    _numeric: ClassVar[frozenset[str]] = frozenset()
 
     def _columns(self) -> list[str]:
-        columns: list[str] = []
+        seen: list[str] = []
         for row in self:
-            columns.extend(k for k in row if k not in columns)
-        return columns
+            seen.extend(k for k in row if k not in seen)
+        return [c for c in self._order if c in seen] + [c for c in seen if c not in self._order]
+
+    def _grid(self) -> tuple[list[str], list[str], list[bool], list[list[tuple[str, Any]]]]:
+        """Columns, their headers, whether each is right-aligned, and each row's cells as
+        (text shown, value)."""
+        columns = self._columns()
+        headers = [self._headers.get(c, c) for c in columns]
+        right, shown = [], []
+        for c in columns:
+            values = [row.get(c) for row in self]
+            right.append(c in self._numeric or all(_is_number(v) for v in values if v is not None))
+            shown.append(self._formats.get(c, _cells)(values))
+        rows = [[(shown[j][i], row.get(c)) for j, c in enumerate(columns)] for i, row in enumerate(self)]
+        return columns, headers, right, rows
 
     def _repr_html_(self) -> str:
-        columns = self._columns()
-        head = "".join(f'<th style="text-align:left">{_e(c)}</th>' for c in columns)
-        rows = "".join("<tr>" + "".join(f"<td>{_e(_cell(row.get(c)))}</td>" for c in columns) + "</tr>" for row in self)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        columns, headers, right, rows = self._grid()
+
+        def align(j: int) -> str:
+            return "text-align:right" if right[j] else "text-align:left"
+
+        head = "".join(
+            f'<th style="{align(j)}"{_title(c, h)}>{_e(h)}</th>' for j, (c, h) in enumerate(zip(columns, headers))
+        )
+        body = "".join(
+            "<tr>"
+            + "".join(
+                f'<td style="{align(j)};white-space:nowrap"{_title(value, text)}>{_e(text)}</td>'
+                for j, (text, value) in enumerate(row)
+            )
+            + "</tr>"
+            for row in rows
+        )
+        return f'<table style="font-variant-numeric:tabular-nums"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
     def _repr_markdown_(self) -> str:
-        columns = self._columns()
-        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(_cell(row.get(c)) for c in columns) + " |" for row in self]
+        _, headers, right, rows = self._grid()
+        lines = ["| " + " | ".join(headers) + " |", "|" + "".join("---:|" if r else "---|" for r in right)]
+        lines += ["| " + " | ".join(text.replace("|", "\\|") for text, _ in row) + " |" for row in rows]
         return "\n".join(lines)
 
     def __str__(self) -> str:
-        columns = self._columns()
-        cells = [columns] + [[_cell(row.get(c)) for c in columns] for row in self]
-        widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
-        return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells)
+        _, headers, right, rows = self._grid()
+        cells = [headers] + [[text for text, _ in row] for row in rows]
+        widths = [max(len(r[j]) for r in cells) for j in range(len(headers))]
+        return "\n".join(
+            "  ".join(v.rjust(w) if right[j] else v.ljust(w) for j, (v, w) in enumerate(zip(r, widths))).rstrip()
+            for r in cells
+        )
+
+
+def _title(value: Any, shown: str) -> str:
+    """A tooltip with the whole text when the cell shows less of it."""
+    return f' title="{_e(value)}"' if isinstance(value, str) and value != shown else ""
+
+
+class DeploymentStats(Table):
+    """``Router.deployment_stats()``: one row (dict) per deployment, as the Router sees it
+    now. Rendered, generated ids show their first 8 characters (the tooltip has the
+    whole id), latencies and cooldowns carry units (ms or s) and keep three significant
+    digits, so the table fits a notebook cell; the dicts keep every value whole."""
+
+    _order = ("id", "model_name", "model", "in_flight", "rpm_used", "tpm_used", "mean_latency", "cooldown_remaining")
+    _headers: ClassVar[dict[str, str]] = {
+        "in_flight": "in flight",
+        "rpm_used": "rpm",
+        "tpm_used": "tpm",
+        "mean_latency": "latency",
+        "cooldown_remaining": "cooldown",
+    }
+    _formats: ClassVar[dict[str, Callable[[list[Any]], list[str]]]] = {
+        "id": _short_ids,
+        "model_name": _cut,
+        "model": _cut,
+        "mean_latency": _durations,
+        "cooldown_remaining": _durations,
+    }
+    _numeric = frozenset(("in_flight", "rpm_used", "tpm_used", "mean_latency", "cooldown_remaining"))
 
 
 def table(rows: Iterable[dict[str, Any]]) -> Table:
-    """Rows (dicts) as a :class:`Table`, e.g. ``table(router.deployment_stats())``."""
-    return Table(dict(r) for r in rows)
+    """Rows (dicts) as a :class:`Table`, e.g. ``table(router.deployment_stats())`` (a
+    :class:`DeploymentStats` stays one)."""
+    kind = type(rows) if isinstance(rows, Table) else Table
+    return kind(dict(r) for r in rows)
 
 
 # ---------------------------------------------------------------------------------------

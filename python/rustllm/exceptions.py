@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import _thread
 import importlib.util
+import sys
 import types
 
 TYPE_CHECKING = False  # avoids importing `typing` at runtime; type checkers see True
@@ -972,6 +973,12 @@ def _build() -> dict[str, Any]:
                 classes["LITELLM_EXCEPTION_TYPES"] = [classes[name] for name in _EXCEPTION_TYPE_NAMES]
                 globals().update(classes)
                 _built = classes
+                if "IPython" in sys.modules:  # in a notebook, uncaught errors show their card
+                    from rustllm.display import _show_uncaught_errors_as_cards
+
+                    _show_uncaught_errors_as_cards(
+                        tuple(c for c in classes.values() if isinstance(c, type) and issubclass(c, _LiteLLMErrorMixin))
+                    )
     return _built
 
 

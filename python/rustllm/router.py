@@ -636,9 +636,15 @@ class Router:
         self._core.flush_cache()
 
     def deployment_stats(self) -> list[dict[str, Any]]:
-        """Live per-deployment state: in-flight requests, this minute's rpm/tpm, cooldown
-        seconds left and mean latency."""
-        return self._core.deployment_stats()
+        """Live per-deployment state, one dict per deployment: ``id``, ``model_name``,
+        ``model``, ``in_flight`` requests, this minute's ``rpm_used`` / ``tpm_used``,
+        ``cooldown_remaining`` seconds and ``mean_latency``: the seconds latency-based
+        routing compares (as LiteLLM measures them: per output token for a whole reply,
+        to the first chunk for a stream). The list renders as a table in notebooks
+        (``rustllm.display.DeploymentStats``: short ids, ms / s units)."""
+        from rustllm.display import DeploymentStats
+
+        return DeploymentStats(self._core.deployment_stats())
 
     # -- LiteLLM's Router helpers that its users call (issue 12, item 5) -----------------
     def should_retry_this_error(
