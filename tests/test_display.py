@@ -119,6 +119,9 @@ def test_router_stats_table_fits_a_notebook_cell(kw):
             assert f">{i[:8]}<" in html and f">{i}<" not in html and f'title="{i}"' in html
         assert all(len(line) <= 100 for line in str(shown).splitlines())
         assert str(shown).splitlines()[1].split()[0] in {i[:8] for i in ids}
+    # IPython's text/plain (terminal IPython, text-only frontends) is the same table.
+    pretty = pytest.importorskip("IPython.lib.pretty")
+    assert pretty.pretty(stats) == str(stats)
 
 
 def test_table_units_and_significant_digits():

@@ -361,6 +361,10 @@ class Table(list):
         lines += ["| " + " | ".join(text.replace("|", "\\|") for text, _ in row) + " |" for row in rows]
         return "\n".join(lines)
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # IPython's text/plain (terminal IPython, text-only frontends): the aligned text.
+        printer.text(str(self))
+
     def __str__(self) -> str:
         _, headers, right, rows = self._grid()
         cells = [headers] + [[text for text, _ in row] for row in rows]
