@@ -167,3 +167,24 @@ def test_adisplay_stream_and_gather_with_progress(kw, capsys):
     assert captured.out == "Hello from MockServer!\n" and "calls 1/1" in captured.err
     assert list(progress([1, 2, 3], desc="n")) == [1, 2, 3]
     assert "n 3/3" in capsys.readouterr().err
+
+
+def test_the_error_card_handler_leaves_a_handler_already_set(monkeypatch):
+    from rustllm import display
+
+    class Shell:
+        def __init__(self, custom_exceptions):
+            self.custom_exceptions = custom_exceptions
+            self.set = []
+
+        def set_custom_exc(self, types, handler):
+            self.set.append((types, handler))
+
+    theirs = Shell((KeyError,))
+    monkeypatch.setattr(display, "_kernel", lambda: theirs)
+    display._show_uncaught_errors_as_cards((rustllm.RateLimitError,))
+    assert theirs.set == []  # IPython keeps one handler: the one already there stays
+    free = Shell(())
+    monkeypatch.setattr(display, "_kernel", lambda: free)
+    display._show_uncaught_errors_as_cards((rustllm.RateLimitError,))
+    assert free.set == [((rustllm.RateLimitError,), display._card_then_traceback)]
