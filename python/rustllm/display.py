@@ -289,7 +289,8 @@ def _cut(values: list[Any]) -> list[str]:
 
 def _short_ids(values: list[Any]) -> list[str]:
     """Generated deployment ids (LiteLLM's 64-hex sha256) cut to the shortest prefix, 8
-    characters at least, that still tells them apart; ids the user chose stay whole."""
+    characters at least, that still tells them apart; ids the user chose (``model_info``
+    ``id``) stay as they are, cut in the middle only past the cell width."""
     texts = _cells(values)
     hashes = {t for t in texts if len(t) >= 32 and all(c in "0123456789abcdefABCDEF" for c in t)}
     n = 8
