@@ -135,6 +135,14 @@ def _content_part(block: Any) -> dict[str, Any] | None:
         if "cache_control" in block:
             part["cache_control"] = block["cache_control"]
         return part
+    source = block.get("source")
+    if kind == "image" and isinstance(source, dict) and source.get("type") in ("base64", "url"):
+        # Anthropic's image block, in OpenAI's format (as langchain-openai converts it).
+        if source["type"] == "url":
+            url = source.get("url", "")
+        else:
+            url = f"data:{source.get('media_type', 'image/png')};base64,{source.get('data', '')}"
+        return {"type": "image_url", "image_url": {"url": url}}
     if kind in _DATA_BLOCKS and not isinstance(block.get("file"), dict):
         # LangChain's standard data blocks (base64 / url / id); OpenAI-native
         # {"type": "file", "file": {...}} parts pass through unchanged below.
