@@ -103,7 +103,7 @@ def test_several_choices_are_kept_apart(llm, server):
         list(llm._stream([HumanMessage("hi")], n=2))
 
 
-def test_streaming_usage_once_on_the_last_chunk_and_tokens_to_callbacks(llm, server):
+def test_streaming_usage_once_and_tokens_to_callbacks(llm, server):
     class Tokens(BaseCallbackHandler):
         def __init__(self):
             self.tokens = []
@@ -113,7 +113,8 @@ def test_streaming_usage_once_on_the_last_chunk_and_tokens_to_callbacks(llm, ser
 
     handler = Tokens()
     chunks = list(llm.stream("hi", config={"callbacks": [handler]}))
-    assert [c.usage_metadata is not None for c in chunks] == [False] * (len(chunks) - 1) + [True]
+    # As ChatLiteLLM: the usage on a chunk of its own, then the closing chunk.
+    assert [c.usage_metadata is not None for c in chunks] == [False] * (len(chunks) - 2) + [True, False]
     assert chunks[-1].chunk_position == "last"
     assert "".join(handler.tokens) == "Hello from MockServer!"
     assert server.last_request.body["stream_options"] == {"include_usage": True}
@@ -268,8 +269,9 @@ def test_router_metadata_names_group_and_deployment(server):
     )
     llm = ChatRustLLMRouter(router=router, model="g")
     message = llm.invoke("hi")
-    assert message.response_metadata["model_name"] == "m1"
-    assert message.response_metadata["deployment_id"] == "dep-1"
+    # As ChatLiteLLMRouter: the group called, and the id of the deployment that answered.
+    assert message.response_metadata["model_name"] == "g"
+    assert message.response_metadata["model_id"] == "dep-1"
     with pytest.raises(ValueError, match="model group"):
         llm.set_default_model("nope")
     with pytest.raises(ValueError, match=r"rustllm\.Router"):

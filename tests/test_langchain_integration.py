@@ -3,20 +3,50 @@ ChatRustLLM with json_schema and with function_calling structured output,
 ChatRustLLMRouter, and RustLLMEmbeddings.
 
 The mock decides by rules where a model would decide (which tool, which arguments, which
-JSON): see ``_langchain_mock``. The multimodal tests download fixtures from the internet,
-so their capability switches stay off; ``test_stream_time`` needs VCR cassettes.
+JSON): see ``_langchain_mock``. The multimodal tests (images, image URLs, PDFs, audio,
+images and PDFs in tool messages) run too: their downloads are served on loopback
+(``LoopbackDownloads``), and after each one the requests it made are checked for the
+image, audio and file parts (``check_multimodal_wire``). ``test_stream_time`` stays off:
+it replays VCR cassettes, and VCR records Python's HTTP clients, while rustllm's requests
+leave from Rust.
 """
 
 from __future__ import annotations
 
+import langchain_tests.integration_tests.chat_models as standard_chat_models
 import pytest
-from _langchain_mock import OVERRIDE, anthropic_call, chat_params, router, server
+from _langchain_mock import (
+    OVERRIDE,
+    LoopbackDownloads,
+    anthropic_call,
+    chat_params,
+    check_multimodal_wire,
+    router,
+    server,
+)
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_tests.integration_tests import ChatModelIntegrationTests, EmbeddingsIntegrationTests
 
 from rustllm.langchain import ChatRustLLM, ChatRustLLMRouter, RustLLMEmbeddings
 
-pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
+pytestmark = [
+    pytest.mark.allow_hosts(["127.0.0.1"]),
+    # The standard PDF blocks name no file; langchain-core warns as it names one for OpenAI.
+    pytest.mark.filterwarnings("ignore:OpenAI may require a filename:UserWarning"),
+]
+
+
+@pytest.fixture(autouse=True)
+def multimodal_on_loopback(request, monkeypatch):
+    """The standard tests' downloads come from loopback; a multimodal test's requests
+    must carry the downloaded files, in OpenAI's content parts."""
+    monkeypatch.setattr(standard_chat_models, "httpx", LoopbackDownloads())
+    monkeypatch.setenv("LANGCHAIN_TESTS_USER_AGENT", "rustllm-tests")
+    before = server().request_count
+    yield
+    bodies = [r.body for r in server().requests[before:]]
+    check_multimodal_wire(request.node.originalname, bodies)
+
 
 _CACHED = [
     HumanMessage([{"type": "text", "text": "a long shared preamble", "cache_control": {"type": "ephemeral"}}]),
@@ -33,6 +63,30 @@ class _MockSuite(ChatModelIntegrationTests):
 
     @property
     def supports_anthropic_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_image_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_image_urls(self) -> bool:
+        return True
+
+    @property
+    def supports_pdf_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_audio_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_image_tool_message(self) -> bool:
+        return True
+
+    @property
+    def supports_pdf_tool_message(self) -> bool:
         return True
 
     @property

@@ -1,5 +1,9 @@
 """LangChain's standard unit suites for ChatRustLLM (json_schema and function_calling
-structured output), ChatRustLLMRouter and RustLLMEmbeddings, with sockets disabled."""
+structured output), ChatRustLLMRouter and RustLLMEmbeddings, with sockets disabled.
+
+``test_init_from_env`` runs: a per-provider key field shows its environment variable.
+``test_serdes`` stays skipped: ChatRustLLM is not serialisable, like ChatLiteLLM.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,14 @@ class TestChatRustLLMUnit(ChatModelUnitTests):
     def chat_model_params(self) -> dict:
         return dict(_OFFLINE)
 
+    @property
+    def init_from_env_params(self) -> tuple[dict, dict, dict]:
+        return (
+            {"OPENAI_API_KEY": "sk-env-openai", "ANTHROPIC_API_KEY": "sk-env-anthropic"},
+            {"model": "openai/gpt-4o-mini"},
+            {"openai_api_key": "sk-env-openai", "anthropic_api_key": "sk-env-anthropic"},
+        )
+
 
 class TestChatRustLLMFunctionCallingUnit(TestChatRustLLMUnit):
     @property
@@ -44,6 +56,10 @@ class TestChatRustLLMRouterUnit(ChatModelUnitTests):
     @property
     def chat_model_params(self) -> dict:
         return {"router": _ROUTER, "model": "mock-group"}
+
+    @property
+    def init_from_env_params(self) -> tuple[dict, dict, dict]:
+        return ({"OPENAI_API_KEY": "sk-env-openai"}, {"router": _ROUTER}, {"openai_api_key": "sk-env-openai"})
 
 
 _ROUTER = _router()

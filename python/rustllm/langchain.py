@@ -6,12 +6,14 @@ and ``RustLLMEmbeddings``. Install with ``pip install rustllm[langchain]``.
     llm = ChatRustLLM(model="openai/gpt-4o-mini", temperature=0)
     llm.invoke("Hello!")
 
-``ChatRustLLM`` takes ``langchain_litellm.ChatLiteLLM``'s constructor fields, so swapping
-the import is enough, and fixes what ChatLiteLLM gets wrong: async is native (no thread
+``ChatRustLLM`` takes ``langchain_litellm.ChatLiteLLM``'s constructor fields and checks,
+gives its ``response_metadata`` keys, stream chunks and retry methods, so swapping the
+import is enough, and fixes what ChatLiteLLM gets wrong: async is native (no thread
 pool), ``timeout=`` and ``stop=`` are honoured, ``HumanMessage(name=...)`` is sent,
-``response_metadata["model_name"]`` is the model that answered (per-call ``model=``
-included), ``with_structured_output`` reports its schema to callbacks, ``n > 1`` never
-merges choices, and the LLM-cache key covers every parameter that changes the output.
+``response_metadata["model_name"]`` follows a per-call ``model=``,
+``response_metadata["token_usage"]`` is JSON-serialisable, ``with_structured_output``
+reports its schema to callbacks, ``n > 1`` never merges choices, and the LLM-cache key
+covers every parameter that changes the output.
 
 Importing this module imports ``langchain_core``; ``import rustllm`` does not.
 """
@@ -21,14 +23,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, get_args
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
 from langchain_core.language_models.chat_models import agenerate_from_stream, generate_from_stream
+from langchain_core.language_models.llms import create_base_retry_decorator
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -50,7 +54,7 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from langchain_core.utils.utils import _build_model_kwargs, get_pydantic_field_names
+from langchain_core.utils.utils import _build_model_kwargs, get_pydantic_field_names, secret_from_env
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 import rustllm
@@ -74,6 +78,20 @@ _PROVIDER_KEY_FIELDS = {
     "huggingface": "huggingface_api_key",
     "together_ai": "together_ai_api_key",
 }
+# The environment variable each per-provider key field shows when not passed: the one
+# rustllm reads first for that provider.
+_KEY_FIELD_ENV = {
+    "openai_api_key": "OPENAI_API_KEY",
+    "azure_api_key": "AZURE_API_KEY",
+    "anthropic_api_key": "ANTHROPIC_API_KEY",
+    "replicate_api_key": "REPLICATE_API_KEY",
+    "cohere_api_key": "COHERE_API_KEY",
+    "openrouter_api_key": "OPENROUTER_API_KEY",
+    "huggingface_api_key": "HUGGINGFACE_API_KEY",
+    "together_ai_api_key": "TOGETHERAI_API_KEY",
+}
+# Endpoint spellings ChatLiteLLM refuses with a warning (rather than sending them on).
+_IGNORED_ENDPOINT_NAMES = ("proxy_base_url", "openai_api_base")
 
 # Content blocks that describe the model's own output (tool calls, reasoning) and are
 # carried elsewhere in the OpenAI format; never sent back as content parts.
@@ -98,6 +116,11 @@ _DATA_BLOCKS = frozenset({"image", "audio", "file", "video"})
 # ---------------------------------------------------------------------------------------
 # LangChain messages -> OpenAI chat dicts
 # ---------------------------------------------------------------------------------------
+def _env_key(field: str) -> Callable[[], SecretStr | None]:
+    """The default of a per-provider key field: its environment variable, if set."""
+    return secret_from_env(_KEY_FIELD_ENV[field], default=None)
+
+
 def _content_part(block: Any) -> dict[str, Any] | None:
     """One LangChain content block as an OpenAI content part (None to drop it)."""
     if isinstance(block, str):
@@ -112,6 +135,14 @@ def _content_part(block: Any) -> dict[str, Any] | None:
         if "cache_control" in block:
             part["cache_control"] = block["cache_control"]
         return part
+    source = block.get("source")
+    if kind == "image" and isinstance(source, dict) and source.get("type") in ("base64", "url"):
+        # Anthropic's image block, in OpenAI's format (as langchain-openai converts it).
+        if source["type"] == "url":
+            url = source.get("url", "")
+        else:
+            url = f"data:{source.get('media_type', 'image/png')};base64,{source.get('data', '')}"
+        return {"type": "image_url", "image_url": {"url": url}}
     if kind in _DATA_BLOCKS and not isinstance(block.get("file"), dict):
         # LangChain's standard data blocks (base64 / url / id); OpenAI-native
         # {"type": "file", "file": {...}} parts pass through unchanged below.
@@ -266,10 +297,42 @@ def _usage_metadata(usage: Any) -> UsageMetadata | None:
     return meta
 
 
-def _plain_usage(usage: Any) -> dict[str, Any] | None:
-    """The provider's usage as a JSON-safe dict (ChatLiteLLM leaks a pydantic object)."""
+class TokenUsage(dict):
+    """``response_metadata["token_usage"]``: the provider's ``usage`` with the keys of
+    LiteLLM's ``Usage`` (what ChatLiteLLM puts there), read as LiteLLM's object is read
+    (``usage["total_tokens"]``, ``usage.get(...)``, ``usage.total_tokens``,
+    ``usage.prompt_tokens_details.cached_tokens``), but a plain ``dict`` underneath, so
+    ``json.dumps(message.response_metadata)`` works."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def model_dump(self) -> dict[str, Any]:
+        """A plain copy, nested details included (as ``Usage.model_dump()``)."""
+        return json.loads(json.dumps(self))
+
+
+def _add_usage(total: dict[str, Any], usage: Mapping[str, Any]) -> None:
+    """Add one reply's token usage into ``total``, details included (None adds nothing)."""
+    for key, value in usage.items():
+        if isinstance(value, Mapping):
+            if not isinstance(total.get(key), dict):
+                total[key] = TokenUsage()
+            _add_usage(total[key], value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            total[key] = (total.get(key) or 0) + value
+        else:
+            total.setdefault(key, value)
+
+
+def _token_usage(usage: Any) -> TokenUsage | None:
     usage = _dump(usage)
-    return {k: v for k, v in usage.items() if v is not None} if isinstance(usage, Mapping) else None
+    if not isinstance(usage, Mapping):
+        return None
+    return TokenUsage({k: TokenUsage(v) if isinstance(v, Mapping) else v for k, v in usage.items()})
 
 
 def _extra_kwargs(message: Mapping[str, Any]) -> dict[str, Any]:
@@ -284,26 +347,57 @@ def _extra_kwargs(message: Mapping[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 # Streaming
 # ---------------------------------------------------------------------------------------
-class _StreamState:
-    """Turns rustllm stream chunks into LangChain chunks: ``model_name`` on the first
-    chunk, ``finish_reason`` where it arrives, usage once on the last chunk."""
+def _response_cost(obj: Any) -> Any:
+    """What a reply cost, where rustllm records it: ``_hidden_params``, else ``usage.cost``."""
+    cost = (getattr(obj, "_hidden_params", None) or {}).get("response_cost")
+    if cost is None:
+        cost = _dump(getattr(obj, "usage", None) or {}).get("cost")
+    return cost
 
-    def __init__(self) -> None:
-        self.started = False
-        self.usage: Any = None
-        self.metadata: dict[str, Any] = {}
 
-    def feed(self, chunk: Any) -> ChatGenerationChunk | None:
-        usage = getattr(chunk, "usage", None)
-        if usage is not None:
-            self.usage = usage
-        cost = (getattr(chunk, "_hidden_params", None) or {}).get("response_cost")
-        if cost is not None:
-            self.metadata["response_cost"] = cost
-        choices = chunk.choices
-        if not choices:
+def _stream_cost(chunk: Any) -> Any:
+    """What a stream cost, priced from the chunk that carries its usage (rustllm leaves
+    a chunk's cost unset; LiteLLM stamps ``usage.cost``). None for a model the
+    catalogue cannot price, as LiteLLM gives none."""
+    cost = _response_cost(chunk)
+    if cost is None:
+        try:
+            cost = rustllm.completion_cost(completion_response=chunk)
+        except Exception:  # noqa: BLE001 - unpriced: no response_cost, as in ChatLiteLLM
             return None
-        choice = choices[0]
+    return cost
+
+
+class _StreamState:
+    """Turns rustllm stream chunks into LangChain chunks laid out as ChatLiteLLM lays
+    them out: ``model_name`` and ``model_provider`` (and, through a Router,
+    ``model_id``) on the first chunk, ``finish_reason`` on the chunk that ends the
+    choice, and the usage with ``response_cost`` on a chunk of its own, once."""
+
+    def __init__(self, model_name: str, model_id: bool = False) -> None:
+        self.model_name = model_name
+        self.model_id = model_id
+        self.started = False
+        self.usage_chunk: Any = None
+        self.usage_sent = False
+
+    def feed(self, chunk: Any) -> list[ChatGenerationChunk]:
+        """The LangChain chunks for one rustllm chunk (none, one, or one plus usage)."""
+        out: list[ChatGenerationChunk] = []
+        if not self.usage_sent and getattr(chunk, "usage", None) is not None:
+            # The last report wins; it is sent once, on a chunk of its own.
+            self.usage_chunk = chunk
+        choices = chunk.choices
+        if choices:
+            generation = self._delta(chunk, choices[0])
+            if generation is not None:
+                out.append(generation)
+        elif self.usage_chunk is not None and not self.usage_sent:
+            # OpenAI's usage chunk (``choices: []``), after the finish chunk.
+            out.append(self.flush())
+        return out
+
+    def _delta(self, chunk: Any, choice: Any) -> ChatGenerationChunk | None:
         delta = choice.delta
         content = delta.content or ""
         extra: dict[str, Any] = {}
@@ -324,18 +418,16 @@ class _StreamState:
             )
             for tc in delta.tool_calls or []
         ]
-        metadata: dict[str, Any] = {"model_provider": PROVIDER}
+        metadata: dict[str, Any] = {}
         if not self.started:
-            metadata["model_name"] = chunk.model or ""
-            if chunk.system_fingerprint:
-                metadata["system_fingerprint"] = chunk.system_fingerprint
-        generation_info = None
+            metadata = self._first_metadata(chunk)
         if choice.finish_reason:
             metadata["finish_reason"] = choice.finish_reason
-            generation_info = {"finish_reason": choice.finish_reason}
-            if choice.logprobs is not None:
-                generation_info["logprobs"] = _dump(choice.logprobs)
-        elif self.started and not (content or calls or extra):
+        logprobs = getattr(choice, "logprobs", None)
+        if logprobs is not None:
+            # Per chunk: LangChain concatenates the token lists when chunks are added.
+            metadata["logprobs"] = _dump(logprobs)
+        if self.started and not (content or calls or extra or metadata):
             return None
         self.started = True
         message = AIMessageChunk(
@@ -345,20 +437,42 @@ class _StreamState:
             response_metadata=metadata,
             id=chunk.id,
         )
-        return ChatGenerationChunk(message=message, generation_info=generation_info)
-
-    def finish(self) -> ChatGenerationChunk:
-        """The closing chunk: the stream's usage (exactly once) and ``chunk_position``."""
-        metadata = {"model_provider": PROVIDER, **self.metadata}
-        if not self.started:
-            metadata["model_name"] = ""
-        message = AIMessageChunk(
-            content="",
-            usage_metadata=_usage_metadata(self.usage),
-            response_metadata=metadata,
-            chunk_position="last",
-        )
         return ChatGenerationChunk(message=message)
+
+    def _first_metadata(self, chunk: Any) -> dict[str, Any]:
+        metadata: dict[str, Any] = {"model_name": self.model_name, "model_provider": PROVIDER}
+        if self.model_id:
+            model_id = (getattr(chunk, "_hidden_params", None) or {}).get("model_id")
+            if model_id is not None:
+                metadata["model_id"] = model_id
+        fingerprint = getattr(chunk, "system_fingerprint", None)
+        if fingerprint:
+            metadata["system_fingerprint"] = fingerprint
+        return metadata
+
+    def flush(self) -> ChatGenerationChunk:
+        """The usage chunk: ``usage_metadata`` and ``response_cost``, sent once."""
+        metadata: dict[str, Any] = {}
+        if not self.started:
+            metadata = {"model_name": self.model_name, "model_provider": PROVIDER}
+            self.started = True
+        usage = None
+        if self.usage_chunk is not None:
+            usage = _usage_metadata(self.usage_chunk.usage)
+            cost = _stream_cost(self.usage_chunk)
+            if cost is not None:
+                metadata["response_cost"] = cost
+        self.usage_sent = True
+        message = AIMessageChunk(content="", usage_metadata=usage, response_metadata=metadata)
+        return ChatGenerationChunk(message=message)
+
+    def finish(self) -> list[ChatGenerationChunk]:
+        """What is left when the stream ends: the usage, if no usage chunk carried it
+        (providers that report usage on a content chunk), and the closing
+        ``chunk_position="last"`` chunk."""
+        out = [] if self.usage_sent or (self.usage_chunk is None and self.started) else [self.flush()]
+        out.append(ChatGenerationChunk(message=AIMessageChunk(content="", chunk_position="last")))
+        return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -407,9 +521,12 @@ class ChatRustLLM(BaseChatModel):
     ``model_kwargs`` with a warning instead of vanishing.
 
     Per call, any completion argument can be passed or bound (``model=``, ``tools=``,
-    ``response_format=``, ``stop=``, ...). ``response_metadata`` carries the model that
-    answered (``model_name``), ``finish_reason``, ``model_provider`` (``"rustllm"``, the
-    same as ``_get_ls_params()["ls_provider"]``) and ``token_usage`` as a plain dict.
+    ``response_format=``, ``stop=``, ...). ``response_metadata`` has ChatLiteLLM's keys:
+    ``model_name`` and ``model`` (the model called, as given, a per-call ``model=``
+    included), ``finish_reason``, ``logprobs``, ``token_usage`` (LiteLLM's ``Usage``
+    keys, in a dict), ``response_cost``, and ``model_provider`` (``"rustllm"``, the
+    same as ``_get_ls_params()["ls_provider"]``); plus ``system_fingerprint`` when the
+    provider sends one.
     """
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True, protected_namespaces=())
@@ -434,14 +551,18 @@ class ChatRustLLM(BaseChatModel):
     api_key: SecretStr | None = Field(default=None, repr=False)
     """Generic key; wins over the per-provider keys below. None: rustllm reads the
     provider's environment variable (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``, ...)."""
-    openai_api_key: SecretStr | None = Field(default=None, repr=False)
-    azure_api_key: SecretStr | None = Field(default=None, repr=False)
-    anthropic_api_key: SecretStr | None = Field(default=None, repr=False)
-    replicate_api_key: SecretStr | None = Field(default=None, repr=False)
-    cohere_api_key: SecretStr | None = Field(default=None, repr=False)
-    openrouter_api_key: SecretStr | None = Field(default=None, repr=False)
-    huggingface_api_key: SecretStr | None = Field(default=None, repr=False)
-    together_ai_api_key: SecretStr | None = Field(default=None, repr=False)
+    openai_api_key: SecretStr | None = Field(default_factory=_env_key("openai_api_key"), repr=False)
+    """A key for the provider the model resolves to, sent when no ``api_key`` is set.
+    Not passed, it shows the provider's environment variable (``OPENAI_API_KEY``,
+    ``ANTHROPIC_API_KEY``, ...) at construction; such a key is not sent, rustllm reads
+    the environment itself at call time, as LiteLLM does for ChatLiteLLM."""
+    azure_api_key: SecretStr | None = Field(default_factory=_env_key("azure_api_key"), repr=False)
+    anthropic_api_key: SecretStr | None = Field(default_factory=_env_key("anthropic_api_key"), repr=False)
+    replicate_api_key: SecretStr | None = Field(default_factory=_env_key("replicate_api_key"), repr=False)
+    cohere_api_key: SecretStr | None = Field(default_factory=_env_key("cohere_api_key"), repr=False)
+    openrouter_api_key: SecretStr | None = Field(default_factory=_env_key("openrouter_api_key"), repr=False)
+    huggingface_api_key: SecretStr | None = Field(default_factory=_env_key("huggingface_api_key"), repr=False)
+    together_ai_api_key: SecretStr | None = Field(default_factory=_env_key("together_ai_api_key"), repr=False)
     organization: str | None = None
     custom_llm_provider: str | None = None
     base_model: str | None = None
@@ -449,8 +570,12 @@ class ChatRustLLM(BaseChatModel):
     extra_body: dict[str, Any] | None = None
     request_timeout: float | tuple[float, float] | None = Field(default=None, alias="timeout")
     """Seconds (a ``(connect, read)`` pair uses the read timeout); default 600."""
-    max_retries: int | None = None
-    """Retries in rustllm's Rust core (429, 5xx, connection errors); None: rustllm's default."""
+    max_retries: int = 1
+    """Attempts per call, as in ChatLiteLLM (default 1: no retry here). Above 1, a call
+    that fails with ``Timeout``, ``RateLimitError``, ``APIConnectionError`` or
+    ``APIError`` is tried again after 4 to 10 s, and each retry reaches the callbacks'
+    ``on_retry``. rustllm's own retries (``num_retries=``, e.g. in ``model_kwargs``)
+    are separate and happen in Rust."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Any other completion argument, merged last into every request."""
     use_responses_api: bool | None = None
@@ -461,18 +586,41 @@ class ChatRustLLM(BaseChatModel):
     # -- construction ------------------------------------------------------------------
     @model_validator(mode="before")
     @classmethod
-    def _build_extra(cls, values: Any) -> Any:
-        """Unknown keyword arguments go to ``model_kwargs`` with a warning."""
-        if isinstance(values, dict):
-            values = _build_model_kwargs(dict(values), get_pydantic_field_names(cls))
-        return values
+    def validate_environment(cls, values: Any) -> Any:
+        """ChatLiteLLM's constructor checks: an explicit ``None`` for a field that cannot
+        be None leaves the default (and the field unset, so ``model_fields_set`` stays
+        truthful); ``base_url`` fills ``api_base`` unless that is given;
+        ``openai_api_base`` and ``proxy_base_url`` are refused with a warning;
+        ``temperature`` in [0, 2], ``top_p`` in [0, 1], ``top_k`` > 0; ``client`` is the
+        ``rustllm`` module. Then, beyond ChatLiteLLM (which drops them silently),
+        unknown keyword arguments move to ``model_kwargs`` with a warning."""
+        if not isinstance(values, dict):
+            return values
+        values = dict(values)
+        for name in [key for key, value in values.items() if value is None]:
+            field = cls.model_fields.get(name)
+            if field is not None and not field.is_required() and type(None) not in get_args(field.annotation):
+                del values[name]
+        for name in _IGNORED_ENDPOINT_NAMES:
+            if values.pop(name, None) is not None:
+                warnings.warn(f"{cls.__name__} ignores {name!r}; pass the endpoint as 'api_base'.", stacklevel=2)
+        base_url = values.pop("base_url", None)
+        if base_url is not None and values.get("api_base") is None:
+            values["api_base"] = base_url
+        values.setdefault("client", rustllm)
+        temperature, top_p, top_k = values.get("temperature"), values.get("top_p"), values.get("top_k")
+        if temperature is not None and not 0 <= temperature <= 2:
+            raise ValueError("temperature must be in the range [0.0, 2.0]")
+        if top_p is not None and not 0 <= top_p <= 1:
+            raise ValueError("top_p must be in the range [0.0, 1.0]")
+        if top_k is not None and top_k <= 0:
+            raise ValueError("top_k must be positive")
+        return _build_model_kwargs(values, get_pydantic_field_names(cls))
 
     @model_validator(mode="after")
     def _set_rustllm_version(self) -> ChatRustLLM:
         if self.use_responses_api:
             raise ValueError("ChatRustLLM: use_responses_api is not supported; rustllm speaks Chat Completions")
-        if self.client is None:
-            self.client = rustllm
         self._add_version("rustllm", rustllm.__version__)
         return self
 
@@ -549,7 +697,6 @@ class ChatRustLLM(BaseChatModel):
             "extra_headers": dict(self.extra_headers) if self.extra_headers else None,
             "extra_body": copy.deepcopy(self.extra_body) if self.extra_body else None,
             "timeout": timeout,
-            "num_retries": self.max_retries,
         }
         params.update(copy.deepcopy(self.model_kwargs))
         return params
@@ -564,8 +711,11 @@ class ChatRustLLM(BaseChatModel):
 
     def _api_key(self, provider: str | None) -> str | None:
         key = self.api_key
-        if key is None and provider in _PROVIDER_KEY_FIELDS:
-            key = getattr(self, _PROVIDER_KEY_FIELDS[provider])
+        field = _PROVIDER_KEY_FIELDS.get(provider or "")
+        # A per-provider key read from the environment is left to rustllm, which reads
+        # the environment (and rustllm.openai_key & co.) itself, as ChatLiteLLM leaves it to LiteLLM.
+        if key is None and field is not None and field in self.model_fields_set:
+            key = getattr(self, field)
         return key.get_secret_value() if key is not None else None
 
     def _request(
@@ -608,24 +758,59 @@ class ChatRustLLM(BaseChatModel):
         if self._choices(params) > 1:
             raise ValueError("ChatRustLLM cannot stream n > 1 choices; use invoke() or generate() for several choices")
 
-    # The four calls; ChatRustLLMRouter overrides these to go through its Router.
-    def _call(self, params: dict[str, Any]) -> Any:
-        return rustllm.completion(**params)
+    # -- calls -------------------------------------------------------------------------
+    def _retry_decorator(self, run_manager: Any) -> Callable[[Any], Any] | None:
+        """ChatLiteLLM's retry: ``max_retries`` attempts on a timeout, a rate limit, a
+        connection error or an ``APIError``, 4 to 10 s apart, each reported to the
+        callbacks' ``on_retry``. None for a single attempt (the default), which then
+        costs nothing."""
+        if self.max_retries <= 1:
+            return None
+        errors: list[type[BaseException]] = [
+            rustllm.Timeout,
+            rustllm.APIError,
+            rustllm.APIConnectionError,
+            rustllm.RateLimitError,
+        ]
+        return create_base_retry_decorator(error_types=errors, max_retries=self.max_retries, run_manager=run_manager)
 
-    async def _acall(self, params: dict[str, Any]) -> Any:
-        return await rustllm.acompletion(**params)
+    def completion_with_retry(self, run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Any:
+        """``self.client.completion(**kwargs)`` (``rustllm.completion``), tried
+        ``max_retries`` times as ChatLiteLLM does (see ``max_retries``)."""
+        retry = self._retry_decorator(run_manager)
+        if retry is None:
+            return self.client.completion(**kwargs)
+        return retry(self.client.completion)(**kwargs)
+
+    async def acompletion_with_retry(
+        self, run_manager: AsyncCallbackManagerForLLMRun | None = None, **kwargs: Any
+    ) -> Any:
+        """``await self.client.acompletion(**kwargs)``, tried ``max_retries`` times."""
+        retry = self._retry_decorator(run_manager)
+        if retry is None:
+            return await self.client.acompletion(**kwargs)
+
+        @retry
+        async def _acompletion(**kwargs: Any) -> Any:
+            return await self.client.acompletion(**kwargs)
+
+        return await _acompletion(**kwargs)
 
     # -- results -------------------------------------------------------------------------
-    def _chat_result(self, response: Any) -> ChatResult:
+    def _chat_result(self, response: Any, model_name: str) -> ChatResult:
+        """LangChain's result in ChatLiteLLM's layout: per message ``model_name`` (the
+        model asked for, as given: ``"openai/gpt-4o-mini"``, or the per-call ``model=``),
+        ``model_provider`` and ``response_cost``; per generation ``finish_reason`` and
+        ``logprobs``; ``llm_output`` ``token_usage`` and ``model``. LangChain merges the
+        three into ``response_metadata``."""
         body = response.model_dump()
-        hidden = getattr(response, "_hidden_params", None) or {}
         usage = _usage_metadata(body.get("usage"))
-        model_name = body.get("model") or ""
-        metadata: dict[str, Any] = {"model_name": model_name, "model_provider": PROVIDER}
+        metadata = self._reply_metadata(response, model_name)
         if body.get("system_fingerprint"):
             metadata["system_fingerprint"] = body["system_fingerprint"]
-        if hidden.get("response_cost") is not None:
-            metadata["response_cost"] = hidden["response_cost"]
+        cost = _response_cost(response)
+        if cost is not None:
+            metadata["response_cost"] = cost
         generations = []
         for choice in body.get("choices") or []:
             message = choice.get("message") or {}
@@ -634,38 +819,35 @@ class ChatRustLLM(BaseChatModel):
             extra = _extra_kwargs(message)
             if raw_calls:
                 extra["tool_calls"] = raw_calls
-            finish_reason = choice.get("finish_reason")
             ai = AIMessage(
                 content=message.get("content") or "",
                 additional_kwargs=extra,
                 tool_calls=calls,
                 invalid_tool_calls=invalid,
                 usage_metadata=usage,
-                response_metadata={**metadata, "finish_reason": finish_reason},
+                response_metadata=dict(metadata),
                 id=body.get("id"),
             )
-            info: dict[str, Any] = {"finish_reason": finish_reason}
-            if choice.get("logprobs") is not None:
-                info["logprobs"] = choice["logprobs"]
+            info = {"finish_reason": choice.get("finish_reason"), "logprobs": choice.get("logprobs")}
             generations.append(ChatGeneration(message=ai, generation_info=info))
-        llm_output = {
-            "token_usage": _plain_usage(body.get("usage")),
-            "model_name": model_name,
-            "model_provider": PROVIDER,
-        }
+        llm_output = {"token_usage": _token_usage(body.get("usage")), "model": model_name}
         return ChatResult(generations=generations, llm_output=llm_output)
 
+    def _reply_metadata(self, response: Any, model_name: str) -> dict[str, Any]:
+        """The ``response_metadata`` every reply starts from (the Router adds ``model_id``)."""
+        return {"model_name": model_name, "model_provider": PROVIDER}
+
     def _combine_llm_outputs(self, llm_outputs: list[dict | None]) -> dict:
+        """``generate()``'s ``llm_output``: the token usage summed over the calls and
+        the model (ChatLiteLLMRouter's layout; ChatLiteLLM itself gives ``{}``)."""
         total: dict[str, Any] = {}
         model_name = None
         for output in llm_outputs:
             if not output:
                 continue
-            model_name = model_name or output.get("model_name")
-            for key, value in (output.get("token_usage") or {}).items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    total[key] = total.get(key, 0) + value
-        return {"token_usage": total, "model_name": model_name or self._model, "model_provider": PROVIDER}
+            model_name = model_name or output.get("model")
+            _add_usage(total, output.get("token_usage") or {})
+        return {"token_usage": TokenUsage(total), "model_name": model_name or self._model}
 
     # -- LangChain's four entry points -------------------------------------------------
     def _generate(
@@ -678,7 +860,7 @@ class ChatRustLLM(BaseChatModel):
         if kwargs.get("stream") and self._choices({**self._default_params(), **kwargs}) == 1:
             return generate_from_stream(self._stream(messages, stop=stop, run_manager=run_manager, **kwargs))
         params = self._request(messages, stop, kwargs, stream=False)
-        return self._chat_result(self._call(params))
+        return self._chat_result(self.completion_with_retry(run_manager=run_manager, **params), params["model"])
 
     async def _agenerate(
         self,
@@ -690,7 +872,11 @@ class ChatRustLLM(BaseChatModel):
         if kwargs.get("stream") and self._choices({**self._default_params(), **kwargs}) == 1:
             return await agenerate_from_stream(self._astream(messages, stop=stop, run_manager=run_manager, **kwargs))
         params = self._request(messages, stop, kwargs, stream=False)
-        return self._chat_result(await self._acall(params))
+        response = await self.acompletion_with_retry(run_manager=run_manager, **params)
+        return self._chat_result(response, params["model"])
+
+    def _stream_state(self, params: Mapping[str, Any]) -> _StreamState:
+        return _StreamState(params["model"])
 
     def _stream(
         self,
@@ -701,19 +887,17 @@ class ChatRustLLM(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         params = self._request(messages, stop, kwargs, stream=True)
         self._refuse_choices(params)
-        state = _StreamState()
-        with self._call(params) as stream:
+        state = self._stream_state(params)
+        with self.completion_with_retry(run_manager=run_manager, **params) as stream:
             for chunk in stream:
-                generation = state.feed(chunk)
-                if generation is None:
-                    continue
-                if run_manager:
-                    run_manager.on_llm_new_token(generation.text, chunk=generation)
-                yield generation
-        last = state.finish()
-        if run_manager:
-            run_manager.on_llm_new_token("", chunk=last)
-        yield last
+                for generation in state.feed(chunk):
+                    if run_manager:
+                        run_manager.on_llm_new_token(generation.text, chunk=generation)
+                    yield generation
+        for generation in state.finish():
+            if run_manager:
+                run_manager.on_llm_new_token(generation.text, chunk=generation)
+            yield generation
 
     async def _astream(
         self,
@@ -724,22 +908,20 @@ class ChatRustLLM(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         params = self._request(messages, stop, kwargs, stream=True)
         self._refuse_choices(params)
-        state = _StreamState()
-        stream = await self._acall(params)
+        state = self._stream_state(params)
+        stream = await self.acompletion_with_retry(run_manager=run_manager, **params)
         try:
             async for chunk in stream:
-                generation = state.feed(chunk)
-                if generation is None:
-                    continue
-                if run_manager:
-                    await run_manager.on_llm_new_token(generation.text, chunk=generation)
-                yield generation
+                for generation in state.feed(chunk):
+                    if run_manager:
+                        await run_manager.on_llm_new_token(generation.text, chunk=generation)
+                    yield generation
         finally:
             await stream.aclose()
-        last = state.finish()
-        if run_manager:
-            await run_manager.on_llm_new_token("", chunk=last)
-        yield last
+        for generation in state.finish():
+            if run_manager:
+                await run_manager.on_llm_new_token(generation.text, chunk=generation)
+            yield generation
 
     # -- tools and structured output ---------------------------------------------------
     def bind_tools(
@@ -825,19 +1007,31 @@ class ChatRustLLM(BaseChatModel):
 # ChatRustLLMRouter
 # ---------------------------------------------------------------------------------------
 class ChatRustLLMRouter(ChatRustLLM):
-    """``ChatRustLLM`` over a :class:`rustllm.Router`: ``model`` names a model group, and
-    the Router picks the deployment, retries and falls back (all in Rust). A per-call
-    ``model=`` picks another group.
+    """``ChatRustLLM`` over a :class:`rustllm.Router`: ``model`` names a model group
+    (default: the first of the Router's ``model_list``), and the Router picks the
+    deployment, retries and falls back (all in Rust). A per-call ``model=`` picks
+    another group.
 
         router = rustllm.Router(model_list=[...], routing_strategy="least-busy")
         llm = ChatRustLLMRouter(router=router, model="my-group")
 
-    ``response_metadata["model_name"]`` is the model of the deployment that answered;
-    ``response_metadata["model_group"]`` and ``["deployment_id"]`` say which.
+    As with ChatLiteLLMRouter, ``response_metadata["model_name"]`` is the model group
+    called and ``response_metadata["model_id"]`` the id of the deployment that answered
+    (its ``model_info.id``).
     """
 
     router: Any = Field(exclude=True)
     """The :class:`rustllm.Router` to call."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_group(cls, values: Any) -> Any:
+        """Without ``model``, the first group of the Router (as ChatLiteLLMRouter)."""
+        if isinstance(values, dict) and values.get("model") is None and values.get("model_name") is None:
+            model_list = getattr(values.get("router"), "model_list", None)
+            if model_list:
+                values = {**values, "model": model_list[0]["model_name"]}
+        return values
 
     @model_validator(mode="after")
     def _check_router(self) -> ChatRustLLMRouter:
@@ -850,6 +1044,7 @@ class ChatRustLLMRouter(ChatRustLLM):
         if model_name not in self.router.model_names and model_name not in self.router.model_group_alias:
             raise ValueError(f"{model_name!r} is not a model group of the router")
         self.model = model_name
+        self.model_name = model_name
 
     @property
     def _llm_type(self) -> str:
@@ -870,8 +1065,6 @@ class ChatRustLLMRouter(ChatRustLLM):
             params.pop("custom_llm_provider", None)
         if self.api_key is None and "api_key" not in kwargs:
             params.pop("api_key", None)
-        if self.max_retries is None:
-            params.pop("num_retries", None)
         return params
 
     def _provider(self, params: Mapping[str, Any]) -> str | None:
@@ -881,26 +1074,37 @@ class ChatRustLLMRouter(ChatRustLLM):
         litellm_params = deployments[0]["litellm_params"]
         return ChatRustLLM._provider(self, litellm_params)
 
-    def _call(self, params: dict[str, Any]) -> Any:
-        params = dict(params)
-        return self.router.completion(params.pop("model"), params.pop("messages"), **params)
+    def completion_with_retry(self, run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Any:
+        """``self.router.completion(**kwargs)``, tried ``max_retries`` times (on top of
+        the Router's own retries and fallbacks, as in ChatLiteLLMRouter)."""
+        retry = self._retry_decorator(run_manager)
+        if retry is None:
+            return self.router.completion(**kwargs)
+        return retry(self.router.completion)(**kwargs)
 
-    async def _acall(self, params: dict[str, Any]) -> Any:
-        params = dict(params)
-        return await self.router.acompletion(params.pop("model"), params.pop("messages"), **params)
+    async def acompletion_with_retry(
+        self, run_manager: AsyncCallbackManagerForLLMRun | None = None, **kwargs: Any
+    ) -> Any:
+        """``await self.router.acompletion(**kwargs)``, tried ``max_retries`` times."""
+        retry = self._retry_decorator(run_manager)
+        if retry is None:
+            return await self.router.acompletion(**kwargs)
 
-    def _chat_result(self, response: Any) -> ChatResult:
-        result = super()._chat_result(response)
-        hidden = getattr(response, "_hidden_params", None) or {}
-        headers = hidden.get("additional_headers") or {}
-        extra = {}
-        if headers.get("x-litellm-model-group"):
-            extra["model_group"] = headers["x-litellm-model-group"]
-        if hidden.get("model_id"):
-            extra["deployment_id"] = hidden["model_id"]
-        for generation in result.generations:
-            generation.message.response_metadata.update(extra)
-        return result
+        @retry
+        async def _acompletion(**kwargs: Any) -> Any:
+            return await self.router.acompletion(**kwargs)
+
+        return await _acompletion(**kwargs)
+
+    def _reply_metadata(self, response: Any, model_name: str) -> dict[str, Any]:
+        metadata = super()._reply_metadata(response, model_name)
+        model_id = (getattr(response, "_hidden_params", None) or {}).get("model_id")
+        if model_id is not None:
+            metadata["model_id"] = model_id
+        return metadata
+
+    def _stream_state(self, params: Mapping[str, Any]) -> _StreamState:
+        return _StreamState(params["model"], model_id=True)
 
 
 # ---------------------------------------------------------------------------------------
