@@ -13,7 +13,7 @@ help: ## Show this help
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet "maturin>=1.9,<2" "pytest>=8" "pytest-asyncio>=0.23" "ruff>=0.6" mypy openai pydantic cryptography "langchain-core>=1.6,<2" "langchain-tests==1.1.9" nbclient nbformat ipykernel
+	$(PIP) install --quiet "maturin>=1.9,<2" "pytest>=8" "pytest-asyncio>=0.23" "ruff>=0.6" mypy "pyright[nodejs]" typing_extensions openai pydantic cryptography "langchain-core>=1.6,<2" "langchain-tests==1.1.9" nbclient nbformat ipykernel
 	touch $(STAMP)
 
 dev: $(STAMP) ## Create .venv with the dev tools and build the extension into it
@@ -35,13 +35,14 @@ test-frameworks: $(STAMP) ## Real frameworks on rustllm-as-litellm, one venv eac
 	$(VENV)/bin/maturin build --quiet --profile dev-release -o $(FW_WHEEL)
 	python3 tests/frameworks/run.py --wheel $(FW_WHEEL) $(FRAMEWORKS)
 
-lint: dev ## cargo fmt --check, clippy -D warnings (with and without the binding), ruff, stubtest
+lint: dev ## cargo fmt --check, clippy -D warnings (with and without the binding), ruff, stubtest, mypy + pyright on tests/typing
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --features python -- -D warnings
 	$(VENV)/bin/ruff check python tests bench examples
 	$(VENV)/bin/ruff format --check python tests bench examples
-	$(PY) -m mypy.stubtest rustllm._core
+	$(PY) -m mypy.stubtest rustllm._core rustllm.exceptions
+	$(PY) tests/typing/check.py
 
 fmt: $(STAMP) ## Format Rust and Python sources
 	cargo fmt

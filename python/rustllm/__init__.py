@@ -18,10 +18,40 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import ParamSpec, TypeVar
+    from typing import Literal, TypeVar, overload
 
-    _P = ParamSpec("_P")
-    _R = TypeVar("_R")
+    _F = TypeVar("_F", bound=Callable[..., Any])
+
+    # Provided at run time by __getattr__ below (built on first use, so that importing
+    # rustllm never imports openai); type checkers read them from exceptions.pyi.
+    from rustllm.exceptions import (
+        LITELLM_EXCEPTION_TYPES,
+        APIConnectionError,
+        APIError,
+        APIResponseValidationError,
+        AuthenticationError,
+        BadGatewayError,
+        BadRequestError,
+        BudgetExceededError,
+        ContentPolicyViolationError,
+        ContextWindowExceededError,
+        InternalServerError,
+        InvalidRequestError,
+        JSONSchemaValidationError,
+        LiteLLMUnknownProvider,
+        MidStreamFallbackError,
+        MockException,
+        NotFoundError,
+        OpenAIError,
+        PermissionDeniedError,
+        RateLimitError,
+        RejectedRequestError,
+        RouterRateLimitError,
+        ServiceUnavailableError,
+        Timeout,
+        UnprocessableEntityError,
+        UnsupportedParamsError,
+    )
 
 from rustllm import _core
 
@@ -303,12 +333,12 @@ def _collect(local_vars: dict[str, Any]) -> dict[str, Any]:
     return local_vars
 
 
-def _signature(template: Callable[_P, _R]) -> Callable[[Callable[..., _R]], Callable[_P, _R]]:
+def _signature(template: _F) -> Callable[[Callable[..., Any]], _F]:
     """Give ``impl`` (which takes ``*args, **params``) the documented signature of
     ``template``: ``inspect.signature`` and ``help`` follow ``__wrapped__``, and type
-    checkers see ``template``'s parameters."""
+    checkers see ``template``'s type, its overloads included."""
 
-    def decorate(impl: Callable[..., _R]) -> Callable[_P, _R]:
+    def decorate(impl: Callable[..., Any]) -> _F:
         impl.__wrapped__ = template  # type: ignore[attr-defined]
         impl.__doc__ = template.__doc__
         return impl  # type: ignore[return-value]
@@ -327,6 +357,135 @@ def _bind(name: str, template: Any, args: tuple, params: dict[str, Any]) -> dict
             raise TypeError(f"{name}() got multiple values for argument '{key}'")
         params[key] = value
     return params
+
+
+# What type checkers see of completion() (the runtime template below has the same parameters):
+# a ModelResponse without `stream=True`, a CustomStreamWrapper with it, and either when
+# `stream` is a bool known only at run time. tests/test_typing.py keeps the three
+# parameter lists equal to the template's.
+if TYPE_CHECKING:
+
+    @overload
+    def _completion_signature(
+        model: str | None = None,
+        messages: list | None = None,
+        timeout: float | str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stream: Literal[False] | None = None,
+        stream_options: dict | None = None,
+        stop: Any = None,
+        max_completion_tokens: int | None = None,
+        max_tokens: int | None = None,
+        modalities: list | None = None,
+        prediction: dict | None = None,
+        audio: dict | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        logit_bias: dict | None = None,
+        user: str | None = None,
+        reasoning_effort: str | None = None,
+        response_format: Any = None,
+        seed: int | None = None,
+        tools: list | None = None,
+        tool_choice: Any = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        parallel_tool_calls: bool | None = None,
+        web_search_options: dict | None = None,
+        deployment_id: str | None = None,
+        extra_headers: dict | None = None,
+        functions: list | None = None,
+        function_call: Any = None,
+        base_url: str | None = None,
+        api_version: str | None = None,
+        api_key: str | None = None,
+        model_list: list | None = None,
+        thinking: dict | None = None,
+        **kwargs: Any,
+    ) -> ModelResponse: ...
+    @overload
+    def _completion_signature(
+        model: str | None = None,
+        messages: list | None = None,
+        timeout: float | str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        *,
+        stream: Literal[True],
+        stream_options: dict | None = None,
+        stop: Any = None,
+        max_completion_tokens: int | None = None,
+        max_tokens: int | None = None,
+        modalities: list | None = None,
+        prediction: dict | None = None,
+        audio: dict | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        logit_bias: dict | None = None,
+        user: str | None = None,
+        reasoning_effort: str | None = None,
+        response_format: Any = None,
+        seed: int | None = None,
+        tools: list | None = None,
+        tool_choice: Any = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        parallel_tool_calls: bool | None = None,
+        web_search_options: dict | None = None,
+        deployment_id: str | None = None,
+        extra_headers: dict | None = None,
+        functions: list | None = None,
+        function_call: Any = None,
+        base_url: str | None = None,
+        api_version: str | None = None,
+        api_key: str | None = None,
+        model_list: list | None = None,
+        thinking: dict | None = None,
+        **kwargs: Any,
+    ) -> CustomStreamWrapper: ...
+    @overload
+    def _completion_signature(
+        model: str | None = None,
+        messages: list | None = None,
+        timeout: float | str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stream: bool | None = None,
+        stream_options: dict | None = None,
+        stop: Any = None,
+        max_completion_tokens: int | None = None,
+        max_tokens: int | None = None,
+        modalities: list | None = None,
+        prediction: dict | None = None,
+        audio: dict | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        logit_bias: dict | None = None,
+        user: str | None = None,
+        reasoning_effort: str | None = None,
+        response_format: Any = None,
+        seed: int | None = None,
+        tools: list | None = None,
+        tool_choice: Any = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        parallel_tool_calls: bool | None = None,
+        web_search_options: dict | None = None,
+        deployment_id: str | None = None,
+        extra_headers: dict | None = None,
+        functions: list | None = None,
+        function_call: Any = None,
+        base_url: str | None = None,
+        api_version: str | None = None,
+        api_key: str | None = None,
+        model_list: list | None = None,
+        thinking: dict | None = None,
+        **kwargs: Any,
+    ) -> ModelResponse | CustomStreamWrapper: ...
 
 
 def _completion_signature(
@@ -424,6 +583,135 @@ def _completion(params: dict[str, Any]) -> ModelResponse | CustomStreamWrapper:
     except _RustLLMError as err:
         _raise(err, params)
     return ModelResponse._from_openai(body, hidden, ms)
+
+
+# What type checkers see of acompletion() (the runtime template below has the same parameters):
+# a ModelResponse without `stream=True`, a CustomStreamWrapper with it, and either when
+# `stream` is a bool known only at run time. tests/test_typing.py keeps the three
+# parameter lists equal to the template's.
+if TYPE_CHECKING:
+
+    @overload
+    async def _acompletion_signature(
+        model: str | None = None,
+        messages: list | None = None,
+        timeout: float | str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stream: Literal[False] | None = None,
+        stream_options: dict | None = None,
+        stop: Any = None,
+        max_completion_tokens: int | None = None,
+        max_tokens: int | None = None,
+        modalities: list | None = None,
+        prediction: dict | None = None,
+        audio: dict | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        logit_bias: dict | None = None,
+        user: str | None = None,
+        reasoning_effort: str | None = None,
+        response_format: Any = None,
+        seed: int | None = None,
+        tools: list | None = None,
+        tool_choice: Any = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        parallel_tool_calls: bool | None = None,
+        web_search_options: dict | None = None,
+        deployment_id: str | None = None,
+        extra_headers: dict | None = None,
+        functions: list | None = None,
+        function_call: Any = None,
+        base_url: str | None = None,
+        api_version: str | None = None,
+        api_key: str | None = None,
+        model_list: list | None = None,
+        thinking: dict | None = None,
+        **kwargs: Any,
+    ) -> ModelResponse: ...
+    @overload
+    async def _acompletion_signature(
+        model: str | None = None,
+        messages: list | None = None,
+        timeout: float | str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        *,
+        stream: Literal[True],
+        stream_options: dict | None = None,
+        stop: Any = None,
+        max_completion_tokens: int | None = None,
+        max_tokens: int | None = None,
+        modalities: list | None = None,
+        prediction: dict | None = None,
+        audio: dict | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        logit_bias: dict | None = None,
+        user: str | None = None,
+        reasoning_effort: str | None = None,
+        response_format: Any = None,
+        seed: int | None = None,
+        tools: list | None = None,
+        tool_choice: Any = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        parallel_tool_calls: bool | None = None,
+        web_search_options: dict | None = None,
+        deployment_id: str | None = None,
+        extra_headers: dict | None = None,
+        functions: list | None = None,
+        function_call: Any = None,
+        base_url: str | None = None,
+        api_version: str | None = None,
+        api_key: str | None = None,
+        model_list: list | None = None,
+        thinking: dict | None = None,
+        **kwargs: Any,
+    ) -> CustomStreamWrapper: ...
+    @overload
+    async def _acompletion_signature(
+        model: str | None = None,
+        messages: list | None = None,
+        timeout: float | str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stream: bool | None = None,
+        stream_options: dict | None = None,
+        stop: Any = None,
+        max_completion_tokens: int | None = None,
+        max_tokens: int | None = None,
+        modalities: list | None = None,
+        prediction: dict | None = None,
+        audio: dict | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        logit_bias: dict | None = None,
+        user: str | None = None,
+        reasoning_effort: str | None = None,
+        response_format: Any = None,
+        seed: int | None = None,
+        tools: list | None = None,
+        tool_choice: Any = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        parallel_tool_calls: bool | None = None,
+        web_search_options: dict | None = None,
+        deployment_id: str | None = None,
+        extra_headers: dict | None = None,
+        functions: list | None = None,
+        function_call: Any = None,
+        base_url: str | None = None,
+        api_version: str | None = None,
+        api_key: str | None = None,
+        model_list: list | None = None,
+        thinking: dict | None = None,
+        **kwargs: Any,
+    ) -> ModelResponse | CustomStreamWrapper: ...
 
 
 async def _acompletion_signature(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from rustllm import _core
 from rustllm.types.utils import TextCompletionResponse, Usage
@@ -454,6 +454,93 @@ def _text_params(local_vars: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+# What type checkers see: a TextCompletionResponse without `stream=True`, a
+# TextCompletionStreamWrapper with it, either when `stream` is a bool known only at run time.
+if TYPE_CHECKING:
+
+    @overload
+    def text_completion(
+        prompt: Any = None,
+        model: str | None = None,
+        best_of: int | None = None,
+        echo: bool | None = None,
+        frequency_penalty: float | None = None,
+        logit_bias: dict | None = None,
+        logprobs: int | None = None,
+        max_tokens: int | None = None,
+        n: int | None = None,
+        presence_penalty: float | None = None,
+        stop: Any = None,
+        stream: Literal[False] | None = None,
+        stream_options: dict | None = None,
+        suffix: str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        api_base: str | None = None,
+        api_version: str | None = None,
+        api_key: str | None = None,
+        model_list: list | None = None,
+        custom_llm_provider: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> TextCompletionResponse: ...
+    @overload
+    def text_completion(
+        prompt: Any = None,
+        model: str | None = None,
+        best_of: int | None = None,
+        echo: bool | None = None,
+        frequency_penalty: float | None = None,
+        logit_bias: dict | None = None,
+        logprobs: int | None = None,
+        max_tokens: int | None = None,
+        n: int | None = None,
+        presence_penalty: float | None = None,
+        stop: Any = None,
+        *args: Any,
+        stream: Literal[True],
+        stream_options: dict | None = None,
+        suffix: str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        api_base: str | None = None,
+        api_version: str | None = None,
+        api_key: str | None = None,
+        model_list: list | None = None,
+        custom_llm_provider: str | None = None,
+        **kwargs: Any,
+    ) -> TextCompletionStreamWrapper: ...
+    @overload
+    def text_completion(
+        prompt: Any = None,
+        model: str | None = None,
+        best_of: int | None = None,
+        echo: bool | None = None,
+        frequency_penalty: float | None = None,
+        logit_bias: dict | None = None,
+        logprobs: int | None = None,
+        max_tokens: int | None = None,
+        n: int | None = None,
+        presence_penalty: float | None = None,
+        stop: Any = None,
+        stream: bool | None = None,
+        stream_options: dict | None = None,
+        suffix: str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        api_base: str | None = None,
+        api_version: str | None = None,
+        api_key: str | None = None,
+        model_list: list | None = None,
+        custom_llm_provider: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> TextCompletionResponse | TextCompletionStreamWrapper: ...
+
+
 def text_completion(
     prompt: Any = None,
     model: str | None = None,
@@ -497,6 +584,92 @@ def text_completion(
 
         return _hooks.call("text_completion", params, text_completion_core)
     return text_completion_core(params)
+
+
+# The async twins of text_completion's overloads.
+if TYPE_CHECKING:
+
+    @overload
+    async def atext_completion(
+        prompt: Any = None,
+        model: str | None = None,
+        best_of: int | None = None,
+        echo: bool | None = None,
+        frequency_penalty: float | None = None,
+        logit_bias: dict | None = None,
+        logprobs: int | None = None,
+        max_tokens: int | None = None,
+        n: int | None = None,
+        presence_penalty: float | None = None,
+        stop: Any = None,
+        stream: Literal[False] | None = None,
+        stream_options: dict | None = None,
+        suffix: str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        api_base: str | None = None,
+        api_version: str | None = None,
+        api_key: str | None = None,
+        model_list: list | None = None,
+        custom_llm_provider: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> TextCompletionResponse: ...
+    @overload
+    async def atext_completion(
+        prompt: Any = None,
+        model: str | None = None,
+        best_of: int | None = None,
+        echo: bool | None = None,
+        frequency_penalty: float | None = None,
+        logit_bias: dict | None = None,
+        logprobs: int | None = None,
+        max_tokens: int | None = None,
+        n: int | None = None,
+        presence_penalty: float | None = None,
+        stop: Any = None,
+        *args: Any,
+        stream: Literal[True],
+        stream_options: dict | None = None,
+        suffix: str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        api_base: str | None = None,
+        api_version: str | None = None,
+        api_key: str | None = None,
+        model_list: list | None = None,
+        custom_llm_provider: str | None = None,
+        **kwargs: Any,
+    ) -> TextCompletionStreamWrapper: ...
+    @overload
+    async def atext_completion(
+        prompt: Any = None,
+        model: str | None = None,
+        best_of: int | None = None,
+        echo: bool | None = None,
+        frequency_penalty: float | None = None,
+        logit_bias: dict | None = None,
+        logprobs: int | None = None,
+        max_tokens: int | None = None,
+        n: int | None = None,
+        presence_penalty: float | None = None,
+        stop: Any = None,
+        stream: bool | None = None,
+        stream_options: dict | None = None,
+        suffix: str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        user: str | None = None,
+        api_base: str | None = None,
+        api_version: str | None = None,
+        api_key: str | None = None,
+        model_list: list | None = None,
+        custom_llm_provider: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> TextCompletionResponse | TextCompletionStreamWrapper: ...
 
 
 async def atext_completion(

@@ -20,9 +20,12 @@ with LiteLLM's text. ``register_model`` adds or overrides entries; mutating
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rustllm import _core
+
+if TYPE_CHECKING:
+    from rustllm.types.utils import ModelInfo
 
 __all__ = [
     "get_model_info",
@@ -42,15 +45,16 @@ __all__ = [
 ]
 
 
-def get_model_info(model: str, custom_llm_provider: str | None = None) -> dict[str, Any]:
+def get_model_info(model: str, custom_llm_provider: str | None = None) -> ModelInfo:
     """The catalogue entry for ``model`` (bare, ``provider/model``, or with
     ``custom_llm_provider``), plus ``key`` (the entry's name in ``model_cost``), every
-    ``supports_*`` flag (None when the entry does not say) and ``supported_openai_params``.
+    ``supports_*`` flag (None when the entry does not say) and ``supported_openai_params``,
+    as a ``rustllm.types.utils.ModelInfo`` (a ``TypedDict``).
 
     Raises ``Exception("This model isn't mapped yet. model=..., custom_llm_provider=...")``
     for a model the catalogue does not know, as LiteLLM does.
     """
-    return _core.model_info(model, custom_llm_provider)
+    return _core.model_info(model, custom_llm_provider)  # type: ignore[return-value]
 
 
 def _load_model_cost(source: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, get_args, overload
 
 from rustllm import _core
 from rustllm._hooks import routed
@@ -34,14 +34,17 @@ def _submit(start: Any, params: dict[str, Any], attempts: list | None = None) ->
 
 _logger = logging.getLogger("rustllm")
 
-_STRATEGIES = (
+# The strategies Router accepts, with LiteLLM's spellings (src/router/config.rs parses the
+# same names): the type of `routing_strategy=`, and the list it is checked against.
+RoutingStrategyName = Literal[
     "simple-shuffle",
     "least-busy",
     "latency-based-routing",
     "cost-based-routing",
     "usage-based-routing",
     "usage-based-routing-v2",
-)
+]
+_STRATEGIES: tuple[str, ...] = get_args(RoutingStrategyName)
 
 # Constructor arguments whose feature rustllm's Router does not provide yet. Passing one
 # raises instead of being silently ignored.
@@ -371,7 +374,7 @@ class Router:
         allowed_fails_policy: Any = None,
         cooldown_time: float | None = None,
         disable_cooldowns: bool | None = None,
-        routing_strategy: str = "simple-shuffle",
+        routing_strategy: RoutingStrategyName = "simple-shuffle",
         optional_pre_call_checks: list | None = None,
         routing_strategy_args: dict | None = None,
         provider_budget_config: dict | None = None,
@@ -484,6 +487,35 @@ class Router:
             headers.get("x-litellm-attempted-retries"),
             headers.get("x-litellm-attempted-fallbacks"),
         )
+
+    # What type checkers see: a ModelResponse without `stream=True`, a CustomStreamWrapper
+    # with it, either when `stream` is a bool known only at run time.
+    if TYPE_CHECKING:
+
+        @overload
+        def completion(
+            self, model: str, messages: list, *, stream: Literal[False] | None = None, **kwargs: Any
+        ) -> ModelResponse: ...
+        @overload
+        def completion(
+            self, model: str, messages: list, *, stream: Literal[True], **kwargs: Any
+        ) -> CustomStreamWrapper: ...
+        @overload
+        def completion(
+            self, model: str, messages: list, *, stream: bool | None = None, **kwargs: Any
+        ) -> ModelResponse | CustomStreamWrapper: ...
+        @overload
+        async def acompletion(
+            self, model: str, messages: list, stream: Literal[False] | None = False, **kwargs: Any
+        ) -> ModelResponse: ...
+        @overload
+        async def acompletion(
+            self, model: str, messages: list, stream: Literal[True], **kwargs: Any
+        ) -> CustomStreamWrapper: ...
+        @overload
+        async def acompletion(
+            self, model: str, messages: list, stream: bool | None = False, **kwargs: Any
+        ) -> ModelResponse | CustomStreamWrapper: ...
 
     @routed("completion")
     def completion(self, model: str, messages: list, **kwargs: Any) -> ModelResponse | CustomStreamWrapper:

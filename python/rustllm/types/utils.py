@@ -34,8 +34,11 @@ import builtins
 import enum
 import time as _time
 from os import urandom as _urandom
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from typing import TypedDict as _TypedDict
+
+if TYPE_CHECKING:
+    from rustllm.types._model_info import ModelInfo as ModelInfo
 
 __all__ = [
     "CallTypes",
@@ -56,6 +59,7 @@ __all__ = [
     "HiddenParams",
     "Logprobs",
     "Message",
+    "ModelInfo",
     "ModelResponse",
     "ModelResponseBase",
     "ModelResponseStream",
@@ -2066,3 +2070,12 @@ class GenericStreamingChunk(_TypedDict, total=False):
 # LiteLLM's own keyword arguments: consumed or dropped, never sent to a provider. The one
 # list lives in Rust (src/types/litellm_params.rs); this is LiteLLM's public name for it.
 all_litellm_params: list[str] = _core_litellm_params()
+
+
+def __getattr__(name: str) -> Any:
+    # ModelInfo (get_model_info's TypedDict) costs ~3 ms to build: built on first use.
+    if name == "ModelInfo":
+        from rustllm.types._model_info import ModelInfo
+
+        return ModelInfo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
