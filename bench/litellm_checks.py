@@ -14,6 +14,9 @@ and the same checks on rustllm (installed as litellm) with ``.venv/bin/python
 bench/litellm_checks.py --rustllm``.
 """
 
+# Every check reports whatever was raised, whatever its class: that is the observation.
+# ruff: noqa: BLE001
+
 from __future__ import annotations
 
 import asyncio
@@ -134,7 +137,9 @@ def call(**kw: Any) -> str:
     kw.setdefault("max_retries", 0)
     try:
         r = litellm.completion(**kw)
-        return f"returned {type(r).__name__}: content={r.choices[0].message.content!r}" if r.choices else f"returned {r!r}"
+        return (
+            f"returned {type(r).__name__}: content={r.choices[0].message.content!r}" if r.choices else f"returned {r!r}"
+        )
     except Exception as e:
         return "raised " + err(e)
 
@@ -196,13 +201,17 @@ def redirect_to_another_host() -> None:
         seen = target.requests[0] if target.requests else None
         auth = seen and seen["headers"].get("authorization")
         method = seen and seen["method"]
-        print(f" {status} to another port: {out}; target saw {len(target.requests)} request(s), method={method}, authorization={auth!r}")
+        print(
+            f" {status} to another port: {out}; target saw {len(target.requests)} request(s), method={method}, authorization={auth!r}"
+        )
         origin.close()
     target.requests.clear()
     origin = Recorder(lambda req: (307, {"location": target.url + "/v1/messages"}, b""))
     out = call(model="anthropic/claude-3-5-haiku-20241022", api_base=origin.url, api_key="sk-ant-secret")
     keys = [r["headers"].get("x-api-key") for r in target.requests]
-    print(f" anthropic/ 307 to another port: {out[:60]}; target saw {len(target.requests)} request(s), x-api-key={keys}")
+    print(
+        f" anthropic/ 307 to another port: {out[:60]}; target saw {len(target.requests)} request(s), x-api-key={keys}"
+    )
     origin.close()
     target.close()
 
@@ -256,7 +265,10 @@ def message_without_role() -> None:
 def message_and_usage_objects() -> None:
     m = litellm.Message(content="x")
     print(' "content" in Message(content="x"):', "content" in m)
-    print(" Usage(prompt_tokens=1, completion_tokens=2).total_tokens:", litellm.Usage(prompt_tokens=1, completion_tokens=2).total_tokens)
+    print(
+        " Usage(prompt_tokens=1, completion_tokens=2).total_tokens:",
+        litellm.Usage(prompt_tokens=1, completion_tokens=2).total_tokens,
+    )
     e = litellm.RateLimitError(message="slow down", llm_provider="openai", model="m")
     try:
         back = pickle.loads(pickle.dumps(e))
@@ -266,10 +278,18 @@ def message_and_usage_objects() -> None:
 
 
 def chunk(delta: dict, finish: str | None = None) -> dict:
-    return {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
 
 
-TOOL_DELTA = {"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}
+TOOL_DELTA = {
+    "tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]
+}
 
 
 @check
@@ -289,17 +309,41 @@ def stream_chunk_builder_content_then_tools() -> None:
 @check
 def anthropic_image_403_n() -> None:
     img = Recorder(lambda req: (200, {"content-type": "image/png"}, b"\x89PNG\r\n\x1a\n" + b"\0" * 16))
-    rec = Recorder(lambda req: json_reply(200, {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x", "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn", "usage": {"input_tokens": 1, "output_tokens": 1}}))
-    content = [{"type": "text", "text": "what is it"}, {"type": "image_url", "image_url": {"url": img.url + "/cat.png"}}]
+    rec = Recorder(
+        lambda req: json_reply(
+            200,
+            {
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-x",
+                "content": [{"type": "text", "text": "hi"}],
+                "stop_reason": "end_turn",
+                "usage": {"input_tokens": 1, "output_tokens": 1},
+            },
+        )
+    )
+    content = [
+        {"type": "text", "text": "what is it"},
+        {"type": "image_url", "image_url": {"url": img.url + "/cat.png"}},
+    ]
     # 1.110 refuses to fetch loopback URLs unless allowed (its SSRF guard): allow ours.
     litellm.user_url_allowed_hosts = ["127.0.0.1"]
-    out = call(model="anthropic/claude-3-5-haiku-20241022", api_base=rec.url, messages=[{"role": "user", "content": content}])
+    out = call(
+        model="anthropic/claude-3-5-haiku-20241022", api_base=rec.url, messages=[{"role": "user", "content": content}]
+    )
     sent = rec.body()["messages"][0]["content"][1] if rec.requests else None
     print(" http image URL:", out[:60], f"image server saw {img.paths()}; image block sent: {json.dumps(sent)[:120]}")
     rec.requests.clear()
-    print(" n=1:", call(model="anthropic/claude-3-5-haiku-20241022", api_base=rec.url, n=1), f"requests={len(rec.requests)}")
+    print(
+        " n=1:",
+        call(model="anthropic/claude-3-5-haiku-20241022", api_base=rec.url, n=1),
+        f"requests={len(rec.requests)}",
+    )
     rec.close()
-    rec = Recorder(lambda req: json_reply(403, {"type": "error", "error": {"type": "permission_error", "message": "no"}}))
+    rec = Recorder(
+        lambda req: json_reply(403, {"type": "error", "error": {"type": "permission_error", "message": "no"}})
+    )
     print(" 403:", call(model="anthropic/claude-3-5-haiku-20241022", api_base=rec.url))
     rec.close()
     img.close()
@@ -307,7 +351,19 @@ def anthropic_image_403_n() -> None:
 
 @check
 def cohere_route() -> None:
-    rec = Recorder(lambda req: json_reply(200, {"id": "1", "message": {"role": "assistant", "content": [{"type": "text", "text": "hi"}]}, "finish_reason": "COMPLETE", "usage": {"tokens": {"input_tokens": 1, "output_tokens": 1}}, "text": "hi", "generation_id": "g"}))
+    rec = Recorder(
+        lambda req: json_reply(
+            200,
+            {
+                "id": "1",
+                "message": {"role": "assistant", "content": [{"type": "text", "text": "hi"}]},
+                "finish_reason": "COMPLETE",
+                "usage": {"tokens": {"input_tokens": 1, "output_tokens": 1}},
+                "text": "hi",
+                "generation_id": "g",
+            },
+        )
+    )
     for model in ("cohere/command-r-plus", "cohere_chat/command-r-plus"):
         rec.requests.clear()
         out = call(model=model, api_base=rec.url)
@@ -316,7 +372,10 @@ def cohere_route() -> None:
     rec.close()
 
 
-GEMINI_OK = {"candidates": [{"content": {"role": "model", "parts": [{"text": "hi"}]}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": 1, "totalTokenCount": 2}}
+GEMINI_OK = {
+    "candidates": [{"content": {"role": "model", "parts": [{"text": "hi"}]}, "finishReason": "STOP"}],
+    "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": 1, "totalTokenCount": 2},
+}
 
 
 @check
@@ -329,7 +388,11 @@ def gemini_key_base_roles_images() -> None:
     rec.requests.clear()
     history = [
         {"role": "user", "content": "weather?"},
-        {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "w", "arguments": "{}"}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "w", "arguments": "{}"}}],
+        },
         {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
     ]
     tools = [{"type": "function", "function": {"name": "w", "parameters": {"type": "object", "properties": {}}}}]
@@ -340,7 +403,12 @@ def gemini_key_base_roles_images() -> None:
     rec.requests.clear()
     img = Recorder(lambda req: (200, {"content-type": "image/png"}, b"\x89PNG\r\n\x1a\n" + b"\0" * 16))
     content = [{"type": "text", "text": "what"}, {"type": "image_url", "image_url": {"url": img.url + "/cat.png"}}]
-    out = call(model="gemini/gemini-2.0-flash", api_base=rec.url, api_key="AIza-test", messages=[{"role": "user", "content": content}])
+    out = call(
+        model="gemini/gemini-2.0-flash",
+        api_base=rec.url,
+        api_key="AIza-test",
+        messages=[{"role": "user", "content": content}],
+    )
     print("   outcome:", out[:160])
     part = rec.body()["contents"][0]["parts"][1] if rec.requests else None
     print(f" http image URL: image server saw {img.paths()}; part sent: {json.dumps(part)[:100]}")
@@ -357,7 +425,12 @@ def named_logging_integration() -> None:
     finally:
         litellm.success_callback = []
     litellm.enable_cache()
-    print(" after enable_cache(): input_callback =", litellm.input_callback, "success_callback =", litellm.success_callback)
+    print(
+        " after enable_cache(): input_callback =",
+        litellm.input_callback,
+        "success_callback =",
+        litellm.success_callback,
+    )
     litellm.disable_cache()
     rec.close()
 
@@ -368,7 +441,20 @@ def cache_keys() -> None:
     a = c.get_cache_key(model="m", messages=USER, temperature=0.5)
     b = c.get_cache_key(temperature=0.5, messages=USER, model="m")
     print(" get_cache_key depends on keyword order:", a != b)
-    rec = Recorder(lambda req: json_reply(200, {"object": "list", "data": [{"object": "embedding", "index": i, "embedding": [0.1]} for i, _ in enumerate(json.loads(req["body"])["input"])], "model": "e", "usage": {"prompt_tokens": 1, "total_tokens": 1}}))
+    rec = Recorder(
+        lambda req: json_reply(
+            200,
+            {
+                "object": "list",
+                "data": [
+                    {"object": "embedding", "index": i, "embedding": [0.1]}
+                    for i, _ in enumerate(json.loads(req["body"])["input"])
+                ],
+                "model": "e",
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            },
+        )
+    )
     litellm.cache = litellm.Cache()
     try:
         for inputs in (["a", "b"], ["a", "b"], ["a"]):
@@ -391,8 +477,22 @@ def cache_keys() -> None:
 
 @check
 def ollama_show_and_penalties() -> None:
-    chat = {"model": "llama3", "message": {"role": "assistant", "content": "hi"}, "done": True, "done_reason": "stop", "prompt_eval_count": 1, "eval_count": 1}
-    gen = {"model": "llama3", "response": "hi", "done": True, "done_reason": "stop", "prompt_eval_count": 1, "eval_count": 1}
+    chat = {
+        "model": "llama3",
+        "message": {"role": "assistant", "content": "hi"},
+        "done": True,
+        "done_reason": "stop",
+        "prompt_eval_count": 1,
+        "eval_count": 1,
+    }
+    gen = {
+        "model": "llama3",
+        "response": "hi",
+        "done": True,
+        "done_reason": "stop",
+        "prompt_eval_count": 1,
+        "eval_count": 1,
+    }
     rec = Recorder(lambda req: json_reply(200, gen if req["path"].endswith("/api/generate") else chat))
     for model in ("ollama_chat/llama3", "ollama/llama3"):
         rec.requests.clear()
@@ -400,8 +500,14 @@ def ollama_show_and_penalties() -> None:
         print(f" {model}: requests {rec.paths()} -> {out[:40]}")
         rec.requests.clear()
         out = call(model=model, api_base=rec.url, frequency_penalty=0.5, presence_penalty=0.25)
-        sent = [json.loads(r["body"]).get("options") for r in rec.requests if r["path"].startswith("/api/") and r["path"] != "/api/show"]
-        print(f"   with frequency_penalty=0.5, presence_penalty=0.25: {out[:60]}...{out[out.find('parameters') :][:50]}; options sent {sent}")
+        sent = [
+            json.loads(r["body"]).get("options")
+            for r in rec.requests
+            if r["path"].startswith("/api/") and r["path"] != "/api/show"
+        ]
+        print(
+            f"   with frequency_penalty=0.5, presence_penalty=0.25: {out[:60]}...{out[out.find('parameters') :][:50]}; options sent {sent}"
+        )
         rec.requests.clear()
         out = call(model=model, api_base=rec.url, frequency_penalty=0.5)
         sent = [json.loads(r["body"]).get("options") for r in rec.requests if r["path"] != "/api/show"]
@@ -415,7 +521,13 @@ def ollama_show_and_penalties() -> None:
 @check
 def internal_names_sent() -> None:
     rec = Recorder()
-    for name, value in [("ssl_verify", False), ("mock_delay", 0.01), ("model_group", "g"), ("mock_testing_fallbacks", False), ("mock_testing_rate_limit_error", False)]:
+    for name, value in [
+        ("ssl_verify", False),
+        ("mock_delay", 0.01),
+        ("model_group", "g"),
+        ("mock_testing_fallbacks", False),
+        ("mock_testing_rate_limit_error", False),
+    ]:
         rec.requests.clear()
         call(model="openai/m", api_base=rec.url, **{name: value})
         print(f" {name}={value!r}: in body = {bool(rec.requests) and name in rec.body()}")
@@ -430,14 +542,27 @@ def legacy_catalogue_entries() -> None:
 
 @check
 def stream_after_loop_closed() -> None:
-    rec = Recorder(lambda req: (200, {"content-type": "text/event-stream"}, b"".join(f"data: {json.dumps(c)}\n\n".encode() for c in [chunk({"role": "assistant", "content": "a"}), chunk({"content": "b"}), chunk({}, "stop")]) + b"data: [DONE]\n\n"))
+    rec = Recorder(
+        lambda req: (
+            200,
+            {"content-type": "text/event-stream"},
+            b"".join(
+                f"data: {json.dumps(c)}\n\n".encode()
+                for c in [chunk({"role": "assistant", "content": "a"}), chunk({"content": "b"}), chunk({}, "stop")]
+            )
+            + b"data: [DONE]\n\n",
+        )
+    )
 
     async def open_stream() -> Any:
         return await litellm.acompletion(model="openai/m", messages=USER, api_base=rec.url, api_key="k", stream=True)
 
     s = asyncio.run(open_stream())
     try:
-        print(" plain for over an acompletion stream after asyncio.run:", "".join(c.choices[0].delta.content or "" for c in s))
+        print(
+            " plain for over an acompletion stream after asyncio.run:",
+            "".join(c.choices[0].delta.content or "" for c in s),
+        )
     except Exception as e:
         print(" plain for over an acompletion stream after asyncio.run raised", err(e))
     rec.close()
@@ -446,7 +571,14 @@ def stream_after_loop_closed() -> None:
 @check
 def retries_multiply() -> None:
     rec = Recorder(lambda req: json_reply(503, {"error": {"message": "busy"}}))
-    for kw in ({"max_retries": 2}, {"num_retries": 1}, {"num_retries": 2}, {"num_retries": 2, "max_retries": 2}, {"num_retries": 1, "max_retries": 0}, {"num_retries": 3, "max_retries": 1}):
+    for kw in (
+        {"max_retries": 2},
+        {"num_retries": 1},
+        {"num_retries": 2},
+        {"num_retries": 2, "max_retries": 2},
+        {"num_retries": 1, "max_retries": 0},
+        {"num_retries": 3, "max_retries": 1},
+    ):
         rec.requests.clear()
         call(model="openai/m", api_base=rec.url, **{"max_retries": None, **kw})
         print(f" {kw} on a 503: {len(rec.requests)} requests")
@@ -457,7 +589,13 @@ def retries_multiply() -> None:
 
 
 def router_of(*api_bases: str, **kw: Any) -> litellm.Router:
-    model_list = [{"model_name": "g", "litellm_params": {"model": "openai/m", "api_base": b, "api_key": "k", **kw.pop("params", {})}} for b in api_bases]
+    model_list = [
+        {
+            "model_name": "g",
+            "litellm_params": {"model": "openai/m", "api_base": b, "api_key": "k", **kw.pop("params", {})},
+        }
+        for b in api_bases
+    ]
     return litellm.Router(model_list=model_list, **kw)
 
 
@@ -469,7 +607,9 @@ def router_retry_count_and_rpm() -> None:
         router.completion(model="g", messages=USER)
     except Exception as e:
         text = str(e)
-        print(f" 3 failing tries: requests={len(rec.requests)}; message ends {text[text.find('LiteLLM Retried'):][:60]!r}")
+        print(
+            f" 3 failing tries: requests={len(rec.requests)}; message ends {text[text.find('LiteLLM Retried') :][:60]!r}"
+        )
     rec.close()
     rec = Recorder()
     router = router_of(rec.url, params={"rpm": 3}, routing_strategy="usage-based-routing-v2")
@@ -499,7 +639,9 @@ def router_connection_error_cooldown() -> None:
         except Exception as e:
             failed += 1
             last = type(e).__name__
-    print(f" group of a refusing and a healthy deployment, 20 calls, no retries: {failed} failed ({last if failed else '-'})")
+    print(
+        f" group of a refusing and a healthy deployment, 20 calls, no retries: {failed} failed ({last if failed else '-'})"
+    )
     rec.close()
 
 
@@ -549,13 +691,18 @@ def router_identical_deployments_and_reset() -> None:
 def router_order_without_pre_call_checks() -> None:
     first, second = Recorder(), Recorder()
     model_list = [
-        {"model_name": "g", "litellm_params": {"model": "openai/m", "api_base": second.url, "api_key": "k", "order": 2}},
+        {
+            "model_name": "g",
+            "litellm_params": {"model": "openai/m", "api_base": second.url, "api_key": "k", "order": 2},
+        },
         {"model_name": "g", "litellm_params": {"model": "openai/m", "api_base": first.url, "api_key": "k", "order": 1}},
     ]
     router = litellm.Router(model_list=model_list)
     for _ in range(10):
         router.completion(model="g", messages=USER)
-    print(f" order=1 vs order=2, 10 calls, no enable_pre_call_checks: order=1 got {len(first.requests)}, order=2 got {len(second.requests)}")
+    print(
+        f" order=1 vs order=2, 10 calls, no enable_pre_call_checks: order=1 got {len(first.requests)}, order=2 got {len(second.requests)}"
+    )
     first.close()
     second.close()
 

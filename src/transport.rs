@@ -175,7 +175,7 @@ pub fn runtime() -> &'static Runtime {
 /// The outbound proxy variables, read as reqwest (hyper-util) reads them: the upper-case name
 /// first, then the lower-case one; a set but empty or unparsable value counts as unset; in a
 /// CGI process (`REQUEST_METHOD` set) none, since a request's `Proxy:` header arrives there
-/// as `HTTP_PROXY` ("httpoxy").
+/// as `HTTP_PROXY` ("httpoxy"); none with `NO_PROXY=*`.
 struct ProxyEnv {
     http: Option<String>,
     https: Option<String>,
@@ -194,7 +194,11 @@ impl ProxyEnv {
                 .filter(|v| !v.trim().is_empty())
         };
         let cgi = std::env::var_os("REQUEST_METHOD").is_some();
-        let (http, https, all) = if cgi {
+        let no = first(["NO_PROXY", "no_proxy"]).unwrap_or_default();
+        // curl, requests and httpx read `NO_PROXY=*` as "no proxy at all"; hyper-util's
+        // matcher applies `*` to host names only, so IP addresses would still be proxied.
+        let no_proxy_at_all = no.split(',').any(|entry| entry.trim() == "*");
+        let (http, https, all) = if cgi || no_proxy_at_all {
             (None, None, None)
         } else {
             (
@@ -203,7 +207,6 @@ impl ProxyEnv {
                 first(["ALL_PROXY", "all_proxy"]),
             )
         };
-        let no = first(["NO_PROXY", "no_proxy"]).unwrap_or_default();
         let matcher = hyper_util::client::proxy::matcher::Matcher::builder()
             .http(http.clone().unwrap_or_default())
             .https(https.clone().unwrap_or_default())

@@ -70,9 +70,7 @@ class ForwardProxy:
         self.passed: list[Passed] = []
         self.refused: list[Passed] = []  # requests answered 407
         self._expected_auth = (
-            "Basic " + base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
-            if credentials
-            else None
+            "Basic " + base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode() if credentials else None
         )
         self._lock = threading.Lock()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -131,7 +129,7 @@ class ForwardProxy:
             self.refused.append(seen)
         body = b"proxy authentication required"
         conn.sendall(
-            b"HTTP/1.1 407 Proxy Authentication Required\r\nproxy-authenticate: Basic realm=\"test\"\r\n"
+            b'HTTP/1.1 407 Proxy Authentication Required\r\nproxy-authenticate: Basic realm="test"\r\n'
             + f"content-length: {len(body)}\r\n\r\n".encode()
             + body
         )
