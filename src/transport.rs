@@ -226,7 +226,8 @@ impl ProxyEnv {
     fn configure(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
         let mut builder = builder.no_proxy();
         // reqwest tries them in this order; `all` comes last, as the fallback for both schemes.
-        let kinds: [(&Option<String>, fn(&str) -> reqwest::Result<reqwest::Proxy>); 3] = [
+        type MakeProxy = fn(&str) -> reqwest::Result<reqwest::Proxy>;
+        let kinds: [(&Option<String>, MakeProxy); 3] = [
             (&self.http, |u| reqwest::Proxy::http(u)),
             (&self.https, |u| reqwest::Proxy::https(u)),
             (&self.all, |u| reqwest::Proxy::all(u)),
