@@ -56,8 +56,19 @@ WHEEL_TARGETS = [
 ]
 
 # Files an sdist must carry for `pip install rustllm-*.tar.gz` to build and to ship the
-# metadata the wheels have.
-SDIST_REQUIRED = ["Cargo.toml", "Cargo.lock", "pyproject.toml", "README.md", "LICENSE", "python/rustllm/py.typed"]
+# metadata the wheels have, and the examples the README links (the wheels need not carry
+# them). maturin puts every file Cargo packages (all tracked files) in the sdist.
+SDIST_REQUIRED = [
+    "Cargo.toml",
+    "Cargo.lock",
+    "pyproject.toml",
+    "README.md",
+    "LICENSE",
+    "python/rustllm/py.typed",
+    "examples/quickstart.py",
+    "examples/walkthrough.ipynb",
+    "examples/langchain.ipynb",
+]
 
 
 @dataclass

@@ -271,6 +271,13 @@ pub fn transport_detail(err: &reqwest::Error) -> String {
     if detail.is_empty() {
         detail = err.without_url_ref().to_string();
     }
+    // A proxy from HTTPS_PROXY & co that cannot be reached (or refuses the tunnel) would
+    // otherwise read like the provider refusing the connection.
+    if err.is_connect() {
+        if let Some(proxy) = err.url().and_then(transport::proxy_for) {
+            detail = format!("through the proxy {proxy}: {detail}");
+        }
+    }
     detail
 }
 

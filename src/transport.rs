@@ -28,6 +28,14 @@
 //! system's trust store (corporate proxies that intercept TLS install their CA there). A
 //! CA bundle given as `ssl_verify="/path/ca.pem"`, `SSL_CERT_FILE` or `REQUESTS_CA_BUNDLE`
 //! is trusted as well; `ssl_certificate` presents a client certificate.
+//!
+//! **Outbound proxies.** `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (or their
+//! lower-case spellings) are honoured with curl's rules, as reqwest reads them. They are read
+//! once per process generation, when its first client is built, and every client of that
+//! generation (the shared pools and each thread's own) uses that one reading: left to
+//! reqwest, each client would read them when built, so a change after the first call would
+//! reach some threads and not others. A connection that fails on the way through a proxy
+//! names the proxy (never its credentials) in the error.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -121,12 +129,15 @@ struct Process {
     runtime: OnceLock<Runtime>,
     /// A client per TLS configuration in use (nearly always just the default one).
     clients: Mutex<Vec<(Resolved, reqwest::Client)>>,
+    /// The proxy variables as this generation first read them.
+    proxies: OnceLock<ProxyEnv>,
 }
 
 #[allow(clippy::declare_interior_mutable_const)]
 const NEW_PROCESS: Process = Process {
     runtime: OnceLock::new(),
     clients: Mutex::new(Vec::new()),
+    proxies: OnceLock::new(),
 };
 static PROCESSES: [Process; MAX_GENERATIONS] = [NEW_PROCESS; MAX_GENERATIONS];
 
@@ -159,6 +170,93 @@ pub fn runtime() -> &'static Runtime {
             .build()
             .expect("rustllm: cannot start the tokio runtime")
     })
+}
+
+/// The outbound proxy variables, read as reqwest (hyper-util) reads them: the upper-case name
+/// first, then the lower-case one; a set but empty or unparsable value counts as unset; in a
+/// CGI process (`REQUEST_METHOD` set) none, since a request's `Proxy:` header arrives there
+/// as `HTTP_PROXY` ("httpoxy"); none with `NO_PROXY=*`.
+struct ProxyEnv {
+    http: Option<String>,
+    https: Option<String>,
+    all: Option<String>,
+    no: String,
+    /// The same rules as one matcher, to say which proxy a failed connection went through.
+    matcher: hyper_util::client::proxy::matcher::Matcher,
+}
+
+impl ProxyEnv {
+    fn read() -> ProxyEnv {
+        let first = |names: [&str; 2]| {
+            names
+                .iter()
+                .find_map(|n| std::env::var(n).ok())
+                .filter(|v| !v.trim().is_empty())
+        };
+        let cgi = std::env::var_os("REQUEST_METHOD").is_some();
+        let no = first(["NO_PROXY", "no_proxy"]).unwrap_or_default();
+        // curl, requests and httpx read `NO_PROXY=*` as "no proxy at all"; hyper-util's
+        // matcher applies `*` to host names only, so IP addresses would still be proxied.
+        let no_proxy_at_all = no.split(',').any(|entry| entry.trim() == "*");
+        let (http, https, all) = if cgi || no_proxy_at_all {
+            (None, None, None)
+        } else {
+            (
+                first(["HTTP_PROXY", "http_proxy"]),
+                first(["HTTPS_PROXY", "https_proxy"]),
+                first(["ALL_PROXY", "all_proxy"]),
+            )
+        };
+        let matcher = hyper_util::client::proxy::matcher::Matcher::builder()
+            .http(http.clone().unwrap_or_default())
+            .https(https.clone().unwrap_or_default())
+            .all(all.clone().unwrap_or_default())
+            .no(no.clone())
+            .build();
+        ProxyEnv {
+            http,
+            https,
+            all,
+            no,
+            matcher,
+        }
+    }
+
+    /// Give the client exactly these proxies (and stop reqwest reading the variables itself).
+    fn configure(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+        let mut builder = builder.no_proxy();
+        // reqwest tries them in this order; `all` comes last, as the fallback for both schemes.
+        type MakeProxy = fn(&str) -> reqwest::Result<reqwest::Proxy>;
+        let kinds: [(&Option<String>, MakeProxy); 3] = [
+            (&self.http, |u| reqwest::Proxy::http(u)),
+            (&self.https, |u| reqwest::Proxy::https(u)),
+            (&self.all, |u| reqwest::Proxy::all(u)),
+        ];
+        for (value, make) in kinds {
+            // An unparsable value is skipped, as reqwest's own reading skips it.
+            if let Some(proxy) = value.as_deref().and_then(|v| make(v).ok()) {
+                builder = builder.proxy(proxy.no_proxy(reqwest::NoProxy::from_string(&self.no)));
+            }
+        }
+        builder
+    }
+}
+
+fn proxy_env() -> &'static ProxyEnv {
+    process().proxies.get_or_init(ProxyEnv::read)
+}
+
+/// The proxy a request to `url` goes through, as `scheme://host:port` without credentials,
+/// or `None` when it connects directly.
+pub fn proxy_for(url: &reqwest::Url) -> Option<String> {
+    let uri: http::Uri = url.as_str().parse().ok()?;
+    let intercept = proxy_env().matcher.intercept(&uri)?;
+    let proxy = intercept.uri();
+    Some(format!(
+        "{}://{}",
+        proxy.scheme_str().unwrap_or("http"),
+        proxy.authority().map(|a| a.as_str()).unwrap_or_default()
+    ))
 }
 
 /// A TLS setting that cannot be used (a CA bundle or client certificate that cannot be
@@ -197,6 +295,7 @@ fn build_client(tls: &Resolved) -> Result<reqwest::Client, TlsError> {
         .redirect(redirect_policy())
         .referer(false)
         .danger_accept_invalid_certs(tls.insecure);
+    builder = proxy_env().configure(builder);
     if let Some(path) = &tls.ca_bundle {
         let pem = read_pem(path, "CA bundle")?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)
