@@ -88,8 +88,10 @@ _debug = False
 _verbose = False
 # The most verbose level a ``Router(set_verbose=True)`` asked for.
 _router_level: int | None = None
-# Levels the loggers had before a switch changed them, put back when it is turned off.
+# Levels the loggers had before a switch changed them, put back when it is turned off
+# (unless the program set another level since), and the levels the switches set.
 _saved: dict[str, int] = {}
+_set: dict[str, int] = {}
 
 
 def _wanted() -> int | None:
@@ -113,11 +115,16 @@ def _push() -> None:
         level = _level_for(logger)
         if level is None:
             if logger.name in _saved:
-                logger.setLevel(_saved.pop(logger.name))
+                saved, ours = _saved.pop(logger.name), _set.pop(logger.name)
+                if logger.level == ours:
+                    logger.setLevel(saved)
             continue
         on = True
+        if logger.name in _saved and logger.level != _set[logger.name]:
+            _saved[logger.name] = logger.level  # the program set a level of its own since
         own = _saved.setdefault(logger.name, logger.level)
-        logger.setLevel(min(level, own) if own != logging.NOTSET else level)
+        _set[logger.name] = min(level, own) if own != logging.NOTSET else level
+        logger.setLevel(_set[logger.name])
     for logger in _LOGGERS:
         if not on:
             logger.removeHandler(_handler)
