@@ -300,6 +300,13 @@ async def test_async_calls_log_from_the_runtime_threads(server, caplog):
     messages = [r.getMessage() for r in caplog.records if r.name == "LiteLLM"]
     assert any(m.startswith("POST Request Sent") for m in messages)
     assert any(m.startswith("RAW RESPONSE: 200 OK") and reply.id in m for m in messages)
+    stream = await rustllm.acompletion(
+        model="openai/m", messages=USER, api_base=server.base_url, api_key=KEY, stream=True
+    )
+    assert "".join([c.choices[0].delta.content or "" async for c in stream]) == "Hello from MockServer!"
+    events = [r.getMessage() for r in caplog.records if r.getMessage().startswith("RAW STREAM EVENTS")]
+    assert "data: [DONE]" in "\n".join(events)
+    assert_no_key(caplog.text)
 
 
 # ---------------------------------------------------------------------------------------
@@ -335,6 +342,33 @@ def test_the_key_never_appears_in_the_logs(server, capfd, caplog, provider):
     assert '"user_key":"****ghij"' in text
     out, err = capfd.readouterr()
     assert_no_key(text, out, err, "\n".join(repr(r.__dict__) for r in caplog.records))
+
+
+def test_aws_signatures_and_session_tokens_are_masked(server, caplog, monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name, raising=False)
+    secret, session = "aws-SECRET-access-key-0123456789", "aws-SESSION-token-0123456789abcdef"
+    caplog.set_level(logging.DEBUG)
+    rustllm.set_verbose = True
+    rustllm.completion(
+        model="bedrock/anthropic.claude-3-haiku-20240307-v1:0",
+        messages=USER,
+        api_base=server.url,
+        max_retries=0,
+        aws_access_key_id="AKIDTEST",
+        aws_secret_access_key=secret,
+        aws_session_token=session,
+        aws_region_name="eu-west-1",
+    )
+    sent = server.last_request.headers
+    signature = sent["authorization"].rsplit("Signature=", 1)[1]
+    assert sent["x-amz-security-token"] == session  # sent, only hidden in the logs
+    text = caplog.text + "\n".join(repr(r.__dict__) for r in caplog.records)
+    assert "-H 'authorization: AWS4-HMAC-SHA256 ****" in text
+    assert "-H 'x-amz-security-token: ****cdef'" in text
+    for leaked in (secret, session, signature, "SECRET-access", "SESSION-token"):
+        assert leaked not in text
 
 
 def test_a_key_in_the_url_query_or_user_part_is_masked(server, caplog):
