@@ -3,6 +3,7 @@
 //! Everything here runs before or after the network without Python: the binding layer
 //! hands in JSON values and gets back the provider's JSON plus the hidden parameters.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
@@ -10,6 +11,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
 use crate::error::{map_http_error, redact_key, ErrorKind, LlmError};
+use crate::logging::{self, HttpLog, Level, Target};
 use crate::providers::{self, ChatContext, Endpoint, ProviderSpec, WireFormat};
 use crate::stream::{self, Batch, StreamContext};
 use crate::transport;
@@ -301,7 +303,7 @@ async fn open(
     p: &Prepared,
     payload: bytes::Bytes,
     total_timeout: Option<Duration>,
-) -> Result<reqwest::Response, LlmError> {
+) -> Result<(reqwest::Response, Option<HttpLog>), LlmError> {
     let client = transport::client(&p.options.tls).map_err(|e| {
         LlmError::bad_request(format!("ssl settings: {}", e.0))
             .with_context(&p.provider, &p.requested_model)
@@ -331,28 +333,77 @@ async fn open(
         }
     }
     let req = req.header("content-type", "application/json").body(payload);
-    let resp = req
-        .send()
-        .await
-        .map_err(|e| transport_error(p, &e, total_timeout))?;
+    let (sent, log) = if logging::enabled(Target::Calls, Level::Debug) {
+        send_logged(p, req).await
+    } else {
+        (req.send().await, None)
+    };
+    let resp = sent.map_err(|e| transport_error(p, &e, total_timeout))?;
     let status = resp.status().as_u16();
     if (200..300).contains(&status) {
-        return Ok(resp);
+        return Ok((resp, log));
     }
     let headers = lower_headers(resp.headers());
     if (300..400).contains(&status) {
+        if let Some(log) = &log {
+            log.response(status, b"");
+        }
         return Err(redirect_error(p, status, headers));
     }
     let key = p.endpoint.key.as_deref();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| transport_error(p, &e, total_timeout))?;
+    let bytes = resp.bytes().await.map_err(|e| {
+        if let Some(log) = &log {
+            log.failed(&transport_detail(&e));
+        }
+        transport_error(p, &e, total_timeout)
+    })?;
+    if let Some(log) = &log {
+        log.response(status, &bytes);
+    }
     let raw = redact_key(&String::from_utf8_lossy(&bytes), key);
     let json = serde_json::from_str::<Value>(&raw).ok();
     Err(p
         .adapter()
         .map_error(&p.context(), status, &raw, json, headers))
+}
+
+/// `req.send()` with the request logged first, as it goes over the wire (the headers the
+/// adapter, the caller and the signer set), every credential masked; a request that gets
+/// no reply is logged too. Only while `LiteLLM` logs at DEBUG.
+async fn send_logged(
+    p: &Prepared,
+    req: reqwest::RequestBuilder,
+) -> (reqwest::Result<reqwest::Response>, Option<HttpLog>) {
+    let (client, request) = req.build_split();
+    let request = match request {
+        Ok(r) => r,
+        Err(e) => return (Err(e), None),
+    };
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            (k.as_str().to_string(), value)
+        })
+        .collect();
+    let body = request
+        .body()
+        .and_then(|b| b.as_bytes())
+        .unwrap_or_default();
+    let mut secrets = logging::Secrets::new();
+    if let Some(key) = p.endpoint.key.as_deref() {
+        secrets.add(key);
+    }
+    // The transport moves a password in the URL to an `Authorization: Basic` header; the
+    // password itself is masked wherever else it turns up.
+    logging::mask_url(&p.url, &mut secrets);
+    let log = HttpLog::request(request.url().as_str(), &headers, body, secrets);
+    let result = client.execute(request).await;
+    if let Err(e) = &result {
+        log.failed(&transport_detail(e));
+    }
+    (result, Some(log))
 }
 
 /// A 3xx the transport did not follow (see `transport`'s module docs): an error naming
@@ -399,13 +450,19 @@ async fn attempt(
     payload: bytes::Bytes,
     timeout: Duration,
 ) -> Result<(Map<String, Value>, Vec<(String, String)>), LlmError> {
-    let resp = open(p, payload, Some(timeout)).await?;
+    let (resp, log) = open(p, payload, Some(timeout)).await?;
     let headers = lower_headers(resp.headers());
     let key = p.endpoint.key.as_deref();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| transport_error(p, &e, Some(timeout)))?;
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.map_err(|e| {
+        if let Some(log) = &log {
+            log.failed(&transport_detail(&e));
+        }
+        transport_error(p, &e, Some(timeout))
+    })?;
+    if let Some(log) = &log {
+        log.response(status, &bytes);
+    }
     let body = match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => map,
         // An HTML page, an empty body, a JSON array: a 2xx that is not a reply. Adapters
@@ -526,6 +583,10 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
         }
     })
     .await?;
+    let (resp, log) = resp;
+    if let Some(log) = &log {
+        log.stream_opened(resp.status().as_u16());
+    }
     let headers = lower_headers(resp.headers());
     let (tx, rx) = mpsc::channel(STREAM_BUFFER);
     let ctx = StreamContext {
@@ -534,6 +595,7 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
         idle_timeout: idle,
         framing: p.adapter().framing(),
         api_key: p.endpoint.key.clone(),
+        log: log.map(Arc::new),
     };
     let decoder = p.adapter().stream_decoder(&p.context());
     transport::runtime().spawn(stream::pump(resp, tx, ctx, decoder));

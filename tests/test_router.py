@@ -422,13 +422,13 @@ async def test_async_streaming_through_the_router(servers):
 def test_logging_is_silent_unless_asked(servers, caplog):
     a, _, _ = servers
     r = Router(model_list=[dep("g", a)])
-    with caplog.at_level("INFO", logger="rustllm"):
+    with caplog.at_level("INFO", logger="LiteLLM Router"):
         r.completion(model="g", messages=HI)
     assert caplog.records == []
     b = servers[1]
     r = Router(model_list=[dep("g", a, "A"), dep("g", b, "B")], set_verbose=True, routing_strategy="least-busy")
     a.fail_next(1, status=500)
-    with caplog.at_level("INFO", logger="rustllm"):
+    with caplog.at_level("INFO", logger="LiteLLM Router"):
         r.completion(model="g", messages=HI)
     lines = [rec.getMessage() for rec in caplog.records]
     assert any("200 OK" in line for line in lines)

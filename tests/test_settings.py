@@ -16,16 +16,15 @@ import rustllm as litellm
 
 
 @pytest.fixture(autouse=True)
-def restore_logger(monkeypatch):
-    """Logging settings these tests change are put back afterwards."""
-    from rustllm import _hooks
+def restore_logger(caplog):
+    """Logging settings these tests change are put back afterwards (before caplog puts
+    back the levels it set)."""
+    from rustllm import _logging
 
-    logger = logging.getLogger("rustllm")
-    level, handlers = logger.level, list(logger.handlers)
-    monkeypatch.setattr(_hooks, "_handler_added", False)
     yield
-    logger.setLevel(level)
-    logger.handlers[:] = handlers
+    litellm.set_verbose = False
+    litellm._push_verbose()
+    _logging._reset()
 
 
 def auth(server):
@@ -117,29 +116,29 @@ def test_litellm_drop_params_environment_variable():
     assert _run(code).stdout.strip() == "False"
 
 
-def test_set_verbose_logs_each_call_on_the_rustllm_logger(openai_args, caplog, capsys):
+def test_set_verbose_logs_each_call_on_the_litellm_logger(openai_args, caplog, capsys):
     litellm.set_verbose = True
-    with caplog.at_level(logging.DEBUG, logger="rustllm"):
+    with caplog.at_level(logging.DEBUG, logger="LiteLLM"):
         litellm.completion(model="openai/gpt-4o", messages=USER_HI, temperature=0.1, **openai_args)
         with pytest.raises(litellm.RateLimitError):
             litellm.completion(model="openai/error-429", messages=USER_HI, **openai_args)
-    lines = [r.getMessage() for r in caplog.records if r.name == "rustllm"]
-    assert any("rustllm.completion(model=openai/gpt-4o)" in m and "temperature=0.1" in m for m in lines)
+    lines = [r.getMessage() for r in caplog.records if r.name == "LiteLLM"]
+    assert any("litellm.completion(model=openai/gpt-4o)" in m and "temperature=0.1" in m for m in lines)
     assert any("200 OK" in m and "provider=openai" in m for m in lines)
-    assert any("rustllm.completion(model=openai/error-429) Exception" in m for m in lines)
+    assert any("litellm.completion(model=openai/error-429) Exception" in m for m in lines)
     # The key never reaches the log.
     assert not any("sk-test-key" in m for m in lines)
     assert capsys.readouterr().out == ""
 
 
 def test_turn_on_debug_and_quiet_by_default(openai_args, caplog, capsys):
-    with caplog.at_level(logging.DEBUG, logger="rustllm"):
+    with caplog.at_level(logging.DEBUG, logger="LiteLLM"):
         litellm.completion(model="openai/gpt-4o", messages=USER_HI, **openai_args)
-        assert not [r for r in caplog.records if r.name == "rustllm"]
+        assert not [r for r in caplog.records if r.name == "LiteLLM"]
         litellm.turn_on_debug()
         assert litellm._turn_on_debug is not None
         litellm.completion(model="openai/gpt-4o", messages=USER_HI, **openai_args)
-    assert any("200 OK" in r.getMessage() for r in caplog.records if r.name == "rustllm")
+    assert any("200 OK" in r.getMessage() for r in caplog.records if r.name == "LiteLLM")
     assert capsys.readouterr().out == ""
 
 
@@ -161,7 +160,7 @@ def test_litellm_log_debug_logs_calls_to_stderr():
     )
     out = _run(code, LITELLM_LOG="DEBUG")
     assert out.returncode == 0, out.stderr
-    assert "rustllm:DEBUG" in out.stderr and "200 OK" in out.stderr
+    assert "LiteLLM:DEBUG" in out.stderr and "200 OK" in out.stderr
     assert "sk-secret" not in out.stderr
     assert out.stdout == ""
     quiet = _run(code)

@@ -108,6 +108,9 @@ num_retries: int | None = None
 # LITELLM_DROP_PARAMS=True turns it on, as in LiteLLM.
 drop_params: bool = _os.environ.get("LITELLM_DROP_PARAMS", "").strip().lower() in ("1", "true", "yes", "on")
 suppress_debug_info: bool = False
+# Log every call, its raw HTTP request and reply included (secrets masked), on the
+# "LiteLLM" loggers; printed on stderr unless the program's logging shows them (see
+# rustllm._logging). Read at the next call.
 set_verbose: bool = False
 # LiteLLM's default; a call without `timeout` uses it once changed (else 600 s).
 request_timeout: float = 6000
@@ -121,8 +124,10 @@ success_callback: list = []
 failure_callback: list = []
 callbacks: list = []
 cache: Any = None
-# Per-call log lines on logging.getLogger("rustllm"): turn_on_debug(), or LITELLM_LOG.
+# Per-call log lines on logging.getLogger("LiteLLM"): turn_on_debug(), or LITELLM_LOG.
 _log_calls: bool = False
+# The `set_verbose` value last handed to rustllm._logging, compared by identity per call.
+_verbose_pushed: Any = False
 # TLS for every call and Router deployment that does not set its own `ssl_verify` /
 # `ssl_certificate`: True, False, or a CA bundle's path; a PEM file with a client
 # certificate and its key. (The environment's SSL_VERIFY, SSL_CERT_FILE and
@@ -140,6 +145,16 @@ def _push_tls() -> None:
         # True is the default: it leaves the choice to the environment (SSL_VERIFY, ...).
         _core.set_module_tls(None if ssl_verify is True else ssl_verify, ssl_certificate)
         _tls_pushed = (ssl_verify, ssl_certificate)
+
+
+def _push_verbose() -> None:
+    """Hand a changed ``set_verbose`` to the log switches (cheap when unchanged)."""
+    global _verbose_pushed
+    if set_verbose is not _verbose_pushed:
+        _verbose_pushed = set_verbose
+        from rustllm import _logging
+
+        _logging.set_verbose(bool(set_verbose))
 
 
 def _after_fork_in_child() -> None:
@@ -189,6 +204,8 @@ def _apply_settings(params: dict[str, Any]) -> None:
     """Fill per-call values from the module settings, without overriding the call."""
     if ssl_verify is not _tls_pushed[0] or ssl_certificate is not _tls_pushed[1]:
         _push_tls()
+    if set_verbose is not _verbose_pushed:
+        _push_verbose()
     model = params.get("model")
     if model_alias_map and model in model_alias_map:
         params["model"] = model_alias_map[model]
@@ -972,16 +989,14 @@ def decode(model: str = "", tokens: list[int] | None = None, custom_tokenizer: A
 # Logging, the module cache, text and batch completion.
 # ---------------------------------------------------------------------------------------
 def turn_on_debug() -> None:
-    """Log every call on ``logging.getLogger("rustllm")`` (request at DEBUG, outcome at
-    INFO), with a stderr handler unless logging is already configured. LiteLLM's
+    """Log every call on LiteLLM's loggers at DEBUG: the call and its outcome, the HTTP
+    request as a curl command and the raw reply (secrets masked), the Router's
+    decisions. Printed on stderr unless the program's own logging shows them.
     ``LITELLM_LOG=DEBUG`` does the same at import."""
     global _log_calls
-    import logging
+    from rustllm import _logging
 
-    logging.getLogger("rustllm").setLevel(logging.DEBUG)
-    from rustllm._hooks import add_stderr_handler
-
-    add_stderr_handler()
+    _logging.turn_on_debug()
     _log_calls = True
 
 
@@ -989,20 +1004,15 @@ _turn_on_debug = turn_on_debug
 
 
 def _log_from_env() -> None:
-    """``LITELLM_LOG=DEBUG`` (or INFO, WARNING, ...) sets the rustllm logger's level;
-    DEBUG and INFO also log each call."""
+    """``LITELLM_LOG=DEBUG`` (or INFO, WARNING, ...) sets LiteLLM's loggers' level;
+    DEBUG and INFO also log each call (DEBUG with its raw HTTP request and reply)."""
     global _log_calls
-    level = _os.environ.get("LITELLM_LOG", "").strip().upper()
-    if level not in ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"):
-        return
-    import logging
+    value = _os.environ.get("LITELLM_LOG")
+    if value:
+        from rustllm import _logging
 
-    logging.getLogger("rustllm").setLevel(level)
-    if level in ("DEBUG", "INFO"):
-        from rustllm._hooks import add_stderr_handler
-
-        add_stderr_handler()
-        _log_calls = True
+        if _logging.from_env(value):
+            _log_calls = True
 
 
 def enable_cache(
@@ -1217,6 +1227,7 @@ _LAZY_NAMES = {
     "TranscriptionResponse": "rustllm.types.utils",
     "InMemoryCache": "rustllm.caching.in_memory_cache",
     "stream_chunk_builder_text_completion": "rustllm.main",
+    "verbose_logger": "rustllm._logging",
 }
 # Custom providers: `[{"provider": "my-custom-llm", "custom_handler": MyLLM()}]` serves
 # `model="my-custom-llm/..."` with the handler (rustllm.custom_llm), directly and through

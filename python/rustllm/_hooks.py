@@ -249,6 +249,8 @@ def observers(params: dict[str, Any]) -> _Observers:
     ValueError for a named integration, before any request."""
     global _last
     m = _rustllm()
+    if m.set_verbose is not m._verbose_pushed:
+        m._push_verbose()  # before the call's first log line
     dyn = {k: params.pop(k) for k in _DYNAMIC if k in params}
     if dyn:
         return _observers(m, dyn)
@@ -298,79 +300,65 @@ def _observers(m: Any, dyn: dict[str, Any]) -> _Observers:
         lg for lg in success if _overrides(lg, "log_stream_event") or _overrides(lg, "async_log_stream_event")
     ]
     obs.log = bool(m.set_verbose or m._log_calls)
-    if m.set_verbose:
-        _verbose_handler()
     return obs
 
 
 # ---------------------------------------------------------------------------------------
 # Call logging (set_verbose, turn_on_debug(), LITELLM_LOG).
 # ---------------------------------------------------------------------------------------
-_handler_added = False
+# The lines go to LiteLLM's "LiteLLM" logger; rustllm._logging sets its level and handler.
+_call_logger = logging.getLogger("LiteLLM")
 
 
-def _verbose_handler() -> None:
-    """``set_verbose=True`` asks for output: give the logger a stderr handler at DEBUG
-    if nobody configured it."""
-    global _handler_added
-    if _handler_added:
-        return
-    _handler_added = True
-    if _logger.level == logging.NOTSET:
-        _logger.setLevel(logging.DEBUG)
-    add_stderr_handler()
-
-
-def add_stderr_handler() -> None:
-    """A stderr handler on the rustllm logger, unless it (or the root logger) has one."""
-    if _logger.handlers or logging.getLogger().handlers:
-        return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s - rustllm:%(levelname)s: %(message)s", "%H:%M:%S"))
-    _logger.addHandler(handler)
-
-
-_SECRET_KEYS = frozenset({"api_key", "azure_ad_token", "aws_secret_access_key", "aws_session_token", "password"})
 _QUIET_KEYS = frozenset({"messages", "input", "prompt", "headers", "extra_headers"})
 
 
 def _describe_params(params: dict[str, Any]) -> str:
+    """The call's arguments for its debug line: credentials masked (and their values
+    wherever else they appear, e.g. in ``extra_body``), the conversation left out."""
     parts = []
+    m = _rustllm()
+    secrets = [k for k in (m.api_key, m.openai_key, m.anthropic_key, m.azure_key, m.cohere_key) if isinstance(k, str)]
     for k, v in params.items():
         if v is None or k in ("model",) or k in _DYNAMIC:
             continue
-        if k in _SECRET_KEYS:
-            v = "***"
+        if _core.is_secret_name(k):
+            if isinstance(v, str):
+                secrets.append(v)
+            v = "****"
         elif k in _QUIET_KEYS:
             v = f"<{len(v)} items>" if isinstance(v, (list, tuple, dict)) else "<...>"
+        elif k in ("api_base", "base_url") and isinstance(v, str):
+            v = _core.mask_url(v)
         parts.append(f"{k}={v!r}")
-    return ", ".join(parts)
+    return _core.scrub(", ".join(parts), secrets)
 
 
 def _log_start(call: _Call) -> None:
-    if _logger.isEnabledFor(logging.DEBUG):
-        _logger.debug(
-            "rustllm.%s(model=%s) %s", call.call_type, call.params.get("model"), _describe_params(call.params)
+    if _call_logger.isEnabledFor(logging.DEBUG):
+        _call_logger.debug(
+            "litellm.%s(model=%s) %s", call.call_type, call.params.get("model"), _describe_params(call.params)
         )
 
 
 def _log_end(call: _Call, response: Any, error: BaseException | None) -> None:
     model = call.params.get("model")
     if error is not None:
-        _logger.info("rustllm.%s(model=%s) Exception %s", call.call_type, model, error)
+        _call_logger.info("litellm.%s(model=%s) Exception %s", call.call_type, model, error)
         return
     hidden = getattr(response, "_hidden_params", None) or {}
     ms = (time.time() - call.start) * 1000
     if call.cache_hit:
-        _logger.info("rustllm.%s(model=%s) cache hit in %.1f ms", call.call_type, model, ms)
+        _call_logger.info("litellm.%s(model=%s) cache hit in %.1f ms", call.call_type, model, ms)
         return
-    _logger.info(
-        "rustllm.%s(model=%s) 200 OK in %.1f ms (provider=%s, api_base=%s, response_cost=%s)",
+    api_base = hidden.get("api_base")
+    _call_logger.info(
+        "litellm.%s(model=%s) 200 OK in %.1f ms (provider=%s, api_base=%s, response_cost=%s)",
         call.call_type,
         model,
         ms,
         hidden.get("custom_llm_provider"),
-        hidden.get("api_base"),
+        _core.mask_url(api_base) if isinstance(api_base, str) else api_base,
         hidden.get("response_cost"),
     )
 

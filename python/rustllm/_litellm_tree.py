@@ -12,6 +12,7 @@ ModuleNotFoundError naming it. This module holds data only; importing it costs n
 from __future__ import annotations
 
 MODULES: tuple[str, ...] = (
+    "_logging",
     "caching",
     "caching.caching",
     "caching.in_memory_cache",

@@ -446,9 +446,14 @@ class Router:
         for message in self._core.skipped_deployments:
             _logger.warning("rustllm.Router: skipped an invalid deployment: %s", message)
         if set_verbose:
-            _logger.setLevel(logging.DEBUG if debug_level == "DEBUG" else logging.INFO)
-            _logger.info("Routing strategy: %s", routing_strategy)
-            self._core.set_verbose(True)
+            # This Router's decisions and deployment calls, on the "LiteLLM Router" logger
+            # (printed on stderr unless the program's own logging shows them).
+            from rustllm import _logging
+
+            level = logging.DEBUG if str(debug_level).upper() == "DEBUG" else logging.INFO
+            _logging.router_verbose(level)
+            self._core.set_verbose(level)
+            _logging.verbose_router_logger.info("Routing strategy: %s", routing_strategy)
         # Creating a Router silences LiteLLM's debug prints, as in LiteLLM.
         rustllm.suppress_debug_info = True
 
@@ -460,9 +465,10 @@ class Router:
     def _params(self, model: str, extra: dict[str, Any], first: str, value: Any) -> dict[str, Any]:
         """The call's arguments in LiteLLM's order (model, messages or input, then the
         keyword arguments as given): the cache key depends on it."""
-        from rustllm import _push_tls, _response_format_param, _timeout_seconds
+        from rustllm import _push_tls, _push_verbose, _response_format_param, _timeout_seconds
 
         _push_tls()
+        _push_verbose()
         params = {"model": model, first: value}
         params.update(extra)
         if params.get("response_format") is not None:
@@ -470,23 +476,6 @@ class Router:
         if params.get("timeout") is not None:
             params["timeout"] = _timeout_seconds(params["timeout"])
         return params
-
-    def _log(self, what: str, model: str, hidden: dict[str, Any] | None, err: BaseException | None = None) -> None:
-        if not self.set_verbose:
-            return
-        if err is not None:
-            _logger.info("rustllm.%s(model=%s)\033[31m Exception %s\033[0m", what, model, err)
-            return
-        headers = (hidden or {}).get("additional_headers", {})
-        _logger.info(
-            "rustllm.%s(model=%s) deployment=%s group=%s retries=%s fallbacks=%s\033[32m 200 OK\033[0m",
-            what,
-            model,
-            (hidden or {}).get("model_id"),
-            headers.get("x-litellm-model-group"),
-            headers.get("x-litellm-attempted-retries"),
-            headers.get("x-litellm-attempted-fallbacks"),
-        )
 
     # What type checkers see: a ModelResponse without `stream=True`, a CustomStreamWrapper
     # with it, either when `stream` is a bool known only at run time.
@@ -526,13 +515,10 @@ class Router:
         try:
             if params.get("stream"):
                 handle, hidden = self._core.completion_stream(params, attempts)
-                self._log("completion", model, hidden)
                 return CustomStreamWrapper(handle, model, hidden)
             body, hidden, ms = self._core.completion(params, attempts)
         except _RustLLMError as err:
-            self._log("completion", model, None, err)
             _raise(err)
-        self._log("completion", model, hidden)
         return ModelResponse._from_openai(body, hidden, ms)
 
     @routed("acompletion")
@@ -546,13 +532,10 @@ class Router:
             if stream:
                 params["stream"] = True
                 handle, hidden = await _submit(self._core.acompletion_submit, params, attempts)
-                self._log("acompletion", model, hidden)
                 return CustomStreamWrapper(handle, model, hidden)
             body, hidden, ms = await _submit(self._core.acompletion_submit, params, attempts)
         except _RustLLMError as err:
-            self._log("acompletion", model, None, err)
             _raise(err)
-        self._log("acompletion", model, hidden)
         return ModelResponse._from_openai(body, hidden, ms)
 
     @routed("embedding")

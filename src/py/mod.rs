@@ -10,6 +10,7 @@ mod completion;
 mod convert;
 mod custom;
 mod errors;
+mod logging;
 mod mock;
 mod objects;
 mod router;
@@ -29,6 +30,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     stream::register(m)?;
     tokens::register(m)?;
     mock::register(m)?;
+    logging::register(m)?;
     objects::register(m)?;
     m.add_function(wrap_pyfunction!(blocking::_after_fork_in_child, m)?)?;
     Ok(())

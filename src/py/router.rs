@@ -71,22 +71,6 @@ fn log_event(level: EventLevel, message: &str) {
     });
 }
 
-/// A routing decision, logged only when the user turned `set_verbose` on.
-fn log_decision(_level: EventLevel, message: &str) {
-    Python::attach(|py| {
-        let log = || -> PyResult<()> {
-            let logger = py
-                .import("logging")?
-                .call_method1("getLogger", ("rustllm",))?;
-            logger.call_method1("info", ("rustllm.Router: %s", message))?;
-            Ok(())
-        };
-        if let Err(e) = log() {
-            e.print(py);
-        }
-    });
-}
-
 impl Routed for OpenStream {
     fn tokens(&self) -> (Option<u64>, Option<u64>) {
         (None, None)
@@ -337,6 +321,7 @@ async fn route_reply(
 
 async fn route_stream(
     router: Arc<CoreRouter>,
+    is_async: bool,
     kwargs: Map<String, Value>,
     hooks: Hooks,
     attempts: Option<Arc<AttemptLog>>,
@@ -346,6 +331,7 @@ async fn route_stream(
     let custom = &custom;
     router
         .route_with(
+            call_type(Endpointkind::Chat, is_async),
             kwargs,
             true,
             picker,
@@ -441,7 +427,7 @@ impl PyRouter {
                 let convert: Convert = if map.get("stream").and_then(Value::as_bool) == Some(true)
                     && kind == Endpointkind::Chat
                 {
-                    let result = route_stream(router, map, hooks, log.clone()).await;
+                    let result = route_stream(router, true, map, hooks, log.clone()).await;
                     Box::new(move |py| {
                         deliver_attempts(py, sink, log)?;
                         match result {
@@ -561,7 +547,7 @@ impl PyRouter {
         let log = attempt_log(&attempts);
         let result = block_on(
             py,
-            route_stream(self.inner.clone(), map, hooks, log.clone()),
+            route_stream(self.inner.clone(), false, map, hooks, log.clone()),
         );
         deliver_attempts(py, attempts, log)?;
         let (open, guard, info) = result?;
@@ -635,15 +621,12 @@ impl PyRouter {
         Ok(list)
     }
 
-    /// Log routing decisions (deployment chosen, retries, cooldowns, fallbacks) at INFO on
-    /// `logging.getLogger("rustllm")`, or stop.
-    fn set_verbose(&self, on: bool) {
-        let sink: Option<EventSink> = if on {
-            Some(Arc::new(log_decision))
-        } else {
-            None
-        };
-        self.inner.set_decision_log(sink);
+    /// Log this Router's decisions (deployment chosen, each deployment call's outcome,
+    /// retries, cooldowns, fallbacks) on `logging.getLogger("LiteLLM Router")` at `level`
+    /// (a Python level number: 20 for INFO, 10 for DEBUG) and above; None stops.
+    #[pyo3(signature = (level=None))]
+    fn set_verbose(&self, level: Option<u8>) {
+        self.inner.set_verbosity(level);
     }
 
     /// Messages about `model_list` entries skipped with `ignore_invalid_deployments`.

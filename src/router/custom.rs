@@ -93,7 +93,7 @@ mod tests {
             unreachable!()
         };
         let (_, _, info) = r
-            .route_with(kw, false, Some(&picker), None, move |m| {
+            .route_with("completion", kw, false, Some(&picker), None, move |m| {
                 let c = c.clone();
                 async move {
                     let model = m["model"].as_str().unwrap_or("").to_string();
@@ -134,7 +134,9 @@ mod tests {
             unreachable!()
         };
         let e = r
-            .route_with(kw, false, Some(&picker), None, |_| async { Ok(Done) })
+            .route_with("completion", kw, false, Some(&picker), None, |_| async {
+                Ok(Done)
+            })
             .await
             .err()
             .unwrap();

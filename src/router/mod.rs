@@ -24,6 +24,7 @@ pub mod strategy;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -34,6 +35,7 @@ use crate::cache::link::{EventSink, RedisLink};
 use crate::cache::ResponseCache;
 use crate::catalogue::tokens::count_messages;
 use crate::error::{ErrorKind, LlmError};
+use crate::logging::{self, Level, Target};
 use config::{Deployment, RouterConfig, Strategy};
 use custom::DeploymentPicker;
 use pool::Pool;
@@ -43,6 +45,8 @@ use strategy::Cands;
 
 /// One model group's turn at a call.
 struct GroupCall<'a> {
+    /// LiteLLM's name of the call (`completion`, `acompletion`, `embedding`, ...), for logs.
+    call_type: &'a str,
     group: &'a str,
     pool: &'a Pool,
     requested: &'a str,
@@ -158,9 +162,10 @@ pub struct Router {
     by_model: HashMap<String, Arc<Pool>>,
     rng: Mutex<fastrand::Rng>,
     catalogue: fn(&str) -> Option<(f64, f64)>,
-    /// Where routing decisions go when `set_verbose` is on (deployment chosen, retries,
-    /// cooldowns, fallbacks); `None` (the default) costs one lock check per decision.
-    decisions: Mutex<Option<EventSink>>,
+    /// This Router's own log threshold (`set_verbose=True`: INFO, or DEBUG with
+    /// `debug_level="DEBUG"`); the process-wide one (`LITELLM_LOG`, ...) applies too.
+    /// [`logging::OFF`] by default: a decision then costs two relaxed loads.
+    verbosity: AtomicU8,
 }
 
 impl std::fmt::Debug for Router {
@@ -240,19 +245,32 @@ impl Router {
             by_model,
             rng: Mutex::new(fastrand::Rng::new()),
             catalogue: crate::catalogue::prices,
-            decisions: Mutex::new(None),
+            verbosity: AtomicU8::new(logging::OFF),
         }))
     }
 
-    /// Report routing decisions to `sink` (`set_verbose=True`), or stop (`None`).
-    pub fn set_decision_log(&self, sink: Option<EventSink>) {
-        *lock(&self.decisions) = sink;
+    /// Log this Router's decisions (deployment chosen, each deployment call's outcome,
+    /// retries, cooldowns, fallbacks) at `level` and above (a Python level number:
+    /// `set_verbose=True`), or only as the process-wide setting says (`None`).
+    pub fn set_verbosity(&self, level: Option<u8>) {
+        self.verbosity
+            .store(level.unwrap_or(logging::OFF), Ordering::Relaxed);
     }
 
-    fn note(&self, message: impl FnOnce() -> String) {
-        let sink = lock(&self.decisions).clone();
-        if let Some(sink) = sink {
-            sink(crate::cache::link::EventLevel::Info, &message());
+    /// Whether a decision at `level` is logged, by this Router's setting or the process's.
+    fn logs(&self, level: Level) -> bool {
+        level as u8
+            >= self
+                .verbosity
+                .load(Ordering::Relaxed)
+                .min(logging::threshold(Target::Router))
+    }
+
+    /// Log a decision on `LiteLLM Router`; `message` is only built when it is logged.
+    #[track_caller]
+    fn note(&self, level: Level, message: impl FnOnce() -> String) {
+        if self.logs(level) {
+            logging::emit(Target::Router, level, &message());
         }
     }
 
@@ -781,7 +799,7 @@ impl Router {
             }
         };
         if cool {
-            self.note(|| {
+            self.note(Level::Info, || {
                 format!(
                     "cooling down deployment {} for {:.1}s after status {status}",
                     d.id,
@@ -897,6 +915,7 @@ impl Router {
         Fut: Future<Output = Result<T, LlmError>>,
     {
         let GroupCall {
+            call_type,
             group,
             pool,
             requested,
@@ -932,7 +951,7 @@ impl Router {
             if let Some(s) = &self.semaphores[i] {
                 guard._permit = s.clone().acquire_owned().await.ok();
             }
-            self.note(|| {
+            self.note(Level::Info, || {
                 let d = &self.config.deployments[i];
                 let model = d.params.get("model").and_then(Value::as_str).unwrap_or("");
                 format!(
@@ -942,6 +961,18 @@ impl Router {
             });
             let started = Instant::now();
             let merged = self.merged_kwargs(i, kwargs, requested, stream);
+            self.note(Level::Debug, || {
+                format!(
+                    "deployment {} params: {}",
+                    self.config.deployments[i].id,
+                    logging::describe_params(&merged)
+                )
+            });
+            // LiteLLM's line for each deployment call names the deployment's model.
+            let label = self.logs(Level::Info).then(|| {
+                let model = merged.get("model").and_then(Value::as_str).unwrap_or("");
+                format!("litellm.{call_type}(model={model})")
+            });
             let record = attempts.map(|log| {
                 let text = |k: &str| merged.get(k).and_then(Value::as_str).map(str::to_string);
                 let attempt = Attempt {
@@ -957,6 +988,16 @@ impl Router {
                 (log, attempt)
             });
             let outcome = call(merged).await;
+            if let Some(label) = label {
+                self.note(Level::Info, || match &outcome {
+                    Ok(_) => format!("{label} 200 OK"),
+                    Err(e) => format!(
+                        "{label} Exception litellm.{}: {}",
+                        e.kind.class_name(),
+                        e.message
+                    ),
+                });
+            }
             if let Some((log, mut a)) = record {
                 a.ended = SystemTime::now();
                 a.error = outcome.as_ref().err().cloned();
@@ -980,7 +1021,7 @@ impl Router {
                         return Err((e, attempt, allowed));
                     }
                     let delay = self.retry_delay(ids, attempt, &e).await;
-                    self.note(|| {
+                    self.note(Level::Info, || {
                         format!(
                             "Retrying request with num_retries: {} (after {:.2}s; {})",
                             attempt + 1,
@@ -1103,7 +1144,7 @@ impl Router {
             }
         }
         let (reply, guard, info) = self
-            .route_checked(kwargs, false, picker, attempts, call)
+            .route_checked(call_type, kwargs, false, picker, attempts, call)
             .await?;
         drop(guard);
         if let (Some(cache), Some(plan), Some(body)) = (&self.cache, &plan, reply.cache_body()) {
@@ -1124,14 +1165,16 @@ impl Router {
         F: Fn(Map<String, Value>) -> Fut,
         Fut: Future<Output = Result<T, LlmError>>,
     {
-        self.route_with(kwargs, stream, None, None, call).await
+        self.route_with("completion", kwargs, stream, None, None, call)
+            .await
     }
 
     /// [`Router::route`] with the user's routing rule choosing each try's deployment, and
     /// each deployment call recorded in `attempts` (for a stream: the calls up to the one
-    /// that opened it).
+    /// that opened it). `call_type` is LiteLLM's name of the call, for the logs.
     pub async fn route_with<T, F, Fut>(
         self: &Arc<Self>,
+        call_type: &str,
         kwargs: Map<String, Value>,
         stream: bool,
         picker: Option<&dyn DeploymentPicker>,
@@ -1144,13 +1187,14 @@ impl Router {
         Fut: Future<Output = Result<T, LlmError>>,
     {
         crate::types::check::routed_call(&kwargs).map_err(|e| routed_context(e, &kwargs))?;
-        self.route_checked(kwargs, stream, picker, attempts, call)
+        self.route_checked(call_type, kwargs, stream, picker, attempts, call)
             .await
     }
 
     /// [`Router::route`] for arguments already checked.
     async fn route_checked<T, F, Fut>(
         self: &Arc<Self>,
+        call_type: &str,
         kwargs: Map<String, Value>,
         stream: bool,
         picker: Option<&dyn DeploymentPicker>,
@@ -1202,6 +1246,7 @@ impl Router {
             Some(e) => Err((e, 0, self.config.num_retries)),
             None => {
                 let g = GroupCall {
+                    call_type,
                     group: &group,
                     pool: &pool,
                     requested: &requested,
@@ -1289,10 +1334,13 @@ impl Router {
             let Ok((fb_group, fb_pool)) = self.resolve_group(&fb) else {
                 continue;
             };
-            self.note(|| format!("Trying to fallback b/w models: {group} -> {fb}"));
+            self.note(Level::Info, || {
+                format!("Trying to fallback b/w models: {group} -> {fb}")
+            });
             let mut fb_kwargs = kwargs.clone();
             fb_kwargs.insert("model".into(), Value::String(fb.clone()));
             let g = GroupCall {
+                call_type,
                 group: &fb_group,
                 pool: &fb_pool,
                 requested: &fb,

@@ -463,7 +463,7 @@ async fn route_logged(
     let s2 = s.clone();
     let log = AttemptLog::default();
     let out = r
-        .route_with(kw, false, None, Some(&log), move |m| {
+        .route_with("completion", kw, false, None, Some(&log), move |m| {
             let s = s2.clone();
             async move { s.call(m).await }
         })

@@ -193,6 +193,8 @@ pub struct StreamContext {
     pub framing: Framing,
     /// Redacted from the bytes an error quotes.
     pub api_key: Option<String>,
+    /// Set when the request was logged (`LiteLLM` at DEBUG): each read's events are too.
+    pub log: Option<Arc<crate::logging::HttpLog>>,
 }
 
 /// How much of the body's start is kept, to quote when it held no events at all.
@@ -326,6 +328,9 @@ pub async fn pump(
                     head.extend_from_slice(&bytes[..bytes.len().min(room)]);
                 }
                 decoder.push(&bytes, &mut events);
+                if let Some(log) = &ctx.log {
+                    log.stream_events(events.iter().map(|e| (e.event.as_deref(), &*e.data)));
+                }
                 match not_an_event_stream(&events, framed_any, &head, &ctx) {
                     Some(e) => Err(e),
                     None => {
@@ -343,6 +348,9 @@ pub async fn pump(
             }
             Ok(None) => {
                 decoder.finish(&mut events);
+                if let Some(log) = &ctx.log {
+                    log.stream_events(events.iter().map(|e| (e.event.as_deref(), &*e.data)));
+                }
                 let not_a_stream = not_an_event_stream(&events, framed_any, &head, &ctx);
                 framed_any |= !events.is_empty();
                 let r = match not_a_stream {
@@ -596,6 +604,7 @@ mod tests {
                 idle_timeout: Duration::from_secs(5),
                 framing: adapter.framing(),
                 api_key: Some(crate::test_support::TEST_KEY.into()),
+                log: None,
             };
             let resp = reqwest::Response::from(hyper::Response::new(body));
             let (tx, mut rx) = mpsc::channel(16);
