@@ -105,7 +105,8 @@ pub fn resolve(options: &CallOptions) -> Result<(String, String, &'static Provid
         &options.model,
         options.custom_llm_provider.as_deref(),
         options.api_base.as_deref(),
-    )?;
+    )
+    .map_err(|e| providers::explain_unresolved(e, &options.model))?;
     match providers::spec(&provider) {
         Some(spec) => Ok((model, provider, spec)),
         None => Err(LlmError::bad_request(format!(
