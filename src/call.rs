@@ -344,9 +344,18 @@ async fn open(
         .map_err(|e| transport_error(p, &e, total_timeout))?;
     let raw = redact_key(&String::from_utf8_lossy(&bytes), key);
     let json = serde_json::from_str::<Value>(&raw).ok();
-    Err(p
+    let mut err = p
         .adapter()
-        .map_error(&p.context(), status, &raw, json, headers))
+        .map_error(&p.context(), status, &raw, json, headers);
+    if err.kind == ErrorKind::NotFound && status == 404 {
+        // A 404 is as often a wrong api_base (`/v2` for `/v1`, a missing `/openai`) as an
+        // unknown model, and the body rarely says which: name the URL that was called.
+        err.message.push_str(&format!(
+            " (POST {})",
+            crate::error::display_url(&p.url, key)
+        ));
+    }
+    Err(err)
 }
 
 /// A 3xx the transport did not follow (see `transport`'s module docs): an error naming
