@@ -46,10 +46,38 @@ OPENAI_BASE = {
     "InvalidRequestError": "BadRequestError",
 }
 
+# Constructor arguments for each of those classes (LiteLLM's signatures).
+ARGS = {
+    "AuthenticationError": ("m", "openai", "gpt-4o"),
+    "PermissionDeniedError": ("m", "openai", "gpt-4o"),
+    "NotFoundError": ("m", "gpt-4o", "openai"),
+    "BadRequestError": ("m", "gpt-4o", "openai"),
+    "ContextWindowExceededError": ("m", "gpt-4o", "openai"),
+    "ContentPolicyViolationError": ("m", "gpt-4o", "openai"),
+    "UnsupportedParamsError": ("m", "openai", "gpt-4o"),
+    "RejectedRequestError": ("m", "gpt-4o", "openai", {}),
+    "LiteLLMUnknownProvider": ("gpt-4o",),
+    "UnprocessableEntityError": ("m", "gpt-4o", "openai"),
+    "Timeout": ("m", "gpt-4o", "openai"),
+    "RateLimitError": ("m", "openai", "gpt-4o"),
+    "InternalServerError": ("m", "openai", "gpt-4o"),
+    "ServiceUnavailableError": ("m", "openai", "gpt-4o"),
+    "BadGatewayError": ("m", "openai", "gpt-4o"),
+    "MidStreamFallbackError": ("m", "gpt-4o", "openai"),
+    "APIError": (500, "m", "openai", "gpt-4o"),
+    "MockException": (500, "m", "openai", "gpt-4o"),
+    "APIConnectionError": ("m", "openai", "gpt-4o"),
+    "APIResponseValidationError": ("m", "openai", "gpt-4o"),
+    "JSONSchemaValidationError": ("gpt-4o", "openai", "{bad", "{}"),
+    "OpenAIError": (),
+    "InvalidRequestError": ("m", "gpt-4o", "openai"),
+}
+
 PRELUDE = textwrap.dedent(
     f"""
     import json, pickle, sys
     OPENAI_BASE = {OPENAI_BASE!r}
+    ARGS = {ARGS!r}
     HI = [{{"role": "user", "content": "hi"}}]
 
     def raise_rate_limit(litellm):
@@ -75,6 +103,16 @@ PRELUDE = textwrap.dedent(
                                api_key="k", max_retries=0)
         except openai.APIConnectionError as e:
             caught.append(type(e).__name__)
+        return caught
+
+    def each_class_raised_and_caught_as_openai(litellm, openai):
+        caught = []
+        for name, base in OPENAI_BASE.items():
+            try:
+                raise getattr(litellm, name)(*ARGS[name])
+            except getattr(openai, base) as e:
+                assert isinstance(e, openai.OpenAIError)
+                caught.append(name)
         return caught
 
     def all_classes_subclass_openai(litellm, openai):
@@ -139,12 +177,14 @@ def test_openai_imported_before_the_first_error():
             first = e
         print(json.dumps({"caught": caught_as_openai(litellm, openai),
                           "subclass": all_classes_subclass_openai(litellm, openai),
+                          "each": each_class_raised_and_caught_as_openai(litellm, openai),
                           "response": type(first.response).__module__.split(".")[0],
                           "pickled": str(pickle.loads(pickle.dumps(first))) == str(first)}))
         """
     )
     assert state["caught"] == CAUGHT
     assert all(state["subclass"].values()), state["subclass"]
+    assert state["each"] == list(OPENAI_BASE)
     assert state["response"] in ("httpx", "httpx2")
     assert state["pickled"]
 
@@ -168,6 +208,7 @@ def test_openai_imported_after_a_first_error():
             "subclass": all_classes_subclass_openai(litellm, openai),
             "same_class": litellm.RateLimitError is cls,
             "caught": caught_as_openai(litellm, openai),
+            "each": each_class_raised_and_caught_as_openai(litellm, openai),
             "hooks_left": len(sys.meta_path) - hooks,
         }
         try:
@@ -183,6 +224,7 @@ def test_openai_imported_after_a_first_error():
     assert all(state["subclass"].values()), state["subclass"]
     assert state["same_class"]
     assert state["caught"] == CAUGHT
+    assert state["each"] == list(OPENAI_BASE)
     assert state["hooks_left"] == 0
     assert state["response"] in ("httpx", "httpx2")
     assert state["pickled"] == [True, True]
@@ -206,11 +248,13 @@ def test_openai_loaded_without_the_import_statement_after_a_first_error():
         spec.loader.exec_module(openai)
         print(json.dumps({"openai_after_first": openai_after_first,
                           "caught": caught_as_openai(litellm, openai),
+                          "each": each_class_raised_and_caught_as_openai(litellm, openai),
                           "subclass": all_classes_subclass_openai(litellm, openai)}))
         """
     )
     assert state["openai_after_first"] is False
     assert state["caught"] == CAUGHT
+    assert state["each"] == list(OPENAI_BASE)
     assert all(state["subclass"].values()), state["subclass"]
 
 

@@ -834,8 +834,10 @@ def _define_classes(oa: Any) -> dict[str, Any]:
             self.message = f"litellm.BadGatewayError: {message}"
             _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             self.response = rebuilt(response, 502)
-            # Skip APIError.__init__ (different signature): set up as the status error.
-            oa.APIStatusError.__init__(self, self.message, response=self.response, body=None)
+            # Skip APIError.__init__ (different signature): set up as the status error, the
+            # next class after rustllm's APIError in this MRO (found through the MRO, not
+            # `oa`, so it is openai's once the classes are rebased onto openai's).
+            super(APIError, self).__init__(self.message, response=self.response, body=None)
 
     class MockException(_LiteLLMErrorMixin, oa.APIError):
         """Raised by ``mock_response`` when it is an exception (``openai.APIError``)."""
