@@ -426,7 +426,10 @@ class _OpenAIImportWatcher:
 
         def exec_then_rebase(module: Any) -> None:
             exec_module(module)
-            _rebase_onto_openai()
+            try:
+                _rebase_onto_openai()
+            except Exception:  # noqa: BLE001 - never fail the user's `import openai`
+                pass  # (the next exception built tries again)
 
         try:
             loader.exec_module = exec_then_rebase  # this loader serves this import only
