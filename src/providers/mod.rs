@@ -567,9 +567,10 @@ fn provider_for_base(api_base: &str) -> Option<&'static str> {
 ///
 /// Order: an explicit `custom_llm_provider` (model kept whole); a known `provider/`
 /// prefix (everything after the first `/` is the model); a bare name the catalogue lists,
-/// or an OpenAI fine-tune (`ft:gpt-...`) or image model; a known `api_base`. Otherwise `BadRequestError`
-/// with LiteLLM's guidance text, as LiteLLM raises for unknown bare names: a misspelt
-/// `gpt-4o-mnii` fails here, before any network call, instead of being sent to OpenAI.
+/// an OpenAI fine-tune (`ft:gpt-...`) or image model; a known `api_base`. Otherwise
+/// `BadRequestError` with LiteLLM's guidance text, as LiteLLM raises for unknown bare
+/// names: a misspelt `gpt-4o-mnii` fails here, before any network call, instead of being
+/// sent to OpenAI.
 ///
 /// With an explicit `api_base`, a bare name the catalogue does not list still routes by
 /// its family (`gpt-*` to OpenAI's format, `claude-*` to Anthropic's, ...): the caller
@@ -585,7 +586,8 @@ pub fn get_llm_provider(
 
 /// [`get_llm_provider`] for catalogue look-ups (prices, `get_model_info`, `supports_*`):
 /// no request is sent, so a bare name the catalogue does not list may still take its
-/// family's provider (`gpt-5-mini-2099-01-01` prices as its `gpt-5-mini` base).
+/// family's provider, whose naming rules find its base entry (`gemini-2.5-pro-003` as
+/// `gemini-2.5-pro`).
 pub fn provider_for_lookup(
     model: &str,
     custom_llm_provider: Option<&str>,
