@@ -107,7 +107,8 @@ pub fn resolve(options: &CallOptions) -> Result<(String, String, &'static Provid
         &options.model,
         options.custom_llm_provider.as_deref(),
         options.api_base.as_deref(),
-    )?;
+    )
+    .map_err(|e| providers::explain_unresolved(e, &options.model))?;
     match providers::spec(&provider) {
         Some(spec) => Ok((model, provider, spec)),
         None => Err(LlmError::bad_request(format!(
@@ -362,9 +363,18 @@ async fn open(
     }
     let raw = redact_key(&String::from_utf8_lossy(&bytes), key);
     let json = serde_json::from_str::<Value>(&raw).ok();
-    Err(p
+    let mut err = p
         .adapter()
-        .map_error(&p.context(), status, &raw, json, headers))
+        .map_error(&p.context(), status, &raw, json, headers);
+    if err.kind == ErrorKind::NotFound && status == 404 {
+        // A 404 is as often a wrong api_base (`/v2` for `/v1`, a missing `/openai`) as an
+        // unknown model, and the body rarely says which: name the URL that was called.
+        err.message.push_str(&format!(
+            " (POST {})",
+            crate::error::display_url(&p.url, key)
+        ));
+    }
+    Err(err)
 }
 
 /// `req.send()` with the request logged first, as it goes over the wire (the headers the

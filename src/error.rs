@@ -469,6 +469,57 @@ pub fn parse_retry_after(headers: &[(String, String)]) -> Option<Duration> {
     None
 }
 
+/// A request URL as an error message may show it: credentials before the host and the
+/// values of query parameters that carry secrets (`key=`, `api_key=`, `token=`, `sig=`,
+/// ...) replaced by `***`, and the API key redacted wherever it appears. The rest (host,
+/// path, `api-version=`) stays: it is what tells a wrong `api_base` from a missing model.
+pub fn display_url(url: &str, key: Option<&str>) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(authority_end);
+            match authority.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://***@{host}{path}"),
+                None => head.to_string(),
+            }
+        }
+        None => head.to_string(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if is_secret_param(name) => format!("{name}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    redact_key(&out, key)
+}
+
+fn is_secret_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "key",
+        "token",
+        "secret",
+        "password",
+        "signature",
+        "auth",
+        "credential",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+        || name == "sig"
+        || name == "code"
+}
+
 /// Replace every occurrence of the API key in `text` so it can never reach a message,
 /// a repr or a log line.
 pub fn redact_key(text: &str, key: Option<&str>) -> String {
@@ -480,6 +531,36 @@ pub fn redact_key(text: &str, key: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn urls_in_messages_lose_their_secrets() {
+        assert_eq!(
+            super::display_url("http://127.0.0.1:8000/v2/chat/completions", None),
+            "http://127.0.0.1:8000/v2/chat/completions"
+        );
+        assert_eq!(
+            super::display_url(
+                "https://h/v1beta/models/m:generateContent?key=AIzaSECRET&alt=sse",
+                None
+            ),
+            "https://h/v1beta/models/m:generateContent?key=***&alt=sse"
+        );
+        assert_eq!(
+            super::display_url(
+                "https://user:pw@h/openai/deployments/d/chat/completions?api-version=2024-06-01&sig=abc&api_key=k1&access_token=t",
+                None
+            ),
+            "https://***@h/openai/deployments/d/chat/completions?api-version=2024-06-01&sig=***&api_key=***&access_token=***"
+        );
+        // The call's key is redacted even where no parameter name gives it away.
+        assert_eq!(
+            super::display_url(
+                "http://h/sk-live-1234/v1?x=sk-live-1234",
+                Some("sk-live-1234")
+            ),
+            "http://h/***/v1?x=***"
+        );
+    }
+
     use super::*;
     use serde_json::json;
 

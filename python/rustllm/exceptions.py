@@ -1,17 +1,31 @@
 """LiteLLM's exception classes, with LiteLLM's names, hierarchy, constructors and messages.
 
 ``except litellm.RateLimitError`` and ``except openai.OpenAIError`` keep working after
-``import rustllm as litellm``: when the ``openai`` package is installed every class here
+``import rustllm as litellm``: whenever the ``openai`` package is in use, every class here
 subclasses the matching ``openai`` class (``RateLimitError(openai.RateLimitError)``, ...),
 exactly as LiteLLM's do.
 
-Importing openai costs about half a second to a second, and ``import rustllm`` must stay
-cheap, so nothing here imports it at module import. The classes that need openai's bases
-are built together on first attribute access (PEP 562 module ``__getattr__``), which
-``from rustllm.exceptions import RateLimitError`` also triggers. The choice between
-openai's bases and a small local stand-in with the same shape (used when openai is not
-installed) is made once, at that first build, and the classes are cached in the module
-globals, so later look-ups are plain attribute reads.
+Importing openai costs about a second, so nothing here ever imports it: not ``import
+rustllm``, not the first exception. The classes are built together on first attribute
+access (PEP 562 module ``__getattr__``, which ``from rustllm.exceptions import
+RateLimitError`` and the first raised error also trigger) and cached in the module
+globals. Their bases are openai's when ``openai`` is already in ``sys.modules`` at that
+moment, and otherwise small local stand-ins with the same names, shape and hierarchy.
+
+That is enough for ``except openai.X``: ``except`` matches by the real MRO, so the
+classes must really derive from openai's, but code that names ``openai.X`` has imported
+openai before the error it catches is raised. If openai is imported after the classes
+were built, they are rebased onto openai's classes (``__bases__`` assignment: the class
+objects stay the same, so every reference to them, ``rustllm.RateLimitError`` included,
+and every instance already raised follow). The rebase runs when openai's import finishes
+(a one-shot meta-path finder watches for it while the classes sit on the stand-ins) and,
+should another finder have loaded openai, before the next exception is built (a
+``sys.modules`` look-up per exception while on the stand-ins; none after).
+
+Without openai installed at all, the stand-ins stay: catch by LiteLLM's names
+(``except litellm.RateLimitError``), or every mapped error with
+``except tuple(litellm.LITELLM_EXCEPTION_TYPES)``. ``litellm.OpenAIError`` is LiteLLM's
+wrapper class (it wraps another exception), not the base of the others, as in LiteLLM.
 
 Every exception carries ``message``, ``status_code``, ``llm_provider``, ``model``,
 ``litellm_debug_info``, ``max_retries``, ``num_retries`` and ``response`` (a minimal fake
@@ -136,6 +150,13 @@ class _ReducesByState:
 
 class _LiteLLMErrorMixin(_ReducesByState):
     """Mixin: LiteLLM's ``str``/``repr`` (message plus the retry counts when set)."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # On the stand-ins, openai may have been imported since (by a finder that is not
+        # ours): rebase first, so that `except openai.X` catches this one.
+        if _stand_ins is not None and sys.modules.get("openai") is not None:
+            _rebase_onto_openai()
+        return super().__new__(cls, *args, **kwargs)
 
     def __str__(self) -> str:
         text = str(getattr(self, "message", ""))
@@ -360,26 +381,19 @@ def _stand_in_openai() -> types.SimpleNamespace:
     return namespace
 
 
-def _openai_and_http() -> tuple:
-    """The openai package and the HTTP library it uses, or the local stand-ins for both.
+def _loaded_openai() -> Any:
+    """The openai package if it is already imported (never imports it), else None."""
+    openai = sys.modules.get("openai")
+    # A module still being imported lacks its classes: treat it as not loaded yet.
+    return openai if isinstance(getattr(openai, "APIStatusError", None), type) else None
 
-    Looked up with ``find_spec`` first so that an absent openai costs no failed import.
+
+def _http_library(openai: Any) -> Any:
+    """The HTTP library openai's exceptions use: httpx (openai 1.x/2.x) or httpx2 (later).
+
+    Exceptions carry its Request/Response, so ``isinstance(e.response, <openai's
+    lib>.Response)`` holds and openai's code paths see the type they expect.
     """
-    try:
-        present = importlib.util.find_spec("openai") is not None
-    except (ImportError, ValueError):
-        present = False
-    if present:
-        try:
-            import openai
-        except ImportError:
-            present = False
-    if not present:
-        http = types.SimpleNamespace(Request=_StandInRequest, Response=_StandInResponse)
-        return _stand_in_openai(), http
-    # openai 1.x/2.x use httpx; later releases moved to httpx2. Take whichever openai's
-    # own exceptions module imported, so `isinstance(e.response, <openai's lib>.Response)`
-    # holds and openai's code paths see the type they expect.
     exceptions_module = getattr(openai, "_exceptions", None)
     http = getattr(exceptions_module, "httpx", None) or getattr(exceptions_module, "httpx2", None)
     if http is None:
@@ -387,7 +401,65 @@ def _openai_and_http() -> tuple:
             import httpx as http
         except ImportError:
             import httpx2 as http
-    return openai, http
+    return http
+
+
+_STAND_IN_HTTP = types.SimpleNamespace(Request=_StandInRequest, Response=_StandInResponse)
+
+
+class _OpenAIImportWatcher:
+    """A meta-path finder that waits for ``import openai`` to rebase the classes onto
+    openai's as soon as its module has run. It sits on ``sys.meta_path`` only while the
+    classes are on the stand-ins and openai is installed, and leaves at the first
+    ``import openai``; for any other module it answers None at once."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        """Find openai with the other finders and run the rebase after its module."""
+        if fullname != "openai":
+            return None
+        _stop_watching()
+        spec = importlib.util.find_spec(fullname)
+        loader = getattr(spec, "loader", None)
+        exec_module = getattr(loader, "exec_module", None)
+        if exec_module is None:
+            return spec  # the next exception built rebases instead
+
+        def exec_then_rebase(module: Any) -> None:
+            exec_module(module)
+            try:
+                _rebase_onto_openai()
+            except Exception:  # noqa: BLE001 - never fail the user's `import openai`
+                pass  # (the next exception built tries again)
+
+        try:
+            loader.exec_module = exec_then_rebase  # this loader serves this import only
+        except AttributeError:
+            pass
+        return spec
+
+
+_watcher: _OpenAIImportWatcher | None = None
+
+
+def _watch_for_openai() -> None:
+    global _watcher
+    try:
+        installed = importlib.util.find_spec("openai") is not None
+    except (ImportError, ValueError):
+        installed = False
+    if installed and _watcher is None:
+        _watcher = _OpenAIImportWatcher()
+        sys.meta_path.insert(0, _watcher)
+
+
+def _stop_watching() -> None:
+    global _watcher
+    watcher, _watcher = _watcher, None
+    if watcher is not None:
+        try:
+            sys.meta_path.remove(watcher)
+        except ValueError:
+            pass
 
 
 # --------------------------------------------------------------------------------------
@@ -395,18 +467,19 @@ def _openai_and_http() -> tuple:
 # --------------------------------------------------------------------------------------
 
 
-def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
+def _define_classes(oa: Any) -> dict[str, Any]:
     """Define LiteLLM's classes on ``oa`` (openai, or the stand-in) and return them by name."""
 
     def fake_request(method: str = "POST", url: str = "https://api.openai.com/v1") -> Any:
-        return http.Request(method=method, url=url)
+        # `_http` follows a rebase onto openai's classes (their library from then on).
+        return _http.Request(method=method, url=url)
 
     def fake_response(
         status_code: Any, headers: Any = None, method: str = "GET", url: str = "https://litellm.ai"
     ) -> Any:
         if not isinstance(status_code, int):
             status_code = 500
-        return http.Response(status_code=status_code, headers=headers, request=fake_request(method, url))
+        return _http.Response(status_code=status_code, headers=headers, request=fake_request(method, url))
 
     def usable(response: Any) -> bool:
         # openai's base reads `response.request`; httpx raises RuntimeError when a
@@ -764,8 +837,10 @@ def _define_classes(oa: Any, http: Any) -> dict[str, Any]:
             self.message = f"litellm.BadGatewayError: {message}"
             _set_litellm_fields(self, llm_provider, model, litellm_debug_info, max_retries, num_retries)
             self.response = rebuilt(response, 502)
-            # Skip APIError.__init__ (different signature): set up as the status error.
-            oa.APIStatusError.__init__(self, self.message, response=self.response, body=None)
+            # Skip APIError.__init__ (different signature): set up as the status error, the
+            # next class after rustllm's APIError in this MRO (found through the MRO, not
+            # `oa`, so it is openai's once the classes are rebased onto openai's).
+            super(APIError, self).__init__(self.message, response=self.response, body=None)
 
     class MockException(_LiteLLMErrorMixin, oa.APIError):
         """Raised by ``mock_response`` when it is an exception (``openai.APIError``)."""
@@ -958,21 +1033,32 @@ _EXCEPTION_TYPE_NAMES = (
 
 _built: dict[str, Any] | None = None
 _http: Any = None  # the HTTP library whose Request/Response the exceptions carry
+# The stand-in bases while the classes sit on them (openai not imported yet), else None.
+_stand_ins: Any = None
 _build_lock = _thread.RLock()
 
 
 def _build() -> dict[str, Any]:
-    """Build the openai-derived classes once (thread-safe) and publish them as globals."""
-    global _built, _http
+    """Build the classes once (thread-safe) and publish them as globals: on openai's bases
+    if openai is already imported, else on the stand-ins until it is."""
+    global _built, _http, _stand_ins
     if _built is None:
         with _build_lock:
             if _built is None:
-                oa, http = _openai_and_http()
-                _http = http
-                classes = _define_classes(oa, http)
+                openai = _loaded_openai()
+                if openai is None:
+                    stand_ins = _stand_in_openai()
+                    _http = _STAND_IN_HTTP
+                    classes = _define_classes(stand_ins)
+                else:
+                    _http = _http_library(openai)
+                    classes = _define_classes(openai)
                 classes["LITELLM_EXCEPTION_TYPES"] = [classes[name] for name in _EXCEPTION_TYPE_NAMES]
                 globals().update(classes)
                 _built = classes
+                if openai is None:
+                    _stand_ins = stand_ins
+                    _watch_for_openai()
                 if "IPython" in sys.modules:  # in a notebook, uncaught errors show their card
                     from rustllm.display import _show_uncaught_errors_as_cards
 
@@ -980,6 +1066,38 @@ def _build() -> dict[str, Any]:
                         tuple(c for c in classes.values() if isinstance(c, type) and issubclass(c, _LiteLLMErrorMixin))
                     )
     return _built
+
+
+def _rebase_onto_openai() -> None:
+    """Move every class from the stand-in bases onto openai's, now that openai is imported.
+
+    ``__bases__`` assignment keeps each class object (and so every reference and instance)
+    and recomputes the MRO of its subclasses. It needs the same instance layout, which
+    holds: both bases are plain Python subclasses of ``Exception``. Should it ever be
+    refused, the classes stay on the stand-ins rather than half moved.
+    """
+    global _http, _stand_ins
+    with _build_lock:
+        openai = _loaded_openai()
+        if _stand_ins is None or _built is None or openai is None:
+            return
+        real = {stand_in: getattr(openai, name, None) for name, stand_in in vars(_stand_ins).items()}
+        if not all(isinstance(cls, type) for cls in real.values()):
+            return
+        moved: list[tuple[type, tuple]] = []
+        try:
+            for cls in _built.values():
+                if isinstance(cls, type) and any(base in real for base in cls.__bases__):
+                    old_bases = cls.__bases__
+                    cls.__bases__ = tuple(real.get(base, base) for base in old_bases)
+                    moved.append((cls, old_bases))
+        except TypeError:
+            for cls, old_bases in reversed(moved):
+                cls.__bases__ = old_bases
+        else:
+            _http = _http_library(openai)
+        _stand_ins = None  # moved, or refused for good: stop checking either way
+        _stop_watching()
 
 
 def __getattr__(name: str) -> Any:
@@ -1081,6 +1199,8 @@ def _from_core(err: Any, params: dict[str, Any] | None = None) -> BaseException:
     exception mapping does. The caller raises the result ``from None``.
     """
     classes = _build()
+    if _stand_ins is not None and sys.modules.get("openai") is not None:
+        _rebase_onto_openai()  # before `_http` builds the reply below
     kind = getattr(err, "kind", None) or "APIError"
     message = getattr(err, "message", None) or ""
     provider = getattr(err, "llm_provider", None)

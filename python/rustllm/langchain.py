@@ -23,38 +23,58 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import sys
 import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Callable, Literal, get_args
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
-from langchain_core.language_models.chat_models import agenerate_from_stream, generate_from_stream
-from langchain_core.language_models.llms import create_base_retry_decorator
-from langchain_core.messages import (
-    AIMessage,
-    AIMessageChunk,
-    BaseMessage,
-    ChatMessage,
-    FunctionMessage,
-    HumanMessage,
-    InvalidToolCall,
-    SystemMessage,
-    ToolCall,
-    ToolMessage,
-)
-from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
-from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
-from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
-from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
-from langchain_core.tools import BaseTool
-from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
-from langchain_core.utils.pydantic import is_basemodel_subclass
-from langchain_core.utils.utils import _build_model_kwargs, get_pydantic_field_names, secret_from_env
+try:
+    from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
+    from langchain_core.language_models.chat_models import agenerate_from_stream, generate_from_stream
+    from langchain_core.language_models.llms import create_base_retry_decorator
+    from langchain_core.messages import (
+        AIMessage,
+        AIMessageChunk,
+        BaseMessage,
+        ChatMessage,
+        FunctionMessage,
+        HumanMessage,
+        InvalidToolCall,
+        SystemMessage,
+        ToolCall,
+        ToolMessage,
+    )
+    from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+    from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+    from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+    from langchain_core.output_parsers.openai_tools import JsonOutputKeyToolsParser, PydanticToolsParser
+    from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+    from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+    from langchain_core.tools import BaseTool
+    from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
+    from langchain_core.utils.pydantic import is_basemodel_subclass
+    from langchain_core.utils.utils import _build_model_kwargs, get_pydantic_field_names, secret_from_env
+except ImportError as exc:
+    # Without the extra, say what to install rather than name a module the user never
+    # asked for. Any other failed import (inside langchain-core) is not ours to explain.
+    if not (exc.name or "").startswith("langchain_core"):
+        raise
+    _install = 'pip install "rustllm[langchain]"'
+    if sys.version_info < (3, 10):
+        _needs = (
+            f"langchain-core 1.x, which needs Python 3.10 or later (this is Python {sys.version.split()[0]}, "
+            f"where {_install} installs nothing)"
+        )
+    elif exc.name == "langchain_core":
+        _needs = "langchain-core, which is not installed"
+    else:  # an older langchain-core without a name this module uses
+        _needs = f"langchain-core>=1.6,<2 ({exc})"
+    raise ModuleNotFoundError(
+        f"rustllm.langchain needs {_needs}. Run: {_install} (on Python 3.10+)", name=exc.name
+    ) from exc
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 import rustllm

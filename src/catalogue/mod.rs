@@ -4,6 +4,7 @@
 mod bpe;
 pub mod cost;
 pub mod models;
+pub mod nearest;
 pub mod tokens;
 
 /// `(input, output)` price per token for a model, from the bundled catalogue.

@@ -22,8 +22,10 @@ pub type Entry = Map<String, Value>;
 /// The map as LiteLLM ships it; refreshed with `make catalogue`.
 const MODEL_PRICES_JSON: &str = include_str!("model_prices.json");
 
-/// OpenAI and Azure models LiteLLM 1.75.8 knew that the bundled map dropped (old snapshots
-/// such as `gpt-3.5-turbo-0613`, Azure's `gpt-35-turbo-16k`); bundled entries win.
+/// Models LiteLLM 1.75.8 knew that the bundled map dropped: OpenAI and Azure ones (old
+/// snapshots such as `gpt-3.5-turbo-0613`, Azure's `gpt-35-turbo-16k`) and every bare name
+/// it resolved without a prefix (`claude-3-5-sonnet-20240620`, `gemini-1.5-pro`), since a
+/// bare name routes only when listed here or in the bundled map. Bundled entries win.
 /// Refreshed with `scripts/legacy_models.py`.
 const LEGACY_MODELS_JSON: &str = include_str!("legacy_models.json");
 
@@ -381,7 +383,7 @@ fn candidate_names(
     let (split, combined, stripped, combined_stripped, provider);
     match custom_llm_provider.filter(|p| !p.is_empty()) {
         None => {
-            let resolved = crate::providers::get_llm_provider(model, None, None).ok();
+            let resolved = crate::providers::provider_for_lookup(model, None).ok();
             provider = resolved.as_ref().map(|r| r.1.clone());
             split = resolved.map(|r| r.0).unwrap_or_else(|| model.to_string());
             combined = model.to_string();
@@ -495,8 +497,7 @@ pub fn flag(entry: &Entry, key: &str) -> Option<bool> {
 /// read from the bare name's entry. Unknown models and unstated flags are `false`, never
 /// an error.
 pub fn supports(model: &str, custom_llm_provider: Option<&str>, key: &str) -> bool {
-    let Ok((split, provider)) =
-        crate::providers::get_llm_provider(model, custom_llm_provider, None)
+    let Ok((split, provider)) = crate::providers::provider_for_lookup(model, custom_llm_provider)
     else {
         return false;
     };
@@ -729,7 +730,7 @@ pub fn supported_openai_params(
     custom_llm_provider: Option<&str>,
 ) -> Option<Vec<&'static str>> {
     let (split, provider) =
-        crate::providers::get_llm_provider(model, custom_llm_provider, None).ok()?;
+        crate::providers::provider_for_lookup(model, custom_llm_provider).ok()?;
     let reasoning = || supports(&split, Some(&provider), "supports_reasoning");
     let claude_params = |reasoning: bool| {
         let mut params = ANTHROPIC_PARAMS.to_vec();
@@ -832,7 +833,7 @@ pub fn model_info(model: &str, custom_llm_provider: Option<&str>) -> Result<Entr
     let Some(found) = lookup(model, custom_llm_provider) else {
         let provider = match custom_llm_provider {
             Some(p) => Some(p.to_string()),
-            None => crate::providers::get_llm_provider(model, None, None)
+            None => crate::providers::provider_for_lookup(model, None)
                 .ok()
                 .map(|r| r.1),
         };
@@ -886,7 +887,7 @@ pub fn max_tokens(model: &str) -> Result<Option<u64>, String> {
     if let Some(limit) = entry_exact(model).and_then(|e| read(&e)) {
         return Ok(Some(limit));
     }
-    let split = crate::providers::get_llm_provider(model, None, None)
+    let split = crate::providers::provider_for_lookup(model, None)
         .ok()
         .map(|(m, _)| m);
     match split.and_then(|m| entry_exact(&m)) {

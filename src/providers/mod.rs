@@ -427,13 +427,49 @@ pub const OTHER_PROVIDERS: &[&str] = &[
     "openai_like",
 ];
 
+/// The start of LiteLLM's message when no provider can be determined.
+const PROVIDER_NOT_PROVIDED: &str =
+    "LLM Provider NOT provided. Pass in the LLM provider you are trying to call.";
+
 /// The message LiteLLM gives when no provider can be determined (kept word for word:
 /// users match on it).
 pub fn provider_not_provided(model: &str) -> LlmError {
     LlmError::bad_request(format!(
-        "LLM Provider NOT provided. Pass in the LLM provider you are trying to call. You passed model={model}\n Pass model as E.g. For 'Huggingface' inference endpoints pass in `completion(model='huggingface/starcoder',..)` Learn more: https://docs.litellm.ai/docs/providers"
+        "{PROVIDER_NOT_PROVIDED} You passed model={model}\n Pass model as E.g. For 'Huggingface' inference endpoints pass in `completion(model='huggingface/starcoder',..)` Learn more: https://docs.litellm.ai/docs/providers"
     ))
     .with_context("", model)
+}
+
+/// A call's unresolved-model error with what rustllm adds to LiteLLM's text: the nearest
+/// catalogue names (`Did you mean: gpt-4o-mini, ...?`) and how to call a model the
+/// catalogue does not list. Other errors pass through unchanged. The search scans the
+/// catalogue, so this runs on that error path only (see `call::resolve`), never inside
+/// [`get_llm_provider`], which helpers call on names that may not resolve.
+pub fn explain_unresolved(mut err: LlmError, model: &str) -> LlmError {
+    if err.kind != ErrorKind::BadRequest || !err.message.starts_with(PROVIDER_NOT_PROVIDED) {
+        return err;
+    }
+    let suggestions = crate::catalogue::nearest::nearest_names(model, &|p: &str| spec(p).is_some());
+    if !suggestions.is_empty() {
+        err.message
+            .push_str(&format!("\nDid you mean: {}?", suggestions.join(", ")));
+    }
+    // The family a name looks like tells the prefix its user most likely needs.
+    let how = match provider_for_family(model).filter(|p| spec(p).is_some()) {
+        Some("openai") => format!(
+            "model='openai/{model}' (or custom_llm_provider='openai'), with api_base=... for your own OpenAI-compatible server"
+        ),
+        Some(p) => format!(
+            "model='{p}/{model}' (or custom_llm_provider='{p}'), or model='openai/{model}' with api_base=... for your own OpenAI-compatible server"
+        ),
+        None => format!(
+            "model='openai/{model}' for OpenAI or any OpenAI-compatible server (with api_base=...), 'anthropic/{model}', 'ollama_chat/{model}', ... (or custom_llm_provider=...)"
+        ),
+    };
+    err.message.push_str(&format!(
+        "\nrustllm's model catalogue does not list '{model}'. To call a model it does not list, name its provider: {how}"
+    ));
+    err
 }
 
 fn is_known_provider(name: &str) -> bool {
@@ -441,10 +477,17 @@ fn is_known_provider(name: &str) -> bool {
 }
 
 /// The provider for a bare model name: the `litellm_provider` of its catalogue entry, as
-/// LiteLLM resolves it. Names the catalogue does not list fall back to the name's family,
-/// so new OpenAI or Claude releases route before the catalogue is refreshed.
+/// LiteLLM resolves it, else the name's family (a guess: see [`provider_for_lookup`]).
 fn provider_for_bare_name(model: &str) -> Option<&'static str> {
     crate::catalogue::models::bare_name_provider(model).or_else(|| provider_for_family(model))
+}
+
+/// OpenAI names LiteLLM resolves bare that the catalogue cannot list: fine-tunes
+/// (`ft:gpt-4o-mini:org::id`, LiteLLM's `"ft:gpt-4" in model`) whatever the base model,
+/// and the image models of its `openai_image_generation_models` (priced per size, so the
+/// map keys them as `1024-x-1024/dall-e-3`).
+fn is_unlisted_openai_name(model: &str) -> bool {
+    model.starts_with("ft:gpt") || matches!(model, "dall-e-2" | "dall-e-3")
 }
 
 /// The provider a bare name's family implies (`gpt-`, `claude-`, `gemini-`, ...).
@@ -523,12 +566,40 @@ fn provider_for_base(api_base: &str) -> Option<&'static str> {
 /// LiteLLM's `get_llm_provider`: `(model sent to the provider, provider name)`.
 ///
 /// Order: an explicit `custom_llm_provider` (model kept whole); a known `provider/`
-/// prefix (everything after the first `/` is the model); a bare name's catalogue entry or
-/// family; a known `api_base`. Otherwise `BadRequestError` with LiteLLM's guidance text.
+/// prefix (everything after the first `/` is the model); a bare name the catalogue lists,
+/// an OpenAI fine-tune (`ft:gpt-...`) or image model; a known `api_base`. Otherwise
+/// `BadRequestError` with LiteLLM's guidance text, as LiteLLM raises for unknown bare
+/// names: a misspelt `gpt-4o-mnii` fails here, before any network call, instead of being
+/// sent to OpenAI.
+///
+/// With an explicit `api_base`, a bare name the catalogue does not list still routes by
+/// its family (`gpt-*` to OpenAI's format, `claude-*` to Anthropic's, ...): the caller
+/// named the server, so the name is whatever that server serves.
 pub fn get_llm_provider(
     model: &str,
     custom_llm_provider: Option<&str>,
     api_base: Option<&str>,
+) -> Result<(String, String), LlmError> {
+    let by_family = api_base.is_some_and(|b| !b.is_empty());
+    resolve_provider(model, custom_llm_provider, api_base, by_family)
+}
+
+/// [`get_llm_provider`] for catalogue look-ups (prices, `get_model_info`, `supports_*`):
+/// no request is sent, so a bare name the catalogue does not list may still take its
+/// family's provider, whose naming rules find its base entry (`gemini-2.5-pro-003` as
+/// `gemini-2.5-pro`).
+pub fn provider_for_lookup(
+    model: &str,
+    custom_llm_provider: Option<&str>,
+) -> Result<(String, String), LlmError> {
+    resolve_provider(model, custom_llm_provider, None, true)
+}
+
+fn resolve_provider(
+    model: &str,
+    custom_llm_provider: Option<&str>,
+    api_base: Option<&str>,
+    by_family: bool,
 ) -> Result<(String, String), LlmError> {
     if model.trim().is_empty() {
         return Err(LlmError::bad_request(
@@ -554,7 +625,10 @@ pub fn get_llm_provider(
             return Ok((rest.to_string(), prefix.to_string()));
         }
     }
-    if let Some(provider) = provider_for_bare_name(model) {
+    let bare = crate::catalogue::models::bare_name_provider(model)
+        .or_else(|| is_unlisted_openai_name(model).then_some("openai"))
+        .or_else(|| by_family.then(|| provider_for_family(model)).flatten());
+    if let Some(provider) = bare {
         return Ok((model.to_string(), provider.to_string()));
     }
     if let Some(provider) = api_base.and_then(provider_for_base) {
@@ -667,7 +741,7 @@ mod tests {
     }
 
     #[test]
-    fn bare_names_resolve_by_family() {
+    fn bare_names_resolve_by_the_catalogue() {
         assert_eq!(resolve("gpt-4o").ok().map(|r| r.1), Some("openai".into()));
         assert_eq!(
             resolve("text-embedding-3-small").ok().map(|r| r.1),
@@ -690,8 +764,67 @@ mod tests {
             Some("cohere_chat".into())
         );
         assert_eq!(
-            resolve("anthropic.claude-3-v1:0").ok().map(|r| r.1),
+            resolve("anthropic.claude-3-5-sonnet-20240620-v1:0")
+                .ok()
+                .map(|r| r.1),
             Some("bedrock".into())
+        );
+        assert_eq!(
+            resolve("ft:gpt-4o-mini-2024-07-18:org::abc123").ok(),
+            Some((
+                "ft:gpt-4o-mini-2024-07-18:org::abc123".into(),
+                "openai".into()
+            ))
+        );
+        assert_eq!(resolve("dall-e-3").ok().map(|r| r.1), Some("openai".into()));
+    }
+
+    #[test]
+    fn unlisted_bare_names_fail_unless_the_call_names_a_server() {
+        // LiteLLM raises for any bare name its lists lack; so does rustllm, before any
+        // request: a typo must not reach OpenAI (and its retries) as a model name.
+        for name in ["gpt-4o-mnii", "claud-3-5-sonnet", "anthropic.claude-3-v1:0"] {
+            let err = resolve(name).err().map(|e| (e.kind, e.message));
+            let (kind, message) = err.expect("an unlisted bare name must fail");
+            assert_eq!(kind, ErrorKind::BadRequest);
+            assert!(message.contains(&format!("You passed model={name}")));
+        }
+        // With an api_base the caller named the server: the family still routes.
+        assert_eq!(
+            get_llm_provider("gpt-4o-mnii", None, Some("http://127.0.0.1:9/v1")).ok(),
+            Some(("gpt-4o-mnii".into(), "openai".into()))
+        );
+        assert_eq!(
+            get_llm_provider("claude-next", None, Some("http://127.0.0.1:9"))
+                .ok()
+                .map(|r| r.1),
+            Some("anthropic".into())
+        );
+        // Catalogue look-ups may still guess by family (no request is sent).
+        assert_eq!(
+            provider_for_lookup("gpt-4o-mnii", None).ok().map(|r| r.1),
+            Some("openai".into())
+        );
+    }
+
+    #[test]
+    fn unresolved_calls_suggest_near_names_and_the_prefix_to_use() {
+        let err = explain_unresolved(provider_not_provided("gpt-4o-mnii"), "gpt-4o-mnii");
+        assert!(err.message.starts_with("LLM Provider NOT provided. Pass in the LLM provider you are trying to call. You passed model=gpt-4o-mnii"));
+        assert!(
+            err.message.contains("\nDid you mean: gpt-4o-mini"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("model='openai/gpt-4o-mnii'"));
+        let far = explain_unresolved(provider_not_provided("zzzz-qqqq"), "zzzz-qqqq");
+        assert!(!far.message.contains("Did you mean"));
+        assert!(far.message.contains("model='openai/zzzz-qqqq'"));
+        // Any other error is left as it is.
+        let other = LlmError::bad_request("something else");
+        assert_eq!(
+            explain_unresolved(other, "gpt-4o-mnii").message,
+            "something else"
         );
     }
 
