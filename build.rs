@@ -44,8 +44,18 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-fn include(name: &str) -> String {
-    format!("include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{name}\"))")
+/// Writes `bytes` to `OUT_DIR/<file>` and, to `rs`, a static holding them aligned to a
+/// cache line (`include_bytes!` alone aligns to 1, and a word read across two lines costs
+/// more); returns the expression for them as a `&'static [u8; N]`.
+fn blob(out: &Path, rs: &mut String, file: &str, bytes: &[u8]) -> Result<String> {
+    std::fs::write(out.join(file), bytes)?;
+    let ident = file.replace('.', "_").to_uppercase();
+    let len = bytes.len();
+    writeln!(
+        rs,
+        "static {ident}: Aligned<[u8; {len}]> = Aligned(*include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{file}\")));"
+    )?;
+    Ok(format!("&{ident}.0"))
 }
 
 /// One encoding's `RankTable`, as `pub(super) static <NAME>: RankTable`.
@@ -110,20 +120,21 @@ fn rank_table(out: &Path, rs: &mut String, name: &str, bpe: &tiktoken_rs::CoreBP
         return Err(format!("{name}: a byte has no token").into());
     }
 
-    std::fs::write(out.join(format!("{name}.arena")), &arena)?;
-    std::fs::write(out.join(format!("{name}.starts")), &starts)?;
+    let arena = blob(out, rs, &format!("{name}.arena"), &arena)?;
+    let starts = blob(out, rs, &format!("{name}.starts"), &starts)?;
     let slot_bytes: Vec<u8> = slots.iter().flat_map(|s| s.to_le_bytes()).collect();
-    std::fs::write(out.join(format!("{name}.slots")), slot_bytes)?;
+    let slots = blob(out, rs, &format!("{name}.slots"), &slot_bytes)?;
     let pair_bytes: Vec<u8> = pairs.iter().flat_map(|p| p.to_le_bytes()).collect();
-    std::fs::write(out.join(format!("{name}.pairs")), pair_bytes)?;
+    let pairs = blob(out, rs, &format!("{name}.pairs"), &pair_bytes)?;
 
     let ident = name.to_uppercase();
     writeln!(rs, "pub(super) static {ident}: RankTable = RankTable {{")?;
-    writeln!(rs, "    arena: {},", include(&format!("{name}.arena")))?;
-    writeln!(rs, "    starts: {},", include(&format!("{name}.starts")))?;
-    writeln!(rs, "    slots: {},", include(&format!("{name}.slots")))?;
-    writeln!(rs, "    pairs: {},", include(&format!("{name}.pairs")))?;
-    writeln!(rs, "    slot_bits: {bits},")?;
+    writeln!(rs, "    arena: {arena},")?;
+    writeln!(rs, "    starts: {starts},")?;
+    writeln!(rs, "    slots: {slots},")?;
+    writeln!(rs, "    pairs: {pairs},")?;
+    writeln!(rs, "    shift: {},", 64 - bits)?;
+    writeln!(rs, "    mask: {mask},")?;
     writeln!(rs, "    single: {single:?},")?;
     writeln!(rs, "    special: &{special:?},")?;
     writeln!(rs, "}};\n")?;
@@ -193,9 +204,12 @@ fn classes(out: &Path, rs: &mut String) -> Result<()> {
             _ => astral.push((first, last, bits)),
         }
     }
-    std::fs::write(out.join("classes.bmp"), &bmp)?;
+    let bmp_expr = blob(out, rs, "classes.bmp", &bmp)?;
     writeln!(rs, "pub(super) static CLASSES: Classes = Classes {{")?;
-    writeln!(rs, "    bmp: {},", include("classes.bmp"))?;
+    let mut ascii = [0u8; 256];
+    ascii[..128].copy_from_slice(&bmp[..128]);
+    writeln!(rs, "    ascii: {ascii:?},")?;
+    writeln!(rs, "    bmp: {bmp_expr},")?;
     writeln!(rs, "    astral: &{astral:?},")?;
     writeln!(rs, "}};")?;
     Ok(())

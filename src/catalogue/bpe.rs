@@ -19,7 +19,7 @@
 
 use std::collections::BinaryHeap;
 
-use super::bpe_hash::{hash, home_slot, slot_tag};
+use super::bpe_hash::{hash, slot_tag};
 
 pub type Rank = u32;
 
@@ -62,6 +62,8 @@ const NOT_PUNCT: u8 = F_S | F_L | F_N;
 /// The class bits of every character, from regex-syntax's Unicode tables (`build.rs`
 /// writes them; `CLASSES` below).
 pub(super) struct Classes {
+    /// The ASCII characters, inline (the common case; 128..256 are unused).
+    ascii: [u8; 256],
     /// Every character of the Basic Multilingual Plane.
     bmp: &'static [u8; 0x10000],
     /// `(first, last, bits)` for characters above U+FFFF, sorted, non-overlapping.
@@ -87,7 +89,7 @@ impl Classes {
     fn at(&self, b: &[u8], i: usize) -> (u8, usize) {
         let b0 = b[i];
         if b0 < 0x80 {
-            return (self.bmp[usize::from(b0)], 1);
+            return (self.ascii[usize::from(b0)], 1);
         }
         let (cp, len) = decode(b, i);
         (self.of_code_point(cp), len)
@@ -407,9 +409,11 @@ pub(super) struct RankTable {
     arena: &'static [u8],
     /// `u32`s.
     starts: &'static [u8],
-    /// `u64`s, `1 << slot_bits` of them: the ranks of three bytes or more.
+    /// `u64`s, a power of two of them: the ranks of three bytes or more.
     slots: &'static [u8],
-    slot_bits: u32,
+    /// `64 - log2(slots)` (see `bpe_hash::home_slot`) and `slots - 1`.
+    shift: u32,
+    mask: usize,
     /// `u32`s: every two-byte sequence's rank (NO_RANK if none), the first lookups of
     /// every merge.
     pairs: &'static [u8],
@@ -418,24 +422,29 @@ pub(super) struct RankTable {
     special: &'static [(Rank, &'static str)],
 }
 
+/// Static data aligned to a cache line.
+#[repr(C, align(64))]
+struct Aligned<T>(T);
+
 // CLASSES, O200K_BASE, CL100K_BASE.
 include!(concat!(env!("OUT_DIR"), "/bpe_tables.rs"));
 
 /// The `i`th little-endian `u32` of `bytes`.
 #[inline(always)]
 fn u32_at(bytes: &[u8], i: usize) -> Option<u32> {
-    match bytes.get(i * 4..i * 4 + 4) {
-        Some(&[a, b, c, d]) => Some(u32::from_le_bytes([a, b, c, d])),
-        _ => None,
-    }
+    let word: [u8; 4] = bytes.get(i * 4..i * 4 + 4)?.try_into().ok()?;
+    Some(u32::from_le_bytes(word))
 }
 
 /// The `i`th little-endian `u64` of `bytes` (0, an empty slot, past the end).
 #[inline(always)]
 fn u64_at(bytes: &[u8], i: usize) -> u64 {
-    match bytes.get(i * 8..i * 8 + 8) {
-        Some(&[a, b, c, d, e, f, g, h]) => u64::from_le_bytes([a, b, c, d, e, f, g, h]),
-        _ => 0,
+    match bytes
+        .get(i * 8..i * 8 + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        Some(word) => u64::from_le_bytes(word),
+        None => 0,
     }
 }
 
@@ -470,8 +479,7 @@ impl RankTable {
         }
         let h = hash(key);
         let tag = slot_tag(h);
-        let mask = (1usize << self.slot_bits) - 1;
-        let mut idx = home_slot(h, self.slot_bits);
+        let mut idx = (h >> self.shift) as usize;
         loop {
             let slot = u64_at(self.slots, idx);
             if slot == 0 {
@@ -483,7 +491,7 @@ impl RankTable {
                     return Some(rank);
                 }
             }
-            idx = (idx + 1) & mask;
+            idx = (idx + 1) & self.mask;
         }
     }
 

@@ -28,7 +28,7 @@ pub fn slot_bits(tokens: usize) -> u32 {
     (tokens * 2).next_power_of_two().trailing_zeros().max(4)
 }
 
-/// The slot a rank's bytes of hash `h` start probing from.
+/// The slot a rank's bytes of hash `h` start probing from, in a table of `1 << bits`.
 #[inline(always)]
 pub fn home_slot(h: u64, bits: u32) -> usize {
     (h >> (64 - bits)) as usize
