@@ -495,7 +495,7 @@ class Router:
             if params.get("stream"):
                 handle, hidden = self._core.completion_stream(params, attempts)
                 self._log("completion", model, hidden)
-                return CustomStreamWrapper(handle, model, hidden)
+                return CustomStreamWrapper(handle, model, hidden, messages)
             body, hidden, ms = self._core.completion(params, attempts)
         except _RustLLMError as err:
             self._log("completion", model, None, err)
@@ -515,7 +515,7 @@ class Router:
                 params["stream"] = True
                 handle, hidden = await _submit(self._core.acompletion_submit, params, attempts)
                 self._log("acompletion", model, hidden)
-                return CustomStreamWrapper(handle, model, hidden)
+                return CustomStreamWrapper(handle, model, hidden, messages)
             body, hidden, ms = await _submit(self._core.acompletion_submit, params, attempts)
         except _RustLLMError as err:
             self._log("acompletion", model, None, err)
