@@ -708,8 +708,14 @@ impl FastBpe {
     /// token is neither.
     pub fn decode_bytes(&self, tokens: &[Rank]) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(tokens.len() * 4);
+        // Ids past the table are special or unknown (and kept out of its offset arithmetic).
+        let ranks = self.ranks.starts.len() / 4;
         for &token in tokens {
-            let bytes = self.ranks.bytes_of(token);
+            let bytes = if (token as usize) < ranks {
+                self.ranks.bytes_of(token)
+            } else {
+                &[]
+            };
             if !bytes.is_empty() {
                 out.extend_from_slice(bytes);
                 continue;
@@ -767,6 +773,7 @@ mod tests {
                 assert_eq!(fast.ranks.get(&bytes), Some(rank), "rank of {bytes:?}");
             }
             assert!(ordinary > 100_000);
+            assert_eq!(fast.decode_bytes(&[Rank::MAX]), None);
             assert_eq!(fast.ranks.get(b"\xff\xfe\xfd\xfc"), None);
         }
     }
