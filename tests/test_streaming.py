@@ -7,6 +7,7 @@ import asyncio
 import gc
 import json
 import os
+import pickle
 import threading
 
 import pytest
@@ -157,6 +158,91 @@ def test_stream_chunk_builder_counts_usage_when_absent(server, openai_args):
     assert built.usage.completion_tokens == litellm.token_counter(model="m", text="Hello world")
     assert built.usage.prompt_tokens == 9
     assert built.usage.total_tokens == built.usage.prompt_tokens + built.usage.completion_tokens
+
+
+# -- stream_chunk_builder without messages: the prompt is the request's -----------------
+CHAT = [
+    {"role": "system", "content": "You are a terse assistant."},
+    {"role": "user", "content": "Name three primary colours, please."},
+]
+
+
+def _assert_prompt_of(built, messages):
+    """`built` counts `messages` as its prompt, as token_counter does, and is priced on it."""
+    want = litellm.token_counter(model="gpt-4o", messages=messages)
+    assert built.usage.prompt_tokens == want > 0
+    assert built.usage.total_tokens == want + built.usage.completion_tokens
+    in_cost, out_cost = litellm.cost_per_token(
+        model="gpt-4o", prompt_tokens=want, completion_tokens=built.usage.completion_tokens
+    )
+    assert litellm.completion_cost(completion_response=built) == pytest.approx(in_cost + out_cost)
+
+
+def test_builder_without_messages_counts_the_prompt_of_a_sync_stream(server, openai_args):
+    messages = list(CHAT)
+    chunks = list(litellm.completion(model="openai/gpt-4o", messages=messages, stream=True, **openai_args))
+    assert server.last_request.body["messages"] == CHAT
+    assert not any("usage" in c.__dict__ for c in chunks)  # the provider reported none
+    # The caller's list grows with the reply afterwards: that is not this request's prompt.
+    messages.append({"role": "assistant", "content": "Red, yellow and blue."})
+    built = litellm.stream_chunk_builder(chunks)
+    _assert_prompt_of(built, CHAT)
+    assert built.usage == litellm.stream_chunk_builder(chunks, messages=CHAT).usage
+    # The prompt rides along out of sight: not in the chunks' params as shown or dumped.
+    assert "primary colours" not in repr(chunks[0]._hidden_params)
+    assert "primary colours" not in json.dumps(chunks[-1]._hidden_params)
+    assert dict(chunks[0]._hidden_params)["custom_llm_provider"] == "openai"
+
+
+async def test_builder_without_messages_counts_the_prompt_of_an_async_stream(server, openai_args):
+    stream = await litellm.acompletion(model="openai/gpt-4o", messages=CHAT, stream=True, **openai_args)
+    chunks = [c async for c in stream]
+    _assert_prompt_of(litellm.stream_chunk_builder(chunks), CHAT)
+
+
+async def test_builder_without_messages_counts_the_prompt_of_router_streams(server):
+    router = litellm.Router(
+        model_list=[
+            {
+                "model_name": "colours",
+                "litellm_params": {"model": "openai/gpt-4o", "api_base": server.base_url, "api_key": "k"},
+            }
+        ]
+    )
+    chunks = list(router.completion(model="colours", messages=CHAT, stream=True))
+    _assert_prompt_of(litellm.stream_chunk_builder(chunks), CHAT)
+    stream = await router.acompletion(model="colours", messages=CHAT, stream=True)
+    chunks = [c async for c in stream]
+    _assert_prompt_of(litellm.stream_chunk_builder(chunks), CHAT)
+    assert server.last_request.body["messages"] == CHAT
+
+
+def test_builder_counts_the_prompt_only_when_the_stream_reported_no_usage(server, openai_args):
+    args = {"model": "openai/gpt-4o", "messages": CHAT, "stream": True, **openai_args}
+    # With include_usage the provider's own numbers stand (MockServer counts words: 10).
+    chunks = list(litellm.completion(stream_options={"include_usage": True}, **args))
+    built = litellm.stream_chunk_builder(chunks)
+    assert built.usage.prompt_tokens == chunks[-1].usage.prompt_tokens == 10
+    assert 10 != litellm.token_counter(model="gpt-4o", messages=CHAT)
+    assert built.usage.completion_tokens == chunks[-1].usage.completion_tokens
+    # Without it the prompt is counted.
+    _assert_prompt_of(litellm.stream_chunk_builder(list(litellm.completion(**args))), CHAT)
+
+
+def test_chunks_with_no_request_behind_them_count_no_prompt(server, openai_args):
+    chunks = list(litellm.completion(model="openai/gpt-4o", messages=CHAT, stream=True, **openai_args))
+    counted = litellm.stream_chunk_builder(chunks)
+    _assert_prompt_of(counted, CHAT)
+    # Chunks made by hand (here from the fields of real ones) or pickled and loaded carry
+    # no request: as in LiteLLM, the prompt counts 0 unless the messages are passed.
+    by_hand = [ModelResponseStream(**c.model_dump()) for c in chunks]
+    loaded = pickle.loads(pickle.dumps(chunks))
+    assert loaded[0]._hidden_params == chunks[0]._hidden_params
+    for copies in (by_hand, loaded):
+        built = litellm.stream_chunk_builder(copies)
+        assert built.usage.prompt_tokens == 0
+        assert built.usage.completion_tokens == counted.usage.completion_tokens > 0
+        _assert_prompt_of(litellm.stream_chunk_builder(copies, messages=CHAT), CHAT)
 
 
 def test_stream_chunk_builder_edge_cases():

@@ -592,7 +592,7 @@ def _completion(params: dict[str, Any]) -> ModelResponse | CustomStreamWrapper:
             handle, hidden = _core.completion_stream(params)
         except _RustLLMError as err:
             _raise(err, params)
-        return CustomStreamWrapper(handle, params["model"], hidden)
+        return CustomStreamWrapper(handle, params["model"], hidden, params.get("messages"))
     if mocked is not None:
         return mocked
     try:
@@ -814,7 +814,7 @@ async def _acompletion(params: dict[str, Any]) -> ModelResponse | CustomStreamWr
             handle, hidden = await _submit(_core.acompletion_submit, params)
         except _RustLLMError as err:
             _raise(err, params)
-        return CustomStreamWrapper(handle, params["model"], hidden)
+        return CustomStreamWrapper(handle, params["model"], hidden, params.get("messages"))
     if mocked is not None:
         return mocked
     try:

@@ -869,7 +869,7 @@ def _cache_hit_response(call_type: str, body: dict[str, Any], key: str, params: 
     if params.get("stream"):
         from rustllm.streaming import CustomStreamWrapper
 
-        return CustomStreamWrapper(_ReplayHandle(_replay_chunks(body, params)), model, hidden)
+        return CustomStreamWrapper(_ReplayHandle(_replay_chunks(body, params)), model, hidden, params.get("messages"))
     return ModelResponse._from_openai(body, hidden, None)
 
 

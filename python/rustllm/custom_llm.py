@@ -496,7 +496,8 @@ def _stream(source: Any, params: dict[str, Any], provider: str, model: str) -> A
     options = params.get("stream_options") or {}
     builder = _ChunkBuilder(model, bool(options.get("include_usage")))
     handle = _CustomStreamHandle(source, builder, provider, model)
-    return CustomStreamWrapper(handle, model, {"custom_llm_provider": provider, "api_base": params.get("api_base")})
+    hidden = {"custom_llm_provider": provider, "api_base": params.get("api_base")}
+    return CustomStreamWrapper(handle, model, hidden, params.get("messages"))
 
 
 # ---------------------------------------------------------------------------------------

@@ -515,7 +515,7 @@ class Router:
         try:
             if params.get("stream"):
                 handle, hidden = self._core.completion_stream(params, attempts)
-                return CustomStreamWrapper(handle, model, hidden)
+                return CustomStreamWrapper(handle, model, hidden, messages)
             body, hidden, ms = self._core.completion(params, attempts)
         except _RustLLMError as err:
             _raise(err)
@@ -532,7 +532,7 @@ class Router:
             if stream:
                 params["stream"] = True
                 handle, hidden = await _submit(self._core.acompletion_submit, params, attempts)
-                return CustomStreamWrapper(handle, model, hidden)
+                return CustomStreamWrapper(handle, model, hidden, messages)
             body, hidden, ms = await _submit(self._core.acompletion_submit, params, attempts)
         except _RustLLMError as err:
             _raise(err)

@@ -37,6 +37,39 @@ def _raise(err: BaseException) -> None:
     raise _from_core(err) from None
 
 
+class _StreamHiddenParams(dict):
+    """A stream's ``_hidden_params``: the dict LiteLLM shows, one object shared by every
+    chunk of the stream, which also remembers the request's messages so that
+    :func:`stream_chunk_builder` can count the prompt when it is given none.
+
+    The messages are an attribute, not an item: they stay out of the repr, of JSON dumps
+    and of ``dict(...)`` copies. Pickling or deep-copying gives a plain dict (a chunk
+    stored and loaded elsewhere does not drag the whole prompt with it), as a chunk built
+    by hand has: its prompt counts 0, as in LiteLLM, unless ``messages`` are passed.
+    """
+
+    __slots__ = ("_messages", "_prompt_tokens")
+
+    def __init__(self, hidden_params: dict[str, Any], messages: list | tuple) -> None:
+        super().__init__(hidden_params)
+        # A copy of the list: a reply appended to the caller's list afterwards is not
+        # part of this request's prompt.
+        self._messages = list(messages)
+        self._prompt_tokens: tuple[str, int] | None = None
+
+    def prompt_tokens(self, model: str) -> int:
+        """The request's prompt tokens, as ``token_counter(model, messages=...)``
+        counts them (counted once per model)."""
+        counted = self._prompt_tokens
+        if counted is None or counted[0] != model:
+            counted = (model, _count_tokens(model, messages=self._messages) if self._messages else 0)
+            self._prompt_tokens = counted
+        return counted[1]
+
+    def __reduce__(self) -> Any:
+        return (dict, (dict(self),))
+
+
 class CustomStreamWrapper:
     """The stream returned by ``completion(..., stream=True)`` and ``acompletion(...)``.
 
@@ -45,14 +78,22 @@ class CustomStreamWrapper:
     raised from the iterator as the matching LiteLLM exception, never a silent
     truncation. Breaking out early is fine; ``close()``/``aclose()`` (or leaving a
     ``with`` block, or dropping the object) stops the request and frees the connection.
+
+    ``messages`` are the request's: :func:`stream_chunk_builder` counts them as the
+    prompt when the chunks carry no usage and it is not given ``messages`` itself.
     """
 
-    def __init__(self, handle: Any, model: str | None, hidden_params: dict[str, Any]) -> None:
+    def __init__(
+        self, handle: Any, model: str | None, hidden_params: dict[str, Any], messages: list | None = None
+    ) -> None:
         self._handle = handle
         self._buffer: deque = deque()
         self._done = False
         self.model = model
         self.custom_llm_provider = hidden_params.get("custom_llm_provider")
+        if isinstance(messages, (list, tuple)):
+            # Every chunk shares this one object: the prompt costs nothing per chunk.
+            hidden_params = _StreamHiddenParams(hidden_params, messages)
         self._hidden_params = hidden_params
         # Common chunks are then built as response objects in Rust: no dict in between.
         # (Replayed cache hits use a Python handle, which hands over dicts.)
@@ -171,8 +212,12 @@ def stream_chunk_builder(
 
     Content is joined; tool calls are merged by ``index`` (the last non-empty id, name and
     type of each, arguments concatenated); ``finish_reason`` is the last one sent; usage is
-    the stream's own when it sent one, else counted (prompt from ``messages``, completion
-    from the text). Content streamed before tool calls is kept (LiteLLM drops it).
+    the stream's own when it sent one, else counted: the completion from the text, the
+    prompt from ``messages``, or without them from the messages of the request that
+    streamed the chunks (``completion``, ``acompletion``, a Router; LiteLLM counts 0
+    there), so ``completion_cost`` of the result is right. Chunks built by hand have no
+    request behind them: their prompt counts 0 unless ``messages`` are given, as in
+    LiteLLM. Content streamed before tool calls is kept (LiteLLM drops it).
     Reasoning is joined into ``reasoning_content``; the thinking text of
     ``thinking_blocks`` deltas is joined into one block with the last signature sent (a
     block without a signature cannot be sent back, and is dropped, as in LiteLLM), and
@@ -229,7 +274,12 @@ def _build(chunks: list, messages: list | None) -> ModelResponse:
         usage = Usage(**usage)
     if usage is None:
         model = first.model or ""
-        prompt_tokens = _count_tokens(model, messages=messages) if messages else 0
+        if messages is not None:
+            prompt_tokens = _count_tokens(model, messages=messages) if messages else 0
+        else:
+            # The request's messages, kept by the stream the chunks came from.
+            hidden = getattr(first, "_hidden_params", None)
+            prompt_tokens = hidden.prompt_tokens(model) if type(hidden) is _StreamHiddenParams else 0
         completion_text = parts["completion_text"]
         completion_tokens = _count_tokens(model, text=completion_text) if completion_text else 0
         usage = Usage(

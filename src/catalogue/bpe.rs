@@ -1,21 +1,25 @@
 //! A faster twin of tiktoken-rs's `CoreBPE::encode_ordinary` for cl100k_base and o200k_base,
-//! giving the same token ids.
+//! giving the same token ids, with nothing to build at run time.
 //!
 //! tiktoken-rs spends most of its time in the fancy_regex pre-tokenizer, then hashes every
 //! piece as a `Vec<u8>` key. Here each encoding's pattern is hand-written as a scanner that
 //! follows the regex's own semantics (leftmost-first alternation, greedy and possessive
 //! quantifiers, the `\s+(?!\S)` look-ahead), over every Unicode character: its classes
 //! (`\p{L}`, `\p{N}`, `\s`, the o200k case classes) come from regex-syntax's tables, the
-//! same ones fancy_regex matches with. The ranks are copied once out of tiktoken-rs's own
-//! tokenizer into a flat open-addressing table, and the byte-pair merges are ports of
-//! tiktoken's (`_byte_pair_merge` below 100 bytes, the heap version above), so a piece
-//! splits into exactly the tokens tiktoken-rs gives it. `tokens.rs`'s tests compare the
-//! two on edge cases and thousands of generated strings, ASCII and not.
+//! same ones fancy_regex matches with. The ranks sit in a flat open-addressing table, and
+//! the byte-pair merges are ports of tiktoken's (`_byte_pair_merge` below 100 bytes, the
+//! heap version above), so a piece splits into exactly the tokens tiktoken-rs gives it.
+//! `tokens.rs`'s tests compare the two on edge cases and thousands of generated strings,
+//! ASCII and not.
+//!
+//! The tables (ranks, character classes) are computed from tiktoken-rs and regex-syntax by
+//! `build.rs` and compiled in as static data: the first count costs what any other does,
+//! where building them took ~80 ms (cl100k_base) or ~160 ms (o200k_base) on the thread of
+//! the first caller. Neither crate is linked into the library.
 
 use std::collections::BinaryHeap;
-use std::sync::OnceLock;
 
-use tiktoken_rs::CoreBPE;
+use super::bpe_hash::{hash, slot_tag};
 
 pub type Rank = u32;
 
@@ -55,92 +59,18 @@ const NOT_PREFIX: u8 = F_L | F_N | F_NL;
 /// Not in `[^\s\p{L}\p{N}]` (punctuation and symbols) if any of these is set.
 const NOT_PUNCT: u8 = F_S | F_L | F_N;
 
-/// The class bits of every character, from regex-syntax's Unicode tables.
-struct Classes {
+/// The class bits of every character, from regex-syntax's Unicode tables (`build.rs`
+/// writes them; `CLASSES` below).
+pub(super) struct Classes {
+    /// The ASCII characters, inline (the common case; 128..256 are unused).
     ascii: [u8; 256],
-    bmp: Vec<u8>,
+    /// Every character of the Basic Multilingual Plane.
+    bmp: &'static [u8; 0x10000],
     /// `(first, last, bits)` for characters above U+FFFF, sorted, non-overlapping.
-    astral: Vec<(u32, u32, u8)>,
-}
-
-fn class_ranges(pattern: &str) -> Option<Vec<(u32, u32)>> {
-    use regex_syntax::hir::{Class, HirKind};
-    let hir = regex_syntax::ParserBuilder::new()
-        .build()
-        .parse(pattern)
-        .ok()?;
-    match hir.kind() {
-        HirKind::Class(Class::Unicode(class)) => Some(
-            class
-                .ranges()
-                .iter()
-                .map(|r| (u32::from(r.start()), u32::from(r.end())))
-                .collect(),
-        ),
-        _ => None,
-    }
+    astral: &'static [(u32, u32, u8)],
 }
 
 impl Classes {
-    fn build() -> Option<Classes> {
-        let sets = [
-            (F_L, class_ranges(r"\p{L}")?),
-            (F_N, class_ranges(r"\p{N}")?),
-            (F_S, class_ranges(r"\s")?),
-            (F_UP, class_ranges(r"[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]")?),
-            (F_LO, class_ranges(r"[\p{Ll}\p{Lm}\p{Lo}\p{M}]")?),
-        ];
-        let mut bmp = vec![0u8; 0x10000];
-        let mut bounds = vec![0x10000u32];
-        for (bit, ranges) in &sets {
-            for &(first, last) in ranges {
-                for cp in first..=last.min(0xFFFF) {
-                    if let Some(b) = bmp.get_mut(cp as usize) {
-                        *b |= bit;
-                    }
-                }
-                if last >= 0x10000 {
-                    bounds.push(first.max(0x10000));
-                    bounds.push(last + 1);
-                }
-            }
-        }
-        bounds.sort_unstable();
-        bounds.dedup();
-        let bits_of = |cp: u32| {
-            let mut bits = 0;
-            for (bit, ranges) in &sets {
-                let i = ranges.partition_point(|&(first, _)| first <= cp);
-                if i > 0 && ranges[i - 1].1 >= cp {
-                    bits |= bit;
-                }
-            }
-            bits
-        };
-        let mut astral: Vec<(u32, u32, u8)> = Vec::new();
-        for w in bounds.windows(2) {
-            let (first, last) = (w[0], w[1] - 1);
-            let bits = bits_of(first);
-            if bits == 0 {
-                continue;
-            }
-            match astral.last_mut() {
-                Some(prev) if prev.2 == bits && prev.1 + 1 == first => prev.1 = last,
-                _ => astral.push((first, last, bits)),
-            }
-        }
-        bmp[usize::from(b'\r')] |= F_NL;
-        bmp[usize::from(b'\n')] |= F_NL;
-        let mut ascii = [0u8; 256];
-        ascii[..128].copy_from_slice(&bmp[..128]);
-        Some(Classes { ascii, bmp, astral })
-    }
-
-    fn get() -> Option<&'static Classes> {
-        static CLASSES: OnceLock<Option<Classes>> = OnceLock::new();
-        CLASSES.get_or_init(Classes::build).as_ref()
-    }
-
     #[inline]
     fn of_code_point(&self, cp: u32) -> u8 {
         if let Some(&bits) = self.bmp.get(cp as usize) {
@@ -455,16 +385,15 @@ fn for_each_piece(cls: &Classes, pattern: Pattern, text: &str, mut f: impl FnMut
 
 /// The pieces of `text`.
 #[cfg(test)]
-pub fn pieces(pattern: Pattern, text: &str) -> Option<Vec<&str>> {
-    let cls = Classes::get()?;
+pub fn pieces(pattern: Pattern, text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
-    for_each_piece(cls, pattern, text, |p| {
+    for_each_piece(&CLASSES, pattern, text, |p| {
         let end = start + p.len();
         out.push(text.get(start..end).unwrap_or(""));
         start = end;
     });
-    Some(out)
+    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -472,94 +401,51 @@ pub fn pieces(pattern: Pattern, text: &str) -> Option<Vec<&str>> {
 // ---------------------------------------------------------------------------------------
 
 /// bytes -> rank, as an open-addressing table whose slots hold a 32-bit hash tag and the
-/// rank; a rank's bytes live in one arena.
-struct RankTable {
-    slots: Vec<u64>,
+/// rank (see `bpe_hash.rs`); a rank's bytes live in one arena. All of it is static data
+/// written by `build.rs`, its integers little-endian.
+pub(super) struct RankTable {
+    /// The bytes of ranks `0..=last` end to end: rank `r`'s are `arena[starts[r]..starts[r
+    /// + 1]]`, empty for special tokens and unused ranks.
+    arena: &'static [u8],
+    /// `u32`s.
+    starts: &'static [u8],
+    /// `u64`s, a power of two of them: the ranks of three bytes or more.
+    slots: &'static [u8],
+    /// `64 - log2(slots)` (see `bpe_hash::home_slot`) and `slots - 1`.
     shift: u32,
     mask: usize,
-    starts: Vec<u32>,
-    arena: Vec<u8>,
+    /// `u32`s: every two-byte sequence's rank (NO_RANK if none), the first lookups of
+    /// every merge.
+    pairs: &'static [u8],
     single: [Rank; 256],
-    /// Every two-byte sequence's rank (NO_RANK if none): the first lookups of every merge.
-    pairs: Vec<Rank>,
+    /// The special tokens' ranks and text (for `decode`).
+    special: &'static [(Rank, &'static str)],
 }
 
+/// Static data aligned to a cache line.
+#[repr(C, align(64))]
+struct Aligned<T>(T);
+
+// CLASSES, O200K_BASE, CL100K_BASE.
+include!(concat!(env!("OUT_DIR"), "/bpe_tables.rs"));
+
+/// The `i`th little-endian `u32` of `bytes`.
 #[inline(always)]
-fn hash(key: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = (key.len() as u64).wrapping_mul(K);
-    let mut chunks = key.chunks_exact(8);
-    for chunk in chunks.by_ref() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        h = (h.rotate_left(23) ^ u64::from_le_bytes(word)).wrapping_mul(K);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(23) ^ u64::from_le_bytes(word)).wrapping_mul(K);
-    }
-    h ^ (h >> 32)
+fn u32_at(bytes: &[u8], i: usize) -> Option<u32> {
+    let word: [u8; 4] = bytes.get(i * 4..i * 4 + 4)?.try_into().ok()?;
+    Some(u32::from_le_bytes(word))
 }
 
-/// The bytes of ranks `0..=last` laid end to end: rank `r`'s are
-/// `arena[starts[r]..starts[r + 1]]`, empty for special tokens and unused ranks.
-///
-/// One `decode_bytes` call per rank costs ~300 ns (two allocations), 60 ms for o200k_base.
-/// So ranks are decoded in batches, each rank followed by the token of the single byte
-/// 0xFF, which no multi-byte token of either encoding contains (it never occurs in UTF-8
-/// text), and the output is split back at those bytes. A batch that does not split into
-/// exactly its ranks (a gap in the ranks, or a token that does hold 0xFF) is decoded one
-/// rank at a time instead.
-fn token_bytes(bpe: &CoreBPE, last: Rank, special: &[Rank]) -> Option<(Vec<u8>, Vec<u32>)> {
-    const SEPARATOR: u8 = 0xFF;
-    const BATCH: Rank = 4096;
-    let separator =
-        (0..256).find(|&r| bpe.decode_bytes(&[r]).ok().as_deref() == Some(&[SEPARATOR]));
-    let mut arena = Vec::with_capacity(last as usize * 8);
-    let mut starts = Vec::with_capacity(last as usize + 2);
-    let mut request = Vec::new();
-    let mut first = 0;
-    while first <= last {
-        let end = first.saturating_add(BATCH).min(last + 1);
-        let batch = first..end;
-        first = end;
-        let wanted = |r: &Rank| !special.contains(r) && Some(*r) != separator;
-        let decoded = separator.and_then(|sep| {
-            request.clear();
-            for r in batch.clone().filter(wanted) {
-                request.extend([r, sep]);
-            }
-            let bytes = bpe.decode_bytes(&request).ok()?;
-            let mut split = bytes.split(|&b| b == SEPARATOR);
-            let whole = split
-                .by_ref()
-                .take(request.len() / 2)
-                .all(|t| !t.is_empty())
-                && split.next() == Some(&[])
-                && split.next().is_none();
-            whole.then_some(bytes)
-        });
-        let mut pieces = decoded
-            .as_deref()
-            .map(|bytes| bytes.split(|&b| b == SEPARATOR));
-        for r in batch {
-            starts.push(u32::try_from(arena.len()).ok()?);
-            if special.contains(&r) {
-                continue;
-            }
-            if Some(r) == separator {
-                arena.push(SEPARATOR);
-            } else if let Some(pieces) = pieces.as_mut() {
-                arena.extend_from_slice(pieces.next()?);
-            } else if let Ok(bytes) = bpe.decode_bytes(&[r]) {
-                arena.extend_from_slice(&bytes);
-            }
-        }
+/// The `i`th little-endian `u64` of `bytes` (0, an empty slot, past the end).
+#[inline(always)]
+fn u64_at(bytes: &[u8], i: usize) -> u64 {
+    match bytes
+        .get(i * 8..i * 8 + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        Some(word) => u64::from_le_bytes(word),
+        None => 0,
     }
-    starts.push(u32::try_from(arena.len()).ok()?);
-    Some((arena, starts))
 }
 
 /// `a == b`, inlined: keys are short, and a call to memcmp costs more than comparing them.
@@ -569,55 +455,11 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl RankTable {
-    /// The table of the ranks whose bytes `token_bytes` laid out. Bytes are unique per rank
-    /// (tiktoken-rs asserts its encoder and decoder are one-to-one), so there is no
-    /// duplicate to check.
-    fn new((arena, starts): (Vec<u8>, Vec<u32>)) -> Option<RankTable> {
-        let last = Rank::try_from(starts.len().checked_sub(2)?).ok()?;
-        let tokens = starts.windows(2).filter(|w| w[0] != w[1]).count();
-        let bits = (tokens * 2usize)
-            .next_power_of_two()
-            .trailing_zeros()
-            .max(4);
-        let mut table = RankTable {
-            slots: vec![0; 1 << bits],
-            shift: 64 - bits,
-            mask: (1 << bits) - 1,
-            starts,
-            arena,
-            single: [NO_RANK; 256],
-            pairs: vec![NO_RANK; 1 << 16],
-        };
-        for rank in 0..=last {
-            let bytes = table.bytes_of(rank);
-            if bytes.is_empty() {
-                continue;
-            }
-            let h = hash(bytes);
-            match *bytes {
-                [a] => table.single[usize::from(a)] = rank,
-                [a, b] => table.pairs[usize::from(a) << 8 | usize::from(b)] = rank,
-                _ => {
-                    let mut idx = (h >> table.shift) as usize;
-                    while table.slots[idx] != 0 {
-                        idx = (idx + 1) & table.mask;
-                    }
-                    table.slots[idx] = (h << 32) | u64::from(rank + 1);
-                }
-            }
-        }
-        // Every byte is a token in both encodings; the merges rely on it.
-        if table.single.contains(&NO_RANK) {
-            return None;
-        }
-        Some(table)
-    }
-
     #[inline(always)]
-    fn bytes_of(&self, rank: Rank) -> &[u8] {
+    fn bytes_of(&self, rank: Rank) -> &'static [u8] {
         let r = rank as usize;
-        match (self.starts.get(r), self.starts.get(r + 1)) {
-            (Some(&s), Some(&e)) => self.arena.get(s as usize..e as usize).unwrap_or(&[]),
+        match (u32_at(self.starts, r), u32_at(self.starts, r + 1)) {
+            (Some(s), Some(e)) => self.arena.get(s as usize..e as usize).unwrap_or(&[]),
             _ => &[],
         }
     }
@@ -630,16 +472,16 @@ impl RankTable {
                 return (r != NO_RANK).then_some(r);
             }
             [a, b] => {
-                let r = self.pairs[usize::from(*a) << 8 | usize::from(*b)];
+                let r = u32_at(self.pairs, usize::from(*a) << 8 | usize::from(*b))?;
                 return (r != NO_RANK).then_some(r);
             }
             _ => {}
         }
         let h = hash(key);
-        let tag = h << 32;
+        let tag = slot_tag(h);
         let mut idx = (h >> self.shift) as usize;
         loop {
-            let slot = self.slots[idx];
+            let slot = u64_at(self.slots, idx);
             if slot == 0 {
                 return None;
             }
@@ -803,32 +645,27 @@ impl RankTable {
 // The encoder
 // ---------------------------------------------------------------------------------------
 
+/// One encoding's tokenizer: its pre-tokenizer pattern and rank table. Both encodings are
+/// statics ([`FastBpe::O200K_BASE`], [`FastBpe::CL100K_BASE`]): nothing is built at run
+/// time.
 pub struct FastBpe {
     pattern: Pattern,
     classes: &'static Classes,
-    ranks: RankTable,
+    ranks: &'static RankTable,
 }
 
 impl FastBpe {
-    /// Copies `bpe`'s ordinary (non-special) ranks; `None` if anything is not as expected,
-    /// and the caller keeps using `bpe` itself.
-    pub fn new(bpe: &CoreBPE, pattern: Pattern) -> Option<FastBpe> {
-        let classes = Classes::get()?;
-        let mut special = Vec::new();
-        for name in bpe.special_tokens() {
-            match bpe.encode_with_special_tokens(name).as_slice() {
-                [rank] => special.push(*rank),
-                _ => return None,
-            }
-        }
-        let last = special.iter().copied().max()?;
-        let ranks = RankTable::new(token_bytes(bpe, last, &special)?)?;
-        Some(FastBpe {
-            pattern,
-            classes,
-            ranks,
-        })
-    }
+    pub const O200K_BASE: FastBpe = FastBpe {
+        pattern: Pattern::O200k,
+        classes: &CLASSES,
+        ranks: &O200K_BASE,
+    };
+
+    pub const CL100K_BASE: FastBpe = FastBpe {
+        pattern: Pattern::Cl100k,
+        classes: &CLASSES,
+        ranks: &CL100K_BASE,
+    };
 
     #[inline(always)]
     fn each_token(&self, text: &str, mut out: impl FnMut(Rank), count_only: bool) {
@@ -866,6 +703,28 @@ impl FastBpe {
         self.each_token(text, |r| out.push(r), false);
         out
     }
+
+    /// `bpe.decode_bytes(tokens)`: the bytes of ordinary and special tokens; `None` if a
+    /// token is neither.
+    pub fn decode_bytes(&self, tokens: &[Rank]) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(tokens.len() * 4);
+        // Ids past the table are special or unknown (and kept out of its offset arithmetic).
+        let ranks = self.ranks.starts.len() / 4;
+        for &token in tokens {
+            let bytes = if (token as usize) < ranks {
+                self.ranks.bytes_of(token)
+            } else {
+                &[]
+            };
+            if !bytes.is_empty() {
+                out.extend_from_slice(bytes);
+                continue;
+            }
+            let (_, text) = self.ranks.special.iter().find(|(r, _)| *r == token)?;
+            out.extend_from_slice(text.as_bytes());
+        }
+        Some(out)
+    }
 }
 
 #[cfg(test)]
@@ -873,7 +732,50 @@ mod tests {
     use super::*;
 
     fn split(pattern: Pattern, text: &str) -> Vec<&str> {
-        pieces(pattern, text).unwrap_or_default()
+        pieces(pattern, text)
+    }
+
+    fn class_ranges(pattern: &str) -> Vec<(u32, u32)> {
+        use regex_syntax::hir::{Class, HirKind};
+        let hir = regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(pattern)
+            .unwrap();
+        match hir.kind() {
+            HirKind::Class(Class::Unicode(class)) => class
+                .ranges()
+                .iter()
+                .map(|r| (u32::from(r.start()), u32::from(r.end())))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The compiled-in table holds every rank of tiktoken-rs's, with the same bytes, and
+    /// decodes special tokens as tiktoken-rs does.
+    #[test]
+    fn rank_tables_hold_every_tiktoken_rank() {
+        let encodings = [
+            (FastBpe::O200K_BASE, tiktoken_rs::o200k_base_singleton()),
+            (FastBpe::CL100K_BASE, tiktoken_rs::cl100k_base_singleton()),
+        ];
+        for (fast, bpe) in encodings {
+            let last = fast.ranks.special.iter().map(|s| s.0).max().unwrap();
+            let mut ordinary = 0;
+            for rank in 0..=last + 1 {
+                let want = bpe.decode_bytes(&[rank]).ok();
+                assert_eq!(fast.decode_bytes(&[rank]), want, "bytes of rank {rank}");
+                let Some(bytes) = want else { continue };
+                if fast.ranks.special.iter().any(|s| s.0 == rank) {
+                    continue;
+                }
+                ordinary += 1;
+                assert_eq!(fast.ranks.get(&bytes), Some(rank), "rank of {bytes:?}");
+            }
+            assert!(ordinary > 100_000);
+            assert_eq!(fast.decode_bytes(&[Rank::MAX]), None);
+            assert_eq!(fast.ranks.get(b"\xff\xfe\xfd\xfc"), None);
+        }
     }
 
     #[test]
@@ -937,9 +839,7 @@ mod tests {
 
     #[test]
     fn classes_match_regex_syntax() {
-        let Some(cls) = Classes::get() else {
-            panic!("character classes did not build");
-        };
+        let cls = &CLASSES;
         let checks = [
             (F_L, r"\p{L}"),
             (F_N, r"\p{N}"),
@@ -948,7 +848,7 @@ mod tests {
             (F_LO, r"[\p{Ll}\p{Lm}\p{Lo}\p{M}]"),
         ];
         for (bit, pattern) in checks {
-            let ranges = class_ranges(pattern).unwrap_or_default();
+            let ranges = class_ranges(pattern);
             assert!(!ranges.is_empty());
             let inside = |cp: u32| {
                 let i = ranges.partition_point(|&(first, _)| first <= cp);
