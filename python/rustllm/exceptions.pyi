@@ -15,6 +15,7 @@ optional.
 from typing import Any, Literal
 
 import openai
+from typing_extensions import Self
 
 __all__ = [
     "LITELLM_EXCEPTION_TYPES",
@@ -56,6 +57,8 @@ class _LiteLLMErrorMixin(_ReducesByState):
     litellm_debug_info: str | None
     max_retries: int | None
     num_retries: int | None
+    # Rebases the classes onto openai's first if openai was imported since they were built.
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self: ...
 
 # -- classes that need no openai base ----------------------------------------------------
 
