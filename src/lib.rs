@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod error;
 pub mod mock;
 pub mod providers;
+pub mod proxy;
 pub mod router;
 pub mod stream;
 pub mod transport;
