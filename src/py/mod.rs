@@ -12,6 +12,7 @@ mod custom;
 mod errors;
 mod mock;
 mod objects;
+mod proxy;
 mod router;
 mod stream;
 mod tokens;
@@ -30,6 +31,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tokens::register(m)?;
     mock::register(m)?;
     objects::register(m)?;
+    proxy::register(m)?;
     m.add_function(wrap_pyfunction!(blocking::_after_fork_in_child, m)?)?;
     Ok(())
 }
