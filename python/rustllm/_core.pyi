@@ -36,6 +36,7 @@ __all__ = [
     "encoding_name",
     "get_llm_provider",
     "litellm_params",
+    "serve_proxy",
     "max_tokens",
     "model_cost",
     "model_info",
