@@ -101,6 +101,11 @@ pub async fn serve(
         log::info("shutting down: no new connections; finishing in-flight requests");
         let _ = stopping_tx.send(true);
     };
+    // Nagle's algorithm would hold back the small writes of a stream (and of a reply
+    // written in two parts) until the client's delayed ACK: tens of milliseconds.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = axum::serve(listener, app).with_graceful_shutdown(signal);
     let expired = async move {
         let _ = stopping_rx.wait_for(|s| *s).await;

@@ -1,7 +1,7 @@
 //! `AppState`: built once at start from the config, shared by every request.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
@@ -54,8 +54,9 @@ pub struct AppState {
     pub model_names: Vec<String>,
     /// `GET /v1/models`, built once.
     pub models_body: Bytes,
-    /// `GET /model/info`, built once.
-    pub model_info_body: Bytes,
+    /// `GET /model/info`, built on its first request (it reads the catalogue, which is
+    /// not loaded at start to keep start-up fast and idle memory small).
+    model_info_body: OnceLock<Bytes>,
     /// Deployment id → the prices its config sets (they win over the catalogue).
     pub prices: HashMap<String, CustomPrices>,
     /// Whether the Router's response cache is on, and where (`/health/readiness`).
@@ -102,8 +103,6 @@ impl AppState {
             .map(|id| json!({"id": id, "object": "model", "created": MODEL_CREATED_AT, "owned_by": "openai"}))
             .collect();
         let models_body = to_bytes(&json!({"data": data, "object": "list"}));
-        let info: Vec<Value> = deployments.iter().map(model_info_entry).collect();
-        let model_info_body = to_bytes(&json!({"data": info}));
         let prices = deployments
             .iter()
             .map(|d| (d.id.clone(), deployment_prices(d)))
@@ -123,11 +122,28 @@ impl AppState {
             },
             model_names,
             models_body,
-            model_info_body,
+            model_info_body: OnceLock::new(),
             prices,
             cache_type,
             router,
         }
+    }
+}
+
+impl AppState {
+    /// `GET /model/info`'s body.
+    pub fn model_info_body(&self) -> Bytes {
+        self.model_info_body
+            .get_or_init(|| {
+                let info: Vec<Value> = self
+                    .router
+                    .deployments()
+                    .iter()
+                    .map(model_info_entry)
+                    .collect();
+                to_bytes(&json!({"data": info}))
+            })
+            .clone()
     }
 }
 

@@ -31,7 +31,7 @@ const ROUTER_ONLY: &[&str] = &[
 
 /// `"I'm alive!"`, with no auth.
 pub async fn liveliness() -> Response {
-    json_response(b"\"I'm alive!\"".to_vec())
+    json_response(bytes::Bytes::from_static(b"\"I'm alive!\""))
 }
 
 /// Ready to serve: the config loaded and the Router built (it is, or the process would

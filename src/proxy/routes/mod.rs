@@ -289,13 +289,13 @@ pub fn error_response(e: ProxyError, call_id: Option<&str>) -> Response {
 }
 
 /// A JSON response body.
-pub fn json_response(body: Vec<u8>) -> Response {
+pub fn json_response(body: impl Into<bytes::Bytes>) -> Response {
     (
         [(
             axum::http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        body,
+        body.into(),
     )
         .into_response()
 }

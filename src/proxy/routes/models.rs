@@ -16,7 +16,7 @@ use crate::proxy::state::AppState;
 /// not names, and are left out).
 pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     match authenticate(&state, &headers, "/models").await {
-        Ok(_) => json_response(state.models_body.to_vec()),
+        Ok(_) => json_response(state.models_body.clone()),
         Err(e) => error_response(e, None),
     }
 }
@@ -49,7 +49,7 @@ pub async fn one(
 /// `model_info` over the catalogue's facts (context window, prices, mode).
 pub async fn info(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     match authenticate(&state, &headers, "/model/info").await {
-        Ok(_) => json_response(state.model_info_body.to_vec()),
+        Ok(_) => json_response(state.model_info_body()),
         Err(e) => error_response(e, None),
     }
 }
