@@ -83,6 +83,7 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// The caller when no master key is configured.
     pub fn anonymous() -> Self {
         Identity {
             role: Role::Anonymous,
@@ -118,6 +119,7 @@ pub struct MasterKey {
 }
 
 impl MasterKey {
+    /// Check requests against `key`; `None` lets every request in.
     pub fn new(key: Option<&Secret>) -> Self {
         match key {
             Some(k) => MasterKey {

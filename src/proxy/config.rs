@@ -32,6 +32,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
+    /// An error about the value at `path` (empty: the whole file).
     pub fn at(path: &str, message: impl Into<String>) -> Self {
         ConfigError {
             path: path.to_string(),

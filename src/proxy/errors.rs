@@ -27,6 +27,7 @@ pub struct ProxyError {
 }
 
 impl ProxyError {
+    /// An error with this status, LiteLLM `type` and message.
     pub fn new(status: StatusCode, kind: &str, message: impl Into<String>) -> Self {
         ProxyError {
             status,

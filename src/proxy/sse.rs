@@ -195,6 +195,7 @@ pub struct SseBody {
 }
 
 impl SseBody {
+    /// The body over a stream's chunks; `guard` and `permit` are held until it ends.
     pub fn new(
         rx: mpsc::Receiver<Batch>,
         style: Style,

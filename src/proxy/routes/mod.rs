@@ -244,6 +244,7 @@ fn ms(v: f64) -> String {
 }
 
 impl CallHeaders<'_> {
+    /// Set the headers on a response.
     pub fn apply(&self, headers: &mut HeaderMap) {
         set(headers, "x-litellm-call-id", self.call_id);
         set(headers, "x-litellm-version", VERSION);
