@@ -169,6 +169,25 @@ def test_text_completion(client, server):
     assert (sent.body["model"], sent.body["prompt"], sent.body["max_tokens"]) == ("my-instruct-model", "Say this", 5)
 
 
+def test_streamed_text_completion(client, server):
+    server.respond(text="streamed legacy words")
+    chunks = list(client.completions.create(model="instruct", prompt="Say this", stream=True))
+    assert "".join(c.choices[0].text for c in chunks if c.choices) == "streamed legacy words"
+    assert all(c.object == "text_completion" for c in chunks)
+    sent = server.last_request
+    assert (sent.path, sent.body["stream"]) == ("/v1/completions", True)
+
+
+def test_prompt_for_a_chat_model_is_sent_as_a_message(client, server):
+    server.respond(text="chat answer")
+    r = client.completions.create(model="gpt-4o", prompt="Say this")
+    assert r.object == "text_completion"
+    assert r.choices[0].text == "chat answer"
+    sent = server.last_request
+    assert sent.path == "/v1/chat/completions"
+    assert sent.body["messages"] == [{"role": "user", "content": "Say this"}]
+
+
 def test_models_list(client, server):
     ids = [m.id for m in client.models.list()]
     assert ids == ["gpt-4o", "embedder", "instruct", "echo"]

@@ -68,7 +68,13 @@ def test_console_script_and_litellm_spelling(server, tmp_path):
         assert r.json()["choices"][0]["message"]["content"] == "hello from the script"
     finally:
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=10) == 0
+        try:
+            code = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+            raise
+    assert code == 0
 
 
 def test_ready_fast_and_sigint_exits_cleanly(server):
