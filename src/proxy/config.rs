@@ -436,7 +436,7 @@ impl ProxyConfig {
         let credentials = read_credentials(&mut top)?;
         let model_list = read_model_list(&mut top, &credentials, &mut ignored)?;
         let deployment_count = model_list.len();
-        let litellm = read_litellm_settings(&mut top, &mut ignored)?;
+        let litellm = read_litellm_settings(&mut top, &mut ignored, &lookup)?;
         let mut router_args = read_router_settings(&mut top, &mut ignored)?;
 
         // litellm_settings that are Router settings, unless router_settings sets them
@@ -471,6 +471,13 @@ impl ProxyConfig {
 
         ignored.sort();
         ignored.dedup();
+        // Variables only settings rustllm ignores refer to are not worth a warning.
+        missing_env.retain(|(path, _)| {
+            !ignored.iter().any(|i| {
+                path.strip_prefix(i.as_str())
+                    .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+            })
+        });
         Ok(ProxyConfig {
             router_args,
             master_key: general.master_key,
@@ -777,6 +784,7 @@ struct LitellmSettings {
 fn read_litellm_settings(
     top: &mut Map<String, Value>,
     ignored: &mut Vec<String>,
+    env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<LitellmSettings, ConfigError> {
     const PATH: &str = "litellm_settings";
     let empty = &mut Map::new();
@@ -821,7 +829,30 @@ fn read_litellm_settings(
         }
         match kwargs.get("type") {
             None | Some(Value::Null) => {}
-            Some(Value::String(t)) if t == "local" || t == "redis" => {}
+            Some(Value::String(t)) if t == "local" => {}
+            Some(Value::String(t)) if t == "redis" => {
+                // LiteLLM's RedisCache takes its address from REDIS_* when cache_params
+                // gives none.
+                let has = |m: &Map<String, Value>, k: &str| m.get(k).is_some_and(|v| !v.is_null());
+                if !has(&kwargs, "url") && !has(&kwargs, "host") {
+                    for (key, var) in [
+                        ("url", "REDIS_URL"),
+                        ("host", "REDIS_HOST"),
+                        ("port", "REDIS_PORT"),
+                        ("password", "REDIS_PASSWORD"),
+                    ] {
+                        if let Some(v) = env(var).filter(|v| !v.is_empty()) {
+                            kwargs.insert(key.to_string(), Value::String(v));
+                        }
+                    }
+                }
+                if !(has(&kwargs, "url") || (has(&kwargs, "host") && has(&kwargs, "port"))) {
+                    return Err(ConfigError::at(
+                        &join(&params_path, "type"),
+                        "a Redis cache needs its address: cache_params host and port (or url), or REDIS_HOST and REDIS_PORT (or REDIS_URL) in the environment",
+                    ));
+                }
+            }
             Some(other) => {
                 return Err(ConfigError::at(
                     &join(&params_path, "type"),

@@ -229,6 +229,41 @@ router_settings:
 }
 
 #[test]
+fn a_redis_cache_finds_its_address_as_litellm_does_or_says_it_has_none() {
+    let e = err("litellm_settings: {cache: true, cache_params: {type: redis}}");
+    assert!(
+        e.starts_with("litellm_settings.cache_params.type: a Redis cache needs its address"),
+        "{e}"
+    );
+    let env = |k: &str| match k {
+        "REDIS_HOST" => Some("127.0.0.1".to_string()),
+        "REDIS_PORT" => Some("6390".to_string()),
+        _ => None,
+    };
+    let c = ProxyConfig::from_yaml(
+        "litellm_settings: {cache: true, cache_params: {type: redis, ttl: 5}}",
+        &env,
+    )
+    .unwrap();
+    assert_eq!(
+        c.router_args["cache_kwargs"],
+        json!({"type": "redis", "ttl": 5, "host": "127.0.0.1", "port": "6390"})
+    );
+}
+
+#[test]
+fn variables_of_ignored_settings_are_not_reported_missing() {
+    let c = load("files_settings:\n  - api_key: os.environ/NOPE_A\nmodel_list:\n  - model_name: g\n    litellm_params: {model: m, api_key: os.environ/NOPE_B}").unwrap();
+    assert_eq!(
+        c.missing_env,
+        vec![(
+            "model_list[0].litellm_params.api_key".to_string(),
+            "NOPE_B".to_string()
+        )]
+    );
+}
+
+#[test]
 fn unsupported_cache_types_fail_clearly() {
     let e = err("litellm_settings: {cache: true, cache_params: {type: s3}}");
     assert!(
