@@ -261,6 +261,19 @@ impl SseBody {
     }
 }
 
+/// A client that leaves mid-stream still had a call made for it: its spend event goes
+/// out with status 499 (LiteLLM's and nginx's "client closed request").
+impl Drop for SseBody {
+    fn drop(&mut self) {
+        if !self.finished {
+            if let Some((_, spend)) = &mut self.spend {
+                spend.sink_event.status = 499;
+            }
+            self.finish();
+        }
+    }
+}
+
 impl Stream for SseBody {
     type Item = Result<Bytes, Infallible>;
 

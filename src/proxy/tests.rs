@@ -516,6 +516,26 @@ async fn each_request_sends_one_spend_event() {
     let e = events.recv().await.unwrap();
     assert!(e.stream);
     assert!(e.completion_tokens > 0);
+    // A client that leaves mid-stream: the event still comes, marked 499.
+    mock.push(ScriptedResponse {
+        chunk_delay: Duration::from_millis(300),
+        ..ScriptedResponse::text("w w w w w w w w w w")
+    });
+    let mut r = post(
+        &proxy,
+        "/chat/completions",
+        Some("sk-1234"),
+        json!({"model": "gpt-4o", "messages": hi(), "stream": true}),
+    )
+    .await;
+    let first = r.chunk().await.unwrap();
+    assert!(first.is_some());
+    drop(r);
+    let e = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((e.stream, e.status), (true, 499));
     // A refused request (unknown model) is not a spend.
     let r = post(
         &proxy,
