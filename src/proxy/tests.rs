@@ -241,6 +241,48 @@ async fn refusals_come_before_any_provider_call() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browsers_may_call_it_cors() {
+    let mock = MockServer::start().unwrap();
+    let proxy = start(&mock, MASTER).await;
+    let url = format!("{}/chat/completions", proxy.url);
+    let pre = client()
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://app.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(pre.status().is_success());
+    let h = pre.headers();
+    assert_eq!(h["access-control-allow-origin"], "https://app.example");
+    assert_eq!(h["access-control-allow-credentials"], "true");
+    assert!(h["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .contains("authorization"));
+    let r = client()
+        .post(&url)
+        .header("origin", "https://app.example")
+        .bearer_auth("sk-1234")
+        .json(&json!({"model": "gpt-4o", "messages": hi()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    // The preflight reached no provider; the call did, once.
+    assert_eq!(mock.request_count(), 1);
+    proxy.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_credentials_pass_when_the_config_allows_them() {
     let mock = MockServer::start().unwrap();
     let other = MockServer::start().unwrap();

@@ -88,6 +88,9 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/health/liveness", get(health::liveliness))
         .route("/health/readiness", get(health::readiness))
         .fallback(not_found)
+        // LiteLLM's CORSMiddleware: any origin (mirrored, so credentials work), any
+        // method and header. A browser's preflight is answered here, before auth.
+        .layer(tower_http::cors::CorsLayer::very_permissive())
         .with_state(state)
 }
 
