@@ -480,6 +480,21 @@ async fn completions_embeddings_models_and_health() {
         .map(|m| m["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["gpt-4o", "embedder", "gpt-4"]);
+    let one: Value = client()
+        .get(format!("{}/v1/models/openai/gpt-4.1", proxy.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["id"], json!("openai/gpt-4.1"));
+    let missing = client()
+        .get(format!("{}/v1/models/nope", proxy.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
     let info: Value = client()
         .get(format!("{}/model/info", proxy.url))
         .send()
