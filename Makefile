@@ -13,7 +13,7 @@ help: ## Show this help
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet "maturin>=1.9,<2" "pytest>=8" "pytest-asyncio>=0.23" "ruff>=0.6" mypy "pyright[nodejs]" typing_extensions openai pydantic cryptography "langchain-core>=1.6,<2" "langchain-tests==1.1.9" nbclient nbformat ipykernel
+	$(PIP) install --quiet "maturin>=1.9,<2" "pytest>=8" "pytest-asyncio>=0.23" "ruff>=0.6" mypy "pyright[nodejs]" typing_extensions openai pydantic cryptography "langchain-core>=1.6,<2" "langchain-tests==1.1.9" langchain-openai nbclient nbformat ipykernel
 	touch $(STAMP)
 
 dev: $(STAMP) ## Create .venv with the dev tools and build the extension into it
@@ -74,8 +74,9 @@ bench-frameworks: $(STAMP) ## Calls/s through the nine frameworks of tests/frame
 	done
 	$(BENCH_FW_VENV)/bin/python bench/frameworks.py
 
-demo: dev ## Run examples/quickstart.py (real provider if its key is set, else MockServer)
+demo: dev ## Run examples/quickstart.py (real provider if its key is set, else MockServer), then the proxy demo
 	$(PY) examples/quickstart.py
+	$(PY) examples/proxy/demo.py
 
 catalogue: ## Refresh src/catalogue/model_prices.json from the newest litellm wheel (VERSION=x.y.z to pin)
 	python3 scripts/update_catalogue.py $(if $(VERSION),--version $(VERSION))

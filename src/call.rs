@@ -10,9 +10,11 @@ use serde_json::{json, Map, Value};
 
 use tokio::sync::mpsc;
 
+use crate::catalogue::cost::{self, CustomPrices};
 use crate::error::{map_http_error, redact_key, ErrorKind, LlmError};
 use crate::logging::{self, HttpLog, Level, Target};
 use crate::providers::{self, ChatContext, Endpoint, ProviderSpec, WireFormat};
+use crate::router::{Cacheable, Routed};
 use crate::stream::{self, Batch, StreamContext};
 use crate::transport;
 use crate::types::messages::normalise_messages;
@@ -534,6 +536,84 @@ pub async fn send(p: Prepared) -> Result<Reply, LlmError> {
         headers,
         response_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
+}
+
+/// The whole network part of a call: mocks, then the provider.
+pub async fn run(p: Prepared) -> Result<Reply, LlmError> {
+    if let Some(delay) = p.options.mock_delay {
+        tokio::time::sleep(delay).await;
+    }
+    if p.options.mock_timeout {
+        let wait = p.options.timeout.unwrap_or(Duration::from_secs(1));
+        tokio::time::sleep(wait).await;
+        let mut e = LlmError::timeout(&p.provider, &p.requested_model, None);
+        e.message = "This is a mock timeout error".into();
+        return Err(e);
+    }
+    if let Some(mock) = p.options.mock_response.clone() {
+        return mock_reply(&p, &mock);
+    }
+    send(p).await
+}
+
+/// Open a stream: a mock, or the provider's SSE.
+pub async fn run_stream(p: Prepared) -> Result<OpenStream, LlmError> {
+    if let Some(delay) = p.options.mock_delay {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(mock) = p.options.mock_response.clone() {
+        return mock_stream(&p, &mock);
+    }
+    send_stream(p).await
+}
+
+impl Reply {
+    /// `response_cost` from the reply's usage and model: the model the provider reported,
+    /// then the one requested; `custom` prices win over the catalogue. The catalogue is
+    /// parsed by the first call that prices a reply; after that this is a few hash
+    /// lookups. `None` for a model it cannot price.
+    pub fn cost(&self, custom: &CustomPrices) -> Option<f64> {
+        let usage = self.body.get("usage")?;
+        let reported = self.body.get("model").and_then(Value::as_str).unwrap_or("");
+        cost::response_cost(
+            &[reported, &self.requested_model],
+            &self.provider,
+            usage,
+            Some(self.response_ms),
+            custom,
+        )
+    }
+}
+
+impl Routed for Reply {
+    fn tokens(&self) -> (Option<u64>, Option<u64>) {
+        let usage = self.body.get("usage");
+        let get = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64);
+        (get("total_tokens"), get("completion_tokens"))
+    }
+}
+
+impl Cacheable for Reply {
+    fn cache_body(&self) -> Option<&Map<String, Value>> {
+        Some(&self.body)
+    }
+    fn from_cache(body: Map<String, Value>) -> Self {
+        Reply {
+            body,
+            provider: String::new(),
+            api_base: String::new(),
+            requested_model: String::new(),
+            headers: Vec::new(),
+            response_ms: 0.0,
+        }
+    }
+}
+
+/// A stream's usage arrives with its last chunk, after routing has finished.
+impl Routed for OpenStream {
+    fn tokens(&self) -> (Option<u64>, Option<u64>) {
+        (None, None)
+    }
 }
 
 /// How many chunk batches may wait unread before the reader pauses (backpressure).

@@ -11,6 +11,7 @@ pub mod error;
 pub mod logging;
 pub mod mock;
 pub mod providers;
+pub mod proxy;
 pub mod router;
 pub mod stream;
 pub mod transport;

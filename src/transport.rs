@@ -157,14 +157,24 @@ pub fn after_fork_in_child() {
     GENERATION.fetch_add(1, Ordering::Relaxed);
 }
 
+/// Worker threads of the shared runtime. Two match the machines the SDK targets (more
+/// buys nothing for I/O-bound calls); the proxy sizes it to the cores (`--num_workers`).
+static WORKER_THREADS: AtomicUsize = AtomicUsize::new(2);
+
+/// Size the shared runtime before its first use. False when it is already running (the
+/// size can no longer change).
+pub fn set_worker_threads(n: usize) -> bool {
+    WORKER_THREADS.store(n.max(1), Ordering::Relaxed);
+    process().runtime.get().is_none()
+}
+
 /// The process-wide multi-threaded runtime, built on first use.
 // Not reachable from user input: failing to start two OS threads leaves nothing to do.
 #[allow(clippy::expect_used)]
 pub fn runtime() -> &'static Runtime {
     process().runtime.get_or_init(|| {
-        // Two workers match the machines we target; more buys nothing for I/O-bound work.
         tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(WORKER_THREADS.load(Ordering::Relaxed))
             .thread_name("rustllm-io")
             .enable_all()
             .build()

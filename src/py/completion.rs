@@ -4,8 +4,6 @@
 //! and hands back `(response_json, hidden_params)` as plain Python dicts; the Python layer
 //! wraps them in LiteLLM's response classes.
 
-use std::time::Duration;
-
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
@@ -15,7 +13,7 @@ use super::convert::{kwargs_to_map, map_to_py};
 use super::errors::to_pyerr;
 use super::stream::ChatStream;
 use crate::call::{self, Endpointkind, Prepared, Reply};
-use crate::catalogue::cost::{self, CustomPrices};
+use crate::catalogue::cost::CustomPrices;
 use crate::error::{ErrorKind, LlmError};
 
 fn prepare(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Prepared> {
@@ -33,19 +31,9 @@ fn custom_prices(p: &Prepared) -> CustomPrices {
     }
 }
 
-/// `response_cost` from the reply's usage and model: the model the provider reported,
-/// then the one requested. The catalogue is parsed by the first call that prices a reply;
-/// after that this is a few hash lookups. `None` for a model it cannot price.
+/// `response_cost` of a reply (see [`Reply::cost`]).
 fn reply_cost(r: &Reply, custom: &CustomPrices) -> Option<f64> {
-    let usage = r.body.get("usage")?;
-    let reported = r.body.get("model").and_then(|m| m.as_str()).unwrap_or("");
-    cost::response_cost(
-        &[reported, &r.requested_model],
-        &r.provider,
-        usage,
-        Some(r.response_ms),
-        custom,
-    )
+    r.cost(custom)
 }
 
 /// What LiteLLM keeps in `_hidden_params`, as a Python dict, `response_cost` priced from
@@ -120,34 +108,8 @@ fn reply_to_py(
     )
 }
 
-/// The whole network part of a call: mocks, then the provider.
-pub(super) async fn run(p: Prepared) -> Result<Reply, LlmError> {
-    if let Some(delay) = p.options.mock_delay {
-        tokio::time::sleep(delay).await;
-    }
-    if p.options.mock_timeout {
-        let wait = p.options.timeout.unwrap_or(Duration::from_secs(1));
-        tokio::time::sleep(wait).await;
-        let mut e = LlmError::timeout(&p.provider, &p.requested_model, None);
-        e.message = "This is a mock timeout error".into();
-        return Err(e);
-    }
-    if let Some(mock) = p.options.mock_response.clone() {
-        return call::mock_reply(&p, &mock);
-    }
-    call::send(p).await
-}
-
-/// Open a stream: a mock, or the provider's SSE.
-pub(super) async fn run_stream(p: Prepared) -> Result<call::OpenStream, LlmError> {
-    if let Some(delay) = p.options.mock_delay {
-        tokio::time::sleep(delay).await;
-    }
-    if let Some(mock) = p.options.mock_response.clone() {
-        return call::mock_stream(&p, &mock);
-    }
-    call::send_stream(p).await
-}
+// The network part of a call is plain Rust (the proxy runs it too).
+pub(super) use crate::call::{run, run_stream};
 
 fn stream_to_py(py: Python<'_>, open: call::OpenStream) -> PyResult<Py<PyAny>> {
     let hidden = hidden_params(py, &open.reply)?;

@@ -13,6 +13,7 @@ mod errors;
 mod logging;
 mod mock;
 mod objects;
+mod proxy;
 mod router;
 mod stream;
 mod tokens;
@@ -32,6 +33,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     mock::register(m)?;
     logging::register(m)?;
     objects::register(m)?;
+    proxy::register(m)?;
     m.add_function(wrap_pyfunction!(blocking::_after_fork_in_child, m)?)?;
     Ok(())
 }

@@ -22,33 +22,7 @@ use crate::call::{self, Endpointkind, OpenStream, Reply};
 use crate::error::LlmError;
 use crate::router::config::RouterConfig;
 use crate::router::custom::DeploymentPicker;
-use crate::router::{
-    Attempt, AttemptLog, Cacheable, CallGuard, RouteInfo, Routed, Router as CoreRouter,
-};
-
-impl Routed for Reply {
-    fn tokens(&self) -> (Option<u64>, Option<u64>) {
-        let usage = self.body.get("usage");
-        let get = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64);
-        (get("total_tokens"), get("completion_tokens"))
-    }
-}
-
-impl Cacheable for Reply {
-    fn cache_body(&self) -> Option<&Map<String, Value>> {
-        Some(&self.body)
-    }
-    fn from_cache(body: Map<String, Value>) -> Self {
-        Reply {
-            body,
-            provider: String::new(),
-            api_base: String::new(),
-            requested_model: String::new(),
-            headers: Vec::new(),
-            response_ms: 0.0,
-        }
-    }
-}
+use crate::router::{Attempt, AttemptLog, CallGuard, RouteInfo, Routed, Router as CoreRouter};
 
 /// Redis going away or coming back, logged on `logging.getLogger("rustllm")`. This runs
 /// once per outage, so taking the GIL here costs nothing that matters.
@@ -69,12 +43,6 @@ fn log_event(level: EventLevel, message: &str) {
             e.print(py);
         }
     });
-}
-
-impl Routed for OpenStream {
-    fn tokens(&self) -> (Option<u64>, Option<u64>) {
-        (None, None)
-    }
 }
 
 /// The Rust Router.

@@ -517,6 +517,42 @@ fn duration_secs(v: Option<&Value>, name: &str) -> Result<Option<Duration>, LlmE
     }
 }
 
+/// Every argument [`RouterConfig::from_json`] reads (besides `model_list`): the Router
+/// settings rustllm implements. The proxy reads `router_settings` against this list and
+/// reports the rest as ignored.
+pub const ROUTER_ARGS: &[&str] = &[
+    "allowed_fails",
+    "allowed_fails_policy",
+    "cache_kwargs",
+    "cache_responses",
+    "caching_groups",
+    "content_policy_fallbacks",
+    "context_window_fallbacks",
+    "cooldown_time",
+    "default_fallbacks",
+    "default_litellm_params",
+    "default_max_parallel_requests",
+    "disable_cooldowns",
+    "enable_pre_call_checks",
+    "enable_tag_filtering",
+    "fallbacks",
+    "ignore_invalid_deployments",
+    "max_fallbacks",
+    "model_group_alias",
+    "model_group_retry_policy",
+    "num_retries",
+    "redis_host",
+    "redis_password",
+    "redis_port",
+    "redis_url",
+    "retry_after",
+    "retry_policy",
+    "routing_strategy",
+    "routing_strategy_args",
+    "stream_timeout",
+    "timeout",
+];
+
 impl RouterConfig {
     /// Build from the constructor's keyword arguments (a JSON object). With
     /// `ignore_invalid_deployments`, a bad `model_list` entry is skipped instead of failing.

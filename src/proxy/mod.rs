@@ -1,0 +1,174 @@
+//! The Proxy Server: an OpenAI-compatible LLM gateway configured by LiteLLM's
+//! `config.yaml` (`rustllm proxy --config config.yaml`, or the `rustllm-proxy` binary).
+//!
+//! Plain Rust, no pyo3: the request path is axum over hyper, then the same Router,
+//! providers, streaming and cost code the SDK uses. Python, when it starts the proxy,
+//! only hands the arguments over (`src/py/proxy.rs`).
+//!
+//! Layout: `config` (LiteLLM's YAML → typed settings), `routes/` (one file per route
+//! family), `auth` (keys, the [`auth::Authenticator`] hook), `limits` (the
+//! [`limits::Limiter`] hook), `spend` (a [`spend::SpendEvent`] per request), `errors`
+//! (LiteLLM's error envelope), `sse` (the stream writer), `server` (listen, signals,
+//! graceful shutdown), `state` (built once, shared by every request).
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod errors;
+pub mod limits;
+pub mod log;
+pub mod routes;
+pub mod server;
+pub mod spend;
+pub mod sse;
+pub mod state;
+
+use std::sync::Arc;
+
+use cli::{Args, Command};
+use config::ProxyConfig;
+use state::AppState;
+
+/// Run the proxy with these arguments (those after the program name; a leading `proxy`
+/// is the subcommand) until SIGTERM or SIGINT. Returns the process exit code.
+pub fn main(argv: &[String]) -> i32 {
+    let env = |name: &str| std::env::var(name).ok();
+    let args = match cli::parse(argv, &env) {
+        Ok(Command::Serve(args)) => args,
+        Ok(Command::Help) => {
+            print_stdout(cli::USAGE);
+            return 0;
+        }
+        Ok(Command::Version) => {
+            print_stdout(&format!("rustllm {}\n", state::VERSION));
+            return 0;
+        }
+        Err(e) => {
+            log::error(&e);
+            log::info("see --help");
+            return 2;
+        }
+    };
+    match run(args) {
+        Ok(()) => 0,
+        Err(e) => {
+            log::error(&e);
+            1
+        }
+    }
+}
+
+#[allow(clippy::print_stdout)]
+fn print_stdout(text: &str) {
+    print!("{text}");
+}
+
+/// Load the config: settings in the environment first, then report what is ignored.
+fn load(args: &Args) -> Result<ProxyConfig, String> {
+    let Some(path) = &args.config else {
+        return Err(
+            "no config: pass --config config.yaml (LiteLLM's format; see examples/proxy/config.yaml)"
+                .to_string(),
+        );
+    };
+    let config =
+        ProxyConfig::from_file(path).map_err(|e| format!("config {}: {e}", path.display()))?;
+    if !config.ignored.is_empty() {
+        log::warn(&format!(
+            "ignored settings (not used by rustllm yet): {}",
+            config.ignored.join(", ")
+        ));
+    }
+    if !config.missing_env.is_empty() {
+        let list: Vec<String> = config
+            .missing_env
+            .iter()
+            .map(|(path, var)| format!("{path} (os.environ/{var})"))
+            .collect();
+        log::warn(&format!(
+            "environment variables not set, values left empty: {}",
+            list.join(", ")
+        ));
+    }
+    Ok(config)
+}
+
+fn run(args: Args) -> Result<(), String> {
+    log::set_debug(args.detailed_debug);
+    let config = load(&args)?;
+    if config.set_verbose {
+        log::set_debug(true);
+    }
+    if args.validate_config {
+        // Building the Router checks what the Router checks (strategies, fallbacks, ...).
+        config.router_config().map_err(|e| e.to_string())?;
+        print_stdout(&format!("config OK ({} models)\n", config.deployment_count));
+        return Ok(());
+    }
+    // `environment_variables` are exported before anything reads the environment (the
+    // providers read their keys there), while this is the only thread.
+    for (k, v) in &config.environment {
+        std::env::set_var(k, v);
+    }
+    let workers = args.num_workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    if !crate::transport::set_worker_threads(workers) {
+        log::warn("the runtime was already running; --num_workers does not apply");
+    }
+    let runtime = crate::transport::runtime();
+    runtime.block_on(serve(args, config, workers))
+}
+
+async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), String> {
+    let auth_on = config.master_key.is_some();
+    let host = args
+        .host
+        .clone()
+        .unwrap_or_else(|| if auth_on { "0.0.0.0" } else { "127.0.0.1" }.to_string());
+    if !auth_on && !server::is_loopback(&host) && !args.allow_unauthenticated {
+        return Err(format!(
+            "refusing to listen on {host} without a master key: anyone who can reach it could spend your provider keys. Set general_settings.master_key (or LITELLM_MASTER_KEY), listen on 127.0.0.1, or pass --allow-unauthenticated"
+        ));
+    }
+    let state = AppState::new(&config).map_err(|e| e.to_string())?;
+    if log::debug_enabled() {
+        // --detailed_debug: the Router's decisions and each provider request and raw reply
+        // (secrets masked where the records are made), on the proxy's own log.
+        use crate::logging::{self as core_log, Level, Record, Target};
+        core_log::set_sink(Arc::new(|r: &Record<'_>| {
+            log::debug(&format!("{}: {}", r.target.logger_name(), r.message))
+        }));
+        core_log::set_threshold(Target::Calls, Some(Level::Debug as u8));
+        core_log::set_threshold(Target::Router, Some(Level::Debug as u8));
+    }
+    let listener = server::bind(&host, args.port)?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    if !auth_on {
+        log::warn(
+            "no master key: every request is let in (general_settings.master_key turns auth on)",
+        );
+    }
+    log::info(&format!(
+        "listening on http://{addr} ({} deployments, {workers} threads, auth: {})",
+        config.deployment_count,
+        if auth_on { "master key" } else { "none" },
+    ));
+    server::serve(
+        Arc::new(state),
+        listener,
+        server::shutdown_signal(),
+        args.graceful_shutdown,
+    )
+    .await
+    .map_err(|e| format!("server error: {e}"))?;
+    log::info("stopped");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

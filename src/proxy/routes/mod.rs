@@ -1,0 +1,330 @@
+//! The routes, with LiteLLM's paths and shapes: one file per route family, each a thin
+//! handler over the same Router the SDK uses.
+//!
+//! Every request that carries a body goes through [`begin`] first: the key, then the
+//! content type, the size limit, the JSON, and the body's own credentials; each refusal
+//! comes back in LiteLLM's envelope before anything reaches a provider.
+
+pub mod chat;
+pub mod completions;
+pub mod embeddings;
+pub mod health;
+pub mod models;
+pub mod serve;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::{Map, Value};
+
+use super::auth::{request_key, Identity};
+use super::errors::ProxyError;
+use super::limits::Permit;
+use super::state::{AppState, VERSION};
+
+/// Request body keys that point a deployment somewhere else or carry credentials: a
+/// client could send the deployment's key to its own server (CVE-2024-6587) or spend
+/// someone else's account. Refused unless `general_settings.allow_client_side_credentials`.
+pub const CLIENT_CREDENTIAL_PARAMS: &[&str] = &[
+    "api_base",
+    "base_url",
+    "api_key",
+    "extra_headers",
+    "headers",
+    "user_config",
+    "custom_llm_provider",
+    "azure_ad_token",
+    "azure_username",
+    "azure_password",
+    "client_id",
+    "client_secret",
+    "tenant_id",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_region_name",
+    "aws_profile_name",
+    "aws_role_name",
+    "aws_web_identity_token",
+    "aws_bedrock_runtime_endpoint",
+    "vertex_project",
+    "vertex_location",
+    "vertex_credentials",
+    "ssl_verify",
+    "ssl_certificate",
+    "litellm_credential_name",
+];
+
+/// Every route of the proxy.
+pub fn app(state: Arc<AppState>) -> axum::Router {
+    axum::Router::new()
+        .route("/chat/completions", post(chat::chat_completions))
+        .route("/v1/chat/completions", post(chat::chat_completions))
+        .route(
+            "/engines/{model}/chat/completions",
+            post(chat::chat_completions_for),
+        )
+        .route(
+            "/openai/deployments/{model}/chat/completions",
+            post(chat::chat_completions_for),
+        )
+        .route("/completions", post(completions::completions))
+        .route("/v1/completions", post(completions::completions))
+        .route("/embeddings", post(embeddings::embeddings))
+        .route("/v1/embeddings", post(embeddings::embeddings))
+        .route("/models", get(models::list))
+        .route("/v1/models", get(models::list))
+        .route("/models/{*model}", get(models::one))
+        .route("/v1/models/{*model}", get(models::one))
+        .route("/model/info", get(models::info))
+        .route("/v1/model/info", get(models::info))
+        .route("/health", get(health::health))
+        .route("/health/liveliness", get(health::liveliness))
+        .route("/health/liveness", get(health::liveliness))
+        .route("/health/readiness", get(health::readiness))
+        .fallback(not_found)
+        // LiteLLM's CORSMiddleware: any origin (mirrored, so credentials work), any
+        // method and header. A browser's preflight is answered here, before auth.
+        .layer(tower_http::cors::CorsLayer::very_permissive())
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    ProxyError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found_error",
+        format!("Route not found: {}", uri.path()),
+    )
+    .into_response()
+}
+
+/// A request past its checks: who sent it, and its JSON body.
+pub struct Begun {
+    pub started: Instant,
+    pub call_id: String,
+    pub identity: Identity,
+    pub body: Map<String, Value>,
+}
+
+/// Authenticate a request (for the routes without a body).
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    route: &str,
+) -> Result<Identity, ProxyError> {
+    let key = request_key(headers, state.settings.key_header.as_deref());
+    state.auth.authenticate(key, route).await
+}
+
+fn is_json(content_type: &str) -> bool {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+/// Everything before routing, in order: the key (401), the content type (415), the size
+/// (413, from `Content-Length` before reading, else while reading), the JSON (400) and
+/// the body's credentials (400).
+pub async fn begin(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    route: &str,
+) -> Result<Begun, ProxyError> {
+    let started = Instant::now();
+    let identity = authenticate(state, headers, route).await?;
+    if let Some(ct) = headers.get(axum::http::header::CONTENT_TYPE) {
+        let text = ct.to_str().unwrap_or("");
+        if !is_json(text) {
+            return Err(ProxyError::unsupported_media_type(text));
+        }
+    }
+    let limit = state.settings.max_request_bytes;
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ProxyError::too_large(limit));
+    }
+    let bytes = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return Err(ProxyError::too_large(limit))
+        }
+        Err(e) => {
+            return Err(ProxyError::bad_request(format!(
+                "could not read the request body: {e}"
+            )))
+        }
+    };
+    let body = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => {
+            return Err(ProxyError::bad_request(
+                "the request body must be a JSON object",
+            ))
+        }
+        Err(e) => {
+            return Err(ProxyError::bad_request(format!(
+                "Invalid JSON in the request body: {e}"
+            )))
+        }
+    };
+    if !state.settings.allow_client_side_credentials {
+        if let Some(param) = CLIENT_CREDENTIAL_PARAMS
+            .iter()
+            .find(|p| body.get(**p).is_some_and(|v| !v.is_null()))
+        {
+            return Err(ProxyError::bad_param(
+                param,
+                format!(
+                    "Rejected Request: {param} is not allowed in request body. Enable with `general_settings::allow_client_side_credentials` on proxy config.yaml. Relevant Issue: https://huntr.com/bounties/4001e1a2-7b7a-4776-a3ae-e6692ec3d997"
+                ),
+            ));
+        }
+    }
+    Ok(Begun {
+        started,
+        call_id: uuid::Uuid::new_v4().to_string(),
+        identity,
+        body,
+    })
+}
+
+/// The model group a request routes to (aliases and wildcards resolved), or 400 without
+/// a model and 404 for a model nothing serves. Runs the limits hook for that group.
+pub fn route_to(state: &AppState, begun: &Begun) -> Result<(String, Option<Permit>), ProxyError> {
+    let model = match begun.body.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => m.as_str(),
+        Some(Value::String(_)) | None | Some(Value::Null) => return Err(ProxyError::bad_param(
+            "model",
+            "model is required: the model_name of a model_list entry (GET /v1/models lists them)",
+        )),
+        Some(_) => return Err(ProxyError::bad_param("model", "model must be a string")),
+    };
+    let group = match state.router.resolve_group(model) {
+        Ok((group, _)) => group,
+        Err(_) => return Err(ProxyError::unknown_model(model, &state.model_names)),
+    };
+    let permit = match &state.limiter {
+        Some(l) => Some(l.admit(&begun.identity, &group)?),
+        None => None,
+    };
+    Ok((group, permit))
+}
+
+/// `x-litellm-*` headers LiteLLM sets on every answered request.
+pub struct CallHeaders<'a> {
+    pub call_id: &'a str,
+    pub model_id: Option<&'a str>,
+    pub model_group: Option<&'a str>,
+    pub api_base: Option<&'a str>,
+    pub response_cost: Option<f64>,
+    pub response_ms: Option<f64>,
+    pub overhead_ms: Option<f64>,
+    pub attempted_retries: Option<u32>,
+    pub attempted_fallbacks: Option<u32>,
+}
+
+fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(HeaderName::from_static(name), v);
+    }
+}
+
+fn ms(v: f64) -> String {
+    format!("{:.3}", v.max(0.0))
+}
+
+impl CallHeaders<'_> {
+    /// Set the headers on a response.
+    pub fn apply(&self, headers: &mut HeaderMap) {
+        set(headers, "x-litellm-call-id", self.call_id);
+        set(headers, "x-litellm-version", VERSION);
+        if let Some(id) = self.model_id.filter(|id| !id.is_empty()) {
+            set(headers, "x-litellm-model-id", id);
+        }
+        if let Some(g) = self.model_group {
+            set(headers, "x-litellm-model-group", g);
+        }
+        if let Some(base) = self.api_base.filter(|b| !b.is_empty()) {
+            // A query string can carry a key (`?key=`): never echoed.
+            set(
+                headers,
+                "x-litellm-model-api-base",
+                base.split(['?', '#']).next().unwrap_or(""),
+            );
+        }
+        if let Some(cost) = self.response_cost {
+            set(headers, "x-litellm-response-cost", &cost.to_string());
+        }
+        if let Some(v) = self.response_ms {
+            set(headers, "x-litellm-response-duration-ms", &ms(v));
+        }
+        if let Some(v) = self.overhead_ms {
+            set(headers, "x-litellm-overhead-duration-ms", &ms(v));
+        }
+        if let Some(n) = self.attempted_retries {
+            set(headers, "x-litellm-attempted-retries", &n.to_string());
+        }
+        if let Some(n) = self.attempted_fallbacks {
+            set(headers, "x-litellm-attempted-fallbacks", &n.to_string());
+        }
+    }
+}
+
+/// An error response that still says which call it was.
+pub fn error_response(e: ProxyError, call_id: Option<&str>) -> Response {
+    let mut response = e.into_response();
+    if let Some(id) = call_id {
+        set(response.headers_mut(), "x-litellm-call-id", id);
+    }
+    response
+}
+
+/// A JSON response body.
+pub fn json_response(body: impl Into<bytes::Bytes>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body.into(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/vnd.api+json",
+        ] {
+            assert!(is_json(ok), "{ok}");
+        }
+        for bad in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+            "",
+        ] {
+            assert!(!is_json(bad), "{bad}");
+        }
+    }
+}

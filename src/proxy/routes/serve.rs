@@ -1,0 +1,441 @@
+//! One routed call, as every model route serves it: the Router picks the deployment
+//! (retries, fallbacks, cooldowns, cache), the provider code makes the call, and the
+//! reply goes back as JSON or as SSE with LiteLLM's `x-litellm-*` headers.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use super::{error_response, route_to, Begun, CallHeaders};
+use crate::call::{self, Endpointkind, OpenStream, Reply};
+use crate::catalogue::cost::CustomPrices;
+use crate::error::LlmError;
+use crate::proxy::errors::ProxyError;
+use crate::proxy::spend::SpendEvent;
+use crate::proxy::sse::{SseBody, StreamSpend, Style};
+use crate::proxy::state::AppState;
+use crate::router::RouteInfo;
+
+/// The route families that call a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Chat,
+    /// `/completions` with a `prompt`.
+    Text,
+    Embeddings,
+}
+
+impl Family {
+    /// LiteLLM's call type (the response cache's `supported_call_types` use them).
+    fn call_type(self) -> &'static str {
+        match self {
+            Family::Chat => "acompletion",
+            Family::Text => "atext_completion",
+            Family::Embeddings => "aembedding",
+        }
+    }
+
+    fn route(self) -> &'static str {
+        match self {
+            Family::Chat => "chat",
+            Family::Text => "completions",
+            Family::Embeddings => "embeddings",
+        }
+    }
+}
+
+/// Providers whose `/completions` endpoint serves a prompt as it is.
+const OPENAI_FAMILY: &[&str] = &["openai", "custom_openai", "text-completion-openai"];
+
+/// Whether a text completion for this deployment goes to the chat endpoint, as LiteLLM
+/// decides it (`python/rustllm/_text.py` does the same for the SDK): the OpenAI family's
+/// `/completions` unless the model is a catalogued OpenAI chat model, the chat endpoint
+/// for every other provider. An OpenAI model bound for `/completions` becomes
+/// `text-completion-openai/<model>` (same endpoint and key; priced under that name).
+fn text_uses_chat(merged: &mut Map<String, Value>) -> bool {
+    let text = |k: &str| merged.get(k).and_then(Value::as_str);
+    let Ok((stripped, provider)) = crate::providers::get_llm_provider(
+        text("model").unwrap_or(""),
+        text("custom_llm_provider"),
+        text("base_url").or(text("api_base")),
+    ) else {
+        // The call itself reports the provider error.
+        return false;
+    };
+    if provider == "text-completion-openai" {
+        return false;
+    }
+    if !OPENAI_FAMILY.contains(&provider.as_str()) {
+        return true;
+    }
+    if let Ok(info) = crate::catalogue::models::model_info(&stripped, Some("openai")) {
+        let is = |k: &str, v: &str| info.get(k).and_then(Value::as_str) == Some(v);
+        if is("mode", "chat") && is("litellm_provider", "openai") {
+            return true;
+        }
+    }
+    if provider == "openai" {
+        merged.insert(
+            "model".into(),
+            Value::String(format!("text-completion-openai/{stripped}")),
+        );
+        merged.remove("custom_llm_provider");
+    }
+    false
+}
+
+/// Where a text completion goes, with its arguments: a prompt for a chat model becomes
+/// one user message.
+fn text_target(
+    mut merged: Map<String, Value>,
+) -> Result<(Endpointkind, Map<String, Value>), LlmError> {
+    if !text_uses_chat(&mut merged) {
+        return Ok((Endpointkind::TextCompletion, merged));
+    }
+    let prompt = match merged.remove("prompt") {
+        Some(Value::String(s)) => s,
+        Some(Value::Array(items)) if items.len() == 1 && items[0].is_string() => {
+            items[0].as_str().unwrap_or("").to_string()
+        }
+        Some(other) => {
+            return Err(LlmError::bad_request(format!(
+                "this deployment's model is a chat model: it takes one prompt string, got {}",
+                crate::types::type_name(&other)
+            )))
+        }
+        None => String::new(),
+    };
+    // Completions-only parameters a chat model has no use for.
+    for key in ["best_of", "echo", "suffix", "logprobs"] {
+        merged.remove(key);
+    }
+    merged.insert(
+        "messages".into(),
+        json!([{"role": "user", "content": prompt}]),
+    );
+    Ok((Endpointkind::Chat, merged))
+}
+
+/// A chat-completion body (a chat model's reply, a mock) in `text_completion` shape.
+fn text_body(mut body: Map<String, Value>) -> Map<String, Value> {
+    let Some(Value::Array(choices)) = body.get("choices") else {
+        return body;
+    };
+    if choices.first().is_none_or(|c| c.get("message").is_none()) {
+        return body;
+    }
+    let choices: Vec<Value> = choices
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            json!({
+                "text": c.pointer("/message/content").and_then(Value::as_str).unwrap_or(""),
+                "index": c.get("index").cloned().unwrap_or(Value::from(i)),
+                "logprobs": c.get("logprobs").cloned().unwrap_or(Value::Null),
+                "finish_reason": c.get("finish_reason").cloned().unwrap_or(Value::Null),
+            })
+        })
+        .collect();
+    body.insert("object".into(), Value::String("text_completion".into()));
+    body.insert("choices".into(), Value::Array(choices));
+    body
+}
+
+/// The provider call for one deployment (the Router's `call`).
+async fn call_once(family: Family, merged: Map<String, Value>) -> Result<Reply, LlmError> {
+    match family {
+        Family::Chat => call::run(call::prepare(Endpointkind::Chat, merged)?).await,
+        Family::Embeddings => call::run(call::prepare(Endpointkind::Embeddings, merged)?).await,
+        Family::Text => {
+            let (kind, merged) = text_target(merged)?;
+            let mut reply = call::run(call::prepare(kind, merged)?).await?;
+            reply.body = text_body(std::mem::take(&mut reply.body));
+            Ok(reply)
+        }
+    }
+}
+
+/// Open a stream on one deployment.
+async fn open_once(family: Family, merged: Map<String, Value>) -> Result<OpenStream, LlmError> {
+    match family {
+        Family::Chat => call::run_stream(call::prepare(Endpointkind::Chat, merged)?).await,
+        Family::Text => {
+            let (kind, merged) = text_target(merged)?;
+            call::run_stream(call::prepare(kind, merged)?).await
+        }
+        Family::Embeddings => Err(LlmError::bad_request("embeddings do not stream")),
+    }
+}
+
+fn ms_since(t: std::time::Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The spend event of a request, before its outcome is known.
+fn spend_event(
+    begun: &Begun,
+    family: Family,
+    group: &str,
+    stream: bool,
+    wall_start: SystemTime,
+) -> SpendEvent {
+    SpendEvent {
+        call_id: begun.call_id.clone(),
+        route: family.route(),
+        key_hash: begun.identity.key_hash.clone(),
+        requested_model: begun
+            .body
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        model_group: group.to_string(),
+        model_id: String::new(),
+        provider: String::new(),
+        cost: None,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        stream,
+        status: 200,
+        cache_hit: false,
+        started: wall_start,
+        duration: std::time::Duration::ZERO,
+    }
+}
+
+/// Serve a model request that passed [`super::begin`].
+pub async fn serve(state: Arc<AppState>, begun: Begun, family: Family) -> Response {
+    let (group, permit) = match route_to(&state, &begun) {
+        Ok(r) => r,
+        Err(e) => return error_response(e, Some(&begun.call_id)),
+    };
+    let stream = family != Family::Embeddings
+        && begun.body.get("stream").and_then(Value::as_bool) == Some(true);
+    let wall_start = SystemTime::now();
+    let mut event = state
+        .spend
+        .as_ref()
+        .map(|_| spend_event(&begun, family, &group, stream, wall_start));
+    let Begun {
+        started,
+        call_id,
+        body,
+        ..
+    } = begun;
+    if stream {
+        return serve_stream(state, started, call_id, body, family, permit, event).await;
+    }
+    let result = state
+        .router
+        .route_cached(family.call_type(), body, |merged| call_once(family, merged))
+        .await;
+    drop(permit);
+    match result {
+        Ok((reply, info)) => {
+            let default = CustomPrices::default();
+            let prices = state.prices.get(&info.model_id).unwrap_or(&default);
+            let cost = if info.cache_hit {
+                Some(0.0)
+            } else {
+                reply.cost(prices)
+            };
+            let bytes = match serde_json::to_vec(&reply.body) {
+                Ok(b) => b,
+                Err(e) => {
+                    return error_response(
+                        ProxyError::new(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "internal_server_error",
+                            format!("the reply could not be encoded: {e}"),
+                        ),
+                        Some(&call_id),
+                    )
+                }
+            };
+            let total_ms = ms_since(started);
+            let mut response = super::json_response(bytes);
+            call_headers(
+                &call_id,
+                &info,
+                &reply.api_base,
+                Some(total_ms),
+                total_ms - reply.response_ms,
+                cost,
+            )
+            .apply(response.headers_mut());
+            if let (Some(sink), Some(mut ev)) = (&state.spend, event.take()) {
+                let (prompt, completion) = usage_of(&reply.body);
+                ev.model_id = info.model_id.clone();
+                ev.provider = reply.provider.clone();
+                ev.cost = cost;
+                ev.prompt_tokens = prompt;
+                ev.completion_tokens = completion;
+                ev.cache_hit = info.cache_hit;
+                ev.duration = started.elapsed();
+                sink.send(ev);
+            }
+            response
+        }
+        Err(e) => {
+            let err = ProxyError::from_llm(&e);
+            if let (Some(sink), Some(mut ev)) = (&state.spend, event.take()) {
+                ev.status = err.status.as_u16();
+                ev.duration = started.elapsed();
+                sink.send(ev);
+            }
+            error_response(err, Some(&call_id))
+        }
+    }
+}
+
+fn usage_of(body: &Map<String, Value>) -> (u64, u64) {
+    body.get("usage")
+        .and_then(crate::catalogue::cost::TokenUsage::from_json)
+        .map(|u| (u.prompt_tokens, u.completion_tokens))
+        .unwrap_or((0, 0))
+}
+
+fn call_headers<'a>(
+    call_id: &'a str,
+    info: &'a RouteInfo,
+    api_base: &'a str,
+    response_ms: Option<f64>,
+    overhead_ms: f64,
+    cost: Option<f64>,
+) -> CallHeaders<'a> {
+    CallHeaders {
+        call_id,
+        model_id: (!info.cache_hit).then_some(info.model_id.as_str()),
+        model_group: Some(&info.model_group),
+        api_base: Some(api_base),
+        response_cost: cost,
+        response_ms,
+        overhead_ms: Some(overhead_ms),
+        attempted_retries: Some(info.attempted_retries),
+        attempted_fallbacks: Some(info.attempted_fallbacks),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn serve_stream(
+    state: Arc<AppState>,
+    started: std::time::Instant,
+    call_id: String,
+    body: Map<String, Value>,
+    family: Family,
+    permit: Option<crate::proxy::limits::Permit>,
+    event: Option<SpendEvent>,
+) -> Response {
+    let result = state
+        .router
+        .route(body, true, |merged| open_once(family, merged))
+        .await;
+    let (open, guard, info) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let err = ProxyError::from_llm(&e);
+            if let (Some(sink), Some(mut ev)) = (&state.spend, event) {
+                ev.status = err.status.as_u16();
+                ev.duration = started.elapsed();
+                sink.send(ev);
+            }
+            // Nothing was sent yet: a plain JSON error with its status, as LiteLLM does.
+            return error_response(err, Some(&call_id));
+        }
+    };
+    let overhead = ms_since(started) - open.reply.response_ms;
+    let headers = call_headers(&call_id, &info, &open.reply.api_base, None, overhead, None);
+    let spend = event.map(|mut ev| {
+        ev.model_id = info.model_id.clone();
+        ev.provider = open.reply.provider.clone();
+        let prices = state
+            .prices
+            .get(&info.model_id)
+            .cloned()
+            .unwrap_or_default();
+        (
+            state.clone(),
+            StreamSpend {
+                sink_event: ev,
+                started,
+                prices,
+            },
+        )
+    });
+    let style = match family {
+        Family::Text => Style::Text,
+        _ => Style::Chat,
+    };
+    let sse = SseBody::new(open.chunks, style, Some(guard), permit, spend);
+    let mut response = Body::from_stream(sse).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    // Reverse proxies (nginx) must pass each event on at once.
+    h.insert(
+        axum::http::HeaderName::from_static("x-accel-buffering"),
+        HeaderValue::from_static("no"),
+    );
+    headers.apply(h);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn prompts_go_to_completions_for_the_openai_family_and_chat_elsewhere() {
+        let (kind, m) =
+            text_target(obj(json!({"model": "openai/my-model", "prompt": "hi"}))).unwrap();
+        assert_eq!(kind, Endpointkind::TextCompletion);
+        assert_eq!(m["model"], json!("text-completion-openai/my-model"));
+        assert_eq!(m["prompt"], json!("hi"));
+        let (kind, m) = text_target(obj(
+            json!({"model": "openai/gpt-4o", "prompt": "hi", "echo": true}),
+        ))
+        .unwrap();
+        assert_eq!(kind, Endpointkind::Chat);
+        assert_eq!(m["messages"], json!([{"role": "user", "content": "hi"}]));
+        assert!(!m.contains_key("prompt") && !m.contains_key("echo"));
+        let (kind, _) = text_target(obj(
+            json!({"model": "anthropic/claude-3-5-sonnet", "prompt": ["hi"]}),
+        ))
+        .unwrap();
+        assert_eq!(kind, Endpointkind::Chat);
+        assert!(text_target(obj(json!({"model": "anthropic/c", "prompt": ["a", "b"]}))).is_err());
+    }
+
+    #[test]
+    fn chat_replies_become_text_completions() {
+        let body = obj(json!({"id": "x", "object": "chat.completion", "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "hey"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}));
+        let out = text_body(body);
+        assert_eq!(out["object"], json!("text_completion"));
+        assert_eq!(
+            out["choices"],
+            json!([{"text": "hey", "index": 0, "logprobs": null, "finish_reason": "stop"}])
+        );
+        assert_eq!(out["usage"]["total_tokens"], json!(2));
+        let already = obj(json!({"object": "text_completion", "choices": [{"text": "a"}]}));
+        assert_eq!(text_body(already.clone()), already);
+    }
+}

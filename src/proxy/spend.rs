@@ -1,0 +1,71 @@
+//! One spend event per request, sent to a channel for a batched writer (issue 15) and
+//! for metrics (issue 16). Sending never waits: when the channel is full the event is
+//! dropped and counted, so a slow writer cannot slow the request path. Without a sink
+//! (the default) no event is built at all.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::mpsc;
+
+/// What one request did and cost.
+#[derive(Debug, Clone)]
+pub struct SpendEvent {
+    /// `x-litellm-call-id` of the response.
+    pub call_id: String,
+    /// The route family: `chat`, `completions`, `embeddings`.
+    pub route: &'static str,
+    /// The caller's key hash (`None` without auth).
+    pub key_hash: Option<Arc<str>>,
+    /// The model the client asked for.
+    pub requested_model: String,
+    pub model_group: String,
+    /// The deployment that answered (`model_info.id`), empty when none did.
+    pub model_id: String,
+    pub provider: String,
+    /// USD; `None` when the model has no price (or the request failed).
+    pub cost: Option<f64>,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub stream: bool,
+    /// The HTTP status sent (200 for a stream that ended with an error event).
+    pub status: u16,
+    /// The reply came from the response cache.
+    pub cache_hit: bool,
+    pub started: SystemTime,
+    pub duration: Duration,
+}
+
+/// Where spend events go.
+#[derive(Debug)]
+pub struct SpendSink {
+    tx: mpsc::Sender<SpendEvent>,
+    dropped: AtomicU64,
+}
+
+impl SpendSink {
+    /// A sink and the receiver its writer reads; `capacity` events may wait.
+    pub fn channel(capacity: usize) -> (SpendSink, mpsc::Receiver<SpendEvent>) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        (
+            SpendSink {
+                tx,
+                dropped: AtomicU64::new(0),
+            },
+            rx,
+        )
+    }
+
+    /// Queue an event without waiting.
+    pub fn send(&self, event: SpendEvent) {
+        if self.tx.try_send(event).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Events dropped because the channel was full or closed.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,413 @@
+//! The SSE writer: a stream's chunks as `data: <json>\n\n` events, as soon as they
+//! arrive (never buffered), then `data: [DONE]\n\n`. A provider error after the 200 went
+//! out becomes one `data: {"error": {...}}` event and ends the stream without `[DONE]`,
+//! as LiteLLM's `async_data_generator` does: a client never mistakes a cut stream for a
+//! finished one.
+//!
+//! The body owns the stream's receiver, the Router's call guard (the deployment's
+//! in-flight mark and parallel slot) and the limits permit. When the client goes away,
+//! hyper drops the body: the receiver closes, the task reading the provider sees it and
+//! drops the provider connection, and the guard and permit are released.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use super::errors::ProxyError;
+use super::limits::Permit;
+use super::spend::{SpendEvent, SpendSink};
+use crate::router::CallGuard;
+use crate::stream::{Batch, Chunk, SimpleChunk};
+use std::sync::Arc;
+
+/// The shape chunks go out in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `chat.completion.chunk`, as the stream made them.
+    Chat,
+    /// `/completions`: `text_completion` chunks (`choices[].text`); chat-shaped chunks
+    /// (a chat model serving a prompt, a mock) are converted.
+    Text,
+}
+
+const DONE: &[u8] = b"data: [DONE]\n\n";
+
+/// A text chunk of the common shape, serialized straight from its fields (no map).
+#[derive(Serialize)]
+struct SimpleOut<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: i64,
+    model: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_tier: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_fingerprint: Option<&'a str>,
+    choices: [SimpleChoice<'a>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    obfuscation: Option<Option<&'a str>>,
+}
+
+#[derive(Serialize)]
+struct SimpleChoice<'a> {
+    index: i64,
+    delta: SimpleDelta<'a>,
+    finish_reason: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct SimpleDelta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<&'static str>,
+}
+
+/// `/completions` chunk of the common shape.
+#[derive(Serialize)]
+struct TextOut<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: i64,
+    model: Option<&'a str>,
+    choices: [TextChoice<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct TextChoice<'a> {
+    text: &'a str,
+    index: i64,
+    logprobs: Option<()>,
+    finish_reason: Option<&'static str>,
+}
+
+fn event(buf: &mut Vec<u8>, value: &impl Serialize) {
+    buf.extend_from_slice(b"data: ");
+    // Serializing owned JSON values and plain structs into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *buf, value);
+    buf.extend_from_slice(b"\n\n");
+}
+
+fn write_simple(buf: &mut Vec<u8>, c: &SimpleChunk, style: Style) {
+    match style {
+        Style::Chat => event(
+            buf,
+            &SimpleOut {
+                id: &c.id,
+                object: "chat.completion.chunk",
+                created: c.created,
+                model: c.model.as_deref(),
+                service_tier: c.service_tier.as_ref().map(|t| t.as_deref()),
+                system_fingerprint: c.system_fingerprint.as_deref(),
+                choices: [SimpleChoice {
+                    index: c.index,
+                    delta: SimpleDelta {
+                        content: c.content.as_deref(),
+                        role: c.role.then_some("assistant"),
+                    },
+                    finish_reason: c.finish_reason,
+                }],
+                obfuscation: c.obfuscation.as_ref().map(|o| o.as_deref()),
+            },
+        ),
+        Style::Text => event(
+            buf,
+            &TextOut {
+                id: &c.id,
+                object: "text_completion",
+                created: c.created,
+                model: c.model.as_deref(),
+                choices: [TextChoice {
+                    text: c.content.as_deref().unwrap_or(""),
+                    index: c.index,
+                    logprobs: None,
+                    finish_reason: c.finish_reason,
+                }],
+            },
+        ),
+    }
+}
+
+/// A chat chunk (`choices[].delta`) as a `text_completion` chunk; text chunks as they are.
+pub fn text_chunk(mut m: Map<String, Value>) -> Map<String, Value> {
+    let Some(Value::Array(choices)) = m.get_mut("choices") else {
+        return m;
+    };
+    let mut changed = false;
+    for choice in choices.iter_mut() {
+        let Value::Object(c) = choice else { continue };
+        if c.contains_key("text") {
+            continue;
+        }
+        let Some(delta) = c.remove("delta") else {
+            continue;
+        };
+        let text = delta
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let mut out = Map::new();
+        out.insert("text".into(), Value::String(text));
+        out.insert(
+            "index".into(),
+            c.get("index").cloned().unwrap_or(Value::from(0)),
+        );
+        out.insert(
+            "logprobs".into(),
+            c.get("logprobs").cloned().unwrap_or(Value::Null),
+        );
+        out.insert(
+            "finish_reason".into(),
+            c.get("finish_reason").cloned().unwrap_or(Value::Null),
+        );
+        *c = out;
+        changed = true;
+    }
+    if changed {
+        m.insert("object".into(), Value::String("text_completion".into()));
+    }
+    m
+}
+
+/// What the spend event of a stream needs, filled in as the stream goes.
+pub struct StreamSpend {
+    pub sink_event: SpendEvent,
+    pub started: std::time::Instant,
+    pub prices: crate::catalogue::cost::CustomPrices,
+}
+
+/// The response body of a streaming request.
+pub struct SseBody {
+    rx: mpsc::Receiver<Batch>,
+    style: Style,
+    finished: bool,
+    /// Held until the stream ends or the client goes away.
+    _guard: Option<CallGuard>,
+    _permit: Option<Permit>,
+    spend: Option<(Arc<super::state::AppState>, StreamSpend)>,
+}
+
+impl SseBody {
+    /// The body over a stream's chunks; `guard` and `permit` are held until it ends.
+    pub fn new(
+        rx: mpsc::Receiver<Batch>,
+        style: Style,
+        guard: Option<CallGuard>,
+        permit: Option<Permit>,
+        spend: Option<(Arc<super::state::AppState>, StreamSpend)>,
+    ) -> Self {
+        SseBody {
+            rx,
+            style,
+            finished: false,
+            _guard: guard,
+            _permit: permit,
+            spend,
+        }
+    }
+
+    fn encode(&mut self, chunks: Vec<Chunk>) -> Bytes {
+        let mut buf = Vec::with_capacity(chunks.len() * 192);
+        for chunk in chunks {
+            match chunk {
+                Chunk::Simple(c) => write_simple(&mut buf, &c, self.style),
+                Chunk::Full(m) => {
+                    if let Some((_, spend)) = &mut self.spend {
+                        if let Some(usage) = m.get("usage").filter(|u| u.is_object()) {
+                            let tokens = crate::catalogue::cost::TokenUsage::from_json(usage)
+                                .unwrap_or_default();
+                            spend.sink_event.prompt_tokens = tokens.prompt_tokens;
+                            spend.sink_event.completion_tokens = tokens.completion_tokens;
+                            spend.sink_event.cost = crate::catalogue::cost::response_cost(
+                                &[
+                                    m.get("model").and_then(Value::as_str).unwrap_or(""),
+                                    &spend.sink_event.requested_model,
+                                ],
+                                &spend.sink_event.provider,
+                                usage,
+                                None,
+                                &spend.prices,
+                            );
+                        }
+                    }
+                    match self.style {
+                        Style::Chat => event(&mut buf, &m),
+                        Style::Text => event(&mut buf, &text_chunk(m)),
+                    }
+                }
+            }
+        }
+        Bytes::from(buf)
+    }
+
+    /// The stream is over: release the guard and permit, send the spend event.
+    fn finish(&mut self) {
+        self.finished = true;
+        self._guard = None;
+        self._permit = None;
+        if let Some((state, mut spend)) = self.spend.take() {
+            spend.sink_event.duration = spend.started.elapsed();
+            if let Some(sink) = &state.spend {
+                SpendSink::send(sink, spend.sink_event);
+            }
+        }
+    }
+}
+
+/// A client that leaves mid-stream still had a call made for it: its spend event goes
+/// out with status 499 (LiteLLM's and nginx's "client closed request").
+impl Drop for SseBody {
+    fn drop(&mut self) {
+        if !self.finished {
+            if let Some((_, spend)) = &mut self.spend {
+                spend.sink_event.status = 499;
+            }
+            self.finish();
+        }
+    }
+}
+
+impl Stream for SseBody {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.finished {
+            return Poll::Ready(None);
+        }
+        match self.rx.poll_recv(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(chunks))) => {
+                let bytes = self.encode(chunks);
+                Poll::Ready(Some(Ok(bytes)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                let err = ProxyError::from_llm(&e);
+                let mut buf = Vec::with_capacity(256);
+                event(&mut buf, &err.to_json());
+                if let Some((_, spend)) = &mut self.spend {
+                    spend.sink_event.status = err.status.as_u16();
+                }
+                self.finish();
+                Poll::Ready(Some(Ok(Bytes::from(buf))))
+            }
+            Poll::Ready(None) => {
+                self.finish();
+                Poll::Ready(Some(Ok(Bytes::from_static(DONE))))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+    use serde_json::json;
+
+    fn simple(content: &str, role: bool, finish: Option<&'static str>) -> Chunk {
+        Chunk::Simple(SimpleChunk {
+            id: Arc::from("chatcmpl-1"),
+            created: 7,
+            model: Some(Arc::from("gpt-4o")),
+            system_fingerprint: None,
+            service_tier: None,
+            obfuscation: None,
+            index: 0,
+            finish_reason: finish,
+            content: Some(content.to_string()),
+            role,
+        })
+    }
+
+    async fn body_of(batches: Vec<Batch>, style: Style) -> String {
+        let (tx, rx) = mpsc::channel(batches.len().max(1));
+        for b in batches {
+            tx.send(b).await.unwrap();
+        }
+        drop(tx);
+        let body = SseBody::new(rx, style, None, None, None);
+        let parts: Vec<Bytes> = body.map(|r| r.unwrap()).collect().await;
+        parts
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect()
+    }
+
+    fn events(text: &str) -> Vec<&str> {
+        text.split("\n\n")
+            .filter(|e| !e.is_empty())
+            .map(|e| e.strip_prefix("data: ").unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn chunks_are_data_events_then_done() {
+        let text = body_of(
+            vec![
+                Ok(vec![simple("Hel", true, None), simple("lo", false, None)]),
+                Ok(vec![simple("", false, Some("stop"))]),
+            ],
+            Style::Chat,
+        )
+        .await;
+        let ev = events(&text);
+        assert_eq!(ev.len(), 4);
+        assert_eq!(ev[3], "[DONE]");
+        // The typed fast path writes what the map path would.
+        let first: Value = serde_json::from_str(ev[0]).unwrap();
+        let expected = match simple("Hel", true, None) {
+            Chunk::Simple(c) => Value::Object(c.to_map()),
+            Chunk::Full(_) => unreachable!(),
+        };
+        assert_eq!(first, expected);
+        let second: Value = serde_json::from_str(ev[1]).unwrap();
+        assert_eq!(second["choices"][0]["delta"], json!({"content": "lo"}));
+        let last: Value = serde_json::from_str(ev[2]).unwrap();
+        assert_eq!(last["choices"][0]["finish_reason"], json!("stop"));
+    }
+
+    #[tokio::test]
+    async fn an_error_mid_stream_is_an_error_event_and_no_done() {
+        let err = crate::error::map_http_error(500, "openai", "gpt-4o", "boom", None, Vec::new());
+        let text = body_of(
+            vec![Ok(vec![simple("Hi", true, None)]), Err(err)],
+            Style::Chat,
+        )
+        .await;
+        let ev = events(&text);
+        assert_eq!(ev.len(), 2, "{text}");
+        let e: Value = serde_json::from_str(ev[1]).unwrap();
+        assert_eq!(e["error"]["code"], json!("500"));
+        assert!(e["error"]["message"].as_str().unwrap().contains("boom"));
+        assert!(!text.contains("[DONE]"));
+    }
+
+    #[tokio::test]
+    async fn text_style_sends_text_completion_chunks() {
+        let full = json!({"id": "x", "object": "chat.completion.chunk", "created": 1, "model": "m",
+            "choices": [{"index": 0, "delta": {"content": "yo"}, "finish_reason": null}]});
+        let Value::Object(full) = full else {
+            unreachable!()
+        };
+        let text = body_of(
+            vec![Ok(vec![simple("a", true, None), Chunk::Full(full)])],
+            Style::Text,
+        )
+        .await;
+        let ev = events(&text);
+        let a: Value = serde_json::from_str(ev[0]).unwrap();
+        assert_eq!(a["object"], json!("text_completion"));
+        assert_eq!(a["choices"][0]["text"], json!("a"));
+        let b: Value = serde_json::from_str(ev[1]).unwrap();
+        assert_eq!(b["object"], json!("text_completion"));
+        assert_eq!(b["choices"][0]["text"], json!("yo"));
+        assert_eq!(ev[2], "[DONE]");
+    }
+}
