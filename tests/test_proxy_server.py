@@ -455,4 +455,8 @@ def test_detailed_debug_logs_requests_without_keys(server):
             time.sleep(0.05)
     assert "POST /chat/completions -> 200" in p.output
     assert "routing group gpt-4o" in p.output
+    # The provider request and its raw reply, as the SDK's debug log shows them.
+    assert "POST Request Sent from LiteLLM:" in p.output
+    assert "-H 'authorization: Bearer ****'" in p.output
+    assert "RAW RESPONSE: 200 OK" in p.output
     assert "sk-1234" not in p.output and "sk-upstream-secret" not in p.output
