@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use crate::catalogue::cost::{self, CustomPrices};
 use crate::error::{map_http_error, redact_key, ErrorKind, LlmError};
 use crate::logging::{self, HttpLog, Level, Target};
-use crate::providers::{self, ChatContext, Endpoint, ProviderSpec, WireFormat};
+use crate::providers::{self, ChatContext, Endpoint, Endpointkind, ProviderSpec, WireFormat};
 use crate::router::{Cacheable, Routed};
 use crate::stream::{self, Batch, StreamContext};
 use crate::transport;
@@ -24,25 +24,6 @@ use crate::types::{check, split_kwargs, CallOptions};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// The openai SDK's default, which LiteLLM keeps on OpenAI-compatible routes.
 pub const DEFAULT_RETRIES: u32 = 2;
-
-/// Which OpenAI endpoint a call goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpointkind {
-    Chat,
-    Embeddings,
-    TextCompletion,
-}
-
-impl Endpointkind {
-    /// The OpenAI path of this endpoint, under the base URL.
-    pub fn path(self) -> &'static str {
-        match self {
-            Endpointkind::Chat => "chat/completions",
-            Endpointkind::Embeddings => "embeddings",
-            Endpointkind::TextCompletion => "completions",
-        }
-    }
-}
 
 /// A prepared request: everything checked, nothing sent yet.
 #[derive(Debug, Clone)]
@@ -264,42 +245,6 @@ fn lower_headers(map: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Describe a transport failure without the URL's query (which may hold a key).
-pub fn transport_detail(err: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut detail = String::new();
-    let mut source = err.source();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        detail = err.without_url_ref().to_string();
-    }
-    // A proxy from HTTPS_PROXY & co that cannot be reached (or refuses the tunnel) would
-    // otherwise read like the provider refusing the connection.
-    if err.is_connect() {
-        if let Some(proxy) = err.url().and_then(transport::proxy_for) {
-            detail = format!("through the proxy {proxy}: {detail}");
-        }
-    }
-    detail
-}
-
-trait WithoutUrl {
-    fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrl for reqwest::Error {
-    fn without_url_ref(&self) -> String {
-        let mut s = self.to_string();
-        if let Some(url) = self.url() {
-            s = s.replace(url.as_str(), "");
-        }
-        s
-    }
-}
-
 /// Send the request and wait for the status line and headers. A non-2xx reply is read
 /// to the end and mapped to its error.
 async fn open(
@@ -356,7 +301,7 @@ async fn open(
     let key = p.endpoint.key.as_deref();
     let bytes = resp.bytes().await.map_err(|e| {
         if let Some(log) = &log {
-            log.failed(&transport_detail(&e));
+            log.failed(&transport::transport_detail(&e));
         }
         transport_error(p, &e, total_timeout)
     })?;
@@ -413,7 +358,7 @@ async fn send_logged(
     let log = HttpLog::request(request.url().as_str(), &headers, body, secrets);
     let result = client.execute(request).await;
     if let Err(e) = &result {
-        log.failed(&transport_detail(e));
+        log.failed(&transport::transport_detail(e));
     }
     (result, Some(log))
 }
@@ -445,7 +390,7 @@ fn transport_error(p: &Prepared, e: &reqwest::Error, timeout: Option<Duration>) 
     if e.is_timeout() {
         LlmError::timeout(&p.provider, &p.requested_model, timeout)
     } else {
-        let detail = redact_key(&transport_detail(e), p.endpoint.key.as_deref());
+        let detail = redact_key(&transport::transport_detail(e), p.endpoint.key.as_deref());
         LlmError::connection(&p.provider, &p.requested_model, &detail)
     }
 }
@@ -468,7 +413,7 @@ async fn attempt(
     let status = resp.status().as_u16();
     let bytes = resp.bytes().await.map_err(|e| {
         if let Some(log) = &log {
-            log.failed(&transport_detail(&e));
+            log.failed(&transport::transport_detail(&e));
         }
         transport_error(p, &e, Some(timeout))
     })?;

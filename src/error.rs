@@ -458,12 +458,12 @@ pub fn parse_retry_after(headers: &[(String, String)]) -> Option<Duration> {
     };
     if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
         if ms.is_finite() && ms >= 0.0 {
-            return Some(crate::types::saturating_secs(ms / 1000.0));
+            return Some(crate::time::saturating_secs(ms / 1000.0));
         }
     }
     if let Some(s) = get("retry-after").and_then(|v| v.parse::<f64>().ok()) {
         if s.is_finite() && s >= 0.0 {
-            return Some(crate::types::saturating_secs(s));
+            return Some(crate::time::saturating_secs(s));
         }
     }
     None

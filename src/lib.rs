@@ -14,6 +14,7 @@ pub mod providers;
 pub mod proxy;
 pub mod router;
 pub mod stream;
+pub mod time;
 pub mod transport;
 pub mod types;
 

@@ -21,7 +21,7 @@ pub const TEST_KEY: &str = "sk-test-secret";
 /// Run `f` with a context for `provider`, with `model` as both the provider's and the
 /// caller's model name and [`TEST_KEY`] as the API key.
 pub fn with_chat_ctx<T>(
-    kind: crate::call::Endpointkind,
+    kind: crate::providers::Endpointkind,
     provider: &str,
     model: &str,
     stream: bool,

@@ -435,6 +435,42 @@ pub fn reset_local() {
     }
 }
 
+/// Describe a transport failure without the URL's query (which may hold a key).
+pub fn transport_detail(err: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut detail = String::new();
+    let mut source = err.source();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        detail = err.without_url_ref().to_string();
+    }
+    // A proxy from HTTPS_PROXY & co that cannot be reached (or refuses the tunnel) would
+    // otherwise read like the provider refusing the connection.
+    if err.is_connect() {
+        if let Some(proxy) = err.url().and_then(proxy_for) {
+            detail = format!("through the proxy {proxy}: {detail}");
+        }
+    }
+    detail
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let mut s = self.to_string();
+        if let Some(url) = self.url() {
+            s = s.replace(url.as_str(), "");
+        }
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

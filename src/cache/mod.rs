@@ -82,7 +82,7 @@ fn seconds(v: &Value, name: &str) -> Result<Option<Duration>, LlmError> {
     match v {
         Value::Null => Ok(None),
         v => match v.as_f64() {
-            Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(crate::types::saturating_secs(s))),
+            Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(crate::time::saturating_secs(s))),
             _ => Err(bad(format!("{name} must be a number of seconds, got {v}"))),
         },
     }
@@ -267,7 +267,7 @@ impl ResponseCache {
         let ttl = get("ttl")
             .and_then(Value::as_f64)
             .filter(|t| t.is_finite() && *t > 0.0)
-            .map(crate::types::saturating_secs)
+            .map(crate::time::saturating_secs)
             .or(self.settings.ttl)
             .or(match self.store {
                 Store::Memory(_) => Some(DEFAULT_MEMORY_TTL),
@@ -276,7 +276,7 @@ impl ResponseCache {
         let max_age = get("s-maxage")
             .and_then(Value::as_f64)
             .filter(|t| t.is_finite() && *t >= 0.0)
-            .map(crate::types::saturating_secs);
+            .map(crate::time::saturating_secs);
         Some(CachePlan {
             key: cache_key(kwargs, Some(model), namespace),
             read,

@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use super::models::{self, number, Entry};
+use super::models::{self, not_mapped, number, Entry};
 
 /// The token counts that decide a cost, read from an OpenAI-format `usage` object.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -162,14 +162,6 @@ pub fn entry_cost(entry: &Entry, usage: &TokenUsage, response_time_ms: Option<f6
         },
     };
     (prompt_cost, completion_cost)
-}
-
-/// The message LiteLLM raises for a model it cannot price.
-pub fn not_mapped(model: &str, provider: Option<&str>) -> String {
-    format!(
-        "This model isn't mapped yet. model={model}, custom_llm_provider={}. Add it here - https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json.",
-        provider.unwrap_or("None")
-    )
 }
 
 /// LiteLLM's `cost_per_token`: `(prompt_cost, completion_cost)` in USD.

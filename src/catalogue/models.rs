@@ -837,7 +837,7 @@ pub fn model_info(model: &str, custom_llm_provider: Option<&str>) -> Result<Entr
                 .ok()
                 .map(|r| r.1),
         };
-        return Err(super::cost::not_mapped(model, provider.as_deref()));
+        return Err(not_mapped(model, provider.as_deref()));
     };
     let e = &found.entry;
     let mut info = Entry::new();
@@ -912,6 +912,15 @@ pub fn capability_keys() -> &'static [String] {
         keys.dedup();
         keys
     })
+}
+
+/// The message LiteLLM raises for a model the catalogue does not know (`get_model_info`,
+/// `cost_per_token`).
+pub fn not_mapped(model: &str, provider: Option<&str>) -> String {
+    format!(
+        "This model isn't mapped yet. model={model}, custom_llm_provider={}. Add it here - https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json.",
+        provider.unwrap_or("None")
+    )
 }
 
 #[cfg(test)]

@@ -147,8 +147,8 @@ pub fn map_error(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::Endpointkind;
     use crate::providers::Endpoint;
+    use crate::providers::Endpointkind;
     use crate::test_support::{assert_malformed, foreign_replies, no_env, obj, with_chat_ctx};
     use crate::types::CallOptions;
     use serde_json::json;

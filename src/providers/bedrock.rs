@@ -19,8 +19,8 @@ use super::{
     check_params, python_json, reclassify, unix_now, Adapter, ChatContext, Decoded, Endpoint,
     Framing, HttpRequest, ProviderSpec, StreamDecoder, WireFormat,
 };
-use crate::call::Endpointkind;
 use crate::error::{map_http_error, ErrorKind, LlmError};
+use crate::providers::Endpointkind;
 use crate::stream::eventstream::FRAMING_ERROR;
 use crate::stream::sse::SseEvent;
 use crate::types::CallOptions;
@@ -1140,7 +1140,7 @@ impl Adapter for BedrockAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::Endpointkind;
+    use crate::providers::Endpointkind;
     use crate::stream::eventstream::{encode_frame, event_frame, EventStreamDecoder};
     use crate::test_support::{assert_malformed, foreign_replies, obj, with_chat_ctx};
 

@@ -10,8 +10,8 @@ use super::{
     check_params, reclassify, unix_now, Adapter, ChatContext, Decoded, HttpRequest, ProviderSpec,
     StreamDecoder, WireFormat,
 };
-use crate::call::Endpointkind;
 use crate::error::{map_http_error, redact_key, ErrorKind, LlmError};
+use crate::providers::Endpointkind;
 use crate::stream::sse::SseEvent;
 
 const fn spec(name: &'static str) -> ProviderSpec {

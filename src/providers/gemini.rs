@@ -1250,8 +1250,8 @@ impl Adapter for GeminiAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::Endpointkind;
     use crate::providers::Endpoint;
+    use crate::providers::Endpointkind;
     use crate::test_support::{assert_malformed, foreign_replies, no_env, obj, with_chat_ctx};
     use crate::types::CallOptions;
 

@@ -1,8 +1,20 @@
-//! Provider resolution: which provider serves `model`, at which base URL, with which key.
+//! Provider resolution: which provider serves `model`, at which base URL, with which key,
+//! and the types every adapter shares (`Endpointkind`, `ChatContext`, `Decoded`).
 //!
-//! One file per wire format lives beside this one; today every routed provider speaks the
-//! OpenAI format (`openai.rs`). Providers LiteLLM knows but rustllm does not route yet are
+//! One file per wire format lives beside this one, each holding its request building,
+//! reply parsing, stream decoding and error mapping:
+//! - `openai.rs`: the OpenAI format and `COMPATIBLE_PROVIDERS`, the registry of every
+//!   provider that speaks it (OpenAI, Groq, DeepSeek, OpenRouter, local servers, ...);
+//! - `anthropic.rs` (Messages API), `azure.rs` (the OpenAI body on deployment URLs),
+//!   `bedrock.rs` (Converse), `cohere.rs` (v2 chat), `gemini.rs` (generateContent),
+//!   `vertex.rs` (Gemini's or Anthropic's body with OAuth), `ollama.rs` (`/api/chat`,
+//!   `/api/generate`); each has its `SPEC` line in `NATIVE_PROVIDERS`.
+//!
+//! Providers LiteLLM knows but rustllm does not route yet (`OTHER_PROVIDERS`) are
 //! recognised, so their users get a clear error instead of a request to the wrong place.
+//!
+//! Layering: nothing here imports `call`, which sits above and drives the adapters
+//! (`tests/layering.rs` keeps it so).
 
 pub mod anthropic;
 pub mod azure;
@@ -15,11 +27,29 @@ pub mod vertex;
 
 use serde_json::{Map, Value};
 
-use crate::call::Endpointkind;
 use crate::error::{map_http_error, provider_exception_name, ErrorKind, LlmError};
 use crate::stream::sse::SseEvent;
 use crate::types::CallOptions;
 pub use openai::{compatible, COMPATIBLE_PROVIDERS};
+
+/// Which OpenAI endpoint a call goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpointkind {
+    Chat,
+    Embeddings,
+    TextCompletion,
+}
+
+impl Endpointkind {
+    /// The OpenAI path of this endpoint, under the base URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpointkind::Chat => "chat/completions",
+            Endpointkind::Embeddings => "embeddings",
+            Endpointkind::TextCompletion => "completions",
+        }
+    }
+}
 
 /// The wire format a provider speaks; each has one file in this folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

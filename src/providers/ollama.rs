@@ -665,9 +665,9 @@ impl Adapter for OllamaGenerateAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::Endpointkind;
     use crate::error::ErrorKind;
     use crate::providers::Endpoint;
+    use crate::providers::Endpointkind;
     use crate::test_support::{assert_malformed, foreign_replies, no_env, obj, with_chat_ctx};
     use crate::types::CallOptions;
 

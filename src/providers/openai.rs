@@ -454,10 +454,9 @@ impl Adapter for OpenAiAdapter {
         headers: &[(String, String)],
     ) -> Result<Map<String, Value>, LlmError> {
         let list_key = match ctx.kind {
-            crate::call::Endpointkind::Chat | crate::call::Endpointkind::TextCompletion => {
-                "choices"
-            }
-            crate::call::Endpointkind::Embeddings => "data",
+            crate::providers::Endpointkind::Chat
+            | crate::providers::Endpointkind::TextCompletion => "choices",
+            crate::providers::Endpointkind::Embeddings => "data",
         };
         check_reply_body(
             body,
@@ -553,7 +552,7 @@ impl StreamDecoder for OpenAiStreamDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::Endpointkind;
+    use crate::providers::Endpointkind;
     use crate::test_support::{assert_malformed, foreign_replies, obj, with_chat_ctx};
     use serde_json::json;
 

@@ -543,15 +543,14 @@ async fn mint(
                 "",
                 &format!(
                     "could not reach the token endpoint {token_uri}: {}",
-                    crate::call::transport_detail(&e)
+                    crate::transport::transport_detail(&e)
                 ),
             )
         })?;
     let status = resp.status().as_u16();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| LlmError::connection(SPEC.name, "", &crate::call::transport_detail(&e)))?;
+    let bytes = resp.bytes().await.map_err(|e| {
+        LlmError::connection(SPEC.name, "", &crate::transport::transport_detail(&e))
+    })?;
     let raw = String::from_utf8_lossy(&bytes);
     let json = serde_json::from_str::<Value>(&raw).ok();
     if !(200..300).contains(&status) {
@@ -595,9 +594,9 @@ async fn mint(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call::Endpointkind;
     use crate::error::ErrorKind;
     use crate::providers::Endpoint;
+    use crate::providers::Endpointkind;
     use crate::stream::sse::SseEvent;
     use crate::test_support::{assert_malformed, foreign_replies, obj, with_chat_ctx};
     use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};

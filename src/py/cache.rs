@@ -188,7 +188,7 @@ impl PyCachePlan {
         let cache = cache.get();
         let ttl = ttl
             .filter(|t| t.is_finite() && *t > 0.0)
-            .map(crate::types::saturating_secs)
+            .map(crate::time::saturating_secs)
             .or(cache.inner.settings.ttl)
             .or(if cache.is_memory() {
                 Some(DEFAULT_MEMORY_TTL)

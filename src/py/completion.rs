@@ -12,9 +12,10 @@ use super::bridge::{Convert, LoopWaker};
 use super::convert::{kwargs_to_map, map_to_py};
 use super::errors::to_pyerr;
 use super::stream::ChatStream;
-use crate::call::{self, Endpointkind, Prepared, Reply};
+use crate::call::{self, Prepared, Reply};
 use crate::catalogue::cost::CustomPrices;
 use crate::error::{ErrorKind, LlmError};
+use crate::providers::Endpointkind;
 
 fn prepare(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Prepared> {
     let map = kwargs_to_map(kwargs)

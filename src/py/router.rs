@@ -18,8 +18,9 @@ use super::custom::{body_of, call_custom, custom_providers, is_custom, PyContext
 use super::errors::to_pyerr;
 use super::stream::ChatStream;
 use crate::cache::link::{EventLevel, EventSink};
-use crate::call::{self, Endpointkind, OpenStream, Reply};
+use crate::call::{self, OpenStream, Reply};
 use crate::error::LlmError;
+use crate::providers::Endpointkind;
 use crate::router::config::RouterConfig;
 use crate::router::custom::DeploymentPicker;
 use crate::router::{Attempt, AttemptLog, CallGuard, RouteInfo, Routed, Router as CoreRouter};

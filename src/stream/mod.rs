@@ -319,7 +319,7 @@ pub async fn pump(
                 &ctx.model,
                 &format!(
                     "the stream broke before it finished ({})",
-                    crate::call::transport_detail(&e)
+                    crate::transport::transport_detail(&e)
                 ),
             )),
             Ok(Some(Ok(bytes))) => {
@@ -585,7 +585,7 @@ mod tests {
         provider: &str,
         body: &'static str,
     ) -> Vec<Batch> {
-        use crate::call::Endpointkind;
+        use crate::providers::Endpointkind;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::error::LlmError;
+use crate::time::saturating_secs;
 
 /// Everything about a call that is not the body.
 #[derive(Debug, Clone, Default)]
@@ -92,14 +93,6 @@ pub fn type_name(v: &Value) -> &'static str {
         Value::Array(_) => "list",
         Value::Object(_) => "dict",
     }
-}
-
-/// `secs` (finite, not negative) as a Duration, capped at a hundred years: user-given
-/// seconds such as `1e30` mean "forever", not a crash (`Duration::from_secs_f64` panics
-/// past `u64::MAX` seconds, and a deadline that far overflows `Instant`).
-pub fn saturating_secs(secs: f64) -> Duration {
-    const CAP: f64 = 100.0 * 365.0 * 24.0 * 3600.0;
-    Duration::try_from_secs_f64(secs.min(CAP)).unwrap_or(Duration::ZERO)
 }
 
 /// A timeout given as seconds: a number, or a numeric string ("30", "2.5s").

@@ -11,7 +11,8 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 
 use super::{authenticate, error_response, json_response};
-use crate::call::{self, Endpointkind};
+use crate::call;
+use crate::providers::Endpointkind;
 use crate::proxy::state::{public_params, AppState, VERSION};
 use crate::router::config::Deployment;
 

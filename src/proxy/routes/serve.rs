@@ -11,9 +11,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
 use super::{error_response, route_to, Begun, CallHeaders};
-use crate::call::{self, Endpointkind, OpenStream, Reply};
+use crate::call::{self, OpenStream, Reply};
 use crate::catalogue::cost::CustomPrices;
 use crate::error::LlmError;
+use crate::providers::Endpointkind;
 use crate::proxy::errors::ProxyError;
 use crate::proxy::spend::SpendEvent;
 use crate::proxy::sse::{SseBody, StreamSpend, Style};
