@@ -102,6 +102,42 @@ pub fn resolve(options: &CallOptions) -> Result<(String, String, &'static Provid
     }
 }
 
+/// Providers whose `/completions` endpoint serves a prompt as it is.
+const OPENAI_FAMILY: &[&str] = &["openai", "custom_openai", "text-completion-openai"];
+
+/// Where a text completion goes, as LiteLLM decides it: `(true, _)` for the chat endpoint
+/// (every provider outside the OpenAI family, and catalogued OpenAI chat models), `(false,
+/// _)` for `/completions`. An `openai` model bound for `/completions` comes back renamed
+/// `text-completion-openai/<model>` (same endpoint and key; the catalogue prices it under
+/// that name), which the caller substitutes, dropping `custom_llm_provider`. A model whose
+/// provider cannot be resolved goes to `/completions`, where the call reports the error.
+/// The SDK's `text_completion` and the proxy's `/completions` both ask here.
+pub fn text_route(
+    model: &str,
+    custom_llm_provider: Option<&str>,
+    api_base: Option<&str>,
+) -> (bool, Option<String>) {
+    let Ok((stripped, provider)) =
+        providers::get_llm_provider(model, custom_llm_provider, api_base)
+    else {
+        return (false, None);
+    };
+    if provider == "text-completion-openai" {
+        return (false, None);
+    }
+    if !OPENAI_FAMILY.contains(&provider.as_str()) {
+        return (true, None);
+    }
+    if let Ok(info) = crate::catalogue::models::model_info(&stripped, Some("openai")) {
+        let is = |k: &str, v: &str| info.get(k).and_then(Value::as_str) == Some(v);
+        if is("mode", "chat") && is("litellm_provider", "openai") {
+            return (true, None);
+        }
+    }
+    let renamed = (provider == "openai").then(|| format!("text-completion-openai/{stripped}"));
+    (false, renamed)
+}
+
 /// Split the keyword arguments, check the inputs and build the request. Every input
 /// error surfaces here, before any network I/O.
 pub fn prepare(kind: Endpointkind, kwargs: Map<String, Value>) -> Result<Prepared, LlmError> {

@@ -50,6 +50,7 @@ __all__ = [
     "register_model",
     "supported_openai_params",
     "supports",
+    "text_route",
     "token_counter",
 ]
 
@@ -78,6 +79,9 @@ def get_llm_provider(
     api_base: str | None = None,
     api_key: str | None = None,
 ) -> tuple[str, str, str | None, str | None]: ...
+def text_route(
+    model: str, custom_llm_provider: str | None = None, api_base: str | None = None
+) -> tuple[bool, str | None]: ...
 def openai_compatible_providers() -> list[str]: ...
 def provider_list() -> list[str]: ...
 def litellm_params() -> list[str]: ...

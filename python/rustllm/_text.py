@@ -19,7 +19,6 @@ from rustllm import _core
 from rustllm.types.utils import TextCompletionResponse, Usage
 
 _RustLLMError = _core.RustLLMError
-_OPENAI_FAMILY = frozenset({"openai", "custom_openai", "text-completion-openai"})
 # Completions-only parameters a chat model has no use for.
 _TEXT_ONLY = ("best_of", "echo", "suffix")
 
@@ -38,27 +37,15 @@ def _uses_chat(params: dict[str, Any]) -> bool:
     """LiteLLM's choice: ``/completions`` for the OpenAI family unless the model is a
     catalogued OpenAI chat model; the chat endpoint for every other provider. An OpenAI
     model bound for ``/completions`` becomes ``text-completion-openai/<model>``, as
-    LiteLLM rewrites it (same endpoint and key; the catalogue prices it under that name)."""
-    try:
-        stripped, provider, _, _ = _core.get_llm_provider(
-            params["model"], params.get("custom_llm_provider"), params.get("base_url") or params.get("api_base")
-        )
-    except _RustLLMError:
-        return False  # the call itself raises the provider error
-    if provider == "text-completion-openai":
-        return False
-    if provider not in _OPENAI_FAMILY:
-        return True
-    try:
-        info = _core.model_info(stripped, "openai")
-    except Exception:  # noqa: BLE001 - an unknown model raises a plain Exception
-        info = {}
-    if info.get("mode") == "chat" and info.get("litellm_provider") == "openai":
-        return True
-    if provider == "openai":
-        params["model"] = "text-completion-openai/" + stripped
+    LiteLLM rewrites it (same endpoint and key; the catalogue prices it under that name).
+    The rule is Rust's (``call::text_route``), shared with the proxy's ``/completions``."""
+    chat, renamed = _core.text_route(
+        params["model"], params.get("custom_llm_provider"), params.get("base_url") or params.get("api_base")
+    )
+    if renamed is not None:
+        params["model"] = renamed
         params.pop("custom_llm_provider", None)
-    return False
+    return chat
 
 
 def _text_body(body: dict[str, Any]) -> dict[str, Any]:

@@ -171,6 +171,18 @@ fn text_completion_stream(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResul
     stream_to_py(py, open)
 }
 
+/// Where a text completion goes: `(to the chat endpoint, the model renamed for
+/// `/completions` or None)`; the rule is [`crate::call::text_route`], shared with the proxy.
+#[pyfunction]
+#[pyo3(signature = (model, custom_llm_provider=None, api_base=None))]
+fn text_route(
+    model: &str,
+    custom_llm_provider: Option<&str>,
+    api_base: Option<&str>,
+) -> (bool, Option<String>) {
+    crate::call::text_route(model, custom_llm_provider, api_base)
+}
+
 /// LiteLLM's `get_llm_provider`: `(model, provider, api_key, api_base)` for a model string.
 #[pyfunction]
 #[pyo3(signature = (model, custom_llm_provider=None, api_base=None, api_key=None))]
@@ -336,6 +348,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(completion_stream, m)?)?;
     m.add_function(wrap_pyfunction!(embedding, m)?)?;
     m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
+    m.add_function(wrap_pyfunction!(text_route, m)?)?;
     m.add_function(wrap_pyfunction!(openai_compatible_providers, m)?)?;
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;
     m.add_function(wrap_pyfunction!(litellm_params, m)?)?;

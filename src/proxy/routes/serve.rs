@@ -49,44 +49,21 @@ impl Family {
     }
 }
 
-/// Providers whose `/completions` endpoint serves a prompt as it is.
-const OPENAI_FAMILY: &[&str] = &["openai", "custom_openai", "text-completion-openai"];
-
-/// Whether a text completion for this deployment goes to the chat endpoint, as LiteLLM
-/// decides it (`python/rustllm/_text.py` does the same for the SDK): the OpenAI family's
-/// `/completions` unless the model is a catalogued OpenAI chat model, the chat endpoint
-/// for every other provider. An OpenAI model bound for `/completions` becomes
-/// `text-completion-openai/<model>` (same endpoint and key; priced under that name).
+/// Whether a text completion for this deployment goes to the chat endpoint
+/// ([`crate::call::text_route`]); an OpenAI model bound for `/completions` is renamed
+/// `text-completion-openai/<model>` in `merged`.
 fn text_uses_chat(merged: &mut Map<String, Value>) -> bool {
     let text = |k: &str| merged.get(k).and_then(Value::as_str);
-    let Ok((stripped, provider)) = crate::providers::get_llm_provider(
+    let (chat, renamed) = crate::call::text_route(
         text("model").unwrap_or(""),
         text("custom_llm_provider"),
         text("base_url").or(text("api_base")),
-    ) else {
-        // The call itself reports the provider error.
-        return false;
-    };
-    if provider == "text-completion-openai" {
-        return false;
-    }
-    if !OPENAI_FAMILY.contains(&provider.as_str()) {
-        return true;
-    }
-    if let Ok(info) = crate::catalogue::models::model_info(&stripped, Some("openai")) {
-        let is = |k: &str, v: &str| info.get(k).and_then(Value::as_str) == Some(v);
-        if is("mode", "chat") && is("litellm_provider", "openai") {
-            return true;
-        }
-    }
-    if provider == "openai" {
-        merged.insert(
-            "model".into(),
-            Value::String(format!("text-completion-openai/{stripped}")),
-        );
+    );
+    if let Some(model) = renamed {
+        merged.insert("model".into(), Value::String(model));
         merged.remove("custom_llm_provider");
     }
-    false
+    chat
 }
 
 /// Where a text completion goes, with its arguments: a prompt for a chat model becomes
