@@ -5,6 +5,7 @@
 //! Keys are compared in constant time (on their SHA-256 digests, so the length does not
 //! show either) and never logged or echoed in errors.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -72,6 +73,37 @@ pub enum Role {
     /// No master key is configured: everyone is let in (LiteLLM's behaviour), and the
     /// proxy only listens on loopback unless told otherwise.
     Anonymous,
+    /// A virtual key (issue 15): what it may do is in [`Identity::grant`].
+    VirtualKey,
+}
+
+/// rpm, tpm and parallel-request limits of one key, user, team or model group; `None`
+/// is unlimited (LiteLLM's `rpm_limit`, `tpm_limit`, `max_parallel_requests`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+    pub max_parallel_requests: Option<u64>,
+}
+
+/// A virtual key as the request path sees it: resolved in memory (key cache) together
+/// with its user and team, never by a database read on the request path. Live counters
+/// (spend, requests in flight) are not here: they belong to the limiter and the ledger.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyGrant {
+    pub key_alias: Option<String>,
+    pub user_id: Option<String>,
+    pub team_id: Option<String>,
+    /// Model names the key may call; empty: whatever its team allows.
+    pub models: Vec<String>,
+    /// Model names the key's team may call; empty: every model.
+    pub team_models: Vec<String>,
+    pub key_limits: RateLimits,
+    pub user_limits: RateLimits,
+    pub team_limits: RateLimits,
+    /// Per model group limits of this key (LiteLLM's `model_rpm_limit` /
+    /// `model_tpm_limit` in the key's metadata), by model group name.
+    pub model_limits: HashMap<String, RateLimits>,
 }
 
 /// The caller of one request, handed to the limits hook and the spend event.
@@ -80,6 +112,8 @@ pub struct Identity {
     pub role: Role,
     /// `sha256(key)` hex, as LiteLLM stores keys (`hash_token`); `None` without a key.
     pub key_hash: Option<Arc<str>>,
+    /// For [`Role::VirtualKey`]: the key's models, owners and limits.
+    pub grant: Option<Arc<KeyGrant>>,
 }
 
 impl Identity {
@@ -88,6 +122,7 @@ impl Identity {
         Identity {
             role: Role::Anonymous,
             key_hash: None,
+            grant: None,
         }
     }
 }
@@ -127,6 +162,7 @@ impl MasterKey {
                 identity: Identity {
                     role: Role::ProxyAdmin,
                     key_hash: Some(Arc::from(hash_key(&k.0))),
+                    grant: None,
                 },
             },
             None => MasterKey {
