@@ -205,6 +205,17 @@ def test_wrong_key_is_authentication_error(proxy, server):
     assert server.request_count == 0
 
 
+def test_a_deployment_is_called_by_its_model_info_id(client, server):
+    # LiteLLM looks a requested name up as a deployment id first: `model=<model_info.id>`
+    # calls that deployment alone.
+    server.respond(text="by id")
+    raw = client.chat.completions.with_raw_response.create(model="mini-1", messages=HI)
+    assert raw.parse().choices[0].message.content == "by id"
+    assert raw.headers["x-litellm-model-id"] == "mini-1"
+    assert raw.headers["x-litellm-model-group"] == "gpt-4o"
+    assert server.last_request.body["model"] == "gpt-4o-mini"
+
+
 def test_unknown_model_is_not_found_listing_the_models(client, server):
     with pytest.raises(openai.NotFoundError) as e:
         client.chat.completions.create(model="gpt-9", messages=HI)

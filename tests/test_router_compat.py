@@ -59,6 +59,16 @@ def test_explicit_duplicate_ids_are_still_refused(servers):
         Router(model_list=[{**dep("g", a), "model_info": {"id": "x"}}, {**dep("g", b), "model_info": {"id": "x"}}])
 
 
+def test_a_model_info_id_calls_that_deployment(servers):
+    a, b = servers
+    r = Router(model_list=[{**dep("g", a), "model_info": {"id": "dep-a"}}, {**dep("g", b), "model_info": {"id": "dep-b"}}])
+    for _ in range(5):
+        resp = r.completion(model="dep-b", messages=HI)
+        assert text(resp) == "from B"
+        assert resp._hidden_params["model_id"] == "dep-b"
+    assert a.request_count == 0 and b.request_count == 5
+
+
 @pytest.mark.parametrize(
     "first,second,a_share",
     [

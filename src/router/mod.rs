@@ -160,6 +160,9 @@ pub struct Router {
     /// `litellm_params.model` → the deployments with that model, for a requested name
     /// that is not a group.
     by_model: HashMap<String, Arc<Pool>>,
+    /// `model_info.id` → its group and a pool of that one deployment: a request may name
+    /// a deployment by id (LiteLLM looks ids up first).
+    by_id: HashMap<String, (String, Arc<Pool>)>,
     rng: Mutex<fastrand::Rng>,
     catalogue: fn(&str) -> Option<(f64, f64)>,
     /// This Router's own log threshold (`set_verbose=True`: INFO, or DEBUG with
@@ -216,6 +219,15 @@ impl Router {
                 .collect()
         };
         let (groups, by_model) = (pools(groups), pools(by_model));
+        let by_id = config
+            .deployments
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let pool = Arc::new(Pool::new(vec![i], &config.deployments));
+                (d.id.clone(), (d.group.clone(), pool))
+            })
+            .collect();
         let semaphores = config
             .deployments
             .iter()
@@ -243,6 +255,7 @@ impl Router {
             semaphores,
             groups,
             by_model,
+            by_id,
             rng: Mutex::new(fastrand::Rng::new()),
             catalogue: crate::catalogue::prices,
             verbosity: AtomicU8::new(logging::OFF),
@@ -298,9 +311,13 @@ impl Router {
     }
 
     /// The group a requested model name routes to, and the deployments serving it.
-    /// Aliases first, then group names, then a deployment's own `litellm_params.model`,
-    /// then wildcard groups (`openai/*`), then the default group `*`.
+    /// A deployment's `model_info.id` first (that deployment alone, under its group), then
+    /// aliases, then group names, then a deployment's own `litellm_params.model`, then
+    /// wildcard groups (`openai/*`), then the default group `*`.
     pub fn resolve_group(&self, model: &str) -> Result<(String, Arc<Pool>), LlmError> {
+        if let Some((group, pool)) = self.by_id.get(model) {
+            return Ok((group.clone(), pool.clone()));
+        }
         let name = self
             .config
             .model_group_alias

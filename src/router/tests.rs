@@ -384,6 +384,21 @@ async fn aliases_wildcards_and_unknown_groups() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_deployment_id_routes_to_that_deployment_alone() {
+    let (r, _) = router(json!({"model_list": [
+        {"model_name": "g", "litellm_params": {"model": "openai/a"}, "model_info": {"id": "dep-a"}},
+        {"model_name": "g", "litellm_params": {"model": "openai/b"}, "model_info": {"id": "dep-b"}}
+    ]}));
+    let s = Script::default();
+    for _ in 0..6 {
+        let info = route(&r, &s, kwargs("dep-b")).await.unwrap();
+        assert_eq!(info.model_group, "g");
+        assert_eq!(info.model_id, "dep-b");
+    }
+    assert!(s.calls().iter().all(|c| c == "openai/b"), "{:?}", s.calls());
+}
+
+#[tokio::test(start_paused = true)]
 async fn mock_testing_fallbacks() {
     let (r, _) = router(json!({"fallbacks": [{"a": ["b"]}], "model_list": [
         {"model_name": "a", "litellm_params": {"model": "openai/a"}},
