@@ -44,7 +44,7 @@ class ProxyProcess:
 
     def __init__(
         self,
-        config: str,
+        config: str | None,
         *extra_args: str,
         host: str = "127.0.0.1",
         env: dict[str, str] | None = None,
@@ -53,12 +53,14 @@ class ProxyProcess:
     ) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="rustllm-proxy-")
         self.config_path = Path(self._dir.name) / "config.yaml"
-        self.config_path.write_text(config)
+        config_args: list[str] = []
+        if config is not None:  # None: no --config (single-model mode: --model in extra_args)
+            self.config_path.write_text(config)
+            config_args = ["--config", str(self.config_path)]
         self.args = [
             *PROXY_CMD,
             "proxy",
-            "--config",
-            str(self.config_path),
+            *config_args,
             "--host",
             host,
             "--port",

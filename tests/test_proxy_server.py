@@ -120,15 +120,35 @@ def test_allow_unauthenticated_opens_a_public_address(server):
         assert r.json()["choices"][0]["message"]["content"] == "public"
 
 
+def test_single_model_mode_sends_every_request_to_the_model(server):
+    # `litellm --model M`: no config; whatever model a client names (the tutorial's openai
+    # example names gpt-3.5-turbo) goes to M, with --temperature / --max_tokens forced.
+    args = ["--model", "openai/gpt-4o-mini", "--alias", "mini", "--api_base", server.base_url]
+    args += ["--temperature", "0.2", "--max_tokens", "50"]
+    with ProxyProcess(None, *args, env={"OPENAI_API_KEY": "sk-upstream-secret"}) as p:
+        server.respond(text="single")
+        r = chat(p.url, key=None, model="gpt-3.5-turbo", temperature=1.5)
+        assert r.status_code == 200, r.text
+        assert r.json()["choices"][0]["message"]["content"] == "single"
+        assert r.headers["x-litellm-model-group"] == "mini"
+        sent = server.last_request.body
+        assert (sent["model"], sent["temperature"], sent["max_tokens"]) == ("gpt-4o-mini", 0.2, 50)
+        assert server.last_request.headers["authorization"] == "Bearer sk-upstream-secret"
+        models = httpx.get(f"{p.url}/v1/models", timeout=10).json()
+        assert [m["id"] for m in models["data"]] == ["mini"]
+    out = run_proxy(None, "--alias", "mini")
+    assert out.returncode == 2 and "--alias goes with --model" in out.stderr
+
+
 def test_validate_config_and_version(server):
     out = run_proxy(config_for(server), "--validate_config")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "config OK (1 models)"
     out = run_proxy(None, "--version")
     assert out.returncode == 0 and out.stdout.startswith("rustllm ")
-    out = run_proxy(None, "--model", "gpt-4o")
+    out = run_proxy(None, "--ssl_keyfile_path", "key.pem")
     assert out.returncode == 2
-    assert "single-model mode" in out.stderr
+    assert "TLS" in out.stderr and "not supported" in out.stderr
 
 
 # -- config ----------------------------------------------------------------------------

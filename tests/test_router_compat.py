@@ -61,7 +61,9 @@ def test_explicit_duplicate_ids_are_still_refused(servers):
 
 def test_a_model_info_id_calls_that_deployment(servers):
     a, b = servers
-    r = Router(model_list=[{**dep("g", a), "model_info": {"id": "dep-a"}}, {**dep("g", b), "model_info": {"id": "dep-b"}}])
+    r = Router(
+        model_list=[{**dep("g", a), "model_info": {"id": "dep-a"}}, {**dep("g", b), "model_info": {"id": "dep-b"}}]
+    )
     for _ in range(5):
         resp = r.completion(model="dep-b", messages=HI)
         assert text(resp) == "from B"

@@ -12,6 +12,7 @@ pub const DEFAULT_GRACEFUL_SHUTDOWN: Duration = Duration::from_secs(30);
 
 pub const USAGE: &str = "\
 usage: rustllm proxy --config CONFIG.yaml [options]
+       rustllm proxy --model MODEL [--alias NAME] [--api_base URL] [options]
        rustllm --config CONFIG.yaml [options]
        rustllm-proxy --config CONFIG.yaml [options]
 
@@ -19,6 +20,12 @@ An OpenAI-compatible LLM gateway configured by LiteLLM's config.yaml.
 
 options:
   -c, --config PATH            LiteLLM config.yaml (env CONFIG_FILE_PATH)
+  -m, --model MODEL            single-model mode, no config file: every request is sent
+                               to MODEL (e.g. openai/gpt-4o), whatever model it names
+  --alias NAME                 the name /v1/models lists for --model
+  --api_base URL, --api_version V, --temperature T, --max_tokens N, --drop_params
+                               with --model: the deployment's api_base / api_version;
+                               temperature and max_tokens set on every request
   --host HOST                  address to listen on (env HOST; default 0.0.0.0 with a
                                master key, 127.0.0.1 without one)
   --port PORT                  port (env PORT; default 4000; 0 picks a free one)
@@ -34,10 +41,63 @@ options:
   -h, --help                   this text
 ";
 
+/// LiteLLM's single-model mode (`litellm --model M`): no config file, one deployment,
+/// and every request sent to it whatever `model` it names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SingleModel {
+    pub model: String,
+    pub alias: Option<String>,
+    pub api_base: Option<String>,
+    pub api_version: Option<String>,
+    /// Set on every request (LiteLLM's `user_temperature`), overriding the client's.
+    pub temperature: Option<f64>,
+    /// Set on every request (LiteLLM's `user_max_tokens`), overriding the client's.
+    pub max_tokens: Option<u64>,
+    pub drop_params: bool,
+}
+
+impl SingleModel {
+    /// The config it stands for: one `model_list` entry named `--alias` (else the model).
+    pub fn config(&self) -> serde_json::Value {
+        let mut params = serde_json::Map::new();
+        params.insert("model".into(), self.model.clone().into());
+        if let Some(b) = &self.api_base {
+            params.insert("api_base".into(), b.clone().into());
+        }
+        if let Some(v) = &self.api_version {
+            params.insert("api_version".into(), v.clone().into());
+        }
+        serde_json::json!({
+            "model_list": [{"model_name": self.name(), "litellm_params": params}],
+            "litellm_settings": {"drop_params": self.drop_params},
+        })
+    }
+
+    /// The model name clients see and every request is routed to.
+    pub fn name(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.model)
+    }
+
+    /// What is written into every request body.
+    pub fn forced_params(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut forced = serde_json::Map::new();
+        forced.insert("model".into(), self.name().into());
+        if let Some(t) = self.temperature {
+            forced.insert("temperature".into(), t.into());
+        }
+        if let Some(n) = self.max_tokens {
+            forced.insert("max_tokens".into(), n.into());
+        }
+        forced
+    }
+}
+
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Args {
     pub config: Option<PathBuf>,
+    /// `--model` (single-model mode); `None` without it.
+    pub single: Option<Box<SingleModel>>,
     /// `None`: not given (the default depends on the master key).
     pub host: Option<String>,
     pub port: u16,
@@ -58,10 +118,6 @@ pub enum Command {
 /// LiteLLM flags that select features rustllm does not have yet: refused by name rather
 /// than ignored.
 const NOT_YET: &[(&str, &str)] = &[
-    ("--model", "single-model mode (no config file)"),
-    ("-m", "single-model mode (no config file)"),
-    ("--alias", "single-model mode (no config file)"),
-    ("--api_base", "single-model mode (no config file)"),
     (
         "--run_gunicorn",
         "other servers (rustllm serves with its own)",
@@ -105,6 +161,8 @@ pub fn parse(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Co
     let mut allow_unauthenticated = false;
     let mut graceful = None;
     let mut validate_config = false;
+    let mut single = SingleModel::default();
+    let mut single_flag: Option<&'static str> = None;
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
@@ -148,6 +206,39 @@ pub fn parse(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Co
                 })?);
             }
             "--validate_config" => validate_config = true,
+            "-m" | "--model" => single.model = value(flag)?,
+            "--alias" => {
+                single.alias = Some(value(flag)?);
+                single_flag = Some("--alias");
+            }
+            "--api_base" => {
+                single.api_base = Some(value(flag)?);
+                single_flag = Some("--api_base");
+            }
+            "--api_version" => {
+                single.api_version = Some(value(flag)?);
+                single_flag = Some("--api_version");
+            }
+            "--temperature" => {
+                let v = value(flag)?;
+                let t = v.parse::<f64>().ok().filter(|t| (0.0..=2.0).contains(t));
+                single.temperature = Some(t.ok_or_else(|| {
+                    format!("--temperature must be a number from 0 to 2, got {v:?}")
+                })?);
+                single_flag = Some("--temperature");
+            }
+            "--max_tokens" => {
+                let v = value(flag)?;
+                let n = v.parse::<u64>().ok().filter(|n| *n > 0);
+                single.max_tokens = Some(n.ok_or_else(|| {
+                    format!("--max_tokens must be a positive integer, got {v:?}")
+                })?);
+                single_flag = Some("--max_tokens");
+            }
+            "--drop_params" => {
+                single.drop_params = true;
+                single_flag = Some("--drop_params");
+            }
             other => {
                 if let Some((_, what)) = NOT_YET.iter().find(|(f, _)| *f == other) {
                     return Err(format!(
@@ -177,8 +268,24 @@ pub fn parse(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Co
             );
         }
     }
+    let single = if single.model.is_empty() {
+        if let Some(flag) = single_flag {
+            return Err(format!(
+                "{flag} goes with --model MODEL (single-model mode)"
+            ));
+        }
+        None
+    } else if config.is_some() {
+        return Err(
+            "--model and --config: use one (with a config, put the model in its model_list)"
+                .to_string(),
+        );
+    } else {
+        Some(Box::new(single))
+    };
     Ok(Command::Serve(Args {
         config,
+        single,
         host,
         port,
         num_workers,
@@ -257,6 +364,26 @@ mod tests {
     }
 
     #[test]
+    fn single_model_mode() {
+        let a = serve("proxy --model openai/gpt-4o --alias fast --api_base http://x/v1 --temperature 0.2 --max_tokens 9 --drop_params");
+        assert_eq!(a.config, None);
+        let single = a.single.unwrap();
+        assert_eq!(single.name(), "fast");
+        assert_eq!(
+            single.config(),
+            serde_json::json!({
+                "model_list": [{"model_name": "fast", "litellm_params": {"model": "openai/gpt-4o", "api_base": "http://x/v1"}}],
+                "litellm_settings": {"drop_params": true},
+            })
+        );
+        assert_eq!(
+            serde_json::Value::Object(single.forced_params()),
+            serde_json::json!({"model": "fast", "temperature": 0.2, "max_tokens": 9})
+        );
+        assert_eq!(serve("-m gpt-4o").single.unwrap().name(), "gpt-4o");
+    }
+
+    #[test]
     fn bad_arguments_are_named() {
         for (args, needle) in [
             ("--port ten", "--port must be a port number"),
@@ -265,7 +392,10 @@ mod tests {
                 "--num_workers must be a positive integer",
             ),
             ("--config", "--config needs a value"),
-            ("--model gpt-4o", "single-model mode"),
+            ("--ssl_keyfile_path k.pem", "TLS"),
+            ("--alias fast", "--alias goes with --model"),
+            ("--model m --config c.yaml", "use one"),
+            ("--model m --temperature 9", "--temperature must be"),
             ("--frobnicate", "unknown argument \"--frobnicate\""),
         ] {
             let e = parse(&argv(args), &no_env).unwrap_err();

@@ -91,6 +91,9 @@ pub struct ProxyConfig {
     pub missing_env: Vec<(String, String)>,
     /// How many deployments `model_list` has.
     pub deployment_count: usize,
+    /// Written into every request body before routing (single-model mode: `model`, and
+    /// `--temperature` / `--max_tokens`); empty from a config file.
+    pub forced_params: Map<String, Value>,
 }
 
 /// The top-level sections rustllm reads.
@@ -489,6 +492,7 @@ impl ProxyConfig {
             ignored,
             missing_env,
             deployment_count,
+            forced_params: Map::new(),
         })
     }
 

@@ -65,9 +65,16 @@ fn print_stdout(text: &str) {
 
 /// Load the config: settings in the environment first, then report what is ignored.
 fn load(args: &Args) -> Result<ProxyConfig, String> {
+    if let Some(single) = &args.single {
+        let env = |name: &str| std::env::var(name).ok();
+        let mut config =
+            ProxyConfig::from_value(single.config(), &env).map_err(|e| format!("--model: {e}"))?;
+        config.forced_params = single.forced_params();
+        return Ok(config);
+    }
     let Some(path) = &args.config else {
         return Err(
-            "no config: pass --config config.yaml (LiteLLM's format; see examples/proxy/config.yaml)"
+            "no config: pass --config config.yaml (LiteLLM's format; see examples/proxy/config.yaml), or --model MODEL for one model"
                 .to_string(),
         );
     };

@@ -39,6 +39,8 @@ pub struct Settings {
     pub allow_client_side_credentials: bool,
     pub max_request_bytes: usize,
     pub key_header: Option<String>,
+    /// Set on every request body (single-model mode); `None`: nothing is.
+    pub forced_params: Option<Map<String, Value>>,
 }
 
 /// Everything a request needs.
@@ -119,6 +121,8 @@ impl AppState {
                 allow_client_side_credentials: config.allow_client_side_credentials,
                 max_request_bytes: config.max_request_bytes,
                 key_header: config.key_header.clone(),
+                forced_params: (!config.forced_params.is_empty())
+                    .then(|| config.forced_params.clone()),
             },
             model_names,
             models_body,

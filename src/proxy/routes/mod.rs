@@ -167,7 +167,7 @@ pub async fn begin(
             )))
         }
     };
-    let body = match serde_json::from_slice::<Value>(&bytes) {
+    let mut body = match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(m)) => m,
         Ok(_) => {
             return Err(ProxyError::bad_request(
@@ -191,6 +191,11 @@ pub async fn begin(
                     "Rejected Request: {param} is not allowed in request body. Enable with `general_settings::allow_client_side_credentials` on proxy config.yaml. Relevant Issue: https://huntr.com/bounties/4001e1a2-7b7a-4776-a3ae-e6692ec3d997"
                 ),
             ));
+        }
+    }
+    if let Some(forced) = &state.settings.forced_params {
+        for (k, v) in forced {
+            body.insert(k.clone(), v.clone());
         }
     }
     Ok(Begun {
