@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.deps-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help dev build test test-rust test-python test-frameworks lint fmt bench bench-frameworks demo wheel wheel-check clean catalogue
+.PHONY: help dev build test test-rust test-python test-frameworks lint fmt bench bench-frameworks demo wheel wheel-check docker-check clean catalogue
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -95,6 +95,9 @@ $(RELEASE_TOOLS): $(STAMP)
 
 wheel: $(RELEASE_TOOLS) ## Release wheels (manylinux2014: x86_64, aarch64; tags checked by auditwheel) and sdist into dist/
 	$(PY) scripts/build_wheels.py
+
+docker-check: $(STAMP) ## Run the Dockerfile's steps without a Docker engine (release build, libraries, ENTRYPOINT with the tutorial's arguments)
+	$(PY) scripts/check_dockerfile.py
 
 wheel-check: $(STAMP) ## Install dist/ into fresh venvs of each CPython 3.9-3.13 (and the sdist) and smoke-test
 	$(PY) scripts/check_wheels.py
