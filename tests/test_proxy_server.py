@@ -171,7 +171,7 @@ def test_unknown_keys_warn_once_and_the_proxy_serves(server):
     extra = "litellm_settings:\n  callbacks: [prometheus]\n  json_logs: true\nalerting_config: {}\n"
     config = config_for(server, extra=extra).replace(
         "general_settings:\n  master_key: sk-1234\n",
-        "general_settings:\n  master_key: sk-1234\n  database_url: postgres://x\n",
+        "general_settings:\n  master_key: sk-1234\n  alerting: [slack]\n",
     )
     with ProxyProcess(config) as p:
         server.respond(text="still served")
@@ -180,7 +180,7 @@ def test_unknown_keys_warn_once_and_the_proxy_serves(server):
     assert len(warnings) == 1
     for key in (
         "alerting_config",
-        "general_settings.database_url",
+        "general_settings.alerting",
         "litellm_settings.callbacks",
         "litellm_settings.json_logs",
     ):

@@ -15,6 +15,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use super::store::{self, DatabaseSetting};
 use crate::router::config::{RouterConfig, ROUTER_ARGS};
 
 /// LiteLLM's default body limit is none; rustllm's is 10 MB (`max_request_size_mb`).
@@ -80,6 +81,11 @@ pub struct ProxyConfig {
     /// `general_settings.litellm_key_header_name`, lower-cased: one more header the key
     /// may come in.
     pub key_header: Option<String>,
+    /// `general_settings.database_url` (or `DATABASE_URL`), `database: none`, or the
+    /// default SQLite file.
+    pub database: DatabaseSetting,
+    /// `general_settings.database_connection_pool_limit`.
+    pub database_pool_limit: u32,
     /// `environment_variables`, to export before the Router is built.
     pub environment: Vec<(String, String)>,
     /// `litellm_settings.set_verbose`.
@@ -126,6 +132,9 @@ const GENERAL_SETTINGS: &[&str] = &[
     "allow_client_side_credentials",
     "max_request_size_mb",
     "litellm_key_header_name",
+    "database_url",
+    "database_connection_pool_limit",
+    "database",
 ];
 
 /// Keys of a `model_list` entry.
@@ -487,6 +496,8 @@ impl ProxyConfig {
             allow_client_side_credentials: general.allow_client_side_credentials,
             max_request_bytes: general.max_request_bytes,
             key_header: general.key_header,
+            database: general.database,
+            database_pool_limit: general.database_pool_limit,
             environment,
             set_verbose: litellm.set_verbose,
             ignored,
@@ -510,6 +521,8 @@ struct General {
     allow_client_side_credentials: bool,
     max_request_bytes: usize,
     key_header: Option<String>,
+    database: DatabaseSetting,
+    database_pool_limit: u32,
 }
 
 fn read_general(
@@ -569,12 +582,57 @@ fn read_general(
             ));
         }
     }
+    let database = read_database(g, env)?;
+    let database_pool_limit = match number_field(g, "database_connection_pool_limit", PATH)? {
+        None => store::DEFAULT_POOL_LIMIT,
+        Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= 10_000.0 => n as u32,
+        Some(_) => {
+            return Err(ConfigError::at(
+                "general_settings.database_connection_pool_limit",
+                "expected a whole number of connections, at least 1",
+            ))
+        }
+    };
     Ok(General {
+        database,
+        database_pool_limit,
         master_key,
         allow_client_side_credentials,
         max_request_bytes: (mb * 1024.0 * 1024.0).min(usize::MAX as f64) as usize,
         key_header,
     })
+}
+
+/// Where keys, users, teams and spend live: `database: none` (LiteLLM's no-DB mode),
+/// `database_url` (then `DATABASE_URL`, as LiteLLM reads it), else the SQLite file.
+fn read_database(
+    g: &mut Map<String, Value>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<DatabaseSetting, ConfigError> {
+    const PATH: &str = "general_settings";
+    match g.get("database") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("none") => {
+            return Ok(DatabaseSetting::Disabled)
+        }
+        Some(Value::Bool(false)) => return Ok(DatabaseSetting::Disabled),
+        Some(other) => {
+            return Err(expected(
+                "general_settings.database",
+                "none (to run without a database)",
+                other,
+            ))
+        }
+    }
+    let url = match string_field(g, "database_url", PATH)? {
+        Some(u) if !u.trim().is_empty() => Some(u.trim().to_string()),
+        _ => env("DATABASE_URL").filter(|u| !u.trim().is_empty()),
+    };
+    let Some(url) = url else {
+        return Ok(DatabaseSetting::DefaultSqlite);
+    };
+    store::dialect_of(&url).map_err(|e| ConfigError::at("general_settings.database_url", e))?;
+    Ok(DatabaseSetting::Url(url))
 }
 
 /// `credential_list`: name → the values a deployment gets with `litellm_credential_name`.

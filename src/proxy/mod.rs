@@ -22,6 +22,7 @@ pub mod server;
 pub mod spend;
 pub mod sse;
 pub mod state;
+pub mod store;
 
 use std::sync::Arc;
 
@@ -140,7 +141,8 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
             "refusing to listen on {host} without a master key: anyone who can reach it could spend your provider keys. Set general_settings.master_key (or LITELLM_MASTER_KEY), listen on 127.0.0.1, or pass --allow-unauthenticated"
         ));
     }
-    let state = AppState::new(&config).map_err(|e| e.to_string())?;
+    let mut state = AppState::new(&config).map_err(|e| e.to_string())?;
+    state.store = open_store(&args, &config).await?;
     if log::debug_enabled() {
         // --detailed_debug: the Router's decisions and each provider request and raw reply
         // (secrets masked where the records are made), on the proxy's own log.
@@ -175,6 +177,24 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
     .map_err(|e| format!("server error: {e}"))?;
     log::info("stopped");
     Ok(())
+}
+
+/// Open (and migrate) the database the config names, saying which at start.
+async fn open_store(args: &Args, config: &ProxyConfig) -> Result<Option<store::Store>, String> {
+    let dir = store::config_dir(args.config.as_deref());
+    let Some(url) = store::resolve_url(&config.database, &dir) else {
+        log::info("database: none (general_settings.database: none): master key only, the admin API is off");
+        return Ok(None);
+    };
+    let started = std::time::Instant::now();
+    let opened = store::Store::open(&url, config.database_pool_limit).await?;
+    log::info(&format!(
+        "database: {} (pool of {} connections, schema ready in {:.0} ms)",
+        opened.description,
+        opened.pool_size,
+        started.elapsed().as_secs_f64() * 1000.0
+    ));
+    Ok(Some(opened))
 }
 
 #[cfg(test)]

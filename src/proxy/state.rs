@@ -10,6 +10,7 @@ use super::auth::{Authenticator, MasterKey};
 use super::config::{ConfigError, ProxyConfig};
 use super::limits::Limiter;
 use super::spend::SpendSink;
+use super::store::Store;
 use crate::catalogue::cost::CustomPrices;
 use crate::router::config::Deployment;
 use crate::router::Router;
@@ -63,6 +64,9 @@ pub struct AppState {
     pub prices: HashMap<String, CustomPrices>,
     /// Whether the Router's response cache is on, and where (`/health/readiness`).
     pub cache_type: Option<&'static str>,
+    /// The database (keys, users, teams, spend); `None` in no-DB mode and in tests
+    /// that build the state directly.
+    pub store: Option<Store>,
 }
 
 impl AppState {
@@ -129,6 +133,7 @@ impl AppState {
             model_info_body: OnceLock::new(),
             prices,
             cache_type,
+            store: None,
             router,
         }
     }
