@@ -15,6 +15,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use super::limits::TokenCount;
 use crate::router::config::{RouterConfig, ROUTER_ARGS};
 
 /// LiteLLM's default body limit is none; rustllm's is 10 MB (`max_request_size_mb`).
@@ -80,6 +81,8 @@ pub struct ProxyConfig {
     /// `general_settings.litellm_key_header_name`, lower-cased: one more header the key
     /// may come in.
     pub key_header: Option<String>,
+    /// `general_settings.token_rate_limit_type`: which tokens count against tpm limits.
+    pub token_rate_limit_type: TokenCount,
     /// `environment_variables`, to export before the Router is built.
     pub environment: Vec<(String, String)>,
     /// `litellm_settings.set_verbose`.
@@ -123,6 +126,7 @@ const GENERAL_SETTINGS: &[&str] = &[
     "allow_client_side_credentials",
     "max_request_size_mb",
     "litellm_key_header_name",
+    "token_rate_limit_type",
 ];
 
 /// Keys of a `model_list` entry.
@@ -484,6 +488,7 @@ impl ProxyConfig {
             allow_client_side_credentials: general.allow_client_side_credentials,
             max_request_bytes: general.max_request_bytes,
             key_header: general.key_header,
+            token_rate_limit_type: general.token_rate_limit_type,
             environment,
             set_verbose: litellm.set_verbose,
             ignored,
@@ -506,6 +511,7 @@ struct General {
     allow_client_side_credentials: bool,
     max_request_bytes: usize,
     key_header: Option<String>,
+    token_rate_limit_type: TokenCount,
 }
 
 fn read_general(
@@ -565,11 +571,22 @@ fn read_general(
             ));
         }
     }
+    let token_rate_limit_type = match string_field(g, "token_rate_limit_type", PATH)? {
+        None => TokenCount::default(),
+        Some(t @ ("input" | "output" | "total")) => TokenCount::parse(t),
+        Some(other) => {
+            return Err(ConfigError::at(
+                "general_settings.token_rate_limit_type",
+                format!("expected \"input\", \"output\" or \"total\", got {other:?}"),
+            ))
+        }
+    };
     Ok(General {
         master_key,
         allow_client_side_credentials,
         max_request_bytes: (mb * 1024.0 * 1024.0).min(usize::MAX as f64) as usize,
         key_header,
+        token_rate_limit_type,
     })
 }
 
