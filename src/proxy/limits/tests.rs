@@ -532,3 +532,196 @@ async fn wait_until_answering(l: &Limiter) {
     }
     panic!("Redis did not answer again");
 }
+
+// -- through HTTP: the proxy's routes with virtual-key callers ------------------------
+
+mod http {
+    use super::*;
+    use crate::mock::{MockServer, ScriptedResponse};
+    use crate::proxy::auth::{AuthFuture, Authenticator};
+    use crate::proxy::config::ProxyConfig;
+    use crate::proxy::state::AppState;
+
+    /// Callers by key, as a key store resolves them.
+    struct Keys(HashMap<String, Identity>);
+
+    impl Authenticator for Keys {
+        fn authenticate<'a>(&'a self, key: Option<&'a str>, _route: &'a str) -> AuthFuture<'a> {
+            let found = key
+                .and_then(|k| self.0.get(k).cloned())
+                .ok_or_else(|| ProxyError::unauthorized("Authentication Error, invalid key"));
+            Box::pin(std::future::ready(found))
+        }
+        fn enforces_keys(&self) -> bool {
+            true
+        }
+    }
+
+    struct Proxy {
+        url: String,
+        _stop: tokio::sync::oneshot::Sender<()>,
+    }
+
+    async fn start(mock: &MockServer, keys: Vec<(&str, Identity)>) -> Proxy {
+        let yaml = format!(
+            "model_list:\n  - model_name: gpt-4o\n    litellm_params: {{model: openai/gpt-4o, api_base: {}, api_key: sk-upstream}}\nrouter_settings: {{num_retries: 0}}\n",
+            mock.base_url()
+        );
+        let config = ProxyConfig::from_yaml(&yaml, &|_| None).unwrap();
+        let mut state = AppState::new(&config).unwrap();
+        state.auth = Arc::new(Keys(
+            keys.into_iter()
+                .map(|(k, id)| (k.to_string(), id))
+                .collect(),
+        ));
+        let listener = crate::proxy::server::bind("127.0.0.1", 0).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(crate::proxy::server::serve(
+            Arc::new(state),
+            listener,
+            async move {
+                let _ = rx.await;
+            },
+            Duration::from_secs(5),
+        ));
+        Proxy { url, _stop: tx }
+    }
+
+    async fn chat(proxy: &Proxy, key: &str, body: Value) -> reqwest::Response {
+        reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .post(format!("{}/chat/completions", proxy.url))
+            .bearer_auth(key)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    fn hi() -> Value {
+        json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+    }
+
+    fn h(r: &reqwest::Response, name: &str) -> Option<String> {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_key_over_its_rpm_gets_litellms_429_and_no_provider_call() {
+        let mock = MockServer::start().unwrap();
+        let proxy = start(
+            &mock,
+            vec![
+                ("sk-limited", caller("sk-limited", key_with(rpm(2)))),
+                ("sk-free", caller("sk-free", KeyGrant::default())),
+            ],
+        )
+        .await;
+        for left in ["1", "0"] {
+            let r = chat(&proxy, "sk-limited", hi()).await;
+            assert_eq!(r.status(), 200);
+            assert_eq!(
+                h(&r, "x-ratelimit-remaining-requests").as_deref(),
+                Some(left)
+            );
+            assert_eq!(h(&r, "x-ratelimit-limit-requests").as_deref(), Some("2"));
+            assert!(h(&r, "x-ratelimit-reset-requests").is_some());
+        }
+        let r = chat(&proxy, "sk-limited", hi()).await;
+        assert_eq!(r.status(), 429);
+        let retry: u64 = h(&r, "retry-after").unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry), "{retry}");
+        assert_eq!(h(&r, "rate_limit_type").as_deref(), Some("requests"));
+        assert!(h(&r, "x-litellm-call-id").is_some());
+        let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], json!("429"));
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("Rate limit exceeded for api_key: "),
+            "{message}"
+        );
+        assert!(!message.contains("sk-limited"), "{message}");
+        assert_eq!(mock.request_count(), 2);
+        // A key without limits: no headers, nothing counted.
+        let r = chat(&proxy, "sk-free", hi()).await;
+        assert_eq!(r.status(), 200);
+        assert!(h(&r, "x-ratelimit-remaining-requests").is_none());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tokens_settle_with_the_replys_usage_for_json_and_streams() {
+        let mock = MockServer::start().unwrap();
+        let id = caller("sk-t", key_with(limits(None, Some(100), None)));
+        let proxy = start(&mock, vec![("sk-t", id)]).await;
+        let mut body = hi();
+        body["max_tokens"] = json!(10);
+        // Reserved: 8 prompt + 10 = 18; the mock's reply uses 1 + 3 words.
+        mock.push(ScriptedResponse::text("one two three"));
+        let r = chat(&proxy, "sk-t", body.clone()).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(h(&r, "x-ratelimit-remaining-tokens").as_deref(), Some("82"));
+        // Settled to 4: 4 + 18 reserved.
+        mock.push(ScriptedResponse::text("one two three"));
+        let r = chat(&proxy, "sk-t", body.clone()).await;
+        assert_eq!(h(&r, "x-ratelimit-remaining-tokens").as_deref(), Some("78"));
+        // A stream settles at its end, with the usage chunk.
+        body["stream"] = json!(true);
+        body["stream_options"] = json!({"include_usage": true});
+        mock.push(ScriptedResponse::text("a b c d e f"));
+        let r = chat(&proxy, "sk-t", body.clone()).await;
+        assert_eq!(h(&r, "x-ratelimit-remaining-tokens").as_deref(), Some("74"));
+        let text = String::from_utf8(r.bytes().await.unwrap().to_vec()).unwrap();
+        assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+        // 4 + 4 + 7 used, and this request's 18.
+        body["stream"] = json!(false);
+        let r = chat(&proxy, "sk-t", body).await;
+        assert_eq!(h(&r, "x-ratelimit-remaining-tokens").as_deref(), Some("67"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stream_holds_its_parallel_slot_until_it_ends() {
+        let mock = MockServer::start().unwrap();
+        let id = caller("sk-p", key_with(limits(None, None, Some(1))));
+        let proxy = start(&mock, vec![("sk-p", id)]).await;
+        mock.push(ScriptedResponse {
+            text: Some("a b c d".into()),
+            chunk_delay: Duration::from_millis(150),
+            ..ScriptedResponse::default()
+        });
+        let mut body = hi();
+        body["stream"] = json!(true);
+        let stream = chat(&proxy, "sk-p", body).await;
+        assert_eq!(stream.status(), 200);
+        assert_eq!(
+            h(
+                &stream,
+                "x-ratelimit-api_key-remaining-max_parallel_requests"
+            )
+            .as_deref(),
+            Some("0")
+        );
+        let r = chat(&proxy, "sk-p", hi()).await;
+        assert_eq!(r.status(), 429);
+        assert_eq!(
+            h(&r, "rate_limit_type").as_deref(),
+            Some("max_parallel_requests")
+        );
+        stream.bytes().await.unwrap();
+        // The body is done: the slot is back.
+        let mut status = 0;
+        for _ in 0..50 {
+            status = chat(&proxy, "sk-p", hi()).await.status().as_u16();
+            if status == 200 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(status, 200);
+    }
+}
