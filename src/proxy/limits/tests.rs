@@ -725,3 +725,43 @@ mod http {
         assert_eq!(status, 200);
     }
 }
+
+/// What admission costs per request, local and through Redis (figures, not a check):
+/// `cargo test --profile dev-release --lib measure_admission -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn measure_admission() {
+    let id = caller(
+        "sk-a",
+        key_with(limits(Some(u64::MAX / 2), Some(u64::MAX / 2), Some(1000))),
+    );
+    let body = body();
+    let l = Limiter::new(None, TokenCount::Total);
+    let n = 200_000;
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        let mut p = l.admit(&id, "gpt-4o", &body).await.unwrap().unwrap();
+        let mut h = HeaderMap::new();
+        p.apply_headers(&mut h);
+        p.record_usage(10, 10);
+    }
+    println!(
+        "local: {:.2} us per request (admit, headers, settle)",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let l = Limiter::new(Some(server.link()), TokenCount::Total);
+    let n = 5_000;
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        let mut p = l.admit(&id, "gpt-4o", &body).await.unwrap().unwrap();
+        assert!(p.is_shared());
+        p.record_usage(10, 10);
+    }
+    println!(
+        "redis: {:.1} us per admission (one script round trip; the settlement runs after)",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
+}
