@@ -730,6 +730,7 @@ mod http {
 /// `cargo test --profile dev-release --lib measure_admission -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
+#[allow(clippy::print_stderr)]
 async fn measure_admission() {
     let id = caller(
         "sk-a",
@@ -745,7 +746,7 @@ async fn measure_admission() {
         p.apply_headers(&mut h);
         p.record_usage(10, 10);
     }
-    println!(
+    eprintln!(
         "local: {:.2} us per request (admit, headers, settle)",
         t.elapsed().as_secs_f64() * 1e6 / n as f64
     );
@@ -760,7 +761,7 @@ async fn measure_admission() {
         assert!(p.is_shared());
         p.record_usage(10, 10);
     }
-    println!(
+    eprintln!(
         "redis: {:.1} us per admission (one script round trip; the settlement runs after)",
         t.elapsed().as_secs_f64() * 1e6 / n as f64
     );
