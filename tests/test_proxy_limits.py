@@ -167,9 +167,9 @@ def test_tpm_reserves_the_estimate_and_settles_with_usage(server):
         assert r.headers["x-ratelimit-limit-tokens"] == "100"
         r = chat(proxy.url, key, max_tokens=10)
         assert r.headers["x-ratelimit-remaining-tokens"] == "78"  # 4 settled + 18 reserved
-        # A request that does not fit what is left is refused before the provider.
+        # 8 used: a request reserving 8 + 90 does not fit, and is refused before the provider.
         before = server.request_count
-        r = chat(proxy.url, key, max_tokens=80)
+        r = chat(proxy.url, key, max_tokens=90)
         assert r.status_code == 429
         assert r.headers["rate_limit_type"] == "tokens"
         assert server.request_count == before
