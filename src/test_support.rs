@@ -103,3 +103,76 @@ pub fn assert_malformed(err: Option<crate::error::LlmError>, what: &str) {
     assert!(err.message.contains(what), "{}", err.message);
     assert!(!err.message.contains(TEST_KEY), "{}", err.message);
 }
+
+/// A throwaway `redis-server` on a free loopback port, killed on drop; it can be stopped
+/// and started again on the same port (an outage and a recovery). `start` gives `None`
+/// when redis-server is not installed, except under CI, where that fails the test: the
+/// Redis tests must never skip silently there. (The Router's shared-state tests carry
+/// the same helper.)
+pub struct RedisServer {
+    child: Option<std::process::Child>,
+    pub port: u16,
+}
+
+impl RedisServer {
+    pub fn start() -> Option<RedisServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let mut server = RedisServer { child: None, port };
+        match server.spawn() {
+            Ok(()) => Some(server),
+            Err(e) if std::env::var_os("CI").is_some() => {
+                panic!("redis-server is required in CI for the Redis tests: {e}")
+            }
+            Err(_) => None,
+        }
+    }
+
+    fn spawn(&mut self) -> std::io::Result<()> {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        self.child = Some(child);
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    /// Kill the server (its data goes with it).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Start it again on the same port, empty.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn().unwrap();
+    }
+
+    /// A new link to the server, as another process would have.
+    pub fn link(&self) -> std::sync::Arc<crate::cache::link::RedisLink> {
+        let info = redis::ConnectionInfo {
+            addr: redis::ConnectionAddr::Tcp("127.0.0.1".into(), self.port),
+            redis: redis::RedisConnectionInfo::default(),
+        };
+        crate::cache::link::RedisLink::open(info.into()).unwrap()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

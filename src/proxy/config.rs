@@ -15,6 +15,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use super::limits::TokenCount;
 use super::store::{self, DatabaseSetting};
 use crate::router::config::{RouterConfig, ROUTER_ARGS};
 
@@ -86,6 +87,8 @@ pub struct ProxyConfig {
     pub database: DatabaseSetting,
     /// `general_settings.database_connection_pool_limit`.
     pub database_pool_limit: u32,
+    /// `general_settings.token_rate_limit_type`: which tokens count against tpm limits.
+    pub token_rate_limit_type: TokenCount,
     /// `environment_variables`, to export before the Router is built.
     pub environment: Vec<(String, String)>,
     /// `litellm_settings.set_verbose`.
@@ -135,6 +138,7 @@ const GENERAL_SETTINGS: &[&str] = &[
     "database_url",
     "database_connection_pool_limit",
     "database",
+    "token_rate_limit_type",
 ];
 
 /// Keys of a `model_list` entry.
@@ -498,6 +502,7 @@ impl ProxyConfig {
             key_header: general.key_header,
             database: general.database,
             database_pool_limit: general.database_pool_limit,
+            token_rate_limit_type: general.token_rate_limit_type,
             environment,
             set_verbose: litellm.set_verbose,
             ignored,
@@ -523,6 +528,7 @@ struct General {
     key_header: Option<String>,
     database: DatabaseSetting,
     database_pool_limit: u32,
+    token_rate_limit_type: TokenCount,
 }
 
 fn read_general(
@@ -593,6 +599,16 @@ fn read_general(
             ))
         }
     };
+    let token_rate_limit_type = match string_field(g, "token_rate_limit_type", PATH)? {
+        None => TokenCount::default(),
+        Some(t @ ("input" | "output" | "total")) => TokenCount::parse(t),
+        Some(other) => {
+            return Err(ConfigError::at(
+                "general_settings.token_rate_limit_type",
+                format!("expected \"input\", \"output\" or \"total\", got {other:?}"),
+            ))
+        }
+    };
     Ok(General {
         database,
         database_pool_limit,
@@ -600,6 +616,7 @@ fn read_general(
         allow_client_side_credentials,
         max_request_bytes: (mb * 1024.0 * 1024.0).min(usize::MAX as f64) as usize,
         key_header,
+        token_rate_limit_type,
     })
 }
 

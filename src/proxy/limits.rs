@@ -1,17 +1,915 @@
-//! The limits hook: where per-key, per-team and per-model rpm/tpm/parallel limits (issue
-//! 15) plug into the request path. Nothing is limited here yet; without a [`Limiter`]
-//! the request path does not call anything.
+//! Rate limits per virtual key, user, team and model group (LiteLLM's `rpm_limit`,
+//! `tpm_limit`, `max_parallel_requests`, `model_rpm_limit`/`model_tpm_limit`): exact in
+//! this process's memory, and exact across every proxy instance sharing one Redis.
+//!
+//! A request is admitted or refused as a whole. Each limit that applies to it is a
+//! *descriptor* (`api_key`, `user`, `team`, `model_per_key`, LiteLLM v3's names); with
+//! Redis one Lua script checks every descriptor and, only if all have room, counts the
+//! request in every one of them, so two instances with `rpm_limit: 30` admit 30 a minute
+//! between them, never 31 (LiteLLM checks a local copy first and increments per key).
+//!
+//! * Requests and tokens are counted per fixed window of 60 s, the UTC minute (the
+//!   instances' clocks must agree, as the Router's shared usage needs too).
+//! * Tokens are reserved before the call by estimate (the prompt counted with rustllm's
+//!   tokenizer plus `max_tokens`, or [`DEFAULT_OUTPUT_TOKENS`]) and settled with the
+//!   reply's `usage` when the [`Permit`] ends (for a stream: at its end). Which tokens
+//!   count is `general_settings.token_rate_limit_type` (`total`, `input`, `output`).
+//! * `max_parallel_requests` is a Redis counter whose slots are leased per instance: each
+//!   instance renews its lease while it holds slots, and the next admission sweeps the
+//!   slots of an instance whose lease ran out (it crashed), so slots never leak.
+//!
+//! Redis keys (hash tags keep one descriptor's keys in one Cluster slot), all with TTLs,
+//! every script O(descriptors), nothing scans:
+//! * `{rustllm:<descriptor>:<value>}:requests:<minute>`, `...:tokens:<minute>` (120 s)
+//! * `{rustllm:<descriptor>:<value>}:parallel` (slots in use), `...:parallel:by` (a hash
+//!   of slots per instance) and `...:parallel:leases` (a sorted set of instance lease
+//!   deadlines), 60 s after the last renewal.
+//!
+//! When Redis does not answer, requests are admitted on this instance's own counters
+//! (which mirror the shared ones while Redis is up) and the link logs one warning; the
+//! shared counters are used again as soon as Redis answers (see `cache::link`).
+//!
+//! Without a grant carrying limits, [`Limiter::admit`] returns at once: nothing is counted
+//! and no permit exists.
 
-use super::auth::Identity;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use redis::Script;
+use serde_json::{Map, Value};
+
+use super::auth::{Identity, RateLimits};
 use super::errors::ProxyError;
+use crate::cache::link::RedisLink;
+use crate::catalogue::tokens::{count_messages, Encoding};
+use crate::router::state::{lock, Clock, SystemClock};
 
-/// Held for the life of a request (for a stream: until it ends or the client leaves),
-/// then dropped: a limiter releases a parallel-request slot in its `Drop`.
-pub type Permit = Box<dyn Send + Sync>;
+/// The window requests and tokens are counted in (LiteLLM's
+/// `LITELLM_RATE_LIMIT_WINDOW_SIZE` default).
+pub const WINDOW_SECS: u64 = 60;
+/// Output tokens reserved for a request that sets no `max_tokens`.
+pub const DEFAULT_OUTPUT_TOKENS: u64 = 256;
+/// Window counters outlive their minute by one more, for late settlements.
+const WINDOW_TTL_MS: u64 = 2 * WINDOW_SECS * 1000;
+/// How long an instance's parallel slots stay counted without a renewal: a crashed
+/// instance's slots come back at most this long after it died.
+const LEASE_MS: u64 = 30_000;
+/// How often an instance holding slots renews its lease.
+const RENEW_EVERY: Duration = Duration::from_secs(10);
+/// TTL of the parallel keys, refreshed on every admission and renewal.
+const PARALLEL_TTL_MS: u64 = 2 * LEASE_MS;
 
-/// Admits or refuses one request, after auth and before any provider call. A refusal is
-/// an error in LiteLLM's envelope (429 with `Retry-After` for a rate limit).
-pub trait Limiter: Send + Sync {
-    /// `model_group`: the group the request routes to.
-    fn admit(&self, identity: &Identity, model_group: &str) -> Result<Permit, ProxyError>;
+/// Check every descriptor, then count the request in all of them, or in none.
+/// KEYS: per descriptor its requests, tokens, parallel, parallel:by and parallel:leases keys.
+/// ARGV: now ms, lease deadline ms, instance id, window ttl ms, parallel ttl ms, then per
+/// descriptor its rpm, tpm and parallel limits (-1: none) and the tokens to reserve.
+/// Returns `{1, requests, tokens, parallel, ...}` (per descriptor, after counting) or
+/// `{0, descriptor index, 1|2|3 (requests|tokens|parallel), value now}`.
+const ADMIT_LUA: &str = r"
+local now = tonumber(ARGV[1])
+local n = #KEYS / 5
+local seen = {}
+for d = 0, n - 1 do
+  local k, a = 5 * d, 5 + 4 * d
+  local rpm, tpm = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local par, reserve = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local requests = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
+  local tokens = tonumber(redis.call('GET', KEYS[k + 2]) or '0')
+  local parallel = 0
+  if par >= 0 then
+    for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[k + 5], '-inf', now)) do
+      local held = tonumber(redis.call('HGET', KEYS[k + 4], gone) or '0')
+      if held > 0 then redis.call('DECRBY', KEYS[k + 3], held) end
+      redis.call('HDEL', KEYS[k + 4], gone)
+      redis.call('ZREM', KEYS[k + 5], gone)
+    end
+    parallel = math.max(0, tonumber(redis.call('GET', KEYS[k + 3]) or '0'))
+  end
+  if rpm >= 0 and requests + 1 > rpm then return {0, d, 1, requests} end
+  if tpm >= 0 and tokens + reserve > tpm then return {0, d, 2, tokens} end
+  if par >= 0 and parallel + 1 > par then return {0, d, 3, parallel} end
+  seen[d] = {requests, tokens, parallel}
+end
+local out = {1}
+for d = 0, n - 1 do
+  local k, a = 5 * d, 5 + 4 * d
+  local rpm, tpm = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local par, reserve = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local requests, tokens, parallel = seen[d][1], seen[d][2], seen[d][3]
+  if rpm >= 0 then
+    requests = redis.call('INCR', KEYS[k + 1])
+    redis.call('PEXPIRE', KEYS[k + 1], ARGV[4])
+  end
+  if tpm >= 0 and reserve > 0 then
+    tokens = redis.call('INCRBY', KEYS[k + 2], reserve)
+    redis.call('PEXPIRE', KEYS[k + 2], ARGV[4])
+  end
+  if par >= 0 then
+    parallel = redis.call('INCR', KEYS[k + 3])
+    redis.call('HINCRBY', KEYS[k + 4], ARGV[3], 1)
+    redis.call('ZADD', KEYS[k + 5], ARGV[2], ARGV[3])
+    for j = 3, 5 do redis.call('PEXPIRE', KEYS[k + j], ARGV[5]) end
+  end
+  out[#out + 1] = requests
+  out[#out + 1] = tokens
+  out[#out + 1] = parallel
+end
+return out
+";
+
+/// The end of a request: settle reserved tokens to the actual count (a window already
+/// gone is left alone) and give back this instance's parallel slot (unless a sweep
+/// already took it). KEYS: per descriptor its tokens, parallel and parallel:by keys.
+/// ARGV: instance id, then per descriptor the token difference and 1 to release a slot.
+const END_LUA: &str = r"
+for d = 0, #KEYS / 3 - 1 do
+  local k, a = 3 * d, 2 + 2 * d
+  local delta = tonumber(ARGV[a])
+  if delta ~= 0 and redis.call('EXISTS', KEYS[k + 1]) == 1 then
+    redis.call('INCRBY', KEYS[k + 1], delta)
+  end
+  if ARGV[a + 1] == '1' then
+    local held = tonumber(redis.call('HGET', KEYS[k + 3], ARGV[1]) or '0')
+    if held > 0 then
+      redis.call('HINCRBY', KEYS[k + 3], ARGV[1], -1)
+      redis.call('DECR', KEYS[k + 2])
+    end
+  end
+end
+return 1
+";
+
+/// Keep this instance's slots counted: a new lease deadline where it still holds slots.
+/// KEYS: per descriptor its parallel, parallel:by and parallel:leases keys.
+/// ARGV: deadline ms, instance id, ttl ms.
+const RENEW_LUA: &str = r"
+for d = 0, #KEYS / 3 - 1 do
+  local k = 3 * d
+  if tonumber(redis.call('HGET', KEYS[k + 2], ARGV[2]) or '0') > 0 then
+    redis.call('ZADD', KEYS[k + 3], ARGV[1], ARGV[2])
+    for j = 1, 3 do redis.call('PEXPIRE', KEYS[k + j], ARGV[3]) end
+  end
+end
+return 1
+";
+
+/// Which tokens count against `tpm` (`general_settings.token_rate_limit_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenCount {
+    Input,
+    Output,
+    /// Prompt plus completion (LiteLLM's documented default).
+    #[default]
+    Total,
 }
+
+impl TokenCount {
+    /// The setting's value; LiteLLM treats anything else as `total`.
+    pub fn parse(s: &str) -> TokenCount {
+        match s {
+            "input" => TokenCount::Input,
+            "output" => TokenCount::Output,
+            _ => TokenCount::Total,
+        }
+    }
+
+    fn of(self, prompt: u64, completion: u64) -> u64 {
+        match self {
+            TokenCount::Input => prompt,
+            TokenCount::Output => completion,
+            TokenCount::Total => prompt + completion,
+        }
+    }
+}
+
+/// One limit a request falls under: LiteLLM v3's descriptor key and value.
+#[derive(Debug, Clone)]
+struct Descriptor {
+    kind: &'static str,
+    value: String,
+    limits: RateLimits,
+}
+
+impl Descriptor {
+    /// `{rustllm:<kind>:<value>}`: the Redis hash tag and the local counters' name.
+    fn tag(&self) -> String {
+        format!("{{rustllm:{}:{}}}", self.kind, self.value)
+    }
+}
+
+/// The descriptors of a request, in the order they are checked (and reported).
+fn descriptors(identity: &Identity, model_group: &str) -> Vec<Descriptor> {
+    let Some(grant) = &identity.grant else {
+        return Vec::new();
+    };
+    let set =
+        |l: &RateLimits| l.rpm.is_some() || l.tpm.is_some() || l.max_parallel_requests.is_some();
+    let mut out = Vec::new();
+    let key = identity.key_hash.as_deref();
+    if let Some(key) = key.filter(|_| set(&grant.key_limits)) {
+        out.push(Descriptor {
+            kind: "api_key",
+            value: key.to_string(),
+            limits: grant.key_limits.clone(),
+        });
+    }
+    if let Some(user) = grant.user_id.as_deref().filter(|_| set(&grant.user_limits)) {
+        out.push(Descriptor {
+            kind: "user",
+            value: user.to_string(),
+            limits: grant.user_limits.clone(),
+        });
+    }
+    if let Some(team) = grant.team_id.as_deref().filter(|_| set(&grant.team_limits)) {
+        out.push(Descriptor {
+            kind: "team",
+            value: team.to_string(),
+            limits: grant.team_limits.clone(),
+        });
+    }
+    if let (Some(key), Some(limits)) = (key, grant.model_limits.get(model_group)) {
+        if set(limits) {
+            out.push(Descriptor {
+                kind: "model_per_key",
+                value: format!("{key}:{model_group}"),
+                limits: limits.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// The tokens a request is expected to use, counted as `count` says: the prompt with
+/// rustllm's tokenizer (LiteLLM's `token_counter` accounting), and `max_tokens` (or
+/// `max_completion_tokens`, else [`DEFAULT_OUTPUT_TOKENS`]) for the reply; an
+/// embedding request has no reply tokens.
+pub fn estimate_tokens(body: &Map<String, Value>, model_group: &str, count: TokenCount) -> u64 {
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or(model_group);
+    let input = || -> u64 {
+        if let Some(Value::Array(messages)) = body.get("messages") {
+            return count_messages(model, messages) as u64;
+        }
+        let enc = Encoding::for_model(model);
+        match body.get("prompt").or_else(|| body.get("input")) {
+            Some(Value::String(s)) => enc.count(s) as u64,
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|s| enc.count(s) as u64)
+                .sum(),
+            _ => 0,
+        }
+    };
+    let output = || -> u64 {
+        let is_embedding = body.contains_key("input")
+            && !body.contains_key("messages")
+            && !body.contains_key("prompt");
+        if is_embedding {
+            return 0;
+        }
+        ["max_completion_tokens", "max_tokens"]
+            .iter()
+            .find_map(|k| body.get(*k).and_then(Value::as_u64))
+            .unwrap_or(DEFAULT_OUTPUT_TOKENS)
+    };
+    match count {
+        TokenCount::Input => input(),
+        TokenCount::Output => output(),
+        TokenCount::Total => input() + output(),
+    }
+}
+
+/// This instance's counters for one descriptor.
+#[derive(Debug, Default, Clone, Copy)]
+struct LocalCounts {
+    minute: u64,
+    requests: u64,
+    tokens: u64,
+    /// Requests of this instance in flight.
+    parallel: u64,
+}
+
+#[derive(Debug, Default)]
+struct LocalState {
+    counts: HashMap<String, LocalCounts>,
+    /// The minute entries were last pruned in.
+    pruned: u64,
+}
+
+/// What a descriptor's counters read after this request was counted.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counted {
+    requests: u64,
+    tokens: u64,
+    parallel: u64,
+}
+
+/// A refusal: which descriptor, which limit, and its value now.
+#[derive(Debug, Clone, Copy)]
+struct Refusal {
+    index: usize,
+    limit: LimitType,
+    value: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LimitType {
+    Requests,
+    Tokens,
+    Parallel,
+}
+
+impl LimitType {
+    /// LiteLLM's `rate_limit_type`.
+    fn name(self) -> &'static str {
+        match self {
+            LimitType::Requests => "requests",
+            LimitType::Tokens => "tokens",
+            LimitType::Parallel => "max_parallel_requests",
+        }
+    }
+
+    fn limit(self, l: &RateLimits) -> Option<u64> {
+        match self {
+            LimitType::Requests => l.rpm,
+            LimitType::Tokens => l.tpm,
+            LimitType::Parallel => l.max_parallel_requests,
+        }
+    }
+}
+
+struct Inner {
+    local: Mutex<LocalState>,
+    redis: Option<Arc<RedisLink>>,
+    /// This instance's name in the parallel leases.
+    instance: String,
+    clock: Arc<dyn Clock>,
+    token_count: TokenCount,
+    /// Descriptor tags this instance holds shared parallel slots in, and how many.
+    held: Mutex<HashMap<String, u64>>,
+    renewing: AtomicBool,
+    admit: Script,
+    end: Script,
+    renew: Script,
+}
+
+/// The rate limiter of a proxy instance (`AppState::limiter`).
+#[derive(Clone)]
+pub struct Limiter {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiter")
+            .field("shared", &self.inner.redis.is_some())
+            .finish()
+    }
+}
+
+impl Limiter {
+    /// A limiter counting in memory, or in `redis` (shared with every instance that
+    /// points at it) with memory as the fallback.
+    pub fn new(redis: Option<Arc<RedisLink>>, token_count: TokenCount) -> Limiter {
+        Limiter::with_clock(redis, token_count, Arc::new(SystemClock))
+    }
+
+    /// [`Limiter::new`] on a given clock (tests move time).
+    pub fn with_clock(
+        redis: Option<Arc<RedisLink>>,
+        token_count: TokenCount,
+        clock: Arc<dyn Clock>,
+    ) -> Limiter {
+        Limiter {
+            inner: Arc::new(Inner {
+                local: Mutex::new(LocalState::default()),
+                redis,
+                instance: uuid::Uuid::new_v4().simple().to_string(),
+                clock,
+                token_count,
+                held: Mutex::new(HashMap::new()),
+                renewing: AtomicBool::new(false),
+                admit: Script::new(ADMIT_LUA),
+                end: Script::new(END_LUA),
+                renew: Script::new(RENEW_LUA),
+            }),
+        }
+    }
+
+    /// Admit a request for `model_group` (after auth, before any provider call), or
+    /// refuse it with LiteLLM's 429. `Ok(None)`: no limit applies to this caller.
+    pub async fn admit(
+        &self,
+        identity: &Identity,
+        model_group: &str,
+        body: &Map<String, Value>,
+    ) -> Result<Option<Permit>, ProxyError> {
+        if identity.grant.is_none() {
+            return Ok(None);
+        }
+        let descriptors = descriptors(identity, model_group);
+        if descriptors.is_empty() {
+            return Ok(None);
+        }
+        let inner = &self.inner;
+        let estimate = if descriptors.iter().any(|d| d.limits.tpm.is_some()) {
+            estimate_tokens(body, model_group, inner.token_count).max(1)
+        } else {
+            0
+        };
+        // A request larger than a whole tpm limit reserves the whole limit: it runs when
+        // the window is empty instead of never.
+        let reserves: Vec<u64> = descriptors
+            .iter()
+            .map(|d| d.limits.tpm.map_or(0, |t| estimate.min(t)))
+            .collect();
+        let now_ms = inner.clock.unix_millis();
+        let minute = now_ms / 1000 / WINDOW_SECS;
+        let tags: Vec<String> = descriptors.iter().map(Descriptor::tag).collect();
+        let mut shared = None;
+        if let Some(link) = &inner.redis {
+            shared = self
+                .admit_shared(link, &descriptors, &tags, &reserves, now_ms, minute)
+                .await;
+        }
+        let is_shared = shared.is_some();
+        let outcome = match shared {
+            Some(outcome) => {
+                if let Ok(counted) = &outcome {
+                    inner.mirror(&tags, counted, minute);
+                }
+                outcome
+            }
+            None => inner.admit_local(&descriptors, &tags, &reserves, minute),
+        };
+        let counted = match outcome {
+            Ok(c) => c,
+            Err(refusal) => return Err(refusal_error(&descriptors, refusal, now_ms)),
+        };
+        if is_shared
+            && descriptors
+                .iter()
+                .any(|d| d.limits.max_parallel_requests.is_some())
+        {
+            let mut held = lock(&inner.held);
+            for (d, tag) in descriptors.iter().zip(&tags) {
+                if d.limits.max_parallel_requests.is_some() {
+                    *held.entry(tag.clone()).or_default() += 1;
+                }
+            }
+            drop(held);
+            self.start_renewing();
+        }
+        Ok(Some(Permit {
+            inner: self.inner.clone(),
+            descriptors,
+            tags,
+            reserves,
+            counted,
+            minute,
+            now_ms,
+            shared: is_shared,
+            usage: None,
+        }))
+    }
+
+    /// The admission script. `None` when Redis did not answer (or answered nonsense).
+    async fn admit_shared(
+        &self,
+        link: &RedisLink,
+        descriptors: &[Descriptor],
+        tags: &[String],
+        reserves: &[u64],
+        now_ms: u64,
+        minute: u64,
+    ) -> Option<Result<Vec<Counted>, Refusal>> {
+        let inner = &self.inner;
+        let mut invocation = inner.admit.prepare_invoke();
+        for tag in tags {
+            invocation
+                .key(format!("{tag}:requests:{minute}"))
+                .key(format!("{tag}:tokens:{minute}"))
+                .key(format!("{tag}:parallel"))
+                .key(format!("{tag}:parallel:by"))
+                .key(format!("{tag}:parallel:leases"));
+        }
+        invocation
+            .arg(now_ms)
+            .arg(now_ms + LEASE_MS)
+            .arg(&inner.instance)
+            .arg(WINDOW_TTL_MS)
+            .arg(PARALLEL_TTL_MS);
+        let limit = |v: Option<u64>| v.map_or(-1, |n| n.min(i64::MAX as u64) as i64);
+        for (d, reserve) in descriptors.iter().zip(reserves) {
+            invocation
+                .arg(limit(d.limits.rpm))
+                .arg(limit(d.limits.tpm))
+                .arg(limit(d.limits.max_parallel_requests))
+                .arg(*reserve);
+        }
+        let reply: Vec<i64> = link
+            .run(|mut c| async move { invocation.invoke_async(&mut c).await })
+            .await?;
+        let n = descriptors.len();
+        match reply.first() {
+            Some(1) if reply.len() == 1 + 3 * n => Some(Ok(reply[1..]
+                .chunks(3)
+                .map(|c| Counted {
+                    requests: c[0].max(0) as u64,
+                    tokens: c[1].max(0) as u64,
+                    parallel: c[2].max(0) as u64,
+                })
+                .collect())),
+            Some(0) if reply.len() == 4 => {
+                let index = usize::try_from(reply[1]).ok().filter(|i| *i < n)?;
+                let limit = match reply[2] {
+                    1 => LimitType::Requests,
+                    2 => LimitType::Tokens,
+                    _ => LimitType::Parallel,
+                };
+                Some(Err(Refusal {
+                    index,
+                    limit,
+                    value: reply[3].max(0) as u64,
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    /// Renew this instance's leases while it holds shared parallel slots: one task per
+    /// limiter, started with the first slot, ending with the limiter.
+    fn start_renewing(&self) {
+        if self.inner.renewing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        crate::transport::runtime().spawn(async move {
+            loop {
+                tokio::time::sleep(RENEW_EVERY).await;
+                let Some(inner) = weak.upgrade() else { return };
+                inner.renew_leases().await;
+            }
+        });
+    }
+
+    /// Renew now (tests; the task does it every [`RENEW_EVERY`]).
+    #[cfg(test)]
+    async fn renew_now(&self) {
+        self.inner.renew_leases().await;
+    }
+}
+
+impl Inner {
+    fn prune(state: &mut LocalState, minute: u64) {
+        if state.pruned != minute {
+            state.pruned = minute;
+            state
+                .counts
+                .retain(|_, c| c.minute + 1 >= minute || c.parallel > 0);
+        }
+    }
+
+    /// Admission on this instance's counters alone.
+    fn admit_local(
+        &self,
+        descriptors: &[Descriptor],
+        tags: &[String],
+        reserves: &[u64],
+        minute: u64,
+    ) -> Result<Vec<Counted>, Refusal> {
+        let mut state = lock(&self.local);
+        Inner::prune(&mut state, minute);
+        for (index, (d, tag)) in descriptors.iter().zip(tags).enumerate() {
+            let c = state.counts.get(tag).copied().unwrap_or_default();
+            let (requests, tokens) = if c.minute == minute {
+                (c.requests, c.tokens)
+            } else {
+                (0, 0)
+            };
+            let refuse = |limit, value| {
+                Err(Refusal {
+                    index,
+                    limit,
+                    value,
+                })
+            };
+            if d.limits.rpm.is_some_and(|l| requests + 1 > l) {
+                return refuse(LimitType::Requests, requests);
+            }
+            if d.limits.tpm.is_some_and(|l| tokens + reserves[index] > l) {
+                return refuse(LimitType::Tokens, tokens);
+            }
+            if d.limits
+                .max_parallel_requests
+                .is_some_and(|l| c.parallel + 1 > l)
+            {
+                return refuse(LimitType::Parallel, c.parallel);
+            }
+        }
+        let mut out = Vec::with_capacity(descriptors.len());
+        for (tag, reserve) in tags.iter().zip(reserves) {
+            let c = state.counts.entry(tag.clone()).or_default();
+            if c.minute != minute {
+                *c = LocalCounts {
+                    minute,
+                    parallel: c.parallel,
+                    ..LocalCounts::default()
+                };
+            }
+            c.requests += 1;
+            c.tokens += reserve;
+            c.parallel += 1;
+            out.push(Counted {
+                requests: c.requests,
+                tokens: c.tokens,
+                parallel: c.parallel,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Keep the local counters warm with the shared ones (the fallback starts from
+    /// them), and count this instance's request in flight.
+    fn mirror(&self, tags: &[String], counted: &[Counted], minute: u64) {
+        let mut state = lock(&self.local);
+        Inner::prune(&mut state, minute);
+        for (tag, shared) in tags.iter().zip(counted) {
+            let c = state.counts.entry(tag.clone()).or_default();
+            if c.minute != minute {
+                *c = LocalCounts {
+                    minute,
+                    parallel: c.parallel,
+                    ..LocalCounts::default()
+                };
+            }
+            c.requests = c.requests.max(shared.requests);
+            c.tokens = c.tokens.max(shared.tokens);
+            c.parallel += 1;
+        }
+    }
+
+    async fn renew_leases(&self) {
+        let Some(link) = &self.redis else { return };
+        let tags: Vec<String> = lock(&self.held)
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(t, _)| t.clone())
+            .collect();
+        if tags.is_empty() {
+            return;
+        }
+        let mut invocation = self.renew.prepare_invoke();
+        for tag in &tags {
+            invocation
+                .key(format!("{tag}:parallel"))
+                .key(format!("{tag}:parallel:by"))
+                .key(format!("{tag}:parallel:leases"));
+        }
+        invocation
+            .arg(self.clock.unix_millis() + LEASE_MS)
+            .arg(&self.instance)
+            .arg(PARALLEL_TTL_MS);
+        let _: Option<i64> = link
+            .run(|mut c| async move { invocation.invoke_async(&mut c).await })
+            .await;
+    }
+}
+
+/// LiteLLM's refusal: 429, "Rate limit exceeded for api_key: ...", with `retry-after`
+/// (seconds to the end of the window; 1 for a parallel slot), `rate_limit_type` and
+/// `reset_at`.
+fn refusal_error(descriptors: &[Descriptor], refusal: Refusal, now_ms: u64) -> ProxyError {
+    let d = &descriptors[refusal.index.min(descriptors.len().saturating_sub(1))];
+    let limit = refusal.limit.limit(&d.limits).unwrap_or(0);
+    let retry = match refusal.limit {
+        LimitType::Parallel => 1,
+        _ => window_left_secs(now_ms),
+    };
+    let reset_at = utc_text(now_ms / 1000 + retry);
+    let mut e = ProxyError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "None",
+        format!(
+            "Rate limit exceeded for {}: {}. Limit type: {}. Current limit: {limit}, Remaining: {}. Limit resets at: {reset_at}",
+            d.kind,
+            d.value,
+            refusal.limit.name(),
+            limit.saturating_sub(refusal.value),
+        ),
+    );
+    e.headers
+        .push((axum::http::header::RETRY_AFTER, HeaderValue::from(retry)));
+    e.headers.push((
+        HeaderName::from_static("rate_limit_type"),
+        HeaderValue::from_static(refusal.limit.name()),
+    ));
+    if let Ok(v) = HeaderValue::from_str(&reset_at) {
+        e.headers.push((HeaderName::from_static("reset_at"), v));
+    }
+    e
+}
+
+/// Whole seconds until the current window ends (at least 1).
+fn window_left_secs(now_ms: u64) -> u64 {
+    let window_ms = WINDOW_SECS * 1000;
+    (window_ms - now_ms % window_ms).div_ceil(1000).max(1)
+}
+
+/// `2025-01-31 23:59:00 UTC`, LiteLLM's `reset_at` format.
+fn utc_text(unix_secs: u64) -> String {
+    let days = unix_secs / 86_400;
+    let rem = unix_secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// An admitted request's place under its limits, held for the request's life (for a
+/// stream: until it ends or the client leaves). Dropping it settles the reserved tokens
+/// with the usage recorded ([`Permit::record_usage`]; none recorded keeps the estimate)
+/// and gives back its parallel slots.
+pub struct Permit {
+    inner: Arc<Inner>,
+    descriptors: Vec<Descriptor>,
+    tags: Vec<String>,
+    reserves: Vec<u64>,
+    counted: Vec<Counted>,
+    minute: u64,
+    now_ms: u64,
+    shared: bool,
+    usage: Option<(u64, u64)>,
+}
+
+impl std::fmt::Debug for Permit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Permit")
+            .field("descriptors", &self.tags.len())
+            .field("shared", &self.shared)
+            .finish()
+    }
+}
+
+impl Permit {
+    /// The reply's token usage (prompt, completion): what the reservation settles to. A
+    /// failed call records `(0, 0)`.
+    pub fn record_usage(&mut self, prompt_tokens: u64, completion_tokens: u64) {
+        self.usage = Some((prompt_tokens, completion_tokens));
+    }
+
+    /// Whether the shared (Redis) counters admitted this request.
+    pub fn is_shared(&self) -> bool {
+        self.shared
+    }
+
+    /// `x-ratelimit-*` headers for the response, as LiteLLM sends them: the generic
+    /// `x-ratelimit-{remaining,limit,reset}-{requests,tokens}` for the tightest limit
+    /// that applies (the one the caller meets first), and v3's per-descriptor
+    /// `x-ratelimit-<descriptor>-{remaining,limit}-<type>`.
+    pub fn apply_headers(&self, headers: &mut HeaderMap) {
+        let reset = window_left_secs(self.now_ms);
+        let mut tightest: [Option<(u64, u64)>; 2] = [None, None];
+        for (d, c) in self.descriptors.iter().zip(&self.counted) {
+            for (slot, kind, used) in [
+                (Some(0), LimitType::Requests, c.requests),
+                (Some(1), LimitType::Tokens, c.tokens),
+                (None, LimitType::Parallel, c.parallel),
+            ] {
+                let Some(limit) = kind.limit(&d.limits) else {
+                    continue;
+                };
+                let remaining = limit.saturating_sub(used);
+                put(
+                    headers,
+                    &format!("x-ratelimit-{}-remaining-{}", d.kind, kind.name()),
+                    remaining,
+                );
+                put(
+                    headers,
+                    &format!("x-ratelimit-{}-limit-{}", d.kind, kind.name()),
+                    limit,
+                );
+                if let Some(i) = slot {
+                    if tightest[i].is_none_or(|(r, _)| remaining < r) {
+                        tightest[i] = Some((remaining, limit));
+                    }
+                }
+            }
+        }
+        for (i, kind) in ["requests", "tokens"].iter().enumerate() {
+            if let Some((remaining, limit)) = tightest[i] {
+                put(headers, &format!("x-ratelimit-remaining-{kind}"), remaining);
+                put(headers, &format!("x-ratelimit-limit-{kind}"), limit);
+                put(headers, &format!("x-ratelimit-reset-{kind}"), reset);
+            }
+        }
+    }
+}
+
+fn put(headers: &mut HeaderMap, name: &str, value: u64) {
+    if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
+        headers.insert(name, HeaderValue::from(value));
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let actual = self.usage.map(|(p, c)| self.inner.token_count.of(p, c));
+        // Per descriptor: the token difference to settle (none without a tpm limit).
+        let deltas: Vec<i64> = self
+            .descriptors
+            .iter()
+            .zip(&self.reserves)
+            .map(|(d, reserve)| match (d.limits.tpm, actual) {
+                (Some(_), Some(actual)) => actual as i64 - *reserve as i64,
+                _ => 0,
+            })
+            .collect();
+        {
+            let mut state = lock(&self.inner.local);
+            for (tag, delta) in self.tags.iter().zip(&deltas) {
+                if let Some(c) = state.counts.get_mut(tag) {
+                    c.parallel = c.parallel.saturating_sub(1);
+                    if c.minute == self.minute {
+                        c.tokens = c.tokens.saturating_add_signed(*delta);
+                    }
+                }
+            }
+        }
+        if !self.shared {
+            return;
+        }
+        let Some(link) = self.inner.redis.clone() else {
+            return;
+        };
+        let releases: Vec<bool> = self
+            .descriptors
+            .iter()
+            .map(|d| d.limits.max_parallel_requests.is_some())
+            .collect();
+        {
+            let mut held = lock(&self.inner.held);
+            for (tag, release) in self.tags.iter().zip(&releases) {
+                if *release {
+                    if let Some(n) = held.get_mut(tag) {
+                        *n = n.saturating_sub(1);
+                        if *n == 0 {
+                            held.remove(tag);
+                        }
+                    }
+                }
+            }
+        }
+        if deltas.iter().all(|d| *d == 0) && !releases.iter().any(|r| *r) {
+            return;
+        }
+        let keys: Vec<String> = self
+            .tags
+            .iter()
+            .flat_map(|tag| {
+                [
+                    format!("{tag}:tokens:{}", self.minute),
+                    format!("{tag}:parallel"),
+                    format!("{tag}:parallel:by"),
+                ]
+            })
+            .collect();
+        let inner = self.inner.clone();
+        // Drop cannot wait: the settlement runs on the shared runtime.
+        crate::transport::runtime().spawn(async move {
+            let mut invocation = inner.end.prepare_invoke();
+            for key in &keys {
+                invocation.key(key);
+            }
+            invocation.arg(&inner.instance);
+            for (delta, release) in deltas.iter().zip(&releases) {
+                invocation.arg(*delta).arg(u8::from(*release));
+            }
+            let _: Option<i64> = link
+                .run(|mut c| async move { invocation.invoke_async(&mut c).await })
+                .await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -143,6 +143,14 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
     }
     let mut state = AppState::new(&config).map_err(|e| e.to_string())?;
     state.store = open_store(&args, &config).await?;
+    // Redis going away (shared limits, Router state and cache fall back to this
+    // instance's memory) and coming back, once each per outage, on the proxy's log.
+    state
+        .router
+        .set_event_sink(Arc::new(|level, message: &str| match level {
+            crate::cache::link::EventLevel::Warning => log::warn(message),
+            crate::cache::link::EventLevel::Info => log::info(message),
+        }));
     if log::debug_enabled() {
         // --detailed_debug: the Router's decisions and each provider request and raw reply
         // (secrets masked where the records are made), on the proxy's own log.

@@ -190,7 +190,7 @@ pub struct SseBody {
     finished: bool,
     /// Held until the stream ends or the client goes away.
     _guard: Option<CallGuard>,
-    _permit: Option<Permit>,
+    permit: Option<Permit>,
     spend: Option<(Arc<super::state::AppState>, StreamSpend)>,
 }
 
@@ -208,7 +208,7 @@ impl SseBody {
             style,
             finished: false,
             _guard: guard,
-            _permit: permit,
+            permit,
             spend,
         }
     }
@@ -219,6 +219,14 @@ impl SseBody {
             match chunk {
                 Chunk::Simple(c) => write_simple(&mut buf, &c, self.style),
                 Chunk::Full(m) => {
+                    if let Some(permit) = &mut self.permit {
+                        // The last chunk's usage (`include_usage`) settles the limits' reservation.
+                        if let Some(usage) = m.get("usage").filter(|u| u.is_object()) {
+                            let t = crate::catalogue::cost::TokenUsage::from_json(usage)
+                                .unwrap_or_default();
+                            permit.record_usage(t.prompt_tokens, t.completion_tokens);
+                        }
+                    }
                     if let Some((_, spend)) = &mut self.spend {
                         if let Some(usage) = m.get("usage").filter(|u| u.is_object()) {
                             let tokens = crate::catalogue::cost::TokenUsage::from_json(usage)
@@ -251,7 +259,7 @@ impl SseBody {
     fn finish(&mut self) {
         self.finished = true;
         self._guard = None;
-        self._permit = None;
+        self.permit = None;
         if let Some((state, mut spend)) = self.spend.take() {
             spend.sink_event.duration = spend.started.elapsed();
             if let Some(sink) = &state.spend {

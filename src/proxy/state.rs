@@ -48,8 +48,9 @@ pub struct Settings {
 pub struct AppState {
     pub router: Arc<Router>,
     pub auth: Arc<dyn Authenticator>,
-    /// The limits hook; `None` calls nothing.
-    pub limiter: Option<Arc<dyn Limiter>>,
+    /// Rate limits of virtual keys, users, teams and model groups; `None` counts nothing.
+    /// It costs nothing for a caller without limits (the master key, no auth).
+    pub limiter: Option<Limiter>,
     /// Where spend events go; `None` builds none.
     pub spend: Option<SpendSink>,
     pub settings: Settings,
@@ -119,7 +120,12 @@ impl AppState {
             .map(|c| if c.is_redis() { "redis" } else { "local" });
         AppState {
             auth: Arc::new(MasterKey::new(config.master_key.as_ref())),
-            limiter: None,
+            // Shared through the Router's Redis when it has one (router_settings.redis_*
+            // or a Redis cache_params): one connection, one outage warning.
+            limiter: Some(Limiter::new(
+                router.state.link().cloned(),
+                config.token_rate_limit_type,
+            )),
             spend: None,
             settings: Settings {
                 allow_client_side_credentials: config.allow_client_side_credentials,

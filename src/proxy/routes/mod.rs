@@ -207,8 +207,12 @@ pub async fn begin(
 }
 
 /// The model group a request routes to (aliases and wildcards resolved), or 400 without
-/// a model and 404 for a model nothing serves. Runs the limits hook for that group.
-pub fn route_to(state: &AppState, begun: &Begun) -> Result<(String, Option<Permit>), ProxyError> {
+/// a model and 404 for a model nothing serves. Then the caller's rate limits for that
+/// group: a 429 when one is reached, else the permit held for the request's life.
+pub async fn route_to(
+    state: &AppState,
+    begun: &Begun,
+) -> Result<(String, Option<Permit>), ProxyError> {
     let model = match begun.body.get("model") {
         Some(Value::String(m)) if !m.is_empty() => m.as_str(),
         Some(Value::String(_)) | None | Some(Value::Null) => return Err(ProxyError::bad_param(
@@ -222,8 +226,10 @@ pub fn route_to(state: &AppState, begun: &Begun) -> Result<(String, Option<Permi
         Err(_) => return Err(ProxyError::unknown_model(model, &state.model_names)),
     };
     let permit = match &state.limiter {
-        Some(l) => Some(l.admit(&begun.identity, &group)?),
-        None => None,
+        Some(l) if begun.identity.grant.is_some() => {
+            l.admit(&begun.identity, &group, &begun.body).await?
+        }
+        _ => None,
     };
     Ok((group, permit))
 }

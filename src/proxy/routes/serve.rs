@@ -187,7 +187,7 @@ fn spend_event(
 
 /// Serve a model request that passed [`super::begin`].
 pub async fn serve(state: Arc<AppState>, begun: Begun, family: Family) -> Response {
-    let (group, permit) = match route_to(&state, &begun) {
+    let (group, mut permit) = match route_to(&state, &begun).await {
         Ok(r) => r,
         Err(e) => return error_response(e, Some(&begun.call_id)),
     };
@@ -211,7 +211,6 @@ pub async fn serve(state: Arc<AppState>, begun: Begun, family: Family) -> Respon
         .router
         .route_cached(family.call_type(), body, |merged| call_once(family, merged))
         .await;
-    drop(permit);
     match result {
         Ok((reply, info)) => {
             let default = CustomPrices::default();
@@ -236,6 +235,12 @@ pub async fn serve(state: Arc<AppState>, begun: Begun, family: Family) -> Respon
             };
             let total_ms = ms_since(started);
             let mut response = super::json_response(bytes);
+            if let Some(p) = &mut permit {
+                let (prompt, completion) = usage_of(&reply.body);
+                p.record_usage(prompt, completion);
+                p.apply_headers(response.headers_mut());
+            }
+            drop(permit);
             call_headers(
                 &call_id,
                 &info,
@@ -259,6 +264,11 @@ pub async fn serve(state: Arc<AppState>, begun: Begun, family: Family) -> Respon
             response
         }
         Err(e) => {
+            // A failed call used no tokens: the reservation is given back.
+            if let Some(p) = &mut permit {
+                p.record_usage(0, 0);
+            }
+            drop(permit);
             let err = ProxyError::from_llm(&e);
             if let (Some(sink), Some(mut ev)) = (&state.spend, event.take()) {
                 ev.status = err.status.as_u16();
@@ -315,6 +325,9 @@ async fn serve_stream(
     let (open, guard, info) = match result {
         Ok(r) => r,
         Err(e) => {
+            if let Some(mut p) = permit {
+                p.record_usage(0, 0);
+            }
             let err = ProxyError::from_llm(&e);
             if let (Some(sink), Some(mut ev)) = (&state.spend, event) {
                 ev.status = err.status.as_u16();
@@ -348,9 +361,14 @@ async fn serve_stream(
         Family::Text => Style::Text,
         _ => Style::Chat,
     };
+    let mut limit_headers = axum::http::HeaderMap::new();
+    if let Some(p) = &permit {
+        p.apply_headers(&mut limit_headers);
+    }
     let sse = SseBody::new(open.chunks, style, Some(guard), permit, spend);
     let mut response = Body::from_stream(sse).into_response();
     let h = response.headers_mut();
+    h.extend(limit_headers);
     h.insert(
         axum::http::header::CONTENT_TYPE,
         HeaderValue::from_static("text/event-stream"),
