@@ -216,6 +216,11 @@ pub fn route_to(state: &AppState, begun: &Begun) -> Result<(String, Option<Permi
         Ok((group, _)) => group,
         Err(_) => return Err(ProxyError::unknown_model(model, &state.model_names)),
     };
+    // A virtual key may call only what it and its team allow (no grant: the master key
+    // or no auth, nothing to check).
+    if let Some(grant) = &begun.identity.grant {
+        super::keys::check_model(grant, model, &group, &state.access_groups)?;
+    }
     let permit = match &state.limiter {
         Some(l) => Some(l.admit(&begun.identity, &group)?),
         None => None,
