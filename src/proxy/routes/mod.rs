@@ -5,6 +5,10 @@
 //! content type, the size limit, the JSON, and the body's own credentials; each refusal
 //! comes back in LiteLLM's envelope before anything reaches a provider.
 
+pub mod admin;
+pub mod admin_keys;
+pub mod admin_teams;
+pub mod admin_users;
 pub mod chat;
 pub mod completions;
 pub mod embeddings;
@@ -83,6 +87,25 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/v1/models/{*model}", get(models::one))
         .route("/model/info", get(models::info))
         .route("/v1/model/info", get(models::info))
+        .route("/key/generate", post(admin_keys::generate))
+        .route("/key/info", get(admin_keys::info))
+        .route("/key/list", get(admin_keys::list))
+        .route("/key/update", post(admin_keys::update))
+        .route("/key/delete", post(admin_keys::delete))
+        .route("/key/regenerate", post(admin_keys::regenerate))
+        .route("/key/{key}/regenerate", post(admin_keys::regenerate_path))
+        .route("/key/block", post(admin_keys::block))
+        .route("/key/unblock", post(admin_keys::unblock))
+        .route("/user/new", post(admin_users::new))
+        .route("/user/info", get(admin_users::info))
+        .route("/user/update", post(admin_users::update))
+        .route("/user/delete", post(admin_users::delete))
+        .route("/team/new", post(admin_teams::new))
+        .route("/team/info", get(admin_teams::info))
+        .route("/team/update", post(admin_teams::update))
+        .route("/team/delete", post(admin_teams::delete))
+        .route("/team/member_add", post(admin_teams::member_add))
+        .route("/team/member_delete", post(admin_teams::member_delete))
         .route("/health", get(health::health))
         .route("/health/liveliness", get(health::liveliness))
         .route("/health/liveness", get(health::liveliness))
@@ -142,6 +165,35 @@ pub async fn begin(
 ) -> Result<Begun, ProxyError> {
     let started = Instant::now();
     let identity = authenticate(state, headers, route).await?;
+    let body = read_json_object(state, headers, body).await?;
+    if !state.settings.allow_client_side_credentials {
+        if let Some(param) = CLIENT_CREDENTIAL_PARAMS
+            .iter()
+            .find(|p| body.get(**p).is_some_and(|v| !v.is_null()))
+        {
+            return Err(ProxyError::bad_param(
+                param,
+                format!(
+                    "Rejected Request: {param} is not allowed in request body. Enable with `general_settings::allow_client_side_credentials` on proxy config.yaml. Relevant Issue: https://huntr.com/bounties/4001e1a2-7b7a-4776-a3ae-e6692ec3d997"
+                ),
+            ));
+        }
+    }
+    Ok(Begun {
+        started,
+        call_id: uuid::Uuid::new_v4().to_string(),
+        identity,
+        body,
+    })
+}
+
+/// The body as a JSON object: the content type (415), the size (413, from
+/// `Content-Length` before reading, else while reading) and the JSON (400).
+pub async fn read_json_object(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Map<String, Value>, ProxyError> {
     if let Some(ct) = headers.get(axum::http::header::CONTENT_TYPE) {
         let text = ct.to_str().unwrap_or("");
         if !is_json(text) {
@@ -167,38 +219,15 @@ pub async fn begin(
             )))
         }
     };
-    let body = match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => {
-            return Err(ProxyError::bad_request(
-                "the request body must be a JSON object",
-            ))
-        }
-        Err(e) => {
-            return Err(ProxyError::bad_request(format!(
-                "Invalid JSON in the request body: {e}"
-            )))
-        }
-    };
-    if !state.settings.allow_client_side_credentials {
-        if let Some(param) = CLIENT_CREDENTIAL_PARAMS
-            .iter()
-            .find(|p| body.get(**p).is_some_and(|v| !v.is_null()))
-        {
-            return Err(ProxyError::bad_param(
-                param,
-                format!(
-                    "Rejected Request: {param} is not allowed in request body. Enable with `general_settings::allow_client_side_credentials` on proxy config.yaml. Relevant Issue: https://huntr.com/bounties/4001e1a2-7b7a-4776-a3ae-e6692ec3d997"
-                ),
-            ));
-        }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(ProxyError::bad_request(
+            "the request body must be a JSON object",
+        )),
+        Err(e) => Err(ProxyError::bad_request(format!(
+            "Invalid JSON in the request body: {e}"
+        ))),
     }
-    Ok(Begun {
-        started,
-        call_id: uuid::Uuid::new_v4().to_string(),
-        identity,
-        body,
-    })
 }
 
 /// The model group a request routes to (aliases and wildcards resolved), or 400 without
