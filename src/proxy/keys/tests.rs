@@ -72,9 +72,14 @@ async fn loads_and_follows(url: &str) {
     assert_eq!(grant.model_limits["gpt-4o"].rpm, Some(3));
     assert_eq!(grant.model_limits["gpt-4o"].tpm, Some(900));
     // The master key is still the admin; an unknown key is refused without a query.
+    let master = MasterKey::new(Some(&Secret("sk-master".into())));
     assert_eq!(
-        keys.check(Some("sk-master")).unwrap().role,
-        Role::ProxyAdmin
+        keys.check(Some("sk-master")).unwrap(),
+        master.check(Some("sk-master")).unwrap()
+    );
+    assert_eq!(
+        keys.check(None).unwrap_err().message,
+        master.check(None).unwrap_err().message
     );
     let e = keys.check(Some("' OR '1'='1")).unwrap_err();
     assert_eq!(e.status, axum::http::StatusCode::UNAUTHORIZED);
