@@ -458,15 +458,19 @@ def test_keys_never_in_logs_errors_or_rows(server, db):
         time.sleep(1.2)
         expired = chat(p, key)
         errors = blocked.text + expired.text + call(p, f"/key/info?key={key}x").text
+        # /key/{key}/regenerate names a key in the path: the request log masks it.
+        regenerated = ok(call(p, f"/key/{key}/regenerate", method="POST"))["key"]
+        ok(call(p, "/key/update", {"key": regenerated, "key_alias": "renamed"}))
         assert blocked.status_code == 401 and expired.status_code == 401
     assert key not in errors
-    assert key not in p.output, "the plain key is in the proxy's output"
+    assert key not in p.output and regenerated not in p.output, "a plain key is in the proxy's output"
+    assert f"POST /key/sk-...{key[-4:]}/regenerate" in p.output
     # --detailed_debug did log the requests (so the absence above means something).
     assert "POST /key/generate" in p.output and "POST /chat/completions" in p.output
     stored = db.stored_text()
-    assert key not in stored
-    assert sha256(key) in stored
-    assert db.tokens() == [sha256(key)]
+    assert key not in stored and regenerated not in stored
+    assert sha256(regenerated) in stored
+    assert db.tokens() == [sha256(regenerated)]
 
 
 ADMIN_ROUTES = [
