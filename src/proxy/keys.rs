@@ -48,7 +48,14 @@ struct Rows {
     teams: HashMap<String, Map<String, Value>>,
     /// The last change applied.
     seq: i64,
+    /// When the changes were last read: after longer than [`RELOAD_AFTER`] (the
+    /// database was away) some may have been pruned, so everything is loaded again.
+    synced_at: Option<std::time::Instant>,
 }
+
+/// Half of [`KEEP_CHANGES_MS`]: an instance that could not read changes for this long
+/// reloads every key rather than trust the change list.
+const RELOAD_AFTER: Duration = Duration::from_millis(KEEP_CHANGES_MS as u64 / 2);
 
 /// Every virtual key, by the SHA-256 digest of the key.
 #[derive(Default)]
@@ -196,6 +203,11 @@ impl KeyCache {
     /// Load every key, user and team (at start).
     pub async fn load(&self, store: &Store) -> Result<(), sqlx::Error> {
         let mut rows = self.rows.lock().await;
+        self.load_locked(&mut rows, store).await
+    }
+
+    async fn load_locked(&self, rows: &mut Rows, store: &Store) -> Result<(), sqlx::Error> {
+        let started = std::time::Instant::now();
         // The position first: a change made while loading is applied again later,
         // which is harmless; one missed would not be.
         rows.seq = store.last_change().await?;
@@ -209,6 +221,7 @@ impl KeyCache {
             .map(|(d, k)| (d, Arc::new(k)))
             .collect();
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = map;
+        rows.synced_at = Some(started);
         Ok(())
     }
 
@@ -216,7 +229,13 @@ impl KeyCache {
     /// rebuild the keys it affects. Returns how many changes were applied.
     pub async fn sync(&self, store: &Store) -> Result<usize, sqlx::Error> {
         let mut rows = self.rows.lock().await;
+        if rows.synced_at.is_some_and(|t| t.elapsed() > RELOAD_AFTER) {
+            self.load_locked(&mut rows, store).await?;
+            return Ok(0);
+        }
+        let started = std::time::Instant::now();
         let changes = store.changes_since(rows.seq).await?;
+        rows.synced_at = Some(started);
         if changes.is_empty() {
             return Ok(0);
         }

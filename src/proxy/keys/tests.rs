@@ -197,3 +197,34 @@ fn model_access_follows_litellms_rules() {
         e.message
     );
 }
+
+/// An instance that could not read changes for minutes may have missed some that were
+/// pruned meanwhile: it loads everything again instead of trusting the change list.
+#[tokio::test]
+async fn a_long_silence_reloads_every_key() {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}", dir.0.join("k.db").display());
+    let a = Store::open(&url, 1).await.unwrap();
+    let cache = Arc::new(KeyCache::default());
+    cache.load(&a).await.unwrap();
+    insert(
+        &a,
+        &KEYS,
+        &hash_key("sk-late"),
+        json!({"token": hash_key("sk-late")}),
+    )
+    .await;
+    // Every change pruned, as another instance does after ten minutes.
+    sqlx::query("DELETE FROM rustllm_changes")
+        .execute(&a.pool)
+        .await
+        .unwrap();
+    cache.sync(&a).await.unwrap();
+    assert!(
+        auth(&cache).check(Some("sk-late")).is_err(),
+        "nothing to follow"
+    );
+    cache.rows.lock().await.synced_at = std::time::Instant::now().checked_sub(RELOAD_AFTER * 2);
+    cache.sync(&a).await.unwrap();
+    assert!(auth(&cache).check(Some("sk-late")).is_ok());
+}
