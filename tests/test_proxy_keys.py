@@ -441,10 +441,31 @@ def test_sql_injection_strings_are_stored_verbatim_and_never_run(server, db):
                 assert r.status_code == 401, (path, evil, r.text)
             server.respond(text="ok")
             assert chat(p, gen["key"]).status_code == 200
+            # As a chosen key, and as the key, user and team asked about.
+            chosen = ok(call(p, "/key/generate", {"key": f"sk-{evil}"}))
+            assert chosen["key"] == f"sk-{evil}" and chosen["token_id"] == sha256(f"sk-{evil}")
+            assert chat(p, f"sk-{evil}").status_code == 200
+            for path, params in (
+                ("/key/info", {"key": evil}),
+                ("/user/info", {"user_id": evil}),
+                ("/team/info", {"team_id": evil}),
+            ):
+                r = httpx.get(
+                    f"{p.url}{path}", params=params, headers={"Authorization": f"Bearer {MASTER}"}, timeout=20
+                )
+                assert r.status_code == 404, (path, evil, r.text)
+            uinfo = httpx.get(
+                f"{p.url}/user/info",
+                params={"user_id": user["user_id"]},
+                headers={"Authorization": f"Bearer {MASTER}"},
+                timeout=20,
+            )
+            assert ok(uinfo)["user_info"]["user_alias"] == evil
         # Every row is there; no table was dropped.
         n = len(INJECTIONS)
-        assert ok(call(p, "/key/list?size=100"))["total_count"] == 2 * n  # each user's own key and the generated one
-        assert len(db.tokens()) == 2 * n
+        # Each user's own key, the generated one and the chosen one.
+        assert ok(call(p, "/key/list?size=100"))["total_count"] == 3 * n
+        assert len(db.tokens()) == 3 * n
 
 
 def test_keys_never_in_logs_errors_or_rows(server, db):
