@@ -15,6 +15,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod errors;
+pub mod keys;
 pub mod limits;
 pub mod log;
 pub mod routes;
@@ -151,6 +152,20 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
             crate::cache::link::EventLevel::Warning => log::warn(message),
             crate::cache::link::EventLevel::Info => log::info(message),
         }));
+    let mut auth_kind = "master key";
+    if let (Some(store), Some(master)) = (&state.store, &config.master_key) {
+        // Virtual keys: all of them in memory now, changes followed from here on.
+        let cache = Arc::new(keys::KeyCache::default());
+        cache
+            .load(store)
+            .await
+            .map_err(|e| format!("cannot load the keys from the database: {e}"))?;
+        cache.spawn_sync(store.clone());
+        log::info(&format!("virtual keys: {} loaded", cache.len()));
+        state.auth = Arc::new(keys::VirtualKeys::new(master, Arc::clone(&cache)));
+        state.key_cache = Some(cache);
+        auth_kind = "master key and virtual keys";
+    }
     if log::debug_enabled() {
         // --detailed_debug: the Router's decisions and each provider request and raw reply
         // (secrets masked where the records are made), on the proxy's own log.
@@ -173,7 +188,7 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
     log::info(&format!(
         "listening on http://{addr} ({} deployments, {workers} threads, auth: {})",
         config.deployment_count,
-        if auth_on { "master key" } else { "none" },
+        if auth_on { auth_kind } else { "none" },
     ));
     server::serve(
         Arc::new(state),

@@ -5,6 +5,10 @@
 //! content type, the size limit, the JSON, and the body's own credentials; each refusal
 //! comes back in LiteLLM's envelope before anything reaches a provider.
 
+pub mod admin;
+pub mod admin_keys;
+pub mod admin_teams;
+pub mod admin_users;
 pub mod chat;
 pub mod completions;
 pub mod embeddings;
@@ -83,6 +87,25 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/v1/models/{*model}", get(models::one))
         .route("/model/info", get(models::info))
         .route("/v1/model/info", get(models::info))
+        .route("/key/generate", post(admin_keys::generate))
+        .route("/key/info", get(admin_keys::info))
+        .route("/key/list", get(admin_keys::list))
+        .route("/key/update", post(admin_keys::update))
+        .route("/key/delete", post(admin_keys::delete))
+        .route("/key/regenerate", post(admin_keys::regenerate))
+        .route("/key/{key}/regenerate", post(admin_keys::regenerate_path))
+        .route("/key/block", post(admin_keys::block))
+        .route("/key/unblock", post(admin_keys::unblock))
+        .route("/user/new", post(admin_users::new))
+        .route("/user/info", get(admin_users::info))
+        .route("/user/update", post(admin_users::update))
+        .route("/user/delete", post(admin_users::delete))
+        .route("/team/new", post(admin_teams::new))
+        .route("/team/info", get(admin_teams::info))
+        .route("/team/update", post(admin_teams::update))
+        .route("/team/delete", post(admin_teams::delete))
+        .route("/team/member_add", post(admin_teams::member_add))
+        .route("/team/member_delete", post(admin_teams::member_delete))
         .route("/health", get(health::health))
         .route("/health/liveliness", get(health::liveliness))
         .route("/health/liveness", get(health::liveliness))
@@ -142,44 +165,7 @@ pub async fn begin(
 ) -> Result<Begun, ProxyError> {
     let started = Instant::now();
     let identity = authenticate(state, headers, route).await?;
-    if let Some(ct) = headers.get(axum::http::header::CONTENT_TYPE) {
-        let text = ct.to_str().unwrap_or("");
-        if !is_json(text) {
-            return Err(ProxyError::unsupported_media_type(text));
-        }
-    }
-    let limit = state.settings.max_request_bytes;
-    let declared = headers
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ProxyError::too_large(limit));
-    }
-    let bytes = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return Err(ProxyError::too_large(limit))
-        }
-        Err(e) => {
-            return Err(ProxyError::bad_request(format!(
-                "could not read the request body: {e}"
-            )))
-        }
-    };
-    let mut body = match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => {
-            return Err(ProxyError::bad_request(
-                "the request body must be a JSON object",
-            ))
-        }
-        Err(e) => {
-            return Err(ProxyError::bad_request(format!(
-                "Invalid JSON in the request body: {e}"
-            )))
-        }
-    };
+    let mut body = read_json_object(state, headers, body).await?;
     if !state.settings.allow_client_side_credentials {
         if let Some(param) = CLIENT_CREDENTIAL_PARAMS
             .iter()
@@ -206,6 +192,49 @@ pub async fn begin(
     })
 }
 
+/// The body as a JSON object: the content type (415), the size (413, from
+/// `Content-Length` before reading, else while reading) and the JSON (400).
+pub async fn read_json_object(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Map<String, Value>, ProxyError> {
+    if let Some(ct) = headers.get(axum::http::header::CONTENT_TYPE) {
+        let text = ct.to_str().unwrap_or("");
+        if !is_json(text) {
+            return Err(ProxyError::unsupported_media_type(text));
+        }
+    }
+    let limit = state.settings.max_request_bytes;
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ProxyError::too_large(limit));
+    }
+    let bytes = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return Err(ProxyError::too_large(limit))
+        }
+        Err(e) => {
+            return Err(ProxyError::bad_request(format!(
+                "could not read the request body: {e}"
+            )))
+        }
+    };
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(ProxyError::bad_request(
+            "the request body must be a JSON object",
+        )),
+        Err(e) => Err(ProxyError::bad_request(format!(
+            "Invalid JSON in the request body: {e}"
+        ))),
+    }
+}
+
 /// The model group a request routes to (aliases and wildcards resolved), or 400 without
 /// a model and 404 for a model nothing serves. Then the caller's rate limits for that
 /// group: a 429 when one is reached, else the permit held for the request's life.
@@ -225,6 +254,11 @@ pub async fn route_to(
         Ok((group, _)) => group,
         Err(_) => return Err(ProxyError::unknown_model(model, &state.model_names)),
     };
+    // A virtual key may call only what it and its team allow (no grant: the master key
+    // or no auth, nothing to check).
+    if let Some(grant) = &begun.identity.grant {
+        super::keys::check_model(grant, model, &group, &state.access_groups)?;
+    }
     let permit = match &state.limiter {
         Some(l) if begun.identity.grant.is_some() => {
             l.admit(&begun.identity, &group, &begun.body).await?
