@@ -12,9 +12,11 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::spend::writer::WriterSettings;
 use super::store::{self, DatabaseSetting};
 use crate::router::config::{RouterConfig, ROUTER_ARGS};
 
@@ -86,6 +88,9 @@ pub struct ProxyConfig {
     pub database: DatabaseSetting,
     /// `general_settings.database_connection_pool_limit`.
     pub database_pool_limit: u32,
+    /// How spend is written, budgets reset and spend logs kept (`proxy_batch_write_at`,
+    /// `maximum_spend_logs_retention_period`, ...).
+    pub spend: WriterSettings,
     /// `environment_variables`, to export before the Router is built.
     pub environment: Vec<(String, String)>,
     /// `litellm_settings.set_verbose`.
@@ -135,6 +140,12 @@ const GENERAL_SETTINGS: &[&str] = &[
     "database_url",
     "database_connection_pool_limit",
     "database",
+    "proxy_batch_write_at",
+    "proxy_budget_rescheduler_min_time",
+    "proxy_budget_rescheduler_max_time",
+    "maximum_spend_logs_retention_period",
+    "maximum_spend_logs_retention_interval",
+    "disable_spend_logs",
 ];
 
 /// Keys of a `model_list` entry.
@@ -498,6 +509,7 @@ impl ProxyConfig {
             key_header: general.key_header,
             database: general.database,
             database_pool_limit: general.database_pool_limit,
+            spend: general.spend,
             environment,
             set_verbose: litellm.set_verbose,
             ignored,
@@ -523,6 +535,7 @@ struct General {
     key_header: Option<String>,
     database: DatabaseSetting,
     database_pool_limit: u32,
+    spend: WriterSettings,
 }
 
 fn read_general(
@@ -594,6 +607,7 @@ fn read_general(
         }
     };
     Ok(General {
+        spend: read_spend(g)?,
         database,
         database_pool_limit,
         master_key,
@@ -601,6 +615,55 @@ fn read_general(
         max_request_bytes: (mb * 1024.0 * 1024.0).min(usize::MAX as f64) as usize,
         key_header,
     })
+}
+
+/// The spend writer's settings: LiteLLM's names, seconds or durations (`7d`, `1h`).
+fn read_spend(g: &mut Map<String, Value>) -> Result<WriterSettings, ConfigError> {
+    const PATH: &str = "general_settings";
+    let mut s = WriterSettings::default();
+    let seconds = |n: f64, key: &str| -> Result<Duration, ConfigError> {
+        if n > 0.0 && n <= 1.0e9 {
+            Ok(Duration::from_secs_f64(n))
+        } else {
+            Err(ConfigError::at(
+                &join(PATH, key),
+                "expected a positive number of seconds",
+            ))
+        }
+    };
+    if let Some(n) = number_field(g, "proxy_batch_write_at", PATH)? {
+        s.batch_every = seconds(n, "proxy_batch_write_at")?;
+    }
+    if let Some(n) = number_field(g, "proxy_budget_rescheduler_min_time", PATH)? {
+        s.reset_every = seconds(n, "proxy_budget_rescheduler_min_time")?;
+    }
+    // LiteLLM picks a random time between min and max so that workers spread out; one
+    // leader runs the job here, so the max is accepted and not needed.
+    number_field(g, "proxy_budget_rescheduler_max_time", PATH)?;
+    let duration = |key: &str| -> Result<Option<Duration>, ConfigError> {
+        let Some(v) = g.get(key).filter(|v| !v.is_null()) else {
+            return Ok(None);
+        };
+        let secs = match v {
+            Value::String(t) => store::time::duration_seconds(t).filter(|s| *s > 0),
+            Value::Number(n) => n.as_i64().filter(|s| *s > 0),
+            _ => None,
+        };
+        match secs {
+            Some(secs) => Ok(Some(Duration::from_secs(secs as u64))),
+            None => Err(expected(
+                &join(PATH, key),
+                "a duration such as 30s, 1h, 7d or 1mo",
+                v,
+            )),
+        }
+    };
+    s.retention = duration("maximum_spend_logs_retention_period")?;
+    if let Some(every) = duration("maximum_spend_logs_retention_interval")? {
+        s.retention_every = every;
+    }
+    s.log_rows = !bool_field(g, "disable_spend_logs", PATH)?.unwrap_or(false);
+    Ok(s)
 }
 
 /// Where keys, users, teams and spend live: `database: none` (LiteLLM's no-DB mode),

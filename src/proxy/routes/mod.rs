@@ -11,6 +11,7 @@ pub mod embeddings;
 pub mod health;
 pub mod models;
 pub mod serve;
+pub mod spend;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -83,6 +84,10 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/v1/models/{*model}", get(models::one))
         .route("/model/info", get(models::info))
         .route("/v1/model/info", get(models::info))
+        .route("/spend/logs", get(spend::logs))
+        .route("/global/spend", get(spend::global))
+        .route("/global/spend/report", get(spend::report))
+        .route("/global/spend/models", get(spend::models))
         .route("/health", get(health::health))
         .route("/health/liveliness", get(health::liveliness))
         .route("/health/liveness", get(health::liveliness))
