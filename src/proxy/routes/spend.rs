@@ -419,24 +419,25 @@ async fn spend_report(
         return by_key(store, &filter).await.map_err(|e| db_error(ROUTE, e));
     }
     let group_by = get("group_by").unwrap_or_else(|| "team".to_string());
-    let (group_sql, list, name, join) =
-        match group_by.as_str() {
-            "team" => (
-                "COALESCE(tt.team_alias, sl.team_id, 'Unassigned Team')",
-                "teams",
-                "team_name",
-                "LEFT JOIN \"LiteLLM_TeamTable\" tt ON sl.team_id = tt.team_id",
-            ),
-            "customer" => ("COALESCE(sl.end_user, '')", "customers", "customer", ""),
-            "model" => ("sl.model", "models", "model", ""),
-            "api_key" => return by_key(store, &filter).await.map_err(|e| db_error(ROUTE, e)),
-            other => return Err(ProxyError::bad_param(
+    let (group_sql, list, name, join) = match group_by.as_str() {
+        "team" => (
+            "COALESCE(tt.team_alias, sl.team_id, 'Unassigned Team')",
+            "teams",
+            "team_name",
+            "LEFT JOIN \"LiteLLM_TeamTable\" tt ON sl.team_id = tt.team_id",
+        ),
+        "customer" => ("COALESCE(sl.end_user, '')", "customers", "customer", ""),
+        "model" => ("sl.model", "models", "model", ""),
+        "api_key" => return by_key(store, &filter).await.map_err(|e| db_error(ROUTE, e)),
+        other => {
+            return Err(ProxyError::bad_param(
                 "group_by",
                 format!(
                     "group_by must be one of 'team', 'customer', 'api_key', 'model', got '{other}'"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     by_day(store, &filter, group_sql, join, list, name)
         .await
         .map_err(|e| db_error(ROUTE, e))
