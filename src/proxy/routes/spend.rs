@@ -443,6 +443,9 @@ async fn spend_report(
         .map_err(|e| db_error(ROUTE, e))
 }
 
+/// One group of a day: its name, total, and spend per model and key.
+type Group = (String, f64, Vec<Value>);
+
 /// LiteLLM's per-day report: for each day, each group (team, customer or model) with
 /// its total and its spend per model and key.
 async fn by_day(
@@ -461,7 +464,7 @@ async fn by_day(
         filter.sql()
     );
     let rows = query(&sql, &filter.params).fetch_all(&store.pool).await?;
-    let mut days: Vec<(String, Vec<(String, f64, Vec<Value>)>)> = Vec::new();
+    let mut days: Vec<(String, Vec<Group>)> = Vec::new();
     for row in rows {
         let day: String = row.try_get(0)?;
         let group: String = row.try_get::<Option<String>, _>(1)?.unwrap_or_default();
