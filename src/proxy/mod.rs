@@ -12,6 +12,7 @@
 //! graceful shutdown), `state` (built once, shared by every request).
 
 pub mod auth;
+pub mod budget;
 pub mod cli;
 pub mod config;
 pub mod errors;
@@ -166,6 +167,7 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
         state.key_cache = Some(cache);
         auth_kind = "master key and virtual keys";
     }
+    let spend_writer = start_spend(&mut state, &config).await?;
     if log::debug_enabled() {
         // --detailed_debug: the Router's decisions and each provider request and raw reply
         // (secrets masked where the records are made), on the proxy's own log.
@@ -198,9 +200,50 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
     )
     .await
     .map_err(|e| format!("server error: {e}"))?;
+    if let Some(writer) = spend_writer {
+        // What was charged since the last flush is written before the process ends.
+        if let Err(e) = writer.flush_now().await {
+            log::warn(&format!(
+                "spend: the last flush failed: {}",
+                store::scrub(&e.to_string(), "")
+            ));
+        }
+    }
     log::info("stopped");
     Ok(())
 }
+
+/// With a database: budgets in memory, spend charged per request and written in
+/// batches ([`spend::writer`]).
+async fn start_spend(
+    state: &mut AppState,
+    config: &ProxyConfig,
+) -> Result<Option<spend::writer::SpendWriter>, String> {
+    let Some(store) = &state.store else {
+        return Ok(None);
+    };
+    let ledger = Arc::new(budget::Ledger::default());
+    let (sink, rx) = spend::SpendSink::channel(SPEND_QUEUE);
+    let writer = spend::writer::SpendWriter::start(
+        store.clone(),
+        Arc::clone(&ledger),
+        rx,
+        config.spend.clone(),
+    )
+    .await
+    .map_err(|e| {
+        format!(
+            "cannot read budgets from the database: {}",
+            store::scrub(&e.to_string(), "")
+        )
+    })?;
+    state.spend = Some(sink.with_ledger(ledger));
+    Ok(Some(writer))
+}
+
+/// Spend events that may wait for the writer; past that their log rows are dropped
+/// (their spend never is: it is in the ledger).
+const SPEND_QUEUE: usize = 10_000;
 
 /// Open (and migrate) the database the config names, saying which at start.
 async fn open_store(args: &Args, config: &ProxyConfig) -> Result<Option<store::Store>, String> {

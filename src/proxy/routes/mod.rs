@@ -15,6 +15,7 @@ pub mod embeddings;
 pub mod health;
 pub mod models;
 pub mod serve;
+pub mod spend;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -106,6 +107,10 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/team/delete", post(admin_teams::delete))
         .route("/team/member_add", post(admin_teams::member_add))
         .route("/team/member_delete", post(admin_teams::member_delete))
+        .route("/spend/logs", get(spend::logs))
+        .route("/global/spend", get(spend::global))
+        .route("/global/spend/report", get(spend::report))
+        .route("/global/spend/models", get(spend::models))
         .route("/health", get(health::health))
         .route("/health/liveliness", get(health::liveliness))
         .route("/health/liveness", get(health::liveliness))
