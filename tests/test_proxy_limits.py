@@ -30,7 +30,6 @@ def config_for(server, extra: str = "", database: str | None = None) -> str:
     return text + extra
 
 
-
 def chat(url: str, key: str, timeout: float = 20, **body) -> httpx.Response:
     return httpx.post(
         f"{url}/chat/completions",

@@ -187,6 +187,7 @@ def test_a_budget_duration_window_resets(server, db, tmp_path):
         started = time.monotonic()
         wait_for(lambda: chat(proxy, user="cust-r").status_code == 200, timeout=6, what="the window to reset")
         assert time.monotonic() - started < 5
+
         # The reset job zeroed the window in the database and set the next one.
         def next_window() -> str | None:
             rows = db.sql('SELECT budget_reset_at FROM "LiteLLM_BudgetTable" WHERE budget_id = ?', ("budget-cust-r",))
