@@ -353,6 +353,30 @@ fn pooled(
     Ok(client)
 }
 
+/// Parsed request URLs, by their text. Parsing one (the host goes through IDNA mapping
+/// even when it is an IP address) cost about a tenth of the proxy's CPU per request
+/// (bench/proxy/README.md), and a process calls a handful of URLs over and over. Bounded:
+/// emptied when full, so URLs that differ per call cannot grow it.
+static PARSED_URLS: OnceLock<Mutex<std::collections::HashMap<String, reqwest::Url>>> =
+    OnceLock::new();
+const PARSED_URLS_MAX: usize = 256;
+
+/// `url` parsed, from [`PARSED_URLS`] when it was parsed before; `None` when it does not
+/// parse (the caller then hands reqwest the text, which reports the error as it always did).
+pub fn parsed_url(url: &str) -> Option<reqwest::Url> {
+    let cache = PARSED_URLS.get_or_init(Default::default);
+    if let Some(u) = lock(cache).get(url) {
+        return Some(u.clone());
+    }
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let mut map = lock(cache);
+    if map.len() >= PARSED_URLS_MAX {
+        map.clear();
+    }
+    map.insert(url.to_string(), parsed.clone());
+    Some(parsed)
+}
+
 /// One thread's own runtime and clients, for blocking calls, and the process generation
 /// they were made in.
 struct LocalTransport {
