@@ -500,6 +500,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn parsed_urls_match_reqwest_and_the_cache_stays_bounded() {
+        let text = "http://user:pw@127.0.0.1:8080/v1/chat/completions?api-version=1";
+        let url = parsed_url(text).unwrap();
+        assert_eq!(url, reqwest::Url::parse(text).unwrap());
+        assert_eq!(parsed_url(text).unwrap(), url);
+        assert!(parsed_url("not a url").is_none());
+        for i in 0..(PARSED_URLS_MAX * 2) {
+            assert!(parsed_url(&format!("http://h{i}.example/v1")).is_some());
+        }
+        let len = lock(PARSED_URLS.get_or_init(Default::default)).len();
+        assert!(len <= PARSED_URLS_MAX, "{len}");
+    }
+
+    #[test]
     fn a_call_setting_wins_over_the_module_setting() {
         let call = TlsSettings {
             verify: Some(Verify::Off),

@@ -480,6 +480,10 @@ def _f(v: float | None, digits: int = 0) -> str:
     return f"{v:,.{digits}f}"
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
+
+
 def _median(runs: list[dict], key: str) -> float:
     return statistics.median(r["latency_us"][key] for r in runs)
 
@@ -558,7 +562,7 @@ def table(results: dict, plan: Plan) -> str:
         tgt, ok = verdict(key)
         lv = _f(lite[key], digits) if lite else "-"
         if key.startswith("added"):
-            rv, lv = f"+{_f(rust[key], digits)}", (f"+{_f(lite[key], digits)}" if lite else "-")
+            rv, lv = f"{rust[key]:+,.{digits}f}", (f"{lite[key]:+,.{digits}f}" if lite else "-")
         else:
             rv = _f(rust[key], digits)
         out.append(f"| {label} | {rv} | {lv} | {ratio(key, higher)} | {tgt} | {ok} |")
@@ -567,7 +571,7 @@ def table(results: dict, plan: Plan) -> str:
         flat = soak["last"] - soak["first"] <= 2 and abs(soak["slope_mib_per_min"]) < 0.1
         total = sum((soak[k] or {}).get("requests", 0) for k in ("json", "stream"))
         out.append(
-            f"| soak {soak['seconds'] / 60:.0f} min, RSS first / last / max, MB | "
+            f"| soak {_duration(soak['seconds'])}, RSS first / last / max, MB | "
             f"{soak['first']:.1f} / {soak['last']:.1f} / {soak['max']:.1f} "
             f"(slope {soak['slope_mib_per_min']:+.2f} MB/min, {total:,} requests) | - |  | "
             f"flat, ≤ 80 MB | {'pass' if flat and soak['max'] <= 80 else '**miss**'} |"
