@@ -238,6 +238,7 @@ async fn start_spend(
         )
     })?;
     state.spend = Some(sink.with_ledger(ledger));
+    state.spend_writer = Some(writer.clone());
     Ok(Some(writer))
 }
 

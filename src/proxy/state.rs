@@ -54,6 +54,9 @@ pub struct AppState {
     pub limiter: Option<Limiter>,
     /// Where spend events go; `None` builds none.
     pub spend: Option<SpendSink>,
+    /// The spend writer, when spend is tracked: admin writes ask it to re-read the
+    /// budgets at once, so a budget set here holds from the next request on.
+    pub spend_writer: Option<super::spend::writer::SpendWriter>,
     pub settings: Settings,
     /// Every name a request may use (groups, visible aliases), sorted: for 404 messages.
     pub model_names: Vec<String>,
@@ -133,6 +136,7 @@ impl AppState {
                 config.token_rate_limit_type,
             )),
             spend: None,
+            spend_writer: None,
             settings: Settings {
                 allow_client_side_credentials: config.allow_client_side_credentials,
                 max_request_bytes: config.max_request_bytes,

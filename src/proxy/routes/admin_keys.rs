@@ -201,10 +201,13 @@ async fn check_references(
     Ok(())
 }
 
-/// Apply this instance's own write to its keys in memory at once.
+/// Apply this instance's own write to its keys and budgets in memory at once.
 pub async fn refresh(state: &AppState, store: &Store) {
     if let Some(cache) = &state.key_cache {
         let _ = cache.sync(store).await;
+    }
+    if let Some(writer) = &state.spend_writer {
+        writer.refresh_budgets().await;
     }
 }
 

@@ -162,6 +162,17 @@ impl SpendWriter {
         flush(&self.shared).await
     }
 
+    /// Re-read every budget now (after an admin write on this instance), between
+    /// flushes so that no charge is counted twice: a budget set through this instance
+    /// holds from its next request on; other instances follow within
+    /// [`WriterSettings::refresh_every`]. A failed read keeps the budgets as they were.
+    pub async fn refresh_budgets(&self) {
+        let _guard = self.shared.flushing.lock().await;
+        if let Ok(budgets) = self.shared.store.read_budgets().await {
+            self.shared.ledger.set_budgets(budgets);
+        }
+    }
+
     /// Log rows dropped because the buffer was full.
     pub fn dropped_rows(&self) -> u64 {
         self.shared.dropped_rows.load(Ordering::Relaxed)
@@ -204,10 +215,11 @@ async fn flush_loop(shared: Arc<Shared>) {
                 reported_drops = dropped;
             }
         } else {
-            let _guard = shared.flushing.lock().await;
-            if let Ok(budgets) = shared.store.read_budgets().await {
-                shared.ledger.set_budgets(budgets);
+            SpendWriter {
+                shared: Arc::clone(&shared),
             }
+            .refresh_budgets()
+            .await;
         }
     }
 }

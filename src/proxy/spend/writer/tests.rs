@@ -414,3 +414,41 @@ async fn postgres_resets_due_budgets_and_prunes_old_logs_on_one_leader() {
     other.rollback().await.unwrap();
     resets_and_prunes(store).await;
 }
+
+/// A budget written by an admin route holds from the next check once the writer
+/// re-reads (what `/key/generate` and `/key/update` ask for), with the charges not yet
+/// written counted once.
+#[tokio::test]
+async fn refresh_budgets_installs_a_new_budget_at_once() {
+    let dir = TempDir::new();
+    let store = sqlite(&dir).await;
+    seed(&store).await;
+    let ledger = Arc::new(Ledger::default());
+    let (sink, rx) = SpendSink::channel(100);
+    let sink = sink.with_ledger(Arc::clone(&ledger));
+    // Flushes and periodic re-reads an hour apart: only refresh_budgets can tell.
+    let writer = SpendWriter::start(store.clone(), Arc::clone(&ledger), rx, settings(3_600_000))
+        .await
+        .unwrap();
+    let p = Payer {
+        key: Some("k2"),
+        ..Payer::default()
+    };
+    sink.send(event(0.2, "k2", None, None, None));
+    assert!(
+        ledger.check(&p, time::now_ms()).is_ok(),
+        "k2 has no budget yet"
+    );
+    sqlx::query("UPDATE \"LiteLLM_VerificationToken\" SET max_budget = 0.1 WHERE token = 'k2'")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    assert!(ledger.check(&p, time::now_ms()).is_ok(), "not re-read yet");
+    writer.refresh_budgets().await;
+    assert!(ledger.check(&p, time::now_ms()).is_err());
+    assert_eq!(
+        ledger.spent(Owner::Key, "k2", time::now_ms()),
+        (0.2, Some(0.1))
+    );
+    store.close().await;
+}
