@@ -146,6 +146,38 @@ async def test_least_busy_sees_the_other_routers_in_flight_requests(redis, serve
     assert redis.command("HGET", "g_request_count", "A") == "0"
 
 
+def test_redis_holds_only_what_some_router_reads(redis, servers):
+    # simple-shuffle without limits reads nothing but cooldowns from Redis: a call writes
+    # no usage, latency or in-flight key there (each was a round trip on every call), and
+    # deployment_stats() still counts this process's calls.
+    a, _ = servers
+    away_from_minute_edge()
+    r = Router(model_list=[dep("g", a, "A")], redis_url=redis.url)
+    for _ in range(3):
+        assert text(r.completion(model="g", messages=HI)) == "from A"
+    assert redis.command("KEYS", "*") == []
+    assert r.deployment_stats()[0]["rpm_used"] == 3
+    # A cooldown is still shared.
+    two = Router(model_list=[dep("c", a, "C1"), dep("c", a, "C2")], redis_url=redis.url, num_retries=0)
+    a.fail_next(1, status=500)
+    with pytest.raises(litellm.InternalServerError):
+        two.completion(model="c", messages=HI)
+    cooling = redis.command("KEYS", "deployment:*:cooldown")
+    assert len(cooling) == 1 and redis.command("PTTL", cooling[0]) > 0
+    # The strategies that read shared counts get them written.
+    redis.flush()
+    minute = time.strftime("%H-%M", time.gmtime())
+    latency = Router(model_list=[dep("h", a, "L")], routing_strategy="latency-based-routing", redis_url=redis.url)
+    usage = Router(model_list=[dep("u", a, "U")], routing_strategy="usage-based-routing-v2", redis_url=redis.url)
+    limited = Router(model_list=[dep("t", a, "T", tpm=100_000)], redis_url=redis.url)
+    for router, group in ((latency, "h"), (usage, "u"), (limited, "t")):
+        assert text(router.completion(model=group, messages=HI)) == "from A"
+    assert redis.command("LLEN", "deployment:L:latency") == 1
+    assert redis.command("GET", f"U:openai/m:rpm:{minute}") == "1"
+    assert int(redis.command("GET", f"T:openai/m:tpm:{minute}")) > 0
+    assert redis.command("GET", f"L:openai/m:rpm:{minute}") is None
+
+
 def test_redis_going_away_loses_no_request_and_warns_once(redis, servers, caplog):
     a, _ = servers
     away_from_minute_edge()

@@ -294,6 +294,27 @@ impl Router {
         }
     }
 
+    /// Whether admission to one of `ranked` is counted in Redis (when there is one). Only
+    /// what some process reads is written there: usage counts are read by the
+    /// usage-based strategies and by the rpm/tpm limits of the deployments that have
+    /// them, in-flight counts by least-busy. Otherwise a call costs no Redis round trip
+    /// but the cooldown check, and its counts stay in this process (LiteLLM likewise
+    /// writes usage and latency to Redis only for the strategies that read them).
+    fn shares_admission(&self, ranked: &[usize]) -> bool {
+        let need = self.need();
+        need.usage || need.in_flight || ranked.iter().any(|&i| self.shares_usage(i))
+    }
+
+    /// Whether deployment `i`'s usage counts live in Redis (see [`Self::shares_admission`]).
+    fn shares_usage(&self, i: usize) -> bool {
+        self.need().usage
+            || self
+                .config
+                .deployments
+                .get(i)
+                .is_some_and(|d| d.rpm.is_some() || d.tpm.is_some())
+    }
+
     /// What the strategy reads besides cooldowns.
     fn need(&self) -> Need {
         Need {
@@ -434,7 +455,12 @@ impl Router {
         if let Some(e) = cooling {
             return Err(e);
         }
-        match self.state.try_admit(&[i], deployments, input_tokens).await {
+        let share = self.shares_admission(&[i]);
+        match self
+            .state
+            .try_admit(&[i], deployments, input_tokens, share)
+            .await
+        {
             Admission::Admitted { index, shared } => Ok((index, shared)),
             Admission::Full(usages) => {
                 let d = &deployments[i];
@@ -565,9 +591,10 @@ impl Router {
         let Some(first) = first else {
             return Err(self.no_deployments_error(group, &pool.ids, view));
         };
+        let share = self.shares_admission(cands.ids);
         let mut usages = match self
             .state
-            .try_admit(&[first], deployments, input_tokens)
+            .try_admit(&[first], deployments, input_tokens, share)
             .await
         {
             Admission::Admitted { index, shared } => return Ok((index, shared)),
@@ -588,7 +615,11 @@ impl Router {
                 &mut rng,
             )
         };
-        match self.state.try_admit(&rest, deployments, input_tokens).await {
+        match self
+            .state
+            .try_admit(&rest, deployments, input_tokens, share)
+            .await
+        {
             Admission::Admitted { index, shared } => return Ok((index, shared)),
             Admission::Full(more) => usages.extend(more),
         }
@@ -662,12 +693,27 @@ impl Router {
     pub async fn stats(&self) -> Vec<DeploymentStats> {
         let ids: Vec<usize> = (0..self.config.deployments.len()).collect();
         let view = self.state.view(&ids, Need::ALL).await;
+        // What is kept in this process only (see `shares_admission`) is read here.
+        let local = self.state.local.view();
+        let need = self.need();
         ids.iter()
             .map(|&i| DeploymentStats {
-                in_flight: view.in_flight(i),
-                usage: view.usage(i),
+                in_flight: if need.in_flight || self.shares_usage(i) {
+                    view.in_flight(i)
+                } else {
+                    local.in_flight(i)
+                },
+                usage: if self.shares_usage(i) {
+                    view.usage(i)
+                } else {
+                    local.usage(i)
+                },
                 cooldown_left: view.cooldown_left(i),
-                mean_latency: view.mean_latency(i),
+                mean_latency: if need.latency {
+                    view.mean_latency(i)
+                } else {
+                    local.mean_latency(i)
+                },
             })
             .collect()
     }
@@ -839,11 +885,17 @@ impl Router {
             (false, Some(c)) if c > 0 => elapsed / c as f64,
             _ => elapsed,
         };
+        let latency_shared = self.need().latency;
         self.state
-            .add_latency(i, per_token, self.config.latency.max_latency_list_size)
+            .add_latency(
+                i,
+                per_token,
+                self.config.latency.max_latency_list_size,
+                latency_shared,
+            )
             .await;
         if let Some(total) = tokens.0 {
-            self.state.add_tokens(i, total).await;
+            self.state.add_tokens(i, total, self.shares_usage(i)).await;
         }
     }
 
@@ -1028,7 +1080,12 @@ impl Router {
                 Err(e) => {
                     drop(guard);
                     self.state
-                        .add_latency(i, 1000.0, self.config.latency.max_latency_list_size)
+                        .add_latency(
+                            i,
+                            1000.0,
+                            self.config.latency.max_latency_list_size,
+                            self.need().latency,
+                        )
                         .await;
                     self.on_failure(i, ids.len(), &e).await;
                     let allowed = self.retries_for(group, kwargs, &e);

@@ -371,13 +371,17 @@ impl SharedState {
 
     /// Admit the first of `ranked` that is under its limits: count the request and mark
     /// it in flight, atomically across every process sharing the state.
+    ///
+    /// `share: false` admits in this process's memory only, without a Redis round trip
+    /// (when no process reads the shared counts, see `Router::shares_admission`).
     pub async fn try_admit(
         &self,
         ranked: &[usize],
         deployments: &[Deployment],
         input_tokens: u64,
+        share: bool,
     ) -> Admission {
-        if let Some(r) = &self.redis {
+        if let Some(r) = self.redis.as_ref().filter(|_| share) {
             if let Some(result) = self
                 .admit_shared(r, ranked, deployments, input_tokens)
                 .await
@@ -575,10 +579,13 @@ impl SharedState {
             .await;
     }
 
-    /// Add a latency sample (seconds per token, or time to first token).
-    pub async fn add_latency(&self, i: usize, value: f64, keep: usize) {
+    /// Add a latency sample (seconds per token, or time to first token); to Redis too
+    /// when `share` (the latency-based strategy reads them).
+    pub async fn add_latency(&self, i: usize, value: f64, keep: usize, share: bool) {
         self.local.add_latency(i, value, keep);
-        let Some(r) = &self.redis else { return };
+        let Some(r) = self.redis.as_ref().filter(|_| share) else {
+            return;
+        };
         let Some(k) = r.keys.get(i) else { return };
         let sample = format!("{}:{value}", self.clock().unix_millis());
         let key = k.latency.clone();
@@ -608,10 +615,13 @@ impl SharedState {
             .await;
     }
 
-    /// Count tokens a call used against this minute's tpm.
-    pub async fn add_tokens(&self, i: usize, tokens: u64) {
+    /// Count tokens a call used against this minute's tpm; in Redis too when `share`
+    /// (a tpm limit or a usage-based strategy reads them).
+    pub async fn add_tokens(&self, i: usize, tokens: u64, share: bool) {
         self.local.add_tokens(i, tokens);
-        let Some(r) = &self.redis else { return };
+        let Some(r) = self.redis.as_ref().filter(|_| share) else {
+            return;
+        };
         if r.keys.get(i).is_none() {
             return;
         }
@@ -747,7 +757,7 @@ mod tests {
             let state = if n % 2 == 0 { one.clone() } else { two.clone() };
             let (ds, admitted) = (ds.clone(), admitted.clone());
             tasks.push(tokio::spawn(async move {
-                match state.try_admit(&[0], &ds, 0).await {
+                match state.try_admit(&[0], &ds, 0, true).await {
                     Admission::Admitted { shared, .. } => {
                         assert!(shared);
                         admitted.fetch_add(1, Ordering::Relaxed);
@@ -764,7 +774,7 @@ mod tests {
         assert_eq!(two.view(&[0], Need::ALL).await.usage(0).requests, 6);
         clock.advance(Duration::from_secs(60));
         assert!(matches!(
-            one.try_admit(&[0], &ds, 0).await,
+            one.try_admit(&[0], &ds, 0, true).await,
             Admission::Admitted { index: 0, .. }
         ));
     }
@@ -780,9 +790,15 @@ mod tests {
             Admission::Admitted { index, .. } => Some(index),
             Admission::Full(_) => None,
         };
-        assert_eq!(admitted(one.try_admit(&[1, 0], &ds, 0).await), Some(1));
-        assert_eq!(admitted(two.try_admit(&[1, 0], &ds, 0).await), Some(0));
-        match one.try_admit(&[1, 0], &ds, 0).await {
+        assert_eq!(
+            admitted(one.try_admit(&[1, 0], &ds, 0, true).await),
+            Some(1)
+        );
+        assert_eq!(
+            admitted(two.try_admit(&[1, 0], &ds, 0, true).await),
+            Some(0)
+        );
+        match one.try_admit(&[1, 0], &ds, 0, true).await {
             Admission::Full(u) => {
                 assert_eq!(
                     u.iter().map(|(i, u)| (*i, u.requests)).collect::<Vec<_>>(),
@@ -803,16 +819,16 @@ mod tests {
         ]));
         let (one, two) = pair(&server, &ds, ManualClock::new(1_800_000_000));
         assert!(matches!(
-            one.try_admit(&[0], &ds, 60).await,
+            one.try_admit(&[0], &ds, 60, true).await,
             Admission::Admitted { .. }
         ));
-        one.add_tokens(0, 60).await;
+        one.add_tokens(0, 60, true).await;
         assert!(matches!(
-            two.try_admit(&[0], &ds, 60).await,
+            two.try_admit(&[0], &ds, 60, true).await,
             Admission::Full(_)
         ));
         assert!(matches!(
-            two.try_admit(&[0], &ds, 40).await,
+            two.try_admit(&[0], &ds, 40, true).await,
             Admission::Admitted { .. }
         ));
     }
@@ -831,7 +847,7 @@ mod tests {
         assert!(left.is_some_and(|l| l > Duration::from_secs(4)), "{left:?}");
         assert!(two.local.cooldown(1).is_none());
 
-        let Admission::Admitted { index, shared } = one.try_admit(&[0], &ds, 0).await else {
+        let Admission::Admitted { index, shared } = one.try_admit(&[0], &ds, 0, true).await else {
             panic!("not admitted")
         };
         assert_eq!(two.view(&[0], Need::ALL).await.in_flight(0), 1);
@@ -851,9 +867,9 @@ mod tests {
         let (fails, _) = two.add_failure(0).await;
         assert_eq!(fails, 1);
 
-        one.add_latency(0, 0.5, 2).await;
-        two.add_latency(0, 1.5, 2).await;
-        two.add_latency(0, 2.5, 2).await;
+        one.add_latency(0, 0.5, 2, true).await;
+        two.add_latency(0, 1.5, 2, true).await;
+        two.add_latency(0, 2.5, 2, true).await;
         let mean = one.view(&[0], Need::ALL).await.mean_latency(0);
         assert_eq!(mean, Some(2.0));
     }
@@ -879,20 +895,20 @@ mod tests {
             Duration::from_secs(3600),
         );
         assert!(matches!(
-            state.try_admit(&[0], &ds, 0).await,
+            state.try_admit(&[0], &ds, 0, true).await,
             Admission::Admitted { shared: true, .. }
         ));
         drop(server);
         // Local state already counted the first request: one more fits under rpm=2.
         assert!(matches!(
-            state.try_admit(&[0], &ds, 0).await,
+            state.try_admit(&[0], &ds, 0, true).await,
             Admission::Admitted {
                 index: 0,
                 shared: false
             }
         ));
         assert!(matches!(
-            state.try_admit(&[0], &ds, 0).await,
+            state.try_admit(&[0], &ds, 0, true).await,
             Admission::Full(_)
         ));
         state
