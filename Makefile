@@ -56,7 +56,8 @@ bench: $(STAMP) ## Benchmarks against litellm, the openai SDK and httpx (release
 
 BENCH_PROXY_VENV := .venv-bench-proxy
 bench-proxy: $(STAMP) ## The proxy vs LiteLLM's proxy under wrk (~25 min; BENCH_SOAK_SECONDS=60 shortens the 10-min soak)
-	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	command -v wrk >/dev/null && command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update && apt-get install -y wrk redis-server postgresql)
 	test -x $(BENCH_PROXY_VENV)/bin/python || python3 -m venv $(BENCH_PROXY_VENV)
 	cmp -s bench/requirements-proxy.txt $(BENCH_PROXY_VENV)/.locked || \
 	  ($(BENCH_PROXY_VENV)/bin/pip install --quiet -r bench/requirements-proxy.txt && \
