@@ -15,6 +15,7 @@ import time
 import httpx
 import pytest
 from _proxy import ProxyProcess, mock_deployment, run_proxy
+from postgres_server import PostgresServer
 from redis_server import RedisServer
 
 MASTER = "sk-1234"
@@ -190,10 +191,20 @@ def test_a_teams_limit_is_shared_by_its_keys_and_model_limits_apply(server):
         assert server.request_count == 3
 
 
-def test_two_instances_on_one_redis_admit_exactly_30_a_minute(server, tmp_path):
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_database(request, tmp_path):
+    """One database for two instances: a SQLite file, or a Postgres server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'keys.db'}"
+        return
+    with PostgresServer() as pg:
+        yield pg.url(pg.new_database())
+
+
+def test_two_instances_on_one_redis_admit_exactly_30_a_minute(server, shared_database):
     with RedisServer() as redis:
         extra = f"  redis_host: 127.0.0.1\n  redis_port: {redis.port}\n"
-        config = config_for(server, database=f"sqlite:///{tmp_path / 'keys.db'}")
+        config = config_for(server, database=shared_database)
         config = config.replace("  num_retries: 0\n", "  num_retries: 0\n" + extra)
         with ProxyProcess(config) as one, ProxyProcess(config) as two:
             key = new_key(one.url, rpm_limit=30)
