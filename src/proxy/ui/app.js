@@ -87,7 +87,7 @@
     if (!iso) return "";
     const d = new Date(iso);
     if (isNaN(d)) return String(iso);
-    return d.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    return d.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   }
 
   function utcDate(daysAgo) {
@@ -341,8 +341,8 @@
       return daily
         ? d.toLocaleDateString(undefined, { month: "short", day: "numeric" })
         : data.bucket_seconds >= 3600
-          ? d.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" })
-          : d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+          ? d.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+          : d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
     };
     buckets.forEach((b, i) => {
       const x = m.left + i * slot + (slot - bw) / 2;
@@ -503,7 +503,7 @@
           el("td", { text: d.group }),
           el("td", { class: "mono", text: d.model }),
           el("td", { class: "mono wrap", text: d.base || "(provider default)" }),
-          el("td", { class: "mono", text: d.id }),
+          el("td", { class: "mono", title: d.id, text: d.id.length > 16 ? d.id.slice(0, 12) + "…" : d.id }),
           el("td", { class: "wrap" }, status)),
       );
     }
@@ -511,7 +511,7 @@
     setText("health-total", int(deployments.length));
     setText("health-healthy", health ? int(healthy) : "–");
     setText("health-unhealthy", health ? int(unhealthy) : "–");
-    setText("health-checked", health ? health.at.toLocaleTimeString() : "never");
+    setText("health-checked", health ? health.at.toLocaleTimeString(undefined, { hourCycle: "h23" }) : "never");
   }
 
   // ---- Keys ---------------------------------------------------------------------
