@@ -141,13 +141,16 @@ def visible(driver, element_id: str) -> bool:
 
 
 def shot(driver, name: str) -> Path:
-    """A PNG of the whole page as it is now."""
+    """A PNG of the whole page as it is now (the viewport stretched to the page's height)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    height = js(driver, "return Math.max(document.body.scrollHeight, 700);")
-    driver.set_window_size(1440, min(int(height) + 20, 2400))
-    path = SHOTS / f"{name}.png"
-    assert driver.save_screenshot(str(path)), f"no screenshot for {name}"
-    driver.set_window_size(1440, 1000)
+    height = js(driver, "return Math.max(document.documentElement.scrollHeight, 760);")
+    metrics = {"width": 1440, "height": min(int(height), 3000), "deviceScaleFactor": 1, "mobile": False}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        path = SHOTS / f"{name}.png"
+        assert driver.save_screenshot(str(path)), f"no screenshot for {name}"
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return path
 
 
@@ -265,6 +268,15 @@ def test_dashboard_shows_the_traffic_and_creates_working_keys(browser, tmp_path)
             " document.querySelectorAll('#activity-chart rect.bad').length]",
         )
         assert bars[0] >= 1 and bars[1] >= 1, bars
+        # The latest requests, each with its key's name and its outcome.
+        recent = js(
+            driver,
+            """return [...document.querySelectorAll('#recent-table tbody tr')]
+                .map(tr => [tr.cells[2].textContent, tr.cells[4].textContent]);""",
+        )
+        names = {key_a: KEY_A_ALIAS, key_b: "bravo", MASTER: "Master key"}
+        expected = sorted((names[key], "failed" if model == "broken" else "ok") for key, model in traffic)
+        assert sorted(map(tuple, recent)) == expected
         shot(driver, "activity")
 
         # -- spend per team, key and model -------------------------------------------

@@ -1,6 +1,6 @@
 //! The dashboard at `/ui`: a page, its script and style compiled into the binary
 //! (`src/proxy/ui/`), and one read-only JSON route of its own, `GET /ui/api/activity`
-//! (requests and errors over time from `LiteLLM_SpendLogs`). Everything else the page
+//! (requests and errors over time, and the newest requests, from `LiteLLM_SpendLogs`). Everything else the page
 //! shows comes from the admin routes it calls with the master key (`/key/list`,
 //! `/key/generate`, `/global/spend/report`, `/model/info`, `/health`).
 //!
@@ -43,6 +43,9 @@ pub const MAX_WINDOW_MINUTES: i64 = 30 * 24 * 60;
 /// The most buckets the activity route answers: each is a row of the query too, so
 /// this bounds both.
 pub const MAX_BUCKETS: i64 = 120;
+
+/// The newest requests of the window the activity route lists.
+pub const RECENT_ROWS: i64 = 20;
 
 /// Bucket widths (seconds) the activity route picks from: the narrowest that fits the
 /// window in [`MAX_BUCKETS`].
@@ -120,8 +123,8 @@ pub async fn asset(Path(file): Path<String>) -> Response {
 
 /// `GET /ui/api/activity?minutes=N`: requests, errors (spend-log rows with status
 /// `failure`) and spend per bucket over the last `N` minutes (default 60, at most
-/// [`MAX_WINDOW_MINUTES`]), in at most [`MAX_BUCKETS`] buckets aligned to UTC. The
-/// master key only (a virtual key gets 403). Without a database:
+/// [`MAX_WINDOW_MINUTES`]), in at most [`MAX_BUCKETS`] buckets aligned to UTC, and
+/// the window's newest [`RECENT_ROWS`] requests. The master key only (a virtual key gets 403). Without a database:
 /// `{"database": false}`, so that the page can say so.
 pub async fn activity(
     State(state): State<Arc<AppState>>,
@@ -154,14 +157,18 @@ async fn activity_body(
         return Ok(json!({"database": false, "minutes": minutes}));
     };
     let window = Window::ending_at(time::now_ms(), minutes);
-    let counts = window.count(store).await.map_err(|e| {
+    let db_error = |e: sqlx::Error| {
         ProxyError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
             format!("{ROUTE} Error: {e}"),
         )
-    })?;
-    Ok(window.body(&counts))
+    };
+    let counts = window.count(store).await.map_err(db_error)?;
+    let recent = window.recent(store).await.map_err(db_error)?;
+    let mut body = window.body(&counts);
+    body["recent"] = Value::Array(recent);
+    Ok(body)
 }
 
 /// `minutes=` of the query string: 1 to [`MAX_WINDOW_MINUTES`], default 60.
@@ -189,8 +196,11 @@ fn window_minutes(uri: &Uri) -> Result<i64, ProxyError> {
 /// One bucket's counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Counts {
+    /// Spend-log rows: every request that was routed.
     pub requests: i64,
+    /// Rows with `status` `failure`.
     pub errors: i64,
+    /// USD.
     pub spend: f64,
 }
 
@@ -198,9 +208,13 @@ pub struct Counts {
 /// starting at `start_s` (seconds since the epoch, a multiple of `bucket_s`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
+    /// The window asked for.
     pub minutes: i64,
+    /// One bucket's width, seconds.
     pub bucket_s: i64,
+    /// The first bucket's start, seconds since the epoch.
     pub start_s: i64,
+    /// How many buckets (at most [`MAX_BUCKETS`]).
     pub count: i64,
 }
 
@@ -258,6 +272,50 @@ impl Window {
                 errors: row.try_get(2)?,
                 spend: row.try_get::<Option<f64>, _>(3)?.unwrap_or(0.0),
             };
+        }
+        Ok(out)
+    }
+
+    /// The window's newest [`RECENT_ROWS`] spend-log rows, newest first: when, which
+    /// model, key (its hash) and team, the status, tokens, spend and duration.
+    pub async fn recent(&self, store: &Store) -> Result<Vec<Value>, sqlx::Error> {
+        let d = store.dialect;
+        let params = [
+            Param::Text(Some(time::iso(self.start_s * 1000))),
+            Param::Text(Some(time::iso(self.end_s() * 1000))),
+            Param::I64(Some(RECENT_ROWS)),
+        ];
+        let sql = format!(
+            "SELECT request_id, {}, {}, model, api_key, team_id, status, {}, \
+             CAST(total_tokens AS BIGINT) FROM \"LiteLLM_SpendLogs\" \
+             WHERE \"startTime\" >= {} AND \"startTime\" < {} \
+             ORDER BY \"startTime\" DESC, request_id LIMIT $3",
+            d.ts_out("\"startTime\""),
+            d.ts_out("\"endTime\""),
+            d.f64_out("spend"),
+            d.ts_in(1),
+            d.ts_in(2),
+        );
+        let rows = query(&sql, &params).fetch_all(&store.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let start: String = row.try_get(1)?;
+            let end: String = row.try_get(2)?;
+            let duration_ms = match (time::parse_iso(&start), time::parse_iso(&end)) {
+                (Some(s), Some(e)) => Some(e - s),
+                _ => None,
+            };
+            out.push(json!({
+                "request_id": row.try_get::<String, _>(0)?,
+                "start": start,
+                "model": row.try_get::<String, _>(3)?,
+                "api_key": row.try_get::<String, _>(4)?,
+                "team_id": row.try_get::<Option<String>, _>(5)?,
+                "status": row.try_get::<Option<String>, _>(6)?,
+                "spend": row.try_get::<Option<f64>, _>(7)?.unwrap_or(0.0),
+                "total_tokens": row.try_get::<i64, _>(8)?,
+                "duration_ms": duration_ms,
+            }));
         }
         Ok(out)
     }

@@ -24,6 +24,7 @@
   let keysPage = 1;
   let health = null; // the last /health answer, with when it came
   let modelsLoaded = false;
+  let directoryCache = null; // /key/list by hash, for names, with when it was read
 
   // ---- DOM helpers: text only ------------------------------------------------------
 
@@ -88,6 +89,15 @@
     const d = new Date(iso);
     if (isNaN(d)) return String(iso);
     return d.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  }
+
+  // To the second, with the date only when it is not today.
+  function stamp(iso) {
+    const d = new Date(iso);
+    if (isNaN(d)) return String(iso || "");
+    const time = d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+    if (d.toDateString() === new Date().toDateString()) return time;
+    return d.toLocaleDateString(undefined, { month: "short", day: "numeric" }) + " " + time;
   }
 
   function utcDate(daysAgo) {
@@ -161,6 +171,7 @@
   function signOut(message) {
     key = "";
     masterHash = "";
+    directoryCache = null;
     sessionStorage.removeItem(KEY_STORE);
     clearNewKey();
     history.replaceState(null, "", location.pathname);
@@ -295,7 +306,10 @@
   }
 
   async function loadActivity() {
-    const data = await api("/ui/api/activity?minutes=" + encodeURIComponent($("activity-window").value));
+    const [data, directory] = await Promise.all([
+      api("/ui/api/activity?minutes=" + encodeURIComponent($("activity-window").value)),
+      cachedKeyDirectory(),
+    ]);
     clearViewError("activity");
     if (data.database === false) return;
     const t = data.totals;
@@ -305,6 +319,34 @@
     setText("stat-spend", usd(t.spend));
     setText("activity-bucket", bucketName(data.bucket_seconds));
     drawActivity(data);
+    drawRecent(data.recent || [], directory);
+  }
+
+  function keyLabel(hash, directory) {
+    const known = directory[hash];
+    if (known) return known.key_alias || known.key_name || shortHash(hash);
+    if (masterHash && hash === masterHash) return "Master key";
+    return hash ? shortHash(hash) : "—";
+  }
+
+  function drawRecent(rows, directory) {
+    const tbody = $("recent-table").querySelector("tbody");
+    clear(tbody);
+    for (const r of rows) {
+      const failed = r.status === "failure";
+      tbody.append(
+        el("tr", { "data-request": r.request_id },
+          el("td", { title: r.request_id, text: stamp(r.start) }),
+          el("td", { text: r.model || "—" }),
+          el("td", { class: "wrap key", text: keyLabel(r.api_key, directory) }),
+          el("td", { class: "wrap", text: r.team_id || "—" }),
+          el("td", {}, el("span", { class: failed ? "pill bad" : "pill ok", text: failed ? "failed" : "ok" })),
+          el("td", { class: "num", text: int(r.total_tokens) }),
+          el("td", { class: "num", text: usd(r.spend) }),
+          el("td", { class: "num", text: r.duration_ms == null ? "—" : int(r.duration_ms) + " ms" })),
+      );
+    }
+    if (!rows.length) tbody.append(el("tr", { class: "empty-row" }, el("td", { colspan: 8, text: "No requests in this window" })));
   }
 
   function niceStep(max) {
@@ -377,6 +419,14 @@
     return out;
   }
 
+  // The activity view refreshes every few seconds: its key names may be a little old.
+  async function cachedKeyDirectory() {
+    if (!directoryCache || Date.now() - directoryCache.at > 30000) {
+      directoryCache = { at: Date.now(), keys: await keyDirectory() };
+    }
+    return directoryCache.keys;
+  }
+
   function addTo(totals, name, amount) {
     totals.set(name, (totals.get(name) || 0) + (Number(amount) || 0));
   }
@@ -394,17 +444,13 @@
     for (const day of models) for (const mdl of day.models || []) addTo(perModel, mdl.model, mdl.total_spend);
     const perKey = keys.map((k) => {
       const known = directory[k.api_key];
-      let name;
-      let sub;
-      if (known) {
-        name = known.key_alias || known.key_name || shortHash(k.api_key);
-        sub = known.key_alias ? known.key_name : "";
-      } else if (masterHash && k.api_key === masterHash) {
-        name = "Master key";
-        sub = "";
-      } else {
-        name = k.api_key ? "Deleted key " + shortHash(k.api_key) : "No key (auth off)";
-        sub = "";
+      let name = keyLabel(k.api_key, directory);
+      let sub = known && known.key_alias ? known.key_name : "";
+      if (!known && name !== "Master key") {
+        // Not in /key/list: deleted, or (where the browser cannot hash, off localhost
+        // without TLS) perhaps the master key.
+        name = k.api_key ? "Key " + shortHash(k.api_key) : "No key (auth off)";
+        if (k.api_key) sub = masterHash ? "deleted" : "the master key or a deleted key";
       }
       const tokens = (k.total_input_tokens || 0) + (k.total_output_tokens || 0);
       return { name, sub: [sub, int(tokens) + " tokens"].filter(Boolean).join(" · "), spend: Number(k.total_cost) || 0 };
@@ -622,6 +668,7 @@
     button.disabled = true;
     try {
       const created = await api("/key/generate", { method: "POST", json: body });
+      directoryCache = null;
       $("new-key-value").value = created.key;
       const summary = [
         created.key_alias ? "Alias " + created.key_alias : "",

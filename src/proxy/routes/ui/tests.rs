@@ -52,6 +52,11 @@ async fn start(store: Option<Store>) -> Running {
         state.auth = Arc::new(VirtualKeys::new(&Secret(MASTER.into()), cache));
         state.store = Some(store);
     }
+    serve(state)
+}
+
+/// `state` served on a loopback port until the handle is dropped.
+fn serve(state: AppState) -> Running {
     let listener = server::bind("127.0.0.1", 0).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -189,12 +194,26 @@ async fn counts_requests_and_errors(store: Store) {
     );
     let nonzero = buckets.iter().filter(|b| b["requests"] != json!(0)).count();
     assert_eq!(nonzero, 2);
+    // The newest requests of the window, newest first.
+    let recent = b["recent"].as_array().unwrap();
+    let ids: Vec<&str> = recent
+        .iter()
+        .map(|r| r["request_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a", "b", "c", "d", "e"]);
+    assert_eq!(
+        recent[2],
+        json!({"request_id": "c", "start": time::iso(now), "model": "m",
+            "api_key": hash_key(VIRTUAL), "team_id": "t1", "status": "failure",
+            "spend": 0.0, "total_tokens": 4, "duration_ms": 5})
+    );
 
     let b = body(get(&proxy, "/ui/api/activity?minutes=180", Some(MASTER)).await).await;
     assert_eq!(b["bucket_seconds"], json!(300));
     assert_eq!(b["buckets"].as_array().unwrap().len(), 36);
     assert_eq!(b["totals"]["requests"], json!(6));
     assert_eq!(b["totals"]["errors"], json!(3));
+    assert_eq!(b["recent"].as_array().unwrap().len(), 6);
 
     // A virtual key is refused (403), a wrong key and no key too (401), without data.
     let r = get(&proxy, "/ui/api/activity", Some(VIRTUAL)).await;
@@ -247,6 +266,44 @@ async fn without_a_database_the_page_is_told_so() {
     );
 }
 
+/// More rows than the list holds: the newest [`RECENT_ROWS`], newest first.
+#[tokio::test]
+async fn the_recent_list_is_bounded() {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}", dir.0.join("ui.db").display());
+    let store = Store::open(&url, 2).await.unwrap();
+    let now = time::now_ms();
+    let rows: Vec<LogRow> = (0..RECENT_ROWS + 15)
+        .map(|i| row(&format!("r{i:03}"), now - i * 1000, "success", 0.0))
+        .collect();
+    store.write_spend(&Deltas::default(), &rows).await.unwrap();
+    let proxy = start(Some(store)).await;
+    let b = body(get(&proxy, "/ui/api/activity", Some(MASTER)).await).await;
+    let ids: Vec<&str> = b["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["request_id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (0..RECENT_ROWS).map(|i| format!("r{i:03}")).collect();
+    assert_eq!(ids, expected);
+    assert_eq!(b["totals"]["requests"], json!(RECENT_ROWS + 15));
+}
+
+/// Without a master key everyone is the admin (as in LiteLLM): the page needs no login.
+#[tokio::test]
+async fn without_a_master_key_the_activity_is_open() {
+    let config = ProxyConfig::from_yaml(
+        "model_list:\n  - model_name: m\n    litellm_params: {model: openai/m, api_key: x}\n",
+        &|_| None,
+    )
+    .unwrap();
+    let proxy = serve(AppState::new(&config).unwrap());
+    let r = get(&proxy, "/ui/api/activity", None).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(body(r).await["database"], json!(false));
+}
+
 #[tokio::test]
 async fn the_page_and_its_assets_are_served_with_a_strict_policy() {
     let proxy = start(None).await;
@@ -275,6 +332,16 @@ async fn the_page_and_its_assets_are_served_with_a_strict_policy() {
     assert!(!html.contains("<script>") && !has_event_handler(&html));
     // Nothing fetched from elsewhere.
     assert!(!html.contains("http://") && !html.contains("https://"));
+    // The script builds the page from text nodes only: no HTML parsing of data.
+    for sink in [
+        ".innerHTML",
+        ".outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+    ] {
+        assert!(!APP_JS.contains(sink), "{sink}");
+    }
     let r = get(&proxy, "/ui/assets/secret.txt", None).await;
     assert_eq!(r.status(), 404);
 }
