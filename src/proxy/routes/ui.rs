@@ -1,8 +1,8 @@
 //! The dashboard at `/ui`: a page, its script and style compiled into the binary
 //! (`src/proxy/ui/`), and one read-only JSON route of its own, `GET /ui/api/activity`
-//! (requests and errors over time, and the newest requests, from `LiteLLM_SpendLogs`). Everything else the page
-//! shows comes from the admin routes it calls with the master key (`/key/list`,
-//! `/key/generate`, `/global/spend/report`, `/model/info`, `/health`).
+//! (requests and errors over time, and the newest requests, from `LiteLLM_SpendLogs`).
+//! Everything else the page shows comes from the admin routes it calls with the master
+//! key (`/key/list`, `/key/generate`, `/global/spend/report`, `/model/info`, `/health`).
 //!
 //! The page, script and style carry no data and are served to anyone; every byte of
 //! data needs the master key, sent by the page as `Authorization: Bearer` (it keeps the
@@ -124,8 +124,8 @@ pub async fn asset(Path(file): Path<String>) -> Response {
 /// `GET /ui/api/activity?minutes=N`: requests, errors (spend-log rows with status
 /// `failure`) and spend per bucket over the last `N` minutes (default 60, at most
 /// [`MAX_WINDOW_MINUTES`]), in at most [`MAX_BUCKETS`] buckets aligned to UTC, and
-/// the window's newest [`RECENT_ROWS`] requests. The master key only (a virtual key gets 403). Without a database:
-/// `{"database": false}`, so that the page can say so.
+/// the window's newest [`RECENT_ROWS`] requests. The master key only (a virtual key
+/// gets 403). Without a database: `{"database": false}`, so that the page can say so.
 pub async fn activity(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
