@@ -112,7 +112,7 @@ def browser():
         driver.quit()
 
 
-def wait_for(check, timeout: float = 10.0, what: str = "condition"):
+def wait_for(check, timeout: float = 15.0, what: str = "condition"):
     deadline = time.monotonic() + timeout
     last = None
     while True:
