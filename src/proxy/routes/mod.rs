@@ -16,6 +16,7 @@ pub mod health;
 pub mod models;
 pub mod serve;
 pub mod spend;
+pub mod ui;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -115,6 +116,7 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/health/liveliness", get(health::liveliness))
         .route("/health/liveness", get(health::liveliness))
         .route("/health/readiness", get(health::readiness))
+        .merge(ui::routes())
         .fallback(not_found)
         // LiteLLM's CORSMiddleware: any origin (mirrored, so credentials work), any
         // method and header. A browser's preflight is answered here, before auth.
