@@ -89,6 +89,59 @@ impl Need {
         usage: true,
         latency: true,
     };
+
+    /// Cooldowns only.
+    fn cooldowns_only(self) -> bool {
+        !(self.in_flight || self.usage || self.latency)
+    }
+}
+
+/// How long cooldowns read from Redis answer a selection that reads nothing else
+/// (`simple-shuffle`, and the others' first look), so that a call under load costs no
+/// Redis round trip for them: LiteLLM's DualCache keeps its Redis batch reads in memory
+/// for 0.1 s likewise. A cooldown set by this process holds here at once; one set by
+/// another process is seen within this long.
+const COOLDOWN_READ_TTL_MS: u64 = 100;
+
+/// The cooldowns last read from Redis, per deployment: when read, and until when the
+/// deployment cools down (`None`: it did not).
+#[derive(Debug, Default)]
+struct CooldownsRead {
+    entries: Vec<Option<(u64, Option<u64>)>>,
+}
+
+impl CooldownsRead {
+    /// A snapshot of `ids` from reads younger than [`COOLDOWN_READ_TTL_MS`], if all are.
+    fn snapshot(&self, ids: &[usize], now_ms: u64) -> Option<Snapshot> {
+        let mut entries = HashMap::with_capacity(ids.len());
+        let mut any_cooling = false;
+        for &i in ids {
+            let (read_at, until) = (*self.entries.get(i)?)?;
+            if now_ms.saturating_sub(read_at) >= COOLDOWN_READ_TTL_MS {
+                return None;
+            }
+            let left = until.map(|u| u.saturating_sub(now_ms)).filter(|ms| *ms > 0);
+            any_cooling |= left.is_some();
+            entries.insert(
+                i,
+                Entry {
+                    cooldown_ms: left,
+                    ..Entry::default()
+                },
+            );
+        }
+        Some(Snapshot {
+            entries,
+            any_cooling,
+        })
+    }
+
+    fn record(&mut self, i: usize, read_at: u64, until: Option<u64>) {
+        if self.entries.len() <= i {
+            self.entries.resize(i + 1, None);
+        }
+        self.entries[i] = Some((read_at, until));
+    }
 }
 
 /// One deployment as read from Redis.
@@ -213,6 +266,8 @@ struct RedisState {
     latency_window_ms: u64,
     admit: Script,
     windowed_failure: Script,
+    /// Cooldowns read lately, for cooldown-only selections.
+    cooldowns_read: std::sync::Mutex<CooldownsRead>,
 }
 
 /// `HH-MM` of a UTC minute, as LiteLLM names its usage windows.
@@ -263,6 +318,7 @@ impl SharedState {
             latency_window_ms: latency_ttl.as_millis() as u64,
             admit: Script::new(ADMIT_LUA),
             windowed_failure: Script::new(WINDOWED_FAILURE_LUA),
+            cooldowns_read: std::sync::Mutex::new(CooldownsRead::default()),
         });
         SharedState {
             local: MemoryState::new(deployments.len(), clock, latency_ttl),
@@ -301,6 +357,12 @@ impl SharedState {
         let now_ms = self.clock().unix_millis();
         if ids.is_empty() {
             return Some(Snapshot::default());
+        }
+        if need.cooldowns_only() {
+            let read = r.cooldowns_read.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(s) = read.snapshot(ids, now_ms) {
+                return Some(s);
+            }
         }
         let minute = hh_mm(self.minute());
         let mut pipe = redis::pipe();
@@ -362,6 +424,12 @@ impl SharedState {
             }
             any_cooling |= e.cooldown_ms.is_some();
             entries.insert(i, e);
+        }
+        {
+            let mut read = r.cooldowns_read.lock().unwrap_or_else(|e| e.into_inner());
+            for (&i, e) in &entries {
+                read.record(i, now_ms, e.cooldown_ms.map(|ms| now_ms + ms));
+            }
         }
         Some(Snapshot {
             entries,
@@ -559,6 +627,11 @@ impl SharedState {
         })
         .to_string();
         let ms = (length.as_millis() as u64).max(1);
+        let now_ms = self.clock().unix_millis();
+        r.cooldowns_read
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(i, now_ms, Some(now_ms + ms));
         let (cooldown, failed) = (k.cooldown.clone(), k.failed_calls.clone());
         let _: Option<()> = r
             .link
@@ -872,6 +945,41 @@ mod tests {
         two.add_latency(0, 2.5, 2, true).await;
         let mean = one.view(&[0], Need::ALL).await.mean_latency(0);
         assert_eq!(mean, Some(2.0));
+    }
+
+    #[tokio::test]
+    async fn cooldown_only_views_reuse_a_read_for_100_ms() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let ds = two_limited(100);
+        let clock = ManualClock::new(1_800_000_000);
+        let (one, two) = pair(&server, &ds, clock.clone());
+        assert!(!two.view(&[0, 1], Need::default()).await.any_cooling());
+        // Set through the other process: not read again within 100 ms ...
+        one.set_cooldown(1, Duration::from_secs(5), 500, "boom")
+            .await;
+        assert!(!two.view(&[0, 1], Need::default()).await.any_cooling());
+        // ... but a view that reads more reads Redis, and so does the next after 100 ms.
+        assert!(two.view(&[0, 1], Need::ALL).await.cooling(1));
+        server
+            .link()
+            .run(|mut c| async move {
+                redis::cmd("DEL")
+                    .arg("deployment:b:cooldown")
+                    .query_async::<i64>(&mut c)
+                    .await
+            })
+            .await;
+        clock.advance(Duration::from_millis(100));
+        assert!(!two.view(&[0, 1], Need::default()).await.cooling(1));
+        // A cooldown set by this process holds here at once, and for its length.
+        two.set_cooldown(0, Duration::from_secs(5), 500, "boom")
+            .await;
+        let left = two.view(&[0, 1], Need::default()).await.cooldown_left(0);
+        assert!(left.is_some_and(|l| l > Duration::from_secs(4)), "{left:?}");
+        clock.advance(Duration::from_millis(50));
+        assert!(two.view(&[0], Need::default()).await.cooling(0));
     }
 
     #[tokio::test]
