@@ -32,7 +32,7 @@
 //! Without a grant carrying limits, [`Limiter::admit`] returns at once: nothing is counted
 //! and no permit exists.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -354,6 +354,10 @@ struct Inner {
     /// Descriptor tags this instance holds shared parallel slots in, and how many.
     held: Mutex<HashMap<String, u64>>,
     renewing: AtomicBool,
+    /// Request ends waiting to be sent to Redis ([`send_ends`]).
+    ends: Mutex<VecDeque<End>>,
+    /// Whether a [`send_ends`] task is running.
+    ending: AtomicBool,
     admit: Script,
     end: Script,
     renew: Script,
@@ -395,6 +399,8 @@ impl Limiter {
                 token_count,
                 held: Mutex::new(HashMap::new()),
                 renewing: AtomicBool::new(false),
+                ends: Mutex::new(VecDeque::new()),
+                ending: AtomicBool::new(false),
                 admit: Script::new(ADMIT_LUA),
                 end: Script::new(END_LUA),
                 renew: Script::new(RENEW_LUA),
@@ -882,32 +888,71 @@ impl Drop for Permit {
         if deltas.iter().all(|d| *d == 0) && !releases.iter().any(|r| *r) {
             return;
         }
-        let keys: Vec<String> = self
-            .tags
-            .iter()
-            .flat_map(|tag| {
-                [
-                    format!("{tag}:tokens:{}", self.minute),
-                    format!("{tag}:parallel"),
-                    format!("{tag}:parallel:by"),
-                ]
-            })
-            .collect();
-        let inner = self.inner.clone();
-        // Drop cannot wait: the settlement runs on the shared runtime.
-        crate::transport::runtime().spawn(async move {
-            let mut invocation = inner.end.prepare_invoke();
-            for key in &keys {
+        {
+            let mut ends = lock(&self.inner.ends);
+            for ((tag, delta), release) in self.tags.iter().zip(&deltas).zip(&releases) {
+                ends.push_back(End {
+                    keys: [
+                        format!("{tag}:tokens:{}", self.minute),
+                        format!("{tag}:parallel"),
+                        format!("{tag}:parallel:by"),
+                    ],
+                    delta: *delta,
+                    release: *release,
+                });
+            }
+        }
+        // Drop cannot wait: the settlement is sent by the one task that sends them all.
+        if !self.inner.ending.swap(true, Ordering::AcqRel) {
+            crate::transport::runtime().spawn(send_ends(self.inner.clone(), link));
+        }
+    }
+}
+
+/// One descriptor's part of a request's end, waiting to be sent.
+struct End {
+    /// Its tokens, parallel and parallel:by keys.
+    keys: [String; 3],
+    delta: i64,
+    release: bool,
+}
+
+/// The most descriptors settled by one END call.
+const ENDS_PER_CALL: usize = 256;
+
+/// Send the waiting request ends to Redis, many per END call (the script settles each
+/// descriptor on its own, so ends of different requests go in one call), until none
+/// waits. Under load this turns a round trip per request into one per batch; alone, an
+/// end is sent at once, as before.
+async fn send_ends(inner: Arc<Inner>, link: Arc<RedisLink>) {
+    loop {
+        let batch: Vec<End> = {
+            let mut ends = lock(&inner.ends);
+            let n = ends.len().min(ENDS_PER_CALL);
+            ends.drain(..n).collect()
+        };
+        if batch.is_empty() {
+            inner.ending.store(false, Ordering::Release);
+            // An end queued between the drain and the store is this task's to send,
+            // unless a new task already took it.
+            if lock(&inner.ends).is_empty() || inner.ending.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            continue;
+        }
+        let mut invocation = inner.end.prepare_invoke();
+        for end in &batch {
+            for key in &end.keys {
                 invocation.key(key);
             }
-            invocation.arg(&inner.instance);
-            for (delta, release) in deltas.iter().zip(&releases) {
-                invocation.arg(*delta).arg(u8::from(*release));
-            }
-            let _: Option<i64> = link
-                .run(|mut c| async move { invocation.invoke_async(&mut c).await })
-                .await;
-        });
+        }
+        invocation.arg(&inner.instance);
+        for end in &batch {
+            invocation.arg(end.delta).arg(u8::from(end.release));
+        }
+        let _: Option<i64> = link
+            .run(|mut c| async move { invocation.invoke_async(&mut c).await })
+            .await;
     }
 }
 

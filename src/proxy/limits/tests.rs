@@ -766,3 +766,64 @@ async fn measure_admission() {
         t.elapsed().as_secs_f64() * 1e6 / n as f64
     );
 }
+
+/// Many requests ending at once are settled in a few END calls, not one each, and
+/// every slot and token comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_ends_are_sent_in_batches() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let clock = ManualClock::new(T0);
+    let (one, two) = (shared(&server, &clock), shared(&server, &clock));
+    let id = caller("sk-a", key_with(limits(None, Some(1_000_000), Some(200))));
+    let mut permits = Vec::new();
+    for _ in 0..200 {
+        let mut p = admit(&one, &id).await.unwrap();
+        p.record_usage(1, 1);
+        permits.push(p);
+    }
+    assert!(admit(&two, &id).await.is_err(), "all 200 slots are taken");
+    let link = server.link();
+    let evalsha_calls = || {
+        let link = link.clone();
+        async move {
+            let info: String = link
+                .run(|mut c| async move {
+                    redis::cmd("INFO")
+                        .arg("commandstats")
+                        .query_async(&mut c)
+                        .await
+                })
+                .await
+                .unwrap_or_default();
+            info.lines()
+                .find_map(|l| l.strip_prefix("cmdstat_evalsha:calls="))
+                .and_then(|rest| rest.split(',').next())
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0)
+        }
+    };
+    let before = evalsha_calls().await;
+    drop(permits);
+    let mut admitted = None;
+    for _ in 0..300 {
+        if let Ok(p) = admit(&two, &id).await {
+            admitted = Some(p);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(admitted.is_some(), "the slots came back");
+    // Wait for the last batch, then count: 200 ends, far fewer calls.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let calls = evalsha_calls().await - before;
+    assert!(calls < 50, "{calls} EVALSHA calls for 200 request ends");
+    drop(admitted);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Every slot is back: 200 admitted again across the two instances.
+    for n in 0..200 {
+        let l = if n % 2 == 0 { &one } else { &two };
+        std::mem::forget(admit(l, &id).await.unwrap());
+    }
+}
