@@ -16,6 +16,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use super::limits::TokenCount;
+use super::ops::OpsSettings;
 use super::store::{self, DatabaseSetting};
 use crate::router::config::{RouterConfig, ROUTER_ARGS};
 
@@ -93,6 +94,9 @@ pub struct ProxyConfig {
     pub environment: Vec<(String, String)>,
     /// `litellm_settings.set_verbose`.
     pub set_verbose: bool,
+    /// Metrics, logs, health checks and alerts (`json_logs`, `background_health_checks`,
+    /// `alerting`, ...).
+    pub ops: OpsSettings,
     /// Paths of the keys rustllm does not use, for one warning line at start.
     pub ignored: Vec<String>,
     /// `os.environ/NAME` references whose variable is not set: `(path, NAME)`. The value
@@ -448,6 +452,7 @@ impl ProxyConfig {
             }
         }
 
+        let ops = OpsSettings::read(&mut top, &lookup)?;
         let general = read_general(&mut top, &mut ignored, &missing_env, &lookup)?;
         let credentials = read_credentials(&mut top)?;
         let model_list = read_model_list(&mut top, &credentials, &mut ignored)?;
@@ -505,6 +510,7 @@ impl ProxyConfig {
             token_rate_limit_type: general.token_rate_limit_type,
             environment,
             set_verbose: litellm.set_verbose,
+            ops,
             ignored,
             missing_env,
             deployment_count,

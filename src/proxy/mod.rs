@@ -17,6 +17,7 @@ pub mod config;
 pub mod errors;
 pub mod limits;
 pub mod log;
+pub mod ops;
 pub mod routes;
 pub mod server;
 pub mod spend;
@@ -143,6 +144,7 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
     }
     let mut state = AppState::new(&config).map_err(|e| e.to_string())?;
     state.store = open_store(&args, &config).await?;
+    ops::start(&mut state, &config.ops, state.store.clone())?;
     // Redis going away (shared limits, Router state and cache fall back to this
     // instance's memory) and coming back, once each per outage, on the proxy's log.
     state

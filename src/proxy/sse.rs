@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 
 use super::errors::ProxyError;
 use super::limits::Permit;
-use super::spend::{SpendEvent, SpendSink};
+use super::spend::SpendEvent;
 use crate::router::CallGuard;
 use crate::stream::{Batch, Chunk, SimpleChunk};
 use std::sync::Arc;
@@ -214,6 +214,11 @@ impl SseBody {
     }
 
     fn encode(&mut self, chunks: Vec<Chunk>) -> Bytes {
+        if let Some((_, spend)) = &mut self.spend {
+            if spend.sink_event.time_to_first_token.is_none() {
+                spend.sink_event.time_to_first_token = Some(spend.started.elapsed());
+            }
+        }
         let mut buf = Vec::with_capacity(chunks.len() * 192);
         for chunk in chunks {
             match chunk {
@@ -259,13 +264,15 @@ impl SseBody {
     fn finish(&mut self) {
         self.finished = true;
         self._guard = None;
-        self.permit = None;
         if let Some((state, mut spend)) = self.spend.take() {
             spend.sink_event.duration = spend.started.elapsed();
-            if let Some(sink) = &state.spend {
-                SpendSink::send(sink, spend.sink_event);
+            if let Some(p) = &self.permit {
+                spend.sink_event.rate_limit_remaining = Some(p.remaining());
             }
+            self.permit = None;
+            super::ops::finish(&state, spend.sink_event);
         }
+        self.permit = None;
     }
 }
 

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use super::auth::{Authenticator, MasterKey};
 use super::config::{ConfigError, ProxyConfig};
 use super::limits::Limiter;
+use super::ops::Ops;
 use super::spend::SpendSink;
 use super::store::Store;
 use crate::catalogue::cost::CustomPrices;
@@ -68,6 +69,8 @@ pub struct AppState {
     /// The database (keys, users, teams, spend); `None` in no-DB mode and in tests
     /// that build the state directly.
     pub store: Option<Store>,
+    /// Metrics, request and audit logs, health results, alerts.
+    pub ops: Arc<Ops>,
 }
 
 impl AppState {
@@ -140,6 +143,7 @@ impl AppState {
             prices,
             cache_type,
             store: None,
+            ops: Arc::new(Ops::new(config.ops.clone(), deployments)),
             router,
         }
     }

@@ -16,6 +16,7 @@ use crate::catalogue::cost::CustomPrices;
 use crate::error::LlmError;
 use crate::providers::Endpointkind;
 use crate::proxy::errors::ProxyError;
+use crate::proxy::ops;
 use crate::proxy::spend::SpendEvent;
 use crate::proxy::sse::{SseBody, StreamSpend, Style};
 use crate::proxy::state::AppState;
@@ -182,6 +183,10 @@ fn spend_event(
         cache_hit: false,
         started: wall_start,
         duration: std::time::Duration::ZERO,
+        grant: begun.identity.grant.clone(),
+        llm_api_duration: None,
+        time_to_first_token: None,
+        rate_limit_remaining: None,
     }
 }
 
@@ -194,10 +199,8 @@ pub async fn serve(state: Arc<AppState>, begun: Begun, family: Family) -> Respon
     let stream = family != Family::Embeddings
         && begun.body.get("stream").and_then(Value::as_bool) == Some(true);
     let wall_start = SystemTime::now();
-    let mut event = state
-        .spend
-        .as_ref()
-        .map(|_| spend_event(&begun, family, &group, stream, wall_start));
+    // Metrics always count the request (crate::proxy::ops); spend when it is tracked.
+    let mut event = Some(spend_event(&begun, family, &group, stream, wall_start));
     let Begun {
         started,
         call_id,
@@ -235,10 +238,12 @@ pub async fn serve(state: Arc<AppState>, begun: Begun, family: Family) -> Respon
             };
             let total_ms = ms_since(started);
             let mut response = super::json_response(bytes);
+            let mut headroom = None;
             if let Some(p) = &mut permit {
                 let (prompt, completion) = usage_of(&reply.body);
                 p.record_usage(prompt, completion);
                 p.apply_headers(response.headers_mut());
+                headroom = Some(p.remaining());
             }
             drop(permit);
             call_headers(
@@ -250,7 +255,7 @@ pub async fn serve(state: Arc<AppState>, begun: Begun, family: Family) -> Respon
                 cost,
             )
             .apply(response.headers_mut());
-            if let (Some(sink), Some(mut ev)) = (&state.spend, event.take()) {
+            if let Some(mut ev) = event.take() {
                 let (prompt, completion) = usage_of(&reply.body);
                 ev.model_id = info.model_id.clone();
                 ev.provider = reply.provider.clone();
@@ -259,7 +264,11 @@ pub async fn serve(state: Arc<AppState>, begun: Begun, family: Family) -> Respon
                 ev.completion_tokens = completion;
                 ev.cache_hit = info.cache_hit;
                 ev.duration = started.elapsed();
-                sink.send(ev);
+                ev.llm_api_duration = (!info.cache_hit)
+                    .then(|| std::time::Duration::try_from_secs_f64(reply.response_ms / 1000.0).ok())
+                    .flatten();
+                ev.rate_limit_remaining = headroom;
+                ops::finish(&state, ev);
             }
             response
         }
@@ -270,10 +279,10 @@ pub async fn serve(state: Arc<AppState>, begun: Begun, family: Family) -> Respon
             }
             drop(permit);
             let err = ProxyError::from_llm(&e);
-            if let (Some(sink), Some(mut ev)) = (&state.spend, event.take()) {
+            if let Some(mut ev) = event.take() {
                 ev.status = err.status.as_u16();
                 ev.duration = started.elapsed();
-                sink.send(ev);
+                ops::finish(&state, ev);
             }
             error_response(err, Some(&call_id))
         }
@@ -329,10 +338,10 @@ async fn serve_stream(
                 p.record_usage(0, 0);
             }
             let err = ProxyError::from_llm(&e);
-            if let (Some(sink), Some(mut ev)) = (&state.spend, event) {
+            if let Some(mut ev) = event {
                 ev.status = err.status.as_u16();
                 ev.duration = started.elapsed();
-                sink.send(ev);
+                ops::finish(&state, ev);
             }
             // Nothing was sent yet: a plain JSON error with its status, as LiteLLM does.
             return error_response(err, Some(&call_id));
@@ -343,6 +352,7 @@ async fn serve_stream(
     let spend = event.map(|mut ev| {
         ev.model_id = info.model_id.clone();
         ev.provider = open.reply.provider.clone();
+        ev.llm_api_duration = std::time::Duration::try_from_secs_f64(open.reply.response_ms / 1000.0).ok();
         let prices = state
             .prices
             .get(&info.model_id)

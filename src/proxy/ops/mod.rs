@@ -1,0 +1,315 @@
+//! Operating the proxy: Prometheus metrics ([`metrics`]), the JSON request log and the
+//! audit log ([`reqlog`]), background health checks ([`health_checks`]) and webhook
+//! alerts ([`alerts`]), with the settings that turn them on (LiteLLM's names, read
+//! once at start by [`OpsSettings::read`]).
+//!
+//! The request path touches this once per request, when the request is over
+//! ([`finish`]): metrics are counted in place (atomics, no allocation for a label set
+//! already seen), and the log line and alert checks are queued for background tasks.
+
+pub mod alerts;
+pub mod health_checks;
+pub mod metrics;
+pub mod reqlog;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::config::ConfigError;
+use super::spend::SpendEvent;
+use super::state::AppState;
+use super::store::Store;
+use crate::router::config::Deployment;
+use alerts::{AlertKind, AlertSettings, Alerts};
+use health_checks::HealthCache;
+use metrics::Metrics;
+use reqlog::{AuditLog, LogTarget, RequestLog};
+
+/// LiteLLM's default `health_check_interval` (seconds).
+pub const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(300);
+
+/// The operating settings, from `general_settings` and `litellm_settings`.
+#[derive(Debug, Clone)]
+pub struct OpsSettings {
+    /// `general_settings.background_health_checks`.
+    pub background_health_checks: bool,
+    /// `general_settings.health_check_interval` (seconds; 300).
+    pub health_check_interval: Duration,
+    /// `general_settings.health_check_details` (true): `false` hides URLs and errors.
+    pub health_check_details: bool,
+    /// `litellm_settings.require_auth_for_metrics_endpoint`: LiteLLM 1.110.2 asks for a
+    /// key on `/metrics` unless this is `false`.
+    pub metrics_auth: bool,
+    /// `litellm_settings.json_logs` / `json_logs_file`: where request lines go.
+    pub request_log: Option<LogTarget>,
+    /// `general_settings.alerting` with a webhook.
+    pub alerts: Option<AlertSettings>,
+}
+
+impl Default for OpsSettings {
+    fn default() -> Self {
+        OpsSettings {
+            background_health_checks: false,
+            health_check_interval: DEFAULT_HEALTH_CHECK_INTERVAL,
+            health_check_details: true,
+            metrics_auth: true,
+            request_log: None,
+            alerts: None,
+        }
+    }
+}
+
+fn at(section: &str, key: &str) -> String {
+    format!("{section}.{key}")
+}
+
+fn take_bool(m: &mut Map<String, Value>, section: &str, key: &str) -> Result<Option<bool>, ConfigError> {
+    match m.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(b)),
+        Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" => Ok(Some(true)),
+            "false" | "no" | "off" => Ok(Some(false)),
+            _ => Err(ConfigError::at(&at(section, key), format!("expected true or false, got {s:?}"))),
+        },
+        Some(other) => Err(ConfigError::at(&at(section, key), format!("expected true or false, got {other}"))),
+    }
+}
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|f| f.is_finite())
+}
+
+fn take_seconds(m: &mut Map<String, Value>, section: &str, key: &str) -> Result<Option<Duration>, ConfigError> {
+    match m.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match number(&v) {
+            Some(s) if s > 0.0 && s <= 1.0e9 => Ok(Some(Duration::from_secs_f64(s))),
+            _ => Err(ConfigError::at(&at(section, key), format!("expected a positive number of seconds, got {v}"))),
+        },
+    }
+}
+
+fn take_string(m: &mut Map<String, Value>, section: &str, key: &str) -> Result<Option<String>, ConfigError> {
+    match m.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s).filter(|s| !s.is_empty())),
+        Some(other) => Err(ConfigError::at(&at(section, key), format!("expected a string, got {other}"))),
+    }
+}
+
+fn take_strings(m: &mut Map<String, Value>, section: &str, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
+    match m.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(vec![s])),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                other => Err(ConfigError::at(&at(section, key), format!("expected a list of strings, got {other}"))),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(other) => Err(ConfigError::at(&at(section, key), format!("expected a list of strings, got {other}"))),
+    }
+}
+
+impl OpsSettings {
+    /// Read (and remove, so they are not reported as ignored) the operating settings
+    /// from the config's top level. `env` reads `SLACK_WEBHOOK_URL`.
+    pub fn read(
+        top: &mut Map<String, Value>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<OpsSettings, ConfigError> {
+        let mut s = OpsSettings::default();
+        if let Some(Value::Object(l)) = top.get_mut("litellm_settings") {
+            const L: &str = "litellm_settings";
+            if let Some(b) = take_bool(l, L, "require_auth_for_metrics_endpoint")? {
+                s.metrics_auth = b;
+            }
+            let json_logs = take_bool(l, L, "json_logs")?.unwrap_or(false);
+            let file = take_string(l, L, "json_logs_file")?;
+            s.request_log = match (json_logs, file) {
+                (_, Some(path)) => Some(LogTarget::File(PathBuf::from(path))),
+                (true, None) => Some(LogTarget::Stdout),
+                (false, None) => None,
+            };
+            // `callbacks: ["prometheus"]` is how LiteLLM turns metrics on; they are always
+            // on here. Other callbacks stay in the list and are reported as ignored.
+            for key in ["callbacks", "success_callback", "failure_callback"] {
+                if let Some(Value::Array(items)) = l.get_mut(key) {
+                    items.retain(|v| v.as_str() != Some("prometheus"));
+                    if items.is_empty() {
+                        l.remove(key);
+                    }
+                }
+            }
+        }
+        if let Some(Value::Object(g)) = top.get_mut("general_settings") {
+            const G: &str = "general_settings";
+            s.background_health_checks = take_bool(g, G, "background_health_checks")?.unwrap_or(false);
+            if let Some(d) = take_seconds(g, G, "health_check_interval")? {
+                s.health_check_interval = d;
+            }
+            if let Some(b) = take_bool(g, G, "health_check_details")? {
+                s.health_check_details = b;
+            }
+            s.alerts = read_alerting(g, env)?;
+        }
+        Ok(s)
+    }
+}
+
+/// `alerting`, `alerting_webhook_url` (else `SLACK_WEBHOOK_URL`), `alerting_threshold`,
+/// `alert_types`, `alerting_args`.
+fn read_alerting(
+    g: &mut Map<String, Value>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<AlertSettings>, ConfigError> {
+    const G: &str = "general_settings";
+    let channels = take_strings(g, G, "alerting")?.unwrap_or_default();
+    let url = take_string(g, G, "alerting_webhook_url")?;
+    let threshold = take_seconds(g, G, "alerting_threshold")?;
+    let types = take_strings(g, G, "alert_types")?;
+    let args = match g.remove("alerting_args") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(other) => {
+            return Err(ConfigError::at(&at(G, "alerting_args"), format!("expected a mapping, got {other}")))
+        }
+    };
+    let webhook = channels
+        .iter()
+        .any(|c| c == "slack" || c == "webhook");
+    if !webhook {
+        return Ok(None);
+    }
+    let Some(url) = url.or_else(|| env("SLACK_WEBHOOK_URL").filter(|u| !u.is_empty())) else {
+        return Err(ConfigError::at(
+            &at(G, "alerting"),
+            "a webhook alert needs a URL: set general_settings.alerting_webhook_url or SLACK_WEBHOOK_URL",
+        ));
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url::Url::parse(&url).is_err() {
+        // The URL itself is a secret: not quoted.
+        return Err(ConfigError::at(
+            &at(G, "alerting_webhook_url"),
+            "expected an http(s) URL",
+        ));
+    }
+    let mut a = AlertSettings::new(url);
+    if let Some(types) = types {
+        a.kinds = types.iter().filter_map(|t| AlertKind::parse(t)).collect();
+    }
+    if let Some(t) = threshold {
+        a.slow_threshold = t;
+    }
+    let arg = |key: &str| -> Result<Option<f64>, ConfigError> {
+        match args.get(key).filter(|v| !v.is_null()) {
+            None => Ok(None),
+            Some(v) => match number(v) {
+                Some(n) if n > 0.0 => Ok(Some(n)),
+                _ => Err(ConfigError::at(
+                    &format!("{G}.alerting_args.{key}"),
+                    format!("expected a positive number, got {v}"),
+                )),
+            },
+        }
+    };
+    if let Some(n) = arg("outage_alert_ttl")? {
+        a.window = Duration::from_secs_f64(n.min(1.0e9));
+    }
+    if let Some(n) = arg("minor_outage_alert_threshold")? {
+        a.min_failures = n as u64;
+    }
+    if let Some(n) = arg("failure_rate_threshold")? {
+        a.failure_rate = n.min(1.0);
+    }
+    if let Some(n) = arg("budget_alert_ttl")? {
+        a.budget_window = Duration::from_secs_f64(n.min(1.0e9));
+    }
+    if let Some(n) = arg("budget_alert_threshold")? {
+        a.budget_threshold = n;
+    }
+    Ok(Some(a))
+}
+
+/// Metrics, logs, health results and alerts, shared by the routes and the background
+/// tasks.
+pub struct Ops {
+    pub settings: OpsSettings,
+    pub metrics: Metrics,
+    pub health: HealthCache,
+    /// Started by [`start`] (they need the runtime); `None` in tests that build the
+    /// state directly, and when the config does not ask for them.
+    pub alerts: Option<Alerts>,
+    pub requests: Option<RequestLog>,
+    pub audit: AuditLog,
+}
+
+impl Ops {
+    /// Metrics and health results for these deployments; no background task yet.
+    pub fn new(settings: OpsSettings, deployments: &[Deployment]) -> Ops {
+        Ops {
+            settings,
+            metrics: Metrics::new(deployments),
+            health: HealthCache::default(),
+            alerts: None,
+            requests: None,
+            audit: AuditLog::default(),
+        }
+    }
+
+    /// Count a finished request, queue its log line, feed the alert windows.
+    pub fn observe(&self, ev: &SpendEvent) {
+        self.metrics.observe(ev);
+        if let Some(a) = &self.alerts {
+            a.request(&ev.model_group, ev.status, ev.duration);
+        }
+        if let Some(l) = &self.requests {
+            l.request(ev.clone());
+        }
+    }
+
+    /// Record an admin action in `LiteLLM_AuditLog` and the request log.
+    pub async fn audit(&self, entry: reqlog::AuditEntry) -> Result<(), sqlx::Error> {
+        self.audit.record(entry, self.requests.as_ref()).await
+    }
+}
+
+/// A request is over: metrics, log line and alerts, then its spend event (when spend
+/// is tracked).
+pub fn finish(state: &AppState, ev: SpendEvent) {
+    state.ops.observe(&ev);
+    if let Some(sink) = &state.spend {
+        sink.send(ev);
+    }
+}
+
+/// Start what runs beside the requests (on the current runtime): the request-log
+/// writer, the alert sender, the audit log on the store, and the background health
+/// checks. Called once at start, before the state is shared.
+pub fn start(state: &mut AppState, settings: &OpsSettings, store: Option<Store>) -> Result<(), String> {
+    let mut ops = Ops::new(settings.clone(), state.router.deployments());
+    if let Some(target) = &settings.request_log {
+        ops.requests = Some(RequestLog::start(target.clone())?);
+    }
+    if let Some(a) = &settings.alerts {
+        ops.alerts = Some(Alerts::start(a.clone()));
+    }
+    ops.audit = AuditLog::new(store);
+    let ops = Arc::new(ops);
+    state.ops = Arc::clone(&ops);
+    if settings.background_health_checks {
+        health_checks::start(Arc::clone(&state.router), ops, settings.health_check_interval);
+    }
+    Ok(())
+}
