@@ -5,7 +5,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.deps-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help dev build test test-rust test-python test-frameworks lint fmt bench bench-frameworks demo wheel wheel-check docker-check clean catalogue
+.PHONY: help dev build test test-rust test-python test-frameworks lint fmt bench bench-proxy bench-frameworks demo wheel wheel-check docker-check clean catalogue
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,10 +48,20 @@ fmt: $(STAMP) ## Format Rust and Python sources
 	cargo fmt
 	$(VENV)/bin/ruff format python tests bench examples
 
-bench: $(STAMP) ## Benchmarks against litellm, the openai SDK and httpx (release build)
+bench: $(STAMP) ## Benchmarks against litellm, the openai SDK and httpx (release build), then bench-proxy
 	$(VENV)/bin/maturin develop --quiet --release
 	$(PIP) install --quiet -r bench/requirements.txt
 	$(PY) bench/run.py
+	$(MAKE) bench-proxy
+
+BENCH_PROXY_VENV := .venv-bench-proxy
+bench-proxy: $(STAMP) ## The proxy vs LiteLLM's proxy under wrk (~25 min; BENCH_SOAK_SECONDS=60 shortens the 10-min soak)
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	test -x $(BENCH_PROXY_VENV)/bin/python || python3 -m venv $(BENCH_PROXY_VENV)
+	cmp -s bench/requirements-proxy.txt $(BENCH_PROXY_VENV)/.locked || \
+	  ($(BENCH_PROXY_VENV)/bin/pip install --quiet -r bench/requirements-proxy.txt && \
+	   cp bench/requirements-proxy.txt $(BENCH_PROXY_VENV)/.locked)
+	$(PY) bench/proxy/run.py
 
 BENCH_FW_VENV := .venv-bench-frameworks
 # These conflict with each other: one venv each, from the test lock plus the real litellm.
@@ -83,7 +93,7 @@ catalogue: ## Refresh src/catalogue/model_prices.json from the newest litellm wh
 
 clean: ## Remove build outputs and the virtualenv
 	cargo clean
-	rm -rf $(VENV) dist .venv-frameworks .venv-bench-frameworks .venv-bench-frameworks-*
+	rm -rf $(VENV) dist .venv-frameworks .venv-bench-frameworks .venv-bench-frameworks-* .venv-bench-proxy
 
 # Release-time targets, too slow for `make test` and CI (a fat-LTO build per target).
 # zig (PyPI's ziglang) cross-links every wheel from one Linux machine; auditwheel checks tags.

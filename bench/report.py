@@ -392,6 +392,24 @@ def machine_info() -> dict[str, str]:
     return info
 
 
+# bench/proxy/run.py writes its section of RESULTS.md between these lines; a run of this
+# suite keeps it.
+PROXY_BEGIN = "<!-- proxy results: written by bench/proxy/run.py -->"
+PROXY_END = "<!-- end of proxy results -->"
+
+
+def proxy_section(path: Path) -> str:
+    """The proxy section of the RESULTS.md at `path` (with its marker lines), or ""."""
+    try:
+        old = path.read_text()
+    except OSError:
+        return ""
+    if PROXY_BEGIN not in old or PROXY_END not in old:
+        return ""
+    body = old.split(PROXY_BEGIN, 1)[1].split(PROXY_END, 1)[0]
+    return "\n" + PROXY_BEGIN + body + PROXY_END + "\n"
+
+
 def markdown(tab: Table, results: dict, counts, machine: dict[str, str], command: str, seconds: float) -> str:
     c = counts
     when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=seconds)

@@ -367,7 +367,8 @@ def main(argv: list[str] | None = None) -> None:
     if out is None and not args.quick:
         out = BENCH / "RESULTS.md"
     if out is not None and not args.no_write:
-        out.write_text(report.markdown(table, results, counts, machine, command, seconds))
+        text = report.markdown(table, results, counts, machine, command, seconds)
+        out.write_text(text + report.proxy_section(out))
         log(f"wrote {out}")
 
 

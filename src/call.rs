@@ -292,7 +292,10 @@ async fn open(
         LlmError::bad_request(format!("ssl settings: {}", e.0))
             .with_context(&p.provider, &p.requested_model)
     })?;
-    let mut req = client.post(&p.url);
+    let mut req = match transport::parsed_url(&p.url) {
+        Some(url) => client.post(url),
+        None => client.post(&p.url),
+    };
     if let Some(t) = total_timeout {
         req = req.timeout(t);
     }

@@ -353,6 +353,30 @@ fn pooled(
     Ok(client)
 }
 
+/// Parsed request URLs, by their text. Parsing one (the host goes through IDNA mapping
+/// even when it is an IP address) cost about a tenth of the proxy's CPU per request
+/// (bench/proxy/README.md), and a process calls a handful of URLs over and over. Bounded:
+/// emptied when full, so URLs that differ per call cannot grow it.
+static PARSED_URLS: OnceLock<Mutex<std::collections::HashMap<String, reqwest::Url>>> =
+    OnceLock::new();
+const PARSED_URLS_MAX: usize = 256;
+
+/// `url` parsed, from [`PARSED_URLS`] when it was parsed before; `None` when it does not
+/// parse (the caller then hands reqwest the text, which reports the error as it always did).
+pub fn parsed_url(url: &str) -> Option<reqwest::Url> {
+    let cache = PARSED_URLS.get_or_init(Default::default);
+    if let Some(u) = lock(cache).get(url) {
+        return Some(u.clone());
+    }
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let mut map = lock(cache);
+    if map.len() >= PARSED_URLS_MAX {
+        map.clear();
+    }
+    map.insert(url.to_string(), parsed.clone());
+    Some(parsed)
+}
+
 /// One thread's own runtime and clients, for blocking calls, and the process generation
 /// they were made in.
 struct LocalTransport {
@@ -474,6 +498,20 @@ impl WithoutUrl for reqwest::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parsed_urls_match_reqwest_and_the_cache_stays_bounded() {
+        let text = "http://user:pw@127.0.0.1:8080/v1/chat/completions?api-version=1";
+        let url = parsed_url(text).unwrap();
+        assert_eq!(url, reqwest::Url::parse(text).unwrap());
+        assert_eq!(parsed_url(text).unwrap(), url);
+        assert!(parsed_url("not a url").is_none());
+        for i in 0..(PARSED_URLS_MAX * 2) {
+            assert!(parsed_url(&format!("http://h{i}.example/v1")).is_some());
+        }
+        let len = lock(PARSED_URLS.get_or_init(Default::default)).len();
+        assert!(len <= PARSED_URLS_MAX, "{len}");
+    }
 
     #[test]
     fn a_call_setting_wins_over_the_module_setting() {

@@ -187,7 +187,7 @@ impl MasterKey {
             Ok(self.identity.clone())
         } else {
             Err(ProxyError::unauthorized(
-                "Authentication Error, Invalid proxy server token passed. The key sent is not the proxy's master key (virtual keys are not supported yet).",
+                "Authentication Error, Invalid proxy server token passed. The key sent is not the proxy's master key (virtual keys need a database: general_settings.database is none).",
             ))
         }
     }

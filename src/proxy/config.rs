@@ -12,11 +12,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 use super::limits::TokenCount;
 use super::ops::OpsSettings;
+use super::spend::writer::WriterSettings;
 use super::store::{self, DatabaseSetting};
 use crate::router::config::{RouterConfig, ROUTER_ARGS};
 
@@ -90,6 +92,9 @@ pub struct ProxyConfig {
     pub database_pool_limit: u32,
     /// `general_settings.token_rate_limit_type`: which tokens count against tpm limits.
     pub token_rate_limit_type: TokenCount,
+    /// How spend is written, budgets reset and spend logs kept (`proxy_batch_write_at`,
+    /// `maximum_spend_logs_retention_period`, ...).
+    pub spend: WriterSettings,
     /// `environment_variables`, to export before the Router is built.
     pub environment: Vec<(String, String)>,
     /// `litellm_settings.set_verbose`.
@@ -143,6 +148,12 @@ const GENERAL_SETTINGS: &[&str] = &[
     "database_connection_pool_limit",
     "database",
     "token_rate_limit_type",
+    "proxy_batch_write_at",
+    "proxy_budget_rescheduler_min_time",
+    "proxy_budget_rescheduler_max_time",
+    "maximum_spend_logs_retention_period",
+    "maximum_spend_logs_retention_interval",
+    "disable_spend_logs",
 ];
 
 /// Keys of a `model_list` entry.
@@ -508,6 +519,7 @@ impl ProxyConfig {
             database: general.database,
             database_pool_limit: general.database_pool_limit,
             token_rate_limit_type: general.token_rate_limit_type,
+            spend: general.spend,
             environment,
             set_verbose: litellm.set_verbose,
             ops,
@@ -535,6 +547,7 @@ struct General {
     database: DatabaseSetting,
     database_pool_limit: u32,
     token_rate_limit_type: TokenCount,
+    spend: WriterSettings,
 }
 
 fn read_general(
@@ -616,6 +629,7 @@ fn read_general(
         }
     };
     Ok(General {
+        spend: read_spend(g)?,
         database,
         database_pool_limit,
         master_key,
@@ -624,6 +638,55 @@ fn read_general(
         key_header,
         token_rate_limit_type,
     })
+}
+
+/// The spend writer's settings: LiteLLM's names, seconds or durations (`7d`, `1h`).
+fn read_spend(g: &mut Map<String, Value>) -> Result<WriterSettings, ConfigError> {
+    const PATH: &str = "general_settings";
+    let mut s = WriterSettings::default();
+    let seconds = |n: f64, key: &str| -> Result<Duration, ConfigError> {
+        if n > 0.0 && n <= 1.0e9 {
+            Ok(Duration::from_secs_f64(n))
+        } else {
+            Err(ConfigError::at(
+                &join(PATH, key),
+                "expected a positive number of seconds",
+            ))
+        }
+    };
+    if let Some(n) = number_field(g, "proxy_batch_write_at", PATH)? {
+        s.batch_every = seconds(n, "proxy_batch_write_at")?;
+    }
+    if let Some(n) = number_field(g, "proxy_budget_rescheduler_min_time", PATH)? {
+        s.reset_every = seconds(n, "proxy_budget_rescheduler_min_time")?;
+    }
+    // LiteLLM picks a random time between min and max so that workers spread out; one
+    // leader runs the job here, so the max is accepted and not needed.
+    number_field(g, "proxy_budget_rescheduler_max_time", PATH)?;
+    let duration = |key: &str| -> Result<Option<Duration>, ConfigError> {
+        let Some(v) = g.get(key).filter(|v| !v.is_null()) else {
+            return Ok(None);
+        };
+        let secs = match v {
+            Value::String(t) => store::time::duration_seconds(t).filter(|s| *s > 0),
+            Value::Number(n) => n.as_i64().filter(|s| *s > 0),
+            _ => None,
+        };
+        match secs {
+            Some(secs) => Ok(Some(Duration::from_secs(secs as u64))),
+            None => Err(expected(
+                &join(PATH, key),
+                "a duration such as 30s, 1h, 7d or 1mo",
+                v,
+            )),
+        }
+    };
+    s.retention = duration("maximum_spend_logs_retention_period")?;
+    if let Some(every) = duration("maximum_spend_logs_retention_interval")? {
+        s.retention_every = every;
+    }
+    s.log_rows = !bool_field(g, "disable_spend_logs", PATH)?.unwrap_or(false);
+    Ok(s)
 }
 
 /// Where keys, users, teams and spend live: `database: none` (LiteLLM's no-DB mode),

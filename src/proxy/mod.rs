@@ -12,9 +12,11 @@
 //! graceful shutdown), `state` (built once, shared by every request).
 
 pub mod auth;
+pub mod budget;
 pub mod cli;
 pub mod config;
 pub mod errors;
+pub mod keys;
 pub mod limits;
 pub mod log;
 pub mod ops;
@@ -153,6 +155,21 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
             crate::cache::link::EventLevel::Warning => log::warn(message),
             crate::cache::link::EventLevel::Info => log::info(message),
         }));
+    let mut auth_kind = "master key";
+    if let (Some(store), Some(master)) = (&state.store, &config.master_key) {
+        // Virtual keys: all of them in memory now, changes followed from here on.
+        let cache = Arc::new(keys::KeyCache::default());
+        cache
+            .load(store)
+            .await
+            .map_err(|e| format!("cannot load the keys from the database: {e}"))?;
+        cache.spawn_sync(store.clone());
+        log::info(&format!("virtual keys: {} loaded", cache.len()));
+        state.auth = Arc::new(keys::VirtualKeys::new(master, Arc::clone(&cache)));
+        state.key_cache = Some(cache);
+        auth_kind = "master key and virtual keys";
+    }
+    let spend_writer = start_spend(&mut state, &config).await?;
     if log::debug_enabled() {
         // --detailed_debug: the Router's decisions and each provider request and raw reply
         // (secrets masked where the records are made), on the proxy's own log.
@@ -175,7 +192,7 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
     log::info(&format!(
         "listening on http://{addr} ({} deployments, {workers} threads, auth: {})",
         config.deployment_count,
-        if auth_on { "master key" } else { "none" },
+        if auth_on { auth_kind } else { "none" },
     ));
     server::serve(
         Arc::new(state),
@@ -185,9 +202,50 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
     )
     .await
     .map_err(|e| format!("server error: {e}"))?;
+    if let Some(writer) = spend_writer {
+        // What was charged since the last flush is written before the process ends.
+        if let Err(e) = writer.flush_now().await {
+            log::warn(&format!(
+                "spend: the last flush failed: {}",
+                store::scrub(&e.to_string(), "")
+            ));
+        }
+    }
     log::info("stopped");
     Ok(())
 }
+
+/// With a database: budgets in memory, spend charged per request and written in
+/// batches ([`spend::writer`]).
+async fn start_spend(
+    state: &mut AppState,
+    config: &ProxyConfig,
+) -> Result<Option<spend::writer::SpendWriter>, String> {
+    let Some(store) = &state.store else {
+        return Ok(None);
+    };
+    let ledger = Arc::new(budget::Ledger::default());
+    let (sink, rx) = spend::SpendSink::channel(SPEND_QUEUE);
+    let writer = spend::writer::SpendWriter::start(
+        store.clone(),
+        Arc::clone(&ledger),
+        rx,
+        config.spend.clone(),
+    )
+    .await
+    .map_err(|e| {
+        format!(
+            "cannot read budgets from the database: {}",
+            store::scrub(&e.to_string(), "")
+        )
+    })?;
+    state.spend = Some(sink.with_ledger(ledger));
+    Ok(Some(writer))
+}
+
+/// Spend events that may wait for the writer; past that their log rows are dropped
+/// (their spend never is: it is in the ledger).
+const SPEND_QUEUE: usize = 10_000;
 
 /// Open (and migrate) the database the config names, saying which at start.
 async fn open_store(args: &Args, config: &ProxyConfig) -> Result<Option<store::Store>, String> {

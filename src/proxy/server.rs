@@ -128,7 +128,8 @@ async fn log_request(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let method = request.method().clone();
-    let path = request.uri().path().to_string();
+    // `/key/{key}/regenerate` carries a key in the path.
+    let path = mask_keys(request.uri().path());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     log::debug(&format!(
@@ -139,9 +140,41 @@ async fn log_request(
     response
 }
 
+/// `path` with every path segment that starts with `sk-` shortened to `sk-...` and its
+/// last four characters, as LiteLLM abbreviates keys.
+fn mask_keys(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with("sk-") && segment.len() > 10 {
+                let tail: String = segment
+                    .chars()
+                    .rev()
+                    .take(4)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                format!("sk-...{tail}")
+            } else {
+                segment.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_in_paths_are_masked_in_the_request_log() {
+        assert_eq!(
+            mask_keys("/key/sk-abcdefghijklmnop1234/regenerate"),
+            "/key/sk-...1234/regenerate"
+        );
+        assert_eq!(mask_keys("/chat/completions"), "/chat/completions");
+    }
 
     #[test]
     fn loopback_addresses() {

@@ -2,6 +2,12 @@
 //! for metrics (issue 16). Sending never waits: when the channel is full the event is
 //! dropped and counted, so a slow writer cannot slow the request path. Without a sink
 //! (the default) no event is built at all.
+//!
+//! With a database, the sink also charges each event to the [`Ledger`] as it is sent
+//! (budgets see it at once, and a dropped event loses its log row, never its spend), and
+//! [`writer`] writes both in batches.
+
+pub mod writer;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -10,6 +16,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 
 use super::auth::KeyGrant;
+use super::budget::Ledger;
 
 /// What one request did and cost.
 #[derive(Debug, Clone)]
@@ -20,6 +27,11 @@ pub struct SpendEvent {
     pub route: &'static str,
     /// The caller's key hash (`None` without auth).
     pub key_hash: Option<Arc<str>>,
+    /// The key's user (`user_id`), and team (`team_id`).
+    pub user_id: Option<String>,
+    pub team_id: Option<String>,
+    /// The request's `user` field: LiteLLM's end user (customer).
+    pub end_user: Option<String>,
     /// The model the client asked for.
     pub requested_model: String,
     pub model_group: String,
@@ -54,6 +66,8 @@ pub struct SpendEvent {
 pub struct SpendSink {
     tx: mpsc::Sender<SpendEvent>,
     dropped: AtomicU64,
+    /// Charged with every event sent (budgets and spend totals).
+    ledger: Option<Arc<Ledger>>,
 }
 
 impl SpendSink {
@@ -64,13 +78,28 @@ impl SpendSink {
             SpendSink {
                 tx,
                 dropped: AtomicU64::new(0),
+                ledger: None,
             },
             rx,
         )
     }
 
-    /// Queue an event without waiting.
+    /// The same sink, charging every event it sends to `ledger` first.
+    pub fn with_ledger(mut self, ledger: Arc<Ledger>) -> SpendSink {
+        self.ledger = Some(ledger);
+        self
+    }
+
+    /// The ledger events are charged to, if any.
+    pub fn ledger(&self) -> Option<&Arc<Ledger>> {
+        self.ledger.as_ref()
+    }
+
+    /// Charge an event (with a ledger) and queue it without waiting.
     pub fn send(&self, event: SpendEvent) {
+        if let Some(ledger) = &self.ledger {
+            ledger.charge(&event);
+        }
         if self.tx.try_send(event).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::auth::{Authenticator, MasterKey};
 use super::config::{ConfigError, ProxyConfig};
+use super::keys::KeyCache;
 use super::limits::Limiter;
 use super::ops::Ops;
 use super::spend::SpendSink;
@@ -71,6 +72,11 @@ pub struct AppState {
     pub store: Option<Store>,
     /// Metrics, request and audit logs, health results, alerts.
     pub ops: Arc<Ops>,
+    /// Virtual keys in memory, when a database and a master key are configured.
+    pub key_cache: Option<Arc<KeyCache>>,
+    /// `model_info.access_groups`: access group → the model groups in it (a key's
+    /// `models` may name an access group).
+    pub access_groups: HashMap<String, Vec<String>>,
 }
 
 impl AppState {
@@ -144,6 +150,8 @@ impl AppState {
             cache_type,
             store: None,
             ops: Arc::new(Ops::new(config.ops.clone(), deployments)),
+            key_cache: None,
+            access_groups: access_groups(deployments),
             router,
         }
     }
@@ -222,6 +230,23 @@ fn model_info_entry(d: &Deployment) -> Value {
         "litellm_params": public_params(&d.params),
         "model_info": info,
     })
+}
+
+/// Access group → model groups, from each deployment's `model_info.access_groups`.
+fn access_groups(deployments: &[Deployment]) -> HashMap<String, Vec<String>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for d in deployments {
+        let Some(names) = d.model_info.get("access_groups").and_then(Value::as_array) else {
+            continue;
+        };
+        for name in names.iter().filter_map(Value::as_str) {
+            let groups = out.entry(name.to_string()).or_default();
+            if !groups.contains(&d.group) {
+                groups.push(d.group.clone());
+            }
+        }
+    }
+    out
 }
 
 /// Prices a deployment's config sets, in `litellm_params` or `model_info`.

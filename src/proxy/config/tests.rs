@@ -399,3 +399,39 @@ fn litellms_proxy_server_config_reads_as_litellm_reads_it() {
     );
     assert!(r.deployments.iter().any(|d| d.group == "anthropic/*"));
 }
+
+#[test]
+fn the_database_setting_litellm_reads() {
+    use crate::proxy::store::{DatabaseSetting, DEFAULT_POOL_LIMIT};
+    let c = load("general_settings: {master_key: sk-1}\n").unwrap();
+    assert_eq!(c.database, DatabaseSetting::DefaultSqlite);
+    assert_eq!(c.database_pool_limit, DEFAULT_POOL_LIMIT);
+    let c = load(
+        "general_settings:\n  database_url: postgresql://u:p@db/x\n  database_connection_pool_limit: 3\n",
+    )
+    .unwrap();
+    assert_eq!(
+        c.database,
+        DatabaseSetting::Url("postgresql://u:p@db/x".into())
+    );
+    assert_eq!(c.database_pool_limit, 3);
+    assert!(c.ignored.is_empty(), "{:?}", c.ignored);
+    // DATABASE_URL when the file sets none, as LiteLLM.
+    let env = |name: &str| (name == "DATABASE_URL").then(|| "sqlite:///var/k.db".to_string());
+    let c = ProxyConfig::from_yaml("general_settings: {}\n", &env).unwrap();
+    assert_eq!(
+        c.database,
+        DatabaseSetting::Url("sqlite:///var/k.db".into())
+    );
+    // database: none wins over both.
+    let c = ProxyConfig::from_yaml("general_settings: {database: none}\n", &env).unwrap();
+    assert_eq!(c.database, DatabaseSetting::Disabled);
+    let e = err("general_settings:\n  database_url: mysql://u:secret@db/x\n");
+    assert!(e.contains("general_settings.database_url"), "{e}");
+    assert!(!e.contains("secret"), "{e}");
+    let e = err("general_settings:\n  database_connection_pool_limit: 0\n");
+    assert!(
+        e.contains("general_settings.database_connection_pool_limit"),
+        "{e}"
+    );
+}

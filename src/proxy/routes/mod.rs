@@ -5,12 +5,17 @@
 //! content type, the size limit, the JSON, and the body's own credentials; each refusal
 //! comes back in LiteLLM's envelope before anything reaches a provider.
 
+pub mod admin;
+pub mod admin_keys;
+pub mod admin_teams;
+pub mod admin_users;
 pub mod chat;
 pub mod completions;
 pub mod embeddings;
 pub mod health;
 pub mod models;
 pub mod serve;
+pub mod spend;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -83,6 +88,29 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/v1/models/{*model}", get(models::one))
         .route("/model/info", get(models::info))
         .route("/v1/model/info", get(models::info))
+        .route("/key/generate", post(admin_keys::generate))
+        .route("/key/info", get(admin_keys::info))
+        .route("/key/list", get(admin_keys::list))
+        .route("/key/update", post(admin_keys::update))
+        .route("/key/delete", post(admin_keys::delete))
+        .route("/key/regenerate", post(admin_keys::regenerate))
+        .route("/key/{key}/regenerate", post(admin_keys::regenerate_path))
+        .route("/key/block", post(admin_keys::block))
+        .route("/key/unblock", post(admin_keys::unblock))
+        .route("/user/new", post(admin_users::new))
+        .route("/user/info", get(admin_users::info))
+        .route("/user/update", post(admin_users::update))
+        .route("/user/delete", post(admin_users::delete))
+        .route("/team/new", post(admin_teams::new))
+        .route("/team/info", get(admin_teams::info))
+        .route("/team/update", post(admin_teams::update))
+        .route("/team/delete", post(admin_teams::delete))
+        .route("/team/member_add", post(admin_teams::member_add))
+        .route("/team/member_delete", post(admin_teams::member_delete))
+        .route("/spend/logs", get(spend::logs))
+        .route("/global/spend", get(spend::global))
+        .route("/global/spend/report", get(spend::report))
+        .route("/global/spend/models", get(spend::models))
         .route("/health", get(health::health))
         .route("/health/liveliness", get(health::liveliness))
         .route("/health/liveness", get(health::liveliness))
@@ -142,6 +170,37 @@ pub async fn begin(
 ) -> Result<Begun, ProxyError> {
     let started = Instant::now();
     let identity = authenticate(state, headers, route).await?;
+    let mut body = read_json_object(state, headers, body).await?;
+    if !state.settings.allow_client_side_credentials {
+        if let Some(param) = client_credential(&body) {
+            return Err(ProxyError::bad_param(
+                param,
+                format!(
+                    "Rejected Request: {param} is not allowed in request body. Enable with `general_settings::allow_client_side_credentials` on proxy config.yaml. Relevant Issue: https://huntr.com/bounties/4001e1a2-7b7a-4776-a3ae-e6692ec3d997"
+                ),
+            ));
+        }
+    }
+    if let Some(forced) = &state.settings.forced_params {
+        for (k, v) in forced {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+    Ok(Begun {
+        started,
+        call_id: call_id(),
+        identity,
+        body,
+    })
+}
+
+/// The body as a JSON object: the content type (415), the size (413, from
+/// `Content-Length` before reading, else while reading) and the JSON (400).
+pub async fn read_json_object(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Map<String, Value>, ProxyError> {
     if let Some(ct) = headers.get(axum::http::header::CONTENT_TYPE) {
         let text = ct.to_str().unwrap_or("");
         if !is_json(text) {
@@ -167,43 +226,35 @@ pub async fn begin(
             )))
         }
     };
-    let mut body = match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => {
-            return Err(ProxyError::bad_request(
-                "the request body must be a JSON object",
-            ))
-        }
-        Err(e) => {
-            return Err(ProxyError::bad_request(format!(
-                "Invalid JSON in the request body: {e}"
-            )))
-        }
-    };
-    if !state.settings.allow_client_side_credentials {
-        if let Some(param) = CLIENT_CREDENTIAL_PARAMS
-            .iter()
-            .find(|p| body.get(**p).is_some_and(|v| !v.is_null()))
-        {
-            return Err(ProxyError::bad_param(
-                param,
-                format!(
-                    "Rejected Request: {param} is not allowed in request body. Enable with `general_settings::allow_client_side_credentials` on proxy config.yaml. Relevant Issue: https://huntr.com/bounties/4001e1a2-7b7a-4776-a3ae-e6692ec3d997"
-                ),
-            ));
-        }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(ProxyError::bad_request(
+            "the request body must be a JSON object",
+        )),
+        Err(e) => Err(ProxyError::bad_request(format!(
+            "Invalid JSON in the request body: {e}"
+        ))),
     }
-    if let Some(forced) = &state.settings.forced_params {
-        for (k, v) in forced {
-            body.insert(k.clone(), v.clone());
-        }
-    }
-    Ok(Begun {
-        started,
-        call_id: uuid::Uuid::new_v4().to_string(),
-        identity,
-        body,
-    })
+}
+
+/// The first of [`CLIENT_CREDENTIAL_PARAMS`] (in its order) that the body sets to
+/// something other than null. Walks the body's few keys rather than looking each of the
+/// list's 27 names up in the body: every lookup hashes its key.
+fn client_credential(body: &Map<String, Value>) -> Option<&'static str> {
+    body.iter()
+        .filter(|(_, v)| !v.is_null())
+        .filter_map(|(k, _)| CLIENT_CREDENTIAL_PARAMS.iter().position(|p| p == k))
+        .min()
+        .map(|i| CLIENT_CREDENTIAL_PARAMS[i])
+}
+
+/// A call id in LiteLLM's uuid4 form. Ids name calls, they guard nothing: the random
+/// bits come from the thread's fast generator, not the kernel (a `getrandom` syscall per
+/// request).
+fn call_id() -> String {
+    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
+        .into_uuid()
+        .to_string()
 }
 
 /// The model group a request routes to (aliases and wildcards resolved), or 400 without
@@ -225,6 +276,11 @@ pub async fn route_to(
         Ok((group, _)) => group,
         Err(_) => return Err(ProxyError::unknown_model(model, &state.model_names)),
     };
+    // A virtual key may call only what it and its team allow (no grant: the master key
+    // or no auth, nothing to check).
+    if let Some(grant) = &begun.identity.grant {
+        super::keys::check_model(grant, model, &group, &state.access_groups)?;
+    }
     let permit = match &state.limiter {
         Some(l) if begun.identity.grant.is_some() => {
             l.admit(&begun.identity, &group, &begun.body).await?
@@ -247,49 +303,68 @@ pub struct CallHeaders<'a> {
     pub attempted_fallbacks: Option<u32>,
 }
 
-fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+// Built at compile time: `HeaderName::from_static` called per request checks its text
+// against the standard names each time.
+const CALL_ID: HeaderName = HeaderName::from_static("x-litellm-call-id");
+const LITELLM_VERSION: HeaderName = HeaderName::from_static("x-litellm-version");
+const MODEL_ID: HeaderName = HeaderName::from_static("x-litellm-model-id");
+const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
+const MODEL_API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
+const RESPONSE_COST: HeaderName = HeaderName::from_static("x-litellm-response-cost");
+const RESPONSE_MS: HeaderName = HeaderName::from_static("x-litellm-response-duration-ms");
+const OVERHEAD_MS: HeaderName = HeaderName::from_static("x-litellm-overhead-duration-ms");
+const RETRIES: HeaderName = HeaderName::from_static("x-litellm-attempted-retries");
+const FALLBACKS: HeaderName = HeaderName::from_static("x-litellm-attempted-fallbacks");
+const VERSION_VALUE: HeaderValue = HeaderValue::from_static(VERSION);
+
+fn set(headers: &mut HeaderMap, name: HeaderName, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
-        headers.insert(HeaderName::from_static(name), v);
+        headers.insert(name, v);
     }
 }
 
+/// Milliseconds with three decimals (`12.345`), as `format!("{:.3}")` writes them, from
+/// whole microseconds: the exact float formatting took more time than the rest of the
+/// headers together.
 fn ms(v: f64) -> String {
-    format!("{:.3}", v.max(0.0))
+    // Saturates: a negative or non-finite input gives 0.000; no duration reaches u64::MAX µs.
+    let micros = (v.max(0.0) * 1000.0).round() as u64;
+    format!("{}.{:03}", micros / 1000, micros % 1000)
 }
 
 impl CallHeaders<'_> {
     /// Set the headers on a response.
     pub fn apply(&self, headers: &mut HeaderMap) {
-        set(headers, "x-litellm-call-id", self.call_id);
-        set(headers, "x-litellm-version", VERSION);
+        set(headers, CALL_ID, self.call_id);
+        headers.insert(LITELLM_VERSION, VERSION_VALUE);
         if let Some(id) = self.model_id.filter(|id| !id.is_empty()) {
-            set(headers, "x-litellm-model-id", id);
+            set(headers, MODEL_ID, id);
         }
         if let Some(g) = self.model_group {
-            set(headers, "x-litellm-model-group", g);
+            set(headers, MODEL_GROUP, g);
         }
         if let Some(base) = self.api_base.filter(|b| !b.is_empty()) {
             // A query string can carry a key (`?key=`): never echoed.
             set(
                 headers,
-                "x-litellm-model-api-base",
+                MODEL_API_BASE,
                 base.split(['?', '#']).next().unwrap_or(""),
             );
         }
         if let Some(cost) = self.response_cost {
-            set(headers, "x-litellm-response-cost", &cost.to_string());
+            set(headers, RESPONSE_COST, &cost.to_string());
         }
         if let Some(v) = self.response_ms {
-            set(headers, "x-litellm-response-duration-ms", &ms(v));
+            set(headers, RESPONSE_MS, &ms(v));
         }
         if let Some(v) = self.overhead_ms {
-            set(headers, "x-litellm-overhead-duration-ms", &ms(v));
+            set(headers, OVERHEAD_MS, &ms(v));
         }
         if let Some(n) = self.attempted_retries {
-            set(headers, "x-litellm-attempted-retries", &n.to_string());
+            headers.insert(RETRIES, HeaderValue::from(n));
         }
         if let Some(n) = self.attempted_fallbacks {
-            set(headers, "x-litellm-attempted-fallbacks", &n.to_string());
+            headers.insert(FALLBACKS, HeaderValue::from(n));
         }
     }
 }
@@ -298,7 +373,7 @@ impl CallHeaders<'_> {
 pub fn error_response(e: ProxyError, call_id: Option<&str>) -> Response {
     let mut response = e.into_response();
     if let Some(id) = call_id {
-        set(response.headers_mut(), "x-litellm-call-id", id);
+        set(response.headers_mut(), CALL_ID, id);
     }
     response
 }
@@ -318,6 +393,36 @@ pub fn json_response(body: impl Into<bytes::Bytes>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_are_written_with_three_decimals() {
+        for (v, text) in [
+            (0.0, "0.000"),
+            (0.0004, "0.000"),
+            (0.0456, "0.046"),
+            (1.5, "1.500"),
+            (12.3456, "12.346"),
+            (1234.0, "1234.000"),
+            (-3.0, "0.000"),
+            (f64::NAN, "0.000"),
+        ] {
+            assert_eq!(ms(v), text, "{v}");
+        }
+    }
+
+    #[test]
+    fn the_first_credential_param_in_list_order_is_named() {
+        let body = |v: Value| match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        let b = body(serde_json::json!({"model": "m", "api_key": "k", "api_base": "http://x"}));
+        assert_eq!(client_credential(&b), Some("api_base"));
+        let b = body(serde_json::json!({"model": "m", "api_base": null, "vertex_project": "p"}));
+        assert_eq!(client_credential(&b), Some("vertex_project"));
+        let b = body(serde_json::json!({"model": "m", "messages": [], "api_base": null}));
+        assert_eq!(client_credential(&b), None);
+    }
 
     #[test]
     fn json_content_types() {

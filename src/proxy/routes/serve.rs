@@ -15,6 +15,7 @@ use crate::call::{self, OpenStream, Reply};
 use crate::catalogue::cost::CustomPrices;
 use crate::error::LlmError;
 use crate::providers::Endpointkind;
+use crate::proxy::budget::Payer;
 use crate::proxy::errors::ProxyError;
 use crate::proxy::ops;
 use crate::proxy::spend::SpendEvent;
@@ -162,10 +163,14 @@ fn spend_event(
     stream: bool,
     wall_start: SystemTime,
 ) -> SpendEvent {
+    let grant = begun.identity.grant.as_deref();
     SpendEvent {
         call_id: begun.call_id.clone(),
         route: family.route(),
         key_hash: begun.identity.key_hash.clone(),
+        user_id: grant.and_then(|g| g.user_id.clone()),
+        team_id: grant.and_then(|g| g.team_id.clone()),
+        end_user: end_user(&begun.body).map(str::to_string),
         requested_model: begun
             .body
             .get("model")
@@ -190,8 +195,53 @@ fn spend_event(
     }
 }
 
+/// The request's end user (LiteLLM's customer): its `user` field.
+fn end_user(body: &Map<String, Value>) -> Option<&str> {
+    body.get("user")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+}
+
+/// Request-body prices and budgets the SDK honours (`completion(...,
+/// input_cost_per_token=...)`) but a proxy client must not set: they would change what
+/// the client is charged. Removed before routing, so that neither the cost nor the
+/// provider request sees them (refusing them would break clients that send SDK
+/// defaults; what is charged comes only from the deployment's config or the catalogue).
+pub const CLIENT_PRICE_PARAMS: &[&str] = &[
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "input_cost_per_second",
+    "output_cost_per_second",
+    "input_cost_per_pixel",
+    "output_cost_per_pixel",
+    "max_budget",
+    "budget_duration",
+];
+
+/// Refuse a request whose key, team, user or end user is over budget (in memory, no
+/// database read).
+fn check_budget(state: &AppState, begun: &Begun) -> Result<(), ProxyError> {
+    let Some(ledger) = state.spend.as_ref().and_then(|s| s.ledger()) else {
+        return Ok(());
+    };
+    let grant = begun.identity.grant.as_deref();
+    let payer = Payer {
+        key: begun.identity.key_hash.as_deref(),
+        user: grant.and_then(|g| g.user_id.as_deref()),
+        team: grant.and_then(|g| g.team_id.as_deref()),
+        end_user: end_user(&begun.body),
+    };
+    ledger.check(&payer, crate::proxy::store::time::now_ms())
+}
+
 /// Serve a model request that passed [`super::begin`].
-pub async fn serve(state: Arc<AppState>, begun: Begun, family: Family) -> Response {
+pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Response {
+    for param in CLIENT_PRICE_PARAMS {
+        begun.body.remove(*param);
+    }
+    if let Err(e) = check_budget(&state, &begun) {
+        return error_response(e, Some(&begun.call_id));
+    }
     let (group, mut permit) = match route_to(&state, &begun).await {
         Ok(r) => r,
         Err(e) => return error_response(e, Some(&begun.call_id)),

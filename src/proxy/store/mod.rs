@@ -11,6 +11,7 @@
 
 pub mod records;
 pub mod schema;
+pub mod spend;
 pub mod time;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,746 @@
+"""The Proxy Server's performance: rustllm's proxy and LiteLLM's proxy in front of the
+same upstream mock, under wrk, in one run.
+
+    python bench/proxy/run.py                     # the full run (~25 min: a 10-minute soak), writes bench/RESULTS.md
+    python bench/proxy/run.py --quick             # a ~3 minute smoke run; prints the table, writes nothing
+    BENCH_SOAK_SECONDS=60 python bench/proxy/run.py --no-litellm
+
+It builds the release ``rustllm-proxy`` binary and the bench mock (``bench/proxy/mock``),
+starts the mock in its own process, measures it directly, then each proxy through the same
+wrk scripts (``chat.lua``, ``stream.lua``), reading memory and CPU time from /proc. The
+figures and how they are taken: bench/proxy/README.md. Benchmarks report figures; nothing
+here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# bench/RESULTS.md holds the SDK table (bench/run.py) and this section between these lines.
+from report import PROXY_BEGIN as BEGIN
+from report import PROXY_END as END
+
+HERE = Path(__file__).resolve().parent
+BENCH = HERE.parent
+ROOT = BENCH.parent
+MOCK_MANIFEST = HERE / "mock" / "Cargo.toml"
+MOCK_BIN = HERE / "mock" / "target" / "release" / "rustllm-bench-mock"
+PROXY_BIN = ROOT / "target" / "release" / "rustllm-proxy"
+LITELLM_VENV = ROOT / ".venv-bench-proxy"
+CHAT_LUA = HERE / "chat.lua"
+STREAM_LUA = HERE / "stream.lua"
+RESULTS = BENCH / "RESULTS.md"
+RAW_OUT = BENCH / "out" / "proxy.json"
+# Both proxies need a key (LiteLLM 1.110 refuses to start without one): auth is on for both.
+MASTER_KEY = "sk-bench-5d41402abc4b2a76b9719d911017c592a8f3e07c"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+@dataclasses.dataclass
+class Plan:
+    """How long each measurement runs. The defaults are the full run."""
+
+    warmup_s: int = 3
+    latency_s: int = 10
+    latency_reps: int = 2
+    load_s: int = 15
+    concurrency: int = 64
+    soak_s: int = 600
+    soak_sample_s: float = 5.0
+    starts: int = 7
+    litellm_starts: int = 3
+    litellm_latency_s: int = 15
+    litellm_load_s: int = 20
+
+
+def log(msg: str) -> None:
+    print(f"[proxy bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# -- processes and /proc ----------------------------------------------------------------
+
+
+def tree(pid: int) -> list[int]:
+    """`pid` and its descendants (LiteLLM may start helpers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of the process tree, MiB (from /proc/PID/statm)."""
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * PAGE_KIB
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process tree so far."""
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / CLK_TCK
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_status(port: int, path: str, timeout: float = 1.0) -> int | None:
+    """The status of `GET path`, or None when nothing answers yet."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+            head = s.recv(64)
+    except OSError:
+        return None
+    m = re.match(rb"HTTP/1\.[01] (\d{3})", head)
+    return int(m.group(1)) if m else None
+
+
+class Sampler:
+    """Samples a process tree's RSS every `every` seconds while running."""
+
+    def __init__(self, pid: int, every: float):
+        self.pid, self.every = pid, every
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        t0 = time.monotonic()
+        while not self._stop.is_set():
+            self.samples.append((time.monotonic() - t0, rss_mib(self.pid)))
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def max(self) -> float:
+        return max((r for _, r in self.samples), default=0.0)
+
+
+# -- wrk --------------------------------------------------------------------------------
+
+
+def wrk(url: str, script: Path, seconds: float, connections: int, env: dict[str, str], timeout_s: int = 10) -> dict:
+    """One wrk run (one thread); its WRK_JSON summary, plus requests/s."""
+    cmd = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        f"--timeout={timeout_s}s",
+        "-s",
+        str(script),
+        url,
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **env}, timeout=seconds + 120)
+    for line in proc.stdout.splitlines():
+        if line.startswith("WRK_JSON "):
+            out = json.loads(line[len("WRK_JSON ") :])
+            out["per_s"] = out["requests"] / (out["duration_us"] / 1e6)
+            out["error_count"] = sum(out["errors"].values())
+            return out
+    raise RuntimeError(f"wrk printed no summary: {proc.stdout[-500:]} {proc.stderr[-500:]}")
+
+
+# -- the servers ------------------------------------------------------------------------
+
+
+class Server:
+    """A server process: the mock or a proxy."""
+
+    def __init__(self, name: str, cmd: list[str], port: int, ready_path: str, env: dict[str, str] | None = None):
+        self.name, self.cmd, self.port, self.ready_path = name, cmd, port, ready_path
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen | None = None
+        self.log_path = Path(tempfile.mkstemp(prefix=f"bench-{name}-", suffix=".log")[1])
+
+    def start(self, ready_timeout: float = 300.0) -> float:
+        """Start it; seconds from spawn to the first 200 from the ready path."""
+        log_file = open(self.log_path, "ab")
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            self.cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env, cwd=ROOT
+        )
+        log_file.close()
+        while True:
+            if http_status(self.port, self.ready_path) == 200:
+                return time.perf_counter() - t0
+            if self.proc.poll() is not None:
+                tail = self.log_path.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode} before it was ready:\n{tail}")
+            if time.perf_counter() - t0 > ready_timeout:
+                self.stop()
+                raise RuntimeError(f"{self.name} not ready after {ready_timeout:.0f} s")
+            time.sleep(0.001)
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def config_yaml(mock_base: str) -> str:
+    """One config for both proxies: one model group on the mock, a master key."""
+    return (
+        "model_list:\n"
+        "  - model_name: bench\n"
+        "    litellm_params:\n"
+        "      model: openai/bench\n"
+        f"      api_base: {mock_base}\n"
+        "      api_key: sk-bench\n"
+        "general_settings:\n"
+        f"  master_key: {MASTER_KEY}\n"
+    )
+
+
+def proxy_command(which: str, config: Path, port: int) -> tuple[list[str], dict[str, str]]:
+    if which == "rustllm":
+        return [str(PROXY_BIN), "--config", str(config), "--port", str(port), "--host", "127.0.0.1"], {}
+    # LiteLLM's defaults (one uvicorn worker), and no download of its cost map at start.
+    return (
+        [str(LITELLM_VENV / "bin" / "litellm"), "--config", str(config), "--port", str(port), "--host", "127.0.0.1"],
+        {"LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+    )
+
+
+# -- measuring --------------------------------------------------------------------------
+
+
+def measure_mock(base: str, pid: int, plan: Plan, model: str = "bench") -> dict:
+    """The mock alone at c=64: requests/s, streams/s and its CPU per request."""
+    url = f"{base}/chat/completions"
+    env = {"BENCH_MODEL": model}
+    wrk(url, CHAT_LUA, plan.warmup_s, plan.concurrency, env)
+    out = {}
+    for key, script in (("json", CHAT_LUA), ("stream", STREAM_LUA)):
+        cpu0 = cpu_seconds(pid)
+        r = wrk(url, script, plan.load_s, plan.concurrency, env)
+        r["mock_cpu_us_per_request"] = (cpu_seconds(pid) - cpu0) / max(r["requests"], 1) * 1e6
+        out[key] = r
+    return out
+
+
+def start_times(which: str, config: Path, n: int) -> list[float]:
+    times = []
+    for _ in range(n):
+        port = free_port()
+        cmd, env = proxy_command(which, config, port)
+        server = Server(f"{which}-start", cmd, port, "/health/readiness", env)
+        try:
+            times.append(server.start())
+        finally:
+            server.stop()
+    return times
+
+
+def measure_proxy(which: str, config: Path, mock_base: str, mock_pid: int, plan: Plan, soak_s: int) -> dict:
+    """Everything for one proxy, against the running mock."""
+    litellm = which == "litellm"
+    out: dict = {}
+    log(f"{which}: start to ready, {plan.litellm_starts if litellm else plan.starts} starts")
+    out["start_s"] = start_times(which, config, plan.litellm_starts if litellm else plan.starts)
+    port = free_port()
+    cmd, env = proxy_command(which, config, port)
+    server = Server(which, cmd, port, "/health/readiness", env)
+    server.start()
+    try:
+        time.sleep(2)
+        out["rss_idle"] = rss_mib(server.pid)
+        proxy_url = f"http://127.0.0.1:{port}/chat/completions"
+        direct_url = f"{mock_base}/chat/completions"
+        key = {"BENCH_KEY": MASTER_KEY}
+        timeout = 60 if litellm else 10
+        # Sanity: the proxy answers and streams before anything is timed.
+        probe = wrk(proxy_url, STREAM_LUA, 1, 1, key, timeout)
+        if probe["complete"] == 0 or probe["bad"]:
+            raise RuntimeError(f"{which}: no complete stream through the proxy: {probe}")
+        log(f"{which}: warm-up")
+        wrk(proxy_url, CHAT_LUA, plan.warmup_s * (3 if litellm else 1), plan.concurrency, key, timeout)
+        # c=1: direct and through the proxy, alternating, so drift hits both alike.
+        lat_s = plan.litellm_latency_s if litellm else plan.latency_s
+        log(f"{which}: c=1 latency, {plan.latency_reps} x ({lat_s} s direct + {lat_s} s proxy)")
+        direct, proxied = [], []
+        for _ in range(plan.latency_reps):
+            direct.append(wrk(direct_url, CHAT_LUA, lat_s, 1, {}))
+            proxied.append(wrk(proxy_url, CHAT_LUA, lat_s, 1, key, timeout))
+        out["c1_direct"], out["c1_proxy"] = direct, proxied
+        load_s = plan.litellm_load_s if litellm else plan.load_s
+        for name, script in (("json", CHAT_LUA), ("stream", STREAM_LUA)):
+            log(f"{which}: c={plan.concurrency} {name}, {load_s} s")
+            cpu0, mcpu0 = cpu_seconds(server.pid), cpu_seconds(mock_pid)
+            with Sampler(server.pid, 0.2) as s:
+                r = wrk(proxy_url, script, load_s, plan.concurrency, key, timeout)
+            r["rss_max"] = s.max
+            r["proxy_cpu_us_per_request"] = (cpu_seconds(server.pid) - cpu0) / max(r["requests"], 1) * 1e6
+            r["mock_cpu_us_per_request"] = (cpu_seconds(mock_pid) - mcpu0) / max(r["requests"], 1) * 1e6
+            out[f"c{plan.concurrency}_{name}"] = r
+        time.sleep(2)
+        out["rss_after_load"] = rss_mib(server.pid)
+        if soak_s > 0:
+            out["soak"] = soak(which, server, proxy_url, key, plan, soak_s)
+        out["log_tail"] = server.log_path.read_text(errors="replace")[-1000:] if litellm else ""
+    finally:
+        server.stop()
+    return out
+
+
+def soak(which: str, server: Server, url: str, key: dict[str, str], plan: Plan, seconds: int) -> dict:
+    """c=64 for `seconds`: 48 connections of JSON calls and 16 of streams at once, RSS sampled."""
+    log(f"{which}: soak, {seconds} s (48 JSON + 16 streaming connections), RSS every {plan.soak_sample_s:.0f} s")
+    results: dict[str, dict] = {}
+
+    def run(name: str, script: Path, conns: int) -> None:
+        results[name] = wrk(url, script, seconds, conns, key, 60)
+
+    threads = [
+        threading.Thread(target=run, args=("json", CHAT_LUA, plan.concurrency * 3 // 4)),
+        threading.Thread(target=run, args=("stream", STREAM_LUA, plan.concurrency // 4)),
+    ]
+    with Sampler(server.pid, plan.soak_sample_s) as s:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    samples = s.samples
+    # The trend: least-squares slope over the second half (start-up growth excluded).
+    half = samples[len(samples) // 2 :]
+    slope = 0.0
+    if len(half) >= 2:
+        mt = statistics.fmean(t for t, _ in half)
+        mr = statistics.fmean(r for _, r in half)
+        den = sum((t - mt) ** 2 for t, _ in half)
+        slope = sum((t - mt) * (r - mr) for t, r in half) / den * 60 if den else 0.0
+    return {
+        "seconds": seconds,
+        "json": results.get("json"),
+        "stream": results.get("stream"),
+        "samples": samples,
+        "first": samples[0][1] if samples else 0.0,
+        "last": samples[-1][1] if samples else 0.0,
+        "max": s.max,
+        "slope_mib_per_min": slope,
+    }
+
+
+# -- building ---------------------------------------------------------------------------
+
+
+def build() -> None:
+    log("building the release rustllm-proxy (cargo build --release --bin rustllm-proxy) ...")
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "rustllm-proxy"], cwd=ROOT, check=True)
+    log("building the bench mock (bench/proxy/mock) ...")
+    subprocess.run(
+        ["cargo", "build", "--release", "--quiet", "--manifest-path", str(MOCK_MANIFEST)], cwd=ROOT, check=True
+    )
+
+
+def start_mock(threads: int) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [str(MOCK_BIN), "--threads", str(threads)], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
+    )
+    assert proc.stdout is not None
+    base = proc.stdout.readline().strip()
+    if not base.startswith("http://"):
+        proc.kill()
+        raise RuntimeError(f"the bench mock printed {base!r}")
+    return proc, base
+
+
+def measure_rustllm_mock(plan: Plan) -> dict | None:
+    """rustllm's own MockServer (bench/mock_server.py), for the choice of mock."""
+    python = ROOT / ".venv" / "bin" / "python"
+    if not python.exists():
+        return None
+    proc = subprocess.Popen(
+        [str(python), str(BENCH / "mock_server.py")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        base = proc.stdout.readline().strip()
+        if not base.startswith("http://"):
+            return None
+        # `chunks-100` in the model name: the MockServer's 100-chunk stream.
+        return measure_mock(base, proc.pid, plan, model="bench-chunks-100")
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+# -- the report -------------------------------------------------------------------------
+
+
+def _run(*cmd: str) -> str:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine() -> dict[str, str]:
+    lscpu = _run("lscpu")
+    model = re.search(r"Model name:\s*(.+)", lscpu)
+    mem_kib = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal"):
+                mem_kib = int(line.split()[1])
+    wrk_version = _run("sh", "-c", "wrk -v 2>&1 | head -1")
+    litellm_version = ""
+    py = LITELLM_VENV / "bin" / "python"
+    if py.exists():
+        litellm_version = _run(str(py), "-c", "import importlib.metadata as m; print(m.version('litellm'))")
+    commit = _run("git", "rev-parse", "--short=12", "HEAD") or "unknown"
+    if _run("git", "status", "--porcelain", "--", "src", "Cargo.toml", "Cargo.lock"):
+        commit += " plus uncommitted changes in src/ (built into the measured binary)"
+    binary = ""
+    if PROXY_BIN.exists():
+        st = PROXY_BIN.stat()
+        built = datetime.datetime.fromtimestamp(st.st_mtime, datetime.timezone.utc)
+        binary = f"{st.st_size / 2**20:.1f} MiB, built {built:%Y-%m-%d %H:%M} UTC"
+    return {
+        "CPU": model.group(1).strip() if model else platform.processor(),
+        "cores (nproc)": _run("nproc"),
+        "RAM": f"{mem_kib / 2**20:.1f} GiB",
+        "OS": f"{platform.system()} {platform.release()}",
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "load average at end": "",
+        "wrk": wrk_version,
+        "rustc": _run("rustc", "--version"),
+        "rustllm-proxy binary": binary,
+        "litellm (its proxy)": litellm_version,
+        "commit": commit,
+    }
+
+
+def _f(v: float | None, digits: int = 0) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.{digits}f}"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
+
+
+def _median(runs: list[dict], key: str) -> float:
+    return statistics.median(r["latency_us"][key] for r in runs)
+
+
+def summarize(r: dict, plan: Plan) -> dict:
+    """The figures of one proxy's measurements."""
+    c = plan.concurrency
+    s: dict = {
+        "start_ms": statistics.median(r["start_s"]) * 1000,
+        "rss_idle": r["rss_idle"],
+        "direct_p50": _median(r["c1_direct"], "p50"),
+        "direct_p99": _median(r["c1_direct"], "p99"),
+        "proxy_p50": _median(r["c1_proxy"], "p50"),
+        "proxy_p99": _median(r["c1_proxy"], "p99"),
+        "rps": r[f"c{c}_json"]["per_s"],
+        "rps_errors": r[f"c{c}_json"]["error_count"],
+        "sps": r[f"c{c}_stream"]["complete"] / (r[f"c{c}_stream"]["duration_us"] / 1e6),
+        "stream_bad": r[f"c{c}_stream"]["bad"] + r[f"c{c}_stream"]["error_count"],
+        "stream_events": r[f"c{c}_stream"]["events"] / max(r[f"c{c}_stream"]["complete"], 1),
+        "rss_load": max(r[f"c{c}_json"]["rss_max"], r[f"c{c}_stream"]["rss_max"]),
+        "cpu_json": r[f"c{c}_json"]["proxy_cpu_us_per_request"],
+        "cpu_stream": r[f"c{c}_stream"]["proxy_cpu_us_per_request"],
+        "soak": r.get("soak"),
+    }
+    s["added_p50"] = s["proxy_p50"] - s["direct_p50"]
+    s["added_p99"] = s["proxy_p99"] - s["direct_p99"]
+    return s
+
+
+TARGETS = {
+    "added_p50": ("≤ 100 µs", lambda v: v <= 100),
+    "added_p99": ("≤ 300 µs", lambda v: v <= 300),
+    "rps": ("≥ 10,000", lambda v: v >= 10_000),
+    "sps": ("≥ 1,000", lambda v: v >= 1_000),
+    "rss_idle": ("≤ 30 MB", lambda v: v <= 30),
+    "rss_load": ("≤ 80 MB", lambda v: v <= 80),
+    "start_ms": ("≤ 200 ms", lambda v: v <= 200),
+}
+
+
+def table(results: dict, plan: Plan) -> str:
+    rust = summarize(results["rustllm"], plan)
+    lite = summarize(results["litellm"], plan) if results.get("litellm") else None
+    c = plan.concurrency
+
+    def ratio(key: str, higher_better: bool) -> str:
+        if lite is None or not lite[key] or not rust[key]:
+            return ""
+        x = rust[key] / lite[key] if higher_better else lite[key] / rust[key]
+        return f"{x:,.0f}x" if x >= 10 else f"{x:.1f}x"
+
+    def verdict(key: str) -> tuple[str, str]:
+        if key not in TARGETS:
+            return "", ""
+        text, ok = TARGETS[key]
+        return text, "pass" if ok(rust[key]) else "**miss**"
+
+    rows = [
+        ("start to ready, ms (median)", "start_ms", 0, False),
+        ("RSS idle, MB", "rss_idle", 1, False),
+        ("c=1 latency p50 through the proxy, µs", "proxy_p50", 0, False),
+        ("c=1 latency p99 through the proxy, µs", "proxy_p99", 0, False),
+        ("c=1 added latency p50 (proxy - direct), µs", "added_p50", 0, False),
+        ("c=1 added latency p99 (proxy - direct), µs", "added_p99", 0, False),
+        (f"c={c} requests/s, non-streaming", "rps", 0, True),
+        (f"c={c} streams/s, 100 chunks", "sps", 0, True),
+        (f"RSS under c={c} load (max), MB", "rss_load", 1, False),
+        (f"proxy CPU per request, c={c}, µs", "cpu_json", 0, False),
+        (f"proxy CPU per 100-chunk stream, c={c}, µs", "cpu_stream", 0, False),
+    ]
+    out = [
+        "| | rustllm proxy | LiteLLM proxy | rustllm vs LiteLLM | target | rustllm |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, key, digits, higher in rows:
+        tgt, ok = verdict(key)
+        lv = _f(lite[key], digits) if lite else "-"
+        if key.startswith("added"):
+            rv, lv = f"{rust[key]:+,.{digits}f}", (f"{lite[key]:+,.{digits}f}" if lite else "-")
+        else:
+            rv = _f(rust[key], digits)
+        out.append(f"| {label} | {rv} | {lv} | {ratio(key, higher)} | {tgt} | {ok} |")
+    soak = rust["soak"]
+    if soak:
+        flat = soak["last"] - soak["first"] <= 2 and abs(soak["slope_mib_per_min"]) < 0.1
+        total = sum((soak[k] or {}).get("requests", 0) for k in ("json", "stream"))
+        out.append(
+            f"| soak {_duration(soak['seconds'])}, RSS first / last / max, MB | "
+            f"{soak['first']:.1f} / {soak['last']:.1f} / {soak['max']:.1f} "
+            f"(slope {soak['slope_mib_per_min']:+.2f} MB/min, {total:,} requests) | - |  | "
+            f"flat, ≤ 80 MB | {'pass' if flat and soak['max'] <= 80 else '**miss**'} |"
+        )
+    return "\n".join(out)
+
+
+def notes(results: dict, plan: Plan) -> list[str]:
+    rust = summarize(results["rustllm"], plan)
+    lite = summarize(results["litellm"], plan) if results.get("litellm") else None
+    mock = results["mock"]
+    out = [
+        f"Directly to the mock, c=1 (the baseline of the added rows): p50 {rust['direct_p50']:.0f} µs, "
+        f"p99 {rust['direct_p99']:.0f} µs. The mock alone at c={plan.concurrency}: "
+        f"{mock['json']['per_s']:,.0f} requests/s and {mock['stream']['complete'] / (mock['stream']['duration_us'] / 1e6):,.0f} "
+        f"100-chunk streams/s, {mock['json']['mock_cpu_us_per_request']:.1f} µs / "
+        f"{mock['stream']['mock_cpu_us_per_request']:.1f} µs of its CPU per request / stream.",
+    ]
+    rmock = results.get("rustllm_mock")
+    if rmock:
+        out.append(
+            f"rustllm's own MockServer (bench/mock_server.py) alone, same wrk runs: {rmock['json']['per_s']:,.0f} "
+            f"requests/s and {rmock['stream']['complete'] / (rmock['stream']['duration_us'] / 1e6):,.0f} 100-chunk streams/s, "
+            f"{rmock['json']['mock_cpu_us_per_request']:.1f} µs / {rmock['stream']['mock_cpu_us_per_request']:.1f} µs "
+            "of CPU per request / stream: the bench mock leaves the proxy more of the two cores."
+        )
+    out.append(
+        f"Every stream is checked: {rust['stream_bad']} of the rustllm proxy's streams ended without "
+        f"`data: [DONE]` or failed, {rust['stream_events']:.0f} data events each (role, 100 content chunks, "
+        f"finish, usage, [DONE]); {rust['rps_errors']} non-streaming requests failed."
+        + (
+            f" LiteLLM: {lite['stream_bad']} streams bad, {lite['rps_errors']} requests failed "
+            "(wrk's timeout raised to 60 s for it)."
+            if lite
+            else ""
+        )
+    )
+    if lite:
+        out.append(
+            f"LiteLLM's proxy: c=1 p50 {lite['proxy_p50']:,.0f} µs / p99 {lite['proxy_p99']:,.0f} µs; "
+            f"its CPU per request {lite['cpu_json']:,.0f} µs, per stream {lite['cpu_stream']:,.0f} µs; "
+            f"start to ready median of {len(results['litellm']['start_s'])} starts "
+            f"({', '.join(f'{s:.1f}' for s in results['litellm']['start_s'])} s). No soak for it."
+        )
+    soak = rust["soak"]
+    if soak:
+        sj, ss = soak["json"] or {}, soak["stream"] or {}
+        out.append(
+            f"Soak: {soak['seconds']} s of 48 connections of JSON calls and 16 of streams at once: "
+            f"{sj.get('per_s', 0):,.0f} requests/s + {ss.get('complete', 0) / max(soak['seconds'], 1):,.0f} streams/s, "
+            f"{sj.get('error_count', 0) + ss.get('error_count', 0) + ss.get('bad', 0)} failed; RSS sampled every "
+            f"{plan.soak_sample_s:.0f} s ({len(soak['samples'])} samples), slope fitted over the second half."
+        )
+    return out
+
+
+def write_results(text: str) -> None:
+    old = RESULTS.read_text() if RESULTS.exists() else "# rustllm benchmark results\n"
+    if BEGIN in old and END in old:
+        head, rest = old.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        new = head + BEGIN + "\n" + text + END + tail
+    else:
+        new = old.rstrip("\n") + "\n\n" + BEGIN + "\n" + text + END + "\n"
+    RESULTS.write_text(new)
+
+
+def markdown(results: dict, plan: Plan, info: dict[str, str], seconds: float, command: str) -> str:
+    when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=seconds)
+    lines = [
+        "## Proxy",
+        "",
+        f"Measured from {when:%Y-%m-%d %H:%M} UTC on commit {info['commit']}, with `{command}` "
+        f"({seconds / 60:.0f} min). rustllm's proxy (`target/release/rustllm-proxy`) and LiteLLM's proxy "
+        "(`litellm --config`, one worker, its defaults) serve the same config (one model group, `openai/bench` on "
+        "the bench mock, a master key) and take the same wrk load; what each row means and how to reproduce: "
+        "bench/proxy/README.md. The load generator (wrk, one thread), the mock and the proxy share the "
+        "machine's two cores, unpinned.",
+        "",
+        table(results, plan),
+        "",
+        *(f"- {n}" for n in notes(results, plan)),
+        "",
+        "### Machine (proxy run)",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in info.items()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="short runs (~3 min with LiteLLM); prints, writes nothing")
+    ap.add_argument("--no-litellm", action="store_true", help="measure rustllm's proxy only")
+    ap.add_argument("--no-build", action="store_true", help="use the binaries already built")
+    ap.add_argument(
+        "--soak-seconds",
+        type=int,
+        default=int(os.environ.get("BENCH_SOAK_SECONDS", "600")),
+        help="the soak's length (default: $BENCH_SOAK_SECONDS or 600; 0 skips it)",
+    )
+    ap.add_argument("--mock-threads", type=int, default=2, help="the bench mock's tokio workers (default 2)")
+    ap.add_argument("--out", type=Path, help="where to write the report (default bench/RESULTS.md; none for --quick)")
+    args = ap.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (apt-get install wrk; `make bench-proxy` does it)")
+    plan = Plan(soak_s=args.soak_seconds)
+    if args.quick:
+        plan = Plan(
+            warmup_s=1,
+            latency_s=3,
+            latency_reps=1,
+            load_s=4,
+            starts=3,
+            litellm_starts=1,
+            litellm_latency_s=4,
+            litellm_load_s=6,
+            soak_s=min(args.soak_seconds, 20),
+            soak_sample_s=1.0,
+        )
+    litellm = not args.no_litellm
+    if litellm and not (LITELLM_VENV / "bin" / "litellm").exists():
+        sys.exit(
+            f"LiteLLM's proxy is not installed in {LITELLM_VENV} (`make bench-proxy` installs it; or --no-litellm)"
+        )
+    if not args.no_build:
+        build()
+    info = machine()
+    t0 = time.monotonic()
+    results: dict = {"plan": dataclasses.asdict(plan)}
+    log("measuring rustllm's MockServer alone (for the choice of mock) ...")
+    results["rustllm_mock"] = measure_rustllm_mock(plan)
+    mock, base = start_mock(args.mock_threads)
+    try:
+        log(f"bench mock at {base}; measuring it alone ...")
+        results["mock"] = measure_mock(base, mock.pid, plan)
+        with tempfile.TemporaryDirectory(prefix="bench-proxy-") as tmp:
+            config = Path(tmp) / "config.yaml"
+            config.write_text(config_yaml(base))
+            results["rustllm"] = measure_proxy("rustllm", config, base, mock.pid, plan, plan.soak_s)
+            if litellm:
+                results["litellm"] = measure_proxy("litellm", config, base, mock.pid, plan, 0)
+    finally:
+        mock.terminate()
+        mock.wait()
+    seconds = time.monotonic() - t0
+    info["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(table(results, plan))
+    print()
+    for n in notes(results, plan):
+        print(f"- {n}")
+    command = "python bench/proxy/run.py" + (" --quick" if args.quick else "")
+    if plan.soak_s != 600 and not args.quick:
+        command = f"BENCH_SOAK_SECONDS={plan.soak_s} {command}"
+    RAW_OUT.parent.mkdir(exist_ok=True)
+    RAW_OUT.write_text(json.dumps({"machine": info, "results": results}, indent=1))
+    log(f"raw figures in {RAW_OUT.relative_to(ROOT)}")
+    out = args.out if args.out else (None if args.quick else RESULTS)
+    if out is not None:
+        text = markdown(results, plan, info, seconds, command)
+        if out == RESULTS:
+            write_results(text)
+        else:
+            out.write_text(text)
+        log(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

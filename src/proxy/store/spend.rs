@@ -1,0 +1,376 @@
+//! Spend in the database: the writer's one transaction per flush (spend increments in
+//! sorted order, spend-log rows, daily aggregates), the budget totals read back, the
+//! budget reset and the spend-log retention jobs, and the reads of the spend endpoints.
+//!
+//! Every value is a bound parameter; table and column names come from constants here.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use super::records::{query, Kind, Param, Table, Tx};
+use super::{time, Dialect, Store};
+use crate::proxy::budget::{self, Budget, Budgets, DailyKey, Deltas, Owner};
+
+/// One `LiteLLM_SpendLogs` row: what an operator needs to follow spend, nothing static
+/// (no model map, no prompt or response copies: LiteLLM #41499's 6 KB rows).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRow {
+    pub request_id: String,
+    /// LiteLLM's call type (`acompletion`, `atext_completion`, `aembedding`).
+    pub call_type: &'static str,
+    /// The key's SHA-256 hash, never the key.
+    pub api_key: String,
+    pub spend: f64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub model: String,
+    pub model_id: String,
+    pub model_group: String,
+    pub provider: String,
+    /// The key's `user_id` (LiteLLM's `user` column).
+    pub user: String,
+    pub team_id: Option<String>,
+    pub end_user: String,
+    /// `success` or `failure`.
+    pub status: &'static str,
+    pub cache_hit: bool,
+}
+
+/// `LiteLLM_SpendLogs` as `/spend/logs` shows it.
+pub const SPEND_LOGS: Table = Table {
+    name: "LiteLLM_SpendLogs",
+    id: "request_id",
+    columns: &[
+        ("request_id", Kind::Text),
+        ("call_type", Kind::Text),
+        ("api_key", Kind::Text),
+        ("spend", Kind::F64),
+        ("total_tokens", Kind::I64),
+        ("prompt_tokens", Kind::I64),
+        ("completion_tokens", Kind::I64),
+        ("startTime", Kind::Ts),
+        ("endTime", Kind::Ts),
+        ("model", Kind::Text),
+        ("model_id", Kind::Text),
+        ("model_group", Kind::Text),
+        ("custom_llm_provider", Kind::Text),
+        ("user", Kind::Text),
+        ("team_id", Kind::Text),
+        ("end_user", Kind::Text),
+        ("cache_hit", Kind::Text),
+        ("status", Kind::Text),
+        ("metadata", Kind::Json),
+        ("request_tags", Kind::Json),
+    ],
+};
+
+/// Rows per multi-row `INSERT` (17 parameters each: well under SQLite's and Postgres'
+/// parameter limits).
+const LOG_ROWS_PER_INSERT: usize = 200;
+
+/// `pg_advisory_xact_lock` keys of the leader-only jobs.
+const RESET_LOCK: i64 = 0x0072_7573_746c_6c72;
+const PRUNE_LOCK: i64 = 0x0072_7573_746c_6c70;
+
+/// Where an owner's spend lives: table and id column.
+fn owner_table(owner: Owner) -> (&'static str, &'static str) {
+    match owner {
+        Owner::Key => ("LiteLLM_VerificationToken", "token"),
+        Owner::User => ("LiteLLM_UserTable", "user_id"),
+        Owner::Team => ("LiteLLM_TeamTable", "team_id"),
+        Owner::EndUser => ("LiteLLM_EndUserTable", "user_id"),
+    }
+}
+
+fn daily_table(owner: Owner) -> Option<(&'static str, &'static str)> {
+    match owner {
+        Owner::User => Some(("LiteLLM_DailyUserSpend", "user_id")),
+        Owner::Team => Some(("LiteLLM_DailyTeamSpend", "team_id")),
+        Owner::EndUser => Some(("LiteLLM_DailyEndUserSpend", "end_user_id")),
+        Owner::Key => None,
+    }
+}
+
+impl Store {
+    /// Write one flush in one transaction: spend increments (sorted by owner then id,
+    /// so that instances lock rows in one order), team membership spend, the log rows,
+    /// and the daily aggregates.
+    pub async fn write_spend(&self, deltas: &Deltas, rows: &[LogRow]) -> Result<(), sqlx::Error> {
+        if deltas.is_empty() && rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for owner in Owner::ALL {
+            let (table, id) = owner_table(owner);
+            let sql = if owner == Owner::EndUser {
+                // LiteLLM creates the end user on its first spend.
+                format!(
+                    "INSERT INTO \"{table}\" (user_id, spend) VALUES ($2, $1) ON CONFLICT (user_id) DO UPDATE SET spend = \"{table}\".spend + excluded.spend"
+                )
+            } else {
+                format!("UPDATE \"{table}\" SET spend = spend + $1 WHERE \"{id}\" = $2")
+            };
+            for (who, amount) in &deltas.owners[owner as usize] {
+                query(&sql, &[Param::F64(Some(*amount)), who.as_str().into()])
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        for ((user, team), amount) in &deltas.members {
+            query(
+                "UPDATE \"LiteLLM_TeamMembership\" SET spend = spend + $1 WHERE user_id = $2 AND team_id = $3",
+                &[Param::F64(Some(*amount)), user.as_str().into(), team.as_str().into()],
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        for chunk in rows.chunks(LOG_ROWS_PER_INSERT) {
+            self.insert_logs(&mut tx, chunk).await?;
+        }
+        for (key, totals) in &deltas.daily {
+            self.upsert_daily(&mut tx, key, totals).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn insert_logs(&self, tx: &mut Tx, rows: &[LogRow]) -> Result<(), sqlx::Error> {
+        const COLUMNS: &str = "request_id, call_type, api_key, spend, total_tokens, prompt_tokens, completion_tokens, \"startTime\", \"endTime\", model, model_id, model_group, custom_llm_provider, \"user\", team_id, end_user, status, cache_hit";
+        let mut values = Vec::with_capacity(rows.len());
+        let mut params = Vec::with_capacity(rows.len() * 18);
+        for row in rows {
+            let n = params.len();
+            let mut slots: Vec<String> = (1..=18).map(|i| format!("${}", n + i)).collect();
+            slots[7] = self.dialect.ts_in(n + 8);
+            slots[8] = self.dialect.ts_in(n + 9);
+            values.push(format!("({})", slots.join(", ")));
+            params.extend([
+                Param::from(row.request_id.as_str()),
+                row.call_type.into(),
+                row.api_key.as_str().into(),
+                Param::F64(Some(row.spend)),
+                Param::I64(Some(row.prompt_tokens + row.completion_tokens)),
+                Param::I64(Some(row.prompt_tokens)),
+                Param::I64(Some(row.completion_tokens)),
+                time::iso(row.start_ms).into(),
+                time::iso(row.end_ms).into(),
+                row.model.as_str().into(),
+                row.model_id.as_str().into(),
+                row.model_group.as_str().into(),
+                row.provider.as_str().into(),
+                row.user.as_str().into(),
+                Param::Text(row.team_id.clone()),
+                row.end_user.as_str().into(),
+                row.status.into(),
+                // LiteLLM writes the Python bool's text.
+                (if row.cache_hit { "True" } else { "False" }).into(),
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO \"LiteLLM_SpendLogs\" ({COLUMNS}) VALUES {} ON CONFLICT (request_id) DO NOTHING",
+            values.join(", ")
+        );
+        query(&sql, &params).execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    async fn upsert_daily(
+        &self,
+        tx: &mut Tx,
+        key: &DailyKey,
+        t: &budget::DailyTotals,
+    ) -> Result<(), sqlx::Error> {
+        let Some((table, entity)) = daily_table(key.owner) else {
+            return Ok(());
+        };
+        let now = self.dialect.ts_in(14);
+        let add = |c: &str| format!("{c} = \"{table}\".{c} + excluded.{c}");
+        let sql = format!(
+            "INSERT INTO \"{table}\" (id, {entity}, date, api_key, model, model_group, custom_llm_provider, prompt_tokens, completion_tokens, spend, api_requests, successful_requests, failed_requests, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, {now}, {now}) \
+             ON CONFLICT ({entity}, date, api_key, model, custom_llm_provider, mcp_namespaced_tool_name) DO UPDATE SET {}, {}, {}, {}, {}, {}, updated_at = excluded.updated_at",
+            add("prompt_tokens"),
+            add("completion_tokens"),
+            add("spend"),
+            add("api_requests"),
+            add("successful_requests"),
+            add("failed_requests"),
+        );
+        query(
+            &sql,
+            &[
+                uuid::Uuid::new_v4().to_string().into(),
+                key.id.as_str().into(),
+                key.date.as_str().into(),
+                key.api_key.as_str().into(),
+                key.model.as_str().into(),
+                key.model_group.as_str().into(),
+                key.provider.as_str().into(),
+                Param::I64(Some(t.prompt_tokens)),
+                Param::I64(Some(t.completion_tokens)),
+                Param::F64(Some(t.spend)),
+                Param::I64(Some(t.api_requests)),
+                Param::I64(Some(t.successful_requests)),
+                Param::I64(Some(t.failed_requests)),
+                time::iso(time::now_ms()).into(),
+            ],
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Every budget in the database with its spend: keys, users and teams with a
+    /// `max_budget`, end users whose budget (`LiteLLM_BudgetTable`) has one.
+    pub async fn read_budgets(&self) -> Result<Budgets, sqlx::Error> {
+        let d = self.dialect;
+        let mut out: Budgets = Default::default();
+        for owner in [Owner::Key, Owner::User, Owner::Team] {
+            let (table, id) = owner_table(owner);
+            let sql = format!(
+                "SELECT \"{id}\", {}, {}, {} FROM \"{table}\" WHERE max_budget IS NOT NULL",
+                d.f64_out("spend"),
+                d.f64_out("max_budget"),
+                d.ts_out("budget_reset_at"),
+            );
+            out[owner as usize] = budgets_of(sqlx::query(&sql).fetch_all(&self.pool).await?)?;
+        }
+        let sql = format!(
+            "SELECT e.user_id, {}, {}, {} FROM \"LiteLLM_EndUserTable\" e JOIN \"LiteLLM_BudgetTable\" b ON e.budget_id = b.budget_id WHERE b.max_budget IS NOT NULL",
+            d.f64_out("e.spend"),
+            d.f64_out("b.max_budget"),
+            d.ts_out("b.budget_reset_at"),
+        );
+        out[Owner::EndUser as usize] = budgets_of(sqlx::query(&sql).fetch_all(&self.pool).await?)?;
+        Ok(out)
+    }
+
+    /// Take the leader's lock for this transaction (Postgres: several instances, one
+    /// runs the job; SQLite: one file, the write lock already serialises).
+    async fn lead(&self, tx: &mut Tx, lock: i64) -> Result<bool, sqlx::Error> {
+        if self.dialect == Dialect::Sqlite {
+            return Ok(true);
+        }
+        let row = sqlx::query("SELECT CASE WHEN pg_try_advisory_xact_lock($1) THEN 1 ELSE 0 END")
+            .bind(lock)
+            .fetch_one(&mut **tx)
+            .await?;
+        Ok(row.try_get::<i32, _>(0)? == 1)
+    }
+
+    /// LiteLLM's budget reset job: every key, user, team and budget (end users, team
+    /// members) whose `budget_reset_at` has passed gets `spend = 0` and its next
+    /// `budget_reset_at` ([`budget::next_reset`]); one with a `budget_duration` and no
+    /// `budget_reset_at` gets its first. Returns how many were reset, or `None` when
+    /// another instance holds the job.
+    pub async fn reset_budgets(&self, now_ms: i64) -> Result<Option<u64>, sqlx::Error> {
+        let d = self.dialect;
+        let mut tx = self.begin_write().await?;
+        if !self.lead(&mut tx, RESET_LOCK).await? {
+            return Ok(None);
+        }
+        let now = time::iso(now_ms);
+        let mut reset = 0;
+        for (table, id) in [
+            owner_table(Owner::Key),
+            owner_table(Owner::User),
+            owner_table(Owner::Team),
+            ("LiteLLM_BudgetTable", "budget_id"),
+        ] {
+            let sql = format!(
+                "SELECT \"{id}\", budget_duration, {} FROM \"{table}\" WHERE budget_duration IS NOT NULL AND (budget_reset_at IS NULL OR budget_reset_at <= {}) ORDER BY \"{id}\"",
+                d.ts_out("budget_reset_at"),
+                d.ts_in(1),
+            );
+            let due = query(&sql, &[now.clone().into()])
+                .fetch_all(&mut *tx)
+                .await?;
+            for row in due {
+                let who: String = row.try_get(0)?;
+                let duration: String = row.try_get(1)?;
+                let had_window = row.try_get::<Option<String>, _>(2)?.is_some();
+                let Some(next) = budget::next_reset(&duration, now_ms) else {
+                    continue;
+                };
+                let spend = if table == "LiteLLM_BudgetTable" || !had_window {
+                    ""
+                } else {
+                    "spend = 0, "
+                };
+                let sql = format!(
+                    "UPDATE \"{table}\" SET {spend}budget_reset_at = {} WHERE \"{id}\" = $2",
+                    d.ts_in(1)
+                );
+                query(&sql, &[time::iso(next).into(), who.as_str().into()])
+                    .execute(&mut *tx)
+                    .await?;
+                if table == "LiteLLM_BudgetTable" && had_window {
+                    for members in ["LiteLLM_EndUserTable", "LiteLLM_TeamMembership"] {
+                        query(
+                            &format!("UPDATE \"{members}\" SET spend = 0 WHERE budget_id = $1"),
+                            &[who.as_str().into()],
+                        )
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                if had_window {
+                    reset += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(reset))
+    }
+
+    /// Delete up to `batch` spend-log rows that started before `before_ms`; how many,
+    /// or `None` when another instance holds the job.
+    pub async fn prune_spend_logs(
+        &self,
+        before_ms: i64,
+        batch: i64,
+    ) -> Result<Option<u64>, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        if !self.lead(&mut tx, PRUNE_LOCK).await? {
+            return Ok(None);
+        }
+        let sql = format!(
+            "DELETE FROM \"LiteLLM_SpendLogs\" WHERE request_id IN (SELECT request_id FROM \"LiteLLM_SpendLogs\" WHERE \"startTime\" < {} LIMIT $2)",
+            self.dialect.ts_in(1)
+        );
+        let deleted = query(
+            &sql,
+            &[time::iso(before_ms).into(), Param::I64(Some(batch))],
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(Some(deleted))
+    }
+}
+
+fn budgets_of(rows: Vec<sqlx::any::AnyRow>) -> Result<HashMap<String, Budget>, sqlx::Error> {
+    let mut out = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.try_get(0)?;
+        let spend: Option<f64> = row.try_get(1)?;
+        let Some(max_budget) = row.try_get::<Option<f64>, _>(2)? else {
+            continue;
+        };
+        let reset_at = row
+            .try_get::<Option<String>, _>(3)?
+            .and_then(|t| time::parse_iso(&t));
+        out.insert(
+            id,
+            Budget {
+                max_budget,
+                spend: spend.unwrap_or(0.0),
+                reset_at,
+            },
+        );
+    }
+    Ok(out)
+}
