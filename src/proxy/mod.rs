@@ -146,7 +146,8 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
     }
     let mut state = AppState::new(&config).map_err(|e| e.to_string())?;
     state.store = open_store(&args, &config).await?;
-    ops::start(&mut state, &config.ops, state.store.clone())?;
+    let store = state.store.clone();
+    ops::start(&mut state, &config.ops, store)?;
     // Redis going away (shared limits, Router state and cache fall back to this
     // instance's memory) and coming back, once each per outage, on the proxy's log.
     state

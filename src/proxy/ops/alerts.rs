@@ -134,7 +134,8 @@ impl Alerts {
             while let Some(text) = rx.recv().await {
                 let sent = client
                     .post(&url)
-                    .json(&json!({ "text": text }))
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(json!({ "text": text }).to_string())
                     .send()
                     .await;
                 match sent {
