@@ -21,10 +21,10 @@ use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
+use crate::proxy::budget::Owner;
 use crate::proxy::spend::SpendEvent;
 use crate::router::config::Deployment;
 use crate::router::DeploymentStats;
@@ -70,16 +70,6 @@ enum Measure {
     DeploymentSuccess,
     DeploymentFailure,
 }
-
-const CALLER: &[&str] = &[
-    "end_user",
-    "hashed_api_key",
-    "api_key_alias",
-    "requested_model",
-    "team",
-    "team_alias",
-    "user",
-];
 
 /// The request metrics: LiteLLM's `PrometheusMetricLabels` for each.
 const REQUEST_METRICS: &[(MetricSpec, Measure)] = &[
@@ -318,24 +308,18 @@ pub fn metric_names() -> Vec<&'static str> {
     names
 }
 
-/// What a budget belongs to, as the spend ledger knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BudgetOwner {
-    /// A virtual key: its hash and alias.
-    Key { hash: String, alias: Option<String> },
-    Team { id: String, alias: Option<String> },
-    User { id: String },
-}
-
-/// A budget as the spend ledger sees it now.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BudgetReading {
+/// One budget as the spend ledger sees it when `/metrics` is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetRow {
+    pub owner: Owner,
+    /// The key's hash, the team's or the user's id.
+    pub id: String,
     /// USD spent in the current budget window.
     pub spent: f64,
-    /// The budget (`max_budget`); `None`: no budget, nothing to show.
-    pub max: Option<f64>,
-    /// When the window resets (`budget_reset_at`), if it does.
-    pub resets_at: Option<SystemTime>,
+    /// `max_budget`.
+    pub max: f64,
+    /// When the window resets (`budget_reset_at`, milliseconds since the epoch).
+    pub resets_at_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -416,6 +400,7 @@ struct SeriesKey {
     key_hash: Option<Arc<str>>,
     key_alias: Option<String>,
     team: Option<String>,
+    team_alias: Option<String>,
     user: Option<String>,
     requested_model: String,
     model_group: String,
@@ -447,7 +432,6 @@ struct RequestSeries {
 #[derive(Debug, Clone)]
 struct DeploymentLabels {
     id: String,
-    group: String,
     /// `litellm_params.model`.
     model: String,
     api_base: String,
@@ -463,7 +447,6 @@ pub struct Metrics {
     probe_state: Vec<AtomicU8>,
     /// Per deployment: cooldowns the health checks started, by the status that caused them.
     cooled_down: Mutex<BTreeMap<(usize, u16), u64>>,
-    budgets: Mutex<BTreeMap<BudgetOwner, BudgetReading>>,
     seq: AtomicU64,
 }
 
@@ -485,7 +468,6 @@ fn deployment_labels(d: &Deployment) -> DeploymentLabels {
     };
     DeploymentLabels {
         id: d.id.clone(),
-        group: d.group.clone(),
         model,
         api_base: base.split(['?', '#']).next().unwrap_or("").to_string(),
         provider,
@@ -524,6 +506,7 @@ fn hash_key(ev: &SpendEvent, deployment: Option<usize>) -> u64 {
     let grant = ev.grant.as_deref();
     grant.and_then(|g| g.key_alias.as_deref()).hash(&mut h);
     grant.and_then(|g| g.team_id.as_deref()).hash(&mut h);
+    grant.and_then(|g| g.team_alias.as_deref()).hash(&mut h);
     grant.and_then(|g| g.user_id.as_deref()).hash(&mut h);
     ev.requested_model.hash(&mut h);
     ev.model_group.hash(&mut h);
@@ -544,6 +527,7 @@ impl SeriesKey {
             && self.key_hash.as_deref() == ev.key_hash.as_deref()
             && self.key_alias.as_deref() == grant.and_then(|g| g.key_alias.as_deref())
             && self.team.as_deref() == grant.and_then(|g| g.team_id.as_deref())
+            && self.team_alias.as_deref() == grant.and_then(|g| g.team_alias.as_deref())
             && self.user.as_deref() == grant.and_then(|g| g.user_id.as_deref())
     }
 
@@ -553,6 +537,7 @@ impl SeriesKey {
             key_hash: ev.key_hash.clone(),
             key_alias: grant.and_then(|g| g.key_alias.clone()),
             team: grant.and_then(|g| g.team_id.clone()),
+            team_alias: grant.and_then(|g| g.team_alias.clone()),
             user: grant.and_then(|g| g.user_id.clone()),
             requested_model: ev.requested_model.clone(),
             model_group: ev.model_group.clone(),
@@ -578,7 +563,6 @@ impl Metrics {
             by_id,
             deployments: labels,
             cooled_down: Mutex::new(BTreeMap::new()),
-            budgets: Mutex::new(BTreeMap::new()),
             seq: AtomicU64::new(0),
         }
     }
@@ -663,22 +647,10 @@ impl Metrics {
         }
     }
 
-    /// Set a key's, team's or user's budget gauges (`litellm_remaining_*_budget_metric`,
-    /// `*_max_budget_metric`, `*_budget_remaining_hours_metric`). The spend ledger
-    /// calls this when it charges or resets a budget; a reading with no `max` removes
-    /// the owner's gauges.
-    pub fn set_budget(&self, owner: BudgetOwner, reading: BudgetReading) {
-        let mut map = self.budgets.lock().unwrap_or_else(|e| e.into_inner());
-        if reading.max.is_none() {
-            map.remove(&owner);
-        } else {
-            map.insert(owner, reading);
-        }
-    }
-
     /// The Prometheus text exposition of every metric. `stats`: the Router's live view
-    /// of each deployment (cooldowns), in deployment order.
-    pub fn encode(&self, stats: &[DeploymentStats]) -> String {
+    /// of each deployment (cooldowns), in deployment order; `budgets`: the spend
+    /// ledger's budgets now; `now_ms`: the time their remaining hours count from.
+    pub fn encode(&self, stats: &[DeploymentStats], budgets: &[BudgetRow], now_ms: i64) -> String {
         let snapshot: Vec<(SeriesKey, Arc<RequestSeries>)> = {
             let map = self.series.read().unwrap_or_else(|e| e.into_inner());
             map.values().flatten().cloned().collect()
@@ -690,7 +662,7 @@ impl Metrics {
         self.encode_deployment_state(&mut out, stats);
         self.encode_cooldowns(&mut out);
         self.encode_headroom(&mut out, &snapshot);
-        self.encode_budgets(&mut out);
+        self.encode_budgets(&mut out, &snapshot, budgets, now_ms);
         out
     }
 
@@ -701,6 +673,7 @@ impl Metrics {
             "hashed_api_key" => opt(k.key_hash.as_deref()),
             "api_key_alias" => opt(k.key_alias.as_deref()),
             "team" => opt(k.team.as_deref()),
+            "team_alias" => opt(k.team_alias.as_deref()),
             "user" => opt(k.user.as_deref()),
             "requested_model" => opt(Some(&k.requested_model)),
             "model_group" => opt(Some(&k.model_group)),
@@ -911,22 +884,36 @@ impl Metrics {
         }
     }
 
-    fn encode_budgets(&self, out: &mut String) {
-        let map = self.budgets.lock().unwrap_or_else(|e| e.into_inner());
-        let now = SystemTime::now();
+    fn encode_budgets(
+        &self,
+        out: &mut String,
+        snapshot: &[(SeriesKey, Arc<RequestSeries>)],
+        budgets: &[BudgetRow],
+        now_ms: i64,
+    ) {
+        // Aliases as the latest requests carried them (the ledger knows ids only).
+        let mut key_alias: HashMap<&str, &str> = HashMap::new();
+        let mut team_alias: HashMap<&str, &str> = HashMap::new();
+        for (k, _) in snapshot {
+            if let (Some(h), Some(a)) = (k.key_hash.as_deref(), k.key_alias.as_deref()) {
+                key_alias.insert(h, a);
+            }
+            if let (Some(t), Some(a)) = (k.team.as_deref(), k.team_alias.as_deref()) {
+                team_alias.insert(t, a);
+            }
+        }
         for (scope, label_names) in BUDGET_SCOPES {
-            let names = scope.names();
-            let rows: Vec<(String, &BudgetReading)> = map
+            let rows: Vec<(String, &BudgetRow)> = budgets
                 .iter()
-                .filter_map(|(owner, r)| {
-                    let values: Vec<&str> = match (scope, owner) {
-                        (BudgetScope::Key, BudgetOwner::Key { hash, alias }) => {
-                            vec![hash, alias.as_deref().unwrap_or(NONE)]
+                .filter_map(|r| {
+                    let values: Vec<&str> = match (scope, r.owner) {
+                        (BudgetScope::Key, Owner::Key) => {
+                            vec![&r.id, key_alias.get(r.id.as_str()).copied().unwrap_or(NONE)]
                         }
-                        (BudgetScope::Team, BudgetOwner::Team { id, alias }) => {
-                            vec![id, alias.as_deref().unwrap_or(NONE)]
+                        (BudgetScope::Team, Owner::Team) => {
+                            vec![&r.id, team_alias.get(r.id.as_str()).copied().unwrap_or(NONE)]
                         }
-                        (BudgetScope::User, BudgetOwner::User { id }) => vec![id],
+                        (BudgetScope::User, Owner::User) => vec![&r.id],
                         _ => return None,
                     };
                     let mut s = String::new();
@@ -941,6 +928,7 @@ impl Metrics {
                     Some((s, r))
                 })
                 .collect();
+            let names = scope.names();
             for (n, help) in names.iter().zip([
                 "Remaining budget",
                 "Maximum budget set",
@@ -948,16 +936,11 @@ impl Metrics {
             ]) {
                 let _ = writeln!(out, "# HELP {n} {help}\n# TYPE {n} gauge");
                 for (labels, r) in &rows {
-                    let max = r.max.unwrap_or(0.0);
                     let v = match *n {
-                        x if x == names[0] => max - r.spent,
-                        x if x == names[1] => max,
-                        _ => match r.resets_at {
-                            Some(t) => t
-                                .duration_since(now)
-                                .unwrap_or(Duration::ZERO)
-                                .as_secs_f64()
-                                / 3600.0,
+                        x if x == names[0] => r.max - r.spent,
+                        x if x == names[1] => r.max,
+                        _ => match r.resets_at_ms {
+                            Some(at) => (at - now_ms).max(0) as f64 / 3_600_000.0,
                             None => continue,
                         },
                     };
@@ -965,6 +948,15 @@ impl Metrics {
                 }
             }
         }
+    }
+
+    /// The alias requests of this key hash carried (for alerts, which know the hash).
+    pub fn key_alias(&self, hash: &str) -> Option<String> {
+        let map = self.series.read().unwrap_or_else(|e| e.into_inner());
+        map.values()
+            .flatten()
+            .find(|(k, _)| k.key_hash.as_deref() == Some(hash) && k.key_alias.is_some())
+            .and_then(|(k, _)| k.key_alias.clone())
     }
 }
 
