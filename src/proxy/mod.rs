@@ -146,8 +146,6 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
     }
     let mut state = AppState::new(&config).map_err(|e| e.to_string())?;
     state.store = open_store(&args, &config).await?;
-    let store = state.store.clone();
-    ops::start(&mut state, &config.ops, store)?;
     // Redis going away (shared limits, Router state and cache fall back to this
     // instance's memory) and coming back, once each per outage, on the proxy's log.
     state
@@ -171,6 +169,7 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
         auth_kind = "master key and virtual keys";
     }
     let spend_writer = start_spend(&mut state, &config).await?;
+    ops::start(&mut state, &config.ops)?;
     if log::debug_enabled() {
         // --detailed_debug: the Router's decisions and each provider request and raw reply
         // (secrets masked where the records are made), on the proxy's own log.

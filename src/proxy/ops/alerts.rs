@@ -60,8 +60,10 @@ impl AlertKind {
 /// What the config says about alerting.
 #[derive(Debug, Clone)]
 pub struct AlertSettings {
-    /// `alerting_webhook_url`, else `SLACK_WEBHOOK_URL`.
-    pub webhook_url: String,
+    /// `SLACK_WEBHOOK_URL` (else `ALERTING_WEBHOOK_URL`): where alerts go...
+    pub webhook_url: Option<String>,
+    /// ...unless `alert_to_webhook_url` names another for their type.
+    pub per_kind: HashMap<AlertKind, String>,
     pub kinds: HashSet<AlertKind>,
     /// `alerting_threshold`: a request slower than this is an `llm_too_slow` alert
     /// (LiteLLM's default: 300 s).
@@ -69,32 +71,43 @@ pub struct AlertSettings {
     /// The failure-spike window (`alerting_args.outage_alert_ttl`, 60 s); also the
     /// deduplication window of every alert but budgets.
     pub window: Duration,
-    /// Failures in a window at least this share of the group's requests...
+    /// Failures in a window at least this share of the group's requests
+    /// (`alerting_args.failure_rate_threshold`, 0.5, a rustllm addition)...
     pub failure_rate: f64,
     /// ...and at least this many (`alerting_args.minor_outage_alert_threshold`, 5).
     pub min_failures: u64,
-    /// `alerting_args.budget_alert_ttl` (24 h): one budget alert per owner per window.
+    /// `alerting_args.budget_alert_ttl` (24 h): one budget alert per owner and event
+    /// per window.
     pub budget_window: Duration,
-    /// A budget alert once spend reaches this share of the budget
-    /// (`alerting_args.budget_alert_threshold`, 0.8).
-    pub budget_threshold: f64,
 }
 
 impl AlertSettings {
-    /// Defaults (LiteLLM's `SlackAlertingArgs`) for a webhook.
-    pub fn new(webhook_url: String) -> AlertSettings {
+    /// LiteLLM's defaults (`SlackAlertingArgs`), every alert type on.
+    pub fn new(webhook_url: Option<String>) -> AlertSettings {
         AlertSettings {
             webhook_url,
+            per_kind: HashMap::new(),
             kinds: AlertKind::ALL.into_iter().collect(),
             slow_threshold: Duration::from_secs(300),
             window: Duration::from_secs(60),
             failure_rate: 0.5,
             min_failures: 5,
             budget_window: Duration::from_secs(24 * 3600),
-            budget_threshold: 0.8,
         }
     }
+
+    /// Where alerts of `kind` go.
+    pub fn url_for(&self, kind: AlertKind) -> Option<&str> {
+        self.per_kind
+            .get(&kind)
+            .or(self.webhook_url.as_ref())
+            .map(String::as_str)
+    }
 }
+
+/// LiteLLM's budget alert levels: 15% and 5% of the budget left
+/// (`SLACK_ALERTING_THRESHOLD_15_PERCENT`, `_5_PERCENT`), then the budget crossed.
+pub const BUDGET_LEFT_LEVELS: [f64; 2] = [0.15, 0.05];
 
 /// Requests and failures of one model group in the current window.
 struct Window {
@@ -106,7 +119,7 @@ struct Window {
 /// The alerting front: decides, deduplicates and queues.
 pub struct Alerts {
     settings: AlertSettings,
-    tx: mpsc::Sender<String>,
+    tx: mpsc::Sender<(String, String)>,
     sent_at: Mutex<HashMap<(AlertKind, String), Instant>>,
     windows: Mutex<HashMap<String, Window>>,
     dropped: AtomicU64,
@@ -123,15 +136,14 @@ fn host_of(url: &str) -> String {
 impl Alerts {
     /// Start the sender task (on the current runtime).
     pub fn start(settings: AlertSettings) -> Alerts {
-        let (tx, mut rx) = mpsc::channel::<String>(QUEUE);
-        let url = settings.webhook_url.clone();
+        let (tx, mut rx) = mpsc::channel::<(String, String)>(QUEUE);
         tokio::spawn(async move {
             let client = reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
                 .unwrap_or_default();
-            let host = host_of(&url);
-            while let Some(text) = rx.recv().await {
+            while let Some((url, text)) = rx.recv().await {
+                let host = host_of(&url);
                 let sent = client
                     .post(&url)
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -173,6 +185,9 @@ impl Alerts {
         if !self.settings.kinds.contains(&kind) {
             return false;
         }
+        let Some(url) = self.settings.url_for(kind) else {
+            return false;
+        };
         {
             let mut sent = self.sent_at.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
@@ -185,7 +200,7 @@ impl Alerts {
             }
             sent.insert(key, now);
         }
-        if self.tx.try_send(text).is_err() {
+        if self.tx.try_send((url.to_string(), text)).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return false;
         }
@@ -282,23 +297,38 @@ impl Alerts {
         }
     }
 
-    /// A budget update: alerts once per `budget_alert_ttl` when `spent` reaches the
-    /// threshold share of `max` (the spend ledger calls this as it charges). `entity`
-    /// names the owner (`key:<alias or hash prefix>`, `team:<id>`, `user:<id>`); never
-    /// pass a key. Returns whether an alert was queued.
-    pub fn budget_crossed(&self, entity: &str, spent: f64, max: f64) -> bool {
-        if max <= 0.0 || spent < max * self.settings.budget_threshold {
+    /// A budget as it stands: LiteLLM's `budget_alerts` events, each once per
+    /// `budget_alert_ttl` for an owner: `threshold_crossed` when 15% (then 5%) or less of
+    /// `max` is left, `budget_crossed` once `spent` reaches it. `owner` is the kind
+    /// ("Key", "Team", "User"); `subject` names it (a key's alias or hash prefix, never
+    /// the key). Returns whether an alert was queued.
+    pub fn budget(&self, owner: &str, subject: &str, spent: f64, max: f64) -> bool {
+        if max <= 0.0 || !spent.is_finite() {
             return false;
         }
-        let over = spent >= max;
+        let left = (max - spent) / max;
+        let (event, what) = if spent >= max {
+            ("budget_crossed", format!("Budget Crossed\nTotal Budget: `{max}`"))
+        } else if let Some(level) = BUDGET_LEFT_LEVELS.iter().rev().find(|l| left <= **l) {
+            (
+                "threshold_crossed",
+                format!("{:.0}% or less of budget remaining", level * 100.0),
+            )
+        } else {
+            return false;
+        };
+        // The 5% level is its own alert even within the 15% level's window.
+        let level = if event == "threshold_crossed" && left <= BUDGET_LEFT_LEVELS[1] {
+            "5"
+        } else {
+            ""
+        };
         self.send(
             AlertKind::Budget,
-            entity,
+            &format!("{event}{level}:{owner}:{subject}"),
             self.settings.budget_window,
             format!(
-                "💸 Budget {}\nIdentifier: `{entity}`\nSpend: ${spent:.4}\nMax budget: ${max:.4} ({:.0}% used)",
-                if over { "exceeded" } else { "crossed" },
-                spent / max * 100.0
+                "💸 {owner} Budget: {what}\n\n{owner}: `{subject}`\nSpend: `${spent:.6}`\nMax budget: `${max}`"
             ),
         )
     }

@@ -21,7 +21,8 @@ use serde_json::{Map, Value};
 use super::config::ConfigError;
 use super::spend::SpendEvent;
 use super::state::AppState;
-use super::store::Store;
+use super::budget::{Ledger, Owner};
+use super::store;
 use crate::router::config::Deployment;
 use alerts::{AlertKind, AlertSettings, Alerts};
 use health_checks::HealthCache;
@@ -168,46 +169,77 @@ impl OpsSettings {
     }
 }
 
-/// `alerting`, `alerting_webhook_url` (else `SLACK_WEBHOOK_URL`), `alerting_threshold`,
-/// `alert_types`, `alerting_args`.
+/// `alerting`, `alert_to_webhook_url` (else `SLACK_WEBHOOK_URL` / `ALERTING_WEBHOOK_URL`),
+/// `alerting_threshold`, `alert_types`, `alerting_args`: LiteLLM's names.
 fn read_alerting(
     g: &mut Map<String, Value>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<AlertSettings>, ConfigError> {
     const G: &str = "general_settings";
     let channels = take_strings(g, G, "alerting")?.unwrap_or_default();
-    let url = take_string(g, G, "alerting_webhook_url")?;
+    let per_type = match g.remove("alert_to_webhook_url") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(_) => {
+            return Err(ConfigError::at(
+                &at(G, "alert_to_webhook_url"),
+                "expected a mapping of alert type to webhook URL",
+            ))
+        }
+    };
     let threshold = take_seconds(g, G, "alerting_threshold")?;
     let types = take_strings(g, G, "alert_types")?;
     let args = match g.remove("alerting_args") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
         Some(other) => {
-            return Err(ConfigError::at(&at(G, "alerting_args"), format!("expected a mapping, got {other}")))
+            return Err(ConfigError::at(
+                &at(G, "alerting_args"),
+                format!("expected a mapping, got {other}"),
+            ))
         }
     };
-    let webhook = channels
-        .iter()
-        .any(|c| c == "slack" || c == "webhook");
-    if !webhook {
+    if !channels.iter().any(|c| c == "slack" || c == "webhook") {
         return Ok(None);
     }
-    let Some(url) = url.or_else(|| env("SLACK_WEBHOOK_URL").filter(|u| !u.is_empty())) else {
-        return Err(ConfigError::at(
-            &at(G, "alerting"),
-            "a webhook alert needs a URL: set general_settings.alerting_webhook_url or SLACK_WEBHOOK_URL",
-        ));
+    // A webhook URL is a bearer secret: errors name the setting, never the value.
+    let checked = |path: &str, url: String| -> Result<String, ConfigError> {
+        match url::Url::parse(&url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(url),
+            _ => Err(ConfigError::at(path, "expected an http(s) URL")),
+        }
     };
-    if !(url.starts_with("http://") || url.starts_with("https://")) || url::Url::parse(&url).is_err() {
-        // The URL itself is a secret: not quoted.
-        return Err(ConfigError::at(
-            &at(G, "alerting_webhook_url"),
-            "expected an http(s) URL",
-        ));
+    let mut a = AlertSettings::new(None);
+    if let Some(url) = env("SLACK_WEBHOOK_URL")
+        .filter(|u| !u.is_empty())
+        .or_else(|| env("ALERTING_WEBHOOK_URL").filter(|u| !u.is_empty()))
+    {
+        a.webhook_url = Some(checked("SLACK_WEBHOOK_URL", url)?);
     }
-    let mut a = AlertSettings::new(url);
+    for (name, v) in per_type {
+        let path = format!("{G}.alert_to_webhook_url.{name}");
+        let Some(kind) = AlertKind::parse(&name) else {
+            continue;
+        };
+        // LiteLLM takes a URL or a list of them; the first is used here.
+        let url = match v {
+            Value::String(u) => u,
+            Value::Array(items) => match items.into_iter().next() {
+                Some(Value::String(u)) => u,
+                _ => return Err(ConfigError::at(&path, "expected a URL or a list of URLs")),
+            },
+            _ => return Err(ConfigError::at(&path, "expected a URL or a list of URLs")),
+        };
+        a.per_kind.insert(kind, checked(&path, url)?);
+    }
     if let Some(types) = types {
         a.kinds = types.iter().filter_map(|t| AlertKind::parse(t)).collect();
+    }
+    if a.kinds.iter().any(|k| a.url_for(*k).is_none()) {
+        return Err(ConfigError::at(
+            &at(G, "alerting"),
+            "webhook alerts need a URL: set SLACK_WEBHOOK_URL (or ALERTING_WEBHOOK_URL), or general_settings.alert_to_webhook_url for each alert type",
+        ));
     }
     if let Some(t) = threshold {
         a.slow_threshold = t;
@@ -216,7 +248,7 @@ fn read_alerting(
         match args.get(key).filter(|v| !v.is_null()) {
             None => Ok(None),
             Some(v) => match number(v) {
-                Some(n) if n > 0.0 => Ok(Some(n)),
+                Some(n) if n > 0.0 => Ok(Some(n.min(1.0e9))),
                 _ => Err(ConfigError::at(
                     &format!("{G}.alerting_args.{key}"),
                     format!("expected a positive number, got {v}"),
@@ -225,7 +257,7 @@ fn read_alerting(
         }
     };
     if let Some(n) = arg("outage_alert_ttl")? {
-        a.window = Duration::from_secs_f64(n.min(1.0e9));
+        a.window = Duration::from_secs_f64(n);
     }
     if let Some(n) = arg("minor_outage_alert_threshold")? {
         a.min_failures = n as u64;
@@ -234,10 +266,7 @@ fn read_alerting(
         a.failure_rate = n.min(1.0);
     }
     if let Some(n) = arg("budget_alert_ttl")? {
-        a.budget_window = Duration::from_secs_f64(n.min(1.0e9));
-    }
-    if let Some(n) = arg("budget_alert_threshold")? {
-        a.budget_threshold = n;
+        a.budget_window = Duration::from_secs_f64(n);
     }
     Ok(Some(a))
 }
@@ -279,9 +308,10 @@ impl Ops {
         }
     }
 
-    /// Record an admin action in `LiteLLM_AuditLog` and the request log.
-    pub async fn audit(&self, entry: reqlog::AuditEntry) -> Result<(), sqlx::Error> {
-        self.audit.record(entry, self.requests.as_ref()).await
+    /// Record an admin action in `LiteLLM_AuditLog` and the request log (queued: the
+    /// admin route does not wait for it).
+    pub fn audit(&self, entry: reqlog::AuditEntry) {
+        self.audit.record(entry, self.requests.as_ref());
     }
 }
 
@@ -294,10 +324,14 @@ pub fn finish(state: &AppState, ev: SpendEvent) {
     }
 }
 
+/// How often budgets are compared with their alert levels.
+const BUDGET_WATCH_EVERY: Duration = Duration::from_secs(1);
+
 /// Start what runs beside the requests (on the current runtime): the request-log
-/// writer, the alert sender, the audit log on the store, and the background health
-/// checks. Called once at start, before the state is shared.
-pub fn start(state: &mut AppState, settings: &OpsSettings, store: Option<Store>) -> Result<(), String> {
+/// writer, the alert sender, the audit-log writer on the store, the background health
+/// checks, and the budget watch. Called once at start, after the store and the spend
+/// ledger, before the state is shared.
+pub fn start(state: &mut AppState, settings: &OpsSettings) -> Result<(), String> {
     let mut ops = Ops::new(settings.clone(), state.router.deployments());
     if let Some(target) = &settings.request_log {
         ops.requests = Some(RequestLog::start(target.clone())?);
@@ -305,11 +339,46 @@ pub fn start(state: &mut AppState, settings: &OpsSettings, store: Option<Store>)
     if let Some(a) = &settings.alerts {
         ops.alerts = Some(Alerts::start(a.clone()));
     }
-    ops.audit = AuditLog::new(store);
+    ops.audit = AuditLog::start(state.store.clone());
     let ops = Arc::new(ops);
     state.ops = Arc::clone(&ops);
     if settings.background_health_checks {
-        health_checks::start(Arc::clone(&state.router), ops, settings.health_check_interval);
+        health_checks::start(
+            Arc::clone(&state.router),
+            Arc::clone(&ops),
+            settings.health_check_interval,
+        );
+    }
+    let ledger = state.spend.as_ref().and_then(|s| s.ledger()).cloned();
+    if let (Some(ledger), true) = (ledger, ops.alerts.is_some()) {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(BUDGET_WATCH_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                watch_budgets(&ops, &ledger);
+            }
+        });
     }
     Ok(())
+}
+
+/// Compare every budget with LiteLLM's alert levels ([`Alerts::budget`]).
+pub fn watch_budgets(ops: &Ops, ledger: &Ledger) {
+    let Some(alerts) = &ops.alerts else { return };
+    for row in ledger.snapshot(store::time::now_ms()) {
+        let (owner, subject) = match row.owner {
+            Owner::Key => (
+                "Key",
+                match ops.metrics.key_alias(&row.id) {
+                    Some(alias) => alias,
+                    None => format!("hashed key {}", reqlog::hash_prefix(&row.id)),
+                },
+            ),
+            Owner::Team => ("Team", row.id.clone()),
+            Owner::User => ("User", row.id.clone()),
+            Owner::EndUser => continue,
+        };
+        alerts.budget(owner, &subject, row.spent, row.max);
+    }
 }

@@ -110,6 +110,11 @@ fn write_line(buf: &mut Vec<u8>, line: Line) {
     }
 }
 
+/// The first characters of a key's hash, as logs and alerts show a key without an alias.
+pub fn hash_prefix(hash: &str) -> &str {
+    hash.get(..HASH_PREFIX).unwrap_or(hash)
+}
+
 fn ms(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
@@ -129,7 +134,7 @@ pub fn request_line(ev: &SpendEvent) -> Value {
         "call_id": ev.call_id,
         "route": ev.route,
         "key_alias": grant.and_then(|g| g.key_alias.as_deref()),
-        "key_hash_prefix": ev.key_hash.as_deref().map(|h| &h[..h.len().min(HASH_PREFIX)]),
+        "key_hash_prefix": ev.key_hash.as_deref().map(hash_prefix),
         "team_id": grant.and_then(|g| g.team_id.as_deref()),
         "user_id": grant.and_then(|g| g.user_id.as_deref()),
         "requested_model": ev.requested_model,
@@ -198,28 +203,56 @@ pub struct AuditEntry {
     pub after: Option<Value>,
 }
 
-/// Where audit entries go: the database (`LiteLLM_AuditLog`) and the request log.
+/// Audit rows that may wait for the writer.
+const AUDIT_QUEUE: usize = 10_000;
+
+/// One row for `LiteLLM_AuditLog`, secrets already removed.
+struct AuditRow {
+    id: String,
+    at_ms: i64,
+    entry: AuditEntry,
+}
+
+/// Where audit entries go: `LiteLLM_AuditLog` (written by a background task, off the
+/// admin route's path) and the request log.
 #[derive(Default)]
 pub struct AuditLog {
-    store: Option<Store>,
+    tx: Option<mpsc::Sender<AuditRow>>,
+    dropped: AtomicU64,
 }
 
 impl AuditLog {
-    /// Write entries to `store` (when there is one).
-    pub fn new(store: Option<Store>) -> AuditLog {
-        AuditLog { store }
+    /// Start the writer of `LiteLLM_AuditLog` rows on `store` (when there is one).
+    pub fn start(store: Option<Store>) -> AuditLog {
+        let Some(store) = store else {
+            return AuditLog::default();
+        };
+        let (tx, mut rx) = mpsc::channel::<AuditRow>(AUDIT_QUEUE);
+        tokio::spawn(async move {
+            while let Some(row) = rx.recv().await {
+                if let Err(e) = insert(&store, &row).await {
+                    crate::proxy::log::warn(&format!(
+                        "audit log: cannot write the {} of {} {}: {}",
+                        row.entry.action,
+                        row.entry.table,
+                        row.entry.object_id,
+                        store::scrub(&e.to_string(), "")
+                    ));
+                }
+            }
+        });
+        AuditLog {
+            tx: Some(tx),
+            dropped: AtomicU64::new(0),
+        }
     }
 
-    /// Record an admin action: the row is written to `LiteLLM_AuditLog` (awaited: an
-    /// admin route answers after its audit row exists) and, with the request log on,
-    /// a JSON line is queued. Secrets are removed from `before` and `after` first.
-    pub async fn record(
-        &self,
-        entry: AuditEntry,
-        lines: Option<&RequestLog>,
-    ) -> Result<(), sqlx::Error> {
-        let before = entry.before.as_ref().map(without_secrets);
-        let after = entry.after.as_ref().map(without_secrets);
+    /// Record an admin action: secrets are removed from `before` and `after`, a JSON
+    /// line is queued when the request log is on, and the row is queued for
+    /// `LiteLLM_AuditLog`. Never waits.
+    pub fn record(&self, mut entry: AuditEntry, lines: Option<&RequestLog>) {
+        entry.before = entry.before.as_ref().map(without_secrets);
+        entry.after = entry.after.as_ref().map(without_secrets);
         let id = uuid::Uuid::new_v4().to_string();
         let now = store::time::now_ms();
         if let Some(lines) = lines {
@@ -233,33 +266,49 @@ impl AuditLog {
                 "action": entry.action,
                 "table_name": entry.table,
                 "object_id": entry.object_id,
-                "before_value": before,
-                "updated_values": after,
+                "before_value": entry.before,
+                "updated_values": entry.after,
             }));
         }
-        let Some(store) = &self.store else {
-            return Ok(());
-        };
-        let d = store.dialect;
-        let sql = format!(
-            "INSERT INTO \"LiteLLM_AuditLog\" (id, updated_at, changed_by, changed_by_api_key, action, table_name, object_id, before_value, updated_values) VALUES ($1, {}, $3, $4, $5, $6, $7, {}, {})",
-            d.ts_in(2),
-            d.json_in(8),
-            d.json_in(9)
-        );
-        let json_text = |v: &Option<Value>| v.as_ref().map(Value::to_string);
-        sqlx::query(&sql)
-            .bind(id)
-            .bind(store::time::iso(now))
-            .bind(entry.changed_by)
-            .bind(entry.changed_by_key_hash)
-            .bind(entry.action)
-            .bind(entry.table)
-            .bind(entry.object_id)
-            .bind(json_text(&before))
-            .bind(json_text(&after))
-            .execute(&store.pool)
-            .await?;
-        Ok(())
+        if let Some(tx) = &self.tx {
+            let row = AuditRow {
+                id,
+                at_ms: now,
+                entry,
+            };
+            if tx.try_send(row).is_err() {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
+
+    /// Rows dropped because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+async fn insert(store: &Store, row: &AuditRow) -> Result<(), sqlx::Error> {
+    let d = store.dialect;
+    let sql = format!(
+        "INSERT INTO \"LiteLLM_AuditLog\" (id, updated_at, changed_by, changed_by_api_key, action, table_name, object_id, before_value, updated_values) VALUES ($1, {}, $3, $4, $5, $6, $7, {}, {})",
+        d.ts_in(2),
+        d.json_in(8),
+        d.json_in(9)
+    );
+    let e = &row.entry;
+    let json_text = |v: &Option<Value>| v.as_ref().map(Value::to_string);
+    sqlx::query(&sql)
+        .bind(&row.id)
+        .bind(store::time::iso(row.at_ms))
+        .bind(&e.changed_by)
+        .bind(&e.changed_by_key_hash)
+        .bind(&e.action)
+        .bind(&e.table)
+        .bind(&e.object_id)
+        .bind(json_text(&e.before))
+        .bind(json_text(&e.after))
+        .execute(&store.pool)
+        .await?;
+    Ok(())
 }
