@@ -632,6 +632,13 @@ impl Metrics {
         }
     }
 
+    /// How many label sets have been seen.
+    #[cfg(test)]
+    fn series_count(&self) -> usize {
+        let map = self.series.read().unwrap_or_else(|e| e.into_inner());
+        map.values().map(Vec::len).sum()
+    }
+
     /// The health checks' verdict on a deployment (`model_info.id`).
     pub fn set_probe_result(&self, model_id: &str, healthy: bool) {
         if let Some(&i) = self.by_id.get(model_id) {
