@@ -308,7 +308,10 @@ impl Alerts {
         }
         let left = (max - spent) / max;
         let (event, what) = if spent >= max {
-            ("budget_crossed", format!("Budget Crossed\nTotal Budget: `{max}`"))
+            (
+                "budget_crossed",
+                format!("Budget Crossed\nTotal Budget: `{max}`"),
+            )
         } else if let Some(level) = BUDGET_LEFT_LEVELS.iter().rev().find(|l| left <= **l) {
             (
                 "threshold_crossed",
@@ -348,3 +351,6 @@ fn short(e: &str) -> String {
         e.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests;

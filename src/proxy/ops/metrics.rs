@@ -31,8 +31,8 @@ use crate::router::DeploymentStats;
 
 /// LiteLLM 1.110.2's `LATENCY_BUCKETS` (seconds; `+Inf` is implied).
 pub const LATENCY_BUCKETS: [f64; 17] = [
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
-    420.0, 600.0,
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 420.0,
+    600.0,
 ];
 
 /// A label value LiteLLM writes for a missing value (`str(None)`).
@@ -733,8 +733,11 @@ impl Metrics {
                         Measure::Overhead => &s.overhead,
                         _ => &s.ttft,
                     };
-                    let counts: Vec<u64> =
-                        h.buckets.iter().map(|b| b.load(Ordering::Relaxed)).collect();
+                    let counts: Vec<u64> = h
+                        .buckets
+                        .iter()
+                        .map(|b| b.load(Ordering::Relaxed))
+                        .collect();
                     if counts.iter().all(|c| *c == 0) {
                         continue;
                     }
@@ -781,12 +784,8 @@ impl Metrics {
                                 as f64
                         }
                         Measure::DeploymentTotal if k.deployment.is_some() => requests,
-                        Measure::DeploymentSuccess if k.deployment.is_some() && !failed => {
-                            requests
-                        }
-                        Measure::DeploymentFailure if k.deployment.is_some() && failed => {
-                            requests
-                        }
+                        Measure::DeploymentSuccess if k.deployment.is_some() && !failed => requests,
+                        Measure::DeploymentFailure if k.deployment.is_some() && failed => requests,
                         _ => continue,
                     };
                     // Spend and tokens only for series that had any, as LiteLLM only
@@ -918,7 +917,10 @@ impl Metrics {
                             vec![&r.id, key_alias.get(r.id.as_str()).copied().unwrap_or(NONE)]
                         }
                         (BudgetScope::Team, Owner::Team) => {
-                            vec![&r.id, team_alias.get(r.id.as_str()).copied().unwrap_or(NONE)]
+                            vec![
+                                &r.id,
+                                team_alias.get(r.id.as_str()).copied().unwrap_or(NONE),
+                            ]
                         }
                         (BudgetScope::User, Owner::User) => vec![&r.id],
                         _ => return None,

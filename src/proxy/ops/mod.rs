@@ -18,10 +18,10 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::budget::{Ledger, Owner};
 use super::config::ConfigError;
 use super::spend::SpendEvent;
 use super::state::AppState;
-use super::budget::{Ledger, Owner};
 use super::store;
 use crate::router::config::Deployment;
 use alerts::{AlertKind, AlertSettings, Alerts};
@@ -67,16 +67,26 @@ fn at(section: &str, key: &str) -> String {
     format!("{section}.{key}")
 }
 
-fn take_bool(m: &mut Map<String, Value>, section: &str, key: &str) -> Result<Option<bool>, ConfigError> {
+fn take_bool(
+    m: &mut Map<String, Value>,
+    section: &str,
+    key: &str,
+) -> Result<Option<bool>, ConfigError> {
     match m.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(b)),
         Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "yes" | "on" => Ok(Some(true)),
             "false" | "no" | "off" => Ok(Some(false)),
-            _ => Err(ConfigError::at(&at(section, key), format!("expected true or false, got {s:?}"))),
+            _ => Err(ConfigError::at(
+                &at(section, key),
+                format!("expected true or false, got {s:?}"),
+            )),
         },
-        Some(other) => Err(ConfigError::at(&at(section, key), format!("expected true or false, got {other}"))),
+        Some(other) => Err(ConfigError::at(
+            &at(section, key),
+            format!("expected true or false, got {other}"),
+        )),
     }
 }
 
@@ -89,25 +99,43 @@ fn number(v: &Value) -> Option<f64> {
     .filter(|f| f.is_finite())
 }
 
-fn take_seconds(m: &mut Map<String, Value>, section: &str, key: &str) -> Result<Option<Duration>, ConfigError> {
+fn take_seconds(
+    m: &mut Map<String, Value>,
+    section: &str,
+    key: &str,
+) -> Result<Option<Duration>, ConfigError> {
     match m.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => match number(&v) {
             Some(s) if s > 0.0 && s <= 1.0e9 => Ok(Some(Duration::from_secs_f64(s))),
-            _ => Err(ConfigError::at(&at(section, key), format!("expected a positive number of seconds, got {v}"))),
+            _ => Err(ConfigError::at(
+                &at(section, key),
+                format!("expected a positive number of seconds, got {v}"),
+            )),
         },
     }
 }
 
-fn take_string(m: &mut Map<String, Value>, section: &str, key: &str) -> Result<Option<String>, ConfigError> {
+fn take_string(
+    m: &mut Map<String, Value>,
+    section: &str,
+    key: &str,
+) -> Result<Option<String>, ConfigError> {
     match m.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s).filter(|s| !s.is_empty())),
-        Some(other) => Err(ConfigError::at(&at(section, key), format!("expected a string, got {other}"))),
+        Some(other) => Err(ConfigError::at(
+            &at(section, key),
+            format!("expected a string, got {other}"),
+        )),
     }
 }
 
-fn take_strings(m: &mut Map<String, Value>, section: &str, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
+fn take_strings(
+    m: &mut Map<String, Value>,
+    section: &str,
+    key: &str,
+) -> Result<Option<Vec<String>>, ConfigError> {
     match m.remove(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(vec![s])),
@@ -115,11 +143,17 @@ fn take_strings(m: &mut Map<String, Value>, section: &str, key: &str) -> Result<
             .into_iter()
             .map(|v| match v {
                 Value::String(s) => Ok(s),
-                other => Err(ConfigError::at(&at(section, key), format!("expected a list of strings, got {other}"))),
+                other => Err(ConfigError::at(
+                    &at(section, key),
+                    format!("expected a list of strings, got {other}"),
+                )),
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
-        Some(other) => Err(ConfigError::at(&at(section, key), format!("expected a list of strings, got {other}"))),
+        Some(other) => Err(ConfigError::at(
+            &at(section, key),
+            format!("expected a list of strings, got {other}"),
+        )),
     }
 }
 
@@ -156,7 +190,8 @@ impl OpsSettings {
         }
         if let Some(Value::Object(g)) = top.get_mut("general_settings") {
             const G: &str = "general_settings";
-            s.background_health_checks = take_bool(g, G, "background_health_checks")?.unwrap_or(false);
+            s.background_health_checks =
+                take_bool(g, G, "background_health_checks")?.unwrap_or(false);
             if let Some(d) = take_seconds(g, G, "health_check_interval")? {
                 s.health_check_interval = d;
             }
@@ -382,3 +417,6 @@ pub fn watch_budgets(ops: &Ops, ledger: &Ledger) {
         alerts.budget(owner, &subject, row.spent, row.max);
     }
 }
+
+#[cfg(test)]
+mod tests;

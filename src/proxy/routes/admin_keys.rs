@@ -711,7 +711,14 @@ async fn regenerate_impl(
             .unwrap_or_default();
         commit(tx).await?;
         refresh(&state, store).await;
-        call.audit(&state, "rotated", KEYS.name, &new_token, found.first(), Some(&row));
+        call.audit(
+            &state,
+            "rotated",
+            KEYS.name,
+            &new_token,
+            found.first(),
+            Some(&row),
+        );
         Ok(Value::Object(generated(row, &new, &f)))
     }
     .await;

@@ -410,7 +410,14 @@ pub async fn update(
         let row = team_row(&call, &mut tx, &team_id).await?;
         commit(tx).await?;
         refresh(&state, store).await;
-        call.audit(&state, "updated", TEAMS.name, &team_id, Some(&before), Some(&row));
+        call.audit(
+            &state,
+            "updated",
+            TEAMS.name,
+            &team_id,
+            Some(&before),
+            Some(&row),
+        );
         Ok(json!({"team_id": team_id, "data": row}))
     }
     .await;
@@ -531,7 +538,14 @@ pub async fn member_add(
             .map_err(db_error)?;
         commit(tx).await?;
         refresh(&state, store).await;
-        call.audit(&state, "updated", TEAMS.name, &team_id, Some(&before), Some(&row));
+        call.audit(
+            &state,
+            "updated",
+            TEAMS.name,
+            &team_id,
+            Some(&before),
+            Some(&row),
+        );
         row.insert("updated_users".into(), Value::Array(users));
         row.insert(
             "updated_team_memberships".into(),
@@ -590,7 +604,14 @@ pub async fn member_delete(
         let row = team_row(&call, &mut tx, &team_id).await?;
         commit(tx).await?;
         refresh(&state, store).await;
-        call.audit(&state, "updated", TEAMS.name, &team_id, Some(&before), Some(&row));
+        call.audit(
+            &state,
+            "updated",
+            TEAMS.name,
+            &team_id,
+            Some(&before),
+            Some(&row),
+        );
         Ok(Value::Object(row))
     }
     .await;

@@ -336,7 +336,14 @@ pub async fn update(
             .unwrap_or_default();
         commit(tx).await?;
         refresh(&state, store).await;
-        call.audit(&state, "updated", USERS.name, &user_id, before.as_ref(), Some(&row));
+        call.audit(
+            &state,
+            "updated",
+            USERS.name,
+            &user_id,
+            before.as_ref(),
+            Some(&row),
+        );
         Ok(Value::Object(row))
     }
     .await;

@@ -170,8 +170,7 @@ pub async fn health(
     }
     let all = state.router.deployments();
     let results =
-        futures_util::future::join_all(indices.iter().filter_map(|&i| all.get(i)).map(check))
-            .await;
+        futures_util::future::join_all(indices.iter().filter_map(|&i| all.get(i)).map(check)).await;
     let verdicts: Vec<Verdict> = indices
         .iter()
         .zip(results)

@@ -315,7 +315,9 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
                 ev.cache_hit = info.cache_hit;
                 ev.duration = started.elapsed();
                 ev.llm_api_duration = (!info.cache_hit)
-                    .then(|| std::time::Duration::try_from_secs_f64(reply.response_ms / 1000.0).ok())
+                    .then(|| {
+                        std::time::Duration::try_from_secs_f64(reply.response_ms / 1000.0).ok()
+                    })
                     .flatten();
                 ev.rate_limit_remaining = headroom;
                 ops::finish(&state, ev);
@@ -402,7 +404,8 @@ async fn serve_stream(
     let spend = event.map(|mut ev| {
         ev.model_id = info.model_id.clone();
         ev.provider = open.reply.provider.clone();
-        ev.llm_api_duration = std::time::Duration::try_from_secs_f64(open.reply.response_ms / 1000.0).ok();
+        ev.llm_api_duration =
+            std::time::Duration::try_from_secs_f64(open.reply.response_ms / 1000.0).ok();
         let prices = state
             .prices
             .get(&info.model_id)

@@ -171,16 +171,29 @@ fn request_metrics_carry_litellms_names_labels_and_counts() {
         ("team_alias", "Team One"),
         ("user", "u1"),
     ];
-    let ok: Vec<(&str, &str)> = who.iter().copied().chain([("status_code", "200")]).collect();
-    assert_eq!(value(&s, "litellm_proxy_total_requests_metric_total", &ok), 3.0);
+    let ok: Vec<(&str, &str)> = who
+        .iter()
+        .copied()
+        .chain([("status_code", "200")])
+        .collect();
+    assert_eq!(
+        value(&s, "litellm_proxy_total_requests_metric_total", &ok),
+        3.0
+    );
     let failed = [
         ("exception_status", "500"),
         ("exception_class", "InternalServerError"),
         ("model_id", "dep-2"),
     ];
-    assert_eq!(value(&s, "litellm_proxy_failed_requests_metric_total", &failed), 1.0);
+    assert_eq!(
+        value(&s, "litellm_proxy_failed_requests_metric_total", &failed),
+        1.0
+    );
     // Only the failure is a failed request.
-    assert_eq!(find(&s, "litellm_proxy_failed_requests_metric_total", &[]).len(), 1);
+    assert_eq!(
+        find(&s, "litellm_proxy_failed_requests_metric_total", &[]).len(),
+        1
+    );
 
     let dep1 = [("model_id", "dep-1"), ("model", "openai/gpt-4o")];
     assert!((value(&s, "litellm_spend_metric_total", &dep1) - 0.003).abs() < 1e-12);
@@ -192,11 +205,20 @@ fn request_metrics_carry_litellms_names_labels_and_counts() {
 
     // Histograms: cumulative buckets, count and sum.
     let lat = "litellm_request_total_latency_metric";
-    let b = |le: &str| value(&s, &format!("{lat}_bucket"), &[("model_id", "dep-1"), ("le", le)]);
+    let b = |le: &str| {
+        value(
+            &s,
+            &format!("{lat}_bucket"),
+            &[("model_id", "dep-1"), ("le", le)],
+        )
+    };
     assert_eq!(b("0.25"), 0.0);
     assert_eq!(b("0.5"), 3.0);
     assert_eq!(b("+Inf"), 3.0);
-    assert_eq!(value(&s, &format!("{lat}_count"), &[("model_id", "dep-1")]), 3.0);
+    assert_eq!(
+        value(&s, &format!("{lat}_count"), &[("model_id", "dep-1")]),
+        3.0
+    );
     assert!((value(&s, &format!("{lat}_sum"), &[("model_id", "dep-1")]) - 0.9).abs() < 1e-9);
     let api = |le: &str| {
         value(
@@ -219,11 +241,22 @@ fn request_metrics_carry_litellms_names_labels_and_counts() {
     assert!(find(&s, "litellm_llm_api_time_to_first_token_metric_count", &[]).is_empty());
 
     let d = |name: &str, id: &str| value(&s, name, &[("model_id", id)]);
-    assert_eq!(d("litellm_deployment_success_responses_total", "dep-1"), 3.0);
-    assert_eq!(d("litellm_deployment_total_requests_total", "dep-2"), 1.0);
-    assert_eq!(d("litellm_deployment_failure_responses_total", "dep-2"), 1.0);
     assert_eq!(
-        find(&s, "litellm_deployment_success_responses_total", &[("model_id", "dep-2")]).len(),
+        d("litellm_deployment_success_responses_total", "dep-1"),
+        3.0
+    );
+    assert_eq!(d("litellm_deployment_total_requests_total", "dep-2"), 1.0);
+    assert_eq!(
+        d("litellm_deployment_failure_responses_total", "dep-2"),
+        1.0
+    );
+    assert_eq!(
+        find(
+            &s,
+            "litellm_deployment_success_responses_total",
+            &[("model_id", "dep-2")]
+        )
+        .len(),
         0
     );
     // The api_base label loses its query string (it may carry a key).
@@ -266,7 +299,10 @@ fn deployment_state_follows_health_checks_and_cooldowns() {
             .collect()
     };
     let mut stats = no_stats(2);
-    assert_eq!(state(&stats, &m), HashMap::from([("dep-1".into(), 0.0), ("dep-2".into(), 0.0)]));
+    assert_eq!(
+        state(&stats, &m),
+        HashMap::from([("dep-1".into(), 0.0), ("dep-2".into(), 0.0)])
+    );
     m.set_probe_result("dep-2", false);
     assert_eq!(state(&stats, &m)["dep-2"], 1.0);
     stats[1].cooldown_left = Some(Duration::from_secs(5));
@@ -327,18 +363,43 @@ fn budgets_and_rate_limit_headroom_are_gauges_with_litellms_labels() {
         },
     ];
     let s = parse(&m.encode(&no_stats(2), &rows, now));
-    let key = [("hashed_api_key", "a1b2c3d4e5f6a7b8c9d0"), ("api_key_alias", "alice")];
-    assert_eq!(value(&s, "litellm_remaining_api_key_budget_metric", &key), 0.75);
+    let key = [
+        ("hashed_api_key", "a1b2c3d4e5f6a7b8c9d0"),
+        ("api_key_alias", "alice"),
+    ];
+    assert_eq!(
+        value(&s, "litellm_remaining_api_key_budget_metric", &key),
+        0.75
+    );
     assert_eq!(value(&s, "litellm_api_key_max_budget_metric", &key), 1.0);
-    assert_eq!(value(&s, "litellm_api_key_budget_remaining_hours_metric", &key), 2.0);
+    assert_eq!(
+        value(&s, "litellm_api_key_budget_remaining_hours_metric", &key),
+        2.0
+    );
     let team = [("team", "t1"), ("team_alias", "Team One")];
-    assert_eq!(value(&s, "litellm_remaining_team_budget_metric", &team), 7.0);
+    assert_eq!(
+        value(&s, "litellm_remaining_team_budget_metric", &team),
+        7.0
+    );
     assert_eq!(value(&s, "litellm_team_max_budget_metric", &team), 10.0);
     assert!(find(&s, "litellm_team_budget_remaining_hours_metric", &[]).is_empty());
-    assert_eq!(value(&s, "litellm_remaining_user_budget_metric", &[("user", "u1")]), 1.0);
+    assert_eq!(
+        value(
+            &s,
+            "litellm_remaining_user_budget_metric",
+            &[("user", "u1")]
+        ),
+        1.0
+    );
     // Headroom: the latest reading; no token limit in it, no token gauge.
-    let h = [("hashed_api_key", "a1b2c3d4e5f6a7b8c9d0"), ("model", "openai/gpt-4o")];
-    assert_eq!(value(&s, "litellm_remaining_api_key_requests_for_model", &h), 6.0);
+    let h = [
+        ("hashed_api_key", "a1b2c3d4e5f6a7b8c9d0"),
+        ("model", "openai/gpt-4o"),
+    ];
+    assert_eq!(
+        value(&s, "litellm_remaining_api_key_requests_for_model", &h),
+        6.0
+    );
     assert!(find(&s, "litellm_remaining_api_key_tokens_for_model", &[]).is_empty());
 }
 
