@@ -269,6 +269,7 @@ impl SseBody {
             if let Some(p) = &self.permit {
                 spend.sink_event.rate_limit_remaining = Some(p.remaining());
             }
+            // The permit is released before the event is counted, as for JSON replies.
             self.permit = None;
             super::ops::finish(&state, spend.sink_event);
         }

@@ -91,8 +91,8 @@ pub async fn run_round(router: &Arc<Router>, ops: &Ops, cooldown: Duration) -> V
                     .set_cooldown(i, cooldown, *status, message)
                     .await;
                 ops.metrics.set_probe_result(&d.id, false);
-                ops.metrics.count_cooldown(&d.id, *status);
                 if !was_failing {
+                    ops.metrics.count_cooldown(&d.id, *status);
                     log::warn(&format!(
                         "health check: deployment {} of {} failed ({message}); cooled down until it passes",
                         d.id, d.group
@@ -126,11 +126,15 @@ pub async fn run_round(router: &Arc<Router>, ops: &Ops, cooldown: Duration) -> V
     verdicts
 }
 
-/// Run rounds every `interval` until the process ends. A failing deployment stays cooled
-/// down for two intervals, renewed each round it still fails.
+/// Run rounds every `interval` until the process ends. A failing deployment is cooled
+/// down for two intervals and a minute (a round waits for its slowest probe), renewed
+/// each round it still fails and ended by the first round it passes; if the checks stop
+/// (the process ends, with the cooldown shared through Redis), it ends by itself.
 pub fn start(router: Arc<Router>, ops: Arc<Ops>, interval: Duration) {
     tokio::spawn(async move {
-        let cooldown = interval.saturating_mul(2).max(Duration::from_secs(1));
+        let cooldown = interval
+            .saturating_mul(2)
+            .saturating_add(Duration::from_secs(60));
         loop {
             run_round(&router, &ops, cooldown).await;
             tokio::time::sleep(interval).await;
