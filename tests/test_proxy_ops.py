@@ -153,6 +153,7 @@ def test_metrics_count_requests_tokens_spend_and_latency_with_litellms_names(ser
     assert metric(after, "litellm_proxy_total_requests_metric_total", status_code="200") == 4
     assert metric(s, "litellm_deployment_success_responses_total", model_id="dep-1") == 3
     assert metric(s, "litellm_deployment_failure_responses_total", model_id="dep-1", exception_status="500") == 1
+    assert metric(s, "litellm_deployment_total_requests_total", model_id="dep-1") == 4
     assert metric(s, "litellm_deployment_state", model_id="dep-1", api_base=server.base_url) == 0
     # The master key is the caller: its hash, never the key.
     hashes = {ls.get("hashed_api_key") for n, ls, _ in s if "hashed_api_key" in ls}

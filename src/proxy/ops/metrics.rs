@@ -432,6 +432,8 @@ struct RequestSeries {
 #[derive(Debug, Clone)]
 struct DeploymentLabels {
     id: String,
+    /// The model group (`model_name`).
+    group: String,
     /// `litellm_params.model`.
     model: String,
     api_base: String,
@@ -445,8 +447,12 @@ pub struct Metrics {
     by_id: HashMap<String, usize>,
     /// Per deployment: the health checks' last verdict (0 healthy, 1 failing).
     probe_state: Vec<AtomicU8>,
-    /// Per deployment: cooldowns the health checks started, by the status that caused them.
+    /// Per deployment: cooldowns (the Router's and the health checks'), by the status
+    /// that caused them.
     cooled_down: Mutex<BTreeMap<(usize, u16), u64>>,
+    /// Per deployment: failed calls by status, as the Router reports them (each attempt,
+    /// retries included); a lock per deployment, taken on failures only.
+    call_failures: Vec<Mutex<BTreeMap<u16, u64>>>,
     seq: AtomicU64,
 }
 
@@ -468,6 +474,7 @@ fn deployment_labels(d: &Deployment) -> DeploymentLabels {
     };
     DeploymentLabels {
         id: d.id.clone(),
+        group: d.group.clone(),
         model,
         api_base: base.split(['?', '#']).next().unwrap_or("").to_string(),
         provider,
@@ -559,6 +566,7 @@ impl Metrics {
             .collect();
         Metrics {
             probe_state: labels.iter().map(|_| AtomicU8::new(0)).collect(),
+            call_failures: labels.iter().map(|_| Mutex::default()).collect(),
             series: RwLock::new(HashMap::new()),
             by_id,
             deployments: labels,
@@ -649,8 +657,59 @@ impl Metrics {
     /// A deployment was put into cooldown because of `status`.
     pub fn count_cooldown(&self, model_id: &str, status: u16) {
         if let Some(&i) = self.by_id.get(model_id) {
-            let mut map = self.cooled_down.lock().unwrap_or_else(|e| e.into_inner());
-            *map.entry((i, status)).or_default() += 1;
+            self.count_cooldown_at(i, status);
+        }
+    }
+
+    fn count_cooldown_at(&self, i: usize, status: u16) {
+        let mut map = self.cooled_down.lock().unwrap_or_else(|e| e.into_inner());
+        *map.entry((i, status)).or_default() += 1;
+    }
+
+    /// A call to deployment `index` (the Router's order) failed with `status`, and put
+    /// it into cooldown or not (the Router's failure sink).
+    pub fn deployment_failed(&self, index: usize, status: u16, cooled: bool) {
+        let Some(slot) = self.call_failures.get(index) else {
+            return;
+        };
+        *slot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(status)
+            .or_default() += 1;
+        if cooled {
+            self.count_cooldown_at(index, status);
+        }
+    }
+
+    /// The Router's failed calls as label sets of a deployment metric: the deployment's
+    /// labels and the status; the caller is not known there (`None`).
+    fn failure_rows(&self, spec: &MetricSpec, out: &mut BTreeMap<String, f64>) {
+        for (i, slot) in self.call_failures.iter().enumerate() {
+            let Some(d) = self.deployments.get(i) else {
+                continue;
+            };
+            let counts: Vec<(u16, u64)> = slot
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .map(|(s, n)| (*s, *n))
+                .collect();
+            for (status, n) in counts {
+                let k = SeriesKey {
+                    key_hash: None,
+                    key_alias: None,
+                    team: None,
+                    team_alias: None,
+                    user: None,
+                    requested_model: String::new(),
+                    model_group: d.group.clone(),
+                    deployment: Some(i),
+                    route: "",
+                    status,
+                };
+                *out.entry(self.labels_text(spec.labels, &k)).or_default() += n as f64;
+            }
         }
     }
 
@@ -783,9 +842,12 @@ impl Metrics {
                                 + s.output_tokens.load(Ordering::Relaxed))
                                 as f64
                         }
-                        Measure::DeploymentTotal if k.deployment.is_some() => requests,
-                        Measure::DeploymentSuccess if k.deployment.is_some() && !failed => requests,
-                        Measure::DeploymentFailure if k.deployment.is_some() && failed => requests,
+                        // Deployment calls: successes here, failures from the Router.
+                        Measure::DeploymentTotal | Measure::DeploymentSuccess
+                            if k.deployment.is_some() && !failed =>
+                        {
+                            requests
+                        }
                         _ => continue,
                     };
                     // Spend and tokens only for series that had any, as LiteLLM only
@@ -794,6 +856,12 @@ impl Metrics {
                         continue;
                     }
                     *rows.entry(self.labels_text(spec.labels, k)).or_default() += v;
+                }
+                if matches!(
+                    measure,
+                    Measure::DeploymentTotal | Measure::DeploymentFailure
+                ) {
+                    self.failure_rows(spec, &mut rows);
                 }
                 let suffix = if spec.kind == Kind::Counter {
                     "_total"

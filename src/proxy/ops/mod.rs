@@ -377,6 +377,15 @@ pub fn start(state: &mut AppState, settings: &OpsSettings) -> Result<(), String>
     ops.audit = AuditLog::start(state.store.clone());
     let ops = Arc::new(ops);
     state.ops = Arc::clone(&ops);
+    // Failed deployment calls and the Router's cooldowns, for the deployment metrics.
+    let failures = Arc::downgrade(&ops);
+    state
+        .router
+        .set_failure_sink(Arc::new(move |index, status, cooled| {
+            if let Some(ops) = failures.upgrade() {
+                ops.metrics.deployment_failed(index, status, cooled);
+            }
+        }));
     if settings.background_health_checks {
         health_checks::start(
             Arc::clone(&state.router),

@@ -245,25 +245,70 @@ fn request_metrics_carry_litellms_names_labels_and_counts() {
         d("litellm_deployment_success_responses_total", "dep-1"),
         3.0
     );
-    assert_eq!(d("litellm_deployment_total_requests_total", "dep-2"), 1.0);
-    assert_eq!(
-        d("litellm_deployment_failure_responses_total", "dep-2"),
-        1.0
-    );
-    assert_eq!(
-        find(
-            &s,
-            "litellm_deployment_success_responses_total",
-            &[("model_id", "dep-2")]
-        )
-        .len(),
-        0
-    );
+    assert_eq!(d("litellm_deployment_total_requests_total", "dep-1"), 3.0);
+    // Failed calls come from the Router (the proxy's error does not name the deployment).
+    assert!(find(&s, "litellm_deployment_failure_responses_total", &[]).is_empty());
+    assert!(find(
+        &s,
+        "litellm_deployment_total_requests_total",
+        &[("model_id", "dep-2")]
+    )
+    .is_empty());
     // The api_base label loses its query string (it may carry a key).
     assert!(!text.contains("secret"), "{text}");
     assert_eq!(
         find(&s, "litellm_deployment_state", &[("model_id", "dep-1")])[0].label("api_base"),
         Some("http://127.0.0.1:9/v1")
+    );
+}
+
+#[test]
+fn failed_deployment_calls_and_cooldowns_come_from_the_router() {
+    let m = Metrics::new(&deployments());
+    m.observe(&event("dep-2", 200, 10, Some(5)));
+    m.deployment_failed(1, 503, false);
+    m.deployment_failed(1, 503, true);
+    m.deployment_failed(1, 429, false);
+    m.deployment_failed(7, 500, true);
+    let s = parse(&m.encode(&no_stats(2), &[], 0));
+    let failed = |status: &str| {
+        value(
+            &s,
+            "litellm_deployment_failure_responses_total",
+            &[
+                ("model_id", "dep-2"),
+                ("model_group", "gpt-4o"),
+                ("api_provider", "azure"),
+                ("exception_status", status),
+            ],
+        )
+    };
+    assert_eq!((failed("503"), failed("429")), (2.0, 1.0));
+    let total: f64 = find(
+        &s,
+        "litellm_deployment_total_requests_total",
+        &[("model_id", "dep-2")],
+    )
+    .iter()
+    .map(|x| x.value)
+    .sum();
+    assert_eq!(total, 4.0);
+    assert_eq!(
+        value(
+            &s,
+            "litellm_deployment_cooled_down_total",
+            &[("model_id", "dep-2"), ("exception_status", "503")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        find(
+            &s,
+            "litellm_deployment_failure_responses_total",
+            &[("exception_status", "429")]
+        )[0]
+        .label("exception_class"),
+        Some("RateLimitError")
     );
 }
 
