@@ -70,7 +70,7 @@ def until(what, timeout: float = 10.0, every: float = 0.05):
         time.sleep(every)
 
 
-_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
 
@@ -213,7 +213,9 @@ def test_metrics_name_keys_teams_and_budgets_but_never_a_key(server, tmp_path):
         10 - 2 * COST
     )
     assert metric(s, "litellm_team_max_budget_metric", team="t-ops") == 10
-    assert metric(s, "litellm_remaining_api_key_requests_for_model", hashed_api_key=hashed, api_key_alias="ops-key") == 48
+    assert (
+        metric(s, "litellm_remaining_api_key_requests_for_model", hashed_api_key=hashed, api_key_alias="ops-key") == 48
+    )
     assert key not in text and MASTER not in text and "sk-upstream-secret" not in text
 
 
@@ -423,7 +425,9 @@ def test_background_health_checks_take_a_failing_deployment_out_before_users_mee
         # Back up: in rotation again after the next round.
         bad_server.reset()
         until(lambda: health()["healthy_count"] == 2)
-        until(lambda: chat(p, messages=[{"role": "user", "content": "user request again"}]) and user_requests(bad_server))
+        until(
+            lambda: chat(p, messages=[{"role": "user", "content": "user request again"}]) and user_requests(bad_server)
+        )
         until(lambda: [t for t in receiver.texts() if "healthy again" in t])
     assert "health check: deployment bad of gpt-4o failed" in p.output
     assert "healthy again" in p.output
@@ -438,7 +442,7 @@ class Receiver:
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
+            def do_POST(self):
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
                 outer.posts.append((self.headers.get("content-type", ""), json.loads(body)))

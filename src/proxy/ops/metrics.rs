@@ -428,6 +428,9 @@ struct RequestSeries {
     seq: AtomicU64,
 }
 
+/// A label set and its counters.
+type Series = (SeriesKey, Arc<RequestSeries>);
+
 /// A deployment's fixed labels.
 #[derive(Debug, Clone)]
 struct DeploymentLabels {
@@ -442,7 +445,7 @@ struct DeploymentLabels {
 
 /// The proxy's metrics: request series, deployment state, budgets.
 pub struct Metrics {
-    series: RwLock<HashMap<u64, Vec<(SeriesKey, Arc<RequestSeries>)>>>,
+    series: RwLock<HashMap<u64, Vec<Series>>>,
     deployments: Vec<DeploymentLabels>,
     by_id: HashMap<String, usize>,
     /// Per deployment: the health checks' last verdict (0 healthy, 1 failing).
@@ -717,7 +720,7 @@ impl Metrics {
     /// of each deployment (cooldowns), in deployment order; `budgets`: the spend
     /// ledger's budgets now; `now_ms`: the time their remaining hours count from.
     pub fn encode(&self, stats: &[DeploymentStats], budgets: &[BudgetRow], now_ms: i64) -> String {
-        let snapshot: Vec<(SeriesKey, Arc<RequestSeries>)> = {
+        let snapshot: Vec<Series> = {
             let map = self.series.read().unwrap_or_else(|e| e.into_inner());
             map.values().flatten().cloned().collect()
         };
@@ -778,7 +781,7 @@ impl Metrics {
         out: &mut String,
         spec: &MetricSpec,
         measure: Measure,
-        snapshot: &[(SeriesKey, Arc<RequestSeries>)],
+        snapshot: &[Series],
     ) {
         header(out, spec);
         match spec.kind {
@@ -930,7 +933,7 @@ impl Metrics {
         }
     }
 
-    fn encode_headroom(&self, out: &mut String, snapshot: &[(SeriesKey, Arc<RequestSeries>)]) {
+    fn encode_headroom(&self, out: &mut String, snapshot: &[Series]) {
         for (spec, pick) in [(&REMAINING_REQUESTS, 0), (&REMAINING_TOKENS, 1)] {
             header(out, spec);
             // The latest reading per label set.
@@ -961,7 +964,7 @@ impl Metrics {
     fn encode_budgets(
         &self,
         out: &mut String,
-        snapshot: &[(SeriesKey, Arc<RequestSeries>)],
+        snapshot: &[Series],
         budgets: &[BudgetRow],
         now_ms: i64,
     ) {
