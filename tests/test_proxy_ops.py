@@ -219,6 +219,37 @@ def test_metrics_name_keys_teams_and_budgets_but_never_a_key(server, tmp_path):
     assert key not in text and MASTER not in text and "sk-upstream-secret" not in text
 
 
+def test_requests_refused_before_any_provider_call_count_as_failed(server, tmp_path):
+    db = tmp_path / "ops.db"
+    config = models(server) + f"general_settings:\n  master_key: {MASTER}\n  database_url: sqlite:///{db}\n"
+    with ProxyProcess(config) as p:
+        key = post(p, "/key/generate", {"key_alias": "one-a-minute", "rpm_limit": 1}).json()["key"]
+        assert chat(p, key=key).status_code == 200
+        assert chat(p, key=key).status_code == 429
+        assert chat(p, key=key, model="no-such-model-7f3a").status_code == 404
+        s = until(lambda: (m := scrape(p)) and metric(m, "litellm_proxy_total_requests_metric_total") == 3 and m)
+        text = httpx.get(f"{p.url}/metrics", headers=AUTH).text
+    alias = {"api_key_alias": "one-a-minute"}
+    assert metric(s, "litellm_proxy_total_requests_metric_total", status_code="200", **alias) == 1
+    assert (
+        metric(
+            s,
+            "litellm_proxy_failed_requests_metric_total",
+            exception_status="429",
+            exception_class="RateLimitError",
+            requested_model="gpt-4o",
+            **alias,
+        )
+        == 1
+    )
+    assert metric(s, "litellm_proxy_failed_requests_metric_total", exception_status="404", requested_model="None") == 1
+    # A model name that is no group is not a label value.
+    assert "no-such-model-7f3a" not in text
+    # Refused before the provider: no deployment call, no spend.
+    assert metric(s, "litellm_deployment_total_requests_total") == 1
+    assert server.request_count == 1
+
+
 def test_the_grafana_dashboard_reads_only_metrics_the_proxy_exports(server):
     dashboard = json.loads((EXAMPLES / "grafana-dashboard.json").read_text())
     exprs = []

@@ -195,6 +195,33 @@ fn spend_event(
     }
 }
 
+/// A request refused before any provider call (over budget, over a rate limit, a model
+/// the key may not use, an unknown model) still counts in the metrics, the request log
+/// and the failure alerts, as LiteLLM counts it a failed request. It costs nothing, so
+/// it is not a spend event. A model name that is no group is not a label value (any
+/// client could grow the metrics without bound): it reads as no model.
+fn refused(state: &AppState, begun: &Begun, family: Family, e: &ProxyError) {
+    let group = begun
+        .body
+        .get("model")
+        .and_then(Value::as_str)
+        .and_then(|m| state.router.resolve_group(m).ok())
+        .map(|(g, _)| g);
+    let mut ev = spend_event(
+        begun,
+        family,
+        group.as_deref().unwrap_or(""),
+        false,
+        SystemTime::now(),
+    );
+    if group.is_none() {
+        ev.requested_model.clear();
+    }
+    ev.status = e.status.as_u16();
+    ev.duration = begun.started.elapsed();
+    state.ops.observe(&ev);
+}
+
 /// The request's end user (LiteLLM's customer): its `user` field.
 fn end_user(body: &Map<String, Value>) -> Option<&str> {
     body.get("user")
@@ -240,11 +267,15 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
         begun.body.remove(*param);
     }
     if let Err(e) = check_budget(&state, &begun) {
+        refused(&state, &begun, family, &e);
         return error_response(e, Some(&begun.call_id));
     }
     let (group, mut permit) = match route_to(&state, &begun).await {
         Ok(r) => r,
-        Err(e) => return error_response(e, Some(&begun.call_id)),
+        Err(e) => {
+            refused(&state, &begun, family, &e);
+            return error_response(e, Some(&begun.call_id));
+        }
     };
     let stream = family != Family::Embeddings
         && begun.body.get("stream").and_then(Value::as_bool) == Some(true);
