@@ -109,11 +109,15 @@ impl AlertSettings {
 /// (`SLACK_ALERTING_THRESHOLD_15_PERCENT`, `_5_PERCENT`), then the budget crossed.
 pub const BUDGET_LEFT_LEVELS: [f64; 2] = [0.15, 0.05];
 
-/// Requests and failures of one model group in the current window.
+/// Requests and failures of one model group in the current window: atomics, so a
+/// request counts without a lock (a window that ended is restarted by the first request
+/// to see it; one racing request may land in either window).
+#[derive(Default)]
 struct Window {
-    started: Instant,
-    requests: u64,
-    failures: u64,
+    /// Milliseconds since [`Alerts::epoch`].
+    started_ms: AtomicU64,
+    requests: AtomicU64,
+    failures: AtomicU64,
 }
 
 /// The alerting front: decides, deduplicates and queues.
@@ -121,7 +125,10 @@ pub struct Alerts {
     settings: AlertSettings,
     tx: mpsc::Sender<(String, String)>,
     sent_at: Mutex<HashMap<(AlertKind, String), Instant>>,
-    windows: Mutex<HashMap<String, Window>>,
+    /// One window per model group, fixed at start (names that are no group are not
+    /// tracked, so clients cannot grow the map).
+    windows: HashMap<String, Window>,
+    epoch: Instant,
     dropped: AtomicU64,
 }
 
@@ -134,8 +141,9 @@ fn host_of(url: &str) -> String {
 }
 
 impl Alerts {
-    /// Start the sender task (on the current runtime).
-    pub fn start(settings: AlertSettings) -> Alerts {
+    /// Start the sender task (on the current runtime); failure spikes are watched for
+    /// the model groups `groups`.
+    pub fn start(settings: AlertSettings, groups: &[&str]) -> Alerts {
         let (tx, mut rx) = mpsc::channel::<(String, String)>(QUEUE);
         tokio::spawn(async move {
             let client = reqwest::Client::builder()
@@ -174,7 +182,11 @@ impl Alerts {
             settings,
             tx,
             sent_at: Mutex::new(HashMap::new()),
-            windows: Mutex::new(HashMap::new()),
+            windows: groups
+                .iter()
+                .map(|g| (g.to_string(), Window::default()))
+                .collect(),
+            epoch: Instant::now(),
             dropped: AtomicU64::new(0),
         }
     }
@@ -258,31 +270,28 @@ impl Alerts {
         if !self.settings.kinds.contains(&AlertKind::Failures) {
             return;
         }
+        let Some(w) = self.windows.get(group) else {
+            return;
+        };
         let failed = status >= 500 || status == 429;
-        let now = Instant::now();
-        let spike = {
-            let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-            let w = match windows.get_mut(group) {
-                Some(w) => w,
-                None => windows.entry(group.to_string()).or_insert(Window {
-                    started: now,
-                    requests: 0,
-                    failures: 0,
-                }),
-            };
-            if now.duration_since(w.started) >= self.settings.window {
-                *w = Window {
-                    started: now,
-                    requests: 0,
-                    failures: 0,
-                };
-            }
-            w.requests += 1;
-            w.failures += u64::from(failed);
-            (failed
-                && w.failures >= self.settings.min_failures
-                && w.failures as f64 >= self.settings.failure_rate * w.requests as f64)
-                .then_some((w.failures, w.requests))
+        let now = self.epoch.elapsed().as_millis() as u64;
+        let started = w.started_ms.load(Ordering::Acquire);
+        if now.saturating_sub(started) >= self.settings.window.as_millis() as u64
+            && w.started_ms
+                .compare_exchange(started, now, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            w.requests.store(0, Ordering::Release);
+            w.failures.store(0, Ordering::Release);
+        }
+        let requests = w.requests.fetch_add(1, Ordering::AcqRel) + 1;
+        let spike = if failed {
+            let failures = w.failures.fetch_add(1, Ordering::AcqRel) + 1;
+            (failures >= self.settings.min_failures
+                && failures as f64 >= self.settings.failure_rate * requests as f64)
+                .then_some((failures, requests))
+        } else {
+            None
         };
         if let Some((failures, requests)) = spike {
             self.send(

@@ -372,7 +372,15 @@ pub fn start(state: &mut AppState, settings: &OpsSettings) -> Result<(), String>
         ops.requests = Some(RequestLog::start(target.clone())?);
     }
     if let Some(a) = &settings.alerts {
-        ops.alerts = Some(Alerts::start(a.clone()));
+        let mut groups: Vec<&str> = state
+            .router
+            .deployments()
+            .iter()
+            .map(|d| d.group.as_str())
+            .collect();
+        groups.sort_unstable();
+        groups.dedup();
+        ops.alerts = Some(Alerts::start(a.clone(), &groups));
     }
     ops.audit = AuditLog::start(state.store.clone());
     let ops = Arc::new(ops);

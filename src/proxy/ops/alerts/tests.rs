@@ -48,6 +48,8 @@ async fn nothing(rx: &mut mpsc::UnboundedReceiver<(String, Value)>) {
     assert!(got.is_err(), "unexpected alert: {got:?}");
 }
 
+const GROUPS: &[&str] = &["gpt-4o", "other"];
+
 fn settings(url: &str) -> AlertSettings {
     AlertSettings::new(Some(format!("{url}/default")))
 }
@@ -55,7 +57,7 @@ fn settings(url: &str) -> AlertSettings {
 #[tokio::test]
 async fn budget_alerts_follow_litellms_levels_once_per_window() {
     let (url, mut rx) = receiver().await;
-    let a = Alerts::start(settings(&url));
+    let a = Alerts::start(settings(&url), GROUPS);
     // 80% used: below LiteLLM's first level (15% left).
     assert!(!a.budget("Key", "alice", 0.80, 1.0));
     assert!(a.budget("Key", "alice", 0.86, 1.0));
@@ -80,7 +82,7 @@ async fn a_failure_spike_alerts_once_per_window_and_client_errors_do_not_count()
     let (url, mut rx) = receiver().await;
     let mut s = settings(&url);
     s.min_failures = 3;
-    let a = Alerts::start(s);
+    let a = Alerts::start(s, GROUPS);
     let ms = Duration::from_millis(5);
     // Client errors are not failures of the model.
     for _ in 0..2 {
@@ -98,12 +100,21 @@ async fn a_failure_spike_alerts_once_per_window_and_client_errors_do_not_count()
     a.request("gpt-4o", 500, ms);
     nothing(&mut rx).await;
 
+    // A name that is no model group is not tracked.
+    for _ in 0..10 {
+        a.request("not-a-group", 500, ms);
+    }
+    nothing(&mut rx).await;
+
     // Three failures among many successes: under half the requests, no spike.
-    let b = Alerts::start({
-        let mut s = settings(&url);
-        s.min_failures = 3;
-        s
-    });
+    let b = Alerts::start(
+        {
+            let mut s = settings(&url);
+            s.min_failures = 3;
+            s
+        },
+        GROUPS,
+    );
     for _ in 0..20 {
         b.request("other", 200, ms);
     }
@@ -121,7 +132,7 @@ async fn alert_types_pick_the_alerts_and_alert_to_webhook_url_their_url() {
     s.per_kind
         .insert(AlertKind::Outage, format!("{url}/outages"));
     s.slow_threshold = Duration::from_millis(100);
-    let a = Alerts::start(s);
+    let a = Alerts::start(s, GROUPS);
     assert!(!a.budget("Key", "alice", 1.0, 1.0));
     assert!(a.deployment_health("gpt-4o", "dep-2", Some("HTTP 500: boom")));
     let text = next(&mut rx).await;
@@ -145,9 +156,12 @@ async fn a_dead_webhook_slows_nothing_and_its_url_is_not_logged() {
         .local_addr()
         .unwrap()
         .port();
-    let a = Alerts::start(AlertSettings::new(Some(format!(
-        "http://127.0.0.1:{port}/services/T000/B000/XXXXSECRET"
-    ))));
+    let a = Alerts::start(
+        AlertSettings::new(Some(format!(
+            "http://127.0.0.1:{port}/services/T000/B000/XXXXSECRET"
+        ))),
+        GROUPS,
+    );
     let t = std::time::Instant::now();
     for i in 0..1000 {
         a.budget("Key", &format!("k{i}"), 2.0, 1.0);
@@ -159,4 +173,23 @@ async fn a_dead_webhook_slows_nothing_and_its_url_is_not_logged() {
         host_of("http://127.0.0.1:9/services/T000/B000/XXXXSECRET"),
         "127.0.0.1"
     );
+}
+
+#[tokio::test]
+async fn failures_count_within_their_window_only() {
+    let (url, mut rx) = receiver().await;
+    let mut s = settings(&url);
+    s.min_failures = 3;
+    s.window = Duration::from_millis(1000);
+    let a = Alerts::start(s, GROUPS);
+    let ms = Duration::from_millis(5);
+    a.request("gpt-4o", 500, ms);
+    a.request("gpt-4o", 500, ms);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // A new window: this is its first failure, not the third.
+    a.request("gpt-4o", 500, ms);
+    nothing(&mut rx).await;
+    a.request("gpt-4o", 500, ms);
+    a.request("gpt-4o", 500, ms);
+    assert!(next(&mut rx).await.contains("3 of 3"));
 }
