@@ -2,8 +2,8 @@
 //!
 //! Who may read it follows LiteLLM 1.110.2: a key is asked for unless
 //! `litellm_settings.require_auth_for_metrics_endpoint: false`. The metrics name every
-//! key's alias and hash, team and spend, so the key must be the master key (LiteLLM
-//! lets any valid key through); without a master key the route is open, as every route.
+//! key's alias and hash, team and spend, so the key must be the master key; without a
+//! master key the route is open, as every route.
 
 use std::sync::Arc;
 
