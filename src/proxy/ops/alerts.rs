@@ -49,6 +49,7 @@ impl AlertKind {
         }
     }
 
+    /// Every kind, the default of `alert_types`.
     pub const ALL: [AlertKind; 4] = [
         AlertKind::Outage,
         AlertKind::Failures,
@@ -64,6 +65,7 @@ pub struct AlertSettings {
     pub webhook_url: Option<String>,
     /// ...unless `alert_to_webhook_url` names another for their type.
     pub per_kind: HashMap<AlertKind, String>,
+    /// `alert_types`: the alerts sent.
     pub kinds: HashSet<AlertKind>,
     /// `alerting_threshold`: a request slower than this is an `llm_too_slow` alert
     /// (LiteLLM's default: 300 s).

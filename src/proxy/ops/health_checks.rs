@@ -17,6 +17,7 @@ use crate::router::Router;
 /// The latest verdict on each deployment.
 #[derive(Debug, Clone)]
 pub struct Verdict {
+    /// The deployment, by its index in the Router.
     pub index: usize,
     /// `None`: healthy; else (status, error).
     pub error: Option<(u16, String)>,

@@ -40,16 +40,24 @@ const NONE: &str = "None";
 
 /// One metric LiteLLM exports, with its labels in LiteLLM's order.
 pub struct MetricSpec {
+    /// The name, without the `_total` a counter's samples carry.
     pub name: &'static str,
+    /// The Prometheus type.
     pub kind: Kind,
+    /// LiteLLM's help text.
     pub help: &'static str,
+    /// LiteLLM's label names, in its order.
     pub labels: &'static [&'static str],
 }
 
+/// A metric's Prometheus type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// Only goes up; samples end in `_total`.
     Counter,
+    /// A value now.
     Gauge,
+    /// Cumulative `_bucket`s, `_count` and `_sum`.
     Histogram,
 }
 
@@ -311,6 +319,7 @@ pub fn metric_names() -> Vec<&'static str> {
 /// One budget as the spend ledger sees it when `/metrics` is read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BudgetRow {
+    /// A key, a user or a team.
     pub owner: Owner,
     /// The key's hash, the team's or the user's id.
     pub id: String,

@@ -309,13 +309,18 @@ fn read_alerting(
 /// Metrics, logs, health results and alerts, shared by the routes and the background
 /// tasks.
 pub struct Ops {
+    /// What the config asked for.
     pub settings: OpsSettings,
+    /// `/metrics`' counters.
     pub metrics: Metrics,
+    /// The background health checks' latest results.
     pub health: HealthCache,
     /// Started by [`start`] (they need the runtime); `None` in tests that build the
     /// state directly, and when the config does not ask for them.
     pub alerts: Option<Alerts>,
+    /// The request log's queue (`json_logs`).
     pub requests: Option<RequestLog>,
+    /// The audit log's writer (with a database).
     pub audit: AuditLog,
 }
 

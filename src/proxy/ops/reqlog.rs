@@ -26,7 +26,9 @@ const HASH_PREFIX: usize = 12;
 /// Where request lines go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogTarget {
+    /// `json_logs: true`.
     Stdout,
+    /// `json_logs_file: PATH`, appended to.
     File(PathBuf),
 }
 
@@ -199,7 +201,9 @@ pub struct AuditEntry {
     /// The row's id. For keys, the key's hash (LiteLLM once wrote the raw key here,
     /// #31620).
     pub object_id: String,
+    /// The row before the change (`None` for a creation).
     pub before: Option<Value>,
+    /// The row after it (`None` for a deletion).
     pub after: Option<Value>,
 }
 
