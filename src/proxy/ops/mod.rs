@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 
 use super::budget::{Ledger, Owner};
 use super::config::ConfigError;
+use super::log;
 use super::spend::SpendEvent;
 use super::state::AppState;
 use super::store;
@@ -406,6 +407,7 @@ pub fn start(state: &mut AppState, settings: &OpsSettings) -> Result<(), String>
             settings.health_check_interval,
         );
     }
+    report_drops(Arc::clone(&ops));
     let ledger = state.spend.as_ref().and_then(|s| s.ledger()).cloned();
     if let (Some(ledger), true) = (ledger, ops.alerts.is_some()) {
         tokio::spawn(async move {
@@ -418,6 +420,39 @@ pub fn start(state: &mut AppState, settings: &OpsSettings) -> Result<(), String>
         });
     }
     Ok(())
+}
+
+/// How often dropped log lines, audit rows and alerts are reported.
+const DROPS_REPORTED_EVERY: Duration = Duration::from_secs(60);
+
+/// Warn, at most once a minute, when full queues dropped request-log lines, audit rows
+/// or alerts (each queue is bounded so that nothing waits for a slow disk, database or
+/// webhook).
+fn report_drops(ops: Arc<Ops>) {
+    tokio::spawn(async move {
+        let mut seen = [0u64; 3];
+        loop {
+            tokio::time::sleep(DROPS_REPORTED_EVERY).await;
+            let now = [
+                ops.requests.as_ref().map_or(0, RequestLog::dropped),
+                ops.audit.dropped(),
+                ops.alerts.as_ref().map_or(0, Alerts::dropped),
+            ];
+            for ((what, n), before) in ["request-log lines", "audit rows", "alerts"]
+                .iter()
+                .zip(now)
+                .zip(seen)
+            {
+                if n > before {
+                    log::warn(&format!(
+                        "{} {what} dropped in the last minute: their queue was full",
+                        n - before
+                    ));
+                }
+            }
+            seen = now;
+        }
+    });
 }
 
 /// Compare every budget with LiteLLM's alert levels ([`Alerts::budget`]).
