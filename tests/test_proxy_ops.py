@@ -465,6 +465,17 @@ def test_background_health_checks_take_a_failing_deployment_out_before_users_mee
     assert "secret-token" not in p.output
 
 
+def test_health_check_details_false_leaves_urls_and_errors_out(server, bad_server):
+    settings = "  background_health_checks: true\n  health_check_interval: 1\n  health_check_details: false\n"
+    with ProxyProcess(two_deployments(server, bad_server, settings)) as p:
+        body = until(
+            lambda: (h := httpx.get(f"{p.url}/health", headers=AUTH, timeout=10).json())["unhealthy_count"] == 1 and h
+        )
+    (entry,) = body["unhealthy_endpoints"]
+    assert entry == {"model": "openai/gpt-4o", "model_name": "gpt-4o", "model_id": "bad"}
+    assert bad_server.base_url not in json.dumps(body)
+
+
 class Receiver:
     """A local webhook: every POST's content type and JSON body."""
 
