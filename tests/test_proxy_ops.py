@@ -197,8 +197,14 @@ def test_metrics_name_keys_teams_and_budgets_but_never_a_key(server, tmp_path):
         assert httpx.get(f"{p.url}/metrics", headers={"Authorization": f"Bearer {key}"}).status_code == 401
 
         def ready():
+            # The budgets as the ledger has them once both charges are in.
             m = scrape(p)
-            return m if metric(m, "litellm_remaining_api_key_budget_metric", hashed_api_key=hashed) < 1.0 else None
+            left = [
+                v for n, ls, v in m if n == "litellm_remaining_api_key_budget_metric" and ls["hashed_api_key"] == hashed
+            ]
+            team = [v for n, ls, v in m if n == "litellm_remaining_team_budget_metric" and ls["team"] == "t-ops"]
+            done = left and team and left[0] < 1.0 - 1.5 * COST and team[0] < 10 - 1.5 * COST
+            return m if done else None
 
         s = until(ready)
         text = httpx.get(f"{p.url}/metrics", headers=AUTH).text
