@@ -35,6 +35,9 @@ pub const LATENCY_BUCKETS: [f64; 17] = [
     600.0,
 ];
 
+/// Label sets past which a request's model name is counted under its group's name.
+const MAX_SERIES: usize = 10_000;
+
 /// A label value LiteLLM writes for a missing value (`str(None)`).
 const NONE: &str = "None";
 
@@ -462,6 +465,8 @@ pub struct Metrics {
     /// Per deployment: cooldowns (the Router's and the health checks'), by the status
     /// that caused them.
     cooled_down: Mutex<BTreeMap<(usize, u16), u64>>,
+    /// How many label sets `series` holds.
+    count: std::sync::atomic::AtomicUsize,
     /// Per deployment: failed calls by status, as the Router reports them (each attempt,
     /// retries included); a lock per deployment, taken on failures only.
     call_failures: Vec<Mutex<BTreeMap<u16, u64>>>,
@@ -519,7 +524,7 @@ fn route_path(route: &str) -> &'static str {
     }
 }
 
-fn hash_key(ev: &SpendEvent, deployment: Option<usize>) -> u64 {
+fn hash_key(ev: &SpendEvent, requested: &str, deployment: Option<usize>) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     ev.key_hash.as_deref().hash(&mut h);
     let grant = ev.grant.as_deref();
@@ -527,7 +532,7 @@ fn hash_key(ev: &SpendEvent, deployment: Option<usize>) -> u64 {
     grant.and_then(|g| g.team_id.as_deref()).hash(&mut h);
     grant.and_then(|g| g.team_alias.as_deref()).hash(&mut h);
     grant.and_then(|g| g.user_id.as_deref()).hash(&mut h);
-    ev.requested_model.hash(&mut h);
+    requested.hash(&mut h);
     ev.model_group.hash(&mut h);
     deployment.hash(&mut h);
     ev.route.hash(&mut h);
@@ -536,13 +541,13 @@ fn hash_key(ev: &SpendEvent, deployment: Option<usize>) -> u64 {
 }
 
 impl SeriesKey {
-    fn matches(&self, ev: &SpendEvent, deployment: Option<usize>) -> bool {
+    fn matches(&self, ev: &SpendEvent, requested: &str, deployment: Option<usize>) -> bool {
         let grant = ev.grant.as_deref();
         self.status == ev.status
             && self.deployment == deployment
             && self.route == ev.route
             && self.model_group == ev.model_group
-            && self.requested_model == ev.requested_model
+            && self.requested_model == requested
             && self.key_hash.as_deref() == ev.key_hash.as_deref()
             && self.key_alias.as_deref() == grant.and_then(|g| g.key_alias.as_deref())
             && self.team.as_deref() == grant.and_then(|g| g.team_id.as_deref())
@@ -550,7 +555,7 @@ impl SeriesKey {
             && self.user.as_deref() == grant.and_then(|g| g.user_id.as_deref())
     }
 
-    fn of(ev: &SpendEvent, deployment: Option<usize>) -> SeriesKey {
+    fn of(ev: &SpendEvent, requested: &str, deployment: Option<usize>) -> SeriesKey {
         let grant = ev.grant.as_deref();
         SeriesKey {
             key_hash: ev.key_hash.clone(),
@@ -558,7 +563,7 @@ impl SeriesKey {
             team: grant.and_then(|g| g.team_id.clone()),
             team_alias: grant.and_then(|g| g.team_alias.clone()),
             user: grant.and_then(|g| g.user_id.clone()),
-            requested_model: ev.requested_model.clone(),
+            requested_model: requested.to_string(),
             model_group: ev.model_group.clone(),
             deployment,
             route: ev.route,
@@ -583,6 +588,7 @@ impl Metrics {
             by_id,
             deployments: labels,
             cooled_down: Mutex::new(BTreeMap::new()),
+            count: std::sync::atomic::AtomicUsize::new(0),
             seq: AtomicU64::new(0),
         }
     }
@@ -591,33 +597,14 @@ impl Metrics {
     /// values are hashed where they are, and the series found under a read lock.
     pub fn observe(&self, ev: &SpendEvent) {
         let deployment = self.by_id.get(ev.model_id.as_str()).copied();
-        let hash = hash_key(ev, deployment);
-        let found = {
-            let map = self.series.read().unwrap_or_else(|e| e.into_inner());
-            map.get(&hash).and_then(|v| {
-                v.iter()
-                    .find(|(k, _)| k.matches(ev, deployment))
-                    .map(|(_, s)| Arc::clone(s))
-            })
-        };
-        let series = match found {
+        let series = match self.find(ev, &ev.requested_model, deployment) {
             Some(s) => s,
-            None => {
-                let mut map = self.series.write().unwrap_or_else(|e| e.into_inner());
-                let bucket = map.entry(hash).or_default();
-                match bucket.iter().find(|(k, _)| k.matches(ev, deployment)) {
-                    Some((_, s)) => Arc::clone(s),
-                    None => {
-                        let s = Arc::new(RequestSeries {
-                            remaining_requests: AtomicU64::new(u64::MAX),
-                            remaining_tokens: AtomicU64::new(u64::MAX),
-                            ..RequestSeries::default()
-                        });
-                        bucket.push((SeriesKey::of(ev, deployment), Arc::clone(&s)));
-                        s
-                    }
-                }
-            }
+            // A wildcard group takes any model name: past the cap, new names count under
+            // their group's name, so that clients cannot grow the map without bound.
+            None if self.count.load(Ordering::Relaxed) >= MAX_SERIES => self
+                .find(ev, &ev.model_group, deployment)
+                .unwrap_or_else(|| self.insert(ev, &ev.model_group, deployment)),
+            None => self.insert(ev, &ev.requested_model, deployment),
         };
         series.requests.fetch_add(1, Ordering::Relaxed);
         if let Some(cost) = ev.cost.filter(|c| *c > 0.0) {
@@ -650,6 +637,48 @@ impl Metrics {
                 .store(tokens.unwrap_or(u64::MAX), Ordering::Relaxed);
             series.seq.store(seq, Ordering::Relaxed);
         }
+    }
+
+    /// The counters of a label set already seen (a read lock, no allocation).
+    fn find(
+        &self,
+        ev: &SpendEvent,
+        requested: &str,
+        deployment: Option<usize>,
+    ) -> Option<Arc<RequestSeries>> {
+        let hash = hash_key(ev, requested, deployment);
+        let map = self.series.read().unwrap_or_else(|e| e.into_inner());
+        map.get(&hash).and_then(|v| {
+            v.iter()
+                .find(|(k, _)| k.matches(ev, requested, deployment))
+                .map(|(_, s)| Arc::clone(s))
+        })
+    }
+
+    /// The counters of a new label set (unless another request just added it).
+    fn insert(
+        &self,
+        ev: &SpendEvent,
+        requested: &str,
+        deployment: Option<usize>,
+    ) -> Arc<RequestSeries> {
+        let hash = hash_key(ev, requested, deployment);
+        let mut map = self.series.write().unwrap_or_else(|e| e.into_inner());
+        let bucket = map.entry(hash).or_default();
+        if let Some((_, s)) = bucket
+            .iter()
+            .find(|(k, _)| k.matches(ev, requested, deployment))
+        {
+            return Arc::clone(s);
+        }
+        let s = Arc::new(RequestSeries {
+            remaining_requests: AtomicU64::new(u64::MAX),
+            remaining_tokens: AtomicU64::new(u64::MAX),
+            ..RequestSeries::default()
+        });
+        bucket.push((SeriesKey::of(ev, requested, deployment), Arc::clone(&s)));
+        self.count.fetch_add(1, Ordering::Relaxed);
+        s
     }
 
     /// How many label sets have been seen.

@@ -477,3 +477,35 @@ fn metric_names_lists_every_family_the_encoder_writes() {
     names.sort();
     assert_eq!(typed, names);
 }
+
+#[test]
+fn model_names_past_the_cap_count_under_their_group() {
+    let m = Metrics::new(&deployments());
+    let named = |i: usize| {
+        let mut ev = event("dep-1", 200, 10, None);
+        ev.model_group = "openai/*".into();
+        ev.requested_model = format!("openai/m{i}");
+        ev
+    };
+    for i in 0..MAX_SERIES + 500 {
+        m.observe(&named(i));
+    }
+    assert_eq!(m.series_count(), MAX_SERIES + 1);
+    let s = parse(&m.encode(&no_stats(2), &[], 0));
+    assert_eq!(
+        value(
+            &s,
+            "litellm_proxy_total_requests_metric_total",
+            &[("requested_model", "openai/*")]
+        ),
+        500.0
+    );
+    assert_eq!(
+        value(
+            &s,
+            "litellm_proxy_total_requests_metric_total",
+            &[("requested_model", "openai/m7")]
+        ),
+        1.0
+    );
+}
