@@ -151,6 +151,10 @@ def test_metrics_count_requests_tokens_spend_and_latency_with_litellms_names(ser
     # Time to first token: streams only.
     assert metric(after, "litellm_llm_api_time_to_first_token_metric_count", model_group="gpt-4o") == 1
     assert metric(after, "litellm_proxy_total_requests_metric_total", status_code="200") == 4
+    # The stream's LLM API latency runs to its end, so it is at least its first token's.
+    assert metric(after, "litellm_llm_api_latency_metric_count", model_group="gpt-4o") == 4
+    api_sum = metric(after, "litellm_llm_api_latency_metric_sum") - metric(s, "litellm_llm_api_latency_metric_sum")
+    assert api_sum >= metric(after, "litellm_llm_api_time_to_first_token_metric_sum") > 0
     assert metric(s, "litellm_deployment_success_responses_total", model_id="dep-1") == 3
     assert metric(s, "litellm_deployment_failure_responses_total", model_id="dep-1", exception_status="500") == 1
     assert metric(s, "litellm_deployment_total_requests_total", model_id="dep-1") == 4

@@ -435,8 +435,6 @@ async fn serve_stream(
     let spend = event.map(|mut ev| {
         ev.model_id = info.model_id.clone();
         ev.provider = open.reply.provider.clone();
-        ev.llm_api_duration =
-            std::time::Duration::try_from_secs_f64(open.reply.response_ms / 1000.0).ok();
         let prices = state
             .prices
             .get(&info.model_id)
@@ -447,6 +445,8 @@ async fn serve_stream(
             StreamSpend {
                 sink_event: ev,
                 started,
+                before_call: std::time::Duration::try_from_secs_f64(overhead.max(0.0) / 1000.0)
+                    .unwrap_or_default(),
                 prices,
             },
         )
