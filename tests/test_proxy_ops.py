@@ -378,6 +378,60 @@ def test_json_logs_file_has_one_line_per_request_and_the_audit_log_every_admin_c
     assert all(token not in (r[5] or "") + (r[6] or "") for r in audit_rows)
 
 
+def test_every_admin_change_is_audited_without_secrets(server, tmp_path):
+    db = tmp_path / "ops.db"
+    config = models(server) + f"general_settings:\n  master_key: {MASTER}\n  database_url: sqlite:///{db}\n"
+    with ProxyProcess(config) as p:
+
+        def ok(path, body):
+            r = post(p, path, body)
+            assert r.status_code == 200, r.text
+            return r.json()
+
+        user_key = ok("/user/new", {"user_id": "u-audit", "user_email": "u@example.com"})["key"]
+        ok("/user/update", {"user_id": "u-audit", "max_budget": 3})
+        ok("/team/new", {"team_id": "t-audit"})
+        ok("/team/member_add", {"team_id": "t-audit", "member": {"role": "user", "user_id": "u-audit"}})
+        ok("/team/member_delete", {"team_id": "t-audit", "user_id": "u-audit"})
+        ok("/key/block", {"key": user_key})
+        ok("/key/unblock", {"key": user_key})
+        new_key = ok("/key/regenerate", {"key": user_key})["key"]
+        ok("/team/delete", {"team_ids": ["t-audit"]})
+        ok("/user/delete", {"user_ids": ["u-audit"]})
+
+        def rows():
+            con = sqlite3.connect(db, timeout=10)
+            try:
+                return con.execute(
+                    'SELECT action, table_name, object_id, before_value, updated_values FROM "LiteLLM_AuditLog" ORDER BY updated_at, rowid'
+                ).fetchall()
+            finally:
+                con.close()
+
+        audit = until(lambda: (r := rows()) and len(r) == 11 and r)
+    assert [(a, t) for a, t, *_ in audit] == [
+        ("created", "LiteLLM_UserTable"),
+        ("created", "LiteLLM_VerificationToken"),
+        ("updated", "LiteLLM_UserTable"),
+        ("created", "LiteLLM_TeamTable"),
+        ("updated", "LiteLLM_TeamTable"),
+        ("updated", "LiteLLM_TeamTable"),
+        ("blocked", "LiteLLM_VerificationToken"),
+        ("unblocked", "LiteLLM_VerificationToken"),
+        ("rotated", "LiteLLM_VerificationToken"),
+        ("deleted", "LiteLLM_TeamTable"),
+        ("deleted", "LiteLLM_UserTable"),
+    ]
+    user_update = audit[2]
+    assert json.loads(user_update[3])["max_budget"] is None and json.loads(user_update[4])["max_budget"] == 3
+    blocked = audit[6]
+    assert json.loads(blocked[3])["blocked"] in (False, None, 0) and json.loads(blocked[4])["blocked"] in (True, 1)
+    assert audit[8][2] == hashlib.sha256(new_key.encode()).hexdigest()
+    dump = json.dumps(audit)
+    for secret in (user_key, new_key, MASTER):
+        assert secret not in dump
+
+
 def test_json_logs_to_stdout(server):
     config = models(server) + f"general_settings:\n  master_key: {MASTER}\nlitellm_settings:\n  json_logs: true\n"
     with ProxyProcess(config) as p:
