@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 from _proxy import ProxyProcess, mock_deployment
+from postgres_server import PostgresServer
 
 from rustllm.testing import MockServer
 
@@ -378,9 +379,39 @@ def test_json_logs_file_has_one_line_per_request_and_the_audit_log_every_admin_c
     assert all(token not in (r[5] or "") + (r[6] or "") for r in audit_rows)
 
 
-def test_every_admin_change_is_audited_without_secrets(server, tmp_path):
-    db = tmp_path / "ops.db"
-    config = models(server) + f"general_settings:\n  master_key: {MASTER}\n  database_url: sqlite:///{db}\n"
+@pytest.fixture(scope="module")
+def pg():
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_every_admin_change_is_audited_without_secrets(server, tmp_path, request, backend):
+    if backend == "sqlite":
+        db_url = f"sqlite:///{tmp_path / 'ops.db'}"
+
+        def rows():
+            con = sqlite3.connect(tmp_path / "ops.db", timeout=10)
+            try:
+                return con.execute(
+                    'SELECT action, table_name, object_id, before_value, updated_values FROM "LiteLLM_AuditLog"'
+                ).fetchall()
+            finally:
+                con.close()
+    else:
+        pg = request.getfixturevalue("pg")
+        name = pg.new_database()
+        db_url = pg.url(name)
+
+        def rows():
+            out = pg.sql(
+                "SELECT json_build_array(action, table_name, object_id, before_value::text, updated_values::text) "
+                'FROM "LiteLLM_AuditLog"',
+                database=name,
+            ).stdout
+            return [tuple(json.loads(line)) for line in out.splitlines() if line]
+
+    config = models(server) + f"general_settings:\n  master_key: {MASTER}\n  database_url: {db_url}\n"
     with ProxyProcess(config) as p:
 
         def ok(path, body):
@@ -398,35 +429,37 @@ def test_every_admin_change_is_audited_without_secrets(server, tmp_path):
         new_key = ok("/key/regenerate", {"key": user_key})["key"]
         ok("/team/delete", {"team_ids": ["t-audit"]})
         ok("/user/delete", {"user_ids": ["u-audit"]})
-
-        def rows():
-            con = sqlite3.connect(db, timeout=10)
-            try:
-                return con.execute(
-                    'SELECT action, table_name, object_id, before_value, updated_values FROM "LiteLLM_AuditLog" ORDER BY updated_at, rowid'
-                ).fetchall()
-            finally:
-                con.close()
-
         audit = until(lambda: (r := rows()) and len(r) == 11 and r)
-    assert [(a, t) for a, t, *_ in audit] == [
-        ("created", "LiteLLM_UserTable"),
-        ("created", "LiteLLM_VerificationToken"),
-        ("updated", "LiteLLM_UserTable"),
-        ("created", "LiteLLM_TeamTable"),
-        ("updated", "LiteLLM_TeamTable"),
-        ("updated", "LiteLLM_TeamTable"),
-        ("blocked", "LiteLLM_VerificationToken"),
-        ("unblocked", "LiteLLM_VerificationToken"),
-        ("rotated", "LiteLLM_VerificationToken"),
-        ("deleted", "LiteLLM_TeamTable"),
-        ("deleted", "LiteLLM_UserTable"),
-    ]
-    user_update = audit[2]
-    assert json.loads(user_update[3])["max_budget"] is None and json.loads(user_update[4])["max_budget"] == 3
-    blocked = audit[6]
-    assert json.loads(blocked[3])["blocked"] in (False, None, 0) and json.loads(blocked[4])["blocked"] in (True, 1)
-    assert audit[8][2] == hashlib.sha256(new_key.encode()).hexdigest()
+
+    assert sorted((a, t) for a, t, *_ in audit) == sorted(
+        [
+            ("created", "LiteLLM_UserTable"),
+            ("created", "LiteLLM_VerificationToken"),
+            ("updated", "LiteLLM_UserTable"),
+            ("created", "LiteLLM_TeamTable"),
+            ("updated", "LiteLLM_TeamTable"),
+            ("updated", "LiteLLM_TeamTable"),
+            ("blocked", "LiteLLM_VerificationToken"),
+            ("unblocked", "LiteLLM_VerificationToken"),
+            ("rotated", "LiteLLM_VerificationToken"),
+            ("deleted", "LiteLLM_TeamTable"),
+            ("deleted", "LiteLLM_UserTable"),
+        ]
+    )
+
+    def row(action, table):
+        (found,) = [r for r in audit if r[:2] == (action, table)]
+        before, after = (json.loads(v) if v else None for v in found[3:])
+        return found[2], before, after
+
+    _, before, after = row("updated", "LiteLLM_UserTable")
+    assert before["max_budget"] is None and after["max_budget"] == 3
+    _, before, after = row("blocked", "LiteLLM_VerificationToken")
+    assert not before["blocked"] and after["blocked"]
+    object_id, _, after = row("rotated", "LiteLLM_VerificationToken")
+    assert object_id == hashlib.sha256(new_key.encode()).hexdigest()
+    object_id, before, after = row("deleted", "LiteLLM_UserTable")
+    assert (object_id, before["user_email"], after) == ("u-audit", "u@example.com", None)
     dump = json.dumps(audit)
     for secret in (user_key, new_key, MASTER):
         assert secret not in dump
