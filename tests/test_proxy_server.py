@@ -168,10 +168,10 @@ def test_type_errors_stop_the_start_naming_the_path(server):
 
 
 def test_unknown_keys_warn_once_and_the_proxy_serves(server):
-    extra = "litellm_settings:\n  callbacks: [prometheus]\n  json_logs: true\nalerting_config: {}\n"
+    extra = "litellm_settings:\n  callbacks: [langfuse]\n  turn_off_message_logging: true\nalerting_config: {}\n"
     config = config_for(server, extra=extra).replace(
         "general_settings:\n  master_key: sk-1234\n",
-        "general_settings:\n  master_key: sk-1234\n  alerting: [slack]\n",
+        "general_settings:\n  master_key: sk-1234\n  enable_jwt_auth: true\n",
     )
     with ProxyProcess(config) as p:
         server.respond(text="still served")
@@ -180,9 +180,9 @@ def test_unknown_keys_warn_once_and_the_proxy_serves(server):
     assert len(warnings) == 1
     for key in (
         "alerting_config",
-        "general_settings.alerting",
+        "general_settings.enable_jwt_auth",
         "litellm_settings.callbacks",
-        "litellm_settings.json_logs",
+        "litellm_settings.turn_off_message_logging",
     ):
         assert key in warnings[0]
 

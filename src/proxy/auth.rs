@@ -94,6 +94,8 @@ pub struct KeyGrant {
     pub key_alias: Option<String>,
     pub user_id: Option<String>,
     pub team_id: Option<String>,
+    /// The team's `team_alias`, for metrics and logs.
+    pub team_alias: Option<String>,
     /// Model names the key may call; empty: whatever its team allows.
     pub models: Vec<String>,
     /// Model names the key's team may call; empty: every model.

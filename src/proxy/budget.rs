@@ -19,6 +19,7 @@ use std::sync::Mutex;
 use axum::http::StatusCode;
 
 use super::errors::ProxyError;
+use super::ops::metrics::BudgetRow;
 use super::spend::SpendEvent;
 use super::store::time;
 
@@ -356,6 +357,26 @@ impl Ledger {
         self.any_budget
             .store(budgets.iter().any(|m| !m.is_empty()), Ordering::Relaxed);
         t.budgets = budgets;
+    }
+
+    /// Every key's, user's and team's budget with what it has spent in its window, for
+    /// `/metrics` and budget alerts (read when asked, never on the request path).
+    pub fn snapshot(&self, now_ms: i64) -> Vec<BudgetRow> {
+        let t = self.lock();
+        let mut rows = Vec::new();
+        for owner in [Owner::Key, Owner::User, Owner::Team] {
+            for (id, b) in &t.budgets[owner.index()] {
+                rows.push(BudgetRow {
+                    owner,
+                    id: id.clone(),
+                    spent: t.spent(owner, id, b, now_ms),
+                    max: b.max_budget,
+                    resets_at_ms: b.reset_at,
+                });
+            }
+        }
+        rows.sort_by(|a, b| (a.owner, &a.id).cmp(&(b.owner, &b.id)));
+        rows
     }
 
     /// What `id` has spent in its window as this instance sees it, and its budget

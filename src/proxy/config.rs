@@ -17,6 +17,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::limits::TokenCount;
+use super::ops::OpsSettings;
 use super::spend::writer::WriterSettings;
 use super::store::{self, DatabaseSetting};
 use crate::router::config::{RouterConfig, ROUTER_ARGS};
@@ -98,6 +99,9 @@ pub struct ProxyConfig {
     pub environment: Vec<(String, String)>,
     /// `litellm_settings.set_verbose`.
     pub set_verbose: bool,
+    /// Metrics, logs, health checks and alerts (`json_logs`, `background_health_checks`,
+    /// `alerting`, ...).
+    pub ops: OpsSettings,
     /// Paths of the keys rustllm does not use, for one warning line at start.
     pub ignored: Vec<String>,
     /// `os.environ/NAME` references whose variable is not set: `(path, NAME)`. The value
@@ -459,6 +463,7 @@ impl ProxyConfig {
             }
         }
 
+        let ops = OpsSettings::read(&mut top, &lookup)?;
         let general = read_general(&mut top, &mut ignored, &missing_env, &lookup)?;
         let credentials = read_credentials(&mut top)?;
         let model_list = read_model_list(&mut top, &credentials, &mut ignored)?;
@@ -517,6 +522,7 @@ impl ProxyConfig {
             spend: general.spend,
             environment,
             set_verbose: litellm.set_verbose,
+            ops,
             ignored,
             missing_env,
             deployment_count,

@@ -149,6 +149,7 @@ fn build(
         key_alias: text(key, "key_alias"),
         models: strings(key, "models"),
         team_models: team.map(|t| strings(t, "models")).unwrap_or_default(),
+        team_alias: team.and_then(|t| text(t, "team_alias")),
         key_limits: limits(Some(key)),
         user_limits: limits(user),
         team_limits: limits(team),

@@ -787,6 +787,24 @@ impl Permit {
         self.shared
     }
 
+    /// What is left of the tightest requests and tokens limits (the generic
+    /// `x-ratelimit-remaining-{requests,tokens}`), for the headroom gauges of `/metrics`.
+    pub fn remaining(&self) -> (Option<u64>, Option<u64>) {
+        let mut tightest: [Option<u64>; 2] = [None, None];
+        for (d, c) in self.descriptors.iter().zip(&self.counted) {
+            for (i, kind, used) in [
+                (0, LimitType::Requests, c.requests),
+                (1, LimitType::Tokens, c.tokens),
+            ] {
+                if let Some(limit) = kind.limit(&d.limits) {
+                    let left = limit.saturating_sub(used);
+                    tightest[i] = Some(tightest[i].map_or(left, |t: u64| t.min(left)));
+                }
+            }
+        }
+        (tightest[0], tightest[1])
+    }
+
     /// `x-ratelimit-*` headers for the response, as LiteLLM sends them: the generic
     /// `x-ratelimit-{remaining,limit,reset}-{requests,tokens}` for the tightest limit
     /// that applies (the one the caller meets first), and v3's per-descriptor

@@ -19,6 +19,7 @@ pub mod errors;
 pub mod keys;
 pub mod limits;
 pub mod log;
+pub mod ops;
 pub mod routes;
 pub mod server;
 pub mod spend;
@@ -168,6 +169,7 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
         auth_kind = "master key and virtual keys";
     }
     let spend_writer = start_spend(&mut state, &config).await?;
+    ops::start(&mut state, &config.ops)?;
     if log::debug_enabled() {
         // --detailed_debug: the Router's decisions and each provider request and raw reply
         // (secrets masked where the records are made), on the proxy's own log.

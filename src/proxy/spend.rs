@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
 
+use super::auth::KeyGrant;
 use super::budget::Ledger;
 
 /// What one request did and cost.
@@ -48,6 +49,16 @@ pub struct SpendEvent {
     pub cache_hit: bool,
     pub started: SystemTime,
     pub duration: Duration,
+    /// The caller's key alias, user and team (virtual keys), for metrics and logs.
+    pub grant: Option<Arc<KeyGrant>>,
+    /// How long the provider took (`x-litellm-response-duration-ms` less the overhead);
+    /// `None` when no provider answered.
+    pub llm_api_duration: Option<Duration>,
+    /// Streams: when the first chunk reached the client, from the request's start.
+    pub time_to_first_token: Option<Duration>,
+    /// The limiter's headroom after this request (remaining requests, tokens), when a
+    /// limit applied.
+    pub rate_limit_remaining: Option<(Option<u64>, Option<u64>)>,
 }
 
 /// Where spend events go.

@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 
 use super::errors::ProxyError;
 use super::limits::Permit;
-use super::spend::{SpendEvent, SpendSink};
+use super::spend::SpendEvent;
 use crate::router::CallGuard;
 use crate::stream::{Batch, Chunk, SimpleChunk};
 use std::sync::Arc;
@@ -180,6 +180,9 @@ pub fn text_chunk(mut m: Map<String, Value>) -> Map<String, Value> {
 pub struct StreamSpend {
     pub sink_event: SpendEvent,
     pub started: std::time::Instant,
+    /// The proxy's time before the provider call (auth, routing): the LLM API latency
+    /// and time to first token count from the call, as LiteLLM's do.
+    pub before_call: std::time::Duration,
     pub prices: crate::catalogue::cost::CustomPrices,
 }
 
@@ -214,6 +217,12 @@ impl SseBody {
     }
 
     fn encode(&mut self, chunks: Vec<Chunk>) -> Bytes {
+        if let Some((_, spend)) = &mut self.spend {
+            if spend.sink_event.time_to_first_token.is_none() {
+                spend.sink_event.time_to_first_token =
+                    Some(spend.started.elapsed().saturating_sub(spend.before_call));
+            }
+        }
         let mut buf = Vec::with_capacity(chunks.len() * 192);
         for chunk in chunks {
             match chunk {
@@ -259,13 +268,18 @@ impl SseBody {
     fn finish(&mut self) {
         self.finished = true;
         self._guard = None;
-        self.permit = None;
         if let Some((state, mut spend)) = self.spend.take() {
             spend.sink_event.duration = spend.started.elapsed();
-            if let Some(sink) = &state.spend {
-                SpendSink::send(sink, spend.sink_event);
+            spend.sink_event.llm_api_duration =
+                Some(spend.sink_event.duration.saturating_sub(spend.before_call));
+            if let Some(p) = &self.permit {
+                spend.sink_event.rate_limit_remaining = Some(p.remaining());
             }
+            // The permit is released before the event is counted, as for JSON replies.
+            self.permit = None;
+            super::ops::finish(&state, spend.sink_event);
         }
+        self.permit = None;
     }
 }
 

@@ -10,6 +10,7 @@ use super::auth::{Authenticator, MasterKey};
 use super::config::{ConfigError, ProxyConfig};
 use super::keys::KeyCache;
 use super::limits::Limiter;
+use super::ops::Ops;
 use super::spend::SpendSink;
 use super::store::Store;
 use crate::catalogue::cost::CustomPrices;
@@ -72,6 +73,8 @@ pub struct AppState {
     /// The database (keys, users, teams, spend); `None` in no-DB mode and in tests
     /// that build the state directly.
     pub store: Option<Store>,
+    /// Metrics, request and audit logs, health results, alerts.
+    pub ops: Arc<Ops>,
     /// Virtual keys in memory, when a database and a master key are configured.
     pub key_cache: Option<Arc<KeyCache>>,
     /// `model_info.access_groups`: access group → the model groups in it (a key's
@@ -150,6 +153,7 @@ impl AppState {
             prices,
             cache_type,
             store: None,
+            ops: Arc::new(Ops::new(config.ops.clone(), deployments)),
             key_cache: None,
             access_groups: access_groups(deployments),
             router,

@@ -169,7 +169,13 @@ pub struct Router {
     /// `debug_level="DEBUG"`); the process-wide one (`LITELLM_LOG`, ...) applies too.
     /// [`logging::OFF`] by default: a decision then costs two relaxed loads.
     verbosity: AtomicU8,
+    /// Told of every failed deployment call (the proxy's metrics); unset: one load.
+    failure_sink: std::sync::OnceLock<FailureSink>,
 }
+
+/// Told of a failed deployment call: the deployment's index, the status, and whether
+/// the failure put the deployment into cooldown.
+pub type FailureSink = Arc<dyn Fn(usize, u16, bool) + Send + Sync>;
 
 impl std::fmt::Debug for Router {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -259,6 +265,7 @@ impl Router {
             rng: Mutex::new(fastrand::Rng::new()),
             catalogue: crate::catalogue::prices,
             verbosity: AtomicU8::new(logging::OFF),
+            failure_sink: std::sync::OnceLock::new(),
         }))
     }
 
@@ -285,6 +292,11 @@ impl Router {
         if self.logs(level) {
             logging::emit(Target::Router, level, &message());
         }
+    }
+
+    /// Who is told of each failed deployment call (once; later calls are ignored).
+    pub fn set_failure_sink(&self, sink: FailureSink) {
+        let _ = self.failure_sink.set(sink);
     }
 
     /// Where Redis outages and recoveries are reported (the Python layer logs them).
@@ -826,8 +838,16 @@ impl Router {
     /// Cooldown rules after a failure (LiteLLM §6.6), with one correction: a deployment
     /// that refuses connections is cooled down like one that answers 5xx.
     async fn on_failure(&self, i: usize, group_size: usize, e: &LlmError) {
+        let cooled = self.cool_after_failure(i, group_size, e).await;
+        if let Some(sink) = self.failure_sink.get() {
+            sink(i, e.status, cooled);
+        }
+    }
+
+    /// [`Router::on_failure`]'s cooldown decision; whether the deployment was cooled down.
+    async fn cool_after_failure(&self, i: usize, group_size: usize, e: &LlmError) -> bool {
         if self.config.disable_cooldowns {
-            return;
+            return false;
         }
         let d = &self.config.deployments[i];
         let length = d
@@ -835,11 +855,11 @@ impl Router {
             .or(e.retry_after.filter(|r| !r.is_zero()))
             .unwrap_or(self.config.cooldown_time);
         if length < Duration::from_millis(1) {
-            return;
+            return false;
         }
         let status = e.status;
         if (400..500).contains(&status) && !matches!(status, 401 | 404 | 408 | 429) {
-            return;
+            return false;
         }
         let cool = if self.config.allowed_fails_set || self.config.allowed_fails_policy.is_some() {
             let allowed = self
@@ -871,6 +891,7 @@ impl Router {
             });
             self.state.set_cooldown(i, length, status, &e.message).await;
         }
+        cool
     }
 
     async fn on_success(

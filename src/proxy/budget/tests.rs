@@ -98,6 +98,10 @@ fn event(
         // 2026-12-06T07:30:00Z
         started: UNIX_EPOCH + Duration::from_millis(1_796_542_200_000),
         duration: Duration::from_millis(5),
+        grant: None,
+        llm_api_duration: None,
+        time_to_first_token: None,
+        rate_limit_remaining: None,
     }
 }
 

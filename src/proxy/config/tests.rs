@@ -168,8 +168,8 @@ model_list:
     litellm_params: {model: openai/m, some_provider_param: 1}
     mystery: true
 router_settings: {routing_strategy: simple-shuffle, polling_interval: 3}
-litellm_settings: {callbacks: [prometheus], drop_params: true}
-general_settings: {master_key: sk-1, store_model_in_db: true, alerting: [slack]}
+litellm_settings: {callbacks: [langfuse], drop_params: true}
+general_settings: {master_key: sk-1, store_model_in_db: true, enable_jwt_auth: true}
 guardrails: []
 "#,
     )
@@ -177,7 +177,7 @@ guardrails: []
     assert_eq!(
         c.ignored,
         vec![
-            "general_settings.alerting",
+            "general_settings.enable_jwt_auth",
             "general_settings.store_model_in_db",
             "guardrails",
             "litellm_settings.callbacks",

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::{authenticate, read_json_object};
 use crate::proxy::auth::{Identity, Role};
 use crate::proxy::errors::ProxyError;
+use crate::proxy::ops::reqlog::AuditEntry;
 use crate::proxy::state::AppState;
 use crate::proxy::store::records::Tx;
 use crate::proxy::store::{time, Store};
@@ -25,6 +26,29 @@ impl AdminCall<'_> {
     /// key is set, as in LiteLLM).
     pub fn is_admin(&self) -> bool {
         matches!(self.identity.role, Role::ProxyAdmin | Role::Anonymous)
+    }
+
+    /// Record what this call changed in the audit log (`LiteLLM_AuditLog` and the
+    /// request log): `action` on the row `object_id` of `table`, the row before and
+    /// after. Secrets are removed from the rows on the way; call after the commit.
+    pub fn audit(
+        &self,
+        state: &AppState,
+        action: &str,
+        table: &str,
+        object_id: &str,
+        before: Option<&Map<String, Value>>,
+        after: Option<&Map<String, Value>>,
+    ) {
+        state.ops.audit(AuditEntry {
+            changed_by: self.actor(),
+            changed_by_key_hash: self.identity.key_hash.as_deref().unwrap_or("").to_string(),
+            action: action.to_string(),
+            table: table.to_string(),
+            object_id: object_id.to_string(),
+            before: before.cloned().map(Value::Object),
+            after: after.cloned().map(Value::Object),
+        });
     }
 
     /// `changed_by` of what this call writes: LiteLLM's user id of the master key.

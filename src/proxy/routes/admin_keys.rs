@@ -295,6 +295,8 @@ pub async fn generate(
         let (row, key) = create_key(&call, &mut tx, &f, row).await?;
         commit(tx).await?;
         refresh(&state, call.store).await;
+        let token = row.get("token").and_then(Value::as_str).unwrap_or("");
+        call.audit(&state, "created", KEYS.name, token, None, Some(&row));
         Ok::<_, ProxyError>(Value::Object(generated(row, &key, &f)))
     }
     .await;
@@ -453,6 +455,7 @@ async fn update_key(
     call: &AdminCall<'_>,
     token: &str,
     mut changes: Map<String, Value>,
+    action: &str,
 ) -> Result<Map<String, Value>, ProxyError> {
     let store = call.store;
     let mut tx = store.begin_change(&KEYS, token).await.map_err(db_error)?;
@@ -479,6 +482,7 @@ async fn update_key(
         .unwrap_or_default();
     commit(tx).await?;
     refresh(state, store).await;
+    call.audit(state, action, KEYS.name, token, found.first(), Some(&row));
     Ok(row)
 }
 
@@ -493,7 +497,7 @@ pub async fn update(
         let token = token_of(&f.required("key")?);
         let mut changes = Map::new();
         key_columns(&f, &mut changes)?;
-        update_key(&state, &call, &token, changes.clone()).await?;
+        update_key(&state, &call, &token, changes.clone(), "updated").await?;
         let mut out = changes;
         out.insert("key".into(), json!(token));
         Ok(Value::Object(out))
@@ -520,7 +524,14 @@ async fn set_blocked(
         let mut changes = Map::new();
         changes.insert("blocked".into(), json!(blocked));
         Ok(Value::Object(shown(
-            update_key(&state, &call, &token, changes).await?,
+            update_key(
+                &state,
+                &call,
+                &token,
+                changes,
+                if blocked { "blocked" } else { "unblocked" },
+            )
+            .await?,
         )))
     }
     .await;
@@ -570,8 +581,15 @@ pub async fn delete(
         }
         let requested = keys.len() + aliases.len();
         let mut deleted = 0;
+        let mut gone = Vec::new();
         for token in &tokens {
             store.record_change(&mut tx, &KEYS, token).await.map_err(db_error)?;
+            gone.extend(
+                store
+                    .select_in(&mut tx, &KEYS, "\"token\" = $1", &[token.as_str().into()])
+                    .await
+                    .map_err(db_error)?,
+            );
             deleted += store
                 .delete_where(&mut tx, &KEYS, "\"token\" = $1", &[token.as_str().into()])
                 .await
@@ -584,6 +602,10 @@ pub async fn delete(
         }
         commit(tx).await?;
         refresh(&state, store).await;
+        for row in &gone {
+            let token = row.get("token").and_then(Value::as_str).unwrap_or("");
+            call.audit(&state, "deleted", KEYS.name, token, Some(row), None);
+        }
         let shown: Vec<String> = keys.iter().map(|k| token_of(k)).chain(aliases).collect();
         Ok(json!({"deleted_keys": shown}))
     }
@@ -692,6 +714,14 @@ async fn regenerate_impl(
             .unwrap_or_default();
         commit(tx).await?;
         refresh(&state, store).await;
+        call.audit(
+            &state,
+            "rotated",
+            KEYS.name,
+            &new_token,
+            found.first(),
+            Some(&row),
+        );
         Ok(Value::Object(generated(row, &new, &f)))
     }
     .await;

@@ -348,6 +348,7 @@ pub async fn new(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         let row = team_row(&call, &mut tx, &team_id).await?;
         commit(tx).await?;
         refresh(&state, store).await;
+        call.audit(&state, "created", TEAMS.name, &team_id, None, Some(&row));
         Ok(Value::Object(row))
     }
     .await;
@@ -400,7 +401,7 @@ pub async fn update(
             .begin_change(&TEAMS, &team_id)
             .await
             .map_err(db_error)?;
-        team_row(&call, &mut tx, &team_id).await?;
+        let before = team_row(&call, &mut tx, &team_id).await?;
         changes.insert("updated_at".into(), json!(now_iso()));
         store
             .update(&mut tx, &TEAMS, &team_id, &changes)
@@ -409,6 +410,14 @@ pub async fn update(
         let row = team_row(&call, &mut tx, &team_id).await?;
         commit(tx).await?;
         refresh(&state, store).await;
+        call.audit(
+            &state,
+            "updated",
+            TEAMS.name,
+            &team_id,
+            Some(&before),
+            Some(&row),
+        );
         Ok(json!({"team_id": team_id, "data": row}))
     }
     .await;
@@ -429,12 +438,14 @@ pub async fn delete(
         }
         let store = call.store;
         let mut tx = store.begin_write().await.map_err(db_error)?;
+        let mut gone = Vec::new();
         for id in &ids {
             store
                 .record_change(&mut tx, &TEAMS, id)
                 .await
                 .map_err(db_error)?;
             let team = team_row(&call, &mut tx, id).await?;
+            gone.push((id.clone(), team.clone()));
             for key in store
                 .select_in(&mut tx, &KEYS, "\"team_id\" = $1", &[id.as_str().into()])
                 .await
@@ -479,6 +490,9 @@ pub async fn delete(
         }
         commit(tx).await?;
         refresh(&state, store).await;
+        for (id, team) in &gone {
+            call.audit(&state, "deleted", TEAMS.name, id, Some(team), None);
+        }
         Ok(json!({"deleted_teams": ids}))
     }
     .await;
@@ -505,7 +519,7 @@ pub async fn member_add(
             .begin_change(&TEAMS, &team_id)
             .await
             .map_err(db_error)?;
-        team_row(&call, &mut tx, &team_id).await?;
+        let before = team_row(&call, &mut tx, &team_id).await?;
         let mut users = Vec::new();
         for m in &new_members {
             users.push(Value::Object(
@@ -524,6 +538,14 @@ pub async fn member_add(
             .map_err(db_error)?;
         commit(tx).await?;
         refresh(&state, store).await;
+        call.audit(
+            &state,
+            "updated",
+            TEAMS.name,
+            &team_id,
+            Some(&before),
+            Some(&row),
+        );
         row.insert("updated_users".into(), Value::Array(users));
         row.insert(
             "updated_team_memberships".into(),
@@ -551,7 +573,7 @@ pub async fn member_delete(
             .begin_change(&TEAMS, &team_id)
             .await
             .map_err(db_error)?;
-        team_row(&call, &mut tx, &team_id).await?;
+        let before = team_row(&call, &mut tx, &team_id).await?;
         let user_id = match (user_id, email) {
             (Some(id), _) => id,
             (None, Some(email)) => store
@@ -582,6 +604,14 @@ pub async fn member_delete(
         let row = team_row(&call, &mut tx, &team_id).await?;
         commit(tx).await?;
         refresh(&state, store).await;
+        call.audit(
+            &state,
+            "updated",
+            TEAMS.name,
+            &team_id,
+            Some(&before),
+            Some(&row),
+        );
         Ok(Value::Object(row))
     }
     .await;

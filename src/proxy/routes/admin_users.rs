@@ -208,6 +208,10 @@ pub async fn new(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
             .unwrap_or(row);
         commit(tx).await?;
         refresh(&state, store).await;
+        call.audit(&state, "created", USERS.name, &user_id, None, Some(&user));
+        if let Some(token) = out.get("token_id").and_then(Value::as_str) {
+            call.audit(&state, "created", KEYS.name, token, None, Some(&out));
+        }
         for (k, v) in user {
             // The user's own budget and limits, not the key's.
             out.insert(k, v);
@@ -297,6 +301,17 @@ pub async fn update(
             .await
             .map_err(db_error)?;
         changes.insert("updated_at".into(), json!(now_iso()));
+        let before = store
+            .select_in(
+                &mut tx,
+                &USERS,
+                "\"user_id\" = $1",
+                &[user_id.as_str().into()],
+            )
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .next();
         let n = store
             .update(&mut tx, &USERS, &user_id, &changes)
             .await
@@ -321,6 +336,14 @@ pub async fn update(
             .unwrap_or_default();
         commit(tx).await?;
         refresh(&state, store).await;
+        call.audit(
+            &state,
+            "updated",
+            USERS.name,
+            &user_id,
+            before.as_ref(),
+            Some(&row),
+        );
         Ok(Value::Object(row))
     }
     .await;
@@ -343,11 +366,18 @@ pub async fn delete(
         let store = call.store;
         let mut tx = store.begin_write().await.map_err(db_error)?;
         let mut deleted = 0;
+        let mut gone = Vec::new();
         for id in &ids {
             store
                 .record_change(&mut tx, &USERS, id)
                 .await
                 .map_err(db_error)?;
+            gone.extend(
+                store
+                    .select_in(&mut tx, &USERS, "\"user_id\" = $1", &[id.as_str().into()])
+                    .await
+                    .map_err(db_error)?,
+            );
             let memberships = store
                 .select_in(
                     &mut tx,
@@ -390,6 +420,10 @@ pub async fn delete(
         }
         commit(tx).await?;
         refresh(&state, store).await;
+        for row in &gone {
+            let id = row.get("user_id").and_then(Value::as_str).unwrap_or("");
+            call.audit(&state, "deleted", USERS.name, id, Some(row), None);
+        }
         Ok(json!(deleted))
     }
     .await;

@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 use super::{authenticate, error_response, json_response};
 use crate::call;
 use crate::providers::Endpointkind;
+use crate::proxy::ops::health_checks::{health_body, Verdict};
 use crate::proxy::state::{public_params, AppState, VERSION};
 use crate::router::config::Deployment;
 
@@ -92,7 +93,9 @@ fn probe(d: &Deployment) -> Option<(Endpointkind, Map<String, Value>)> {
     Some((kind, params))
 }
 
-async fn check(d: &Deployment) -> Option<Result<(), String>> {
+/// Probe one deployment (`None`: it cannot be probed, a wildcard without
+/// `health_check_model`); an error is (status, message).
+pub async fn check(d: &Deployment) -> Option<Result<(), (u16, String)>> {
     let (kind, params) = probe(d)?;
     let timeout = d
         .model_info
@@ -103,9 +106,26 @@ async fn check(d: &Deployment) -> Option<Result<(), String>> {
     let call = async move { call::run(call::prepare(kind, params)?).await };
     Some(match tokio::time::timeout(timeout, call).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("Timeout exceeded".to_string()),
+        Ok(Err(e)) => Err((e.status, e.to_string())),
+        Err(_) => Err((408, "Timeout exceeded".to_string())),
     })
+}
+
+/// A deployment as `/health` lists it: its public params, `model_name` and `model_id`;
+/// without `details` (`health_check_details: false`) only the model names and id.
+pub fn endpoint_entry(d: &Deployment, details: bool) -> Map<String, Value> {
+    let mut entry = if details {
+        public_params(&d.params)
+    } else {
+        let mut m = Map::new();
+        if let Some(model) = d.params.get("model") {
+            m.insert("model".into(), model.clone());
+        }
+        m
+    };
+    entry.insert("model_name".into(), Value::String(d.group.clone()));
+    entry.insert("model_id".into(), Value::String(d.id.clone()));
+    entry
 }
 
 /// Call every deployment (or those whose `model` or group is `?model=`) at once:
@@ -123,37 +143,44 @@ pub async fn health(
             .find(|(k, _)| k == "model")
             .map(|(_, v)| v.into_owned())
     });
-    let deployments: Vec<&Deployment> = state
+    // The deployments asked about, by index.
+    let indices: Vec<usize> = state
         .router
         .deployments()
         .iter()
-        .filter(|d| {
+        .enumerate()
+        .filter(|(_, d)| {
             wanted.as_deref().is_none_or(|m| {
                 d.group == m || d.params.get("model").and_then(Value::as_str) == Some(m)
             })
         })
+        .map(|(i, _)| i)
         .collect();
-    let results = futures_util::future::join_all(deployments.iter().map(|d| check(d))).await;
-    let mut healthy = Vec::new();
-    let mut unhealthy = Vec::new();
-    for (d, result) in deployments.iter().zip(results) {
-        let Some(result) = result else { continue };
-        let mut entry = public_params(&d.params);
-        entry.insert("model_name".into(), Value::String(d.group.clone()));
-        entry.insert("model_id".into(), Value::String(d.id.clone()));
-        match result {
-            Ok(()) => healthy.push(Value::Object(entry)),
-            Err(message) => {
-                entry.insert("error".into(), Value::String(message));
-                unhealthy.push(Value::Object(entry));
-            }
+    let details = state.ops.settings.health_check_details;
+    // Background checks running: the latest round's results, no new calls (LiteLLM).
+    if state.ops.settings.background_health_checks {
+        if let Some(verdicts) = state.ops.health.latest() {
+            let verdicts: Vec<Verdict> = verdicts
+                .into_iter()
+                .filter(|v| indices.contains(&v.index))
+                .collect();
+            let body = health_body(&state.router, &verdicts, details);
+            return json_response(serde_json::to_vec(&body).unwrap_or_default());
         }
     }
-    let body = json!({
-        "healthy_count": healthy.len(),
-        "unhealthy_count": unhealthy.len(),
-        "healthy_endpoints": healthy,
-        "unhealthy_endpoints": unhealthy,
-    });
+    let all = state.router.deployments();
+    let results =
+        futures_util::future::join_all(indices.iter().filter_map(|&i| all.get(i)).map(check)).await;
+    let verdicts: Vec<Verdict> = indices
+        .iter()
+        .zip(results)
+        .filter_map(|(&index, result)| {
+            Some(Verdict {
+                index,
+                error: result?.err(),
+            })
+        })
+        .collect();
+    let body = health_body(&state.router, &verdicts, details);
     json_response(serde_json::to_vec(&body).unwrap_or_default())
 }

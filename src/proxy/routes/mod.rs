@@ -13,6 +13,7 @@ pub mod chat;
 pub mod completions;
 pub mod embeddings;
 pub mod health;
+pub mod metrics;
 pub mod models;
 pub mod serve;
 pub mod spend;
@@ -112,6 +113,8 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/global/spend", get(spend::global))
         .route("/global/spend/report", get(spend::report))
         .route("/global/spend/models", get(spend::models))
+        .route("/metrics", get(metrics::metrics))
+        .route("/metrics/", get(metrics::metrics))
         .route("/health", get(health::health))
         .route("/health/liveliness", get(health::liveliness))
         .route("/health/liveness", get(health::liveliness))

@@ -17,6 +17,7 @@ use crate::error::LlmError;
 use crate::providers::Endpointkind;
 use crate::proxy::budget::Payer;
 use crate::proxy::errors::ProxyError;
+use crate::proxy::ops;
 use crate::proxy::spend::SpendEvent;
 use crate::proxy::sse::{SseBody, StreamSpend, Style};
 use crate::proxy::state::AppState;
@@ -187,7 +188,38 @@ fn spend_event(
         cache_hit: false,
         started: wall_start,
         duration: std::time::Duration::ZERO,
+        grant: begun.identity.grant.clone(),
+        llm_api_duration: None,
+        time_to_first_token: None,
+        rate_limit_remaining: None,
     }
+}
+
+/// A request refused before any provider call (over budget, over a rate limit, a model
+/// the key may not use, an unknown model) still counts in the metrics, the request log
+/// and the failure alerts, as LiteLLM counts it a failed request. It costs nothing, so
+/// it is not a spend event. A model name that is no group is not a label value (any
+/// client could grow the metrics without bound): it reads as no model.
+fn refused(state: &AppState, begun: &Begun, family: Family, e: &ProxyError) {
+    let group = begun
+        .body
+        .get("model")
+        .and_then(Value::as_str)
+        .and_then(|m| state.router.resolve_group(m).ok())
+        .map(|(g, _)| g);
+    let mut ev = spend_event(
+        begun,
+        family,
+        group.as_deref().unwrap_or(""),
+        false,
+        SystemTime::now(),
+    );
+    if group.is_none() {
+        ev.requested_model.clear();
+    }
+    ev.status = e.status.as_u16();
+    ev.duration = begun.started.elapsed();
+    state.ops.observe(&ev);
 }
 
 /// The request's end user (LiteLLM's customer): its `user` field.
@@ -235,19 +267,21 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
         begun.body.remove(*param);
     }
     if let Err(e) = check_budget(&state, &begun) {
+        refused(&state, &begun, family, &e);
         return error_response(e, Some(&begun.call_id));
     }
     let (group, mut permit) = match route_to(&state, &begun).await {
         Ok(r) => r,
-        Err(e) => return error_response(e, Some(&begun.call_id)),
+        Err(e) => {
+            refused(&state, &begun, family, &e);
+            return error_response(e, Some(&begun.call_id));
+        }
     };
     let stream = family != Family::Embeddings
         && begun.body.get("stream").and_then(Value::as_bool) == Some(true);
     let wall_start = SystemTime::now();
-    let mut event = state
-        .spend
-        .as_ref()
-        .map(|_| spend_event(&begun, family, &group, stream, wall_start));
+    // Metrics always count the request (crate::proxy::ops); spend when it is tracked.
+    let mut event = Some(spend_event(&begun, family, &group, stream, wall_start));
     let Begun {
         started,
         call_id,
@@ -285,10 +319,12 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
             };
             let total_ms = ms_since(started);
             let mut response = super::json_response(bytes);
+            let mut headroom = None;
             if let Some(p) = &mut permit {
                 let (prompt, completion) = usage_of(&reply.body);
                 p.record_usage(prompt, completion);
                 p.apply_headers(response.headers_mut());
+                headroom = Some(p.remaining());
             }
             drop(permit);
             call_headers(
@@ -300,7 +336,7 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
                 cost,
             )
             .apply(response.headers_mut());
-            if let (Some(sink), Some(mut ev)) = (&state.spend, event.take()) {
+            if let Some(mut ev) = event.take() {
                 let (prompt, completion) = usage_of(&reply.body);
                 ev.model_id = info.model_id.clone();
                 ev.provider = reply.provider.clone();
@@ -309,7 +345,13 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
                 ev.completion_tokens = completion;
                 ev.cache_hit = info.cache_hit;
                 ev.duration = started.elapsed();
-                sink.send(ev);
+                ev.llm_api_duration = (!info.cache_hit)
+                    .then(|| {
+                        std::time::Duration::try_from_secs_f64(reply.response_ms / 1000.0).ok()
+                    })
+                    .flatten();
+                ev.rate_limit_remaining = headroom;
+                ops::finish(&state, ev);
             }
             response
         }
@@ -320,10 +362,10 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
             }
             drop(permit);
             let err = ProxyError::from_llm(&e);
-            if let (Some(sink), Some(mut ev)) = (&state.spend, event.take()) {
+            if let Some(mut ev) = event.take() {
                 ev.status = err.status.as_u16();
                 ev.duration = started.elapsed();
-                sink.send(ev);
+                ops::finish(&state, ev);
             }
             error_response(err, Some(&call_id))
         }
@@ -379,10 +421,10 @@ async fn serve_stream(
                 p.record_usage(0, 0);
             }
             let err = ProxyError::from_llm(&e);
-            if let (Some(sink), Some(mut ev)) = (&state.spend, event) {
+            if let Some(mut ev) = event {
                 ev.status = err.status.as_u16();
                 ev.duration = started.elapsed();
-                sink.send(ev);
+                ops::finish(&state, ev);
             }
             // Nothing was sent yet: a plain JSON error with its status, as LiteLLM does.
             return error_response(err, Some(&call_id));
@@ -403,6 +445,8 @@ async fn serve_stream(
             StreamSpend {
                 sink_event: ev,
                 started,
+                before_call: std::time::Duration::try_from_secs_f64(overhead.max(0.0) / 1000.0)
+                    .unwrap_or_default(),
                 prices,
             },
         )

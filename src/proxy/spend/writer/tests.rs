@@ -35,6 +35,10 @@ fn event(
         cache_hit: false,
         started: SystemTime::now(),
         duration: Duration::from_millis(5),
+        grant: None,
+        llm_api_duration: None,
+        time_to_first_token: None,
+        rate_limit_remaining: None,
     }
 }
 
