@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import _thread
 import asyncio
+import signal
 import threading
 import time
 
@@ -31,6 +32,21 @@ def _stalled_stream() -> bytes:
     head, _, events = body.partition(b"\r\n\r\n")
     head = b"\r\n".join(line for line in head.split(b"\r\n") if not line.lower().startswith(b"content-length"))
     return Hang(head + b"\r\n\r\n" + events)
+
+
+@pytest.fixture(autouse=True)
+def _sigint_raises_keyboard_interrupt():
+    """Python's own SIGINT handler for these tests: a runner started in the background
+    of a non-interactive shell inherits SIGINT ignored, and then ``interrupt_main`` does
+    nothing (Python installs its handler only where SIGINT is not ignored)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture
