@@ -748,7 +748,8 @@ def table(results: dict, plan: Plan) -> str:
         out.append(f"| {label} | {rv} | {lv} | {ratio(key, higher)} | {tgt} | {ok} |")
     soak = rust["soak"]
     if soak:
-        flat = soak["last"] - soak["first"] <= 2 and abs(soak["slope_mib_per_min"]) < 0.1
+        # Flat: no growth (RSS falling back after the load's peak is not a leak).
+        flat = soak["last"] - soak["first"] <= 2 and soak["slope_mib_per_min"] < 0.1
         total = sum((soak[k] or {}).get("requests", 0) for k in ("json", "stream"))
         out.append(
             f"| soak {_duration(soak['seconds'])}, RSS first / last / max, MB | "
@@ -842,15 +843,18 @@ def write_results(text: str) -> None:
     RESULTS.write_text(new)
 
 
-def markdown(results: dict, plan: Plan, info: dict[str, str], seconds: float, command: str) -> str:
-    when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=seconds)
+def markdown(
+    results: dict, plan: Plan, info: dict[str, str], seconds: float, command: str, ended: float | None = None
+) -> str:
+    end = datetime.datetime.fromtimestamp(ended if ended is not None else time.time(), datetime.timezone.utc)
+    when = end - datetime.timedelta(seconds=seconds)
     lines = [
         "## Proxy",
         "",
         f"Measured from {when:%Y-%m-%d %H:%M} UTC on commit {info['commit']}, with `{command}` "
         f"({seconds / 60:.0f} min). rustllm's proxy (`target/release/rustllm-proxy`) and LiteLLM's proxy "
         "(`litellm --config`, one worker, its defaults) serve the same config (one model group, `openai/bench` on "
-        "the bench mock, a master key) and take the same wrk load; what each row means and how to reproduce: "
+        "the bench mock, a master key, no database) and take the same wrk load; what each row means and how to reproduce: "
         "bench/proxy/README.md. The load generator (wrk, one thread), the mock and the proxy share the "
         "machine's two cores, unpinned.",
         "",
@@ -883,7 +887,21 @@ def main() -> None:
     )
     ap.add_argument("--mock-threads", type=int, default=2, help="the bench mock's tokio workers (default 2)")
     ap.add_argument("--out", type=Path, help="where to write the report (default bench/RESULTS.md; none for --quick)")
+    ap.add_argument(
+        "--report-only",
+        action="store_true",
+        help="measure nothing: rewrite the report from the last run's raw figures (bench/out/proxy.json)",
+    )
     args = ap.parse_args()
+    if args.report_only:
+        raw = json.loads(RAW_OUT.read_text())
+        results, info = raw["results"], raw["machine"]
+        plan = Plan(**results["plan"])
+        report = raw.get("report", {})
+        text = markdown(results, plan, info, report["seconds"], report["command"], report["ended"])
+        write_results(text)
+        print(table(results, plan))
+        return
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk; `make bench-proxy` does it)")
     plan = Plan(soak_s=args.soak_seconds)
@@ -941,7 +959,16 @@ def main() -> None:
     if plan.soak_s != 600 and not args.quick:
         command = f"BENCH_SOAK_SECONDS={plan.soak_s} {command}"
     RAW_OUT.parent.mkdir(exist_ok=True)
-    RAW_OUT.write_text(json.dumps({"machine": info, "results": results}, indent=1))
+    RAW_OUT.write_text(
+        json.dumps(
+            {
+                "machine": info,
+                "results": results,
+                "report": {"seconds": seconds, "command": command, "ended": time.time()},
+            },
+            indent=1,
+        )
+    )
     log(f"raw figures in {RAW_OUT.relative_to(ROOT)}")
     out = args.out if args.out else (None if args.quick else RESULTS)
     if out is not None:
