@@ -168,6 +168,39 @@ fn wrong(param: &str, what: &str) -> ProxyError {
 }
 
 impl Fields {
+    /// The fields keys, users and teams share, checked and put in `row` where the body
+    /// sets them: `models`, `max_budget`, `rpm_limit`, `tpm_limit`,
+    /// `max_parallel_requests`, and `budget_duration` (with the `budget_reset_at` it
+    /// starts).
+    pub fn models_budget_and_limits(&self, row: &mut Map<String, Value>) -> Result<(), ProxyError> {
+        if let Some(models) = self.strings("models")? {
+            row.insert("models".into(), serde_json::json!(models));
+        }
+        if self.0.contains_key("max_budget") {
+            row.insert(
+                "max_budget".into(),
+                serde_json::json!(self.number("max_budget")?),
+            );
+        }
+        for name in ["rpm_limit", "tpm_limit", "max_parallel_requests"] {
+            if self.0.contains_key(name) {
+                row.insert(name.into(), serde_json::json!(self.count(name)?));
+            }
+        }
+        if self.0.contains_key("budget_duration") {
+            let (text, reset) = match self.duration("budget_duration")? {
+                Some((text, secs)) => (
+                    Value::from(text),
+                    Value::from(time::iso(time::now_ms() + secs * 1000)),
+                ),
+                None => (Value::Null, Value::Null),
+            };
+            row.insert("budget_duration".into(), text);
+            row.insert("budget_reset_at".into(), reset);
+        }
+        Ok(())
+    }
+
     /// Whether the field is present and not null.
     pub fn has(&self, name: &str) -> bool {
         self.0.get(name).is_some_and(|v| !v.is_null())

@@ -84,32 +84,7 @@ pub fn key_columns(f: &Fields, row: &mut Map<String, Value>) -> Result<(), Proxy
             );
         }
     }
-    if let Some(models) = f.strings("models")? {
-        row.insert("models".into(), json!(models));
-    }
-    if f.0.contains_key("max_budget") {
-        row.insert("max_budget".into(), json!(f.number("max_budget")?));
-    }
-    for name in ["rpm_limit", "tpm_limit", "max_parallel_requests"] {
-        if f.0.contains_key(name) {
-            row.insert(name.into(), json!(f.count(name)?));
-        }
-    }
-    if f.0.contains_key("budget_duration") {
-        match f.duration("budget_duration")? {
-            Some((text, secs)) => {
-                row.insert("budget_duration".into(), json!(text));
-                row.insert(
-                    "budget_reset_at".into(),
-                    json!(time::iso(time::now_ms() + secs * 1000)),
-                );
-            }
-            None => {
-                row.insert("budget_duration".into(), Value::Null);
-                row.insert("budget_reset_at".into(), Value::Null);
-            }
-        }
-    }
+    f.models_budget_and_limits(row)?;
     if f.0.contains_key("duration") {
         // `duration: null` on update: never expires.
         let expires = f

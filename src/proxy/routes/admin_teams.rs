@@ -18,7 +18,6 @@ use super::admin_keys::{refresh, respond};
 use crate::proxy::errors::ProxyError;
 use crate::proxy::state::AppState;
 use crate::proxy::store::records::{Tx, KEYS, MEMBERSHIPS, TEAMS, USERS};
-use crate::proxy::store::time;
 
 /// The columns a team body sets (the limits, budget and models of the team).
 pub fn team_columns(f: &Fields, row: &mut Map<String, Value>) -> Result<(), ProxyError> {
@@ -30,25 +29,7 @@ pub fn team_columns(f: &Fields, row: &mut Map<String, Value>) -> Result<(), Prox
             );
         }
     }
-    if let Some(models) = f.strings("models")? {
-        row.insert("models".into(), json!(models));
-    }
-    if f.0.contains_key("max_budget") {
-        row.insert("max_budget".into(), json!(f.number("max_budget")?));
-    }
-    for name in ["rpm_limit", "tpm_limit", "max_parallel_requests"] {
-        if f.0.contains_key(name) {
-            row.insert(name.into(), json!(f.count(name)?));
-        }
-    }
-    if f.0.contains_key("budget_duration") {
-        let (text, reset) = match f.duration("budget_duration")? {
-            Some((text, secs)) => (json!(text), json!(time::iso(time::now_ms() + secs * 1000))),
-            None => (Value::Null, Value::Null),
-        };
-        row.insert("budget_duration".into(), text);
-        row.insert("budget_reset_at".into(), reset);
-    }
+    f.models_budget_and_limits(row)?;
     if let Some(b) = f.boolean("blocked")? {
         row.insert("blocked".into(), json!(b));
     }
