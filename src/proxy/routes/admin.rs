@@ -231,6 +231,14 @@ impl Fields {
         }
     }
 
+    /// A list of strings that must hold at least one, as [`Fields::required`] for one.
+    pub fn required_strings(&self, name: &str) -> Result<Vec<String>, ProxyError> {
+        match self.strings(name)? {
+            Some(list) if !list.is_empty() => Ok(list),
+            _ => Err(ProxyError::bad_param(name, format!("{name} is required"))),
+        }
+    }
+
     /// A list of strings.
     pub fn strings(&self, name: &str) -> Result<Option<Vec<String>>, ProxyError> {
         match self.0.get(name) {

@@ -413,10 +413,7 @@ pub async fn delete(
 ) -> Response {
     let result = async {
         let (call, f) = admin_with_body(&state, &headers, "/team/delete", body).await?;
-        let ids = f.strings("team_ids")?.unwrap_or_default();
-        if ids.is_empty() {
-            return Err(ProxyError::bad_param("team_ids", "team_ids is required"));
-        }
+        let ids = f.required_strings("team_ids")?;
         let store = call.store;
         let mut tx = store.begin_write().await.map_err(db_error)?;
         let mut gone = Vec::new();

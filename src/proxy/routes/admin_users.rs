@@ -340,10 +340,7 @@ pub async fn delete(
 ) -> Response {
     let result = async {
         let (call, f) = admin_with_body(&state, &headers, "/user/delete", body).await?;
-        let ids = f.strings("user_ids")?.unwrap_or_default();
-        if ids.is_empty() {
-            return Err(ProxyError::bad_param("user_ids", "user_ids is required"));
-        }
+        let ids = f.required_strings("user_ids")?;
         let store = call.store;
         let mut tx = store.begin_write().await.map_err(db_error)?;
         let mut deleted = 0;
