@@ -110,3 +110,39 @@ impl SpendSink {
         self.dropped.load(Ordering::Relaxed)
     }
 }
+
+/// A priced chat request's event for tests: 10 prompt and 20 completion tokens on
+/// `gpt-4o` (deployment `dep-1`), charged to `key` and the owners given.
+#[cfg(test)]
+pub(crate) fn test_event(
+    cost: f64,
+    key: &str,
+    user: Option<&str>,
+    team: Option<&str>,
+    end_user: Option<&str>,
+) -> SpendEvent {
+    SpendEvent {
+        call_id: uuid::Uuid::new_v4().to_string(),
+        route: "chat",
+        key_hash: Some(Arc::from(key)),
+        user_id: user.map(str::to_string),
+        team_id: team.map(str::to_string),
+        end_user: end_user.map(str::to_string),
+        requested_model: "gpt-4o".into(),
+        model_group: "gpt-4o".into(),
+        model_id: "dep-1".into(),
+        provider: "openai".into(),
+        cost: Some(cost),
+        prompt_tokens: 10,
+        completion_tokens: 20,
+        stream: false,
+        status: 200,
+        cache_hit: false,
+        started: SystemTime::now(),
+        duration: Duration::from_millis(5),
+        grant: None,
+        llm_api_duration: None,
+        time_to_first_token: None,
+        rate_limit_remaining: None,
+    }
+}

@@ -1,4 +1,3 @@
-use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use super::*;
@@ -79,29 +78,9 @@ fn event(
     end_user: Option<&str>,
 ) -> SpendEvent {
     SpendEvent {
-        call_id: uuid::Uuid::new_v4().to_string(),
-        route: "chat",
-        key_hash: Some(Arc::from(key)),
-        user_id: user.map(str::to_string),
-        team_id: team.map(str::to_string),
-        end_user: end_user.map(str::to_string),
-        requested_model: "gpt-4o".into(),
-        model_group: "gpt-4o".into(),
-        model_id: "dep-1".into(),
-        provider: "openai".into(),
-        cost: Some(cost),
-        prompt_tokens: 10,
-        completion_tokens: 20,
-        stream: false,
-        status: 200,
-        cache_hit: false,
         // 2026-12-06T07:30:00Z
         started: UNIX_EPOCH + Duration::from_millis(1_796_542_200_000),
-        duration: Duration::from_millis(5),
-        grant: None,
-        llm_api_duration: None,
-        time_to_first_token: None,
-        rate_limit_remaining: None,
+        ..crate::proxy::spend::test_event(cost, key, user, team, end_user)
     }
 }
 

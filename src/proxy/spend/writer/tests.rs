@@ -1,46 +1,12 @@
 //! The writer against real databases: SQLite files, and Postgres when installed.
 
-use std::time::SystemTime;
-
 use sqlx::{Connection, Row};
 
 use super::*;
 use crate::proxy::budget::{Owner, Payer};
+use crate::proxy::spend::test_event as event;
 use crate::proxy::spend::SpendSink;
 use crate::proxy::store::tests::{PgServer, TempDir};
-
-fn event(
-    cost: f64,
-    key: &str,
-    user: Option<&str>,
-    team: Option<&str>,
-    end_user: Option<&str>,
-) -> SpendEvent {
-    SpendEvent {
-        call_id: uuid::Uuid::new_v4().to_string(),
-        route: "chat",
-        key_hash: Some(Arc::from(key)),
-        user_id: user.map(str::to_string),
-        team_id: team.map(str::to_string),
-        end_user: end_user.map(str::to_string),
-        requested_model: "gpt-4o".into(),
-        model_group: "gpt-4o".into(),
-        model_id: "dep-1".into(),
-        provider: "openai".into(),
-        cost: Some(cost),
-        prompt_tokens: 10,
-        completion_tokens: 20,
-        stream: false,
-        status: 200,
-        cache_hit: false,
-        started: SystemTime::now(),
-        duration: Duration::from_millis(5),
-        grant: None,
-        llm_api_duration: None,
-        time_to_first_token: None,
-        rate_limit_remaining: None,
-    }
-}
 
 async fn sqlite(dir: &TempDir) -> Store {
     let url = format!("sqlite://{}", dir.0.join("spend.db").display());
