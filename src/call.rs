@@ -672,7 +672,7 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
         log: log.map(Arc::new),
     };
     let decoder = p.adapter().stream_decoder(&p.context());
-    transport::runtime().spawn(stream::pump(resp, tx, ctx, decoder));
+    transport::spawn_call_task(stream::pump(resp, tx, ctx, decoder));
     Ok(OpenStream {
         chunks: rx,
         reply: Reply {

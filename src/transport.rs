@@ -8,6 +8,10 @@
 //! two pools never share a connection, because a connection's task lives on the runtime
 //! that opened it and must be driven by it.
 //!
+//! The proxy's serving threads ([`serve_on_this_thread`]) work the same way for their
+//! whole life: each drives its own current-thread runtime with its own clients, and the
+//! streams their requests open are read there too ([`spawn_call_task`]).
+//!
 //! **Fork.** A child made by `fork()` inherits the parent's memory but none of its threads:
 //! the runtime's workers are gone, and every pooled connection is a socket the parent is
 //! still using. Sharing either sends one process's reply to the other, or hangs. So the
@@ -385,15 +389,48 @@ struct LocalTransport {
     clients: Mutex<Vec<(Resolved, reqwest::Client)>>,
 }
 
+/// Clients by their resolved TLS settings.
+type ClientPool = Mutex<Vec<(Resolved, reqwest::Client)>>;
+
 thread_local! {
     static LOCAL: RefCell<Option<Rc<LocalTransport>>> = const { RefCell::new(None) };
     /// Set while this thread drives its own runtime, so `client()` hands out its clients.
     static ON_LOCAL: Cell<bool> = const { Cell::new(false) };
+    /// The clients of a thread that serves on its own runtime for its whole life (the
+    /// proxy's serving threads, [`serve_on_this_thread`]).
+    static SERVING: RefCell<Option<Rc<ClientPool>>> = const { RefCell::new(None) };
+}
+
+/// Mark the calling thread as one that drives its own current-thread runtime until it
+/// ends (a proxy serving thread): from here on its calls use clients of its own, so a
+/// request, its provider connection's task and the reply stay on this thread, and its
+/// streams are read on this thread ([`spawn_call_task`]).
+pub fn serve_on_this_thread() {
+    SERVING.with(|s| *s.borrow_mut() = Some(Rc::new(Mutex::new(Vec::new()))));
+}
+
+/// Run a task a call leaves behind (a stream's reader): on the calling thread's runtime
+/// when it is a serving thread, else on the shared runtime (a blocking call's own runtime
+/// is not driven between calls, so a stream cannot live there).
+pub fn spawn_call_task<F>(task: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    if SERVING.with(|s| s.borrow().is_some()) {
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            drop(handle.spawn(task));
+            return;
+        }
+    }
+    drop(runtime().spawn(task));
 }
 
 /// The HTTP client for the runtime the caller is on and these TLS settings. Fails only
 /// for a CA bundle or client certificate that cannot be read or parsed.
 pub fn client(tls: &TlsSettings) -> Result<reqwest::Client, TlsError> {
+    if let Some(own) = SERVING.with(|s| s.borrow().clone()) {
+        return pooled(&own, tls);
+    }
     if ON_LOCAL.with(Cell::get) {
         if let Some(t) = LOCAL.with(|l| l.borrow().clone()) {
             return pooled(&t.clients, tls);
@@ -522,6 +559,37 @@ mod tests {
         assert!(resolve(&call).insecure);
         assert!(!resolve(&TlsSettings::default()).insecure || std::env::var("SSL_VERIFY").is_ok());
         assert!(client(&call).is_ok());
+    }
+
+    /// The thread a task handed to [`spawn_call_task`] runs on, called from a fresh thread
+    /// driving its own current-thread runtime, marked as serving or not.
+    fn call_task_thread(serving: bool) -> (std::thread::ThreadId, std::thread::ThreadId) {
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            if serving {
+                serve_on_this_thread();
+            }
+            rt.block_on(async {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                spawn_call_task(async move {
+                    let _ = tx.send(std::thread::current().id());
+                });
+                (std::thread::current().id(), rx.await.unwrap())
+            })
+        })
+        .join()
+        .unwrap()
+    }
+
+    #[test]
+    fn a_serving_thread_reads_its_streams_itself() {
+        let (caller, task) = call_task_thread(true);
+        assert_eq!(caller, task, "a serving thread's stream reader runs on it");
+        let (caller, task) = call_task_thread(false);
+        assert_ne!(caller, task, "elsewhere it runs on the shared runtime");
     }
 
     #[test]

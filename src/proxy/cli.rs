@@ -29,7 +29,7 @@ options:
   --host HOST                  address to listen on (env HOST; default 0.0.0.0 with a
                                master key, 127.0.0.1 without one)
   --port PORT                  port (env PORT; default 4000; 0 picks a free one)
-  --num_workers N              runtime threads (env NUM_WORKERS; default: one per core).
+  --num_workers N              serving threads (env NUM_WORKERS; default: one per core).
                                One process serves all cores: no worker processes.
   --detailed_debug, --debug    log every request and routing decision
   --allow-unauthenticated      listen on a non-loopback address without a master key

@@ -126,8 +126,11 @@ fn run(args: Args) -> Result<(), String> {
             .map(|n| n.get())
             .unwrap_or(2)
     });
-    if !crate::transport::set_worker_threads(workers) {
-        log::warn("the runtime was already running; --num_workers does not apply");
+    // Requests are served on `workers` threads of their own (server::serve); the shared
+    // runtime only accepts connections and runs the background tasks (spend writes, key
+    // sync, health checks, the Redis link): one thread is plenty.
+    if !crate::transport::set_worker_threads(1) {
+        log::warn("the runtime was already running before the proxy started");
     }
     let runtime = crate::transport::runtime();
     runtime.block_on(serve(args, config, workers))
@@ -190,7 +193,7 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
         );
     }
     log::info(&format!(
-        "listening on http://{addr} ({} deployments, {workers} threads, auth: {})",
+        "listening on http://{addr} ({} deployments, {workers} serving threads, auth: {})",
         config.deployment_count,
         if auth_on { auth_kind } else { "none" },
     ));
@@ -199,6 +202,7 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
         listener,
         server::shutdown_signal(),
         args.graceful_shutdown,
+        workers,
     )
     .await
     .map_err(|e| format!("server error: {e}"))?;

@@ -70,6 +70,7 @@ async fn start_with(state: AppState, deadline: Duration) -> Proxy {
             let _ = rx.await;
         },
         deadline,
+        2,
     ));
     Proxy {
         url,

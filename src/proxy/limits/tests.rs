@@ -584,6 +584,7 @@ mod http {
                 let _ = rx.await;
             },
             Duration::from_secs(5),
+            2,
         ));
         Proxy { url, _stop: tx }
     }

@@ -67,6 +67,7 @@ fn serve(state: AppState) -> Running {
             let _ = rx.await;
         },
         Duration::from_secs(1),
+        2,
     ));
     Running {
         url,
