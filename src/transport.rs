@@ -409,6 +409,13 @@ pub fn serve_on_this_thread() {
     SERVING.with(|s| *s.borrow_mut() = Some(Rc::new(Mutex::new(Vec::new()))));
 }
 
+/// Whether the calling thread is a serving thread ([`serve_on_this_thread`]): its
+/// runtime is driven for as long as it lives, so connections whose driver tasks live on
+/// it (Redis links, [`crate::cache::link`]) can be its own.
+pub fn is_serving_thread() -> bool {
+    SERVING.with(|s| s.borrow().is_some())
+}
+
 /// Run a task a call leaves behind (a stream's reader): on the calling thread's runtime
 /// when it is a serving thread, else on the shared runtime (a blocking call's own runtime
 /// is not driven between calls, so a stream cannot live there).
@@ -416,7 +423,7 @@ pub fn spawn_call_task<F>(task: F)
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    if SERVING.with(|s| s.borrow().is_some()) {
+    if is_serving_thread() {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             drop(handle.spawn(task));
             return;

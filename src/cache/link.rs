@@ -7,6 +7,7 @@
 //! first command that succeeds marks the link up again. The transition down is reported
 //! once per outage through the [`EventSink`].
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -35,8 +36,21 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// Ids of links, naming each serving thread's own connection to one.
+static NEXT_LINK_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// A serving thread's own connections ([`crate::transport::serve_on_this_thread`]):
+    /// link id, the link's epoch when connected, the connection. Its driver task lives on
+    /// the thread's runtime, so a command and its reply never wake another thread.
+    static OWN: RefCell<Vec<(u64, u64, ConnectionManager)>> = const { RefCell::new(Vec::new()) };
+}
+
 pub struct RedisLink {
     client: redis::Client,
+    id: u64,
+    /// Bumped when a command fails: connections of an older epoch are made again.
+    epoch: AtomicU64,
     /// `host:port` for messages: never the password.
     label: String,
     /// The connection and the process generation that made it: its driver task lives on
@@ -49,6 +63,15 @@ pub struct RedisLink {
     /// Milliseconds since `born` before which a down link is not retried.
     retry_at_ms: AtomicU64,
     sink: Mutex<Option<EventSink>>,
+}
+
+/// How every connection is made: no retries of its own (the link decides when to try
+/// again), and bounded waits.
+fn connection_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_number_of_retries(0)
+        .set_connection_timeout(CONNECT_TIMEOUT)
+        .set_response_timeout(RESPONSE_TIMEOUT)
 }
 
 impl std::fmt::Debug for RedisLink {
@@ -109,6 +132,8 @@ impl RedisLink {
         };
         Ok(Arc::new(RedisLink {
             client,
+            id: NEXT_LINK_ID.fetch_add(1, Ordering::Relaxed),
+            epoch: AtomicU64::new(0),
             label,
             conn: Mutex::new(None),
             connecting: tokio::sync::Mutex::new(()),
@@ -153,6 +178,9 @@ impl RedisLink {
         if self.resting() {
             return None;
         }
+        if crate::transport::is_serving_thread() {
+            return self.own_connection().await;
+        }
         if let Some(c) = self.current() {
             return Some(c);
         }
@@ -163,10 +191,7 @@ impl RedisLink {
         if self.resting() {
             return None;
         }
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(0)
-            .set_connection_timeout(CONNECT_TIMEOUT)
-            .set_response_timeout(RESPONSE_TIMEOUT);
+        let config = connection_config();
         // The connection's driver task must live on the shared runtime: a blocking call
         // may be running on a thread's own runtime, which nothing drives between calls.
         let client = self.client.clone();
@@ -183,6 +208,45 @@ impl RedisLink {
         match connected {
             Ok(c) => {
                 *lock(&self.conn) = Some((crate::transport::generation(), c.clone()));
+                Some(c)
+            }
+            Err(e) => {
+                self.failed(&e);
+                None
+            }
+        }
+    }
+
+    /// This serving thread's own connection, made on its runtime on first use (and again
+    /// after a failure).
+    async fn own_connection(&self) -> Option<ConnectionManager> {
+        let mine = || {
+            let epoch = self.epoch.load(Ordering::Acquire);
+            OWN.with(|own| {
+                own.borrow()
+                    .iter()
+                    .find(|(id, e, _)| *id == self.id && *e == epoch)
+                    .map(|(_, _, c)| c.clone())
+            })
+        };
+        if let Some(c) = mine() {
+            return Some(c);
+        }
+        let _one_at_a_time = self.connecting.lock().await;
+        if let Some(c) = mine() {
+            return Some(c);
+        }
+        if self.resting() {
+            return None;
+        }
+        let epoch = self.epoch.load(Ordering::Acquire);
+        match ConnectionManager::new_with_config(self.client.clone(), connection_config()).await {
+            Ok(c) => {
+                OWN.with(|own| {
+                    let mut own = own.borrow_mut();
+                    own.retain(|(id, _, _)| *id != self.id);
+                    own.push((self.id, epoch, c.clone()));
+                });
                 Some(c)
             }
             Err(e) => {
@@ -210,6 +274,7 @@ impl RedisLink {
 
     fn failed(&self, e: &redis::RedisError) {
         *lock(&self.conn) = None;
+        self.epoch.fetch_add(1, Ordering::AcqRel);
         self.retry_at_ms.store(
             self.now_ms() + RETRY_AFTER.as_millis() as u64,
             Ordering::Relaxed,

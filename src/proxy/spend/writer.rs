@@ -1,5 +1,6 @@
 //! The spend writer: off the request path, it turns spend events into
-//! `LiteLLM_SpendLogs` rows and, every `proxy_batch_write_at` seconds, writes the
+//! `LiteLLM_SpendLogs` rows and, every `proxy_batch_write_at` seconds (sooner when
+//! [`FLUSH_AT_ROWS`] rows wait), writes the
 //! [`Ledger`]'s unwritten charges and the buffered rows in one transaction
 //! ([`Store::write_spend`]), then reads every budget's total back (other instances'
 //! spend included). Between flushes it re-reads the totals every
@@ -34,6 +35,12 @@ pub const DEFAULT_RESET_EVERY: Duration = Duration::from_secs(597);
 const PRUNE_BATCH: i64 = 1000;
 /// How long one retention round may delete before it yields to the next round.
 const PRUNE_TIME_BUDGET: Duration = Duration::from_secs(5);
+/// How often queued events become log rows. Waiting on the channel instead would wake
+/// this task, on another thread, once per request (a fifth of a request's CPU at c=1).
+const DRAIN_EVERY: Duration = Duration::from_millis(20);
+/// Buffered rows at which a flush starts before its time: at thousands of requests a
+/// second, `proxy_batch_write_at` (10 s) would otherwise fill the buffer and drop rows.
+const FLUSH_AT_ROWS: usize = 5_000;
 
 /// How the writer runs (from `general_settings`).
 #[derive(Debug, Clone, PartialEq)]
@@ -114,8 +121,13 @@ struct Shared {
     store: Store,
     ledger: Arc<Ledger>,
     settings: WriterSettings,
+    /// The events the request path queued, drained every [`DRAIN_EVERY`] and before
+    /// each flush.
+    events: Mutex<mpsc::Receiver<SpendEvent>>,
     rows: Mutex<Vec<LogRow>>,
     dropped_rows: AtomicU64,
+    /// Wakes the flush loop early when [`FLUSH_AT_ROWS`] rows wait.
+    flush_soon: tokio::sync::Notify,
     /// One flush at a time (the periodic one and the last one at shutdown).
     flushing: tokio::sync::Mutex<()>,
     /// Whether the last write failed (to log a failure and the recovery once each).
@@ -141,12 +153,14 @@ impl SpendWriter {
             store,
             ledger,
             settings,
+            events: Mutex::new(rx),
             rows: Mutex::new(Vec::new()),
             dropped_rows: AtomicU64::new(0),
+            flush_soon: tokio::sync::Notify::new(),
             flushing: tokio::sync::Mutex::new(()),
             failing: AtomicBool::new(false),
         });
-        tokio::spawn(receive(Arc::clone(&shared), rx));
+        tokio::spawn(drain_loop(Arc::clone(&shared)));
         tokio::spawn(flush_loop(Arc::clone(&shared)));
         tokio::spawn(reset_loop(Arc::clone(&shared)));
         if shared.settings.retention.is_some() {
@@ -155,10 +169,8 @@ impl SpendWriter {
         Ok(SpendWriter { shared })
     }
 
-    /// Write what is waiting now (at shutdown), giving queued events a moment to
-    /// arrive first.
+    /// Write what is waiting now (at shutdown).
     pub async fn flush_now(&self) -> Result<(), sqlx::Error> {
-        tokio::time::sleep(Duration::from_millis(20)).await;
         flush(&self.shared).await
     }
 
@@ -179,17 +191,39 @@ impl SpendWriter {
     }
 }
 
-async fn receive(shared: Arc<Shared>, mut rx: mpsc::Receiver<SpendEvent>) {
-    while let Some(ev) = rx.recv().await {
-        if !shared.settings.log_rows {
-            continue;
+/// Move the queued events into log rows (past `max_rows`, dropped and counted). False
+/// once the request side is gone.
+fn drain(shared: &Shared) -> bool {
+    let mut events = shared.events.lock().unwrap_or_else(|e| e.into_inner());
+    let mut rows = shared.rows.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        match events.try_recv() {
+            Ok(ev) => {
+                if !shared.settings.log_rows {
+                    continue;
+                }
+                if rows.len() < shared.settings.max_rows {
+                    rows.push(log_row(&ev));
+                } else {
+                    shared.dropped_rows.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(mpsc::error::TryRecvError::Empty) => return true,
+            Err(mpsc::error::TryRecvError::Disconnected) => return false,
         }
-        let row = log_row(&ev);
-        let mut rows = shared.rows.lock().unwrap_or_else(|e| e.into_inner());
-        if rows.len() < shared.settings.max_rows {
-            rows.push(row);
-        } else {
-            shared.dropped_rows.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+async fn drain_loop(shared: Arc<Shared>) {
+    loop {
+        tokio::time::sleep(DRAIN_EVERY).await;
+        let open = drain(&shared);
+        let waiting = shared.rows.lock().unwrap_or_else(|e| e.into_inner()).len();
+        if waiting >= FLUSH_AT_ROWS {
+            shared.flush_soon.notify_one();
+        }
+        if !open {
+            return;
         }
     }
 }
@@ -202,8 +236,11 @@ async fn flush_loop(shared: Arc<Shared>) {
     let mut last_flush = Instant::now();
     let mut reported_drops = 0;
     loop {
-        tokio::time::sleep(tick).await;
-        if last_flush.elapsed() >= shared.settings.batch_every {
+        let early = tokio::select! {
+            () = tokio::time::sleep(tick) => false,
+            () = shared.flush_soon.notified() => true,
+        };
+        if early || last_flush.elapsed() >= shared.settings.batch_every {
             last_flush = Instant::now();
             let _ = flush(&shared).await;
             let dropped = shared.dropped_rows.load(Ordering::Relaxed);
@@ -227,6 +264,7 @@ async fn flush_loop(shared: Arc<Shared>) {
 /// One flush: take the ledger's charges and the rows, write them, read totals back.
 async fn flush(shared: &Shared) -> Result<(), sqlx::Error> {
     let _guard = shared.flushing.lock().await;
+    drain(shared);
     let deltas = shared.ledger.take();
     let rows = std::mem::take(&mut *shared.rows.lock().unwrap_or_else(|e| e.into_inner()));
     match shared.store.write_spend(&deltas, &rows).await {

@@ -262,14 +262,13 @@ async fn a_locked_database_does_not_slow_send_and_loses_no_spend() {
         tokio::task::yield_now().await;
     }
     let total = started.elapsed();
+    // A send that waited for the database would take its busy timeout (seconds); the
+    // bounds leave room for a busy machine preempting the test thread.
     assert!(
-        slowest < Duration::from_millis(5),
+        slowest < Duration::from_millis(100),
         "one send took {slowest:?}"
     );
-    assert!(
-        total < Duration::from_millis(500),
-        "2000 sends took {total:?}"
-    );
+    assert!(total < Duration::from_secs(1), "2000 sends took {total:?}");
     // Rows past the buffer are dropped and counted; spend is all in the ledger.
     assert!(writer.dropped_rows() + sink.dropped() > 0);
     let (spent, _) = ledger.spent(Owner::Key, "k2", time::now_ms());
