@@ -7,6 +7,8 @@
 //! Redis one Lua script checks every descriptor and, only if all have room, counts the
 //! request in every one of them, so two instances with `rpm_limit: 30` admit 30 a minute
 //! between them, never 31 (LiteLLM checks a local copy first and increments per key).
+//! One call is out at a time per instance; what queues meanwhile (admissions and request
+//! ends) goes in the next one ([`run_calls`]).
 //!
 //! * Requests and tokens are counted per fixed window of 60 s, the UTC minute (the
 //!   instances' clocks must agree, as the Router's shared usage needs too).
@@ -62,84 +64,90 @@ const RENEW_EVERY: Duration = Duration::from_secs(10);
 /// TTL of the parallel keys, refreshed on every admission and renewal.
 const PARALLEL_TTL_MS: u64 = 2 * LEASE_MS;
 
-/// Check every descriptor, then count the request in all of them, or in none.
-/// KEYS: per descriptor its requests, tokens, parallel, parallel:by and parallel:leases keys.
-/// ARGV: now ms, lease deadline ms, instance id, window ttl ms, parallel ttl ms, then per
+/// One call for everything waiting: first the request ends, then the admissions, each
+/// admission checked and counted on its own (all of its descriptors or none).
+///
+/// KEYS: per end descriptor its tokens, parallel and parallel:by keys; then per admission
+/// and descriptor its requests, tokens, parallel, parallel:by and parallel:leases keys.
+/// ARGV: now ms, lease deadline ms, instance id, window ttl ms, parallel ttl ms, the
+/// number of end descriptors, the number of admissions; per end descriptor its token
+/// difference and 1 to release a slot; per admission its number of descriptors, then per
 /// descriptor its rpm, tpm and parallel limits (-1: none) and the tokens to reserve.
-/// Returns `{1, requests, tokens, parallel, ...}` (per descriptor, after counting) or
-/// `{0, descriptor index, 1|2|3 (requests|tokens|parallel), value now}`.
-const ADMIT_LUA: &str = r"
+/// Returns per admission `{1, requests, tokens, parallel, ...}` (per descriptor, after
+/// counting) or `{0, descriptor index, 1|2|3 (requests|tokens|parallel), value now}`.
+const LIMITS_LUA: &str = r"
 local now = tonumber(ARGV[1])
-local n = #KEYS / 5
-local seen = {}
-for d = 0, n - 1 do
-  local k, a = 5 * d, 5 + 4 * d
-  local rpm, tpm = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  local par, reserve = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
-  local requests = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
-  local tokens = tonumber(redis.call('GET', KEYS[k + 2]) or '0')
-  local parallel = 0
-  if par >= 0 then
-    for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[k + 5], '-inf', now)) do
-      local held = tonumber(redis.call('HGET', KEYS[k + 4], gone) or '0')
-      if held > 0 then redis.call('DECRBY', KEYS[k + 3], held) end
-      redis.call('HDEL', KEYS[k + 4], gone)
-      redis.call('ZREM', KEYS[k + 5], gone)
-    end
-    parallel = math.max(0, tonumber(redis.call('GET', KEYS[k + 3]) or '0'))
-  end
-  if rpm >= 0 and requests + 1 > rpm then return {0, d, 1, requests} end
-  if tpm >= 0 and tokens + reserve > tpm then return {0, d, 2, tokens} end
-  if par >= 0 and parallel + 1 > par then return {0, d, 3, parallel} end
-  seen[d] = {requests, tokens, parallel}
-end
-local out = {1}
-for d = 0, n - 1 do
-  local k, a = 5 * d, 5 + 4 * d
-  local rpm, tpm = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  local par, reserve = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
-  local requests, tokens, parallel = seen[d][1], seen[d][2], seen[d][3]
-  if rpm >= 0 then
-    requests = redis.call('INCR', KEYS[k + 1])
-    redis.call('PEXPIRE', KEYS[k + 1], ARGV[4])
-  end
-  if tpm >= 0 and reserve > 0 then
-    tokens = redis.call('INCRBY', KEYS[k + 2], reserve)
-    redis.call('PEXPIRE', KEYS[k + 2], ARGV[4])
-  end
-  if par >= 0 then
-    parallel = redis.call('INCR', KEYS[k + 3])
-    redis.call('HINCRBY', KEYS[k + 4], ARGV[3], 1)
-    redis.call('ZADD', KEYS[k + 5], ARGV[2], ARGV[3])
-    for j = 3, 5 do redis.call('PEXPIRE', KEYS[k + j], ARGV[5]) end
-  end
-  out[#out + 1] = requests
-  out[#out + 1] = tokens
-  out[#out + 1] = parallel
-end
-return out
-";
-
-/// The end of a request: settle reserved tokens to the actual count (a window already
-/// gone is left alone) and give back this instance's parallel slot (unless a sweep
-/// already took it). KEYS: per descriptor its tokens, parallel and parallel:by keys.
-/// ARGV: instance id, then per descriptor the token difference and 1 to release a slot.
-const END_LUA: &str = r"
-for d = 0, #KEYS / 3 - 1 do
-  local k, a = 3 * d, 2 + 2 * d
-  local delta = tonumber(ARGV[a])
+local k, a = 0, 7
+for e = 1, tonumber(ARGV[6]) do
+  local delta = tonumber(ARGV[a + 1])
   if delta ~= 0 and redis.call('EXISTS', KEYS[k + 1]) == 1 then
     redis.call('INCRBY', KEYS[k + 1], delta)
   end
-  if ARGV[a + 1] == '1' then
-    local held = tonumber(redis.call('HGET', KEYS[k + 3], ARGV[1]) or '0')
+  if ARGV[a + 2] == '1' then
+    local held = tonumber(redis.call('HGET', KEYS[k + 3], ARGV[3]) or '0')
     if held > 0 then
-      redis.call('HINCRBY', KEYS[k + 3], ARGV[1], -1)
+      redis.call('HINCRBY', KEYS[k + 3], ARGV[3], -1)
       redis.call('DECR', KEYS[k + 2])
     end
   end
+  k, a = k + 3, a + 2
 end
-return 1
+local function admit(k, a, n)
+  local seen = {}
+  for d = 0, n - 1 do
+    local kd, ad = k + 5 * d, a + 4 * d
+    local rpm, tpm = tonumber(ARGV[ad + 1]), tonumber(ARGV[ad + 2])
+    local par, reserve = tonumber(ARGV[ad + 3]), tonumber(ARGV[ad + 4])
+    local requests = tonumber(redis.call('GET', KEYS[kd + 1]) or '0')
+    local tokens = tonumber(redis.call('GET', KEYS[kd + 2]) or '0')
+    local parallel = 0
+    if par >= 0 then
+      for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[kd + 5], '-inf', now)) do
+        local held = tonumber(redis.call('HGET', KEYS[kd + 4], gone) or '0')
+        if held > 0 then redis.call('DECRBY', KEYS[kd + 3], held) end
+        redis.call('HDEL', KEYS[kd + 4], gone)
+        redis.call('ZREM', KEYS[kd + 5], gone)
+      end
+      parallel = math.max(0, tonumber(redis.call('GET', KEYS[kd + 3]) or '0'))
+    end
+    if rpm >= 0 and requests + 1 > rpm then return {0, d, 1, requests} end
+    if tpm >= 0 and tokens + reserve > tpm then return {0, d, 2, tokens} end
+    if par >= 0 and parallel + 1 > par then return {0, d, 3, parallel} end
+    seen[d] = {requests, tokens, parallel}
+  end
+  local out = {1}
+  for d = 0, n - 1 do
+    local kd, ad = k + 5 * d, a + 4 * d
+    local rpm, tpm = tonumber(ARGV[ad + 1]), tonumber(ARGV[ad + 2])
+    local par, reserve = tonumber(ARGV[ad + 3]), tonumber(ARGV[ad + 4])
+    local requests, tokens, parallel = seen[d][1], seen[d][2], seen[d][3]
+    if rpm >= 0 then
+      requests = redis.call('INCR', KEYS[kd + 1])
+      redis.call('PEXPIRE', KEYS[kd + 1], ARGV[4])
+    end
+    if tpm >= 0 and reserve > 0 then
+      tokens = redis.call('INCRBY', KEYS[kd + 2], reserve)
+      redis.call('PEXPIRE', KEYS[kd + 2], ARGV[4])
+    end
+    if par >= 0 then
+      parallel = redis.call('INCR', KEYS[kd + 3])
+      redis.call('HINCRBY', KEYS[kd + 4], ARGV[3], 1)
+      redis.call('ZADD', KEYS[kd + 5], ARGV[2], ARGV[3])
+      for j = 3, 5 do redis.call('PEXPIRE', KEYS[kd + j], ARGV[5]) end
+    end
+    out[#out + 1] = requests
+    out[#out + 1] = tokens
+    out[#out + 1] = parallel
+  end
+  return out
+end
+local out = {}
+for i = 1, tonumber(ARGV[7]) do
+  local n = tonumber(ARGV[a + 1])
+  out[i] = admit(k, a + 1, n)
+  k, a = k + 5 * n, a + 1 + 4 * n
+end
+return out
 ";
 
 /// Keep this instance's slots counted: a new lease deadline where it still holds slots.
@@ -354,12 +362,11 @@ struct Inner {
     /// Descriptor tags this instance holds shared parallel slots in, and how many.
     held: Mutex<HashMap<String, u64>>,
     renewing: AtomicBool,
-    /// Request ends waiting to be sent to Redis ([`send_ends`]).
-    ends: Mutex<VecDeque<End>>,
-    /// Whether a [`send_ends`] task is running.
-    ending: AtomicBool,
-    admit: Script,
-    end: Script,
+    /// What waits for the next call to Redis ([`run_calls`]).
+    calls: Mutex<Waiting>,
+    /// Wakes a [`run_calls`] task holding request ends back for an admission to join.
+    company: tokio::sync::Notify,
+    limits: Script,
     renew: Script,
 }
 
@@ -399,10 +406,9 @@ impl Limiter {
                 token_count,
                 held: Mutex::new(HashMap::new()),
                 renewing: AtomicBool::new(false),
-                ends: Mutex::new(VecDeque::new()),
-                ending: AtomicBool::new(false),
-                admit: Script::new(ADMIT_LUA),
-                end: Script::new(END_LUA),
+                calls: Mutex::new(Waiting::default()),
+                company: tokio::sync::Notify::new(),
+                limits: Script::new(LIMITS_LUA),
                 renew: Script::new(RENEW_LUA),
             }),
         }
@@ -441,7 +447,7 @@ impl Limiter {
         let mut shared = None;
         if let Some(link) = &inner.redis {
             shared = self
-                .admit_shared(link, &descriptors, &tags, &reserves, now_ms, minute)
+                .admit_shared(link, &descriptors, &tags, &reserves, minute)
                 .await;
         }
         let is_shared = shared.is_some();
@@ -485,68 +491,64 @@ impl Limiter {
         }))
     }
 
-    /// The admission script. `None` when Redis did not answer (or answered nonsense).
+    /// The shared admission: queued for the next call to Redis, which carries every
+    /// admission and request end waiting at that moment ([`run_calls`]). `None` when
+    /// Redis did not answer (or answered nonsense).
     async fn admit_shared(
         &self,
-        link: &RedisLink,
+        link: &Arc<RedisLink>,
         descriptors: &[Descriptor],
         tags: &[String],
         reserves: &[u64],
-        now_ms: u64,
         minute: u64,
     ) -> Option<Result<Vec<Counted>, Refusal>> {
-        let inner = &self.inner;
-        let mut invocation = inner.admit.prepare_invoke();
-        for tag in tags {
-            invocation
-                .key(format!("{tag}:requests:{minute}"))
-                .key(format!("{tag}:tokens:{minute}"))
-                .key(format!("{tag}:parallel"))
-                .key(format!("{tag}:parallel:by"))
-                .key(format!("{tag}:parallel:leases"));
-        }
-        invocation
-            .arg(now_ms)
-            .arg(now_ms + LEASE_MS)
-            .arg(&inner.instance)
-            .arg(WINDOW_TTL_MS)
-            .arg(PARALLEL_TTL_MS);
         let limit = |v: Option<u64>| v.map_or(-1, |n| n.min(i64::MAX as u64) as i64);
-        for (d, reserve) in descriptors.iter().zip(reserves) {
-            invocation
-                .arg(limit(d.limits.rpm))
-                .arg(limit(d.limits.tpm))
-                .arg(limit(d.limits.max_parallel_requests))
-                .arg(*reserve);
+        let mut keys = Vec::with_capacity(5 * tags.len());
+        let mut args = Vec::with_capacity(1 + 4 * tags.len());
+        args.push(descriptors.len() as i64);
+        for ((d, tag), reserve) in descriptors.iter().zip(tags).zip(reserves) {
+            keys.extend([
+                format!("{tag}:requests:{minute}"),
+                format!("{tag}:tokens:{minute}"),
+                format!("{tag}:parallel"),
+                format!("{tag}:parallel:by"),
+                format!("{tag}:parallel:leases"),
+            ]);
+            args.extend([
+                limit(d.limits.rpm),
+                limit(d.limits.tpm),
+                limit(d.limits.max_parallel_requests),
+                (*reserve).min(i64::MAX as u64) as i64,
+            ]);
         }
-        let reply: Vec<i64> = link
-            .run(|mut c| async move { invocation.invoke_async(&mut c).await })
-            .await?;
-        let n = descriptors.len();
-        match reply.first() {
-            Some(1) if reply.len() == 1 + 3 * n => Some(Ok(reply[1..]
-                .chunks(3)
-                .map(|c| Counted {
-                    requests: c[0].max(0) as u64,
-                    tokens: c[1].max(0) as u64,
-                    parallel: c[2].max(0) as u64,
-                })
-                .collect())),
-            Some(0) if reply.len() == 4 => {
-                let index = usize::try_from(reply[1]).ok().filter(|i| *i < n)?;
-                let limit = match reply[2] {
-                    1 => LimitType::Requests,
-                    2 => LimitType::Tokens,
-                    _ => LimitType::Parallel,
-                };
-                Some(Err(Refusal {
-                    index,
-                    limit,
-                    value: reply[3].max(0) as u64,
-                }))
-            }
-            _ => None,
-        }
+        // What to give back if this request is gone by the time it was counted.
+        let undo = tags
+            .iter()
+            .zip(descriptors)
+            .zip(reserves)
+            .map(|((tag, d), reserve)| End {
+                keys: [
+                    format!("{tag}:tokens:{minute}"),
+                    format!("{tag}:parallel"),
+                    format!("{tag}:parallel:by"),
+                ],
+                delta: -((*reserve).min(i64::MAX as u64) as i64),
+                release: d.limits.max_parallel_requests.is_some(),
+            })
+            .collect();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.inner.enqueue(
+            link,
+            Some(Admission {
+                keys,
+                args,
+                descriptors: descriptors.len(),
+                undo,
+                reply: tx,
+            }),
+            Vec::new(),
+        );
+        rx.await.ok().flatten()
     }
 
     /// Renew this instance's leases while it holds shared parallel slots: one task per
@@ -906,24 +908,23 @@ impl Drop for Permit {
         if deltas.iter().all(|d| *d == 0) && !releases.iter().any(|r| *r) {
             return;
         }
-        {
-            let mut ends = lock(&self.inner.ends);
-            for ((tag, delta), release) in self.tags.iter().zip(&deltas).zip(&releases) {
-                ends.push_back(End {
-                    keys: [
-                        format!("{tag}:tokens:{}", self.minute),
-                        format!("{tag}:parallel"),
-                        format!("{tag}:parallel:by"),
-                    ],
-                    delta: *delta,
-                    release: *release,
-                });
-            }
-        }
-        // Drop cannot wait: the settlement is sent by the one task that sends them all.
-        if !self.inner.ending.swap(true, Ordering::AcqRel) {
-            crate::transport::runtime().spawn(send_ends(self.inner.clone(), link));
-        }
+        let ends = self
+            .tags
+            .iter()
+            .zip(&deltas)
+            .zip(&releases)
+            .map(|((tag, delta), release)| End {
+                keys: [
+                    format!("{tag}:tokens:{}", self.minute),
+                    format!("{tag}:parallel"),
+                    format!("{tag}:parallel:by"),
+                ],
+                delta: *delta,
+                release: *release,
+            })
+            .collect();
+        // Drop cannot wait: the settlement goes with the next call to Redis.
+        self.inner.enqueue(&link, None, ends);
     }
 }
 
@@ -935,42 +936,176 @@ struct End {
     release: bool,
 }
 
-/// The most descriptors settled by one END call.
-const ENDS_PER_CALL: usize = 256;
+/// An admission waiting to be sent.
+struct Admission {
+    /// Per descriptor its five keys.
+    keys: Vec<String>,
+    /// The number of descriptors, then per descriptor its limits and reserve.
+    args: Vec<i64>,
+    descriptors: usize,
+    /// The end that gives the admission back if its request is gone when it returns.
+    undo: Vec<End>,
+    reply: tokio::sync::oneshot::Sender<Option<Result<Vec<Counted>, Refusal>>>,
+}
 
-/// Send the waiting request ends to Redis, many per END call (the script settles each
-/// descriptor on its own, so ends of different requests go in one call), until none
-/// waits. Under load this turns a round trip per request into one per batch; alone, an
-/// end is sent at once, as before.
-async fn send_ends(inner: Arc<Inner>, link: Arc<RedisLink>) {
-    loop {
-        let batch: Vec<End> = {
-            let mut ends = lock(&inner.ends);
-            let n = ends.len().min(ENDS_PER_CALL);
-            ends.drain(..n).collect()
+/// What waits for the next call to Redis.
+#[derive(Default)]
+struct Waiting {
+    admissions: VecDeque<Admission>,
+    ends: VecDeque<End>,
+    /// Whether a [`run_calls`] task is running (it takes everything queued).
+    running: bool,
+}
+
+/// The most admissions in one call.
+const ADMISSIONS_PER_CALL: usize = 128;
+/// The most end descriptors in one call.
+const ENDS_PER_CALL: usize = 256;
+/// How long request ends alone wait for an admission to go with: at concurrency 1 the
+/// next request arrives within this, and its admission carries the previous request's
+/// end (one round trip per request instead of two). A slot given back this much later
+/// only delays another instance's request; this instance's own next admission settles
+/// its ends first.
+const ENDS_WAIT: Duration = Duration::from_millis(1);
+
+impl Inner {
+    /// Queue an admission and/or request ends for the next call to Redis, starting the
+    /// task that makes the calls if none runs. The task runs on the caller's runtime (a
+    /// serving thread's: its own Redis connection, no other thread woken).
+    fn enqueue(
+        self: &Arc<Self>,
+        link: &Arc<RedisLink>,
+        admission: Option<Admission>,
+        ends: Vec<End>,
+    ) {
+        let start = {
+            let mut w = lock(&self.calls);
+            let has_admission = admission.is_some();
+            w.admissions.extend(admission);
+            w.ends.extend(ends);
+            if has_admission {
+                self.company.notify_one();
+            }
+            !std::mem::replace(&mut w.running, true)
         };
-        if batch.is_empty() {
-            inner.ending.store(false, Ordering::Release);
-            // An end queued between the drain and the store is this task's to send,
-            // unless a new task already took it.
-            if lock(&inner.ends).is_empty() || inner.ending.swap(true, Ordering::AcqRel) {
+        if start {
+            let task = run_calls(Arc::clone(self), Arc::clone(link));
+            match tokio::runtime::Handle::try_current() {
+                Ok(handle) => drop(handle.spawn(task)),
+                Err(_) => drop(crate::transport::runtime().spawn(task)),
+            }
+        }
+    }
+}
+
+/// Send what waits to Redis, one call at a time, each carrying every end and admission
+/// queued by then (up to [`ADMISSIONS_PER_CALL`] and [`ENDS_PER_CALL`]), until nothing
+/// waits. Alone, an admission goes at once; under load, the admissions that arrive while
+/// a call is out go together in the next one, so Redis sees one script call per batch
+/// instead of two per request.
+async fn run_calls(inner: Arc<Inner>, link: Arc<RedisLink>) {
+    let mut waited = false;
+    loop {
+        let next = {
+            let mut w = lock(&inner.calls);
+            if w.admissions.is_empty() && w.ends.is_empty() {
+                w.running = false;
                 return;
             }
+            if w.admissions.is_empty() && !waited {
+                None
+            } else {
+                let n = w.admissions.len().min(ADMISSIONS_PER_CALL);
+                let m = w.ends.len().min(ENDS_PER_CALL);
+                let admissions: Vec<Admission> = w.admissions.drain(..n).collect();
+                let ends: Vec<End> = w.ends.drain(..m).collect();
+                Some((admissions, ends))
+            }
+        };
+        let Some((admissions, ends)) = next else {
+            waited = true;
+            tokio::select! {
+                () = tokio::time::sleep(ENDS_WAIT) => {}
+                () = inner.company.notified() => {}
+            }
             continue;
-        }
-        let mut invocation = inner.end.prepare_invoke();
-        for end in &batch {
+        };
+        waited = false;
+        let now_ms = inner.clock.unix_millis();
+        let mut invocation = inner.limits.prepare_invoke();
+        for end in &ends {
             for key in &end.keys {
                 invocation.key(key);
             }
         }
-        invocation.arg(&inner.instance);
-        for end in &batch {
+        for admission in &admissions {
+            for key in &admission.keys {
+                invocation.key(key);
+            }
+        }
+        invocation
+            .arg(now_ms)
+            .arg(now_ms + LEASE_MS)
+            .arg(&inner.instance)
+            .arg(WINDOW_TTL_MS)
+            .arg(PARALLEL_TTL_MS)
+            .arg(ends.len())
+            .arg(admissions.len());
+        for end in &ends {
             invocation.arg(end.delta).arg(u8::from(end.release));
         }
-        let _: Option<i64> = link
+        for admission in &admissions {
+            for arg in &admission.args {
+                invocation.arg(*arg);
+            }
+        }
+        let replies: Option<Vec<Vec<i64>>> = link
             .run(|mut c| async move { invocation.invoke_async(&mut c).await })
             .await;
+        let replies = replies.filter(|r| r.len() == admissions.len());
+        let mut undo = Vec::new();
+        for (i, admission) in admissions.into_iter().enumerate() {
+            let outcome = replies
+                .as_ref()
+                .and_then(|r| read_admission(&r[i], admission.descriptors));
+            let counted = matches!(outcome, Some(Ok(_)));
+            if admission.reply.send(outcome).is_err() && counted {
+                // The request went away while its admission was out: it was counted,
+                // and nobody will end it.
+                undo.extend(admission.undo);
+            }
+        }
+        if !undo.is_empty() {
+            lock(&inner.calls).ends.extend(undo);
+        }
+    }
+}
+
+/// One admission's reply: counted (per descriptor, after counting) or refused.
+fn read_admission(reply: &[i64], n: usize) -> Option<Result<Vec<Counted>, Refusal>> {
+    match reply.first() {
+        Some(1) if reply.len() == 1 + 3 * n => Some(Ok(reply[1..]
+            .chunks(3)
+            .map(|c| Counted {
+                requests: c[0].max(0) as u64,
+                tokens: c[1].max(0) as u64,
+                parallel: c[2].max(0) as u64,
+            })
+            .collect())),
+        Some(0) if reply.len() == 4 => {
+            let index = usize::try_from(reply[1]).ok().filter(|i| *i < n)?;
+            let limit = match reply[2] {
+                1 => LimitType::Requests,
+                2 => LimitType::Tokens,
+                _ => LimitType::Parallel,
+            };
+            Some(Err(Refusal {
+                index,
+                limit,
+                value: reply[3].max(0) as u64,
+            }))
+        }
+        _ => None,
     }
 }
 

@@ -768,6 +768,91 @@ async fn measure_admission() {
     );
 }
 
+/// How many script calls this Redis has run.
+async fn evalsha_calls(server: &RedisServer) -> u64 {
+    let info: String = server
+        .link()
+        .run(|mut c| async move {
+            redis::cmd("INFO")
+                .arg("commandstats")
+                .query_async(&mut c)
+                .await
+        })
+        .await
+        .unwrap_or_default();
+    info.lines()
+        .find_map(|l| l.strip_prefix("cmdstat_evalsha:calls="))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0)
+}
+
+/// Admissions arriving while a call to Redis is out go together in the next call: 64
+/// at once take far fewer than 64 script calls, and each is counted exactly once (the
+/// 65th of an rpm of 64 is refused, on this instance and on another).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_admissions_share_script_calls() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let clock = ManualClock::new(T0);
+    let (one, two) = (shared(&server, &clock), shared(&server, &clock));
+    let id = caller("sk-batch", key_with(limits(Some(64), None, None)));
+    let before = evalsha_calls(&server).await;
+    let permits = futures_util::future::join_all((0..64).map(|_| admit(&one, &id))).await;
+    let calls = evalsha_calls(&server).await - before;
+    assert!(permits.iter().all(Result::is_ok));
+    assert!(
+        calls <= 16,
+        "{calls} script calls for 64 concurrent admissions"
+    );
+    let mut remaining: Vec<u64> = permits
+        .iter()
+        .filter_map(|p| header(p.as_ref().ok()?, "x-ratelimit-remaining-requests"))
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    remaining.sort_unstable();
+    assert_eq!(
+        remaining,
+        (0..64).collect::<Vec<u64>>(),
+        "each counted once"
+    );
+    assert!(admit(&one, &id).await.is_err());
+    assert!(admit(&two, &id).await.is_err());
+}
+
+/// A request that goes away while its admission is out (the client disconnected) was
+/// counted in Redis with nobody left to end it: its slot and tokens are given back, so
+/// a limit of one parallel request is free again for another instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_admission_gives_its_slot_back() {
+    use futures_util::FutureExt;
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let clock = ManualClock::new(T0);
+    let (one, two) = (shared(&server, &clock), shared(&server, &clock));
+    let id = caller("sk-gone", key_with(limits(None, None, Some(1))));
+    // Connected, and the slot free again.
+    drop(admit(&one, &id).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Queued, sent, then abandoned before the reply.
+    assert!(admit(&one, &id).now_or_never().is_none());
+    let mut admitted = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        if let Ok(p) = admit(&two, &id).await {
+            admitted = true;
+            drop(p);
+            break;
+        }
+    }
+    assert!(
+        admitted,
+        "the abandoned admission still holds the only slot"
+    );
+}
+
 /// Many requests ending at once are settled in a few END calls, not one each, and
 /// every slot and token comes back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -785,26 +870,7 @@ async fn request_ends_are_sent_in_batches() {
         permits.push(p);
     }
     assert!(admit(&two, &id).await.is_err(), "all 200 slots are taken");
-    let link = server.link();
-    let evalsha_calls = || {
-        let link = link.clone();
-        async move {
-            let info: String = link
-                .run(|mut c| async move {
-                    redis::cmd("INFO")
-                        .arg("commandstats")
-                        .query_async(&mut c)
-                        .await
-                })
-                .await
-                .unwrap_or_default();
-            info.lines()
-                .find_map(|l| l.strip_prefix("cmdstat_evalsha:calls="))
-                .and_then(|rest| rest.split(',').next())
-                .and_then(|n| n.parse::<u64>().ok())
-                .unwrap_or(0)
-        }
-    };
+    let evalsha_calls = || evalsha_calls(&server);
     let before = evalsha_calls().await;
     drop(permits);
     let mut admitted = None;
