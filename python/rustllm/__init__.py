@@ -92,6 +92,8 @@ from rustllm.types.utils import (
     Usage,
     all_litellm_params,
 )
+from rustllm._rerank import amoderation, arerank, moderation, rerank
+from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
 
 __version__: str = _core.__version__
 
@@ -1067,7 +1069,7 @@ from rustllm._batch import (  # noqa: E402  (they look up completion at call tim
     batch_completion_models_all_responses,
     completion_with_retries,
 )
-from rustllm._text import TextCompletionStreamWrapper, atext_completion, text_completion  # noqa: E402
+from rustllm._text import TextCompletionStreamWrapper, atext_completion, text_completion
 
 openai_compatible_providers: list[str] = _core.openai_compatible_providers()
 provider_list: list[str] = _core.provider_list()
@@ -1266,6 +1268,12 @@ __all__ = [
     "acompletion",
     "embedding",
     "aembedding",
+    "rerank",
+    "arerank",
+    "moderation",
+    "amoderation",
+    "RerankResponse",
+    "OpenAIModerationResponse",
     "text_completion",
     "atext_completion",
     "TextCompletionStreamWrapper",

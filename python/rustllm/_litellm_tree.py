@@ -37,6 +37,7 @@ MODULES: tuple[str, ...] = (
     "types.llms",
     "types.llms.custom_llm",
     "types.llms.openai",
+    "types.rerank",
     "types.router",
     "types.utils",
     "utils",

@@ -1,4 +1,5 @@
-//! `completion`, `acompletion`, `embedding`, `aembedding` and `get_llm_provider`.
+//! `completion`, `acompletion`, `embedding`, `aembedding` and `get_llm_provider`
+//! (`rerank.rs` adds rerank and moderation on the same two paths).
 //!
 //! Each call converts its arguments once, releases the GIL for the whole network part,
 //! and hands back `(response_json, hidden_params)` as plain Python dicts; the Python layer
@@ -131,7 +132,7 @@ fn completion_stream(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<
     stream_to_py(py, open)
 }
 
-fn call_sync(
+pub(super) fn call_sync(
     py: Python<'_>,
     kind: Endpointkind,
     kwargs: &Bound<'_, PyDict>,
@@ -241,7 +242,7 @@ fn litellm_params() -> Vec<&'static str> {
 
 /// Start a call on the shared runtime; its result resolves `future` through `waker`'s loop
 /// (see `bridge.rs`: no GIL is taken off the loop's thread).
-fn submit(
+pub(super) fn submit(
     py: Python<'_>,
     kind: Endpointkind,
     kwargs: &Bound<'_, PyDict>,
