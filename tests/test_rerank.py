@@ -260,7 +260,11 @@ async def test_router_amoderation(server):
         model_list=[
             {
                 "model_name": "mod",
-                "litellm_params": {"model": "openai/omni-moderation-latest", "api_base": server.base_url, "api_key": "k"},
+                "litellm_params": {
+                    "model": "openai/omni-moderation-latest",
+                    "api_base": server.base_url,
+                    "api_key": "k",
+                },
             }
         ]
     )

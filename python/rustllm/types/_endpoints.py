@@ -140,7 +140,9 @@ class OpenAIModerationResponse(_ResponseObject):
         d = self.__dict__
         d["id"] = id
         d["model"] = model
-        d["results"] = [r if isinstance(r, OpenAIModerationResult) else OpenAIModerationResult(**r) for r in results or []]
+        d["results"] = [
+            r if isinstance(r, OpenAIModerationResult) else OpenAIModerationResult(**r) for r in results or []
+        ]
         d.update(params)
         d["_hidden_params"] = hidden_params if hidden_params else {}
         d["_response_ms"] = None
