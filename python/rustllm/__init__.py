@@ -54,6 +54,9 @@ if TYPE_CHECKING:
     )
 
 from rustllm import _core
+from rustllm._helpers import ahealth_check, check_valid_key, get_valid_models, health_check, trim_messages
+from rustllm._rerank import amoderation, arerank, moderation, rerank
+from rustllm.budget_manager import BudgetManager
 
 # The catalogue functions are thin wrappers: importing them parses nothing (the map is
 # parsed on first use; `model_cost` / `model_list` are built on first access).
@@ -75,6 +78,7 @@ from rustllm.catalogue import (
 )
 from rustllm.router import AllowedFailsPolicy, RetryPolicy, Router
 from rustllm.streaming import CustomStreamWrapper, stream_chunk_builder
+from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
 from rustllm.types.utils import (
     ChatCompletionDeltaToolCall,
     ChatCompletionMessageToolCall,
@@ -92,8 +96,6 @@ from rustllm.types.utils import (
     Usage,
     all_litellm_params,
 )
-from rustllm._rerank import amoderation, arerank, moderation, rerank
-from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
 
 __version__: str = _core.__version__
 
@@ -1069,7 +1071,7 @@ from rustllm._batch import (  # noqa: E402  (they look up completion at call tim
     batch_completion_models_all_responses,
     completion_with_retries,
 )
-from rustllm._text import TextCompletionStreamWrapper, atext_completion, text_completion
+from rustllm._text import TextCompletionStreamWrapper, atext_completion, text_completion  # noqa: E402
 
 openai_compatible_providers: list[str] = _core.openai_compatible_providers()
 provider_list: list[str] = _core.provider_list()
@@ -1274,6 +1276,12 @@ __all__ = [
     "amoderation",
     "RerankResponse",
     "OpenAIModerationResponse",
+    "health_check",
+    "ahealth_check",
+    "check_valid_key",
+    "get_valid_models",
+    "trim_messages",
+    "BudgetManager",
     "text_completion",
     "atext_completion",
     "TextCompletionStreamWrapper",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 MODULES: tuple[str, ...] = (
     "_logging",
+    "budget_manager",
     "caching",
     "caching.caching",
     "caching.in_memory_cache",

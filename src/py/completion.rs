@@ -224,14 +224,20 @@ fn openai_compatible_providers() -> Vec<&'static str> {
         .collect()
 }
 
-/// Every provider prefix rustllm recognises (LiteLLM's `provider_list`).
+/// Every provider prefix rustllm recognises (LiteLLM's `provider_list`): the
+/// OpenAI-compatible ones, those with a format of their own, and those it names but does
+/// not route.
 #[pyfunction]
 fn provider_list() -> Vec<&'static str> {
-    crate::providers::COMPATIBLE_PROVIDERS
+    let mut names: Vec<&'static str> = crate::providers::COMPATIBLE_PROVIDERS
         .iter()
+        .chain(crate::providers::NATIVE_PROVIDERS)
         .map(|p| p.name)
         .chain(crate::providers::OTHER_PROVIDERS.iter().copied())
-        .collect()
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(*n));
+    names
 }
 
 /// LiteLLM's own keyword arguments, never sent to a provider (`all_litellm_params`).
