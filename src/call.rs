@@ -1092,6 +1092,69 @@ mod tests {
     }
 
     #[test]
+    fn rerank_requests_are_built_per_provider() {
+        let p = prepare_with_env(
+            Endpointkind::Rerank,
+            kwargs(json!({
+                "model": "cohere/rerank-v3.5", "query": "q", "documents": ["a", {"text": "b"}],
+                "top_n": 1, "api_key": "k",
+            })),
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(p.url, "https://api.cohere.com/v2/rerank");
+        assert_eq!(
+            Value::Object(p.body),
+            json!({"model": "rerank-v3.5", "query": "q", "documents": ["a", {"text": "b"}], "top_n": 1})
+        );
+        let env = |k: &str| (k == "VOYAGE_API_KEY").then(|| "pa".to_string());
+        let p = prepare_with_env(
+            Endpointkind::Rerank,
+            kwargs(json!({"model": "voyage/rerank-2", "query": "q", "documents": ["a"]})),
+            &env,
+        )
+        .unwrap();
+        assert_eq!(p.url, "https://api.voyageai.com/v1/rerank");
+        assert!(p
+            .headers
+            .contains(&("authorization".into(), "Bearer pa".into())));
+        let e = prepare_with_env(
+            Endpointkind::Rerank,
+            kwargs(json!({"model": "cohere/rerank-v3.5", "query": "q", "api_key": "k"})),
+            &no_env,
+        );
+        assert!(e.is_err_and(|e| e.message.contains("documents is required")));
+    }
+
+    #[test]
+    fn moderation_model_is_optional_and_openai_format_only() {
+        let p = prepare_with_env(
+            Endpointkind::Moderation,
+            kwargs(json!({"input": "hi", "api_key": "k"})),
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(p.url, "https://api.openai.com/v1/moderations");
+        assert_eq!(Value::Object(p.body), json!({"input": "hi"}));
+        let p = prepare_with_env(
+            Endpointkind::Moderation,
+            kwargs(json!({"model": "omni-moderation-latest", "input": ["a"], "api_key": "k"})),
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(p.body),
+            json!({"model": "omni-moderation-latest", "input": ["a"]})
+        );
+        let e = prepare_with_env(
+            Endpointkind::Moderation,
+            kwargs(json!({"model": "anthropic/claude-x", "input": "a", "api_key": "k"})),
+            &no_env,
+        );
+        assert!(e.is_err_and(|e| e.message.contains("OpenAI-format providers only")));
+    }
+
+    #[test]
     fn backoff_follows_the_openai_sdk() {
         for attempt in 0..6 {
             let d = backoff(attempt, None).as_secs_f64();

@@ -108,6 +108,10 @@ def test_moderations_with_the_openai_sdk(proxy, server):
         openai.OpenAI(api_key="sk-bad", base_url=proxy.url, max_retries=0).moderations.create(model="mod", input="x")
     with pytest.raises(openai.BadRequestError, match="input"):
         client.moderations.create(model="mod", input=[])
+    # The proxy routes by group: a moderation names its model (LiteLLM's proxy would call
+    # OpenAI's default model with the proxy's own OPENAI_API_KEY).
+    with pytest.raises(openai.BadRequestError, match="model is required"):
+        client.moderations.create(input="x")
 
 
 def test_limits_spend_and_metrics(proxy, server):

@@ -208,3 +208,57 @@ pub(crate) fn moderation(req: &Map<String, Value>, id: u64) -> Result<Value, Rej
         .collect();
     Ok(json!({"id": format!("modr-{id}"), "model": model, "results": results}))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn each_dialect_answers_in_its_shape() {
+        let body = |model: &str| {
+            req(
+                json!({"model": model, "query": "cat dog", "documents": ["a cat", "a dog and a cat", "x"], "top_n": 2}),
+            )
+        };
+        let v2 = rerank("/v2/rerank", &body("rerank-v3.5"), 7).unwrap_or_default();
+        assert_eq!(
+            v2["results"],
+            json!([{"index": 1, "relevance_score": 1.0}, {"index": 0, "relevance_score": 0.5}])
+        );
+        assert_eq!(v2["id"], "rerank-7");
+        let v1 = rerank("/v1/rerank", &body("rerank-v3.5"), 8).unwrap_or_default();
+        assert_eq!(
+            v1["results"][0]["document"],
+            json!({"text": "a dog and a cat"})
+        );
+        let jina = rerank("/v1/rerank", &body("jina-reranker-m0"), 9).unwrap_or_default();
+        assert!(jina.get("id").is_none() && jina["usage"]["total_tokens"] == 10);
+        let voyage = rerank("/v1/rerank", &body("rerank-2"), 10).unwrap_or_default();
+        assert_eq!(voyage["data"].as_array().map(Vec::len), Some(2));
+        assert!(voyage["data"][0].get("document").is_none());
+        let bad = rerank(
+            "/v1/rerank",
+            &req(json!({"query": "q", "documents": []})),
+            1,
+        );
+        assert_eq!(bad.err().map(|e| e.0), Some(400));
+    }
+
+    #[test]
+    fn moderation_flags_violence() {
+        let v =
+            moderation(&req(json!({"input": ["I will hurt it", "hello"]})), 3).unwrap_or_default();
+        assert_eq!(v["model"], "omni-moderation-latest");
+        assert_eq!(v["results"][0]["flagged"], true);
+        assert_eq!(v["results"][0]["categories"]["violence"], true);
+        assert_eq!(v["results"][1]["flagged"], false);
+        assert!(moderation(&req(json!({"input": []})), 4).is_err());
+    }
+}

@@ -279,6 +279,12 @@ async fn route_reply(
                         let started = std::time::Instant::now();
                         let what = match kind {
                             Endpointkind::Embeddings => "embedding",
+                            Endpointkind::Rerank | Endpointkind::Moderation => {
+                                return Err(LlmError::bad_request(format!(
+                                    "a custom provider serves completion and embedding calls only, not {}",
+                                    kind.path()
+                                )));
+                            }
                             _ => "completion",
                         };
                         let reply = call_custom(context, what, merged.clone()).await?;
