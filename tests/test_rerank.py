@@ -3,6 +3,7 @@ MockServer: what went over the wire (path, body, headers) and what came back."""
 
 from __future__ import annotations
 
+import pickle
 import time
 
 import pytest
@@ -40,6 +41,8 @@ def test_cohere_rerank_goes_to_v2_and_comes_back_as_a_rerank_response(server):
     assert resp._hidden_params["custom_llm_provider"] == "cohere"
     assert litellm.completion_cost(completion_response=resp) == pytest.approx(0.002)
     assert resp.model_dump() == {"id": resp.id, "results": resp.results, "meta": resp.meta}
+    assert pickle.loads(pickle.dumps(resp)) == resp
+    assert repr(resp).startswith(f"RerankResponse(id={resp.id!r}, results=[")
 
 
 def test_cohere_v1_by_base_or_by_max_chunks_per_doc(server):
@@ -233,12 +236,20 @@ def test_moderation_sync_and_the_categories(server, openai_args):
     assert resp.model == "omni-moderation-latest"
     assert resp._hidden_params["response_cost"] == 0.0
     assert resp.model_dump()["results"][0]["categories"]["violence"] is True
+    again = pickle.loads(pickle.dumps(resp))
+    assert again == resp and again.results[0].categories.violence is True
 
 
-async def test_amoderation_without_a_model_sends_none(server, openai_args):
+async def test_amoderation_without_a_model_sends_none(server, openai_args, monkeypatch):
     resp = await litellm.amoderation(input="hello", **openai_args)
     assert server.last_request.body == {"input": "hello"}
     assert resp.results[0].flagged is False
+    # The module's OpenAI settings serve a moderation without a model.
+    monkeypatch.setattr(litellm, "openai_key", "sk-module-key")
+    monkeypatch.setattr(litellm, "api_base", server.base_url)
+    litellm.moderation(input="hi")
+    assert server.last_request.headers["authorization"] == "Bearer sk-module-key"
+    assert server.last_request.body == {"input": "hi"}
 
 
 @pytest.mark.parametrize(("bad", "match"), [(None, "input is required"), ([], "empty list"), (5, "got int")])
@@ -271,3 +282,17 @@ async def test_router_amoderation(server):
     resp = await router.amoderation(model="mod", input="hurt")
     assert resp.results[0].flagged is True
     assert server.last_request.body == {"model": "omni-moderation-latest", "input": "hurt"}
+
+
+def test_router_custom_provider_refuses_rerank_and_moderation(server, monkeypatch):
+    class Handler(litellm.CustomLLM):
+        def completion(self, *args, **kwargs):
+            raise AssertionError("a rerank must not be answered as a completion")
+
+    monkeypatch.setattr(litellm, "custom_provider_map", [{"provider": "my-llm", "custom_handler": Handler()}])
+    router = litellm.Router(model_list=[{"model_name": "c", "litellm_params": {"model": "my-llm/m"}}], num_retries=0)
+    with pytest.raises(litellm.BadRequestError, match="serves completion and embedding calls only, not rerank"):
+        router.rerank(model="c", query="q", documents=DOCS)
+    with pytest.raises(litellm.BadRequestError, match="not moderations"):
+        router.moderation(model="c", input="x")
+    assert server.requests == []

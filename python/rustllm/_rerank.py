@@ -18,9 +18,21 @@ def _rustllm() -> Any:
 def _params(local_vars: dict[str, Any], needs_model: bool) -> dict[str, Any]:
     r = _rustllm()
     params = r._collect(local_vars)
-    if needs_model and params.get("model") is None:
-        raise ValueError("model param not passed in.")
-    r._apply_settings(params)
+    if params.get("model") is None:
+        if needs_model:
+            raise ValueError("model param not passed in.")
+        # A moderation without a model goes to OpenAI: the module settings (openai_key,
+        # api_base, ...) are read for it as for an OpenAI model; no model is sent.
+        del params["model"]
+        probe = {**params, "model": "omni-moderation-latest"}
+        probe.setdefault("custom_llm_provider", "openai")
+        r._apply_settings(probe)
+        del probe["model"]
+        if params.get("custom_llm_provider") is None:
+            del probe["custom_llm_provider"]
+        params = probe
+    else:
+        r._apply_settings(params)
     if params.get("timeout") is not None:
         params["timeout"] = r._timeout_seconds(params["timeout"])
     return params

@@ -1,5 +1,5 @@
 //! Rerank (`POST .../rerank`): Cohere's v1 and v2 APIs, Jina's, Voyage's, and the
-//! Cohere-shaped API OpenAI-style servers (vLLM, Infinity, Together AI, DeepInfra, a
+//! Cohere-shaped API OpenAI-style servers (vLLM, Infinity, Together AI, Fireworks, a
 //! LiteLLM proxy, any `api_base`) serve beside `/chat/completions`.
 //!
 //! The request starts as LiteLLM's rerank arguments (`model`, `query`, `documents`,
@@ -186,13 +186,20 @@ fn rerank_url(base: &str) -> String {
     }
 }
 
+/// OpenAI-compatible providers whose rerank API has a shape of its own (DeepInfra's
+/// `/v1/inference/{model}` with `queries`, NVIDIA NIM's `/v1/retrieval/.../reranking`):
+/// refused before any request rather than sent to a `/rerank` they do not serve.
+const OWN_RERANK_APIS: &[&str] = &["deepinfra", "nvidia_nim"];
+
 /// The provider request for a rerank body (`model`, `query`, `documents`, parameters).
 pub fn build_request(
     ctx: &ChatContext<'_>,
     format: WireFormat,
     mut body: Map<String, Value>,
 ) -> Result<HttpRequest, LlmError> {
-    if !matches!(format, WireFormat::OpenAi | WireFormat::Cohere) {
+    if !matches!(format, WireFormat::OpenAi | WireFormat::Cohere)
+        || OWN_RERANK_APIS.contains(&ctx.provider)
+    {
         return Err(bad(format!(
             "rustllm does not serve rerank for provider '{}': rerank goes to Cohere, Jina AI, Voyage AI, or an OpenAI-style server's /rerank (custom_llm_provider=\"openai\" or \"hosted_vllm\" with api_base=...)",
             ctx.provider
@@ -454,6 +461,10 @@ mod tests {
             build_request(ctx, WireFormat::Anthropic, body()).err()
         });
         assert!(err.is_some_and(|e| e.message.contains("does not serve rerank")));
+        let err = with_ctx("deepinfra", "https://api.deepinfra.com/v1/openai", |ctx| {
+            build_request(ctx, WireFormat::OpenAi, body()).err()
+        });
+        assert!(err.is_some_and(|e| e.message.contains("'deepinfra'")));
     }
 
     #[test]
