@@ -632,6 +632,7 @@ impl Reply {
                     &self.body,
                     &self.provider,
                     &[&self.requested_model],
+                    custom,
                 );
             }
             return self.body.contains_key("results").then_some(0.0);

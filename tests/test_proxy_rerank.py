@@ -30,6 +30,8 @@ def _config(server, db) -> str:
         + "    model_info: {id: ranker-1}\n"
         + mock_deployment("jina", server, model="jina_ai/jina-reranker-v2-base-multilingual")
         + mock_deployment("mod", server, model="openai/omni-moderation-latest")
+        + mock_deployment("own", server, model="hosted_vllm/my-reranker")
+        + "    model_info: {input_cost_per_query: 0.25}\n"
         + "router_settings:\n  num_retries: 0\n"
         + f"general_settings:\n  master_key: {MASTER}\n  database_url: sqlite:///{db}\n  proxy_batch_write_at: 0.2\n"
     )
@@ -82,6 +84,15 @@ def test_rerank_through_jina_comes_back_as_litellms_shape(proxy, server):
     assert server.last_request.path == "/v1/rerank"
     assert body["results"][0] == {"index": 2, "relevance_score": 1.0, "document": {"text": "a cat and a dog"}}
     assert body["meta"]["tokens"] == {"input_tokens": 14}  # 2 query words, 12 in the documents
+
+
+def test_a_deployments_own_price_per_query(proxy, server):
+    r = rerank(proxy, model="own")
+    assert r.status_code == 200, r.text
+    assert server.last_request.path == "/v1/rerank"
+    assert server.last_request.body == {"model": "my-reranker", "query": "cat dog", "documents": DOCS}
+    # Not in the catalogue: priced by the deployment's input_cost_per_query.
+    assert float(r.headers["x-litellm-response-cost"]) == pytest.approx(0.25)
 
 
 def test_rerank_errors(proxy, server):

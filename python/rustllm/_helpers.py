@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
-import traceback
 from typing import Any
 
 # LiteLLM's health-check modes, and the one cheap call each makes.
@@ -60,6 +58,8 @@ def _health_result(response: Any) -> dict[str, Any]:
 
 
 def _health_error(err: BaseException, mode: str | None, model_params: dict[str, Any]) -> dict[str, Any]:
+    import traceback
+
     from rustllm import _core
 
     secrets = [v for k, v in model_params.items() if isinstance(v, str) and v and _core.is_secret_name(k)]
@@ -250,6 +250,8 @@ def trim_messages(
     ones dropped. The caller's list is never changed. With ``return_response_tokens``,
     returns ``(messages, tokens left for the response)``.
     """
+    import copy
+
     messages = copy.deepcopy(messages)
     if max_tokens is None:
         if model is None:

@@ -11,6 +11,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{ChatContext, HttpRequest, WireFormat};
+use crate::catalogue::cost::CustomPrices;
 use crate::catalogue::models::{self, number};
 use crate::error::LlmError;
 
@@ -324,23 +325,38 @@ fn uuid_like() -> String {
     )
 }
 
-/// What a rerank cost, as LiteLLM prices it: the catalogue's `input_cost_per_query` times
-/// the billed search units (one when the provider does not say), else
-/// `input_cost_per_token` times the billed tokens. `None` for a model the catalogue does
-/// not know.
-pub fn cost(body: &Map<String, Value>, provider: &str, models_to_try: &[&str]) -> Option<f64> {
+/// What a rerank cost, as LiteLLM prices it: `input_cost_per_query` times the billed
+/// search units (one when the provider does not say), else `input_cost_per_token` times
+/// the billed tokens; `custom` prices (a deployment's, a call's) win over the catalogue's.
+/// `None` for a model neither prices.
+pub fn cost(
+    body: &Map<String, Value>,
+    provider: &str,
+    models_to_try: &[&str],
+    custom: &CustomPrices,
+) -> Option<f64> {
     let meta = body.get("meta")?;
     let provider = Some(provider).filter(|p| !p.is_empty());
     let found = models_to_try
         .iter()
         .filter(|m| !m.is_empty())
-        .find_map(|m| models::lookup(m, provider))?;
+        .find_map(|m| models::lookup(m, provider));
+    let catalogue = |key: &str| found.as_ref().and_then(|f| number(&f.entry, key));
+    let per_query = custom
+        .input_cost_per_query
+        .or_else(|| catalogue("input_cost_per_query"));
+    let per_token = custom
+        .input_cost_per_token
+        .or_else(|| catalogue("input_cost_per_token"));
+    if found.is_none() && per_query.is_none() && per_token.is_none() {
+        return None;
+    }
     let billed = meta.get("billed_units");
     let units = |k: &str| billed.and_then(|b| b.get(k)).and_then(Value::as_f64);
-    if let Some(per_query) = number(&found.entry, "input_cost_per_query").filter(|p| *p > 0.0) {
+    if let Some(per_query) = per_query.filter(|p| *p > 0.0) {
         return Some(per_query * units("search_units").unwrap_or(1.0));
     }
-    let per_token = number(&found.entry, "input_cost_per_token").unwrap_or(0.0);
+    let per_token = per_token.unwrap_or(0.0);
     let tokens = units("total_tokens")
         .or_else(|| meta.pointer("/tokens/input_tokens").and_then(Value::as_f64))
         .unwrap_or(0.0);
@@ -535,11 +551,30 @@ mod tests {
     #[test]
     fn cost_per_query_then_per_token() {
         let per_query = obj(json!({"meta": {"billed_units": {"search_units": 2}}}));
-        let c = cost(&per_query, "cohere", &["rerank-v3.5"]);
+        let none = CustomPrices::default();
+        let c = cost(&per_query, "cohere", &["rerank-v3.5"], &none);
         assert!(c.is_some_and(|c| (c - 0.004).abs() < 1e-12), "{c:?}");
         let per_token = obj(json!({"meta": {"tokens": {"input_tokens": 1000}}}));
-        let c = cost(&per_token, "voyage", &["voyage/rerank-2"]);
+        let c = cost(&per_token, "voyage", &["voyage/rerank-2"], &none);
         assert!(c.is_some_and(|c| (c - 5e-5).abs() < 1e-12), "{c:?}");
-        assert_eq!(cost(&per_token, "openai", &["no-such-reranker"]), None);
+        assert_eq!(
+            cost(&per_token, "openai", &["no-such-reranker"], &none),
+            None
+        );
+        // A deployment's own prices price a model the catalogue does not know, and win.
+        let query_price = CustomPrices {
+            input_cost_per_query: Some(0.01),
+            ..CustomPrices::default()
+        };
+        assert_eq!(
+            cost(&per_query, "hosted_vllm", &["my-reranker"], &query_price),
+            Some(0.02)
+        );
+        let token_price = CustomPrices {
+            input_cost_per_token: Some(1e-6),
+            ..CustomPrices::default()
+        };
+        let c = cost(&per_token, "voyage", &["voyage/rerank-2"], &token_price);
+        assert!(c.is_some_and(|c| (c - 1e-3).abs() < 1e-12), "{c:?}");
     }
 }

@@ -68,7 +68,12 @@ fn rerank_cost(
     let mut body = serde_json::Map::new();
     body.insert("meta".into(), meta);
     let names: Vec<&str> = models.iter().map(String::as_str).collect();
-    Ok(crate::providers::rerank::cost(&body, provider, &names))
+    Ok(crate::providers::rerank::cost(
+        &body,
+        provider,
+        &names,
+        &crate::catalogue::cost::CustomPrices::default(),
+    ))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
