@@ -153,3 +153,22 @@ def test_limits_spend_and_metrics(proxy, server):
         )
     )
     assert "co-upstream-secret" not in text and key not in text
+
+
+def test_health_probes_a_rerank_deployment_with_a_rerank(server):
+    config = (
+        "model_list:\n"
+        + "  - model_name: ranker\n"
+        + "    litellm_params:\n"
+        + "      model: cohere/rerank-v3.5\n"
+        + f"      api_base: {server.url}\n"
+        + "      api_key: co-upstream-secret\n"
+        + "    model_info: {mode: rerank}\n"
+        + f"general_settings:\n  master_key: {MASTER}\n"
+    )
+    with ProxyProcess(config) as p:
+        body = httpx.get(f"{p.url}/health", headers=AUTH, timeout=30).json()
+    assert (body["healthy_count"], body["unhealthy_count"]) == (1, 0)
+    sent = server.last_request
+    assert sent.path == "/v2/rerank"
+    assert (sent.body["query"], sent.body["documents"]) == ("test from litellm", ["my sample text"])
