@@ -43,6 +43,8 @@ def test_cohere_rerank_goes_to_v2_and_comes_back_as_a_rerank_response(server):
     assert resp.model_dump() == {"id": resp.id, "results": resp.results, "meta": resp.meta}
     assert pickle.loads(pickle.dumps(resp)) == resp
     assert repr(resp).startswith(f"RerankResponse(id={resp.id!r}, results=[")
+    html = resp._repr_html_()  # a notebook shows the ranking as a table
+    assert "<table>" in html and "<td>2</td><td>1.0</td>" in html
 
 
 def test_cohere_v1_by_base_or_by_max_chunks_per_doc(server):
@@ -238,6 +240,7 @@ def test_moderation_sync_and_the_categories(server, openai_args):
     assert resp.model_dump()["results"][0]["categories"]["violence"] is True
     again = pickle.loads(pickle.dumps(resp))
     assert again == resp and again.results[0].categories.violence is True
+    assert "flagged: violence" in resp._repr_html_() and "not flagged" in resp._repr_html_()
 
 
 async def test_amoderation_without_a_model_sends_none(server, openai_args, monkeypatch):

@@ -50,6 +50,11 @@ class RerankResponse(_ResponseObject):
         d["_hidden_params"] = hidden_params if hidden_params else {}
         d["_response_ms"] = None
 
+    def _repr_html_(self) -> str:
+        from rustllm.display import rerank_html
+
+        return rerank_html(self)
+
     @property
     def hidden_params(self) -> dict[str, Any]:
         """LiteLLM's alias of ``_hidden_params``."""
@@ -146,6 +151,11 @@ class OpenAIModerationResponse(_ResponseObject):
         d.update(params)
         d["_hidden_params"] = hidden_params if hidden_params else {}
         d["_response_ms"] = None
+
+    def _repr_html_(self) -> str:
+        from rustllm.display import moderation_html
+
+        return moderation_html(self)
 
     @classmethod
     def _from_openai(
