@@ -153,6 +153,23 @@ pub fn prepare_with_env(
     let messages = kwargs.remove("messages");
     let input = kwargs.remove("input");
     let prompt = kwargs.remove("prompt");
+    let (query, documents) = match kind {
+        Endpointkind::Rerank => (kwargs.remove("query"), kwargs.remove("documents")),
+        _ => (None, None),
+    };
+    // `model` is optional for a moderation, as in LiteLLM: OpenAI then picks its default
+    // model, so none is sent.
+    let omit_model = kind == Endpointkind::Moderation
+        && kwargs.get("model").is_none_or(|m| m.is_null() || m == "");
+    if omit_model {
+        kwargs.insert(
+            "model".into(),
+            Value::String("omni-moderation-latest".into()),
+        );
+        kwargs
+            .entry("custom_llm_provider")
+            .or_insert(Value::String("openai".into()));
+    }
     let split = split_kwargs(kwargs)?;
     let options = split.options;
     let (model, provider, spec) = resolve(&options)?;
@@ -176,6 +193,23 @@ pub fn prepare_with_env(
                 "prompt".into(),
                 prompt.unwrap_or(Value::String(String::new())),
             );
+        }
+        Endpointkind::Rerank => {
+            providers::rerank::check_inputs(query.as_ref(), documents.as_ref()).map_err(ctx)?;
+            body.insert("query".into(), query.unwrap_or(Value::Null));
+            body.insert("documents".into(), documents.unwrap_or(Value::Null));
+        }
+        Endpointkind::Moderation => {
+            if spec.format != WireFormat::OpenAi {
+                return Err(ctx(LlmError::bad_request(format!(
+                    "rustllm serves moderation for OpenAI-format providers only (OpenAI's /moderations), not '{provider}'"
+                ))));
+            }
+            providers::rerank::check_moderation_input(input.as_ref()).map_err(ctx)?;
+            if omit_model {
+                body.shift_remove("model");
+            }
+            body.insert("input".into(), input.unwrap_or(Value::Null));
         }
     }
     body.extend(split.body);
@@ -223,9 +257,11 @@ pub fn prepare_with_env(
     };
     let request = {
         let ctx = ChatContext { env, ..p.context() };
-        p.adapter()
-            .build_request(&ctx, body)
-            .map_err(|e| e.with_context(&p.provider, &p.requested_model))?
+        match kind {
+            Endpointkind::Rerank => providers::rerank::build_request(&ctx, p.format, body),
+            _ => p.adapter().build_request(&ctx, body),
+        }
+        .map_err(|e| e.with_context(&p.provider, &p.requested_model))?
     };
     let mut headers = request.headers;
     for (k, v) in &p.options.headers {
@@ -473,7 +509,10 @@ async fn attempt(
             ));
         }
     };
-    let body = p.adapter().parse_response(&p.context(), body, &headers)?;
+    let body = match p.kind {
+        Endpointkind::Rerank => providers::rerank::parse_reply(&p.context(), &p.url, body)?,
+        _ => p.adapter().parse_response(&p.context(), body, &headers)?,
+    };
     Ok((body, headers))
 }
 
@@ -535,9 +574,36 @@ pub async fn run(p: Prepared) -> Result<Reply, LlmError> {
         return Err(e);
     }
     if let Some(mock) = p.options.mock_response.clone() {
+        if matches!(p.kind, Endpointkind::Rerank | Endpointkind::Moderation) {
+            return mock_object_reply(&p, mock);
+        }
         return mock_reply(&p, &mock);
     }
     send(p).await
+}
+
+/// A rerank's or moderation's `mock_response`: the reply object itself (a dict), read as
+/// the provider's reply would be; anything else is refused.
+fn mock_object_reply(p: &Prepared, mock: Value) -> Result<Reply, LlmError> {
+    let Value::Object(body) = mock else {
+        return Err(LlmError::bad_request(format!(
+            "mock_response for {} must be a dict of the reply (e.g. {{\"results\": [...]}})",
+            p.kind.path()
+        ))
+        .with_context(&p.provider, &p.requested_model));
+    };
+    let body = match p.kind {
+        Endpointkind::Rerank => providers::rerank::parse_reply(&p.context(), &p.url, body)?,
+        _ => body,
+    };
+    Ok(Reply {
+        body,
+        provider: p.provider.clone(),
+        api_base: p.endpoint.base.clone(),
+        requested_model: p.requested_model.clone(),
+        headers: Vec::new(),
+        response_ms: 0.0,
+    })
 }
 
 /// Open a stream: a mock, or the provider's SSE.
@@ -557,8 +623,20 @@ impl Reply {
     /// parsed by the first call that prices a reply; after that this is a few hash
     /// lookups. `None` for a model it cannot price.
     pub fn cost(&self, custom: &CustomPrices) -> Option<f64> {
-        let usage = self.body.get("usage")?;
         let reported = self.body.get("model").and_then(Value::as_str).unwrap_or("");
+        let Some(usage) = self.body.get("usage") else {
+            // A rerank reply carries `meta` instead, priced per query (or token); OpenAI's
+            // moderations are free.
+            if self.body.contains_key("meta") {
+                return providers::rerank::cost(
+                    &self.body,
+                    &self.provider,
+                    &[&self.requested_model],
+                    custom,
+                );
+            }
+            return self.body.contains_key("results").then_some(0.0);
+        };
         cost::response_cost(
             &[reported, &self.requested_model],
             &self.provider,
@@ -1012,6 +1090,69 @@ mod tests {
             Value::Object(p.body),
             json!({"model": "e", "input": ["a", "b"], "dimensions": 4})
         );
+    }
+
+    #[test]
+    fn rerank_requests_are_built_per_provider() {
+        let p = prepare_with_env(
+            Endpointkind::Rerank,
+            kwargs(json!({
+                "model": "cohere/rerank-v3.5", "query": "q", "documents": ["a", {"text": "b"}],
+                "top_n": 1, "api_key": "k",
+            })),
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(p.url, "https://api.cohere.com/v2/rerank");
+        assert_eq!(
+            Value::Object(p.body),
+            json!({"model": "rerank-v3.5", "query": "q", "documents": ["a", {"text": "b"}], "top_n": 1})
+        );
+        let env = |k: &str| (k == "VOYAGE_API_KEY").then(|| "pa".to_string());
+        let p = prepare_with_env(
+            Endpointkind::Rerank,
+            kwargs(json!({"model": "voyage/rerank-2", "query": "q", "documents": ["a"]})),
+            &env,
+        )
+        .unwrap();
+        assert_eq!(p.url, "https://api.voyageai.com/v1/rerank");
+        assert!(p
+            .headers
+            .contains(&("authorization".into(), "Bearer pa".into())));
+        let e = prepare_with_env(
+            Endpointkind::Rerank,
+            kwargs(json!({"model": "cohere/rerank-v3.5", "query": "q", "api_key": "k"})),
+            &no_env,
+        );
+        assert!(e.is_err_and(|e| e.message.contains("documents is required")));
+    }
+
+    #[test]
+    fn moderation_model_is_optional_and_openai_format_only() {
+        let p = prepare_with_env(
+            Endpointkind::Moderation,
+            kwargs(json!({"input": "hi", "api_key": "k"})),
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(p.url, "https://api.openai.com/v1/moderations");
+        assert_eq!(Value::Object(p.body), json!({"input": "hi"}));
+        let p = prepare_with_env(
+            Endpointkind::Moderation,
+            kwargs(json!({"model": "omni-moderation-latest", "input": ["a"], "api_key": "k"})),
+            &no_env,
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(p.body),
+            json!({"model": "omni-moderation-latest", "input": ["a"]})
+        );
+        let e = prepare_with_env(
+            Endpointkind::Moderation,
+            kwargs(json!({"model": "anthropic/claude-x", "input": "a", "api_key": "k"})),
+            &no_env,
+        );
+        assert!(e.is_err_and(|e| e.message.contains("OpenAI-format providers only")));
     }
 
     #[test]

@@ -54,6 +54,9 @@ if TYPE_CHECKING:
     )
 
 from rustllm import _core
+from rustllm._helpers import ahealth_check, check_valid_key, get_valid_models, health_check, trim_messages
+from rustllm._rerank import amoderation, arerank, moderation, rerank
+from rustllm.budget_manager import BudgetManager
 
 # The catalogue functions are thin wrappers: importing them parses nothing (the map is
 # parsed on first use; `model_cost` / `model_list` are built on first access).
@@ -75,6 +78,7 @@ from rustllm.catalogue import (
 )
 from rustllm.router import AllowedFailsPolicy, RetryPolicy, Router
 from rustllm.streaming import CustomStreamWrapper, stream_chunk_builder
+from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
 from rustllm.types.utils import (
     ChatCompletionDeltaToolCall,
     ChatCompletionMessageToolCall,
@@ -1266,6 +1270,18 @@ __all__ = [
     "acompletion",
     "embedding",
     "aembedding",
+    "rerank",
+    "arerank",
+    "moderation",
+    "amoderation",
+    "RerankResponse",
+    "OpenAIModerationResponse",
+    "health_check",
+    "ahealth_check",
+    "check_valid_key",
+    "get_valid_models",
+    "trim_messages",
+    "BudgetManager",
     "text_completion",
     "atext_completion",
     "TextCompletionStreamWrapper",

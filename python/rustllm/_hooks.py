@@ -864,6 +864,10 @@ def _cache_hit_response(call_type: str, body: dict[str, Any], key: str, params: 
     }
     if call_type in _EMBEDDING_TYPES:
         return EmbeddingResponse._from_openai(body, hidden, None)
+    if call_type in ("rerank", "arerank"):
+        from rustllm.types._endpoints import RerankResponse
+
+        return RerankResponse._from_openai(body, hidden, None)
     if call_type in _TEXT_TYPES:
         return TextCompletionResponse._from_openai(body, hidden, None)
     if params.get("stream"):
@@ -1167,7 +1171,12 @@ async def acall(call_type: str, params: dict[str, Any], core: Callable[[dict[str
 # ---------------------------------------------------------------------------------------
 def _router_call(call_type: str, router: Any, model: str, args: tuple, kwargs: dict[str, Any]) -> tuple:
     obs = observers(kwargs)
-    first = "input" if call_type in _EMBEDDING_TYPES else "messages"
+    if call_type in ("rerank", "arerank"):
+        first = "query"
+    elif call_type in _EMBEDDING_TYPES or call_type in ("moderation", "amoderation"):
+        first = "input"
+    else:
+        first = "messages"
     value = args[0] if args else kwargs.get(first)
     params = {"model": model, first: value, **{k: v for k, v in kwargs.items() if k != first}}
     c = _Call(call_type, params, obs, is_async=call_type.startswith("a"))

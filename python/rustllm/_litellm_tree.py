@@ -13,6 +13,7 @@ from __future__ import annotations
 
 MODULES: tuple[str, ...] = (
     "_logging",
+    "budget_manager",
     "caching",
     "caching.caching",
     "caching.in_memory_cache",
@@ -37,6 +38,7 @@ MODULES: tuple[str, ...] = (
     "types.llms",
     "types.llms.custom_llm",
     "types.llms.openai",
+    "types.rerank",
     "types.router",
     "types.utils",
     "utils",

@@ -338,6 +338,13 @@ def completion_cost(
         candidates = [m for m in (base_model, model) if m]
     if not candidates:
         raise ValueError("completion_cost needs a model: pass model=... or a response that names one")
+    meta = _response_field(completion_response, "meta") if completion_response is not None else None
+    if isinstance(meta, dict) and not usage:
+        # A RerankResponse: priced per query (or per billed token), as its call was.
+        cost = _core.rerank_cost(meta, custom_llm_provider or "", candidates)
+        if cost is None:
+            raise Exception(f"cannot price model={candidates[0]}")
+        return cost
     duration = _response_field(completion_response, "duration") if completion_response is not None else None
     if call_type in _TRANSCRIPTION_CALLS and duration and not any(usage.get(k) for k in _TOKEN_COUNTS):
         if custom_cost_per_second is not None:

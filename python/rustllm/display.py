@@ -161,6 +161,28 @@ def embedding_html(response: Any) -> str:
     return f'<div style="{_BOX}">{len(data)} embedding(s) x {dims} dims · model {_e(response.model)}{_e(tokens)}</div>'
 
 
+def rerank_html(response: Any) -> str:
+    """A ``RerankResponse``: the ranking as a table (index, score, document text)."""
+    rows = []
+    for r in response.results or []:
+        doc = r.get("document")
+        text = doc.get("text", "") if isinstance(doc, dict) else ""
+        rows.append(f"<tr><td>{_e(r.get('index'))}</td><td>{_e(r.get('relevance_score'))}</td><td>{_e(text)}</td></tr>")
+    head = "<tr><th>index</th><th>relevance_score</th><th>document</th></tr>"
+    return f'<div style="{_BOX}">rerank {_e(response.id)}<table>{head}{"".join(rows)}</table></div>'
+
+
+def moderation_html(response: Any) -> str:
+    """An ``OpenAIModerationResponse``: per input, flagged or not and the flagged categories."""
+    items = []
+    for i, r in enumerate(response.results or []):
+        cats = r.categories.model_dump() if hasattr(r.categories, "model_dump") else dict(r.categories or {})
+        hit = ", ".join(k for k, v in cats.items() if v)
+        verdict = f"flagged: {hit}" if r.flagged else "not flagged"
+        items.append(f"<li>[{i}] {_e(verdict)}</li>")
+    return f'<div style="{_BOX}">moderation · model {_e(response.model)}<ul>{"".join(items)}</ul></div>'
+
+
 def error_html(err: BaseException) -> str:
     """A LiteLLM exception as a red card: class, status, provider, model, message."""
     facts = []

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args, overload
 from rustllm import _core
 from rustllm._hooks import routed
 from rustllm.streaming import CustomStreamWrapper
+from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
 from rustllm.types.utils import EmbeddingResponse, ModelResponse
 
 _RustLLMError = _core.RustLLMError
@@ -559,6 +560,57 @@ class Router:
         except _RustLLMError as err:
             _raise(err)
         return EmbeddingResponse._from_openai(body, hidden, ms)
+
+    @routed("rerank")
+    def rerank(self, model: str, query: str, documents: list, **kwargs: Any) -> RerankResponse:
+        """Rerank ``documents`` for ``query`` on model group ``model`` (retries,
+        fallbacks, cooldowns and limits as for :meth:`completion`)."""
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "query", query)
+        params["documents"] = documents
+        params.setdefault("return_documents", True)
+        try:
+            body, hidden, ms = self._core.call_kind("rerank", params, attempts)
+        except _RustLLMError as err:
+            _raise(err)
+        return RerankResponse._from_openai(body, hidden, ms)
+
+    @routed("arerank")
+    async def arerank(self, model: str, query: str, documents: list, **kwargs: Any) -> RerankResponse:
+        """The async twin of :meth:`rerank`."""
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "query", query)
+        params["documents"] = documents
+        params.setdefault("return_documents", True)
+        try:
+            body, hidden, ms = await _submit(functools.partial(self._core.call_kind_submit, "rerank"), params, attempts)
+        except _RustLLMError as err:
+            _raise(err)
+        return RerankResponse._from_openai(body, hidden, ms)
+
+    @routed("moderation")
+    def moderation(self, model: str, input: Any, **kwargs: Any) -> OpenAIModerationResponse:
+        """OpenAI's moderation of ``input`` on model group ``model``."""
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "input", input)
+        try:
+            body, hidden, ms = self._core.call_kind("moderation", params, attempts)
+        except _RustLLMError as err:
+            _raise(err)
+        return OpenAIModerationResponse._from_openai(body, hidden, ms)
+
+    @routed("amoderation")
+    async def amoderation(self, model: str, input: Any, **kwargs: Any) -> OpenAIModerationResponse:
+        """The async twin of :meth:`moderation` (LiteLLM's Router has only this one)."""
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "input", input)
+        try:
+            body, hidden, ms = await _submit(
+                functools.partial(self._core.call_kind_submit, "moderation"), params, attempts
+            )
+        except _RustLLMError as err:
+            _raise(err)
+        return OpenAIModerationResponse._from_openai(body, hidden, ms)
 
     # -- introspection -----------------------------------------------------------------
     def _alias_entries(self, include_hidden: bool) -> list[dict[str, Any]]:

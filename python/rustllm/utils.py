@@ -27,6 +27,7 @@ from rustllm import (
     supports_vision,
     token_counter,
 )
+from rustllm._helpers import check_valid_key, get_valid_models, trim_messages
 from rustllm.secret_managers.main import get_secret, get_secret_bool
 from rustllm.streaming import CustomStreamWrapper, stream_chunk_builder
 from rustllm.types.utils import (
@@ -75,6 +76,9 @@ __all__ = [
     "get_llm_provider",
     "get_max_tokens",
     "get_model_info",
+    "check_valid_key",
+    "get_valid_models",
+    "trim_messages",
     "get_secret",
     "get_secret_bool",
     "get_supported_openai_params",

@@ -94,6 +94,8 @@ pub struct CustomPrices {
     pub output_cost_per_token: Option<f64>,
     pub input_cost_per_second: Option<f64>,
     pub output_cost_per_second: Option<f64>,
+    /// A rerank's price per search (a proxy deployment's `input_cost_per_query`).
+    pub input_cost_per_query: Option<f64>,
 }
 
 impl CustomPrices {

@@ -18,6 +18,7 @@ mod cohere;
 mod gemini;
 mod ollama;
 mod openai;
+mod rerank;
 mod server;
 #[cfg(test)]
 mod tests;

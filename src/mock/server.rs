@@ -421,6 +421,8 @@ fn route(
         Chat,
         Completions,
         Embeddings,
+        Rerank,
+        Moderations,
     }
     if *method == Method::GET && path.ends_with("/models") {
         return Outcome::Json(200, openai::models());
@@ -437,6 +439,10 @@ fn route(
         Some(Route::Completions)
     } else if path.ends_with("/embeddings") {
         Some(Route::Embeddings)
+    } else if path.ends_with("/rerank") {
+        Some(Route::Rerank)
+    } else if path.ends_with("/moderations") {
+        Some(Route::Moderations)
     } else {
         None
     };
@@ -491,6 +497,11 @@ fn route(
             })
         }
         Route::Embeddings => openai::embeddings(&req).map(|body| Outcome::Json(status, body)),
+        Route::Rerank => super::rerank::rerank(path, &req, state.next_id())
+            .map(|body| Outcome::Json(status, body)),
+        Route::Moderations => {
+            super::rerank::moderation(&req, state.next_id()).map(|body| Outcome::Json(status, body))
+        }
     };
     result.unwrap_or_else(Outcome::from)
 }

@@ -23,6 +23,7 @@ pub mod cohere;
 pub mod gemini;
 pub mod ollama;
 pub mod openai;
+pub mod rerank;
 pub mod vertex;
 
 use serde_json::{Map, Value};
@@ -38,6 +39,10 @@ pub enum Endpointkind {
     Chat,
     Embeddings,
     TextCompletion,
+    /// `POST .../rerank` in Cohere's, Jina's or Voyage's format (`rerank.rs`).
+    Rerank,
+    /// OpenAI's `POST {base}/moderations`.
+    Moderation,
 }
 
 impl Endpointkind {
@@ -47,6 +52,8 @@ impl Endpointkind {
             Endpointkind::Chat => "chat/completions",
             Endpointkind::Embeddings => "embeddings",
             Endpointkind::TextCompletion => "completions",
+            Endpointkind::Rerank => "rerank",
+            Endpointkind::Moderation => "moderations",
         }
     }
 }
@@ -430,9 +437,6 @@ pub const OTHER_PROVIDERS: &[&str] = &[
     "github_copilot",
     "text-completion-codestral",
     "aiohttp_openai",
-    "infinity",
-    "jina_ai",
-    "voyage",
     "topaz",
     "assemblyai",
     "snowflake",

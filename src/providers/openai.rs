@@ -318,6 +318,28 @@ pub const COMPATIBLE_PROVIDERS: &[ProviderSpec] = &[
         &["LAMBDA_API_KEY"],
         None,
     ),
+    // Rerank and embeddings services (`rerank.rs` speaks their rerank formats).
+    p(
+        "jina_ai",
+        Some("https://api.jina.ai/v1"),
+        &["JINA_AI_API_BASE"],
+        &["JINA_AI_API_KEY", "JINA_AI_TOKEN"],
+        None,
+    ),
+    p(
+        "voyage",
+        Some("https://api.voyageai.com/v1"),
+        &["VOYAGE_API_BASE"],
+        &["VOYAGE_API_KEY", "VOYAGE_AI_API_KEY"],
+        None,
+    ),
+    p(
+        "infinity",
+        None,
+        &["INFINITY_API_BASE"],
+        &["INFINITY_API_KEY"],
+        Some(""),
+    ),
     p(
         "hyperbolic",
         Some("https://api.hyperbolic.xyz/v1"),
@@ -457,6 +479,9 @@ impl Adapter for OpenAiAdapter {
             crate::providers::Endpointkind::Chat
             | crate::providers::Endpointkind::TextCompletion => "choices",
             crate::providers::Endpointkind::Embeddings => "data",
+            crate::providers::Endpointkind::Moderation | crate::providers::Endpointkind::Rerank => {
+                "results"
+            }
         };
         check_reply_body(
             body,

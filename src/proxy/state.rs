@@ -266,5 +266,6 @@ fn deployment_prices(d: &Deployment) -> CustomPrices {
         output_cost_per_token: price("output_cost_per_token"),
         input_cost_per_second: price("input_cost_per_second"),
         output_cost_per_second: price("output_cost_per_second"),
+        input_cost_per_query: price("input_cost_per_query"),
     }
 }

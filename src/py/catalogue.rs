@@ -124,6 +124,7 @@ fn cost_per_token(
         output_cost_per_token,
         input_cost_per_second,
         output_cost_per_second,
+        input_cost_per_query: None,
     };
     py.detach(|| {
         cost::cost_per_token(

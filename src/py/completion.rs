@@ -1,4 +1,5 @@
-//! `completion`, `acompletion`, `embedding`, `aembedding` and `get_llm_provider`.
+//! `completion`, `acompletion`, `embedding`, `aembedding` and `get_llm_provider`
+//! (`rerank.rs` adds rerank and moderation on the same two paths).
 //!
 //! Each call converts its arguments once, releases the GIL for the whole network part,
 //! and hands back `(response_json, hidden_params)` as plain Python dicts; the Python layer
@@ -131,7 +132,7 @@ fn completion_stream(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<
     stream_to_py(py, open)
 }
 
-fn call_sync(
+pub(super) fn call_sync(
     py: Python<'_>,
     kind: Endpointkind,
     kwargs: &Bound<'_, PyDict>,
@@ -223,14 +224,20 @@ fn openai_compatible_providers() -> Vec<&'static str> {
         .collect()
 }
 
-/// Every provider prefix rustllm recognises (LiteLLM's `provider_list`).
+/// Every provider prefix rustllm recognises (LiteLLM's `provider_list`): the
+/// OpenAI-compatible ones, those with a format of their own, and those it names but does
+/// not route.
 #[pyfunction]
 fn provider_list() -> Vec<&'static str> {
-    crate::providers::COMPATIBLE_PROVIDERS
+    let mut names: Vec<&'static str> = crate::providers::COMPATIBLE_PROVIDERS
         .iter()
+        .chain(crate::providers::NATIVE_PROVIDERS)
         .map(|p| p.name)
         .chain(crate::providers::OTHER_PROVIDERS.iter().copied())
-        .collect()
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(*n));
+    names
 }
 
 /// LiteLLM's own keyword arguments, never sent to a provider (`all_litellm_params`).
@@ -241,7 +248,7 @@ fn litellm_params() -> Vec<&'static str> {
 
 /// Start a call on the shared runtime; its result resolves `future` through `waker`'s loop
 /// (see `bridge.rs`: no GIL is taken off the loop's thread).
-fn submit(
+pub(super) fn submit(
     py: Python<'_>,
     kind: Endpointkind,
     kwargs: &Bound<'_, PyDict>,

@@ -14,6 +14,7 @@ mod logging;
 mod mock;
 mod objects;
 mod proxy;
+mod rerank;
 mod router;
 mod stream;
 mod tokens;
@@ -25,6 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     bridge::register(m)?;
     completion::register(m)?;
+    rerank::register(m)?;
     catalogue::register(m)?;
     router::register(m)?;
     cache::register(m)?;

@@ -247,6 +247,10 @@ fn call_type(kind: Endpointkind, is_async: bool) -> &'static str {
     match (kind, is_async) {
         (Endpointkind::Embeddings, false) => "embedding",
         (Endpointkind::Embeddings, true) => "aembedding",
+        (Endpointkind::Rerank, false) => "rerank",
+        (Endpointkind::Rerank, true) => "arerank",
+        (Endpointkind::Moderation, false) => "moderation",
+        (Endpointkind::Moderation, true) => "amoderation",
         (_, false) => "completion",
         (_, true) => "acompletion",
     }
@@ -275,6 +279,12 @@ async fn route_reply(
                         let started = std::time::Instant::now();
                         let what = match kind {
                             Endpointkind::Embeddings => "embedding",
+                            Endpointkind::Rerank | Endpointkind::Moderation => {
+                                return Err(LlmError::bad_request(format!(
+                                    "a custom provider serves completion and embedding calls only, not {}",
+                                    kind.path()
+                                )));
+                            }
                             _ => "completion",
                         };
                         let reply = call_custom(context, what, merged.clone()).await?;
@@ -499,6 +509,35 @@ impl PyRouter {
             future,
             attempts,
         )
+    }
+
+    /// Rerank (`kind="rerank"`) or moderation (`kind="moderation"`) through the Router,
+    /// blocking.
+    #[pyo3(signature = (kind, kwargs, attempts=None))]
+    fn call_kind(
+        &self,
+        py: Python<'_>,
+        kind: &str,
+        kwargs: &Bound<'_, PyDict>,
+        attempts: Option<Py<PyList>>,
+    ) -> PyResult<Py<PyAny>> {
+        let kind = super::rerank::kind_named(py, kind)?;
+        self.call_sync(py, kind, kwargs, attempts)
+    }
+
+    /// [`Self::call_kind`] resolving `future` on `waker`'s loop.
+    #[pyo3(signature = (kind, kwargs, waker, future, attempts=None))]
+    fn call_kind_submit(
+        &self,
+        py: Python<'_>,
+        kind: &str,
+        kwargs: &Bound<'_, PyDict>,
+        waker: &Bound<'_, LoopWaker>,
+        future: Py<PyAny>,
+        attempts: Option<Py<PyList>>,
+    ) -> PyResult<bool> {
+        let kind = super::rerank::kind_named(py, kind)?;
+        self.submit(py, kind, kwargs, waker, future, attempts)
     }
 
     /// A stream through the Router (retries and fallbacks before the first chunk):

@@ -520,6 +520,8 @@ fn route_path(route: &str) -> &'static str {
         "chat" => "/chat/completions",
         "completions" => "/completions",
         "embeddings" => "/embeddings",
+        "rerank" => "/rerank",
+        "moderations" => "/moderations",
         _ => "/",
     }
 }

@@ -82,6 +82,11 @@ fn probe(d: &Deployment) -> Option<(Endpointkind, Map<String, Value>)> {
             params.insert("prompt".into(), json!("test from litellm"));
             Endpointkind::TextCompletion
         }
+        Some("rerank") => {
+            params.insert("query".into(), json!("test from litellm"));
+            params.insert("documents".into(), json!(["my sample text"]));
+            Endpointkind::Rerank
+        }
         _ => {
             params.insert(
                 "messages".into(),

@@ -15,6 +15,7 @@ pub mod embeddings;
 pub mod health;
 pub mod metrics;
 pub mod models;
+pub mod rerank;
 pub mod serve;
 pub mod spend;
 pub mod ui;
@@ -84,6 +85,11 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/v1/completions", post(completions::completions))
         .route("/embeddings", post(embeddings::embeddings))
         .route("/v1/embeddings", post(embeddings::embeddings))
+        .route("/rerank", post(rerank::rerank))
+        .route("/v1/rerank", post(rerank::rerank))
+        .route("/v2/rerank", post(rerank::rerank))
+        .route("/moderations", post(rerank::moderations))
+        .route("/v1/moderations", post(rerank::moderations))
         .route("/models", get(models::list))
         .route("/v1/models", get(models::list))
         .route("/models/{*model}", get(models::one))

@@ -30,6 +30,10 @@ pub enum Family {
     /// `/completions` with a `prompt`.
     Text,
     Embeddings,
+    /// `/rerank` (Cohere's body), `/v1/rerank`, `/v2/rerank`.
+    Rerank,
+    /// `/moderations` (OpenAI's body).
+    Moderation,
 }
 
 impl Family {
@@ -39,6 +43,8 @@ impl Family {
             Family::Chat => "acompletion",
             Family::Text => "atext_completion",
             Family::Embeddings => "aembedding",
+            Family::Rerank => "arerank",
+            Family::Moderation => "amoderation",
         }
     }
 
@@ -47,6 +53,8 @@ impl Family {
             Family::Chat => "chat",
             Family::Text => "completions",
             Family::Embeddings => "embeddings",
+            Family::Rerank => "rerank",
+            Family::Moderation => "moderations",
         }
     }
 }
@@ -130,6 +138,8 @@ async fn call_once(family: Family, merged: Map<String, Value>) -> Result<Reply, 
     match family {
         Family::Chat => call::run(call::prepare(Endpointkind::Chat, merged)?).await,
         Family::Embeddings => call::run(call::prepare(Endpointkind::Embeddings, merged)?).await,
+        Family::Rerank => call::run(call::prepare(Endpointkind::Rerank, merged)?).await,
+        Family::Moderation => call::run(call::prepare(Endpointkind::Moderation, merged)?).await,
         Family::Text => {
             let (kind, merged) = text_target(merged)?;
             let mut reply = call::run(call::prepare(kind, merged)?).await?;
@@ -147,7 +157,9 @@ async fn open_once(family: Family, merged: Map<String, Value>) -> Result<OpenStr
             let (kind, merged) = text_target(merged)?;
             call::run_stream(call::prepare(kind, merged)?).await
         }
-        Family::Embeddings => Err(LlmError::bad_request("embeddings do not stream")),
+        Family::Embeddings | Family::Rerank | Family::Moderation => Err(LlmError::bad_request(
+            format!("{} does not stream", family.route()),
+        )),
     }
 }
 
@@ -277,7 +289,7 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
             return error_response(e, Some(&begun.call_id));
         }
     };
-    let stream = family != Family::Embeddings
+    let stream = matches!(family, Family::Chat | Family::Text)
         && begun.body.get("stream").and_then(Value::as_bool) == Some(true);
     let wall_start = SystemTime::now();
     // Metrics always count the request (crate::proxy::ops); spend when it is tracked.

@@ -80,6 +80,8 @@ fn call_type(route: &str) -> &'static str {
     match route {
         "completions" => "atext_completion",
         "embeddings" => "aembedding",
+        "rerank" => "arerank",
+        "moderations" => "amoderation",
         _ => "acompletion",
     }
 }

@@ -3,8 +3,8 @@ and tool TypedDicts, as LiteLLM names them (reference 1.75.8), for annotating th
 ``messages`` and ``tools`` a program passes to :func:`rustllm.completion`.
 
 TypedDicts are plain dicts at run time: they validate nothing and cost nothing per call.
-LiteLLM's files, batches, Responses-API and realtime types are not here (rustllm does
-not implement those endpoints).
+``OpenAIModerationResponse`` is the object :func:`rustllm.moderation` returns. LiteLLM's
+files, batches, Responses-API and realtime types are not here.
 """
 
 # No `from __future__ import annotations`: TypedDict reads Required[...] from evaluated
@@ -12,10 +12,13 @@ not implement those endpoints).
 from collections.abc import Iterable
 from typing import Literal, Optional, TypedDict, Union
 
+from rustllm.types._endpoints import OpenAIModerationResponse, OpenAIModerationResult
 from rustllm.types._typing import Required
 
 __all__ = [
     "AllEmbeddingInputValues",
+    "OpenAIModerationResponse",
+    "OpenAIModerationResult",
     "AllMessageValues",
     "AllPromptValues",
     "ChatCompletionAnnotation",
