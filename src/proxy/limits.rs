@@ -1004,12 +1004,24 @@ impl Inner {
 /// a call is out go together in the next one, so Redis sees one script call per batch
 /// instead of two per request.
 async fn run_calls(inner: Arc<Inner>, link: Arc<RedisLink>) {
+    /// Marks the task gone if it is dropped mid-way (its runtime shut down), so the next
+    /// admission starts another instead of waiting for this one.
+    struct Running(Arc<Inner>, bool);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            if self.1 {
+                lock(&self.0.calls).running = false;
+            }
+        }
+    }
+    let mut running = Running(Arc::clone(&inner), true);
     let mut waited = false;
     loop {
         let next = {
             let mut w = lock(&inner.calls);
             if w.admissions.is_empty() && w.ends.is_empty() {
                 w.running = false;
+                running.1 = false;
                 return;
             }
             if w.admissions.is_empty() && !waited {
