@@ -14,6 +14,7 @@ use crate::catalogue::cost::{self, CustomPrices};
 use crate::error::{map_http_error, redact_key, ErrorKind, LlmError};
 use crate::logging::{self, HttpLog, Level, Target};
 use crate::providers::{self, ChatContext, Endpoint, Endpointkind, ProviderSpec, WireFormat};
+use crate::responses::{self, bridge::Bridge};
 use crate::router::{Cacheable, Routed};
 use crate::stream::{self, Batch, StreamContext};
 use crate::transport;
@@ -46,6 +47,9 @@ pub struct Prepared {
     /// `n` (choices asked for) and `stream_options.include_usage`, read by mocks.
     pub n: u64,
     pub include_usage: bool,
+    /// Set for a Responses call bridged over chat completions (`crate::responses`): the
+    /// request is chat; the reply and stream are turned back into a Response.
+    pub bridge: Option<Arc<Bridge>>,
 }
 
 impl Prepared {
@@ -149,6 +153,23 @@ pub fn prepare_with_env(
     mut kwargs: Map<String, Value>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Prepared, LlmError> {
+    let mut own = Map::new();
+    if kind == Endpointkind::Responses {
+        responses::check_request(&kwargs).map_err(|e| call_context(e, &kwargs))?;
+        if !responses_served_natively(&kwargs) {
+            let (chat, bridge) =
+                responses::bridge::to_chat(kwargs.clone()).map_err(|e| call_context(e, &kwargs))?;
+            let mut p = prepare_with_env(Endpointkind::Chat, chat, env)?;
+            p.bridge = Some(Arc::new(bridge));
+            return Ok(p);
+        }
+        // Their shapes are the Responses API's, not chat's: checked above, sent as they are.
+        for name in responses::OWN_FIELDS {
+            if let Some(v) = kwargs.remove(*name).filter(|v| !v.is_null()) {
+                own.insert((*name).into(), v);
+            }
+        }
+    }
     check::kwargs(&kwargs).map_err(|e| call_context(e, &kwargs))?;
     let messages = kwargs.remove("messages");
     let input = kwargs.remove("input");
@@ -177,6 +198,7 @@ pub fn prepare_with_env(
                 prompt.unwrap_or(Value::String(String::new())),
             );
         }
+        Endpointkind::Responses => body.extend(own),
     }
     body.extend(split.body);
 
@@ -220,6 +242,7 @@ pub fn prepare_with_env(
         stream,
         n,
         include_usage,
+        bridge: None,
     };
     let request = {
         let ctx = ChatContext { env, ..p.context() };
@@ -244,6 +267,21 @@ pub fn prepare_with_env(
     p.headers = headers;
     p.body = request.body;
     Ok(p)
+}
+
+/// Whether a Responses call goes to the provider's own Responses API (OpenAI, Azure) or
+/// over chat completions. A mocked call is bridged: its mock is a chat reply.
+fn responses_served_natively(kwargs: &Map<String, Value>) -> bool {
+    let text = |k: &str| kwargs.get(k).and_then(Value::as_str);
+    if kwargs.get("mock_response").is_some_and(|m| !m.is_null()) {
+        return false;
+    }
+    providers::get_llm_provider(
+        text("model").unwrap_or_default(),
+        text("custom_llm_provider"),
+        text("base_url").or(text("api_base")),
+    )
+    .is_ok_and(|(_, provider)| responses::is_native(&provider))
 }
 
 /// The provider and model of a call that failed its checks, as far as they resolve.
@@ -522,8 +560,14 @@ pub async fn send(p: Prepared) -> Result<Reply, LlmError> {
     })
 }
 
-/// The whole network part of a call: mocks, then the provider.
-pub async fn run(p: Prepared) -> Result<Reply, LlmError> {
+/// The whole network part of a call: mocks, then the provider. A bridged Responses call
+/// comes back as a Response.
+pub async fn run(mut p: Prepared) -> Result<Reply, LlmError> {
+    if let Some(bridge) = p.bridge.take() {
+        let mut reply = Box::pin(run(p)).await?;
+        reply.body = bridge.reply(&reply.body);
+        return Ok(reply);
+    }
     if let Some(delay) = p.options.mock_delay {
         tokio::time::sleep(delay).await;
     }
@@ -540,8 +584,14 @@ pub async fn run(p: Prepared) -> Result<Reply, LlmError> {
     send(p).await
 }
 
-/// Open a stream: a mock, or the provider's SSE.
-pub async fn run_stream(p: Prepared) -> Result<OpenStream, LlmError> {
+/// Open a stream: a mock, or the provider's SSE. A bridged Responses call streams the
+/// Responses API's events.
+pub async fn run_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
+    if let Some(bridge) = p.bridge.take() {
+        let mut open = Box::pin(run_stream(p)).await?;
+        open.chunks = responses::events::translate(open.chunks, bridge);
+        return Ok(open);
+    }
     if let Some(delay) = p.options.mock_delay {
         tokio::time::sleep(delay).await;
     }
@@ -573,7 +623,11 @@ impl Routed for Reply {
     fn tokens(&self) -> (Option<u64>, Option<u64>) {
         let usage = self.body.get("usage");
         let get = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64);
-        (get("total_tokens"), get("completion_tokens"))
+        // A Response reports `output_tokens` where chat reports `completion_tokens`.
+        (
+            get("total_tokens"),
+            get("completion_tokens").or_else(|| get("output_tokens")),
+        )
     }
 }
 

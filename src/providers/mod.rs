@@ -23,6 +23,7 @@ pub mod cohere;
 pub mod gemini;
 pub mod ollama;
 pub mod openai;
+pub mod responses;
 pub mod vertex;
 
 use serde_json::{Map, Value};
@@ -38,6 +39,9 @@ pub enum Endpointkind {
     Chat,
     Embeddings,
     TextCompletion,
+    /// OpenAI's Responses API (`POST {base}/responses`), native on OpenAI and Azure;
+    /// other providers get it bridged over chat (`crate::responses`).
+    Responses,
 }
 
 impl Endpointkind {
@@ -47,6 +51,7 @@ impl Endpointkind {
             Endpointkind::Chat => "chat/completions",
             Endpointkind::Embeddings => "embeddings",
             Endpointkind::TextCompletion => "completions",
+            Endpointkind::Responses => "responses",
         }
     }
 }
@@ -147,6 +152,12 @@ pub enum Decoded {
     Chunks(Vec<Map<String, Value>>),
     /// One common text chunk, typed (the fast path; see `stream::chunk`).
     Simple(crate::stream::SimpleChunk),
+    /// Events passed on as they are, unshaped (the Responses API's typed events); `last`
+    /// when this one ends the stream (`response.completed`, `response.incomplete`).
+    Events {
+        events: Vec<Map<String, Value>>,
+        last: bool,
+    },
     /// The provider said the stream is complete.
     Done,
 }

@@ -457,6 +457,7 @@ impl Adapter for OpenAiAdapter {
             crate::providers::Endpointkind::Chat
             | crate::providers::Endpointkind::TextCompletion => "choices",
             crate::providers::Endpointkind::Embeddings => "data",
+            crate::providers::Endpointkind::Responses => "output",
         };
         check_reply_body(
             body,
@@ -469,6 +470,9 @@ impl Adapter for OpenAiAdapter {
     }
 
     fn stream_decoder(&self, ctx: &ChatContext<'_>) -> Box<dyn StreamDecoder> {
+        if ctx.kind == crate::providers::Endpointkind::Responses {
+            return Box::new(crate::providers::responses::EventDecoder::new(ctx));
+        }
         Box::new(OpenAiStreamDecoder {
             provider: ctx.provider.to_string(),
             model: ctx.requested_model.to_string(),
