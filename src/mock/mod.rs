@@ -18,6 +18,7 @@ mod cohere;
 mod gemini;
 mod ollama;
 mod openai;
+mod responses;
 mod server;
 #[cfg(test)]
 mod tests;
@@ -137,6 +138,8 @@ pub(crate) struct State {
     default_text: RwLock<String>,
     latency_us: AtomicU64,
     counter: AtomicU64,
+    /// The Responses given, for `GET`/`DELETE /v1/responses/{id}`.
+    responses: Mutex<responses::Given>,
 }
 
 /// A poisoned lock only means another thread panicked mid-update of a plain list; the
@@ -155,6 +158,7 @@ impl State {
             default_text: RwLock::new(DEFAULT_TEXT.to_string()),
             latency_us: AtomicU64::new(0),
             counter: AtomicU64::new(0),
+            responses: Mutex::default(),
         }
     }
 

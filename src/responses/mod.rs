@@ -267,3 +267,6 @@ mod tests {
         assert_eq!(u["output_tokens_details"]["reasoning_tokens"], 2);
     }
 }
+
+#[cfg(test)]
+mod wire_tests;
