@@ -601,6 +601,134 @@ pub async fn run_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
     send_stream(p).await
 }
 
+/// `GET` (or with `delete`, `DELETE`) `{base}/responses/{response_id}`: a stored Response,
+/// or the deletion notice. `custom_llm_provider` (default `openai`; `azure` too) and the
+/// connection keywords say where. A Response bridged over chat completions is answered
+/// from this process's store (see `responses::store`) whatever the provider.
+pub async fn response_by_id(
+    mut kwargs: Map<String, Value>,
+    delete: bool,
+) -> Result<Reply, LlmError> {
+    let started = Instant::now();
+    let id = match kwargs.remove("response_id") {
+        Some(Value::String(id)) if !id.is_empty() && !id.contains(['/', '?', '#', ' ']) => id,
+        other => {
+            return Err(LlmError::bad_request(format!(
+                "response_id must be the id of a Response (\"resp_...\"), got {}",
+                other.unwrap_or(Value::Null)
+            )))
+        }
+    };
+    let provider = kwargs
+        .get("custom_llm_provider")
+        .and_then(Value::as_str)
+        .unwrap_or("openai")
+        .to_string();
+    let stored = responses::store::get(&id);
+    if stored.is_some() || !responses::is_native(&provider) {
+        let Some(turn) = stored else {
+            let mut e = LlmError::new(
+                ErrorKind::NotFound,
+                format!("Response {id:?} is not known to this process: {provider} has no Responses API of its own, and responses bridged over chat completions are kept in memory here (the last {} of them)", responses::store::CAPACITY),
+            );
+            e.status = 404;
+            return Err(e.with_context(&provider, ""));
+        };
+        let body = if delete {
+            responses::store::remove(&id);
+            json!({"id": id, "object": "response.deleted", "deleted": true})
+        } else {
+            Value::Object(turn.response.clone())
+        };
+        let model = turn
+            .response
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        return Ok(Reply {
+            body: match body {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
+            provider,
+            api_base: String::new(),
+            requested_model: model.to_string(),
+            headers: Vec::new(),
+            response_ms: started.elapsed().as_secs_f64() * 1000.0,
+        });
+    }
+    // The request is built as a Responses call would be (URL, key, api-version, headers)
+    // and the id goes under it.
+    let model = kwargs
+        .remove("model")
+        .and_then(|m| m.as_str().map(str::to_string))
+        .unwrap_or_else(|| "responses".to_string());
+    kwargs.insert("model".into(), Value::String(model));
+    kwargs.insert("custom_llm_provider".into(), Value::String(provider));
+    kwargs.insert("input".into(), Value::String(String::new()));
+    let p = prepare(Endpointkind::Responses, kwargs)?;
+    let url = match p.url.split_once('?') {
+        Some((path, query)) => format!("{path}/{id}?{query}"),
+        None => format!("{}/{id}", p.url),
+    };
+    let timeout = p.options.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let client = transport::client(&p.options.tls).map_err(|e| {
+        LlmError::bad_request(format!("ssl settings: {}", e.0))
+            .with_context(&p.provider, &p.requested_model)
+    })?;
+    let (body, headers) = with_retries(p.options.retries.unwrap_or(DEFAULT_RETRIES), || {
+        let mut req = if delete {
+            client.delete(&url)
+        } else {
+            client.get(&url)
+        };
+        req = req.timeout(timeout);
+        for (k, v) in &p.headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let p = &p;
+        async move {
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| transport_error(p, &e, Some(timeout)))?;
+            let status = resp.status().as_u16();
+            let headers = lower_headers(resp.headers());
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| transport_error(p, &e, Some(timeout)))?;
+            let key = p.endpoint.key.as_deref();
+            let raw = redact_key(&String::from_utf8_lossy(&bytes), key);
+            let json = serde_json::from_str::<Value>(&raw).ok();
+            if !(200..300).contains(&status) {
+                return Err(p
+                    .adapter()
+                    .map_error(&p.context(), status, &raw, json, headers));
+            }
+            match json {
+                Some(Value::Object(body)) => Ok((body, headers)),
+                _ => Err(LlmError::malformed_reply(
+                    &p.provider,
+                    &p.requested_model,
+                    "not a JSON object",
+                    &raw,
+                    key,
+                )),
+            }
+        }
+    })
+    .await?;
+    Ok(Reply {
+        body,
+        provider: p.provider.clone(),
+        api_base: p.endpoint.base.clone(),
+        requested_model: p.requested_model.clone(),
+        headers,
+        response_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
 impl Reply {
     /// `response_cost` from the reply's usage and model: the model the provider reported,
     /// then the one requested; `custom` prices win over the catalogue. The catalogue is

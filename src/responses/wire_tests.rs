@@ -201,3 +201,78 @@ fn errors_are_mapped_and_bad_input_never_reaches_the_wire() {
     }
     assert_eq!(mock.requests().len(), before);
 }
+
+fn by_id(kwargs: Value, delete: bool) -> Result<Reply, crate::error::LlmError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(call::response_by_id(obj(kwargs), delete))
+}
+
+#[test]
+fn stored_responses_are_fetched_and_deleted() {
+    let mock = MockServer::start().unwrap();
+    let r = run(
+        json!({"model": "openai/gpt-4o", "input": "hi", "api_base": mock.base_url(), "api_key": "k"}),
+    );
+    let id = r.body["id"].clone();
+    let got = by_id(
+        json!({"response_id": id, "api_base": mock.base_url(), "api_key": "k"}),
+        false,
+    )
+    .unwrap();
+    let sent = mock.requests().pop().unwrap();
+    assert_eq!(
+        (sent.method.as_str(), sent.path.clone()),
+        ("GET", format!("/v1/responses/{}", id.as_str().unwrap()))
+    );
+    assert!(sent
+        .headers
+        .contains(&("authorization".into(), "Bearer k".into())));
+    assert_eq!(got.body["output"], r.body["output"]);
+    let gone = by_id(
+        json!({"response_id": id, "api_base": mock.base_url(), "api_key": "k"}),
+        true,
+    )
+    .unwrap();
+    assert_eq!(gone.body["deleted"], json!(true));
+    assert_eq!(mock.requests().pop().unwrap().method, "DELETE");
+    let e = by_id(
+        json!({"response_id": id, "api_base": mock.base_url(), "api_key": "k", "num_retries": 0}),
+        false,
+    )
+    .err()
+    .unwrap();
+    assert_eq!(e.kind, crate::error::ErrorKind::NotFound);
+    for bad in [
+        json!({}),
+        json!({"response_id": ""}),
+        json!({"response_id": "a/../b"}),
+    ] {
+        assert_eq!(
+            by_id(bad, false).err().unwrap().kind,
+            crate::error::ErrorKind::BadRequest
+        );
+    }
+}
+
+#[test]
+fn bridged_responses_are_answered_from_the_store() {
+    let mock = MockServer::start().unwrap();
+    let r = run(
+        json!({"model": "anthropic/claude-3-5-sonnet-20241022", "input": "hi", "api_base": mock.url(), "api_key": "ak"}),
+    );
+    let before = mock.requests().len();
+    let got = by_id(json!({"response_id": r.body["id"]}), false).unwrap();
+    assert_eq!(got.body, r.body);
+    assert!(by_id(json!({"response_id": r.body["id"]}), true).is_ok());
+    let e = by_id(
+        json!({"response_id": r.body["id"], "custom_llm_provider": "anthropic"}),
+        false,
+    )
+    .err()
+    .unwrap();
+    assert_eq!(e.kind, crate::error::ErrorKind::NotFound);
+    assert_eq!(mock.requests().len(), before, "nothing went over the wire");
+}

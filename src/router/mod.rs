@@ -198,6 +198,22 @@ fn routed_context(e: LlmError, kwargs: &Map<String, Value>) -> LlmError {
 }
 
 /// A plain Python `ValueError` (LiteLLM raises these for tag and cooldown exhaustion).
+/// LiteLLM's call types of the Responses API.
+fn is_responses(call_type: &str) -> bool {
+    matches!(call_type, "responses" | "aresponses")
+}
+
+/// The input checks of a routed call, before any deployment is chosen: the Responses
+/// API's own for its call types (its tools and input items are not chat's).
+fn check_routed(call_type: &str, kwargs: &Map<String, Value>) -> Result<(), LlmError> {
+    let checked = if is_responses(call_type) {
+        crate::responses::check_request(kwargs)
+    } else {
+        crate::types::check::routed_call(kwargs)
+    };
+    checked.map_err(|e| routed_context(e, kwargs))
+}
+
 pub fn value_error(message: String) -> LlmError {
     LlmError::new(ErrorKind::Value, message)
 }
@@ -1212,8 +1228,11 @@ impl Router {
         F: Fn(Map<String, Value>) -> Fut,
         Fut: Future<Output = Result<T, LlmError>>,
     {
-        crate::types::check::routed_call(&kwargs).map_err(|e| routed_context(e, &kwargs))?;
+        check_routed(call_type, &kwargs)?;
         let plan = match &self.cache {
+            // A Response is stateful (its id, `previous_response_id`): never cached, as
+            // LiteLLM's cache does not list the Responses call types.
+            Some(_) if is_responses(call_type) => None,
             Some(cache) => {
                 let requested = kwargs.get("model").and_then(Value::as_str).unwrap_or("");
                 cache.plan(call_type, &kwargs, &self.cache_model(requested))
@@ -1281,7 +1300,7 @@ impl Router {
         F: Fn(Map<String, Value>) -> Fut,
         Fut: Future<Output = Result<T, LlmError>>,
     {
-        crate::types::check::routed_call(&kwargs).map_err(|e| routed_context(e, &kwargs))?;
+        check_routed(call_type, &kwargs)?;
         self.route_checked(call_type, kwargs, stream, picker, attempts, call)
             .await
     }
