@@ -17,7 +17,7 @@ use crate::catalogue::cost::CustomPrices;
 use crate::error::{ErrorKind, LlmError};
 use crate::providers::Endpointkind;
 
-fn prepare(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Prepared> {
+pub(super) fn prepare(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Prepared> {
     let map = kwargs_to_map(kwargs)
         .map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))?;
     call::prepare(kind, map).map_err(|e| to_pyerr(py, e))
@@ -84,7 +84,7 @@ fn header_key<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyString> {
     key
 }
 
-fn reply_to_py(
+pub(super) fn reply_to_py(
     py: Python<'_>,
     kind: Endpointkind,
     r: Reply,
@@ -112,7 +112,7 @@ fn reply_to_py(
 // The network part of a call is plain Rust (the proxy runs it too).
 pub(super) use crate::call::{run, run_stream};
 
-fn stream_to_py(py: Python<'_>, open: call::OpenStream) -> PyResult<Py<PyAny>> {
+pub(super) fn stream_to_py(py: Python<'_>, open: call::OpenStream) -> PyResult<Py<PyAny>> {
     let hidden = hidden_params(py, &open.reply)?;
     let handle = Py::new(py, ChatStream::new(open.chunks))?;
     Ok(
@@ -131,7 +131,7 @@ fn completion_stream(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<
     stream_to_py(py, open)
 }
 
-fn call_sync(
+pub(super) fn call_sync(
     py: Python<'_>,
     kind: Endpointkind,
     kwargs: &Bound<'_, PyDict>,
@@ -241,7 +241,7 @@ fn litellm_params() -> Vec<&'static str> {
 
 /// Start a call on the shared runtime; its result resolves `future` through `waker`'s loop
 /// (see `bridge.rs`: no GIL is taken off the loop's thread).
-fn submit(
+pub(super) fn submit(
     py: Python<'_>,
     kind: Endpointkind,
     kwargs: &Bound<'_, PyDict>,
