@@ -34,6 +34,10 @@ pub enum Style {
     /// `/completions`: `text_completion` chunks (`choices[].text`); chat-shaped chunks
     /// (a chat model serving a prompt, a mock) are converted.
     Text,
+    /// `/responses`: the Responses API's typed events as `event: <type>` + `data:`, no
+    /// `[DONE]` (the final `response.completed` carries the usage); an error is an
+    /// `event: error`.
+    Responses,
 }
 
 const DONE: &[u8] = b"data: [DONE]\n\n";
@@ -87,6 +91,28 @@ struct TextChoice<'a> {
     finish_reason: Option<&'static str>,
 }
 
+/// `event: <type>\ndata: <json>\n\n`, as the Responses API frames its events.
+fn named_event(buf: &mut Vec<u8>, name: &str, value: &impl Serialize) {
+    buf.extend_from_slice(b"event: ");
+    buf.extend_from_slice(name.as_bytes());
+    buf.push(b'\n');
+    event(buf, value);
+}
+
+/// The usage and model a chunk reports: a chat chunk's own, or the Response a final
+/// Responses event carries.
+fn usage_and_model(m: &Map<String, Value>) -> Option<(&Value, &str)> {
+    let carrier = match m.get("response") {
+        Some(Value::Object(r)) => r,
+        _ => m,
+    };
+    let usage = carrier.get("usage").filter(|u| u.is_object())?;
+    Some((
+        usage,
+        carrier.get("model").and_then(Value::as_str).unwrap_or(""),
+    ))
+}
+
 fn event(buf: &mut Vec<u8>, value: &impl Serialize) {
     buf.extend_from_slice(b"data: ");
     // Serializing owned JSON values and plain structs into a Vec cannot fail.
@@ -96,7 +122,8 @@ fn event(buf: &mut Vec<u8>, value: &impl Serialize) {
 
 fn write_simple(buf: &mut Vec<u8>, c: &SimpleChunk, style: Style) {
     match style {
-        Style::Chat => event(
+        // A Responses stream never carries chat chunks; were one to, it goes as it is.
+        Style::Chat | Style::Responses => event(
             buf,
             &SimpleOut {
                 id: &c.id,
@@ -228,25 +255,21 @@ impl SseBody {
             match chunk {
                 Chunk::Simple(c) => write_simple(&mut buf, &c, self.style),
                 Chunk::Full(m) => {
-                    if let Some(permit) = &mut self.permit {
-                        // The last chunk's usage (`include_usage`) settles the limits' reservation.
-                        if let Some(usage) = m.get("usage").filter(|u| u.is_object()) {
+                    // The last chunk's usage (`include_usage`, or the Response of
+                    // `response.completed`) settles the limits' reservation and the spend.
+                    if let Some((usage, model)) = usage_and_model(&m) {
+                        if let Some(permit) = &mut self.permit {
                             let t = crate::catalogue::cost::TokenUsage::from_json(usage)
                                 .unwrap_or_default();
                             permit.record_usage(t.prompt_tokens, t.completion_tokens);
                         }
-                    }
-                    if let Some((_, spend)) = &mut self.spend {
-                        if let Some(usage) = m.get("usage").filter(|u| u.is_object()) {
+                        if let Some((_, spend)) = &mut self.spend {
                             let tokens = crate::catalogue::cost::TokenUsage::from_json(usage)
                                 .unwrap_or_default();
                             spend.sink_event.prompt_tokens = tokens.prompt_tokens;
                             spend.sink_event.completion_tokens = tokens.completion_tokens;
                             spend.sink_event.cost = crate::catalogue::cost::response_cost(
-                                &[
-                                    m.get("model").and_then(Value::as_str).unwrap_or(""),
-                                    &spend.sink_event.requested_model,
-                                ],
+                                &[model, &spend.sink_event.requested_model],
                                 &spend.sink_event.provider,
                                 usage,
                                 None,
@@ -257,6 +280,10 @@ impl SseBody {
                     match self.style {
                         Style::Chat => event(&mut buf, &m),
                         Style::Text => event(&mut buf, &text_chunk(m)),
+                        Style::Responses => {
+                            let name = m.get("type").and_then(Value::as_str).unwrap_or("message");
+                            named_event(&mut buf, &name.to_string(), &m);
+                        }
                     }
                 }
             }
@@ -312,7 +339,21 @@ impl Stream for SseBody {
             Poll::Ready(Some(Err(e))) => {
                 let err = ProxyError::from_llm(&e);
                 let mut buf = Vec::with_capacity(256);
-                event(&mut buf, &err.to_json());
+                if self.style == Style::Responses {
+                    // The Responses API's error event, its `error` object kept too (the
+                    // openai SDK raises on either).
+                    let mut body = err.to_json();
+                    if let Value::Object(b) = &mut body {
+                        let inner = b.get("error").cloned().unwrap_or(Value::Null);
+                        b.insert("type".into(), Value::String("error".into()));
+                        for key in ["code", "message", "param"] {
+                            b.insert(key.into(), inner.get(key).cloned().unwrap_or(Value::Null));
+                        }
+                    }
+                    named_event(&mut buf, "error", &body);
+                } else {
+                    event(&mut buf, &err.to_json());
+                }
                 if let Some((_, spend)) = &mut self.spend {
                     spend.sink_event.status = err.status.as_u16();
                 }
@@ -321,6 +362,9 @@ impl Stream for SseBody {
             }
             Poll::Ready(None) => {
                 self.finish();
+                if self.style == Style::Responses {
+                    return Poll::Ready(None);
+                }
                 Poll::Ready(Some(Ok(Bytes::from_static(DONE))))
             }
         }

@@ -17,7 +17,11 @@ use crate::catalogue::cost::CustomPrices;
 use crate::error::{ErrorKind, LlmError};
 use crate::providers::Endpointkind;
 
-pub(super) fn prepare(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Prepared> {
+pub(super) fn prepare(
+    py: Python<'_>,
+    kind: Endpointkind,
+    kwargs: &Bound<'_, PyDict>,
+) -> PyResult<Prepared> {
     let map = kwargs_to_map(kwargs)
         .map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))?;
     call::prepare(kind, map).map_err(|e| to_pyerr(py, e))

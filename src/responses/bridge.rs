@@ -51,6 +51,11 @@ pub fn to_chat(mut kwargs: Map<String, Value>) -> Result<(Map<String, Value>, Br
             "background=True needs a provider with its own Responses API (OpenAI, Azure); this one is reached over chat completions".into(),
         ));
     }
+    if take(&mut kwargs, "prompt").is_some() {
+        return Err(bad(
+            "prompt= (a stored prompt template) needs a provider with its own Responses API (OpenAI, Azure); send the text as input= or instructions= instead".into(),
+        ));
+    }
     for name in NOT_SENT {
         kwargs.remove(*name);
     }

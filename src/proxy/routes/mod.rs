@@ -15,6 +15,7 @@ pub mod embeddings;
 pub mod health;
 pub mod metrics;
 pub mod models;
+pub mod responses;
 pub mod serve;
 pub mod spend;
 pub mod ui;
@@ -84,6 +85,16 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/v1/completions", post(completions::completions))
         .route("/embeddings", post(embeddings::embeddings))
         .route("/v1/embeddings", post(embeddings::embeddings))
+        .route("/responses", post(responses::create))
+        .route("/v1/responses", post(responses::create))
+        .route(
+            "/responses/{id}",
+            get(responses::get).delete(responses::delete),
+        )
+        .route(
+            "/v1/responses/{id}",
+            get(responses::get).delete(responses::delete),
+        )
         .route("/models", get(models::list))
         .route("/v1/models", get(models::list))
         .route("/models/{*model}", get(models::one))

@@ -30,6 +30,8 @@ pub enum Family {
     /// `/completions` with a `prompt`.
     Text,
     Embeddings,
+    /// `/responses`: the Responses API (bridged over chat for non-OpenAI deployments).
+    Responses,
 }
 
 impl Family {
@@ -39,6 +41,7 @@ impl Family {
             Family::Chat => "acompletion",
             Family::Text => "atext_completion",
             Family::Embeddings => "aembedding",
+            Family::Responses => "aresponses",
         }
     }
 
@@ -47,6 +50,7 @@ impl Family {
             Family::Chat => "chat",
             Family::Text => "completions",
             Family::Embeddings => "embeddings",
+            Family::Responses => "responses",
         }
     }
 }
@@ -130,6 +134,7 @@ async fn call_once(family: Family, merged: Map<String, Value>) -> Result<Reply, 
     match family {
         Family::Chat => call::run(call::prepare(Endpointkind::Chat, merged)?).await,
         Family::Embeddings => call::run(call::prepare(Endpointkind::Embeddings, merged)?).await,
+        Family::Responses => call::run(call::prepare(Endpointkind::Responses, merged)?).await,
         Family::Text => {
             let (kind, merged) = text_target(merged)?;
             let mut reply = call::run(call::prepare(kind, merged)?).await?;
@@ -146,6 +151,9 @@ async fn open_once(family: Family, merged: Map<String, Value>) -> Result<OpenStr
         Family::Text => {
             let (kind, merged) = text_target(merged)?;
             call::run_stream(call::prepare(kind, merged)?).await
+        }
+        Family::Responses => {
+            call::run_stream(call::prepare(Endpointkind::Responses, merged)?).await
         }
         Family::Embeddings => Err(LlmError::bad_request("embeddings do not stream")),
     }
@@ -453,6 +461,7 @@ async fn serve_stream(
     });
     let style = match family {
         Family::Text => Style::Text,
+        Family::Responses => Style::Responses,
         _ => Style::Chat,
     };
     let mut limit_headers = axum::http::HeaderMap::new();
