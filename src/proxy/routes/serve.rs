@@ -144,6 +144,15 @@ async fn call_once(family: Family, merged: Map<String, Value>) -> Result<Reply, 
     }
 }
 
+/// The call type a stream is routed under (the Router's logs name it; the Responses API
+/// is checked by its own rules).
+fn stream_call_type(family: Family) -> &'static str {
+    match family {
+        Family::Responses => family.call_type(),
+        _ => "completion",
+    }
+}
+
 /// Open a stream on one deployment.
 async fn open_once(family: Family, merged: Map<String, Value>) -> Result<OpenStream, LlmError> {
     match family {
@@ -420,7 +429,9 @@ async fn serve_stream(
 ) -> Response {
     let result = state
         .router
-        .route(body, true, |merged| open_once(family, merged))
+        .route_with(stream_call_type(family), body, true, None, None, |merged| {
+            open_once(family, merged)
+        })
         .await;
     let (open, guard, info) = match result {
         Ok(r) => r,

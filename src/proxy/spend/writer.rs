@@ -73,6 +73,7 @@ fn call_type(route: &str) -> &'static str {
     match route {
         "completions" => "atext_completion",
         "embeddings" => "aembedding",
+        "responses" => "aresponses",
         _ => "acompletion",
     }
 }
