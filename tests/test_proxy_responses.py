@@ -188,6 +188,12 @@ def test_spend_logs_and_metrics_count_responses(client, proxy, server):
     assert {row["model_group"] for row in logs} == {"gpt", "claude"}
     assert all(row["spend"] > 0 and row["total_tokens"] > 0 for row in logs)
     assert {row["call_type"] for row in logs} == {"aresponses"}
-    text = until(lambda: (t := httpx.get(f"{proxy.url}/metrics", headers=AUTH, timeout=10).text) and 'model_group="claude"' in t and t)
-    assert 'litellm_proxy_total_requests_metric_total{' in text
+    text = until(
+        lambda: (
+            (t := httpx.get(f"{proxy.url}/metrics", headers=AUTH, timeout=10).text)
+            and 'model_group="claude"' in t
+            and t
+        )
+    )
+    assert "litellm_proxy_total_requests_metric_total{" in text
     assert 'requested_model="claude"' in text

@@ -239,7 +239,7 @@ def test_bridged_stream_of_a_tool_call(server):
     assert ResponsesAPIStreamEvents.FUNCTION_CALL_ARGUMENTS_DELTA in types
     args = "".join(e.delta for e in events if isinstance(e, FunctionCallArgumentsDeltaEvent))
     assert json.loads(args) == {"city": "Oslo"}
-    done = [e for e in events if e.type == "response.function_call_arguments.done"][0]
+    done = next(e for e in events if e.type == "response.function_call_arguments.done")
     assert done.arguments == args
     final = events[-1].response
     assert final.output[0].name == "get_weather"
@@ -253,8 +253,9 @@ async def test_aresponses_and_its_stream_for_async_for_and_for(server, openai_ar
     text = "".join([e.delta async for e in stream if e.type == "response.output_text.delta"])
     assert text == server.default_text
     # The same object serves a plain `for`, even from an async call.
-    stream = await litellm.aresponses(model="anthropic/claude-3-5-haiku-20241022", input="hi", stream=True,
-                                      api_base=server.url, api_key="ak")
+    stream = await litellm.aresponses(
+        model="anthropic/claude-3-5-haiku-20241022", input="hi", stream=True, api_base=server.url, api_key="ak"
+    )
     events = await asyncio.to_thread(list, stream)
     assert events[-1].type == "response.completed"
 
@@ -270,8 +271,9 @@ def test_errors_are_mapped_and_retried(server, openai_args):
     with pytest.raises(litellm.RateLimitError):
         litellm.responses(model="openai/error-429", input="hi", **openai_args)
     server.fail_next(1, status=503)
-    r = litellm.responses(model="anthropic/claude-3-5-haiku-20241022", input="hi", api_base=server.url,
-                          api_key="ak", num_retries=1)
+    r = litellm.responses(
+        model="anthropic/claude-3-5-haiku-20241022", input="hi", api_base=server.url, api_key="ak", num_retries=1
+    )
     assert r.status == "completed"
     assert [q.path for q in server.requests] == ["/v1/responses", "/v1/messages", "/v1/messages"]
 
@@ -296,7 +298,7 @@ async def test_aresponses_with_retries(server, openai_args):
         ({}, "needs input="),
         ({"input": 5}, "input must be a string or a list"),
         ({"input": ["hi"]}, r"input\[0\] must be a dict"),
-        ({"input": "x", "tools": [{"type": "function"}]}, "without a \"name\""),
+        ({"input": "x", "tools": [{"type": "function"}]}, 'without a "name"'),
         ({"input": "x", "tool_choice": "maybe"}, "tool_choice must be"),
         ({"input": "x", "text": {"format": {"type": "yaml"}}}, "text.format.type"),
         ({"input": "x", "instructions": ["a"]}, "instructions must be a string"),
@@ -422,7 +424,10 @@ def test_router_responses_with_fallbacks_and_streams(server):
 async def test_router_aresponses(server):
     router = litellm.Router(
         model_list=[
-            {"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_base": server.base_url, "api_key": "k"}}
+            {
+                "model_name": "g",
+                "litellm_params": {"model": "openai/gpt-4o", "api_base": server.base_url, "api_key": "k"},
+            }
         ]
     )
     r = await router.aresponses(model="g", input="hi")

@@ -1067,7 +1067,6 @@ from rustllm._batch import (  # noqa: E402  (they look up completion at call tim
     batch_completion_models_all_responses,
     completion_with_retries,
 )
-from rustllm._text import TextCompletionStreamWrapper, atext_completion, text_completion  # noqa: E402
 from rustllm._responses import (  # noqa: E402
     ResponsesAPIResponse,
     ResponsesAPIStreamingIterator,
@@ -1080,6 +1079,7 @@ from rustllm._responses import (  # noqa: E402
     responses,
     responses_with_retries,
 )
+from rustllm._text import TextCompletionStreamWrapper, atext_completion, text_completion  # noqa: E402
 
 openai_compatible_providers: list[str] = _core.openai_compatible_providers()
 provider_list: list[str] = _core.provider_list()

@@ -273,9 +273,7 @@ def _event_class(name: str, event_type: str, doc: str) -> type:
 
 
 ResponseCreatedEvent = _event_class("ResponseCreatedEvent", "response.created", "``response.created``.")
-ResponseInProgressEvent = _event_class(
-    "ResponseInProgressEvent", "response.in_progress", "``response.in_progress``."
-)
+ResponseInProgressEvent = _event_class("ResponseInProgressEvent", "response.in_progress", "``response.in_progress``.")
 ResponseCompletedEvent = _event_class(
     "ResponseCompletedEvent", "response.completed", "``response.completed``: the whole Response."
 )
@@ -497,7 +495,7 @@ def _cost(response: ResponsesAPIResponse, hidden: dict[str, Any]) -> float | Non
                 completion_tokens=usage.output_tokens,
                 custom_llm_provider=hidden.get("custom_llm_provider"),
             )
-        except Exception:  # noqa: BLE001, S112 - an unpriced model has no cost, as for chat
+        except Exception:  # noqa: BLE001 - an unpriced model has no cost, as for chat
             continue
         return prompt + completion
     return None
@@ -735,7 +733,9 @@ def get_response(
     """A stored Response by id: ``GET /responses/{id}`` on OpenAI (the default
     ``custom_llm_provider``) or Azure (``custom_llm_provider="azure"``); a Response
     bridged over chat completions is read from this process's memory."""
-    params = _by_id_params(response_id, custom_llm_provider, {"extra_headers": extra_headers, "timeout": timeout, **kwargs})
+    params = _by_id_params(
+        response_id, custom_llm_provider, {"extra_headers": extra_headers, "timeout": timeout, **kwargs}
+    )
     try:
         body, hidden, ms = _core.response_by_id(params, False)
     except _RustLLMError as err:
@@ -751,7 +751,9 @@ async def aget_response(
     **kwargs: Any,
 ) -> ResponsesAPIResponse:
     """The async twin of :func:`get_response`."""
-    params = _by_id_params(response_id, custom_llm_provider, {"extra_headers": extra_headers, "timeout": timeout, **kwargs})
+    params = _by_id_params(
+        response_id, custom_llm_provider, {"extra_headers": extra_headers, "timeout": timeout, **kwargs}
+    )
     from rustllm._bridge import submit
 
     try:
@@ -770,7 +772,9 @@ def delete_response(
 ) -> DeleteResponseResult:
     """Delete a stored Response: ``DELETE /responses/{id}`` (OpenAI, Azure), or forget a
     bridged one. Returns ``{"id", "object": "response.deleted", "deleted": True}``."""
-    params = _by_id_params(response_id, custom_llm_provider, {"extra_headers": extra_headers, "timeout": timeout, **kwargs})
+    params = _by_id_params(
+        response_id, custom_llm_provider, {"extra_headers": extra_headers, "timeout": timeout, **kwargs}
+    )
     try:
         body, hidden, ms = _core.response_by_id(params, True)
     except _RustLLMError as err:
@@ -786,7 +790,9 @@ async def adelete_response(
     **kwargs: Any,
 ) -> DeleteResponseResult:
     """The async twin of :func:`delete_response`."""
-    params = _by_id_params(response_id, custom_llm_provider, {"extra_headers": extra_headers, "timeout": timeout, **kwargs})
+    params = _by_id_params(
+        response_id, custom_llm_provider, {"extra_headers": extra_headers, "timeout": timeout, **kwargs}
+    )
     from rustllm._bridge import submit
 
     try:

@@ -282,7 +282,7 @@ impl SseBody {
                         Style::Text => event(&mut buf, &text_chunk(m)),
                         Style::Responses => {
                             let name = m.get("type").and_then(Value::as_str).unwrap_or("message");
-                            named_event(&mut buf, &name.to_string(), &m);
+                            named_event(&mut buf, name, &m);
                         }
                     }
                 }

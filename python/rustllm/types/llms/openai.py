@@ -454,7 +454,7 @@ _RESPONSES_NAMES = frozenset(
 )
 
 
-def __getattr__(name: str):  # noqa: ANN202 - module attribute hook
+def __getattr__(name: str) -> object:
     if name in _RESPONSES_NAMES:
         from rustllm import _responses
 
