@@ -384,7 +384,13 @@ class ResponsesAPIStreamingIterator:
         return f"<rustllm.ResponsesAPIStreamingIterator model={self.model!r}>"
 
     def _wrap(self, raw: dict[str, Any]) -> ResponsesAPIStreamingResponse:
-        event = _event(raw)
+        event = _new(_EVENT_CLASSES.get(raw.get("type"), GenericEvent))
+        if "response" in raw or "item" in raw or "part" in raw:
+            _fill_event(event.__dict__, raw)
+        else:
+            # A delta event (most of a stream): its dict, fresh from Rust, becomes the
+            # object's own, uncopied.
+            event.__dict__ = raw
         if raw.get("type") in _FINAL_TYPES:
             self.completed_response = event
             response = event.response  # type: ignore[attr-defined]
