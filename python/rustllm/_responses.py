@@ -159,8 +159,18 @@ _RESPONSE_FIELDS = (
 
 
 def _fill_response(d: dict, src: dict) -> None:
-    for name in _RESPONSE_FIELDS:
-        d[name] = src.get(name)
+    # The declared fields first, in LiteLLM's order (for repr and dumps), then extras.
+    if src.keys() >= _RESPONSE_FIELD_SET:
+        for name in _RESPONSE_FIELDS:
+            d[name] = src[name]
+    else:
+        get = src.get
+        for name in _RESPONSE_FIELDS:
+            d[name] = get(name)
+    if len(src) > len(_RESPONSE_FIELDS) or not src.keys() <= _RESPONSE_FIELD_SET:
+        for k, v in src.items():
+            if k not in d:
+                d[k] = v
     if d["object"] is None:
         d["object"] = "response"
     output = d["output"]
@@ -168,9 +178,9 @@ def _fill_response(d: dict, src: dict) -> None:
     usage = d["usage"]
     if isinstance(usage, dict):
         d["usage"] = ResponseAPIUsage(**usage)
-    for k, v in src.items():
-        if k not in d:
-            d[k] = v
+
+
+_RESPONSE_FIELD_SET = frozenset(_RESPONSE_FIELDS)
 
 
 class ResponsesAPIResponse(_ResponseObject):

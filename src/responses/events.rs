@@ -16,7 +16,7 @@ use super::bridge::{
     assistant_message, function_call_item, message_item, reasoning_item, status_of, Bridge,
 };
 use super::{new_id, usage_from_chat};
-use crate::stream::{Batch, Chunk};
+use crate::stream::{Batch, Chunk, SimpleChunk};
 
 /// The item being written.
 #[derive(Debug)]
@@ -240,9 +240,20 @@ impl EventWriter {
         self.text.push_str(delta);
         if let Some(Open::Message { index, id, text }) = &mut self.open {
             text.push_str(delta);
-            let fields = json!({"item_id": id, "output_index": index, "content_index": 0,
-                                "delta": delta, "logprobs": []});
-            self.emit(out, "response.output_text.delta", fields);
+            // Built field by field: most events of a stream are these.
+            let mut event = Map::with_capacity(7);
+            event.insert(
+                "type".into(),
+                Value::String("response.output_text.delta".into()),
+            );
+            event.insert("item_id".into(), Value::String(id.clone()));
+            event.insert("output_index".into(), Value::from(*index));
+            event.insert("content_index".into(), Value::from(0));
+            event.insert("delta".into(), Value::String(delta.to_string()));
+            event.insert("logprobs".into(), Value::Array(Vec::new()));
+            event.insert("sequence_number".into(), Value::from(self.seq));
+            self.seq += 1;
+            out.push(Chunk::Full(event));
         }
     }
 
@@ -345,6 +356,24 @@ impl EventWriter {
         }
     }
 
+    /// The events for one chat chunk of the common text shape, read from its fields
+    /// (most chunks of a stream: no map is made for them).
+    pub fn simple(&mut self, chunk: &SimpleChunk, out: &mut Vec<Chunk>) {
+        if self.model.is_null() {
+            if let Some(m) = &chunk.model {
+                self.model = Value::String(m.to_string());
+            }
+            self.created_at = json!(chunk.created);
+        }
+        self.start(out);
+        if let Some(t) = chunk.content.as_deref().filter(|t| !t.is_empty()) {
+            self.text_delta(out, t);
+        }
+        if let Some(reason) = chunk.finish_reason {
+            self.finish_reason = Some(reason.to_string());
+        }
+    }
+
     /// The closing events once the chat stream has ended; the turn is stored.
     pub fn finish(&mut self, out: &mut Vec<Chunk>) {
         self.start(out);
@@ -392,7 +421,10 @@ pub fn translate(mut chat: mpsc::Receiver<Batch>, bridge: Arc<Bridge>) -> mpsc::
             match next {
                 Some(Ok(chunks)) => {
                     for c in chunks {
-                        writer.chunk(c.into_map(), &mut out);
+                        match c {
+                            Chunk::Simple(c) => writer.simple(&c, &mut out),
+                            Chunk::Full(m) => writer.chunk(m, &mut out),
+                        }
                     }
                     if !out.is_empty() && tx.send(Ok(out)).await.is_err() {
                         return;
@@ -492,6 +524,36 @@ mod tests {
         assert_eq!(
             turn.messages.last().unwrap()["tool_calls"][0]["function"]["arguments"],
             json!("{\"a\":1}")
+        );
+    }
+
+    #[test]
+    fn typed_text_chunks_give_the_same_events_as_maps() {
+        let (_, bridge) = to_chat(obj(json!({"input": "hi", "store": false}))).unwrap();
+        let mut w = EventWriter::new(Arc::new(bridge));
+        let mut out = Vec::new();
+        for piece in ["Hel", "lo"] {
+            let c = SimpleChunk::text(Arc::from("c"), 3, Some(Arc::from("m")), piece.into());
+            w.simple(&c, &mut out);
+        }
+        let mut fin = SimpleChunk::text(Arc::from("c"), 3, Some(Arc::from("m")), String::new());
+        fin.finish_reason = Some("length");
+        w.simple(&fin, &mut out);
+        w.finish(&mut out);
+        let out: Vec<Map<String, Value>> = out.into_iter().map(Chunk::into_map).collect();
+        let deltas: Vec<&str> = out
+            .iter()
+            .filter(|e| e["type"] == "response.output_text.delta")
+            .map(|e| e["delta"].as_str().unwrap())
+            .collect();
+        assert_eq!(deltas, ["Hel", "lo"]);
+        let last = out.last().unwrap();
+        assert_eq!(last["type"], json!("response.incomplete"));
+        assert_eq!(last["response"]["model"], json!("m"));
+        assert_eq!(last["response"]["created_at"], json!(3));
+        assert_eq!(
+            last["response"]["output"][0]["content"][0]["text"],
+            json!("Hello")
         );
     }
 
