@@ -435,3 +435,41 @@ async def test_router_aresponses(server):
     stream = await router.aresponses(model="g", input="hi", stream=True)
     assert [e async for e in stream][-1].type == "response.completed"
     assert server.last_request.path == "/v1/responses"
+
+
+def test_router_limits_and_retries_apply_to_responses(server):
+    router = litellm.Router(
+        model_list=[
+            {
+                "model_name": "g",
+                "litellm_params": {"model": "openai/gpt-4o", "api_base": server.base_url, "api_key": "k", "rpm": 3},
+            }
+        ],
+        num_retries=1,
+    )
+    server.fail_next(1, status=500)
+    r = router.responses(model="g", input="hi")
+    assert r.status == "completed"
+    assert r._hidden_params["additional_headers"]["x-litellm-attempted-retries"] == 1
+    # The failed try counted against rpm too: one more call fits in the minute.
+    router.responses(model="g", input="hi")
+    with pytest.raises(litellm.RateLimitError, match="No deployments available"):
+        router.responses(model="g", input="hi")
+    assert len(server.requests) == 3
+
+
+def test_responses_are_never_cached(server, openai_args):
+    from rustllm.caching import Cache
+
+    litellm.cache = Cache()
+    first = litellm.responses(model="openai/gpt-4o", input="same", **openai_args)
+    second = litellm.responses(model="openai/gpt-4o", input="same", **openai_args)
+    assert len(server.requests) == 2
+    assert first.id != second.id
+    assert not second._hidden_params.get("cache_hit")
+
+
+def test_completion_cost_prices_a_response(server, openai_args):
+    r = litellm.responses(model="openai/gpt-4o", input="price me", **openai_args)
+    assert litellm.completion_cost(completion_response=r) == pytest.approx(r._hidden_params["response_cost"])
+    assert r.usage.prompt_tokens == r.usage.input_tokens and r.usage.completion_tokens == r.usage.output_tokens
