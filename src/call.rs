@@ -757,6 +757,12 @@ impl Routed for Reply {
             get("completion_tokens").or_else(|| get("output_tokens")),
         )
     }
+
+    fn response_id(&self) -> Option<&str> {
+        (self.body.get("object").and_then(Value::as_str) == Some("response"))
+            .then(|| self.body.get("id").and_then(Value::as_str))
+            .flatten()
+    }
 }
 
 impl Cacheable for Reply {

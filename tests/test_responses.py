@@ -473,3 +473,25 @@ def test_completion_cost_prices_a_response(server, openai_args):
     r = litellm.responses(model="openai/gpt-4o", input="price me", **openai_args)
     assert litellm.completion_cost(completion_response=r) == pytest.approx(r._hidden_params["response_cost"])
     assert r.usage.prompt_tokens == r.usage.input_tokens and r.usage.completion_tokens == r.usage.output_tokens
+
+
+def test_router_sends_a_follow_up_to_the_deployment_that_made_the_response():
+    from rustllm.testing import MockServer
+
+    with MockServer() as a, MockServer() as b:
+        router = litellm.Router(
+            model_list=[
+                {"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_base": s.base_url, "api_key": "k"}}
+                for s in (a, b)
+            ]
+        )
+        first = router.responses(model="g", input="hi")
+        maker, other = (a, b) if a.requests else (b, a)
+        for _ in range(8):
+            router.responses(model="g", input="and?", previous_response_id=first.id)
+        assert len(maker.requests) == 9 and other.requests == []
+        assert all(r.body["previous_response_id"] == first.id for r in maker.requests[1:])
+        # Without previous_response_id, both deployments serve.
+        for _ in range(20):
+            router.responses(model="g", input="fresh")
+        assert other.requests

@@ -5,7 +5,8 @@
 //! In this process only, and bounded: at most [`CAPACITY`] conversations; storing one more
 //! forgets the oldest. A conversation also holds the Response itself, so
 //! `get_response` / `delete_response` work on bridged ids too. `store=False` keeps a
-//! Response out of it, as OpenAI does.
+//! Response out of it, as OpenAI does. Beside them, the Router's pins: which deployment
+//! made a Response, for `previous_response_id` (see [`pin`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -65,6 +66,41 @@ pub fn remove(id: &str) -> bool {
     })
 }
 
+/// Which Router deployment made each Response the Router routed (its `model_info.id`),
+/// so that a follow-up with `previous_response_id` goes to the same account: OpenAI and
+/// Azure keep a Response only where it was made. Bounded like the turns.
+#[derive(Default)]
+struct Pins {
+    order: VecDeque<String>,
+    deployment: HashMap<String, String>,
+}
+
+static PINS: Mutex<Option<Pins>> = Mutex::new(None);
+
+/// Remember that `response_id` was made by the deployment `deployment_id`.
+pub fn pin(response_id: &str, deployment_id: &str) {
+    let mut guard = PINS.lock().unwrap_or_else(|e| e.into_inner());
+    let pins = guard.get_or_insert_with(Pins::default);
+    if pins
+        .deployment
+        .insert(response_id.to_string(), deployment_id.to_string())
+        .is_none()
+    {
+        pins.order.push_back(response_id.to_string());
+    }
+    while pins.order.len() > CAPACITY {
+        if let Some(old) = pins.order.pop_front() {
+            pins.deployment.remove(&old);
+        }
+    }
+}
+
+/// The deployment that made `response_id`, when the Router routed it.
+pub fn deployment_of(response_id: &str) -> Option<String> {
+    let guard = PINS.lock().unwrap_or_else(|e| e.into_inner());
+    guard.as_ref()?.deployment.get(response_id).cloned()
+}
+
 /// How many turns are stored.
 pub fn len() -> usize {
     with(|s| s.turns.len())
@@ -93,5 +129,17 @@ mod tests {
         assert_eq!(last.messages, vec![Value::from(CAPACITY + 4)]);
         assert!(remove(&format!("{prefix}-{}", CAPACITY + 4)));
         assert!(!remove(&format!("{prefix}-{}", CAPACITY + 4)));
+    }
+
+    #[test]
+    fn pins_are_bounded_too() {
+        for i in 0..CAPACITY + 2 {
+            pin(&format!("pin-test-{i}"), &format!("dep-{i}"));
+        }
+        assert_eq!(deployment_of("pin-test-0"), None);
+        assert_eq!(
+            deployment_of(&format!("pin-test-{}", CAPACITY + 1)).as_deref(),
+            Some(format!("dep-{}", CAPACITY + 1).as_str())
+        );
     }
 }
