@@ -481,7 +481,10 @@ def test_router_sends_a_follow_up_to_the_deployment_that_made_the_response():
     with MockServer() as a, MockServer() as b:
         router = litellm.Router(
             model_list=[
-                {"model_name": "g", "litellm_params": {"model": "openai/gpt-4o", "api_base": s.base_url, "api_key": "k"}}
+                {
+                    "model_name": "g",
+                    "litellm_params": {"model": "openai/gpt-4o", "api_base": s.base_url, "api_key": "k"},
+                }
                 for s in (a, b)
             ]
         )
