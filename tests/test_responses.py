@@ -329,6 +329,11 @@ def test_what_the_bridge_cannot_send_is_refused(server, anthropic_args, kwargs, 
 def test_text_format_must_be_a_pydantic_class(server, openai_args):
     with pytest.raises(TypeError, match="pydantic"):
         litellm.responses(model="openai/gpt-4o", input="x", text_format=dict, **openai_args)
+    with pytest.raises(litellm.BadRequestError, match="extra_query"):
+        litellm.responses(model="openai/gpt-4o", input="x", extra_query={"a": "1"}, **openai_args)
+    with pytest.raises(ValueError, match="model"):
+        litellm.responses(input="x")
+    assert server.requests == []
 
 
 def test_get_and_delete_a_stored_response(server, openai_args):
@@ -364,6 +369,15 @@ def test_mock_response_is_a_response_and_nothing_is_sent(server):
     assert r.output_text == "mocked!"
     assert r.usage.total_tokens == 30
     assert server.requests == []
+    # Behaves like the other response objects: pickling, copies, equality, dict access.
+    import pickle
+
+    again = pickle.loads(pickle.dumps(r))
+    assert again == r and again.output_text == "mocked!"
+    assert again._hidden_params["response_cost"] == r._hidden_params["response_cost"]
+    assert r.model_copy() == r
+    assert "output" in r and r.get("status") == "completed" and dict(r)["status"] == "completed"
+    assert ResponsesAPIResponse(**r.model_dump()) == r
 
 
 def test_callbacks_see_the_call_and_its_cost(server, openai_args):
