@@ -440,6 +440,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn responses_events_are_named_with_no_done_and_errors_are_error_events() {
+        let ev = |v: Value| match v {
+            Value::Object(m) => Chunk::Full(m),
+            _ => unreachable!(),
+        };
+        let delta =
+            json!({"type": "response.output_text.delta", "delta": "Hi", "sequence_number": 2});
+        let done = json!({"type": "response.completed", "response": {"id": "resp_1", "usage": {"input_tokens": 1}}});
+        let text = body_of(
+            vec![Ok(vec![ev(delta.clone()), ev(done)])],
+            Style::Responses,
+        )
+        .await;
+        let parts: Vec<&str> = text.split("\n\n").filter(|e| !e.is_empty()).collect();
+        assert_eq!(parts.len(), 2, "{text}");
+        let (name, data) = parts[0].split_once('\n').unwrap();
+        assert_eq!(name, "event: response.output_text.delta");
+        let data: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
+        assert_eq!(data, delta);
+        assert!(parts[1].starts_with("event: response.completed\n"));
+        assert!(!text.contains("[DONE]"));
+
+        let err =
+            crate::error::map_http_error(429, "openai", "gpt-4o", "slow down", None, Vec::new());
+        let text = body_of(
+            vec![Ok(vec![ev(json!({"type": "response.created"}))]), Err(err)],
+            Style::Responses,
+        )
+        .await;
+        let last = text.split("\n\n").filter(|e| !e.is_empty()).last().unwrap();
+        let (name, data) = last.split_once('\n').unwrap();
+        assert_eq!(name, "event: error");
+        let data: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
+        assert_eq!(data["type"], json!("error"));
+        assert_eq!(data["code"], data["error"]["code"]);
+        assert!(data["message"].as_str().unwrap().contains("slow down"));
+        assert!(!text.contains("[DONE]"));
+    }
+
+    #[tokio::test]
     async fn an_error_mid_stream_is_an_error_event_and_no_done() {
         let err = crate::error::map_http_error(500, "openai", "gpt-4o", "boom", None, Vec::new());
         let text = body_of(
