@@ -197,3 +197,31 @@ def test_spend_logs_and_metrics_count_responses(client, proxy, server):
     )
     assert "litellm_proxy_total_requests_metric_total{" in text
     assert 'requested_model="claude"' in text
+
+
+def test_a_follow_up_goes_to_the_deployment_that_made_the_response():
+    from rustllm.testing import MockServer
+
+    with MockServer() as a, MockServer() as b:
+        config = (
+            "model_list:\n"
+            + mock_deployment("g", a, model="openai/gpt-4o")
+            + mock_deployment("g", b, model="openai/gpt-4o")
+            + f"general_settings:\n  master_key: {MASTER}\n"
+        )
+        with ProxyProcess(config) as p:
+            client = openai.OpenAI(api_key=MASTER, base_url=p.url, max_retries=0, timeout=30)
+            for stream in (False, True):
+                a.reset()
+                b.reset()
+                if stream:
+                    with client.responses.create(model="g", input="hi", stream=True) as s:
+                        first = list(s)[-1].response
+                else:
+                    first = client.responses.create(model="g", input="hi")
+                maker, other = (a, b) if a.requests else (b, a)
+                for _ in range(8):
+                    client.responses.create(model="g", input="and?", previous_response_id=first.id)
+                assert len(maker.requests) == 9 and other.requests == [], stream
+                # GET asks the deployments in turn until one knows the id.
+                assert client.responses.retrieve(first.id).id == first.id

@@ -512,3 +512,11 @@ def test_router_sends_a_follow_up_to_the_deployment_that_made_the_response():
         for _ in range(20):
             router.responses(model="g", input="fresh")
         assert other.requests
+        # A streamed Response is remembered once its id arrives (response.created).
+        a.reset()
+        b.reset()
+        streamed = list(router.responses(model="g", input="hi", stream=True))[-1].response
+        maker, other = (a, b) if a.requests else (b, a)
+        for _ in range(8):
+            router.responses(model="g", input="and?", previous_response_id=streamed.id)
+        assert len(maker.requests) == 9 and other.requests == []

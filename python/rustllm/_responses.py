@@ -397,6 +397,8 @@ class ResponsesAPIStreamingIterator:
         event = _new(_EVENT_CLASSES.get(raw.get("type"), GenericEvent))
         if "response" in raw or "item" in raw or "part" in raw:
             _fill_event(event.__dict__, raw)
+            if raw.get("type") == "response.created":
+                self._pin(event)
         else:
             # A delta event (most of a stream): its dict, fresh from Rust, becomes the
             # object's own, uncopied.
@@ -410,6 +412,13 @@ class ResponsesAPIStreamingIterator:
         if self._observer is not None:
             self._observer.chunk(event)
         return event
+
+    def _pin(self, event: Any) -> None:
+        """A Router's stream: its Response goes back to this deployment on a follow-up."""
+        model_id = self._hidden_params.get("model_id")
+        response_id = getattr(getattr(event, "response", None), "id", None)
+        if model_id and isinstance(response_id, str):
+            _core.pin_response(response_id, model_id)
 
     def _end(self) -> None:
         self._done = True

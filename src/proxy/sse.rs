@@ -222,6 +222,9 @@ pub struct SseBody {
     _guard: Option<CallGuard>,
     permit: Option<Permit>,
     spend: Option<(Arc<super::state::AppState>, StreamSpend)>,
+    /// A Responses stream's deployment: its Response is pinned to it once
+    /// `response.created` names the id (see `crate::responses::store::pin`).
+    pin_to: Option<String>,
 }
 
 impl SseBody {
@@ -240,7 +243,15 @@ impl SseBody {
             _guard: guard,
             permit,
             spend,
+            pin_to: None,
         }
+    }
+
+    /// Pin the stream's Response to deployment `model_id` (Responses streams routed by
+    /// the Router), so a `previous_response_id` follow-up goes back to it.
+    pub fn pin_responses_to(mut self, model_id: String) -> Self {
+        self.pin_to = Some(model_id).filter(|m| !m.is_empty());
+        self
     }
 
     fn encode(&mut self, chunks: Vec<Chunk>) -> Bytes {
@@ -282,6 +293,16 @@ impl SseBody {
                         Style::Text => event(&mut buf, &text_chunk(m)),
                         Style::Responses => {
                             let name = m.get("type").and_then(Value::as_str).unwrap_or("message");
+                            if name == "response.created" {
+                                if let (Some(dep), Some(id)) = (
+                                    self.pin_to.take(),
+                                    m.get("response")
+                                        .and_then(|r| r.get("id"))
+                                        .and_then(Value::as_str),
+                                ) {
+                                    crate::responses::store::pin(id, &dep);
+                                }
+                            }
                             named_event(&mut buf, name, &m);
                         }
                     }

@@ -78,7 +78,16 @@ fn aresponse_by_id_submit(
     )
 }
 
+/// Remember that the Router's deployment `model_id` made Response `response_id` (a
+/// stream's id arrives after routing; `rustllm._responses` reports it from
+/// `response.created`), so a `previous_response_id` follow-up goes back to it.
+#[pyfunction]
+fn pin_response(response_id: &str, model_id: &str) {
+    crate::responses::store::pin(response_id, model_id);
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(pin_response, m)?)?;
     m.add_function(wrap_pyfunction!(responses, m)?)?;
     m.add_function(wrap_pyfunction!(responses_stream, m)?)?;
     m.add_function(wrap_pyfunction!(aresponses_submit, m)?)?;

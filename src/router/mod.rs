@@ -210,7 +210,8 @@ fn is_responses(call_type: &str) -> bool {
 /// A Responses call that continues an earlier Response (`previous_response_id`) goes to
 /// the deployment that made it, when this process routed it and that deployment serves
 /// the requested group: OpenAI and Azure keep a Response only with the account that made
-/// it. (A streamed Response is not pinned: its id arrives after routing.)
+/// it. (A stream's id arrives after routing: the stream's reader pins it, from its
+/// `response.created` event.)
 fn pin_previous(
     router: &Router,
     call_type: &str,

@@ -479,7 +479,10 @@ async fn serve_stream(
     if let Some(p) = &permit {
         p.apply_headers(&mut limit_headers);
     }
-    let sse = SseBody::new(open.chunks, style, Some(guard), permit, spend);
+    let mut sse = SseBody::new(open.chunks, style, Some(guard), permit, spend);
+    if family == Family::Responses {
+        sse = sse.pin_responses_to(info.model_id.clone());
+    }
     let mut response = Body::from_stream(sse).into_response();
     let h = response.headers_mut();
     h.extend(limit_headers);
