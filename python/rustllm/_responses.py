@@ -349,13 +349,6 @@ _EVENT_CLASSES: dict[Any, type] = {
 }
 
 
-def _event(raw: dict[str, Any]) -> ResponsesAPIStreamingResponse:
-    cls = _EVENT_CLASSES.get(raw.get("type"), GenericEvent)
-    o = _new(cls)
-    _fill_event(o.__dict__, raw)
-    return o
-
-
 _FINAL_TYPES = ("response.completed", "response.incomplete")
 
 
