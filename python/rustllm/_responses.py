@@ -87,7 +87,7 @@ def _node(value: Any) -> Any:
     """An output item or part dict as its object (nested parts too); others as they are."""
     if isinstance(value, dict):
         cls = _NODE_CLASSES.get(value.get("type"), GenericResponseOutputItem)
-        o = _new(cls)
+        o: Any = _new(cls)
         d = o.__dict__
         for k, v in value.items():
             if k in ("content", "summary") and isinstance(v, list):
@@ -102,6 +102,12 @@ class ResponseAPIUsage(_ResponseObject):
     ``input_tokens_details`` (``cached_tokens``), ``output_tokens_details``
     (``reasoning_tokens``). ``prompt_tokens`` / ``completion_tokens`` read the same counts
     under chat's names."""
+
+    input_tokens: int
+    input_tokens_details: Any
+    output_tokens: int
+    output_tokens_details: Any
+    total_tokens: int
 
     _declared = frozenset(
         ("input_tokens", "input_tokens_details", "output_tokens", "output_tokens_details", "total_tokens")
@@ -189,6 +195,30 @@ class ResponsesAPIResponse(_ResponseObject):
     ``output_tokens``), the request's echoed settings, and ``output_text`` (the text of
     every message item, joined). Private: ``_hidden_params`` (``response_cost``,
     ``custom_llm_provider``, ...), ``_response_ms``."""
+
+    id: str | None
+    created_at: int | float | None
+    error: Any
+    incomplete_details: Any
+    instructions: Any
+    metadata: Any
+    model: str | None
+    object: str
+    output: list[Any]
+    parallel_tool_calls: bool | None
+    temperature: float | None
+    tool_choice: Any
+    tools: Any
+    top_p: float | None
+    max_output_tokens: int | None
+    previous_response_id: str | None
+    reasoning: Any
+    status: str | None
+    text: Any
+    truncation: Any
+    usage: ResponseAPIUsage | None
+    user: str | None
+    store: bool | None
 
     _declared = frozenset(_RESPONSE_FIELDS)
     model_fields = _fields(*_RESPONSE_FIELDS)
@@ -278,58 +308,98 @@ def _fill_event(d: dict, src: dict) -> None:
             d[key] = _node(d[key])
 
 
-def _event_class(name: str, event_type: str, doc: str) -> type:
-    return type(name, (ResponsesAPIStreamingResponse,), {"__doc__": doc, "_event_type": event_type})
+class ResponseCreatedEvent(ResponsesAPIStreamingResponse):
+    """``response.created``."""
+
+    _event_type = "response.created"
 
 
-ResponseCreatedEvent = _event_class("ResponseCreatedEvent", "response.created", "``response.created``.")
-ResponseInProgressEvent = _event_class("ResponseInProgressEvent", "response.in_progress", "``response.in_progress``.")
-ResponseCompletedEvent = _event_class(
-    "ResponseCompletedEvent", "response.completed", "``response.completed``: the whole Response."
-)
-ResponseIncompleteEvent = _event_class(
-    "ResponseIncompleteEvent", "response.incomplete", "``response.incomplete``: the Response, cut short."
-)
-OutputItemAddedEvent = _event_class(
-    "OutputItemAddedEvent", "response.output_item.added", "``response.output_item.added``."
-)
-OutputItemDoneEvent = _event_class("OutputItemDoneEvent", "response.output_item.done", "``response.output_item.done``.")
-ContentPartAddedEvent = _event_class(
-    "ContentPartAddedEvent", "response.content_part.added", "``response.content_part.added``."
-)
-ContentPartDoneEvent = _event_class(
-    "ContentPartDoneEvent", "response.content_part.done", "``response.content_part.done``."
-)
-OutputTextDeltaEvent = _event_class(
-    "OutputTextDeltaEvent", "response.output_text.delta", "``response.output_text.delta``: ``delta`` is new text."
-)
-OutputTextDoneEvent = _event_class(
-    "OutputTextDoneEvent", "response.output_text.done", "``response.output_text.done``: the item's ``text``."
-)
-FunctionCallArgumentsDeltaEvent = _event_class(
-    "FunctionCallArgumentsDeltaEvent",
-    "response.function_call_arguments.delta",
-    "``response.function_call_arguments.delta``: ``delta`` is more of the arguments.",
-)
-FunctionCallArgumentsDoneEvent = _event_class(
-    "FunctionCallArgumentsDoneEvent",
-    "response.function_call_arguments.done",
-    "``response.function_call_arguments.done``: the call's whole ``arguments``.",
-)
-ReasoningSummaryTextDeltaEvent = _event_class(
-    "ReasoningSummaryTextDeltaEvent",
-    "response.reasoning_summary_text.delta",
-    "``response.reasoning_summary_text.delta``.",
-)
-ReasoningSummaryTextDoneEvent = _event_class(
-    "ReasoningSummaryTextDoneEvent",
-    "response.reasoning_summary_text.done",
-    "``response.reasoning_summary_text.done``.",
-)
-GenericEvent = _event_class("GenericEvent", None, "Any other event type, its fields as sent.")  # type: ignore[arg-type]
+class ResponseInProgressEvent(ResponsesAPIStreamingResponse):
+    """``response.in_progress``."""
+
+    _event_type = "response.in_progress"
+
+
+class ResponseCompletedEvent(ResponsesAPIStreamingResponse):
+    """``response.completed``: the whole Response."""
+
+    _event_type = "response.completed"
+
+
+class ResponseIncompleteEvent(ResponsesAPIStreamingResponse):
+    """``response.incomplete``: the Response, cut short."""
+
+    _event_type = "response.incomplete"
+
+
+class OutputItemAddedEvent(ResponsesAPIStreamingResponse):
+    """``response.output_item.added``."""
+
+    _event_type = "response.output_item.added"
+
+
+class OutputItemDoneEvent(ResponsesAPIStreamingResponse):
+    """``response.output_item.done``."""
+
+    _event_type = "response.output_item.done"
+
+
+class ContentPartAddedEvent(ResponsesAPIStreamingResponse):
+    """``response.content_part.added``."""
+
+    _event_type = "response.content_part.added"
+
+
+class ContentPartDoneEvent(ResponsesAPIStreamingResponse):
+    """``response.content_part.done``."""
+
+    _event_type = "response.content_part.done"
+
+
+class OutputTextDeltaEvent(ResponsesAPIStreamingResponse):
+    """``response.output_text.delta``: ``delta`` is new text."""
+
+    _event_type = "response.output_text.delta"
+
+
+class OutputTextDoneEvent(ResponsesAPIStreamingResponse):
+    """``response.output_text.done``: the item's ``text``."""
+
+    _event_type = "response.output_text.done"
+
+
+class FunctionCallArgumentsDeltaEvent(ResponsesAPIStreamingResponse):
+    """``response.function_call_arguments.delta``: ``delta`` is more of the arguments."""
+
+    _event_type = "response.function_call_arguments.delta"
+
+
+class FunctionCallArgumentsDoneEvent(ResponsesAPIStreamingResponse):
+    """``response.function_call_arguments.done``: the call's whole ``arguments``."""
+
+    _event_type = "response.function_call_arguments.done"
+
+
+class ReasoningSummaryTextDeltaEvent(ResponsesAPIStreamingResponse):
+    """``response.reasoning_summary_text.delta``."""
+
+    _event_type = "response.reasoning_summary_text.delta"
+
+
+class ReasoningSummaryTextDoneEvent(ResponsesAPIStreamingResponse):
+    """``response.reasoning_summary_text.done``."""
+
+    _event_type = "response.reasoning_summary_text.done"
+
+
+class GenericEvent(ResponsesAPIStreamingResponse):
+    """Any other event type, its fields as sent."""
+
+    _event_type = None
+
 
 _EVENT_CLASSES: dict[Any, type] = {
-    cls._event_type: cls  # type: ignore[attr-defined]
+    cls._event_type: cls
     for cls in (
         ResponseCreatedEvent,
         ResponseInProgressEvent,
@@ -387,7 +457,7 @@ class ResponsesAPIStreamingIterator:
         return f"<rustllm.ResponsesAPIStreamingIterator model={self.model!r}>"
 
     def _wrap(self, raw: dict[str, Any]) -> ResponsesAPIStreamingResponse:
-        event = _new(_EVENT_CLASSES.get(raw.get("type"), GenericEvent))
+        event: Any = _new(_EVENT_CLASSES.get(raw.get("type"), GenericEvent))
         if "response" in raw or "item" in raw or "part" in raw:
             _fill_event(event.__dict__, raw)
             if raw.get("type") == "response.created":
@@ -570,7 +640,7 @@ def _prepare(params: dict[str, Any]) -> Any:
     return None
 
 
-def responses_core(params: dict[str, Any]) -> Any:
+def responses_core(params: dict[str, Any]) -> ResponsesAPIResponse | ResponsesAPIStreamingIterator:
     """The call itself; :func:`responses` adds callbacks around it."""
     r = _rustllm()
     mocked = _prepare(params)
@@ -586,7 +656,7 @@ def responses_core(params: dict[str, Any]) -> Any:
     return ResponsesAPIResponse._from_openai(body, hidden, ms)
 
 
-async def aresponses_core(params: dict[str, Any]) -> Any:
+async def aresponses_core(params: dict[str, Any]) -> ResponsesAPIResponse | ResponsesAPIStreamingIterator:
     """The async twin of :func:`responses_core`."""
     r = _rustllm()
     mocked = _prepare(params)
@@ -631,7 +701,7 @@ def responses(
     timeout: Any = None,
     custom_llm_provider: str | None = None,
     **kwargs: Any,
-) -> Any:
+) -> ResponsesAPIResponse | ResponsesAPIStreamingIterator:
     """OpenAI's Responses API through any provider, with LiteLLM's signature.
 
     ``input`` is a string or a list of input items (messages, ``function_call`` and
@@ -681,7 +751,7 @@ async def aresponses(
     timeout: Any = None,
     custom_llm_provider: str | None = None,
     **kwargs: Any,
-) -> Any:
+) -> ResponsesAPIResponse | ResponsesAPIStreamingIterator:
     """The async twin of :func:`responses`; its stream serves ``async for`` and ``for``."""
     params = _collect(locals())
     r = _rustllm()
