@@ -14,6 +14,7 @@ use crate::catalogue::cost::{self, CustomPrices};
 use crate::error::{map_http_error, redact_key, ErrorKind, LlmError};
 use crate::logging::{self, HttpLog, Level, Target};
 use crate::providers::{self, ChatContext, Endpoint, Endpointkind, ProviderSpec, WireFormat};
+use crate::responses::{self, bridge::Bridge};
 use crate::router::{Cacheable, Routed};
 use crate::stream::{self, Batch, StreamContext};
 use crate::transport;
@@ -46,6 +47,9 @@ pub struct Prepared {
     /// `n` (choices asked for) and `stream_options.include_usage`, read by mocks.
     pub n: u64,
     pub include_usage: bool,
+    /// Set for a Responses call bridged over chat completions (`crate::responses`): the
+    /// request is chat; the reply and stream are turned back into a Response.
+    pub bridge: Option<Arc<Bridge>>,
 }
 
 impl Prepared {
@@ -149,6 +153,23 @@ pub fn prepare_with_env(
     mut kwargs: Map<String, Value>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Prepared, LlmError> {
+    let mut own = Map::new();
+    if kind == Endpointkind::Responses {
+        responses::check_request(&kwargs).map_err(|e| call_context(e, &kwargs))?;
+        if !responses_served_natively(&kwargs) {
+            let (chat, bridge) =
+                responses::bridge::to_chat(kwargs.clone()).map_err(|e| call_context(e, &kwargs))?;
+            let mut p = prepare_with_env(Endpointkind::Chat, chat, env)?;
+            p.bridge = Some(Arc::new(bridge));
+            return Ok(p);
+        }
+        // Their shapes are the Responses API's, not chat's: checked above, sent as they are.
+        for name in responses::OWN_FIELDS {
+            if let Some(v) = kwargs.remove(*name).filter(|v| !v.is_null()) {
+                own.insert((*name).into(), v);
+            }
+        }
+    }
     check::kwargs(&kwargs).map_err(|e| call_context(e, &kwargs))?;
     let messages = kwargs.remove("messages");
     let input = kwargs.remove("input");
@@ -211,6 +232,7 @@ pub fn prepare_with_env(
             }
             body.insert("input".into(), input.unwrap_or(Value::Null));
         }
+        Endpointkind::Responses => body.extend(own),
     }
     body.extend(split.body);
 
@@ -254,6 +276,7 @@ pub fn prepare_with_env(
         stream,
         n,
         include_usage,
+        bridge: None,
     };
     let request = {
         let ctx = ChatContext { env, ..p.context() };
@@ -280,6 +303,21 @@ pub fn prepare_with_env(
     p.headers = headers;
     p.body = request.body;
     Ok(p)
+}
+
+/// Whether a Responses call goes to the provider's own Responses API (OpenAI, Azure) or
+/// over chat completions. A mocked call is bridged: its mock is a chat reply.
+fn responses_served_natively(kwargs: &Map<String, Value>) -> bool {
+    let text = |k: &str| kwargs.get(k).and_then(Value::as_str);
+    if kwargs.get("mock_response").is_some_and(|m| !m.is_null()) {
+        return false;
+    }
+    providers::get_llm_provider(
+        text("model").unwrap_or_default(),
+        text("custom_llm_provider"),
+        text("base_url").or(text("api_base")),
+    )
+    .is_ok_and(|(_, provider)| responses::is_native(&provider))
 }
 
 /// The provider and model of a call that failed its checks, as far as they resolve.
@@ -561,8 +599,14 @@ pub async fn send(p: Prepared) -> Result<Reply, LlmError> {
     })
 }
 
-/// The whole network part of a call: mocks, then the provider.
-pub async fn run(p: Prepared) -> Result<Reply, LlmError> {
+/// The whole network part of a call: mocks, then the provider. A bridged Responses call
+/// comes back as a Response.
+pub async fn run(mut p: Prepared) -> Result<Reply, LlmError> {
+    if let Some(bridge) = p.bridge.take() {
+        let mut reply = Box::pin(run(p)).await?;
+        reply.body = bridge.reply(&reply.body);
+        return Ok(reply);
+    }
     if let Some(delay) = p.options.mock_delay {
         tokio::time::sleep(delay).await;
     }
@@ -606,8 +650,14 @@ fn mock_object_reply(p: &Prepared, mock: Value) -> Result<Reply, LlmError> {
     })
 }
 
-/// Open a stream: a mock, or the provider's SSE.
-pub async fn run_stream(p: Prepared) -> Result<OpenStream, LlmError> {
+/// Open a stream: a mock, or the provider's SSE. A bridged Responses call streams the
+/// Responses API's events.
+pub async fn run_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
+    if let Some(bridge) = p.bridge.take() {
+        let mut open = Box::pin(run_stream(p)).await?;
+        open.chunks = responses::events::translate(open.chunks, bridge);
+        return Ok(open);
+    }
     if let Some(delay) = p.options.mock_delay {
         tokio::time::sleep(delay).await;
     }
@@ -615,6 +665,134 @@ pub async fn run_stream(p: Prepared) -> Result<OpenStream, LlmError> {
         return mock_stream(&p, &mock);
     }
     send_stream(p).await
+}
+
+/// `GET` (or with `delete`, `DELETE`) `{base}/responses/{response_id}`: a stored Response,
+/// or the deletion notice. `custom_llm_provider` (default `openai`; `azure` too) and the
+/// connection keywords say where. A Response bridged over chat completions is answered
+/// from this process's store (see `responses::store`) whatever the provider.
+pub async fn response_by_id(
+    mut kwargs: Map<String, Value>,
+    delete: bool,
+) -> Result<Reply, LlmError> {
+    let started = Instant::now();
+    let id = match kwargs.remove("response_id") {
+        Some(Value::String(id)) if !id.is_empty() && !id.contains(['/', '?', '#', ' ']) => id,
+        other => {
+            return Err(LlmError::bad_request(format!(
+                "response_id must be the id of a Response (\"resp_...\"), got {}",
+                other.unwrap_or(Value::Null)
+            )))
+        }
+    };
+    let provider = kwargs
+        .get("custom_llm_provider")
+        .and_then(Value::as_str)
+        .unwrap_or("openai")
+        .to_string();
+    let stored = responses::store::get(&id);
+    if stored.is_some() || !responses::is_native(&provider) {
+        let Some(turn) = stored else {
+            let mut e = LlmError::new(
+                ErrorKind::NotFound,
+                format!("Response {id:?} is not known to this process: {provider} has no Responses API of its own, and responses bridged over chat completions are kept in memory here (the last {} of them)", responses::store::CAPACITY),
+            );
+            e.status = 404;
+            return Err(e.with_context(&provider, ""));
+        };
+        let body = if delete {
+            responses::store::remove(&id);
+            json!({"id": id, "object": "response.deleted", "deleted": true})
+        } else {
+            Value::Object(turn.response.clone())
+        };
+        let model = turn
+            .response
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        return Ok(Reply {
+            body: match body {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
+            provider,
+            api_base: String::new(),
+            requested_model: model.to_string(),
+            headers: Vec::new(),
+            response_ms: started.elapsed().as_secs_f64() * 1000.0,
+        });
+    }
+    // The request is built as a Responses call would be (URL, key, api-version, headers)
+    // and the id goes under it.
+    let model = kwargs
+        .remove("model")
+        .and_then(|m| m.as_str().map(str::to_string))
+        .unwrap_or_else(|| "responses".to_string());
+    kwargs.insert("model".into(), Value::String(model));
+    kwargs.insert("custom_llm_provider".into(), Value::String(provider));
+    kwargs.insert("input".into(), Value::String(String::new()));
+    let p = prepare(Endpointkind::Responses, kwargs)?;
+    let url = match p.url.split_once('?') {
+        Some((path, query)) => format!("{path}/{id}?{query}"),
+        None => format!("{}/{id}", p.url),
+    };
+    let timeout = p.options.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let client = transport::client(&p.options.tls).map_err(|e| {
+        LlmError::bad_request(format!("ssl settings: {}", e.0))
+            .with_context(&p.provider, &p.requested_model)
+    })?;
+    let (body, headers) = with_retries(p.options.retries.unwrap_or(DEFAULT_RETRIES), || {
+        let mut req = if delete {
+            client.delete(&url)
+        } else {
+            client.get(&url)
+        };
+        req = req.timeout(timeout);
+        for (k, v) in &p.headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let p = &p;
+        async move {
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| transport_error(p, &e, Some(timeout)))?;
+            let status = resp.status().as_u16();
+            let headers = lower_headers(resp.headers());
+            let bytes = resp
+                .bytes()
+                .await
+                .map_err(|e| transport_error(p, &e, Some(timeout)))?;
+            let key = p.endpoint.key.as_deref();
+            let raw = redact_key(&String::from_utf8_lossy(&bytes), key);
+            let json = serde_json::from_str::<Value>(&raw).ok();
+            if !(200..300).contains(&status) {
+                return Err(p
+                    .adapter()
+                    .map_error(&p.context(), status, &raw, json, headers));
+            }
+            match json {
+                Some(Value::Object(body)) => Ok((body, headers)),
+                _ => Err(LlmError::malformed_reply(
+                    &p.provider,
+                    &p.requested_model,
+                    "not a JSON object",
+                    &raw,
+                    key,
+                )),
+            }
+        }
+    })
+    .await?;
+    Ok(Reply {
+        body,
+        provider: p.provider.clone(),
+        api_base: p.endpoint.base.clone(),
+        requested_model: p.requested_model.clone(),
+        headers,
+        response_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
 }
 
 impl Reply {
@@ -651,7 +829,17 @@ impl Routed for Reply {
     fn tokens(&self) -> (Option<u64>, Option<u64>) {
         let usage = self.body.get("usage");
         let get = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64);
-        (get("total_tokens"), get("completion_tokens"))
+        // A Response reports `output_tokens` where chat reports `completion_tokens`.
+        (
+            get("total_tokens"),
+            get("completion_tokens").or_else(|| get("output_tokens")),
+        )
+    }
+
+    fn response_id(&self) -> Option<&str> {
+        (self.body.get("object").and_then(Value::as_str) == Some("response"))
+            .then(|| self.body.get("id").and_then(Value::as_str))
+            .flatten()
     }
 }
 

@@ -12,6 +12,7 @@ pub mod logging;
 pub mod mock;
 pub mod providers;
 pub mod proxy;
+pub mod responses;
 pub mod router;
 pub mod stream;
 pub mod time;

@@ -1071,6 +1071,18 @@ from rustllm._batch import (  # noqa: E402  (they look up completion at call tim
     batch_completion_models_all_responses,
     completion_with_retries,
 )
+from rustllm._responses import (  # noqa: E402
+    ResponsesAPIResponse,
+    ResponsesAPIStreamingIterator,
+    adelete_response,
+    aget_response,
+    aresponses,
+    aresponses_with_retries,
+    delete_response,
+    get_response,
+    responses,
+    responses_with_retries,
+)
 from rustllm._text import TextCompletionStreamWrapper, atext_completion, text_completion  # noqa: E402
 
 openai_compatible_providers: list[str] = _core.openai_compatible_providers()
@@ -1285,6 +1297,16 @@ __all__ = [
     "text_completion",
     "atext_completion",
     "TextCompletionStreamWrapper",
+    "responses",
+    "aresponses",
+    "responses_with_retries",
+    "aresponses_with_retries",
+    "get_response",
+    "aget_response",
+    "delete_response",
+    "adelete_response",
+    "ResponsesAPIResponse",
+    "ResponsesAPIStreamingIterator",
     "batch_completion",
     "batch_completion_models",
     "batch_completion_models_all_responses",

@@ -372,6 +372,9 @@ _NOT_OPTIONAL = frozenset(_core.litellm_params()) | {"model", "messages", "input
 
 _TEXT_TYPES = ("text_completion", "atext_completion")
 _EMBEDDING_TYPES = ("embedding", "aembedding")
+# The Responses API: its `input` is the call's input; never cached (a Response is
+# stateful: its id, `previous_response_id`), as LiteLLM's cache does not list it.
+_RESPONSES_TYPES = ("responses", "aresponses")
 
 
 def _datetime(ts: float) -> Any:
@@ -442,7 +445,7 @@ class _Call:
             prompt = p.get("prompt")
             messages: Any = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
             call_input: Any = prompt
-        elif self.call_type in _EMBEDDING_TYPES:
+        elif self.call_type in _EMBEDDING_TYPES or self.call_type in _RESPONSES_TYPES:
             messages = call_input = p.get("input")
         else:
             messages = call_input = p.get("messages")
@@ -949,9 +952,10 @@ def _body_of(response: Any) -> dict[str, Any] | None:
 class _StreamObserver:
     """What an observed stream reports to: chunks as they pass, the end, an error."""
 
-    __slots__ = ("_complete", "cache", "call", "chunks", "done", "plan", "text")
+    __slots__ = ("_complete", "cache", "call", "chunks", "done", "plan", "responses", "text")
 
     def __init__(self, call: _Call, cache: Any, plan: Any, text: bool) -> None:
+        self.responses = call.call_type in _RESPONSES_TYPES
         self.call = call
         self.cache = cache
         self.plan = plan if plan is not None and plan.write and not call.cache_hit else None
@@ -967,7 +971,11 @@ class _StreamObserver:
     def complete(self) -> Any:
         """The whole response rebuilt from the chunks (once)."""
         if self._complete is None:
-            if self.text:
+            if self.responses:
+                from rustllm._responses import assemble_events
+
+                self._complete = assemble_events(self.chunks)
+            elif self.text:
                 from rustllm._text import assemble_text_chunks
 
                 self._complete = assemble_text_chunks(self.chunks)
@@ -1036,7 +1044,8 @@ def _observe_stream(stream: Any, observer: _StreamObserver) -> Any:
     reports to `observer`."""
     from rustllm._text import TextCompletionStreamWrapper
 
-    if isinstance(stream, TextCompletionStreamWrapper):
+    # These streams call their `_observer` themselves.
+    if isinstance(stream, TextCompletionStreamWrapper) or getattr(stream, "_reports_to_observer", False):
         stream._observer = observer
         return stream
     global _observed_class
@@ -1093,7 +1102,7 @@ def _is_stream(response: Any) -> bool:
 
 def _plan(cache: Any, call_type: str, params: dict[str, Any]) -> Any:
     # Text-completion streams are not cached (chat streams are, and replay as chunks).
-    if cache is None or (params.get("stream") and call_type in _TEXT_TYPES):
+    if cache is None or (params.get("stream") and call_type in _TEXT_TYPES) or call_type in _RESPONSES_TYPES:
         return None
     return cache._plan(call_type, params)
 
@@ -1173,7 +1182,7 @@ def _router_call(call_type: str, router: Any, model: str, args: tuple, kwargs: d
     obs = observers(kwargs)
     if call_type in ("rerank", "arerank"):
         first = "query"
-    elif call_type in _EMBEDDING_TYPES or call_type in ("moderation", "amoderation"):
+    elif call_type in _EMBEDDING_TYPES or call_type in _RESPONSES_TYPES or call_type in ("moderation", "amoderation"):
         first = "input"
     else:
         first = "messages"

@@ -611,6 +611,39 @@ class Router:
         except _RustLLMError as err:
             _raise(err)
         return OpenAIModerationResponse._from_openai(body, hidden, ms)
+    @routed("responses")
+    def responses(self, model: str, input: Any = None, **kwargs: Any) -> Any:
+        """The Responses API on model group ``model`` (see :func:`rustllm.responses`), with
+        the same retries, fallbacks, cooldowns and limits as chat; ``stream=True`` returns
+        a stream of typed events whose retries and fallbacks happen before the first."""
+        from rustllm._responses import ResponsesAPIResponse, ResponsesAPIStreamingIterator
+
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "input", input)
+        try:
+            if params.get("stream"):
+                handle, hidden = self._core.responses_stream(params, attempts)
+                return ResponsesAPIStreamingIterator(handle, model, hidden)
+            body, hidden, ms = self._core.responses(params, attempts)
+        except _RustLLMError as err:
+            _raise(err)
+        return ResponsesAPIResponse._from_openai(body, hidden, ms)
+
+    @routed("aresponses")
+    async def aresponses(self, model: str, input: Any = None, **kwargs: Any) -> Any:
+        """The async twin of :meth:`responses`."""
+        from rustllm._responses import ResponsesAPIResponse, ResponsesAPIStreamingIterator
+
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "input", input)
+        try:
+            if params.get("stream"):
+                handle, hidden = await _submit(self._core.aresponses_submit, params, attempts)
+                return ResponsesAPIStreamingIterator(handle, model, hidden)
+            body, hidden, ms = await _submit(self._core.aresponses_submit, params, attempts)
+        except _RustLLMError as err:
+            _raise(err)
+        return ResponsesAPIResponse._from_openai(body, hidden, ms)
 
     # -- introspection -----------------------------------------------------------------
     def _alias_entries(self, include_hidden: bool) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ mod gemini;
 mod ollama;
 mod openai;
 mod rerank;
+mod responses;
 mod server;
 #[cfg(test)]
 mod tests;
@@ -138,6 +139,8 @@ pub(crate) struct State {
     default_text: RwLock<String>,
     latency_us: AtomicU64,
     counter: AtomicU64,
+    /// The Responses given, for `GET`/`DELETE /v1/responses/{id}`.
+    responses: Mutex<responses::Given>,
 }
 
 /// A poisoned lock only means another thread panicked mid-update of a plain list; the
@@ -156,6 +159,7 @@ impl State {
             default_text: RwLock::new(DEFAULT_TEXT.to_string()),
             latency_us: AtomicU64::new(0),
             counter: AtomicU64::new(0),
+            responses: Mutex::default(),
         }
     }
 

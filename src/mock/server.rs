@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Notify};
 
 use super::openai::{self, Directives, Reject, ReplySource};
-use super::{anthropic, bedrock, cohere, gemini, ollama};
+use super::{anthropic, bedrock, cohere, gemini, ollama, responses};
 use super::{RecordedRequest, ScriptedResponse, State};
 
 /// Request bodies beyond this are refused by closing the connection; no test needs more.
@@ -423,9 +423,15 @@ fn route(
         Embeddings,
         Rerank,
         Moderations,
+        Responses,
     }
     if *method == Method::GET && path.ends_with("/models") {
         return Outcome::Json(200, openai::models());
+    }
+    if let Some(id) = responses::id_in_path(path) {
+        if *method == Method::GET || *method == Method::DELETE {
+            return responses::by_id(&state.responses, *method == Method::DELETE, id).into();
+        }
     }
     let dialect = Dialect::of(method, path);
     if dialect != Dialect::OpenAi {
@@ -443,6 +449,8 @@ fn route(
         Some(Route::Rerank)
     } else if path.ends_with("/moderations") {
         Some(Route::Moderations)
+    } else if path.ends_with("/responses") {
+        Some(Route::Responses)
     } else {
         None
     };
@@ -502,6 +510,20 @@ fn route(
         Route::Moderations => {
             super::rerank::moderation(&req, state.next_id()).map(|body| Outcome::Json(status, body))
         }
+        Route::Responses => responses::to_chat(&req).and_then(|(chat, bridge)| {
+            let answer = openai::chat(&chat, state.next_id(), &src)?;
+            Ok(if answer.stream {
+                Outcome::Stream {
+                    status,
+                    events: responses::events(&state.responses, bridge, &answer),
+                    chunk_delay,
+                    break_after,
+                    style: StreamStyle::NamedSse,
+                }
+            } else {
+                Outcome::Json(status, responses::reply(&state.responses, &bridge, &answer))
+            })
+        }),
     };
     result.unwrap_or_else(Outcome::from)
 }

@@ -1578,6 +1578,7 @@ mod tests {
             })? {
                 Decoded::Chunks(c) => out.extend(c),
                 Decoded::Simple(c) => out.push(c.to_map()),
+                Decoded::Events { events, .. } => out.extend(events),
                 Decoded::Done => break,
             }
         }

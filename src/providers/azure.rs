@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 
 use super::openai::OpenAiAdapter;
 use super::{
-    reclassify, Adapter, ChatContext, HttpRequest, ProviderSpec, StreamDecoder, WireFormat,
+    reclassify, Adapter, ChatContext, Endpointkind, HttpRequest, ProviderSpec, StreamDecoder,
+    WireFormat,
 };
 use crate::error::{map_http_error, ErrorKind, LlmError};
 
@@ -27,6 +28,18 @@ pub const SPEC: ProviderSpec = ProviderSpec {
 /// LiteLLM's `AZURE_DEFAULT_API_VERSION`, used when neither `api_version=` nor
 /// `AZURE_API_VERSION` is set.
 pub const DEFAULT_API_VERSION: &str = "2025-02-01-preview";
+
+/// The oldest api-version that serves the Responses API, sent for it when neither
+/// `api_version=` nor `AZURE_API_VERSION` is set (the chat default predates it).
+pub const RESPONSES_API_VERSION: &str = "2025-03-01-preview";
+
+/// `{base}/openai/responses{rest}?api-version={version}`: the Responses API's URL (`rest`
+/// is `/{id}` to fetch or delete one).
+pub fn responses_url(base: &str, rest: &str, version: &str) -> String {
+    let base = base.trim_end_matches('/');
+    let base = base.strip_suffix("/openai").unwrap_or(base);
+    format!("{base}/openai/responses{rest}?api-version={version}")
+}
 
 /// `{base}/openai/deployments/{deployment}/{path}?api-version={version}`. A base that
 /// already ends in `/openai` is not given a second one.
@@ -78,12 +91,16 @@ impl Adapter for AzureAdapter {
             .clone()
             .filter(|v| !v.is_empty())
             .or_else(|| (ctx.env)("AZURE_API_VERSION").filter(|v| !v.is_empty()))
-            .unwrap_or_else(|| DEFAULT_API_VERSION.to_string());
-        Ok(HttpRequest {
-            url: deployment_url(&ctx.endpoint.base, ctx.model, ctx.kind.path(), &version),
-            headers,
-            body,
-        })
+            .unwrap_or_else(|| match ctx.kind {
+                Endpointkind::Responses => RESPONSES_API_VERSION.to_string(),
+                _ => DEFAULT_API_VERSION.to_string(),
+            });
+        // The Responses API is not under a deployment: the deployment is the body's model.
+        let url = match ctx.kind {
+            Endpointkind::Responses => responses_url(&ctx.endpoint.base, "", &version),
+            _ => deployment_url(&ctx.endpoint.base, ctx.model, ctx.kind.path(), &version),
+        };
+        Ok(HttpRequest { url, headers, body })
     }
 
     fn parse_response(

@@ -24,6 +24,7 @@ pub mod gemini;
 pub mod ollama;
 pub mod openai;
 pub mod rerank;
+pub mod responses;
 pub mod vertex;
 
 use serde_json::{Map, Value};
@@ -43,6 +44,9 @@ pub enum Endpointkind {
     Rerank,
     /// OpenAI's `POST {base}/moderations`.
     Moderation,
+    /// OpenAI's Responses API (`POST {base}/responses`), native on OpenAI and Azure;
+    /// other providers get it bridged over chat (`crate::responses`).
+    Responses,
 }
 
 impl Endpointkind {
@@ -54,6 +58,7 @@ impl Endpointkind {
             Endpointkind::TextCompletion => "completions",
             Endpointkind::Rerank => "rerank",
             Endpointkind::Moderation => "moderations",
+            Endpointkind::Responses => "responses",
         }
     }
 }
@@ -154,6 +159,12 @@ pub enum Decoded {
     Chunks(Vec<Map<String, Value>>),
     /// One common text chunk, typed (the fast path; see `stream::chunk`).
     Simple(crate::stream::SimpleChunk),
+    /// Events passed on as they are, unshaped (the Responses API's typed events); `last`
+    /// when this one ends the stream (`response.completed`, `response.incomplete`).
+    Events {
+        events: Vec<Map<String, Value>>,
+        last: bool,
+    },
     /// The provider said the stream is complete.
     Done,
 }

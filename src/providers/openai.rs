@@ -482,6 +482,7 @@ impl Adapter for OpenAiAdapter {
             crate::providers::Endpointkind::Moderation | crate::providers::Endpointkind::Rerank => {
                 "results"
             }
+            crate::providers::Endpointkind::Responses => "output",
         };
         check_reply_body(
             body,
@@ -494,6 +495,9 @@ impl Adapter for OpenAiAdapter {
     }
 
     fn stream_decoder(&self, ctx: &ChatContext<'_>) -> Box<dyn StreamDecoder> {
+        if ctx.kind == crate::providers::Endpointkind::Responses {
+            return Box::new(crate::providers::responses::EventDecoder::new(ctx));
+        }
         Box::new(OpenAiStreamDecoder {
             provider: ctx.provider.to_string(),
             model: ctx.requested_model.to_string(),

@@ -34,6 +34,10 @@ pub enum Style {
     /// `/completions`: `text_completion` chunks (`choices[].text`); chat-shaped chunks
     /// (a chat model serving a prompt, a mock) are converted.
     Text,
+    /// `/responses`: the Responses API's typed events as `event: <type>` + `data:`, no
+    /// `[DONE]` (the final `response.completed` carries the usage); an error is an
+    /// `event: error`.
+    Responses,
 }
 
 const DONE: &[u8] = b"data: [DONE]\n\n";
@@ -87,6 +91,28 @@ struct TextChoice<'a> {
     finish_reason: Option<&'static str>,
 }
 
+/// `event: <type>\ndata: <json>\n\n`, as the Responses API frames its events.
+fn named_event(buf: &mut Vec<u8>, name: &str, value: &impl Serialize) {
+    buf.extend_from_slice(b"event: ");
+    buf.extend_from_slice(name.as_bytes());
+    buf.push(b'\n');
+    event(buf, value);
+}
+
+/// The usage and model a chunk reports: a chat chunk's own, or the Response a final
+/// Responses event carries.
+fn usage_and_model(m: &Map<String, Value>) -> Option<(&Value, &str)> {
+    let carrier = match m.get("response") {
+        Some(Value::Object(r)) => r,
+        _ => m,
+    };
+    let usage = carrier.get("usage").filter(|u| u.is_object())?;
+    Some((
+        usage,
+        carrier.get("model").and_then(Value::as_str).unwrap_or(""),
+    ))
+}
+
 fn event(buf: &mut Vec<u8>, value: &impl Serialize) {
     buf.extend_from_slice(b"data: ");
     // Serializing owned JSON values and plain structs into a Vec cannot fail.
@@ -96,7 +122,8 @@ fn event(buf: &mut Vec<u8>, value: &impl Serialize) {
 
 fn write_simple(buf: &mut Vec<u8>, c: &SimpleChunk, style: Style) {
     match style {
-        Style::Chat => event(
+        // A Responses stream never carries chat chunks; were one to, it goes as it is.
+        Style::Chat | Style::Responses => event(
             buf,
             &SimpleOut {
                 id: &c.id,
@@ -195,6 +222,9 @@ pub struct SseBody {
     _guard: Option<CallGuard>,
     permit: Option<Permit>,
     spend: Option<(Arc<super::state::AppState>, StreamSpend)>,
+    /// A Responses stream's deployment: its Response is pinned to it once
+    /// `response.created` names the id (see `crate::responses::store::pin`).
+    pin_to: Option<String>,
 }
 
 impl SseBody {
@@ -213,7 +243,15 @@ impl SseBody {
             _guard: guard,
             permit,
             spend,
+            pin_to: None,
         }
+    }
+
+    /// Pin the stream's Response to deployment `model_id` (Responses streams routed by
+    /// the Router), so a `previous_response_id` follow-up goes back to it.
+    pub fn pin_responses_to(mut self, model_id: String) -> Self {
+        self.pin_to = Some(model_id).filter(|m| !m.is_empty());
+        self
     }
 
     fn encode(&mut self, chunks: Vec<Chunk>) -> Bytes {
@@ -228,25 +266,21 @@ impl SseBody {
             match chunk {
                 Chunk::Simple(c) => write_simple(&mut buf, &c, self.style),
                 Chunk::Full(m) => {
-                    if let Some(permit) = &mut self.permit {
-                        // The last chunk's usage (`include_usage`) settles the limits' reservation.
-                        if let Some(usage) = m.get("usage").filter(|u| u.is_object()) {
+                    // The last chunk's usage (`include_usage`, or the Response of
+                    // `response.completed`) settles the limits' reservation and the spend.
+                    if let Some((usage, model)) = usage_and_model(&m) {
+                        if let Some(permit) = &mut self.permit {
                             let t = crate::catalogue::cost::TokenUsage::from_json(usage)
                                 .unwrap_or_default();
                             permit.record_usage(t.prompt_tokens, t.completion_tokens);
                         }
-                    }
-                    if let Some((_, spend)) = &mut self.spend {
-                        if let Some(usage) = m.get("usage").filter(|u| u.is_object()) {
+                        if let Some((_, spend)) = &mut self.spend {
                             let tokens = crate::catalogue::cost::TokenUsage::from_json(usage)
                                 .unwrap_or_default();
                             spend.sink_event.prompt_tokens = tokens.prompt_tokens;
                             spend.sink_event.completion_tokens = tokens.completion_tokens;
                             spend.sink_event.cost = crate::catalogue::cost::response_cost(
-                                &[
-                                    m.get("model").and_then(Value::as_str).unwrap_or(""),
-                                    &spend.sink_event.requested_model,
-                                ],
+                                &[model, &spend.sink_event.requested_model],
                                 &spend.sink_event.provider,
                                 usage,
                                 None,
@@ -257,6 +291,20 @@ impl SseBody {
                     match self.style {
                         Style::Chat => event(&mut buf, &m),
                         Style::Text => event(&mut buf, &text_chunk(m)),
+                        Style::Responses => {
+                            let name = m.get("type").and_then(Value::as_str).unwrap_or("message");
+                            if name == "response.created" {
+                                if let (Some(dep), Some(id)) = (
+                                    self.pin_to.take(),
+                                    m.get("response")
+                                        .and_then(|r| r.get("id"))
+                                        .and_then(Value::as_str),
+                                ) {
+                                    crate::responses::store::pin(id, &dep);
+                                }
+                            }
+                            named_event(&mut buf, name, &m);
+                        }
                     }
                 }
             }
@@ -312,7 +360,21 @@ impl Stream for SseBody {
             Poll::Ready(Some(Err(e))) => {
                 let err = ProxyError::from_llm(&e);
                 let mut buf = Vec::with_capacity(256);
-                event(&mut buf, &err.to_json());
+                if self.style == Style::Responses {
+                    // The Responses API's error event, its `error` object kept too (the
+                    // openai SDK raises on either).
+                    let mut body = err.to_json();
+                    if let Value::Object(b) = &mut body {
+                        let inner = b.get("error").cloned().unwrap_or(Value::Null);
+                        b.insert("type".into(), Value::String("error".into()));
+                        for key in ["code", "message", "param"] {
+                            b.insert(key.into(), inner.get(key).cloned().unwrap_or(Value::Null));
+                        }
+                    }
+                    named_event(&mut buf, "error", &body);
+                } else {
+                    event(&mut buf, &err.to_json());
+                }
                 if let Some((_, spend)) = &mut self.spend {
                     spend.sink_event.status = err.status.as_u16();
                 }
@@ -321,6 +383,9 @@ impl Stream for SseBody {
             }
             Poll::Ready(None) => {
                 self.finish();
+                if self.style == Style::Responses {
+                    return Poll::Ready(None);
+                }
                 Poll::Ready(Some(Ok(Bytes::from_static(DONE))))
             }
         }
@@ -393,6 +458,46 @@ mod tests {
         assert_eq!(second["choices"][0]["delta"], json!({"content": "lo"}));
         let last: Value = serde_json::from_str(ev[2]).unwrap();
         assert_eq!(last["choices"][0]["finish_reason"], json!("stop"));
+    }
+
+    #[tokio::test]
+    async fn responses_events_are_named_with_no_done_and_errors_are_error_events() {
+        let ev = |v: Value| match v {
+            Value::Object(m) => Chunk::Full(m),
+            _ => unreachable!(),
+        };
+        let delta =
+            json!({"type": "response.output_text.delta", "delta": "Hi", "sequence_number": 2});
+        let done = json!({"type": "response.completed", "response": {"id": "resp_1", "usage": {"input_tokens": 1}}});
+        let text = body_of(
+            vec![Ok(vec![ev(delta.clone()), ev(done)])],
+            Style::Responses,
+        )
+        .await;
+        let parts: Vec<&str> = text.split("\n\n").filter(|e| !e.is_empty()).collect();
+        assert_eq!(parts.len(), 2, "{text}");
+        let (name, data) = parts[0].split_once('\n').unwrap();
+        assert_eq!(name, "event: response.output_text.delta");
+        let data: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
+        assert_eq!(data, delta);
+        assert!(parts[1].starts_with("event: response.completed\n"));
+        assert!(!text.contains("[DONE]"));
+
+        let err =
+            crate::error::map_http_error(429, "openai", "gpt-4o", "slow down", None, Vec::new());
+        let text = body_of(
+            vec![Ok(vec![ev(json!({"type": "response.created"}))]), Err(err)],
+            Style::Responses,
+        )
+        .await;
+        let last = text.split("\n\n").filter(|e| !e.is_empty()).last().unwrap();
+        let (name, data) = last.split_once('\n').unwrap();
+        assert_eq!(name, "event: error");
+        let data: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
+        assert_eq!(data["type"], json!("error"));
+        assert_eq!(data["code"], data["error"]["code"]);
+        assert!(data["message"].as_str().unwrap().contains("slow down"));
+        assert!(!text.contains("[DONE]"));
     }
 
     #[tokio::test]

@@ -18,7 +18,11 @@ use crate::catalogue::cost::CustomPrices;
 use crate::error::{ErrorKind, LlmError};
 use crate::providers::Endpointkind;
 
-fn prepare(py: Python<'_>, kind: Endpointkind, kwargs: &Bound<'_, PyDict>) -> PyResult<Prepared> {
+pub(super) fn prepare(
+    py: Python<'_>,
+    kind: Endpointkind,
+    kwargs: &Bound<'_, PyDict>,
+) -> PyResult<Prepared> {
     let map = kwargs_to_map(kwargs)
         .map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))?;
     call::prepare(kind, map).map_err(|e| to_pyerr(py, e))
@@ -85,7 +89,7 @@ fn header_key<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyString> {
     key
 }
 
-fn reply_to_py(
+pub(super) fn reply_to_py(
     py: Python<'_>,
     kind: Endpointkind,
     r: Reply,
@@ -113,7 +117,7 @@ fn reply_to_py(
 // The network part of a call is plain Rust (the proxy runs it too).
 pub(super) use crate::call::{run, run_stream};
 
-fn stream_to_py(py: Python<'_>, open: call::OpenStream) -> PyResult<Py<PyAny>> {
+pub(super) fn stream_to_py(py: Python<'_>, open: call::OpenStream) -> PyResult<Py<PyAny>> {
     let hidden = hidden_params(py, &open.reply)?;
     let handle = Py::new(py, ChatStream::new(open.chunks))?;
     Ok(

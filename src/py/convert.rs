@@ -216,6 +216,18 @@ fn common_text<'py>(py: Python<'py>, s: &str) -> Option<&'py Bound<'py, PyString
         "list",
         "text",
         "obfuscation",
+        // The Responses API's stream events (most of them are text deltas).
+        "item_id",
+        "output_index",
+        "content_index",
+        "sequence_number",
+        "response.output_text.delta",
+        "response.function_call_arguments.delta",
+        "output_text",
+        "output",
+        "status",
+        "input_tokens",
+        "output_tokens",
     )
 }
 

@@ -15,6 +15,7 @@ mod mock;
 mod objects;
 mod proxy;
 mod rerank;
+mod responses;
 mod router;
 mod stream;
 mod tokens;
@@ -36,6 +37,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::register(m)?;
     objects::register(m)?;
     proxy::register(m)?;
+    responses::register(m)?;
     m.add_function(wrap_pyfunction!(blocking::_after_fork_in_child, m)?)?;
     Ok(())
 }

@@ -251,6 +251,8 @@ fn call_type(kind: Endpointkind, is_async: bool) -> &'static str {
         (Endpointkind::Rerank, true) => "arerank",
         (Endpointkind::Moderation, false) => "moderation",
         (Endpointkind::Moderation, true) => "amoderation",
+        (Endpointkind::Responses, false) => "responses",
+        (Endpointkind::Responses, true) => "aresponses",
         (_, false) => "completion",
         (_, true) => "acompletion",
     }
@@ -276,6 +278,11 @@ async fn route_reply(
             move |merged| async move {
                 if let Some((names, context)) = custom {
                     if is_custom(names, &merged) {
+                        if kind == Endpointkind::Responses {
+                            return Err(LlmError::bad_request(
+                                "a custom provider (custom_provider_map) serves completion and embedding calls; the Responses API needs a provider rustllm routes".to_string(),
+                            ));
+                        }
                         let started = std::time::Instant::now();
                         let what = match kind {
                             Endpointkind::Embeddings => "embedding",
@@ -300,6 +307,7 @@ async fn route_reply(
 
 async fn route_stream(
     router: Arc<CoreRouter>,
+    kind: Endpointkind,
     is_async: bool,
     kwargs: Map<String, Value>,
     hooks: Hooks,
@@ -310,7 +318,7 @@ async fn route_stream(
     let custom = &custom;
     router
         .route_with(
-            call_type(Endpointkind::Chat, is_async),
+            call_type(kind, is_async),
             kwargs,
             true,
             picker,
@@ -325,7 +333,7 @@ async fn route_stream(
                         ));
                     }
                 }
-                let open = run_stream(call::prepare(Endpointkind::Chat, merged)?).await?;
+                let open = run_stream(call::prepare(kind, merged)?).await?;
                 Ok(RoutedStream::Native(open))
             },
         )
@@ -404,9 +412,9 @@ impl PyRouter {
             future,
             Box::pin(async move {
                 let convert: Convert = if map.get("stream").and_then(Value::as_bool) == Some(true)
-                    && kind == Endpointkind::Chat
+                    && matches!(kind, Endpointkind::Chat | Endpointkind::Responses)
                 {
-                    let result = route_stream(router, true, map, hooks, log.clone()).await;
+                    let result = route_stream(router, kind, true, map, hooks, log.clone()).await;
                     Box::new(move |py| {
                         deliver_attempts(py, sink, log)?;
                         match result {
@@ -555,7 +563,68 @@ impl PyRouter {
         let log = attempt_log(&attempts);
         let result = block_on(
             py,
-            route_stream(self.inner.clone(), false, map, hooks, log.clone()),
+            route_stream(
+                self.inner.clone(),
+                Endpointkind::Chat,
+                false,
+                map,
+                hooks,
+                log.clone(),
+            ),
+        );
+        deliver_attempts(py, attempts, log)?;
+        let (open, guard, info) = result?;
+        stream_to_py(py, open, guard, &info)
+    }
+
+    /// A Responses API call through the Router, blocking: `(response_json, hidden_params,
+    /// ms)`, with the same retries, fallbacks and limits as chat.
+    #[pyo3(signature = (kwargs, attempts=None))]
+    fn responses(
+        &self,
+        py: Python<'_>,
+        kwargs: &Bound<'_, PyDict>,
+        attempts: Option<Py<PyList>>,
+    ) -> PyResult<Py<PyAny>> {
+        self.call_sync(py, Endpointkind::Responses, kwargs, attempts)
+    }
+
+    /// A Responses API call (or stream) through the Router, resolving `future` on
+    /// `waker`'s loop.
+    #[pyo3(signature = (kwargs, waker, future, attempts=None))]
+    fn aresponses_submit(
+        &self,
+        py: Python<'_>,
+        kwargs: &Bound<'_, PyDict>,
+        waker: &Bound<'_, LoopWaker>,
+        future: Py<PyAny>,
+        attempts: Option<Py<PyList>>,
+    ) -> PyResult<bool> {
+        self.submit(py, Endpointkind::Responses, kwargs, waker, future, attempts)
+    }
+
+    /// A Responses stream through the Router (retries and fallbacks before the first
+    /// event): `(ChatStream, hidden_params)` whose items are the event dicts.
+    #[pyo3(signature = (kwargs, attempts=None))]
+    fn responses_stream(
+        &self,
+        py: Python<'_>,
+        kwargs: &Bound<'_, PyDict>,
+        attempts: Option<Py<PyList>>,
+    ) -> PyResult<Py<PyAny>> {
+        let map = self.kwargs(py, kwargs)?;
+        let hooks = self.hooks(py, false)?;
+        let log = attempt_log(&attempts);
+        let result = block_on(
+            py,
+            route_stream(
+                self.inner.clone(),
+                Endpointkind::Responses,
+                false,
+                map,
+                hooks,
+                log.clone(),
+            ),
         );
         deliver_attempts(py, attempts, log)?;
         let (open, guard, info) = result?;

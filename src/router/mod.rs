@@ -114,6 +114,10 @@ pub struct RouteInfo {
 pub trait Routed {
     /// `(total_tokens, completion_tokens)` when the reply carries usage.
     fn tokens(&self) -> (Option<u64>, Option<u64>);
+    /// The id of the Response this reply is (Responses API calls), for pinning.
+    fn response_id(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A reply the response cache can store and give back.
@@ -198,6 +202,65 @@ fn routed_context(e: LlmError, kwargs: &Map<String, Value>) -> LlmError {
 }
 
 /// A plain Python `ValueError` (LiteLLM raises these for tag and cooldown exhaustion).
+/// LiteLLM's call types of the Responses API.
+fn is_responses(call_type: &str) -> bool {
+    matches!(call_type, "responses" | "aresponses")
+}
+
+/// A Responses call that continues an earlier Response (`previous_response_id`) goes to
+/// the deployment that made it, when this process routed it and that deployment serves
+/// the requested group: OpenAI and Azure keep a Response only with the account that made
+/// it. (A stream's id arrives after routing: the stream's reader pins it, from its
+/// `response.created` event.)
+fn pin_previous(
+    router: &Router,
+    call_type: &str,
+    mut kwargs: Map<String, Value>,
+) -> Map<String, Value> {
+    if !is_responses(call_type) {
+        return kwargs;
+    }
+    let Some(deployment) = kwargs
+        .get("previous_response_id")
+        .and_then(Value::as_str)
+        .and_then(crate::responses::store::deployment_of)
+    else {
+        return kwargs;
+    };
+    let requested = kwargs.get("model").and_then(Value::as_str).unwrap_or("");
+    let same_group = match (
+        router.resolve_group(requested),
+        router.resolve_group(&deployment),
+    ) {
+        (Ok((a, _)), Ok((b, _))) => a == b,
+        _ => false,
+    };
+    if same_group {
+        kwargs.insert("model".into(), Value::String(deployment));
+    }
+    kwargs
+}
+
+/// Remember which deployment made a routed Response (see [`pin_previous`]).
+fn pin_reply<T: Routed>(call_type: &str, reply: &T, info: &RouteInfo) {
+    if is_responses(call_type) && !info.model_id.is_empty() {
+        if let Some(id) = reply.response_id() {
+            crate::responses::store::pin(id, &info.model_id);
+        }
+    }
+}
+
+/// The input checks of a routed call, before any deployment is chosen: the Responses
+/// API's own for its call types (its tools and input items are not chat's).
+fn check_routed(call_type: &str, kwargs: &Map<String, Value>) -> Result<(), LlmError> {
+    let checked = if is_responses(call_type) {
+        crate::responses::check_request(kwargs)
+    } else {
+        crate::types::check::routed_call(kwargs)
+    };
+    checked.map_err(|e| routed_context(e, kwargs))
+}
+
 pub fn value_error(message: String) -> LlmError {
     LlmError::new(ErrorKind::Value, message)
 }
@@ -1212,8 +1275,11 @@ impl Router {
         F: Fn(Map<String, Value>) -> Fut,
         Fut: Future<Output = Result<T, LlmError>>,
     {
-        crate::types::check::routed_call(&kwargs).map_err(|e| routed_context(e, &kwargs))?;
+        check_routed(call_type, &kwargs)?;
         let plan = match &self.cache {
+            // A Response is stateful (its id, `previous_response_id`): never cached, as
+            // LiteLLM's cache does not list the Responses call types.
+            Some(_) if is_responses(call_type) => None,
             Some(cache) => {
                 let requested = kwargs.get("model").and_then(Value::as_str).unwrap_or("");
                 cache.plan(call_type, &kwargs, &self.cache_model(requested))
@@ -1238,10 +1304,12 @@ impl Router {
                 return Ok((T::from_cache(body), info));
             }
         }
+        let kwargs = pin_previous(self, call_type, kwargs);
         let (reply, guard, info) = self
             .route_checked(call_type, kwargs, false, picker, attempts, call)
             .await?;
         drop(guard);
+        pin_reply(call_type, &reply, &info);
         if let (Some(cache), Some(plan), Some(body)) = (&self.cache, &plan, reply.cache_body()) {
             cache.put(plan, body).await;
         }
@@ -1281,7 +1349,8 @@ impl Router {
         F: Fn(Map<String, Value>) -> Fut,
         Fut: Future<Output = Result<T, LlmError>>,
     {
-        crate::types::check::routed_call(&kwargs).map_err(|e| routed_context(e, &kwargs))?;
+        check_routed(call_type, &kwargs)?;
+        let kwargs = pin_previous(self, call_type, kwargs);
         self.route_checked(call_type, kwargs, stream, picker, attempts, call)
             .await
     }

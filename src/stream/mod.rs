@@ -472,6 +472,10 @@ fn drain(
                 }
             }
             Decoded::Simple(chunk) => batch.extend(shaper.shape_simple(chunk)),
+            Decoded::Events { events, last } => {
+                batch.extend(events.into_iter().map(Chunk::Full));
+                *done |= last;
+            }
         }
     }
     Ok(())

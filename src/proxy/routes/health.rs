@@ -21,7 +21,7 @@ use crate::router::config::Deployment;
 const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Router-only settings a direct call does not take.
-const ROUTER_ONLY: &[&str] = &[
+pub(super) const ROUTER_ONLY: &[&str] = &[
     "rpm",
     "tpm",
     "weight",

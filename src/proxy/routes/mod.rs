@@ -16,6 +16,7 @@ pub mod health;
 pub mod metrics;
 pub mod models;
 pub mod rerank;
+pub mod responses;
 pub mod serve;
 pub mod spend;
 pub mod ui;
@@ -90,6 +91,16 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/v2/rerank", post(rerank::rerank))
         .route("/moderations", post(rerank::moderations))
         .route("/v1/moderations", post(rerank::moderations))
+        .route("/responses", post(responses::create))
+        .route("/v1/responses", post(responses::create))
+        .route(
+            "/responses/{id}",
+            get(responses::get).delete(responses::delete),
+        )
+        .route(
+            "/v1/responses/{id}",
+            get(responses::get).delete(responses::delete),
+        )
         .route("/models", get(models::list))
         .route("/v1/models", get(models::list))
         .route("/models/{*model}", get(models::one))

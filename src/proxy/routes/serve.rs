@@ -34,6 +34,8 @@ pub enum Family {
     Rerank,
     /// `/moderations` (OpenAI's body).
     Moderation,
+    /// `/responses`: the Responses API (bridged over chat for non-OpenAI deployments).
+    Responses,
 }
 
 impl Family {
@@ -45,6 +47,7 @@ impl Family {
             Family::Embeddings => "aembedding",
             Family::Rerank => "arerank",
             Family::Moderation => "amoderation",
+            Family::Responses => "aresponses",
         }
     }
 
@@ -55,6 +58,7 @@ impl Family {
             Family::Embeddings => "embeddings",
             Family::Rerank => "rerank",
             Family::Moderation => "moderations",
+            Family::Responses => "responses",
         }
     }
 }
@@ -140,12 +144,22 @@ async fn call_once(family: Family, merged: Map<String, Value>) -> Result<Reply, 
         Family::Embeddings => call::run(call::prepare(Endpointkind::Embeddings, merged)?).await,
         Family::Rerank => call::run(call::prepare(Endpointkind::Rerank, merged)?).await,
         Family::Moderation => call::run(call::prepare(Endpointkind::Moderation, merged)?).await,
+        Family::Responses => call::run(call::prepare(Endpointkind::Responses, merged)?).await,
         Family::Text => {
             let (kind, merged) = text_target(merged)?;
             let mut reply = call::run(call::prepare(kind, merged)?).await?;
             reply.body = text_body(std::mem::take(&mut reply.body));
             Ok(reply)
         }
+    }
+}
+
+/// The call type a stream is routed under (the Router's logs name it; the Responses API
+/// is checked by its own rules).
+fn stream_call_type(family: Family) -> &'static str {
+    match family {
+        Family::Responses => family.call_type(),
+        _ => "completion",
     }
 }
 
@@ -156,6 +170,9 @@ async fn open_once(family: Family, merged: Map<String, Value>) -> Result<OpenStr
         Family::Text => {
             let (kind, merged) = text_target(merged)?;
             call::run_stream(call::prepare(kind, merged)?).await
+        }
+        Family::Responses => {
+            call::run_stream(call::prepare(Endpointkind::Responses, merged)?).await
         }
         Family::Embeddings | Family::Rerank | Family::Moderation => Err(LlmError::bad_request(
             format!("{} does not stream", family.route()),
@@ -424,7 +441,9 @@ async fn serve_stream(
 ) -> Response {
     let result = state
         .router
-        .route(body, true, |merged| open_once(family, merged))
+        .route_with(stream_call_type(family), body, true, None, None, |merged| {
+            open_once(family, merged)
+        })
         .await;
     let (open, guard, info) = match result {
         Ok(r) => r,
@@ -465,13 +484,17 @@ async fn serve_stream(
     });
     let style = match family {
         Family::Text => Style::Text,
+        Family::Responses => Style::Responses,
         _ => Style::Chat,
     };
     let mut limit_headers = axum::http::HeaderMap::new();
     if let Some(p) = &permit {
         p.apply_headers(&mut limit_headers);
     }
-    let sse = SseBody::new(open.chunks, style, Some(guard), permit, spend);
+    let mut sse = SseBody::new(open.chunks, style, Some(guard), permit, spend);
+    if family == Family::Responses {
+        sse = sse.pin_responses_to(info.model_id.clone());
+    }
     let mut response = Body::from_stream(sse).into_response();
     let h = response.headers_mut();
     h.extend(limit_headers);

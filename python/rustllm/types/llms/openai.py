@@ -3,8 +3,11 @@ and tool TypedDicts, as LiteLLM names them (reference 1.75.8), for annotating th
 ``messages`` and ``tools`` a program passes to :func:`rustllm.completion`.
 
 TypedDicts are plain dicts at run time: they validate nothing and cost nothing per call.
-``OpenAIModerationResponse`` is the object :func:`rustllm.moderation` returns. LiteLLM's
-files, batches, Responses-API and realtime types are not here.
+``OpenAIModerationResponse`` is the object :func:`rustllm.moderation` returns. The
+Responses API's objects (``ResponsesAPIResponse``, ``ResponseAPIUsage``, the stream
+event classes and ``ResponsesAPIStreamEvents``) are importable from here as in LiteLLM;
+they live in ``rustllm._responses``. LiteLLM's files, batches and realtime types are not
+here (rustllm does not implement those endpoints).
 """
 
 # No `from __future__ import annotations`: TypedDict reads Required[...] from evaluated
@@ -426,3 +429,38 @@ class ChatCompletionUsageBlock(TypedDict, total=False):
     total_tokens: Required[int]
     prompt_tokens_details: Optional[dict]
     completion_tokens_details: Optional[dict]
+
+
+# The Responses API's objects, importable from here as in LiteLLM (loaded on first use).
+_RESPONSES_NAMES = frozenset(
+    {
+        "ResponsesAPIResponse",
+        "ResponseAPIUsage",
+        "ResponsesAPIStreamingResponse",
+        "ResponsesAPIStreamEvents",
+        "ResponseCreatedEvent",
+        "ResponseInProgressEvent",
+        "ResponseCompletedEvent",
+        "ResponseIncompleteEvent",
+        "OutputItemAddedEvent",
+        "OutputItemDoneEvent",
+        "ContentPartAddedEvent",
+        "ContentPartDoneEvent",
+        "OutputTextDeltaEvent",
+        "OutputTextDoneEvent",
+        "FunctionCallArgumentsDeltaEvent",
+        "FunctionCallArgumentsDoneEvent",
+        "ReasoningSummaryTextDeltaEvent",
+        "ReasoningSummaryTextDoneEvent",
+        "GenericEvent",
+        "DeleteResponseResult",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _RESPONSES_NAMES:
+        from rustllm import _responses
+
+        return getattr(_responses, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
