@@ -611,6 +611,7 @@ class Router:
         except _RustLLMError as err:
             _raise(err)
         return OpenAIModerationResponse._from_openai(body, hidden, ms)
+
     @routed("responses")
     def responses(self, model: str, input: Any = None, **kwargs: Any) -> Any:
         """The Responses API on model group ``model`` (see :func:`rustllm.responses`), with

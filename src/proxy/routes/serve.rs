@@ -306,7 +306,7 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
             return error_response(e, Some(&begun.call_id));
         }
     };
-    let stream = matches!(family, Family::Chat | Family::Text)
+    let stream = matches!(family, Family::Chat | Family::Text | Family::Responses)
         && begun.body.get("stream").and_then(Value::as_bool) == Some(true);
     let wall_start = SystemTime::now();
     // Metrics always count the request (crate::proxy::ops); spend when it is tracked.
