@@ -847,8 +847,22 @@ async fn an_abandoned_admission_gives_its_slot_back() {
     assert!(warm.is_shared(), "Redis does not answer");
     drop(warm);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    // Queued, sent, then abandoned before the reply.
-    assert!(admit(&one, &id).now_or_never().is_none());
+    // Queued, sent, then abandoned before the reply. (On a loaded machine the link can
+    // rest after a slow reply and answer the first poll itself: then try again.)
+    let mut abandoned = false;
+    for _ in 0..20 {
+        match admit(&one, &id).now_or_never() {
+            None => {
+                abandoned = true;
+                break;
+            }
+            Some(done) => {
+                drop(done);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    assert!(abandoned, "every admission was answered on its first poll");
     let mut admitted = false;
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(10)).await;
