@@ -48,10 +48,11 @@ fmt: $(STAMP) ## Format Rust and Python sources
 	cargo fmt
 	$(VENV)/bin/ruff format python tests bench examples
 
-bench: $(STAMP) ## Benchmarks against litellm, the openai SDK and httpx (release build), then bench-proxy
+bench: $(STAMP) ## Benchmarks against litellm, the openai SDK and httpx (release build), the Responses API against chat, then bench-proxy
 	$(VENV)/bin/maturin develop --quiet --release
 	$(PIP) install --quiet -r bench/requirements.txt
 	$(PY) bench/run.py
+	$(PY) bench/responses.py --out bench/RESULTS-responses.md
 	$(MAKE) bench-proxy
 
 BENCH_PROXY_VENV := .venv-bench-proxy
