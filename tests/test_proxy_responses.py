@@ -142,6 +142,35 @@ def test_get_and_delete_go_to_the_deployment_that_stored_it(client, server):
     assert len(server.requests) == count
 
 
+def test_a_key_cannot_read_delete_or_continue_another_keys_response(client, proxy, server):
+    def new_key() -> openai.OpenAI:
+        r = httpx.post(f"{proxy.url}/key/generate", json={"models": ["gpt", "claude"]}, headers=AUTH, timeout=10)
+        assert r.status_code == 200, r.text
+        return openai.OpenAI(api_key=r.json()["key"], base_url=proxy.url, max_retries=0)
+
+    alice, bob = new_key(), new_key()
+    made = [
+        alice.responses.create(model="gpt", input="secret plan").id,  # stored at the provider
+        alice.responses.create(model="claude", input="secret plan").id,  # stored by the proxy
+    ]
+    with alice.responses.create(model="claude", input="secret plan", stream=True) as stream:
+        made.append(next(e for e in stream if e.type == "response.created").response.id)
+    for rid in made:
+        count = len(server.requests)
+        with pytest.raises(openai.NotFoundError):
+            bob.responses.retrieve(rid)
+        with pytest.raises(openai.NotFoundError):
+            bob.responses.delete(rid)
+        with pytest.raises(openai.NotFoundError, match="Previous response"):
+            bob.responses.create(model="claude", input="and then?", previous_response_id=rid)
+        assert len(server.requests) == count, "nothing reached the provider for bob"
+        # Its maker and the master key still read it.
+        assert alice.responses.retrieve(rid).id == rid
+        assert client.responses.retrieve(rid).id == rid
+    follow = alice.responses.create(model="claude", input="and then?", previous_response_id=made[1])
+    assert follow.status == "completed"
+
+
 def test_errors_and_bad_input(client, server, proxy):
     bad = openai.OpenAI(api_key="sk-wrong", base_url=proxy.url, max_retries=0)
     with pytest.raises(openai.AuthenticationError):

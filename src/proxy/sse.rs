@@ -222,9 +222,10 @@ pub struct SseBody {
     _guard: Option<CallGuard>,
     permit: Option<Permit>,
     spend: Option<(Arc<super::state::AppState>, StreamSpend)>,
-    /// A Responses stream's deployment: its Response is pinned to it once
-    /// `response.created` names the id (see `crate::responses::store::pin`).
-    pin_to: Option<String>,
+    /// A Responses stream's deployment (empty: none) and the caller's key hash: once
+    /// `response.created` names the id, its Response is pinned to the deployment (see
+    /// `crate::responses::store::pin`) and recorded as the key's.
+    pin_to: Option<(String, Option<Arc<str>>)>,
 }
 
 impl SseBody {
@@ -248,9 +249,10 @@ impl SseBody {
     }
 
     /// Pin the stream's Response to deployment `model_id` (Responses streams routed by
-    /// the Router), so a `previous_response_id` follow-up goes back to it.
-    pub fn pin_responses_to(mut self, model_id: String) -> Self {
-        self.pin_to = Some(model_id).filter(|m| !m.is_empty());
+    /// the Router), so a `previous_response_id` follow-up goes back to it, and record it
+    /// as made by the key whose hash is `key_hash`.
+    pub fn pin_responses_to(mut self, model_id: String, key_hash: Option<Arc<str>>) -> Self {
+        self.pin_to = Some((model_id, key_hash));
         self
     }
 
@@ -294,13 +296,16 @@ impl SseBody {
                         Style::Responses => {
                             let name = m.get("type").and_then(Value::as_str).unwrap_or("message");
                             if name == "response.created" {
-                                if let (Some(dep), Some(id)) = (
+                                if let (Some((dep, owner)), Some(id)) = (
                                     self.pin_to.take(),
                                     m.get("response")
                                         .and_then(|r| r.get("id"))
                                         .and_then(Value::as_str),
                                 ) {
-                                    crate::responses::store::pin(id, &dep);
+                                    if !dep.is_empty() {
+                                        crate::responses::store::pin(id, &dep);
+                                    }
+                                    super::routes::responses::record_owner(id, owner.as_ref());
                                 }
                             }
                             named_event(&mut buf, name, &m);

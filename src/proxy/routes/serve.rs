@@ -315,10 +315,14 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
         started,
         call_id,
         body,
-        ..
+        identity,
     } = begun;
+    let key_hash = identity.key_hash;
     if stream {
-        return serve_stream(state, started, call_id, body, family, permit, event).await;
+        return serve_stream(
+            state, started, call_id, body, family, permit, event, key_hash,
+        )
+        .await;
     }
     let result = state
         .router
@@ -326,6 +330,11 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
         .await;
     match result {
         Ok((reply, info)) => {
+            if family == Family::Responses {
+                if let Some(id) = reply.body.get("id").and_then(Value::as_str) {
+                    super::responses::record_owner(id, key_hash.as_ref());
+                }
+            }
             let default = CustomPrices::default();
             let prices = state.prices.get(&info.model_id).unwrap_or(&default);
             let cost = if info.cache_hit {
@@ -438,6 +447,7 @@ async fn serve_stream(
     family: Family,
     permit: Option<crate::proxy::limits::Permit>,
     event: Option<SpendEvent>,
+    key_hash: Option<Arc<str>>,
 ) -> Response {
     let result = state
         .router
@@ -493,7 +503,7 @@ async fn serve_stream(
     }
     let mut sse = SseBody::new(open.chunks, style, Some(guard), permit, spend);
     if family == Family::Responses {
-        sse = sse.pin_responses_to(info.model_id.clone());
+        sse = sse.pin_responses_to(info.model_id.clone(), key_hash);
     }
     let mut response = Body::from_stream(sse).into_response();
     let h = response.headers_mut();
