@@ -155,6 +155,7 @@ pub fn prepare_with_env(
     let prompt = kwargs.remove("prompt");
     let (query, documents) = match kind {
         Endpointkind::Rerank => (kwargs.remove("query"), kwargs.remove("documents")),
+        Endpointkind::ImageGeneration => (kwargs.remove("prompt"), None),
         _ => (None, None),
     };
     // `model` is optional for a moderation, as in LiteLLM: OpenAI then picks its default
@@ -210,6 +211,12 @@ pub fn prepare_with_env(
                 body.shift_remove("model");
             }
             body.insert("input".into(), input.unwrap_or(Value::Null));
+        }
+        Endpointkind::ImageGeneration => {
+            providers::images::check_format(&provider, spec.format).map_err(ctx)?;
+            providers::images::check_prompt(query.as_ref()).map_err(ctx)?;
+            providers::images::check_params(&split.body).map_err(ctx)?;
+            body.insert("prompt".into(), query.unwrap_or(Value::Null));
         }
     }
     body.extend(split.body);
@@ -511,6 +518,10 @@ async fn attempt(
     };
     let body = match p.kind {
         Endpointkind::Rerank => providers::rerank::parse_reply(&p.context(), &p.url, body)?,
+        Endpointkind::ImageGeneration => {
+            let body = p.adapter().parse_response(&p.context(), body, &headers)?;
+            providers::images::parse_reply(&p.context(), &p.body, body)?
+        }
         _ => p.adapter().parse_response(&p.context(), body, &headers)?,
     };
     Ok((body, headers))
@@ -574,7 +585,10 @@ pub async fn run(p: Prepared) -> Result<Reply, LlmError> {
         return Err(e);
     }
     if let Some(mock) = p.options.mock_response.clone() {
-        if matches!(p.kind, Endpointkind::Rerank | Endpointkind::Moderation) {
+        if matches!(
+            p.kind,
+            Endpointkind::Rerank | Endpointkind::Moderation | Endpointkind::ImageGeneration
+        ) {
             return mock_object_reply(&p, mock);
         }
         return mock_reply(&p, &mock);
@@ -594,6 +608,9 @@ fn mock_object_reply(p: &Prepared, mock: Value) -> Result<Reply, LlmError> {
     };
     let body = match p.kind {
         Endpointkind::Rerank => providers::rerank::parse_reply(&p.context(), &p.url, body)?,
+        Endpointkind::ImageGeneration => {
+            providers::images::parse_reply(&p.context(), &p.body, body)?
+        }
         _ => body,
     };
     Ok(Reply {
@@ -624,6 +641,9 @@ impl Reply {
     /// lookups. `None` for a model it cannot price.
     pub fn cost(&self, custom: &CustomPrices) -> Option<f64> {
         let reported = self.body.get("model").and_then(Value::as_str).unwrap_or("");
+        if providers::images::is_images_reply(&self.body) {
+            return providers::images::cost(&self.body, &self.provider, &self.requested_model);
+        }
         let Some(usage) = self.body.get("usage") else {
             // A rerank reply carries `meta` instead, priced per query (or token); OpenAI's
             // moderations are free.

@@ -16,6 +16,7 @@ mod anthropic;
 mod bedrock;
 mod cohere;
 mod gemini;
+mod images;
 mod ollama;
 mod openai;
 mod rerank;

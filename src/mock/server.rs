@@ -423,6 +423,7 @@ fn route(
         Embeddings,
         Rerank,
         Moderations,
+        Images,
     }
     if *method == Method::GET && path.ends_with("/models") {
         return Outcome::Json(200, openai::models());
@@ -443,6 +444,8 @@ fn route(
         Some(Route::Rerank)
     } else if path.ends_with("/moderations") {
         Some(Route::Moderations)
+    } else if path.ends_with("/images/generations") {
+        Some(Route::Images)
     } else {
         None
     };
@@ -501,6 +504,10 @@ fn route(
             .map(|body| Outcome::Json(status, body)),
         Route::Moderations => {
             super::rerank::moderation(&req, state.next_id()).map(|body| Outcome::Json(status, body))
+        }
+        Route::Images => {
+            super::images::generation(&req, state.next_id(), super::openai::now_secs())
+                .map(|body| Outcome::Json(status, body))
         }
     };
     result.unwrap_or_else(Outcome::from)

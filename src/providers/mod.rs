@@ -21,6 +21,7 @@ pub mod azure;
 pub mod bedrock;
 pub mod cohere;
 pub mod gemini;
+pub mod images;
 pub mod ollama;
 pub mod openai;
 pub mod rerank;
@@ -43,6 +44,8 @@ pub enum Endpointkind {
     Rerank,
     /// OpenAI's `POST {base}/moderations`.
     Moderation,
+    /// OpenAI's `POST {base}/images/generations` (`images.rs`).
+    ImageGeneration,
 }
 
 impl Endpointkind {
@@ -54,6 +57,7 @@ impl Endpointkind {
             Endpointkind::TextCompletion => "completions",
             Endpointkind::Rerank => "rerank",
             Endpointkind::Moderation => "moderations",
+            Endpointkind::ImageGeneration => "images/generations",
         }
     }
 }

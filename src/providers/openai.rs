@@ -478,7 +478,8 @@ impl Adapter for OpenAiAdapter {
         let list_key = match ctx.kind {
             crate::providers::Endpointkind::Chat
             | crate::providers::Endpointkind::TextCompletion => "choices",
-            crate::providers::Endpointkind::Embeddings => "data",
+            crate::providers::Endpointkind::Embeddings
+            | crate::providers::Endpointkind::ImageGeneration => "data",
             crate::providers::Endpointkind::Moderation | crate::providers::Endpointkind::Rerank => {
                 "results"
             }

@@ -251,6 +251,8 @@ fn call_type(kind: Endpointkind, is_async: bool) -> &'static str {
         (Endpointkind::Rerank, true) => "arerank",
         (Endpointkind::Moderation, false) => "moderation",
         (Endpointkind::Moderation, true) => "amoderation",
+        (Endpointkind::ImageGeneration, false) => "image_generation",
+        (Endpointkind::ImageGeneration, true) => "aimage_generation",
         (_, false) => "completion",
         (_, true) => "acompletion",
     }
@@ -279,7 +281,9 @@ async fn route_reply(
                         let started = std::time::Instant::now();
                         let what = match kind {
                             Endpointkind::Embeddings => "embedding",
-                            Endpointkind::Rerank | Endpointkind::Moderation => {
+                            Endpointkind::Rerank
+                            | Endpointkind::Moderation
+                            | Endpointkind::ImageGeneration => {
                                 return Err(LlmError::bad_request(format!(
                                     "a custom provider serves completion and embedding calls only, not {}",
                                     kind.path()

@@ -13,6 +13,7 @@ pub mod chat;
 pub mod completions;
 pub mod embeddings;
 pub mod health;
+pub mod images;
 pub mod metrics;
 pub mod models;
 pub mod rerank;
@@ -90,6 +91,8 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/v2/rerank", post(rerank::rerank))
         .route("/moderations", post(rerank::moderations))
         .route("/v1/moderations", post(rerank::moderations))
+        .route("/images/generations", post(images::generations))
+        .route("/v1/images/generations", post(images::generations))
         .route("/models", get(models::list))
         .route("/v1/models", get(models::list))
         .route("/models/{*model}", get(models::one))

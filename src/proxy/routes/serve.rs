@@ -34,6 +34,8 @@ pub enum Family {
     Rerank,
     /// `/moderations` (OpenAI's body).
     Moderation,
+    /// `/images/generations` (OpenAI's body).
+    Images,
 }
 
 impl Family {
@@ -45,6 +47,7 @@ impl Family {
             Family::Embeddings => "aembedding",
             Family::Rerank => "arerank",
             Family::Moderation => "amoderation",
+            Family::Images => "aimage_generation",
         }
     }
 
@@ -55,6 +58,7 @@ impl Family {
             Family::Embeddings => "embeddings",
             Family::Rerank => "rerank",
             Family::Moderation => "moderations",
+            Family::Images => "images/generations",
         }
     }
 }
@@ -140,6 +144,7 @@ async fn call_once(family: Family, merged: Map<String, Value>) -> Result<Reply, 
         Family::Embeddings => call::run(call::prepare(Endpointkind::Embeddings, merged)?).await,
         Family::Rerank => call::run(call::prepare(Endpointkind::Rerank, merged)?).await,
         Family::Moderation => call::run(call::prepare(Endpointkind::Moderation, merged)?).await,
+        Family::Images => call::run(call::prepare(Endpointkind::ImageGeneration, merged)?).await,
         Family::Text => {
             let (kind, merged) = text_target(merged)?;
             let mut reply = call::run(call::prepare(kind, merged)?).await?;
@@ -157,9 +162,9 @@ async fn open_once(family: Family, merged: Map<String, Value>) -> Result<OpenStr
             let (kind, merged) = text_target(merged)?;
             call::run_stream(call::prepare(kind, merged)?).await
         }
-        Family::Embeddings | Family::Rerank | Family::Moderation => Err(LlmError::bad_request(
-            format!("{} does not stream", family.route()),
-        )),
+        Family::Embeddings | Family::Rerank | Family::Moderation | Family::Images => Err(
+            LlmError::bad_request(format!("{} does not stream", family.route())),
+        ),
     }
 }
 
