@@ -149,13 +149,21 @@ pub fn prepare_with_env(
     mut kwargs: Map<String, Value>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Prepared, LlmError> {
+    // An image's `response_format` is "url" or "b64_json", not chat's object.
+    let image_format = match kind {
+        Endpointkind::ImageGeneration => kwargs.remove("response_format"),
+        _ => None,
+    };
     check::kwargs(&kwargs).map_err(|e| call_context(e, &kwargs))?;
+    if let Some(format) = image_format.filter(|f| !f.is_null()) {
+        providers::images::check_response_format(&format).map_err(|e| call_context(e, &kwargs))?;
+        kwargs.insert("response_format".into(), format);
+    }
     let messages = kwargs.remove("messages");
     let input = kwargs.remove("input");
     let prompt = kwargs.remove("prompt");
     let (query, documents) = match kind {
         Endpointkind::Rerank => (kwargs.remove("query"), kwargs.remove("documents")),
-        Endpointkind::ImageGeneration => (kwargs.remove("prompt"), None),
         _ => (None, None),
     };
     // `model` is optional for a moderation, as in LiteLLM: OpenAI then picks its default
@@ -214,9 +222,9 @@ pub fn prepare_with_env(
         }
         Endpointkind::ImageGeneration => {
             providers::images::check_format(&provider, spec.format).map_err(ctx)?;
-            providers::images::check_prompt(query.as_ref()).map_err(ctx)?;
+            providers::images::check_prompt(prompt.as_ref()).map_err(ctx)?;
             providers::images::check_params(&split.body).map_err(ctx)?;
-            body.insert("prompt".into(), query.unwrap_or(Value::Null));
+            body.insert("prompt".into(), prompt.unwrap_or(Value::Null));
         }
     }
     body.extend(split.body);

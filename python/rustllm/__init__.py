@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 from rustllm import _core
 from rustllm._helpers import ahealth_check, check_valid_key, get_valid_models, health_check, trim_messages
+from rustllm._images import aimage_generation, image_generation
 from rustllm._rerank import amoderation, arerank, moderation, rerank
 from rustllm.budget_manager import BudgetManager
 
@@ -79,6 +80,7 @@ from rustllm.catalogue import (
 from rustllm.router import AllowedFailsPolicy, RetryPolicy, Router
 from rustllm.streaming import CustomStreamWrapper, stream_chunk_builder
 from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
+from rustllm.types._images import ImageObject, ImageResponse
 from rustllm.types.utils import (
     ChatCompletionDeltaToolCall,
     ChatCompletionMessageToolCall,
@@ -1276,6 +1278,10 @@ __all__ = [
     "amoderation",
     "RerankResponse",
     "OpenAIModerationResponse",
+    "image_generation",
+    "aimage_generation",
+    "ImageResponse",
+    "ImageObject",
     "health_check",
     "ahealth_check",
     "check_valid_key",

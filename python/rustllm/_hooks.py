@@ -1173,6 +1173,8 @@ def _router_call(call_type: str, router: Any, model: str, args: tuple, kwargs: d
     obs = observers(kwargs)
     if call_type in ("rerank", "arerank"):
         first = "query"
+    elif call_type in ("image_generation", "aimage_generation"):
+        first = "prompt"
     elif call_type in _EMBEDDING_TYPES or call_type in ("moderation", "amoderation"):
         first = "input"
     else:

@@ -43,7 +43,7 @@ pub fn check_format(provider: &str, format: WireFormat) -> Result<(), LlmError> 
 /// `size` of the form `WIDTHxHEIGHT` (or `auto`).
 pub fn check_params(body: &Map<String, Value>) -> Result<(), LlmError> {
     if let Some(n) = body.get("n").filter(|n| !n.is_null()) {
-        if !n.as_u64().is_some_and(|n| n >= 1) {
+        if n.as_u64().is_none_or(|n| n < 1) {
             return Err(LlmError::bad_request(format!(
                 "image_generation: n must be a positive integer, got {n}"
             )));
@@ -60,6 +60,16 @@ pub fn check_params(body: &Map<String, Value>) -> Result<(), LlmError> {
         }
     }
     Ok(())
+}
+
+/// Check an image `response_format`: `"url"` or `"b64_json"`.
+pub fn check_response_format(format: &Value) -> Result<(), LlmError> {
+    match format.as_str() {
+        Some("url" | "b64_json") => Ok(()),
+        _ => Err(LlmError::bad_request(format!(
+            "image_generation: response_format must be \"url\" or \"b64_json\", got {format}"
+        ))),
+    }
 }
 
 /// `(width, height)` of a `"1024x1792"` size.
@@ -200,6 +210,8 @@ mod tests {
         for bad in [json!({"n": 0}), json!({"n": "2"}), json!({"size": "big"})] {
             assert!(check_params(&obj(bad.clone())).is_err(), "{bad}");
         }
+        assert!(check_response_format(&json!("b64_json")).is_ok());
+        assert!(check_response_format(&json!({"type": "json_object"})).is_err());
         assert!(check_format("anthropic", WireFormat::Anthropic).is_err());
         assert!(check_format("azure", WireFormat::Azure).is_ok());
     }
@@ -215,6 +227,17 @@ mod tests {
         let body = obj(json!({"created": 1, "data": [{"url": "u"}]}));
         let c = cost(&body, "azure", "dall-e-3").unwrap_or_default();
         assert!((c - 4.19617e-08 * 1024.0 * 1024.0).abs() < 1e-12, "{c}");
+    }
+
+    #[test]
+    fn openai_dall_e_is_priced_from_the_legacy_entries() {
+        let body = obj(json!({"data": [{"url": "u"}], "size": "1024x1792", "quality": "hd"}));
+        let c = cost(&body, "openai", "dall-e-3").unwrap_or_default();
+        assert!((c - 6.539e-08 * 1024.0 * 1792.0).abs() < 1e-12, "{c}");
+        // dall-e-2 has no quality: `{size}/{model}`.
+        let body = obj(json!({"data": [{"url": "u"}, {"url": "v"}], "size": "256x256"}));
+        let c = cost(&body, "openai", "dall-e-2").unwrap_or_default();
+        assert!((c - 2.0 * 2.4414e-07 * 256.0 * 256.0).abs() < 1e-12, "{c}");
     }
 
     #[test]

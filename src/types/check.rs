@@ -470,6 +470,16 @@ pub fn embedding_input(input: &Value) -> Result<(), LlmError> {
 /// retried nor sent to fallbacks): the table, and `messages` or `input` when given.
 /// `call::prepare` checks again per deployment, with the deployment's own parameters.
 pub fn routed_call(kwargs: &Map<String, Value>) -> Result<(), LlmError> {
+    // An image generation's `response_format` is "url" or "b64_json" (checked per
+    // deployment by `call::prepare`), not chat's object.
+    if matches!(
+        kwargs.get("response_format").and_then(Value::as_str),
+        Some("url" | "b64_json")
+    ) {
+        let mut rest = kwargs.clone();
+        rest.shift_remove("response_format");
+        return routed_call(&rest);
+    }
     self::kwargs(kwargs)?;
     if let Some(messages) = kwargs.get("messages") {
         messages_given(Some(messages))?;

@@ -82,6 +82,7 @@ fn call_type(route: &str) -> &'static str {
         "embeddings" => "aembedding",
         "rerank" => "arerank",
         "moderations" => "amoderation",
+        "images/generations" => "aimage_generation",
         _ => "acompletion",
     }
 }
