@@ -226,6 +226,11 @@ pub fn prepare_with_env(
             providers::images::check_params(&split.body).map_err(ctx)?;
             body.insert("prompt".into(), prompt.unwrap_or(Value::Null));
         }
+        Endpointkind::Speech => {
+            providers::speech::check_format(&provider, spec.format).map_err(ctx)?;
+            providers::speech::check_request(input.as_ref(), &split.body).map_err(ctx)?;
+            body.insert("input".into(), input.unwrap_or(Value::Null));
+        }
     }
     body.extend(split.body);
 
@@ -510,6 +515,19 @@ async fn attempt(
     if let Some(log) = &log {
         log.response(status, &bytes);
     }
+    if p.kind == Endpointkind::Speech {
+        let content_type = headers
+            .iter()
+            .find(|(k, _)| k == "content-type")
+            .map_or("application/octet-stream", |(_, v)| v.as_str());
+        let characters = p
+            .body
+            .get("input")
+            .and_then(Value::as_str)
+            .map_or(0, |s| s.chars().count());
+        let body = providers::speech::reply_body(&bytes, content_type, characters);
+        return Ok((body, headers));
+    }
     let body = match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => map,
         // An HTML page, an empty body, a JSON array: a 2xx that is not a reply. Adapters
@@ -593,6 +611,9 @@ pub async fn run(p: Prepared) -> Result<Reply, LlmError> {
         return Err(e);
     }
     if let Some(mock) = p.options.mock_response.clone() {
+        if p.kind == Endpointkind::Speech {
+            return mock_speech_reply(&p, mock);
+        }
         if matches!(
             p.kind,
             Endpointkind::Rerank | Endpointkind::Moderation | Endpointkind::ImageGeneration
@@ -602,6 +623,29 @@ pub async fn run(p: Prepared) -> Result<Reply, LlmError> {
         return mock_reply(&p, &mock);
     }
     send(p).await
+}
+
+/// A speech call's `mock_response`: a string, whose UTF-8 bytes are the audio.
+fn mock_speech_reply(p: &Prepared, mock: Value) -> Result<Reply, LlmError> {
+    let Value::String(audio) = mock else {
+        return Err(LlmError::bad_request(
+            "mock_response for speech must be a string (its bytes are the audio)",
+        )
+        .with_context(&p.provider, &p.requested_model));
+    };
+    let characters = p
+        .body
+        .get("input")
+        .and_then(Value::as_str)
+        .map_or(0, |s| s.chars().count());
+    Ok(Reply {
+        body: providers::speech::reply_body(audio.as_bytes(), "audio/mpeg", characters),
+        provider: p.provider.clone(),
+        api_base: p.endpoint.base.clone(),
+        requested_model: p.requested_model.clone(),
+        headers: Vec::new(),
+        response_ms: 0.0,
+    })
 }
 
 /// A rerank's or moderation's `mock_response`: the reply object itself (a dict), read as
@@ -649,6 +693,9 @@ impl Reply {
     /// lookups. `None` for a model it cannot price.
     pub fn cost(&self, custom: &CustomPrices) -> Option<f64> {
         let reported = self.body.get("model").and_then(Value::as_str).unwrap_or("");
+        if providers::speech::is_speech_reply(&self.body) {
+            return providers::speech::cost(&self.body, &self.provider, &self.requested_model);
+        }
         if providers::images::is_images_reply(&self.body) {
             return providers::images::cost(&self.body, &self.provider, &self.requested_model);
         }

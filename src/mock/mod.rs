@@ -13,6 +13,7 @@
 //!    ([`MockServer::set_latency`]).
 
 mod anthropic;
+mod audio;
 mod bedrock;
 mod cohere;
 mod gemini;

@@ -25,6 +25,7 @@ pub mod images;
 pub mod ollama;
 pub mod openai;
 pub mod rerank;
+pub mod speech;
 pub mod vertex;
 
 use serde_json::{Map, Value};
@@ -46,6 +47,8 @@ pub enum Endpointkind {
     Moderation,
     /// OpenAI's `POST {base}/images/generations` (`images.rs`).
     ImageGeneration,
+    /// OpenAI's `POST {base}/audio/speech`: the reply is audio (`speech.rs`).
+    Speech,
 }
 
 impl Endpointkind {
@@ -58,6 +61,7 @@ impl Endpointkind {
             Endpointkind::Rerank => "rerank",
             Endpointkind::Moderation => "moderations",
             Endpointkind::ImageGeneration => "images/generations",
+            Endpointkind::Speech => "audio/speech",
         }
     }
 }

@@ -480,9 +480,9 @@ impl Adapter for OpenAiAdapter {
             | crate::providers::Endpointkind::TextCompletion => "choices",
             crate::providers::Endpointkind::Embeddings
             | crate::providers::Endpointkind::ImageGeneration => "data",
-            crate::providers::Endpointkind::Moderation | crate::providers::Endpointkind::Rerank => {
-                "results"
-            }
+            crate::providers::Endpointkind::Moderation
+            | crate::providers::Endpointkind::Rerank
+            | crate::providers::Endpointkind::Speech => "results",
         };
         check_reply_body(
             body,

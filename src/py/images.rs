@@ -1,5 +1,6 @@
-//! `image_generation` and `aimage_generation`: the direct-call paths of `completion.rs`,
-//! on OpenAI's `/images/generations` (Azure's deployment URLs alike).
+//! `image_generation` / `aimage_generation` and `speech` / `aspeech`: the direct-call
+//! paths of `completion.rs`, on OpenAI's `/images/generations` and `/audio/speech`
+//! (Azure's deployment URLs alike).
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -25,7 +26,27 @@ fn aimage_generation_submit(
     submit(py, Endpointkind::ImageGeneration, kwargs, waker, future)
 }
 
+/// Speech, blocking: `(reply, hidden_params, response_ms)`, the reply holding the audio
+/// in base64 under `audio_base64` and its `content_type` (decoded by the Python layer).
+#[pyfunction]
+fn speech(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    call_sync(py, Endpointkind::Speech, kwargs)
+}
+
+/// Speech resolving `future` on the loop that owns `waker`.
+#[pyfunction]
+fn aspeech_submit(
+    py: Python<'_>,
+    kwargs: &Bound<'_, PyDict>,
+    waker: &Bound<'_, LoopWaker>,
+    future: Py<PyAny>,
+) -> PyResult<bool> {
+    submit(py, Endpointkind::Speech, kwargs, waker, future)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(speech, m)?)?;
+    m.add_function(wrap_pyfunction!(aspeech_submit, m)?)?;
     m.add_function(wrap_pyfunction!(image_generation, m)?)?;
     m.add_function(wrap_pyfunction!(aimage_generation_submit, m)?)?;
     Ok(())

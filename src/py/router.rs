@@ -253,6 +253,8 @@ fn call_type(kind: Endpointkind, is_async: bool) -> &'static str {
         (Endpointkind::Moderation, true) => "amoderation",
         (Endpointkind::ImageGeneration, false) => "image_generation",
         (Endpointkind::ImageGeneration, true) => "aimage_generation",
+        (Endpointkind::Speech, false) => "speech",
+        (Endpointkind::Speech, true) => "aspeech",
         (_, false) => "completion",
         (_, true) => "acompletion",
     }
@@ -283,7 +285,8 @@ async fn route_reply(
                             Endpointkind::Embeddings => "embedding",
                             Endpointkind::Rerank
                             | Endpointkind::Moderation
-                            | Endpointkind::ImageGeneration => {
+                            | Endpointkind::ImageGeneration
+                            | Endpointkind::Speech => {
                                 return Err(LlmError::bad_request(format!(
                                     "a custom provider serves completion and embedding calls only, not {}",
                                     kind.path()

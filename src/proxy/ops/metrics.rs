@@ -523,6 +523,7 @@ fn route_path(route: &str) -> &'static str {
         "rerank" => "/rerank",
         "moderations" => "/moderations",
         "images/generations" => "/images/generations",
+        "audio/speech" => "/audio/speech",
         _ => "/",
     }
 }

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod admin_keys;
 pub mod admin_teams;
 pub mod admin_users;
+pub mod audio;
 pub mod chat;
 pub mod completions;
 pub mod embeddings;
@@ -93,6 +94,8 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/v1/moderations", post(rerank::moderations))
         .route("/images/generations", post(images::generations))
         .route("/v1/images/generations", post(images::generations))
+        .route("/audio/speech", post(audio::speech))
+        .route("/v1/audio/speech", post(audio::speech))
         .route("/models", get(models::list))
         .route("/v1/models", get(models::list))
         .route("/models/{*model}", get(models::one))

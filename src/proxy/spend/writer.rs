@@ -83,6 +83,7 @@ fn call_type(route: &str) -> &'static str {
         "rerank" => "arerank",
         "moderations" => "amoderation",
         "images/generations" => "aimage_generation",
+        "audio/speech" => "aspeech",
         _ => "acompletion",
     }
 }
