@@ -149,14 +149,18 @@ pub fn prepare_with_env(
     mut kwargs: Map<String, Value>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Prepared, LlmError> {
-    // An image's `response_format` is "url" or "b64_json", not chat's object.
-    let image_format = match kind {
-        Endpointkind::ImageGeneration => kwargs.remove("response_format"),
+    // An image's `response_format` is "url" or "b64_json", speech's "mp3", ...: not
+    // chat's object (`images.rs` and `speech.rs` check them).
+    let media_format = match kind {
+        Endpointkind::ImageGeneration | Endpointkind::Speech => kwargs.remove("response_format"),
         _ => None,
     };
     check::kwargs(&kwargs).map_err(|e| call_context(e, &kwargs))?;
-    if let Some(format) = image_format.filter(|f| !f.is_null()) {
-        providers::images::check_response_format(&format).map_err(|e| call_context(e, &kwargs))?;
+    if let Some(format) = media_format.filter(|f| !f.is_null()) {
+        if kind == Endpointkind::ImageGeneration {
+            providers::images::check_response_format(&format)
+                .map_err(|e| call_context(e, &kwargs))?;
+        }
         kwargs.insert("response_format".into(), format);
     }
     let messages = kwargs.remove("messages");

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     )
 
 from rustllm import _core
+from rustllm._audio import aspeech, speech
 from rustllm._helpers import ahealth_check, check_valid_key, get_valid_models, health_check, trim_messages
 from rustllm._images import aimage_generation, image_generation
 from rustllm._rerank import amoderation, arerank, moderation, rerank
@@ -79,6 +80,7 @@ from rustllm.catalogue import (
 )
 from rustllm.router import AllowedFailsPolicy, RetryPolicy, Router
 from rustllm.streaming import CustomStreamWrapper, stream_chunk_builder
+from rustllm.types._audio import HttpxBinaryResponseContent
 from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
 from rustllm.types._images import ImageObject, ImageResponse
 from rustllm.types.utils import (
@@ -1282,6 +1284,9 @@ __all__ = [
     "aimage_generation",
     "ImageResponse",
     "ImageObject",
+    "speech",
+    "aspeech",
+    "HttpxBinaryResponseContent",
     "health_check",
     "ahealth_check",
     "check_valid_key",

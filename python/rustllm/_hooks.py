@@ -1175,7 +1175,7 @@ def _router_call(call_type: str, router: Any, model: str, args: tuple, kwargs: d
         first = "query"
     elif call_type in ("image_generation", "aimage_generation"):
         first = "prompt"
-    elif call_type in _EMBEDDING_TYPES or call_type in ("moderation", "amoderation"):
+    elif call_type in _EMBEDDING_TYPES or call_type in ("moderation", "amoderation", "speech", "aspeech"):
         first = "input"
     else:
         first = "messages"

@@ -11,6 +11,7 @@ from rustllm import (
     aimage_generation,
     amoderation,
     arerank,
+    aspeech,
     atext_completion,
     batch_completion,
     batch_completion_models,
@@ -21,6 +22,7 @@ from rustllm import (
     image_generation,
     moderation,
     rerank,
+    speech,
     text_completion,
 )
 from rustllm._text import stream_chunk_builder_text_completion
@@ -38,6 +40,7 @@ __all__ = [
     "aimage_generation",
     "amoderation",
     "arerank",
+    "aspeech",
     "atext_completion",
     "batch_completion",
     "batch_completion_models",
@@ -49,6 +52,7 @@ __all__ = [
     "mock_completion",
     "moderation",
     "rerank",
+    "speech",
     "stream_chunk_builder",
     "stream_chunk_builder_text_completion",
     "text_completion",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args, overload
 from rustllm import _core
 from rustllm._hooks import routed
 from rustllm.streaming import CustomStreamWrapper
+from rustllm.types._audio import HttpxBinaryResponseContent
 from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
 from rustllm.types._images import ImageResponse
 from rustllm.types.utils import EmbeddingResponse, ModelResponse
@@ -644,6 +645,31 @@ class Router:
         except _RustLLMError as err:
             _raise(err)
         return ImageResponse._from_openai(body, hidden, ms)
+
+    @routed("speech")
+    def speech(self, model: str, input: str, voice: Any = None, **kwargs: Any) -> HttpxBinaryResponseContent:
+        """Speech of ``input`` in ``voice`` on model group ``model`` (retries, fallbacks,
+        cooldowns and limits as for :meth:`completion`)."""
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "input", input)
+        params["voice"] = voice
+        try:
+            body, hidden, ms = self._core.call_kind("speech", params, attempts)
+        except _RustLLMError as err:
+            _raise(err)
+        return HttpxBinaryResponseContent._from_core(body, hidden, ms)
+
+    @routed("aspeech")
+    async def aspeech(self, model: str, input: str, voice: Any = None, **kwargs: Any) -> HttpxBinaryResponseContent:
+        """The async twin of :meth:`speech`."""
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "input", input)
+        params["voice"] = voice
+        try:
+            body, hidden, ms = await _submit(functools.partial(self._core.call_kind_submit, "speech"), params, attempts)
+        except _RustLLMError as err:
+            _raise(err)
+        return HttpxBinaryResponseContent._from_core(body, hidden, ms)
 
     # -- introspection -----------------------------------------------------------------
     def _alias_entries(self, include_hidden: bool) -> list[dict[str, Any]]:

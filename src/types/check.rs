@@ -466,16 +466,22 @@ pub fn embedding_input(input: &Value) -> Result<(), LlmError> {
     }
 }
 
+/// The string `response_format`s of the image and audio endpoints.
+const MEDIA_RESPONSE_FORMATS: &[&str] = &[
+    "url", "b64_json", "mp3", "opus", "aac", "flac", "wav", "pcm",
+];
+
 /// What the Router checks once, before it picks a deployment (so a bad input is neither
 /// retried nor sent to fallbacks): the table, and `messages` or `input` when given.
 /// `call::prepare` checks again per deployment, with the deployment's own parameters.
 pub fn routed_call(kwargs: &Map<String, Value>) -> Result<(), LlmError> {
-    // An image generation's `response_format` is "url" or "b64_json" (checked per
-    // deployment by `call::prepare`), not chat's object.
-    if matches!(
-        kwargs.get("response_format").and_then(Value::as_str),
-        Some("url" | "b64_json")
-    ) {
+    // The `response_format` of an image ("url", "b64_json") or of speech ("mp3", ...)
+    // is a string (checked per deployment by `call::prepare`), not chat's object.
+    if kwargs
+        .get("response_format")
+        .and_then(Value::as_str)
+        .is_some_and(|f| MEDIA_RESPONSE_FORMATS.contains(&f))
+    {
         let mut rest = kwargs.clone();
         rest.shift_remove("response_format");
         return routed_call(&rest);
