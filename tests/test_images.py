@@ -123,13 +123,15 @@ def test_errors_are_mapped_and_retried(server, openai_args):
 def test_callbacks_see_the_call(server, openai_args, monkeypatch):
     seen = []
     monkeypatch.setattr(
-        litellm, "success_callback", [lambda kwargs, resp, *_: seen.append((kwargs["call_type"], resp))]
+        litellm,
+        "success_callback",
+        [lambda kwargs, resp, *_: seen.append((kwargs["call_type"], resp, kwargs["input"]))],
     )
     litellm.image_generation(prompt="x", model="dall-e-3", **openai_args)
     deadline = time.monotonic() + 5
     while not seen and time.monotonic() < deadline:  # success callbacks run on a worker
         time.sleep(0.01)
-    assert [c for c, _ in seen] == ["image_generation"]
+    assert [(c, i) for c, _, i in seen] == [("image_generation", "x")]
     assert isinstance(seen[0][1], ImageResponse)
 
 

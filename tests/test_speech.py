@@ -101,13 +101,15 @@ def test_errors_are_mapped_and_retried(server, openai_args):
 def test_callbacks_and_mock_response(server, openai_args, monkeypatch):
     seen = []
     monkeypatch.setattr(
-        litellm, "success_callback", [lambda kwargs, resp, *_: seen.append((kwargs["call_type"], resp))]
+        litellm,
+        "success_callback",
+        [lambda kwargs, resp, *_: seen.append((kwargs["call_type"], resp, kwargs["input"]))],
     )
     litellm.speech(model="tts-1", input="x", voice="alloy", **openai_args)
     deadline = time.monotonic() + 5
     while not seen and time.monotonic() < deadline:  # success callbacks run on a worker
         time.sleep(0.01)
-    assert [c for c, _ in seen] == ["speech"]
+    assert [(c, i) for c, _, i in seen] == [("speech", "x")]
     assert isinstance(seen[0][1], HttpxBinaryResponseContent)
     server.reset()
     resp = litellm.speech(model="tts-1", input="x", voice="alloy", mock_response="RIFF....")

@@ -442,8 +442,10 @@ class _Call:
             prompt = p.get("prompt")
             messages: Any = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
             call_input: Any = prompt
-        elif self.call_type in _EMBEDDING_TYPES:
+        elif self.call_type in _EMBEDDING_TYPES or self.call_type in ("speech", "aspeech"):
             messages = call_input = p.get("input")
+        elif self.call_type in ("image_generation", "aimage_generation"):
+            messages = call_input = p.get("prompt")
         else:
             messages = call_input = p.get("messages")
         optional = {k: v for k, v in p.items() if v is not None and k not in _NOT_OPTIONAL}

@@ -673,6 +673,15 @@ mod tests {
     }
 
     #[test]
+    fn routed_calls_take_the_media_response_formats_as_strings() {
+        let call = |f: Value| routed_call(&obj(json!({"model": "m", "response_format": f})));
+        assert!(call(json!("b64_json")).is_ok());
+        assert!(call(json!("wav")).is_ok());
+        assert!(call(json!("mp4")).is_err());
+        assert!(call(json!({"type": "json_object"})).is_ok());
+    }
+
+    #[test]
     fn response_format_types() {
         ok(json!({"response_format": {"type": "json_object"}}));
         ok(json!({"response_format": {"type": "text"}}));
