@@ -42,6 +42,11 @@ def test_openai_dall_e_3_goes_to_images_generations_and_is_priced(server, openai
     assert resp._hidden_params["custom_llm_provider"] == "openai"
     assert resp.model_dump()["data"][0]["revised_prompt"] == "A picture: a red fox"
     assert pickle.loads(pickle.dumps(resp)) == resp
+    assert litellm.completion_cost(completion_response=resp) == pytest.approx(2 * 6.539e-08 * 1024 * 1792)
+    # size=, quality= and n= reprice it: one hd 1024x1024 image.
+    assert litellm.completion_cost(completion_response=resp, size="1024x1024", n=1) == pytest.approx(
+        7.629e-08 * 1024 * 1024
+    )
 
 
 def test_default_model_and_b64_json(server, openai_args):

@@ -44,7 +44,25 @@ fn aspeech_submit(
     submit(py, Endpointkind::Speech, kwargs, waker, future)
 }
 
+/// What an image generation with this reply `body` cost (the first of `models` the
+/// catalogue prices), or None: `completion_cost` of an `ImageResponse`.
+#[pyfunction]
+fn image_cost(
+    body: &Bound<'_, PyDict>,
+    provider: &str,
+    models: Vec<String>,
+) -> PyResult<Option<f64>> {
+    let body = match super::convert::to_value(body.as_any(), "body")? {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    Ok(models
+        .iter()
+        .find_map(|m| crate::providers::images::cost(&body, provider, m)))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(image_cost, m)?)?;
     m.add_function(wrap_pyfunction!(speech, m)?)?;
     m.add_function(wrap_pyfunction!(aspeech_submit, m)?)?;
     m.add_function(wrap_pyfunction!(image_generation, m)?)?;
