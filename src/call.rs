@@ -170,7 +170,20 @@ pub fn prepare_with_env(
             }
         }
     }
+    // An image's `response_format` is "url" or "b64_json", speech's "mp3", ...: not
+    // chat's object (`images.rs` and `speech.rs` check them).
+    let media_format = match kind {
+        Endpointkind::ImageGeneration | Endpointkind::Speech => kwargs.remove("response_format"),
+        _ => None,
+    };
     check::kwargs(&kwargs).map_err(|e| call_context(e, &kwargs))?;
+    if let Some(format) = media_format.filter(|f| !f.is_null()) {
+        if kind == Endpointkind::ImageGeneration {
+            providers::images::check_response_format(&format)
+                .map_err(|e| call_context(e, &kwargs))?;
+        }
+        kwargs.insert("response_format".into(), format);
+    }
     let messages = kwargs.remove("messages");
     let input = kwargs.remove("input");
     let prompt = kwargs.remove("prompt");
@@ -233,6 +246,17 @@ pub fn prepare_with_env(
             body.insert("input".into(), input.unwrap_or(Value::Null));
         }
         Endpointkind::Responses => body.extend(own),
+        Endpointkind::ImageGeneration => {
+            providers::images::check_format(&provider, spec.format).map_err(ctx)?;
+            providers::images::check_prompt(prompt.as_ref()).map_err(ctx)?;
+            providers::images::check_params(&split.body).map_err(ctx)?;
+            body.insert("prompt".into(), prompt.unwrap_or(Value::Null));
+        }
+        Endpointkind::Speech => {
+            providers::speech::check_format(&provider, spec.format).map_err(ctx)?;
+            providers::speech::check_request(input.as_ref(), &split.body).map_err(ctx)?;
+            body.insert("input".into(), input.unwrap_or(Value::Null));
+        }
     }
     body.extend(split.body);
 
@@ -533,6 +557,19 @@ async fn attempt(
     if let Some(log) = &log {
         log.response(status, &bytes);
     }
+    if p.kind == Endpointkind::Speech {
+        let content_type = headers
+            .iter()
+            .find(|(k, _)| k == "content-type")
+            .map_or("application/octet-stream", |(_, v)| v.as_str());
+        let characters = p
+            .body
+            .get("input")
+            .and_then(Value::as_str)
+            .map_or(0, |s| s.chars().count());
+        let body = providers::speech::reply_body(&bytes, content_type, characters);
+        return Ok((body, headers));
+    }
     let body = match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => map,
         // An HTML page, an empty body, a JSON array: a 2xx that is not a reply. Adapters
@@ -549,6 +586,10 @@ async fn attempt(
     };
     let body = match p.kind {
         Endpointkind::Rerank => providers::rerank::parse_reply(&p.context(), &p.url, body)?,
+        Endpointkind::ImageGeneration => {
+            let body = p.adapter().parse_response(&p.context(), body, &headers)?;
+            providers::images::parse_reply(&p.context(), &p.body, body)?
+        }
         _ => p.adapter().parse_response(&p.context(), body, &headers)?,
     };
     Ok((body, headers))
@@ -618,12 +659,41 @@ pub async fn run(mut p: Prepared) -> Result<Reply, LlmError> {
         return Err(e);
     }
     if let Some(mock) = p.options.mock_response.clone() {
-        if matches!(p.kind, Endpointkind::Rerank | Endpointkind::Moderation) {
+        if p.kind == Endpointkind::Speech {
+            return mock_speech_reply(&p, mock);
+        }
+        if matches!(
+            p.kind,
+            Endpointkind::Rerank | Endpointkind::Moderation | Endpointkind::ImageGeneration
+        ) {
             return mock_object_reply(&p, mock);
         }
         return mock_reply(&p, &mock);
     }
     send(p).await
+}
+
+/// A speech call's `mock_response`: a string, whose UTF-8 bytes are the audio.
+fn mock_speech_reply(p: &Prepared, mock: Value) -> Result<Reply, LlmError> {
+    let Value::String(audio) = mock else {
+        return Err(LlmError::bad_request(
+            "mock_response for speech must be a string (its bytes are the audio)",
+        )
+        .with_context(&p.provider, &p.requested_model));
+    };
+    let characters = p
+        .body
+        .get("input")
+        .and_then(Value::as_str)
+        .map_or(0, |s| s.chars().count());
+    Ok(Reply {
+        body: providers::speech::reply_body(audio.as_bytes(), "audio/mpeg", characters),
+        provider: p.provider.clone(),
+        api_base: p.endpoint.base.clone(),
+        requested_model: p.requested_model.clone(),
+        headers: Vec::new(),
+        response_ms: 0.0,
+    })
 }
 
 /// A rerank's or moderation's `mock_response`: the reply object itself (a dict), read as
@@ -638,6 +708,9 @@ fn mock_object_reply(p: &Prepared, mock: Value) -> Result<Reply, LlmError> {
     };
     let body = match p.kind {
         Endpointkind::Rerank => providers::rerank::parse_reply(&p.context(), &p.url, body)?,
+        Endpointkind::ImageGeneration => {
+            providers::images::parse_reply(&p.context(), &p.body, body)?
+        }
         _ => body,
     };
     Ok(Reply {
@@ -802,6 +875,12 @@ impl Reply {
     /// lookups. `None` for a model it cannot price.
     pub fn cost(&self, custom: &CustomPrices) -> Option<f64> {
         let reported = self.body.get("model").and_then(Value::as_str).unwrap_or("");
+        if providers::speech::is_speech_reply(&self.body) {
+            return providers::speech::cost(&self.body, &self.provider, &self.requested_model);
+        }
+        if providers::images::is_images_reply(&self.body) {
+            return providers::images::cost(&self.body, &self.provider, &self.requested_model);
+        }
         let Some(usage) = self.body.get("usage") else {
             // A rerank reply carries `meta` instead, priced per query (or token); OpenAI's
             // moderations are free.

@@ -54,7 +54,9 @@ if TYPE_CHECKING:
     )
 
 from rustllm import _core
+from rustllm._audio import aspeech, speech
 from rustllm._helpers import ahealth_check, check_valid_key, get_valid_models, health_check, trim_messages
+from rustllm._images import aimage_generation, image_generation
 from rustllm._rerank import amoderation, arerank, moderation, rerank
 from rustllm.budget_manager import BudgetManager
 
@@ -78,7 +80,9 @@ from rustllm.catalogue import (
 )
 from rustllm.router import AllowedFailsPolicy, RetryPolicy, Router
 from rustllm.streaming import CustomStreamWrapper, stream_chunk_builder
+from rustllm.types._audio import HttpxBinaryResponseContent
 from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
+from rustllm.types._images import ImageObject, ImageResponse
 from rustllm.types.utils import (
     ChatCompletionDeltaToolCall,
     ChatCompletionMessageToolCall,
@@ -1288,6 +1292,13 @@ __all__ = [
     "amoderation",
     "RerankResponse",
     "OpenAIModerationResponse",
+    "image_generation",
+    "aimage_generation",
+    "ImageResponse",
+    "ImageObject",
+    "speech",
+    "aspeech",
+    "HttpxBinaryResponseContent",
     "health_check",
     "ahealth_check",
     "check_valid_key",

@@ -445,8 +445,14 @@ class _Call:
             prompt = p.get("prompt")
             messages: Any = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
             call_input: Any = prompt
-        elif self.call_type in _EMBEDDING_TYPES or self.call_type in _RESPONSES_TYPES:
+        elif (
+            self.call_type in _EMBEDDING_TYPES
+            or self.call_type in _RESPONSES_TYPES
+            or self.call_type in ("speech", "aspeech")
+        ):
             messages = call_input = p.get("input")
+        elif self.call_type in ("image_generation", "aimage_generation"):
+            messages = call_input = p.get("prompt")
         else:
             messages = call_input = p.get("messages")
         optional = {k: v for k, v in p.items() if v is not None and k not in _NOT_OPTIONAL}
@@ -1182,7 +1188,13 @@ def _router_call(call_type: str, router: Any, model: str, args: tuple, kwargs: d
     obs = observers(kwargs)
     if call_type in ("rerank", "arerank"):
         first = "query"
-    elif call_type in _EMBEDDING_TYPES or call_type in _RESPONSES_TYPES or call_type in ("moderation", "amoderation"):
+    elif call_type in ("image_generation", "aimage_generation"):
+        first = "prompt"
+    elif (
+        call_type in _EMBEDDING_TYPES
+        or call_type in _RESPONSES_TYPES
+        or call_type in ("moderation", "amoderation", "speech", "aspeech")
+    ):
         first = "input"
     else:
         first = "messages"

@@ -338,6 +338,19 @@ def completion_cost(
         candidates = [m for m in (base_model, model) if m]
     if not candidates:
         raise ValueError("completion_cost needs a model: pass model=... or a response that names one")
+    from rustllm.types._images import ImageResponse
+
+    if isinstance(completion_response, ImageResponse):
+        # Priced per pixel or image by quality and size (or per token), as its call was;
+        # `size=`, `quality=` and `n=` override what the response says.
+        body = completion_response.model_dump()
+        body.update({k: v for k, v in (("size", size), ("quality", quality)) if v is not None})
+        if n is not None:
+            body["data"] = [{}] * n if not body.get("data") else body["data"][:1] * n
+        cost = _core.image_cost(body, custom_llm_provider or "", candidates)
+        if cost is None:
+            raise Exception(f"cannot price model={candidates[0]}")
+        return cost
     meta = _response_field(completion_response, "meta") if completion_response is not None else None
     if isinstance(meta, dict) and not usage:
         # A RerankResponse: priced per query (or per billed token), as its call was.

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, Literal, get_args, overload
 from rustllm import _core
 from rustllm._hooks import routed
 from rustllm.streaming import CustomStreamWrapper
+from rustllm.types._audio import HttpxBinaryResponseContent
 from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
+from rustllm.types._images import ImageResponse
 from rustllm.types.utils import EmbeddingResponse, ModelResponse
 
 _RustLLMError = _core.RustLLMError
@@ -645,6 +647,63 @@ class Router:
         except _RustLLMError as err:
             _raise(err)
         return ResponsesAPIResponse._from_openai(body, hidden, ms)
+
+    def image_generation(self, prompt: str, model: str, **kwargs: Any) -> ImageResponse:
+        """Images for ``prompt`` on model group ``model`` (LiteLLM's argument order:
+        ``prompt`` first), with the retries, fallbacks, cooldowns and limits of
+        :meth:`completion`."""
+        return self._image_generation(model, prompt, **kwargs)
+
+    async def aimage_generation(self, prompt: str, model: str, **kwargs: Any) -> ImageResponse:
+        """The async twin of :meth:`image_generation`."""
+        return await self._aimage_generation(model, prompt, **kwargs)
+
+    @routed("image_generation")
+    def _image_generation(self, model: str, prompt: str, **kwargs: Any) -> ImageResponse:
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "prompt", prompt)
+        try:
+            body, hidden, ms = self._core.call_kind("image_generation", params, attempts)
+        except _RustLLMError as err:
+            _raise(err)
+        return ImageResponse._from_openai(body, hidden, ms)
+
+    @routed("aimage_generation")
+    async def _aimage_generation(self, model: str, prompt: str, **kwargs: Any) -> ImageResponse:
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "prompt", prompt)
+        try:
+            body, hidden, ms = await _submit(
+                functools.partial(self._core.call_kind_submit, "image_generation"), params, attempts
+            )
+        except _RustLLMError as err:
+            _raise(err)
+        return ImageResponse._from_openai(body, hidden, ms)
+
+    @routed("speech")
+    def speech(self, model: str, input: str, voice: Any = None, **kwargs: Any) -> HttpxBinaryResponseContent:
+        """Speech of ``input`` in ``voice`` on model group ``model`` (retries, fallbacks,
+        cooldowns and limits as for :meth:`completion`)."""
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "input", input)
+        params["voice"] = voice
+        try:
+            body, hidden, ms = self._core.call_kind("speech", params, attempts)
+        except _RustLLMError as err:
+            _raise(err)
+        return HttpxBinaryResponseContent._from_core(body, hidden, ms)
+
+    @routed("aspeech")
+    async def aspeech(self, model: str, input: str, voice: Any = None, **kwargs: Any) -> HttpxBinaryResponseContent:
+        """The async twin of :meth:`speech`."""
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "input", input)
+        params["voice"] = voice
+        try:
+            body, hidden, ms = await _submit(functools.partial(self._core.call_kind_submit, "speech"), params, attempts)
+        except _RustLLMError as err:
+            _raise(err)
+        return HttpxBinaryResponseContent._from_core(body, hidden, ms)
 
     # -- introspection -----------------------------------------------------------------
     def _alias_entries(self, include_hidden: bool) -> list[dict[str, Any]]:

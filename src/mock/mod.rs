@@ -13,9 +13,11 @@
 //!    ([`MockServer::set_latency`]).
 
 mod anthropic;
+mod audio;
 mod bedrock;
 mod cohere;
 mod gemini;
+mod images;
 mod ollama;
 mod openai;
 mod rerank;

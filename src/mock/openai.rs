@@ -242,7 +242,7 @@ fn split_every(s: &str, size: usize) -> Vec<String> {
         .collect()
 }
 
-fn now_secs() -> u64 {
+pub(crate) fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

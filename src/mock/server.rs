@@ -139,6 +139,8 @@ enum Outcome {
     Disconnect,
     Json(u16, Value),
     Text(u16, String),
+    /// A binary body of the given media type (speech audio).
+    Binary(u16, &'static str, Vec<u8>),
     /// SSE events (each a JSON value), then `[DONE]` unless broken off.
     Stream {
         status: u16,
@@ -299,6 +301,7 @@ async fn handle(
         }
         Outcome::Json(status, value) => full(status, "application/json", value.to_string().into()),
         Outcome::Text(status, text) => full(status, "text/plain; charset=utf-8", text.into()),
+        Outcome::Binary(status, media_type, bytes) => full(status, media_type, bytes.into()),
         Outcome::Stream {
             status,
             events,
@@ -424,6 +427,8 @@ fn route(
         Rerank,
         Moderations,
         Responses,
+        Images,
+        Speech,
     }
     if *method == Method::GET && path.ends_with("/models") {
         return Outcome::Json(200, openai::models());
@@ -451,6 +456,10 @@ fn route(
         Some(Route::Moderations)
     } else if path.ends_with("/responses") {
         Some(Route::Responses)
+    } else if path.ends_with("/images/generations") {
+        Some(Route::Images)
+    } else if path.ends_with("/audio/speech") {
+        Some(Route::Speech)
     } else {
         None
     };
@@ -524,6 +533,12 @@ fn route(
                 Outcome::Json(status, responses::reply(&state.responses, &bridge, &answer))
             })
         }),
+        Route::Images => {
+            super::images::generation(&req, state.next_id(), super::openai::now_secs())
+                .map(|body| Outcome::Json(status, body))
+        }
+        Route::Speech => super::audio::speech(&req)
+            .map(|(media_type, audio)| Outcome::Binary(status, media_type, audio)),
     };
     result.unwrap_or_else(Outcome::from)
 }

@@ -21,10 +21,12 @@ pub mod azure;
 pub mod bedrock;
 pub mod cohere;
 pub mod gemini;
+pub mod images;
 pub mod ollama;
 pub mod openai;
 pub mod rerank;
 pub mod responses;
+pub mod speech;
 pub mod vertex;
 
 use serde_json::{Map, Value};
@@ -47,6 +49,10 @@ pub enum Endpointkind {
     /// OpenAI's Responses API (`POST {base}/responses`), native on OpenAI and Azure;
     /// other providers get it bridged over chat (`crate::responses`).
     Responses,
+    /// OpenAI's `POST {base}/images/generations` (`images.rs`).
+    ImageGeneration,
+    /// OpenAI's `POST {base}/audio/speech`: the reply is audio (`speech.rs`).
+    Speech,
 }
 
 impl Endpointkind {
@@ -59,6 +65,8 @@ impl Endpointkind {
             Endpointkind::Rerank => "rerank",
             Endpointkind::Moderation => "moderations",
             Endpointkind::Responses => "responses",
+            Endpointkind::ImageGeneration => "images/generations",
+            Endpointkind::Speech => "audio/speech",
         }
     }
 }

@@ -478,10 +478,11 @@ impl Adapter for OpenAiAdapter {
         let list_key = match ctx.kind {
             crate::providers::Endpointkind::Chat
             | crate::providers::Endpointkind::TextCompletion => "choices",
-            crate::providers::Endpointkind::Embeddings => "data",
-            crate::providers::Endpointkind::Moderation | crate::providers::Endpointkind::Rerank => {
-                "results"
-            }
+            crate::providers::Endpointkind::Embeddings
+            | crate::providers::Endpointkind::ImageGeneration => "data",
+            crate::providers::Endpointkind::Moderation
+            | crate::providers::Endpointkind::Rerank
+            | crate::providers::Endpointkind::Speech => "results",
             crate::providers::Endpointkind::Responses => "output",
         };
         check_reply_body(

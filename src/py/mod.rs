@@ -10,6 +10,7 @@ mod completion;
 mod convert;
 mod custom;
 mod errors;
+mod images;
 mod logging;
 mod mock;
 mod objects;
@@ -28,6 +29,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bridge::register(m)?;
     completion::register(m)?;
     rerank::register(m)?;
+    images::register(m)?;
     catalogue::register(m)?;
     router::register(m)?;
     cache::register(m)?;

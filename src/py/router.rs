@@ -253,6 +253,10 @@ fn call_type(kind: Endpointkind, is_async: bool) -> &'static str {
         (Endpointkind::Moderation, true) => "amoderation",
         (Endpointkind::Responses, false) => "responses",
         (Endpointkind::Responses, true) => "aresponses",
+        (Endpointkind::ImageGeneration, false) => "image_generation",
+        (Endpointkind::ImageGeneration, true) => "aimage_generation",
+        (Endpointkind::Speech, false) => "speech",
+        (Endpointkind::Speech, true) => "aspeech",
         (_, false) => "completion",
         (_, true) => "acompletion",
     }
@@ -286,7 +290,10 @@ async fn route_reply(
                         let started = std::time::Instant::now();
                         let what = match kind {
                             Endpointkind::Embeddings => "embedding",
-                            Endpointkind::Rerank | Endpointkind::Moderation => {
+                            Endpointkind::Rerank
+                            | Endpointkind::Moderation
+                            | Endpointkind::ImageGeneration
+                            | Endpointkind::Speech => {
                                 return Err(LlmError::bad_request(format!(
                                     "a custom provider serves completion and embedding calls only, not {}",
                                     kind.path()

@@ -466,10 +466,26 @@ pub fn embedding_input(input: &Value) -> Result<(), LlmError> {
     }
 }
 
+/// The string `response_format`s of the image and audio endpoints.
+const MEDIA_RESPONSE_FORMATS: &[&str] = &[
+    "url", "b64_json", "mp3", "opus", "aac", "flac", "wav", "pcm",
+];
+
 /// What the Router checks once, before it picks a deployment (so a bad input is neither
 /// retried nor sent to fallbacks): the table, and `messages` or `input` when given.
 /// `call::prepare` checks again per deployment, with the deployment's own parameters.
 pub fn routed_call(kwargs: &Map<String, Value>) -> Result<(), LlmError> {
+    // The `response_format` of an image ("url", "b64_json") or of speech ("mp3", ...)
+    // is a string (checked per deployment by `call::prepare`), not chat's object.
+    if kwargs
+        .get("response_format")
+        .and_then(Value::as_str)
+        .is_some_and(|f| MEDIA_RESPONSE_FORMATS.contains(&f))
+    {
+        let mut rest = kwargs.clone();
+        rest.shift_remove("response_format");
+        return routed_call(&rest);
+    }
     self::kwargs(kwargs)?;
     if let Some(messages) = kwargs.get("messages") {
         messages_given(Some(messages))?;
@@ -654,6 +670,15 @@ mod tests {
         ok(json!({"stream_options": {}}));
         assert!(err(json!({"stream_options": true})).starts_with("stream_options must be a dict"));
         assert!(err(json!({"stream_options": {"include_usage": "yes"}})).contains("stream_options"));
+    }
+
+    #[test]
+    fn routed_calls_take_the_media_response_formats_as_strings() {
+        let call = |f: Value| routed_call(&obj(json!({"model": "m", "response_format": f})));
+        assert!(call(json!("b64_json")).is_ok());
+        assert!(call(json!("wav")).is_ok());
+        assert!(call(json!("mp4")).is_err());
+        assert!(call(json!({"type": "json_object"})).is_ok());
     }
 
     #[test]

@@ -2078,4 +2078,8 @@ def __getattr__(name: str) -> Any:
         from rustllm.types._model_info import ModelInfo
 
         return ModelInfo
+    if name in ("ImageResponse", "ImageObject"):
+        from rustllm.types import _images
+
+        return getattr(_images, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

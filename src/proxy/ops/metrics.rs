@@ -522,6 +522,8 @@ fn route_path(route: &str) -> &'static str {
         "embeddings" => "/embeddings",
         "rerank" => "/rerank",
         "moderations" => "/moderations",
+        "images/generations" => "/images/generations",
+        "audio/speech" => "/audio/speech",
         _ => "/",
     }
 }

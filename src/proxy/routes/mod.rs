@@ -9,10 +9,12 @@ pub mod admin;
 pub mod admin_keys;
 pub mod admin_teams;
 pub mod admin_users;
+pub mod audio;
 pub mod chat;
 pub mod completions;
 pub mod embeddings;
 pub mod health;
+pub mod images;
 pub mod metrics;
 pub mod models;
 pub mod rerank;
@@ -101,6 +103,10 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
             "/v1/responses/{id}",
             get(responses::get).delete(responses::delete),
         )
+        .route("/images/generations", post(images::generations))
+        .route("/v1/images/generations", post(images::generations))
+        .route("/audio/speech", post(audio::speech))
+        .route("/v1/audio/speech", post(audio::speech))
         .route("/models", get(models::list))
         .route("/v1/models", get(models::list))
         .route("/models/{*model}", get(models::one))

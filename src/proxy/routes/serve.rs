@@ -36,6 +36,10 @@ pub enum Family {
     Moderation,
     /// `/responses`: the Responses API (bridged over chat for non-OpenAI deployments).
     Responses,
+    /// `/images/generations` (OpenAI's body).
+    Images,
+    /// `/audio/speech` (OpenAI's body; the reply is audio).
+    Speech,
 }
 
 impl Family {
@@ -48,6 +52,8 @@ impl Family {
             Family::Rerank => "arerank",
             Family::Moderation => "amoderation",
             Family::Responses => "aresponses",
+            Family::Images => "aimage_generation",
+            Family::Speech => "aspeech",
         }
     }
 
@@ -59,6 +65,8 @@ impl Family {
             Family::Rerank => "rerank",
             Family::Moderation => "moderations",
             Family::Responses => "responses",
+            Family::Images => "images/generations",
+            Family::Speech => "audio/speech",
         }
     }
 }
@@ -145,6 +153,8 @@ async fn call_once(family: Family, merged: Map<String, Value>) -> Result<Reply, 
         Family::Rerank => call::run(call::prepare(Endpointkind::Rerank, merged)?).await,
         Family::Moderation => call::run(call::prepare(Endpointkind::Moderation, merged)?).await,
         Family::Responses => call::run(call::prepare(Endpointkind::Responses, merged)?).await,
+        Family::Images => call::run(call::prepare(Endpointkind::ImageGeneration, merged)?).await,
+        Family::Speech => call::run(call::prepare(Endpointkind::Speech, merged)?).await,
         Family::Text => {
             let (kind, merged) = text_target(merged)?;
             let mut reply = call::run(call::prepare(kind, merged)?).await?;
@@ -174,9 +184,14 @@ async fn open_once(family: Family, merged: Map<String, Value>) -> Result<OpenStr
         Family::Responses => {
             call::run_stream(call::prepare(Endpointkind::Responses, merged)?).await
         }
-        Family::Embeddings | Family::Rerank | Family::Moderation => Err(LlmError::bad_request(
-            format!("{} does not stream", family.route()),
-        )),
+        Family::Embeddings
+        | Family::Rerank
+        | Family::Moderation
+        | Family::Images
+        | Family::Speech => Err(LlmError::bad_request(format!(
+            "{} does not stream",
+            family.route()
+        ))),
     }
 }
 
@@ -356,7 +371,23 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
                 }
             };
             let total_ms = ms_since(started);
-            let mut response = super::json_response(bytes);
+            let mut response = match family {
+                // Speech answers with the audio itself, in the provider's media type.
+                Family::Speech => match crate::providers::speech::audio_of(&reply.body) {
+                    Some((audio, media_type)) => super::audio::audio_response(audio, &media_type),
+                    None => {
+                        return error_response(
+                            ProxyError::new(
+                                StatusCode::INTERNAL_SERVER_ERROR,
+                                "internal_server_error",
+                                "the speech reply holds no audio",
+                            ),
+                            Some(&call_id),
+                        )
+                    }
+                },
+                _ => super::json_response(bytes),
+            };
             let mut headroom = None;
             if let Some(p) = &mut permit {
                 let (prompt, completion) = usage_of(&reply.body);

@@ -83,6 +83,8 @@ fn call_type(route: &str) -> &'static str {
         "rerank" => "arerank",
         "moderations" => "amoderation",
         "responses" => "aresponses",
+        "images/generations" => "aimage_generation",
+        "audio/speech" => "aspeech",
         _ => "acompletion",
     }
 }
