@@ -1965,8 +1965,9 @@ class HiddenParams(_ResponseObject):
 class CallTypes(enum.Enum):
     """The kinds of call LiteLLM names in callbacks, caching and cost calculation
     (``CallTypes("acompletion")``, ``CallTypes.embedding.value``). rustllm serves
-    completion, text completion and embedding calls; the other members exist so that
-    code naming them keeps working."""
+    completion, text completion, embedding, responses, rerank, moderation, image
+    generation and speech calls; the other members exist so that code naming them keeps
+    working."""
 
     embedding = "embedding"
     aembedding = "aembedding"
