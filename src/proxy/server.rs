@@ -132,13 +132,23 @@ pub async fn serve(
                 // a reply written in two parts) until the client's delayed ACK: tens of
                 // milliseconds.
                 let _ = stream.set_nodelay(true);
-                let Ok(stream) = stream.into_std() else { continue };
-                let target = workers
-                    .iter()
+                let Ok(mut stream) = stream.into_std() else { continue };
+                // The least-loaded thread still serving; one whose loop ended (it cannot,
+                // short of a bug) is passed over from then on instead of being handed
+                // every new connection for having none open.
+                while let Some(w) = workers
+                    .iter_mut()
+                    .filter(|w| w.connections.is_some())
                     .min_by_key(|w| w.open.load(Ordering::Relaxed))
-                    .and_then(|w| w.connections.as_ref());
-                if let Some(tx) = target {
-                    let _ = tx.send(stream);
+                {
+                    match w.connections.as_ref().map(|tx| tx.send(stream)) {
+                        Some(Err(refused)) => {
+                            log::warn("a serving thread stopped; its share goes to the others");
+                            w.connections = None;
+                            stream = refused.0;
+                        }
+                        _ => break,
+                    }
                 }
             }
             () = &mut stop => break,
