@@ -521,29 +521,12 @@ impl Limiter {
                 (*reserve).min(i64::MAX as u64) as i64,
             ]);
         }
-        // What to give back if this request is gone by the time it was counted.
-        let undo = tags
-            .iter()
-            .zip(descriptors)
-            .zip(reserves)
-            .map(|((tag, d), reserve)| End {
-                keys: [
-                    format!("{tag}:tokens:{minute}"),
-                    format!("{tag}:parallel"),
-                    format!("{tag}:parallel:by"),
-                ],
-                delta: -((*reserve).min(i64::MAX as u64) as i64),
-                release: d.limits.max_parallel_requests.is_some(),
-            })
-            .collect();
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.inner.enqueue(
             link,
             Some(Admission {
                 keys,
                 args,
-                descriptors: descriptors.len(),
-                undo,
                 reply: tx,
             }),
             Vec::new(),
@@ -942,10 +925,27 @@ struct Admission {
     keys: Vec<String>,
     /// The number of descriptors, then per descriptor its limits and reserve.
     args: Vec<i64>,
-    descriptors: usize,
-    /// The end that gives the admission back if its request is gone when it returns.
-    undo: Vec<End>,
     reply: tokio::sync::oneshot::Sender<Option<Result<Vec<Counted>, Refusal>>>,
+}
+
+impl Admission {
+    fn descriptors(&self) -> usize {
+        self.keys.len() / 5
+    }
+
+    /// The end that gives a counted admission back (its request went away while the
+    /// admission was out): per descriptor its tokens, parallel and parallel:by keys, the
+    /// reserve taken back, and the slot if it took one.
+    fn undo<'a>(keys: &'a [String], args: &'a [i64]) -> impl Iterator<Item = End> + 'a {
+        keys.chunks(5)
+            .zip(args.get(1..).unwrap_or_default().chunks(4))
+            .filter(|(k, a)| k.len() == 5 && a.len() == 4)
+            .map(|(k, a)| End {
+                keys: [k[1].clone(), k[2].clone(), k[3].clone()],
+                delta: -a[3],
+                release: a[2] >= 0,
+            })
+    }
 }
 
 /// What waits for the next call to Redis.
@@ -1079,12 +1079,13 @@ async fn run_calls(inner: Arc<Inner>, link: Arc<RedisLink>) {
         for (i, admission) in admissions.into_iter().enumerate() {
             let outcome = replies
                 .as_ref()
-                .and_then(|r| read_admission(&r[i], admission.descriptors));
+                .and_then(|r| read_admission(&r[i], admission.descriptors()));
             let counted = matches!(outcome, Some(Ok(_)));
-            if admission.reply.send(outcome).is_err() && counted {
+            let Admission { keys, args, reply } = admission;
+            if reply.send(outcome).is_err() && counted {
                 // The request went away while its admission was out: it was counted,
                 // and nobody will end it.
-                undo.extend(admission.undo);
+                undo.extend(Admission::undo(&keys, &args));
             }
         }
         if !undo.is_empty() {
