@@ -276,11 +276,19 @@ fn client_credential(body: &Map<String, Value>) -> Option<&'static str> {
         .map(|i| CLIENT_CREDENTIAL_PARAMS[i])
 }
 
-/// A call id in LiteLLM's uuid4 form. Ids name calls, they guard nothing: the random
-/// bits come from the thread's fast generator, not the kernel (a `getrandom` syscall per
-/// request).
+/// A call id: a UUID as LiteLLM's, but version 7 (the millisecond first, then random
+/// bits) instead of 4, because it is the spend logs' primary key: ids in time order are
+/// appended at the right edge of that index, where random ids dirty a page anywhere in it
+/// per row (measured on SQLite, the writer's CPU per row grew with the table). Ids name
+/// calls, they guard nothing: the random bits come from the thread's fast generator, not
+/// the kernel (a `getrandom` syscall per request).
 fn call_id() -> String {
-    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut random = [0u8; 10];
+    random.copy_from_slice(&fastrand::u128(..).to_le_bytes()[..10]);
+    uuid::Builder::from_unix_timestamp_millis(millis, &random)
         .into_uuid()
         .to_string()
 }
@@ -470,5 +478,23 @@ mod tests {
         ] {
             assert!(!is_json(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn call_ids_are_uuids_in_time_order() {
+        let first = call_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let later: Vec<String> = (0..100).map(|_| call_id()).collect();
+        for id in &later {
+            let parsed = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(parsed.get_version_num(), 7, "{id}");
+            assert_eq!(id.len(), 36);
+            // Made a millisecond or more later: after the first in the index's order.
+            assert!(id > &first, "{id} <= {first}");
+        }
+        let mut unique = later.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), later.len());
     }
 }
