@@ -61,7 +61,7 @@ const WINDOW_TTL_MS: u64 = 2 * WINDOW_SECS * 1000;
 const LEASE_MS: u64 = 30_000;
 /// How often an instance holding slots renews its lease.
 const RENEW_EVERY: Duration = Duration::from_secs(10);
-/// TTL of the parallel keys, refreshed on every admission and renewal.
+/// TTL of the parallel keys, set by an instance's first slot and refreshed by its renewals.
 const PARALLEL_TTL_MS: u64 = 2 * LEASE_MS;
 
 /// One call for everything waiting: first the request ends, then the admissions, each
@@ -73,8 +73,10 @@ const PARALLEL_TTL_MS: u64 = 2 * LEASE_MS;
 /// number of end descriptors, the number of admissions; per end descriptor its token
 /// difference and 1 to release a slot; per admission its number of descriptors, then per
 /// descriptor its rpm, tpm and parallel limits (-1: none) and the tokens to reserve.
-/// Returns per admission `{1, requests, tokens, parallel, ...}` (per descriptor, after
-/// counting) or `{0, descriptor index, 1|2|3 (requests|tokens|parallel), value now}`.
+/// Each limit is counted on the way through and the counts undone on a refusal (rare), so
+/// an admission makes one call per limit; window ttls are set when a window's key is
+/// created. Returns per admission `{1, requests, tokens, parallel, ...}` (per descriptor,
+/// after counting; 0 for a limit it lacks) or `{0, descriptor index, 1|2|3 (requests|tokens|parallel), value now}`.
 const LIMITS_LUA: &str = r"
 local now = tonumber(ARGV[1])
 local k, a = 0, 7
@@ -84,23 +86,43 @@ for e = 1, tonumber(ARGV[6]) do
     redis.call('INCRBY', KEYS[k + 1], delta)
   end
   if ARGV[a + 2] == '1' then
-    local held = tonumber(redis.call('HGET', KEYS[k + 3], ARGV[3]) or '0')
-    if held > 0 then
-      redis.call('HINCRBY', KEYS[k + 3], ARGV[3], -1)
+    -- Only a slot this instance still holds (a sweep may have taken it back).
+    if redis.call('HINCRBY', KEYS[k + 3], ARGV[3], -1) >= 0 then
       redis.call('DECR', KEYS[k + 2])
+    else
+      redis.call('HDEL', KEYS[k + 3], ARGV[3])
     end
   end
   k, a = k + 3, a + 2
 end
 local function admit(k, a, n)
-  local seen = {}
+  -- Count first, undo on a refusal (rare): one call per limit on the way through.
+  local undo = {}
+  local function refuse(d, kind, value)
+    for i = #undo, 1, -1 do redis.call('DECRBY', undo[i][1], undo[i][2]) end
+    return {0, d, kind, value}
+  end
+  local counts = {}
   for d = 0, n - 1 do
     local kd, ad = k + 5 * d, a + 4 * d
     local rpm, tpm = tonumber(ARGV[ad + 1]), tonumber(ARGV[ad + 2])
     local par, reserve = tonumber(ARGV[ad + 3]), tonumber(ARGV[ad + 4])
-    local requests = tonumber(redis.call('GET', KEYS[kd + 1]) or '0')
-    local tokens = tonumber(redis.call('GET', KEYS[kd + 2]) or '0')
-    local parallel = 0
+    local requests, tokens, parallel = 0, 0, 0
+    if rpm >= 0 then
+      requests = redis.call('INCR', KEYS[kd + 1])
+      if requests == 1 then redis.call('PEXPIRE', KEYS[kd + 1], ARGV[4]) end
+      undo[#undo + 1] = {KEYS[kd + 1], 1}
+      if requests > rpm then return refuse(d, 1, requests - 1) end
+    end
+    if tpm >= 0 and reserve > 0 then
+      tokens = redis.call('INCRBY', KEYS[kd + 2], reserve)
+      if tokens == reserve then redis.call('PEXPIRE', KEYS[kd + 2], ARGV[4]) end
+      undo[#undo + 1] = {KEYS[kd + 2], reserve}
+      if tokens > tpm then return refuse(d, 2, tokens - reserve) end
+    elseif tpm >= 0 then
+      tokens = tonumber(redis.call('GET', KEYS[kd + 2]) or '0')
+      if tokens > tpm then return refuse(d, 2, tokens) end
+    end
     if par >= 0 then
       for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[kd + 5], '-inf', now)) do
         local held = tonumber(redis.call('HGET', KEYS[kd + 4], gone) or '0')
@@ -108,36 +130,26 @@ local function admit(k, a, n)
         redis.call('HDEL', KEYS[kd + 4], gone)
         redis.call('ZREM', KEYS[kd + 5], gone)
       end
-      parallel = math.max(0, tonumber(redis.call('GET', KEYS[kd + 3]) or '0'))
+      parallel = redis.call('INCR', KEYS[kd + 3])
+      undo[#undo + 1] = {KEYS[kd + 3], 1}
+      local before = math.max(0, parallel - 1)
+      if before + 1 > par then return refuse(d, 3, before) end
     end
-    if rpm >= 0 and requests + 1 > rpm then return {0, d, 1, requests} end
-    if tpm >= 0 and tokens + reserve > tpm then return {0, d, 2, tokens} end
-    if par >= 0 and parallel + 1 > par then return {0, d, 3, parallel} end
-    seen[d] = {requests, tokens, parallel}
+    counts[d] = {requests, tokens, parallel}
   end
   local out = {1}
   for d = 0, n - 1 do
     local kd, ad = k + 5 * d, a + 4 * d
-    local rpm, tpm = tonumber(ARGV[ad + 1]), tonumber(ARGV[ad + 2])
-    local par, reserve = tonumber(ARGV[ad + 3]), tonumber(ARGV[ad + 4])
-    local requests, tokens, parallel = seen[d][1], seen[d][2], seen[d][3]
-    if rpm >= 0 then
-      requests = redis.call('INCR', KEYS[kd + 1])
-      redis.call('PEXPIRE', KEYS[kd + 1], ARGV[4])
-    end
-    if tpm >= 0 and reserve > 0 then
-      tokens = redis.call('INCRBY', KEYS[kd + 2], reserve)
-      redis.call('PEXPIRE', KEYS[kd + 2], ARGV[4])
-    end
-    if par >= 0 then
-      parallel = redis.call('INCR', KEYS[kd + 3])
-      redis.call('HINCRBY', KEYS[kd + 4], ARGV[3], 1)
+    -- This instance's first slot here: its lease, and the keys' ttl (renewed from then
+    -- on while it holds slots).
+    if tonumber(ARGV[ad + 3]) >= 0
+      and redis.call('HINCRBY', KEYS[kd + 4], ARGV[3], 1) == 1 then
       redis.call('ZADD', KEYS[kd + 5], ARGV[2], ARGV[3])
       for j = 3, 5 do redis.call('PEXPIRE', KEYS[kd + j], ARGV[5]) end
     end
-    out[#out + 1] = requests
-    out[#out + 1] = tokens
-    out[#out + 1] = parallel
+    out[#out + 1] = counts[d][1]
+    out[#out + 1] = counts[d][2]
+    out[#out + 1] = counts[d][3]
   end
   return out
 end
@@ -807,16 +819,10 @@ impl Permit {
                     continue;
                 };
                 let remaining = limit.saturating_sub(used);
-                put(
-                    headers,
-                    &format!("x-ratelimit-{}-remaining-{}", d.kind, kind.name()),
-                    remaining,
-                );
-                put(
-                    headers,
-                    &format!("x-ratelimit-{}-limit-{}", d.kind, kind.name()),
-                    limit,
-                );
+                if let Some([remaining_name, limit_name]) = descriptor_headers(d.kind, kind) {
+                    headers.insert(remaining_name.clone(), HeaderValue::from(remaining));
+                    headers.insert(limit_name.clone(), HeaderValue::from(limit));
+                }
                 if let Some(i) = slot {
                     if tightest[i].is_none_or(|(r, _)| remaining < r) {
                         tightest[i] = Some((remaining, limit));
@@ -824,21 +830,59 @@ impl Permit {
                 }
             }
         }
-        for (i, kind) in ["requests", "tokens"].iter().enumerate() {
+        for (i, names) in GENERIC_HEADERS.iter().enumerate() {
             if let Some((remaining, limit)) = tightest[i] {
-                put(headers, &format!("x-ratelimit-remaining-{kind}"), remaining);
-                put(headers, &format!("x-ratelimit-limit-{kind}"), limit);
-                put(headers, &format!("x-ratelimit-reset-{kind}"), reset);
+                for (name, value) in names.iter().zip([remaining, limit, reset]) {
+                    headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
+                }
             }
         }
     }
 }
 
-fn put(headers: &mut HeaderMap, name: &str, value: u64) {
-    if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
-        headers.insert(name, HeaderValue::from(value));
-    }
+/// The descriptor kinds [`descriptors`] makes, in the order of [`DESCRIPTOR_HEADERS`].
+const DESCRIPTOR_KINDS: [&str; 4] = ["api_key", "user", "team", "model_per_key"];
+const LIMIT_TYPES: [LimitType; 3] = [LimitType::Requests, LimitType::Tokens, LimitType::Parallel];
+
+/// `x-ratelimit-<kind>-remaining-<type>` and `x-ratelimit-<kind>-limit-<type>` per
+/// descriptor kind and limit type, named once instead of formatted and checked on every
+/// response.
+static DESCRIPTOR_HEADERS: std::sync::LazyLock<Vec<Option<[HeaderName; 2]>>> =
+    std::sync::LazyLock::new(|| {
+        let name = |text: String| HeaderName::from_bytes(text.as_bytes()).ok();
+        DESCRIPTOR_KINDS
+            .iter()
+            .flat_map(|kind| {
+                LIMIT_TYPES.iter().map(move |t| {
+                    let remaining = name(format!("x-ratelimit-{kind}-remaining-{}", t.name()))?;
+                    let limit = name(format!("x-ratelimit-{kind}-limit-{}", t.name()))?;
+                    Some([remaining, limit])
+                })
+            })
+            .collect()
+    });
+
+fn descriptor_headers(kind: &str, limit: LimitType) -> Option<&'static [HeaderName; 2]> {
+    let k = DESCRIPTOR_KINDS.iter().position(|x| *x == kind)?;
+    let t = LIMIT_TYPES.iter().position(|x| *x == limit)?;
+    DESCRIPTOR_HEADERS
+        .get(k * LIMIT_TYPES.len() + t)
+        .and_then(Option::as_ref)
 }
+
+/// The tightest requests and tokens limits, as OpenAI names them: remaining, limit, reset.
+const GENERIC_HEADERS: [[&str; 3]; 2] = [
+    [
+        "x-ratelimit-remaining-requests",
+        "x-ratelimit-limit-requests",
+        "x-ratelimit-reset-requests",
+    ],
+    [
+        "x-ratelimit-remaining-tokens",
+        "x-ratelimit-limit-tokens",
+        "x-ratelimit-reset-tokens",
+    ],
+];
 
 impl Drop for Permit {
     fn drop(&mut self) {

@@ -391,6 +391,72 @@ async fn two_instances_admit_exactly_the_limit_between_them() {
     assert!(admit(&two, &id).await.is_ok());
 }
 
+/// A shared admission counts each limit on its way through and undoes those counts when a
+/// later descriptor refuses: nothing refused stays counted, and window keys get their ttl.
+#[tokio::test]
+async fn a_shared_refusal_undoes_what_it_counted() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let clock = ManualClock::new(T0);
+    let l = shared(&server, &clock);
+    let id = caller(
+        "sk-a",
+        KeyGrant {
+            team_id: Some("team-1".into()),
+            key_limits: limits(Some(100), Some(1_000_000), Some(100)),
+            team_limits: rpm(2),
+            ..KeyGrant::default()
+        },
+    );
+    let one = admit(&l, &id).await.unwrap();
+    let _two = admit(&l, &id).await.unwrap();
+    let reserved: u64 = one.reserves[0];
+    assert!(reserved > 0);
+    for _ in 0..3 {
+        let e = admit(&l, &id).await.unwrap_err();
+        assert!(e.message.contains("for team: team-1"), "{}", e.message);
+    }
+    let key = format!(
+        "{{rustllm:api_key:{}}}",
+        crate::proxy::auth::hash_key("sk-a")
+    );
+    let mut c = redis::Client::open(format!("redis://127.0.0.1:{}", server.port))
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let minute = T0 / 60;
+    let get = |k: String| redis::cmd("GET").arg(k).to_owned();
+    let requests: u64 = get(format!("{key}:requests:{minute}"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let tokens: u64 = get(format!("{key}:tokens:{minute}"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let parallel: u64 = get(format!("{key}:parallel"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!((requests, tokens, parallel), (2, 2 * reserved, 2));
+    for (k, most) in [
+        (format!("{key}:requests:{minute}"), WINDOW_TTL_MS),
+        (format!("{key}:tokens:{minute}"), WINDOW_TTL_MS),
+        (format!("{key}:parallel"), PARALLEL_TTL_MS),
+        (format!("{key}:parallel:by"), PARALLEL_TTL_MS),
+        (format!("{key}:parallel:leases"), PARALLEL_TTL_MS),
+    ] {
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(&k)
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        assert!(ttl > 0 && ttl <= most as i64, "{k}: {ttl}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_settle_in_the_shared_window() {
     let Some(server) = RedisServer::start() else {
@@ -917,5 +983,36 @@ async fn request_ends_are_sent_in_batches() {
     for n in 0..200 {
         let l = if n % 2 == 0 { &one } else { &two };
         std::mem::forget(admit(l, &id).await.unwrap());
+    }
+}
+
+#[test]
+fn every_descriptor_kind_has_its_header_names() {
+    let id = caller(
+        "sk-a",
+        KeyGrant {
+            user_id: Some("u".into()),
+            team_id: Some("t".into()),
+            key_limits: rpm(1),
+            user_limits: rpm(1),
+            team_limits: rpm(1),
+            model_limits: [("gpt-4o".to_string(), rpm(1))].into_iter().collect(),
+            ..KeyGrant::default()
+        },
+    );
+    let made = descriptors(&id, "gpt-4o");
+    assert_eq!(made.len(), DESCRIPTOR_KINDS.len());
+    for d in &made {
+        for t in LIMIT_TYPES {
+            let [remaining, limit] = descriptor_headers(d.kind, t).unwrap();
+            assert_eq!(
+                remaining.as_str(),
+                format!("x-ratelimit-{}-remaining-{}", d.kind, t.name())
+            );
+            assert_eq!(
+                limit.as_str(),
+                format!("x-ratelimit-{}-limit-{}", d.kind, t.name())
+            );
+        }
     }
 }
