@@ -1,0 +1,823 @@
+//! Sensitive data in text, found in one pass per detector without regular expressions
+//! (fast enough for every request): e-mail addresses, phone numbers (international,
+//! North American and mainland-China formats), payment card numbers (Luhn-checked),
+//! IBANs (mod-97-checked), mainland-China resident ID numbers (checksum and birth date
+//! checked), US social security numbers, IP addresses, API keys and secrets (known
+//! provider prefixes, private-key blocks, high-entropy tokens), plus user-supplied
+//! regular expressions and word lists.
+//!
+//! A finding never starts or ends inside a longer word or number: `a@b.co` inside
+//! `xa@b.co` is the whole address, a card number inside a longer digit run is not one.
+//! Checksums keep look-alikes out (an order number of 16 digits that fails Luhn is not a
+//! card).
+
+use std::ops::Range;
+
+/// What a finding is, as its placeholder names it (`<EMAIL_1>`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Email,
+    Phone,
+    PaymentCard,
+    Iban,
+    CnResidentId,
+    UsSsn,
+    IpAddress,
+    Secret,
+    /// A user-supplied pattern or word list, by its name (upper-cased in placeholders).
+    Custom(String),
+}
+
+impl Kind {
+    /// The placeholder's name: `EMAIL`, `PHONE`, ..., a custom detector's name upper-cased.
+    pub fn label(&self) -> String {
+        match self {
+            Kind::Email => "EMAIL".into(),
+            Kind::Phone => "PHONE".into(),
+            Kind::PaymentCard => "CREDIT_CARD".into(),
+            Kind::Iban => "IBAN".into(),
+            Kind::CnResidentId => "CN_ID".into(),
+            Kind::UsSsn => "US_SSN".into(),
+            Kind::IpAddress => "IP_ADDRESS".into(),
+            Kind::Secret => "SECRET".into(),
+            Kind::Custom(name) => name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_uppercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// The built-in kind of a config name (`email`, `phone`, `credit_card`, `iban`,
+    /// `cn_resident_id`, `us_ssn`, `ip_address`, `secret`).
+    pub fn builtin(name: &str) -> Option<Kind> {
+        Some(match name {
+            "email" => Kind::Email,
+            "phone" => Kind::Phone,
+            "credit_card" | "payment_card" => Kind::PaymentCard,
+            "iban" => Kind::Iban,
+            "cn_resident_id" | "cn_id" => Kind::CnResidentId,
+            "us_ssn" | "ssn" => Kind::UsSsn,
+            "ip_address" | "ip" => Kind::IpAddress,
+            "secret" | "api_key" => Kind::Secret,
+            _ => return None,
+        })
+    }
+
+    /// Every built-in kind.
+    pub const BUILTIN: [Kind; 8] = [
+        Kind::Email,
+        Kind::Phone,
+        Kind::PaymentCard,
+        Kind::Iban,
+        Kind::CnResidentId,
+        Kind::UsSsn,
+        Kind::IpAddress,
+        Kind::Secret,
+    ];
+}
+
+/// One piece of sensitive data: its kind and its byte range in the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub kind: Kind,
+    pub range: Range<usize>,
+}
+
+/// A detector: a built-in kind, a user pattern or a word list.
+#[derive(Debug, Clone)]
+pub enum Detector {
+    Builtin(Kind),
+    /// A regular expression (the `regex` crate's syntax: linear time, no backtracking, so
+    /// a pattern cannot stall a request).
+    Pattern {
+        name: String,
+        regex: regex::Regex,
+    },
+    /// Whole words, matched case-insensitively.
+    Words {
+        name: String,
+        words: Vec<String>,
+    },
+}
+
+impl Detector {
+    /// A user pattern, or an error naming what is wrong with it.
+    pub fn pattern(name: &str, pattern: &str) -> Result<Detector, String> {
+        let regex = regex::RegexBuilder::new(pattern)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| format!("guardrail pattern {name:?}: {e}"))?;
+        Ok(Detector::Pattern {
+            name: name.to_string(),
+            regex,
+        })
+    }
+
+    /// A word list (empty words are ignored).
+    pub fn words(name: &str, words: &[String]) -> Detector {
+        Detector::Words {
+            name: name.to_string(),
+            words: words
+                .iter()
+                .map(|w| w.trim().to_ascii_lowercase())
+                .filter(|w| !w.is_empty())
+                .collect(),
+        }
+    }
+
+    fn find_into(&self, text: &str, out: &mut Vec<Finding>) {
+        match self {
+            Detector::Builtin(kind) => builtin(kind, text, out),
+            Detector::Pattern { name, regex } => {
+                for m in regex.find_iter(text) {
+                    if !m.range().is_empty() {
+                        out.push(Finding {
+                            kind: Kind::Custom(name.clone()),
+                            range: m.range(),
+                        });
+                    }
+                }
+            }
+            Detector::Words { name, words } => find_words(name, words, text, out),
+        }
+    }
+}
+
+/// Everything `detectors` find in `text`, in order, without overlaps: where two findings
+/// overlap the earlier-starting (then the longer) one is kept.
+pub fn find(text: &str, detectors: &[Detector]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for d in detectors {
+        d.find_into(text, &mut out);
+    }
+    out.sort_by(|a, b| {
+        a.range
+            .start
+            .cmp(&b.range.start)
+            .then(b.range.end.cmp(&a.range.end))
+    });
+    let mut kept: Vec<Finding> = Vec::with_capacity(out.len());
+    for f in out {
+        if kept
+            .last()
+            .is_none_or(|last| f.range.start >= last.range.end)
+        {
+            kept.push(f);
+        }
+    }
+    kept
+}
+
+fn builtin(kind: &Kind, text: &str, out: &mut Vec<Finding>) {
+    let push = |out: &mut Vec<Finding>, range: Range<usize>| {
+        out.push(Finding {
+            kind: kind.clone(),
+            range,
+        })
+    };
+    let b = text.as_bytes();
+    match kind {
+        Kind::Email => {
+            for at in memchr::memchr_iter(b'@', b) {
+                if let Some(r) = email_at(b, at) {
+                    push(out, r);
+                }
+            }
+        }
+        Kind::Phone => phones(b, &mut |r| push(out, r)),
+        Kind::PaymentCard => digit_groups(b, 13, 19, &mut |r, digits| {
+            if card_prefix(digits) && luhn(digits) {
+                push(out, r);
+            }
+        }),
+        Kind::Iban => ibans(b, &mut |r| push(out, r)),
+        Kind::CnResidentId => cn_ids(b, &mut |r| push(out, r)),
+        Kind::UsSsn => ssns(b, &mut |r| push(out, r)),
+        Kind::IpAddress => ips(text, &mut |r| push(out, r)),
+        Kind::Secret => secrets(text, &mut |r| push(out, r)),
+        Kind::Custom(_) => {}
+    }
+}
+
+fn is_word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+}
+
+/// Whether `range` stands alone: no letter or digit touches either end.
+fn alone(b: &[u8], start: usize, end: usize) -> bool {
+    (start == 0 || !b[start - 1].is_ascii_alphanumeric())
+        && (end >= b.len() || !b[end].is_ascii_alphanumeric())
+}
+
+/// Whether a number at `start..end` stands alone: [`alone`], and not continued by a
+/// separator and another digit on either side (`123-45-6789-1` is not an SSN).
+fn number_alone(b: &[u8], start: usize, end: usize) -> bool {
+    let sep = |c: u8| matches!(c, b'-' | b'.' | b'/');
+    alone(b, start, end)
+        && !(start >= 2 && sep(b[start - 1]) && b[start - 2].is_ascii_digit())
+        && !(end + 1 < b.len() && sep(b[end]) && b[end + 1].is_ascii_digit())
+}
+
+fn email_at(b: &[u8], at: usize) -> Option<Range<usize>> {
+    let local = |c: u8| c.is_ascii_alphanumeric() || b"._%+-".contains(&c);
+    let mut start = at;
+    while start > 0 && local(b[start - 1]) {
+        start -= 1;
+    }
+    // A local part does not start or end with a dot.
+    while start < at && b[start] == b'.' {
+        start += 1;
+    }
+    if start == at || b[at - 1] == b'.' {
+        return None;
+    }
+    let domain = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'.';
+    let mut end = at + 1;
+    while end < b.len() && domain(b[end]) {
+        end += 1;
+    }
+    // A sentence's full stop or a trailing hyphen is not part of the domain.
+    while end > at + 1 && matches!(b[end - 1], b'.' | b'-') {
+        end -= 1;
+    }
+    let host = &b[at + 1..end];
+    let dot = host.iter().rposition(|c| *c == b'.')?;
+    let tld = &host[dot + 1..];
+    let labels_ok = host
+        .split(|c| *c == b'.')
+        .all(|l| !l.is_empty() && l[0] != b'-' && l[l.len() - 1] != b'-');
+    (tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic) && labels_ok).then_some(start..end)
+}
+
+/// Runs of `min..=max` digits separated by single spaces or hyphens (as cards are
+/// written), standing alone; `found` gets each run's range and its digits.
+fn digit_groups(b: &[u8], min: usize, max: usize, found: &mut impl FnMut(Range<usize>, &[u8])) {
+    let mut i = 0;
+    let mut digits = Vec::with_capacity(24);
+    while i < b.len() {
+        if !b[i].is_ascii_digit() || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
+            i += 1;
+            continue;
+        }
+        digits.clear();
+        let start = i;
+        let mut end = i;
+        let mut j = i;
+        while j < b.len() {
+            if b[j].is_ascii_digit() {
+                digits.push(b[j]);
+                j += 1;
+                end = j;
+            } else if matches!(b[j], b' ' | b'-')
+                && j + 1 < b.len()
+                && b[j + 1].is_ascii_digit()
+                && j > start
+                && b[j - 1].is_ascii_digit()
+            {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        if (min..=max).contains(&digits.len()) && number_alone(b, start, end) {
+            found(start..end, &digits);
+        }
+        i = end.max(i + 1);
+    }
+}
+
+/// Issuer prefixes of the card networks (Visa, Mastercard, Amex, Discover, JCB, Diners,
+/// UnionPay, Maestro).
+fn card_prefix(d: &[u8]) -> bool {
+    let n = |k: usize| -> u32 {
+        d[..k.min(d.len())]
+            .iter()
+            .fold(0, |acc, c| acc * 10 + u32::from(c - b'0'))
+    };
+    matches!(d[0], b'4')
+        || (51..=55).contains(&n(2))
+        || (2221..=2720).contains(&n(4))
+        || matches!(
+            n(2),
+            34 | 37 | 36 | 38 | 62 | 65 | 35 | 50 | 56..=58 | 63 | 67
+        )
+        || n(4) == 6011
+        || (644..=649).contains(&n(3))
+        || (300..=305).contains(&n(3))
+}
+
+/// The Luhn check of a card number's digits.
+pub fn luhn(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| {
+            let d = u32::from(c - b'0');
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// IBAN lengths by country (ISO 13616's registry, the common ones); a country not listed
+/// needs 15 to 34 characters.
+fn iban_length(country: &[u8]) -> Option<usize> {
+    Some(match country {
+        b"AD" => 24,
+        b"AE" => 23,
+        b"AT" => 20,
+        b"BE" => 16,
+        b"BG" => 22,
+        b"BH" => 22,
+        b"BR" => 29,
+        b"CH" => 21,
+        b"CY" => 28,
+        b"CZ" => 24,
+        b"DE" => 22,
+        b"DK" => 18,
+        b"EE" => 20,
+        b"ES" => 24,
+        b"FI" => 18,
+        b"FR" => 27,
+        b"GB" => 22,
+        b"GR" => 27,
+        b"HR" => 21,
+        b"HU" => 28,
+        b"IE" => 22,
+        b"IL" => 23,
+        b"IS" => 26,
+        b"IT" => 27,
+        b"LI" => 21,
+        b"LT" => 20,
+        b"LU" => 20,
+        b"LV" => 21,
+        b"MC" => 27,
+        b"MT" => 31,
+        b"NL" => 18,
+        b"NO" => 15,
+        b"PL" => 28,
+        b"PT" => 25,
+        b"RO" => 24,
+        b"SA" => 24,
+        b"SE" => 24,
+        b"SI" => 19,
+        b"SK" => 24,
+        b"SM" => 27,
+        b"TR" => 26,
+        _ => return None,
+    })
+}
+
+/// ISO 7064 mod 97-10 over an IBAN's characters (country and check digits moved last).
+pub fn iban_valid(chars: &[u8]) -> bool {
+    if chars.len() < 15 || chars.len() > 34 {
+        return false;
+    }
+    if iban_length(&chars[..2]).is_some_and(|n| n != chars.len()) {
+        return false;
+    }
+    let mut rem: u32 = 0;
+    for c in chars[4..].iter().chain(&chars[..4]) {
+        let v = match c {
+            b'0'..=b'9' => u32::from(c - b'0'),
+            b'A'..=b'Z' => u32::from(c - b'A') + 10,
+            _ => return false,
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+/// IBANs: two capital letters, two check digits, then letters and digits, written whole
+/// or in groups of four separated by single spaces.
+fn ibans(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
+    let mut chars = Vec::with_capacity(34);
+    let mut i = 0;
+    while i + 4 <= b.len() {
+        let starts = b[i].is_ascii_uppercase()
+            && b[i + 1].is_ascii_uppercase()
+            && b[i + 2].is_ascii_digit()
+            && b[i + 3].is_ascii_digit()
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
+        if !starts {
+            i += 1;
+            continue;
+        }
+        chars.clear();
+        let mut j = i;
+        let mut end = i;
+        let mut best = None;
+        while j < b.len() && chars.len() < 34 {
+            let c = b[j];
+            if c.is_ascii_uppercase() || c.is_ascii_digit() {
+                chars.push(c);
+                j += 1;
+                end = j;
+                if (end >= b.len() || !b[end].is_ascii_alphanumeric()) && iban_valid(&chars) {
+                    best = Some(i..end);
+                }
+            } else if c == b' ' && chars.len() % 4 == 0 && j + 1 < b.len() {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        match best {
+            Some(r) => {
+                i = r.end;
+                found(r);
+            }
+            None => i = end.max(i + 1),
+        }
+    }
+}
+
+/// Mainland-China resident ID numbers: 17 digits and a check character (a digit or X),
+/// with a valid region's first digit, birth date and GB 11643 checksum.
+fn cn_ids(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
+    let mut i = 0;
+    while i + 18 <= b.len() {
+        if !b[i].is_ascii_digit() || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
+            i += 1;
+            continue;
+        }
+        let end = i + 18;
+        let id = &b[i..end];
+        if id[..17].iter().all(u8::is_ascii_digit)
+            && (id[17].is_ascii_digit() || id[17] == b'X' || id[17] == b'x')
+            && (end == b.len() || !b[end].is_ascii_alphanumeric())
+            && cn_id_valid(id)
+        {
+            found(i..end);
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// GB 11643-1999: region, birth date and check character of an 18-character ID.
+pub fn cn_id_valid(id: &[u8]) -> bool {
+    if id.len() != 18 || !(b'1'..=b'8').contains(&id[0]) {
+        return false;
+    }
+    let num = |r: Range<usize>| {
+        id[r]
+            .iter()
+            .fold(0u32, |acc, c| acc * 10 + u32::from(c.wrapping_sub(b'0')))
+    };
+    let (year, month, day) = (num(6..10), num(10..12), num(12..14));
+    if !(1900..=2100).contains(&year) || !(1..=12).contains(&month) || day == 0 {
+        return false;
+    }
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if day > days {
+        return false;
+    }
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = id[..17]
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(c, w)| u32::from(c - b'0') * w)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize];
+    id[17].to_ascii_uppercase() == check
+}
+
+/// US social security numbers written `AAA-GG-SSSS` (or with spaces), with an area, group
+/// and serial the SSA issues (not 000, 666 or 9xx; not 00; not 0000).
+fn ssns(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
+    let mut i = 0;
+    while i + 11 <= b.len() {
+        let s = &b[i..i + 11];
+        let digits = |r: Range<usize>| s[r].iter().all(u8::is_ascii_digit);
+        let sep = s[3] == s[6] && matches!(s[3], b'-' | b' ');
+        if sep && digits(0..3) && digits(4..6) && digits(7..11) && number_alone(b, i, i + 11) {
+            let area = &s[0..3];
+            let ok = area != b"000"
+                && area != b"666"
+                && area[0] != b'9'
+                && &s[4..6] != b"00"
+                && &s[7..11] != b"0000";
+            if ok {
+                found(i..i + 11);
+                i += 11;
+                continue;
+            }
+        }
+        i += 1;
+    }
+}
+
+/// Phone numbers: `+` and a country code with 8 to 15 digits in all (separators: single
+/// spaces, hyphens, dots, one pair of parentheses); North American `(AAA) BBB-CCCC` and
+/// `AAA-BBB-CCCC`; mainland-China mobiles (`1[3-9]` and 9 more digits, optionally after
+/// `+86`/`0086`) and landlines (`0AA-BBBBBBBB`, `0AAA-BBBBBBB`).
+fn phones(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let fresh = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'+');
+        if !fresh || !(c == b'+' || c == b'(' || c.is_ascii_digit()) {
+            i += 1;
+            continue;
+        }
+        // The longest run of digits and separators from here.
+        let mut j = i + usize::from(c == b'+');
+        let mut digits = Vec::with_capacity(16);
+        let mut end = j;
+        let mut parens = 0;
+        while j < b.len() {
+            let d = b[j];
+            if d.is_ascii_digit() {
+                digits.push(d);
+                j += 1;
+                end = j;
+            } else if d == b'(' && parens == 0 {
+                parens = 1;
+                j += 1;
+            } else if d == b')' && parens == 1 {
+                parens = 2;
+                j += 1;
+                end = j;
+            } else if matches!(d, b' ' | b'-' | b'.')
+                && j + 1 < b.len()
+                && (b[j + 1].is_ascii_digit() || b[j + 1] == b'(')
+                && j > i
+                && (b[j - 1].is_ascii_digit() || b[j - 1] == b')')
+            {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        let span = &b[i..end];
+        let ok = alone(b, i, end)
+            && parens != 1
+            && if c == b'+' {
+                (8..=15).contains(&digits.len()) && span.iter().filter(|x| **x == b'.').count() < 3
+            } else {
+                north_american(span) || chinese(span, &digits)
+            };
+        if ok {
+            found(i..end);
+            i = end;
+        } else {
+            i = end.max(i + 1);
+        }
+    }
+}
+
+/// `(AAA) BBB-CCCC`, `AAA-BBB-CCCC`, `AAA.BBB.CCCC`, `AAA BBB CCCC`, area not starting 0/1.
+fn north_american(s: &[u8]) -> bool {
+    let shape = |pattern: &[u8]| {
+        s.len() == pattern.len()
+            && s.iter().zip(pattern).all(|(c, p)| match p {
+                b'9' => c.is_ascii_digit(),
+                _ => c == p,
+            })
+    };
+    let area = if s.first() == Some(&b'(') {
+        s.get(1)
+    } else {
+        s.first()
+    };
+    let plausible = area.is_some_and(|a| (b'2'..=b'9').contains(a));
+    plausible
+        && (shape(b"(999) 999-9999")
+            || shape(b"(999)999-9999")
+            || shape(b"999-999-9999")
+            || shape(b"999.999.9999")
+            || shape(b"999 999 9999"))
+}
+
+/// Mainland-China mobiles (11 digits starting 1[3-9], grouped 3-4-4 or whole, optionally
+/// after 86/0086) and landlines (0 + 2-3 digit area code, hyphen, 7-8 digits).
+fn chinese(s: &[u8], digits: &[u8]) -> bool {
+    let mobile = |d: &[u8]| d.len() == 11 && d[0] == b'1' && (b'3'..=b'9').contains(&d[1]);
+    let separators_ok = |s: &[u8]| {
+        // Whole, or 3-4-4 groups.
+        !s.contains(&b'.') && !s.contains(&b'(')
+    };
+    if separators_ok(s) {
+        if mobile(digits) {
+            return true;
+        }
+        if digits.starts_with(b"0086") && mobile(&digits[4..]) {
+            return true;
+        }
+    }
+    if s.first() == Some(&b'0') && !s.contains(&b' ') {
+        if let Some(dash) = s.iter().position(|c| *c == b'-') {
+            let (area, number) = (&s[..dash], &s[dash + 1..]);
+            return (3..=4).contains(&area.len())
+                && (7..=8).contains(&number.len())
+                && number.iter().all(u8::is_ascii_digit)
+                && number[0] != b'0';
+        }
+    }
+    false
+}
+
+/// IPv4 dotted quads (each part 0-255, not part of a longer dotted number such as a
+/// version string) and IPv6 addresses (as `std` parses them, with at least two colons).
+fn ips(text: &str, found: &mut impl FnMut(Range<usize>)) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if !(c.is_ascii_hexdigit() || c == b':') || (i > 0 && is_ip_char(b[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        while end < b.len() && is_ip_char(b[end]) {
+            end += 1;
+        }
+        // A sentence's full stop or a colon after the address is not part of it.
+        let mut stop = end;
+        while stop > i && matches!(b[stop - 1], b'.') {
+            stop -= 1;
+        }
+        let token = &text[i..stop];
+        let v4 = token.split('.').count() == 4 && token.parse::<std::net::Ipv4Addr>().is_ok();
+        // Short hex-letter pairs such as `a::b` are names more often than addresses.
+        let v6 = token.matches(':').count() >= 2
+            && token.len() >= 6
+            && token.bytes().any(|c| c.is_ascii_digit())
+            && token.parse::<std::net::Ipv6Addr>().is_ok();
+        if (v4 || v6) && (end >= b.len() || !b[end].is_ascii_alphanumeric()) {
+            found(i..stop);
+        }
+        i = end.max(i + 1);
+    }
+}
+
+fn is_ip_char(c: u8) -> bool {
+    c.is_ascii_hexdigit() || c == b'.' || c == b':'
+}
+
+/// Provider key prefixes and the shortest token that follows each.
+const SECRET_PREFIXES: [(&str, usize); 14] = [
+    ("sk-ant-", 20),
+    ("sk-proj-", 20),
+    ("sk-", 20),
+    ("AKIA", 16),
+    ("ASIA", 16),
+    ("ghp_", 30),
+    ("gho_", 30),
+    ("ghs_", 30),
+    ("github_pat_", 30),
+    ("glpat-", 20),
+    ("xoxb-", 20),
+    ("xoxp-", 20),
+    ("AIza", 30),
+    ("hf_", 30),
+];
+
+fn is_token_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'+' | b'/')
+}
+
+/// Secrets: a token starting with a provider's key prefix, a PEM private-key block, or a
+/// token of 32+ characters of mixed letters and digits whose entropy is that of random
+/// bytes (≥ 4 bits a character), which leaves words, hex hashes of text and ids alone...
+/// mostly: a random-looking token is masked even when it is harmless, which is the safe
+/// side for this detector.
+fn secrets(text: &str, found: &mut impl FnMut(Range<usize>)) {
+    let b = text.as_bytes();
+    let mut blocks: Vec<Range<usize>> = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text[from..].find("-----BEGIN ") {
+        let start = from + at;
+        let header = text[start + 11..].find("-----").map(|e| start + 11 + e);
+        let is_key = header.is_some_and(|e| text[start..e].ends_with("PRIVATE KEY"));
+        let close = header.and_then(|e| text[e..].find("-----END ").map(|c| e + c));
+        if let (true, Some(close)) = (is_key, close) {
+            let stop = text[close + 9..]
+                .find("-----")
+                .map_or(text.len(), |x| close + 9 + x + 5);
+            found(start..stop);
+            blocks.push(start..stop);
+            from = stop;
+        } else {
+            from = start + 11;
+        }
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(block) = blocks.iter().find(|r| r.contains(&i)) {
+            i = block.end;
+            continue;
+        }
+        if !is_token_char(b[i]) || (i > 0 && is_token_char(b[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        while end < b.len() && is_token_char(b[end]) {
+            end += 1;
+        }
+        // A sentence's trailing hyphen or slash is not part of a token.
+        while end > i + 1 && matches!(b[end - 1], b'-' | b'/' | b'+') {
+            end -= 1;
+        }
+        if is_secret(&text[i..end]) {
+            found(i..end);
+        }
+        i = end.max(i + 1);
+    }
+}
+
+fn is_secret(token: &str) -> bool {
+    for (prefix, min) in SECRET_PREFIXES {
+        if let Some(rest) = token.strip_prefix(prefix) {
+            let body_ok = rest.len() >= min
+                && rest
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+            let upper = prefix.starts_with("AKIA") || prefix.starts_with("ASIA");
+            if body_ok
+                && (!upper
+                    || rest
+                        .bytes()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
+            {
+                return true;
+            }
+        }
+    }
+    token.len() >= 32
+        && token.bytes().any(|c| c.is_ascii_digit())
+        && token.bytes().any(|c| c.is_ascii_lowercase())
+        && token.bytes().any(|c| c.is_ascii_uppercase())
+        && entropy(token.as_bytes()) >= 4.0
+}
+
+/// Shannon entropy, bits per byte.
+fn entropy(b: &[u8]) -> f64 {
+    let mut counts = [0u32; 256];
+    for c in b {
+        counts[*c as usize] += 1;
+    }
+    let n = b.len() as f64;
+    counts
+        .iter()
+        .filter(|c| **c > 0)
+        .map(|c| {
+            let p = f64::from(*c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Whole words of `words` in `text`, case-insensitively (ASCII case).
+fn find_words(name: &str, words: &[String], text: &str, out: &mut Vec<Finding>) {
+    if words.is_empty() {
+        return;
+    }
+    let b = text.as_bytes();
+    let lower = text.to_ascii_lowercase();
+    for w in words {
+        let mut from = 0;
+        while let Some(at) = lower[from..].find(w.as_str()) {
+            let start = from + at;
+            let end = start + w.len();
+            let before = start == 0 || !is_word(b[start - 1]);
+            let after = end >= b.len() || !is_word(b[end]);
+            if before && after {
+                out.push(Finding {
+                    kind: Kind::Custom(name.to_string()),
+                    range: start..end,
+                });
+            }
+            from = start + w.len().max(1);
+        }
+    }
+}
