@@ -417,6 +417,16 @@ async fn open(
             req = req.header(k, v);
         }
     }
+    // SageMaker's the same way, as service `sagemaker` (it has no bearer tokens).
+    if matches!(p.format, WireFormat::Sagemaker | WireFormat::SagemakerChat)
+        && !p.headers.iter().any(|(k, _)| k == "authorization")
+    {
+        let creds = providers::bedrock::credentials(&p.options, &env_var, &p.provider)
+            .map_err(|e| e.with_context(&p.provider, &p.requested_model))?;
+        for (k, v) in providers::bedrock::sign_with(&creds, "sagemaker", &p.url, &payload) {
+            req = req.header(k, v);
+        }
+    }
     let req = req.header("content-type", "application/json").body(payload);
     let (sent, log) = if logging::enabled(Target::Calls, Level::Debug) {
         send_logged(p, req).await
@@ -572,6 +582,11 @@ async fn attempt(
     }
     let body = match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => map,
+        Ok(list @ Value::Array(_)) if p.adapter().accepts_list_reply() => {
+            let mut map = Map::new();
+            map.insert(providers::sagemaker::LIST_REPLY.into(), list);
+            map
+        }
         // An HTML page, an empty body, a JSON array: a 2xx that is not a reply. Adapters
         // check the object's shape the same way (`LlmError::malformed_reply`).
         _ => {
@@ -590,7 +605,9 @@ async fn attempt(
             let body = p.adapter().parse_response(&p.context(), body, &headers)?;
             providers::images::parse_reply(&p.context(), &p.body, body)?
         }
-        _ => p.adapter().parse_response(&p.context(), body, &headers)?,
+        _ => p
+            .adapter()
+            .parse_reply_to(&p.context(), &p.body, body, &headers)?,
     };
     Ok((body, headers))
 }
@@ -979,6 +996,15 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
                 p.url = format!("{base}/converse-stream");
             }
         }
+        // So does SageMaker; TGI's body says so too.
+        if matches!(p.format, WireFormat::Sagemaker | WireFormat::SagemakerChat) {
+            if let Some(base) = p.url.strip_suffix("/invocations") {
+                p.url = format!("{base}/invocations-response-stream");
+            }
+            if p.format == WireFormat::Sagemaker && p.kind == Endpointkind::Chat {
+                p.body.insert("stream".into(), Value::Bool(true));
+            }
+        }
     }
     let started = Instant::now();
     let idle = p
@@ -1016,7 +1042,7 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
         api_key: p.endpoint.key.clone(),
         log: log.map(Arc::new),
     };
-    let decoder = p.adapter().stream_decoder(&p.context());
+    let decoder = p.adapter().stream_decoder_for(&p.context(), &p.body);
     transport::spawn_call_task(stream::pump(resp, tx, ctx, decoder));
     Ok(OpenStream {
         chunks: rx,
