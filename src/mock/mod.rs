@@ -22,6 +22,7 @@ mod ollama;
 mod openai;
 mod rerank;
 mod responses;
+mod sagemaker;
 mod server;
 #[cfg(test)]
 mod tests;

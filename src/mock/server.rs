@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Notify};
 
 use super::openai::{self, Directives, Reject, ReplySource};
-use super::{anthropic, bedrock, cohere, gemini, ollama, responses};
+use super::{anthropic, bedrock, cohere, gemini, ollama, responses, sagemaker};
 use super::{RecordedRequest, ScriptedResponse, State};
 
 /// Request bodies beyond this are refused by closing the connection; no test needs more.
@@ -165,6 +165,9 @@ enum StreamStyle {
     NamedSse,
     /// AWS event-stream frames, one per `{"<eventType>": payload}` (Bedrock).
     AwsEventStream,
+    /// AWS event-stream `PayloadPart` frames, one per string of the container's bytes
+    /// (SageMaker).
+    AwsPayloadParts,
 }
 
 /// The provider format a request speaks, told by its path.
@@ -180,6 +183,8 @@ enum Dialect {
     Cohere,
     /// `.../model/{id}/converse` and `/converse-stream`.
     Bedrock,
+    /// `.../endpoints/{name}/invocations` and `/invocations-response-stream`.
+    Sagemaker,
     /// An OAuth token endpoint (`/token`, `/token-error-401`): what a Vertex AI service
     /// account's `token_uri` points at in tests. It never takes a script.
     Token,
@@ -195,6 +200,9 @@ impl Dialect {
         }
         if bedrock::is_converse(path) {
             return Dialect::Bedrock;
+        }
+        if sagemaker::is_invocation(path) {
+            return Dialect::Sagemaker;
         }
         if let Some(endpoint) = ollama::Endpoint::of(path) {
             return Dialect::Ollama(endpoint);
@@ -227,7 +235,7 @@ impl Dialect {
             Dialect::Ollama(_) => ollama::error_body(message),
             Dialect::Anthropic => anthropic::error_body(status, message),
             Dialect::Cohere => cohere::error_body(message),
-            Dialect::Bedrock => bedrock::error_body(message),
+            Dialect::Bedrock | Dialect::Sagemaker => bedrock::error_body(message),
             Dialect::Token => gemini::token_error(message),
         }
     }
@@ -240,7 +248,7 @@ impl Dialect {
             Dialect::Ollama(_) => ollama::translate_error(reject),
             Dialect::Anthropic => anthropic::reject(reject),
             Dialect::Cohere => cohere::reject(reject),
-            Dialect::Bedrock => bedrock::reject(reject),
+            Dialect::Bedrock | Dialect::Sagemaker => bedrock::reject(reject),
         }
     }
 }
@@ -275,8 +283,8 @@ async fn handle(
     state.record(|| record(&parts, &bytes, &parsed));
 
     let mut plan = decide(&state, &parts.method, parts.uri.path(), parsed);
-    // Bedrock names its error in a header.
-    if let (Dialect::Bedrock, Outcome::Json(status @ 400.., _)) =
+    // Bedrock and SageMaker name their error in a header.
+    if let (Dialect::Bedrock | Dialect::Sagemaker, Outcome::Json(status @ 400.., _)) =
         (Dialect::of(&parts.method, parts.uri.path()), &plan.outcome)
     {
         if !plan
@@ -359,6 +367,7 @@ fn decide(state: &State, method: &Method, path: &str, parsed: Result<Value, ()>)
     let path_model = match dialect {
         Dialect::Gemini | Dialect::Anthropic => gemini::model_from_path(path),
         Dialect::Bedrock => bedrock::model_from_path(path),
+        Dialect::Sagemaker => sagemaker::endpoint_from_path(path),
         _ => None,
     };
     let model = path_model.as_deref().unwrap_or_else(|| {
@@ -566,7 +575,27 @@ fn native_route(
         Dialect::Anthropic => anthropic::cached_words(&req),
         _ => 0,
     };
+    let mut tgi = false;
     let translated = match dialect {
+        Dialect::Sagemaker => match sagemaker::to_openai(path, &req) {
+            Ok(sagemaker::Body::Chat { req, tgi: is_tgi }) => {
+                tgi = is_tgi;
+                Ok(req)
+            }
+            Ok(sagemaker::Body::Embedding(req)) => {
+                if script.is_none() {
+                    if let Some(error) = directives.error() {
+                        return dialect.translate(error).into();
+                    }
+                }
+                let status = script.map_or(200, |s| s.status);
+                return match openai::embeddings(&req) {
+                    Ok(body) => Outcome::Json(status, sagemaker::embedding_reply(&body)),
+                    Err(reject) => dialect.translate(reject).into(),
+                };
+            }
+            Err(reject) => Err(reject),
+        },
         Dialect::Gemini => gemini::to_openai(path, &req),
         Dialect::Ollama(endpoint) => ollama::to_openai(endpoint, &req),
         Dialect::Anthropic => anthropic::to_openai(&req),
@@ -635,7 +664,20 @@ fn native_route(
             bedrock::events(&answer.chunks(), &answer.completion()),
             StreamStyle::AwsEventStream,
         ),
-        (Dialect::OpenAi | Dialect::Token, _) => return Outcome::Json(status, answer.completion()),
+        (Dialect::Sagemaker, false) if tgi => {
+            return Outcome::Json(status, sagemaker::tgi_reply(&answer.completion()))
+        }
+        (Dialect::Sagemaker, true) if tgi => (
+            sagemaker::tgi_parts(&answer.chunks(), &answer.completion()),
+            StreamStyle::AwsPayloadParts,
+        ),
+        (Dialect::Sagemaker, true) => (
+            sagemaker::openai_parts(&answer.chunks()),
+            StreamStyle::AwsPayloadParts,
+        ),
+        (Dialect::OpenAi | Dialect::Token | Dialect::Sagemaker, _) => {
+            return Outcome::Json(status, answer.completion())
+        }
     };
     Outcome::Stream {
         status,
@@ -692,6 +734,7 @@ fn stream(
             let frame = match style {
                 StreamStyle::Ndjson => Bytes::from(format!("{event}\n")),
                 StreamStyle::AwsEventStream => Bytes::from(bedrock::frame(event)),
+                StreamStyle::AwsPayloadParts => Bytes::from(sagemaker::frame(event)),
                 StreamStyle::NamedSse => {
                     let name = event
                         .get("type")
@@ -745,7 +788,9 @@ fn stream(
     let headers = response.headers_mut();
     let content_type = match style {
         StreamStyle::Ndjson => "application/x-ndjson",
-        StreamStyle::AwsEventStream => "application/vnd.amazon.eventstream",
+        StreamStyle::AwsEventStream | StreamStyle::AwsPayloadParts => {
+            "application/vnd.amazon.eventstream"
+        }
         StreamStyle::OpenAiSse | StreamStyle::Sse | StreamStyle::NamedSse => "text/event-stream",
     };
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));

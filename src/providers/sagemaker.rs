@@ -819,3 +819,349 @@ impl Adapter for SagemakerChatAdapter {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{assert_malformed, obj, with_chat_ctx, TEST_KEY};
+    use crate::types::CallOptions;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "AWS_ACCESS_KEY_ID" => Some("AKID".into()),
+            "AWS_SECRET_ACCESS_KEY" => Some("secret".into()),
+            "AWS_REGION_NAME" => Some("eu-central-1".into()),
+            _ => None,
+        }
+    }
+
+    fn with_ctx<T>(
+        provider: &str,
+        kind: Endpointkind,
+        stream: bool,
+        options: CallOptions,
+        f: impl FnOnce(&ChatContext<'_>) -> T,
+    ) -> T {
+        let endpoint = super::super::Endpoint {
+            base: DEFAULT_BASE.into(),
+            key: Some(String::new()),
+        };
+        let ctx = ChatContext {
+            kind,
+            provider,
+            model: "my endpoint",
+            requested_model: "sagemaker/my endpoint",
+            endpoint: &endpoint,
+            options: &options,
+            stream,
+            env: &env,
+        };
+        f(&ctx)
+    }
+
+    #[test]
+    fn prompts_follow_litellms_templates() {
+        let messages = [
+            json!({"role": "system", "content": "S"}),
+            json!({"role": "user", "content": [{"type": "text", "text": "U1"}]}),
+            json!({"role": "assistant", "content": "A"}),
+            json!({"role": "user", "content": "U2"}),
+        ];
+        assert_eq!(
+            prompt("ep", None, &messages).ok().as_deref(),
+            Some("S U1 A U2")
+        );
+        assert_eq!(
+            prompt("jumpstart-llama-2-7b-chat", None, &messages).ok().as_deref(),
+            Some("<s>[INST] <<SYS>>\nS\n<</SYS>>\n [/INST]\n[INST] U1 [/INST]\nA\n</s>[INST] U2 [/INST]\n")
+        );
+        // A llama-2 base model has no chat template: the contents are joined.
+        assert_eq!(
+            prompt("llama-2-7b", None, &messages).ok().as_deref(),
+            Some("S U1 A U2")
+        );
+        assert!(
+            prompt("ep", Some("meta-llama/Llama-2-13b-chat-hf"), &messages[..1])
+                .is_ok_and(|p| p.starts_with("<s>[INST] <<SYS>>"))
+        );
+        let image = [
+            json!({"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}),
+        ];
+        assert!(prompt("ep", None, &image).is_err());
+    }
+
+    #[test]
+    fn parameters_are_mapped_as_litellm_maps_them() {
+        let mut body =
+            obj(json!({"temperature": 0, "max_tokens": 0, "n": 3, "stop": "x", "top_k": 4}));
+        assert_eq!(
+            Value::Object(parameters(&mut body)),
+            json!({"temperature": 0.01, "best_of": 3, "do_sample": true, "stop": "x", "max_new_tokens": 1, "top_k": 4})
+        );
+        let mut body = obj(
+            json!({"temperature": 0, "aws_sagemaker_allow_zero_temp": true, "max_completion_tokens": 7}),
+        );
+        assert_eq!(
+            Value::Object(parameters(&mut body)),
+            json!({"temperature": 0, "max_new_tokens": 7})
+        );
+    }
+
+    #[test]
+    fn requests_go_to_the_regions_runtime_or_api_base() {
+        let body = obj(
+            json!({"model": "my endpoint", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}),
+        );
+        let req = with_ctx(
+            "sagemaker",
+            Endpointkind::Chat,
+            false,
+            CallOptions::default(),
+            |ctx| build(ctx, body.clone()),
+        );
+        let req = req.expect("request");
+        assert_eq!(
+            req.url,
+            "https://runtime.sagemaker.eu-central-1.amazonaws.com/endpoints/my%20endpoint/invocations"
+        );
+        assert_eq!(
+            Value::Object(req.body),
+            json!({"parameters": {"max_new_tokens": 5}, "inputs": "hi"})
+        );
+        let options = CallOptions {
+            api_base: Some("http://127.0.0.1:9/".into()),
+            ..CallOptions::default()
+        };
+        let req = with_ctx("sagemaker", Endpointkind::Chat, true, options, |ctx| {
+            let ctx = ChatContext {
+                endpoint: &super::super::Endpoint {
+                    base: "http://127.0.0.1:9/".into(),
+                    key: None,
+                },
+                ..*ctx
+            };
+            build(&ctx, body.clone())
+        })
+        .expect("request");
+        assert_eq!(
+            req.url,
+            "http://127.0.0.1:9/endpoints/my%20endpoint/invocations-response-stream"
+        );
+        assert_eq!(req.body.get("stream"), Some(&json!(true)));
+        // The Messages API body is OpenAI's, without the stream flag.
+        let chat = with_ctx(
+            "sagemaker_chat",
+            Endpointkind::Chat,
+            true,
+            CallOptions::default(),
+            |ctx| {
+                let mut b = body.clone();
+                b.insert("stream".into(), json!(true));
+                build(ctx, b)
+            },
+        )
+        .expect("request");
+        assert_eq!(chat.body.get("model"), Some(&json!("my endpoint")));
+        assert!(!chat.body.contains_key("stream"));
+    }
+
+    #[test]
+    fn missing_credentials_are_an_authentication_error() {
+        let endpoint = super::super::Endpoint {
+            base: DEFAULT_BASE.into(),
+            key: None,
+        };
+        let options = CallOptions::default();
+        let ctx = ChatContext {
+            kind: Endpointkind::Chat,
+            provider: "sagemaker",
+            model: "ep",
+            requested_model: "sagemaker/ep",
+            endpoint: &endpoint,
+            options: &options,
+            stream: false,
+            env: &crate::test_support::no_env,
+        };
+        let err = build(&ctx, obj(json!({"messages": []}))).err();
+        let err = err.expect("an error");
+        assert_eq!(err.kind, ErrorKind::Authentication);
+        assert!(err.message.contains("AWS_ACCESS_KEY_ID"));
+        assert!(!err.message.contains("BEDROCK"));
+    }
+
+    #[test]
+    fn tgi_replies_and_embeddings_are_read() {
+        with_chat_ctx(Endpointkind::Chat, "sagemaker", "ep", false, |ctx| {
+            let list = obj(
+                json!({LIST_REPLY: [{"generated_text": "<s>P ok", "details": {"finish_reason": "length", "generated_tokens": 7}}]}),
+            );
+            let out = parse_generation(ctx, list, "<s>P ").expect("reply");
+            assert_eq!(out["choices"][0]["message"]["content"], json!("ok"));
+            assert_eq!(out["choices"][0]["finish_reason"], json!("length"));
+            assert_eq!(out["usage"]["completion_tokens"], json!(7));
+            // Without `<s>` the echoed text is kept, as LiteLLM keeps it.
+            let list = obj(json!({LIST_REPLY: [{"generated_text": "P ok"}]}));
+            let out = parse_generation(ctx, list, "P ").expect("reply");
+            assert_eq!(out["choices"][0]["message"]["content"], json!("P ok"));
+            let single = obj(json!({"generation": "g"}));
+            assert!(parse_generation(ctx, single, "").is_ok());
+            for bad in crate::test_support::foreign_replies(&[]) {
+                assert_malformed(parse_generation(ctx, bad, "").err(), "generated_text");
+            }
+            let echo = obj(json!({LIST_REPLY: [{"x": TEST_KEY}]}));
+            assert_malformed(parse_generation(ctx, echo, "").err(), "generated_text");
+        });
+        with_chat_ctx(Endpointkind::Embeddings, "sagemaker", "emb", false, |ctx| {
+            let out =
+                parse_embeddings(ctx, obj(json!({"embedding": [[1.0], [2.0]]}))).expect("reply");
+            assert_eq!(
+                out["data"][1],
+                json!({"object": "embedding", "index": 1, "embedding": [2.0]})
+            );
+            let out = parse_embeddings(ctx, obj(json!({LIST_REPLY: [[3.0]]}))).expect("reply");
+            assert_eq!(out["data"][0]["embedding"], json!([3.0]));
+            assert_malformed(
+                parse_embeddings(ctx, obj(json!({"embedding": [1.0]}))).err(),
+                "embedding",
+            );
+            assert_malformed(parse_embeddings(ctx, obj(json!({}))).err(), "embedding");
+        });
+        assert_eq!(
+            embedding_usage(&[json!("hello world")])["prompt_tokens"],
+            json!(2)
+        );
+    }
+
+    #[test]
+    fn errors_map_by_aws_type_and_the_containers_status() {
+        let err = map_error(
+            "sagemaker",
+            "m",
+            424,
+            "{}",
+            Some(json!({"OriginalStatusCode": 429, "Message": "busy"})),
+            vec![("x-amzn-errortype".into(), "ModelError".into())],
+        );
+        assert_eq!(err.kind, ErrorKind::RateLimit);
+        let raw = "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 2048";
+        let err = map_error(
+            "sagemaker",
+            "m",
+            424,
+            raw,
+            Some(json!({"OriginalStatusCode": 422, "Message": raw})),
+            Vec::new(),
+        );
+        assert_eq!(err.kind, ErrorKind::ContextWindowExceeded);
+        let err = map_error(
+            "sagemaker",
+            "m",
+            400,
+            "{}",
+            Some(json!({"message": "throttled"})),
+            vec![("x-amzn-errortype".into(), "ThrottlingException".into())],
+        );
+        assert_eq!(err.kind, ErrorKind::RateLimit);
+        assert!(
+            err.message.contains("SagemakerException"),
+            "{}",
+            err.message
+        );
+    }
+
+    fn part(data: &str) -> SseEvent {
+        SseEvent {
+            event: Some(PAYLOAD_PART.into()),
+            data: data.into(),
+        }
+    }
+
+    fn texts(out: Decoded) -> Vec<Map<String, Value>> {
+        match out {
+            Decoded::Chunks(c) => c,
+            other => panic!("expected chunks, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn tgi_streams_join_lines_split_across_frames() {
+        let options = CallOptions {
+            include_usage: true,
+            ..CallOptions::default()
+        };
+        with_ctx("sagemaker", Endpointkind::Chat, true, options, |ctx| {
+            let request = obj(json!({"inputs": "hello world"}));
+            let mut d = SagemakerAdapter.stream_decoder_for(ctx, &request);
+            let first = texts(
+                d.decode(&part("data:{\"token\": {\"text\": \"He\", \"spe"))
+                    .expect("ok"),
+            );
+            assert!(first.is_empty());
+            let out = texts(d.decode(&part("cial\": false}}\n\ndata:{\"token\": {\"text\": \"y\", \"special\": false}}\n\n")).expect("ok"));
+            assert_eq!(out.len(), 2);
+            assert_eq!(
+                out[0]["choices"][0]["delta"],
+                json!({"role": "assistant", "content": "He"})
+            );
+            assert_eq!(out[1]["choices"][0]["delta"], json!({"content": "y"}));
+            let end = "data:{\"token\": {\"text\": \"</s>\", \"special\": true}, \"generated_text\": \"Hey\", \"details\": {\"finish_reason\": \"eos_token\", \"generated_tokens\": 3}}\n\n";
+            let out = texts(d.decode(&part(end)).expect("ok"));
+            assert_eq!(out.len(), 2);
+            assert_eq!(out[0]["choices"][0]["finish_reason"], json!("stop"));
+            assert_eq!(
+                out[1]["usage"],
+                json!({"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5})
+            );
+            // Other frame types are skipped; AWS exceptions are errors; junk is malformed.
+            let other = SseEvent {
+                event: Some("initial-response".into()),
+                data: "{}".into(),
+            };
+            assert!(texts(d.decode(&other).expect("ok")).is_empty());
+        });
+        with_ctx(
+            "sagemaker",
+            Endpointkind::Chat,
+            true,
+            CallOptions::default(),
+            |ctx| {
+                let mut d = SagemakerAdapter.stream_decoder(ctx);
+                let exc = SseEvent {
+                    event: Some("exception:ModelStreamError".into()),
+                    data: "{\"Message\": \"boom\", \"ErrorCode\": \"x\"}".into(),
+                };
+                let err = d.decode(&exc).err().expect("an error");
+                assert_eq!(err.kind, ErrorKind::InternalServer);
+                let err = d.decode(&part("data: not json\n")).err().expect("an error");
+                assert!(err.message.contains("not JSON"), "{}", err.message);
+                let err = d.decode(&part("data:{\"error\": \"Input validation error: bad\", \"error_type\": \"validation\"}\n")).err().expect("an error");
+                assert_eq!(err.kind, ErrorKind::UnprocessableEntity);
+            },
+        );
+    }
+
+    #[test]
+    fn messages_streams_carry_openai_chunks() {
+        with_ctx(
+            "sagemaker_chat",
+            Endpointkind::Chat,
+            true,
+            CallOptions::default(),
+            |ctx| {
+                let mut d = SagemakerChatAdapter.stream_decoder(ctx);
+                let chunk = json!({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                "choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": null}]});
+                let out = texts(
+                    d.decode(&part(&format!("data: {chunk}\n\ndata: {chunk}\n\n")))
+                        .expect("ok"),
+                );
+                assert_eq!(out.len(), 2);
+                assert_eq!(out[0]["choices"][0]["delta"]["content"], json!("hi"));
+                assert!(matches!(
+                    d.decode(&part("data: [DONE]\n\n")),
+                    Ok(Decoded::Done)
+                ));
+            },
+        );
+    }
+}
