@@ -981,12 +981,21 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
         // These formats ask for a stream with a body flag (others by URL).
         if matches!(
             p.format,
-            WireFormat::OpenAi | WireFormat::Azure | WireFormat::Anthropic | WireFormat::Cohere
+            WireFormat::OpenAi
+                | WireFormat::Azure
+                | WireFormat::Anthropic
+                | WireFormat::Cohere
+                | WireFormat::Huggingface
         ) {
             p.body.insert("stream".into(), Value::Bool(true));
         }
         // `prepare` left `stream_options` out of a body that did not stream.
-        if p.options.include_usage && matches!(p.format, WireFormat::OpenAi | WireFormat::Azure) {
+        if p.options.include_usage
+            && matches!(
+                p.format,
+                WireFormat::OpenAi | WireFormat::Azure | WireFormat::Huggingface
+            )
+        {
             p.body
                 .insert("stream_options".into(), json!({"include_usage": true}));
         }

@@ -9,7 +9,7 @@
 //!   `bedrock.rs` (Converse), `cohere.rs` (v2 chat), `gemini.rs` (generateContent),
 //!   `vertex.rs` (Gemini's or Anthropic's body with OAuth), `ollama.rs` (`/api/chat`,
 //!   `/api/generate`), `sagemaker.rs` (TGI's body or the OpenAI body on SageMaker
-//!   endpoints, SigV4); each has its `SPEC` line in `NATIVE_PROVIDERS`.
+//!   endpoints, SigV4), `huggingface.rs` (the router and TGI servers); each has its `SPEC` line in `NATIVE_PROVIDERS`.
 //!
 //! Providers LiteLLM knows but rustllm does not route yet (`OTHER_PROVIDERS`) are
 //! recognised, so their users get a clear error instead of a request to the wrong place.
@@ -22,6 +22,7 @@ pub mod azure;
 pub mod bedrock;
 pub mod cohere;
 pub mod gemini;
+pub mod huggingface;
 pub mod images;
 pub mod ollama;
 pub mod openai;
@@ -96,6 +97,9 @@ pub enum WireFormat {
     /// Messages API containers (`sagemaker_chat/`) (`sagemaker.rs`).
     Sagemaker,
     SagemakerChat,
+    /// Hugging Face: the OpenAI body on the Inference Providers router or a TGI server,
+    /// feature extraction for embeddings (`huggingface.rs`).
+    Huggingface,
 }
 
 /// How to reach one provider: its format, base URL and key.
@@ -128,6 +132,7 @@ pub const NATIVE_PROVIDERS: &[ProviderSpec] = &[
     ollama::GENERATE_SPEC,
     sagemaker::SPEC,
     sagemaker::CHAT_SPEC,
+    huggingface::SPEC,
 ];
 
 /// The spec of every provider rustllm routes.
@@ -271,6 +276,7 @@ pub fn adapter(format: WireFormat) -> &'static dyn Adapter {
         WireFormat::Bedrock => &bedrock::BedrockAdapter,
         WireFormat::Sagemaker => &sagemaker::SagemakerAdapter,
         WireFormat::SagemakerChat => &sagemaker::SagemakerChatAdapter,
+        WireFormat::Huggingface => &huggingface::HuggingfaceAdapter,
     }
 }
 
@@ -472,7 +478,6 @@ pub const OTHER_PROVIDERS: &[&str] = &[
     "anthropic_text",
     "azure_text",
     "vertex_ai_beta",
-    "huggingface",
     "replicate",
     "clarifai",
     "baseten",

@@ -529,9 +529,11 @@ pub fn part_types(format: WireFormat) -> Option<&'static [&'static str]> {
         // A TGI prompt is text.
         WireFormat::Sagemaker => Some(&["text"]),
         // Vertex builds Gemini's or Anthropic's body by model; those builders check.
-        WireFormat::OpenAi | WireFormat::Azure | WireFormat::Vertex | WireFormat::SagemakerChat => {
-            None
-        }
+        WireFormat::OpenAi
+        | WireFormat::Azure
+        | WireFormat::Vertex
+        | WireFormat::SagemakerChat
+        | WireFormat::Huggingface => None,
     }
 }
 
