@@ -345,3 +345,38 @@ def test_router_serves_a_sagemaker_deployment(server):
     assert resp.choices[0].message.content == "Hello from MockServer!"
     assert server.last_request.path == PATH
     assert SIGV4.match(server.last_request.headers["authorization"])
+
+
+def test_proxy_serves_sagemaker_deployments(server):
+    """A config deployment on `sagemaker/` serves chat (and a stream) and embeddings on
+    the proxy's usual routes, signed with the deployment's credentials."""
+    openai = pytest.importorskip("openai")
+    from _proxy import ProxyProcess
+
+    creds = (
+        f"      api_base: {server.url}\n"
+        "      aws_access_key_id: AKIDTEST\n"
+        "      aws_secret_access_key: secret-test\n"
+        "      aws_region_name: eu-west-1\n"
+    )
+    config = (
+        "model_list:\n"
+        "  - model_name: tgi\n    litellm_params:\n      model: sagemaker/my-tgi-endpoint\n" + creds
+        + "  - model_name: emb\n    litellm_params:\n      model: sagemaker/my-embedder\n" + creds
+        + "router_settings:\n  num_retries: 0\n"
+        + "general_settings:\n  master_key: sk-1234\n"
+    )
+    with ProxyProcess(config) as proxy:
+        client = openai.OpenAI(api_key="sk-1234", base_url=proxy.url, max_retries=0, timeout=30)
+        r = client.chat.completions.create(model="tgi", messages=USER_HI, max_tokens=20)
+        assert r.choices[0].message.content == "Hello from MockServer!"
+        sent = server.last_request
+        assert sent.path == PATH
+        assert sent.body == {"parameters": {"max_new_tokens": 20}, "inputs": "hi"}
+        assert SIGV4.match(sent.headers["authorization"])
+        _no_secret(sent)
+        stream = client.chat.completions.create(model="tgi", messages=USER_HI, stream=True)
+        assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "Hello from MockServer!"
+        assert server.last_request.path == PATH + "-response-stream"
+        e = client.embeddings.create(model="emb", input=["a", "b"])
+        assert len(e.data) == 2 and server.last_request.body == {"text_inputs": ["a", "b"]}

@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Notify};
 
 use super::openai::{self, Directives, Reject, ReplySource};
-use super::{anthropic, bedrock, cohere, gemini, ollama, responses, sagemaker};
+use super::{anthropic, bedrock, cohere, gemini, huggingface, ollama, responses, sagemaker};
 use super::{RecordedRequest, ScriptedResponse, State};
 
 /// Request bodies beyond this are refused by closing the connection; no test needs more.
@@ -438,6 +438,7 @@ fn route(
         Responses,
         Images,
         Speech,
+        FeatureExtraction,
     }
     if *method == Method::GET && path.ends_with("/models") {
         return Outcome::Json(200, openai::models());
@@ -469,6 +470,8 @@ fn route(
         Some(Route::Images)
     } else if path.ends_with("/audio/speech") {
         Some(Route::Speech)
+    } else if huggingface::is_feature_extraction(path) {
+        Some(Route::FeatureExtraction)
     } else {
         None
     };
@@ -545,6 +548,9 @@ fn route(
         Route::Images => {
             super::images::generation(&req, state.next_id(), super::openai::now_secs())
                 .map(|body| Outcome::Json(status, body))
+        }
+        Route::FeatureExtraction => {
+            huggingface::feature_extraction(path, &req).map(|body| Outcome::Json(status, body))
         }
         Route::Speech => super::audio::speech(&req)
             .map(|(media_type, audio)| Outcome::Binary(status, media_type, audio)),
