@@ -144,4 +144,3 @@ def test_router_deployment(server):
     resp = router.completion(model="llama", messages=USER_HI)
     assert resp.choices[0].message.content == "Hello from MockServer!"
     assert server.last_request.body["model"] == "meta-llama/Llama-3.1-8B-Instruct"
-

@@ -76,7 +76,10 @@ def test_tgi_request_body_and_signature(server, args):
     }
     assert SIGV4.match(req.headers["authorization"]), req.headers["authorization"]
     assert len(req.headers["x-amz-content-sha256"]) == 64
-    assert req.headers["x-amz-content-sha256"] == hashlib.sha256(json.dumps(req.body, separators=(",", ":")).encode()).hexdigest()
+    assert (
+        req.headers["x-amz-content-sha256"]
+        == hashlib.sha256(json.dumps(req.body, separators=(",", ":")).encode()).hexdigest()
+    )
     _no_secret(req)
     assert resp.choices[0].message.content == "Hello from MockServer!"
     assert resp.choices[0].finish_reason == "stop"
@@ -196,11 +199,7 @@ def test_tgi_stream_with_usage(server, args):
 
 
 def test_tgi_stream_of_a_length_stop(server, args):
-    chunks = list(
-        litellm.completion(
-            model="sagemaker/ep", messages=USER_HI, max_tokens=2, stream=True, **args
-        )
-    )
+    chunks = list(litellm.completion(model="sagemaker/ep", messages=USER_HI, max_tokens=2, stream=True, **args))
     assert server.last_request.body["parameters"] == {"max_new_tokens": 2}
     assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["length"]
 
@@ -285,7 +284,7 @@ def test_model_errors_take_the_containers_status(server, args):
             "ErrorCode": "CLIENT_ERROR_FROM_MODEL",
             "OriginalStatusCode": 422,
             "OriginalMessage": '{"error":"Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096"}',
-            "Message": "Received client error (422) from primary with message \"Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096\"",
+            "Message": 'Received client error (422) from primary with message "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096"',
         },
         headers={"x-amzn-errortype": "ModelError:http://internal.amazon.com/coral/com.amazonaws.sagemaker/"},
     )
@@ -361,8 +360,10 @@ def test_proxy_serves_sagemaker_deployments(server):
     )
     config = (
         "model_list:\n"
-        "  - model_name: tgi\n    litellm_params:\n      model: sagemaker/my-tgi-endpoint\n" + creds
-        + "  - model_name: emb\n    litellm_params:\n      model: sagemaker/my-embedder\n" + creds
+        "  - model_name: tgi\n    litellm_params:\n      model: sagemaker/my-tgi-endpoint\n"
+        + creds
+        + "  - model_name: emb\n    litellm_params:\n      model: sagemaker/my-embedder\n"
+        + creds
         + "router_settings:\n  num_retries: 0\n"
         + "general_settings:\n  master_key: sk-1234\n"
     )

@@ -1130,11 +1130,11 @@ mod tests {
                     event: Some("exception:ModelStreamError".into()),
                     data: "{\"Message\": \"boom\", \"ErrorCode\": \"x\"}".into(),
                 };
-                let err = d.decode(&exc).err().expect("an error");
+                let err = d.decode(&exc).expect_err("an error");
                 assert_eq!(err.kind, ErrorKind::InternalServer);
-                let err = d.decode(&part("data: not json\n")).err().expect("an error");
+                let err = d.decode(&part("data: not json\n")).expect_err("an error");
                 assert!(err.message.contains("not JSON"), "{}", err.message);
-                let err = d.decode(&part("data:{\"error\": \"Input validation error: bad\", \"error_type\": \"validation\"}\n")).err().expect("an error");
+                let err = d.decode(&part("data:{\"error\": \"Input validation error: bad\", \"error_type\": \"validation\"}\n")).expect_err("an error");
                 assert_eq!(err.kind, ErrorKind::UnprocessableEntity);
             },
         );
