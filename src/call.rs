@@ -599,6 +599,7 @@ async fn attempt(
             ));
         }
     };
+    let body = poll(p, body, timeout).await?;
     let body = match p.kind {
         Endpointkind::Rerank => providers::rerank::parse_reply(&p.context(), &p.url, body)?,
         Endpointkind::ImageGeneration => {
@@ -610,6 +611,108 @@ async fn attempt(
             .parse_reply_to(&p.context(), &p.body, body, &headers)?,
     };
     Ok((body, headers))
+}
+
+/// `GET url` with the call's headers (its credentials), for a job's poll or stream; a
+/// non-2xx reply is mapped as the provider's error, a redirect is not followed.
+async fn get(
+    p: &Prepared,
+    url: &str,
+    accept: &str,
+    timeout: Option<Duration>,
+) -> Result<reqwest::Response, LlmError> {
+    let client = transport::client(&p.options.tls).map_err(|e| {
+        LlmError::bad_request(format!("ssl settings: {}", e.0))
+            .with_context(&p.provider, &p.requested_model)
+    })?;
+    let mut req = match transport::parsed_url(url) {
+        Some(u) => client.get(u),
+        None => client.get(url),
+    };
+    if let Some(t) = timeout {
+        req = req.timeout(t);
+    }
+    for (k, v) in &p.headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let resp = req
+        .header("accept", accept)
+        .send()
+        .await
+        .map_err(|e| transport_error(p, &e, timeout))?;
+    let status = resp.status().as_u16();
+    if (200..300).contains(&status) {
+        return Ok(resp);
+    }
+    let headers = lower_headers(resp.headers());
+    if (300..400).contains(&status) {
+        return Err(redirect_error(p, status, headers));
+    }
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| transport_error(p, &e, timeout))?;
+    let raw = redact_key(&String::from_utf8_lossy(&bytes), p.endpoint.key.as_deref());
+    let json = serde_json::from_str::<Value>(&raw).ok();
+    Err(p
+        .adapter()
+        .map_error(&p.context(), status, &raw, json, headers))
+}
+
+/// A 2xx body that must be a JSON object.
+async fn json_object(
+    p: &Prepared,
+    resp: reqwest::Response,
+) -> Result<Map<String, Value>, LlmError> {
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| transport_error(p, &e, None))?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(LlmError::malformed_reply(
+            &p.provider,
+            &p.requested_model,
+            "not a JSON object",
+            &String::from_utf8_lossy(&bytes),
+            p.endpoint.key.as_deref(),
+        )),
+    }
+}
+
+/// Poll a job (Replicate's prediction) until its reply is final, as long as `timeout`
+/// allows. A poll that fails with a retryable error is polled again (the job goes on,
+/// as LiteLLM keeps polling); other errors end the call.
+async fn poll(
+    p: &Prepared,
+    mut body: Map<String, Value>,
+    timeout: Duration,
+) -> Result<Map<String, Value>, LlmError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        // (A statement of its own: the context must not live across the awaits below.)
+        let next = p.adapter().poll_url(&p.context(), &p.url, &body)?;
+        let Some(url) = next else { break };
+        if Instant::now() + providers::replicate::POLL_INTERVAL > deadline {
+            return Err(LlmError::timeout(
+                &p.provider,
+                &p.requested_model,
+                Some(timeout),
+            ));
+        }
+        tokio::time::sleep(providers::replicate::POLL_INTERVAL).await;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let polled = match get(p, &url, "application/json", Some(left)).await {
+            Ok(resp) => json_object(p, resp).await,
+            Err(e) => Err(e),
+        };
+        match polled {
+            Ok(next) => body = next,
+            Err(e) if e.kind.is_retryable() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(body)
 }
 
 /// Run `op` until it succeeds, fails with an error that is not retryable, or the retries
@@ -986,6 +1089,7 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
                 | WireFormat::Anthropic
                 | WireFormat::Cohere
                 | WireFormat::Huggingface
+                | WireFormat::Replicate
         ) {
             p.body.insert("stream".into(), Value::Bool(true));
         }
@@ -1038,6 +1142,23 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
     })
     .await?;
     let (resp, log) = resp;
+    // Replicate answers with a prediction; its stream is at the URL it names.
+    let resp = if p.format == WireFormat::Replicate {
+        let created = json_object(&p, resp).await?;
+        let url = providers::replicate::stream_url(&p.context(), &p.url, &created)?;
+        match tokio::time::timeout(idle, get(&p, &url, "text/event-stream", None)).await {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(LlmError::timeout(
+                    &p.provider,
+                    &p.requested_model,
+                    Some(idle),
+                ))
+            }
+        }
+    } else {
+        resp
+    };
     if let Some(log) = &log {
         log.stream_opened(resp.status().as_u16());
     }

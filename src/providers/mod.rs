@@ -9,7 +9,7 @@
 //!   `bedrock.rs` (Converse), `cohere.rs` (v2 chat), `gemini.rs` (generateContent),
 //!   `vertex.rs` (Gemini's or Anthropic's body with OAuth), `ollama.rs` (`/api/chat`,
 //!   `/api/generate`), `sagemaker.rs` (TGI's body or the OpenAI body on SageMaker
-//!   endpoints, SigV4), `huggingface.rs` (the router and TGI servers); each has its `SPEC` line in `NATIVE_PROVIDERS`.
+//!   endpoints, SigV4), `huggingface.rs` (the router and TGI servers), `replicate.rs` (predictions); each has its `SPEC` line in `NATIVE_PROVIDERS`.
 //!
 //! Providers LiteLLM knows but rustllm does not route yet (`OTHER_PROVIDERS`) are
 //! recognised, so their users get a clear error instead of a request to the wrong place.
@@ -26,6 +26,7 @@ pub mod huggingface;
 pub mod images;
 pub mod ollama;
 pub mod openai;
+pub mod replicate;
 pub mod rerank;
 pub mod responses;
 pub mod sagemaker;
@@ -100,6 +101,8 @@ pub enum WireFormat {
     /// Hugging Face: the OpenAI body on the Inference Providers router or a TGI server,
     /// feature extraction for embeddings (`huggingface.rs`).
     Huggingface,
+    /// Replicate's predictions API: create, then poll or stream (`replicate.rs`).
+    Replicate,
 }
 
 /// How to reach one provider: its format, base URL and key.
@@ -133,6 +136,7 @@ pub const NATIVE_PROVIDERS: &[ProviderSpec] = &[
     sagemaker::SPEC,
     sagemaker::CHAT_SPEC,
     huggingface::SPEC,
+    replicate::SPEC,
 ];
 
 /// The spec of every provider rustllm routes.
@@ -228,6 +232,18 @@ pub trait Adapter: Send + Sync {
     fn accepts_list_reply(&self) -> bool {
         false
     }
+    /// For an API that answers with a job to poll (Replicate's predictions): the URL to
+    /// `GET` next for the reply `body` of a request to `url`, or `None` when `body` is
+    /// the final reply. A failed job is an error.
+    fn poll_url(
+        &self,
+        ctx: &ChatContext<'_>,
+        url: &str,
+        body: &Map<String, Value>,
+    ) -> Result<Option<String>, LlmError> {
+        let _ = (ctx, url, body);
+        Ok(None)
+    }
     fn framing(&self) -> Framing {
         Framing::Sse
     }
@@ -277,6 +293,7 @@ pub fn adapter(format: WireFormat) -> &'static dyn Adapter {
         WireFormat::Sagemaker => &sagemaker::SagemakerAdapter,
         WireFormat::SagemakerChat => &sagemaker::SagemakerChatAdapter,
         WireFormat::Huggingface => &huggingface::HuggingfaceAdapter,
+        WireFormat::Replicate => &replicate::ReplicateAdapter,
     }
 }
 
@@ -478,7 +495,6 @@ pub const OTHER_PROVIDERS: &[&str] = &[
     "anthropic_text",
     "azure_text",
     "vertex_ai_beta",
-    "replicate",
     "clarifai",
     "baseten",
     "vllm",
