@@ -13,7 +13,7 @@
 //!    ([`MockServer::set_latency`]).
 //!
 //! Besides OpenAI's routes it speaks each native provider's (Anthropic, Gemini, Cohere,
-//! Ollama, Bedrock, SageMaker, Hugging Face feature extraction), told by the path.
+//! Ollama, Bedrock, SageMaker, Hugging Face feature extraction, Replicate's predictions), told by the path.
 
 mod anthropic;
 mod audio;
@@ -24,6 +24,7 @@ mod huggingface;
 mod images;
 mod ollama;
 mod openai;
+mod replicate;
 mod rerank;
 mod responses;
 mod sagemaker;

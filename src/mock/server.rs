@@ -20,7 +20,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Notify};
 
 use super::openai::{self, Directives, Reject, ReplySource};
-use super::{anthropic, bedrock, cohere, gemini, huggingface, ollama, responses, sagemaker};
+use super::{
+    anthropic, bedrock, cohere, gemini, huggingface, ollama, replicate, responses, sagemaker,
+};
 use super::{RecordedRequest, ScriptedResponse, State};
 
 /// Request bodies beyond this are refused by closing the connection; no test needs more.
@@ -168,6 +170,9 @@ enum StreamStyle {
     /// AWS event-stream `PayloadPart` frames, one per string of the container's bytes
     /// (SageMaker).
     AwsPayloadParts,
+    /// `event: {event}` + `data: {data}` for `{"event", "data"}` values whose data is
+    /// text, no terminator (Replicate's prediction streams).
+    TextSse,
 }
 
 /// The provider format a request speaks, told by its path.
@@ -185,6 +190,8 @@ enum Dialect {
     Bedrock,
     /// `.../endpoints/{name}/invocations` and `/invocations-response-stream`.
     Sagemaker,
+    /// Replicate's create-a-prediction calls (`.../predictions`).
+    Replicate,
     /// An OAuth token endpoint (`/token`, `/token-error-401`): what a Vertex AI service
     /// account's `token_uri` points at in tests. It never takes a script.
     Token,
@@ -203,6 +210,9 @@ impl Dialect {
         }
         if sagemaker::is_invocation(path) {
             return Dialect::Sagemaker;
+        }
+        if replicate::is_create(path) {
+            return Dialect::Replicate;
         }
         if let Some(endpoint) = ollama::Endpoint::of(path) {
             return Dialect::Ollama(endpoint);
@@ -236,6 +246,7 @@ impl Dialect {
             Dialect::Anthropic => anthropic::error_body(status, message),
             Dialect::Cohere => cohere::error_body(message),
             Dialect::Bedrock | Dialect::Sagemaker => bedrock::error_body(message),
+            Dialect::Replicate => replicate::error_body(status, message),
             Dialect::Token => gemini::token_error(message),
         }
     }
@@ -249,6 +260,7 @@ impl Dialect {
             Dialect::Anthropic => anthropic::reject(reject),
             Dialect::Cohere => cohere::reject(reject),
             Dialect::Bedrock | Dialect::Sagemaker => bedrock::reject(reject),
+            Dialect::Replicate => replicate::reject(reject),
         }
     }
 }
@@ -283,6 +295,12 @@ async fn handle(
     state.record(|| record(&parts, &bytes, &parsed));
 
     let mut plan = decide(&state, &parts.method, parts.uri.path(), parsed);
+    // A prediction names its URLs on this server.
+    if let Outcome::Json(_, body) = &mut plan.outcome {
+        if let Some(host) = parts.headers.get("host").and_then(|h| h.to_str().ok()) {
+            replicate::absolute_urls(body, &format!("http://{host}"));
+        }
+    }
     // Bedrock and SageMaker name their error in a header.
     if let (Dialect::Bedrock | Dialect::Sagemaker, Outcome::Json(status @ 400.., _)) =
         (Dialect::of(&parts.method, parts.uri.path()), &plan.outcome)
@@ -368,6 +386,7 @@ fn decide(state: &State, method: &Method, path: &str, parsed: Result<Value, ()>)
         Dialect::Gemini | Dialect::Anthropic => gemini::model_from_path(path),
         Dialect::Bedrock => bedrock::model_from_path(path),
         Dialect::Sagemaker => sagemaker::endpoint_from_path(path),
+        Dialect::Replicate => replicate::model_from_path(path),
         _ => None,
     };
     let model = path_model.as_deref().unwrap_or_else(|| {
@@ -446,6 +465,23 @@ fn route(
     if let Some(id) = responses::id_in_path(path) {
         if *method == Method::GET || *method == Method::DELETE {
             return responses::by_id(&state.responses, *method == Method::DELETE, id).into();
+        }
+    }
+    if *method == Method::GET {
+        if let Some(reply) = replicate::poll(path) {
+            return reply.into();
+        }
+        if let Some(events) = replicate::stream_events(path) {
+            return match events {
+                Ok(events) => Outcome::Stream {
+                    status: script.map_or(200, |s| s.status),
+                    events,
+                    chunk_delay: script.map_or(Duration::ZERO, |s| s.chunk_delay),
+                    break_after: script.and_then(|s| s.break_after),
+                    style: StreamStyle::TextSse,
+                },
+                Err(reject) => reject.into(),
+            };
         }
     }
     let dialect = Dialect::of(method, path);
@@ -582,6 +618,7 @@ fn native_route(
         _ => 0,
     };
     let mut tgi = false;
+    let req_streams = req.get("stream") == Some(&Value::Bool(true));
     let translated = match dialect {
         Dialect::Sagemaker => match sagemaker::to_openai(path, &req) {
             Ok(sagemaker::Body::Chat { req, tgi: is_tgi }) => {
@@ -607,6 +644,7 @@ fn native_route(
         Dialect::Anthropic => anthropic::to_openai(&req),
         Dialect::Cohere => cohere::to_openai(&req),
         Dialect::Bedrock => bedrock::to_openai(path, &req),
+        Dialect::Replicate => replicate::to_openai(path, &req),
         Dialect::OpenAi | Dialect::Token => Ok(req),
     };
     let openai_req = match translated {
@@ -681,6 +719,18 @@ fn native_route(
             sagemaker::openai_parts(&answer.chunks()),
             StreamStyle::AwsPayloadParts,
         ),
+        (Dialect::Replicate, _) => {
+            let completion = answer.completion();
+            let text = completion
+                .pointer("/choices/0/message/content")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let stream = req_streams;
+            return Outcome::Json(
+                script.map_or(201, |s| s.status),
+                replicate::created(text, stream),
+            );
+        }
         (Dialect::OpenAi | Dialect::Token | Dialect::Sagemaker, _) => {
             return Outcome::Json(status, answer.completion())
         }
@@ -741,6 +791,7 @@ fn stream(
                 StreamStyle::Ndjson => Bytes::from(format!("{event}\n")),
                 StreamStyle::AwsEventStream => Bytes::from(bedrock::frame(event)),
                 StreamStyle::AwsPayloadParts => Bytes::from(sagemaker::frame(event)),
+                StreamStyle::TextSse => Bytes::from(replicate::sse(event)),
                 StreamStyle::NamedSse => {
                     let name = event
                         .get("type")
@@ -797,7 +848,10 @@ fn stream(
         StreamStyle::AwsEventStream | StreamStyle::AwsPayloadParts => {
             "application/vnd.amazon.eventstream"
         }
-        StreamStyle::OpenAiSse | StreamStyle::Sse | StreamStyle::NamedSse => "text/event-stream",
+        StreamStyle::OpenAiSse
+        | StreamStyle::Sse
+        | StreamStyle::NamedSse
+        | StreamStyle::TextSse => "text/event-stream",
     };
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(
