@@ -74,13 +74,14 @@ fn target(model: &str) -> Result<(String, Option<String>), LlmError> {
         }
         return Ok(("v1/predictions".into(), Some(v.to_string())));
     }
-    if parts.first() == Some(&"deployments") && well_formed(3) {
+    let deployment = parts.first() == Some(&"deployments");
+    if deployment && well_formed(3) {
         return Ok((
             format!("v1/deployments/{}/{}/predictions", parts[1], parts[2]),
             None,
         ));
     }
-    if well_formed(2) {
+    if !deployment && well_formed(2) {
         return Ok((format!("v1/models/{name}/predictions"), None));
     }
     Err(bad(format!(
@@ -499,5 +500,158 @@ impl Adapter for ReplicateAdapter {
             text: String::new(),
             started: false,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{assert_malformed, obj, with_chat_ctx};
+
+    #[test]
+    fn model_names_pick_the_create_call() {
+        assert_eq!(
+            target("meta/llama-3-8b").ok(),
+            Some(("v1/models/meta/llama-3-8b/predictions".into(), None))
+        );
+        assert_eq!(
+            target("deployments/acme/llm").ok(),
+            Some(("v1/deployments/acme/llm/predictions".into(), None))
+        );
+        let v = "0123456789abcdef".repeat(4);
+        assert_eq!(
+            target(&format!("a/b:{v}")).ok(),
+            Some(("v1/predictions".into(), Some(v)))
+        );
+        for bad in ["llama", "a/b/c", "a/", "a/b:xyz", "deployments/acme"] {
+            assert!(target(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn polls_follow_the_api_origin_only() {
+        with_chat_ctx(Endpointkind::Chat, "replicate", "a/b", false, |ctx| {
+            let create = "https://api.replicate.com/v1/models/a/b/predictions";
+            let starting = obj(
+                json!({"status": "starting", "urls": {"get": "https://api.replicate.com/v1/predictions/x"}}),
+            );
+            assert_eq!(
+                poll_url(ctx, create, &starting).ok().flatten().as_deref(),
+                Some("https://api.replicate.com/v1/predictions/x")
+            );
+            let done = obj(json!({"status": "succeeded", "output": ["a"]}));
+            assert!(matches!(poll_url(ctx, create, &done), Ok(None)));
+            let elsewhere = obj(
+                json!({"status": "processing", "urls": {"get": "https://api.replicate.com.evil.example/x"}}),
+            );
+            assert!(poll_url(ctx, create, &elsewhere).is_err());
+            let failed =
+                obj(json!({"status": "failed", "error": "maximum context length exceeded"}));
+            let err = poll_url(ctx, create, &failed).err();
+            assert_eq!(err.map(|e| e.kind), Some(ErrorKind::ContextWindowExceeded));
+            let canceled = obj(json!({"status": "canceled"}));
+            assert!(poll_url(ctx, create, &canceled).is_err_and(|e| e.message.contains("canceled")));
+            assert_malformed(poll_url(ctx, create, &obj(json!({}))).err(), "status");
+            // Streams may also use Replicate's stream hosts, over https.
+            let with_stream = |u: &str| obj(json!({"status": "starting", "urls": {"stream": u}}));
+            assert!(stream_url(
+                ctx,
+                create,
+                &with_stream("https://stream-b.svc.rno2.c.replicate.net/v1/streams/x")
+            )
+            .is_ok());
+            assert!(
+                stream_url(ctx, create, &with_stream("http://stream.replicate.net/x")).is_err()
+            );
+            assert!(stream_url(ctx, create, &with_stream("https://evil.example/x")).is_err());
+            assert_malformed(
+                stream_url(ctx, create, &obj(json!({"status": "starting"}))).err(),
+                "urls.stream",
+            );
+        });
+    }
+
+    #[test]
+    fn finished_predictions_become_replies() {
+        with_chat_ctx(Endpointkind::Chat, "replicate", "a/b", false, |ctx| {
+            let request = obj(json!({"input": {"prompt": "hello world"}}));
+            let out = parse(
+                ctx,
+                &request,
+                obj(json!({"status": "succeeded", "output": ["Hel", "lo"]})),
+            );
+            let out = out.expect("reply");
+            assert_eq!(out["choices"][0]["message"]["content"], json!("Hello"));
+            assert_eq!(out["model"], json!("replicate/a/b"));
+            assert_eq!(out["usage"]["prompt_tokens"], json!(2));
+            let single = parse(
+                ctx,
+                &request,
+                obj(json!({"status": "succeeded", "output": "x"})),
+            );
+            assert!(single.is_ok());
+            assert_malformed(
+                parse(
+                    ctx,
+                    &request,
+                    obj(json!({"status": "succeeded", "output": [{"image": 1}]})),
+                )
+                .err(),
+                "not text",
+            );
+            for bad in crate::test_support::foreign_replies(&[]) {
+                assert_malformed(parse(ctx, &request, bad).err(), "succeeded");
+            }
+        });
+    }
+
+    #[test]
+    fn stream_events_become_chunks() {
+        with_chat_ctx(Endpointkind::Chat, "replicate", "a/b", true, |ctx| {
+            let mut d = ReplicateAdapter.stream_decoder(ctx);
+            let ev = |event: &str, data: &str| SseEvent {
+                event: Some(event.into()),
+                data: data.into(),
+            };
+            let Ok(Decoded::Chunks(first)) = d.decode(&ev("output", "Hi")) else {
+                panic!("expected a chunk")
+            };
+            assert_eq!(
+                first[0]["choices"][0]["delta"],
+                json!({"role": "assistant", "content": "Hi"})
+            );
+            let Ok(Decoded::Chunks(done)) = d.decode(&ev("done", "{}")) else {
+                panic!("expected the finish")
+            };
+            assert_eq!(done[0]["choices"][0]["finish_reason"], json!("stop"));
+            assert!(d.decode(&ev("done", "{\"reason\": \"canceled\"}")).is_err());
+            let err = d.decode(&ev("error", "{\"detail\": \"boom\"}")).err();
+            assert!(err.is_some_and(|e| e.message.contains("boom")));
+        });
+    }
+
+    #[test]
+    fn inputs_follow_litellms_names() {
+        with_chat_ctx(
+            Endpointkind::Chat,
+            "replicate",
+            "lmsys/vicuna-13b",
+            false,
+            |ctx| {
+                let body = obj(
+                    json!({"model": "m", "messages": [{"role": "user", "content": "q"}],
+                "max_tokens": 9, "stop": "x", "seed": 4}),
+                );
+                let req = build(ctx, body).expect("request");
+                assert_eq!(
+                    Value::Object(req.body),
+                    json!({"input": {"prompt": "q", "max_length": 9, "stop_sequences": "x", "seed": 4}})
+                );
+                assert_eq!(
+                    req.headers[0].1,
+                    format!("Token {}", crate::test_support::TEST_KEY)
+                );
+            },
+        );
     }
 }
