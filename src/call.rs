@@ -1481,13 +1481,13 @@ mod tests {
     fn unrouted_providers_are_refused_clearly() {
         let e = prepare_with_env(
             Endpointkind::Chat,
-            kwargs(json!({"model": "replicate/llama", "messages": []})),
+            kwargs(json!({"model": "watsonx/llama", "messages": []})),
             &no_env,
         )
         .err()
         .unwrap();
         assert_eq!(e.kind, ErrorKind::BadRequest);
-        assert!(e.message.contains("does not route provider 'replicate'"));
+        assert!(e.message.contains("does not route provider 'watsonx'"));
     }
 
     #[test]
