@@ -53,7 +53,9 @@ def test_prediction_is_created_then_polled(server, args):
     assert resp.choices[0].message.content == "Hello from MockServer!"
     assert resp.choices[0].finish_reason == "stop"
     assert resp.model == "replicate/meta/llama-2-7b-chat"
-    assert resp.usage.completion_tokens == litellm.token_counter(text="Hello from MockServer!", count_response_tokens=True)
+    assert resp.usage.completion_tokens == litellm.token_counter(
+        text="Hello from MockServer!", count_response_tokens=True
+    )
     assert resp._hidden_params["custom_llm_provider"] == "replicate"
 
 
@@ -103,9 +105,7 @@ def test_bad_input_fails_before_any_request(server, args, monkeypatch):
 
 def test_stream_reads_the_prediction_stream(server, args):
     chunks = list(
-        litellm.completion(
-            model=MODEL, messages=USER_HI, stream=True, stream_options={"include_usage": True}, **args
-        )
+        litellm.completion(model=MODEL, messages=USER_HI, stream=True, stream_options={"include_usage": True}, **args)
     )
     create, stream = server.requests[-2], server.requests[-1]
     assert create.body["stream"] is True
