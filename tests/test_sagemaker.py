@@ -381,3 +381,20 @@ def test_proxy_serves_sagemaker_deployments(server):
         assert server.last_request.path == PATH + "-response-stream"
         e = client.embeddings.create(model="emb", input=["a", "b"])
         assert len(e.data) == 2 and server.last_request.body == {"text_inputs": ["a", "b"]}
+
+
+def test_the_signature_on_the_wire_verifies(server, args):
+    from test_bedrock import _sigv4
+
+    litellm.completion(model=MODEL, messages=USER_HI, aws_session_token="tok", **args)
+    req = server.last_request
+    m = re.match(
+        r"AWS4-HMAC-SHA256 Credential=AKIDTEST/(\S+), SignedHeaders=(\S+), Signature=(\w+)$",
+        req.headers["authorization"],
+    )
+    assert m
+    scope, signed, signature = m.group(1), m.group(2).split(";"), m.group(3)
+    assert scope.endswith("/eu-west-1/sagemaker/aws4_request")
+    headers = {k.lower(): v for k, v in req.headers.items()}
+    expected = _sigv4("secret-test", "POST", req.path, headers, signed, req.headers["x-amz-content-sha256"], scope)
+    assert signature == expected
