@@ -169,3 +169,28 @@ def test_errors_by_status(server, args, model, exc, status):
 def test_cost_of_a_catalogued_model(server, args):
     resp = litellm.completion(model="replicate/meta/llama-2-7b-chat", messages=USER_HI, **args)
     assert resp._hidden_params["response_cost"] > 0
+
+
+def test_callbacks_cost_cache_and_router(server, args):
+    import time
+
+    seen = []
+    litellm.success_callback = [lambda kwargs, resp, start, end: seen.append((kwargs["model"], resp.id))]
+    litellm.cache = litellm.Cache()
+    first = litellm.completion(model=MODEL, messages=USER_HI, **args)
+    second = litellm.completion(model=MODEL, messages=USER_HI, **args)
+    assert second._hidden_params.get("cache_hit") is True
+    assert second.choices[0].message.content == first.choices[0].message.content
+    assert server.request_count == 2  # one create and one poll, for the first call only
+    assert first._hidden_params["response_cost"] == pytest.approx(litellm.completion_cost(first))
+    deadline = time.monotonic() + 5
+    while len(seen) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert seen[0] == ("meta/llama-2-7b-chat", first.id)
+    litellm.cache = None
+    router = litellm.Router(
+        model_list=[{"model_name": "llama", "litellm_params": {"model": MODEL, "api_base": server.url}}],
+        num_retries=0,
+    )
+    assert router.completion(model="llama", messages=USER_HI).choices[0].message.content == "Hello from MockServer!"
+    assert server.requests[-2].path == "/v1/models/meta/llama-2-7b-chat/predictions"
