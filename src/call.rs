@@ -417,6 +417,16 @@ async fn open(
             req = req.header(k, v);
         }
     }
+    // SageMaker's the same way, as service `sagemaker` (it has no bearer tokens).
+    if matches!(p.format, WireFormat::Sagemaker | WireFormat::SagemakerChat)
+        && !p.headers.iter().any(|(k, _)| k == "authorization")
+    {
+        let creds = providers::bedrock::credentials(&p.options, &env_var, &p.provider)
+            .map_err(|e| e.with_context(&p.provider, &p.requested_model))?;
+        for (k, v) in providers::bedrock::sign_with(&creds, "sagemaker", &p.url, &payload) {
+            req = req.header(k, v);
+        }
+    }
     let req = req.header("content-type", "application/json").body(payload);
     let (sent, log) = if logging::enabled(Target::Calls, Level::Debug) {
         send_logged(p, req).await
@@ -572,6 +582,11 @@ async fn attempt(
     }
     let body = match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => map,
+        Ok(list @ Value::Array(_)) if p.adapter().accepts_list_reply() => {
+            let mut map = Map::new();
+            map.insert(providers::sagemaker::LIST_REPLY.into(), list);
+            map
+        }
         // An HTML page, an empty body, a JSON array: a 2xx that is not a reply. Adapters
         // check the object's shape the same way (`LlmError::malformed_reply`).
         _ => {
@@ -584,15 +599,120 @@ async fn attempt(
             ));
         }
     };
+    let body = poll(p, body, timeout).await?;
     let body = match p.kind {
         Endpointkind::Rerank => providers::rerank::parse_reply(&p.context(), &p.url, body)?,
         Endpointkind::ImageGeneration => {
             let body = p.adapter().parse_response(&p.context(), body, &headers)?;
             providers::images::parse_reply(&p.context(), &p.body, body)?
         }
-        _ => p.adapter().parse_response(&p.context(), body, &headers)?,
+        _ => p
+            .adapter()
+            .parse_reply_to(&p.context(), &p.body, body, &headers)?,
     };
     Ok((body, headers))
+}
+
+/// `GET url` with the call's headers (its credentials), for a job's poll or stream; a
+/// non-2xx reply is mapped as the provider's error, a redirect is not followed.
+async fn get(
+    p: &Prepared,
+    url: &str,
+    accept: &str,
+    timeout: Option<Duration>,
+) -> Result<reqwest::Response, LlmError> {
+    let client = transport::client(&p.options.tls).map_err(|e| {
+        LlmError::bad_request(format!("ssl settings: {}", e.0))
+            .with_context(&p.provider, &p.requested_model)
+    })?;
+    let mut req = match transport::parsed_url(url) {
+        Some(u) => client.get(u),
+        None => client.get(url),
+    };
+    if let Some(t) = timeout {
+        req = req.timeout(t);
+    }
+    for (k, v) in &p.headers {
+        req = req.header(k.as_str(), v.as_str());
+    }
+    let resp = req
+        .header("accept", accept)
+        .send()
+        .await
+        .map_err(|e| transport_error(p, &e, timeout))?;
+    let status = resp.status().as_u16();
+    if (200..300).contains(&status) {
+        return Ok(resp);
+    }
+    let headers = lower_headers(resp.headers());
+    if (300..400).contains(&status) {
+        return Err(redirect_error(p, status, headers));
+    }
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| transport_error(p, &e, timeout))?;
+    let raw = redact_key(&String::from_utf8_lossy(&bytes), p.endpoint.key.as_deref());
+    let json = serde_json::from_str::<Value>(&raw).ok();
+    Err(p
+        .adapter()
+        .map_error(&p.context(), status, &raw, json, headers))
+}
+
+/// A 2xx body that must be a JSON object.
+async fn json_object(
+    p: &Prepared,
+    resp: reqwest::Response,
+) -> Result<Map<String, Value>, LlmError> {
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| transport_error(p, &e, None))?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(LlmError::malformed_reply(
+            &p.provider,
+            &p.requested_model,
+            "not a JSON object",
+            &String::from_utf8_lossy(&bytes),
+            p.endpoint.key.as_deref(),
+        )),
+    }
+}
+
+/// Poll a job (Replicate's prediction) until its reply is final, as long as `timeout`
+/// allows. A poll that fails with a retryable error is polled again (the job goes on,
+/// as LiteLLM keeps polling); other errors end the call.
+async fn poll(
+    p: &Prepared,
+    mut body: Map<String, Value>,
+    timeout: Duration,
+) -> Result<Map<String, Value>, LlmError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        // (A statement of its own: the context must not live across the awaits below.)
+        let next = p.adapter().poll_url(&p.context(), &p.url, &body)?;
+        let Some(url) = next else { break };
+        if Instant::now() + providers::replicate::POLL_INTERVAL > deadline {
+            return Err(LlmError::timeout(
+                &p.provider,
+                &p.requested_model,
+                Some(timeout),
+            ));
+        }
+        tokio::time::sleep(providers::replicate::POLL_INTERVAL).await;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let polled = match get(p, &url, "application/json", Some(left)).await {
+            Ok(resp) => json_object(p, resp).await,
+            Err(e) => Err(e),
+        };
+        match polled {
+            Ok(next) => body = next,
+            Err(e) if e.kind.is_retryable() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(body)
 }
 
 /// Run `op` until it succeeds, fails with an error that is not retryable, or the retries
@@ -964,12 +1084,22 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
         // These formats ask for a stream with a body flag (others by URL).
         if matches!(
             p.format,
-            WireFormat::OpenAi | WireFormat::Azure | WireFormat::Anthropic | WireFormat::Cohere
+            WireFormat::OpenAi
+                | WireFormat::Azure
+                | WireFormat::Anthropic
+                | WireFormat::Cohere
+                | WireFormat::Huggingface
+                | WireFormat::Replicate
         ) {
             p.body.insert("stream".into(), Value::Bool(true));
         }
         // `prepare` left `stream_options` out of a body that did not stream.
-        if p.options.include_usage && matches!(p.format, WireFormat::OpenAi | WireFormat::Azure) {
+        if p.options.include_usage
+            && matches!(
+                p.format,
+                WireFormat::OpenAi | WireFormat::Azure | WireFormat::Huggingface
+            )
+        {
             p.body
                 .insert("stream_options".into(), json!({"include_usage": true}));
         }
@@ -977,6 +1107,15 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
         if p.format == WireFormat::Bedrock {
             if let Some(base) = p.url.strip_suffix("/converse") {
                 p.url = format!("{base}/converse-stream");
+            }
+        }
+        // So does SageMaker; TGI's body says so too.
+        if matches!(p.format, WireFormat::Sagemaker | WireFormat::SagemakerChat) {
+            if let Some(base) = p.url.strip_suffix("/invocations") {
+                p.url = format!("{base}/invocations-response-stream");
+            }
+            if p.format == WireFormat::Sagemaker && p.kind == Endpointkind::Chat {
+                p.body.insert("stream".into(), Value::Bool(true));
             }
         }
     }
@@ -1003,6 +1142,23 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
     })
     .await?;
     let (resp, log) = resp;
+    // Replicate answers with a prediction; its stream is at the URL it names.
+    let resp = if p.format == WireFormat::Replicate {
+        let created = json_object(&p, resp).await?;
+        let url = providers::replicate::stream_url(&p.context(), &p.url, &created)?;
+        match tokio::time::timeout(idle, get(&p, &url, "text/event-stream", None)).await {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(LlmError::timeout(
+                    &p.provider,
+                    &p.requested_model,
+                    Some(idle),
+                ))
+            }
+        }
+    } else {
+        resp
+    };
     if let Some(log) = &log {
         log.stream_opened(resp.status().as_u16());
     }
@@ -1016,7 +1172,7 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
         api_key: p.endpoint.key.clone(),
         log: log.map(Arc::new),
     };
-    let decoder = p.adapter().stream_decoder(&p.context());
+    let decoder = p.adapter().stream_decoder_for(&p.context(), &p.body);
     transport::spawn_call_task(stream::pump(resp, tx, ctx, decoder));
     Ok(OpenStream {
         chunks: rx,
@@ -1325,13 +1481,13 @@ mod tests {
     fn unrouted_providers_are_refused_clearly() {
         let e = prepare_with_env(
             Endpointkind::Chat,
-            kwargs(json!({"model": "replicate/llama", "messages": []})),
+            kwargs(json!({"model": "watsonx/llama", "messages": []})),
             &no_env,
         )
         .err()
         .unwrap();
         assert_eq!(e.kind, ErrorKind::BadRequest);
-        assert!(e.message.contains("does not route provider 'replicate'"));
+        assert!(e.message.contains("does not route provider 'watsonx'"));
     }
 
     #[test]

@@ -116,8 +116,8 @@ def test_local_servers_need_no_key(server):
 
 
 def test_providers_not_routed_yet_fail_clearly(server):
-    with pytest.raises(litellm.BadRequestError, match="does not route provider 'replicate'"):
-        litellm.completion(model="replicate/llama-3", messages=USER_HI, api_key="k")
+    with pytest.raises(litellm.BadRequestError, match="does not route provider 'watsonx'"):
+        litellm.completion(model="watsonx/llama-3", messages=USER_HI, api_key="k")
 
 
 def test_openrouter_attribution_headers(server, monkeypatch):

@@ -18,7 +18,7 @@ pub(crate) fn is_stream(path: &str) -> bool {
     path.ends_with("/converse-stream")
 }
 
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

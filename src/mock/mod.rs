@@ -11,17 +11,23 @@
 //!    `context-window-error`, `content-policy-error`, `slow-250`, `tool`, `chunks-5`;
 //! 3. the server defaults: reply text ([`MockServer::set_default_text`]) and latency
 //!    ([`MockServer::set_latency`]).
+//!
+//! Besides OpenAI's routes it speaks each native provider's (Anthropic, Gemini, Cohere,
+//! Ollama, Bedrock, SageMaker, Hugging Face feature extraction, Replicate's predictions), told by the path.
 
 mod anthropic;
 mod audio;
 mod bedrock;
 mod cohere;
 mod gemini;
+mod huggingface;
 mod images;
 mod ollama;
 mod openai;
+mod replicate;
 mod rerank;
 mod responses;
+mod sagemaker;
 mod server;
 #[cfg(test)]
 mod tests;

@@ -20,7 +20,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Notify};
 
 use super::openai::{self, Directives, Reject, ReplySource};
-use super::{anthropic, bedrock, cohere, gemini, ollama, responses};
+use super::{
+    anthropic, bedrock, cohere, gemini, huggingface, ollama, replicate, responses, sagemaker,
+};
 use super::{RecordedRequest, ScriptedResponse, State};
 
 /// Request bodies beyond this are refused by closing the connection; no test needs more.
@@ -165,6 +167,12 @@ enum StreamStyle {
     NamedSse,
     /// AWS event-stream frames, one per `{"<eventType>": payload}` (Bedrock).
     AwsEventStream,
+    /// AWS event-stream `PayloadPart` frames, one per string of the container's bytes
+    /// (SageMaker).
+    AwsPayloadParts,
+    /// `event: {event}` + `data: {data}` for `{"event", "data"}` values whose data is
+    /// text, no terminator (Replicate's prediction streams).
+    TextSse,
 }
 
 /// The provider format a request speaks, told by its path.
@@ -180,6 +188,10 @@ enum Dialect {
     Cohere,
     /// `.../model/{id}/converse` and `/converse-stream`.
     Bedrock,
+    /// `.../endpoints/{name}/invocations` and `/invocations-response-stream`.
+    Sagemaker,
+    /// Replicate's create-a-prediction calls (`.../predictions`).
+    Replicate,
     /// An OAuth token endpoint (`/token`, `/token-error-401`): what a Vertex AI service
     /// account's `token_uri` points at in tests. It never takes a script.
     Token,
@@ -195,6 +207,12 @@ impl Dialect {
         }
         if bedrock::is_converse(path) {
             return Dialect::Bedrock;
+        }
+        if sagemaker::is_invocation(path) {
+            return Dialect::Sagemaker;
+        }
+        if replicate::is_create(path) {
+            return Dialect::Replicate;
         }
         if let Some(endpoint) = ollama::Endpoint::of(path) {
             return Dialect::Ollama(endpoint);
@@ -227,7 +245,8 @@ impl Dialect {
             Dialect::Ollama(_) => ollama::error_body(message),
             Dialect::Anthropic => anthropic::error_body(status, message),
             Dialect::Cohere => cohere::error_body(message),
-            Dialect::Bedrock => bedrock::error_body(message),
+            Dialect::Bedrock | Dialect::Sagemaker => bedrock::error_body(message),
+            Dialect::Replicate => replicate::error_body(status, message),
             Dialect::Token => gemini::token_error(message),
         }
     }
@@ -240,7 +259,8 @@ impl Dialect {
             Dialect::Ollama(_) => ollama::translate_error(reject),
             Dialect::Anthropic => anthropic::reject(reject),
             Dialect::Cohere => cohere::reject(reject),
-            Dialect::Bedrock => bedrock::reject(reject),
+            Dialect::Bedrock | Dialect::Sagemaker => bedrock::reject(reject),
+            Dialect::Replicate => replicate::reject(reject),
         }
     }
 }
@@ -275,8 +295,14 @@ async fn handle(
     state.record(|| record(&parts, &bytes, &parsed));
 
     let mut plan = decide(&state, &parts.method, parts.uri.path(), parsed);
-    // Bedrock names its error in a header.
-    if let (Dialect::Bedrock, Outcome::Json(status @ 400.., _)) =
+    // A prediction names its URLs on this server.
+    if let Outcome::Json(_, body) = &mut plan.outcome {
+        if let Some(host) = parts.headers.get("host").and_then(|h| h.to_str().ok()) {
+            replicate::absolute_urls(body, &format!("http://{host}"));
+        }
+    }
+    // Bedrock and SageMaker name their error in a header.
+    if let (Dialect::Bedrock | Dialect::Sagemaker, Outcome::Json(status @ 400.., _)) =
         (Dialect::of(&parts.method, parts.uri.path()), &plan.outcome)
     {
         if !plan
@@ -359,6 +385,8 @@ fn decide(state: &State, method: &Method, path: &str, parsed: Result<Value, ()>)
     let path_model = match dialect {
         Dialect::Gemini | Dialect::Anthropic => gemini::model_from_path(path),
         Dialect::Bedrock => bedrock::model_from_path(path),
+        Dialect::Sagemaker => sagemaker::endpoint_from_path(path),
+        Dialect::Replicate => replicate::model_from_path(path),
         _ => None,
     };
     let model = path_model.as_deref().unwrap_or_else(|| {
@@ -429,6 +457,7 @@ fn route(
         Responses,
         Images,
         Speech,
+        FeatureExtraction,
     }
     if *method == Method::GET && path.ends_with("/models") {
         return Outcome::Json(200, openai::models());
@@ -436,6 +465,23 @@ fn route(
     if let Some(id) = responses::id_in_path(path) {
         if *method == Method::GET || *method == Method::DELETE {
             return responses::by_id(&state.responses, *method == Method::DELETE, id).into();
+        }
+    }
+    if *method == Method::GET {
+        if let Some(reply) = replicate::poll(path) {
+            return reply.into();
+        }
+        if let Some(events) = replicate::stream_events(path) {
+            return match events {
+                Ok(events) => Outcome::Stream {
+                    status: script.map_or(200, |s| s.status),
+                    events,
+                    chunk_delay: script.map_or(Duration::ZERO, |s| s.chunk_delay),
+                    break_after: script.and_then(|s| s.break_after),
+                    style: StreamStyle::TextSse,
+                },
+                Err(reject) => reject.into(),
+            };
         }
     }
     let dialect = Dialect::of(method, path);
@@ -460,6 +506,8 @@ fn route(
         Some(Route::Images)
     } else if path.ends_with("/audio/speech") {
         Some(Route::Speech)
+    } else if huggingface::is_feature_extraction(path) {
+        Some(Route::FeatureExtraction)
     } else {
         None
     };
@@ -537,6 +585,9 @@ fn route(
             super::images::generation(&req, state.next_id(), super::openai::now_secs())
                 .map(|body| Outcome::Json(status, body))
         }
+        Route::FeatureExtraction => {
+            huggingface::feature_extraction(path, &req).map(|body| Outcome::Json(status, body))
+        }
         Route::Speech => super::audio::speech(&req)
             .map(|(media_type, audio)| Outcome::Binary(status, media_type, audio)),
     };
@@ -566,12 +617,34 @@ fn native_route(
         Dialect::Anthropic => anthropic::cached_words(&req),
         _ => 0,
     };
+    let mut tgi = false;
+    let req_streams = req.get("stream") == Some(&Value::Bool(true));
     let translated = match dialect {
+        Dialect::Sagemaker => match sagemaker::to_openai(path, &req) {
+            Ok(sagemaker::Body::Chat { req, tgi: is_tgi }) => {
+                tgi = is_tgi;
+                Ok(req)
+            }
+            Ok(sagemaker::Body::Embedding(req)) => {
+                if script.is_none() {
+                    if let Some(error) = directives.error() {
+                        return dialect.translate(error).into();
+                    }
+                }
+                let status = script.map_or(200, |s| s.status);
+                return match openai::embeddings(&req) {
+                    Ok(body) => Outcome::Json(status, sagemaker::embedding_reply(&body)),
+                    Err(reject) => dialect.translate(reject).into(),
+                };
+            }
+            Err(reject) => Err(reject),
+        },
         Dialect::Gemini => gemini::to_openai(path, &req),
         Dialect::Ollama(endpoint) => ollama::to_openai(endpoint, &req),
         Dialect::Anthropic => anthropic::to_openai(&req),
         Dialect::Cohere => cohere::to_openai(&req),
         Dialect::Bedrock => bedrock::to_openai(path, &req),
+        Dialect::Replicate => replicate::to_openai(path, &req),
         Dialect::OpenAi | Dialect::Token => Ok(req),
     };
     let openai_req = match translated {
@@ -635,7 +708,32 @@ fn native_route(
             bedrock::events(&answer.chunks(), &answer.completion()),
             StreamStyle::AwsEventStream,
         ),
-        (Dialect::OpenAi | Dialect::Token, _) => return Outcome::Json(status, answer.completion()),
+        (Dialect::Sagemaker, false) if tgi => {
+            return Outcome::Json(status, sagemaker::tgi_reply(&answer.completion()))
+        }
+        (Dialect::Sagemaker, true) if tgi => (
+            sagemaker::tgi_parts(&answer.chunks(), &answer.completion()),
+            StreamStyle::AwsPayloadParts,
+        ),
+        (Dialect::Sagemaker, true) => (
+            sagemaker::openai_parts(&answer.chunks()),
+            StreamStyle::AwsPayloadParts,
+        ),
+        (Dialect::Replicate, _) => {
+            let completion = answer.completion();
+            let text = completion
+                .pointer("/choices/0/message/content")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let stream = req_streams;
+            return Outcome::Json(
+                script.map_or(201, |s| s.status),
+                replicate::created(text, stream),
+            );
+        }
+        (Dialect::OpenAi | Dialect::Token | Dialect::Sagemaker, _) => {
+            return Outcome::Json(status, answer.completion())
+        }
     };
     Outcome::Stream {
         status,
@@ -692,6 +790,8 @@ fn stream(
             let frame = match style {
                 StreamStyle::Ndjson => Bytes::from(format!("{event}\n")),
                 StreamStyle::AwsEventStream => Bytes::from(bedrock::frame(event)),
+                StreamStyle::AwsPayloadParts => Bytes::from(sagemaker::frame(event)),
+                StreamStyle::TextSse => Bytes::from(replicate::sse(event)),
                 StreamStyle::NamedSse => {
                     let name = event
                         .get("type")
@@ -745,8 +845,13 @@ fn stream(
     let headers = response.headers_mut();
     let content_type = match style {
         StreamStyle::Ndjson => "application/x-ndjson",
-        StreamStyle::AwsEventStream => "application/vnd.amazon.eventstream",
-        StreamStyle::OpenAiSse | StreamStyle::Sse | StreamStyle::NamedSse => "text/event-stream",
+        StreamStyle::AwsEventStream | StreamStyle::AwsPayloadParts => {
+            "application/vnd.amazon.eventstream"
+        }
+        StreamStyle::OpenAiSse
+        | StreamStyle::Sse
+        | StreamStyle::NamedSse
+        | StreamStyle::TextSse => "text/event-stream",
     };
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(

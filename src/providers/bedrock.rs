@@ -121,6 +121,18 @@ pub fn auth(
     if let Some(key) = endpoint.key.as_deref().filter(|k| !k.is_empty()) {
         return Ok(Auth::Bearer(key.to_string()));
     }
+    credentials(options, env, "bedrock").map(Auth::SigV4)
+}
+
+/// The SigV4 credentials and region of a call to an AWS service (`provider` names it in
+/// the error): `aws_access_key_id`/`aws_secret_access_key`/`aws_session_token`, else
+/// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`. Missing ones raise
+/// `AuthenticationError` naming what to set (never a value).
+pub fn credentials(
+    options: &CallOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    provider: &str,
+) -> Result<Credentials, LlmError> {
     let access = first_set(
         options.aws_access_key_id.as_ref(),
         &["AWS_ACCESS_KEY_ID"],
@@ -132,15 +144,20 @@ pub fn auth(
         env,
     );
     let (Some(access_key_id), Some(secret_access_key)) = (access, secret) else {
+        let bearer = if provider == "bedrock" {
+            ", or set AWS_BEARER_TOKEN_BEDROCK / pass api_key= for a Bedrock API key"
+        } else {
+            ""
+        };
         let mut err = LlmError::new(
             ErrorKind::Authentication,
-            "AuthenticationError: Missing AWS credentials for bedrock: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials), pass aws_access_key_id=/aws_secret_access_key=, or set AWS_BEARER_TOKEN_BEDROCK / pass api_key= for a Bedrock API key.",
+            format!("AuthenticationError: Missing AWS credentials for {provider}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials), or pass aws_access_key_id=/aws_secret_access_key={bearer}."),
         );
-        err.provider = "bedrock".into();
+        err.provider = provider.into();
         err.status = 401;
         return Err(err);
     };
-    Ok(Auth::SigV4(Credentials {
+    Ok(Credentials {
         access_key_id,
         secret_access_key,
         session_token: first_set(
@@ -149,7 +166,7 @@ pub fn auth(
             env,
         ),
         region: region(options, env),
-    }))
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -170,7 +187,7 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
 }
 
 /// RFC 3986 encoding with SigV4's unreserved set; `/` kept when `keep_slash`.
-fn uri_encode(s: &str, keep_slash: bool) -> String {
+pub fn uri_encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
@@ -305,10 +322,20 @@ pub fn sign(
     payload: &[u8],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<(String, String)>, LlmError> {
-    let creds = match auth(options, endpoint, env)? {
-        Auth::Bearer(_) => return Ok(Vec::new()),
-        Auth::SigV4(c) => c,
-    };
+    match auth(options, endpoint, env)? {
+        Auth::Bearer(_) => Ok(Vec::new()),
+        Auth::SigV4(creds) => Ok(sign_with(&creds, "bedrock", url, payload)),
+    }
+}
+
+/// The SigV4 headers of a POST of `payload` (JSON) to `url` for AWS `service`
+/// (`x-amz-date`, `x-amz-content-sha256`, `x-amz-security-token`, `authorization`).
+pub fn sign_with(
+    creds: &Credentials,
+    service: &str,
+    url: &str,
+    payload: &[u8],
+) -> Vec<(String, String)> {
     let (host, path, query) = split_url(url);
     let date = amz_date(unix_now());
     let payload_hash = sha256_hex(payload);
@@ -330,7 +357,7 @@ pub fn sign(
         access_key_id: &creds.access_key_id,
         secret_access_key: &creds.secret_access_key,
         region: &creds.region,
-        service: "bedrock",
+        service,
         amz_date: &date,
     });
     let mut out: Vec<(String, String)> = signed
@@ -338,7 +365,7 @@ pub fn sign(
         .filter(|(k, _)| k != "host" && k != "content-type")
         .collect();
     out.push(("authorization".to_string(), authorization));
-    Ok(out)
+    out
 }
 
 // ---------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@
 //! - `anthropic.rs` (Messages API), `azure.rs` (the OpenAI body on deployment URLs),
 //!   `bedrock.rs` (Converse), `cohere.rs` (v2 chat), `gemini.rs` (generateContent),
 //!   `vertex.rs` (Gemini's or Anthropic's body with OAuth), `ollama.rs` (`/api/chat`,
-//!   `/api/generate`); each has its `SPEC` line in `NATIVE_PROVIDERS`.
+//!   `/api/generate`), `sagemaker.rs` (TGI's body or the OpenAI body on SageMaker
+//!   endpoints, SigV4), `huggingface.rs` (the router and TGI servers), `replicate.rs` (predictions); each has its `SPEC` line in `NATIVE_PROVIDERS`.
 //!
 //! Providers LiteLLM knows but rustllm does not route yet (`OTHER_PROVIDERS`) are
 //! recognised, so their users get a clear error instead of a request to the wrong place.
@@ -21,11 +22,14 @@ pub mod azure;
 pub mod bedrock;
 pub mod cohere;
 pub mod gemini;
+pub mod huggingface;
 pub mod images;
 pub mod ollama;
 pub mod openai;
+pub mod replicate;
 pub mod rerank;
 pub mod responses;
+pub mod sagemaker;
 pub mod speech;
 pub mod vertex;
 
@@ -90,6 +94,15 @@ pub enum WireFormat {
     OllamaGenerate,
     /// AWS Bedrock's Converse API with SigV4 (`bedrock.rs`).
     Bedrock,
+    /// SageMaker endpoints with SigV4: TGI's body (`sagemaker/`) and the OpenAI body of
+    /// Messages API containers (`sagemaker_chat/`) (`sagemaker.rs`).
+    Sagemaker,
+    SagemakerChat,
+    /// Hugging Face: the OpenAI body on the Inference Providers router or a TGI server,
+    /// feature extraction for embeddings (`huggingface.rs`).
+    Huggingface,
+    /// Replicate's predictions API: create, then poll or stream (`replicate.rs`).
+    Replicate,
 }
 
 /// How to reach one provider: its format, base URL and key.
@@ -120,6 +133,10 @@ pub const NATIVE_PROVIDERS: &[ProviderSpec] = &[
     vertex::SPEC,
     ollama::CHAT_SPEC,
     ollama::GENERATE_SPEC,
+    sagemaker::SPEC,
+    sagemaker::CHAT_SPEC,
+    huggingface::SPEC,
+    replicate::SPEC,
 ];
 
 /// The spec of every provider rustllm routes.
@@ -198,10 +215,49 @@ pub trait Adapter: Send + Sync {
         body: Map<String, Value>,
         headers: &[(String, String)],
     ) -> Result<Map<String, Value>, LlmError>;
+    /// [`Adapter::parse_response`] for a format whose reply can only be read with the
+    /// request it answers (SageMaker's TGI reply echoes the prompt and has no usage).
+    fn parse_reply_to(
+        &self,
+        ctx: &ChatContext<'_>,
+        request: &Map<String, Value>,
+        body: Map<String, Value>,
+        headers: &[(String, String)],
+    ) -> Result<Map<String, Value>, LlmError> {
+        let _ = request;
+        self.parse_response(ctx, body, headers)
+    }
+    /// Whether a 2xx JSON list is a reply (SageMaker's TGI and TEI containers answer
+    /// with one); it reaches `parse_response` as `{"_list": [...]}`.
+    fn accepts_list_reply(&self) -> bool {
+        false
+    }
+    /// For an API that answers with a job to poll (Replicate's predictions): the URL to
+    /// `GET` next for the reply `body` of a request to `url`, or `None` when `body` is
+    /// the final reply. A failed job is an error.
+    fn poll_url(
+        &self,
+        ctx: &ChatContext<'_>,
+        url: &str,
+        body: &Map<String, Value>,
+    ) -> Result<Option<String>, LlmError> {
+        let _ = (ctx, url, body);
+        Ok(None)
+    }
     fn framing(&self) -> Framing {
         Framing::Sse
     }
     fn stream_decoder(&self, ctx: &ChatContext<'_>) -> Box<dyn StreamDecoder>;
+    /// [`Adapter::stream_decoder`] for a format whose stream is read with the request
+    /// (SageMaker's TGI stream counts the prompt's tokens for its usage chunk).
+    fn stream_decoder_for(
+        &self,
+        ctx: &ChatContext<'_>,
+        request: &Map<String, Value>,
+    ) -> Box<dyn StreamDecoder> {
+        let _ = request;
+        self.stream_decoder(ctx)
+    }
     /// A non-2xx reply as an error.
     fn map_error(
         &self,
@@ -234,6 +290,10 @@ pub fn adapter(format: WireFormat) -> &'static dyn Adapter {
         WireFormat::OllamaChat => &ollama::OllamaChatAdapter,
         WireFormat::OllamaGenerate => &ollama::OllamaGenerateAdapter,
         WireFormat::Bedrock => &bedrock::BedrockAdapter,
+        WireFormat::Sagemaker => &sagemaker::SagemakerAdapter,
+        WireFormat::SagemakerChat => &sagemaker::SagemakerChatAdapter,
+        WireFormat::Huggingface => &huggingface::HuggingfaceAdapter,
+        WireFormat::Replicate => &replicate::ReplicateAdapter,
     }
 }
 
@@ -434,11 +494,7 @@ fn write_python_json(value: &Value, out: &mut String) {
 pub const OTHER_PROVIDERS: &[&str] = &[
     "anthropic_text",
     "azure_text",
-    "sagemaker",
-    "sagemaker_chat",
     "vertex_ai_beta",
-    "huggingface",
-    "replicate",
     "clarifai",
     "baseten",
     "vllm",

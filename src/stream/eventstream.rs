@@ -62,6 +62,10 @@ fn be32(b: &[u8]) -> u32 {
 pub struct EventStreamDecoder {
     buf: Vec<u8>,
     failed: bool,
+    /// The start of a UTF-8 character cut at the end of the last `PayloadPart` frame:
+    /// SageMaker's frames carry a container's byte stream cut anywhere, so a character
+    /// may span two frames; it is completed by the next one instead of becoming U+FFFD.
+    partial: Vec<u8>,
 }
 
 impl EventStreamDecoder {
@@ -107,6 +111,16 @@ impl EventStreamDecoder {
             let headers = &frame[PRELUDE..PRELUDE + headers_len];
             let payload = &frame[PRELUDE + headers_len..total - 4];
             match parse_headers(headers) {
+                Some(h) if is_payload_part(&h) => {
+                    let mut bytes = std::mem::take(&mut self.partial);
+                    bytes.extend_from_slice(payload);
+                    let whole = match std::str::from_utf8(&bytes) {
+                        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+                        _ => bytes.len(),
+                    };
+                    self.partial = bytes.split_off(whole);
+                    out.push(to_event(&h, &bytes));
+                }
                 Some(h) => out.push(to_event(&h, payload)),
                 None => return self.fail("malformed headers".into(), out),
             }
@@ -125,6 +139,12 @@ impl EventStreamDecoder {
             );
         }
     }
+}
+
+fn is_payload_part(headers: &[(String, String)]) -> bool {
+    headers
+        .iter()
+        .any(|(k, v)| k == ":event-type" && v == "PayloadPart")
 }
 
 fn to_event(headers: &[(String, String)], payload: &[u8]) -> SseEvent {
@@ -236,6 +256,24 @@ mod tests {
         // The standard check value of CRC-32/ISO-HDLC.
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
         assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn a_character_cut_between_payload_parts_is_kept_whole() {
+        let text = "é€😀".as_bytes();
+        let mut d = EventStreamDecoder::new();
+        let mut out = Vec::new();
+        // Cut inside each character: PayloadPart frames carry raw bytes.
+        for chunk in [&text[..1], &text[1..3], &text[3..6], &text[6..]] {
+            d.push(&event_frame("PayloadPart", chunk), &mut out);
+        }
+        let joined: String = out.iter().map(|e| e.data.as_str()).collect();
+        assert_eq!(joined, "é€😀");
+        assert!(!joined.contains('\u{FFFD}'));
+        // Other events are decoded per frame, as before.
+        let mut out = Vec::new();
+        d.push(&event_frame("chunk", &text[..1]), &mut out);
+        assert_eq!(out[0].data, "\u{FFFD}");
     }
 
     #[test]

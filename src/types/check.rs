@@ -526,8 +526,14 @@ pub fn part_types(format: WireFormat) -> Option<&'static [&'static str]> {
         WireFormat::Bedrock => Some(&["text", "image_url"]),
         WireFormat::Cohere => Some(&["text", "image_url"]),
         WireFormat::OllamaChat | WireFormat::OllamaGenerate => Some(&["text", "image_url"]),
+        // A TGI prompt is text.
+        WireFormat::Sagemaker | WireFormat::Replicate => Some(&["text"]),
         // Vertex builds Gemini's or Anthropic's body by model; those builders check.
-        WireFormat::OpenAi | WireFormat::Azure | WireFormat::Vertex => None,
+        WireFormat::OpenAi
+        | WireFormat::Azure
+        | WireFormat::Vertex
+        | WireFormat::SagemakerChat
+        | WireFormat::Huggingface => None,
     }
 }
 

@@ -61,6 +61,9 @@ pub struct CallOptions {
     pub aws_session_token: Option<String>,
     pub aws_region_name: Option<String>,
     pub aws_bedrock_runtime_endpoint: Option<String>,
+    /// SageMaker: the Hugging Face model an endpoint serves, which picks its prompt
+    /// template (`hf_model_name="meta-llama/Llama-2-7b-chat-hf"`).
+    pub hf_model_name: Option<String>,
 }
 
 /// A call split into its options and the JSON body to send (without `model`, which the
@@ -273,6 +276,7 @@ pub fn split_kwargs(kwargs: Map<String, Value>) -> Result<SplitCall, LlmError> {
             "aws_session_token" => o.aws_session_token = as_string(&v, &k)?,
             "aws_region_name" => o.aws_region_name = as_string(&v, &k)?,
             "aws_bedrock_runtime_endpoint" => o.aws_bedrock_runtime_endpoint = as_string(&v, &k)?,
+            "hf_model_name" => o.hf_model_name = as_string(&v, &k)?,
             _ if v.is_null() => {}
             // LiteLLM never sends `stream: false`, even when the caller passes it.
             "stream" if v == Value::Bool(false) => {}
