@@ -456,23 +456,25 @@ fn ibans(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
 /// with a valid region's first digit, birth date and GB 11643 checksum.
 fn cn_ids(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
     let mut i = 0;
-    while i + 18 <= b.len() {
-        if !b[i].is_ascii_digit() || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
             i += 1;
             continue;
         }
-        let end = i + 18;
-        let id = &b[i..end];
-        if id[..17].iter().all(u8::is_ascii_digit)
-            && (id[17].is_ascii_digit() || id[17] == b'X' || id[17] == b'x')
-            && (end == b.len() || !b[end].is_ascii_alphanumeric())
-            && cn_id_valid(id)
-        {
-            found(i..end);
-            i = end;
-        } else {
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
             i += 1;
         }
+        // 17 digits and an X, or 18 digits, standing alone.
+        let end = match i - start {
+            17 if i < b.len() && matches!(b[i], b'X' | b'x') => i + 1,
+            18 => i,
+            _ => continue,
+        };
+        if alone(b, start, end) && cn_id_valid(&b[start..end]) {
+            found(start..end);
+        }
+        i = end;
     }
 }
 
@@ -515,6 +517,10 @@ pub fn cn_id_valid(id: &[u8]) -> bool {
 fn ssns(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
     let mut i = 0;
     while i + 11 <= b.len() {
+        if !b[i].is_ascii_digit() || !matches!(b[i + 3], b'-' | b' ') {
+            i += 1;
+            continue;
+        }
         let s = &b[i..i + 11];
         let digits = |r: Range<usize>| s[r].iter().all(u8::is_ascii_digit);
         let sep = s[3] == s[6] && matches!(s[3], b'-' | b' ');
@@ -540,6 +546,7 @@ fn ssns(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
 /// `AAA-BBB-CCCC`; mainland-China mobiles (`1[3-9]` and 9 more digits, optionally after
 /// `+86`/`0086`) and landlines (`0AA-BBBBBBBB`, `0AAA-BBBBBBB`).
 fn phones(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
+    let mut digits = Vec::with_capacity(32);
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -550,7 +557,7 @@ fn phones(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
         }
         // The longest run of digits and separators from here.
         let mut j = i + usize::from(c == b'+');
-        let mut digits = Vec::with_capacity(16);
+        digits.clear();
         let mut end = j;
         let mut parens = 0;
         while j < b.len() {
@@ -578,7 +585,8 @@ fn phones(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
             }
         }
         let span = &b[i..end];
-        let ok = alone(b, i, end)
+        let ok = (7..=15).contains(&digits.len())
+            && alone(b, i, end)
             && parens != 1
             && if c == b'+' {
                 (8..=15).contains(&digits.len()) && span.iter().filter(|x| **x == b'.').count() < 3
@@ -666,6 +674,10 @@ fn ips(text: &str, found: &mut impl FnMut(Range<usize>)) {
             stop -= 1;
         }
         let token = &text[i..stop];
+        if token.len() < 6 || !(token.contains('.') || token.contains(':')) {
+            i = end.max(i + 1);
+            continue;
+        }
         let v4 = token.split('.').count() == 4 && token.parse::<std::net::Ipv4Addr>().is_ok();
         // Short hex-letter pairs such as `a::b` are names more often than addresses.
         let v6 = token.matches(':').count() >= 2
@@ -748,7 +760,8 @@ fn secrets(text: &str, found: &mut impl FnMut(Range<usize>)) {
         while end > i + 1 && matches!(b[end - 1], b'-' | b'/' | b'+') {
             end -= 1;
         }
-        if is_secret(&text[i..end]) {
+        // The shortest key a prefix names is 20 characters.
+        if end - i >= 20 && is_secret(&text[i..end]) {
             found(i..end);
         }
         i = end.max(i + 1);
