@@ -9,6 +9,7 @@ pub mod call;
 pub mod catalogue;
 pub mod error;
 pub mod logging;
+pub mod messages;
 pub mod mock;
 pub mod providers;
 pub mod proxy;
