@@ -447,9 +447,10 @@ impl PyRouter {
                 let convert: Convert = if map.get("stream").and_then(Value::as_bool) == Some(true)
                     && matches!(
                         kind,
-                        Endpointkind::Chat | Endpointkind::Responses | Endpointkind::AnthropicMessages
-                    )
-                {
+                        Endpointkind::Chat
+                            | Endpointkind::Responses
+                            | Endpointkind::AnthropicMessages
+                    ) {
                     let result = route_stream(router, kind, true, map, hooks, log.clone()).await;
                     Box::new(move |py| {
                         deliver_attempts(py, sink, log)?;

@@ -40,6 +40,9 @@ pub enum Family {
     Images,
     /// `/audio/speech` (OpenAI's body; the reply is audio).
     Speech,
+    /// `/v1/messages`: Anthropic's Messages API (translated over chat for non-Anthropic
+    /// deployments).
+    Messages,
 }
 
 impl Family {
@@ -54,6 +57,7 @@ impl Family {
             Family::Responses => "aresponses",
             Family::Images => "aimage_generation",
             Family::Speech => "aspeech",
+            Family::Messages => "aanthropic_messages",
         }
     }
 
@@ -67,6 +71,7 @@ impl Family {
             Family::Responses => "responses",
             Family::Images => "images/generations",
             Family::Speech => "audio/speech",
+            Family::Messages => "messages",
         }
     }
 }
@@ -155,6 +160,9 @@ async fn call_once(family: Family, merged: Map<String, Value>) -> Result<Reply, 
         Family::Responses => call::run(call::prepare(Endpointkind::Responses, merged)?).await,
         Family::Images => call::run(call::prepare(Endpointkind::ImageGeneration, merged)?).await,
         Family::Speech => call::run(call::prepare(Endpointkind::Speech, merged)?).await,
+        Family::Messages => {
+            call::run(call::prepare(Endpointkind::AnthropicMessages, merged)?).await
+        }
         Family::Text => {
             let (kind, merged) = text_target(merged)?;
             let mut reply = call::run(call::prepare(kind, merged)?).await?;
@@ -165,10 +173,10 @@ async fn call_once(family: Family, merged: Map<String, Value>) -> Result<Reply, 
 }
 
 /// The call type a stream is routed under (the Router's logs name it; the Responses API
-/// is checked by its own rules).
+/// and Anthropic's Messages API are checked by their own rules).
 fn stream_call_type(family: Family) -> &'static str {
     match family {
-        Family::Responses => family.call_type(),
+        Family::Responses | Family::Messages => family.call_type(),
         _ => "completion",
     }
 }
@@ -183,6 +191,9 @@ async fn open_once(family: Family, merged: Map<String, Value>) -> Result<OpenStr
         }
         Family::Responses => {
             call::run_stream(call::prepare(Endpointkind::Responses, merged)?).await
+        }
+        Family::Messages => {
+            call::run_stream(call::prepare(Endpointkind::AnthropicMessages, merged)?).await
         }
         Family::Embeddings
         | Family::Rerank
@@ -321,8 +332,10 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
             return error_response(e, Some(&begun.call_id));
         }
     };
-    let stream = matches!(family, Family::Chat | Family::Text | Family::Responses)
-        && begun.body.get("stream").and_then(Value::as_bool) == Some(true);
+    let stream = matches!(
+        family,
+        Family::Chat | Family::Text | Family::Responses | Family::Messages
+    ) && begun.body.get("stream").and_then(Value::as_bool) == Some(true);
     let wall_start = SystemTime::now();
     // Metrics always count the request (crate::proxy::ops); spend when it is tracked.
     let mut event = Some(spend_event(&begun, family, &group, stream, wall_start));
@@ -526,6 +539,7 @@ async fn serve_stream(
     let style = match family {
         Family::Text => Style::Text,
         Family::Responses => Style::Responses,
+        Family::Messages => Style::Anthropic,
         _ => Style::Chat,
     };
     let mut limit_headers = axum::http::HeaderMap::new();
