@@ -619,3 +619,6 @@ impl Bridge {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod wire_tests;

@@ -1,0 +1,111 @@
+//! Messages calls as `call` prepares and runs them: which provider gets Anthropic's body
+//! as it is, which gets chat, and what a mocked call answers.
+
+use serde_json::{json, Value};
+
+use crate::call;
+use crate::providers::Endpointkind;
+use crate::test_support::obj;
+
+fn prepare(kwargs: Value) -> call::Prepared {
+    call::prepare_with_env(Endpointkind::AnthropicMessages, obj(kwargs), &|_| None).unwrap()
+}
+
+fn request() -> Value {
+    json!({
+        "max_tokens": 32,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]}],
+        "system": "Be brief.",
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "top_k": 4,
+    })
+}
+
+fn with(model: &str, extra: Value) -> Value {
+    let mut v = request();
+    v["model"] = json!(model);
+    if let (Value::Object(m), Value::Object(e)) = (&mut v, extra) {
+        m.extend(e);
+    }
+    v
+}
+
+#[test]
+fn anthropic_gets_the_body_as_it_is() {
+    let p = prepare(with(
+        "anthropic/claude-3-5-haiku-20241022",
+        json!({"api_key": "sk-ant", "api_base": "http://127.0.0.1:9"}),
+    ));
+    assert_eq!(p.url, "http://127.0.0.1:9/v1/messages");
+    assert!(p.headers.contains(&("x-api-key".into(), "sk-ant".into())));
+    assert!(p
+        .headers
+        .contains(&("anthropic-version".into(), "2023-06-01".into())));
+    let mut expected = request();
+    expected["model"] = json!("claude-3-5-haiku-20241022");
+    assert_eq!(Value::Object(p.body), expected);
+    assert!(p.messages_bridge.is_none());
+}
+
+#[test]
+fn vertex_claude_gets_the_body_on_raw_predict() {
+    let p = prepare(with(
+        "vertex_ai/claude-3-5-sonnet@20240620",
+        json!({"api_key": "ya29.token", "vertex_project": "proj", "vertex_location": "us-east5"}),
+    ));
+    assert!(
+        p.url.ends_with(
+            "/v1/projects/proj/locations/us-east5/publishers/anthropic/models/claude-3-5-sonnet@20240620:rawPredict"
+        ),
+        "{}",
+        p.url
+    );
+    assert_eq!(p.body["anthropic_version"], "vertex-2023-10-16");
+    assert!(!p.body.contains_key("model"));
+    assert_eq!(p.body["top_k"], 4);
+    assert_eq!(p.body["thinking"], request()["thinking"]);
+    assert!(!p.headers.iter().any(|(k, _)| k == "x-api-key"));
+}
+
+#[test]
+fn other_providers_get_chat() {
+    let p = prepare(with(
+        "openai/gpt-4o",
+        json!({"api_key": "sk-x", "api_base": "http://127.0.0.1:9/v1"}),
+    ));
+    assert_eq!(p.url, "http://127.0.0.1:9/v1/chat/completions");
+    assert_eq!(
+        p.body["messages"][0],
+        json!({"role": "system", "content": "Be brief."})
+    );
+    assert!(p.messages_bridge.is_some());
+    // gpt-4o is no reasoning model: thinking has nowhere to go.
+    assert!(!p.body.contains_key("reasoning_effort"));
+    // A reasoning model gets reasoning_effort.
+    let p = prepare(with(
+        "openai/o3-mini",
+        json!({"api_key": "sk-x", "api_base": "http://127.0.0.1:9/v1", "top_k": null}),
+    ));
+    assert_eq!(p.body["reasoning_effort"], "low");
+}
+
+#[test]
+fn a_mocked_call_answers_a_message() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let p = prepare(json!({
+        "model": "anthropic/claude-3-5-haiku-20241022",
+        "max_tokens": 5,
+        "messages": [{"role": "user", "content": "hi"}],
+        "mock_response": "Hello!",
+    }));
+    let reply = rt.block_on(call::run(p)).unwrap();
+    assert_eq!(reply.body["type"], "message");
+    assert_eq!(
+        reply.body["content"],
+        json!([{"type": "text", "text": "Hello!"}])
+    );
+    assert_eq!(reply.body["stop_reason"], "end_turn");
+}
