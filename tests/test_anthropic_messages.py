@@ -192,9 +192,7 @@ def test_native_stream_passes_anthropic_events_through(server, anthropic_args):
 
 def test_translated_stream_is_anthropic_events(server, openai_args):
     server.respond(text="Hello there friend", stream_chunks=3)
-    stream = litellm.anthropic_messages(
-        model="openai/gpt-4o", messages=HI, max_tokens=20, stream=True, **openai_args
-    )
+    stream = litellm.anthropic_messages(model="openai/gpt-4o", messages=HI, max_tokens=20, stream=True, **openai_args)
     events = list(stream)
     # Usage is asked for: it goes in message_delta.
     assert server.last_request.body["stream_options"] == {"include_usage": True}
@@ -239,9 +237,7 @@ def test_translated_stream_of_a_tool_call(server, openai_args):
 def test_async_create_and_its_stream_serve_async_for_and_for(server, openai_args):
     async def run():
         server.respond(text="Async hello")
-        r = await litellm.anthropic.messages.acreate(
-            model="openai/gpt-4o", messages=HI, max_tokens=10, **openai_args
-        )
+        r = await litellm.anthropic.messages.acreate(model="openai/gpt-4o", messages=HI, max_tokens=10, **openai_args)
         assert r["content"][0]["text"] == "Async hello"
         server.respond(text="one two three", stream_chunks=3)
         stream = await litellm.aanthropic_messages(
@@ -260,7 +256,9 @@ def test_async_create_and_its_stream_serve_async_for_and_for(server, openai_args
 def test_provider_errors_are_mapped(server, anthropic_args, openai_args):
     server.respond(status=401, error="invalid x-api-key")
     with pytest.raises(litellm.AuthenticationError) as e:
-        litellm.anthropic_messages(model="anthropic/claude-3-5-sonnet-20240620", messages=HI, max_tokens=5, **anthropic_args)
+        litellm.anthropic_messages(
+            model="anthropic/claude-3-5-sonnet-20240620", messages=HI, max_tokens=5, **anthropic_args
+        )
     assert "invalid x-api-key" in str(e.value)
     assert "sk-ant-test" not in str(e.value)
     server.respond(status=429, error="slow down")
@@ -327,7 +325,10 @@ def test_callbacks_see_the_call_and_its_cost(server, openai_args):
 def test_router_routes_anthropic_messages(server, openai_args, anthropic_args):
     router = litellm.Router(
         model_list=[
-            {"model_name": "claude", "litellm_params": {"model": "anthropic/claude-3-5-sonnet-20240620", **anthropic_args}},
+            {
+                "model_name": "claude",
+                "litellm_params": {"model": "anthropic/claude-3-5-sonnet-20240620", **anthropic_args},
+            },
             {"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4o", **openai_args}},
         ]
     )

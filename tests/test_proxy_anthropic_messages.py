@@ -213,7 +213,11 @@ def test_spend_logs_and_metrics_count_messages(client, proxy, server):
     def rows():
         r = httpx.get(f"{proxy.url}/spend/logs", headers=AUTH, timeout=10)
         assert r.status_code == 200, r.text
-        mine = [row for row in r.json() if row.get("model_group") in ("gpt", "claude") and row["call_type"] == "aanthropic_messages"]
+        mine = [
+            row
+            for row in r.json()
+            if row.get("model_group") in ("gpt", "claude") and row["call_type"] == "aanthropic_messages"
+        ]
         return mine if len(mine) >= 2 else None
 
     logs = until(rows)

@@ -1068,6 +1068,7 @@ def disable_cache() -> None:
             callbacks_list.remove("cache")
 
 
+from rustllm._anthropic_messages import aanthropic_messages, anthropic_messages  # noqa: E402
 from rustllm._batch import (  # noqa: E402  (they look up completion at call time)
     acompletion_with_retries,
     batch_completion,
@@ -1088,7 +1089,6 @@ from rustllm._responses import (  # noqa: E402
     responses_with_retries,
 )
 from rustllm._text import TextCompletionStreamWrapper, atext_completion, text_completion  # noqa: E402
-from rustllm._anthropic_messages import aanthropic_messages, anthropic_messages  # noqa: E402
 
 openai_compatible_providers: list[str] = _core.openai_compatible_providers()
 provider_list: list[str] = _core.provider_list()
