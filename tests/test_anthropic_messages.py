@@ -314,6 +314,7 @@ def test_callbacks_see_the_call_and_its_cost(server, openai_args):
             model="openai/gpt-4o", messages=HI, max_tokens=5, stream=True, **openai_args
         ):
             pass
+        litellm._hooks.flush()
     finally:
         litellm.callbacks = []
     assert [s[0] for s in seen] == ["anthropic_messages", "anthropic_messages"]
