@@ -225,7 +225,7 @@ fn spend_event(
         key_hash: begun.identity.key_hash.clone(),
         user_id: grant.and_then(|g| g.user_id.clone()),
         team_id: grant.and_then(|g| g.team_id.clone()),
-        end_user: end_user(&begun.body).map(str::to_string),
+        end_user: end_user(&begun.body, family).map(str::to_string),
         requested_model: begun
             .body
             .get("model")
@@ -277,11 +277,14 @@ fn refused(state: &AppState, begun: &Begun, family: Family, e: &ProxyError) {
     state.ops.observe(&ev);
 }
 
-/// The request's end user (LiteLLM's customer): its `user` field.
-fn end_user(body: &Map<String, Value>) -> Option<&str> {
-    body.get("user")
-        .and_then(Value::as_str)
-        .filter(|u| !u.is_empty())
+/// The request's end user (LiteLLM's customer): its `user` field, or for Anthropic's
+/// Messages API (which has no `user`) its `metadata.user_id`.
+fn end_user(body: &Map<String, Value>, family: Family) -> Option<&str> {
+    let user = match family {
+        Family::Messages => body.get("metadata").and_then(|m| m.get("user_id")),
+        _ => body.get("user"),
+    };
+    user.and_then(Value::as_str).filter(|u| !u.is_empty())
 }
 
 /// Request-body prices and budgets the SDK honours (`completion(...,
@@ -302,7 +305,7 @@ pub const CLIENT_PRICE_PARAMS: &[&str] = &[
 
 /// Refuse a request whose key, team, user or end user is over budget (in memory, no
 /// database read).
-fn check_budget(state: &AppState, begun: &Begun) -> Result<(), ProxyError> {
+fn check_budget(state: &AppState, begun: &Begun, family: Family) -> Result<(), ProxyError> {
     let Some(ledger) = state.spend.as_ref().and_then(|s| s.ledger()) else {
         return Ok(());
     };
@@ -311,7 +314,7 @@ fn check_budget(state: &AppState, begun: &Begun) -> Result<(), ProxyError> {
         key: begun.identity.key_hash.as_deref(),
         user: grant.and_then(|g| g.user_id.as_deref()),
         team: grant.and_then(|g| g.team_id.as_deref()),
-        end_user: end_user(&begun.body),
+        end_user: end_user(&begun.body, family),
     };
     ledger.check(&payer, crate::proxy::store::time::now_ms())
 }
@@ -321,7 +324,7 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
     for param in CLIENT_PRICE_PARAMS {
         begun.body.remove(*param);
     }
-    if let Err(e) = check_budget(&state, &begun) {
+    if let Err(e) = check_budget(&state, &begun, family) {
         refused(&state, &begun, family, &e);
         return error_response(e, Some(&begun.call_id));
     }
