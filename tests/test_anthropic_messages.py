@@ -234,6 +234,21 @@ def test_translated_stream_of_a_tool_call(server, openai_args):
     assert use["type"] == "tool_use" and use["input"] == json.loads(partial)
 
 
+@pytest.mark.parametrize("model", ["anthropic/claude-3-5-sonnet-20240620", "openai/gpt-4o"])
+def test_a_stream_cut_short_raises_instead_of_ending(server, anthropic_args, openai_args, model):
+    args = anthropic_args if model.startswith("anthropic/") else openai_args
+    server.respond(text="one two three four five", stream_chunks=5, break_after=3)
+    stream = litellm.anthropic_messages(model=model, messages=HI, max_tokens=20, stream=True, **args)
+    received = []
+    with pytest.raises(litellm.APIConnectionError):
+        for event in stream:
+            received.append(event)
+    # What arrived before the break was delivered first; no message_stop was made up.
+    assert received and received[0]["type"] == "message_start"
+    assert "message_stop" not in _kinds(received)
+    assert stream.completed_message is None
+
+
 def test_async_create_and_its_stream_serve_async_for_and_for(server, openai_args):
     async def run():
         server.respond(text="Async hello")
