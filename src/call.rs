@@ -972,9 +972,12 @@ impl Routed for Reply {
     fn tokens(&self) -> (Option<u64>, Option<u64>) {
         let usage = self.body.get("usage");
         let get = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64);
-        // A Response reports `output_tokens` where chat reports `completion_tokens`.
+        // A Response reports `output_tokens` where chat reports `completion_tokens`; an
+        // Anthropic message has no total.
+        let total = get("total_tokens")
+            .or_else(|| Some(get("input_tokens")? + get("output_tokens").unwrap_or(0)));
         (
-            get("total_tokens"),
+            total,
             get("completion_tokens").or_else(|| get("output_tokens")),
         )
     }

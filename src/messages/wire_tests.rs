@@ -109,3 +109,12 @@ fn a_mocked_call_answers_a_message() {
     );
     assert_eq!(reply.body["stop_reason"], "end_turn");
 }
+
+#[test]
+fn a_message_counts_its_tokens_for_the_router() {
+    use crate::router::Routed;
+    let reply = <call::Reply as crate::router::Cacheable>::from_cache(obj(json!({
+        "type": "message", "content": [], "usage": {"input_tokens": 7, "output_tokens": 3}
+    })));
+    assert_eq!(reply.tokens(), (Some(10), Some(3)));
+}
