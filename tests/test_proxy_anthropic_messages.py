@@ -214,7 +214,6 @@ def test_spend_logs_and_metrics_count_messages(client, proxy, server):
         r = httpx.get(f"{proxy.url}/spend/logs", headers=AUTH, timeout=10)
         assert r.status_code == 200, r.text
         mine = [row for row in r.json() if row.get("end_user") == "end-user-9"]
-        ]
         return mine if len(mine) == 2 else None
 
     logs = until(rows)
