@@ -362,6 +362,10 @@ def test_router_routes_anthropic_messages(server, openai_args, anthropic_args):
         return r, [e async for e in stream]
 
     r, events = asyncio.run(run())
+    server.respond(text="sync stream", stream_chunks=2)
+    sync_events = list(router.anthropic_messages(model="claude", messages=HI, max_tokens=5, stream=True))
+    assert server.last_request.path == "/v1/messages" and server.last_request.body["stream"] is True
+    assert sync_events[-1]["type"] == "message_stop"
     assert r["content"][0]["text"] == "from gpt"
     assert events[-1]["type"] == "message_stop"
     with pytest.raises(litellm.BadRequestError):

@@ -218,7 +218,7 @@ def test_spend_logs_and_metrics_count_messages(client, proxy, server):
 
     logs = until(rows)
     assert {row["model_group"] for row in logs} == {"gpt", "claude"}
-    assert {row["call_type"] for row in logs} == {"aanthropic_messages"}
+    assert {row["call_type"] for row in logs} == {"anthropic_messages"}
     assert all(row["spend"] > 0 and row["total_tokens"] > 0 for row in logs), logs
     text = until(
         lambda: (

@@ -369,7 +369,7 @@ async def aanthropic_messages(
     if r._observed(params):
         from rustllm import _hooks
 
-        return await _hooks.acall("aanthropic_messages", params, aanthropic_messages_core)
+        return await _hooks.acall("anthropic_messages", params, aanthropic_messages_core)
     return await aanthropic_messages_core(params)
 
 

@@ -667,7 +667,7 @@ class Router:
             _raise(err)
         return _response(body, hidden, ms)
 
-    @routed("aanthropic_messages")
+    @routed("anthropic_messages")
     async def aanthropic_messages(self, model: str, messages: Any = None, **kwargs: Any) -> Any:
         """The async twin of :meth:`anthropic_messages` (LiteLLM's Router has this one)."""
         from rustllm._anthropic_messages import AnthropicMessagesStream, _response

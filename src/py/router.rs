@@ -257,8 +257,8 @@ fn call_type(kind: Endpointkind, is_async: bool) -> &'static str {
         (Endpointkind::ImageGeneration, true) => "aimage_generation",
         (Endpointkind::Speech, false) => "speech",
         (Endpointkind::Speech, true) => "aspeech",
-        (Endpointkind::AnthropicMessages, false) => "anthropic_messages",
-        (Endpointkind::AnthropicMessages, true) => "aanthropic_messages",
+        // LiteLLM has one call type for both (its `anthropic_messages` is async).
+        (Endpointkind::AnthropicMessages, _) => "anthropic_messages",
         (_, false) => "completion",
         (_, true) => "acompletion",
     }

@@ -207,7 +207,8 @@ fn is_responses(call_type: &str) -> bool {
     matches!(call_type, "responses" | "aresponses")
 }
 
-/// LiteLLM's call types of Anthropic's Messages API (`anthropic_messages`).
+/// LiteLLM's call type of Anthropic's Messages API (one for sync and async calls; the
+/// async name is accepted too).
 fn is_anthropic_messages(call_type: &str) -> bool {
     matches!(call_type, "anthropic_messages" | "aanthropic_messages")
 }

@@ -57,7 +57,7 @@ impl Family {
             Family::Responses => "aresponses",
             Family::Images => "aimage_generation",
             Family::Speech => "aspeech",
-            Family::Messages => "aanthropic_messages",
+            Family::Messages => "anthropic_messages",
         }
     }
 
