@@ -156,6 +156,36 @@ def test_a_tool_use_round_trip_over_chat(server, openai_args):
     assert second["stop_reason"] == "end_turn"
 
 
+def test_vertex_claude_gets_the_body_on_raw_predict(server):
+    args = {
+        "api_base": server.url,
+        "api_key": "ya29.test-token",  # sent as the OAuth bearer token itself
+        "vertex_project": "proj",
+        "vertex_location": "us-east5",
+        "max_retries": 0,
+    }
+    model = "vertex_ai/claude-sonnet-4@20250514"
+    path = "/v1/projects/proj/locations/us-east5/publishers/anthropic/models/claude-sonnet-4@20250514:{}"
+    server.respond(text="Paris.")
+    r = litellm.anthropic_messages(model=model, messages=HI, max_tokens=30, top_k=2, **args)
+    req = server.last_request
+    assert req.path == path.format("rawPredict")
+    assert req.headers["authorization"] == "Bearer ya29.test-token"
+    assert "x-api-key" not in req.headers
+    assert req.body == {
+        "anthropic_version": "vertex-2023-10-16",
+        "messages": HI,
+        "max_tokens": 30,
+        "top_k": 2,
+    }
+    assert r["content"] == [{"type": "text", "text": "Paris."}]
+    assert r._hidden_params["custom_llm_provider"] == "vertex_ai"
+    server.respond(text="one two", stream_chunks=2)
+    events = list(litellm.anthropic_messages(model=model, messages=HI, max_tokens=30, stream=True, **args))
+    assert server.last_request.path == path.format("streamRawPredict")
+    assert events[0]["type"] == "message_start" and events[-1]["type"] == "message_stop"
+
+
 def test_max_tokens_cut_is_reported_as_max_tokens(server, openai_args):
     server.respond(body={
         "id": "c1", "object": "chat.completion", "created": 1, "model": "gpt-4o",
