@@ -7,6 +7,7 @@ Anthropic-shaped errors, and the same auth, limits, spend and metrics as chat.
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -140,6 +141,29 @@ def test_raw_stream_is_named_events_with_no_done(proxy, server):
     names = [line.split(": ", 1)[1] for line in body.splitlines() if line.startswith("event: ")]
     assert names[0] == "message_start" and names[-2:] == ["message_delta", "message_stop"]
     assert "[DONE]" not in body
+
+
+@pytest.mark.parametrize("model", ["claude", "gpt"])
+def test_a_stream_cut_upstream_ends_with_an_anthropic_error_event(proxy, client, server, model):
+    server.respond(text="one two three four five", stream_chunks=5, break_after=3)
+    with httpx.stream(
+        "POST",
+        f"{proxy.url}/v1/messages",
+        json={"model": model, "messages": HI, "max_tokens": 5, "stream": True},
+        headers={"x-api-key": MASTER},
+        timeout=10,
+    ) as r:
+        body = r.read().decode()
+    events = [e for e in body.split("\n\n") if e.strip()]
+    name, data = events[-1].split("\n", 1)
+    assert name == "event: error"
+    payload = json.loads(data.removeprefix("data: "))
+    assert payload["type"] == "error" and payload["error"]["type"] == "api_error"
+    assert "message_stop" not in body and "[DONE]" not in body
+    # The anthropic SDK raises it rather than ending quietly.
+    server.respond(text="one two three four five", stream_chunks=5, break_after=3)
+    with pytest.raises(anthropic.APIError), client.messages.stream(model=model, messages=HI, max_tokens=5) as s:
+        s.get_final_message()
 
 
 def test_a_tool_use_round_trip(client, server):
