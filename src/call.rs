@@ -1044,6 +1044,8 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
         if p.format == WireFormat::Bedrock {
             if let Some(base) = p.url.strip_suffix("/converse") {
                 p.url = format!("{base}/converse-stream");
+            } else if let Some(base) = p.url.strip_suffix("/invoke") {
+                p.url = format!("{base}/invoke-with-response-stream");
             }
         }
     }

@@ -186,6 +186,31 @@ def test_vertex_claude_gets_the_body_on_raw_predict(server):
     assert events[0]["type"] == "message_start" and events[-1]["type"] == "message_stop"
 
 
+def test_bedrock_claude_gets_the_body_on_invoke_model(server):
+    args = {
+        "api_base": server.url,
+        "aws_access_key_id": "AKIDTEST",
+        "aws_secret_access_key": "secret",
+        "aws_region_name": "eu-west-1",
+        "max_retries": 0,
+    }
+    model = "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0"
+    server.respond(text="Paris.")
+    r = litellm.anthropic_messages(model=model, messages=HI, max_tokens=30, top_k=2, **args)
+    req = server.last_request
+    assert req.path == "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/invoke"
+    assert req.headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDTEST/")
+    assert req.body == {"anthropic_version": "bedrock-2023-05-31", "messages": HI, "max_tokens": 30, "top_k": 2}
+    assert r["content"] == [{"type": "text", "text": "Paris."}]
+    server.respond(text="one two", stream_chunks=2)
+    events = list(litellm.anthropic_messages(model=model, messages=HI, max_tokens=30, stream=True, **args))
+    assert server.last_request.path.endswith("/invoke-with-response-stream")
+    assert "stream" not in server.last_request.body
+    assert [e["type"] for e in events][0] == "message_start" and events[-1]["type"] == "message_stop"
+    text = "".join(e["delta"]["text"] for e in events if e["type"] == "content_block_delta")
+    assert text == "one two"
+
+
 def test_max_tokens_cut_is_reported_as_max_tokens(server, openai_args):
     server.respond(body={
         "id": "c1", "object": "chat.completion", "created": 1, "model": "gpt-4o",

@@ -18,16 +18,20 @@ use serde_json::{json, Map, Value};
 
 use crate::error::LlmError;
 
-/// Providers that take Anthropic's body themselves. Vertex AI takes it for `claude-*`
-/// models only ([`is_native`]). Bedrock's Claude goes over Converse (translated), see the
-/// README.
-pub const NATIVE_PROVIDERS: &[&str] = &["anthropic", "vertex_ai"];
+/// Providers that take Anthropic's body themselves: Vertex AI for `claude-*` models,
+/// Bedrock for `anthropic.claude-*` ones on InvokeModel (not with LiteLLM's `converse/`
+/// route prefix), see [`is_native`].
+pub const NATIVE_PROVIDERS: &[&str] = &["anthropic", "vertex_ai", "bedrock"];
 
 /// Whether `provider` serves `model` in Anthropic's format.
 pub fn is_native(provider: &str, model: &str) -> bool {
     match provider {
         "anthropic" => true,
         "vertex_ai" => crate::providers::vertex::is_claude(model),
+        "bedrock" => {
+            let model = model.strip_prefix("invoke/").unwrap_or(model);
+            !model.starts_with("converse/") && model.contains("anthropic.claude")
+        }
         _ => false,
     }
 }

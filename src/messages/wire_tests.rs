@@ -118,3 +118,73 @@ fn a_message_counts_its_tokens_for_the_router() {
     })));
     assert_eq!(reply.tokens(), (Some(10), Some(3)));
 }
+
+/// The events of a stream, read on `rt` (the one runtime of a test: the shared client's
+/// pooled connections belong to the runtime that opened them).
+fn run_stream(rt: &tokio::runtime::Runtime, kwargs: Value) -> Vec<Value> {
+    rt.block_on(async {
+        let p = call::prepare(Endpointkind::AnthropicMessages, obj(kwargs))?;
+        let mut open = call::run_stream(p).await?;
+        let mut out = Vec::new();
+        while let Some(batch) = open.chunks.recv().await {
+            out.extend(batch?.into_iter().map(|c| Value::Object(c.into_map())));
+        }
+        Ok::<_, crate::error::LlmError>(out)
+    })
+    .unwrap()
+}
+
+#[test]
+fn bedrock_claude_gets_the_body_on_invoke_model_signed() {
+    let mock = crate::mock::MockServer::start().unwrap();
+    let mut kwargs = with(
+        "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
+        json!({"api_base": mock.url(), "aws_access_key_id": "AKIDTEST",
+               "aws_secret_access_key": "secret", "aws_region_name": "eu-west-1"}),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let reply = rt
+        .block_on(async {
+            call::run(call::prepare(
+                Endpointkind::AnthropicMessages,
+                obj(kwargs.clone()),
+            )?)
+            .await
+        })
+        .unwrap();
+    let sent = mock.requests().pop().unwrap();
+    assert_eq!(
+        sent.path,
+        "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/invoke"
+    );
+    assert!(sent.headers.iter().any(
+        |(k, v)| k == "authorization" && v.starts_with("AWS4-HMAC-SHA256 Credential=AKIDTEST/")
+    ));
+    let mut expected = request();
+    expected["anthropic_version"] = json!("bedrock-2023-05-31");
+    assert_eq!(sent.body, expected);
+    assert_eq!(reply.body["type"], "message");
+    assert_eq!(reply.body["content"][0]["type"], "text");
+
+    kwargs["stream"] = json!(true);
+    let events = run_stream(&rt, kwargs);
+    let sent = mock.requests().pop().unwrap();
+    assert!(
+        sent.path.ends_with("/invoke-with-response-stream"),
+        "{}",
+        sent.path
+    );
+    assert!(!sent.body.as_object().unwrap().contains_key("stream"));
+    assert_eq!(events[0]["type"], "message_start");
+    assert_eq!(events.last().unwrap()["type"], "message_stop");
+    // LiteLLM's `converse/` route stays on Converse, translated.
+    let p = prepare(with(
+        "bedrock/converse/anthropic.claude-3-5-sonnet-20240620-v1:0",
+        json!({"aws_access_key_id": "AKIDTEST", "aws_secret_access_key": "s", "aws_region_name": "eu-west-1"}),
+    ));
+    assert!(p.url.ends_with("/converse"), "{}", p.url);
+    assert!(p.messages_bridge.is_some());
+}

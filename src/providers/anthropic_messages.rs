@@ -1,9 +1,12 @@
-//! Anthropic's Messages API passed through (`anthropic_messages` to Anthropic, and to
-//! Vertex AI's Claude through `vertex.rs`): the caller's body goes as it is, the reply
-//! comes back as it is (checked to be a message), and the stream's events are passed on
-//! unchanged. The translation for every other provider is `crate::messages`.
+//! Anthropic's Messages API passed through (`anthropic_messages` to Anthropic, to Vertex
+//! AI's Claude through `vertex.rs`, and to Bedrock's Claude on InvokeModel through
+//! `bedrock.rs`): the caller's body goes as it is, the reply comes back as it is (checked
+//! to be a message), and the stream's events are passed on unchanged. The translation for
+//! every other provider is `crate::messages`.
 
 use serde_json::{Map, Value};
+
+use base64::Engine as _;
 
 use super::anthropic::{headers, map_error, messages_url};
 use super::{ChatContext, Decoded, HttpRequest, StreamDecoder};
@@ -18,6 +21,24 @@ pub fn build_request(ctx: &ChatContext<'_>, body: Map<String, Value>) -> HttpReq
         headers: headers(ctx.endpoint.key.as_deref()),
         body,
     }
+}
+
+/// The `anthropic_version` Bedrock wants in Claude's body on InvokeModel.
+pub const BEDROCK_VERSION: &str = "bedrock-2023-05-31";
+
+/// Anthropic's body as Bedrock's InvokeModel takes it: no `model` (it is in the URL), no
+/// `stream` (the path says it: `invoke-with-response-stream`), and `anthropic_version`.
+pub fn bedrock_body(body: Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::with_capacity(body.len() + 1);
+    out.insert(
+        "anthropic_version".into(),
+        Value::String(BEDROCK_VERSION.into()),
+    );
+    out.extend(
+        body.into_iter()
+            .filter(|(k, _)| k != "model" && k != "stream"),
+    );
+    out
 }
 
 /// The reply, which must be a message (`"type": "message"` with a `content` list);
@@ -121,6 +142,59 @@ impl StreamDecoder for EventDecoder {
     }
 }
 
+/// Decodes Bedrock's InvokeModel stream: AWS event-stream `chunk` events whose `bytes`
+/// are one Anthropic event each (base64), decoded by [`EventDecoder`]; an exception frame
+/// is raised as Bedrock's mapped error.
+pub struct BedrockEventDecoder {
+    inner: EventDecoder,
+}
+
+impl BedrockEventDecoder {
+    pub fn new(ctx: &ChatContext<'_>) -> Self {
+        BedrockEventDecoder {
+            inner: EventDecoder::new(ctx),
+        }
+    }
+}
+
+impl StreamDecoder for BedrockEventDecoder {
+    fn decode(&mut self, ev: &SseEvent) -> Result<Decoded, LlmError> {
+        let (provider, model) = (self.inner.provider.as_str(), self.inner.model.as_str());
+        let name = ev.event.as_deref().unwrap_or("");
+        if name == crate::stream::eventstream::FRAMING_ERROR {
+            return Err(LlmError::connection(
+                provider,
+                model,
+                &format!("corrupt event-stream frame: {}", ev.data),
+            ));
+        }
+        if let Some(kind) = name
+            .strip_prefix("exception:")
+            .or_else(|| name.strip_prefix("error:"))
+        {
+            let headers = vec![("x-amzn-errortype".to_string(), kind.to_string())];
+            let json = serde_json::from_str::<Value>(&ev.data).ok();
+            return Err(super::bedrock::map_error(
+                provider, model, 500, &ev.data, json, headers,
+            ));
+        }
+        let malformed =
+            |what: &str| LlmError::malformed_event(provider, model, what, &ev.data, None);
+        let data: Value = serde_json::from_str(ev.data.trim())
+            .map_err(|e| malformed(&format!("not JSON ({e})")))?;
+        let Some(bytes) = data.get("bytes").and_then(Value::as_str) else {
+            return Err(malformed("not an InvokeModel chunk (no 'bytes')"));
+        };
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(bytes)
+            .map_err(|e| malformed(&format!("'bytes' is not base64 ({e})")))?;
+        self.inner.decode(&SseEvent {
+            event: None,
+            data: String::from_utf8_lossy(&decoded).into_owned(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +248,45 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(e.kind, ErrorKind::RateLimit);
+    }
+
+    #[test]
+    fn bedrock_chunks_carry_anthropic_events() {
+        let decode = |event: &str, data: String| {
+            with_chat_ctx(
+                Endpointkind::AnthropicMessages,
+                "bedrock",
+                "anthropic.claude-x",
+                true,
+                |ctx| {
+                    BedrockEventDecoder::new(ctx).decode(&SseEvent {
+                        event: Some(event.to_string()),
+                        data,
+                    })
+                },
+            )
+        };
+        let inner = r#"{"type":"message_stop"}"#;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(inner);
+        assert!(matches!(
+            decode("chunk", format!(r#"{{"bytes":"{b64}"}}"#)),
+            Ok(Decoded::Events { last: true, .. })
+        ));
+        let e = decode(
+            "exception:throttlingException",
+            r#"{"message":"Too many requests"}"#.into(),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.kind, ErrorKind::RateLimit);
+        assert!(decode("chunk", r#"{"no":"bytes"}"#.into()).is_err());
+        let body = bedrock_body(crate::test_support::obj(
+            serde_json::json!({"model": "m", "stream": true, "max_tokens": 5}),
+        ));
+        assert_eq!(
+            Value::Object(body),
+            serde_json::json!({"anthropic_version": BEDROCK_VERSION, "max_tokens": 5})
+        );
     }
 
     #[test]
