@@ -206,7 +206,7 @@ def test_bedrock_claude_gets_the_body_on_invoke_model(server):
     events = list(litellm.anthropic_messages(model=model, messages=HI, max_tokens=30, stream=True, **args))
     assert server.last_request.path.endswith("/invoke-with-response-stream")
     assert "stream" not in server.last_request.body
-    assert [e["type"] for e in events][0] == "message_start" and events[-1]["type"] == "message_stop"
+    assert events[0]["type"] == "message_start" and events[-1]["type"] == "message_stop"
     text = "".join(e["delta"]["text"] for e in events if e["type"] == "content_block_delta")
     assert text == "one two"
 
