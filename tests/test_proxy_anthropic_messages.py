@@ -42,6 +42,13 @@ def proxy(_module_server, tmp_path_factory):
         + f"      api_base: {server.url}\n"
         + "      api_key: sk-ant-upstream\n"
         + "    model_info: {id: claude-1}\n"
+        + "  - model_name: bedrock-claude\n"
+        + "    litellm_params:\n"
+        + "      model: bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0\n"
+        + f"      api_base: {server.url}\n"
+        + "      aws_access_key_id: AKIDTEST\n"
+        + "      aws_secret_access_key: upstream-secret\n"
+        + "      aws_region_name: eu-west-1\n"
         + "router_settings:\n  num_retries: 0\n"
         + f"general_settings:\n  master_key: {MASTER}\n  database_url: sqlite:///{db}\n  proxy_batch_write_at: 0.2\n"
     )
@@ -114,7 +121,7 @@ def test_bearer_auth_works_too(proxy, server):
     assert r.json()["content"] == [{"type": "text", "text": "ok"}]
 
 
-@pytest.mark.parametrize("model", ["claude", "gpt"])
+@pytest.mark.parametrize("model", ["claude", "gpt", "bedrock-claude"])
 def test_streams_are_anthropic_events(client, server, model):
     server.respond(text="one two three", stream_chunks=3)
     with client.messages.stream(model=model, messages=HI, max_tokens=16) as stream:
@@ -124,7 +131,11 @@ def test_streams_are_anthropic_events(client, server, model):
     assert final.content[0].text == "one two three"
     assert final.stop_reason == "end_turn"
     assert final.usage.output_tokens == 3
-    assert server.last_request.body["stream"] is True
+    if model == "bedrock-claude":
+        # Bedrock's InvokeModel asks for a stream by its path.
+        assert server.last_request.path.endswith("/invoke-with-response-stream")
+    else:
+        assert server.last_request.body["stream"] is True
 
 
 def test_raw_stream_is_named_events_with_no_done(proxy, server):
