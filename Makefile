@@ -13,7 +13,7 @@ help: ## Show this help
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet "maturin>=1.9,<2" "pytest>=8" "pytest-asyncio>=0.23" "ruff>=0.6" mypy "pyright[nodejs]" typing_extensions openai pydantic cryptography "langchain-core>=1.6,<2" "langchain-tests==1.1.9" langchain-openai nbclient nbformat ipykernel "selenium>=4.20"
+	$(PIP) install --quiet "maturin>=1.9,<2" "pytest>=8" "pytest-asyncio>=0.23" "ruff>=0.6" mypy "pyright[nodejs]" typing_extensions openai anthropic pydantic cryptography "langchain-core>=1.6,<2" "langchain-tests==1.1.9" langchain-openai nbclient nbformat ipykernel "selenium>=4.20"
 	touch $(STAMP)
 
 dev: $(STAMP) ## Create .venv with the dev tools and build the extension into it

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use crate::catalogue::cost::{self, CustomPrices};
 use crate::error::{map_http_error, redact_key, ErrorKind, LlmError};
 use crate::logging::{self, HttpLog, Level, Target};
+use crate::messages;
 use crate::providers::{self, ChatContext, Endpoint, Endpointkind, ProviderSpec, WireFormat};
 use crate::responses::{self, bridge::Bridge};
 use crate::router::{Cacheable, Routed};
@@ -50,6 +51,9 @@ pub struct Prepared {
     /// Set for a Responses call bridged over chat completions (`crate::responses`): the
     /// request is chat; the reply and stream are turned back into a Response.
     pub bridge: Option<Arc<Bridge>>,
+    /// Set for an Anthropic Messages call translated over chat completions
+    /// (`crate::messages`): the reply and stream are turned back into Anthropic's.
+    pub messages_bridge: Option<Arc<messages::Bridge>>,
 }
 
 impl Prepared {
@@ -154,6 +158,26 @@ pub fn prepare_with_env(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Prepared, LlmError> {
     let mut own = Map::new();
+    if kind == Endpointkind::AnthropicMessages {
+        messages::check_request(&kwargs).map_err(|e| call_context(e, &kwargs))?;
+        match messages_served_natively(&kwargs) {
+            Native::Yes => {
+                // Anthropic's shapes, checked above and sent as they are.
+                for name in messages::OWN_FIELDS {
+                    if let Some(v) = kwargs.remove(*name).filter(|v| !v.is_null()) {
+                        own.insert((*name).into(), v);
+                    }
+                }
+            }
+            Native::No { reasoning } => {
+                let (chat, bridge) = messages::to_chat(kwargs.clone(), reasoning)
+                    .map_err(|e| call_context(e, &kwargs))?;
+                let mut p = prepare_with_env(Endpointkind::Chat, chat, env)?;
+                p.messages_bridge = Some(Arc::new(bridge));
+                return Ok(p);
+            }
+        }
+    }
     if kind == Endpointkind::Responses {
         responses::check_request(&kwargs).map_err(|e| call_context(e, &kwargs))?;
         if !responses_served_natively(&kwargs) {
@@ -245,7 +269,7 @@ pub fn prepare_with_env(
             }
             body.insert("input".into(), input.unwrap_or(Value::Null));
         }
-        Endpointkind::Responses => body.extend(own),
+        Endpointkind::Responses | Endpointkind::AnthropicMessages => body.extend(own),
         Endpointkind::ImageGeneration => {
             providers::images::check_format(&provider, spec.format).map_err(ctx)?;
             providers::images::check_prompt(prompt.as_ref()).map_err(ctx)?;
@@ -301,6 +325,7 @@ pub fn prepare_with_env(
         n,
         include_usage,
         bridge: None,
+        messages_bridge: None,
     };
     let request = {
         let ctx = ChatContext { env, ..p.context() };
@@ -342,6 +367,35 @@ fn responses_served_natively(kwargs: &Map<String, Value>) -> bool {
         text("base_url").or(text("api_base")),
     )
     .is_ok_and(|(_, provider)| responses::is_native(&provider))
+}
+
+/// Whether an Anthropic Messages call goes to the provider as it is.
+enum Native {
+    Yes,
+    /// Translated over chat; `reasoning` when the model takes `reasoning_effort`.
+    No {
+        reasoning: bool,
+    },
+}
+
+/// Whether an Anthropic Messages call goes as it is (Anthropic, Vertex AI's Claude) or
+/// over chat completions. A mocked call is translated: its mock is a chat reply.
+fn messages_served_natively(kwargs: &Map<String, Value>) -> Native {
+    let text = |k: &str| kwargs.get(k).and_then(Value::as_str);
+    let resolved = providers::get_llm_provider(
+        text("model").unwrap_or_default(),
+        text("custom_llm_provider"),
+        text("base_url").or(text("api_base")),
+    );
+    let mocked = kwargs.get("mock_response").is_some_and(|m| !m.is_null());
+    match resolved {
+        Ok((model, provider)) if !mocked && messages::is_native(&provider, &model) => Native::Yes,
+        Ok((model, provider)) => Native::No {
+            reasoning: crate::catalogue::models::model_info(&model, Some(&provider))
+                .is_ok_and(|info| info.get("supports_reasoning") == Some(&Value::Bool(true))),
+        },
+        Err(_) => Native::No { reasoning: false },
+    }
 }
 
 /// The provider and model of a call that failed its checks, as far as they resolve.
@@ -763,6 +817,11 @@ pub async fn send(p: Prepared) -> Result<Reply, LlmError> {
 /// The whole network part of a call: mocks, then the provider. A bridged Responses call
 /// comes back as a Response.
 pub async fn run(mut p: Prepared) -> Result<Reply, LlmError> {
+    if let Some(bridge) = p.messages_bridge.take() {
+        let mut reply = Box::pin(run(p)).await?;
+        reply.body = bridge.reply(&reply.body);
+        return Ok(reply);
+    }
     if let Some(bridge) = p.bridge.take() {
         let mut reply = Box::pin(run(p)).await?;
         reply.body = bridge.reply(&reply.body);
@@ -846,6 +905,11 @@ fn mock_object_reply(p: &Prepared, mock: Value) -> Result<Reply, LlmError> {
 /// Open a stream: a mock, or the provider's SSE. A bridged Responses call streams the
 /// Responses API's events.
 pub async fn run_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
+    if let Some(bridge) = p.messages_bridge.take() {
+        let mut open = Box::pin(run_stream(p)).await?;
+        open.chunks = messages::events::translate(open.chunks, bridge);
+        return Ok(open);
+    }
     if let Some(bridge) = p.bridge.take() {
         let mut open = Box::pin(run_stream(p)).await?;
         open.chunks = responses::events::translate(open.chunks, bridge);
@@ -1028,9 +1092,12 @@ impl Routed for Reply {
     fn tokens(&self) -> (Option<u64>, Option<u64>) {
         let usage = self.body.get("usage");
         let get = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64);
-        // A Response reports `output_tokens` where chat reports `completion_tokens`.
+        // A Response reports `output_tokens` where chat reports `completion_tokens`; an
+        // Anthropic message has no total.
+        let total = get("total_tokens")
+            .or_else(|| Some(get("input_tokens")? + get("output_tokens").unwrap_or(0)));
         (
-            get("total_tokens"),
+            total,
             get("completion_tokens").or_else(|| get("output_tokens")),
         )
     }
@@ -1107,6 +1174,8 @@ pub async fn send_stream(mut p: Prepared) -> Result<OpenStream, LlmError> {
         if p.format == WireFormat::Bedrock {
             if let Some(base) = p.url.strip_suffix("/converse") {
                 p.url = format!("{base}/converse-stream");
+            } else if let Some(base) = p.url.strip_suffix("/invoke") {
+                p.url = format!("{base}/invoke-with-response-stream");
             }
         }
         // So does SageMaker; TGI's body says so too.

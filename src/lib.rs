@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod error;
 pub mod guardrails;
 pub mod logging;
+pub mod messages;
 pub mod mock;
 pub mod providers;
 pub mod proxy;

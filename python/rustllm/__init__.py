@@ -1068,6 +1068,7 @@ def disable_cache() -> None:
             callbacks_list.remove("cache")
 
 
+from rustllm._anthropic_messages import aanthropic_messages, anthropic_messages  # noqa: E402
 from rustllm._batch import (  # noqa: E402  (they look up completion at call time)
     acompletion_with_retries,
     batch_completion,
@@ -1139,6 +1140,11 @@ def __getattr__(name: str) -> Any:
         from rustllm import catalogue
 
         return getattr(catalogue, name)
+    if name == "anthropic":
+        # LiteLLM's `litellm.anthropic` is its `anthropic_interface` package.
+        from rustllm import anthropic_interface
+
+        return anthropic_interface
     if name in ("testing", "display"):
         import importlib
 
@@ -1318,6 +1324,8 @@ __all__ = [
     "adelete_response",
     "ResponsesAPIResponse",
     "ResponsesAPIStreamingIterator",
+    "anthropic_messages",
+    "aanthropic_messages",
     "batch_completion",
     "batch_completion_models",
     "batch_completion_models_all_responses",

@@ -375,6 +375,9 @@ _EMBEDDING_TYPES = ("embedding", "aembedding")
 # The Responses API: its `input` is the call's input; never cached (a Response is
 # stateful: its id, `previous_response_id`), as LiteLLM's cache does not list it.
 _RESPONSES_TYPES = ("responses", "aresponses")
+# Anthropic's Messages API: its stream is Anthropic's events; not cached, as LiteLLM's
+# cache does not list it.
+_MESSAGES_TYPES = ("anthropic_messages", "aanthropic_messages")
 
 
 def _datetime(ts: float) -> Any:
@@ -958,10 +961,11 @@ def _body_of(response: Any) -> dict[str, Any] | None:
 class _StreamObserver:
     """What an observed stream reports to: chunks as they pass, the end, an error."""
 
-    __slots__ = ("_complete", "cache", "call", "chunks", "done", "plan", "responses", "text")
+    __slots__ = ("_complete", "cache", "call", "chunks", "done", "messages", "plan", "responses", "text")
 
     def __init__(self, call: _Call, cache: Any, plan: Any, text: bool) -> None:
         self.responses = call.call_type in _RESPONSES_TYPES
+        self.messages = call.call_type in _MESSAGES_TYPES
         self.call = call
         self.cache = cache
         self.plan = plan if plan is not None and plan.write and not call.cache_hit else None
@@ -981,6 +985,10 @@ class _StreamObserver:
                 from rustllm._responses import assemble_events
 
                 self._complete = assemble_events(self.chunks)
+            elif self.messages:
+                from rustllm._anthropic_messages import assemble_events as assemble_messages
+
+                self._complete = assemble_messages(self.chunks)
             elif self.text:
                 from rustllm._text import assemble_text_chunks
 
@@ -1108,7 +1116,12 @@ def _is_stream(response: Any) -> bool:
 
 def _plan(cache: Any, call_type: str, params: dict[str, Any]) -> Any:
     # Text-completion streams are not cached (chat streams are, and replay as chunks).
-    if cache is None or (params.get("stream") and call_type in _TEXT_TYPES) or call_type in _RESPONSES_TYPES:
+    if (
+        cache is None
+        or (params.get("stream") and call_type in _TEXT_TYPES)
+        or call_type in _RESPONSES_TYPES
+        or call_type in _MESSAGES_TYPES
+    ):
         return None
     return cache._plan(call_type, params)
 

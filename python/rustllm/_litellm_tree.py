@@ -13,6 +13,8 @@ from __future__ import annotations
 
 MODULES: tuple[str, ...] = (
     "_logging",
+    "anthropic_interface",
+    "anthropic_interface.messages",
     "budget_manager",
     "caching",
     "caching.caching",

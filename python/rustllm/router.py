@@ -648,6 +648,45 @@ class Router:
             _raise(err)
         return ResponsesAPIResponse._from_openai(body, hidden, ms)
 
+    @routed("anthropic_messages")
+    def anthropic_messages(self, model: str, messages: Any = None, **kwargs: Any) -> Any:
+        """Anthropic's Messages API on model group ``model`` (see
+        :func:`rustllm.anthropic_messages`), with the same retries, fallbacks, cooldowns
+        and limits as chat; ``stream=True`` returns a stream of Anthropic's events whose
+        retries and fallbacks happen before the first."""
+        from rustllm._anthropic_messages import AnthropicMessagesStream, _response
+
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "messages", messages)
+        try:
+            if params.get("stream"):
+                handle, hidden = self._core.anthropic_messages_stream(params, attempts)
+                return AnthropicMessagesStream(handle, model, hidden)
+            body, hidden, ms = self._core.call_kind("anthropic_messages", params, attempts)
+        except _RustLLMError as err:
+            _raise(err)
+        return _response(body, hidden, ms)
+
+    @routed("anthropic_messages")
+    async def aanthropic_messages(self, model: str, messages: Any = None, **kwargs: Any) -> Any:
+        """The async twin of :meth:`anthropic_messages` (LiteLLM's Router has this one)."""
+        from rustllm._anthropic_messages import AnthropicMessagesStream, _response
+
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "messages", messages)
+        try:
+            if params.get("stream"):
+                handle, hidden = await _submit(
+                    functools.partial(self._core.call_kind_submit, "anthropic_messages"), params, attempts
+                )
+                return AnthropicMessagesStream(handle, model, hidden)
+            body, hidden, ms = await _submit(
+                functools.partial(self._core.call_kind_submit, "anthropic_messages"), params, attempts
+            )
+        except _RustLLMError as err:
+            _raise(err)
+        return _response(body, hidden, ms)
+
     def image_generation(self, prompt: str, model: str, **kwargs: Any) -> ImageResponse:
         """Images for ``prompt`` on model group ``model`` (LiteLLM's argument order:
         ``prompt`` first), with the retries, fallbacks, cooldowns and limits of

@@ -15,7 +15,27 @@ pub(crate) fn is_converse(path: &str) -> bool {
 }
 
 pub(crate) fn is_stream(path: &str) -> bool {
-    path.ends_with("/converse-stream")
+    path.ends_with("/converse-stream") || path.ends_with("/invoke-with-response-stream")
+}
+
+/// `.../model/{id}/invoke` or `.../invoke-with-response-stream`: Claude's Anthropic body
+/// (answered as the mock's Anthropic Messages API, see `server.rs`).
+pub(crate) fn is_invoke(path: &str) -> bool {
+    path.contains("/model/")
+        && (path.ends_with("/invoke") || path.ends_with("/invoke-with-response-stream"))
+}
+
+/// Anthropic's stream events as InvokeModel's `chunk` events, each event's JSON in
+/// base64 `bytes`.
+pub(crate) fn invoke_chunks(events: Vec<Value>) -> Vec<Value> {
+    use base64::Engine as _;
+    events
+        .iter()
+        .map(|e| {
+            let bytes = base64::engine::general_purpose::STANDARD.encode(e.to_string());
+            json!({"chunk": {"bytes": bytes}})
+        })
+        .collect()
 }
 
 pub(crate) fn percent_decode(s: &str) -> String {

@@ -217,8 +217,10 @@ impl Dialect {
         if let Some(endpoint) = ollama::Endpoint::of(path) {
             return Dialect::Ollama(endpoint);
         }
-        // Vertex AI serves Anthropic's format on `.../models/{m}:rawPredict`.
+        // Vertex AI serves Anthropic's format on `.../models/{m}:rawPredict`, Bedrock on
+        // `.../model/{id}/invoke`.
         if path.ends_with("/v1/messages")
+            || bedrock::is_invoke(path)
             || path.ends_with(":rawPredict")
             || path.ends_with(":streamRawPredict")
         {
@@ -612,6 +614,15 @@ fn native_route(
     if let (Dialect::Anthropic, Some(model)) = (dialect, gemini::model_from_path(path)) {
         req.entry("model").or_insert(Value::String(model));
     }
+    // Nor has Bedrock's, which asks for a stream by its path.
+    if dialect == Dialect::Anthropic && bedrock::is_invoke(path) {
+        if let Some(model) = bedrock::model_from_path(path) {
+            req.entry("model").or_insert(Value::String(model));
+        }
+        if bedrock::is_stream(path) {
+            req.insert("stream".into(), Value::Bool(true));
+        }
+    }
     // Anthropic reports prompt-cache reads; the mock counts the words marked cache_control.
     let cached = match dialect {
         Dialect::Anthropic => anthropic::cached_words(&req),
@@ -690,6 +701,14 @@ fn native_route(
         (Dialect::Anthropic, false) => {
             return Outcome::Json(status, anthropic::message(&answer.completion(), cached))
         }
+        (Dialect::Anthropic, true) if bedrock::is_invoke(path) => (
+            bedrock::invoke_chunks(anthropic::events(
+                &answer.chunks(),
+                &answer.completion(),
+                cached,
+            )),
+            StreamStyle::AwsEventStream,
+        ),
         (Dialect::Anthropic, true) => (
             anthropic::events(&answer.chunks(), &answer.completion(), cached),
             StreamStyle::NamedSse,

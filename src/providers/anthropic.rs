@@ -89,6 +89,9 @@ impl Adapter for AnthropicAdapter {
         ctx: &ChatContext<'_>,
         body: Map<String, Value>,
     ) -> Result<HttpRequest, LlmError> {
+        if ctx.kind == Endpointkind::AnthropicMessages {
+            return Ok(super::anthropic_messages::build_request(ctx, body));
+        }
         if ctx.kind != Endpointkind::Chat {
             return Err(bad(format!(
                 "anthropic serves chat completions only, not {}",
@@ -121,6 +124,9 @@ impl Adapter for AnthropicAdapter {
                 headers.to_vec(),
             ));
         }
+        if ctx.kind == Endpointkind::AnthropicMessages {
+            return super::anthropic_messages::parse_reply(ctx, body);
+        }
         // A Messages API reply is `"type": "message"` with a `content` list (possibly
         // empty); `{}` or another provider's reply is not one.
         let is_message = matches!(body.get("content"), Some(Value::Array(_)))
@@ -139,6 +145,9 @@ impl Adapter for AnthropicAdapter {
     }
 
     fn stream_decoder(&self, ctx: &ChatContext<'_>) -> Box<dyn StreamDecoder> {
+        if ctx.kind == Endpointkind::AnthropicMessages {
+            return Box::new(super::anthropic_messages::EventDecoder::new(ctx));
+        }
         Box::new(AnthropicStreamDecoder::new(
             ctx.provider,
             ctx.requested_model,

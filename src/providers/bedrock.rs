@@ -675,10 +675,11 @@ pub fn build_body(
     Ok(out)
 }
 
-/// The model id as Converse wants it in the path: LiteLLM's `converse/` route prefix
-/// removed, then percent-encoded (ARNs and `:0` suffixes).
+/// The model id as Converse (or InvokeModel) wants it in the path: LiteLLM's `converse/`
+/// or `invoke/` route prefix removed, then percent-encoded (ARNs and `:0` suffixes).
 fn model_path(model: &str) -> String {
     let model = model.strip_prefix("converse/").unwrap_or(model);
+    let model = model.strip_prefix("invoke/").unwrap_or(model);
     uri_encode(model, false)
 }
 
@@ -1101,13 +1102,19 @@ impl Adapter for BedrockAdapter {
         ctx: &ChatContext<'_>,
         body: Map<String, Value>,
     ) -> Result<HttpRequest, LlmError> {
-        if ctx.kind != Endpointkind::Chat {
+        let invoke = ctx.kind == Endpointkind::AnthropicMessages;
+        if ctx.kind != Endpointkind::Chat && !invoke {
             return Err(bad(format!(
                 "bedrock serves chat completions only (Converse), not {}",
                 ctx.kind.path()
             )));
         }
-        let body = build_body(ctx, body)?;
+        // Anthropic's Messages API goes to Claude as it is, on InvokeModel.
+        let body = if invoke {
+            super::anthropic_messages::bedrock_body(body)
+        } else {
+            build_body(ctx, body)?
+        };
         let mocked = ctx.options.mock_response.is_some() || ctx.options.mock_timeout;
         let mut headers = Vec::new();
         if !mocked {
@@ -1119,10 +1126,11 @@ impl Adapter for BedrockAdapter {
         }
         let base = base_url(ctx);
         let base = base.trim_end_matches('/');
-        let op = if ctx.stream {
-            "converse-stream"
-        } else {
-            "converse"
+        let op = match (invoke, ctx.stream) {
+            (false, true) => "converse-stream",
+            (false, false) => "converse",
+            (true, true) => "invoke-with-response-stream",
+            (true, false) => "invoke",
         };
         let url = format!("{base}/model/{}/{op}", model_path(ctx.model));
         Ok(HttpRequest { url, headers, body })
@@ -1134,6 +1142,9 @@ impl Adapter for BedrockAdapter {
         body: Map<String, Value>,
         _headers: &[(String, String)],
     ) -> Result<Map<String, Value>, LlmError> {
+        if ctx.kind == Endpointkind::AnthropicMessages {
+            return super::anthropic_messages::parse_reply(ctx, body);
+        }
         parse_reply(ctx, body)
     }
 
@@ -1142,6 +1153,9 @@ impl Adapter for BedrockAdapter {
     }
 
     fn stream_decoder(&self, ctx: &ChatContext<'_>) -> Box<dyn StreamDecoder> {
+        if ctx.kind == Endpointkind::AnthropicMessages {
+            return Box::new(super::anthropic_messages::BedrockEventDecoder::new(ctx));
+        }
         Box::new(BedrockStreamDecoder::new(ctx))
     }
 

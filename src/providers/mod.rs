@@ -18,6 +18,7 @@
 //! (`tests/layering.rs` keeps it so).
 
 pub mod anthropic;
+pub mod anthropic_messages;
 pub mod azure;
 pub mod bedrock;
 pub mod cohere;
@@ -57,6 +58,10 @@ pub enum Endpointkind {
     ImageGeneration,
     /// OpenAI's `POST {base}/audio/speech`: the reply is audio (`speech.rs`).
     Speech,
+    /// Anthropic's `POST {base}/v1/messages` with the caller's body, native on Anthropic
+    /// and Vertex AI's Claude (`anthropic_messages.rs`); other providers get it
+    /// translated over chat (`crate::messages`).
+    AnthropicMessages,
 }
 
 impl Endpointkind {
@@ -71,6 +76,7 @@ impl Endpointkind {
             Endpointkind::Responses => "responses",
             Endpointkind::ImageGeneration => "images/generations",
             Endpointkind::Speech => "audio/speech",
+            Endpointkind::AnthropicMessages => "v1/messages",
         }
     }
 }

@@ -484,6 +484,8 @@ impl Adapter for OpenAiAdapter {
             | crate::providers::Endpointkind::Rerank
             | crate::providers::Endpointkind::Speech => "results",
             crate::providers::Endpointkind::Responses => "output",
+            // Never sent here (translated over chat, `crate::messages`); Anthropic's list.
+            crate::providers::Endpointkind::AnthropicMessages => "content",
         };
         check_reply_body(
             body,

@@ -38,6 +38,11 @@ pub enum Style {
     /// `[DONE]` (the final `response.completed` carries the usage); an error is an
     /// `event: error`.
     Responses,
+    /// `/v1/messages`: Anthropic's events as `event: <type>` + `data:`, no `[DONE]`
+    /// (`message_stop` ends it; `message_start` carries the input tokens and
+    /// `message_delta` the output tokens); an error is an `event: error` in Anthropic's
+    /// shape.
+    Anthropic,
 }
 
 const DONE: &[u8] = b"data: [DONE]\n\n";
@@ -123,7 +128,7 @@ fn event(buf: &mut Vec<u8>, value: &impl Serialize) {
 fn write_simple(buf: &mut Vec<u8>, c: &SimpleChunk, style: Style) {
     match style {
         // A Responses stream never carries chat chunks; were one to, it goes as it is.
-        Style::Chat | Style::Responses => event(
+        Style::Chat | Style::Responses | Style::Anthropic => event(
             buf,
             &SimpleOut {
                 id: &c.id,
@@ -226,6 +231,9 @@ pub struct SseBody {
     /// `response.created` names the id, its Response is pinned to the deployment (see
     /// `crate::responses::store::pin`) and recorded as the key's.
     pin_to: Option<(String, Option<Arc<str>>)>,
+    /// An Anthropic stream's `message_start` usage and model, completed by its
+    /// `message_delta`.
+    anthropic_start: Option<(Value, String)>,
 }
 
 impl SseBody {
@@ -245,6 +253,7 @@ impl SseBody {
             permit,
             spend,
             pin_to: None,
+            anthropic_start: None,
         }
     }
 
@@ -268,9 +277,20 @@ impl SseBody {
             match chunk {
                 Chunk::Simple(c) => write_simple(&mut buf, &c, self.style),
                 Chunk::Full(m) => {
-                    // The last chunk's usage (`include_usage`, or the Response of
-                    // `response.completed`) settles the limits' reservation and the spend.
-                    if let Some((usage, model)) = usage_and_model(&m) {
+                    // The last chunk's usage (`include_usage`, the Response of
+                    // `response.completed`, Anthropic's `message_delta`) settles the
+                    // limits' reservation and the spend.
+                    let anthropic = if self.style == Style::Anthropic {
+                        self.anthropic_usage(&m)
+                    } else {
+                        None
+                    };
+                    let settled = match &anthropic {
+                        Some((usage, model)) => Some((usage, model.as_str())),
+                        None if self.style == Style::Anthropic => None,
+                        None => usage_and_model(&m),
+                    };
+                    if let Some((usage, model)) = settled {
                         if let Some(permit) = &mut self.permit {
                             let t = crate::catalogue::cost::TokenUsage::from_json(usage)
                                 .unwrap_or_default();
@@ -310,11 +330,55 @@ impl SseBody {
                             }
                             named_event(&mut buf, name, &m);
                         }
+                        Style::Anthropic => {
+                            let name = m.get("type").and_then(Value::as_str).unwrap_or("message");
+                            named_event(&mut buf, name, &m);
+                        }
                     }
                 }
             }
         }
         Bytes::from(buf)
+    }
+
+    /// An Anthropic event's part of the usage: `message_start` is remembered (input
+    /// tokens, model); `message_delta` completes it and is the stream's whole usage.
+    fn anthropic_usage(&mut self, m: &Map<String, Value>) -> Option<(Value, String)> {
+        match m.get("type").and_then(Value::as_str) {
+            Some("message_start") => {
+                let message = m.get("message");
+                let usage = message
+                    .and_then(|x| x.get("usage"))
+                    .cloned()
+                    .unwrap_or_else(|| Value::Object(Map::new()));
+                let model = message
+                    .and_then(|x| x.get("model"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                self.anthropic_start = Some((usage, model));
+                None
+            }
+            Some("message_delta") => {
+                let (mut usage, model) = self
+                    .anthropic_start
+                    .take()
+                    .unwrap_or_else(|| (Value::Object(Map::new()), String::new()));
+                if let (Value::Object(total), Some(Value::Object(delta))) =
+                    (&mut usage, m.get("usage"))
+                {
+                    for (k, v) in delta {
+                        // A translated stream reports every count here; a native one
+                        // only `output_tokens` (the rest came in `message_start`).
+                        if !v.is_null() {
+                            total.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+                Some((usage, model))
+            }
+            _ => None,
+        }
     }
 
     /// The stream is over: release the guard and permit, send the spend event.
@@ -377,6 +441,10 @@ impl Stream for SseBody {
                         }
                     }
                     named_event(&mut buf, "error", &body);
+                } else if self.style == Style::Anthropic {
+                    let body =
+                        super::routes::messages::error_body(err.status.as_u16(), &err.message);
+                    named_event(&mut buf, "error", &body);
                 } else {
                     event(&mut buf, &err.to_json());
                 }
@@ -388,7 +456,7 @@ impl Stream for SseBody {
             }
             Poll::Ready(None) => {
                 self.finish();
-                if self.style == Style::Responses {
+                if matches!(self.style, Style::Responses | Style::Anthropic) {
                     return Poll::Ready(None);
                 }
                 Poll::Ready(Some(Ok(Bytes::from_static(DONE))))
@@ -502,6 +570,85 @@ mod tests {
         assert_eq!(data["type"], json!("error"));
         assert_eq!(data["code"], data["error"]["code"]);
         assert!(data["message"].as_str().unwrap().contains("slow down"));
+        assert!(!text.contains("[DONE]"));
+    }
+
+    #[tokio::test]
+    async fn anthropic_events_are_named_with_no_done_and_errors_in_anthropic_shape() {
+        let ev = |v: Value| match v {
+            Value::Object(m) => Chunk::Full(m),
+            _ => unreachable!(),
+        };
+        let start = json!({"type": "message_start", "message": {"id": "msg_1", "model": "claude-x", "usage": {"input_tokens": 9, "output_tokens": 1}}});
+        let delta = json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 4}});
+        let stop = json!({"type": "message_stop"});
+        let mut body = SseBody::new(
+            {
+                let (tx, rx) = mpsc::channel(4);
+                tx.try_send(Ok(vec![ev(start.clone()), ev(delta), ev(stop)]))
+                    .unwrap();
+                rx
+            },
+            Style::Anthropic,
+            None,
+            None,
+            None,
+        );
+        // The input tokens of `message_start` and the output of `message_delta` make
+        // the stream's usage.
+        let mut seen = None;
+        if let Chunk::Full(m) = ev(start) {
+            body.anthropic_usage(&m);
+        }
+        if let Chunk::Full(m) = ev(json!({"type": "message_delta", "usage": {"output_tokens": 4}}))
+        {
+            seen = body.anthropic_usage(&m);
+        }
+        let (usage, model) = seen.unwrap();
+        assert_eq!(usage, json!({"input_tokens": 9, "output_tokens": 4}));
+        assert_eq!(model, "claude-x");
+        let mut text = String::new();
+        while let Some(Ok(b)) = body.next().await {
+            text.push_str(&String::from_utf8_lossy(&b));
+        }
+        let names: Vec<&str> = text
+            .split("\n\n")
+            .filter(|e| !e.is_empty())
+            .map(|e| e.lines().next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "event: message_start",
+                "event: message_delta",
+                "event: message_stop"
+            ]
+        );
+        assert!(!text.contains("[DONE]"));
+
+        let err = crate::error::map_http_error(
+            529,
+            "anthropic",
+            "claude-x",
+            "Overloaded",
+            None,
+            Vec::new(),
+        );
+        let text = body_of(
+            vec![Ok(vec![ev(json!({"type": "ping"}))]), Err(err)],
+            Style::Anthropic,
+        )
+        .await;
+        let last = text.split("\n\n").filter(|e| !e.is_empty()).last().unwrap();
+        let (name, data) = last.split_once('\n').unwrap();
+        assert_eq!(name, "event: error");
+        let data: Value = serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap();
+        assert_eq!(data["type"], json!("error"));
+        assert!(data["error"]["type"].is_string());
+        assert!(data["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Overloaded"));
         assert!(!text.contains("[DONE]"));
     }
 

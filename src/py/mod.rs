@@ -12,6 +12,7 @@ mod custom;
 mod errors;
 mod images;
 mod logging;
+mod messages;
 mod mock;
 mod objects;
 mod proxy;
@@ -40,6 +41,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     objects::register(m)?;
     proxy::register(m)?;
     responses::register(m)?;
+    messages::register(m)?;
     m.add_function(wrap_pyfunction!(blocking::_after_fork_in_child, m)?)?;
     Ok(())
 }

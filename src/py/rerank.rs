@@ -17,6 +17,7 @@ pub(super) fn kind_named(py: Python<'_>, kind: &str) -> PyResult<Endpointkind> {
         "moderation" => Ok(Endpointkind::Moderation),
         "image_generation" => Ok(Endpointkind::ImageGeneration),
         "speech" => Ok(Endpointkind::Speech),
+        "anthropic_messages" => Ok(Endpointkind::AnthropicMessages),
         other => Err(to_pyerr(
             py,
             LlmError::bad_request(format!("unknown call kind {other:?}")),

@@ -257,6 +257,8 @@ fn call_type(kind: Endpointkind, is_async: bool) -> &'static str {
         (Endpointkind::ImageGeneration, true) => "aimage_generation",
         (Endpointkind::Speech, false) => "speech",
         (Endpointkind::Speech, true) => "aspeech",
+        // LiteLLM has one call type for both (its `anthropic_messages` is async).
+        (Endpointkind::AnthropicMessages, _) => "anthropic_messages",
         (_, false) => "completion",
         (_, true) => "acompletion",
     }
@@ -282,10 +284,14 @@ async fn route_reply(
             move |merged| async move {
                 if let Some((names, context)) = custom {
                     if is_custom(names, &merged) {
-                        if kind == Endpointkind::Responses {
-                            return Err(LlmError::bad_request(
-                                "a custom provider (custom_provider_map) serves completion and embedding calls; the Responses API needs a provider rustllm routes".to_string(),
-                            ));
+                        if matches!(
+                            kind,
+                            Endpointkind::Responses | Endpointkind::AnthropicMessages
+                        ) {
+                            return Err(LlmError::bad_request(format!(
+                                "a custom provider (custom_provider_map) serves completion and embedding calls; {} needs a provider rustllm routes",
+                                kind.path()
+                            )));
                         }
                         let started = std::time::Instant::now();
                         let what = match kind {
@@ -348,6 +354,26 @@ async fn route_stream(
 }
 
 impl PyRouter {
+    /// A stream of `kind` through the Router, blocking until it opens.
+    fn stream_kind(
+        &self,
+        py: Python<'_>,
+        kind: Endpointkind,
+        kwargs: &Bound<'_, PyDict>,
+        attempts: Option<Py<PyList>>,
+    ) -> PyResult<Py<PyAny>> {
+        let map = self.kwargs(py, kwargs)?;
+        let hooks = self.hooks(py, false)?;
+        let log = attempt_log(&attempts);
+        let result = block_on(
+            py,
+            route_stream(self.inner.clone(), kind, false, map, hooks, log.clone()),
+        );
+        deliver_attempts(py, attempts, log)?;
+        let (open, guard, info) = result?;
+        stream_to_py(py, open, guard, &info)
+    }
+
     /// The Python hooks for a call (made on the caller's thread, with the GIL).
     fn hooks(&self, py: Python<'_>, is_async: bool) -> PyResult<Hooks> {
         let picker = self.picker.lock().ok().and_then(|p| p.clone());
@@ -419,8 +445,12 @@ impl PyRouter {
             future,
             Box::pin(async move {
                 let convert: Convert = if map.get("stream").and_then(Value::as_bool) == Some(true)
-                    && matches!(kind, Endpointkind::Chat | Endpointkind::Responses)
-                {
+                    && matches!(
+                        kind,
+                        Endpointkind::Chat
+                            | Endpointkind::Responses
+                            | Endpointkind::AnthropicMessages
+                    ) {
                     let result = route_stream(router, kind, true, map, hooks, log.clone()).await;
                     Box::new(move |py| {
                         deliver_attempts(py, sink, log)?;
@@ -608,6 +638,18 @@ impl PyRouter {
         attempts: Option<Py<PyList>>,
     ) -> PyResult<bool> {
         self.submit(py, Endpointkind::Responses, kwargs, waker, future, attempts)
+    }
+
+    /// An Anthropic Messages stream through the Router (retries and fallbacks before the
+    /// first event): `(ChatStream, hidden_params)` whose items are Anthropic's event dicts.
+    #[pyo3(signature = (kwargs, attempts=None))]
+    fn anthropic_messages_stream(
+        &self,
+        py: Python<'_>,
+        kwargs: &Bound<'_, PyDict>,
+        attempts: Option<Py<PyList>>,
+    ) -> PyResult<Py<PyAny>> {
+        self.stream_kind(py, Endpointkind::AnthropicMessages, kwargs, attempts)
     }
 
     /// A Responses stream through the Router (retries and fallbacks before the first

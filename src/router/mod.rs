@@ -207,6 +207,12 @@ fn is_responses(call_type: &str) -> bool {
     matches!(call_type, "responses" | "aresponses")
 }
 
+/// LiteLLM's call type of Anthropic's Messages API (one for sync and async calls; the
+/// async name is accepted too).
+fn is_anthropic_messages(call_type: &str) -> bool {
+    matches!(call_type, "anthropic_messages" | "aanthropic_messages")
+}
+
 /// A Responses call that continues an earlier Response (`previous_response_id`) goes to
 /// the deployment that made it, when this process routed it and that deployment serves
 /// the requested group: OpenAI and Azure keep a Response only with the account that made
@@ -255,6 +261,8 @@ fn pin_reply<T: Routed>(call_type: &str, reply: &T, info: &RouteInfo) {
 fn check_routed(call_type: &str, kwargs: &Map<String, Value>) -> Result<(), LlmError> {
     let checked = if is_responses(call_type) {
         crate::responses::check_request(kwargs)
+    } else if is_anthropic_messages(call_type) {
+        crate::messages::check_request(kwargs)
     } else {
         crate::types::check::routed_call(kwargs)
     };

@@ -1965,8 +1965,8 @@ class HiddenParams(_ResponseObject):
 class CallTypes(enum.Enum):
     """The kinds of call LiteLLM names in callbacks, caching and cost calculation
     (``CallTypes("acompletion")``, ``CallTypes.embedding.value``). rustllm serves
-    completion, text completion, embedding, responses, rerank, moderation, image
-    generation and speech calls; the other members exist so that code naming them keeps
+    completion, text completion, embedding, responses, anthropic messages, rerank,
+    moderation, image generation and speech calls; the other members exist so that code naming them keeps
     working."""
 
     embedding = "embedding"

@@ -15,6 +15,7 @@ pub mod completions;
 pub mod embeddings;
 pub mod health;
 pub mod images;
+pub mod messages;
 pub mod metrics;
 pub mod models;
 pub mod rerank;
@@ -103,6 +104,7 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
             "/v1/responses/{id}",
             get(responses::get).delete(responses::delete),
         )
+        .route("/v1/messages", post(messages::create))
         .route("/images/generations", post(images::generations))
         .route("/v1/images/generations", post(images::generations))
         .route("/audio/speech", post(audio::speech))

@@ -40,6 +40,9 @@ pub enum Family {
     Images,
     /// `/audio/speech` (OpenAI's body; the reply is audio).
     Speech,
+    /// `/v1/messages`: Anthropic's Messages API (translated over chat for non-Anthropic
+    /// deployments).
+    Messages,
 }
 
 impl Family {
@@ -54,6 +57,7 @@ impl Family {
             Family::Responses => "aresponses",
             Family::Images => "aimage_generation",
             Family::Speech => "aspeech",
+            Family::Messages => "anthropic_messages",
         }
     }
 
@@ -67,6 +71,7 @@ impl Family {
             Family::Responses => "responses",
             Family::Images => "images/generations",
             Family::Speech => "audio/speech",
+            Family::Messages => "messages",
         }
     }
 }
@@ -155,6 +160,9 @@ async fn call_once(family: Family, merged: Map<String, Value>) -> Result<Reply, 
         Family::Responses => call::run(call::prepare(Endpointkind::Responses, merged)?).await,
         Family::Images => call::run(call::prepare(Endpointkind::ImageGeneration, merged)?).await,
         Family::Speech => call::run(call::prepare(Endpointkind::Speech, merged)?).await,
+        Family::Messages => {
+            call::run(call::prepare(Endpointkind::AnthropicMessages, merged)?).await
+        }
         Family::Text => {
             let (kind, merged) = text_target(merged)?;
             let mut reply = call::run(call::prepare(kind, merged)?).await?;
@@ -165,10 +173,10 @@ async fn call_once(family: Family, merged: Map<String, Value>) -> Result<Reply, 
 }
 
 /// The call type a stream is routed under (the Router's logs name it; the Responses API
-/// is checked by its own rules).
+/// and Anthropic's Messages API are checked by their own rules).
 fn stream_call_type(family: Family) -> &'static str {
     match family {
-        Family::Responses => family.call_type(),
+        Family::Responses | Family::Messages => family.call_type(),
         _ => "completion",
     }
 }
@@ -183,6 +191,9 @@ async fn open_once(family: Family, merged: Map<String, Value>) -> Result<OpenStr
         }
         Family::Responses => {
             call::run_stream(call::prepare(Endpointkind::Responses, merged)?).await
+        }
+        Family::Messages => {
+            call::run_stream(call::prepare(Endpointkind::AnthropicMessages, merged)?).await
         }
         Family::Embeddings
         | Family::Rerank
@@ -214,7 +225,7 @@ fn spend_event(
         key_hash: begun.identity.key_hash.clone(),
         user_id: grant.and_then(|g| g.user_id.clone()),
         team_id: grant.and_then(|g| g.team_id.clone()),
-        end_user: end_user(&begun.body).map(str::to_string),
+        end_user: end_user(&begun.body, family).map(str::to_string),
         requested_model: begun
             .body
             .get("model")
@@ -266,11 +277,14 @@ fn refused(state: &AppState, begun: &Begun, family: Family, e: &ProxyError) {
     state.ops.observe(&ev);
 }
 
-/// The request's end user (LiteLLM's customer): its `user` field.
-fn end_user(body: &Map<String, Value>) -> Option<&str> {
-    body.get("user")
-        .and_then(Value::as_str)
-        .filter(|u| !u.is_empty())
+/// The request's end user (LiteLLM's customer): its `user` field, or for Anthropic's
+/// Messages API (which has no `user`) its `metadata.user_id`.
+fn end_user(body: &Map<String, Value>, family: Family) -> Option<&str> {
+    let user = match family {
+        Family::Messages => body.get("metadata").and_then(|m| m.get("user_id")),
+        _ => body.get("user"),
+    };
+    user.and_then(Value::as_str).filter(|u| !u.is_empty())
 }
 
 /// Request-body prices and budgets the SDK honours (`completion(...,
@@ -291,7 +305,7 @@ pub const CLIENT_PRICE_PARAMS: &[&str] = &[
 
 /// Refuse a request whose key, team, user or end user is over budget (in memory, no
 /// database read).
-fn check_budget(state: &AppState, begun: &Begun) -> Result<(), ProxyError> {
+fn check_budget(state: &AppState, begun: &Begun, family: Family) -> Result<(), ProxyError> {
     let Some(ledger) = state.spend.as_ref().and_then(|s| s.ledger()) else {
         return Ok(());
     };
@@ -300,7 +314,7 @@ fn check_budget(state: &AppState, begun: &Begun) -> Result<(), ProxyError> {
         key: begun.identity.key_hash.as_deref(),
         user: grant.and_then(|g| g.user_id.as_deref()),
         team: grant.and_then(|g| g.team_id.as_deref()),
-        end_user: end_user(&begun.body),
+        end_user: end_user(&begun.body, family),
     };
     ledger.check(&payer, crate::proxy::store::time::now_ms())
 }
@@ -310,7 +324,7 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
     for param in CLIENT_PRICE_PARAMS {
         begun.body.remove(*param);
     }
-    if let Err(e) = check_budget(&state, &begun) {
+    if let Err(e) = check_budget(&state, &begun, family) {
         refused(&state, &begun, family, &e);
         return error_response(e, Some(&begun.call_id));
     }
@@ -321,8 +335,10 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
             return error_response(e, Some(&begun.call_id));
         }
     };
-    let stream = matches!(family, Family::Chat | Family::Text | Family::Responses)
-        && begun.body.get("stream").and_then(Value::as_bool) == Some(true);
+    let stream = matches!(
+        family,
+        Family::Chat | Family::Text | Family::Responses | Family::Messages
+    ) && begun.body.get("stream").and_then(Value::as_bool) == Some(true);
     let wall_start = SystemTime::now();
     // Metrics always count the request (crate::proxy::ops); spend when it is tracked.
     let mut event = Some(spend_event(&begun, family, &group, stream, wall_start));
@@ -526,6 +542,7 @@ async fn serve_stream(
     let style = match family {
         Family::Text => Style::Text,
         Family::Responses => Style::Responses,
+        Family::Messages => Style::Anthropic,
         _ => Style::Chat,
     };
     let mut limit_headers = axum::http::HeaderMap::new();
