@@ -173,7 +173,9 @@ pub fn prepare_with_env(
     // An image's `response_format` is "url" or "b64_json", speech's "mp3", ...: not
     // chat's object (`images.rs` and `speech.rs` check them).
     let media_format = match kind {
-        Endpointkind::ImageGeneration | Endpointkind::Speech => kwargs.remove("response_format"),
+        Endpointkind::ImageGeneration | Endpointkind::Speech | Endpointkind::Transcription => {
+            kwargs.remove("response_format")
+        }
         _ => None,
     };
     check::kwargs(&kwargs).map_err(|e| call_context(e, &kwargs))?;
@@ -184,6 +186,11 @@ pub fn prepare_with_env(
         }
         kwargs.insert("response_format".into(), format);
     }
+    // The file to upload (`{"path", "filename"?, "content_type"?}`, see `multipart.rs`).
+    let file = match kind {
+        Endpointkind::Transcription => kwargs.remove("file"),
+        _ => None,
+    };
     let messages = kwargs.remove("messages");
     let input = kwargs.remove("input");
     let prompt = kwargs.remove("prompt");
@@ -251,6 +258,18 @@ pub fn prepare_with_env(
             providers::images::check_prompt(prompt.as_ref()).map_err(ctx)?;
             providers::images::check_params(&split.body).map_err(ctx)?;
             body.insert("prompt".into(), prompt.unwrap_or(Value::Null));
+        }
+        Endpointkind::Transcription => {
+            providers::transcription::check_format(&provider, spec.format).map_err(ctx)?;
+            if let Some(prompt) = prompt.filter(|p| !p.is_null()) {
+                body.insert("prompt".into(), prompt);
+            }
+            providers::transcription::check_request(
+                file.as_ref(),
+                &body.clone().into_iter().chain(split.body.clone()).collect(),
+            )
+            .map_err(ctx)?;
+            body.insert("file".into(), file.unwrap_or(Value::Null));
         }
         Endpointkind::Speech => {
             providers::speech::check_format(&provider, spec.format).map_err(ctx)?;
@@ -417,7 +436,16 @@ async fn open(
             req = req.header(k, v);
         }
     }
-    let req = req.header("content-type", "application/json").body(payload);
+    let req = if p.kind.is_upload() {
+        // The file is read from disk as it is sent (`multipart.rs`), per attempt.
+        let form = providers::multipart::Form::from_body(&p.body)
+            .map_err(|e| e.with_context(&p.provider, &p.requested_model))?;
+        req.header("content-type", form.content_type())
+            .header("content-length", form.len())
+            .body(reqwest::Body::wrap_stream(form.into_stream()))
+    } else {
+        req.header("content-type", "application/json").body(payload)
+    };
     let (sent, log) = if logging::enabled(Target::Calls, Level::Debug) {
         send_logged(p, req).await
     } else {
@@ -557,6 +585,22 @@ async fn attempt(
     if let Some(log) = &log {
         log.response(status, &bytes);
     }
+    if p.kind == Endpointkind::Transcription {
+        let content_type = headers
+            .iter()
+            .find(|(k, _)| k == "content-type")
+            .map_or("", |(_, v)| v.as_str());
+        return match providers::transcription::parse_reply(&bytes, content_type) {
+            Some(body) => Ok((body, headers)),
+            None => Err(LlmError::malformed_reply(
+                &p.provider,
+                &p.requested_model,
+                "not a transcription (a JSON object with text, or plain text)",
+                &String::from_utf8_lossy(&bytes),
+                key,
+            )),
+        };
+    }
     if p.kind == Endpointkind::Speech {
         let content_type = headers
             .iter()
@@ -625,7 +669,12 @@ where
 pub async fn send(p: Prepared) -> Result<Reply, LlmError> {
     let started = Instant::now();
     let timeout = p.options.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let payload = serialise(&p.body)?;
+    // An upload's body is built per attempt from its files (`open`).
+    let payload = if p.kind.is_upload() {
+        bytes::Bytes::new()
+    } else {
+        serialise(&p.body)?
+    };
     let (body, headers) = with_retries(p.options.retries.unwrap_or(DEFAULT_RETRIES), || {
         attempt(&p, payload.clone(), timeout)
     })
@@ -662,6 +711,9 @@ pub async fn run(mut p: Prepared) -> Result<Reply, LlmError> {
         if p.kind == Endpointkind::Speech {
             return mock_speech_reply(&p, mock);
         }
+        if p.kind == Endpointkind::Transcription {
+            return mock_transcription_reply(&p, mock);
+        }
         if matches!(
             p.kind,
             Endpointkind::Rerank | Endpointkind::Moderation | Endpointkind::ImageGeneration
@@ -688,6 +740,32 @@ fn mock_speech_reply(p: &Prepared, mock: Value) -> Result<Reply, LlmError> {
         .map_or(0, |s| s.chars().count());
     Ok(Reply {
         body: providers::speech::reply_body(audio.as_bytes(), "audio/mpeg", characters),
+        provider: p.provider.clone(),
+        api_base: p.endpoint.base.clone(),
+        requested_model: p.requested_model.clone(),
+        headers: Vec::new(),
+        response_ms: 0.0,
+    })
+}
+
+/// A transcription's `mock_response`: a string is the text; a dict the reply itself
+/// (`{"text": ..., "duration": ...}`).
+fn mock_transcription_reply(p: &Prepared, mock: Value) -> Result<Reply, LlmError> {
+    let body =
+        match mock {
+            Value::String(text) => {
+                let mut body = Map::with_capacity(1);
+                body.insert("text".into(), Value::String(text));
+                body
+            }
+            Value::Object(body) if body.get("text").is_some_and(Value::is_string) => body,
+            _ => return Err(LlmError::bad_request(
+                "mock_response for transcription must be a string (the text) or a dict with text",
+            )
+            .with_context(&p.provider, &p.requested_model)),
+        };
+    Ok(Reply {
+        body,
         provider: p.provider.clone(),
         api_base: p.endpoint.base.clone(),
         requested_model: p.requested_model.clone(),
@@ -875,6 +953,14 @@ impl Reply {
     /// lookups. `None` for a model it cannot price.
     pub fn cost(&self, custom: &CustomPrices) -> Option<f64> {
         let reported = self.body.get("model").and_then(Value::as_str).unwrap_or("");
+        if providers::transcription::is_transcription_reply(&self.body) {
+            return providers::transcription::cost(
+                &self.body,
+                &self.provider,
+                &self.requested_model,
+                custom,
+            );
+        }
         if providers::speech::is_speech_reply(&self.body) {
             return providers::speech::cost(&self.body, &self.provider, &self.requested_model);
         }

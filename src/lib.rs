@@ -21,6 +21,8 @@ pub mod types;
 
 #[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod upload_tests;
 
 #[cfg(feature = "python")]
 mod py;

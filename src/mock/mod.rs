@@ -18,6 +18,7 @@ mod bedrock;
 mod cohere;
 mod gemini;
 mod images;
+mod multipart;
 mod ollama;
 mod openai;
 mod rerank;
@@ -36,6 +37,15 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 pub use openai::{Directives, DEFAULT_TEXT};
+
+/// The parts of a multipart body `(name, filename, content type, bytes)`, for tests of
+/// what the call path sends.
+#[cfg(test)]
+pub(crate) async fn multipart_fields(bytes: &[u8], boundary: &str) -> Vec<multipart::Field> {
+    multipart::fields(bytes::Bytes::copy_from_slice(bytes), boundary)
+        .await
+        .unwrap_or_default()
+}
 
 /// One request as the server received it.
 #[derive(Clone, Debug, PartialEq)]

@@ -271,7 +271,20 @@ async fn handle(
             return std::future::pending().await;
         }
     };
-    let parsed = parse_body(&bytes);
+    // A multipart body (an upload) is read into its fields, files described by their
+    // name, size and digest, and then answered and recorded as a JSON body would be.
+    let boundary = parts
+        .headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(super::multipart::boundary_of);
+    let parsed = match boundary {
+        Some(b) => super::multipart::fields(bytes.clone(), &b)
+            .await
+            .map(|f| super::multipart::record(&f))
+            .ok_or(()),
+        None => parse_body(&bytes),
+    };
     state.record(|| record(&parts, &bytes, &parsed));
 
     let mut plan = decide(&state, &parts.method, parts.uri.path(), parsed);
@@ -429,6 +442,7 @@ fn route(
         Responses,
         Images,
         Speech,
+        Transcription,
     }
     if *method == Method::GET && path.ends_with("/models") {
         return Outcome::Json(200, openai::models());
@@ -460,6 +474,8 @@ fn route(
         Some(Route::Images)
     } else if path.ends_with("/audio/speech") {
         Some(Route::Speech)
+    } else if path.ends_with("/audio/transcriptions") {
+        Some(Route::Transcription)
     } else {
         None
     };
@@ -539,6 +555,10 @@ fn route(
         }
         Route::Speech => super::audio::speech(&req)
             .map(|(media_type, audio)| Outcome::Binary(status, media_type, audio)),
+        Route::Transcription => super::audio::transcription(&req).map(|answer| match answer {
+            Ok(json) => Outcome::Json(status, json),
+            Err(text) => Outcome::Text(status, text),
+        }),
     };
     result.unwrap_or_else(Outcome::from)
 }

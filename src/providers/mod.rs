@@ -22,11 +22,13 @@ pub mod bedrock;
 pub mod cohere;
 pub mod gemini;
 pub mod images;
+pub mod multipart;
 pub mod ollama;
 pub mod openai;
 pub mod rerank;
 pub mod responses;
 pub mod speech;
+pub mod transcription;
 pub mod vertex;
 
 use serde_json::{Map, Value};
@@ -53,6 +55,8 @@ pub enum Endpointkind {
     ImageGeneration,
     /// OpenAI's `POST {base}/audio/speech`: the reply is audio (`speech.rs`).
     Speech,
+    /// OpenAI's `POST {base}/audio/transcriptions`, multipart (`transcription.rs`).
+    Transcription,
 }
 
 impl Endpointkind {
@@ -67,7 +71,13 @@ impl Endpointkind {
             Endpointkind::Responses => "responses",
             Endpointkind::ImageGeneration => "images/generations",
             Endpointkind::Speech => "audio/speech",
+            Endpointkind::Transcription => "audio/transcriptions",
         }
+    }
+
+    /// Whether the request is a multipart upload (`multipart.rs`) rather than JSON.
+    pub fn is_upload(self) -> bool {
+        matches!(self, Endpointkind::Transcription)
     }
 }
 

@@ -482,7 +482,8 @@ impl Adapter for OpenAiAdapter {
             | crate::providers::Endpointkind::ImageGeneration => "data",
             crate::providers::Endpointkind::Moderation
             | crate::providers::Endpointkind::Rerank
-            | crate::providers::Endpointkind::Speech => "results",
+            | crate::providers::Endpointkind::Speech
+            | crate::providers::Endpointkind::Transcription => "results",
             crate::providers::Endpointkind::Responses => "output",
         };
         check_reply_body(
