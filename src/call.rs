@@ -388,7 +388,7 @@ pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
     Duration::from_secs_f64(base * (1.0 - 0.25 * fastrand::f64()))
 }
 
-fn lower_headers(map: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+pub(crate) fn lower_headers(map: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
     map.iter()
         .filter_map(|(k, v)| {
             v.to_str()
@@ -551,7 +551,11 @@ fn redirect_error(p: &Prepared, status: u16, headers: Vec<(String, String)>) -> 
     e
 }
 
-fn transport_error(p: &Prepared, e: &reqwest::Error, timeout: Option<Duration>) -> LlmError {
+pub(crate) fn transport_error(
+    p: &Prepared,
+    e: &reqwest::Error,
+    timeout: Option<Duration>,
+) -> LlmError {
     if e.is_timeout() {
         LlmError::timeout(&p.provider, &p.requested_model, timeout)
     } else {
@@ -641,7 +645,7 @@ async fn attempt(
 
 /// Run `op` until it succeeds, fails with an error that is not retryable, or the retries
 /// run out; waits [`backoff`] between tries. The final error records the retry counts.
-async fn with_retries<T, F, Fut>(retries: u32, mut op: F) -> Result<T, LlmError>
+pub(crate) async fn with_retries<T, F, Fut>(retries: u32, mut op: F) -> Result<T, LlmError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, LlmError>>,

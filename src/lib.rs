@@ -8,6 +8,7 @@ pub mod cache;
 pub mod call;
 pub mod catalogue;
 pub mod error;
+pub mod files;
 pub mod logging;
 pub mod mock;
 pub mod providers;

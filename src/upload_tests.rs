@@ -170,3 +170,104 @@ async fn bad_transcriptions_fail_before_the_network() {
     }
     assert!(server.requests().is_empty());
 }
+
+#[tokio::test]
+async fn files_and_batches_go_over_the_wire_for_openai_and_azure() {
+    use crate::files::{self, FilesOp};
+    let server = MockServer::start().unwrap();
+    let jsonl = b"{\"custom_id\": \"1\"}\n";
+    let file = TempFile::new("in.jsonl", jsonl);
+    let run = |op, args: Value| files::run(op, kwargs(args));
+    let openai = |extra: Value| {
+        let mut k = kwargs(json!({"api_base": server.base_url(), "api_key": "sk-f"}));
+        k.extend(kwargs(extra));
+        Value::Object(k)
+    };
+    let created = run(
+        FilesOp::CreateFile,
+        openai(json!({"file": file.value(), "purpose": "batch"})),
+    )
+    .await
+    .unwrap();
+    let id = created.body["id"].as_str().unwrap().to_string();
+    assert_eq!(created.body["filename"], "in.jsonl");
+    let req = server.requests().pop().unwrap();
+    assert_eq!(
+        (req.method.as_str(), req.path.as_str()),
+        ("POST", "/v1/files")
+    );
+    assert_eq!(req.header("authorization"), Some("Bearer sk-f"));
+    assert_eq!(req.body["purpose"], "batch");
+    assert_eq!(req.body["file"]["sha256"], hex(jsonl).as_str());
+
+    let content = run(FilesOp::FileContent, openai(json!({"file_id": id})))
+        .await
+        .unwrap();
+    let (bytes, _) = crate::providers::speech::audio_of(&content.body).unwrap();
+    assert_eq!(bytes, jsonl);
+    let listed = run(FilesOp::ListFiles, openai(json!({"purpose": "batch"})))
+        .await
+        .unwrap();
+    assert_eq!(listed.body["data"][0]["id"], id.as_str());
+    assert_eq!(server.requests().pop().unwrap().query, "purpose=batch");
+
+    let batch = run(
+        FilesOp::CreateBatch,
+        openai(json!({"input_file_id": id, "endpoint": "/v1/chat/completions", "metadata": {"k": "v"}})),
+    )
+    .await
+    .unwrap();
+    let req = server.requests().pop().unwrap();
+    assert_eq!(req.path, "/v1/batches");
+    assert_eq!(
+        req.body,
+        json!({"input_file_id": id, "endpoint": "/v1/chat/completions", "completion_window": "24h", "metadata": {"k": "v"}})
+    );
+    let bid = batch.body["id"].as_str().unwrap().to_string();
+    let cancelled = run(FilesOp::CancelBatch, openai(json!({"batch_id": bid})))
+        .await
+        .unwrap();
+    assert_eq!(cancelled.body["status"], "cancelling");
+    let err = run(
+        FilesOp::RetrieveBatch,
+        openai(json!({"batch_id": "batch_nope"})),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!((err.kind, err.status), (ErrorKind::NotFound, 404));
+    let deleted = run(FilesOp::DeleteFile, openai(json!({"file_id": id})))
+        .await
+        .unwrap();
+    assert_eq!(deleted.body["deleted"], true);
+    assert_eq!(server.requests().pop().unwrap().method, "DELETE");
+
+    // Azure: /openai/files with the api-version and the api-key header.
+    run(
+        FilesOp::ListBatches,
+        json!({"custom_llm_provider": "azure", "api_base": server.url(), "api_key": "az", "api_version": "2025-03-01-preview", "limit": 5}),
+    )
+    .await
+    .unwrap();
+    let req = server.requests().pop().unwrap();
+    assert_eq!(req.path, "/openai/batches");
+    assert_eq!(req.query, "api-version=2025-03-01-preview&limit=5");
+    assert_eq!(req.header("api-key"), Some("az"));
+
+    // Bad input and unserved providers fail before any request.
+    let before = server.requests().len();
+    for (op, args) in [
+        (
+            FilesOp::CreateFile,
+            openai(json!({"file": file.value(), "purpose": "homework"})),
+        ),
+        (FilesOp::RetrieveFile, openai(json!({"file_id": "a/../b"}))),
+        (
+            FilesOp::ListFiles,
+            json!({"custom_llm_provider": "anthropic", "api_key": "k"}),
+        ),
+    ] {
+        let err = run(op, args).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BadRequest, "{err:?}");
+    }
+    assert_eq!(server.requests().len(), before);
+}

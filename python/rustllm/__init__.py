@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     )
 
 from rustllm import _core
-from rustllm._audio import aspeech, speech
+from rustllm._audio import aspeech, atranscription, speech, transcription
 from rustllm._helpers import ahealth_check, check_valid_key, get_valid_models, health_check, trim_messages
 from rustllm._images import aimage_generation, image_generation
 from rustllm._rerank import amoderation, arerank, moderation, rerank
@@ -1298,6 +1298,8 @@ __all__ = [
     "ImageObject",
     "speech",
     "aspeech",
+    "transcription",
+    "atranscription",
     "HttpxBinaryResponseContent",
     "health_check",
     "ahealth_check",

@@ -1108,7 +1108,13 @@ def _is_stream(response: Any) -> bool:
 
 def _plan(cache: Any, call_type: str, params: dict[str, Any]) -> Any:
     # Text-completion streams are not cached (chat streams are, and replay as chunks).
-    if cache is None or (params.get("stream") and call_type in _TEXT_TYPES) or call_type in _RESPONSES_TYPES:
+    # Nor are transcriptions: the file's bytes are not part of the request's arguments.
+    if (
+        cache is None
+        or (params.get("stream") and call_type in _TEXT_TYPES)
+        or call_type in _RESPONSES_TYPES
+        or call_type in ("transcription", "atranscription")
+    ):
         return None
     return cache._plan(call_type, params)
 
@@ -1190,6 +1196,8 @@ def _router_call(call_type: str, router: Any, model: str, args: tuple, kwargs: d
         first = "query"
     elif call_type in ("image_generation", "aimage_generation"):
         first = "prompt"
+    elif call_type in ("transcription", "atranscription"):
+        first = "file"
     elif (
         call_type in _EMBEDDING_TYPES
         or call_type in _RESPONSES_TYPES

@@ -12,6 +12,7 @@ from rustllm import (
     amoderation,
     arerank,
     aspeech,
+    atranscription,
     atext_completion,
     batch_completion,
     batch_completion_models,
@@ -24,6 +25,7 @@ from rustllm import (
     rerank,
     speech,
     text_completion,
+    transcription,
 )
 from rustllm._text import stream_chunk_builder_text_completion
 from rustllm.streaming import CustomStreamWrapper, stream_chunk_builder
@@ -41,6 +43,7 @@ __all__ = [
     "amoderation",
     "arerank",
     "aspeech",
+    "atranscription",
     "atext_completion",
     "batch_completion",
     "batch_completion_models",
@@ -56,6 +59,7 @@ __all__ = [
     "stream_chunk_builder",
     "stream_chunk_builder_text_completion",
     "text_completion",
+    "transcription",
 ]
 
 

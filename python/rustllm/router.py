@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any, Literal, get_args, overload
 
 from rustllm import _core
 from rustllm._hooks import routed
+from rustllm._upload import uploads
 from rustllm.streaming import CustomStreamWrapper
 from rustllm.types._audio import HttpxBinaryResponseContent
 from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
 from rustllm.types._images import ImageResponse
-from rustllm.types.utils import EmbeddingResponse, ModelResponse
+from rustllm.types.utils import EmbeddingResponse, ModelResponse, TranscriptionResponse
 
 _RustLLMError = _core.RustLLMError
 
@@ -704,6 +705,40 @@ class Router:
         except _RustLLMError as err:
             _raise(err)
         return HttpxBinaryResponseContent._from_core(body, hidden, ms)
+
+    def transcription(self, file: Any, model: str, **kwargs: Any) -> TranscriptionResponse:
+        """Transcribe ``file`` on model group ``model`` (LiteLLM's argument order: ``file``
+        first), with the retries, fallbacks, cooldowns and limits of :meth:`completion`;
+        the file is streamed from disk on each attempt."""
+        return self._transcription(model, file, **kwargs)
+
+    async def atranscription(self, file: Any, model: str, **kwargs: Any) -> TranscriptionResponse:
+        """The async twin of :meth:`transcription`."""
+        return await self._atranscription(model, file, **kwargs)
+
+    @routed("transcription")
+    def _transcription(self, model: str, file: Any, **kwargs: Any) -> TranscriptionResponse:
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "file", file)
+        with uploads(params, "file") as sent:
+            try:
+                body, hidden, ms = self._core.call_kind("transcription", sent, attempts)
+            except _RustLLMError as err:
+                _raise(err)
+        return TranscriptionResponse._from_core(body, hidden, ms)
+
+    @routed("atranscription")
+    async def _atranscription(self, model: str, file: Any, **kwargs: Any) -> TranscriptionResponse:
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "file", file)
+        with uploads(params, "file") as sent:
+            try:
+                body, hidden, ms = await _submit(
+                    functools.partial(self._core.call_kind_submit, "transcription"), sent, attempts
+                )
+            except _RustLLMError as err:
+                _raise(err)
+        return TranscriptionResponse._from_core(body, hidden, ms)
 
     # -- introspection -----------------------------------------------------------------
     def _alias_entries(self, include_hidden: bool) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ mod anthropic;
 mod audio;
 mod bedrock;
 mod cohere;
+mod files;
 mod gemini;
 mod images;
 mod multipart;
@@ -153,6 +154,8 @@ pub(crate) struct State {
     counter: AtomicU64,
     /// The Responses given, for `GET`/`DELETE /v1/responses/{id}`.
     responses: Mutex<responses::Given>,
+    /// The Files and Batches APIs' objects.
+    files: Mutex<files::Store>,
 }
 
 /// A poisoned lock only means another thread panicked mid-update of a plain list; the
@@ -172,6 +175,7 @@ impl State {
             latency_us: AtomicU64::new(0),
             counter: AtomicU64::new(0),
             responses: Mutex::default(),
+            files: Mutex::default(),
         }
     }
 

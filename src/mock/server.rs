@@ -447,6 +447,14 @@ fn route(
     if *method == Method::GET && path.ends_with("/models") {
         return Outcome::Json(200, openai::models());
     }
+    if super::files::is_files_path(path) {
+        let mut store = super::lock(&state.files);
+        return match super::files::handle(&mut store, method.as_str(), path, &parsed) {
+            Ok((_, Some(bytes))) => Outcome::Binary(200, "application/octet-stream", bytes),
+            Ok((json, None)) => Outcome::Json(200, json),
+            Err(reject) => reject.into(),
+        };
+    }
     if let Some(id) = responses::id_in_path(path) {
         if *method == Method::GET || *method == Method::DELETE {
             return responses::by_id(&state.responses, *method == Method::DELETE, id).into();

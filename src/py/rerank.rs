@@ -10,13 +10,15 @@ use super::errors::to_pyerr;
 use crate::error::LlmError;
 use crate::providers::Endpointkind;
 
-/// The endpoint a Router call names (`"rerank"`, `"moderation"`, `"image_generation"` or `"speech"`).
+/// The endpoint a Router call names (`"rerank"`, `"moderation"`, `"image_generation"`, `"speech"` or
+/// `"transcription"`).
 pub(super) fn kind_named(py: Python<'_>, kind: &str) -> PyResult<Endpointkind> {
     match kind {
         "rerank" => Ok(Endpointkind::Rerank),
         "moderation" => Ok(Endpointkind::Moderation),
         "image_generation" => Ok(Endpointkind::ImageGeneration),
         "speech" => Ok(Endpointkind::Speech),
+        "transcription" => Ok(Endpointkind::Transcription),
         other => Err(to_pyerr(
             py,
             LlmError::bad_request(format!("unknown call kind {other:?}")),

@@ -257,6 +257,8 @@ fn call_type(kind: Endpointkind, is_async: bool) -> &'static str {
         (Endpointkind::ImageGeneration, true) => "aimage_generation",
         (Endpointkind::Speech, false) => "speech",
         (Endpointkind::Speech, true) => "aspeech",
+        (Endpointkind::Transcription, false) => "transcription",
+        (Endpointkind::Transcription, true) => "atranscription",
         (_, false) => "completion",
         (_, true) => "acompletion",
     }
@@ -293,7 +295,8 @@ async fn route_reply(
                             Endpointkind::Rerank
                             | Endpointkind::Moderation
                             | Endpointkind::ImageGeneration
-                            | Endpointkind::Speech => {
+                            | Endpointkind::Speech
+                            | Endpointkind::Transcription => {
                                 return Err(LlmError::bad_request(format!(
                                     "a custom provider serves completion and embedding calls only, not {}",
                                     kind.path()

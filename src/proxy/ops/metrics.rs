@@ -524,6 +524,7 @@ fn route_path(route: &str) -> &'static str {
         "moderations" => "/moderations",
         "images/generations" => "/images/generations",
         "audio/speech" => "/audio/speech",
+        "audio/transcriptions" => "/audio/transcriptions",
         _ => "/",
     }
 }

@@ -22,6 +22,7 @@ pub mod responses;
 pub mod serve;
 pub mod spend;
 pub mod ui;
+pub mod uploads;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -107,6 +108,8 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/v1/images/generations", post(images::generations))
         .route("/audio/speech", post(audio::speech))
         .route("/v1/audio/speech", post(audio::speech))
+        .route("/audio/transcriptions", post(audio::transcriptions))
+        .route("/v1/audio/transcriptions", post(audio::transcriptions))
         .route("/models", get(models::list))
         .route("/v1/models", get(models::list))
         .route("/models/{*model}", get(models::one))
@@ -268,7 +271,7 @@ pub async fn read_json_object(
 /// The first of [`CLIENT_CREDENTIAL_PARAMS`] (in its order) that the body sets to
 /// something other than null. Walks the body's few keys rather than looking each of the
 /// list's 27 names up in the body: every lookup hashes its key.
-fn client_credential(body: &Map<String, Value>) -> Option<&'static str> {
+pub(super) fn client_credential(body: &Map<String, Value>) -> Option<&'static str> {
     body.iter()
         .filter(|(_, v)| !v.is_null())
         .filter_map(|(k, _)| CLIENT_CREDENTIAL_PARAMS.iter().position(|p| p == k))
@@ -279,7 +282,7 @@ fn client_credential(body: &Map<String, Value>) -> Option<&'static str> {
 /// A call id in LiteLLM's uuid4 form. Ids name calls, they guard nothing: the random
 /// bits come from the thread's fast generator, not the kernel (a `getrandom` syscall per
 /// request).
-fn call_id() -> String {
+pub(super) fn call_id() -> String {
     uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
         .into_uuid()
         .to_string()

@@ -40,6 +40,8 @@ pub enum Family {
     Images,
     /// `/audio/speech` (OpenAI's body; the reply is audio).
     Speech,
+    /// `/audio/transcriptions` (multipart, read by `uploads.rs`).
+    Transcription,
 }
 
 impl Family {
@@ -54,6 +56,7 @@ impl Family {
             Family::Responses => "aresponses",
             Family::Images => "aimage_generation",
             Family::Speech => "aspeech",
+            Family::Transcription => "atranscription",
         }
     }
 
@@ -67,6 +70,7 @@ impl Family {
             Family::Responses => "responses",
             Family::Images => "images/generations",
             Family::Speech => "audio/speech",
+            Family::Transcription => "audio/transcriptions",
         }
     }
 }
@@ -155,6 +159,9 @@ async fn call_once(family: Family, merged: Map<String, Value>) -> Result<Reply, 
         Family::Responses => call::run(call::prepare(Endpointkind::Responses, merged)?).await,
         Family::Images => call::run(call::prepare(Endpointkind::ImageGeneration, merged)?).await,
         Family::Speech => call::run(call::prepare(Endpointkind::Speech, merged)?).await,
+        Family::Transcription => {
+            call::run(call::prepare(Endpointkind::Transcription, merged)?).await
+        }
         Family::Text => {
             let (kind, merged) = text_target(merged)?;
             let mut reply = call::run(call::prepare(kind, merged)?).await?;
@@ -188,7 +195,8 @@ async fn open_once(family: Family, merged: Map<String, Value>) -> Result<OpenStr
         | Family::Rerank
         | Family::Moderation
         | Family::Images
-        | Family::Speech => Err(LlmError::bad_request(format!(
+        | Family::Speech
+        | Family::Transcription => Err(LlmError::bad_request(format!(
             "{} does not stream",
             family.route()
         ))),
@@ -321,6 +329,12 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
             return error_response(e, Some(&begun.call_id));
         }
     };
+    let text_format = family == Family::Transcription
+        && begun
+            .body
+            .get("response_format")
+            .and_then(Value::as_str)
+            .is_some_and(|f| crate::providers::transcription::TEXT_FORMATS.contains(&f));
     let stream = matches!(family, Family::Chat | Family::Text | Family::Responses)
         && begun.body.get("stream").and_then(Value::as_bool) == Some(true);
     let wall_start = SystemTime::now();
@@ -386,6 +400,9 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
                         )
                     }
                 },
+                // The text formats answer plain text, as OpenAI does (the openai SDK
+                // returns it as a str).
+                Family::Transcription if text_format => super::audio::text_response(&reply.body),
                 _ => super::json_response(bytes),
             };
             let mut headroom = None;

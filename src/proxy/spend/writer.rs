@@ -85,6 +85,7 @@ fn call_type(route: &str) -> &'static str {
         "responses" => "aresponses",
         "images/generations" => "aimage_generation",
         "audio/speech" => "aspeech",
+        "audio/transcriptions" => "atranscription",
         _ => "acompletion",
     }
 }
