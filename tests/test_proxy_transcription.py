@@ -91,13 +91,13 @@ def test_transcription_with_the_openai_sdk(proxy, server, tmp_path):
 
 def test_text_formats_come_back_as_text(proxy, server):
     for fmt, expected in [
-        ("text", "MOCKTRANSCRIPT:a.wav:3:::"),
-        ("srt", "1\n00:00:00,000 --> 00:00:01,000\nMOCKTRANSCRIPT:a.wav:3:::\n\n"),
+        ("text", "MOCKTRANSCRIPT:a.wav:3::"),
+        ("srt", "1\n00:00:00,000 --> 00:00:01,000\nMOCKTRANSCRIPT:a.wav:3::\n\n"),
     ]:
         r = client(proxy).audio.transcriptions.create(model="whisper", file=("a.wav", b"abc"), response_format=fmt)
         assert r == expected, fmt
     r = client(proxy).audio.transcriptions.create(model="whisper", file=("a.wav", b"abc"))
-    assert r.text == "MOCKTRANSCRIPT:a.wav:3:::"
+    assert r.text == "MOCKTRANSCRIPT:a.wav:3::"
 
 
 def test_both_paths_and_errors(proxy, server):
@@ -108,7 +108,7 @@ def test_both_paths_and_errors(proxy, server):
         headers=AUTH,
     )
     assert r.status_code == 200, r.text
-    assert r.json()["text"] == "MOCKTRANSCRIPT:x.mp3:3:::"
+    assert r.json()["text"] == "MOCKTRANSCRIPT:x.mp3:3::"
     with pytest.raises(openai.AuthenticationError):
         client(proxy, "sk-bad").audio.transcriptions.create(model="whisper", file=("a.wav", b"abc"))
     with pytest.raises(openai.BadRequestError, match="response_format must be one of"):

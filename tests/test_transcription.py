@@ -77,11 +77,11 @@ def test_transcription_posts_the_file_and_fields(server, openai_args, audio_file
 @pytest.mark.parametrize(
     ("response_format", "text"),
     [
-        (None, "MOCKTRANSCRIPT:a.wav:3:::"),
-        ("json", "MOCKTRANSCRIPT:a.wav:3:::"),
-        ("text", "MOCKTRANSCRIPT:a.wav:3:::"),
-        ("srt", "1\n00:00:00,000 --> 00:00:01,000\nMOCKTRANSCRIPT:a.wav:3:::\n\n"),
-        ("vtt", "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nMOCKTRANSCRIPT:a.wav:3:::\n\n"),
+        (None, "MOCKTRANSCRIPT:a.wav:3::"),
+        ("json", "MOCKTRANSCRIPT:a.wav:3::"),
+        ("text", "MOCKTRANSCRIPT:a.wav:3::"),
+        ("srt", "1\n00:00:00,000 --> 00:00:01,000\nMOCKTRANSCRIPT:a.wav:3::\n\n"),
+        ("vtt", "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nMOCKTRANSCRIPT:a.wav:3::\n\n"),
     ],
 )
 def test_every_response_format_is_a_transcription_response(server, openai_args, response_format, text):
@@ -144,7 +144,7 @@ async def test_atranscription_azure_and_groq(server, audio_file):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({}, "file is required"),
+        ({"file": None}, "file is required"),
         ({"file": 3}, "file must be a file"),
         ({"file": "/no/such/audio.mp3"}, "cannot read the file"),
         ({"file": b"x", "response_format": "mp3"}, "response_format must be one of"),
@@ -212,7 +212,7 @@ def test_router_transcription_and_atranscription(server, audio_file):
     assert resp.duration == 1.02
     assert resp._hidden_params["model_id"] == "whisper-1-id"
     resp = asyncio.run(router.atranscription(file=("b.wav", b"abcd"), model="whisper", response_format="text"))
-    assert resp.text == "MOCKTRANSCRIPT:b.wav:4:::"
+    assert resp.text == "MOCKTRANSCRIPT:b.wav:4::"
 
 
 def test_a_20_mb_upload_is_streamed_from_disk(server, tmp_path):
@@ -257,6 +257,6 @@ def test_a_20_mb_upload_is_streamed_from_disk(server, tmp_path):
         ).stdout.split()
     finally:
         mock.communicate("", timeout=30)
-    assert out[0] == f"MOCKTRANSCRIPT:big.wav:{size}:::"
+    assert out[0] == f"MOCKTRANSCRIPT:big.wav:{size}::"
     growth = int(out[1])
     assert growth < size // 4, f"peak RSS grew by {growth} bytes for a {size}-byte upload"

@@ -10,6 +10,7 @@ mod completion;
 mod convert;
 mod custom;
 mod errors;
+mod files;
 mod images;
 mod logging;
 mod mock;
@@ -40,6 +41,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     objects::register(m)?;
     proxy::register(m)?;
     responses::register(m)?;
+    files::register(m)?;
     m.add_function(wrap_pyfunction!(blocking::_after_fork_in_child, m)?)?;
     Ok(())
 }
