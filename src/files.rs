@@ -140,6 +140,28 @@ enum Body {
 /// Check the arguments of `op` and build its request; `kwargs` keeps the connection
 /// keywords.
 fn build(op: FilesOp, kwargs: &mut Map<String, Value>) -> Result<Request, LlmError> {
+    let mut request = build_request(op, kwargs)?;
+    // `extra_body` joins a POST's body (an upload's form fields); a GET or DELETE has no
+    // body to carry it, which is said rather than dropped.
+    match kwargs.remove("extra_body") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(extra)) if extra.is_empty() => {}
+        Some(Value::Object(extra)) => match &mut request.body {
+            Body::Json(body) | Body::Form(body) => body.extend(extra),
+            Body::None => {
+                return Err(bad(format!(
+                    "extra_body cannot be sent with {} (a {} request has no body)",
+                    op.name(),
+                    request.method
+                )))
+            }
+        },
+        Some(other) => return Err(bad(format!("extra_body must be a dict, got {other}"))),
+    }
+    Ok(request)
+}
+
+fn build_request(op: FilesOp, kwargs: &mut Map<String, Value>) -> Result<Request, LlmError> {
     let get = |path: String| Request {
         method: reqwest::Method::GET,
         path,

@@ -525,6 +525,8 @@ fn route_path(route: &str) -> &'static str {
         "images/generations" => "/images/generations",
         "audio/speech" => "/audio/speech",
         "audio/transcriptions" => "/audio/transcriptions",
+        r if r.starts_with("files/") => "/files",
+        r if r.starts_with("batches/") => "/batches",
         _ => "/",
     }
 }

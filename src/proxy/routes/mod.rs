@@ -13,6 +13,7 @@ pub mod audio;
 pub mod chat;
 pub mod completions;
 pub mod embeddings;
+pub mod files;
 pub mod health;
 pub mod images;
 pub mod metrics;
@@ -110,6 +111,30 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/v1/audio/speech", post(audio::speech))
         .route("/audio/transcriptions", post(audio::transcriptions))
         .route("/v1/audio/transcriptions", post(audio::transcriptions))
+        .route("/files", post(files::create_file).get(files::list_files))
+        .route("/v1/files", post(files::create_file).get(files::list_files))
+        .route(
+            "/files/{id}",
+            get(files::retrieve_file).delete(files::delete_file),
+        )
+        .route(
+            "/v1/files/{id}",
+            get(files::retrieve_file).delete(files::delete_file),
+        )
+        .route("/files/{id}/content", get(files::file_content))
+        .route("/v1/files/{id}/content", get(files::file_content))
+        .route(
+            "/batches",
+            post(files::create_batch).get(files::list_batches),
+        )
+        .route(
+            "/v1/batches",
+            post(files::create_batch).get(files::list_batches),
+        )
+        .route("/batches/{id}", get(files::retrieve_batch))
+        .route("/v1/batches/{id}", get(files::retrieve_batch))
+        .route("/batches/{id}/cancel", post(files::cancel_batch))
+        .route("/v1/batches/{id}/cancel", post(files::cancel_batch))
         .route("/models", get(models::list))
         .route("/v1/models", get(models::list))
         .route("/models/{*model}", get(models::one))
