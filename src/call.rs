@@ -173,14 +173,18 @@ pub fn prepare_with_env(
     // An image's `response_format` is "url" or "b64_json", speech's "mp3", ...: not
     // chat's object (`images.rs` and `speech.rs` check them).
     let media_format = match kind {
-        Endpointkind::ImageGeneration | Endpointkind::Speech | Endpointkind::Transcription => {
-            kwargs.remove("response_format")
-        }
+        Endpointkind::ImageGeneration
+        | Endpointkind::ImageEdit
+        | Endpointkind::Speech
+        | Endpointkind::Transcription => kwargs.remove("response_format"),
         _ => None,
     };
     check::kwargs(&kwargs).map_err(|e| call_context(e, &kwargs))?;
     if let Some(format) = media_format.filter(|f| !f.is_null()) {
-        if kind == Endpointkind::ImageGeneration {
+        if matches!(
+            kind,
+            Endpointkind::ImageGeneration | Endpointkind::ImageEdit
+        ) {
             providers::images::check_response_format(&format)
                 .map_err(|e| call_context(e, &kwargs))?;
         }
@@ -189,6 +193,11 @@ pub fn prepare_with_env(
     // The file to upload (`{"path", "filename"?, "content_type"?}`, see `multipart.rs`).
     let file = match kind {
         Endpointkind::Transcription => kwargs.remove("file"),
+        Endpointkind::ImageEdit => kwargs.remove("image"),
+        _ => None,
+    };
+    let mask = match kind {
+        Endpointkind::ImageEdit => kwargs.remove("mask"),
         _ => None,
     };
     let messages = kwargs.remove("messages");
@@ -258,6 +267,17 @@ pub fn prepare_with_env(
             providers::images::check_prompt(prompt.as_ref()).map_err(ctx)?;
             providers::images::check_params(&split.body).map_err(ctx)?;
             body.insert("prompt".into(), prompt.unwrap_or(Value::Null));
+        }
+        Endpointkind::ImageEdit => {
+            providers::images::check_format(&provider, spec.format).map_err(ctx)?;
+            providers::images::check_prompt(prompt.as_ref()).map_err(ctx)?;
+            providers::images::check_params(&split.body).map_err(ctx)?;
+            providers::images::check_edit_files(file.as_ref(), mask.as_ref()).map_err(ctx)?;
+            body.insert("prompt".into(), prompt.unwrap_or(Value::Null));
+            body.insert("image".into(), file.unwrap_or(Value::Null));
+            if let Some(mask) = mask.filter(|m| !m.is_null()) {
+                body.insert("mask".into(), mask);
+            }
         }
         Endpointkind::Transcription => {
             providers::transcription::check_format(&provider, spec.format).map_err(ctx)?;
@@ -634,7 +654,7 @@ async fn attempt(
     };
     let body = match p.kind {
         Endpointkind::Rerank => providers::rerank::parse_reply(&p.context(), &p.url, body)?,
-        Endpointkind::ImageGeneration => {
+        Endpointkind::ImageGeneration | Endpointkind::ImageEdit => {
             let body = p.adapter().parse_response(&p.context(), body, &headers)?;
             providers::images::parse_reply(&p.context(), &p.body, body)?
         }
@@ -720,7 +740,10 @@ pub async fn run(mut p: Prepared) -> Result<Reply, LlmError> {
         }
         if matches!(
             p.kind,
-            Endpointkind::Rerank | Endpointkind::Moderation | Endpointkind::ImageGeneration
+            Endpointkind::Rerank
+                | Endpointkind::Moderation
+                | Endpointkind::ImageGeneration
+                | Endpointkind::ImageEdit
         ) {
             return mock_object_reply(&p, mock);
         }
@@ -790,7 +813,7 @@ fn mock_object_reply(p: &Prepared, mock: Value) -> Result<Reply, LlmError> {
     };
     let body = match p.kind {
         Endpointkind::Rerank => providers::rerank::parse_reply(&p.context(), &p.url, body)?,
-        Endpointkind::ImageGeneration => {
+        Endpointkind::ImageGeneration | Endpointkind::ImageEdit => {
             providers::images::parse_reply(&p.context(), &p.body, body)?
         }
         _ => body,

@@ -118,10 +118,15 @@ def test_both_paths_and_errors(proxy, server):
         client(proxy).audio.transcriptions.create(model="whisper", file=("a.wav", b"abc"))
     server.reset()
     # A JSON body is refused (415); a text field cannot name a file on the proxy's disk.
-    r = httpx.post(f"{proxy.url}/v1/audio/transcriptions", json={"model": "whisper", "file": "/etc/passwd"}, headers=AUTH)
+    r = httpx.post(
+        f"{proxy.url}/v1/audio/transcriptions", json={"model": "whisper", "file": "/etc/passwd"}, headers=AUTH
+    )
     assert r.status_code == 415, r.text
     r = httpx.post(
-        f"{proxy.url}/v1/audio/transcriptions", data={"model": "whisper", "file": "/etc/passwd"}, files={"x": ("", b"")}, headers=AUTH
+        f"{proxy.url}/v1/audio/transcriptions",
+        data={"model": "whisper", "file": "/etc/passwd"},
+        files={"x": ("", b"")},
+        headers=AUTH,
     )
     assert r.status_code == 400, r.text
     r = httpx.post(
@@ -164,7 +169,9 @@ def test_limits_spend_and_metrics(proxy, server):
     r = httpx.post(f"{proxy.url}/key/generate", json={"key_alias": "whisper-key", "rpm_limit": 1}, headers=AUTH)
     assert r.status_code == 200, r.text
     key = r.json()["key"]
-    client(proxy, key).audio.transcriptions.create(model="whisper", file=("a.wav", AUDIO), response_format="verbose_json")
+    client(proxy, key).audio.transcriptions.create(
+        model="whisper", file=("a.wav", AUDIO), response_format="verbose_json"
+    )
     with pytest.raises(openai.RateLimitError):
         client(proxy, key).audio.transcriptions.create(model="whisper", file=("a.wav", b"abc"))
     hashed = hashlib.sha256(key.encode()).hexdigest()

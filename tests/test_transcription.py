@@ -122,7 +122,7 @@ def test_every_kind_of_file(server, openai_args, audio_file):
 async def test_atranscription_azure_and_groq(server, audio_file):
     resp = await litellm.atranscription(
         model="azure/my-whisper",
-        file=open(audio_file, "rb"),  # noqa: SIM115 (closed by the fixture's tmp_path cleanup)
+        file=open(audio_file, "rb"),
         api_base=server.url,
         api_key="az-key",
         api_version="2024-06-01",

@@ -76,7 +76,7 @@ from rustllm._files import (
     retrieve_batch,
 )
 from rustllm._helpers import ahealth_check, check_valid_key, get_valid_models, health_check, trim_messages
-from rustllm._images import aimage_generation, image_generation
+from rustllm._images import aimage_edit, aimage_generation, image_edit, image_generation
 from rustllm._rerank import amoderation, arerank, moderation, rerank
 from rustllm.budget_manager import BudgetManager
 
@@ -101,8 +101,8 @@ from rustllm.catalogue import (
 from rustllm.router import AllowedFailsPolicy, RetryPolicy, Router
 from rustllm.streaming import CustomStreamWrapper, stream_chunk_builder
 from rustllm.types._audio import HttpxBinaryResponseContent
-from rustllm.types._files import Batch, FileDeleted, FileObject
 from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
+from rustllm.types._files import Batch, FileDeleted, FileObject
 from rustllm.types._images import ImageObject, ImageResponse
 from rustllm.types.utils import (
     ChatCompletionDeltaToolCall,
@@ -1315,6 +1315,8 @@ __all__ = [
     "OpenAIModerationResponse",
     "image_generation",
     "aimage_generation",
+    "image_edit",
+    "aimage_edit",
     "ImageResponse",
     "ImageObject",
     "speech",

@@ -451,7 +451,7 @@ class _Call:
             or self.call_type in ("speech", "aspeech")
         ):
             messages = call_input = p.get("input")
-        elif self.call_type in ("image_generation", "aimage_generation"):
+        elif self.call_type in ("image_generation", "aimage_generation", "image_edit", "aimage_edit"):
             messages = call_input = p.get("prompt")
         else:
             messages = call_input = p.get("messages")
@@ -1113,7 +1113,7 @@ def _plan(cache: Any, call_type: str, params: dict[str, Any]) -> Any:
         cache is None
         or (params.get("stream") and call_type in _TEXT_TYPES)
         or call_type in _RESPONSES_TYPES
-        or call_type in ("transcription", "atranscription")
+        or call_type in ("transcription", "atranscription", "image_edit", "aimage_edit")
     ):
         return None
     return cache._plan(call_type, params)
@@ -1194,7 +1194,7 @@ def _router_call(call_type: str, router: Any, model: str, args: tuple, kwargs: d
     obs = observers(kwargs)
     if call_type in ("rerank", "arerank"):
         first = "query"
-    elif call_type in ("image_generation", "aimage_generation"):
+    elif call_type in ("image_generation", "aimage_generation", "image_edit", "aimage_edit"):
         first = "prompt"
     elif call_type in ("transcription", "atranscription"):
         first = "file"

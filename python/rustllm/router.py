@@ -706,6 +706,42 @@ class Router:
             _raise(err)
         return HttpxBinaryResponseContent._from_core(body, hidden, ms)
 
+    def image_edit(self, model: str, image: Any = None, prompt: str | None = None, **kwargs: Any) -> ImageResponse:
+        """Edit ``image`` by ``prompt`` on model group ``model``, with the retries,
+        fallbacks, cooldowns and limits of :meth:`completion`; the files are streamed
+        from disk on each attempt."""
+        return self._image_edit(model, prompt, image=image, **kwargs)
+
+    async def aimage_edit(
+        self, model: str, image: Any = None, prompt: str | None = None, **kwargs: Any
+    ) -> ImageResponse:
+        """The async twin of :meth:`image_edit`."""
+        return await self._aimage_edit(model, prompt, image=image, **kwargs)
+
+    @routed("image_edit")
+    def _image_edit(self, model: str, prompt: Any, **kwargs: Any) -> ImageResponse:
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "prompt", prompt)
+        with uploads(params, "image", "mask") as sent:
+            try:
+                body, hidden, ms = self._core.call_kind("image_edit", sent, attempts)
+            except _RustLLMError as err:
+                _raise(err)
+        return ImageResponse._from_openai(body, hidden, ms)
+
+    @routed("aimage_edit")
+    async def _aimage_edit(self, model: str, prompt: Any, **kwargs: Any) -> ImageResponse:
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "prompt", prompt)
+        with uploads(params, "image", "mask") as sent:
+            try:
+                body, hidden, ms = await _submit(
+                    functools.partial(self._core.call_kind_submit, "image_edit"), sent, attempts
+                )
+            except _RustLLMError as err:
+                _raise(err)
+        return ImageResponse._from_openai(body, hidden, ms)
+
     def transcription(self, file: Any, model: str, **kwargs: Any) -> TranscriptionResponse:
         """Transcribe ``file`` on model group ``model`` (LiteLLM's argument order: ``file``
         first), with the retries, fallbacks, cooldowns and limits of :meth:`completion`;

@@ -443,6 +443,7 @@ fn route(
         Images,
         Speech,
         Transcription,
+        ImageEdit,
     }
     if *method == Method::GET && path.ends_with("/models") {
         return Outcome::Json(200, openai::models());
@@ -484,6 +485,8 @@ fn route(
         Some(Route::Speech)
     } else if path.ends_with("/audio/transcriptions") {
         Some(Route::Transcription)
+    } else if path.ends_with("/images/edits") {
+        Some(Route::ImageEdit)
     } else {
         None
     };
@@ -563,6 +566,8 @@ fn route(
         }
         Route::Speech => super::audio::speech(&req)
             .map(|(media_type, audio)| Outcome::Binary(status, media_type, audio)),
+        Route::ImageEdit => super::images::edit(&req, state.next_id(), super::openai::now_secs())
+            .map(|body| Outcome::Json(status, body)),
         Route::Transcription => super::audio::transcription(&req).map(|answer| match answer {
             Ok(json) => Outcome::Json(status, json),
             Err(text) => Outcome::Text(status, text),

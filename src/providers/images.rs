@@ -39,6 +39,34 @@ pub fn check_format(provider: &str, format: WireFormat) -> Result<(), LlmError> 
     )))
 }
 
+/// Check an image edit's files before any request: `image` a file or a non-empty list
+/// of them, `mask` (optional) a file.
+pub fn check_edit_files(image: Option<&Value>, mask: Option<&Value>) -> Result<(), LlmError> {
+    use super::multipart::FilePart;
+    match image {
+        None | Some(Value::Null) => {
+            return Err(LlmError::bad_request(
+                "image_edit: image is required (an open file, a path, bytes, a (filename, bytes) tuple, or a list of them)",
+            ))
+        }
+        Some(Value::Array(images)) if images.is_empty() => {
+            return Err(LlmError::bad_request("image_edit: image must not be an empty list"))
+        }
+        Some(Value::Array(images)) => {
+            for image in images {
+                FilePart::from_value(image, "image_edit: image")?;
+            }
+        }
+        Some(image) => {
+            FilePart::from_value(image, "image_edit: image")?;
+        }
+    }
+    if let Some(mask) = mask.filter(|m| !m.is_null()) {
+        FilePart::from_value(mask, "image_edit: mask")?;
+    }
+    Ok(())
+}
+
 /// Check the parameters OpenAI would refuse, before the request: `n` a positive integer,
 /// `size` of the form `WIDTHxHEIGHT` (or `auto`).
 pub fn check_params(body: &Map<String, Value>) -> Result<(), LlmError> {

@@ -57,6 +57,8 @@ pub enum Endpointkind {
     Speech,
     /// OpenAI's `POST {base}/audio/transcriptions`, multipart (`transcription.rs`).
     Transcription,
+    /// OpenAI's `POST {base}/images/edits`, multipart (`images.rs`).
+    ImageEdit,
 }
 
 impl Endpointkind {
@@ -72,12 +74,13 @@ impl Endpointkind {
             Endpointkind::ImageGeneration => "images/generations",
             Endpointkind::Speech => "audio/speech",
             Endpointkind::Transcription => "audio/transcriptions",
+            Endpointkind::ImageEdit => "images/edits",
         }
     }
 
     /// Whether the request is a multipart upload (`multipart.rs`) rather than JSON.
     pub fn is_upload(self) -> bool {
-        matches!(self, Endpointkind::Transcription)
+        matches!(self, Endpointkind::Transcription | Endpointkind::ImageEdit)
     }
 }
 

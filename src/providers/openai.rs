@@ -479,7 +479,8 @@ impl Adapter for OpenAiAdapter {
             crate::providers::Endpointkind::Chat
             | crate::providers::Endpointkind::TextCompletion => "choices",
             crate::providers::Endpointkind::Embeddings
-            | crate::providers::Endpointkind::ImageGeneration => "data",
+            | crate::providers::Endpointkind::ImageGeneration
+            | crate::providers::Endpointkind::ImageEdit => "data",
             crate::providers::Endpointkind::Moderation
             | crate::providers::Endpointkind::Rerank
             | crate::providers::Endpointkind::Speech

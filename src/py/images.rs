@@ -79,7 +79,27 @@ fn atranscription_submit(
     submit(py, Endpointkind::Transcription, kwargs, waker, future)
 }
 
+/// Image edit, blocking: `(reply, hidden_params, response_ms)`; `kwargs["image"]` (and
+/// `"mask"`) are `{"path", "filename"}` file objects.
+#[pyfunction]
+fn image_edit(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    call_sync(py, Endpointkind::ImageEdit, kwargs)
+}
+
+/// Image edit resolving `future` on the loop that owns `waker`.
+#[pyfunction]
+fn aimage_edit_submit(
+    py: Python<'_>,
+    kwargs: &Bound<'_, PyDict>,
+    waker: &Bound<'_, LoopWaker>,
+    future: Py<PyAny>,
+) -> PyResult<bool> {
+    submit(py, Endpointkind::ImageEdit, kwargs, waker, future)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(image_edit, m)?)?;
+    m.add_function(wrap_pyfunction!(aimage_edit_submit, m)?)?;
     m.add_function(wrap_pyfunction!(transcription, m)?)?;
     m.add_function(wrap_pyfunction!(atranscription_submit, m)?)?;
     m.add_function(wrap_pyfunction!(image_cost, m)?)?;

@@ -19,6 +19,7 @@ pub(super) fn kind_named(py: Python<'_>, kind: &str) -> PyResult<Endpointkind> {
         "image_generation" => Ok(Endpointkind::ImageGeneration),
         "speech" => Ok(Endpointkind::Speech),
         "transcription" => Ok(Endpointkind::Transcription),
+        "image_edit" => Ok(Endpointkind::ImageEdit),
         other => Err(to_pyerr(
             py,
             LlmError::bad_request(format!("unknown call kind {other:?}")),

@@ -259,6 +259,8 @@ fn call_type(kind: Endpointkind, is_async: bool) -> &'static str {
         (Endpointkind::Speech, true) => "aspeech",
         (Endpointkind::Transcription, false) => "transcription",
         (Endpointkind::Transcription, true) => "atranscription",
+        (Endpointkind::ImageEdit, false) => "image_edit",
+        (Endpointkind::ImageEdit, true) => "aimage_edit",
         (_, false) => "completion",
         (_, true) => "acompletion",
     }
@@ -296,7 +298,8 @@ async fn route_reply(
                             | Endpointkind::Moderation
                             | Endpointkind::ImageGeneration
                             | Endpointkind::Speech
-                            | Endpointkind::Transcription => {
+                            | Endpointkind::Transcription
+                            | Endpointkind::ImageEdit => {
                                 return Err(LlmError::bad_request(format!(
                                     "a custom provider serves completion and embedding calls only, not {}",
                                     kind.path()

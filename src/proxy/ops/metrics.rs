@@ -525,6 +525,7 @@ fn route_path(route: &str) -> &'static str {
         "images/generations" => "/images/generations",
         "audio/speech" => "/audio/speech",
         "audio/transcriptions" => "/audio/transcriptions",
+        "images/edits" => "/images/edits",
         r if r.starts_with("files/") => "/files",
         r if r.starts_with("batches/") => "/batches",
         _ => "/",

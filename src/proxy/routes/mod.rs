@@ -107,6 +107,8 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         )
         .route("/images/generations", post(images::generations))
         .route("/v1/images/generations", post(images::generations))
+        .route("/images/edits", post(images::edits))
+        .route("/v1/images/edits", post(images::edits))
         .route("/audio/speech", post(audio::speech))
         .route("/v1/audio/speech", post(audio::speech))
         .route("/audio/transcriptions", post(audio::transcriptions))

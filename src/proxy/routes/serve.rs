@@ -42,6 +42,8 @@ pub enum Family {
     Speech,
     /// `/audio/transcriptions` (multipart, read by `uploads.rs`).
     Transcription,
+    /// `/images/edits` (multipart, read by `uploads.rs`).
+    ImageEdit,
     /// `/files` and `/batches` (`files.rs`): one operation of the Files or Batches API.
     Files(crate::files::FilesOp),
 }
@@ -59,6 +61,7 @@ impl Family {
             Family::Images => "aimage_generation",
             Family::Speech => "aspeech",
             Family::Transcription => "atranscription",
+            Family::ImageEdit => "aimage_edit",
             Family::Files(op) => files_call_type(op),
         }
     }
@@ -74,6 +77,7 @@ impl Family {
             Family::Images => "images/generations",
             Family::Speech => "audio/speech",
             Family::Transcription => "audio/transcriptions",
+            Family::ImageEdit => "images/edits",
             Family::Files(op) => files_route(op),
         }
     }
@@ -166,6 +170,7 @@ async fn call_once(family: Family, merged: Map<String, Value>) -> Result<Reply, 
         Family::Transcription => {
             call::run(call::prepare(Endpointkind::Transcription, merged)?).await
         }
+        Family::ImageEdit => call::run(call::prepare(Endpointkind::ImageEdit, merged)?).await,
         Family::Files(op) => crate::files::run(op, merged).await,
         Family::Text => {
             let (kind, merged) = text_target(merged)?;
@@ -202,6 +207,7 @@ async fn open_once(family: Family, merged: Map<String, Value>) -> Result<OpenStr
         | Family::Images
         | Family::Speech
         | Family::Transcription
+        | Family::ImageEdit
         | Family::Files(_) => Err(LlmError::bad_request(format!(
             "{} does not stream",
             family.route()

@@ -86,6 +86,7 @@ fn call_type(route: &str) -> &'static str {
         "images/generations" => "aimage_generation",
         "audio/speech" => "aspeech",
         "audio/transcriptions" => "atranscription",
+        "images/edits" => "aimage_edit",
         "files/create" => "acreate_file",
         "files/retrieve" => "afile_retrieve",
         "files/content" => "afile_content",
