@@ -518,7 +518,12 @@ mod tests {
         let settings = CacheSettings::from_kwargs(&map(json!({})), false).unwrap();
         let c = ResponseCache::memory(settings);
         assert!(c.plan("acompletion", &call(json!({})), "g").is_some());
-        for t in ["atranscription", "aimage_edit", "afile_list", "aretrieve_batch"] {
+        for t in [
+            "atranscription",
+            "aimage_edit",
+            "afile_list",
+            "aretrieve_batch",
+        ] {
             assert!(c.plan(t, &call(json!({})), "g").is_none(), "{t}");
         }
     }
