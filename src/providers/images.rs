@@ -286,4 +286,33 @@ mod tests {
             json!({"object": "list", "data": [{"embedding": []}]})
         )));
     }
+
+    #[test]
+    fn edit_files_are_checked() {
+        let path = std::env::temp_dir().join(format!(
+            "rustllm-edit-{}.png",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::write(&path, b"png").unwrap_or_default();
+        let file = serde_json::json!({"path": path.to_string_lossy()});
+        assert!(check_edit_files(Some(&file), None).is_ok());
+        assert!(check_edit_files(
+            Some(&serde_json::json!([file.clone(), file.clone()])),
+            Some(&file)
+        )
+        .is_ok());
+        for (image, mask) in [
+            (Value::Null, Value::Null),
+            (serde_json::json!([]), Value::Null),
+            (serde_json::json!("a.png"), Value::Null),
+            (serde_json::json!([file.clone(), 3]), Value::Null),
+            (file.clone(), serde_json::json!({"path": "/no/such.png"})),
+        ] {
+            assert!(
+                check_edit_files(Some(&image), Some(&mask)).is_err(),
+                "{image} {mask}"
+            );
+        }
+        std::fs::remove_file(&path).unwrap_or_default();
+    }
 }
