@@ -281,14 +281,11 @@ pub fn prepare_with_env(
         }
         Endpointkind::Transcription => {
             providers::transcription::check_format(&provider, spec.format).map_err(ctx)?;
+            providers::transcription::check_request(file.as_ref(), prompt.as_ref(), &split.body)
+                .map_err(ctx)?;
             if let Some(prompt) = prompt.filter(|p| !p.is_null()) {
                 body.insert("prompt".into(), prompt);
             }
-            providers::transcription::check_request(
-                file.as_ref(),
-                &body.clone().into_iter().chain(split.body.clone()).collect(),
-            )
-            .map_err(ctx)?;
             body.insert("file".into(), file.unwrap_or(Value::Null));
         }
         Endpointkind::Speech => {

@@ -43,14 +43,23 @@ pub const PROVIDERS: &[&str] = &["openai", "azure"];
 /// One operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilesOp {
+    /// `POST files` (multipart: `file`, `purpose`).
     CreateFile,
+    /// `GET files/{file_id}`.
     RetrieveFile,
+    /// `GET files/{file_id}/content`: the bytes.
     FileContent,
+    /// `DELETE files/{file_id}`.
     DeleteFile,
+    /// `GET files` (`purpose`, `after`, `limit`, `order`).
     ListFiles,
+    /// `POST batches` (`input_file_id`, `endpoint`, `completion_window`, `metadata`).
     CreateBatch,
+    /// `GET batches/{batch_id}`.
     RetrieveBatch,
+    /// `GET batches` (`after`, `limit`).
     ListBatches,
+    /// `POST batches/{batch_id}/cancel`.
     CancelBatch,
 }
 

@@ -38,9 +38,18 @@ pub fn check_format(provider: &str, format: WireFormat) -> Result<(), LlmError> 
 }
 
 /// Check a transcription request before any network call: `file` a readable file,
-/// `response_format` one of OpenAI's, `temperature` a number, `timestamp_granularities`
-/// a list of "word" / "segment".
-pub fn check_request(file: Option<&Value>, body: &Map<String, Value>) -> Result<(), LlmError> {
+/// `prompt` and `language` strings, `response_format` one of OpenAI's, `temperature` a
+/// number, `timestamp_granularities` a list of "word" / "segment".
+pub fn check_request(
+    file: Option<&Value>,
+    prompt: Option<&Value>,
+    body: &Map<String, Value>,
+) -> Result<(), LlmError> {
+    if let Some(p) = prompt.filter(|p| !p.is_null() && !p.is_string()) {
+        return Err(bad(format!(
+            "transcription: prompt must be a string, got {p}"
+        )));
+    }
     match file {
         None | Some(Value::Null) => {
             return Err(bad(
@@ -77,13 +86,11 @@ pub fn check_request(file: Option<&Value>, body: &Map<String, Value>) -> Result<
             )));
         }
     }
-    for name in ["language", "prompt"] {
-        if let Some(v) = body.get(name).filter(|v| !v.is_null()) {
-            if !v.is_string() {
-                return Err(bad(format!(
-                    "transcription: {name} must be a string, got {v}"
-                )));
-            }
+    if let Some(v) = body.get("language").filter(|v| !v.is_null()) {
+        if !v.is_string() {
+            return Err(bad(format!(
+                "transcription: language must be a string, got {v}"
+            )));
         }
     }
     Ok(())
@@ -177,9 +184,10 @@ mod tests {
             std::env::temp_dir().join(format!("rustllm-tr-{}.mp3", uuid::Uuid::new_v4().simple()));
         std::fs::write(&path, b"abc").unwrap_or_default();
         let file = json!({"path": path.to_string_lossy()});
-        assert!(check_request(Some(&file), &Map::new()).is_ok());
-        assert!(check_request(None, &Map::new()).is_err());
-        assert!(check_request(Some(&json!("abc")), &Map::new()).is_err());
+        assert!(check_request(Some(&file), None, &Map::new()).is_ok());
+        assert!(check_request(None, None, &Map::new()).is_err());
+        assert!(check_request(Some(&json!("abc")), None, &Map::new()).is_err());
+        assert!(check_request(Some(&file), Some(&json!(3)), &Map::new()).is_err());
         for bad in [
             json!({"response_format": "mp3"}),
             json!({"response_format": 3}),
@@ -197,7 +205,7 @@ mod tests {
             json!({"response_format": "verbose_json", "temperature": 0.2,
             "timestamp_granularities": ["word", "segment"], "language": "en"}),
         );
-        assert!(check_request(Some(&file), &ok).is_ok());
+        assert!(check_request(Some(&file), Some(&json!("names")), &ok).is_ok());
         std::fs::remove_file(&path).unwrap_or_default();
         assert!(check_format("anthropic", WireFormat::Anthropic).is_err());
         assert!(check_format("groq", WireFormat::OpenAi).is_ok());
