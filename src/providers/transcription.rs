@@ -197,7 +197,7 @@ mod tests {
             json!({"language": 1}),
         ] {
             assert!(
-                check_request(Some(&file), &obj(bad.clone())).is_err(),
+                check_request(Some(&file), None, &obj(bad.clone())).is_err(),
                 "{bad}"
             );
         }
