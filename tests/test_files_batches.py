@@ -165,3 +165,25 @@ def test_callbacks_see_the_call_type(server, conn, monkeypatch):
     while len(seen) < 2 and time.monotonic() < deadline:  # success callbacks run on a worker
         time.sleep(0.01)
     assert seen == ["create_file", "file_list"]
+
+
+async def test_router_acreate_file_and_acreate_batch(server):
+    router = litellm.Router(
+        model_list=[
+            {"model_name": "batcher", "litellm_params": {"model": "anthropic/claude-3-5-sonnet", "api_key": "x"}},
+            {
+                "model_name": "batcher",
+                "litellm_params": {"model": "openai/gpt-4o", "api_base": server.base_url, "api_key": "sk-r", "rpm": 5},
+            },
+        ]
+    )
+    file = await router.acreate_file(model="batcher", file=("in.jsonl", JSONL), purpose="batch")
+    assert server.last_request.path == "/v1/files"
+    assert server.last_request.headers["authorization"] == "Bearer sk-r"
+    batch = await router.acreate_batch(
+        model="batcher", input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    assert isinstance(batch, Batch) and batch.input_file_id == file.id
+    assert server.last_request.body["input_file_id"] == file.id
+    with pytest.raises(litellm.BadRequestError, match="no OpenAI or Azure deployment"):
+        await router.acreate_file(model="nope", file=b"x", purpose="batch")

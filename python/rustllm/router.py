@@ -21,6 +21,7 @@ from rustllm._upload import uploads
 from rustllm.streaming import CustomStreamWrapper
 from rustllm.types._audio import HttpxBinaryResponseContent
 from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
+from rustllm.types._files import Batch, FileObject
 from rustllm.types._images import ImageResponse
 from rustllm.types.utils import EmbeddingResponse, ModelResponse, TranscriptionResponse
 
@@ -741,6 +742,52 @@ class Router:
             except _RustLLMError as err:
                 _raise(err)
         return ImageResponse._from_openai(body, hidden, ms)
+
+    # LiteLLM's Router keys of a deployment that are not connection settings.
+    _ROUTING_ONLY = frozenset(("model", "rpm", "tpm", "weight", "order", "max_parallel_requests", "mock_response"))
+
+    def _files_deployment(self, model: str) -> dict[str, Any]:
+        """The connection of the first OpenAI or Azure deployment of group ``model``, as
+        keyword arguments of the files and batches functions."""
+        from rustllm import get_llm_provider
+
+        for d in self.model_list:
+            if d["model_name"] != model:
+                continue
+            params = d["litellm_params"]
+            try:
+                _, provider, _, _ = get_llm_provider(
+                    params["model"], params.get("custom_llm_provider"), params.get("api_base")
+                )
+            except Exception:  # noqa: BLE001 - a deployment rustllm cannot route is skipped
+                continue
+            if provider in ("openai", "azure"):
+                conn = {k: v for k, v in params.items() if k not in self._ROUTING_ONLY}
+                conn["custom_llm_provider"] = provider
+                return conn
+        from rustllm.exceptions import BadRequestError
+
+        raise BadRequestError(
+            message=f"litellm.BadRequestError: no OpenAI or Azure deployment in model group {model!r} serves files and batches",
+            model=model,
+            llm_provider="",
+        )
+
+    async def acreate_file(self, model: str, **kwargs: Any) -> FileObject:
+        """Upload a file (``file``, ``purpose``) to the first OpenAI or Azure deployment of
+        group ``model`` (LiteLLM's ``Router.acreate_file``)."""
+        from rustllm import acreate_file
+
+        return await acreate_file(**{**self._files_deployment(model), **kwargs})
+
+    async def acreate_batch(self, model: str, **kwargs: Any) -> Batch:
+        """Start a batch (``input_file_id``, ``endpoint``, ``completion_window``) on the
+        first OpenAI or Azure deployment of group ``model`` (LiteLLM's
+        ``Router.acreate_batch``); upload its input with :meth:`acreate_file` on the same
+        group."""
+        from rustllm import acreate_batch
+
+        return await acreate_batch(**{**self._files_deployment(model), **kwargs})
 
     def transcription(self, file: Any, model: str, **kwargs: Any) -> TranscriptionResponse:
         """Transcribe ``file`` on model group ``model`` (LiteLLM's argument order: ``file``
