@@ -141,3 +141,22 @@ def test_auth_limits_spend_and_metrics(proxy, server):
         lambda: (t := httpx.get(f"{proxy.url}/metrics", headers=AUTH, timeout=10).text) and 'route="/files"' in t and t
     )
     assert "sk-upstream-secret" not in text and key not in text
+
+
+def test_custom_llm_provider_picks_and_a_query_carries_no_connection(proxy, server):
+    c = client(proxy)
+    f = c.files.create(file=("a.jsonl", JSONL), purpose="batch", extra_body={"custom_llm_provider": "openai"})
+    assert server.last_request.path == "/v1/files" and f.purpose == "batch"
+    with pytest.raises(openai.BadRequestError, match="on 'azure'"):
+        c.batches.create(
+            input_file_id=f.id,
+            endpoint="/v1/embeddings",
+            completion_window="24h",
+            extra_body={"custom_llm_provider": "azure"},
+        )
+    server.reset()
+    r = httpx.get(f"{proxy.url}/v1/files?api_base=http://127.0.0.1:9", headers=AUTH)
+    assert r.status_code == 400 and "api_base" in r.text
+    r = httpx.post(f"{proxy.url}/v1/batches", json={"input_file_id": f.id, "api_key": "sk-x"}, headers=AUTH)
+    assert r.status_code == 400 and "api_key" in r.text
+    assert server.requests == []

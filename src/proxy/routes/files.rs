@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 
 use super::serve::{serve, Family};
 use super::uploads::begin_upload;
-use super::{authenticate, begin, call_id, error_response, Begun};
+use super::{authenticate, call_id, client_credential, error_response, read_json_object, Begun};
 use crate::files::FilesOp;
 use crate::proxy::auth::{Identity, Role};
 use crate::proxy::errors::ProxyError;
@@ -81,11 +81,33 @@ fn not_found(what: &str, id: &str) -> ProxyError {
     )
 }
 
-/// The query's pairs, decoded.
-fn query_pairs(query: Option<&str>) -> Map<String, Value> {
-    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-        .collect()
+/// The query parameters a files or batches GET takes; any other is refused (a query
+/// must not carry `api_base` or a key to the call, as a body may not).
+const QUERY_PARAMS: &[&str] = &[
+    "model",
+    "custom_llm_provider",
+    "purpose",
+    "after",
+    "limit",
+    "order",
+];
+
+/// The query's pairs, decoded; a parameter outside [`QUERY_PARAMS`] is a 400.
+fn query_pairs(query: Option<&str>) -> Result<Map<String, Value>, ProxyError> {
+    let mut out = Map::new();
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if !QUERY_PARAMS.contains(&k.as_ref()) {
+            return Err(ProxyError::bad_param(
+                &k,
+                format!(
+                    "unknown query parameter {k:?}: the files and batches routes take {}",
+                    QUERY_PARAMS.join(", ")
+                ),
+            ));
+        }
+        out.insert(k.into_owned(), Value::String(v.into_owned()));
+    }
+    Ok(out)
 }
 
 /// Name the group that serves the request in `body["model"]`: the one given, else the
@@ -150,7 +172,7 @@ async fn begin_query(
         started,
         call_id: call_id(),
         identity,
-        body: query_pairs(query),
+        body: query_pairs(query)?,
     })
 }
 
@@ -273,7 +295,7 @@ pub async fn create_batch(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    match begin(&state, &headers, body, "/batches").await {
+    match begin_batch(&state, &headers, body).await {
         Ok(begun) => {
             let identity = &begun.identity;
             let input = begun
@@ -290,6 +312,43 @@ pub async fn create_batch(
         }
         Err(e) => error_response(e, None),
     }
+}
+
+/// [`super::begin`] for `POST /batches`, where `custom_llm_provider` picks the deployment
+/// rather than setting a connection.
+async fn begin_batch(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Begun, ProxyError> {
+    let started = std::time::Instant::now();
+    let identity = authenticate(state, headers, "/batches").await?;
+    let mut body = read_json_object(state, headers, body).await?;
+    let selector = body.remove("custom_llm_provider");
+    if !state.settings.allow_client_side_credentials {
+        if let Some(param) = client_credential(&body) {
+            return Err(ProxyError::bad_param(
+                param,
+                format!(
+                    "Rejected Request: {param} is not allowed in request body. Enable with `general_settings::allow_client_side_credentials` on proxy config.yaml."
+                ),
+            ));
+        }
+    }
+    if let Some(forced) = &state.settings.forced_params {
+        for (k, v) in forced {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(selector) = selector {
+        body.insert("custom_llm_provider".into(), selector);
+    }
+    Ok(Begun {
+        started,
+        call_id: call_id(),
+        identity,
+        body,
+    })
 }
 
 /// `GET /v1/batches` (`?after=`, `?limit=`).
@@ -362,5 +421,18 @@ mod tests {
             after_reply(FilesOp::ListFiles, body, Some(&a), true);
         }
         assert_eq!(list["data"].as_array().map(Vec::len), Some(1));
+    }
+
+    #[test]
+    fn a_query_carries_no_connection_settings() {
+        let ok = query_pairs(Some("purpose=batch&model=a%2Fb&limit=2")).unwrap_or_default();
+        assert_eq!(ok.get("model"), Some(&Value::from("a/b")));
+        for bad in [
+            "api_base=http://elsewhere",
+            "api_key=sk-x",
+            "purpose=batch&headers=x",
+        ] {
+            assert!(query_pairs(Some(bad)).is_err(), "{bad}");
+        }
     }
 }

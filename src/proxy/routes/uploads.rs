@@ -84,6 +84,12 @@ pub async fn begin_upload(
         return Err(upload_too_large(limit));
     }
     let (mut body, files) = read_form(body, &boundary, limit).await?;
+    // On the files routes `custom_llm_provider` picks the deployment (`files.rs`); it is
+    // no connection setting there.
+    let selector = match route {
+        "/files" => body.remove("custom_llm_provider"),
+        _ => None,
+    };
     if !state.settings.allow_client_side_credentials {
         if let Some(param) = client_credential(&body) {
             return Err(ProxyError::bad_param(
@@ -98,6 +104,9 @@ pub async fn begin_upload(
         for (k, v) in forced {
             body.insert(k.clone(), v.clone());
         }
+    }
+    if let Some(selector) = selector {
+        body.insert("custom_llm_provider".into(), selector);
     }
     Ok((
         Begun {
