@@ -53,6 +53,7 @@ bench: $(STAMP) ## Benchmarks against litellm, the openai SDK and httpx (release
 	$(PIP) install --quiet -r bench/requirements.txt
 	$(PY) bench/run.py
 	$(PY) bench/responses.py --out bench/RESULTS-responses.md
+	$(PY) bench/transcription.py --out bench/RESULTS-transcription.md
 	$(MAKE) bench-proxy
 
 BENCH_PROXY_VENV := .venv-bench-proxy

@@ -197,17 +197,33 @@ pub fn prepare_with_env(
     // An image's `response_format` is "url" or "b64_json", speech's "mp3", ...: not
     // chat's object (`images.rs` and `speech.rs` check them).
     let media_format = match kind {
-        Endpointkind::ImageGeneration | Endpointkind::Speech => kwargs.remove("response_format"),
+        Endpointkind::ImageGeneration
+        | Endpointkind::ImageEdit
+        | Endpointkind::Speech
+        | Endpointkind::Transcription => kwargs.remove("response_format"),
         _ => None,
     };
     check::kwargs(&kwargs).map_err(|e| call_context(e, &kwargs))?;
     if let Some(format) = media_format.filter(|f| !f.is_null()) {
-        if kind == Endpointkind::ImageGeneration {
+        if matches!(
+            kind,
+            Endpointkind::ImageGeneration | Endpointkind::ImageEdit
+        ) {
             providers::images::check_response_format(&format)
                 .map_err(|e| call_context(e, &kwargs))?;
         }
         kwargs.insert("response_format".into(), format);
     }
+    // The file to upload (`{"path", "filename"?, "content_type"?}`, see `multipart.rs`).
+    let file = match kind {
+        Endpointkind::Transcription => kwargs.remove("file"),
+        Endpointkind::ImageEdit => kwargs.remove("image"),
+        _ => None,
+    };
+    let mask = match kind {
+        Endpointkind::ImageEdit => kwargs.remove("mask"),
+        _ => None,
+    };
     let messages = kwargs.remove("messages");
     let input = kwargs.remove("input");
     let prompt = kwargs.remove("prompt");
@@ -275,6 +291,26 @@ pub fn prepare_with_env(
             providers::images::check_prompt(prompt.as_ref()).map_err(ctx)?;
             providers::images::check_params(&split.body).map_err(ctx)?;
             body.insert("prompt".into(), prompt.unwrap_or(Value::Null));
+        }
+        Endpointkind::ImageEdit => {
+            providers::images::check_format(&provider, spec.format).map_err(ctx)?;
+            providers::images::check_prompt(prompt.as_ref()).map_err(ctx)?;
+            providers::images::check_params(&split.body).map_err(ctx)?;
+            providers::images::check_edit_files(file.as_ref(), mask.as_ref()).map_err(ctx)?;
+            body.insert("prompt".into(), prompt.unwrap_or(Value::Null));
+            body.insert("image".into(), file.unwrap_or(Value::Null));
+            if let Some(mask) = mask.filter(|m| !m.is_null()) {
+                body.insert("mask".into(), mask);
+            }
+        }
+        Endpointkind::Transcription => {
+            providers::transcription::check_format(&provider, spec.format).map_err(ctx)?;
+            providers::transcription::check_request(file.as_ref(), prompt.as_ref(), &split.body)
+                .map_err(ctx)?;
+            if let Some(prompt) = prompt.filter(|p| !p.is_null()) {
+                body.insert("prompt".into(), prompt);
+            }
+            body.insert("file".into(), file.unwrap_or(Value::Null));
         }
         Endpointkind::Speech => {
             providers::speech::check_format(&provider, spec.format).map_err(ctx)?;
@@ -423,7 +459,7 @@ pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
     Duration::from_secs_f64(base * (1.0 - 0.25 * fastrand::f64()))
 }
 
-fn lower_headers(map: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+pub(crate) fn lower_headers(map: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
     map.iter()
         .filter_map(|(k, v)| {
             v.to_str()
@@ -481,7 +517,16 @@ async fn open(
             req = req.header(k, v);
         }
     }
-    let req = req.header("content-type", "application/json").body(payload);
+    let req = if p.kind.is_upload() {
+        // The file is read from disk as it is sent (`multipart.rs`), per attempt.
+        let form = providers::multipart::Form::from_body(&p.body)
+            .map_err(|e| e.with_context(&p.provider, &p.requested_model))?;
+        req.header("content-type", form.content_type())
+            .header("content-length", form.len())
+            .body(reqwest::Body::wrap_stream(form.into_stream()))
+    } else {
+        req.header("content-type", "application/json").body(payload)
+    };
     let (sent, log) = if logging::enabled(Target::Calls, Level::Debug) {
         send_logged(p, req).await
     } else {
@@ -587,7 +632,11 @@ fn redirect_error(p: &Prepared, status: u16, headers: Vec<(String, String)>) -> 
     e
 }
 
-fn transport_error(p: &Prepared, e: &reqwest::Error, timeout: Option<Duration>) -> LlmError {
+pub(crate) fn transport_error(
+    p: &Prepared,
+    e: &reqwest::Error,
+    timeout: Option<Duration>,
+) -> LlmError {
     if e.is_timeout() {
         LlmError::timeout(&p.provider, &p.requested_model, timeout)
     } else {
@@ -620,6 +669,22 @@ async fn attempt(
     })?;
     if let Some(log) = &log {
         log.response(status, &bytes);
+    }
+    if p.kind == Endpointkind::Transcription {
+        let content_type = headers
+            .iter()
+            .find(|(k, _)| k == "content-type")
+            .map_or("", |(_, v)| v.as_str());
+        return match providers::transcription::parse_reply(&bytes, content_type) {
+            Some(body) => Ok((body, headers)),
+            None => Err(LlmError::malformed_reply(
+                &p.provider,
+                &p.requested_model,
+                "not a transcription (a JSON object with text, or plain text)",
+                &String::from_utf8_lossy(&bytes),
+                key,
+            )),
+        };
     }
     if p.kind == Endpointkind::Speech {
         let content_type = headers
@@ -656,7 +721,7 @@ async fn attempt(
     let body = poll(p, body, timeout).await?;
     let body = match p.kind {
         Endpointkind::Rerank => providers::rerank::parse_reply(&p.context(), &p.url, body)?,
-        Endpointkind::ImageGeneration => {
+        Endpointkind::ImageGeneration | Endpointkind::ImageEdit => {
             let body = p.adapter().parse_response(&p.context(), body, &headers)?;
             providers::images::parse_reply(&p.context(), &p.body, body)?
         }
@@ -771,7 +836,7 @@ async fn poll(
 
 /// Run `op` until it succeeds, fails with an error that is not retryable, or the retries
 /// run out; waits [`backoff`] between tries. The final error records the retry counts.
-async fn with_retries<T, F, Fut>(retries: u32, mut op: F) -> Result<T, LlmError>
+pub(crate) async fn with_retries<T, F, Fut>(retries: u32, mut op: F) -> Result<T, LlmError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, LlmError>>,
@@ -799,7 +864,12 @@ where
 pub async fn send(p: Prepared) -> Result<Reply, LlmError> {
     let started = Instant::now();
     let timeout = p.options.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let payload = serialise(&p.body)?;
+    // An upload's body is built per attempt from its files (`open`).
+    let payload = if p.kind.is_upload() {
+        bytes::Bytes::new()
+    } else {
+        serialise(&p.body)?
+    };
     let (body, headers) = with_retries(p.options.retries.unwrap_or(DEFAULT_RETRIES), || {
         attempt(&p, payload.clone(), timeout)
     })
@@ -841,9 +911,15 @@ pub async fn run(mut p: Prepared) -> Result<Reply, LlmError> {
         if p.kind == Endpointkind::Speech {
             return mock_speech_reply(&p, mock);
         }
+        if p.kind == Endpointkind::Transcription {
+            return mock_transcription_reply(&p, mock);
+        }
         if matches!(
             p.kind,
-            Endpointkind::Rerank | Endpointkind::Moderation | Endpointkind::ImageGeneration
+            Endpointkind::Rerank
+                | Endpointkind::Moderation
+                | Endpointkind::ImageGeneration
+                | Endpointkind::ImageEdit
         ) {
             return mock_object_reply(&p, mock);
         }
@@ -875,6 +951,32 @@ fn mock_speech_reply(p: &Prepared, mock: Value) -> Result<Reply, LlmError> {
     })
 }
 
+/// A transcription's `mock_response`: a string is the text; a dict the reply itself
+/// (`{"text": ..., "duration": ...}`).
+fn mock_transcription_reply(p: &Prepared, mock: Value) -> Result<Reply, LlmError> {
+    let body =
+        match mock {
+            Value::String(text) => {
+                let mut body = Map::with_capacity(1);
+                body.insert("text".into(), Value::String(text));
+                body
+            }
+            Value::Object(body) if body.get("text").is_some_and(Value::is_string) => body,
+            _ => return Err(LlmError::bad_request(
+                "mock_response for transcription must be a string (the text) or a dict with text",
+            )
+            .with_context(&p.provider, &p.requested_model)),
+        };
+    Ok(Reply {
+        body,
+        provider: p.provider.clone(),
+        api_base: p.endpoint.base.clone(),
+        requested_model: p.requested_model.clone(),
+        headers: Vec::new(),
+        response_ms: 0.0,
+    })
+}
+
 /// A rerank's or moderation's `mock_response`: the reply object itself (a dict), read as
 /// the provider's reply would be; anything else is refused.
 fn mock_object_reply(p: &Prepared, mock: Value) -> Result<Reply, LlmError> {
@@ -887,7 +989,7 @@ fn mock_object_reply(p: &Prepared, mock: Value) -> Result<Reply, LlmError> {
     };
     let body = match p.kind {
         Endpointkind::Rerank => providers::rerank::parse_reply(&p.context(), &p.url, body)?,
-        Endpointkind::ImageGeneration => {
+        Endpointkind::ImageGeneration | Endpointkind::ImageEdit => {
             providers::images::parse_reply(&p.context(), &p.body, body)?
         }
         _ => body,
@@ -1059,6 +1161,14 @@ impl Reply {
     /// lookups. `None` for a model it cannot price.
     pub fn cost(&self, custom: &CustomPrices) -> Option<f64> {
         let reported = self.body.get("model").and_then(Value::as_str).unwrap_or("");
+        if providers::transcription::is_transcription_reply(&self.body) {
+            return providers::transcription::cost(
+                &self.body,
+                &self.provider,
+                &self.requested_model,
+                custom,
+            );
+        }
         if providers::speech::is_speech_reply(&self.body) {
             return providers::speech::cost(&self.body, &self.provider, &self.requested_model);
         }

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod call;
 pub mod catalogue;
 pub mod error;
+pub mod files;
 pub mod guardrails;
 pub mod logging;
 pub mod messages;
@@ -23,6 +24,8 @@ pub mod types;
 
 #[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod upload_tests;
 
 #[cfg(feature = "python")]
 mod py;

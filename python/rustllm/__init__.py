@@ -54,9 +54,29 @@ if TYPE_CHECKING:
     )
 
 from rustllm import _core
-from rustllm._audio import aspeech, speech
+from rustllm._audio import aspeech, atranscription, speech, transcription
+from rustllm._files import (
+    acancel_batch,
+    acreate_batch,
+    acreate_file,
+    afile_content,
+    afile_delete,
+    afile_list,
+    afile_retrieve,
+    alist_batches,
+    aretrieve_batch,
+    cancel_batch,
+    create_batch,
+    create_file,
+    file_content,
+    file_delete,
+    file_list,
+    file_retrieve,
+    list_batches,
+    retrieve_batch,
+)
 from rustllm._helpers import ahealth_check, check_valid_key, get_valid_models, health_check, trim_messages
-from rustllm._images import aimage_generation, image_generation
+from rustllm._images import aimage_edit, aimage_generation, image_edit, image_generation
 from rustllm._rerank import amoderation, arerank, moderation, rerank
 from rustllm.budget_manager import BudgetManager
 
@@ -82,6 +102,7 @@ from rustllm.router import AllowedFailsPolicy, RetryPolicy, Router
 from rustllm.streaming import CustomStreamWrapper, stream_chunk_builder
 from rustllm.types._audio import HttpxBinaryResponseContent
 from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
+from rustllm.types._files import Batch, FileDeleted, FileObject
 from rustllm.types._images import ImageObject, ImageResponse
 from rustllm.types.utils import (
     ChatCompletionDeltaToolCall,
@@ -1300,10 +1321,35 @@ __all__ = [
     "OpenAIModerationResponse",
     "image_generation",
     "aimage_generation",
+    "image_edit",
+    "aimage_edit",
     "ImageResponse",
     "ImageObject",
     "speech",
     "aspeech",
+    "transcription",
+    "atranscription",
+    "create_file",
+    "acreate_file",
+    "file_retrieve",
+    "afile_retrieve",
+    "file_content",
+    "afile_content",
+    "file_delete",
+    "afile_delete",
+    "file_list",
+    "afile_list",
+    "create_batch",
+    "acreate_batch",
+    "retrieve_batch",
+    "aretrieve_batch",
+    "list_batches",
+    "alist_batches",
+    "cancel_batch",
+    "acancel_batch",
+    "FileObject",
+    "FileDeleted",
+    "Batch",
     "HttpxBinaryResponseContent",
     "health_check",
     "ahealth_check",

@@ -1,6 +1,6 @@
-"""``speech`` / ``aspeech`` with LiteLLM's signatures; the calls run in Rust
-(``_core.speech``) like ``embedding``, through the same callbacks, retries and
-exceptions."""
+"""``speech`` / ``aspeech`` and ``transcription`` / ``atranscription`` with LiteLLM's
+signatures; the calls run in Rust (``_core.speech``, ``_core.transcription``) like
+``embedding``, through the same callbacks, retries and exceptions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import sys
 from typing import Any
 
 from rustllm import _core
+from rustllm._upload import uploads
 from rustllm.types._audio import HttpxBinaryResponseContent
+from rustllm.types.utils import TranscriptionResponse
 
 
 def _rustllm() -> Any:
@@ -106,3 +108,87 @@ async def aspeech(
 
         return await _hooks.acall("aspeech", params, _aspeech)
     return await _aspeech(params)
+
+
+def _transcription(params: dict[str, Any]) -> TranscriptionResponse:
+    with uploads(params, "file") as sent:
+        try:
+            body, hidden, ms = _core.transcription(sent)
+        except _core.RustLLMError as err:
+            _rustllm()._raise(err, params)
+    return TranscriptionResponse._from_core(body, hidden, ms)
+
+
+async def _atranscription(params: dict[str, Any]) -> TranscriptionResponse:
+    r = _rustllm()
+    with uploads(params, "file") as sent:
+        try:
+            body, hidden, ms = await r._submit(_core.atranscription_submit, sent)
+        except _core.RustLLMError as err:
+            r._raise(err, params)
+    return TranscriptionResponse._from_core(body, hidden, ms)
+
+
+def transcription(
+    model: str,
+    file: Any,
+    language: str | None = None,
+    prompt: str | None = None,
+    response_format: str | None = None,
+    timestamp_granularities: list[str] | None = None,
+    temperature: float | None = None,
+    user: str | None = None,
+    timeout: float | None = 600,
+    api_key: str | None = None,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    max_retries: int | None = None,
+    custom_llm_provider: str | None = None,
+    **kwargs: Any,
+) -> TranscriptionResponse:
+    """Transcribe ``file`` with LiteLLM's signature: OpenAI's ``POST
+    {api_base}/audio/transcriptions`` (``whisper-1``, ``gpt-4o-transcribe``, Groq's
+    ``groq/whisper-large-v3``, any OpenAI-format provider) or Azure's deployment URL
+    (``azure/<deployment>``).
+
+    ``file`` is an open binary file, a path, bytes or a ``(filename, bytes)`` tuple; a
+    path or a file opened from one is streamed from disk, never read into memory.
+    ``response_format`` is json (the default), text, srt, vtt or verbose_json; the text
+    formats come back as ``TranscriptionResponse(text=...)``, as in LiteLLM.
+    ``_hidden_params["response_cost"]`` is priced per second of audio (the reply's
+    ``duration`` or ``usage.seconds``) or per token (gpt-4o transcribe models).
+    """
+    params = _params(locals())
+    r = _rustllm()
+    if r._observed(params):
+        from rustllm import _hooks
+
+        return _hooks.call("transcription", params, _transcription)
+    return _transcription(params)
+
+
+async def atranscription(
+    model: str,
+    file: Any,
+    language: str | None = None,
+    prompt: str | None = None,
+    response_format: str | None = None,
+    timestamp_granularities: list[str] | None = None,
+    temperature: float | None = None,
+    user: str | None = None,
+    timeout: float | None = 600,
+    api_key: str | None = None,
+    api_base: str | None = None,
+    api_version: str | None = None,
+    max_retries: int | None = None,
+    custom_llm_provider: str | None = None,
+    **kwargs: Any,
+) -> TranscriptionResponse:
+    """The async twin of :func:`transcription`."""
+    params = _params(locals())
+    r = _rustllm()
+    if r._observed(params):
+        from rustllm import _hooks
+
+        return await _hooks.acall("atranscription", params, _atranscription)
+    return await _atranscription(params)

@@ -454,7 +454,7 @@ class _Call:
             or self.call_type in ("speech", "aspeech")
         ):
             messages = call_input = p.get("input")
-        elif self.call_type in ("image_generation", "aimage_generation"):
+        elif self.call_type in ("image_generation", "aimage_generation", "image_edit", "aimage_edit"):
             messages = call_input = p.get("prompt")
         else:
             messages = call_input = p.get("messages")
@@ -1116,11 +1116,13 @@ def _is_stream(response: Any) -> bool:
 
 def _plan(cache: Any, call_type: str, params: dict[str, Any]) -> Any:
     # Text-completion streams are not cached (chat streams are, and replay as chunks).
+    # Nor are transcriptions: the file's bytes are not part of the request's arguments.
     if (
         cache is None
         or (params.get("stream") and call_type in _TEXT_TYPES)
         or call_type in _RESPONSES_TYPES
         or call_type in _MESSAGES_TYPES
+        or call_type in ("transcription", "atranscription", "image_edit", "aimage_edit")
     ):
         return None
     return cache._plan(call_type, params)
@@ -1201,8 +1203,10 @@ def _router_call(call_type: str, router: Any, model: str, args: tuple, kwargs: d
     obs = observers(kwargs)
     if call_type in ("rerank", "arerank"):
         first = "query"
-    elif call_type in ("image_generation", "aimage_generation"):
+    elif call_type in ("image_generation", "aimage_generation", "image_edit", "aimage_edit"):
         first = "prompt"
+    elif call_type in ("transcription", "atranscription"):
+        first = "file"
     elif (
         call_type in _EMBEDDING_TYPES
         or call_type in _RESPONSES_TYPES

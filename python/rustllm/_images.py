@@ -1,6 +1,7 @@
-"""``image_generation`` / ``aimage_generation`` with LiteLLM's signatures; the calls run
-in Rust (``_core.image_generation``) like ``embedding``, through the same callbacks,
-retries and exceptions."""
+"""``image_generation`` / ``aimage_generation`` and ``image_edit`` / ``aimage_edit`` with
+LiteLLM's signatures; the calls run in Rust (``_core.image_generation``,
+``_core.image_edit``) like ``embedding``, through the same callbacks, retries and
+exceptions."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from typing import Any
 
 from rustllm import _core
+from rustllm._upload import uploads
 from rustllm.types._images import ImageResponse
 
 
@@ -102,3 +104,81 @@ async def aimage_generation(
 
         return await _hooks.acall("aimage_generation", params, _aimage_generation)
     return await _aimage_generation(params)
+
+
+def _image_edit(params: dict[str, Any]) -> ImageResponse:
+    with uploads(params, "image", "mask") as sent:
+        try:
+            body, hidden, ms = _core.image_edit(sent)
+        except _core.RustLLMError as err:
+            _rustllm()._raise(err, params)
+    return ImageResponse._from_openai(body, hidden, ms)
+
+
+async def _aimage_edit(params: dict[str, Any]) -> ImageResponse:
+    r = _rustllm()
+    with uploads(params, "image", "mask") as sent:
+        try:
+            body, hidden, ms = await r._submit(_core.aimage_edit_submit, sent)
+        except _core.RustLLMError as err:
+            r._raise(err, params)
+    return ImageResponse._from_openai(body, hidden, ms)
+
+
+def image_edit(
+    image: Any,
+    prompt: str,
+    model: str | None = None,
+    mask: Any = None,
+    n: int | None = None,
+    quality: str | None = None,
+    response_format: str | None = None,
+    size: str | None = None,
+    user: str | None = None,
+    timeout: float | None = 600,
+    custom_llm_provider: str | None = None,
+    extra_headers: dict[str, str] | None = None,
+    extra_query: dict[str, Any] | None = None,
+    extra_body: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> ImageResponse:
+    """Edit ``image`` by ``prompt`` with LiteLLM's signature: OpenAI's multipart ``POST
+    {api_base}/images/edits`` (``dall-e-2``, the default, ``gpt-image-1``, any
+    OpenAI-format provider) or Azure's deployment URL. ``image`` is a file (an open
+    binary file, a path, bytes or a ``(filename, bytes)`` tuple) or a list of them (sent
+    as ``image[]``); ``mask`` an optional file. Files on disk are streamed from there.
+    Returns an :class:`ImageResponse` priced like ``image_generation``."""
+    params = _params(locals())
+    r = _rustllm()
+    if r._observed(params):
+        from rustllm import _hooks
+
+        return _hooks.call("image_edit", params, _image_edit)
+    return _image_edit(params)
+
+
+async def aimage_edit(
+    image: Any,
+    prompt: str,
+    model: str | None = None,
+    mask: Any = None,
+    n: int | None = None,
+    quality: str | None = None,
+    response_format: str | None = None,
+    size: str | None = None,
+    user: str | None = None,
+    timeout: float | None = 600,
+    custom_llm_provider: str | None = None,
+    extra_headers: dict[str, str] | None = None,
+    extra_query: dict[str, Any] | None = None,
+    extra_body: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> ImageResponse:
+    """The async twin of :func:`image_edit`."""
+    params = _params(locals())
+    r = _rustllm()
+    if r._observed(params):
+        from rustllm import _hooks
+
+        return await _hooks.acall("aimage_edit", params, _aimage_edit)
+    return await _aimage_edit(params)

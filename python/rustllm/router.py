@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any, Literal, get_args, overload
 
 from rustllm import _core
 from rustllm._hooks import routed
+from rustllm._upload import uploads
 from rustllm.streaming import CustomStreamWrapper
 from rustllm.types._audio import HttpxBinaryResponseContent
 from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
+from rustllm.types._files import Batch, FileObject
 from rustllm.types._images import ImageResponse
-from rustllm.types.utils import EmbeddingResponse, ModelResponse
+from rustllm.types.utils import EmbeddingResponse, ModelResponse, TranscriptionResponse
 
 _RustLLMError = _core.RustLLMError
 
@@ -743,6 +745,122 @@ class Router:
         except _RustLLMError as err:
             _raise(err)
         return HttpxBinaryResponseContent._from_core(body, hidden, ms)
+
+    def image_edit(self, model: str, image: Any = None, prompt: str | None = None, **kwargs: Any) -> ImageResponse:
+        """Edit ``image`` by ``prompt`` on model group ``model``, with the retries,
+        fallbacks, cooldowns and limits of :meth:`completion`; the files are streamed
+        from disk on each attempt."""
+        return self._image_edit(model, prompt, image=image, **kwargs)
+
+    async def aimage_edit(
+        self, model: str, image: Any = None, prompt: str | None = None, **kwargs: Any
+    ) -> ImageResponse:
+        """The async twin of :meth:`image_edit`."""
+        return await self._aimage_edit(model, prompt, image=image, **kwargs)
+
+    @routed("image_edit")
+    def _image_edit(self, model: str, prompt: Any, **kwargs: Any) -> ImageResponse:
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "prompt", prompt)
+        with uploads(params, "image", "mask") as sent:
+            try:
+                body, hidden, ms = self._core.call_kind("image_edit", sent, attempts)
+            except _RustLLMError as err:
+                _raise(err)
+        return ImageResponse._from_openai(body, hidden, ms)
+
+    @routed("aimage_edit")
+    async def _aimage_edit(self, model: str, prompt: Any, **kwargs: Any) -> ImageResponse:
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "prompt", prompt)
+        with uploads(params, "image", "mask") as sent:
+            try:
+                body, hidden, ms = await _submit(
+                    functools.partial(self._core.call_kind_submit, "image_edit"), sent, attempts
+                )
+            except _RustLLMError as err:
+                _raise(err)
+        return ImageResponse._from_openai(body, hidden, ms)
+
+    # LiteLLM's Router keys of a deployment that are not connection settings.
+    _ROUTING_ONLY = frozenset(("model", "rpm", "tpm", "weight", "order", "max_parallel_requests", "mock_response"))
+
+    def _files_deployment(self, model: str) -> dict[str, Any]:
+        """The connection of the first OpenAI or Azure deployment of group ``model``, as
+        keyword arguments of the files and batches functions."""
+        from rustllm import get_llm_provider
+
+        for d in self.model_list:
+            if d["model_name"] != model:
+                continue
+            params = d["litellm_params"]
+            try:
+                _, provider, _, _ = get_llm_provider(
+                    params["model"], params.get("custom_llm_provider"), params.get("api_base")
+                )
+            except Exception:  # noqa: BLE001 - a deployment rustllm cannot route is skipped
+                continue
+            if provider in ("openai", "azure"):
+                conn = {k: v for k, v in params.items() if k not in self._ROUTING_ONLY}
+                conn["custom_llm_provider"] = provider
+                return conn
+        from rustllm.exceptions import BadRequestError
+
+        raise BadRequestError(
+            message=f"litellm.BadRequestError: no OpenAI or Azure deployment in model group {model!r} serves files and batches",
+            model=model,
+            llm_provider="",
+        )
+
+    async def acreate_file(self, model: str, **kwargs: Any) -> FileObject:
+        """Upload a file (``file``, ``purpose``) to the first OpenAI or Azure deployment of
+        group ``model`` (LiteLLM's ``Router.acreate_file``)."""
+        from rustllm import acreate_file
+
+        return await acreate_file(**{**self._files_deployment(model), **kwargs})
+
+    async def acreate_batch(self, model: str, **kwargs: Any) -> Batch:
+        """Start a batch (``input_file_id``, ``endpoint``, ``completion_window``) on the
+        first OpenAI or Azure deployment of group ``model`` (LiteLLM's
+        ``Router.acreate_batch``); upload its input with :meth:`acreate_file` on the same
+        group."""
+        from rustllm import acreate_batch
+
+        return await acreate_batch(**{**self._files_deployment(model), **kwargs})
+
+    def transcription(self, file: Any, model: str, **kwargs: Any) -> TranscriptionResponse:
+        """Transcribe ``file`` on model group ``model`` (LiteLLM's argument order: ``file``
+        first), with the retries, fallbacks, cooldowns and limits of :meth:`completion`;
+        the file is streamed from disk on each attempt."""
+        return self._transcription(model, file, **kwargs)
+
+    async def atranscription(self, file: Any, model: str, **kwargs: Any) -> TranscriptionResponse:
+        """The async twin of :meth:`transcription`."""
+        return await self._atranscription(model, file, **kwargs)
+
+    @routed("transcription")
+    def _transcription(self, model: str, file: Any, **kwargs: Any) -> TranscriptionResponse:
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "file", file)
+        with uploads(params, "file") as sent:
+            try:
+                body, hidden, ms = self._core.call_kind("transcription", sent, attempts)
+            except _RustLLMError as err:
+                _raise(err)
+        return TranscriptionResponse._from_core(body, hidden, ms)
+
+    @routed("atranscription")
+    async def _atranscription(self, model: str, file: Any, **kwargs: Any) -> TranscriptionResponse:
+        attempts = kwargs.pop("_attempts", None)
+        params = self._params(model, kwargs, "file", file)
+        with uploads(params, "file") as sent:
+            try:
+                body, hidden, ms = await _submit(
+                    functools.partial(self._core.call_kind_submit, "transcription"), sent, attempts
+                )
+            except _RustLLMError as err:
+                _raise(err)
+        return TranscriptionResponse._from_core(body, hidden, ms)
 
     # -- introspection -----------------------------------------------------------------
     def _alias_entries(self, include_hidden: bool) -> list[dict[str, Any]]:

@@ -203,6 +203,25 @@ fn truthy(v: Option<&Value>) -> bool {
     v.and_then(Value::as_bool) == Some(true)
 }
 
+/// Calls never answered from the cache: uploads (the file's bytes are not among the
+/// arguments a key is made from) and the Files and Batches APIs (their state changes
+/// upstream: a batch's status, a deleted file).
+const NEVER_CACHED: &[&str] = &[
+    "transcription",
+    "atranscription",
+    "image_edit",
+    "aimage_edit",
+    "acreate_file",
+    "afile_retrieve",
+    "afile_content",
+    "afile_delete",
+    "afile_list",
+    "acreate_batch",
+    "aretrieve_batch",
+    "alist_batches",
+    "acancel_batch",
+];
+
 impl ResponseCache {
     pub fn memory(settings: CacheSettings) -> ResponseCache {
         ResponseCache {
@@ -230,6 +249,9 @@ impl ResponseCache {
         kwargs: &Map<String, Value>,
         model: &str,
     ) -> Option<CachePlan> {
+        if NEVER_CACHED.contains(&call_type) {
+            return None;
+        }
         let control = match kwargs.get("cache") {
             Some(Value::Object(c)) => Some(c),
             _ => None,
@@ -489,6 +511,21 @@ mod tests {
             .plan("completion", &call(json!({"cache": {"s-maxage": 10}})), "g")
             .unwrap();
         assert!(c.get(&old_ok).await.is_some());
+    }
+
+    #[test]
+    fn uploads_and_files_calls_are_never_cached() {
+        let settings = CacheSettings::from_kwargs(&map(json!({})), false).unwrap();
+        let c = ResponseCache::memory(settings);
+        assert!(c.plan("acompletion", &call(json!({})), "g").is_some());
+        for t in [
+            "atranscription",
+            "aimage_edit",
+            "afile_list",
+            "aretrieve_batch",
+        ] {
+            assert!(c.plan(t, &call(json!({})), "g").is_none(), "{t}");
+        }
     }
 
     #[tokio::test]

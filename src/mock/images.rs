@@ -23,6 +23,32 @@ fn bad_request(message: &str, param: &str) -> Reject {
 }
 
 /// An images answer for `req`.
+/// An image edit's answer (`POST .../images/edits`, multipart): the request's `image`
+/// (a file, or a list under `image[]`) is required; then answered as a generation, `n`
+/// read from its text field.
+pub(crate) fn edit(req: &Map<String, Value>, id: u64, created: u64) -> Result<Value, Reject> {
+    let has_image = match req.get("image") {
+        Some(Value::Object(_)) => true,
+        Some(Value::Array(images)) => !images.is_empty() && images.iter().all(Value::is_object),
+        _ => false,
+    };
+    if !has_image {
+        return Err(bad_request(
+            "'image' is a required property (a file part).",
+            "image",
+        ));
+    }
+    let mut req = req.clone();
+    if let Some(n) = req
+        .get("n")
+        .and_then(Value::as_str)
+        .and_then(|n| n.parse::<u64>().ok())
+    {
+        req.insert("n".into(), Value::from(n));
+    }
+    generation(&req, id, created)
+}
+
 pub(crate) fn generation(req: &Map<String, Value>, id: u64, created: u64) -> Result<Value, Reject> {
     let prompt = match req.get("prompt") {
         Some(Value::String(p)) if !p.is_empty() => p,

@@ -19,9 +19,11 @@ mod anthropic;
 mod audio;
 mod bedrock;
 mod cohere;
+mod files;
 mod gemini;
 mod huggingface;
 mod images;
+mod multipart;
 mod ollama;
 mod openai;
 mod replicate;
@@ -42,6 +44,15 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 pub use openai::{Directives, DEFAULT_TEXT};
+
+/// The parts of a multipart body `(name, filename, content type, bytes)`, for tests of
+/// what the call path sends.
+#[cfg(test)]
+pub(crate) async fn multipart_fields(bytes: &[u8], boundary: &str) -> Vec<multipart::Field> {
+    multipart::fields(bytes::Bytes::copy_from_slice(bytes), boundary)
+        .await
+        .unwrap_or_default()
+}
 
 /// One request as the server received it.
 #[derive(Clone, Debug, PartialEq)]
@@ -149,6 +160,8 @@ pub(crate) struct State {
     counter: AtomicU64,
     /// The Responses given, for `GET`/`DELETE /v1/responses/{id}`.
     responses: Mutex<responses::Given>,
+    /// The Files and Batches APIs' objects.
+    files: Mutex<files::Store>,
 }
 
 /// A poisoned lock only means another thread panicked mid-update of a plain list; the
@@ -168,6 +181,7 @@ impl State {
             latency_us: AtomicU64::new(0),
             counter: AtomicU64::new(0),
             responses: Mutex::default(),
+            files: Mutex::default(),
         }
     }
 

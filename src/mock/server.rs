@@ -293,7 +293,20 @@ async fn handle(
             return std::future::pending().await;
         }
     };
-    let parsed = parse_body(&bytes);
+    // A multipart body (an upload) is read into its fields, files described by their
+    // name, size and digest, and then answered and recorded as a JSON body would be.
+    let boundary = parts
+        .headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(super::multipart::boundary_of);
+    let parsed = match boundary {
+        Some(b) => super::multipart::fields(bytes.clone(), &b)
+            .await
+            .map(|f| super::multipart::record(&f))
+            .ok_or(()),
+        None => parse_body(&bytes),
+    };
     state.record(|| record(&parts, &bytes, &parsed));
 
     let mut plan = decide(&state, &parts.method, parts.uri.path(), parsed);
@@ -460,9 +473,19 @@ fn route(
         Images,
         Speech,
         FeatureExtraction,
+        Transcription,
+        ImageEdit,
     }
     if *method == Method::GET && path.ends_with("/models") {
         return Outcome::Json(200, openai::models());
+    }
+    if super::files::is_files_path(path) {
+        let mut store = super::lock(&state.files);
+        return match super::files::handle(&mut store, method.as_str(), path, &parsed) {
+            Ok((_, Some(bytes))) => Outcome::Binary(200, "application/octet-stream", bytes),
+            Ok((json, None)) => Outcome::Json(200, json),
+            Err(reject) => reject.into(),
+        };
     }
     if let Some(id) = responses::id_in_path(path) {
         if *method == Method::GET || *method == Method::DELETE {
@@ -510,6 +533,10 @@ fn route(
         Some(Route::Speech)
     } else if huggingface::is_feature_extraction(path) {
         Some(Route::FeatureExtraction)
+    } else if path.ends_with("/audio/transcriptions") {
+        Some(Route::Transcription)
+    } else if path.ends_with("/images/edits") {
+        Some(Route::ImageEdit)
     } else {
         None
     };
@@ -592,6 +619,12 @@ fn route(
         }
         Route::Speech => super::audio::speech(&req)
             .map(|(media_type, audio)| Outcome::Binary(status, media_type, audio)),
+        Route::ImageEdit => super::images::edit(&req, state.next_id(), super::openai::now_secs())
+            .map(|body| Outcome::Json(status, body)),
+        Route::Transcription => super::audio::transcription(&req).map(|answer| match answer {
+            Ok(json) => Outcome::Json(status, json),
+            Err(text) => Outcome::Text(status, text),
+        }),
     };
     result.unwrap_or_else(Outcome::from)
 }

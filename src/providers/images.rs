@@ -39,6 +39,34 @@ pub fn check_format(provider: &str, format: WireFormat) -> Result<(), LlmError> 
     )))
 }
 
+/// Check an image edit's files before any request: `image` a file or a non-empty list
+/// of them, `mask` (optional) a file.
+pub fn check_edit_files(image: Option<&Value>, mask: Option<&Value>) -> Result<(), LlmError> {
+    use super::multipart::FilePart;
+    match image {
+        None | Some(Value::Null) => {
+            return Err(LlmError::bad_request(
+                "image_edit: image is required (an open file, a path, bytes, a (filename, bytes) tuple, or a list of them)",
+            ))
+        }
+        Some(Value::Array(images)) if images.is_empty() => {
+            return Err(LlmError::bad_request("image_edit: image must not be an empty list"))
+        }
+        Some(Value::Array(images)) => {
+            for image in images {
+                FilePart::from_value(image, "image_edit: image")?;
+            }
+        }
+        Some(image) => {
+            FilePart::from_value(image, "image_edit: image")?;
+        }
+    }
+    if let Some(mask) = mask.filter(|m| !m.is_null()) {
+        FilePart::from_value(mask, "image_edit: mask")?;
+    }
+    Ok(())
+}
+
 /// Check the parameters OpenAI would refuse, before the request: `n` a positive integer,
 /// `size` of the form `WIDTHxHEIGHT` (or `auto`).
 pub fn check_params(body: &Map<String, Value>) -> Result<(), LlmError> {
@@ -257,5 +285,34 @@ mod tests {
         assert!(!is_images_reply(&obj(
             json!({"object": "list", "data": [{"embedding": []}]})
         )));
+    }
+
+    #[test]
+    fn edit_files_are_checked() {
+        let path = std::env::temp_dir().join(format!(
+            "rustllm-edit-{}.png",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::write(&path, b"png").unwrap_or_default();
+        let file = serde_json::json!({"path": path.to_string_lossy()});
+        assert!(check_edit_files(Some(&file), None).is_ok());
+        assert!(check_edit_files(
+            Some(&serde_json::json!([file.clone(), file.clone()])),
+            Some(&file)
+        )
+        .is_ok());
+        for (image, mask) in [
+            (Value::Null, Value::Null),
+            (serde_json::json!([]), Value::Null),
+            (serde_json::json!("a.png"), Value::Null),
+            (serde_json::json!([file.clone(), 3]), Value::Null),
+            (file.clone(), serde_json::json!({"path": "/no/such.png"})),
+        ] {
+            assert!(
+                check_edit_files(Some(&image), Some(&mask)).is_err(),
+                "{image} {mask}"
+            );
+        }
+        std::fs::remove_file(&path).unwrap_or_default();
     }
 }

@@ -25,6 +25,7 @@ pub mod cohere;
 pub mod gemini;
 pub mod huggingface;
 pub mod images;
+pub mod multipart;
 pub mod ollama;
 pub mod openai;
 pub mod replicate;
@@ -32,6 +33,7 @@ pub mod rerank;
 pub mod responses;
 pub mod sagemaker;
 pub mod speech;
+pub mod transcription;
 pub mod vertex;
 
 use serde_json::{Map, Value};
@@ -62,6 +64,10 @@ pub enum Endpointkind {
     /// and Vertex AI's Claude (`anthropic_messages.rs`); other providers get it
     /// translated over chat (`crate::messages`).
     AnthropicMessages,
+    /// OpenAI's `POST {base}/audio/transcriptions`, multipart (`transcription.rs`).
+    Transcription,
+    /// OpenAI's `POST {base}/images/edits`, multipart (`images.rs`).
+    ImageEdit,
 }
 
 impl Endpointkind {
@@ -77,7 +83,14 @@ impl Endpointkind {
             Endpointkind::ImageGeneration => "images/generations",
             Endpointkind::Speech => "audio/speech",
             Endpointkind::AnthropicMessages => "v1/messages",
+            Endpointkind::Transcription => "audio/transcriptions",
+            Endpointkind::ImageEdit => "images/edits",
         }
+    }
+
+    /// Whether the request is a multipart upload (`multipart.rs`) rather than JSON.
+    pub fn is_upload(self) -> bool {
+        matches!(self, Endpointkind::Transcription | Endpointkind::ImageEdit)
     }
 }
 

@@ -479,10 +479,12 @@ impl Adapter for OpenAiAdapter {
             crate::providers::Endpointkind::Chat
             | crate::providers::Endpointkind::TextCompletion => "choices",
             crate::providers::Endpointkind::Embeddings
-            | crate::providers::Endpointkind::ImageGeneration => "data",
+            | crate::providers::Endpointkind::ImageGeneration
+            | crate::providers::Endpointkind::ImageEdit => "data",
             crate::providers::Endpointkind::Moderation
             | crate::providers::Endpointkind::Rerank
-            | crate::providers::Endpointkind::Speech => "results",
+            | crate::providers::Endpointkind::Speech
+            | crate::providers::Endpointkind::Transcription => "results",
             crate::providers::Endpointkind::Responses => "output",
             // Never sent here (translated over chat, `crate::messages`); Anthropic's list.
             crate::providers::Endpointkind::AnthropicMessages => "content",

@@ -24,6 +24,10 @@ use crate::router::config::{RouterConfig, ROUTER_ARGS};
 
 /// LiteLLM's default body limit is none; rustllm's is 10 MB (`max_request_size_mb`).
 pub const DEFAULT_MAX_REQUEST_MB: f64 = 10.0;
+/// The limit of a multipart upload (`/audio/transcriptions`, `/images/edits`, `/files`):
+/// `max_upload_size_mb`, default 100 MB. The files go to disk as they arrive, so the
+/// limit bounds disk, not memory.
+pub const DEFAULT_MAX_UPLOAD_MB: f64 = 100.0;
 
 /// The prefix that makes a value an environment variable reference.
 const ENV_PREFIX: &str = "os.environ/";
@@ -82,6 +86,8 @@ pub struct ProxyConfig {
     pub allow_client_side_credentials: bool,
     /// `general_settings.max_request_size_mb`, in bytes.
     pub max_request_bytes: usize,
+    /// `general_settings.max_upload_size_mb`, in bytes.
+    pub max_upload_bytes: usize,
     /// `general_settings.litellm_key_header_name`, lower-cased: one more header the key
     /// may come in.
     pub key_header: Option<String>,
@@ -143,6 +149,7 @@ const GENERAL_SETTINGS: &[&str] = &[
     "master_key",
     "allow_client_side_credentials",
     "max_request_size_mb",
+    "max_upload_size_mb",
     "litellm_key_header_name",
     "database_url",
     "database_connection_pool_limit",
@@ -515,6 +522,7 @@ impl ProxyConfig {
             master_key: general.master_key,
             allow_client_side_credentials: general.allow_client_side_credentials,
             max_request_bytes: general.max_request_bytes,
+            max_upload_bytes: general.max_upload_bytes,
             key_header: general.key_header,
             database: general.database,
             database_pool_limit: general.database_pool_limit,
@@ -543,6 +551,7 @@ struct General {
     master_key: Option<Secret>,
     allow_client_side_credentials: bool,
     max_request_bytes: usize,
+    max_upload_bytes: usize,
     key_header: Option<String>,
     database: DatabaseSetting,
     database_pool_limit: u32,
@@ -596,6 +605,13 @@ fn read_general(
             "expected a positive number of megabytes",
         ));
     }
+    let upload_mb = number_field(g, "max_upload_size_mb", PATH)?.unwrap_or(DEFAULT_MAX_UPLOAD_MB);
+    if upload_mb <= 0.0 {
+        return Err(ConfigError::at(
+            "general_settings.max_upload_size_mb",
+            "expected a positive number of megabytes",
+        ));
+    }
     let key_header = string_field(g, "litellm_key_header_name", PATH)?
         .filter(|h| !h.is_empty())
         .map(str::to_ascii_lowercase);
@@ -635,6 +651,7 @@ fn read_general(
         master_key,
         allow_client_side_credentials,
         max_request_bytes: (mb * 1024.0 * 1024.0).min(usize::MAX as f64) as usize,
+        max_upload_bytes: (upload_mb * 1024.0 * 1024.0).min(usize::MAX as f64) as usize,
         key_header,
         token_rate_limit_type,
     })

@@ -41,6 +41,8 @@ pub const SECRET_PARAMS: &[&str] = &[
 pub struct Settings {
     pub allow_client_side_credentials: bool,
     pub max_request_bytes: usize,
+    /// The limit of a multipart upload (`max_upload_size_mb`).
+    pub max_upload_bytes: usize,
     pub key_header: Option<String>,
     /// Set on every request body (single-model mode); `None`: nothing is.
     pub forced_params: Option<Map<String, Value>>,
@@ -143,6 +145,7 @@ impl AppState {
             settings: Settings {
                 allow_client_side_credentials: config.allow_client_side_credentials,
                 max_request_bytes: config.max_request_bytes,
+                max_upload_bytes: config.max_upload_bytes,
                 key_header: config.key_header.clone(),
                 forced_params: (!config.forced_params.is_empty())
                     .then(|| config.forced_params.clone()),

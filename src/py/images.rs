@@ -61,7 +61,47 @@ fn image_cost(
         .find_map(|m| crate::providers::images::cost(&body, provider, m)))
 }
 
+/// Transcription, blocking: `(reply, hidden_params, response_ms)`; `kwargs["file"]` is
+/// `{"path", "filename"}` (the Python layer spools bytes and file objects to disk).
+#[pyfunction]
+fn transcription(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    call_sync(py, Endpointkind::Transcription, kwargs)
+}
+
+/// Transcription resolving `future` on the loop that owns `waker`.
+#[pyfunction]
+fn atranscription_submit(
+    py: Python<'_>,
+    kwargs: &Bound<'_, PyDict>,
+    waker: &Bound<'_, LoopWaker>,
+    future: Py<PyAny>,
+) -> PyResult<bool> {
+    submit(py, Endpointkind::Transcription, kwargs, waker, future)
+}
+
+/// Image edit, blocking: `(reply, hidden_params, response_ms)`; `kwargs["image"]` (and
+/// `"mask"`) are `{"path", "filename"}` file objects.
+#[pyfunction]
+fn image_edit(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    call_sync(py, Endpointkind::ImageEdit, kwargs)
+}
+
+/// Image edit resolving `future` on the loop that owns `waker`.
+#[pyfunction]
+fn aimage_edit_submit(
+    py: Python<'_>,
+    kwargs: &Bound<'_, PyDict>,
+    waker: &Bound<'_, LoopWaker>,
+    future: Py<PyAny>,
+) -> PyResult<bool> {
+    submit(py, Endpointkind::ImageEdit, kwargs, waker, future)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(image_edit, m)?)?;
+    m.add_function(wrap_pyfunction!(aimage_edit_submit, m)?)?;
+    m.add_function(wrap_pyfunction!(transcription, m)?)?;
+    m.add_function(wrap_pyfunction!(atranscription_submit, m)?)?;
     m.add_function(wrap_pyfunction!(image_cost, m)?)?;
     m.add_function(wrap_pyfunction!(speech, m)?)?;
     m.add_function(wrap_pyfunction!(aspeech_submit, m)?)?;

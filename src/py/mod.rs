@@ -10,6 +10,7 @@ mod completion;
 mod convert;
 mod custom;
 mod errors;
+mod files;
 mod images;
 mod logging;
 mod messages;
@@ -42,6 +43,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     proxy::register(m)?;
     responses::register(m)?;
     messages::register(m)?;
+    files::register(m)?;
     m.add_function(wrap_pyfunction!(blocking::_after_fork_in_child, m)?)?;
     Ok(())
 }

@@ -10,7 +10,8 @@ use super::errors::to_pyerr;
 use crate::error::LlmError;
 use crate::providers::Endpointkind;
 
-/// The endpoint a Router call names (`"rerank"`, `"moderation"`, `"image_generation"` or `"speech"`).
+/// The endpoint a Router call names (`"rerank"`, `"moderation"`, `"image_generation"`, `"speech"` or
+/// `"transcription"`).
 pub(super) fn kind_named(py: Python<'_>, kind: &str) -> PyResult<Endpointkind> {
     match kind {
         "rerank" => Ok(Endpointkind::Rerank),
@@ -18,6 +19,8 @@ pub(super) fn kind_named(py: Python<'_>, kind: &str) -> PyResult<Endpointkind> {
         "image_generation" => Ok(Endpointkind::ImageGeneration),
         "speech" => Ok(Endpointkind::Speech),
         "anthropic_messages" => Ok(Endpointkind::AnthropicMessages),
+        "transcription" => Ok(Endpointkind::Transcription),
+        "image_edit" => Ok(Endpointkind::ImageEdit),
         other => Err(to_pyerr(
             py,
             LlmError::bad_request(format!("unknown call kind {other:?}")),

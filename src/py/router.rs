@@ -259,6 +259,10 @@ fn call_type(kind: Endpointkind, is_async: bool) -> &'static str {
         (Endpointkind::Speech, true) => "aspeech",
         // LiteLLM has one call type for both (its `anthropic_messages` is async).
         (Endpointkind::AnthropicMessages, _) => "anthropic_messages",
+        (Endpointkind::Transcription, false) => "transcription",
+        (Endpointkind::Transcription, true) => "atranscription",
+        (Endpointkind::ImageEdit, false) => "image_edit",
+        (Endpointkind::ImageEdit, true) => "aimage_edit",
         (_, false) => "completion",
         (_, true) => "acompletion",
     }
@@ -299,7 +303,9 @@ async fn route_reply(
                             Endpointkind::Rerank
                             | Endpointkind::Moderation
                             | Endpointkind::ImageGeneration
-                            | Endpointkind::Speech => {
+                            | Endpointkind::Speech
+                            | Endpointkind::Transcription
+                            | Endpointkind::ImageEdit => {
                                 return Err(LlmError::bad_request(format!(
                                     "a custom provider serves completion and embedding calls only, not {}",
                                     kind.path()

@@ -466,9 +466,21 @@ pub fn embedding_input(input: &Value) -> Result<(), LlmError> {
     }
 }
 
-/// The string `response_format`s of the image and audio endpoints.
+/// The string `response_format`s of the image and audio endpoints (transcription too).
 const MEDIA_RESPONSE_FORMATS: &[&str] = &[
-    "url", "b64_json", "mp3", "opus", "aac", "flac", "wav", "pcm",
+    "url",
+    "b64_json",
+    "mp3",
+    "opus",
+    "aac",
+    "flac",
+    "wav",
+    "pcm",
+    "json",
+    "text",
+    "srt",
+    "vtt",
+    "verbose_json",
 ];
 
 /// What the Router checks once, before it picks a deployment (so a bad input is neither

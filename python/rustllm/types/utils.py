@@ -1910,10 +1910,10 @@ def _core_litellm_params() -> list[str]:
 
 
 class TranscriptionResponse(_ResponseObject):
-    """LiteLLM's reply type for audio transcription: ``text``, plus whatever else is set
-    on it (``duration``, ``usage``, ...). rustllm does not transcribe audio; the class is
-    here for code that builds or prices one (``completion_cost(completion_response=r,
-    call_type="transcription")``)."""
+    """LiteLLM's reply type for audio transcription (what ``transcription`` returns):
+    ``text``, plus what the provider sent beside it (``task``, ``language``,
+    ``duration``, ``segments``, ``words``, ``usage`` for verbose_json). Priced with
+    ``completion_cost(completion_response=r, call_type="transcription")``."""
 
     text: str | None
     _hidden_params: dict[str, Any]
@@ -1926,6 +1926,21 @@ class TranscriptionResponse(_ResponseObject):
         d = self.__dict__
         d["text"] = text
         d["_hidden_params"] = {}
+
+    @classmethod
+    def _from_core(
+        cls, body: dict[str, Any], hidden_params: dict[str, Any] | None = None, response_ms: float | None = None
+    ) -> TranscriptionResponse:
+        """Build from the reply the Rust core returns (the provider's JSON, or
+        ``{"text": ...}`` for the text formats)."""
+        o = cls(body.get("text"))
+        d = o.__dict__
+        for k, v in body.items():
+            if k != "text":
+                d[k] = v
+        d["_hidden_params"] = {} if hidden_params is None else hidden_params
+        d["_response_ms"] = response_ms
+        return o
 
 
 class HiddenParams(_ResponseObject):

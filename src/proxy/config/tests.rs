@@ -33,6 +33,7 @@ model_list:
     );
     assert!(c.master_key.is_none());
     assert_eq!(c.max_request_bytes, 10 * 1024 * 1024);
+    assert_eq!(c.max_upload_bytes, 100 * 1024 * 1024);
     assert!(c.ignored.is_empty());
     let router = c.router_config().unwrap();
     assert_eq!(router.deployments[0].rpm, Some(6));
@@ -280,6 +281,7 @@ general_settings:
   master_key: sk-1234
   allow_client_side_credentials: true
   max_request_size_mb: 0.5
+  max_upload_size_mb: 25
   litellm_key_header_name: X-My-Key
 "#,
     )
@@ -287,9 +289,15 @@ general_settings:
     assert_eq!(c.master_key, Some(Secret("sk-1234".into())));
     assert!(c.allow_client_side_credentials);
     assert_eq!(c.max_request_bytes, 512 * 1024);
+    assert_eq!(c.max_upload_bytes, 25 * 1024 * 1024);
     assert_eq!(c.key_header.as_deref(), Some("x-my-key"));
     assert!(err("general_settings: {master_key: ''}").contains("master_key: is empty"));
     assert!(err("general_settings: {max_request_size_mb: 0}").contains("positive number"));
+    let e = err("general_settings: {max_upload_size_mb: 0}");
+    assert!(
+        e.contains("max_upload_size_mb") && e.contains("positive number"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -524,6 +524,10 @@ fn route_path(route: &str) -> &'static str {
         "moderations" => "/moderations",
         "images/generations" => "/images/generations",
         "audio/speech" => "/audio/speech",
+        "audio/transcriptions" => "/audio/transcriptions",
+        "images/edits" => "/images/edits",
+        r if r.starts_with("files/") => "/files",
+        r if r.starts_with("batches/") => "/batches",
         _ => "/",
     }
 }

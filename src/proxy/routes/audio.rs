@@ -1,5 +1,7 @@
 //! `POST /audio/speech` (and `/v1/audio/speech`): served like embeddings, through the
 //! same auth, limits, Router, spend and metrics; the reply is the audio itself.
+//! `POST /audio/transcriptions` (and `/v1/...`): a multipart upload (`uploads.rs`), the
+//! file streamed from disk to the deployment; the text formats answer plain text.
 
 use std::sync::Arc;
 
@@ -9,8 +11,10 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 use super::serve::{serve, Family};
+use super::uploads::begin_upload;
 use super::{begin, error_response};
 use crate::proxy::state::AppState;
+use serde_json::{Map, Value};
 
 /// Speech of `input` from the group `model` names (OpenAI's request; audio in reply).
 pub async fn speech(
@@ -22,6 +26,38 @@ pub async fn speech(
         Ok(begun) => serve(state, begun, Family::Speech).await,
         Err(e) => error_response(e, None),
     }
+}
+
+/// The transcription of the uploaded `file` by the group `model` names (OpenAI's
+/// multipart request and reply).
+pub async fn transcriptions(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match begin_upload(&state, &headers, body, "/audio/transcriptions").await {
+        // The temporary files live until the call is answered.
+        Ok((begun, _files)) => serve(state, begun, Family::Transcription).await,
+        Err(e) => error_response(e, None),
+    }
+}
+
+/// A 200 carrying a transcription's `text` as plain text (response_format text, srt,
+/// vtt).
+pub fn text_response(body: &Map<String, Value>) -> Response {
+    let text = body
+        .get("text")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response()
 }
 
 /// A 200 carrying `audio` as `media_type` (the provider's; a type that is not a valid

@@ -13,6 +13,7 @@ pub mod audio;
 pub mod chat;
 pub mod completions;
 pub mod embeddings;
+pub mod files;
 pub mod health;
 pub mod images;
 pub mod messages;
@@ -23,6 +24,7 @@ pub mod responses;
 pub mod serve;
 pub mod spend;
 pub mod ui;
+pub mod uploads;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -107,8 +109,36 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/v1/messages", post(messages::create))
         .route("/images/generations", post(images::generations))
         .route("/v1/images/generations", post(images::generations))
+        .route("/images/edits", post(images::edits))
+        .route("/v1/images/edits", post(images::edits))
         .route("/audio/speech", post(audio::speech))
         .route("/v1/audio/speech", post(audio::speech))
+        .route("/audio/transcriptions", post(audio::transcriptions))
+        .route("/v1/audio/transcriptions", post(audio::transcriptions))
+        .route("/files", post(files::create_file).get(files::list_files))
+        .route("/v1/files", post(files::create_file).get(files::list_files))
+        .route(
+            "/files/{id}",
+            get(files::retrieve_file).delete(files::delete_file),
+        )
+        .route(
+            "/v1/files/{id}",
+            get(files::retrieve_file).delete(files::delete_file),
+        )
+        .route("/files/{id}/content", get(files::file_content))
+        .route("/v1/files/{id}/content", get(files::file_content))
+        .route(
+            "/batches",
+            post(files::create_batch).get(files::list_batches),
+        )
+        .route(
+            "/v1/batches",
+            post(files::create_batch).get(files::list_batches),
+        )
+        .route("/batches/{id}", get(files::retrieve_batch))
+        .route("/v1/batches/{id}", get(files::retrieve_batch))
+        .route("/batches/{id}/cancel", post(files::cancel_batch))
+        .route("/v1/batches/{id}/cancel", post(files::cancel_batch))
         .route("/models", get(models::list))
         .route("/v1/models", get(models::list))
         .route("/models/{*model}", get(models::one))
@@ -270,7 +300,7 @@ pub async fn read_json_object(
 /// The first of [`CLIENT_CREDENTIAL_PARAMS`] (in its order) that the body sets to
 /// something other than null. Walks the body's few keys rather than looking each of the
 /// list's 27 names up in the body: every lookup hashes its key.
-fn client_credential(body: &Map<String, Value>) -> Option<&'static str> {
+pub(super) fn client_credential(body: &Map<String, Value>) -> Option<&'static str> {
     body.iter()
         .filter(|(_, v)| !v.is_null())
         .filter_map(|(k, _)| CLIENT_CREDENTIAL_PARAMS.iter().position(|p| p == k))
@@ -284,7 +314,7 @@ fn client_credential(body: &Map<String, Value>) -> Option<&'static str> {
 /// per row (measured on SQLite, the writer's CPU per row grew with the table). Ids name
 /// calls, they guard nothing: the random bits come from the thread's fast generator, not
 /// the kernel (a `getrandom` syscall per request).
-fn call_id() -> String {
+pub(super) fn call_id() -> String {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);

@@ -43,6 +43,12 @@ pub enum Family {
     /// `/v1/messages`: Anthropic's Messages API (translated over chat for non-Anthropic
     /// deployments).
     Messages,
+    /// `/audio/transcriptions` (multipart, read by `uploads.rs`).
+    Transcription,
+    /// `/images/edits` (multipart, read by `uploads.rs`).
+    ImageEdit,
+    /// `/files` and `/batches` (`files.rs`): one operation of the Files or Batches API.
+    Files(crate::files::FilesOp),
 }
 
 impl Family {
@@ -58,6 +64,9 @@ impl Family {
             Family::Images => "aimage_generation",
             Family::Speech => "aspeech",
             Family::Messages => "anthropic_messages",
+            Family::Transcription => "atranscription",
+            Family::ImageEdit => "aimage_edit",
+            Family::Files(op) => files_call_type(op),
         }
     }
 
@@ -72,6 +81,9 @@ impl Family {
             Family::Images => "images/generations",
             Family::Speech => "audio/speech",
             Family::Messages => "messages",
+            Family::Transcription => "audio/transcriptions",
+            Family::ImageEdit => "images/edits",
+            Family::Files(op) => files_route(op),
         }
     }
 }
@@ -163,6 +175,11 @@ async fn call_once(family: Family, merged: Map<String, Value>) -> Result<Reply, 
         Family::Messages => {
             call::run(call::prepare(Endpointkind::AnthropicMessages, merged)?).await
         }
+        Family::Transcription => {
+            call::run(call::prepare(Endpointkind::Transcription, merged)?).await
+        }
+        Family::ImageEdit => call::run(call::prepare(Endpointkind::ImageEdit, merged)?).await,
+        Family::Files(op) => crate::files::run(op, merged).await,
         Family::Text => {
             let (kind, merged) = text_target(merged)?;
             let mut reply = call::run(call::prepare(kind, merged)?).await?;
@@ -199,7 +216,10 @@ async fn open_once(family: Family, merged: Map<String, Value>) -> Result<OpenStr
         | Family::Rerank
         | Family::Moderation
         | Family::Images
-        | Family::Speech => Err(LlmError::bad_request(format!(
+        | Family::Speech
+        | Family::Transcription
+        | Family::ImageEdit
+        | Family::Files(_) => Err(LlmError::bad_request(format!(
             "{} does not stream",
             family.route()
         ))),
@@ -319,6 +339,38 @@ fn check_budget(state: &AppState, begun: &Begun, family: Family) -> Result<(), P
     ledger.check(&payer, crate::proxy::store::time::now_ms())
 }
 
+/// LiteLLM's call type of a files or batches operation.
+fn files_call_type(op: crate::files::FilesOp) -> &'static str {
+    use crate::files::FilesOp;
+    match op {
+        FilesOp::CreateFile => "acreate_file",
+        FilesOp::RetrieveFile => "afile_retrieve",
+        FilesOp::FileContent => "afile_content",
+        FilesOp::DeleteFile => "afile_delete",
+        FilesOp::ListFiles => "afile_list",
+        FilesOp::CreateBatch => "acreate_batch",
+        FilesOp::RetrieveBatch => "aretrieve_batch",
+        FilesOp::ListBatches => "alist_batches",
+        FilesOp::CancelBatch => "acancel_batch",
+    }
+}
+
+/// The route name of a files or batches operation (spend rows and metrics read it).
+fn files_route(op: crate::files::FilesOp) -> &'static str {
+    use crate::files::FilesOp;
+    match op {
+        FilesOp::CreateFile => "files/create",
+        FilesOp::RetrieveFile => "files/retrieve",
+        FilesOp::FileContent => "files/content",
+        FilesOp::DeleteFile => "files/delete",
+        FilesOp::ListFiles => "files/list",
+        FilesOp::CreateBatch => "batches/create",
+        FilesOp::RetrieveBatch => "batches/retrieve",
+        FilesOp::ListBatches => "batches/list",
+        FilesOp::CancelBatch => "batches/cancel",
+    }
+}
+
 /// Serve a model request that passed [`super::begin`].
 pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Response {
     for param in CLIENT_PRICE_PARAMS {
@@ -335,6 +387,12 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
             return error_response(e, Some(&begun.call_id));
         }
     };
+    let text_format = family == Family::Transcription
+        && begun
+            .body
+            .get("response_format")
+            .and_then(Value::as_str)
+            .is_some_and(|f| crate::providers::transcription::TEXT_FORMATS.contains(&f));
     let stream = matches!(
         family,
         Family::Chat | Family::Text | Family::Responses | Family::Messages
@@ -349,6 +407,7 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
         identity,
     } = begun;
     let key_hash = identity.key_hash;
+    let virtual_key = identity.role == crate::proxy::auth::Role::VirtualKey;
     if stream {
         return serve_stream(
             state, started, call_id, body, family, permit, event, key_hash,
@@ -365,6 +424,10 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
                 if let Some(id) = reply.body.get("id").and_then(Value::as_str) {
                     super::responses::record_owner(id, key_hash.as_ref());
                 }
+            }
+            let mut reply = reply;
+            if let Family::Files(op) = family {
+                super::files::after_reply(op, &mut reply.body, key_hash.as_ref(), virtual_key);
             }
             let default = CustomPrices::default();
             let prices = state.prices.get(&info.model_id).unwrap_or(&default);
@@ -402,6 +465,18 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
                         )
                     }
                 },
+                // The text formats answer plain text, as OpenAI does (the openai SDK
+                // returns it as a str).
+                Family::Transcription if text_format => super::audio::text_response(&reply.body),
+                // A file's content is its bytes.
+                Family::Files(crate::files::FilesOp::FileContent) => {
+                    match crate::providers::speech::audio_of(&reply.body) {
+                        Some((bytes, media_type)) => {
+                            super::audio::audio_response(bytes, &media_type)
+                        }
+                        None => super::json_response(bytes),
+                    }
+                }
                 _ => super::json_response(bytes),
             };
             let mut headroom = None;

@@ -86,6 +86,17 @@ fn call_type(route: &str) -> &'static str {
         "images/generations" => "aimage_generation",
         "audio/speech" => "aspeech",
         "messages" => "anthropic_messages",
+        "audio/transcriptions" => "atranscription",
+        "images/edits" => "aimage_edit",
+        "files/create" => "acreate_file",
+        "files/retrieve" => "afile_retrieve",
+        "files/content" => "afile_content",
+        "files/delete" => "afile_delete",
+        "files/list" => "afile_list",
+        "batches/create" => "acreate_batch",
+        "batches/retrieve" => "aretrieve_batch",
+        "batches/list" => "alist_batches",
+        "batches/cancel" => "acancel_batch",
         _ => "acompletion",
     }
 }
