@@ -23,6 +23,7 @@ pub mod ops;
 pub mod routes;
 pub mod server;
 pub mod spend;
+pub mod spin;
 pub mod sse;
 pub mod state;
 pub mod store;
@@ -183,6 +184,7 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
         core_log::set_threshold(Target::Calls, Some(Level::Debug as u8));
         core_log::set_threshold(Target::Router, Some(Level::Debug as u8));
     }
+    let spin = spin::Spin::from_env()?;
     let listener = server::bind(&host, args.port)?;
     let addr = listener
         .local_addr()
@@ -203,6 +205,7 @@ async fn serve(args: Args, config: ProxyConfig, workers: usize) -> Result<(), St
         server::shutdown_signal(),
         args.graceful_shutdown,
         workers,
+        spin,
     )
     .await
     .map_err(|e| format!("server error: {e}"))?;

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 
 use super::log;
 use super::routes;
+use super::spin::Spin;
 use super::state::AppState;
 
 /// Whether `host` only reaches this machine.
@@ -92,13 +93,16 @@ pub async fn shutdown_signal() {
 /// streams never wake another thread. On a work-stealing runtime one request at a time
 /// bounced between the workers (five thread switches per request instead of two, +70 µs
 /// at p50 on 2 cores: bench/proxy/README.md). Connections go to the thread with the
-/// fewest open ones, so a burst of new connections spreads evenly.
+/// fewest open ones, so a burst of new connections spreads evenly. At low concurrency a
+/// thread polls instead of parking for a moment after each request starts
+/// ([`super::spin`]).
 pub async fn serve(
     state: Arc<AppState>,
     listener: TcpListener,
     stop: impl Future<Output = ()> + Send + 'static,
     deadline: Duration,
     threads: usize,
+    spin: Spin,
 ) -> std::io::Result<()> {
     let mut app = routes::app(state);
     if log::debug_enabled() {
@@ -112,6 +116,7 @@ pub async fn serve(
             app.clone(),
             stopping_rx.clone(),
             deadline,
+            spin,
         )?);
     }
     tokio::pin!(stop);
@@ -194,6 +199,7 @@ impl ServingThread {
         app: axum::Router,
         stopping: tokio::sync::watch::Receiver<bool>,
         deadline: Duration,
+        spin: Spin,
     ) -> std::io::Result<ServingThread> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
@@ -206,7 +212,8 @@ impl ServingThread {
             .name("rustllm-serve".into())
             .spawn(move || {
                 crate::transport::serve_on_this_thread();
-                let cut = runtime.block_on(serve_connections(app, rx, count, stopping, deadline));
+                let cut =
+                    runtime.block_on(serve_connections(app, rx, count, stopping, deadline, spin));
                 let _ = done_tx.send(cut);
                 // Tasks still on this runtime (connections cut at the deadline) are
                 // dropped here, closing their sockets.
@@ -229,7 +236,9 @@ async fn serve_connections(
     open: Arc<AtomicUsize>,
     mut stopping: tokio::sync::watch::Receiver<bool>,
     deadline: Duration,
+    spin: Spin,
 ) -> bool {
+    let spinner = tokio::spawn(super::spin::run(spin, Arc::clone(&open)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let http = hyper::server::conn::http1::Builder::new();
     loop {
@@ -252,6 +261,7 @@ async fn serve_connections(
             _ = stopping.wait_for(|s| *s) => break,
         }
     }
+    spinner.abort();
     // Idle keep-alive connections close now; busy ones after their current response.
     tokio::select! {
         () = graceful.shutdown() => false,

@@ -71,6 +71,7 @@ async fn start_with(state: AppState, deadline: Duration) -> Proxy {
         },
         deadline,
         2,
+        crate::proxy::spin::Spin::default(),
     ));
     Proxy {
         url,

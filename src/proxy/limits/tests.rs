@@ -651,6 +651,7 @@ mod http {
             },
             Duration::from_secs(5),
             2,
+            crate::proxy::spin::Spin::off(),
         ));
         Proxy { url, _stop: tx }
     }

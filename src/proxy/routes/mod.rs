@@ -229,6 +229,7 @@ pub async fn begin(
     route: &str,
 ) -> Result<Begun, ProxyError> {
     let started = Instant::now();
+    crate::proxy::spin::mark();
     let identity = authenticate(state, headers, route).await?;
     let mut body = read_json_object(state, headers, body).await?;
     if !state.settings.allow_client_side_credentials {

@@ -68,6 +68,7 @@ fn serve(state: AppState) -> Running {
         },
         Duration::from_secs(1),
         2,
+        crate::proxy::spin::Spin::off(),
     ));
     Running {
         url,
