@@ -263,3 +263,34 @@ def test_spend_logs_and_metrics_count_messages(client, proxy, server):
         )
     )
     assert "litellm_proxy_total_requests_metric_total{" in text
+
+
+def test_count_tokens_is_answered_by_the_proxy_without_a_provider_call(proxy, client, server):
+    """``client.messages.count_tokens`` (Claude Code asks before it sends): counted with
+    rustllm's tokenizer for any deployment, never reaching the provider; more text and
+    tools count more; bad input and unknown models answer in Anthropic's error shape."""
+    before = len(server.requests)
+    short = client.messages.count_tokens(model="gpt", messages=HI)
+    longer = client.messages.count_tokens(
+        model="gpt", messages=HI, system="Answer in one word, in French, with no punctuation at all."
+    )
+    with_tools = client.messages.count_tokens(
+        model="gpt", messages=HI, system="Answer in one word, in French, with no punctuation at all.", tools=WEATHER
+    )
+    claude = client.messages.count_tokens(model="claude", messages=HI)
+    assert 0 < short.input_tokens < longer.input_tokens < with_tools.input_tokens
+    assert claude.input_tokens > 0
+    assert len(server.requests) == before
+    with pytest.raises(anthropic.NotFoundError) as e:
+        client.messages.count_tokens(model="no-such-model", messages=HI)
+    assert e.value.body["type"] == "error"
+    with pytest.raises(anthropic.BadRequestError) as e:
+        client.messages.count_tokens(model="gpt", messages="not a list")  # type: ignore[arg-type]
+    assert e.value.body["error"]["type"] == "invalid_request_error"
+    # A virtual key counts only for the models it may call.
+    r = httpx.post(f"{proxy.url}/key/generate", json={"models": ["claude"]}, headers=AUTH, timeout=10)
+    c = anthropic.Anthropic(api_key=r.json()["key"], base_url=proxy.url, max_retries=0, timeout=10)
+    assert c.messages.count_tokens(model="claude", messages=HI).input_tokens == claude.input_tokens
+    with pytest.raises(anthropic.APIStatusError) as e:
+        c.messages.count_tokens(model="gpt", messages=HI)
+    assert e.value.status_code in (401, 403)

@@ -671,3 +671,53 @@ async fn shutdown_stops_waiting_at_the_deadline() {
     assert!(started.elapsed() < Duration::from_secs(5));
     pending.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_count_tokens_counts_the_request_as_chat_without_a_call() {
+    use crate::catalogue::tokens::count_messages;
+    let mock = MockServer::start().unwrap();
+    let proxy = start(&mock, MASTER).await;
+    let body = json!({"model": "gpt-4o", "system": "Be brief.", "messages": hi()});
+    let r = post(
+        &proxy,
+        "/v1/messages/count_tokens",
+        Some("sk-1234"),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    // The deployment's model's encoding, over the request as chat.
+    let as_chat = [
+        json!({"role": "system", "content": "Be brief."}),
+        json!({"role": "user", "content": "hi there"}),
+    ];
+    let expected = count_messages("openai/gpt-4o-mini", &as_chat);
+    assert_eq!(v, json!({"input_tokens": expected}));
+    let mut with_tools = body.clone();
+    with_tools["tools"] =
+        json!([{"name": "f", "description": "d", "input_schema": {"type": "object"}}]);
+    let r = post(
+        &proxy,
+        "/v1/messages/count_tokens",
+        Some("sk-1234"),
+        with_tools,
+    )
+    .await;
+    let t: Value = r.json().await.unwrap();
+    assert!(t["input_tokens"].as_u64().unwrap() > expected as u64, "{t}");
+    for (bad, status) in [
+        (json!({"model": "nope", "messages": hi()}), 404),
+        (json!({"model": "gpt-4o", "messages": "hi"}), 400),
+        (json!({"messages": hi()}), 400),
+    ] {
+        let r = post(&proxy, "/v1/messages/count_tokens", Some("sk-1234"), bad).await;
+        assert_eq!(r.status().as_u16(), status);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["type"], "error", "{e}");
+    }
+    let r = post(&proxy, "/v1/messages/count_tokens", None, body).await;
+    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(mock.request_count(), 0);
+    proxy.shutdown().await.unwrap();
+}

@@ -15,7 +15,9 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::serve::{serve, Family};
-use super::{begin, error_response};
+use super::{allowed_group, begin, error_response, json_response, Begun};
+use crate::catalogue::tokens::{count_messages, Encoding};
+use crate::proxy::errors::ProxyError;
 use crate::proxy::state::AppState;
 
 /// The largest error body rewritten (a proxy error is a few hundred bytes).
@@ -55,6 +57,56 @@ pub async fn create(
         Err(e) => error_response(e, None),
     };
     in_anthropic_shape(response).await
+}
+
+/// `POST /v1/messages/count_tokens`: the input tokens of a Messages request,
+/// `{"input_tokens": N}`, as Claude-style tools ask before they send. Counted here with
+/// rustllm's tokenizer over the request as chat (system, messages, tools), whatever the
+/// deployment: no provider call, no rate limit and no spend (Anthropic does not charge for
+/// it either). The key must be allowed the model, as for `/v1/messages`. An estimate for
+/// Claude models, whose tokenizer is not public (Anthropic's own endpoint is not asked).
+pub async fn count_tokens(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let response = match begin(&state, &headers, body, "/v1/messages/count_tokens").await {
+        Ok(begun) => match count(&state, &begun) {
+            Ok(n) => json_response(json!({ "input_tokens": n }).to_string()),
+            Err(e) => error_response(e, Some(&begun.call_id)),
+        },
+        Err(e) => error_response(e, None),
+    };
+    in_anthropic_shape(response).await
+}
+
+fn count(state: &AppState, begun: &Begun) -> Result<usize, ProxyError> {
+    let group = allowed_group(state, begun)?;
+    if !begun.body.get("messages").is_some_and(Value::is_array) {
+        return Err(ProxyError::bad_param(
+            "messages",
+            "messages is required: a list of {role, content} messages",
+        ));
+    }
+    let (chat, _) = crate::messages::to_chat(begun.body.clone(), false)
+        .map_err(|e| ProxyError::from_llm(&e))?;
+    let model = state
+        .router
+        .deployments()
+        .iter()
+        .find(|d| d.group == group)
+        .and_then(|d| d.params.get("model").and_then(Value::as_str))
+        .unwrap_or(&group)
+        .to_string();
+    let messages = chat
+        .get("messages")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let mut n = count_messages(&model, messages);
+    if let Some(tools) = chat.get("tools").filter(|t| !t.is_null()) {
+        n += Encoding::for_model(&model).count(&tools.to_string());
+    }
+    Ok(n)
 }
 
 /// An error response rewritten in Anthropic's shape, its status and headers kept (the

@@ -107,6 +107,7 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
             get(responses::get).delete(responses::delete),
         )
         .route("/v1/messages", post(messages::create))
+        .route("/v1/messages/count_tokens", post(messages::count_tokens))
         .route("/images/generations", post(images::generations))
         .route("/v1/images/generations", post(images::generations))
         .route("/images/edits", post(images::edits))
@@ -333,6 +334,19 @@ pub async fn route_to(
     state: &AppState,
     begun: &Begun,
 ) -> Result<(String, Option<Permit>), ProxyError> {
+    let group = allowed_group(state, begun)?;
+    let permit = match &state.limiter {
+        Some(l) if begun.identity.grant.is_some() => {
+            l.admit(&begun.identity, &group, &begun.body).await?
+        }
+        _ => None,
+    };
+    Ok((group, permit))
+}
+
+/// The model group the body's `model` names, if the caller may call it: 400 without a
+/// model, 404 for a model nothing serves, 401 for one the caller's key does not allow.
+pub fn allowed_group(state: &AppState, begun: &Begun) -> Result<String, ProxyError> {
     let model = match begun.body.get("model") {
         Some(Value::String(m)) if !m.is_empty() => m.as_str(),
         Some(Value::String(_)) | None | Some(Value::Null) => return Err(ProxyError::bad_param(
@@ -350,13 +364,7 @@ pub async fn route_to(
     if let Some(grant) = &begun.identity.grant {
         super::keys::check_model(grant, model, &group, &state.access_groups)?;
     }
-    let permit = match &state.limiter {
-        Some(l) if begun.identity.grant.is_some() => {
-            l.admit(&begun.identity, &group, &begun.body).await?
-        }
-        _ => None,
-    };
-    Ok((group, permit))
+    Ok(group)
 }
 
 /// `x-litellm-*` headers LiteLLM sets on every answered request.
