@@ -89,6 +89,22 @@ impl Masker {
         out
     }
 
+    /// Where the text that must be held back of a streamed `text` starts: at the last
+    /// `<` with no `>` after it, if what follows could still become a placeholder;
+    /// otherwise `text.len()` (nothing held).
+    pub fn held_from(&self, text: &str) -> usize {
+        match text.rfind('<') {
+            Some(open)
+                if !text[open..].contains('>')
+                    && text.len() - open < self.longest
+                    && could_be_placeholder(&text[open..]) =>
+            {
+                open
+            }
+            _ => text.len(),
+        }
+    }
+
     /// A restorer for a streamed reply.
     pub fn restorer(&self) -> Restorer<'_> {
         Restorer {
@@ -110,18 +126,7 @@ impl Restorer<'_> {
     /// The restored text of `chunk` that can be shown now.
     pub fn push(&mut self, chunk: &str) -> String {
         self.held.push_str(chunk);
-        // Hold back from the last `<` that has no `>` after it, if what follows it could
-        // still become a placeholder.
-        let cut = match self.held.rfind('<') {
-            Some(open)
-                if !self.held[open..].contains('>')
-                    && self.held.len() - open < self.masker.longest
-                    && could_be_placeholder(&self.held[open..]) =>
-            {
-                open
-            }
-            _ => self.held.len(),
-        };
+        let cut = self.masker.held_from(&self.held);
         let ready: String = self.held.drain(..cut).collect();
         self.masker.restore(&ready)
     }

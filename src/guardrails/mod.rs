@@ -9,9 +9,11 @@
 
 pub mod detect;
 pub mod mask;
+pub mod request;
 
 pub use detect::{find, Detector, Finding, Kind};
 pub use mask::{Masker, Restorer};
+pub use request::{apply, restore_reply, Applied, Blocked, Decision, Guardrail, StreamRestorer};
 
 /// What a guardrail does with a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +24,9 @@ pub enum Action {
     Mask,
     /// Let the request through and record the decision.
     Log,
+    /// Let the request through, recorded, but only to deployments allowed for sensitive
+    /// data (`model_info.data_residency`); never to a third-party one.
+    Route,
 }
 
 impl Action {
@@ -31,9 +36,20 @@ impl Action {
             "block" => Ok(Action::Block),
             "mask" => Ok(Action::Mask),
             "log" => Ok(Action::Log),
+            "route" => Ok(Action::Route),
             other => Err(format!(
-                "guardrail action {other:?}: expected block, mask or log"
+                "guardrail action {other:?}: expected block, mask, log or route"
             )),
+        }
+    }
+
+    /// The config spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Action::Block => "block",
+            Action::Mask => "mask",
+            Action::Log => "log",
+            Action::Route => "route",
         }
     }
 }

@@ -257,7 +257,7 @@ fn user_patterns_and_word_lists() {
     assert_eq!(Action::parse(" Mask ").unwrap(), Action::Mask);
     assert!(Action::parse("redact")
         .unwrap_err()
-        .contains("block, mask or log"));
+        .contains("block, mask, log or route"));
     assert_eq!(Kind::builtin("credit_card"), Some(Kind::PaymentCard));
     assert_eq!(Kind::builtin("nope"), None);
 }
@@ -384,4 +384,185 @@ fn measure_detection() {
         "4 KiB prompt, every built-in detector: {per:.1} µs ({} findings)",
         found / n as usize
     );
+}
+
+fn rule(name: &str, kinds: &[Kind], action: Action, restore: bool) -> Guardrail {
+    Guardrail {
+        name: name.into(),
+        detectors: kinds.iter().cloned().map(Detector::Builtin).collect(),
+        action,
+        restore,
+    }
+}
+
+#[test]
+fn apply_masks_every_text_a_model_reads_and_restores_the_reply() {
+    let mut body = serde_json::json!({
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "system", "content": "Mail jane@example.com for help."},
+            {"role": "user", "content": [
+                {"type": "text", "text": "I am jane@example.com, card 4111 1111 1111 1111"},
+                {"type": "image_url", "image_url": {"url": "https://x.test/a@b.com.png"}}
+            ]},
+            {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "c1", "type": "function",
+                 "function": {"name": "lookup", "arguments": "{\"email\": \"bob@example.org\"}"}}
+            ]},
+            {"role": "tool", "tool_call_id": "c1", "content": "bob@example.org has 2 orders"}
+        ],
+        "user": "jane@example.com"
+    });
+    let g = rule("pii", &[Kind::Email, Kind::PaymentCard], Action::Mask, true);
+    let applied = apply(&mut body, &[&g]).unwrap();
+    let m = &body["messages"];
+    assert_eq!(m[0]["content"], "Mail <EMAIL_1> for help.");
+    assert_eq!(
+        m[1]["content"][0]["text"],
+        "I am <EMAIL_1>, card <CREDIT_CARD_1>"
+    );
+    // URLs, ids and fields the model does not read are left alone.
+    assert_eq!(
+        m[1]["content"][1]["image_url"]["url"],
+        "https://x.test/a@b.com.png"
+    );
+    assert_eq!(body["user"], "jane@example.com");
+    assert_eq!(
+        m[2]["tool_calls"][0]["function"]["arguments"],
+        "{\"email\": \"<EMAIL_2>\"}"
+    );
+    assert_eq!(m[3]["content"], "<EMAIL_2> has 2 orders");
+    assert_eq!(
+        applied.decisions,
+        vec![Decision {
+            guardrail: "pii".into(),
+            action: Action::Mask,
+            kinds: vec![("EMAIL".into(), 4), ("CREDIT_CARD".into(), 1)],
+        }]
+    );
+    assert!(!applied.sensitive);
+    // No value in the decision's text.
+    assert!(!format!("{:?}", applied.decisions).contains("example"));
+
+    let masker = applied.restore.expect("restore requested");
+    let mut reply = serde_json::json!({"choices": [{"index": 0, "message": {
+        "role": "assistant", "content": "Sent to <EMAIL_1>; <UNKNOWN_1> stays.",
+        "tool_calls": [{"id": "c2", "type": "function",
+            "function": {"name": "mail", "arguments": "{\"to\": \"<EMAIL_2>\"}"}}]}}]});
+    restore_reply(&mut reply, &masker);
+    let msg = &reply["choices"][0]["message"];
+    assert_eq!(
+        msg["content"],
+        "Sent to jane@example.com; <UNKNOWN_1> stays."
+    );
+    assert_eq!(
+        msg["tool_calls"][0]["function"]["arguments"],
+        "{\"to\": \"bob@example.org\"}"
+    );
+}
+
+#[test]
+fn apply_blocks_before_anything_changes_and_names_no_value() {
+    let original = serde_json::json!({"messages": [
+        {"role": "user", "content": "ssn 123-45-6789 and me@example.com"}]});
+    let mut body = original.clone();
+    let mask = rule("mask-mail", &[Kind::Email], Action::Mask, false);
+    let block = rule("no-ssn", &[Kind::UsSsn], Action::Block, false);
+    let err = apply(&mut body, &[&mask, &block]).unwrap_err();
+    assert_eq!(body, original);
+    assert_eq!(err.0.guardrail, "no-ssn");
+    assert_eq!(
+        err.message(),
+        "Blocked entity detected: US_SSN by Guardrail: no-ssn. This entity is not allowed to be used in this request."
+    );
+    assert!(!err.message().contains("6789"));
+    // Nothing found: nothing decided, the body untouched.
+    let mut clean = serde_json::json!({"messages": [{"role": "user", "content": "hello"}]});
+    let applied = apply(&mut clean, &[&mask, &block]).unwrap();
+    assert!(applied.decisions.is_empty() && applied.restore.is_none());
+}
+
+#[test]
+fn apply_covers_anthropic_responses_completion_and_embedding_shapes() {
+    let g = rule("m", &[Kind::Email], Action::Mask, false);
+    let mut anthropic = serde_json::json!({
+        "system": [{"type": "text", "text": "ops a@example.com"}],
+        "messages": [{"role": "assistant", "content": [
+            {"type": "tool_use", "id": "t", "name": "f", "input": {"to": ["b@example.com"]}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t",
+                "content": [{"type": "text", "text": "c@example.com ok"}]}]}]});
+    apply(&mut anthropic, &[&g]).unwrap();
+    assert_eq!(anthropic["system"][0]["text"], "ops <EMAIL_1>");
+    assert_eq!(
+        anthropic["messages"][0]["content"][0]["input"]["to"][0],
+        "<EMAIL_2>"
+    );
+    assert_eq!(
+        anthropic["messages"][1]["content"][0]["content"][0]["text"],
+        "<EMAIL_3> ok"
+    );
+
+    let mut responses = serde_json::json!({"instructions": "x@example.com",
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": "y@example.com"}]},
+                  {"type": "function_call_output", "call_id": "c", "output": "z@example.com"}]});
+    apply(&mut responses, &[&g]).unwrap();
+    assert_eq!(responses["instructions"], "<EMAIL_1>");
+    assert_eq!(responses["input"][0]["content"][0]["text"], "<EMAIL_2>");
+    assert_eq!(responses["input"][1]["output"], "<EMAIL_3>");
+
+    let mut emb = serde_json::json!({"input": ["p@example.com", "q"], "model": "e"});
+    apply(&mut emb, &[&g]).unwrap();
+    assert_eq!(emb["input"], serde_json::json!(["<EMAIL_1>", "q"]));
+    let mut tokens = serde_json::json!({"input": [[1, 2, 3]], "prompt": "r@example.com"});
+    apply(&mut tokens, &[&g]).unwrap();
+    assert_eq!(tokens["input"], serde_json::json!([[1, 2, 3]]));
+    assert_eq!(tokens["prompt"], "<EMAIL_1>");
+}
+
+#[test]
+fn route_and_log_let_the_request_through_unchanged() {
+    let route = rule("local-only", &[Kind::CnResidentId], Action::Route, false);
+    let log = rule("watch", &[Kind::Email], Action::Log, false);
+    let original = serde_json::json!({"messages": [
+        {"role": "user", "content": "身份证 11010519491231002X, a@example.com"}]});
+    let mut body = original.clone();
+    let applied = apply(&mut body, &[&route, &log]).unwrap();
+    assert_eq!(body, original);
+    assert!(applied.sensitive);
+    assert_eq!(applied.decisions.len(), 2);
+    assert_eq!(applied.decisions[0].kinds, vec![("CN_ID".to_string(), 1)]);
+}
+
+#[test]
+fn stream_restorer_restores_placeholders_split_across_deltas_per_slot() {
+    let g = rule("m", &[Kind::Email], Action::Mask, true);
+    let mut body = serde_json::json!({"messages": [{"role": "user", "content": "a@example.com b@example.com"}]});
+    let masker = apply(&mut body, &[&g]).unwrap().restore.unwrap();
+    let mut r = StreamRestorer::new(masker);
+    let mut out0 = String::new();
+    let mut out1 = String::new();
+    for (slot, delta) in [
+        ("0", "Hi <EM"),
+        ("1", "<EMAIL_2"),
+        ("0", "AIL_1>, <"),
+        ("1", ">!"),
+        ("0", "3 is less"),
+    ] {
+        let s = r.push(slot, delta);
+        if slot == "0" {
+            out0.push_str(&s)
+        } else {
+            out1.push_str(&s)
+        }
+    }
+    // "<3" cannot start a placeholder, so nothing of slot 0 is held; a cut-off
+    // placeholder at a stream's end comes out as it was.
+    assert!(r.pending().is_empty());
+    assert_eq!(r.push("2", "x <EMAI"), "x ");
+    assert_eq!(r.pending(), vec!["2".to_string()]);
+    assert_eq!(r.finish("2"), "<EMAI");
+    out0.push_str(&r.finish("0"));
+    out1.push_str(&r.finish("1"));
+    assert_eq!(out0, "Hi a@example.com, <3 is less");
+    assert_eq!(out1, "b@example.com!");
 }
