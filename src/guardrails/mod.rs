@@ -7,6 +7,7 @@
 //! values, or only log that they were there. Decisions name the rule and the action,
 //! never the matched value.
 
+pub mod config;
 pub mod detect;
 pub mod mask;
 pub mod request;

@@ -566,3 +566,75 @@ fn stream_restorer_restores_placeholders_split_across_deltas_per_slot() {
     assert_eq!(out0, "Hi a@example.com, <3 is less");
     assert_eq!(out1, "b@example.com!");
 }
+
+#[test]
+fn config_entries_make_one_guardrail_per_action() {
+    let params = serde_json::json!({
+        "guardrail": "rustllm", "mode": "pre_call",
+        "detect": ["email", "credit_card"],
+        "patterns": {"EMPLOYEE_ID": "E-[0-9]{6}"},
+        "words": {"PROJECT": ["Atlas"]},
+        "action": "mask", "restore": true
+    });
+    let gs = config::from_params("pii", params.as_object().unwrap()).unwrap();
+    assert_eq!(gs.len(), 1);
+    assert_eq!(
+        (gs[0].action, gs[0].restore, gs[0].detectors.len()),
+        (Action::Mask, true, 4)
+    );
+    let mut body = serde_json::json!({"messages": [{"role": "user",
+        "content": "E-123456 on atlas: a@example.com"}]});
+    apply(&mut body, &[&gs[0]]).unwrap();
+    assert_eq!(
+        body["messages"][0]["content"],
+        "<EMPLOYEE_ID_1> on <PROJECT_1>: <EMAIL_1>"
+    );
+
+    // LiteLLM's Presidio spelling: an action per entity, output_parse_pii for restore.
+    let presidio = serde_json::json!({"guardrail": "presidio", "output_parse_pii": true,
+        "pii_entities_config": {"CREDIT_CARD": "BLOCK", "EMAIL_ADDRESS": "MASK"}});
+    let gs = config::from_params("p", presidio.as_object().unwrap()).unwrap();
+    let actions: Vec<(Action, bool)> = gs.iter().map(|g| (g.action, g.restore)).collect();
+    assert_eq!(actions, vec![(Action::Block, false), (Action::Mask, true)]);
+    assert!(config::is_builtin("presidio") && !config::is_builtin("my_module.MyGuard"));
+}
+
+#[test]
+fn config_errors_name_the_guardrail_and_the_field() {
+    let cases = [
+        (serde_json::json!({}), "nothing to detect"),
+        (
+            serde_json::json!({"detect": ["email", "passport"]}),
+            "detect: unknown detector \"passport\"",
+        ),
+        (
+            serde_json::json!({"detect": "email"}),
+            "detect: expected a list",
+        ),
+        (
+            serde_json::json!({"detect": ["email"], "action": "redact"}),
+            "action: guardrail action \"redact\"",
+        ),
+        (
+            serde_json::json!({"detect": ["email"], "restore": "yes"}),
+            "restore: expected true or false",
+        ),
+        (
+            serde_json::json!({"patterns": {"X": "(unclosed"}}),
+            "patterns: guardrail pattern \"X\"",
+        ),
+        (
+            serde_json::json!({"words": {"X": []}}),
+            "words: X: expected a list of words",
+        ),
+        (
+            serde_json::json!({"pii_entities_config": {"PERSON": "MASK"}}),
+            "entity \"PERSON\" is not one rustllm detects",
+        ),
+    ];
+    for (params, expected) in cases {
+        let e = config::from_params("g1", params.as_object().unwrap()).unwrap_err();
+        assert!(e.starts_with("guardrail \"g1\""), "{e}");
+        assert!(e.contains(expected), "{e} (expected {expected})");
+    }
+}
