@@ -421,6 +421,13 @@ _EVENT_CLASSES: dict[Any, type] = {
 
 _FINAL_TYPES = ("response.completed", "response.incomplete")
 
+# The delta events (most of a stream): nothing in them to convert, so an unobserved
+# stream hands the dict fresh from Rust to the object as its own ``__dict__``.
+_DELTA_CLASSES: dict[Any, type] = {
+    cls._event_type: cls
+    for cls in (OutputTextDeltaEvent, FunctionCallArgumentsDeltaEvent, ReasoningSummaryTextDeltaEvent)
+}
+
 
 def assemble_events(events: list[Any]) -> ResponsesAPIResponse | None:
     """The whole Response of a stream: the one its final event carries."""
@@ -515,7 +522,13 @@ class ResponsesAPIStreamingIterator:
                 self._end()
                 raise StopIteration
             self._buffer.extend(batch)
-        return self._wrap(self._buffer.popleft())
+        raw = self._buffer.popleft()
+        cls = _DELTA_CLASSES.get(raw.get("type"))
+        if cls is not None and self._observer is None:
+            event = _new(cls)
+            event.__dict__ = raw
+            return event
+        return self._wrap(raw)
 
     def __aiter__(self) -> ResponsesAPIStreamingIterator:
         return self
@@ -536,7 +549,13 @@ class ResponsesAPIStreamingIterator:
                 self._end()
                 raise StopAsyncIteration
             self._buffer.extend(batch)
-        return self._wrap(self._buffer.popleft())
+        raw = self._buffer.popleft()
+        cls = _DELTA_CLASSES.get(raw.get("type"))
+        if cls is not None and self._observer is None:
+            event = _new(cls)
+            event.__dict__ = raw
+            return event
+        return self._wrap(raw)
 
     def close(self) -> None:
         """Stop the stream and release its connection."""
