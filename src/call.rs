@@ -287,7 +287,8 @@ pub fn prepare_with_env(
         }
         Endpointkind::Responses | Endpointkind::AnthropicMessages => body.extend(own),
         Endpointkind::ImageGeneration => {
-            providers::images::check_format(&provider, spec.format).map_err(ctx)?;
+            providers::images::check_generation_format(&provider, spec.format, &model)
+                .map_err(ctx)?;
             providers::images::check_prompt(prompt.as_ref()).map_err(ctx)?;
             providers::images::check_params(&split.body).map_err(ctx)?;
             body.insert("prompt".into(), prompt.unwrap_or(Value::Null));

@@ -29,6 +29,11 @@ def _config(server, db) -> str:
         + f"      api_base: {server.url}\n"
         + "      api_key: az-upstream-secret\n"
         + "      api_version: '2024-02-01'\n"
+        + "  - model_name: imagen\n"
+        + "    litellm_params:\n"
+        + "      model: gemini/imagen-3.0-generate-001\n"
+        + f"      api_base: {server.url}/v1beta\n"
+        + "      api_key: g-upstream-secret\n"
         + "router_settings:\n  num_retries: 0\n"
         + f"general_settings:\n  master_key: {MASTER}\n  database_url: sqlite:///{db}\n  proxy_batch_write_at: 0.2\n"
     )
@@ -75,6 +80,23 @@ def test_both_paths_and_the_cost_header(proxy, server):
         assert r.headers["x-litellm-model-id"] == "painter-1"
         # openai's standard 1024x1024 dall-e-3 price per pixel, one image.
         assert float(r.headers["x-litellm-response-cost"]) == pytest.approx(1024 * 1024 * 3.81469e-08)
+
+
+def test_an_imagen_deployment_answers_in_base64_with_the_openai_sdk(proxy, server):
+    r = client(proxy).images.generate(model="imagen", prompt="a red fox", n=2, size="1024x1792")
+    assert len(r.data) == 2 and r.data[0].b64_json.startswith("iVBOR") and r.data[0].url is None
+    sent = server.last_request
+    assert sent.path == "/v1beta/models/imagen-3.0-generate-001:predict"
+    assert sent.body == {
+        "instances": [{"prompt": "a red fox"}],
+        "parameters": {"sampleCount": 2, "aspectRatio": "9:16"},
+    }
+    assert sent.headers["x-goog-api-key"] == "g-upstream-secret"
+    # A size Imagen cannot serve is refused by the proxy before any request.
+    before = server.request_count
+    with pytest.raises(openai.BadRequestError, match="no Imagen aspect ratio"):
+        client(proxy).images.generate(model="imagen", prompt="x", size="1000x300")
+    assert server.request_count == before
 
 
 def test_azure_deployment(proxy, server):

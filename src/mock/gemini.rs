@@ -335,6 +335,58 @@ pub(crate) fn token_error(message: &str) -> Value {
     json!({"error": "invalid_grant", "error_description": message})
 }
 
+/// `.../models/{model}:predict`: Imagen's image generation (AI Studio and Vertex AI).
+pub(crate) fn is_predict(path: &str) -> bool {
+    path.ends_with(":predict")
+}
+
+/// An Imagen `predict` request as the OpenAI images request the mock answers:
+/// `instances[0].prompt` and `parameters.sampleCount` (1 to 4, as Imagen allows).
+pub(crate) fn imagen_to_openai(
+    path: &str,
+    req: &Map<String, Value>,
+) -> Result<Map<String, Value>, Reject> {
+    let bad = |message: &str| (400, error_body(400, message));
+    let prompt = req
+        .get("instances")
+        .and_then(Value::as_array)
+        .and_then(|i| i.first())
+        .and_then(|i| i.get("prompt"))
+        .and_then(Value::as_str)
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| bad("instances[0].prompt is required"))?;
+    let n = match req.get("parameters").and_then(|p| p.get("sampleCount")) {
+        None | Some(Value::Null) => 1,
+        Some(n) => match n.as_u64() {
+            Some(n @ 1..=4) => n,
+            _ => return Err(bad("sampleCount must be between 1 and 4")),
+        },
+    };
+    let mut out = Map::new();
+    out.insert(
+        "model".into(),
+        Value::String(model_from_path(path).unwrap_or_default()),
+    );
+    out.insert("prompt".into(), Value::String(prompt.to_string()));
+    out.insert("n".into(), json!(n));
+    out.insert("response_format".into(), json!("b64_json"));
+    Ok(out)
+}
+
+/// An OpenAI images answer as Imagen's `predictions`.
+pub(crate) fn imagen_reply(images: &Value) -> Value {
+    let predictions: Vec<Value> = images
+        .get("data")
+        .and_then(Value::as_array)
+        .map(|d| {
+            d.iter()
+                .map(|i| json!({"bytesBase64Encoded": i.get("b64_json").cloned().unwrap_or(Value::Null), "mimeType": "image/png"}))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({ "predictions": predictions })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

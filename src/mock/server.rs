@@ -202,7 +202,7 @@ impl Dialect {
         if *method != Method::POST {
             return Dialect::OpenAi;
         }
-        if gemini::is_generate_content(path) {
+        if gemini::is_generate_content(path) || gemini::is_predict(path) {
             return Dialect::Gemini;
         }
         if bedrock::is_converse(path) {
@@ -661,6 +661,9 @@ fn native_route(
         Dialect::Anthropic => anthropic::cached_words(&req),
         _ => 0,
     };
+    if dialect == Dialect::Gemini && gemini::is_predict(path) {
+        return imagen(state, path, &req, directives, script);
+    }
     let mut tgi = false;
     let req_streams = req.get("stream") == Some(&Value::Bool(true));
     let translated = match dialect {
@@ -793,6 +796,31 @@ fn native_route(
         chunk_delay: script.map_or(Duration::ZERO, |s| s.chunk_delay),
         break_after: script.and_then(|s| s.break_after),
         style,
+    }
+}
+
+/// Imagen's `predict` (AI Studio and Vertex AI): answered as an OpenAI images request
+/// in base64, written back as `predictions`; errors in Google's shape.
+fn imagen(
+    state: &State,
+    path: &str,
+    req: &Map<String, Value>,
+    directives: &Directives,
+    script: Option<&ScriptedResponse>,
+) -> Outcome {
+    if script.is_none() {
+        if let Some(error) = directives.error() {
+            return Dialect::Gemini.translate(error).into();
+        }
+    }
+    let answer = gemini::imagen_to_openai(path, req)
+        .and_then(|r| super::images::generation(&r, state.next_id(), super::openai::now_secs()));
+    match answer {
+        Ok(images) => Outcome::Json(
+            script.map_or(200, |s| s.status),
+            gemini::imagen_reply(&images),
+        ),
+        Err(reject) => Dialect::Gemini.translate(reject).into(),
     }
 }
 

@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::{
-    check_params, new_tool_call_id, unix_now, Adapter, ChatContext, Decoded, HttpRequest,
-    ProviderSpec, StreamDecoder, WireFormat,
+    check_params, new_tool_call_id, unix_now, Adapter, ChatContext, Decoded, Endpointkind,
+    HttpRequest, ProviderSpec, StreamDecoder, WireFormat,
 };
 use crate::error::{map_http_error, provider_exception_name, ErrorKind, LlmError};
 use crate::stream::sse::SseEvent;
@@ -1200,13 +1200,23 @@ impl Adapter for GeminiAdapter {
         ctx: &ChatContext<'_>,
         body: Map<String, Value>,
     ) -> Result<HttpRequest, LlmError> {
-        let body = build_body(ctx, body)?;
         let base = ctx.endpoint.base.trim_end_matches('/');
         let model = ctx.model.strip_prefix("models/").unwrap_or(ctx.model);
-        let url = if ctx.stream {
-            format!("{base}/models/{model}:streamGenerateContent?alt=sse")
+        let (url, body) = if ctx.kind == Endpointkind::ImageGeneration {
+            (
+                format!("{base}/models/{model}:predict"),
+                super::imagen::body(ctx, body)?,
+            )
+        } else if ctx.stream {
+            (
+                format!("{base}/models/{model}:streamGenerateContent?alt=sse"),
+                build_body(ctx, body)?,
+            )
         } else {
-            format!("{base}/models/{model}:generateContent")
+            (
+                format!("{base}/models/{model}:generateContent"),
+                build_body(ctx, body)?,
+            )
         };
         let mut headers = Vec::with_capacity(1);
         if let Some(key) = ctx.endpoint.key.as_deref().filter(|k| !k.is_empty()) {
@@ -1221,6 +1231,9 @@ impl Adapter for GeminiAdapter {
         body: Map<String, Value>,
         _headers: &[(String, String)],
     ) -> Result<Map<String, Value>, LlmError> {
+        if ctx.kind == Endpointkind::ImageGeneration {
+            return super::imagen::reply(ctx, body);
+        }
         parse_reply(ctx, body)
     }
 

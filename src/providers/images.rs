@@ -39,6 +39,24 @@ pub fn check_format(provider: &str, format: WireFormat) -> Result<(), LlmError> 
     )))
 }
 
+/// Check that the provider generates images: [`check_format`]'s, or an Imagen model on
+/// Gemini or Vertex AI (`imagen.rs`).
+pub fn check_generation_format(
+    provider: &str,
+    format: WireFormat,
+    model: &str,
+) -> Result<(), LlmError> {
+    if matches!(format, WireFormat::Gemini | WireFormat::Vertex) {
+        if super::imagen::is_imagen(model) {
+            return Ok(());
+        }
+        return Err(LlmError::bad_request(format!(
+            "rustllm serves image generation on '{provider}' for Imagen models (imagen-*, imagegeneration@*), not '{model}'; Gemini image models answer through completion()"
+        )));
+    }
+    check_format(provider, format)
+}
+
 /// Check an image edit's files before any request: `image` a file or a non-empty list
 /// of them, `mask` (optional) a file.
 pub fn check_edit_files(image: Option<&Value>, mask: Option<&Value>) -> Result<(), LlmError> {
@@ -242,6 +260,21 @@ mod tests {
         assert!(check_response_format(&json!({"type": "json_object"})).is_err());
         assert!(check_format("anthropic", WireFormat::Anthropic).is_err());
         assert!(check_format("azure", WireFormat::Azure).is_ok());
+        assert!(
+            check_generation_format("gemini", WireFormat::Gemini, "imagen-3.0-generate-002")
+                .is_ok()
+        );
+        assert!(
+            check_generation_format("vertex_ai", WireFormat::Vertex, "imagegeneration@006").is_ok()
+        );
+        assert!(
+            check_generation_format("gemini", WireFormat::Gemini, "gemini-2.0-flash")
+                .unwrap_err()
+                .message
+                .contains("Imagen models")
+        );
+        // An edit is OpenAI's and Azure's only.
+        assert!(check_format("gemini", WireFormat::Gemini).is_err());
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod bedrock;
 pub mod cohere;
 pub mod gemini;
 pub mod huggingface;
+pub mod imagen;
 pub mod images;
 pub mod multipart;
 pub mod ollama;

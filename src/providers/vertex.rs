@@ -21,7 +21,9 @@ use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
 use super::{anthropic, gemini};
-use super::{Adapter, ChatContext, HttpRequest, ProviderSpec, StreamDecoder, WireFormat};
+use super::{
+    Adapter, ChatContext, Endpointkind, HttpRequest, ProviderSpec, StreamDecoder, WireFormat,
+};
 use crate::error::{map_http_error, provider_exception_name, ErrorKind, LlmError};
 use crate::types::CallOptions;
 
@@ -298,6 +300,13 @@ impl Adapter for VertexAdapter {
                 "rawPredict"
             };
             ("anthropic", method, body, headers)
+        } else if ctx.kind == Endpointkind::ImageGeneration {
+            (
+                "google",
+                "predict",
+                super::imagen::body(ctx, body)?,
+                Vec::new(),
+            )
         } else {
             let method = if ctx.stream {
                 "streamGenerateContent?alt=sse"
@@ -324,6 +333,9 @@ impl Adapter for VertexAdapter {
     ) -> Result<Map<String, Value>, LlmError> {
         if is_claude(ctx.model) {
             return anthropic::AnthropicAdapter.parse_response(ctx, body, headers);
+        }
+        if ctx.kind == Endpointkind::ImageGeneration {
+            return super::imagen::reply(ctx, body);
         }
         gemini::parse_reply(ctx, body)
     }
