@@ -97,6 +97,20 @@ def test_anthropic_deployment_gets_the_body_as_it_is(client, server):
     }
 
 
+def test_the_anthropic_beta_header_reaches_the_deployment(client, server):
+    client.messages.create(
+        model="claude",
+        messages=HI,
+        max_tokens=16,
+        extra_headers={"anthropic-beta": "context-1m-2025-08-07,fine-grained-tool-streaming-2025-05-14"},
+    )
+    sent = server.last_request
+    assert sent.headers["anthropic-beta"] == "context-1m-2025-08-07,fine-grained-tool-streaming-2025-05-14"
+    # Without one, none is sent.
+    client.messages.create(model="claude", messages=HI, max_tokens=16)
+    assert "anthropic-beta" not in server.last_request.headers
+
+
 def test_openai_deployment_is_translated(client, server):
     server.respond(text="Bonjour")
     m = client.messages.create(model="gpt", messages=HI, max_tokens=16, system="Be brief.")

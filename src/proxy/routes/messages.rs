@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::serve::{serve, Family};
 use super::{allowed_group, begin, error_response, json_response, Begun};
@@ -53,10 +53,36 @@ pub async fn create(
     body: Body,
 ) -> Response {
     let response = match begin(&state, &headers, body, "/v1/messages").await {
-        Ok(begun) => serve(state, begun, Family::Messages).await,
+        Ok(mut begun) => {
+            forward_beta(&headers, &mut begun.body);
+            serve(state, begun, Family::Messages).await
+        }
         Err(e) => error_response(e, None),
     };
     in_anthropic_shape(response).await
+}
+
+/// The client's `anthropic-beta` header (Claude-style tools ask for features by it:
+/// `context-1m-...`, `fine-grained-tool-streaming-...`) goes on to the deployment with
+/// the call's headers, as LiteLLM forwards it. Set by the proxy after the body's
+/// credential check, so a client still cannot send headers of its own choosing.
+fn forward_beta(headers: &HeaderMap, body: &mut Map<String, Value>) {
+    let betas: Vec<&str> = headers
+        .get_all("anthropic-beta")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    if betas.is_empty() {
+        return;
+    }
+    let entry = body
+        .entry("headers")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(h) = entry {
+        h.insert("anthropic-beta".into(), Value::String(betas.join(",")));
+    }
 }
 
 /// `POST /v1/messages/count_tokens`: the input tokens of a Messages request,
@@ -141,6 +167,29 @@ mod tests {
     use super::*;
     use axum::http::StatusCode;
     use axum::response::IntoResponse;
+
+    #[test]
+    fn anthropic_beta_headers_join_the_calls_headers() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            "anthropic-beta",
+            HeaderValue::from_static("context-1m-2025-08-07"),
+        );
+        headers.append(
+            "anthropic-beta",
+            HeaderValue::from_static(" files-api-2025-04-14 "),
+        );
+        let mut body = Map::new();
+        body.insert("headers".into(), json!({"x-trace": "1"}));
+        forward_beta(&headers, &mut body);
+        assert_eq!(
+            body["headers"],
+            json!({"x-trace": "1", "anthropic-beta": "context-1m-2025-08-07,files-api-2025-04-14"})
+        );
+        let mut untouched = Map::new();
+        forward_beta(&HeaderMap::new(), &mut untouched);
+        assert!(untouched.is_empty());
+    }
 
     #[tokio::test]
     async fn errors_are_rewritten_in_anthropic_shape_keeping_status_and_headers() {
