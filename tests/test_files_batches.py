@@ -187,3 +187,44 @@ async def test_router_acreate_file_and_acreate_batch(server):
     assert server.last_request.body["input_file_id"] == file.id
     with pytest.raises(litellm.BadRequestError, match="no OpenAI or Azure deployment"):
         await router.acreate_file(model="nope", file=b"x", purpose="batch")
+
+
+async def test_router_aretrieve_batch_finds_the_deployment_that_holds_it(server):
+    other = litellm.testing.MockServer().start()
+    try:
+        router = litellm.Router(
+            model_list=[
+                {
+                    "model_name": "a",
+                    "litellm_params": {"model": "openai/gpt-4o", "api_base": other.base_url, "api_key": "sk-a"},
+                },
+                {
+                    "model_name": "b",
+                    "litellm_params": {"model": "openai/gpt-4o", "api_base": server.base_url, "api_key": "sk-b"},
+                },
+            ]
+        )
+        file = await router.acreate_file(model="b", file=("in.jsonl", JSONL), purpose="batch")
+        batch = await router.acreate_batch(
+            model="b", input_file_id=file.id, endpoint="/v1/chat/completions", completion_window="24h"
+        )
+        # Asked without a group, every OpenAI deployment is asked; the one that made it answers.
+        found = await router.aretrieve_batch(batch_id=batch.id)
+        assert isinstance(found, Batch) and found.id == batch.id
+        assert any(r.path == f"/v1/batches/{batch.id}" for r in other.requests)
+        # A batch no deployment knows raises the providers' error.
+        with pytest.raises(litellm.NotFoundError):
+            await router.aretrieve_batch(batch_id="batch_nope")
+        # Listing a group merges its deployments' lists.
+        assert (await router.alist_batches(model="a")).data == []
+        file_a = await router.acreate_file(model="a", file=("in.jsonl", JSONL), purpose="batch")
+        on_a = await router.acreate_batch(
+            model="a", input_file_id=file_a.id, endpoint="/v1/chat/completions", completion_window="24h"
+        )
+        both = litellm.Router(model_list=[{**d, "model_name": "both"} for d in router.model_list])
+        listed = [b.id for b in await both.alist_batches(model="both")]
+        assert on_a.id in listed and batch.id in listed
+        with pytest.raises(litellm.BadRequestError, match="no OpenAI or Azure deployment"):
+            await router.alist_batches(model="nope")
+    finally:
+        other.stop()

@@ -21,7 +21,7 @@ from rustllm._upload import uploads
 from rustllm.streaming import CustomStreamWrapper
 from rustllm.types._audio import HttpxBinaryResponseContent
 from rustllm.types._endpoints import OpenAIModerationResponse, RerankResponse
-from rustllm.types._files import Batch, FileObject
+from rustllm.types._files import Batch, BatchList, FileObject
 from rustllm.types._images import ImageResponse
 from rustllm.types.utils import EmbeddingResponse, ModelResponse, TranscriptionResponse
 
@@ -827,6 +827,73 @@ class Router:
         from rustllm import acreate_batch
 
         return await acreate_batch(**{**self._files_deployment(model), **kwargs})
+
+    def _files_connections(self, model: str | None) -> list[dict[str, Any]]:
+        """The distinct OpenAI and Azure connections of group ``model`` (every group when
+        None), as keyword arguments of the files and batches functions."""
+        from rustllm import get_llm_provider
+
+        out: list[dict[str, Any]] = []
+        for d in self.model_list:
+            if model is not None and d["model_name"] != model:
+                continue
+            params = d["litellm_params"]
+            try:
+                _, provider, _, _ = get_llm_provider(
+                    params["model"], params.get("custom_llm_provider"), params.get("api_base")
+                )
+            except Exception:  # noqa: BLE001 - a deployment rustllm cannot route is skipped
+                continue
+            if provider in ("openai", "azure"):
+                conn = {k: v for k, v in params.items() if k not in self._ROUTING_ONLY}
+                conn["custom_llm_provider"] = provider
+                if conn not in out:
+                    out.append(conn)
+        return out
+
+    async def aretrieve_batch(self, batch_id: str, model: str | None = None, **kwargs: Any) -> Batch:
+        """Retrieve batch ``batch_id`` from whichever OpenAI or Azure deployment holds it
+        (of group ``model``, or of every group), asking them all at once: the first that
+        knows it answers (LiteLLM's ``Router.aretrieve_batch``). If none does, the last
+        error is raised."""
+        import asyncio
+
+        from rustllm import aretrieve_batch
+        from rustllm.exceptions import BadRequestError
+
+        conns = self._files_connections(model)
+        if not conns:
+            raise BadRequestError(
+                message=f"litellm.BadRequestError: no OpenAI or Azure deployment{'' if model is None else f' in model group {model!r}'} serves files and batches",
+                model=model or "",
+                llm_provider="",
+            )
+        results = await asyncio.gather(
+            *(aretrieve_batch(batch_id=batch_id, **{**c, **kwargs}) for c in conns), return_exceptions=True
+        )
+        for r in results:
+            if not isinstance(r, BaseException):
+                return r
+        raise results[-1]
+
+    async def alist_batches(self, model: str, **kwargs: Any) -> BatchList:
+        """The batches of every OpenAI or Azure deployment of group ``model``, in one list
+        (LiteLLM's ``Router.alist_batches``); ``after`` and ``limit`` apply per deployment."""
+        import asyncio
+
+        from rustllm import alist_batches
+
+        conns = self._files_connections(model)
+        if not conns:
+            self._files_deployment(model)  # raises the no-deployment error
+        lists = await asyncio.gather(*(alist_batches(**{**c, **kwargs}) for c in conns))
+        merged = lists[0]
+        for other in lists[1:]:
+            merged.data.extend(other.data)
+            merged.has_more = bool(merged.has_more or other.has_more)
+        if merged.data:
+            merged.first_id, merged.last_id = merged.data[0].id, merged.data[-1].id
+        return merged
 
     def transcription(self, file: Any, model: str, **kwargs: Any) -> TranscriptionResponse:
         """Transcribe ``file`` on model group ``model`` (LiteLLM's argument order: ``file``
