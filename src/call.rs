@@ -170,8 +170,9 @@ pub fn prepare_with_env(
                 }
             }
             Native::No { reasoning } => {
-                let (chat, bridge) = messages::to_chat(kwargs.clone(), reasoning)
-                    .map_err(|e| call_context(e, &kwargs))?;
+                let context = context_keys(&kwargs);
+                let (chat, bridge) =
+                    messages::to_chat(kwargs, reasoning).map_err(|e| call_context(e, &context))?;
                 let mut p = prepare_with_env(Endpointkind::Chat, chat, env)?;
                 p.messages_bridge = Some(Arc::new(bridge));
                 return Ok(p);
@@ -181,8 +182,9 @@ pub fn prepare_with_env(
     if kind == Endpointkind::Responses {
         responses::check_request(&kwargs).map_err(|e| call_context(e, &kwargs))?;
         if !responses_served_natively(&kwargs) {
+            let context = context_keys(&kwargs);
             let (chat, bridge) =
-                responses::bridge::to_chat(kwargs.clone()).map_err(|e| call_context(e, &kwargs))?;
+                responses::bridge::to_chat(kwargs).map_err(|e| call_context(e, &context))?;
             let mut p = prepare_with_env(Endpointkind::Chat, chat, env)?;
             p.bridge = Some(Arc::new(bridge));
             return Ok(p);
@@ -436,6 +438,15 @@ fn messages_served_natively(kwargs: &Map<String, Value>) -> Native {
 }
 
 /// The provider and model of a call that failed its checks, as far as they resolve.
+/// The keys [`call_context`] reads, for a call whose kwargs are handed on (not cloned:
+/// they hold the whole conversation).
+fn context_keys(kwargs: &Map<String, Value>) -> Map<String, Value> {
+    ["model", "custom_llm_provider", "base_url", "api_base"]
+        .iter()
+        .filter_map(|k| kwargs.get(*k).map(|v| ((*k).to_string(), v.clone())))
+        .collect()
+}
+
 fn call_context(e: LlmError, kwargs: &Map<String, Value>) -> LlmError {
     let text = |k: &str| kwargs.get(k).and_then(Value::as_str);
     let model = text("model").unwrap_or_default();

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::store::{self, Turn};
+use super::store;
 use super::{bad, new_id, type_name, usage_from_chat};
 use crate::error::LlmError;
 
@@ -469,13 +469,14 @@ impl Bridge {
 
     /// The Response for a chat reply; the turn is stored for `previous_response_id`.
     pub fn reply(&self, chat: &Map<String, Value>) -> Map<String, Value> {
-        let choice = chat
-            .get("choices")
-            .and_then(|c| c.get(0))
-            .cloned()
-            .unwrap_or(Value::Null);
-        let message = choice.get("message").cloned().unwrap_or(json!({}));
-        let (status, incomplete) = status_of(choice.get("finish_reason").and_then(Value::as_str));
+        let choice = chat.get("choices").and_then(|c| c.get(0));
+        let empty = json!({});
+        let message = choice.and_then(|c| c.get("message")).unwrap_or(&empty);
+        let (status, incomplete) = status_of(
+            choice
+                .and_then(|c| c.get("finish_reason"))
+                .and_then(Value::as_str),
+        );
         let usage = chat
             .get("usage")
             .map(usage_from_chat)
@@ -490,10 +491,10 @@ impl Bridge {
             created,
             status,
             incomplete,
-            output_items(&message),
+            output_items(message),
             usage,
         );
-        self.remember(assistant_message(&message), &response);
+        self.remember(assistant_message(message), &response);
         response
     }
 
@@ -502,15 +503,7 @@ impl Bridge {
         if !self.store {
             return;
         }
-        let mut messages = self.history.clone();
-        messages.push(assistant);
-        store::put(
-            &self.id,
-            Turn {
-                messages,
-                response: response.clone(),
-            },
-        );
+        store::put_turn(&self.id, &self.history, &assistant, response);
     }
 }
 

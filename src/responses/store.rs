@@ -23,10 +23,17 @@ pub struct Turn {
     pub response: Map<String, Value>,
 }
 
+/// A turn as it is kept: its JSON text, one allocation each, so that storing a turn
+/// costs a serialisation (no deep copy of the maps) and forgetting one a single free.
+struct Stored {
+    messages: Box<str>,
+    response: Box<str>,
+}
+
 #[derive(Default)]
 struct Store {
     order: VecDeque<String>,
-    turns: HashMap<String, Arc<Turn>>,
+    turns: HashMap<String, Stored>,
 }
 
 static STORE: Mutex<Option<Store>> = Mutex::new(None);
@@ -36,10 +43,32 @@ fn with<T>(f: impl FnOnce(&mut Store) -> T) -> T {
     f(guard.get_or_insert_with(Store::default))
 }
 
-/// Keep `turn` under `id`, forgetting the oldest beyond [`CAPACITY`].
-pub fn put(id: &str, turn: Turn) {
+/// Keep the turn of `messages` then `reply` (the assistant's message), and `response`,
+/// under `id`, forgetting the oldest beyond [`CAPACITY`].
+pub fn put_turn(id: &str, messages: &[Value], reply: &Value, response: &Map<String, Value>) {
+    let mut text = serde_json::to_string(messages).unwrap_or_else(|_| "[]".into());
+    let reply = serde_json::to_string(reply).unwrap_or_else(|_| "null".into());
+    text.pop(); // the closing `]`
+    if messages.is_empty() {
+        text.push_str(&reply);
+    } else {
+        text.push(',');
+        text.push_str(&reply);
+    }
+    text.push(']');
+    let response = serde_json::to_string(response).unwrap_or_else(|_| "{}".into());
+    insert(
+        id,
+        Stored {
+            messages: text.into_boxed_str(),
+            response: response.into_boxed_str(),
+        },
+    );
+}
+
+fn insert(id: &str, stored: Stored) {
     with(|s| {
-        if s.turns.insert(id.to_string(), Arc::new(turn)).is_none() {
+        if s.turns.insert(id.to_string(), stored).is_none() {
             s.order.push_back(id.to_string());
         }
         while s.order.len() > CAPACITY {
@@ -52,7 +81,20 @@ pub fn put(id: &str, turn: Turn) {
 
 /// The turn stored under `id`.
 pub fn get(id: &str) -> Option<Arc<Turn>> {
-    with(|s| s.turns.get(id).cloned())
+    let (messages, response) = with(|s| {
+        s.turns
+            .get(id)
+            .map(|t| (t.messages.clone(), t.response.clone()))
+    })?;
+    Some(Arc::new(Turn {
+        messages: serde_json::from_str(&messages).unwrap_or_default(),
+        response: serde_json::from_str(&response).unwrap_or_default(),
+    }))
+}
+
+/// Whether a turn is stored under `id`.
+pub fn contains(id: &str) -> bool {
+    with(|s| s.turns.contains_key(id))
 }
 
 /// Forget `id`; true when it was stored.
@@ -110,25 +152,47 @@ pub fn len() -> usize {
 mod tests {
     use super::*;
 
-    fn turn(n: usize) -> Turn {
-        Turn {
-            messages: vec![Value::from(n)],
-            response: Map::new(),
-        }
-    }
-
     #[test]
     fn the_store_is_bounded_and_forgets_the_oldest_first() {
         let prefix = "store-test-bounded";
         for i in 0..CAPACITY + 5 {
-            put(&format!("{prefix}-{i}"), turn(i));
+            put_turn(&format!("{prefix}-{i}"), &[], &Value::from(i), &Map::new());
         }
         assert!(len() <= CAPACITY);
         assert!(get(&format!("{prefix}-0")).is_none());
         let last = get(&format!("{prefix}-{}", CAPACITY + 4)).unwrap();
         assert_eq!(last.messages, vec![Value::from(CAPACITY + 4)]);
+        assert!(contains(&format!("{prefix}-{}", CAPACITY + 4)));
         assert!(remove(&format!("{prefix}-{}", CAPACITY + 4)));
+        assert!(!contains(&format!("{prefix}-{}", CAPACITY + 4)));
         assert!(!remove(&format!("{prefix}-{}", CAPACITY + 4)));
+    }
+
+    #[test]
+    fn a_turn_is_kept_as_its_messages_then_the_reply() {
+        let response: Map<String, Value> =
+            serde_json::from_value(serde_json::json!({"id": "r", "output": [1]})).unwrap();
+        put_turn(
+            "store-test-turn",
+            &[Value::from("a"), Value::from(2)],
+            &serde_json::json!({"role": "assistant"}),
+            &response,
+        );
+        let t = get("store-test-turn").unwrap();
+        assert_eq!(
+            t.messages,
+            vec![
+                Value::from("a"),
+                Value::from(2),
+                serde_json::json!({"role": "assistant"})
+            ]
+        );
+        assert_eq!(t.response, response);
+        put_turn("store-test-empty", &[], &Value::from("only"), &Map::new());
+        assert_eq!(
+            get("store-test-empty").unwrap().messages,
+            vec![Value::from("only")]
+        );
     }
 
     #[test]

@@ -146,7 +146,7 @@ async fn by_id(
     if !may_use(&identity, &id) {
         return error_response(not_found(&id), None);
     }
-    if crate::responses::store::get(&id).is_some() {
+    if crate::responses::store::contains(&id) {
         let mut kwargs = Map::new();
         kwargs.insert("response_id".into(), Value::String(id));
         return answer(crate::call::response_by_id(kwargs, delete).await);
