@@ -877,6 +877,7 @@ def _observed(params: dict[str, Any]) -> bool:
         or "callbacks" in params
         or "success_callback" in params
         or "failure_callback" in params
+        or "guardrails" in params
     )
 
 
@@ -1166,7 +1167,7 @@ def __getattr__(name: str) -> Any:
         from rustllm import anthropic_interface
 
         return anthropic_interface
-    if name in ("testing", "display"):
+    if name in ("testing", "display", "guardrails"):
         import importlib
 
         return importlib.import_module(f"rustllm.{name}")

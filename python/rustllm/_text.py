@@ -428,6 +428,7 @@ def _observed(r: Any, params: dict[str, Any]) -> bool:
         or "callbacks" in params
         or "success_callback" in params
         or "failure_callback" in params
+        or "guardrails" in params
     )
 
 
