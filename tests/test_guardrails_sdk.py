@@ -334,16 +334,16 @@ async def test_streaming_iterator_hook_on_async_streams(openai_args, server):
 def test_builtin_block_sends_nothing(openai_args, server):
     litellm.callbacks = [Guardrail(guardrail_name="cards", detect=["credit_card"], action="block", default_on=True)]
     with pytest.raises(BlockedPiiEntityError) as info:
-        litellm.completion(
-            model="openai/m", messages=[{"role": "user", "content": f"card {CARD}"}], **openai_args
-        )
+        litellm.completion(model="openai/m", messages=[{"role": "user", "content": f"card {CARD}"}], **openai_args)
     assert str(info.value) == (
         "Blocked entity detected: CREDIT_CARD by Guardrail: cards. This entity is not allowed to be used in this request."
     )
     assert CARD not in str(info.value)
     assert server.request_count == 0
     # A look-alike (fails Luhn) goes through.
-    litellm.completion(model="openai/m", messages=[{"role": "user", "content": "order 4111 1111 1111 1112"}], **openai_args)
+    litellm.completion(
+        model="openai/m", messages=[{"role": "user", "content": "order 4111 1111 1111 1112"}], **openai_args
+    )
     assert server.request_count == 1
 
 
@@ -543,8 +543,12 @@ def test_load_builds_builtin_and_custom_guardrails(openai_args, server):
         [
             {
                 "guardrail_name": "pii",
-                "litellm_params": {"guardrail": "presidio", "mode": "pre_call", "default_on": True,
-                                   "pii_entities_config": {"EMAIL_ADDRESS": "MASK"}},
+                "litellm_params": {
+                    "guardrail": "presidio",
+                    "mode": "pre_call",
+                    "default_on": True,
+                    "pii_entities_config": {"EMAIL_ADDRESS": "MASK"},
+                },
             },
             {"guardrail_name": "up", "litellm_params": {"guardrail": "test_guardrails_sdk.Upper", "mode": "post_call"}},
         ]
@@ -563,19 +567,29 @@ def test_load_builds_builtin_and_custom_guardrails(openai_args, server):
     [
         ({"litellm_params": {"guardrail": "rustllm"}}, r"guardrails\[0\]: guardrail_name"),
         ({"guardrail_name": "g"}, "guardrail 'g': litellm_params: expected a mapping"),
-        ({"guardrail_name": "g", "litellm_params": {"guardrail": "rustllm", "detect": ["dna"]}},
-         'guardrail "g": detect: unknown detector "dna"'),
-        ({"guardrail_name": "g", "litellm_params": {"guardrail": "rustllm", "detect": ["email"], "action": "drop"}},
-         'guardrail "g": action'),
-        ({"guardrail_name": "g", "litellm_params": {"guardrail": "rustllm", "detect": ["email"], "mode": "later"}},
-         "mode 'later'"),
-        ({"guardrail_name": "g", "litellm_params": {"guardrail": "rustllm", "patterns": {"X": "("}}},
-         'guardrail "g": patterns'),
+        (
+            {"guardrail_name": "g", "litellm_params": {"guardrail": "rustllm", "detect": ["dna"]}},
+            'guardrail "g": detect: unknown detector "dna"',
+        ),
+        (
+            {"guardrail_name": "g", "litellm_params": {"guardrail": "rustllm", "detect": ["email"], "action": "drop"}},
+            'guardrail "g": action',
+        ),
+        (
+            {"guardrail_name": "g", "litellm_params": {"guardrail": "rustllm", "detect": ["email"], "mode": "later"}},
+            "mode 'later'",
+        ),
+        (
+            {"guardrail_name": "g", "litellm_params": {"guardrail": "rustllm", "patterns": {"X": "("}}},
+            'guardrail "g": patterns',
+        ),
         ({"guardrail_name": "g", "litellm_params": {"guardrail": "rustllm"}}, "nothing to detect"),
         ({"guardrail_name": "g", "litellm_params": {"guardrail": "no_such_module.G"}}, "cannot import"),
         ({"guardrail_name": "g", "litellm_params": {"guardrail": "lakera"}}, "expected 'rustllm'"),
-        ({"guardrail_name": "g", "litellm_params": {"guardrail": "rustllm", "detect": ["email"], "default_on": "y"}},
-         "default_on"),
+        (
+            {"guardrail_name": "g", "litellm_params": {"guardrail": "rustllm", "detect": ["email"], "default_on": "y"}},
+            "default_on",
+        ),
     ],
 )
 def test_bad_config_entries_are_refused_naming_the_field(entry, message):

@@ -139,11 +139,7 @@ def plan(call_type: str, params: dict[str, Any], active: list, names: frozenset,
     if in_metadata:
         _requested_names(in_metadata, 'metadata["guardrails"]')
     known = names | {g.guardrail_name for g in chosen if g.guardrail_name}
-    unknown = [
-        n
-        for n in [*asked, *(in_metadata or [])]
-        if (next(iter(n)) if isinstance(n, dict) else n) not in known
-    ]
+    unknown = [n for n in [*asked, *(in_metadata or [])] if (next(iter(n)) if isinstance(n, dict) else n) not in known]
     if unknown:
         raise ValueError(
             f"guardrails {unknown!r}: no guardrail of that name is registered in rustllm.callbacks "
@@ -281,9 +277,7 @@ def _audit_block(run: _Run, g: Any, event: str, params: dict[str, Any], error: B
 def _rejected(message: str, params: dict[str, Any]) -> BaseException:
     from rustllm.exceptions import RejectedRequestError
 
-    return RejectedRequestError(
-        message=message, model=params.get("model"), llm_provider="", request_data=dict(params)
-    )
+    return RejectedRequestError(message=message, model=params.get("model"), llm_provider="", request_data=dict(params))
 
 
 def _take_pre(result: Any, params: dict[str, Any]) -> None:
@@ -680,4 +674,3 @@ class _GuardedStream:
 
     async def __aexit__(self, *exc: object) -> None:
         self.close()
-

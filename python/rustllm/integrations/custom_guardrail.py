@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, AsyncGenerator
+from collections.abc import AsyncGenerator
+from typing import Any
 
 from rustllm.integrations.custom_logger import CustomLogger
 from rustllm.types.guardrails import GuardrailEventHooks
@@ -49,9 +50,7 @@ def _check_hooks(value: Any, what: str) -> None:
     for item in items:
         v = item.value if isinstance(item, GuardrailEventHooks) else item
         if v not in _EVENTS:
-            raise ValueError(
-                f"{what}={item!r}: expected one of {', '.join(sorted(_EVENTS))} (or a list of them)"
-            )
+            raise ValueError(f"{what}={item!r}: expected one of {', '.join(sorted(_EVENTS))} (or a list of them)")
 
 
 class CustomGuardrail(CustomLogger):
