@@ -14,7 +14,10 @@ use serde_json::{Map, Value};
 
 use super::convert::{map_to_py, to_py, to_value};
 use crate::guardrails::config::from_params;
-use crate::guardrails::{apply, apply_reply, restore_reply, Applied, Blocked, Decision, Guardrail, Masker, StreamRestorer};
+use crate::guardrails::{
+    apply, apply_reply, restore_reply, Applied, Blocked, Decision, Guardrail, Masker,
+    StreamRestorer,
+};
 
 /// The request keys whose texts a model reads ([`crate::guardrails::request::for_each_text`]).
 const TEXT_KEYS: [&str; 5] = ["system", "instructions", "messages", "prompt", "input"];
@@ -35,8 +38,7 @@ impl PyBuiltinGuardrail {
             Value::Object(map) => map,
             _ => Map::new(),
         };
-        let rules =
-            from_params(guardrail_name, &params).map_err(PyValueError::new_err)?;
+        let rules = from_params(guardrail_name, &params).map_err(PyValueError::new_err)?;
         Ok(PyBuiltinGuardrail {
             name: guardrail_name.to_string(),
             rules,
