@@ -611,3 +611,60 @@ def test_a_guardrail_that_does_nothing_keeps_the_plain_path(openai_args, server)
     assert obs.guardrails == [] and not obs.any and obs.guardrail_names == {"noop"}
     assert content(litellm.completion(model="openai/m", messages=USER_HI, guardrails=["noop"], **openai_args))
     assert rec.kwargs == []
+
+
+async def test_builtin_hooks_called_directly_mask_and_restore():
+    g = Guardrail(guardrail_name="pii", detect=["email"], action="mask", restore=True)
+    data = {"model": "m", "messages": [{"role": "user", "content": f"to {EMAIL}"}]}
+    out = await g.async_pre_call_hook(None, None, data, "completion")
+    assert out["messages"] == [{"role": "user", "content": "to <EMAIL_1>"}]
+    reply = litellm.ModelResponse(choices=[{"message": {"role": "assistant", "content": "ok <EMAIL_1>"}}])
+    restored = await g.async_post_call_success_hook(data, None, reply)
+    assert content(restored) == f"ok {EMAIL}"
+    assert content(reply) == "ok <EMAIL_1>"  # a new object; the model's reply is kept as it was
+
+
+def test_cache_stores_the_masked_reply_and_a_hit_is_restored(openai_args, server):
+    litellm.cache = litellm.Cache()
+    litellm.callbacks = [
+        Guardrail(guardrail_name="pii", detect=["email"], action="mask", restore=True, default_on=True)
+    ]
+    server.respond(text="to <EMAIL_1>")
+    first = litellm.completion(model="openai/m", messages=WITH_EMAIL, **openai_args)
+    second = litellm.completion(model="openai/m", messages=WITH_EMAIL, **openai_args)
+    assert content(first) == content(second) == f"to {EMAIL}"
+    assert server.request_count == 1 and second._hidden_params.get("cache_hit") is True
+    stored = litellm.cache._get(
+        litellm.cache._plan("completion", {"model": "openai/m", "messages": sent_messages(server)})
+    )
+    assert stored is not None and EMAIL not in str(stored)
+
+
+async def test_log_guardrail_information_records_a_custom_hook(openai_args, server):
+    from rustllm.integrations.custom_guardrail import log_guardrail_information
+
+    class Checked(CustomGuardrail):
+        @log_guardrail_information
+        async def async_pre_call_hook(self, user_api_key_dict, cache, data, call_type):
+            return data
+
+    rec = Recorder()
+    litellm.callbacks = [Checked(guardrail_name="chk", event_hook="pre_call", default_on=True), rec]
+    await litellm.acompletion(model="openai/m", messages=USER_HI, **openai_args)
+    assert await asyncio.wait_for(_until(lambda: rec.kwargs), 5)
+    (info,) = rec.kwargs[0]["standard_logging_object"]["guardrail_information"]
+    assert (info["guardrail_name"], info["guardrail_status"], info["guardrail_mode"]) == ("chk", "success", "pre_call")
+    assert info["guardrail_response"] is None and info["duration"] >= 0
+
+
+async def _until(predicate):
+    while not predicate():
+        await asyncio.sleep(0.01)
+    return True
+
+
+def test_user_api_key_auth_never_shows_its_key():
+    from rustllm.proxy._types import UserAPIKeyAuth
+
+    auth = UserAPIKeyAuth(api_key="sk-secret-value", user_id="u1")
+    assert "sk-secret-value" not in repr(auth) and auth.user_id == "u1"

@@ -1222,6 +1222,8 @@ def call(call_type: str, params: dict[str, Any], core: Callable[[dict[str, Any]]
         if not (obs.any or obs.log or cache is not None):
             return _guardrails.post(run, params, core(params))
         return _guardrails.post(run, params, _call(call_type, params, core, obs, cache))
+    if not (obs.any or obs.log or cache is not None):
+        return core(params)  # only quiet guardrails registered: nothing observes this call
     return _call(call_type, params, core, obs, cache)
 
 
@@ -1285,6 +1287,8 @@ async def acall(call_type: str, params: dict[str, Any], core: Callable[[dict[str
         if not (obs.any or obs.log or cache is not None):
             return await _guardrails.apost(run, params, await core(params))
         return await _guardrails.apost(run, params, await _acall(call_type, params, core, obs, cache))
+    if not (obs.any or obs.log or cache is not None):
+        return await core(params)
     return await _acall(call_type, params, core, obs, cache)
 
 

@@ -4,8 +4,9 @@ read.
 
 Each entry is a dotted name below the package: ``"types.utils"`` means that
 ``litellm.types.utils`` is ``rustllm.types.utils``. A ``litellm.*`` module missing here
-is out of scope (LiteLLM's provider internals under ``litellm.llms``, the proxy, the
-secret-manager back ends, ...): importing it under :func:`install_as_litellm` raises
+is out of scope (LiteLLM's provider internals under ``litellm.llms``, the proxy (but for
+``litellm.proxy._types``, whose names guardrail classes import), the secret-manager back
+ends, ...): importing it under :func:`install_as_litellm` raises
 ModuleNotFoundError naming it. This module holds data only; importing it costs nothing.
 """
 

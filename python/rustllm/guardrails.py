@@ -29,6 +29,7 @@ counts, the call id; never a matched value) and is in the callbacks' kwargs as
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from typing import Any
 
 from rustllm import _core
@@ -41,6 +42,8 @@ _BUILTIN_NAMES = frozenset({"rustllm", "builtin", "presidio"})
 _MODES = frozenset({"pre_call", "during_call", "post_call"})
 # litellm_params keys that select and place a guardrail rather than configure detection.
 _PLACEMENT = frozenset({"guardrail", "mode", "default_on"})
+# How many masked calls a guardrail keeps for their replies when its hooks are called directly.
+_PENDING_MAX = 1024
 
 
 class Guardrail(CustomGuardrail):
@@ -99,6 +102,8 @@ class Guardrail(CustomGuardrail):
             **kwargs,
         )
         self._modes = frozenset(values)
+        # Masked calls awaiting their reply, for code that calls the hooks itself.
+        self._pending: OrderedDict[str, Any] = OrderedDict()
 
     def __repr__(self) -> str:
         return (
@@ -199,15 +204,22 @@ class Guardrail(CustomGuardrail):
             state: list = []
             self._check_request(data, data.get("litellm_call_id") or "", router=True, state=state)
             if state:
-                data.setdefault("metadata", {})["_rustllm_guardrail_masking"] = state
+                # Kept here, not in `data` (which goes on to the provider call), by call id.
+                if not data.get("litellm_call_id"):
+                    from rustllm.types.utils import _uuid4
+
+                    data["litellm_call_id"] = _uuid4()
+                self._pending[data["litellm_call_id"]] = state[0][1]
+                while len(self._pending) > _PENDING_MAX:
+                    self._pending.popitem(last=False)
         return data
 
     async def async_post_call_success_hook(self, data: dict, user_api_key_dict: Any, response: Any) -> Any:
         """Restore what the pre-call hook masked (``restore=True``) and check the reply
         (``post_call``)."""
-        for g, masking in (data.get("metadata") or {}).get("_rustllm_guardrail_masking") or []:
-            if g is self:
-                response = restore_response(response, masking)
+        masking = self._pending.pop(data.get("litellm_call_id") or "", None)
+        if masking is not None:
+            response = restore_response(response, masking)
         if self.checks_reply:
             response = self._check_reply(data, response, data.get("litellm_call_id") or "")
         return response
