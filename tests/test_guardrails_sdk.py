@@ -668,3 +668,20 @@ def test_user_api_key_auth_never_shows_its_key():
 
     auth = UserAPIKeyAuth(api_key="sk-secret-value", user_id="u1")
     assert "sk-secret-value" not in repr(auth) and auth.user_id == "u1"
+
+
+def test_builtin_restore_on_text_completion_streams(openai_args, server):
+    litellm.callbacks = [
+        Guardrail(guardrail_name="pii", detect=["email"], action="mask", restore=True, default_on=True)
+    ]
+    server.respond(text="to <EMAIL_1> ok", stream_chunks=8)
+    stream = litellm.text_completion(model="openai/m", prompt=f"mail {EMAIL}", stream=True, **openai_args)
+    assert "".join(c.choices[0].text or "" for c in stream if c.choices) == f"to {EMAIL} ok"
+    assert EMAIL not in wire_text(server)
+
+
+def test_a_guardrail_not_selected_does_not_touch_other_calls(openai_args, server):
+    # Registered but not default_on and not named: an image call is not refused for it.
+    litellm.callbacks = [Guardrail(guardrail_name="pii", detect=["email"], action="mask")]
+    litellm.image_generation(model="openai/dall-e-3", prompt="a cat", **openai_args)
+    assert server.request_count == 1

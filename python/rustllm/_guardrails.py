@@ -83,14 +83,6 @@ def registered(callbacks: Any) -> tuple[list, frozenset]:
     return active, frozenset(names)
 
 
-def wanted(params: dict[str, Any], active: list) -> bool:
-    """Whether a call has guardrails to plan (cheap: no selection)."""
-    if active or "guardrails" in params:
-        return True
-    metadata = params.get("metadata")
-    return isinstance(metadata, dict) and bool(metadata.get("guardrails"))
-
-
 def _requested_names(items: Any, where: str) -> list:
     if not isinstance(items, (list, tuple)):
         raise TypeError(f"{where} must be a list of guardrail names (or CustomGuardrail instances), got {items!r}")
@@ -155,9 +147,15 @@ def plan(call_type: str, params: dict[str, Any], active: list, names: frozenset,
     run = _Run(call_type, router)
     for g in chosen:
         if _is_builtin(g):
-            if g.checks_request and (g.should_run_guardrail(params, _PRE) or g.should_run_guardrail(params, _DURING)):
+            on_request = g.checks_request and (
+                g.should_run_guardrail(params, _PRE) or g.should_run_guardrail(params, _DURING)
+            )
+            on_reply = g.checks_reply and g.should_run_guardrail(params, _POST)
+            if on_request:
                 run.pre.append(g)
-            run.post.append((g, g.checks_reply and g.should_run_guardrail(params, _POST)))
+            if on_request or on_reply:
+                # After the call: check the reply, and restore what the request check masked.
+                run.post.append((g, on_reply))
             continue
         if _overrides(g, "async_pre_call_hook") and g.should_run_guardrail(params, _PRE):
             run.pre.append(g)
@@ -168,7 +166,7 @@ def plan(call_type: str, params: dict[str, Any], active: list, names: frozenset,
                 run.post.append((g, True))
             if _overrides(g, "async_post_call_streaming_iterator_hook"):
                 run.streaming.append(g)
-    if not (run.pre or run.during or run.streaming or any(check or _is_builtin(g) for g, check in run.post)):
+    if not (run.pre or run.during or run.streaming or run.post):
         return None
     # The call's own metadata (never the caller's dict), where decisions are recorded.
     metadata = params.get("metadata")
@@ -381,6 +379,8 @@ def _is_stream(response: Any) -> bool:
 def _builtin_reply(run: _Run, g: Any, check: bool, params: dict[str, Any], response: Any) -> Any:
     from rustllm.guardrails import restore_response
 
+    if run.hook_type == "embeddings":
+        return response  # vectors: nothing to check or restore
     if check:
         response = g._check_reply(params, response, run.call_id)
     for owner, masking in run.maskings:
