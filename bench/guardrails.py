@@ -47,9 +47,9 @@ def prompt_4k() -> str:
         "Please summarise the quarterly report for the board. Revenue grew in every region, "
         "costs were flat, and the new product line shipped on time. "
     )
-    text = base * (4096 // len(base))
-    text += " Contact jane.doe@example.com or +44 20 7946 0958; card 4111 1111 1111 1111."
-    return text[:4096]
+    tail = " Contact jane.doe@example.com or +44 20 7946 0958; card 4111 1111 1111 1111."
+    body = (base * (4096 // len(base) + 1))[: 4096 - len(tail)]
+    return body + tail
 
 
 def main() -> None:

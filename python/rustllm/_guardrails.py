@@ -51,9 +51,35 @@ def _overrides(g: Any, name: str) -> bool:
 
 
 def _is_builtin(g: Any) -> bool:
-    from rustllm.guardrails import Guardrail
+    return getattr(g, "_rustllm_builtin", False)
 
-    return isinstance(g, Guardrail)
+
+# Per class: whether it overrides (pre, moderation, post, streaming iterator).
+_hook_table: dict = {}
+
+
+def _hooks_of(g: Any) -> tuple[bool, bool, bool, bool]:
+    cls = type(g)
+    hooks = _hook_table.get(cls)
+    if hooks is None:
+        hooks = _hook_table[cls] = (
+            _overrides(g, "async_pre_call_hook"),
+            _overrides(g, "async_moderation_hook"),
+            _overrides(g, "async_post_call_success_hook"),
+            _overrides(g, "async_post_call_streaming_iterator_hook"),
+        )
+    return hooks
+
+
+def call_id(params: dict[str, Any]) -> str:
+    """The call's ``litellm_call_id``, made when first needed (decisions and callbacks
+    then name the same call)."""
+    cid = params.get("litellm_call_id")
+    if cid is None:
+        from rustllm.types.utils import _uuid4
+
+        cid = params["litellm_call_id"] = _uuid4()
+    return cid
 
 
 def _does_something(g: Any) -> bool:
@@ -92,13 +118,12 @@ def _requested_names(items: Any, where: str) -> list:
 class _Run:
     """One call's guardrails and what they left for the reply."""
 
-    __slots__ = ("call_id", "call_type", "during", "hook_type", "maskings", "post", "pre", "router", "streaming")
+    __slots__ = ("call_type", "during", "hook_type", "maskings", "post", "pre", "router", "streaming")
 
     def __init__(self, call_type: str, router: bool) -> None:
         self.call_type = call_type
         self.hook_type = HOOK_CALL_TYPES.get(call_type, call_type)
         self.router = router
-        self.call_id = ""
         self.pre: list = []
         self.during: list = []
         # (guardrail, check the reply?) in registration order; built-ins also restore.
@@ -128,15 +153,18 @@ def plan(call_type: str, params: dict[str, Any], active: list, names: frozenset,
                 raise TypeError(f"guardrails= holds {g!r}, which is neither a guardrail name nor a CustomGuardrail")
     metadata = params.get("metadata")
     in_metadata = metadata.get("guardrails") if isinstance(metadata, dict) else None
-    if in_metadata:
-        _requested_names(in_metadata, 'metadata["guardrails"]')
-    known = names | {g.guardrail_name for g in chosen if g.guardrail_name}
-    unknown = [n for n in [*asked, *(in_metadata or [])] if (next(iter(n)) if isinstance(n, dict) else n) not in known]
-    if unknown:
-        raise ValueError(
-            f"guardrails {unknown!r}: no guardrail of that name is registered in rustllm.callbacks "
-            f"(registered: {sorted(known) or 'none'})"
-        )
+    if in_metadata or asked:
+        if in_metadata:
+            _requested_names(in_metadata, 'metadata["guardrails"]')
+        known = names | {g.guardrail_name for g in chosen if g.guardrail_name}
+        unknown = [
+            n for n in [*asked, *(in_metadata or [])] if (next(iter(n)) if isinstance(n, dict) else n) not in known
+        ]
+        if unknown:
+            raise ValueError(
+                f"guardrails {unknown!r}: no guardrail of that name is registered in rustllm.callbacks "
+                f"(registered: {sorted(known) or 'none'})"
+            )
     if asked:
         # LiteLLM's guardrails read the selection from metadata["guardrails"].
         metadata = dict(metadata) if isinstance(metadata, dict) else {}
@@ -157,28 +185,18 @@ def plan(call_type: str, params: dict[str, Any], active: list, names: frozenset,
                 # After the call: check the reply, and restore what the request check masked.
                 run.post.append((g, on_reply))
             continue
-        if _overrides(g, "async_pre_call_hook") and g.should_run_guardrail(params, _PRE):
+        on_pre, on_during, on_post, on_stream = _hooks_of(g)
+        if on_pre and g.should_run_guardrail(params, _PRE):
             run.pre.append(g)
-        if _overrides(g, "async_moderation_hook") and g.should_run_guardrail(params, _DURING):
+        if on_during and g.should_run_guardrail(params, _DURING):
             run.during.append(g)
-        if g.should_run_guardrail(params, _POST):
-            if _overrides(g, "async_post_call_success_hook"):
+        if (on_post or on_stream) and g.should_run_guardrail(params, _POST):
+            if on_post:
                 run.post.append((g, True))
-            if _overrides(g, "async_post_call_streaming_iterator_hook"):
+            if on_stream:
                 run.streaming.append(g)
     if not (run.pre or run.during or run.streaming or run.post):
         return None
-    # The call's own metadata (never the caller's dict), where decisions are recorded.
-    metadata = params.get("metadata")
-    metadata = dict(metadata) if isinstance(metadata, dict) else {}
-    infos = metadata.get("standard_logging_guardrail_information")
-    metadata["standard_logging_guardrail_information"] = list(infos) if isinstance(infos, list) else []
-    params["metadata"] = metadata
-    if params.get("litellm_call_id") is None:
-        from rustllm.types.utils import _uuid4
-
-        params["litellm_call_id"] = _uuid4()  # decisions and callbacks name the same call
-    run.call_id = params["litellm_call_id"]
     return run
 
 
@@ -258,7 +276,11 @@ def _audit_block(run: _Run, g: Any, event: str, params: dict[str, Any], error: B
     import logging
 
     logging.getLogger("rustllm").info(
-        "rustllm guardrail %s: block (%s, %s) on call %s", g.guardrail_name, event, type(error).__name__, run.call_id
+        "rustllm guardrail %s: block (%s, %s) on call %s",
+        g.guardrail_name,
+        event,
+        type(error).__name__,
+        call_id(params),
     )
     _record(
         params,
@@ -299,7 +321,7 @@ def pre(run: _Run, params: dict[str, Any]) -> None:
     """The pre-call guardrails of a sync call, in order."""
     for g in run.pre:
         if _is_builtin(g):
-            g._check_request(params, run.call_id, run.router, run.maskings)
+            g._check_request(params, run.router, run.maskings)
             continue
         try:
             result = _sync(
@@ -315,7 +337,7 @@ async def apre(run: _Run, params: dict[str, Any]) -> None:
     """The pre-call guardrails of an async call, in order."""
     for g in run.pre:
         if _is_builtin(g):
-            g._check_request(params, run.call_id, run.router, run.maskings)
+            g._check_request(params, run.router, run.maskings)
             continue
         try:
             result = await _async(
@@ -382,7 +404,7 @@ def _builtin_reply(run: _Run, g: Any, check: bool, params: dict[str, Any], respo
     if run.hook_type == "embeddings":
         return response  # vectors: nothing to check or restore
     if check:
-        response = g._check_reply(params, response, run.call_id)
+        response = g._check_reply(params, response)
     for owner, masking in run.maskings:
         if owner is g:
             response = restore_response(response, masking)
@@ -524,12 +546,12 @@ class _Check:
         start = time.time()
         blocked, changed, decisions, _, _ = _core.guardrails_check_reply([self.g._core], reply)
         if blocked is not None:
-            self.g._audit(self.params, [blocked[3]], self.run.call_id, start, "post_call")
+            self.g._audit(self.params, [blocked[3]], start, "post_call")
             from rustllm.exceptions import BlockedPiiEntityError
 
             raise BlockedPiiEntityError(entity_type=blocked[1], guardrail_name=self.g.guardrail_name)
         if decisions:
-            self.g._audit(self.params, decisions, self.run.call_id, start, "post_call")
+            self.g._audit(self.params, decisions, start, "post_call")
         if changed is None:
             return chunks
         masked = {c["index"]: c["message"]["content"] for c in changed["choices"]}

@@ -45,7 +45,9 @@ def _rustllm() -> Any:
 def active(params: dict[str, Any] | None = None) -> bool:
     """Whether a call must take the observed path (used by the Router's wrappers)."""
     m = _rustllm()
-    if m.input_callback or m.success_callback or m.failure_callback or m.callbacks or m.set_verbose or m._log_calls:
+    if m.input_callback or m.success_callback or m.failure_callback or m.set_verbose or m._log_calls:
+        return True
+    if m.callbacks and not m._only_quiet_guardrails(m.callbacks):
         return True
     if m._async_success_callback or m._async_failure_callback or m._async_input_callback:
         return True
@@ -167,6 +169,16 @@ _LOG_HOOKS = (
     "async_log_success_event",
     "async_log_failure_event",
 )
+
+
+def only_quiet_guardrails(cbs: tuple) -> bool:
+    """Whether every callback is a guardrail with no hook to run, guardrail or logging."""
+    module = sys.modules.get("rustllm.integrations.custom_guardrail")
+    if module is None or not cbs:
+        return False
+    from rustllm import _guardrails
+
+    return all(_quiet_guardrail(cb) and not _guardrails._does_something(cb) for cb in cbs)
 
 
 def _quiet_guardrail(cb: Any) -> bool:

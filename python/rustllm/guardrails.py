@@ -57,6 +57,8 @@ class Guardrail(CustomGuardrail):
     anything malformed, when the guardrail is made.
     """
 
+    _rustllm_builtin = True  # rustllm._guardrails runs its checks in Rust, without hooks
+
     def __init__(
         self,
         guardrail_name: str = "rustllm",
@@ -122,18 +124,18 @@ class Guardrail(CustomGuardrail):
         return "post_call" in self._modes
 
     # -- the checks (sync: the detectors are Rust, no event loop needed) ----------------
-    def _check_request(self, data: dict[str, Any], call_id: str, router: bool, state: Any) -> None:
+    def _check_request(self, data: dict[str, Any], router: bool, state: Any) -> None:
         start = time.time()
         blocked, changed, decisions, masking, sensitive = _core.guardrails_check_request([self._core], data)
         if blocked is not None:
-            self._audit(data, [blocked[3]], call_id, start, "pre_call")
+            self._audit(data, [blocked[3]], start, "pre_call")
             from rustllm.exceptions import BlockedPiiEntityError
 
             raise BlockedPiiEntityError(entity_type=blocked[1], guardrail_name=self.guardrail_name)
         if changed is not None:
             data.update(changed)
         if decisions:
-            self._audit(data, decisions, call_id, start, "pre_call")
+            self._audit(data, decisions, start, "pre_call")
         if masking is not None:
             state.append((self, masking))
         if sensitive:
@@ -151,7 +153,7 @@ class Guardrail(CustomGuardrail):
                 )
             _tag_sensitive(data)
 
-    def _check_reply(self, data: dict[str, Any], response: Any, call_id: str) -> Any:
+    def _check_reply(self, data: dict[str, Any], response: Any) -> Any:
         """The reply checked (``post_call``): the same or a masked copy; raises when blocked."""
         dump = getattr(response, "model_dump", None)
         if dump is None:
@@ -159,18 +161,21 @@ class Guardrail(CustomGuardrail):
         start = time.time()
         blocked, changed, decisions, _, _ = _core.guardrails_check_reply([self._core], dump())
         if blocked is not None:
-            self._audit(data, [blocked[3]], call_id, start, "post_call")
+            self._audit(data, [blocked[3]], start, "post_call")
             from rustllm.exceptions import BlockedPiiEntityError
 
             raise BlockedPiiEntityError(entity_type=blocked[1], guardrail_name=self.guardrail_name)
         if decisions:
-            self._audit(data, decisions, call_id, start, "post_call")
+            self._audit(data, decisions, start, "post_call")
         if changed is not None:
             return _rebuilt(response, changed)
         return response
 
-    def _audit(self, data: dict[str, Any], decisions: list, call_id: str, start: float, event: str) -> None:
+    def _audit(self, data: dict[str, Any], decisions: list, start: float, event: str) -> None:
+        from rustllm._guardrails import call_id
+
         end = time.time()
+        cid = call_id(data)
         for guardrail, action, kinds in decisions:
             counts = {k: n for k, n in kinds}
             _audit_logger().info(
@@ -178,7 +183,7 @@ class Guardrail(CustomGuardrail):
                 guardrail,
                 action,
                 ", ".join(f"{k}={n}" for k, n in kinds),
-                call_id,
+                cid,
             )
             _record(
                 data,
@@ -202,7 +207,7 @@ class Guardrail(CustomGuardrail):
         """Check (and mask) ``data`` in place; raises BlockedPiiEntityError when blocked."""
         if self.checks_request:
             state: list = []
-            self._check_request(data, data.get("litellm_call_id") or "", router=True, state=state)
+            self._check_request(data, router=True, state=state)
             if state:
                 # Kept here, not in `data` (which goes on to the provider call), by call id.
                 if not data.get("litellm_call_id"):
@@ -221,7 +226,7 @@ class Guardrail(CustomGuardrail):
         if masking is not None:
             response = restore_response(response, masking)
         if self.checks_reply:
-            response = self._check_reply(data, response, data.get("litellm_call_id") or "")
+            response = self._check_reply(data, response)
         return response
 
 

@@ -204,17 +204,23 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+class _Infos(list):
+    """The guardrail information of one call: its marker says the metadata dict that
+    holds it is the call's own copy, never the caller's."""
+
+
 def _record(request_data: dict, info: dict[str, Any]) -> None:
-    """Append ``info`` to the call's guardrail information (in its own metadata dict)."""
+    """Append ``info`` to the call's guardrail information, in
+    ``metadata["standard_logging_guardrail_information"]`` (the first record copies the
+    caller's metadata dict, which is never changed)."""
     info = {k: _plain(v) for k, v in info.items()}
     metadata = request_data.get("metadata")
-    if not isinstance(metadata, dict):
-        metadata = {}
-        request_data["metadata"] = metadata
-    infos = metadata.get("standard_logging_guardrail_information")
-    if not isinstance(infos, list):
-        infos = [] if infos is None else [infos]
+    infos = metadata.get("standard_logging_guardrail_information") if isinstance(metadata, dict) else None
+    if type(infos) is not _Infos:
+        metadata = dict(metadata) if isinstance(metadata, dict) else {}
+        infos = _Infos(infos if isinstance(infos, list) else [] if infos is None else [infos])
         metadata["standard_logging_guardrail_information"] = infos
+        request_data["metadata"] = metadata
     infos.append(info)
 
 
