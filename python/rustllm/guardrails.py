@@ -28,6 +28,7 @@ counts, the call id; never a matched value) and is in the callbacks' kwargs as
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from typing import Any
@@ -37,6 +38,8 @@ from rustllm.integrations.custom_guardrail import CustomGuardrail, _record
 from rustllm.types.guardrails import GuardrailEventHooks
 
 __all__ = ["Guardrail", "load"]
+
+_logger = logging.getLogger("rustllm")
 
 _BUILTIN_NAMES = frozenset({"rustllm", "builtin", "presidio"})
 _MODES = frozenset({"pre_call", "during_call", "post_call"})
@@ -177,14 +180,15 @@ class Guardrail(CustomGuardrail):
         end = time.time()
         cid = call_id(data)
         for guardrail, action, kinds in decisions:
-            counts = {k: n for k, n in kinds}
-            _audit_logger().info(
-                "rustllm guardrail %s: %s (%s) on call %s",
-                guardrail,
-                action,
-                ", ".join(f"{k}={n}" for k, n in kinds),
-                cid,
-            )
+            counts = dict(kinds)
+            if _logger.isEnabledFor(logging.INFO):
+                _logger.info(
+                    "rustllm guardrail %s: %s (%s) on call %s",
+                    guardrail,
+                    action,
+                    ", ".join(f"{k}={n}" for k, n in kinds),
+                    cid,
+                )
             _record(
                 data,
                 {
@@ -200,6 +204,7 @@ class Guardrail(CustomGuardrail):
                     "end_time": end,
                     "duration": end - start,
                 },
+                plain=True,
             )
 
     # -- LiteLLM's hooks, for code that calls them itself --------------------------------
@@ -228,12 +233,6 @@ class Guardrail(CustomGuardrail):
         if self.checks_reply:
             response = self._check_reply(data, response)
         return response
-
-
-def _audit_logger() -> Any:
-    import logging
-
-    return logging.getLogger("rustllm")
 
 
 def _tag_sensitive(data: dict[str, Any]) -> None:

@@ -209,11 +209,13 @@ class _Infos(list):
     holds it is the call's own copy, never the caller's."""
 
 
-def _record(request_data: dict, info: dict[str, Any]) -> None:
+def _record(request_data: dict, info: dict[str, Any], plain: bool = False) -> None:
     """Append ``info`` to the call's guardrail information, in
     ``metadata["standard_logging_guardrail_information"]`` (the first record copies the
-    caller's metadata dict, which is never changed)."""
-    info = {k: _plain(v) for k, v in info.items()}
+    caller's metadata dict, which is never changed). ``plain``: ``info`` holds only what
+    JSON carries already."""
+    if not plain:
+        info = {k: _plain(v) for k, v in info.items()}
     metadata = request_data.get("metadata")
     infos = metadata.get("standard_logging_guardrail_information") if isinstance(metadata, dict) else None
     if type(infos) is not _Infos:
