@@ -590,6 +590,14 @@ def test_load_builds_builtin_and_custom_guardrails(openai_args, server):
             {"guardrail_name": "g", "litellm_params": {"guardrail": "rustllm", "detect": ["email"], "default_on": "y"}},
             "default_on",
         ),
+        (
+            {"guardrail_name": "g", "litellm_params": {"guardrail": "rustllm", "detect": ["email"], "detct": ["x"]}},
+            "guardrail 'g': unknown setting",
+        ),
+        (
+            {"guardrail_name": "g", "litellm_params": {"guardrail": "rustllm", "detect": ["email"], "restore": "yes"}},
+            'guardrail "g": restore',
+        ),
     ],
 )
 def test_bad_config_entries_are_refused_naming_the_field(entry, message):

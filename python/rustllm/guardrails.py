@@ -45,6 +45,10 @@ _BUILTIN_NAMES = frozenset({"rustllm", "builtin", "presidio"})
 _MODES = frozenset({"pre_call", "during_call", "post_call"})
 # litellm_params keys that select and place a guardrail rather than configure detection.
 _PLACEMENT = frozenset({"guardrail", "mode", "default_on"})
+# LiteLLM settings a built-in guardrail accepts: CustomGuardrail's own, and Presidio's
+# language (the detectors read any language, so it changes nothing).
+_ACCEPTED_EXTRA = frozenset({"supported_event_hooks", "presidio_language"})
+_IGNORED = frozenset({"presidio_language"})
 # How many masked calls a guardrail keeps for their replies when its hooks are called directly.
 _PENDING_MAX = 1024
 
@@ -78,6 +82,17 @@ class Guardrail(CustomGuardrail):
     ) -> None:
         if not isinstance(guardrail_name, str) or not guardrail_name:
             raise ValueError(f"guardrail_name={guardrail_name!r}: expected a non-empty string")
+        if kwargs.get("event_hook") is not None:
+            mode = kwargs.pop("event_hook")  # LiteLLM's name for the mode
+        kwargs.pop("event_hook", None)
+        unknown = sorted(k for k in kwargs if k not in _ACCEPTED_EXTRA)
+        if unknown:
+            raise ValueError(
+                f"guardrail {guardrail_name!r}: unknown setting(s) {', '.join(unknown)} (the built-in guardrail "
+                "reads detect, patterns, words, action, restore, mode, default_on, pii_entities_config and "
+                "output_parse_pii)"
+            )
+        kwargs = {k: v for k, v in kwargs.items() if k not in _IGNORED}
         modes = [mode] if isinstance(mode, (str, GuardrailEventHooks)) else list(mode or [])
         values = [m.value if isinstance(m, GuardrailEventHooks) else m for m in modes]
         for m in values:
