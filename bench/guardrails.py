@@ -10,7 +10,7 @@ hits them alike), and the difference to the plain call of the same prompt:
 - a registered ``CustomGuardrail`` that does nothing (``default_on``, no hook
   overridden): the issue's "a guardrail that does nothing adds <= 2 us";
 - a ``CustomGuardrail`` whose ``async_pre_call_hook`` returns ``data`` unchanged (a sync
-  call runs it on a private event loop);
+  call runs it on a private event loop; ``acompletion`` awaits it inline: its own rows);
 - the built-in detectors (all eight, action ``log`` and ``mask``) on a 4 KiB prompt: the
   issue's "built-in detection on a 4 KiB prompt adds <= 20 us"; and the detection alone
   (``_core.guardrails_check_request`` on the same request, no call).
@@ -109,6 +109,31 @@ def main() -> None:
                     times[name].append(time.perf_counter() - t)
         rustllm.callbacks = []
 
+        # The async twin: acompletion awaits the hook inline (no private loop).
+        import asyncio
+
+        async def arun(cbs: list, n: int) -> list[float]:
+            rustllm.callbacks = cbs
+            out = []
+            for _ in range(n):
+                t = time.perf_counter()
+                await rustllm.acompletion(model="openai/bench", messages=short, **kw)
+                out.append(time.perf_counter() - t)
+            return out
+
+        async def async_rows() -> None:
+            pt = [PassThrough(guardrail_name="pt", event_hook="pre_call", default_on=True)]
+            await arun([], 200)
+            await arun(pt, 200)
+            times["async plain, 'hi'"] = []
+            times["async pass-through async_pre_call_hook, 'hi'"] = []
+            for _ in range(args.rounds):
+                times["async plain, 'hi'"] += await arun([], per_round)
+                times["async pass-through async_pre_call_hook, 'hi'"] += await arun(pt, per_round)
+
+        asyncio.run(async_rows())
+        rustllm.callbacks = []
+
         guard = Guardrail(guardrail_name="pii", detect=DETECT, action="mask")
         request = {"messages": long}
         detect = []
@@ -118,22 +143,60 @@ def main() -> None:
             t = time.perf_counter()
             _core.guardrails_check_request([guard._core], request)
             detect.append(time.perf_counter() - t)
+
+        # The whole pre-call stage as a call runs it (plan, check, decision record),
+        # without the call: what the guardrail itself costs.
+        from rustllm import _guardrails
+
+        stage: dict[str, list[float]] = {"log": [], "mask": []}
+        for action in stage:
+            g = Guardrail(guardrail_name="pii", detect=DETECT, action=action, default_on=True)
+            for i in range(args.calls + 200):
+                params = {"model": "openai/bench", "messages": long, **kw}
+                t = time.perf_counter()
+                run = _guardrails.plan("completion", params, [g], frozenset({"pii"}), False)
+                assert run is not None
+                _guardrails.pre(run, params)
+                if i >= 200:
+                    stage[action].append(time.perf_counter() - t)
+
+        # A control: the plain 4 KiB call after a busy wait as long as the stage. Against a
+        # mock in another process, any client work between calls lets the mock's threads
+        # park, and waking them costs the next call more than the work itself.
+        wait = statistics.median(stage["log"])
+        control = []
+        for _ in range(args.calls):
+            t = time.perf_counter()
+            until = t + wait
+            while time.perf_counter() < until:
+                pass
+            rustllm.completion(model="openai/bench", messages=long, **kw)
+            control.append(time.perf_counter() - t)
     finally:
         assert proc.stdin is not None
         proc.stdin.close()
         proc.wait()
 
     med = {k: statistics.median(v) * 1e6 for k, v in times.items()}
-    base = {"'hi'": med["plain, 'hi'"], "4 KiB": med["plain, 4 KiB prompt"]}
+    base = {"'hi'": med["plain, 'hi'"], "4 KiB": med["plain, 4 KiB prompt"], "async": med["async plain, 'hi'"]}
     rows = ["| variant | median per call | added |", "|---|---:|---:|"]
     for name, us in med.items():
-        ref = base["'hi'"] if "'hi'" in name else base["4 KiB"]
-        added = "" if name.startswith("plain") else f"{us - ref:+.1f} µs"
+        ref = base["async"] if name.startswith("async") else base["'hi'"] if "'hi'" in name else base["4 KiB"]
+        added = "" if "plain" in name else f"{us - ref:+.1f} µs"
         rows.append(f"| {name} | {us:.1f} µs | {added} |")
+    rows.append(
+        f"| control: plain 4 KiB call after a {wait * 1e6:.0f} µs busy wait | "
+        f"{statistics.median(control) * 1e6:.1f} µs | {statistics.median(control) * 1e6 - base['4 KiB']:+.1f} µs |"
+    )
     rows.append(
         f"| detection alone (`guardrails_check_request`, 8 detectors, mask, 4 KiB) | "
         f"{statistics.median(detect) * 1e6:.1f} µs | |"
     )
+    for action, ts in stage.items():
+        rows.append(
+            f"| pre-call stage alone (plan, check, record), 8 detectors, {action}, 4 KiB | "
+            f"{statistics.median(ts) * 1e6:.1f} µs | |"
+        )
     table = "\n".join(rows)
     print(table)
     if args.out:
