@@ -209,7 +209,19 @@ def main() -> None:
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.machine()}, "
             f"Python {platform.python_version()}, load average at the end {' '.join(load)}.\n\n"
         )
-        args.out.write_text(head + table + "\n")
+        notes = (
+            '\n\nHow to read it. "added" is the difference to the plain call of the same prompt, '
+            "interleaved in rounds. Against a mock in another process, client work between calls "
+            "costs the next call more than the work itself (the mock's threads park and must be "
+            "woken): the control row is a plain call after a busy wait as long as the built-in "
+            "pre-call stage, with no guardrail at all. What a guardrail itself costs is the "
+            '"stage alone" rows: planning, the Rust check (detection on the 4 KiB text, decisions) '
+            "and the decision record. A sync call with a custom async hook runs it on a private "
+            "event loop (one loop turn per call); `acompletion` awaits it inline. A registered "
+            "guardrail that overrides no hook keeps the plain path (one tuple comparison); its row "
+            "moves with the machine's noise.\n"
+        )
+        args.out.write_text(head + table + notes)
 
 
 if __name__ == "__main__":
