@@ -12,6 +12,10 @@ receive (LiteLLM's ``model_call_details``) are built there too, never on the cal
 thread. A hook that raises is logged on ``logging.getLogger("rustllm")`` and never
 reaches the caller.
 
+Guardrails (``CustomGuardrail`` instances in ``rustllm.callbacks``, or named per call)
+run here too, around the call: :mod:`rustllm._guardrails` plans and runs them. A guardrail
+with no hook to run never takes a call off the plain path.
+
 This module is imported with ``rustllm`` (the Router's methods are wrapped by
 :func:`routed`), so it imports nothing that is not already loaded; the rest is imported
 on first use.
