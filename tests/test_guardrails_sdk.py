@@ -693,3 +693,28 @@ def test_a_guardrail_not_selected_does_not_touch_other_calls(openai_args, server
     litellm.callbacks = [Guardrail(guardrail_name="pii", detect=["email"], action="mask")]
     litellm.image_generation(model="openai/dall-e-3", prompt="a cat", **openai_args)
     assert server.request_count == 1
+
+
+def test_router_retries_and_fallbacks_send_only_masked_text():
+    with MockServer(text="a") as first, MockServer(text="ok <EMAIL_1>") as second:
+        r = Router(
+            model_list=[
+                {
+                    "model_name": "g",
+                    "litellm_params": {"model": "openai/m", "api_base": first.base_url, "api_key": "k"},
+                },
+                {
+                    "model_name": "fb",
+                    "litellm_params": {"model": "openai/m", "api_base": second.base_url, "api_key": "k"},
+                },
+            ],
+            fallbacks=[{"g": ["fb"]}],
+            num_retries=1,
+        )
+        litellm.callbacks = [
+            Guardrail(guardrail_name="pii", detect=["email"], action="mask", restore=True, default_on=True)
+        ]
+        first.fail_next(5, status=500)
+        assert content(r.completion(model="g", messages=WITH_EMAIL)) == f"ok {EMAIL}"
+        assert first.request_count >= 2 and second.request_count == 1
+        assert EMAIL not in wire_text(first) and EMAIL not in wire_text(second)
