@@ -616,11 +616,11 @@ def _guard_stream(run: _Run, params: dict[str, Any], stream: Any) -> Any:
     if not checks and restore is None and not run.streaming:
         return stream
     base = type(stream)
-    cls = _guarded_classes.get(base)
+    cls: Any = _guarded_classes.get(base)
     if cls is None:
         cls = type(base.__name__, (_GuardedStream, base), {"__module__": base.__module__})
         _guarded_classes[base] = cls
-    guarded = cls.__new__(cls)
+    guarded = object.__new__(cls)
     guarded.__dict__.update(
         _inner=stream, _run=run, _params=params, _checks=checks, _restore=restore, _sync_it=None, _async_it=None
     )

@@ -113,7 +113,7 @@ class Guardrail(CustomGuardrail):
             "output_parse_pii": output_parse_pii,
         }
         self._core = _core.BuiltinGuardrail(guardrail_name, {k: v for k, v in params.items() if v is not None})
-        self.litellm_params = {"guardrail": "rustllm", "mode": mode, "default_on": default_on}
+        self.litellm_params: dict[str, Any] = {"guardrail": "rustllm", "mode": mode, "default_on": default_on}
         self.litellm_params.update({k: v for k, v in params.items() if v is not None})
         super().__init__(
             guardrail_name=guardrail_name,
