@@ -718,3 +718,28 @@ def test_router_retries_and_fallbacks_send_only_masked_text():
         assert content(r.completion(model="g", messages=WITH_EMAIL)) == f"ok {EMAIL}"
         assert first.request_count >= 2 and second.request_count == 1
         assert EMAIL not in wire_text(first) and EMAIL not in wire_text(second)
+
+
+def test_a_guardrail_written_against_litellm_runs_under_the_alias():
+    code = """
+        import rustllm
+        rustllm.install_as_litellm()
+        import litellm
+        from litellm.integrations.custom_guardrail import CustomGuardrail
+        from rustllm.testing import MockServer
+
+        class Block(CustomGuardrail):
+            async def async_pre_call_hook(self, user_api_key_dict, cache, data, call_type):
+                raise ValueError("blocked")
+
+        litellm.callbacks = [Block(guardrail_name="b", event_hook="pre_call", default_on=True)]
+        with MockServer() as s:
+            try:
+                litellm.completion(model="openai/m", messages=[{"role": "user", "content": "hi"}],
+                                   api_base=s.base_url, api_key="k")
+            except ValueError as e:
+                print(e, s.request_count)
+    """
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["blocked", "0"]
