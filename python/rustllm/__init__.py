@@ -868,7 +868,7 @@ def _observed(params: dict[str, Any]) -> bool:
         or input_callback
         or success_callback
         or failure_callback
-        or callbacks
+        or (callbacks and not _only_quiet_guardrails(callbacks))
         or _async_success_callback
         or _async_failure_callback
         or _async_input_callback
@@ -877,7 +877,27 @@ def _observed(params: dict[str, Any]) -> bool:
         or "callbacks" in params
         or "success_callback" in params
         or "failure_callback" in params
+        or "guardrails" in params
     )
+
+
+# The last `callbacks` list seen and whether it held only guardrails with nothing to run.
+_quiet_seen: tuple[tuple, bool] = ((), False)
+
+
+def _only_quiet_guardrails(cbs: list) -> bool:
+    """Whether ``callbacks`` holds only guardrails that override no hook (a call with
+    them takes the plain path: they have nothing to run). Cached on the list's items."""
+    global _quiet_seen
+    key = tuple(cbs)
+    seen, quiet = _quiet_seen
+    if key == seen:
+        return quiet
+    from rustllm import _hooks
+
+    quiet = _hooks.only_quiet_guardrails(key)
+    _quiet_seen = (key, quiet)
+    return quiet
 
 
 def _embedding(params: dict[str, Any]) -> EmbeddingResponse:
@@ -1166,7 +1186,7 @@ def __getattr__(name: str) -> Any:
         from rustllm import anthropic_interface
 
         return anthropic_interface
-    if name in ("testing", "display"):
+    if name in ("testing", "display", "guardrails"):
         import importlib
 
         return importlib.import_module(f"rustllm.{name}")

@@ -36,6 +36,11 @@ __all__ = [
     "acompletion_submit",
     "atext_completion_submit",
     "cache_key_of",
+    "BuiltinGuardrail",
+    "GuardrailMasking",
+    "GuardrailStreamRestorer",
+    "guardrails_check_reply",
+    "guardrails_check_request",
     "CachePlan",
     "ResponseCache",
     "text_completion",
@@ -345,3 +350,44 @@ class Router:
     def redis_down(self) -> bool: ...
     @property
     def cache_type(self) -> str | None: ...
+
+# -- guardrails (src/py/guardrails.rs) -------------------------------------------------
+_Decision = tuple[str, str, list[tuple[str, int]]]
+
+@final
+class BuiltinGuardrail:
+    """One built-in guardrail (rustllm's detectors), built from its ``litellm_params``."""
+
+    def __new__(cls, guardrail_name: str, litellm_params: dict[str, Any]) -> BuiltinGuardrail: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def actions(self) -> list[str]: ...
+    @property
+    def restores(self) -> bool: ...
+
+@final
+class GuardrailMasking:
+    """The placeholders of one call, to restore its reply."""
+
+    def __len__(self) -> int: ...
+    def restore_text(self, text: str) -> str: ...
+    def restore_reply(self, reply: Any) -> Any: ...
+    def stream(self) -> GuardrailStreamRestorer: ...
+
+@final
+class GuardrailStreamRestorer:
+    """Restores one streamed reply's deltas, per slot."""
+
+    def push(self, slot: str, delta: str) -> str: ...
+    def finish(self, slot: str) -> str: ...
+    def pending(self) -> list[str]: ...
+
+def guardrails_check_request(
+    guardrails: list[BuiltinGuardrail], request: dict[str, Any]
+) -> tuple[
+    tuple[str, str, str, _Decision] | None, dict[str, Any] | None, list[_Decision], GuardrailMasking | None, bool
+]: ...
+def guardrails_check_reply(
+    guardrails: list[BuiltinGuardrail], reply: Any
+) -> tuple[tuple[str, str, str, _Decision] | None, Any, list[_Decision], GuardrailMasking | None, bool]: ...

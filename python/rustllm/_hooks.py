@@ -12,6 +12,10 @@ receive (LiteLLM's ``model_call_details``) are built there too, never on the cal
 thread. A hook that raises is logged on ``logging.getLogger("rustllm")`` and never
 reaches the caller.
 
+Guardrails (``CustomGuardrail`` instances in ``rustllm.callbacks``, or named per call)
+run here too, around the call: :mod:`rustllm._guardrails` plans and runs them. A guardrail
+with no hook to run never takes a call off the plain path.
+
 This module is imported with ``rustllm`` (the Router's methods are wrapped by
 :func:`routed`), so it imports nothing that is not already loaded; the rest is imported
 on first use.
@@ -45,11 +49,13 @@ def _rustllm() -> Any:
 def active(params: dict[str, Any] | None = None) -> bool:
     """Whether a call must take the observed path (used by the Router's wrappers)."""
     m = _rustllm()
-    if m.input_callback or m.success_callback or m.failure_callback or m.callbacks or m.set_verbose or m._log_calls:
+    if m.input_callback or m.success_callback or m.failure_callback or m.set_verbose or m._log_calls:
+        return True
+    if m.callbacks and not m._only_quiet_guardrails(m.callbacks):
         return True
     if m._async_success_callback or m._async_failure_callback or m._async_input_callback:
         return True
-    return params is not None and any(k in params for k in _DYNAMIC)
+    return params is not None and (any(k in params for k in _DYNAMIC) or "guardrails" in params)
 
 
 # ---------------------------------------------------------------------------------------
@@ -157,6 +163,37 @@ def _is_logger(cb: Any) -> bool:
     return hasattr(cb, "log_success_event") or hasattr(cb, "async_log_success_event")
 
 
+_LOG_HOOKS = (
+    "log_pre_api_call",
+    "log_post_api_call",
+    "log_stream_event",
+    "log_success_event",
+    "log_failure_event",
+    "async_log_stream_event",
+    "async_log_success_event",
+    "async_log_failure_event",
+)
+
+
+def only_quiet_guardrails(cbs: tuple) -> bool:
+    """Whether every callback is a guardrail with no hook to run, guardrail or logging."""
+    module = sys.modules.get("rustllm.integrations.custom_guardrail")
+    if module is None or not cbs:
+        return False
+    from rustllm import _guardrails
+
+    return all(_quiet_guardrail(cb) and not _guardrails._does_something(cb) for cb in cbs)
+
+
+def _quiet_guardrail(cb: Any) -> bool:
+    """A guardrail that overrides no logging hook: it runs as a guardrail only, so it
+    never puts a call on the callbacks' path."""
+    module = sys.modules.get("rustllm.integrations.custom_guardrail")
+    if module is None or not isinstance(cb, module.CustomGuardrail):
+        return False
+    return not any(_overrides(cb, name) for name in _LOG_HOOKS)
+
+
 def _overrides(cb: Any, name: str) -> bool:
     """Whether `cb` has a hook worth calling: defined, and not CustomLogger's no-op."""
     from rustllm.integrations.custom_logger import CustomLogger
@@ -174,6 +211,8 @@ class _Observers:
         "failure_afns",
         "failure_fns",
         "failure_loggers",
+        "guardrail_names",
+        "guardrails",
         "input_afns",
         "input_fns",
         "log",
@@ -196,6 +235,9 @@ class _Observers:
         self.failure_loggers: list = []
         self.stream_loggers: list = []
         self.log = False
+        # Guardrails (rustllm._guardrails): those that may act on a call, and every name.
+        self.guardrails: list = []
+        self.guardrail_names: frozenset = frozenset()
 
     @property
     def any(self) -> bool:
@@ -231,6 +273,8 @@ def _sort(items: Any, where: str, loggers: list, fns: list, afns: list) -> None:
                 continue
             raise _unsupported(cb, where)
         if _is_logger(cb):
+            if _quiet_guardrail(cb):
+                continue
             if not any(cb is x for x in loggers):
                 loggers.append(cb)
         elif callable(cb):
@@ -300,6 +344,12 @@ def _observers(m: Any, dyn: dict[str, Any]) -> _Observers:
         lg for lg in success if _overrides(lg, "log_stream_event") or _overrides(lg, "async_log_stream_event")
     ]
     obs.log = bool(m.set_verbose or m._log_calls)
+    if "rustllm.integrations.custom_guardrail" in sys.modules:
+        from rustllm import _guardrails
+
+        per_call = dyn.get("callbacks") or []
+        listed = [*(m.callbacks or []), *(per_call if isinstance(per_call, (list, tuple)) else [per_call])]
+        obs.guardrails, obs.guardrail_names = _guardrails.registered(listed)
     return obs
 
 
@@ -834,6 +884,7 @@ def _standard_logging_object(
         "cache_key": call.cache_key,
         "saved_cache_cost": saved,
         "request_tags": list(metadata.get("tags") or []),
+        "guardrail_information": metadata.get("standard_logging_guardrail_information"),
         "end_user": d.get("user"),
         "requester_ip_address": None,
         "messages": d.get("messages"),
@@ -1128,10 +1179,73 @@ def _plan(cache: Any, call_type: str, params: dict[str, Any]) -> Any:
     return cache._plan(call_type, params)
 
 
+def _asks_guardrails(obs: _Observers, params: dict[str, Any]) -> bool:
+    if obs.guardrails or "guardrails" in params:
+        return True
+    metadata = params.get("metadata")
+    return isinstance(metadata, dict) and bool(metadata.get("guardrails"))
+
+
+def _guardrail_run(obs: _Observers, call_type: str, params: dict[str, Any], router: bool) -> Any:
+    """The call's guardrails (rustllm._guardrails), or None (nearly always: one look-up)."""
+    if not _asks_guardrails(obs, params):
+        return None
+    from rustllm import _guardrails
+
+    run = _guardrails.plan(call_type, params, obs.guardrails, obs.guardrail_names, router)
+    if run is not None and call_type not in _guardrails.HOOK_CALL_TYPES:
+        # Fail closed: a guardrail meant for this call cannot see it.
+        raise ValueError(
+            f"rustllm runs guardrails on completion, text_completion and embedding calls, not on {call_type}; "
+            "this call selects guardrails (default_on or by name), so it is refused rather than sent unchecked"
+        )
+    return run
+
+
+def _async_twin(call_type: str) -> Callable[[dict[str, Any]], Any]:
+    """The async core of a sync call type (a sync call's moderation hooks run beside it)."""
+    m = _rustllm()
+    if call_type == "text_completion":
+        from rustllm._text import atext_completion_core
+
+        return atext_completion_core
+    return m._aembedding if call_type == "embedding" else m._acompletion
+
+
+def _refused(call_type: str, params: dict[str, Any], obs: _Observers, is_async: bool, error: BaseException) -> None:
+    """A guardrail refused the call before any request: its failure hooks fire."""
+    if obs.any or obs.log:
+        c = _Call(call_type, params, obs, is_async=is_async)
+        c.fire_pre()
+        c.fire_failure(error)
+
+
 def call(call_type: str, params: dict[str, Any], core: Callable[[dict[str, Any]], Any]) -> Any:
     """A sync call on the observed path: ``core(params)`` does the call itself."""
     obs = observers(params)
     cache = _rustllm().cache
+    run = _guardrail_run(obs, call_type, params, router=False)
+    if run is not None:
+        from rustllm import _guardrails
+
+        try:
+            _guardrails.pre(run, params)
+        except Exception as e:
+            _refused(call_type, params, obs, False, e)
+            raise
+        if run.during:
+            core = _guardrails.moderated(run, _async_twin(call_type))
+        if not (obs.any or obs.log or cache is not None):
+            return _guardrails.post(run, params, core(params))
+        return _guardrails.post(run, params, _call(call_type, params, core, obs, cache))
+    if not (obs.any or obs.log or cache is not None):
+        return core(params)  # only quiet guardrails registered: nothing observes this call
+    return _call(call_type, params, core, obs, cache)
+
+
+def _call(
+    call_type: str, params: dict[str, Any], core: Callable[[dict[str, Any]], Any], obs: _Observers, cache: Any
+) -> Any:
     c = _Call(call_type, params, obs, is_async=False)
     if obs.log:
         _log_start(c)
@@ -1171,6 +1285,32 @@ async def acall(call_type: str, params: dict[str, Any], core: Callable[[dict[str
     """An async call on the observed path: ``await core(params)`` does the call itself."""
     obs = observers(params)
     cache = _rustllm().cache
+    run = _guardrail_run(obs, call_type, params, router=False)
+    if run is not None:
+        from rustllm import _guardrails
+
+        try:
+            await _guardrails.apre(run, params)
+        except Exception as e:
+            _refused(call_type, params, obs, True, e)
+            raise
+        if run.during:
+            inner = core
+
+            def core(p: dict[str, Any]) -> Any:
+                return _guardrails.amoderated(run, p, inner)
+
+        if not (obs.any or obs.log or cache is not None):
+            return await _guardrails.apost(run, params, await core(params))
+        return await _guardrails.apost(run, params, await _acall(call_type, params, core, obs, cache))
+    if not (obs.any or obs.log or cache is not None):
+        return await core(params)
+    return await _acall(call_type, params, core, obs, cache)
+
+
+async def _acall(
+    call_type: str, params: dict[str, Any], core: Callable[[dict[str, Any]], Any], obs: _Observers, cache: Any
+) -> Any:
     c = _Call(call_type, params, obs, is_async=True)
     if obs.log:
         _log_start(c)
@@ -1199,8 +1339,43 @@ async def acall(call_type: str, params: dict[str, Any], core: Callable[[dict[str
 # ---------------------------------------------------------------------------------------
 # The Router's call methods.
 # ---------------------------------------------------------------------------------------
-def _router_call(call_type: str, router: Any, model: str, args: tuple, kwargs: dict[str, Any]) -> tuple:
-    obs = observers(kwargs)
+def _first_arg(call_type: str) -> str:
+    if call_type in ("rerank", "arerank"):
+        return "query"
+    if call_type in ("image_generation", "aimage_generation", "image_edit", "aimage_edit"):
+        return "prompt"
+    if call_type in ("transcription", "atranscription"):
+        return "file"
+    if (
+        call_type in _EMBEDDING_TYPES
+        or call_type in _RESPONSES_TYPES
+        or call_type in ("moderation", "amoderation", "speech", "aspeech")
+    ):
+        return "input"
+    return "messages"
+
+
+def _router_guardrails(call_type: str, model: str, args: tuple, kwargs: dict[str, Any], obs: _Observers) -> tuple:
+    """The Router call's guardrails: ``(run, data)`` where ``data`` holds the call's
+    arguments by name (``model`` included), as the hooks see and may change them; or
+    ``(None, None)``."""
+    if not _asks_guardrails(obs, kwargs):
+        return None, None
+    first = _first_arg(call_type)
+    data = {"model": model, **({first: args[0]} if args else {}), **kwargs}
+    if len(args) > 1:
+        raise TypeError(f"Router.{call_type}() takes the call's arguments after {first!r} by keyword")
+    run = _guardrail_run(obs, call_type, data, router=True)
+    if run is None:
+        kwargs.pop("guardrails", None)  # named, but nothing to run: never sent either way
+    return run, data
+
+
+def _router_call(
+    call_type: str, router: Any, model: str, args: tuple, kwargs: dict[str, Any], obs: Any = None
+) -> tuple:
+    if obs is None:
+        obs = observers(kwargs)
     if call_type in ("rerank", "arerank"):
         first = "query"
     elif call_type in ("image_generation", "aimage_generation", "image_edit", "aimage_edit"):
@@ -1314,7 +1489,11 @@ def routed(call_type: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
             async def arun(self: Any, model: str, *args: Any, **kwargs: Any) -> Any:
                 if not active(kwargs):
                     return await method(self, model, *args, **kwargs)
-                c, obs = _router_call(call_type, self, model, args, kwargs)
+                obs = observers(kwargs)
+                run, data = _router_guardrails(call_type, model, args, kwargs, obs)
+                if run is not None:
+                    return await _aguarded(call_type, method, self, run, data, obs)
+                c, obs = _router_call(call_type, self, model, args, kwargs, obs)
                 if obs.log:
                     _log_start(c)
                 attempts: list[dict[str, Any]] = []
@@ -1333,7 +1512,11 @@ def routed(call_type: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
         def run(self: Any, model: str, *args: Any, **kwargs: Any) -> Any:
             if not active(kwargs):
                 return method(self, model, *args, **kwargs)
-            c, obs = _router_call(call_type, self, model, args, kwargs)
+            obs = observers(kwargs)
+            guard, data = _router_guardrails(call_type, model, args, kwargs, obs)
+            if guard is not None:
+                return _guarded(call_type, method, self, guard, data, obs)
+            c, obs = _router_call(call_type, self, model, args, kwargs, obs)
             if obs.log:
                 _log_start(c)
             attempts: list[dict[str, Any]] = []
@@ -1349,6 +1532,80 @@ def routed(call_type: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
         return run
 
     return wrap
+
+
+def _routed_once(call_type: str, method: Any, router: Any, data: dict[str, Any], obs: _Observers) -> Any:
+    """One Router call (after its pre-call guardrails), with its callbacks."""
+    model = data.pop("model")
+    c, obs = _router_call(call_type, router, model, (), data, obs)
+    if obs.log:
+        _log_start(c)
+    attempts: list[dict[str, Any]] = []
+    if obs.any:
+        data["_attempts"] = attempts
+    try:
+        response = method(router, model, **data)
+    except Exception as e:
+        _failed(c, attempts, e)
+        raise
+    return _answered(c, attempts, response, call_type)
+
+
+async def _arouted_once(call_type: str, method: Any, router: Any, data: dict[str, Any], obs: _Observers) -> Any:
+    model = data.pop("model")
+    c, obs = _router_call(call_type, router, model, (), data, obs)
+    if obs.log:
+        _log_start(c)
+    attempts: list[dict[str, Any]] = []
+    if obs.any:
+        data["_attempts"] = attempts
+    try:
+        response = await method(router, model, **data)
+    except Exception as e:
+        _failed(c, attempts, e)
+        raise
+    return _answered(c, attempts, response, call_type)
+
+
+def _guarded(call_type: str, method: Any, router: Any, run: Any, data: dict[str, Any], obs: _Observers) -> Any:
+    """A sync Router call with guardrails: pre-call hooks on ``data``, the call (beside
+    its moderation hooks, on the async twin), then the post-call hooks."""
+    from rustllm import _guardrails
+
+    try:
+        _guardrails.pre(run, data)
+    except Exception as e:
+        _refused(call_type, data, obs, False, e)
+        raise
+    if run.during:
+        twin = getattr(type(router), "a" + call_type).__wrapped__
+
+        async def acore(p: dict[str, Any]) -> Any:
+            return await _arouted_once("a" + call_type, twin, router, dict(p), obs)
+
+        response = _guardrails.moderated(run, acore)(data)
+    else:
+        response = _routed_once(call_type, method, router, dict(data), obs)
+    return _guardrails.post(run, data, response)
+
+
+async def _aguarded(call_type: str, method: Any, router: Any, run: Any, data: dict[str, Any], obs: _Observers) -> Any:
+    from rustllm import _guardrails
+
+    try:
+        await _guardrails.apre(run, data)
+    except Exception as e:
+        _refused(call_type, data, obs, True, e)
+        raise
+    if run.during:
+
+        async def acore(p: dict[str, Any]) -> Any:
+            return await _arouted_once(call_type, method, router, dict(p), obs)
+
+        response = await _guardrails.amoderated(run, data, acore)
+    else:
+        response = await _arouted_once(call_type, method, router, dict(data), obs)
+    return await _guardrails.apost(run, data, response)
 
 
 def _failed(c: _Call, attempts: list[dict[str, Any]], error: BaseException) -> None:

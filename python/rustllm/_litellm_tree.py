@@ -4,8 +4,9 @@ read.
 
 Each entry is a dotted name below the package: ``"types.utils"`` means that
 ``litellm.types.utils`` is ``rustllm.types.utils``. A ``litellm.*`` module missing here
-is out of scope (LiteLLM's provider internals under ``litellm.llms``, the proxy, the
-secret-manager back ends, ...): importing it under :func:`install_as_litellm` raises
+is out of scope (LiteLLM's provider internals under ``litellm.llms``, the proxy (but for
+``litellm.proxy._types``, whose names guardrail classes import), the secret-manager back
+ends, ...): importing it under :func:`install_as_litellm` raises
 ModuleNotFoundError naming it. This module holds data only; importing it costs nothing.
 """
 
@@ -22,6 +23,7 @@ MODULES: tuple[str, ...] = (
     "cost_calculator",
     "exceptions",
     "integrations",
+    "integrations.custom_guardrail",
     "integrations.custom_logger",
     "litellm_core_utils",
     "litellm_core_utils.get_model_cost_map",
@@ -30,6 +32,8 @@ MODULES: tuple[str, ...] = (
     "llms",
     "llms.custom_llm",
     "main",
+    "proxy",
+    "proxy._types",
     "router",
     "secret_managers",
     "secret_managers.main",
@@ -37,6 +41,7 @@ MODULES: tuple[str, ...] = (
     "types.caching",
     "types.completion",
     "types.embedding",
+    "types.guardrails",
     "types.llms",
     "types.llms.custom_llm",
     "types.llms.openai",

@@ -418,7 +418,7 @@ def _observed(r: Any, params: dict[str, Any]) -> bool:
         r.input_callback
         or r.success_callback
         or r.failure_callback
-        or r.callbacks
+        or (r.callbacks and not r._only_quiet_guardrails(r.callbacks))
         or r._async_success_callback
         or r._async_failure_callback
         or r._async_input_callback
@@ -428,6 +428,7 @@ def _observed(r: Any, params: dict[str, Any]) -> bool:
         or "callbacks" in params
         or "success_callback" in params
         or "failure_callback" in params
+        or "guardrails" in params
     )
 
 

@@ -10,10 +10,12 @@
 pub mod config;
 pub mod detect;
 pub mod mask;
+pub mod reply;
 pub mod request;
 
 pub use detect::{find, Detector, Finding, Kind};
 pub use mask::{Masker, Restorer};
+pub use reply::apply_reply;
 pub use request::{apply, restore_reply, Applied, Blocked, Decision, Guardrail, StreamRestorer};
 
 /// What a guardrail does with a finding.

@@ -11,6 +11,7 @@ mod convert;
 mod custom;
 mod errors;
 mod files;
+mod guardrails;
 mod images;
 mod logging;
 mod messages;
@@ -44,6 +45,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     responses::register(m)?;
     messages::register(m)?;
     files::register(m)?;
+    guardrails::register(m)?;
     m.add_function(wrap_pyfunction!(blocking::_after_fork_in_child, m)?)?;
     Ok(())
 }

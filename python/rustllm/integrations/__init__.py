@@ -1,2 +1,3 @@
 """Integrations: :class:`rustllm.integrations.custom_logger.CustomLogger`, the base class
-of logging callbacks (LiteLLM's import path)."""
+of logging callbacks, and :class:`rustllm.integrations.custom_guardrail.CustomGuardrail`,
+the base class of guardrails (LiteLLM's import paths)."""

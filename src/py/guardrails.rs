@@ -1,0 +1,246 @@
+//! `rustllm._core.BuiltinGuardrail` and friends: the built-in guardrails of
+//! `src/guardrails` for `rustllm.guardrails.Guardrail`. A guardrail is built once from its
+//! `litellm_params` (`config::from_params`); a call converts only the texts a model reads
+//! (`messages`, `prompt`, `input`, `system`, `instructions`) and gets back, in one
+//! crossing, what was blocked, masked, logged or marked sensitive. Masked values are
+//! restored in replies by a [`Masking`] handle (whole replies, or a stream's deltas).
+
+use std::sync::{Arc, Mutex};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use serde_json::{Map, Value};
+
+use super::convert::{map_to_py, to_py, to_value};
+use crate::guardrails::config::from_params;
+use crate::guardrails::{
+    apply, apply_reply, restore_reply, Applied, Blocked, Decision, Guardrail, Masker,
+    StreamRestorer,
+};
+
+/// The request keys whose texts a model reads ([`crate::guardrails::request::for_each_text`]).
+const TEXT_KEYS: [&str; 5] = ["system", "instructions", "messages", "prompt", "input"];
+
+/// One `guardrails:` entry of the built-in detectors, built from its `litellm_params`.
+#[pyclass(module = "rustllm._core", name = "BuiltinGuardrail", frozen)]
+pub struct PyBuiltinGuardrail {
+    name: String,
+    rules: Vec<Guardrail>,
+}
+
+#[pymethods]
+impl PyBuiltinGuardrail {
+    /// Raises ValueError naming the guardrail and the field for any malformed setting.
+    #[new]
+    fn new(guardrail_name: &str, litellm_params: &Bound<'_, PyDict>) -> PyResult<Self> {
+        let params = match to_value(litellm_params.as_any(), "litellm_params")? {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        let rules = from_params(guardrail_name, &params).map_err(PyValueError::new_err)?;
+        Ok(PyBuiltinGuardrail {
+            name: guardrail_name.to_string(),
+            rules,
+        })
+    }
+
+    /// The guardrail's name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The actions its rules take (`block`, `mask`, `route`, `log`), in the order they run.
+    #[getter]
+    fn actions(&self) -> Vec<&'static str> {
+        self.rules.iter().map(|g| g.action.as_str()).collect()
+    }
+
+    /// Whether a masking rule restores its values in the reply.
+    #[getter]
+    fn restores(&self) -> bool {
+        self.rules.iter().any(|g| g.restore)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "BuiltinGuardrail(name={:?}, actions={:?})",
+            self.name,
+            self.actions()
+        )
+    }
+}
+
+/// The placeholders of one call, to put the values back into its reply.
+#[pyclass(module = "rustllm._core", name = "GuardrailMasking", frozen)]
+pub struct Masking {
+    masker: Arc<Masker>,
+}
+
+#[pymethods]
+impl Masking {
+    /// How many distinct values were masked.
+    fn __len__(&self) -> usize {
+        self.masker.len()
+    }
+
+    /// `text` with this call's placeholders put back.
+    fn restore_text(&self, text: &str) -> String {
+        self.masker.restore(text)
+    }
+
+    /// A reply body (chat, text completion, Anthropic or Responses shape) with the
+    /// placeholders put back: a new dict.
+    fn restore_reply<'py>(
+        &self,
+        py: Python<'py>,
+        reply: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut body = to_value(reply, "response")?;
+        restore_reply(&mut body, &self.masker);
+        to_py(py, &body)
+    }
+
+    /// A restorer for one streamed reply.
+    fn stream(&self) -> StreamRestoring {
+        StreamRestoring {
+            inner: Mutex::new(StreamRestorer::new(self.masker.clone())),
+        }
+    }
+}
+
+/// Restores one streamed reply's deltas, per slot (a choice index, a tool call).
+#[pyclass(module = "rustllm._core", name = "GuardrailStreamRestorer", frozen)]
+pub struct StreamRestoring {
+    inner: Mutex<StreamRestorer>,
+}
+
+#[pymethods]
+impl StreamRestoring {
+    /// The restored text of `delta` for `slot` that can be shown now (a placeholder split
+    /// across deltas is held until whole).
+    fn push(&self, slot: &str, delta: &str) -> String {
+        match self.inner.lock() {
+            Ok(mut r) => r.push(slot, delta),
+            Err(poisoned) => poisoned.into_inner().push(slot, delta),
+        }
+    }
+
+    /// What `slot` still holds, restored (at its finish or the stream's end).
+    fn finish(&self, slot: &str) -> String {
+        match self.inner.lock() {
+            Ok(mut r) => r.finish(slot),
+            Err(poisoned) => poisoned.into_inner().finish(slot),
+        }
+    }
+
+    /// The slots still holding text.
+    fn pending(&self) -> Vec<String> {
+        match self.inner.lock() {
+            Ok(r) => r.pending(),
+            Err(poisoned) => poisoned.into_inner().pending(),
+        }
+    }
+}
+
+fn decision_py<'py>(py: Python<'py>, d: &Decision) -> PyResult<Bound<'py, PyTuple>> {
+    let kinds = PyList::empty(py);
+    for (k, n) in &d.kinds {
+        kinds.append((k.as_str(), *n))?;
+    }
+    (d.guardrail.as_str(), d.action.as_str(), kinds).into_pyobject(py)
+}
+
+/// What a check returns to Python, in one tuple:
+/// `(blocked, changed, decisions, masking, sensitive)`. `blocked` is `None` or
+/// `(guardrail, kinds_text, message, decision)`; `changed` is `None` when no text was
+/// masked, else the new values of the text keys; `decisions` are
+/// `(guardrail, action, [(kind, count), ...])`, never values.
+fn outcome<'py>(
+    py: Python<'py>,
+    result: Result<Applied, Blocked>,
+    body: &Value,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let none = || py.None().into_bound(py);
+    match result {
+        Err(blocked) => {
+            let b = (
+                blocked.0.guardrail.as_str(),
+                blocked.0.kinds_text(),
+                blocked.message(),
+                decision_py(py, &blocked.0)?,
+            )
+                .into_pyobject(py)?;
+            (b, none(), PyList::empty(py), none(), false).into_pyobject(py)
+        }
+        Ok(applied) => {
+            let decisions = PyList::empty(py);
+            for d in &applied.decisions {
+                decisions.append(decision_py(py, d)?)?;
+            }
+            let masked = applied
+                .decisions
+                .iter()
+                .any(|d| d.action == crate::guardrails::Action::Mask);
+            let changed = match (masked, body) {
+                (true, Value::Object(map)) => map_to_py(py, map)?.into_any(),
+                _ => none(),
+            };
+            let masking = match applied.restore {
+                Some(masker) => Bound::new(py, Masking { masker })?.into_any(),
+                None => none(),
+            };
+            (none(), changed, decisions, masking, applied.sensitive).into_pyobject(py)
+        }
+    }
+}
+
+fn rules_of<'a>(guardrails: &'a [PyRef<'a, PyBuiltinGuardrail>]) -> Vec<&'a Guardrail> {
+    guardrails.iter().flat_map(|g| g.rules.iter()).collect()
+}
+
+/// Runs `guardrails` over the texts of `request` (a call's keyword arguments; only its
+/// text keys are read). See [`outcome`] for what comes back.
+#[pyfunction]
+fn guardrails_check_request<'py>(
+    py: Python<'py>,
+    guardrails: Vec<PyRef<'py, PyBuiltinGuardrail>>,
+    request: &Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let mut map = Map::new();
+    for key in TEXT_KEYS {
+        if let Some(v) = request.get_item(key)? {
+            if !v.is_none() {
+                map.insert(key.to_string(), to_value(&v, key)?);
+            }
+        }
+    }
+    let mut body = Value::Object(map);
+    let rules = rules_of(&guardrails);
+    let result = py.detach(|| apply(&mut body, &rules));
+    outcome(py, result, &body)
+}
+
+/// Runs `guardrails` over the texts of a reply body (`mode: post_call`); `changed` is the
+/// whole masked reply.
+#[pyfunction]
+fn guardrails_check_reply<'py>(
+    py: Python<'py>,
+    guardrails: Vec<PyRef<'py, PyBuiltinGuardrail>>,
+    reply: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let mut body = to_value(reply, "response")?;
+    let rules = rules_of(&guardrails);
+    let result = py.detach(|| apply_reply(&mut body, &rules));
+    outcome(py, result, &body)
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyBuiltinGuardrail>()?;
+    m.add_class::<Masking>()?;
+    m.add_class::<StreamRestoring>()?;
+    m.add_function(wrap_pyfunction!(guardrails_check_request, m)?)?;
+    m.add_function(wrap_pyfunction!(guardrails_check_reply, m)?)?;
+    Ok(())
+}
