@@ -452,14 +452,16 @@ fn parse_deployment(i: usize, entry: &Value) -> Result<Deployment, LlmError> {
     let data_residency = match model_info.get("data_residency") {
         None | Some(Value::Null) => None,
         Some(Value::String(r)) if !r.is_empty() => Some(r.clone()),
-        Some(other) => return Err(config_error(format!(
-            "{where_}: model_info.data_residency must be a non-empty string like \"local\", got {}",
-            if other.is_string() {
+        Some(other) => {
+            let got = if other.is_string() {
                 "an empty string"
             } else {
                 type_name(other)
-            }
-        ))),
+            };
+            return Err(config_error(format!(
+                "{where_}: model_info.data_residency must be a non-empty string like \"local\", got {got}"
+            )));
+        }
     };
     Ok(Deployment {
         id,

@@ -2,11 +2,12 @@
 //! entirely in Rust. A Router call crosses the Python boundary once.
 //!
 //! Order of events for a call on group `g` (LiteLLM §6.4–6.7):
-//! resolve the alias → for each try: filter (sensitivity, cooldowns, tags, context window,
-//! `order`),
-//! the strategy's first choice, admit under rpm/tpm (the rest of the strategy's order
-//! only when the first choice is at its limits), wait for a parallel-request slot, call →
-//! on failure: cooldown rules, then retry (re-selecting) or stop → fallback groups in order.
+//! resolve the alias → for each try: filter (sensitivity, cooldowns, tags, context
+//! window, `order`), the strategy's first choice, admit under rpm/tpm (the rest of the
+//! strategy's order only when the first choice is at its limits), wait for a
+//! parallel-request slot, call → on failure: cooldown rules, then retry (re-selecting) or
+//! stop → fallback groups in order. A sensitive call ([`sensitive`]) only ever sees the
+//! deployments allowed for it.
 //!
 //! Selection cost hardly grows with the group: each group's deployment list, `order`
 //! tiers, weights and price order are built once ([`pool`]), cooldowns are only looked at
@@ -14,7 +15,8 @@
 //! ordering the others ([`strategy`]): in O(1) for simple-shuffle and cost-based
 //! routing, in one pass over arrays of atomics (about a nanosecond a deployment) for the
 //! strategies that read live state. Tag filtering and context-window checks, when on,
-//! filter the group per call. With Redis, reading the shared state is per deployment.
+//! and sensitive calls filter the group per call. With Redis, reading the shared state
+//! is per deployment.
 
 pub mod config;
 pub mod custom;
