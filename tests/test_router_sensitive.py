@@ -11,7 +11,8 @@ import asyncio
 
 import openai
 import pytest
-from _proxy import ProxyProcess, mock_deployment
+from _proxy import ProxyProcess, mock_deployment, run_proxy
+from redis_server import RedisServer
 
 import rustllm as litellm
 from rustllm import Router
@@ -183,6 +184,22 @@ def test_a_group_without_allowed_deployments_fails_before_any_request(servers):
     assert cloud.requests == [] and local.requests == []
 
 
+def test_a_cooldown_another_router_set_in_redis_fails_sensitive_calls_closed(servers):
+    local, cloud = servers
+    model_list = [dep("g", local, "llama", "local", order=1), dep("g", cloud, "gpt", order=2)]
+    with RedisServer() as redis:
+        r1 = Router(model_list=model_list, redis_url=redis.url)
+        r2 = Router(model_list=model_list, redis_url=redis.url)
+        local.fail_next(1, status=500)
+        # r1's untagged call: local fails and cools down (in Redis), gpt answers.
+        assert text(r1.completion(model="g", messages=HI)) == "from cloud"
+        assert redis.command("PTTL", "deployment:llama:cooldown") > 0
+        with pytest.raises(litellm.BadRequestError) as info:
+            r2.completion(model="g", messages=HI, metadata=SENSITIVE)
+        assert "every allowed deployment is cooling down (cooldown_list=['llama'])" in info.value.message
+    assert len(local.requests) == 1 and len(cloud.requests) == 1
+
+
 def test_configured_tags_and_residencies(servers):
     local, cloud = servers
     r = Router(
@@ -277,6 +294,29 @@ def test_proxy_routes_sensitive_requests_to_the_local_deployment(proxy, servers)
     for _ in range(30):
         client.chat.completions.create(model="g", messages=HI)
     assert len(cloud.requests) > 0
+
+
+@pytest.mark.parametrize(
+    "bad,needle",
+    [
+        ("router_settings:\n  sensitive_tags: sensitive\n", "sensitive_tags must be a list of strings, got str"),
+        ("router_settings:\n  sensitive_data_residency: [local, 7]\n", "sensitive_data_residency[1]"),
+        ("", "model_list[0]: model_info.data_residency must be a non-empty string"),
+    ],
+)
+def test_proxy_refuses_bad_settings_at_start(servers, bad, needle):
+    local, _ = servers
+    config = (
+        "model_list:\n"
+        + mock_deployment("g", local, model="openai/llama")
+        + ("    model_info: {data_residency: [local]}\n" if not bad else "")
+        + bad
+        + f"general_settings:\n  master_key: {MASTER}\n"
+    )
+    out = run_proxy(config, "--host", "127.0.0.1", "--port", "0")
+    assert out.returncode != 0
+    assert needle in out.stderr, out.stderr
+    assert local.requests == []
 
 
 async def test_proxy_sensitive_requests_async_and_streamed(proxy, servers):
