@@ -95,6 +95,20 @@ async def test_async_and_streamed_sensitive_calls(servers):
     assert len(local.requests) == 13
 
 
+@pytest.mark.parametrize("tags", [{"tags": ["sensitive"]}, {"litellm_metadata": SENSITIVE}, {"metadata": SENSITIVE}])
+async def test_responses_and_anthropic_messages_calls(servers, tags):
+    local, cloud = servers
+    r = mixed(local, cloud)
+    for _ in range(4):
+        r.responses(model="g", input="hi", **tags)
+        await r.aresponses(model="g", input="hi", **tags)
+        r.anthropic_messages(model="g", messages=HI, max_tokens=5, **tags)
+    assert cloud.requests == []
+    assert len(local.requests) == 12
+    # The tags steer the routing; they are not sent to the model.
+    assert all("tags" not in q.body and "metadata" not in q.body for q in local.requests)
+
+
 @pytest.mark.parametrize("status", [500, 429])
 def test_a_failing_local_deployment_is_not_replaced_by_the_cloud_one(servers, status):
     local, cloud = servers

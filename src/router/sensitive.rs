@@ -1,13 +1,13 @@
 //! Routing by sensitivity: a call whose tags mark it as sensitive goes only to
 //! deployments allowed to see sensitive data, and fails closed when none is available.
 //!
-//! A call is sensitive when its tags (`metadata.tags` and top-level `tags`, both read)
-//! contain one of `sensitive_tags` (`["sensitive"]` by default). The tag `sensitive` always
-//! counts, whatever `sensitive_tags` says: it is the tag a guardrail with the `route`
-//! action adds ([`mark_sensitive`]), and a configuration that forgot it must not let such a
-//! call through to a third party. A deployment is allowed when its
-//! `model_info.data_residency` is one of `sensitive_data_residency` (`["local"]` by
-//! default); a deployment without one is never allowed.
+//! A call is sensitive when its tags (`metadata.tags`, `litellm_metadata.tags` and
+//! top-level `tags`, all read) contain one of `sensitive_tags` (`["sensitive"]` by
+//! default). The tag `sensitive` always counts, whatever `sensitive_tags` says: it is the
+//! tag a guardrail with the `route` action adds ([`mark_sensitive`]), and a configuration
+//! that forgot it must not let such a call through to a third party. A deployment is
+//! allowed when its `model_info.data_residency` is one of `sensitive_data_residency`
+//! (`["local"]` by default); a deployment without one is never allowed.
 //!
 //! The Router applies this before everything else on every try, retry and fallback
 //! ([`super::Router`]'s `filtered`), in `get_available_deployment` and for a custom routing
@@ -134,11 +134,13 @@ impl SensitivePolicy {
     }
 }
 
-/// Calls `f` on every tag of the call: `metadata.tags` and top-level `tags`, each a list
-/// of strings or a single string.
+/// Calls `f` on every tag of the call: `metadata.tags`, `litellm_metadata.tags` (where
+/// LiteLLM keeps its own metadata on endpoints whose `metadata` is the provider's) and
+/// top-level `tags`, each a list of strings or a single string.
 fn for_each_tag(kwargs: &Map<String, Value>, f: &mut impl FnMut(&str)) {
     let lists = [
         kwargs.get("metadata").and_then(|m| m.get("tags")),
+        kwargs.get("litellm_metadata").and_then(|m| m.get("tags")),
         kwargs.get("tags"),
     ];
     for tags in lists.into_iter().flatten() {
@@ -199,6 +201,9 @@ mod tests {
             json!({"metadata": {"tags": ["a"]}, "tags": ["sensitive"]})
         )));
         assert!(p.is_sensitive(&obj(json!({"metadata": {"tags": "sensitive"}}))));
+        assert!(p.is_sensitive(&obj(
+            json!({"metadata": {"user_id": "u"}, "litellm_metadata": {"tags": ["sensitive"]}})
+        )));
         assert!(!p.is_sensitive(&obj(json!({"metadata": {"tags": ["Sensitive", "x"]}}))));
         assert!(!p.is_sensitive(&obj(json!({"metadata": {"user": "sensitive"}}))));
         assert!(!p.is_sensitive(&obj(json!({"model": "g"}))));
