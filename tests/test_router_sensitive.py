@@ -178,6 +178,19 @@ def test_fallbacks_to_a_third_party_group_never_serve(servers):
     assert text(resp) == "from cloud"
 
 
+@pytest.mark.parametrize("key", ["api_base", "base_url"])
+async def test_a_sensitive_call_cannot_name_its_own_endpoint(servers, key):
+    local, cloud = servers
+    r = mixed(local, cloud)
+    with pytest.raises(litellm.BadRequestError, match=f"A call tagged as sensitive cannot set {key}"):
+        r.completion(model="g", messages=HI, metadata=SENSITIVE, **{key: cloud.base_url})
+    with pytest.raises(litellm.BadRequestError, match=f"cannot set {key}"):
+        await r.acompletion(model="g", messages=HI, tags=["sensitive"], **{key: cloud.base_url})
+    assert local.requests == [] and cloud.requests == []
+    # Untagged, the call's own endpoint wins as before.
+    assert text(r.completion(model="g", messages=HI, **{key: cloud.base_url})) == "from cloud"
+
+
 def test_order_ranks_only_allowed_deployments(servers):
     local, cloud = servers
     r = Router(model_list=[dep("g", cloud, "gpt", order=1), dep("g", local, "llama", "local", order=2)])

@@ -1369,6 +1369,7 @@ impl Router {
         Fut: Future<Output = Result<T, LlmError>>,
     {
         check_routed(call_type, &kwargs)?;
+        self.config.sensitive.check_call(&kwargs)?;
         let plan = match &self.cache {
             // A Response is stateful (its id, `previous_response_id`): never cached, as
             // LiteLLM's cache does not list the Responses call types.
@@ -1443,6 +1444,7 @@ impl Router {
         Fut: Future<Output = Result<T, LlmError>>,
     {
         check_routed(call_type, &kwargs)?;
+        self.config.sensitive.check_call(&kwargs)?;
         let kwargs = pin_previous(self, call_type, kwargs);
         self.route_checked(call_type, kwargs, stream, picker, attempts, call)
             .await

@@ -113,6 +113,28 @@ impl SensitivePolicy {
         self.tags.iter().any(|t| t == tag)
     }
 
+    /// A sensitive call may not carry its own endpoint (`api_base`, `base_url`,
+    /// `custom_llm_provider`): the call's arguments win over the deployment's, so it would
+    /// be sent wherever it says, whichever deployment was chosen. Refused before routing.
+    pub fn check_call(&self, kwargs: &Map<String, Value>) -> Result<(), LlmError> {
+        if !self.is_sensitive(kwargs) {
+            return Ok(());
+        }
+        let own = ["api_base", "base_url", "custom_llm_provider"]
+            .into_iter()
+            .find(|k| kwargs.get(*k).is_some_and(|v| !v.is_null()));
+        match own {
+            None => Ok(()),
+            Some(key) => {
+                let group = kwargs.get("model").and_then(Value::as_str).unwrap_or("");
+                Err(LlmError::bad_request(format!(
+                    "A call tagged as sensitive cannot set {key}: it goes only to a deployment allowed for sensitive data (model_info.data_residency), on that deployment's own endpoint. Remove {key} from the call."
+                ))
+                .with_context("", group))
+            }
+        }
+    }
+
     /// The error of a sensitive call no allowed deployment can serve: a 400, before any
     /// deployment is called. `why` says what is missing (none configured, all cooling
     /// down, ...).
@@ -258,6 +280,28 @@ mod tests {
             assert_eq!(e.kind, ErrorKind::Value);
             assert!(e.message.contains(needle), "{needle}: {}", e.message);
         }
+    }
+
+    #[test]
+    fn a_sensitive_call_cannot_bring_its_own_endpoint() {
+        let p = SensitivePolicy::default();
+        for key in ["api_base", "base_url", "custom_llm_provider"] {
+            let mut k = obj(json!({"model": "g", "tags": ["sensitive"]}));
+            k.insert(key.into(), json!("https://api.example.com/v1"));
+            let e = p.check_call(&k).unwrap_err();
+            assert_eq!((e.kind, e.status), (ErrorKind::BadRequest, 400));
+            assert!(
+                e.message.contains(&format!("cannot set {key}")),
+                "{}",
+                e.message
+            );
+            assert!(!e.message.contains("api.example.com"), "{}", e.message);
+            assert_eq!(e.model, "g");
+            k.remove("tags");
+            assert!(p.check_call(&k).is_ok());
+        }
+        let k = obj(json!({"model": "g", "tags": ["sensitive"], "api_base": null}));
+        assert!(p.check_call(&k).is_ok());
     }
 
     #[test]
