@@ -380,6 +380,10 @@ async def test_files_and_batches_go_only_to_an_allowed_deployment(servers):
     only_cloud = Router(model_list=[dep("batcher", cloud, "gpt")])
     with pytest.raises(litellm.BadRequestError, match="No deployment allowed for sensitive data is available"):
         await only_cloud.acreate_file(model="batcher", file=("in.jsonl", jsonl), purpose="batch", metadata=SENSITIVE)
+    with pytest.raises(litellm.BadRequestError, match="cannot set api_base"):
+        await r.acreate_file(
+            model="batcher", file=("in.jsonl", jsonl), purpose="batch", tags=["sensitive"], api_base=cloud.base_url
+        )
     assert cloud.requests == []
     # Untagged: the first OpenAI deployment of the group, as before.
     await r.acreate_file(model="batcher", file=("in.jsonl", jsonl), purpose="batch")

@@ -795,7 +795,7 @@ class Router:
     # LiteLLM's Router keys of a deployment that are not connection settings.
     _ROUTING_ONLY = frozenset(("model", "rpm", "tpm", "weight", "order", "max_parallel_requests", "mock_response"))
 
-    def _files_deployment(self, model: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _files_deployment(self, model: str, kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
         """The connection of the first OpenAI or Azure deployment of group ``model``, as
         keyword arguments of the files and batches functions. A sensitive call (see
         :class:`Router`) only gets a deployment allowed for sensitive data."""
@@ -803,11 +803,22 @@ class Router:
         from rustllm.exceptions import BadRequestError
 
         # Only the tags decide; the rest (file contents, ...) need not be JSON.
-        metadata = kwargs.get("metadata")
-        tags = {"metadata": {"tags": metadata.get("tags")}} if isinstance(metadata, dict) else {}
+        kwargs = kwargs or {}
+        tags: dict[str, Any] = {}
+        for key in ("metadata", "litellm_metadata"):
+            if isinstance(kwargs.get(key), dict):
+                tags[key] = {"tags": kwargs[key].get("tags")}
         if "tags" in kwargs:
             tags["tags"] = kwargs["tags"]
         allowed = self._core.sensitive_allowed(tags)
+        if allowed is not None:
+            own = [k for k in ("api_base", "base_url", "custom_llm_provider") if kwargs.get(k) is not None]
+            if own:
+                raise BadRequestError(
+                    message=f"litellm.BadRequestError: A call tagged as sensitive cannot set {own[0]}: it goes only to a deployment allowed for sensitive data (model_info.data_residency), on that deployment's own endpoint. Remove {own[0]} from the call.",
+                    model=model,
+                    llm_provider="",
+                )
         for d in self.model_list:
             if d["model_name"] != model:
                 continue
