@@ -247,7 +247,9 @@ async def test_get_available_deployment_for_a_sensitive_call(servers):
     r = mixed(local, cloud)
     for _ in range(10):
         assert r.get_available_deployment("g", metadata=SENSITIVE)["model_info"]["id"] == "llama"
-        found = await r.async_get_available_deployment("g", request_kwargs={"metadata": SENSITIVE})
+        # LiteLLM's request_kwargs carry objects that are not JSON: only the tags are read.
+        request_kwargs = {"metadata": {**SENSITIVE, "span": object()}, "client": object()}
+        found = await r.async_get_available_deployment("g", request_kwargs=request_kwargs)
         assert found["model_info"]["id"] == "llama"
     only_cloud = Router(model_list=[dep("public", cloud, "gpt")])
     with pytest.raises(litellm.BadRequestError):

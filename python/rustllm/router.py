@@ -106,6 +106,18 @@ def _cache_kwargs(cache_kwargs: dict | None) -> dict | None:
     return kept or None
 
 
+def _tags_of(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a call's arguments that say whether it is sensitive (its tags), for a
+    check that needs no more: the rest (file contents, spans, ...) need not be JSON."""
+    out: dict[str, Any] = {}
+    for key in ("metadata", "litellm_metadata"):
+        if isinstance(kwargs.get(key), dict) and "tags" in kwargs[key]:
+            out[key] = {"tags": kwargs[key]["tags"]}
+    if "tags" in kwargs:
+        out["tags"] = kwargs["tags"]
+    return out
+
+
 def _raise(err: BaseException) -> None:
     from rustllm.exceptions import _from_core
 
@@ -802,15 +814,8 @@ class Router:
         from rustllm import get_llm_provider
         from rustllm.exceptions import BadRequestError
 
-        # Only the tags decide; the rest (file contents, ...) need not be JSON.
         kwargs = kwargs or {}
-        tags: dict[str, Any] = {}
-        for key in ("metadata", "litellm_metadata"):
-            if isinstance(kwargs.get(key), dict):
-                tags[key] = {"tags": kwargs[key].get("tags")}
-        if "tags" in kwargs:
-            tags["tags"] = kwargs["tags"]
-        allowed = self._core.sensitive_allowed(tags)
+        allowed = self._core.sensitive_allowed(_tags_of(kwargs))
         if allowed is not None:
             own = [k for k in ("api_base", "base_url", "custom_llm_provider") if kwargs.get(k) is not None]
             if own:
@@ -1023,9 +1028,9 @@ class Router:
         """The deployment the next call for ``model`` would most likely use (not counted
         against its limits); for a sensitive call (its ``metadata`` tags, see
         :class:`Router`) only a deployment allowed for sensitive data."""
-        request = dict(kwargs.pop("request_kwargs", None) or {}, **kwargs)
+        request = {**_tags_of(kwargs.pop("request_kwargs", None) or {}), **_tags_of(kwargs)}
         if messages:
-            request["messages"] = messages
+            request.update(kwargs, messages=messages)
         try:
             model_id = self._core.available_deployment(model, request or None)
         except _RustLLMError as err:
