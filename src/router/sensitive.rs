@@ -4,7 +4,7 @@
 //! A call is sensitive when its tags (`metadata.tags`, `litellm_metadata.tags` and
 //! top-level `tags`, all read) contain one of `sensitive_tags` (`["sensitive"]` by
 //! default). The tag `sensitive` always counts, whatever `sensitive_tags` says: it is the
-//! tag a guardrail with the `route` action adds ([`mark_sensitive`]), and a configuration
+//! tag a guardrail with the `route` action adds, and a configuration
 //! that forgot it must not let such a call through to a third party. A deployment is
 //! allowed when its `model_info.data_residency` is one of `sensitive_data_residency`
 //! (`["local"]` by default); a deployment without one is never allowed.
@@ -174,32 +174,6 @@ fn for_each_tag(kwargs: &Map<String, Value>, f: &mut impl FnMut(&str)) {
     }
 }
 
-/// Mark a call as sensitive: add the tag `sensitive` to its `metadata.tags` (what a
-/// guardrail with the `route` action does when it finds something). A `metadata` that is
-/// not a dict is left alone and the tag goes to the top-level `tags` instead.
-pub fn mark_sensitive(kwargs: &mut Map<String, Value>) {
-    let tag = Value::String(SENSITIVE_TAG.to_string());
-    let into = |list: &mut Value| match list {
-        Value::Array(items) => {
-            if !items.contains(&tag) {
-                items.push(tag.clone());
-            }
-        }
-        Value::String(one) => *list = Value::Array(vec![Value::String(one.clone()), tag.clone()]),
-        other => *other = Value::Array(vec![tag.clone()]),
-    };
-    let metadata = kwargs
-        .entry("metadata")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if metadata.is_null() {
-        *metadata = Value::Object(Map::new());
-    }
-    match metadata {
-        Value::Object(m) => into(m.entry("tags").or_insert(Value::Null)),
-        _ => into(kwargs.entry("tags").or_insert(Value::Null)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -302,35 +276,5 @@ mod tests {
         }
         let k = obj(json!({"model": "g", "tags": ["sensitive"], "api_base": null}));
         assert!(p.check_call(&k).is_ok());
-    }
-
-    #[test]
-    fn marking_adds_the_tag_once_wherever_tags_are() {
-        let mut k = obj(json!({"model": "g"}));
-        mark_sensitive(&mut k);
-        assert_eq!(k["metadata"], json!({"tags": ["sensitive"]}));
-        mark_sensitive(&mut k);
-        assert_eq!(k["metadata"], json!({"tags": ["sensitive"]}));
-
-        let mut k = obj(json!({"metadata": {"tags": ["team-a"], "user": "u"}}));
-        mark_sensitive(&mut k);
-        assert_eq!(
-            k["metadata"],
-            json!({"tags": ["team-a", "sensitive"], "user": "u"})
-        );
-
-        let mut k = obj(json!({"metadata": {"tags": "team-a"}}));
-        mark_sensitive(&mut k);
-        assert_eq!(k["metadata"]["tags"], json!(["team-a", "sensitive"]));
-
-        let mut k = obj(json!({"metadata": null}));
-        mark_sensitive(&mut k);
-        assert_eq!(k["metadata"], json!({"tags": ["sensitive"]}));
-
-        let mut k = obj(json!({"metadata": "opaque", "tags": ["x"]}));
-        mark_sensitive(&mut k);
-        assert_eq!(k["metadata"], json!("opaque"));
-        assert_eq!(k["tags"], json!(["x", "sensitive"]));
-        assert!(SensitivePolicy::default().is_sensitive(&k));
     }
 }
