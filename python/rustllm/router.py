@@ -106,6 +106,18 @@ def _cache_kwargs(cache_kwargs: dict | None) -> dict | None:
     return kept or None
 
 
+def _tags_of(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a call's arguments that say whether it is sensitive (its tags), for a
+    check that needs no more: the rest (file contents, spans, ...) need not be JSON."""
+    out: dict[str, Any] = {}
+    for key in ("metadata", "litellm_metadata"):
+        if isinstance(kwargs.get(key), dict) and "tags" in kwargs[key]:
+            out[key] = {"tags": kwargs[key]["tags"]}
+    if "tags" in kwargs:
+        out["tags"] = kwargs["tags"]
+    return out
+
+
 def _raise(err: BaseException) -> None:
     from rustllm.exceptions import _from_core
 
@@ -341,6 +353,12 @@ class Router:
     ``usage-based-routing-v2`` (exact per-minute rpm/tpm: ``rpm=N`` admits N requests a
     minute). ``order`` in ``litellm_params`` sets priority (lowest first). An invalid
     configuration raises ``ValueError`` here, not on the first call.
+
+    Routing by sensitivity: a call whose tags (``metadata={"tags": [...]}`` or ``tags=``)
+    hold one of ``sensitive_tags`` (``["sensitive"]``; ``"sensitive"`` always counts) goes
+    only to deployments whose ``model_info["data_residency"]`` is one of
+    ``sensitive_data_residency`` (``["local"]``), on every try, retry and fallback; when
+    none is available it raises ``BadRequestError`` and calls nothing.
     """
 
     def __init__(
@@ -386,6 +404,8 @@ class Router:
         alerting_config: Any = None,
         router_general_settings: Any = None,
         ignore_invalid_deployments: bool = False,
+        sensitive_tags: list[str] | None = None,
+        sensitive_data_residency: list[str] | None = None,
     ) -> None:
         import rustllm
 
@@ -434,6 +454,8 @@ class Router:
             "cache_responses": bool(cache_responses),
             "cache_kwargs": _cache_kwargs(cache_kwargs),
             "caching_groups": [list(g) for g in caching_groups] if caching_groups else None,
+            "sensitive_tags": sensitive_tags,
+            "sensitive_data_residency": sensitive_data_residency,
         }
         try:
             self._core = _core.Router({k: v for k, v in config.items() if v is not None})
@@ -785,13 +807,27 @@ class Router:
     # LiteLLM's Router keys of a deployment that are not connection settings.
     _ROUTING_ONLY = frozenset(("model", "rpm", "tpm", "weight", "order", "max_parallel_requests", "mock_response"))
 
-    def _files_deployment(self, model: str) -> dict[str, Any]:
+    def _files_deployment(self, model: str, kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
         """The connection of the first OpenAI or Azure deployment of group ``model``, as
-        keyword arguments of the files and batches functions."""
+        keyword arguments of the files and batches functions. A sensitive call (see
+        :class:`Router`) only gets a deployment allowed for sensitive data."""
         from rustllm import get_llm_provider
+        from rustllm.exceptions import BadRequestError
 
+        kwargs = kwargs or {}
+        allowed = self._core.sensitive_allowed(_tags_of(kwargs))
+        if allowed is not None:
+            own = [k for k in ("api_base", "base_url", "custom_llm_provider") if kwargs.get(k) is not None]
+            if own:
+                raise BadRequestError(
+                    message=f"litellm.BadRequestError: A call tagged as sensitive cannot set {own[0]}: it goes only to a deployment allowed for sensitive data (model_info.data_residency), on that deployment's own endpoint. Remove {own[0]} from the call.",
+                    model=model,
+                    llm_provider="",
+                )
         for d in self.model_list:
             if d["model_name"] != model:
+                continue
+            if allowed is not None and d["model_info"]["id"] not in allowed:
                 continue
             params = d["litellm_params"]
             try:
@@ -804,8 +840,13 @@ class Router:
                 conn = {k: v for k, v in params.items() if k not in self._ROUTING_ONLY}
                 conn["custom_llm_provider"] = provider
                 return conn
-        from rustllm.exceptions import BadRequestError
-
+        if allowed is not None:
+            residency = self._core.settings()["sensitive_data_residency"]
+            raise BadRequestError(
+                message=f"litellm.BadRequestError: No deployment allowed for sensitive data is available for model group={model}: no OpenAI or Azure deployment of it whose model_info.data_residency is one of {residency!r} serves files and batches",
+                model=model,
+                llm_provider="",
+            )
         raise BadRequestError(
             message=f"litellm.BadRequestError: no OpenAI or Azure deployment in model group {model!r} serves files and batches",
             model=model,
@@ -817,7 +858,7 @@ class Router:
         group ``model`` (LiteLLM's ``Router.acreate_file``)."""
         from rustllm import acreate_file
 
-        return await acreate_file(**{**self._files_deployment(model), **kwargs})
+        return await acreate_file(**{**self._files_deployment(model, kwargs), **kwargs})
 
     async def acreate_batch(self, model: str, **kwargs: Any) -> Batch:
         """Start a batch (``input_file_id``, ``endpoint``, ``completion_window``) on the
@@ -826,7 +867,7 @@ class Router:
         group."""
         from rustllm import acreate_batch
 
-        return await acreate_batch(**{**self._files_deployment(model), **kwargs})
+        return await acreate_batch(**{**self._files_deployment(model, kwargs), **kwargs})
 
     def _files_connections(self, model: str | None) -> list[dict[str, Any]]:
         """The distinct OpenAI and Azure connections of group ``model`` (every group when
@@ -985,9 +1026,13 @@ class Router:
         **kwargs: Any,
     ) -> dict[str, Any]:
         """The deployment the next call for ``model`` would most likely use (not counted
-        against its limits)."""
+        against its limits); for a sensitive call (its ``metadata`` tags, see
+        :class:`Router`) only a deployment allowed for sensitive data."""
+        request = {**_tags_of(kwargs.pop("request_kwargs", None) or {}), **_tags_of(kwargs)}
+        if messages:
+            request.update(kwargs, messages=messages)
         try:
-            model_id = self._core.available_deployment(model, dict(kwargs, messages=messages) if messages else None)
+            model_id = self._core.available_deployment(model, request or None)
         except _RustLLMError as err:
             _raise(err)
         info = self.get_model_info(model_id)
@@ -1119,7 +1164,11 @@ class Router:
     ) -> dict[str, Any]:
         """The async twin of :meth:`get_available_deployment`."""
         return self.get_available_deployment(
-            model, messages=messages, input=input, specific_deployment=specific_deployment
+            model,
+            messages=messages,
+            input=input,
+            specific_deployment=specific_deployment,
+            request_kwargs=request_kwargs,
         )
 
     async def get_model_group_usage(self, model_group: str) -> tuple[int | None, int | None]:

@@ -725,6 +725,28 @@ impl PyRouter {
         Ok(self.inner.deployments()[i].id.clone())
     }
 
+    /// For a sensitive call (its tags hold a sensitive tag), the ids of the deployments
+    /// allowed to serve it (`model_info.data_residency`); `None` for any other call.
+    fn sensitive_allowed(
+        &self,
+        py: Python<'_>,
+        kwargs: &Bound<'_, PyDict>,
+    ) -> PyResult<Option<Vec<String>>> {
+        let map = self.kwargs(py, kwargs)?;
+        let policy = &self.inner.config.sensitive;
+        if !policy.is_sensitive(&map) {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.inner
+                .deployments()
+                .iter()
+                .filter(|d| policy.allows(d))
+                .map(|d| d.id.clone())
+                .collect(),
+        ))
+    }
+
     /// Per-deployment state: id, group, in-flight requests, this minute's requests and
     /// tokens, seconds of cooldown left, mean latency.
     fn deployment_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
@@ -881,6 +903,8 @@ impl PyRouter {
         d.set_item("timeout", c.timeout.map(|t| t.as_secs_f64()))?;
         d.set_item("retry_after", c.retry_after.as_secs_f64())?;
         d.set_item("max_fallbacks", c.max_fallbacks)?;
+        d.set_item("sensitive_tags", &c.sensitive.tags)?;
+        d.set_item("sensitive_data_residency", &c.sensitive.data_residency)?;
         Ok(d)
     }
 }

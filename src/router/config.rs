@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::sensitive::SensitivePolicy;
 use crate::cache::CacheSettings;
 use crate::error::{ErrorKind, LlmError};
 use crate::types::{parse_timeout, type_name};
@@ -76,6 +77,9 @@ pub struct Deployment {
     pub num_retries: Option<u32>,
     /// `model_info.max_input_tokens`, for pre-call context-window checks.
     pub max_input_tokens: Option<u64>,
+    /// `model_info.data_residency` (`local`, `eu`, ...): whether the deployment may serve
+    /// sensitive calls ([`super::sensitive`]).
+    pub data_residency: Option<String>,
     /// Price per token (input + output) for cost-based routing, looked up on first use.
     pub price: std::sync::OnceLock<f64>,
 }
@@ -192,6 +196,9 @@ pub struct RouterConfig {
     pub cache: Option<CacheSettings>,
     /// Model groups that share cache entries (`caching_groups=[("g1", "g2")]`).
     pub caching_groups: Vec<Vec<String>>,
+    /// Which calls are sensitive and which deployments may serve them
+    /// (`sensitive_tags`, `sensitive_data_residency`).
+    pub sensitive: SensitivePolicy,
 }
 
 pub use crate::cache::link::RedisTarget;
@@ -442,6 +449,20 @@ fn parse_deployment(i: usize, entry: &Value) -> Result<Deployment, LlmError> {
         _ => None,
     };
     let max_input_tokens = opt_u64(&model_info, "max_input_tokens", &where_)?;
+    let data_residency = match model_info.get("data_residency") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(r)) if !r.is_empty() => Some(r.clone()),
+        Some(other) => {
+            let got = if other.is_string() {
+                "an empty string"
+            } else {
+                type_name(other)
+            };
+            return Err(config_error(format!(
+                "{where_}: model_info.data_residency must be a non-empty string like \"local\", got {got}"
+            )));
+        }
+    };
     Ok(Deployment {
         id,
         rpm: opt_u64(&params, "rpm", &where_)?,
@@ -458,6 +479,7 @@ fn parse_deployment(i: usize, entry: &Value) -> Result<Deployment, LlmError> {
         stream_timeout,
         num_retries: opt_u64(&params, "num_retries", &where_)?.map(|n| n as u32),
         max_input_tokens,
+        data_residency,
         price: std::sync::OnceLock::new(),
         explicit_id,
         group,
@@ -549,6 +571,8 @@ pub const ROUTER_ARGS: &[&str] = &[
     "retry_policy",
     "routing_strategy",
     "routing_strategy_args",
+    "sensitive_data_residency",
+    "sensitive_tags",
     "stream_timeout",
     "timeout",
 ];
@@ -773,6 +797,10 @@ impl RouterConfig {
             redis,
             cache,
             caching_groups,
+            sensitive: SensitivePolicy::from_args(
+                get("sensitive_tags"),
+                get("sensitive_data_residency"),
+            )?,
         };
         Ok((config, skipped))
     }

@@ -2,10 +2,12 @@
 //! entirely in Rust. A Router call crosses the Python boundary once.
 //!
 //! Order of events for a call on group `g` (LiteLLM §6.4–6.7):
-//! resolve the alias → for each try: filter (cooldowns, tags, context window, `order`),
-//! the strategy's first choice, admit under rpm/tpm (the rest of the strategy's order
-//! only when the first choice is at its limits), wait for a parallel-request slot, call →
-//! on failure: cooldown rules, then retry (re-selecting) or stop → fallback groups in order.
+//! resolve the alias → for each try: filter (sensitivity, cooldowns, tags, context
+//! window, `order`), the strategy's first choice, admit under rpm/tpm (the rest of the
+//! strategy's order only when the first choice is at its limits), wait for a
+//! parallel-request slot, call → on failure: cooldown rules, then retry (re-selecting) or
+//! stop → fallback groups in order. A sensitive call ([`sensitive`]) only ever sees the
+//! deployments allowed for it.
 //!
 //! Selection cost hardly grows with the group: each group's deployment list, `order`
 //! tiers, weights and price order are built once ([`pool`]), cooldowns are only looked at
@@ -13,11 +15,13 @@
 //! ordering the others ([`strategy`]): in O(1) for simple-shuffle and cost-based
 //! routing, in one pass over arrays of atomics (about a nanosecond a deployment) for the
 //! strategies that read live state. Tag filtering and context-window checks, when on,
-//! filter the group per call. With Redis, reading the shared state is per deployment.
+//! and sensitive calls filter the group per call. With Redis, reading the shared state
+//! is per deployment.
 
 pub mod config;
 pub mod custom;
 pub mod pool;
+pub mod sensitive;
 pub mod shared;
 pub mod state;
 pub mod strategy;
@@ -527,6 +531,14 @@ impl Router {
                 "custom routing strategy picked deployment {id:?}, which is not in this Router's model_list"
             )));
         };
+        // The user's rule chooses among the deployments this call may use, not beyond.
+        let policy = &self.config.sensitive;
+        if policy.is_sensitive(kwargs) && !policy.allows(&deployments[i]) {
+            return Err(policy.unavailable(
+                group,
+                &format!("the custom routing strategy picked deployment {id:?}, which is not allowed for sensitive data"),
+            ));
+        }
         let cooling = match self.state.view(&[i], self.need()).await {
             View::Local(view) => view
                 .cooling(i)
@@ -565,8 +577,10 @@ impl Router {
         }
     }
 
-    /// The candidates after the per-call filters (tags, context window), then `order`:
-    /// built for the call, unlike the pool's own lists.
+    /// The candidates after the per-call filters (sensitivity, tags, context window), then
+    /// `order`: built for the call, unlike the pool's own lists. A sensitive call keeps
+    /// only the deployments allowed for it before anything else looks at the group, and
+    /// fails closed when none of them is available.
     fn filtered(
         &self,
         group: &str,
@@ -576,25 +590,71 @@ impl Router {
         view: &impl StateView,
     ) -> Result<Vec<usize>, LlmError> {
         let deployments = &self.config.deployments;
+        let policy = &self.config.sensitive;
+        let sensitive = policy.is_sensitive(kwargs);
+        let allowed: Vec<usize>;
+        let ids = if sensitive {
+            allowed = ids
+                .iter()
+                .copied()
+                .filter(|&i| policy.allows(&deployments[i]))
+                .collect();
+            if allowed.is_empty() {
+                return Err(policy.unavailable(group, "none of its deployments is allowed"));
+            }
+            &allowed[..]
+        } else {
+            ids
+        };
         let mut cands = Router::healthy(view, ids);
         if cands.is_empty() {
+            if sensitive {
+                let cooling: Vec<String> = ids.iter().map(|&i| deployments[i].id.clone()).collect();
+                let mut e = policy.unavailable(
+                    group,
+                    &format!(
+                        "every allowed deployment is cooling down (cooldown_list={})",
+                        py_list(&cooling)
+                    ),
+                );
+                e.retry_after = ids.iter().filter_map(|&i| view.cooldown_left(i)).min();
+                return Err(e);
+            }
             return Err(self.no_deployments_error(group, ids, view));
         }
         if self.config.enable_tag_filtering {
-            let tags = Router::request_tags(kwargs);
-            let matching: Vec<usize> = cands
-                .iter()
-                .copied()
-                .filter(|&i| deployments[i].tags.iter().any(|t| tags.contains(t)))
-                .collect();
-            let chosen = if matching.is_empty() {
-                cands
+            let mut tags = Router::request_tags(kwargs);
+            // The sensitivity tags chose the deployments above; as routing tags they
+            // would send the call to `default` deployments or refuse it.
+            tags.retain(|t| !policy.is_sensitive_tag(t));
+            let chosen: Vec<usize> = if tags.is_empty() {
+                // LiteLLM: an untagged call goes to the `default` deployments, else to
+                // any.
+                let defaults: Vec<usize> = cands
                     .iter()
                     .copied()
                     .filter(|&i| deployments[i].tags.iter().any(|t| t == "default"))
-                    .collect()
+                    .collect();
+                if defaults.is_empty() {
+                    cands.clone()
+                } else {
+                    defaults
+                }
             } else {
-                matching
+                let matching: Vec<usize> = cands
+                    .iter()
+                    .copied()
+                    .filter(|&i| deployments[i].tags.iter().any(|t| tags.contains(t)))
+                    .collect();
+                if matching.is_empty() {
+                    cands
+                        .iter()
+                        .copied()
+                        .filter(|&i| deployments[i].tags.iter().any(|t| t == "default"))
+                        .collect()
+                } else {
+                    matching
+                }
             };
             if chosen.is_empty() {
                 return Err(value_error(format!(
@@ -633,9 +693,9 @@ impl Router {
 
     /// [`select`](Self::select) on one view of the state. The strategy's first choice is
     /// admitted if it is under its limits; the rest of its order is only worked out when
-    /// it is not. Without tag filtering or context-window checks, nothing here is
-    /// proportional to the number of deployments except the one pass of the strategies
-    /// that read live state (least-busy, latency, usage).
+    /// it is not. Without tag filtering, context-window checks or a sensitive call,
+    /// nothing here is proportional to the number of deployments except the one pass of
+    /// the strategies that read live state (least-busy, latency, usage).
     async fn select_in<V: StateView + Sync>(
         &self,
         group: &str,
@@ -648,6 +708,7 @@ impl Router {
         let filtered: Vec<usize>;
         let cands = if self.config.enable_tag_filtering
             || (self.config.enable_pre_call_checks && input_tokens > 0)
+            || self.config.sensitive.is_sensitive(kwargs)
         {
             filtered = self.filtered(group, &pool.ids, kwargs, input_tokens, view)?;
             Cands::filtered(&filtered)
@@ -745,11 +806,16 @@ impl Router {
         let mut need = self.need();
         need.usage = true;
         let view = self.state.view(ids, need).await;
-        let cands = Router::healthy(&view, ids);
+        let policy = &self.config.sensitive;
+        let cands = if policy.is_sensitive(kwargs) {
+            // The same fail-closed filter as a call's.
+            self.filtered(&group, ids, kwargs, 0, &view)?
+        } else {
+            Router::healthy(&view, ids)
+        };
         if cands.is_empty() {
             return Err(self.no_deployments_error(&group, ids, &view));
         }
-        let _ = kwargs;
         let ranked = {
             let mut rng = lock(&self.rng);
             strategy::rank(
@@ -1088,6 +1154,19 @@ impl Router {
             attempts,
         } = g;
         let ids = &pool.ids[..];
+        // The deployments that may serve this call: for a sensitive one, those allowed.
+        let policy = &self.config.sensitive;
+        let sensitive = policy.is_sensitive(kwargs);
+        let eligible: std::borrow::Cow<'_, [usize]> = if sensitive {
+            let deployments = &self.config.deployments;
+            ids.iter()
+                .copied()
+                .filter(|&i| policy.allows(&deployments[i]))
+                .collect::<Vec<_>>()
+                .into()
+        } else {
+            ids.into()
+        };
         let mut attempt = 0u32;
         loop {
             let chosen = match picker {
@@ -1186,7 +1265,13 @@ impl Router {
                     {
                         return Err((e, attempt, allowed));
                     }
-                    let delay = self.retry_delay(ids, attempt, &e).await;
+                    let delay = if sensitive && self.healthy_count(&eligible).await == 0 {
+                        // No allowed deployment is left: the next try fails closed at
+                        // once (it is never sent to another deployment of the group).
+                        Duration::ZERO
+                    } else {
+                        self.retry_delay(&eligible, attempt, &e).await
+                    };
                     self.note(Level::Info, || {
                         format!(
                             "Retrying request with num_retries: {} (after {:.2}s; {})",
@@ -1284,6 +1369,7 @@ impl Router {
         Fut: Future<Output = Result<T, LlmError>>,
     {
         check_routed(call_type, &kwargs)?;
+        self.config.sensitive.check_call(&kwargs)?;
         let plan = match &self.cache {
             // A Response is stateful (its id, `previous_response_id`): never cached, as
             // LiteLLM's cache does not list the Responses call types.
@@ -1358,6 +1444,7 @@ impl Router {
         Fut: Future<Output = Result<T, LlmError>>,
     {
         check_routed(call_type, &kwargs)?;
+        self.config.sensitive.check_call(&kwargs)?;
         let kwargs = pin_previous(self, call_type, kwargs);
         self.route_checked(call_type, kwargs, stream, picker, attempts, call)
             .await
@@ -1561,5 +1648,7 @@ impl Router {
     }
 }
 
+#[cfg(test)]
+mod sensitive_tests;
 #[cfg(test)]
 mod tests;
