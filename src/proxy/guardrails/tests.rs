@@ -366,7 +366,7 @@ async fn a_blocked_request_never_reaches_the_provider() {
     let line = crate::proxy::ops::reqlog::request_line(&ev).to_string();
     assert!(line.contains("\"guardrail_action\":\"block\""), "{line}");
     for leak in [row.metadata.unwrap(), line] {
-        assert!(!leak.contains("4111"), "{leak}");
+        assert!(!leak.contains("1111 1111"), "{leak}");
     }
     let metrics = get(&proxy, "/metrics").await;
     assert!(
@@ -376,7 +376,7 @@ async fn a_blocked_request_never_reaches_the_provider() {
     assert!(metrics.contains(
         "rustllm_guardrail_decisions_total{guardrail_name=\"no-cards\",action=\"block\",hook_type=\"pre_call\"} 5.0"
     ));
-    assert!(!metrics.contains("4111"));
+    assert!(!metrics.contains("1111 1111"));
     proxy.shutdown().await;
 }
 
@@ -512,7 +512,7 @@ async fn post_call_guardrails_check_the_models_reply() {
     .await;
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("Blocked entity detected: CREDIT_CARD by Guardrail: no-leaks"));
-    assert!(!text.contains("4111"));
+    assert!(!text.contains("1111 1111"));
     mock.push(ScriptedResponse::text(format!("write to {EMAIL}")));
     let (status, text) = post(
         &proxy,
@@ -532,7 +532,7 @@ async fn post_call_guardrails_check_the_models_reply() {
     )
     .await;
     assert_eq!(status, 200);
-    assert!(!text.contains("4111"), "{text}");
+    assert!(!text.contains("1111 1111"), "{text}");
     assert!(text.contains("Blocked entity detected"), "{text}");
     assert!(!text.contains("[DONE]"));
     mock.push(ScriptedResponse::text(format!("mail {EMAIL} now")));
