@@ -23,7 +23,7 @@
 //! too), the built-in detectors of every selected guardrail go over every text of the
 //! request at once ([`crate::guardrails::apply`]): a blocking one refuses the request
 //! (400, nothing reaches a provider), masking ones rewrite it (one placeholder per value),
-//! `route` tags it `sensitive` (`metadata.tags`) so that the Router only picks
+//! `route` tags it `sensitive` (its `metadata.tags`, else its `tags`) so that the Router only picks
 //! deployments allowed sensitive data. After the call (`post_call`), the model's reply is
 //! checked the same way; then masked values are put back when the guardrail says
 //! `restore` (JSON replies and streams).
@@ -498,10 +498,11 @@ impl ProxyGuardrails {
         grant: Option<&KeyGrant>,
     ) -> Result<Vec<usize>, ProxyError> {
         let in_body = body.remove("guardrails");
-        let in_metadata = body
-            .get("metadata")
-            .and_then(|m| m.get("guardrails"))
-            .filter(|v| !v.is_null());
+        // Taken out of the metadata too: Anthropic's Messages API gets `metadata` as sent.
+        let in_metadata = match body.get_mut("metadata") {
+            Some(Value::Object(m)) => m.remove("guardrails").filter(|v| !v.is_null()),
+            _ => None,
+        };
         let from_key = grant.map_or(&[][..], |g| g.guardrails.as_slice());
         if !self.any_default_on && in_body.is_none() && in_metadata.is_none() && from_key.is_empty()
         {
@@ -514,7 +515,7 @@ impl ProxyGuardrails {
         let mut unknown: Vec<String> = Vec::new();
         for (field, v) in [
             ("guardrails", in_body.as_ref()),
-            ("metadata.guardrails", in_metadata),
+            ("metadata.guardrails", in_metadata.as_ref()),
         ] {
             let Some(v) = v else { continue };
             for name in requested_names(field, v)? {
@@ -836,22 +837,28 @@ fn raised_error(name: &str, reason: &str) -> ProxyError {
     ))
 }
 
-/// Add [`SENSITIVE_TAG`] to `metadata.tags` (creating either), once.
+/// Add [`SENSITIVE_TAG`] to the call's tags, once, where the Router reads them:
+/// `metadata.tags` when the request has that list, else the top-level `tags` (created
+/// if need be). Not a new `metadata.tags`: a request without one may send `metadata` on
+/// to the provider (Anthropic's Messages API accepts only `metadata.user_id`), and a new
+/// `metadata.tags` would hide the top-level `tags` the Router reads otherwise.
 pub fn tag_sensitive(body: &mut Map<String, Value>) {
-    let metadata = body
-        .entry("metadata")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !metadata.is_object() {
-        *metadata = Value::Object(Map::new());
-    }
-    let Some(m) = metadata.as_object_mut() else {
-        return;
+    let in_metadata = body
+        .get("metadata")
+        .and_then(|m| m.get("tags"))
+        .is_some_and(Value::is_array);
+    let tags = if in_metadata {
+        body.get_mut("metadata").and_then(|m| m.get_mut("tags"))
+    } else {
+        let t = body
+            .entry("tags")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if !t.is_array() {
+            *t = Value::Array(Vec::new());
+        }
+        Some(t)
     };
-    let tags = m.entry("tags").or_insert_with(|| Value::Array(Vec::new()));
-    if !tags.is_array() {
-        *tags = Value::Array(Vec::new());
-    }
-    if let Some(t) = tags.as_array_mut() {
+    if let Some(Value::Array(t)) = tags {
         if !t.iter().any(|x| x.as_str() == Some(SENSITIVE_TAG)) {
             t.push(Value::String(SENSITIVE_TAG.into()));
         }

@@ -222,11 +222,12 @@ fn selection_follows_default_on_the_request_and_the_key() {
         ["no-cards", "code-words"]
     );
     assert!(!body.contains_key("guardrails"), "never forwarded");
-    let mut body = obj(json!({"metadata": {"guardrails": ["mask-email"]}}));
+    let mut body = obj(json!({"metadata": {"guardrails": ["mask-email"], "user_id": "u"}}));
     assert_eq!(
         names(g.select(&mut body, None).unwrap()),
         ["no-cards", "mask-email"]
     );
+    assert_eq!(body["metadata"], json!({"user_id": "u"}));
     // LiteLLM's mapping form: name -> per-request settings.
     let mut body = obj(json!({"guardrails": {"mask-email": {"extra_body": {}}}}));
     assert_eq!(
@@ -289,13 +290,19 @@ fn the_list_shows_labels_not_patterns_words_or_keys() {
 
 #[test]
 fn route_tags_the_call_sensitive_once() {
-    let mut body = obj(json!({"metadata": {"tags": ["team-a"]}}));
+    let mut body = obj(json!({"metadata": {"tags": ["team-a"]}, "tags": ["top"]}));
     tag_sensitive(&mut body);
     tag_sensitive(&mut body);
     assert_eq!(body["metadata"]["tags"], json!(["team-a", "sensitive"]));
-    let mut body = obj(json!({"metadata": "x"}));
+    assert_eq!(body["tags"], json!(["top"]));
+    // No metadata.tags: the top-level tags the Router reads then, metadata untouched.
+    let mut body = obj(json!({"metadata": {"user_id": "u"}, "tags": ["top"]}));
     tag_sensitive(&mut body);
-    assert_eq!(body["metadata"], json!({"tags": ["sensitive"]}));
+    assert_eq!(body["tags"], json!(["top", "sensitive"]));
+    assert_eq!(body["metadata"], json!({"user_id": "u"}));
+    let mut body = obj(json!({}));
+    tag_sensitive(&mut body);
+    assert_eq!(body, obj(json!({"tags": ["sensitive"]})));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
