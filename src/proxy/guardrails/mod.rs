@@ -913,6 +913,13 @@ impl RequestGuardrails {
         self.post_entries().next().is_some()
     }
 
+    /// Whether a post-call class guardrail was selected (it sees the request too, so
+    /// the request is kept for it).
+    pub fn needs_request(&self) -> bool {
+        self.post_entries()
+            .any(|i| matches!(self.owner.entries[i].engine, Engine::External(_)))
+    }
+
     /// After a JSON reply: the post-call guardrails on the model's output (a block is
     /// a 400, a mask rewrites the reply), then the masked values of the request put
     /// back (`restore`).

@@ -494,7 +494,7 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
     // The request as sent, for post-call guardrails of a class (they see both).
     let request = guards
         .as_ref()
-        .filter(|g| g.has_post_call())
+        .filter(|g| g.needs_request())
         .map(|_| body.clone());
     let result = state
         .router
