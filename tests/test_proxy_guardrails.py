@@ -137,7 +137,9 @@ def test_masked_values_are_never_on_the_wire_and_come_back_restored(client, serv
 
 def test_unknown_guardrail_names_are_refused(client, server):
     with pytest.raises(openai.BadRequestError) as e:
-        client.chat.completions.create(model="gpt-4o", messages=say("hi"), extra_body={"guardrails": ["mask-email", "nope"]})
+        client.chat.completions.create(
+            model="gpt-4o", messages=say("hi"), extra_body={"guardrails": ["mask-email", "nope"]}
+        )
     message = e.value.body["message"]
     assert "nope" in message and "no-cards, mask-email, code-words, no-leaks" in message
     assert e.value.body["param"] == "guardrails"
@@ -199,8 +201,12 @@ def test_decisions_are_counted_and_logged_without_values(setup, client, server):
     call_id = raw.headers["x-litellm-call-id"]
     metrics = httpx.get(f"{proxy.url}/metrics", headers=AUTH, timeout=20).text
     assert 'litellm_guardrail_requests_total{guardrail_name="no-cards",status="error",hook_type="pre_call"}' in metrics
-    assert 'rustllm_guardrail_decisions_total{guardrail_name="mask-email",action="mask",hook_type="pre_call"}' in metrics
-    assert 'rustllm_guardrail_decisions_total{guardrail_name="code-words",action="log",hook_type="during_call"}' in metrics
+    assert (
+        'rustllm_guardrail_decisions_total{guardrail_name="mask-email",action="mask",hook_type="pre_call"}' in metrics
+    )
+    assert (
+        'rustllm_guardrail_decisions_total{guardrail_name="code-words",action="log",hook_type="during_call"}' in metrics
+    )
 
     def spend_row():
         r = httpx.get(f"{proxy.url}/spend/logs", params={"request_id": call_id}, headers=AUTH, timeout=20)
@@ -222,9 +228,11 @@ def test_decisions_are_counted_and_logged_without_values(setup, client, server):
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     request_line = next(line for line in lines if line.get("call_id") == call_id)
     assert {g["guardrail_name"] for g in request_line["guardrails"]} == {"no-cards", "mask-email", "code-words"}
-    audit = sqlite3.connect(db).execute(
-        "SELECT action, object_id, updated_values FROM \"LiteLLM_AuditLog\" WHERE table_name = 'guardrail'"
-    ).fetchall()
+    audit = (
+        sqlite3.connect(db)
+        .execute("SELECT action, object_id, updated_values FROM \"LiteLLM_AuditLog\" WHERE table_name = 'guardrail'")
+        .fetchall()
+    )
     actions = {(a, o) for a, o, _ in audit}
     assert ("guardrail_mask", call_id) in actions and ("guardrail_log", call_id) in actions
     assert any(a == "guardrail_block" for a, _, _ in audit)
@@ -251,8 +259,12 @@ def test_guardrails_list_shows_the_config_without_patterns(proxy):
     ("entry", "error"),
     [
         (
-            "  - guardrail_name: mine\n    litellm_params: {guardrail: my_module.MyGuardrail, mode: pre_call}\n",
-            "guardrails[0] (mine).litellm_params.guardrail: Python guardrail classes are not supported yet",
+            "  - guardrail_name: mine\n    litellm_params: {guardrail: no_such_module.MyGuardrail, mode: pre_call}\n",
+            "guardrails[0] (mine).litellm_params.guardrail: cannot load no_such_module.MyGuardrail",
+        ),
+        (
+            "  - guardrail_name: vendor\n    litellm_params: {guardrail: aporia, mode: pre_call}\n",
+            'guardrails[0] (vendor).litellm_params.guardrail: "aporia" is not a guardrail rustllm has',
         ),
         (
             "  - guardrail_name: g\n    litellm_params: {guardrail: rustllm, mode: before, detect: [email]}\n",
@@ -269,3 +281,48 @@ def test_a_bad_guardrail_config_stops_the_start(server, entry, error):
     done = run_proxy(config)
     assert done.returncode != 0
     assert error in done.stderr, done.stderr
+
+
+GUARD_CLASS = """
+class Shouty:
+    \"\"\"A guardrail class written LiteLLM's way (duck-typed: no base class needed).\"\"\"
+
+    def __init__(self, guardrail_name, event_hook, default_on=False, banned="forbidden", **kwargs):
+        self.guardrail_name, self.event_hook, self.default_on = guardrail_name, event_hook, default_on
+        self.banned = banned
+
+    async def async_pre_call_hook(self, user_api_key_dict, cache, data, call_type):
+        for m in data.get("messages", []):
+            if self.banned in m["content"]:
+                raise ValueError(f"{self.banned!r} is not allowed")
+            m["content"] = m["content"].upper()
+        return data
+
+    async def async_post_call_success_hook(self, data, user_api_key_dict, response):
+        response["choices"][0]["message"]["content"] += " [checked by " + self.guardrail_name + "]"
+        return response
+"""
+
+
+def test_guardrail_classes_load_the_litellm_way(server, tmp_path):
+    (tmp_path / "my_guards.py").write_text(GUARD_CLASS)
+    config = (
+        "model_list:\n"
+        + mock_deployment("gpt-4o", server, model="openai/gpt-4o-mini")
+        + "guardrails:\n"
+        + "  - guardrail_name: shouty\n"
+        + "    litellm_params: {guardrail: my_guards.Shouty, mode: [pre_call, post_call], default_on: true, banned: secret}\n"
+    )
+    with ProxyProcess(config, env={"PYTHONPATH": str(tmp_path)}) as proxy:
+        client = openai.OpenAI(api_key="anything", base_url=proxy.url, max_retries=0, timeout=30)
+        server.respond(text="fine")
+        r = client.chat.completions.create(model="gpt-4o", messages=say("quiet please"))
+        assert server.last_request.body["messages"] == say("QUIET PLEASE")
+        assert r.choices[0].message.content == "fine [checked by shouty]"
+        before = len(server.requests)
+        with pytest.raises(openai.BadRequestError) as e:
+            client.chat.completions.create(model="gpt-4o", messages=say("the secret plan"))
+        assert e.value.body["message"] == (
+            "Guardrail raised an exception, Guardrail: shouty, Message: 'secret' is not allowed"
+        )
+        assert len(server.requests) == before
