@@ -88,13 +88,40 @@ pub struct Applied {
 /// the whole request (and nothing is changed); masking guardrails rewrite the texts in
 /// place, one placeholder per distinct value across the whole request.
 pub fn apply(body: &mut Value, guardrails: &[&Guardrail]) -> Result<Applied, Blocked> {
-    apply_over(body, guardrails, &mut |b, mut f| for_each_text(b, &mut f))
+    apply_over(
+        body,
+        guardrails,
+        &mut |b, mut f| for_each_text(b, &mut f),
+        Masker::default(),
+    )
 }
 
 /// [`apply`] over the texts of a model's reply ([`for_each_reply_text`]): what a
 /// `post_call` guardrail checks, blocks or masks.
 pub fn apply_reply(body: &mut Value, guardrails: &[&Guardrail]) -> Result<Applied, Blocked> {
-    apply_over(body, guardrails, &mut |b, f| for_each_reply_text(b, f))
+    apply_over(
+        body,
+        guardrails,
+        &mut |b, f| for_each_reply_text(b, f),
+        Masker::default(),
+    )
+}
+
+/// [`apply_reply`] for the reply of a request whose values `masked` holds: a value it
+/// already has keeps its placeholder, a new one is numbered after them, so that putting
+/// the request's values back ([`restore_reply`] with `masked`) never turns a placeholder
+/// of the reply into a value of the request.
+pub fn apply_reply_after(
+    body: &mut Value,
+    guardrails: &[&Guardrail],
+    masked: &Masker,
+) -> Result<Applied, Blocked> {
+    apply_over(
+        body,
+        guardrails,
+        &mut |b, f| for_each_reply_text(b, f),
+        masked.clone(),
+    )
 }
 
 /// Calls `f` on every text of a model's reply: chat `choices[].message` (content, tool
@@ -132,6 +159,7 @@ fn apply_over(
     body: &mut Value,
     guardrails: &[&Guardrail],
     walk: &mut Walker<'_>,
+    mut masker: Masker,
 ) -> Result<Applied, Blocked> {
     let mut applied = Applied::default();
     if guardrails.is_empty() {
@@ -154,7 +182,6 @@ fn apply_over(
             return Err(Blocked(decision));
         }
     }
-    let mut masker = Masker::default();
     let mut restore = false;
     for g in guardrails.iter().filter(|g| g.action != Action::Block) {
         let mut decision = Decision {

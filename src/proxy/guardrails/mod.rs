@@ -50,7 +50,7 @@ use serde_json::{json, Map, Value};
 use super::auth::KeyGrant;
 use super::config::ConfigError;
 use super::errors::ProxyError;
-use crate::guardrails::request::{apply, apply_reply, restore_reply};
+use crate::guardrails::request::{apply, apply_reply, apply_reply_after, restore_reply};
 use crate::guardrails::{config as builtin, Action, Blocked, Decision, Guardrail, Masker};
 use external::ExternalGuardrail;
 
@@ -933,7 +933,10 @@ impl RequestGuardrails {
         if !rules.is_empty() {
             let started = Instant::now();
             let mut value = Value::Object(std::mem::take(reply));
-            let result = apply_reply(&mut value, &rules);
+            let result = match &self.restore {
+                Some(masked) => apply_reply_after(&mut value, &rules, masked),
+                None => apply_reply(&mut value, &rules),
+            };
             if let Value::Object(m) = value {
                 *reply = m;
             }

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use super::{Record, RequestGuardrails};
 use crate::error::LlmError;
-use crate::guardrails::request::apply_reply;
+use crate::guardrails::request::{apply_reply, apply_reply_after};
 use crate::guardrails::{Action, Blocked, StreamRestorer};
 use crate::proxy::sse::Style;
 use crate::stream::{Batch, Chunk};
@@ -347,7 +347,10 @@ fn judge(ctx: &mut RequestGuardrails, held: &mut [Chunk], _style: Style) -> Resu
         .map(|(_, text)| json!({"message": {"content": text}}))
         .collect();
     let mut reply = json!({ "choices": choices });
-    let result = apply_reply(&mut reply, &rules);
+    let result = match &ctx.restore {
+        Some(masked) => apply_reply_after(&mut reply, &rules, masked),
+        None => apply_reply(&mut reply, &rules),
+    };
     let took = started.elapsed();
     let selected = ctx.selected.clone();
     match result {

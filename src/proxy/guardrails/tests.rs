@@ -564,6 +564,57 @@ async fn post_call_guardrails_check_the_models_reply() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_value_masked_in_the_reply_is_never_restored_as_the_users() {
+    // Masked before and after the call, restored: the reply's own new address keeps a
+    // placeholder of its own; the user's comes back.
+    let mock = MockServer::start().unwrap();
+    let guardrails = r#"
+  - guardrail_name: mail
+    litellm_params: {guardrail: rustllm, mode: [pre_call, post_call], detect: [email], action: mask, restore: true}
+"#;
+    let proxy = start(AppState::new(&config_with(&mock, guardrails, "").unwrap()).unwrap()).await;
+    let reply = "ask other@example.org, not <EMAIL_1>";
+    for stream in [false, true] {
+        mock.push(ScriptedResponse::text(reply));
+        let (status, text) = post(
+            &proxy,
+            "/chat/completions",
+            json!({"model": "gpt-4o", "messages": say(&format!("I am {EMAIL}")),
+                "guardrails": ["mail"], "stream": stream}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            mock.last_request().unwrap().body["messages"][0]["content"],
+            "I am <EMAIL_1>"
+        );
+        let content: String = if stream {
+            text.lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter_map(|c| {
+                    c["choices"][0]["delta"]["content"]
+                        .as_str()
+                        .map(str::to_string)
+                })
+                .collect()
+        } else {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            v["choices"][0]["message"]["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            content,
+            format!("ask <EMAIL_2>, not {EMAIL}"),
+            "stream: {stream}"
+        );
+    }
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn route_sends_sensitive_calls_to_deployments_for_them() {
     // The Router's tag filtering sees the tag a route guardrail adds.
     let mock = MockServer::start().unwrap();
