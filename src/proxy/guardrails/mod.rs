@@ -1,6 +1,7 @@
 //! Guardrails in the proxy: LiteLLM's `guardrails:` list in `config.yaml`, run on the
-//! model routes (chat completions, `/completions`, `/embeddings`, `/responses`,
-//! `/v1/messages`) around the same serve path every route shares.
+//! model routes whose JSON carries text for a model (chat completions, `/completions`,
+//! `/embeddings`, `/responses`, `/v1/messages`, `/images/generations`, `/audio/speech`,
+//! `/moderations`) around the same serve path every route shares.
 //!
 //! ```yaml
 //! guardrails:
@@ -176,6 +177,7 @@ const ENTRY_KEYS: &[&str] = &["guardrail_name", "litellm_params", "guardrail_inf
 /// The `guardrails:` list, read and checked at start.
 #[derive(Debug, Clone, Default)]
 pub struct GuardrailsConfig {
+    /// The entries, in config order (the order they run in).
     pub entries: Vec<Entry>,
 }
 
@@ -347,9 +349,11 @@ fn list_entry(name: &str, params: &Map<String, Value>, info: Option<&Value>) -> 
 /// metrics. Never a matched value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
+    /// `guardrail_name`.
     pub guardrail: String,
     /// `litellm_params.guardrail` (`rustllm`, `presidio`, a class).
     pub provider: String,
+    /// When it ran.
     pub hook: Hook,
     /// What it did: `None` when it let the request through untouched.
     pub action: Option<Action>,
@@ -448,7 +452,10 @@ pub struct ProxyGuardrails {
 
 /// Why a request was refused: the error the client gets and the records of what ran.
 pub struct Refusal {
+    /// What the client gets (400).
     pub error: ProxyError,
+    /// The guardrails that ran, the blocking one last (empty when the selection itself
+    /// was refused: unknown names).
     pub records: Vec<Record>,
 }
 

@@ -341,6 +341,18 @@ async fn a_blocked_request_never_reaches_the_provider() {
             "/v1/responses",
             json!({"model": "gpt-4o", "input": format!("card {CARD}")}),
         ),
+        (
+            "/v1/images/generations",
+            json!({"model": "gpt-4o", "prompt": format!("card {CARD}")}),
+        ),
+        (
+            "/v1/audio/speech",
+            json!({"model": "gpt-4o", "input": format!("card {CARD}"), "voice": "alloy"}),
+        ),
+        (
+            "/v1/moderations",
+            json!({"model": "gpt-4o", "input": format!("card {CARD}")}),
+        ),
     ] {
         let (status, text) = post(&proxy, path, body).await;
         assert_eq!(status, 400, "{path}: {text}");
@@ -377,11 +389,11 @@ async fn a_blocked_request_never_reaches_the_provider() {
     }
     let metrics = get(&proxy, "/metrics").await;
     assert!(
-        metrics.contains("litellm_guardrail_requests_total{guardrail_name=\"no-cards\",status=\"error\",hook_type=\"pre_call\"} 5.0"),
+        metrics.contains("litellm_guardrail_requests_total{guardrail_name=\"no-cards\",status=\"error\",hook_type=\"pre_call\"} 8.0"),
         "{metrics}"
     );
     assert!(metrics.contains(
-        "rustllm_guardrail_decisions_total{guardrail_name=\"no-cards\",action=\"block\",hook_type=\"pre_call\"} 5.0"
+        "rustllm_guardrail_decisions_total{guardrail_name=\"no-cards\",action=\"block\",hook_type=\"pre_call\"} 8.0"
     ));
     assert!(!metrics.contains("1111 1111"));
     proxy.shutdown().await;

@@ -1,4 +1,4 @@
-//! `GET /guardrails/list` (and `/v2/guardrails/list`): LiteLLM's list of the configured
+//! `GET /guardrails/list`: LiteLLM's list of the configured
 //! guardrails, `{"guardrails": [{guardrail_name, litellm_params, guardrail_info}]}`, for
 //! any valid key. Patterns and word lists show their labels only, credentials nothing
 //! (`crate::proxy::guardrails`).

@@ -171,7 +171,6 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/global/spend/report", get(spend::report))
         .route("/global/spend/models", get(spend::models))
         .route("/guardrails/list", get(guardrails::list))
-        .route("/v2/guardrails/list", get(guardrails::list))
         .route("/metrics", get(metrics::metrics))
         .route("/metrics/", get(metrics::metrics))
         .route("/health", get(health::health))

@@ -372,11 +372,20 @@ fn files_route(op: crate::files::FilesOp) -> &'static str {
     }
 }
 
-/// The families guardrails run on: those whose requests carry text for a model.
+/// The families guardrails run on: those whose JSON requests carry text for a model in
+/// the fields the guardrails read (messages, `input`, `prompt`, `instructions`,
+/// `system`). Rerank's `query` and `documents` and multipart uploads are not read.
 fn guarded(family: Family) -> bool {
     matches!(
         family,
-        Family::Chat | Family::Text | Family::Embeddings | Family::Responses | Family::Messages
+        Family::Chat
+            | Family::Text
+            | Family::Embeddings
+            | Family::Responses
+            | Family::Messages
+            | Family::Images
+            | Family::Speech
+            | Family::Moderation
     )
 }
 
