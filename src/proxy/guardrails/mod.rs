@@ -799,6 +799,37 @@ impl ProxyGuardrails {
     }
 }
 
+/// For a proxy without a `guardrails:` list: the 400 for a request (or a key) that names
+/// guardrails anyway (it would otherwise be served without the protection it asked
+/// for), or `None`. Two map lookups, no allocation, when nothing is named.
+pub fn named_without_config(
+    body: &Map<String, Value>,
+    grant: Option<&KeyGrant>,
+) -> Option<ProxyError> {
+    let named = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => false,
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(m)) => !m.is_empty(),
+        Some(_) => true,
+    };
+    let in_request = named(body.get("guardrails"))
+        || named(body.get("metadata").and_then(|m| m.get("guardrails")));
+    let in_key = grant.is_some_and(|g| !g.guardrails.is_empty());
+    (in_request || in_key).then(|| {
+        ProxyError::bad_param(
+            "guardrails",
+            format!(
+                "{} guardrails, but this proxy configures none (config.yaml `guardrails:`)",
+                if in_request {
+                    "the request names"
+                } else {
+                    "the key's (or its team's) metadata names"
+                }
+            ),
+        )
+    })
+}
+
 /// Write what the guardrails of call `call_id` decided (records with an action) to the
 /// proxy's log and the audit log (`LiteLLM_AuditLog`, table `guardrail`, the call id as
 /// the object): guardrail, hook, action, kinds and counts, never a value.

@@ -288,6 +288,34 @@ fn the_list_shows_labels_not_patterns_words_or_keys() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn naming_guardrails_on_a_proxy_without_any_is_refused() {
+    let mock = MockServer::start().unwrap();
+    let yaml = format!(
+        "model_list:\n  - model_name: gpt-4o\n    litellm_params: {{model: openai/gpt-4o-mini, api_base: {}, api_key: k}}\n",
+        mock.base_url()
+    );
+    let config = ProxyConfig::from_yaml(&yaml, &|_| None).unwrap();
+    let proxy = start(AppState::new(&config).unwrap()).await;
+    for body in [
+        json!({"model": "gpt-4o", "messages": say("hi"), "guardrails": ["pii"]}),
+        json!({"model": "gpt-4o", "messages": say("hi"), "metadata": {"guardrails": ["pii"]}}),
+    ] {
+        let (status, text) = post(&proxy, "/chat/completions", body).await;
+        assert_eq!(status, 400);
+        assert!(text.contains("this proxy configures none"), "{text}");
+    }
+    assert!(mock.requests().is_empty());
+    let (status, _) = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "gpt-4o", "messages": say("hi"), "guardrails": []}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    proxy.shutdown().await;
+}
+
 #[test]
 fn route_tags_the_call_sensitive_once() {
     let mut body = obj(json!({"metadata": {"tags": ["team-a"]}, "tags": ["top"]}));

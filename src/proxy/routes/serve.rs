@@ -442,6 +442,15 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
     // Guardrails before the call (and before the rate limits: a blocked request uses
     // none). Without a `guardrails:` config this is one `None` check.
     let mut guards = None;
+    if state.guardrails.is_none() && guarded(family) {
+        if let Some(e) = crate::proxy::guardrails::named_without_config(
+            &begun.body,
+            begun.identity.grant.as_deref(),
+        ) {
+            refused(&state, &begun, family, &e);
+            return error_response(e, Some(&begun.call_id));
+        }
+    }
     if let (Some(g), true) = (&state.guardrails, guarded(family)) {
         match g
             .before_call(
