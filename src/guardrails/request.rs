@@ -88,6 +88,79 @@ pub struct Applied {
 /// the whole request (and nothing is changed); masking guardrails rewrite the texts in
 /// place, one placeholder per distinct value across the whole request.
 pub fn apply(body: &mut Value, guardrails: &[&Guardrail]) -> Result<Applied, Blocked> {
+    apply_over(
+        body,
+        guardrails,
+        &mut |b, mut f| for_each_text(b, &mut f),
+        Masker::default(),
+    )
+}
+
+/// [`apply`] over the texts of a model's reply ([`for_each_reply_text`]): what a
+/// `post_call` guardrail checks, blocks or masks.
+pub fn apply_reply(body: &mut Value, guardrails: &[&Guardrail]) -> Result<Applied, Blocked> {
+    apply_over(
+        body,
+        guardrails,
+        &mut |b, f| for_each_reply_text(b, f),
+        Masker::default(),
+    )
+}
+
+/// [`apply_reply`] for the reply of a request whose values `masked` holds: a value it
+/// already has keeps its placeholder, a new one is numbered after them, so that putting
+/// the request's values back ([`restore_reply`] with `masked`) never turns a placeholder
+/// of the reply into a value of the request.
+pub fn apply_reply_after(
+    body: &mut Value,
+    guardrails: &[&Guardrail],
+    masked: &Masker,
+) -> Result<Applied, Blocked> {
+    apply_over(
+        body,
+        guardrails,
+        &mut |b, f| for_each_reply_text(b, f),
+        masked.clone(),
+    )
+}
+
+/// Calls `f` on every text of a model's reply: chat `choices[].message` (content, tool
+/// call arguments), text-completion `choices[].text`, Anthropic `content` blocks and
+/// Responses `output` items.
+pub fn for_each_reply_text(body: &mut Value, f: &mut dyn FnMut(&mut String)) {
+    let Some(obj) = body.as_object_mut() else {
+        return;
+    };
+    let mut f = f;
+    if let Some(choices) = obj.get_mut("choices").and_then(Value::as_array_mut) {
+        for c in choices {
+            if let Some(Value::String(s)) = c.get_mut("text") {
+                f(s);
+            }
+            if let Some(m) = c.get_mut("message") {
+                message_texts(m, &mut f);
+            }
+        }
+    }
+    for key in ["content", "output"] {
+        if let Some(Value::Array(items)) = obj.get_mut(key) {
+            for item in items {
+                if let Value::Object(o) = item {
+                    part_texts(o, &mut f);
+                }
+            }
+        }
+    }
+}
+
+type Walker<'w> = dyn FnMut(&mut Value, &mut dyn FnMut(&mut String)) + 'w;
+
+fn apply_over(
+    body: &mut Value,
+    guardrails: &[&Guardrail],
+    walk: &mut Walker<'_>,
+    mut masker: Masker,
+) -> Result<Applied, Blocked> {
     let mut applied = Applied::default();
     if guardrails.is_empty() {
         return Ok(applied);
@@ -100,7 +173,7 @@ pub fn apply(body: &mut Value, guardrails: &[&Guardrail]) -> Result<Applied, Blo
             action: Action::Block,
             kinds: Vec::new(),
         };
-        for_each_text(body, &mut |text| {
+        walk(body, &mut |text| {
             for f in find(text, &g.detectors) {
                 decision.count(f.kind.label());
             }
@@ -109,7 +182,6 @@ pub fn apply(body: &mut Value, guardrails: &[&Guardrail]) -> Result<Applied, Blo
             return Err(Blocked(decision));
         }
     }
-    let mut masker = Masker::default();
     let mut restore = false;
     for g in guardrails.iter().filter(|g| g.action != Action::Block) {
         let mut decision = Decision {
@@ -117,7 +189,7 @@ pub fn apply(body: &mut Value, guardrails: &[&Guardrail]) -> Result<Applied, Blo
             action: g.action,
             kinds: Vec::new(),
         };
-        for_each_text(body, &mut |text| {
+        walk(body, &mut |text| {
             let findings = find(text, &g.detectors);
             if findings.is_empty() {
                 return;
@@ -293,6 +365,20 @@ impl StreamRestorer {
                 self.masker.restore(&rest)
             }
             None => String::new(),
+        }
+    }
+
+    /// A whole `text` with every placeholder restored (nothing held).
+    pub fn restore_text(&self, text: &str) -> String {
+        self.masker.restore(text)
+    }
+
+    /// A whole reply object (or one of its items or parts) restored, as
+    /// [`restore_reply`] does, its own `text` included.
+    pub fn restore_value(&self, v: &mut Value) {
+        restore_reply(v, &self.masker);
+        if let Some(Value::String(s)) = v.get_mut("text") {
+            *s = self.masker.restore(s);
         }
     }
 

@@ -106,6 +106,9 @@ pub struct KeyGrant {
     /// Per model group limits of this key (LiteLLM's `model_rpm_limit` /
     /// `model_tpm_limit` in the key's metadata), by model group name.
     pub model_limits: HashMap<String, RateLimits>,
+    /// Guardrails every request of this key runs: `guardrails` in the key's metadata,
+    /// then in its team's (LiteLLM's spelling).
+    pub guardrails: Vec<String>,
 }
 
 /// The caller of one request, handed to the limits hook and the spend event.

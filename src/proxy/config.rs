@@ -118,6 +118,8 @@ pub struct ProxyConfig {
     /// Written into every request body before routing (single-model mode: `model`, and
     /// `--temperature` / `--max_tokens`); empty from a config file.
     pub forced_params: Map<String, Value>,
+    /// The `guardrails:` list (`crate::proxy::guardrails`).
+    pub guardrails: super::guardrails::GuardrailsConfig,
 }
 
 /// The top-level sections rustllm reads.
@@ -128,6 +130,7 @@ const SECTIONS: &[&str] = &[
     "general_settings",
     "environment_variables",
     "credential_list",
+    "guardrails",
 ];
 
 /// `litellm_settings` rustllm uses (the rest are reported as ignored).
@@ -477,6 +480,7 @@ impl ProxyConfig {
         let deployment_count = model_list.len();
         let litellm = read_litellm_settings(&mut top, &mut ignored, &lookup)?;
         let mut router_args = read_router_settings(&mut top, &mut ignored)?;
+        let guardrails = super::guardrails::GuardrailsConfig::read(&mut top, &mut ignored)?;
 
         // litellm_settings that are Router settings, unless router_settings sets them
         // (router_settings wins, as in LiteLLM).
@@ -535,6 +539,7 @@ impl ProxyConfig {
             missing_env,
             deployment_count,
             forced_params: Map::new(),
+            guardrails,
         })
     }
 

@@ -133,6 +133,26 @@ fn model_limits(metadata: Option<&Value>) -> HashMap<String, RateLimits> {
     out
 }
 
+/// `guardrails` in the key's and its team's metadata (names, in that order, once each).
+fn metadata_guardrails(
+    key: Option<&Map<String, Value>>,
+    team: Option<&Map<String, Value>>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for row in [key, team].into_iter().flatten() {
+        let names = row
+            .get("metadata")
+            .and_then(|m| m.get("guardrails"))
+            .and_then(Value::as_array);
+        for name in names.into_iter().flatten().filter_map(Value::as_str) {
+            if !out.iter().any(|n| n == name) {
+                out.push(name.to_string());
+            }
+        }
+    }
+    out
+}
+
 /// What the request path needs of one key row, with its user and team.
 fn build(
     key: &Map<String, Value>,
@@ -154,6 +174,7 @@ fn build(
         user_limits: limits(user),
         team_limits: limits(team),
         model_limits: model_limits(key.get("metadata")),
+        guardrails: metadata_guardrails(Some(key), team),
         user_id,
         team_id,
     };

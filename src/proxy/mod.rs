@@ -16,6 +16,7 @@ pub mod budget;
 pub mod cli;
 pub mod config;
 pub mod errors;
+pub mod guardrails;
 pub mod keys;
 pub mod limits;
 pub mod log;

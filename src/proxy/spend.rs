@@ -59,6 +59,8 @@ pub struct SpendEvent {
     /// The limiter's headroom after this request (remaining requests, tokens), when a
     /// limit applied.
     pub rate_limit_remaining: Option<(Option<u64>, Option<u64>)>,
+    /// What each guardrail that ran did (empty: none ran).
+    pub guardrails: Vec<super::guardrails::Record>,
 }
 
 /// Where spend events go.
@@ -144,5 +146,6 @@ pub(crate) fn test_event(
         llm_api_duration: None,
         time_to_first_token: None,
         rate_limit_remaining: None,
+        guardrails: Vec::new(),
     }
 }

@@ -82,6 +82,8 @@ pub struct AppState {
     /// `model_info.access_groups`: access group → the model groups in it (a key's
     /// `models` may name an access group).
     pub access_groups: HashMap<String, Vec<String>>,
+    /// The `guardrails:` of the config; `None` without any (no guardrail work at all).
+    pub guardrails: Option<Arc<super::guardrails::ProxyGuardrails>>,
 }
 
 impl AppState {
@@ -159,6 +161,7 @@ impl AppState {
             ops: Arc::new(Ops::new(config.ops.clone(), deployments)),
             key_cache: None,
             access_groups: access_groups(deployments),
+            guardrails: super::guardrails::ProxyGuardrails::new(&config.guardrails),
             router,
         }
     }

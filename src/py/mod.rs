@@ -18,6 +18,7 @@ mod messages;
 mod mock;
 mod objects;
 mod proxy;
+mod proxy_guardrails;
 mod rerank;
 mod responses;
 mod router;

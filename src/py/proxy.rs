@@ -8,6 +8,8 @@ use pyo3::prelude::*;
 /// `["--config", "c.yaml", ...]`) until SIGTERM or SIGINT; returns the exit code.
 #[pyfunction]
 fn serve_proxy(py: Python<'_>, argv: Vec<String>) -> i32 {
+    // Config entries may name guardrail classes: they are imported from here.
+    super::proxy_guardrails::install();
     py.detach(|| crate::proxy::main(&argv))
 }
 

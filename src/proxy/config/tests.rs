@@ -180,7 +180,6 @@ guardrails: []
         vec![
             "general_settings.enable_jwt_auth",
             "general_settings.store_model_in_db",
-            "guardrails",
             "litellm_settings.callbacks",
             "model_list[0].mystery",
             "router_settings.polling_interval",
@@ -356,6 +355,16 @@ fn litellms_example_configs_load() {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
+        if path.ends_with("otel_test_config.yaml") {
+            // Vendor guardrails (Aporia, Bedrock) and guardrail classes rustllm cannot
+            // run: the start fails naming the first, rather than serving unprotected.
+            let e = ProxyConfig::from_yaml(&text, &no_env).unwrap_err();
+            assert_eq!(
+                e.path,
+                "guardrails[0] (aporia-pre-guard).litellm_params.guardrail"
+            );
+            continue;
+        }
         let c = ProxyConfig::from_yaml(&text, &no_env)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         c.router_config()

@@ -123,6 +123,14 @@ fn ms(d: std::time::Duration) -> f64 {
 
 /// One request as a JSON object (the log line's fields).
 pub fn request_line(ev: &SpendEvent) -> Value {
+    let mut line = request_fields(ev);
+    if !ev.guardrails.is_empty() {
+        line["guardrails"] = ev.guardrails.iter().map(|r| r.to_json()).collect();
+    }
+    line
+}
+
+fn request_fields(ev: &SpendEvent) -> Value {
     let grant = ev.grant.as_deref();
     let started_ms = ev
         .started

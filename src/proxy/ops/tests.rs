@@ -142,6 +142,7 @@ fn event() -> SpendEvent {
         llm_api_duration: Some(Duration::from_millis(200)),
         time_to_first_token: Some(Duration::from_millis(80)),
         rate_limit_remaining: None,
+        guardrails: Vec::new(),
     }
 }
 

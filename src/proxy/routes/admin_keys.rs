@@ -113,8 +113,14 @@ pub fn key_columns(f: &Fields, row: &mut Map<String, Value>) -> Result<(), Proxy
     let model_rpm = f.limits_by_model("model_rpm_limit")?;
     let model_tpm = f.limits_by_model("model_tpm_limit")?;
     let tags = f.strings("tags")?;
+    let guardrails = f.strings("guardrails")?;
     let metadata = f.object("metadata")?;
-    if metadata.is_some() || model_rpm.is_some() || model_tpm.is_some() || tags.is_some() {
+    if metadata.is_some()
+        || model_rpm.is_some()
+        || model_tpm.is_some()
+        || tags.is_some()
+        || guardrails.is_some()
+    {
         let mut meta = metadata.unwrap_or_default();
         for name in ["model_rpm_limit", "model_tpm_limit"] {
             if meta.contains_key(name) {
@@ -130,6 +136,11 @@ pub fn key_columns(f: &Fields, row: &mut Map<String, Value>) -> Result<(), Proxy
         }
         if let Some(t) = tags {
             meta.insert("tags".into(), json!(t));
+        }
+        // LiteLLM's `/key/generate` `guardrails`: kept in the metadata, where the
+        // request path reads them (with the team's).
+        if let Some(g) = guardrails {
+            meta.insert("guardrails".into(), json!(g));
         }
         row.insert("metadata".into(), Value::Object(meta));
     }

@@ -44,7 +44,10 @@ pub async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> 
         .and_then(|s| s.ledger())
         .map(|l| l.snapshot(now_ms))
         .unwrap_or_default();
-    let body = state.ops.metrics.encode(&stats, &budgets, now_ms);
+    let mut body = state.ops.metrics.encode(&stats, &budgets, now_ms);
+    if let Some(g) = &state.guardrails {
+        g.encode_metrics(&mut body);
+    }
     let mut response = (StatusCode::OK, body).into_response();
     response
         .headers_mut()

@@ -14,6 +14,7 @@ pub mod chat;
 pub mod completions;
 pub mod embeddings;
 pub mod files;
+pub mod guardrails;
 pub mod health;
 pub mod images;
 pub mod messages;
@@ -169,6 +170,7 @@ pub fn app(state: Arc<AppState>) -> axum::Router {
         .route("/global/spend", get(spend::global))
         .route("/global/spend/report", get(spend::report))
         .route("/global/spend/models", get(spend::models))
+        .route("/guardrails/list", get(guardrails::list))
         .route("/metrics", get(metrics::metrics))
         .route("/metrics/", get(metrics::metrics))
         .route("/health", get(health::health))

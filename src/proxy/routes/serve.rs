@@ -267,6 +267,7 @@ fn spend_event(
         llm_api_duration: None,
         time_to_first_token: None,
         rate_limit_remaining: None,
+        guardrails: Vec::new(),
     }
 }
 
@@ -371,6 +372,64 @@ fn files_route(op: crate::files::FilesOp) -> &'static str {
     }
 }
 
+/// The families guardrails run on: those whose JSON requests carry text for a model in
+/// the fields the guardrails read (messages, `input`, `prompt`, `instructions`,
+/// `system`). Rerank's `query` and `documents` and multipart uploads are not read.
+fn guarded(family: Family) -> bool {
+    matches!(
+        family,
+        Family::Chat
+            | Family::Text
+            | Family::Embeddings
+            | Family::Responses
+            | Family::Messages
+            | Family::Images
+            | Family::Speech
+            | Family::Moderation
+    )
+}
+
+/// A request a guardrail refused before the call: counted and logged like any refusal,
+/// and, with records (a guardrail ran and blocked), a spend row (no cost) carrying them.
+fn refused_by_guardrail(
+    state: &AppState,
+    begun: &Begun,
+    family: Family,
+    refusal: crate::proxy::guardrails::Refusal,
+) -> Response {
+    if refusal.records.is_empty() {
+        refused(state, begun, family, &refusal.error);
+        return error_response(refusal.error, Some(&begun.call_id));
+    }
+    crate::proxy::guardrails::report(
+        &state.ops,
+        &begun.call_id,
+        &begun.identity,
+        &refusal.records,
+    );
+    let group = begun
+        .body
+        .get("model")
+        .and_then(Value::as_str)
+        .and_then(|m| state.router.resolve_group(m).ok())
+        .map(|(g, _)| g);
+    let mut ev = spend_event(
+        begun,
+        family,
+        group.as_deref().unwrap_or(""),
+        false,
+        SystemTime::now(),
+    );
+    if group.is_none() {
+        ev.requested_model.clear();
+    }
+    ev.status = refusal.error.status.as_u16();
+    ev.duration = begun.started.elapsed();
+    ev.guardrails = refusal.records;
+    ops::finish(state, ev);
+    error_response(refusal.error, Some(&begun.call_id))
+}
+
 /// Serve a model request that passed [`super::begin`].
 pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Response {
     for param in CLIENT_PRICE_PARAMS {
@@ -379,6 +438,39 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
     if let Err(e) = check_budget(&state, &begun, family) {
         refused(&state, &begun, family, &e);
         return error_response(e, Some(&begun.call_id));
+    }
+    // Guardrails before the call (and before the rate limits: a blocked request uses
+    // none). Without a `guardrails:` config this is one `None` check.
+    let mut guards = None;
+    if state.guardrails.is_none() && guarded(family) {
+        if let Some(e) = crate::proxy::guardrails::named_without_config(
+            &begun.body,
+            begun.identity.grant.as_deref(),
+        ) {
+            refused(&state, &begun, family, &e);
+            return error_response(e, Some(&begun.call_id));
+        }
+    }
+    if let (Some(g), true) = (&state.guardrails, guarded(family)) {
+        match g
+            .before_call(
+                &mut begun.body,
+                begun.identity.grant.as_deref(),
+                family.call_type(),
+            )
+            .await
+        {
+            Ok(ctx) => guards = ctx,
+            Err(refusal) => return refused_by_guardrail(&state, &begun, family, refusal),
+        }
+        if let Some(ctx) = &guards {
+            crate::proxy::guardrails::report(
+                &state.ops,
+                &begun.call_id,
+                &begun.identity,
+                &ctx.records,
+            );
+        }
     }
     let (group, mut permit) = match route_to(&state, &begun).await {
         Ok(r) => r,
@@ -406,14 +498,22 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
         body,
         identity,
     } = begun;
-    let key_hash = identity.key_hash;
+    let key_hash = identity.key_hash.clone();
     let virtual_key = identity.role == crate::proxy::auth::Role::VirtualKey;
+    if let (Some(ev), Some(ctx)) = (&mut event, &guards) {
+        ev.guardrails = ctx.records.clone();
+    }
     if stream {
         return serve_stream(
-            state, started, call_id, body, family, permit, event, key_hash,
+            state, started, call_id, body, family, permit, event, key_hash, guards, identity,
         )
         .await;
     }
+    // The request as sent, for post-call guardrails of a class (they see both).
+    let request = guards
+        .as_ref()
+        .filter(|g| g.needs_request())
+        .map(|_| body.clone());
     let result = state
         .router
         .route_cached(family.call_type(), body, |merged| call_once(family, merged))
@@ -436,6 +536,41 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
             } else {
                 reply.cost(prices)
             };
+            if let Some(ctx) = guards.as_mut().filter(|g| g.after_call()) {
+                let before = ctx.records.len();
+                let empty = Map::new();
+                let checked = ctx
+                    .on_reply(request.as_ref().unwrap_or(&empty), &mut reply.body)
+                    .await;
+                crate::proxy::guardrails::report(
+                    &state.ops,
+                    &call_id,
+                    &identity,
+                    &ctx.records[before..],
+                );
+                if let Some(ev) = &mut event {
+                    ev.guardrails = ctx.records.clone();
+                }
+                if let Err(err) = checked {
+                    // The call was made (and is paid for); its reply is not given out.
+                    let (prompt, completion) = usage_of(&reply.body);
+                    if let Some(p) = &mut permit {
+                        p.record_usage(prompt, completion);
+                    }
+                    drop(permit);
+                    if let Some(mut ev) = event.take() {
+                        ev.model_id = info.model_id.clone();
+                        ev.provider = reply.provider.clone();
+                        ev.cost = cost;
+                        ev.prompt_tokens = prompt;
+                        ev.completion_tokens = completion;
+                        ev.status = err.status.as_u16();
+                        ev.duration = started.elapsed();
+                        ops::finish(&state, ev);
+                    }
+                    return error_response(err, Some(&call_id));
+                }
+            }
             let bytes = match serde_json::to_vec(&reply.body) {
                 Ok(b) => b,
                 Err(e) => {
@@ -570,6 +705,8 @@ async fn serve_stream(
     permit: Option<crate::proxy::limits::Permit>,
     event: Option<SpendEvent>,
     key_hash: Option<Arc<str>>,
+    guards: Option<crate::proxy::guardrails::RequestGuardrails>,
+    identity: crate::proxy::auth::Identity,
 ) -> Response {
     let result = state
         .router
@@ -624,7 +761,17 @@ async fn serve_stream(
     if let Some(p) = &permit {
         p.apply_headers(&mut limit_headers);
     }
-    let mut sse = SseBody::new(open.chunks, style, Some(guard), permit, spend);
+    let mut chunks = open.chunks;
+    if let Some(ctx) = guards.filter(|g| g.after_call()) {
+        // Post-call records of a stream go to the log, the audit log and metrics (the
+        // spend row is already on its way with the pre-call ones).
+        let (ops, id) = (Arc::clone(&state.ops), call_id.clone());
+        let on_records: crate::proxy::guardrails::stream::OnRecords = Box::new(move |records| {
+            crate::proxy::guardrails::report(&ops, &id, &identity, &records);
+        });
+        chunks = crate::proxy::guardrails::stream::wrap(chunks, ctx, style, on_records);
+    }
+    let mut sse = SseBody::new(chunks, style, Some(guard), permit, spend);
     if family == Family::Responses {
         sse = sse.pin_responses_to(info.model_id.clone(), key_hash);
     }

@@ -130,6 +130,7 @@ pub fn log_row(ev: &SpendEvent) -> LogRow {
             "failure"
         },
         cache_hit: ev.cache_hit,
+        metadata: crate::proxy::guardrails::spend_metadata(&ev.guardrails),
     }
 }
 

@@ -37,6 +37,8 @@ pub struct LogRow {
     /// `success` or `failure`.
     pub status: &'static str,
     pub cache_hit: bool,
+    /// The `metadata` column's JSON (`guardrail_information`), `None`: `{}`.
+    pub metadata: Option<String>,
 }
 
 /// `LiteLLM_SpendLogs` as `/spend/logs` shows it.
@@ -67,7 +69,7 @@ pub const SPEND_LOGS: Table = Table {
     ],
 };
 
-/// Rows per multi-row `INSERT` (18 parameters each: well under SQLite's and Postgres'
+/// Rows per multi-row `INSERT` (19 parameters each: well under SQLite's and Postgres'
 /// parameter limits): a statement is a round trip on Postgres and a hop to the
 /// connection's worker thread on SQLite.
 const LOG_ROWS_PER_INSERT: usize = 200;
@@ -138,9 +140,9 @@ impl Store {
     }
 
     async fn insert_logs(&self, tx: &mut Tx, rows: &[LogRow]) -> Result<(), sqlx::Error> {
-        const COLUMNS: &str = "request_id, call_type, api_key, spend, total_tokens, prompt_tokens, completion_tokens, \"startTime\", \"endTime\", model, model_id, model_group, custom_llm_provider, \"user\", team_id, end_user, status, cache_hit";
+        const COLUMNS: &str = "request_id, call_type, api_key, spend, total_tokens, prompt_tokens, completion_tokens, \"startTime\", \"endTime\", model, model_id, model_group, custom_llm_provider, \"user\", team_id, end_user, status, cache_hit, metadata";
         let mut values = Vec::with_capacity(rows.len());
-        let mut params = Vec::with_capacity(rows.len() * 18);
+        let mut params = Vec::with_capacity(rows.len() * 19);
         for row in rows {
             let n = params.len();
             let row_values = match self.dialect {
@@ -148,11 +150,12 @@ impl Store {
                 // and SQLite's look-up walks the statement's list of names, so 3,600
                 // `$n` parameters bind in quadratic time (about 100 µs of CPU per row,
                 // a fifth of the proxy's under load); nameless ones are found at once.
-                Dialect::Sqlite => format!("({})", ["?"; 18].join(", ")),
+                Dialect::Sqlite => format!("({})", ["?"; 19].join(", ")),
                 Dialect::Postgres => {
-                    let mut slots: Vec<String> = (1..=18).map(|i| format!("${}", n + i)).collect();
+                    let mut slots: Vec<String> = (1..=19).map(|i| format!("${}", n + i)).collect();
                     slots[7] = self.dialect.ts_in(n + 8);
                     slots[8] = self.dialect.ts_in(n + 9);
+                    slots[18] = self.dialect.json_in(n + 19);
                     format!("({})", slots.join(", "))
                 }
             };
@@ -177,6 +180,7 @@ impl Store {
                 row.status.into(),
                 // LiteLLM writes the Python bool's text.
                 (if row.cache_hit { "True" } else { "False" }).into(),
+                row.metadata.as_deref().unwrap_or("{}").into(),
             ]);
         }
         let sql = format!(

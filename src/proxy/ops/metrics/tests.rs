@@ -52,6 +52,7 @@ fn event(model_id: &str, status: u16, total_ms: u64, api_ms: Option<u64>) -> Spe
         llm_api_duration: api_ms.map(Duration::from_millis),
         time_to_first_token: None,
         rate_limit_remaining: None,
+        guardrails: Vec::new(),
     }
 }
 

@@ -120,6 +120,7 @@ fn row(id: &str, start_ms: i64, status: &'static str, spend: f64) -> LogRow {
         end_user: String::new(),
         status,
         cache_hit: false,
+        metadata: None,
     }
 }
 

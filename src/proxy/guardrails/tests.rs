@@ -1,0 +1,817 @@
+//! Guardrails in the proxy: the config's checks, selection, and the proxy end to end in
+//! process (a real server on a loopback port in front of the Rust MockServer), checking
+//! what reached the mock and what the client got back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+use super::external::{self, ExternalGuardrail, ExternalLoader, HookFuture};
+use super::*;
+use crate::mock::{MockServer, ScriptedResponse};
+use crate::proxy::config::ProxyConfig;
+use crate::proxy::server;
+use crate::proxy::spend::SpendSink;
+use crate::proxy::state::AppState;
+
+const EMAIL: &str = "jane.doe@example.com";
+const CARD: &str = "4111 1111 1111 1111";
+
+fn config_with(mock: &MockServer, guardrails: &str, extra: &str) -> Result<ProxyConfig, String> {
+    let yaml = format!(
+        r#"
+model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_base: {base}
+      api_key: sk-upstream
+  - model_name: echo
+    litellm_params:
+      model: openai/echo-chunks-9
+      api_base: {base}
+      api_key: sk-upstream
+  - model_name: embedder
+    litellm_params:
+      model: openai/text-embedding-3-small
+      api_base: {base}
+      api_key: sk-upstream
+router_settings:
+  num_retries: 0
+guardrails:
+{guardrails}
+{extra}
+"#,
+        base = mock.base_url()
+    );
+    ProxyConfig::from_yaml(&yaml, &|_| None).map_err(|e| e.to_string())
+}
+
+const PII: &str = r#"
+  - guardrail_name: no-cards
+    litellm_params:
+      guardrail: rustllm
+      mode: pre_call
+      default_on: true
+      detect: [credit_card]
+      action: block
+  - guardrail_name: mask-email
+    litellm_params:
+      guardrail: presidio
+      mode: [pre_call]
+      pii_entities_config: {EMAIL_ADDRESS: MASK}
+      output_parse_pii: true
+  - guardrail_name: code-words
+    litellm_params:
+      guardrail: rustllm
+      mode: during_call
+      words: {PROJECT: [atlas]}
+      patterns: {EMPLOYEE_ID: "E-[0-9]{6}"}
+      action: log
+    guardrail_info: {owner: security}
+"#;
+
+struct Proxy {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Proxy {
+    async fn shutdown(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        self.done.await.unwrap().unwrap();
+    }
+}
+
+async fn start(state: AppState) -> Proxy {
+    let listener = server::bind("127.0.0.1", 0).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let done = tokio::spawn(server::serve(
+        Arc::new(state),
+        listener,
+        async move {
+            let _ = rx.await;
+        },
+        Duration::from_secs(5),
+        2,
+        crate::proxy::spin::Spin::default(),
+    ));
+    Proxy {
+        url,
+        stop: Some(tx),
+        done,
+    }
+}
+
+async fn post(proxy: &Proxy, path: &str, body: Value) -> (u16, String) {
+    let r = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("{}{path}", proxy.url))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap())
+}
+
+async fn get(proxy: &Proxy, path: &str) -> String {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{}{path}", proxy.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+fn say(text: &str) -> Value {
+    json!([{"role": "user", "content": text}])
+}
+
+fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+#[test]
+fn config_errors_name_the_entry_and_the_field() {
+    let mock = MockServer::start().unwrap();
+    let cases = [
+        (
+            "  - guardrail_name: g\n    litellm_params: {guardrail: rustllm, detect: [email]}",
+            "guardrails[0] (g).litellm_params.mode: mode is required",
+        ),
+        (
+            "  - guardrail_name: g\n    litellm_params: {guardrail: rustllm, mode: before, detect: [email]}",
+            "guardrails[0] (g).litellm_params.mode: expected pre_call",
+        ),
+        (
+            "  - guardrail_name: g\n    litellm_params: {guardrail: rustllm, mode: pre_call, detect: [passport]}",
+            "guardrails[0] (g).litellm_params: guardrail \"g\": detect: unknown detector \"passport\"",
+        ),
+        (
+            "  - guardrail_name: g\n    litellm_params: {guardrail: aporia, mode: pre_call}",
+            "guardrails[0] (g).litellm_params.guardrail: \"aporia\" is not a guardrail rustllm has",
+        ),
+        (
+            "  - guardrail_name: g\n    litellm_params: {guardrail: my_module.MyGuardrail, mode: pre_call}",
+            "guardrails[0] (g).litellm_params.guardrail: Python guardrail classes are not supported yet",
+        ),
+        (
+            "  - guardrail_name: g\n    litellm_params: {guardrail: rustllm, mode: post_call, detect: [email], action: route}",
+            "guardrails[0] (g).litellm_params.action: route decides where the request goes",
+        ),
+        (
+            "  - guardrail_name: g\n    litellm_params: {guardrail: rustllm, mode: pre_call, detect: [email], default_on: sometimes}",
+            "default_on: expected true or false",
+        ),
+        (
+            "  - guardrail_name: g\n    litellm_params: {guardrail: rustllm, mode: pre_call, detect: [email]}\n  - guardrail_name: g\n    litellm_params: {guardrail: rustllm, mode: pre_call, detect: [phone]}",
+            "guardrails[1] (g).guardrail_name: another entry has this name",
+        ),
+        ("  - litellm_params: {guardrail: rustllm}", "guardrails[0].guardrail_name"),
+        ("  - guardrail_name: g", "guardrails[0] (g).litellm_params: expected a mapping"),
+    ];
+    for (entry, expected) in cases {
+        let e = config_with(&mock, entry, "").unwrap_err();
+        assert!(e.contains(expected), "{e}\n(expected {expected})");
+    }
+    // Settings rustllm does not read are reported, not silently taken.
+    let c = config_with(
+        &mock,
+        "  - guardrail_name: g\n    litellm_params: {guardrail: presidio, mode: pre_call, detect: [email], presidio_language: en}\n    guardrail_id: x",
+        "",
+    )
+    .unwrap();
+    assert!(c
+        .ignored
+        .contains(&"guardrails[0] (g).litellm_params.presidio_language".to_string()));
+    assert!(c
+        .ignored
+        .contains(&"guardrails[0] (g).guardrail_id".to_string()));
+}
+
+#[test]
+fn selection_follows_default_on_the_request_and_the_key() {
+    let mock = MockServer::start().unwrap();
+    let config = config_with(&mock, PII, "").unwrap();
+    let g = ProxyGuardrails::new(&config.guardrails).unwrap();
+    let names = |sel: Vec<usize>| -> Vec<String> {
+        sel.iter().map(|&i| g.entries[i].name.clone()).collect()
+    };
+    let mut body = obj(json!({"model": "m"}));
+    assert_eq!(names(g.select(&mut body, None).unwrap()), ["no-cards"]);
+    let mut body = obj(json!({"model": "m", "guardrails": ["code-words"]}));
+    assert_eq!(
+        names(g.select(&mut body, None).unwrap()),
+        ["no-cards", "code-words"]
+    );
+    assert!(!body.contains_key("guardrails"), "never forwarded");
+    let mut body = obj(json!({"metadata": {"guardrails": ["mask-email"], "user_id": "u"}}));
+    assert_eq!(
+        names(g.select(&mut body, None).unwrap()),
+        ["no-cards", "mask-email"]
+    );
+    assert_eq!(body["metadata"], json!({"user_id": "u"}));
+    // LiteLLM's mapping form: name -> per-request settings.
+    let mut body = obj(json!({"guardrails": {"mask-email": {"extra_body": {}}}}));
+    assert_eq!(
+        names(g.select(&mut body, None).unwrap()),
+        ["no-cards", "mask-email"]
+    );
+    let grant = KeyGrant {
+        guardrails: vec!["code-words".into()],
+        ..KeyGrant::default()
+    };
+    let mut body = obj(json!({}));
+    assert_eq!(
+        names(g.select(&mut body, Some(&grant)).unwrap()),
+        ["no-cards", "code-words"]
+    );
+    let mut body = obj(json!({"guardrails": ["mask-email", "nope", "nada"]}));
+    let e = g.select(&mut body, None).unwrap_err();
+    assert_eq!(e.status.as_u16(), 400);
+    assert_eq!(e.param.as_deref(), Some("guardrails"));
+    assert!(e.message.contains("nope, nada"), "{}", e.message);
+    assert!(e.message.contains("no-cards, mask-email, code-words"));
+    let mut body = obj(json!({"guardrails": 3}));
+    assert!(g.select(&mut body, None).is_err());
+    let stale = KeyGrant {
+        guardrails: vec!["removed-one".into()],
+        ..KeyGrant::default()
+    };
+    let e = g.select(&mut obj(json!({})), Some(&stale)).unwrap_err();
+    assert!(e.message.contains("the key's"), "{}", e.message);
+}
+
+#[test]
+fn the_list_shows_labels_not_patterns_words_or_keys() {
+    let mock = MockServer::start().unwrap();
+    let config = config_with(
+        &mock,
+        &format!(
+            "{PII}  - guardrail_name: with-key\n    litellm_params: {{guardrail: rustllm, mode: pre_call, detect: [email], api_key: sk-guard-secret}}\n"
+        ),
+        "",
+    )
+    .unwrap();
+    let g = ProxyGuardrails::new(&config.guardrails).unwrap();
+    let text = String::from_utf8(g.list_body().to_vec()).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let list = v["guardrails"].as_array().unwrap();
+    assert_eq!(list.len(), 4);
+    assert_eq!(list[2]["guardrail_name"], "code-words");
+    assert_eq!(list[2]["litellm_params"]["mode"], "during_call");
+    assert_eq!(list[2]["litellm_params"]["words"], json!(["PROJECT"]));
+    assert_eq!(
+        list[2]["litellm_params"]["patterns"],
+        json!(["EMPLOYEE_ID"])
+    );
+    assert_eq!(list[2]["guardrail_info"], json!({"owner": "security"}));
+    for secret in ["atlas", "E-[0-9]", "sk-guard-secret"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn naming_guardrails_on_a_proxy_without_any_is_refused() {
+    let mock = MockServer::start().unwrap();
+    let yaml = format!(
+        "model_list:\n  - model_name: gpt-4o\n    litellm_params: {{model: openai/gpt-4o-mini, api_base: {}, api_key: k}}\n",
+        mock.base_url()
+    );
+    let config = ProxyConfig::from_yaml(&yaml, &|_| None).unwrap();
+    let proxy = start(AppState::new(&config).unwrap()).await;
+    for body in [
+        json!({"model": "gpt-4o", "messages": say("hi"), "guardrails": ["pii"]}),
+        json!({"model": "gpt-4o", "messages": say("hi"), "metadata": {"guardrails": ["pii"]}}),
+    ] {
+        let (status, text) = post(&proxy, "/chat/completions", body).await;
+        assert_eq!(status, 400);
+        assert!(text.contains("this proxy configures none"), "{text}");
+    }
+    assert!(mock.requests().is_empty());
+    let (status, _) = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "gpt-4o", "messages": say("hi"), "guardrails": []}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    proxy.shutdown().await;
+}
+
+#[test]
+fn route_tags_the_call_sensitive_once() {
+    let mut body = obj(json!({"metadata": {"tags": ["team-a"]}, "tags": ["top"]}));
+    tag_sensitive(&mut body);
+    tag_sensitive(&mut body);
+    assert_eq!(body["metadata"]["tags"], json!(["team-a", "sensitive"]));
+    assert_eq!(body["tags"], json!(["top"]));
+    // No metadata.tags: the top-level tags the Router reads then, metadata untouched.
+    let mut body = obj(json!({"metadata": {"user_id": "u"}, "tags": ["top"]}));
+    tag_sensitive(&mut body);
+    assert_eq!(body["tags"], json!(["top", "sensitive"]));
+    assert_eq!(body["metadata"], json!({"user_id": "u"}));
+    let mut body = obj(json!({}));
+    tag_sensitive(&mut body);
+    assert_eq!(body, obj(json!({"tags": ["sensitive"]})));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_request_never_reaches_the_provider() {
+    let mock = MockServer::start().unwrap();
+    let mut state = AppState::new(&config_with(&mock, PII, "").unwrap()).unwrap();
+    let (sink, mut events) = SpendSink::channel(16);
+    state.spend = Some(sink);
+    let proxy = start(state).await;
+    let (status, text) = post(
+        &proxy,
+        "/v1/chat/completions",
+        json!({"model": "gpt-4o", "messages": say(&format!("pay with {CARD}"))}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        v,
+        json!({"error": {
+            "message": "Blocked entity detected: CREDIT_CARD by Guardrail: no-cards. This entity is not allowed to be used in this request.",
+            "type": "None", "param": "None", "code": "400"}})
+    );
+    assert!(mock.requests().is_empty(), "nothing reached the provider");
+    // Embeddings, completions and the Messages API are guarded the same way.
+    for (path, body) in [
+        (
+            "/v1/embeddings",
+            json!({"model": "embedder", "input": [format!("card {CARD}")]}),
+        ),
+        (
+            "/v1/completions",
+            json!({"model": "gpt-4o", "prompt": format!("card {CARD}")}),
+        ),
+        (
+            "/v1/responses",
+            json!({"model": "gpt-4o", "input": format!("card {CARD}")}),
+        ),
+        (
+            "/v1/images/generations",
+            json!({"model": "gpt-4o", "prompt": format!("card {CARD}")}),
+        ),
+        (
+            "/v1/audio/speech",
+            json!({"model": "gpt-4o", "input": format!("card {CARD}"), "voice": "alloy"}),
+        ),
+        (
+            "/v1/moderations",
+            json!({"model": "gpt-4o", "input": format!("card {CARD}")}),
+        ),
+    ] {
+        let (status, text) = post(&proxy, path, body).await;
+        assert_eq!(status, 400, "{path}: {text}");
+        assert!(text.contains("CREDIT_CARD"), "{path}: {text}");
+    }
+    let (status, text) = post(
+        &proxy,
+        "/v1/messages",
+        json!({"model": "gpt-4o", "max_tokens": 10, "messages": say(&format!("card {CARD}"))}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["type"], "error");
+    assert_eq!(v["error"]["type"], "invalid_request_error");
+    assert!(mock.requests().is_empty());
+    // The spend row records the decision, never the value.
+    let ev = events.recv().await.unwrap();
+    assert_eq!(ev.status, 400);
+    let row = crate::proxy::spend::writer::log_row(&ev);
+    let meta: Value = serde_json::from_str(row.metadata.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        meta["guardrail_information"][0],
+        json!({"guardrail_name": "no-cards", "guardrail_provider": "rustllm",
+            "guardrail_mode": "pre_call", "guardrail_status": "guardrail_intervened",
+            "guardrail_action": "block", "duration": meta["guardrail_information"][0]["duration"],
+            "detected_entity_count": {"CREDIT_CARD": 1}})
+    );
+    assert_eq!(row.status, "failure");
+    let line = crate::proxy::ops::reqlog::request_line(&ev).to_string();
+    assert!(line.contains("\"guardrail_action\":\"block\""), "{line}");
+    for leak in [row.metadata.unwrap(), line] {
+        assert!(!leak.contains("1111 1111"), "{leak}");
+    }
+    let metrics = get(&proxy, "/metrics").await;
+    assert!(
+        metrics.contains("litellm_guardrail_requests_total{guardrail_name=\"no-cards\",status=\"error\",hook_type=\"pre_call\"} 8.0"),
+        "{metrics}"
+    );
+    assert!(metrics.contains(
+        "rustllm_guardrail_decisions_total{guardrail_name=\"no-cards\",action=\"block\",hook_type=\"pre_call\"} 8.0"
+    ));
+    assert!(!metrics.contains("1111 1111"));
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn masked_values_never_reach_the_provider_and_come_back_restored() {
+    let mock = MockServer::start().unwrap();
+    let mut state = AppState::new(&config_with(&mock, PII, "").unwrap()).unwrap();
+    let (sink, mut events) = SpendSink::channel(16);
+    state.spend = Some(sink);
+    let proxy = start(state).await;
+    let prompt = format!("mail {EMAIL} about atlas, and {EMAIL} again");
+    // JSON: the echo model repeats what it was sent.
+    let (status, text) = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "echo", "messages": say(&prompt), "guardrails": ["mask-email", "code-words"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["choices"][0]["message"]["content"], json!(prompt));
+    let sent = mock.last_request().unwrap();
+    assert_eq!(
+        sent.body["messages"][0]["content"],
+        json!("mail <EMAIL_1> about atlas, and <EMAIL_1> again")
+    );
+    assert!(sent.body.get("guardrails").is_none());
+    let ev = events.recv().await.unwrap();
+    let kinds: Vec<(String, Option<Action>)> = ev
+        .guardrails
+        .iter()
+        .map(|r| (r.guardrail.clone(), r.action))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("no-cards".to_string(), None),
+            ("mask-email".to_string(), Some(Action::Mask)),
+            ("code-words".to_string(), Some(Action::Log)),
+        ]
+    );
+    let meta = crate::proxy::guardrails::spend_metadata(&ev.guardrails).unwrap();
+    assert!(
+        meta.contains("\"masked_entity_count\":{\"EMAIL\":2}"),
+        "{meta}"
+    );
+    assert!(!meta.contains("jane") && !meta.contains("atlas"), "{meta}");
+
+    // A stream: the echo arrives in 9 pieces, placeholders split across them.
+    let (status, text) = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "echo", "messages": say(&prompt), "stream": true,
+            "metadata": {"guardrails": ["mask-email"]}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let sent = mock.last_request().unwrap();
+    assert!(!sent.body.to_string().contains("jane"));
+    let mut content = String::new();
+    let mut done = false;
+    for line in text.lines().filter_map(|l| l.strip_prefix("data: ")) {
+        if line == "[DONE]" {
+            done = true;
+            continue;
+        }
+        let c: Value = serde_json::from_str(line).unwrap();
+        if let Some(t) = c["choices"][0]["delta"]["content"].as_str() {
+            content.push_str(t);
+        }
+    }
+    assert!(done);
+    assert_eq!(content, prompt);
+
+    // A text completion and a Responses stream restore the same way.
+    let (status, text) = post(
+        &proxy,
+        "/v1/completions",
+        json!({"model": "echo", "prompt": prompt, "guardrails": ["mask-email"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["choices"][0]["text"], json!(prompt));
+    let (status, text) = post(
+        &proxy,
+        "/v1/responses",
+        json!({"model": "echo", "input": prompt, "stream": true, "guardrails": ["mask-email"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let deltas: String = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["type"] == "response.output_text.delta")
+        .filter_map(|e| e["delta"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(deltas, prompt);
+    assert!(!text.contains("<EMAIL_1>"), "{text}");
+
+    // Embeddings: the provider embeds the masked text.
+    let (status, _) = post(
+        &proxy,
+        "/v1/embeddings",
+        json!({"model": "embedder", "input": [prompt], "guardrails": ["mask-email"]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        mock.last_request().unwrap().body["input"],
+        json!(["mail <EMAIL_1> about atlas, and <EMAIL_1> again"])
+    );
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_call_guardrails_check_the_models_reply() {
+    let mock = MockServer::start().unwrap();
+    let guardrails = r#"
+  - guardrail_name: no-leaks
+    litellm_params: {guardrail: rustllm, mode: post_call, detect: [credit_card], action: block}
+  - guardrail_name: hide-mail
+    litellm_params: {guardrail: rustllm, mode: post_call, detect: [email], action: mask}
+"#;
+    let proxy = start(AppState::new(&config_with(&mock, guardrails, "").unwrap()).unwrap()).await;
+    mock.push(ScriptedResponse::text(format!("your card is {CARD}")));
+    let (status, text) = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "gpt-4o", "messages": say("hi"), "guardrails": ["no-leaks"]}),
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("Blocked entity detected: CREDIT_CARD by Guardrail: no-leaks"));
+    assert!(!text.contains("1111 1111"));
+    mock.push(ScriptedResponse::text(format!("write to {EMAIL}")));
+    let (status, text) = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "gpt-4o", "messages": say("hi"), "guardrails": ["hide-mail"]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["choices"][0]["message"]["content"], "write to <EMAIL_1>");
+    // A stream is held and judged whole: a block ends it with an error event.
+    mock.push(ScriptedResponse::text(format!("card {CARD} ok")));
+    let (status, text) = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "gpt-4o", "messages": say("hi"), "stream": true, "guardrails": ["no-leaks"]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(!text.contains("1111 1111"), "{text}");
+    assert!(text.contains("Blocked entity detected"), "{text}");
+    assert!(!text.contains("[DONE]"));
+    mock.push(ScriptedResponse::text(format!("mail {EMAIL} now")));
+    let (_, text) = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "gpt-4o", "messages": say("hi"), "stream": true, "guardrails": ["hide-mail"]}),
+    )
+    .await;
+    let content: String = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(content, "mail <EMAIL_1> now");
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_value_masked_in_the_reply_is_never_restored_as_the_users() {
+    // Masked before and after the call, restored: the reply's own new address keeps a
+    // placeholder of its own; the user's comes back.
+    let mock = MockServer::start().unwrap();
+    let guardrails = r#"
+  - guardrail_name: mail
+    litellm_params: {guardrail: rustllm, mode: [pre_call, post_call], detect: [email], action: mask, restore: true}
+"#;
+    let proxy = start(AppState::new(&config_with(&mock, guardrails, "").unwrap()).unwrap()).await;
+    let reply = "ask other@example.org, not <EMAIL_1>";
+    for stream in [false, true] {
+        mock.push(ScriptedResponse::text(reply));
+        let (status, text) = post(
+            &proxy,
+            "/chat/completions",
+            json!({"model": "gpt-4o", "messages": say(&format!("I am {EMAIL}")),
+                "guardrails": ["mail"], "stream": stream}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            mock.last_request().unwrap().body["messages"][0]["content"],
+            "I am <EMAIL_1>"
+        );
+        let content: String = if stream {
+            text.lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter_map(|c| {
+                    c["choices"][0]["delta"]["content"]
+                        .as_str()
+                        .map(str::to_string)
+                })
+                .collect()
+        } else {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            v["choices"][0]["message"]["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            content,
+            format!("ask <EMAIL_2>, not {EMAIL}"),
+            "stream: {stream}"
+        );
+    }
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_sends_sensitive_calls_to_deployments_for_them() {
+    // The Router's tag filtering sees the tag a route guardrail adds.
+    let mock = MockServer::start().unwrap();
+    let guardrails = r#"
+  - guardrail_name: sensitive
+    litellm_params: {guardrail: rustllm, mode: pre_call, default_on: true, detect: [email], action: route}
+"#;
+    let extra = format!(
+        r#"  - model_name: mixed
+    litellm_params: {{model: openai/public-model, api_base: {base}, api_key: k, tags: [default]}}
+  - model_name: mixed
+    litellm_params: {{model: openai/local-model, api_base: {base}, api_key: k, tags: [sensitive]}}
+"#,
+        base = mock.base_url()
+    );
+    let text = format!(
+        "model_list:\n{extra}router_settings:\n  enable_tag_filtering: true\n  num_retries: 0\nguardrails:\n{guardrails}"
+    );
+    let yaml = ProxyConfig::from_yaml(&text, &|_| None).unwrap();
+    let proxy = start(AppState::new(&yaml).unwrap()).await;
+    for _ in 0..4 {
+        let (status, text) = post(
+            &proxy,
+            "/chat/completions",
+            json!({"model": "mixed", "messages": say(&format!("from {EMAIL}"))}),
+        )
+        .await;
+        assert_eq!(status, 200, "{text}");
+        assert_eq!(mock.last_request().unwrap().body["model"], "local-model");
+    }
+    let (status, _) = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "mixed", "messages": say("nothing here")}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(mock.last_request().unwrap().body["model"], "public-model");
+    proxy.shutdown().await;
+}
+
+/// A class guardrail as the Python layer would load one: blocks "forbidden", upper-cases
+/// the rest.
+struct Shouty;
+
+impl ExternalGuardrail for Shouty {
+    fn pre_call<'a>(&'a self, body: &'a Map<String, Value>, _call_type: &'a str) -> HookFuture<'a> {
+        Box::pin(async move {
+            let mut body = body.clone();
+            let mut value = Value::Object(std::mem::take(&mut body));
+            let mut blocked = false;
+            crate::guardrails::request::for_each_text(&mut value, &mut |t: &mut String| {
+                blocked |= t.contains("forbidden");
+                *t = t.to_uppercase();
+            });
+            if blocked {
+                return Err("no forbidden words".to_string());
+            }
+            Ok(Some(obj(value)))
+        })
+    }
+
+    fn post_call<'a>(
+        &'a self,
+        _request: &'a Map<String, Value>,
+        _reply: &'a Map<String, Value>,
+    ) -> HookFuture<'a> {
+        Box::pin(async { Ok(None) })
+    }
+}
+
+struct TestLoader;
+
+impl ExternalLoader for TestLoader {
+    fn load(
+        &self,
+        class: &str,
+        _name: &str,
+        _params: &Map<String, Value>,
+    ) -> Result<Arc<dyn ExternalGuardrail>, String> {
+        match class {
+            "rusttests.Shouty" => Ok(Arc::new(Shouty)),
+            _ => Err(external::NOT_SUPPORTED.to_string()),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn class_guardrails_run_through_the_installed_loader() {
+    let mock = MockServer::start().unwrap();
+    external::set_loader(Arc::new(TestLoader));
+    let guardrails = r#"
+  - guardrail_name: shouty
+    litellm_params: {guardrail: rusttests.Shouty, mode: pre_call, default_on: true}
+"#;
+    let config = config_with(&mock, guardrails, "").unwrap();
+    let proxy = start(AppState::new(&config).unwrap()).await;
+    let (status, _) = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "gpt-4o", "messages": say("quiet please")}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        mock.last_request().unwrap().body["messages"][0]["content"],
+        "QUIET PLEASE"
+    );
+    let before = mock.requests().len();
+    let (status, text) = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "gpt-4o", "messages": say("a forbidden word")}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        text.contains(
+            "Guardrail raised an exception, Guardrail: shouty, Message: no forbidden words"
+        ),
+        "{text}"
+    );
+    assert_eq!(mock.requests().len(), before);
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guardrails_list_route_answers_any_key_and_an_empty_list_without_config() {
+    let mock = MockServer::start().unwrap();
+    let config = config_with(&mock, PII, "general_settings: {master_key: sk-1234}").unwrap();
+    let proxy = start(AppState::new(&config).unwrap()).await;
+    let r = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{}/guardrails/list", proxy.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{}/guardrails/list", proxy.url))
+        .bearer_auth("sk-1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    let names: Vec<&str> = v["guardrails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["guardrail_name"].as_str())
+        .collect();
+    assert_eq!(names, ["no-cards", "mask-email", "code-words"]);
+    proxy.shutdown().await;
+}

@@ -1,0 +1,203 @@
+//! Guardrail classes for the proxy started from Python (`rustllm proxy`): a config entry
+//! with `guardrail: my_module.MyGuardrail` imports the class and makes one instance, as
+//! LiteLLM does (`guardrail_name`, `event_hook` (the mode), `default_on` and the entry's
+//! other `litellm_params` as keyword arguments). Its LiteLLM hooks run on a blocking
+//! thread with the GIL: `async_pre_call_hook(user_api_key_dict, cache, data, call_type)`
+//! before the call and `async_post_call_success_hook(data, user_api_key_dict, response)`
+//! after it (coroutines are run to completion there); raising blocks the request, a
+//! returned dict (or `data` changed in place) replaces it.
+//!
+//! The request and reply cross as JSON (`json.loads` / `json.dumps`): plain dicts, the
+//! shapes the proxy serves. `user_api_key_dict` and `cache` are `None`.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use serde_json::{Map, Value};
+
+use crate::proxy::guardrails::external::{self, ExternalGuardrail, ExternalLoader, HookFuture};
+
+/// Imports guardrail classes for [`external::load`].
+struct PyLoader;
+
+/// One instance of a guardrail class.
+struct PyGuardrail {
+    obj: Py<PyAny>,
+}
+
+fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    py.import("json")?.call_method1("loads", (v.to_string(),))
+}
+
+fn from_py(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("default", py.import("builtins")?.getattr("str")?)?;
+    let text: String = py
+        .import("json")?
+        .call_method("dumps", (obj,), Some(&kwargs))?
+        .extract()?;
+    serde_json::from_str(&text).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+}
+
+/// The message a raised exception blocks with: its `detail` (FastAPI's
+/// `HTTPException`) or its text.
+fn reason(py: Python<'_>, e: &PyErr) -> String {
+    let value = e.value(py);
+    if let Ok(detail) = value.getattr("detail") {
+        if let Ok(v) = from_py(py, &detail) {
+            return match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+        }
+    }
+    value.str().map(|s| s.to_string()).unwrap_or_default()
+}
+
+impl ExternalLoader for PyLoader {
+    fn load(
+        &self,
+        class: &str,
+        name: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Arc<dyn ExternalGuardrail>, String> {
+        let (module, attr) = class
+            .rsplit_once('.')
+            .ok_or_else(|| format!("{class:?}: expected module.Class"))?;
+        Python::attach(|py| {
+            let cls = py
+                .import(module)
+                .and_then(|m| m.getattr(attr))
+                .map_err(|e| format!("cannot load {class}: {e}"))?;
+            let kwargs = PyDict::new(py);
+            let set = |k: &str, v: &Value| -> PyResult<()> { kwargs.set_item(k, to_py(py, v)?) };
+            let fail = |e: PyErr| format!("cannot make {class}: {e}");
+            set("guardrail_name", &Value::String(name.to_string())).map_err(fail)?;
+            for (k, v) in params {
+                match k.as_str() {
+                    "guardrail" => {}
+                    "mode" => set("event_hook", v).map_err(fail)?,
+                    _ => set(k, v).map_err(fail)?,
+                }
+            }
+            let obj = cls
+                .call((), Some(&kwargs))
+                .map_err(|e| format!("cannot make {class}: {e}"))?;
+            Ok(Arc::new(PyGuardrail { obj: obj.unbind() }) as Arc<dyn ExternalGuardrail>)
+        })
+    }
+}
+
+/// Call `method` with `kwargs` (JSON values), run a coroutine it returns, and return
+/// what it answered (`None` for `None`).
+fn call_hook(
+    obj: &Py<PyAny>,
+    method: &str,
+    args: &[(&str, Option<&Value>)],
+    changed: &str,
+) -> Result<Option<Value>, String> {
+    Python::attach(|py| {
+        let run = || -> PyResult<Option<Value>> {
+            let bound = obj.bind(py);
+            if !bound.hasattr(method)? {
+                return Ok(None);
+            }
+            let kwargs = PyDict::new(py);
+            let mut watched = None;
+            for (k, v) in args {
+                let value = match v {
+                    Some(v) => to_py(py, v)?,
+                    None => py.None().into_bound(py),
+                };
+                if *k == changed {
+                    watched = Some(value.clone());
+                }
+                kwargs.set_item(*k, value)?;
+            }
+            let mut result = bound.call_method(method, (), Some(&kwargs))?;
+            if py
+                .import("inspect")?
+                .call_method1("isawaitable", (&result,))?
+                .extract::<bool>()?
+            {
+                result = py.import("asyncio")?.call_method1("run", (result,))?;
+            }
+            // A dict answer replaces; otherwise the argument, changed in place or not.
+            let out = if result.is_instance_of::<PyDict>() {
+                Some(result)
+            } else {
+                watched
+            };
+            out.map(|o| from_py(py, &o)).transpose()
+        };
+        run().map_err(|e| reason(py, &e))
+    })
+}
+
+impl ExternalGuardrail for PyGuardrail {
+    fn pre_call<'a>(&'a self, body: &'a Map<String, Value>, call_type: &'a str) -> HookFuture<'a> {
+        let obj = Python::attach(|py| self.obj.clone_ref(py));
+        let data = Value::Object(body.clone());
+        let call_type = Value::String(call_type.to_string());
+        Box::pin(async move {
+            let answer = tokio::task::spawn_blocking(move || {
+                let out = call_hook(
+                    &obj,
+                    "async_pre_call_hook",
+                    &[
+                        ("user_api_key_dict", None),
+                        ("cache", None),
+                        ("data", Some(&data)),
+                        ("call_type", Some(&call_type)),
+                    ],
+                    "data",
+                )?;
+                Ok::<_, String>(out.filter(|v| *v != data))
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            match answer {
+                None => Ok(None),
+                Some(Value::Object(m)) => Ok(Some(m)),
+                Some(_) => Ok(None),
+            }
+        })
+    }
+
+    fn post_call<'a>(
+        &'a self,
+        request: &'a Map<String, Value>,
+        reply: &'a Map<String, Value>,
+    ) -> HookFuture<'a> {
+        let obj = Python::attach(|py| self.obj.clone_ref(py));
+        let data = Value::Object(request.clone());
+        let response = Value::Object(reply.clone());
+        Box::pin(async move {
+            let answer = tokio::task::spawn_blocking(move || {
+                let out = call_hook(
+                    &obj,
+                    "async_post_call_success_hook",
+                    &[
+                        ("data", Some(&data)),
+                        ("user_api_key_dict", None),
+                        ("response", Some(&response)),
+                    ],
+                    "response",
+                )?;
+                Ok::<_, String>(out.filter(|v| *v != response))
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            match answer {
+                Some(Value::Object(m)) => Ok(Some(m)),
+                _ => Ok(None),
+            }
+        })
+    }
+}
+
+/// Let the proxy's config name guardrail classes (called before the proxy starts).
+pub fn install() {
+    external::set_loader(Arc::new(PyLoader));
+}

@@ -1,0 +1,328 @@
+"""Guardrails on a real ``rustllm proxy`` process, driven with the openai SDK, in front of
+MockServer: what an operator relies on is that a blocked request never reaches the
+provider and gets LiteLLM's 400, that masked values are never on the wire and come back
+in the reply (JSON and streams), that guardrails are picked by ``default_on``, by the
+request and by the key or team, that unknown names and bad configs are refused, and that
+metrics, spend rows, the request log, the audit log and the proxy's log say what was
+decided without ever holding the value.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+import httpx
+import pytest
+from _proxy import ProxyProcess, mock_deployment, run_proxy
+
+openai = pytest.importorskip("openai")
+
+MASTER = "sk-1234"
+AUTH = {"Authorization": f"Bearer {MASTER}"}
+EMAIL = "jane.doe@example.com"
+CARD = "4111 1111 1111 1111"
+PROMPT = f"write to {EMAIL} about atlas; {EMAIL} is urgent"
+MASKED = "write to <EMAIL_1> about atlas; <EMAIL_1> is urgent"
+
+GUARDRAILS = """
+guardrails:
+  - guardrail_name: no-cards
+    litellm_params:
+      guardrail: rustllm
+      mode: pre_call
+      default_on: true
+      detect: [credit_card]
+      action: block
+  - guardrail_name: mask-email
+    litellm_params:
+      guardrail: presidio
+      mode: pre_call
+      pii_entities_config: {EMAIL_ADDRESS: MASK}
+      output_parse_pii: true
+  - guardrail_name: code-words
+    litellm_params:
+      guardrail: rustllm
+      mode: during_call
+      words: {PROJECT: [atlas]}
+      action: log
+  - guardrail_name: no-leaks
+    litellm_params:
+      guardrail: rustllm
+      mode: post_call
+      detect: [credit_card]
+      action: block
+"""
+
+
+@pytest.fixture(scope="module")
+def setup(_module_server, tmp_path_factory):
+    server = _module_server
+    d = tmp_path_factory.mktemp("guardrails")
+    db = d / "proxy.db"
+    log = d / "requests.jsonl"
+    config = (
+        "model_list:\n"
+        + mock_deployment("gpt-4o", server, model="openai/gpt-4o-mini")
+        + mock_deployment("echo", server, model="openai/echo-chunks-7")
+        + mock_deployment("embedder", server, model="openai/text-embedding-3-small")
+        + "router_settings:\n  num_retries: 0\n"
+        + f"litellm_settings:\n  json_logs_file: {log}\n"
+        + f"general_settings:\n  master_key: {MASTER}\n  database_url: sqlite:///{db}\n  proxy_batch_write_at: 0.2\n"
+        + GUARDRAILS
+    )
+    with ProxyProcess(config) as p:
+        yield p, db, log
+
+
+@pytest.fixture
+def proxy(setup):
+    return setup[0]
+
+
+@pytest.fixture
+def client(proxy, server):
+    return openai.OpenAI(api_key=MASTER, base_url=proxy.url, max_retries=0, timeout=30)
+
+
+def say(text: str) -> list[dict]:
+    return [{"role": "user", "content": text}]
+
+
+def wire(server) -> str:
+    """Everything the provider was sent, as text."""
+    return "\n".join(json.dumps(r.body) for r in server.requests)
+
+
+def test_a_blocked_request_never_reaches_the_provider(client, server):
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model="gpt-4o", messages=say(f"my card is {CARD}"))
+    assert e.value.status_code == 400
+    assert e.value.body == {
+        "message": "Blocked entity detected: CREDIT_CARD by Guardrail: no-cards. This entity is not allowed to be used in this request.",
+        "type": "None",
+        "param": "None",
+        "code": "400",
+    }
+    assert len(e.value.response.headers["x-litellm-call-id"]) == 36
+    # Streams, embeddings and the Responses API are refused before the call too.
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="gpt-4o", messages=say(f"card {CARD}"), stream=True)
+    with pytest.raises(openai.BadRequestError):
+        client.embeddings.create(model="embedder", input=[f"card {CARD}"])
+    with pytest.raises(openai.BadRequestError):
+        client.responses.create(model="gpt-4o", input=f"card {CARD}")
+    assert server.requests == []
+
+
+def test_masked_values_are_never_on_the_wire_and_come_back_restored(client, server):
+    r = client.chat.completions.create(model="echo", messages=say(PROMPT), extra_body={"guardrails": ["mask-email"]})
+    assert r.choices[0].message.content == PROMPT
+    sent = server.last_request.body
+    assert sent["messages"] == say(MASKED)
+    assert "guardrails" not in sent
+    # A stream: the echo comes back in 7 pieces, the placeholders split across them.
+    stream = client.chat.completions.create(
+        model="echo", messages=say(PROMPT), stream=True, extra_body={"metadata": {"guardrails": ["mask-email"]}}
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == PROMPT
+    # A text completion, and embeddings (the provider embeds the masked text).
+    t = client.completions.create(model="echo", prompt=PROMPT, extra_body={"guardrails": ["mask-email"]})
+    assert t.choices[0].text == PROMPT
+    client.embeddings.create(model="embedder", input=[PROMPT], extra_body={"guardrails": ["mask-email"]})
+    assert server.last_request.body["input"] == [MASKED]
+    assert EMAIL not in wire(server)
+
+
+def test_unknown_guardrail_names_are_refused(client, server):
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(
+            model="gpt-4o", messages=say("hi"), extra_body={"guardrails": ["mask-email", "nope"]}
+        )
+    message = e.value.body["message"]
+    assert "nope" in message and "no-cards, mask-email, code-words, no-leaks" in message
+    assert e.value.body["param"] == "guardrails"
+    assert server.requests == []
+
+
+def test_post_call_guardrails_check_the_reply(client, server):
+    server.respond(text=f"the card on file is {CARD}")
+    with pytest.raises(openai.BadRequestError) as e:
+        client.chat.completions.create(model="gpt-4o", messages=say("hi"), extra_body={"guardrails": ["no-leaks"]})
+    assert "Guardrail: no-leaks" in e.value.body["message"]
+    assert "1111 1111" not in json.dumps(e.value.body)
+    server.respond(text="nothing to see")
+    r = client.chat.completions.create(model="gpt-4o", messages=say("hi"), extra_body={"guardrails": ["no-leaks"]})
+    assert r.choices[0].message.content == "nothing to see"
+
+
+def test_key_and_team_guardrails_apply_to_their_requests(proxy, server):
+    team = httpx.post(
+        f"{proxy.url}/team/new",
+        json={"team_alias": "care", "metadata": {"guardrails": ["mask-email"]}},
+        headers=AUTH,
+        timeout=20,
+    )
+    assert team.status_code == 200, team.text
+    key = httpx.post(
+        f"{proxy.url}/key/generate",
+        json={"team_id": team.json()["team_id"], "guardrails": ["code-words"]},
+        headers=AUTH,
+        timeout=20,
+    )
+    assert key.status_code == 200, key.text
+    info = httpx.get(f"{proxy.url}/key/info", params={"key": key.json()["key"]}, headers=AUTH, timeout=20)
+    assert info.json()["info"]["metadata"]["guardrails"] == ["code-words"]
+    client = openai.OpenAI(api_key=key.json()["key"], base_url=proxy.url, max_retries=0, timeout=30)
+    deadline = time.monotonic() + 10
+    while True:  # a new key is usable once the key cache has it
+        try:
+            r = client.chat.completions.create(model="echo", messages=say(PROMPT))
+            break
+        except openai.AuthenticationError:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    assert server.last_request.body["messages"] == say(MASKED)
+    assert r.choices[0].message.content == PROMPT
+    # The master key's requests do not run the team's guardrail.
+    master = openai.OpenAI(api_key=MASTER, base_url=proxy.url, max_retries=0, timeout=30)
+    master.chat.completions.create(model="echo", messages=say(PROMPT))
+    assert server.last_request.body["messages"] == say(PROMPT)
+
+
+def test_decisions_are_counted_and_logged_without_values(setup, client, server):
+    proxy, db, log = setup
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="gpt-4o", messages=say(f"card {CARD}"))
+    raw = client.chat.completions.with_raw_response.create(
+        model="echo", messages=say(PROMPT), extra_body={"guardrails": ["mask-email", "code-words"]}
+    )
+    call_id = raw.headers["x-litellm-call-id"]
+    metrics = httpx.get(f"{proxy.url}/metrics", headers=AUTH, timeout=20).text
+    assert 'litellm_guardrail_requests_total{guardrail_name="no-cards",status="error",hook_type="pre_call"}' in metrics
+    assert (
+        'rustllm_guardrail_decisions_total{guardrail_name="mask-email",action="mask",hook_type="pre_call"}' in metrics
+    )
+    assert (
+        'rustllm_guardrail_decisions_total{guardrail_name="code-words",action="log",hook_type="during_call"}' in metrics
+    )
+
+    def spend_row():
+        r = httpx.get(f"{proxy.url}/spend/logs", params={"request_id": call_id}, headers=AUTH, timeout=20)
+        rows = r.json()
+        return rows[0] if rows else None
+
+    deadline = time.monotonic() + 10
+    while (row := spend_row()) is None:
+        assert time.monotonic() < deadline, "the spend row was not written"
+        time.sleep(0.1)
+    info = row["metadata"]["guardrail_information"]
+    by_name = {g["guardrail_name"]: g for g in info}
+    assert by_name["mask-email"]["guardrail_status"] == "guardrail_intervened"
+    assert by_name["mask-email"]["masked_entity_count"] == {"EMAIL": 2}
+    assert by_name["code-words"]["guardrail_action"] == "log"
+    assert by_name["code-words"]["detected_entity_count"] == {"PROJECT": 1}
+    assert by_name["no-cards"]["guardrail_status"] == "success"
+
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    request_line = next(line for line in lines if line.get("call_id") == call_id)
+    assert {g["guardrail_name"] for g in request_line["guardrails"]} == {"no-cards", "mask-email", "code-words"}
+    audit = (
+        sqlite3.connect(db)
+        .execute("SELECT action, object_id, updated_values FROM \"LiteLLM_AuditLog\" WHERE table_name = 'guardrail'")
+        .fetchall()
+    )
+    actions = {(a, o) for a, o, _ in audit}
+    assert ("guardrail_mask", call_id) in actions and ("guardrail_log", call_id) in actions
+    assert any(a == "guardrail_block" for a, _, _ in audit)
+    assert any(f'request {call_id}: guardrail "mask-email" (pre_call) mask: EMAIL x2' in line for line in proxy.lines)
+
+    stored = "\n".join(
+        [metrics, json.dumps(row), log.read_text(), json.dumps(audit), proxy.output, db.read_bytes().decode("latin-1")]
+    )
+    for value in (EMAIL, "jane.doe", CARD, "1111 1111", "atlas"):
+        assert value not in stored, value
+
+
+def test_guardrails_list_shows_the_config_without_patterns(proxy):
+    r = httpx.get(f"{proxy.url}/guardrails/list", headers=AUTH, timeout=20)
+    assert r.status_code == 200
+    listed = r.json()["guardrails"]
+    assert [g["guardrail_name"] for g in listed] == ["no-cards", "mask-email", "code-words", "no-leaks"]
+    assert listed[2]["litellm_params"]["words"] == ["PROJECT"]
+    assert "atlas" not in r.text
+    assert httpx.get(f"{proxy.url}/guardrails/list", timeout=20).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("entry", "error"),
+    [
+        (
+            "  - guardrail_name: mine\n    litellm_params: {guardrail: no_such_module.MyGuardrail, mode: pre_call}\n",
+            "guardrails[0] (mine).litellm_params.guardrail: cannot load no_such_module.MyGuardrail",
+        ),
+        (
+            "  - guardrail_name: vendor\n    litellm_params: {guardrail: aporia, mode: pre_call}\n",
+            'guardrails[0] (vendor).litellm_params.guardrail: "aporia" is not a guardrail rustllm has',
+        ),
+        (
+            "  - guardrail_name: g\n    litellm_params: {guardrail: rustllm, mode: before, detect: [email]}\n",
+            "guardrails[0] (g).litellm_params.mode: expected pre_call, during_call or post_call",
+        ),
+        (
+            "  - guardrail_name: g\n    litellm_params: {guardrail: rustllm, mode: pre_call, detect: [passport]}\n",
+            'unknown detector "passport"',
+        ),
+    ],
+)
+def test_a_bad_guardrail_config_stops_the_start(server, entry, error):
+    config = "model_list:\n" + mock_deployment("gpt-4o", server) + "guardrails:\n" + entry
+    done = run_proxy(config)
+    assert done.returncode != 0
+    assert error in done.stderr, done.stderr
+
+
+GUARD_CLASS = """
+class Shouty:
+    \"\"\"A guardrail class written LiteLLM's way (duck-typed: no base class needed).\"\"\"
+
+    def __init__(self, guardrail_name, event_hook, default_on=False, banned="forbidden", **kwargs):
+        self.guardrail_name, self.event_hook, self.default_on = guardrail_name, event_hook, default_on
+        self.banned = banned
+
+    async def async_pre_call_hook(self, user_api_key_dict, cache, data, call_type):
+        for m in data.get("messages", []):
+            if self.banned in m["content"]:
+                raise ValueError(f"{self.banned!r} is not allowed")
+            m["content"] = m["content"].upper()
+        return data
+
+    async def async_post_call_success_hook(self, data, user_api_key_dict, response):
+        response["choices"][0]["message"]["content"] += " [checked by " + self.guardrail_name + "]"
+        return response
+"""
+
+
+def test_guardrail_classes_load_the_litellm_way(server, tmp_path):
+    (tmp_path / "my_guards.py").write_text(GUARD_CLASS)
+    config = (
+        "model_list:\n"
+        + mock_deployment("gpt-4o", server, model="openai/gpt-4o-mini")
+        + "guardrails:\n"
+        + "  - guardrail_name: shouty\n"
+        + "    litellm_params: {guardrail: my_guards.Shouty, mode: [pre_call, post_call], default_on: true, banned: secret}\n"
+    )
+    with ProxyProcess(config, env={"PYTHONPATH": str(tmp_path)}) as proxy:
+        client = openai.OpenAI(api_key="anything", base_url=proxy.url, max_retries=0, timeout=30)
+        server.respond(text="fine")
+        r = client.chat.completions.create(model="gpt-4o", messages=say("quiet please"))
+        assert server.last_request.body["messages"] == say("QUIET PLEASE")
+        assert r.choices[0].message.content == "fine [checked by shouty]"
+        before = len(server.requests)
+        with pytest.raises(openai.BadRequestError) as e:
+            client.chat.completions.create(model="gpt-4o", messages=say("the secret plan"))
+        assert e.value.body["message"] == (
+            "Guardrail raised an exception, Guardrail: shouty, Message: 'secret' is not allowed"
+        )
+        assert len(server.requests) == before
