@@ -10,13 +10,13 @@
 pub mod config;
 pub mod detect;
 pub mod mask;
-pub mod reply;
 pub mod request;
 
 pub use detect::{find, Detector, Finding, Kind};
 pub use mask::{Masker, Restorer};
-pub use reply::apply_reply;
-pub use request::{apply, restore_reply, Applied, Blocked, Decision, Guardrail, StreamRestorer};
+pub use request::{
+    apply, apply_reply, restore_reply, Applied, Blocked, Decision, Guardrail, StreamRestorer,
+};
 
 /// What a guardrail does with a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -638,3 +638,63 @@ fn config_errors_name_the_guardrail_and_the_field() {
         assert!(e.contains(expected), "{e} (expected {expected})");
     }
 }
+
+fn out_guard(action: Action) -> Guardrail {
+    Guardrail {
+        name: "out".into(),
+        detectors: vec![Detector::Builtin(Kind::Email)],
+        action,
+        restore: false,
+    }
+}
+
+#[test]
+fn masks_chat_text_completion_and_tool_arguments_in_place() {
+    let mut reply = serde_json::json!({
+        "id": "r1",
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant",
+             "content": "mail a@b.co",
+             "tool_calls": [{"id": "t", "type": "function",
+                             "function": {"name": "f", "arguments": "{\"to\":\"c@d.io\"}"}}]}},
+            {"index": 1, "text": "or a@b.co"}
+        ],
+        "usage": {"total_tokens": 3}
+    });
+    let g = out_guard(Action::Mask);
+    let applied = request::apply_reply(&mut reply, &[&g]).expect("not blocked");
+    assert_eq!(applied.decisions[0].kinds, vec![("EMAIL".to_string(), 3)]);
+    assert!(applied.restore.is_none(), "restore was not asked for");
+    assert_eq!(reply["choices"][0]["message"]["content"], "mail <EMAIL_1>");
+    assert_eq!(
+        reply["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"],
+        "{\"to\":\"<EMAIL_2>\"}"
+    );
+    assert_eq!(reply["choices"][1]["text"], "or <EMAIL_1>");
+    // Everything else is kept.
+    assert_eq!(reply["id"], "r1");
+    assert_eq!(reply["choices"][0]["finish_reason"], "stop");
+    assert_eq!(reply["usage"]["total_tokens"], 3);
+}
+
+#[test]
+fn blocks_and_leaves_the_reply_whole() {
+    let mut reply = serde_json::json!({"content": [{"type": "text", "text": "x a@b.co"}]});
+    let before = reply.clone();
+    let g = out_guard(Action::Block);
+    let blocked = request::apply_reply(&mut reply, &[&g]).expect_err("blocked");
+    assert_eq!(blocked.0.kinds_text(), "EMAIL");
+    assert_eq!(reply, before);
+    // Nothing found: let through, unchanged, no decision.
+    let mut clean = serde_json::json!({"output": [{"type": "message", "content": [{"type": "output_text", "text": "hi"}]}]});
+    let applied = request::apply_reply(&mut clean, &[&g]).expect("clean");
+    assert!(applied.decisions.is_empty());
+    assert_eq!(clean["output"][0]["content"][0]["text"], "hi");
+}
+
+#[test]
+fn a_reply_that_is_not_an_object_is_let_through() {
+    let g = out_guard(Action::Block);
+    assert!(request::apply_reply(&mut serde_json::json!("text a@b.co"), &[&g]).is_ok());
+    assert!(request::apply_reply(&mut serde_json::json!({"choices": "x"}), &[&g]).is_ok());
+}

@@ -147,7 +147,7 @@ impl SensitivePolicy {
         let mut e = LlmError::new(
             ErrorKind::BadRequest,
             format!(
-                "No deployment allowed for sensitive data is available for model group={group}: {why}. A call tagged as sensitive only goes to deployments whose model_info.data_residency is one of [{}] (router_settings.sensitive_data_residency), never to another deployment.",
+                "No deployment allowed for sensitive data is available for model group={group}: {why}. A call tagged as sensitive only goes to deployments whose model_info.data_residency is one of [{}] (router_settings.sensitive_data_residency), never to another deployment",
                 residency.join(", ")
             ),
         );

@@ -656,7 +656,8 @@ async fn a_new_value_masked_in_the_reply_is_never_restored_as_the_users() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn route_sends_sensitive_calls_to_deployments_for_them() {
-    // The Router's tag filtering sees the tag a route guardrail adds.
+    // The Router sees the tag a route guardrail adds: only the deployment marked for
+    // sensitive data serves the call.
     let mock = MockServer::start().unwrap();
     let guardrails = r#"
   - guardrail_name: sensitive
@@ -664,14 +665,15 @@ async fn route_sends_sensitive_calls_to_deployments_for_them() {
 "#;
     let extra = format!(
         r#"  - model_name: mixed
-    litellm_params: {{model: openai/public-model, api_base: {base}, api_key: k, tags: [default]}}
+    litellm_params: {{model: openai/public-model, api_base: {base}, api_key: k, order: 1}}
   - model_name: mixed
-    litellm_params: {{model: openai/local-model, api_base: {base}, api_key: k, tags: [sensitive]}}
+    litellm_params: {{model: openai/local-model, api_base: {base}, api_key: k, order: 2}}
+    model_info: {{data_residency: local}}
 "#,
         base = mock.base_url()
     );
     let text = format!(
-        "model_list:\n{extra}router_settings:\n  enable_tag_filtering: true\n  num_retries: 0\nguardrails:\n{guardrails}"
+        "model_list:\n{extra}router_settings:\n  num_retries: 0\nguardrails:\n{guardrails}"
     );
     let yaml = ProxyConfig::from_yaml(&text, &|_| None).unwrap();
     let proxy = start(AppState::new(&yaml).unwrap()).await;
