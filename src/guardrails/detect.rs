@@ -205,6 +205,31 @@ fn builtin(kind: &Kind, text: &str, out: &mut Vec<Finding>) {
     }
 }
 
+/// The first position at or after `from` holding an ASCII digit (`b.len()` if none),
+/// eight bytes at a time: prompts are mostly letters, and most detectors start only at a
+/// digit.
+fn next_digit(b: &[u8], mut from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while from + 8 <= b.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&b[from..from + 8]);
+        // A byte is a digit when (byte ^ 0x30) < 10; `has_less` finds any such byte (bytes
+        // >= 0x80 are excluded first, so no borrow crosses bytes wrongly).
+        let v = u64::from_le_bytes(word);
+        let y = v ^ (0x30 * ONES);
+        let has_less = y.wrapping_sub(10 * ONES) & !y & HIGHS & !(v & HIGHS);
+        if has_less != 0 {
+            break;
+        }
+        from += 8;
+    }
+    while from < b.len() && !b[from].is_ascii_digit() {
+        from += 1;
+    }
+    from
+}
+
 fn is_word(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
 }
@@ -261,7 +286,11 @@ fn digit_groups(b: &[u8], min: usize, max: usize, found: &mut impl FnMut(Range<u
     let mut i = 0;
     let mut digits = Vec::with_capacity(24);
     while i < b.len() {
-        if !b[i].is_ascii_digit() || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
+        i = next_digit(b, i);
+        if i >= b.len() {
+            break;
+        }
+        if i > 0 && b[i - 1].is_ascii_alphanumeric() {
             i += 1;
             continue;
         }
@@ -457,9 +486,9 @@ fn ibans(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
 fn cn_ids(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
     let mut i = 0;
     while i < b.len() {
-        if !b[i].is_ascii_digit() {
-            i += 1;
-            continue;
+        i = next_digit(b, i);
+        if i >= b.len() {
+            break;
         }
         let start = i;
         while i < b.len() && b[i].is_ascii_digit() {
@@ -517,7 +546,11 @@ pub fn cn_id_valid(id: &[u8]) -> bool {
 fn ssns(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
     let mut i = 0;
     while i + 11 <= b.len() {
-        if !b[i].is_ascii_digit() || !matches!(b[i + 3], b'-' | b' ') {
+        i = next_digit(b, i);
+        if i + 11 > b.len() {
+            break;
+        }
+        if !matches!(b[i + 3], b'-' | b' ') {
             i += 1;
             continue;
         }
@@ -549,9 +582,18 @@ fn phones(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
     let mut digits = Vec::with_capacity(32);
     let mut i = 0;
     while i < b.len() {
+        // A number starts at a digit, or at the `+` or `(` just before one.
+        let from = i;
+        i = next_digit(b, i);
+        if i >= b.len() {
+            break;
+        }
+        if i > from && matches!(b[i - 1], b'+' | b'(') {
+            i -= 1;
+        }
         let c = b[i];
         let fresh = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'+');
-        if !fresh || !(c == b'+' || c == b'(' || c.is_ascii_digit()) {
+        if !fresh {
             i += 1;
             continue;
         }
@@ -657,16 +699,21 @@ fn chinese(s: &[u8], digits: &[u8]) -> bool {
 /// version string) and IPv6 addresses (as `std` parses them, with at least two colons).
 fn ips(text: &str, found: &mut impl FnMut(Range<usize>)) {
     let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if !(c.is_ascii_hexdigit() || c == b':') || (i > 0 && is_ip_char(b[i - 1])) {
-            i += 1;
-            continue;
+    // Every address holds a `.` or a `:`: find those, then the token around each.
+    let mut from = 0;
+    while let Some(k) = memchr::memchr2(b'.', b':', &b[from..]) {
+        let k = from + k;
+        let mut i = k;
+        while i > 0 && is_ip_char(b[i - 1]) {
+            i -= 1;
         }
-        let mut end = i;
+        let mut end = k;
         while end < b.len() && is_ip_char(b[end]) {
             end += 1;
+        }
+        from = end.max(k + 1);
+        if !(b[i].is_ascii_hexdigit() || b[i] == b':') {
+            continue;
         }
         // A sentence's full stop or a colon after the address is not part of it.
         let mut stop = end;
@@ -675,7 +722,6 @@ fn ips(text: &str, found: &mut impl FnMut(Range<usize>)) {
         }
         let token = &text[i..stop];
         if token.len() < 6 || !(token.contains('.') || token.contains(':')) {
-            i = end.max(i + 1);
             continue;
         }
         let v4 = token.split('.').count() == 4 && token.parse::<std::net::Ipv4Addr>().is_ok();
@@ -687,7 +733,6 @@ fn ips(text: &str, found: &mut impl FnMut(Range<usize>)) {
         if (v4 || v6) && (end >= b.len() || !b[end].is_ascii_alphanumeric()) {
             found(i..stop);
         }
-        i = end.max(i + 1);
     }
 }
 
@@ -713,8 +758,20 @@ const SECRET_PREFIXES: [(&str, usize); 14] = [
     ("hf_", 30),
 ];
 
+/// Which bytes a secret's token is made of, as a table (looked up for every byte).
+const TOKEN_CHARS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+' | b'/');
+        c += 1;
+    }
+    t
+};
+
 fn is_token_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'+' | b'/')
+    TOKEN_CHARS[c as usize]
 }
 
 /// Secrets: a token starting with a provider's key prefix, a PEM private-key block, or a
@@ -744,17 +801,24 @@ fn secrets(text: &str, found: &mut impl FnMut(Range<usize>)) {
     }
     let mut i = 0;
     while i < b.len() {
-        if let Some(block) = blocks.iter().find(|r| r.contains(&i)) {
-            i = block.end;
-            continue;
+        if !blocks.is_empty() {
+            if let Some(block) = blocks.iter().find(|r| r.contains(&i)) {
+                i = block.end;
+                continue;
+            }
         }
-        if !is_token_char(b[i]) || (i > 0 && is_token_char(b[i - 1])) {
+        if !is_token_char(b[i]) {
             i += 1;
             continue;
         }
-        let mut end = i;
+        let mut end = i + 1;
         while end < b.len() && is_token_char(b[end]) {
             end += 1;
+        }
+        if i > 0 && is_token_char(b[i - 1]) {
+            // Inside a token already judged (a block's end): skip the rest of it.
+            i = end;
+            continue;
         }
         // A sentence's trailing hyphen or slash is not part of a token.
         while end > i + 1 && matches!(b[end - 1], b'-' | b'/' | b'+') {
