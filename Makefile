@@ -54,6 +54,7 @@ bench: $(STAMP) ## Benchmarks against litellm, the openai SDK and httpx (release
 	$(PY) bench/run.py
 	$(PY) bench/responses.py --out bench/RESULTS-responses.md
 	$(PY) bench/transcription.py --out bench/RESULTS-transcription.md
+	$(PY) bench/guardrails.py --out bench/RESULTS-guardrails.md
 	$(MAKE) bench-proxy
 
 BENCH_PROXY_VENV := .venv-bench-proxy
@@ -65,6 +66,7 @@ bench-proxy: $(STAMP) ## The proxy vs LiteLLM's proxy under wrk (~25 min; BENCH_
 	  ($(BENCH_PROXY_VENV)/bin/pip install --quiet -r bench/requirements-proxy.txt && \
 	   cp bench/requirements-proxy.txt $(BENCH_PROXY_VENV)/.locked)
 	$(PY) bench/proxy/run.py
+	$(PY) bench/proxy/guardrails.py --no-build
 
 BENCH_FW_VENV := .venv-bench-frameworks
 # These conflict with each other: one venv each, from the test lock plus the real litellm.

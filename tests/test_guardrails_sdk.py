@@ -479,13 +479,15 @@ def test_route_action_fails_closed_without_a_router(openai_args, server):
 def test_route_action_tags_router_calls_sensitive():
     with MockServer(text="public") as public, MockServer(text="local") as local:
 
-        def dep(server, residency=None):
-            d = {"model_name": "g", "litellm_params": {"model": "openai/m", "api_base": server.base_url, "api_key": "k"}}
+        def dep(server, order, residency=None):
+            params = {"model": "openai/m", "api_base": server.base_url, "api_key": "k", "order": order}
+            d = {"model_name": "g", "litellm_params": params}
             if residency:
                 d["model_info"] = {"data_residency": residency}
             return d
 
-        r = Router(model_list=[dep(public), dep(local, "local")], routing_strategy="simple-shuffle")
+        # The public deployment first for ordinary calls; only the local one for sensitive ones.
+        r = Router(model_list=[dep(public, 1), dep(local, 2, "local")])
         litellm.callbacks = [Guardrail(guardrail_name="sens", detect=["email"], action="route", default_on=True)]
         assert content(r.completion(model="g", messages=WITH_EMAIL)) == "local"
         assert content(r.completion(model="g", messages=USER_HI)) == "public"

@@ -10,7 +10,9 @@ function request_body(stream)
    if key and key ~= "" then
       wrk.headers["Authorization"] = "Bearer " .. key
    end
-   local body = '{"model":"' .. model .. '","messages":[{"role":"user","content":"hi"}]'
+   -- BENCH_CONTENT: the user message, already JSON-escaped (default "hi").
+   local content = os.getenv("BENCH_CONTENT") or "hi"
+   local body = '{"model":"' .. model .. '","messages":[{"role":"user","content":"' .. content .. '"}]'
    if stream then
       body = body .. ',"stream":true'
    end

@@ -3,7 +3,9 @@
 //! LiteLLM does (`guardrail_name`, `event_hook` (the mode), `default_on` and the entry's
 //! other `litellm_params` as keyword arguments). Its LiteLLM hooks run on a blocking
 //! thread with the GIL: `async_pre_call_hook(user_api_key_dict, cache, data, call_type)`
-//! before the call and `async_post_call_success_hook(data, user_api_key_dict, response)`
+//! before the call (`mode: pre_call`), `async_moderation_hook(data, user_api_key_dict,
+//! call_type)` for `mode: during_call` (run before the call too: it may block, not change)
+//! and `async_post_call_success_hook(data, user_api_key_dict, response)`
 //! after it (coroutines are run to completion there); raising blocks the request, a
 //! returned dict (or `data` changed in place) replaces it.
 //!
@@ -162,6 +164,36 @@ impl ExternalGuardrail for PyGuardrail {
                 Some(Value::Object(m)) => Ok(Some(m)),
                 Some(_) => Ok(None),
             }
+        })
+    }
+
+    fn during_call<'a>(
+        &'a self,
+        body: &'a Map<String, Value>,
+        call_type: &'a str,
+    ) -> HookFuture<'a> {
+        let obj = Python::attach(|py| self.obj.clone_ref(py));
+        let data = Value::Object(body.clone());
+        let call_type = Value::String(call_type.to_string());
+        Box::pin(async move {
+            // LiteLLM's moderation hook answers nothing: it lets the request through or
+            // raises to block it.
+            tokio::task::spawn_blocking(move || {
+                call_hook(
+                    &obj,
+                    "async_moderation_hook",
+                    &[
+                        ("data", Some(&data)),
+                        ("user_api_key_dict", None),
+                        ("call_type", Some(&call_type)),
+                    ],
+                    "data",
+                )
+                .map(|_| ())
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            Ok(None)
         })
     }
 

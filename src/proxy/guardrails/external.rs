@@ -24,9 +24,20 @@ pub type HookFuture<'a> =
 /// to block it: the client gets a 400 with the reason, and before the call nothing
 /// reaches the provider.
 pub trait ExternalGuardrail: Send + Sync {
-    /// Before the call (`pre_call`, `during_call`): `call_type` is LiteLLM's
-    /// (`acompletion`, `aembedding`, ...).
+    /// Before the call (`pre_call`): `call_type` is LiteLLM's (`acompletion`,
+    /// `aembedding`, ...).
     fn pre_call<'a>(&'a self, body: &'a Map<String, Value>, call_type: &'a str) -> HookFuture<'a>;
+
+    /// `during_call` (LiteLLM's moderation hook, which may block but not change the
+    /// request): run before the call here, as the built-in guardrails' are. By default
+    /// the same as [`ExternalGuardrail::pre_call`].
+    fn during_call<'a>(
+        &'a self,
+        body: &'a Map<String, Value>,
+        call_type: &'a str,
+    ) -> HookFuture<'a> {
+        self.pre_call(body, call_type)
+    }
 
     /// After a successful call (`post_call`), on the reply (JSON replies).
     fn post_call<'a>(

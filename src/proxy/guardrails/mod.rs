@@ -757,41 +757,48 @@ impl ProxyGuardrails {
             let Engine::External(g) = &e.engine else {
                 continue;
             };
-            if !e.runs_before() {
-                continue;
-            }
-            let started = Instant::now();
-            let result = g.pre_call(body, call_type).await;
-            let hook = e.before_hook();
-            match result {
-                Ok(changed) => {
-                    let decision = changed.is_some().then(|| Decision {
-                        guardrail: e.name.clone(),
-                        action: Action::Mask,
-                        kinds: Vec::new(),
-                    });
-                    if let Some(new) = changed {
-                        *body = new;
-                    }
-                    self.record(
-                        i,
-                        hook,
-                        decision.as_ref(),
-                        started.elapsed(),
-                        &mut ctx.records,
-                    );
+            // A class may answer both before the call: `pre_call` (may change the
+            // request), then `during_call` (LiteLLM's moderation hook: may block).
+            for hook in [Hook::PreCall, Hook::DuringCall] {
+                if !e.hooks.contains(&hook) {
+                    continue;
                 }
-                Err(reason) => {
-                    let d = Decision {
-                        guardrail: e.name.clone(),
-                        action: Action::Block,
-                        kinds: Vec::new(),
-                    };
-                    self.record(i, hook, Some(&d), started.elapsed(), &mut ctx.records);
-                    return Err(Refusal {
-                        error: raised_error(&e.name, &reason),
-                        records: ctx.records,
-                    });
+                let started = Instant::now();
+                let result = if hook == Hook::PreCall {
+                    g.pre_call(body, call_type).await
+                } else {
+                    g.during_call(body, call_type).await
+                };
+                match result {
+                    Ok(changed) => {
+                        let decision = changed.is_some().then(|| Decision {
+                            guardrail: e.name.clone(),
+                            action: Action::Mask,
+                            kinds: Vec::new(),
+                        });
+                        if let Some(new) = changed {
+                            *body = new;
+                        }
+                        self.record(
+                            i,
+                            hook,
+                            decision.as_ref(),
+                            started.elapsed(),
+                            &mut ctx.records,
+                        );
+                    }
+                    Err(reason) => {
+                        let d = Decision {
+                            guardrail: e.name.clone(),
+                            action: Action::Block,
+                            kinds: Vec::new(),
+                        };
+                        self.record(i, hook, Some(&d), started.elapsed(), &mut ctx.records);
+                        return Err(Refusal {
+                            error: raised_error(&e.name, &reason),
+                            records: ctx.records,
+                        });
+                    }
                 }
             }
         }
@@ -840,7 +847,15 @@ pub fn report(
     records: &[Record],
 ) {
     for r in records.iter().filter(|r| r.action.is_some()) {
-        crate::proxy::log::info(&format!("request {call_id}: {}", r.describe()));
+        // A line per decision with `--detailed_debug` only (at thousands of requests a
+        // second a stderr line each would cost more than the detection); the request
+        // log, the audit log, the spend row and the metrics always have it.
+        if crate::proxy::log::debug_enabled() {
+            crate::proxy::log::debug(&format!("request {call_id}: {}", r.describe()));
+        }
+        if !ops.audits() {
+            continue;
+        }
         let grant = identity.grant.as_deref();
         let changed_by = grant
             .and_then(|g| g.user_id.clone().or_else(|| g.key_alias.clone()))

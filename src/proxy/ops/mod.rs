@@ -354,6 +354,12 @@ impl Ops {
     pub fn audit(&self, entry: reqlog::AuditEntry) {
         self.audit.record(entry, self.requests.as_ref());
     }
+
+    /// Whether an audit entry goes anywhere (a database or the JSON request log): when
+    /// not, callers on the request path need not build one.
+    pub fn audits(&self) -> bool {
+        self.requests.is_some() || self.audit.writes()
+    }
 }
 
 /// A request is over: metrics, log line and alerts, then its spend event (when spend

@@ -265,7 +265,9 @@ impl AuditLog {
     pub fn record(&self, mut entry: AuditEntry, lines: Option<&RequestLog>) {
         entry.before = entry.before.as_ref().map(without_secrets);
         entry.after = entry.after.as_ref().map(without_secrets);
-        let id = uuid::Uuid::new_v4().to_string();
+        // A UUIDv7 from the thread's fast generator, as call ids are (no getrandom
+        // syscall per row: guardrail decisions write one per request).
+        let id = crate::proxy::routes::call_id();
         let now = store::time::now_ms();
         if let Some(lines) = lines {
             lines.audit(json!({
@@ -292,6 +294,11 @@ impl AuditLog {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+
+    /// Whether rows are written (there is a database).
+    pub fn writes(&self) -> bool {
+        self.tx.is_some()
     }
 
     /// Rows dropped because the queue was full.

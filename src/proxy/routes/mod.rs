@@ -318,7 +318,7 @@ pub(super) fn client_credential(body: &Map<String, Value>) -> Option<&'static st
 /// per row (measured on SQLite, the writer's CPU per row grew with the table). Ids name
 /// calls, they guard nothing: the random bits come from the thread's fast generator, not
 /// the kernel (a `getrandom` syscall per request).
-pub(super) fn call_id() -> String {
+pub(crate) fn call_id() -> String {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
