@@ -483,6 +483,17 @@ class ResponsesAPIStreamingIterator:
             self._observer.chunk(event)
         return event
 
+    def _next_event(self) -> ResponsesAPIStreamingResponse:
+        """The next buffered event as its object: an unobserved stream's delta events
+        (most of a stream) take the dict from Rust as their ``__dict__`` directly."""
+        raw = self._buffer.popleft()
+        cls = _DELTA_CLASSES.get(raw.get("type"))
+        if cls is not None and self._observer is None:
+            event = _new(cls)
+            event.__dict__ = raw
+            return event
+        return self._wrap(raw)
+
     def _pin(self, event: Any) -> None:
         """A Router's stream: its Response goes back to this deployment on a follow-up."""
         model_id = self._hidden_params.get("model_id")
@@ -522,13 +533,7 @@ class ResponsesAPIStreamingIterator:
                 self._end()
                 raise StopIteration
             self._buffer.extend(batch)
-        raw = self._buffer.popleft()
-        cls = _DELTA_CLASSES.get(raw.get("type"))
-        if cls is not None and self._observer is None:
-            event = _new(cls)
-            event.__dict__ = raw
-            return event
-        return self._wrap(raw)
+        return self._next_event()
 
     def __aiter__(self) -> ResponsesAPIStreamingIterator:
         return self
@@ -549,13 +554,7 @@ class ResponsesAPIStreamingIterator:
                 self._end()
                 raise StopAsyncIteration
             self._buffer.extend(batch)
-        raw = self._buffer.popleft()
-        cls = _DELTA_CLASSES.get(raw.get("type"))
-        if cls is not None and self._observer is None:
-            event = _new(cls)
-            event.__dict__ = raw
-            return event
-        return self._wrap(raw)
+        return self._next_event()
 
     def close(self) -> None:
         """Stop the stream and release its connection."""

@@ -170,15 +170,9 @@ pub fn reply(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::obj;
     use crate::providers::Endpointkind;
     use crate::test_support::with_chat_ctx;
-
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
 
     #[test]
     fn the_request_is_imagens_predict_body() {

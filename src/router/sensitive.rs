@@ -179,13 +179,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn obj(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
+    use crate::test_support::obj;
 
     #[test]
     fn tags_in_metadata_or_at_the_top_level_make_a_call_sensitive() {
