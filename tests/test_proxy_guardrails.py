@@ -365,3 +365,62 @@ def test_a_during_call_class_runs_its_moderation_hook(server, tmp_path):
         )
         # rustllm runs it before the call: a block means nothing reached the provider.
         assert len(server.requests) == before
+
+
+TEAM_CLASS = """
+class TeamGate:
+    \"\"\"Refuses one team's calls, reading LiteLLM's user_api_key_dict as classes do.\"\"\"
+
+    def __init__(self, guardrail_name, event_hook, default_on=False, **kwargs):
+        self.guardrail_name, self.event_hook, self.default_on = guardrail_name, event_hook, default_on
+
+    async def async_pre_call_hook(self, user_api_key_dict, cache, data, call_type):
+        if user_api_key_dict.team_id is not None and user_api_key_dict.key_alias == "locked":
+            raise ValueError(
+                f"{type(user_api_key_dict).__name__} team={user_api_key_dict.team_id} "
+                f"hashed={len(user_api_key_dict.api_key or '')}"
+            )
+        return data
+"""
+
+
+def test_a_class_hook_gets_the_caller_as_user_api_key_auth(server, tmp_path):
+    (tmp_path / "my_gate.py").write_text(TEAM_CLASS)
+    db = tmp_path / "proxy.db"
+    config = (
+        "model_list:\n"
+        + mock_deployment("gpt-4o", server, model="openai/gpt-4o-mini")
+        + f"general_settings:\n  master_key: {MASTER}\n  database_url: sqlite:///{db}\n"
+        + "guardrails:\n"
+        + "  - guardrail_name: gate\n"
+        + "    litellm_params: {guardrail: my_gate.TeamGate, mode: pre_call, default_on: true}\n"
+    )
+    with ProxyProcess(config, env={"PYTHONPATH": str(tmp_path)}) as proxy:
+        team = httpx.post(f"{proxy.url}/team/new", json={"team_alias": "ops"}, headers=AUTH, timeout=20).json()
+        key = httpx.post(
+            f"{proxy.url}/key/generate",
+            json={"team_id": team["team_id"], "key_alias": "locked"},
+            headers=AUTH,
+            timeout=20,
+        ).json()["key"]
+        client = openai.OpenAI(api_key=key, base_url=proxy.url, max_retries=0, timeout=30)
+        before = len(server.requests)
+        deadline = time.monotonic() + 10
+        while True:  # a new key is usable once the key cache has it
+            try:
+                client.chat.completions.create(model="gpt-4o", messages=say("hi"))
+                pytest.fail("the gate let a locked key through")
+            except openai.AuthenticationError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            except openai.BadRequestError as e:
+                message = e.body["message"]
+                break
+        # The hook saw a UserAPIKeyAuth with the key's team and its hash (64 hex
+        # characters), never the key itself.
+        assert message.endswith(f"UserAPIKeyAuth team={team['team_id']} hashed=64"), message
+        assert len(server.requests) == before
+        # The master key has no team: let through.
+        master = openai.OpenAI(api_key=MASTER, base_url=proxy.url, max_retries=0, timeout=30)
+        server.respond(text="ok")
+        assert master.chat.completions.create(model="gpt-4o", messages=say("hi")).choices[0].message.content == "ok"

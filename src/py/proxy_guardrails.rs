@@ -10,7 +10,9 @@
 //! returned dict (or `data` changed in place) replaces it.
 //!
 //! The request and reply cross as JSON (`json.loads` / `json.dumps`): plain dicts, the
-//! shapes the proxy serves. `user_api_key_dict` and `cache` are `None`.
+//! shapes the proxy serves. `user_api_key_dict` is a `UserAPIKeyAuth` (from
+//! `rustllm.proxy._types`, which `litellm.proxy._types` is under the alias) with the
+//! caller's `api_key` (its hash), `key_alias`, `user_id` and `team_id`; `cache` is `None`.
 
 use std::sync::Arc;
 
@@ -109,6 +111,13 @@ fn call_hook(
             let mut watched = None;
             for (k, v) in args {
                 let value = match v {
+                    // LiteLLM hands hooks a `UserAPIKeyAuth`, not a dict.
+                    Some(v) if *k == "user_api_key_dict" => {
+                        let fields = to_py(py, v)?.cast_into::<PyDict>()?;
+                        py.import("rustllm.proxy._types")?
+                            .getattr("UserAPIKeyAuth")?
+                            .call((), Some(&fields))?
+                    }
                     Some(v) => to_py(py, v)?,
                     None => py.None().into_bound(py),
                 };
@@ -138,17 +147,23 @@ fn call_hook(
 }
 
 impl ExternalGuardrail for PyGuardrail {
-    fn pre_call<'a>(&'a self, body: &'a Map<String, Value>, call_type: &'a str) -> HookFuture<'a> {
+    fn pre_call<'a>(
+        &'a self,
+        body: &'a Map<String, Value>,
+        call_type: &'a str,
+        caller: &'a Map<String, Value>,
+    ) -> HookFuture<'a> {
         let obj = Python::attach(|py| self.obj.clone_ref(py));
         let data = Value::Object(body.clone());
         let call_type = Value::String(call_type.to_string());
+        let caller = Value::Object(caller.clone());
         Box::pin(async move {
             let answer = tokio::task::spawn_blocking(move || {
                 let out = call_hook(
                     &obj,
                     "async_pre_call_hook",
                     &[
-                        ("user_api_key_dict", None),
+                        ("user_api_key_dict", Some(&caller)),
                         ("cache", None),
                         ("data", Some(&data)),
                         ("call_type", Some(&call_type)),
@@ -171,10 +186,12 @@ impl ExternalGuardrail for PyGuardrail {
         &'a self,
         body: &'a Map<String, Value>,
         call_type: &'a str,
+        caller: &'a Map<String, Value>,
     ) -> HookFuture<'a> {
         let obj = Python::attach(|py| self.obj.clone_ref(py));
         let data = Value::Object(body.clone());
         let call_type = Value::String(call_type.to_string());
+        let caller = Value::Object(caller.clone());
         Box::pin(async move {
             // LiteLLM's moderation hook answers nothing: it lets the request through or
             // raises to block it.
@@ -184,7 +201,7 @@ impl ExternalGuardrail for PyGuardrail {
                     "async_moderation_hook",
                     &[
                         ("data", Some(&data)),
-                        ("user_api_key_dict", None),
+                        ("user_api_key_dict", Some(&caller)),
                         ("call_type", Some(&call_type)),
                     ],
                     "data",
@@ -201,10 +218,12 @@ impl ExternalGuardrail for PyGuardrail {
         &'a self,
         request: &'a Map<String, Value>,
         reply: &'a Map<String, Value>,
+        caller: &'a Map<String, Value>,
     ) -> HookFuture<'a> {
         let obj = Python::attach(|py| self.obj.clone_ref(py));
         let data = Value::Object(request.clone());
         let response = Value::Object(reply.clone());
+        let caller = Value::Object(caller.clone());
         Box::pin(async move {
             let answer = tokio::task::spawn_blocking(move || {
                 let out = call_hook(
@@ -212,7 +231,7 @@ impl ExternalGuardrail for PyGuardrail {
                     "async_post_call_success_hook",
                     &[
                         ("data", Some(&data)),
-                        ("user_api_key_dict", None),
+                        ("user_api_key_dict", Some(&caller)),
                         ("response", Some(&response)),
                     ],
                     "response",

@@ -19,14 +19,21 @@ pub type HookFuture<'a> =
 
 /// One guardrail implemented outside rustllm (a LiteLLM `CustomGuardrail` class).
 ///
-/// Each hook gets the request body (and, after the call, the reply) and answers
+/// Each hook gets the request body (and, after the call, the reply), and the caller as
+/// LiteLLM's `UserAPIKeyAuth` fields (`api_key`: the key's hash, `key_alias`, `user_id`,
+/// `team_id`; none without a virtual key), and answers
 /// `Ok(None)` to let it through unchanged, `Ok(Some(new))` to replace it, or `Err(reason)`
 /// to block it: the client gets a 400 with the reason, and before the call nothing
 /// reaches the provider.
 pub trait ExternalGuardrail: Send + Sync {
     /// Before the call (`pre_call`): `call_type` is LiteLLM's (`acompletion`,
     /// `aembedding`, ...).
-    fn pre_call<'a>(&'a self, body: &'a Map<String, Value>, call_type: &'a str) -> HookFuture<'a>;
+    fn pre_call<'a>(
+        &'a self,
+        body: &'a Map<String, Value>,
+        call_type: &'a str,
+        caller: &'a Map<String, Value>,
+    ) -> HookFuture<'a>;
 
     /// `during_call` (LiteLLM's moderation hook, which may block but not change the
     /// request): run before the call here, as the built-in guardrails' are. By default
@@ -35,8 +42,9 @@ pub trait ExternalGuardrail: Send + Sync {
         &'a self,
         body: &'a Map<String, Value>,
         call_type: &'a str,
+        caller: &'a Map<String, Value>,
     ) -> HookFuture<'a> {
-        self.pre_call(body, call_type)
+        self.pre_call(body, call_type, caller)
     }
 
     /// After a successful call (`post_call`), on the reply (JSON replies).
@@ -44,6 +52,7 @@ pub trait ExternalGuardrail: Send + Sync {
         &'a self,
         request: &'a Map<String, Value>,
         reply: &'a Map<String, Value>,
+        caller: &'a Map<String, Value>,
     ) -> HookFuture<'a>;
 }
 

@@ -467,6 +467,9 @@ pub struct RequestGuardrails {
     pub records: Vec<Record>,
     /// Set when a masking guardrail with `restore` replaced something.
     pub restore: Option<Arc<Masker>>,
+    /// The caller, for guardrail classes' `user_api_key_dict` (built only when a class
+    /// runs).
+    caller: Map<String, Value>,
 }
 
 impl ProxyGuardrails {
@@ -698,6 +701,7 @@ impl ProxyGuardrails {
         self: &Arc<Self>,
         body: &mut Map<String, Value>,
         grant: Option<&KeyGrant>,
+        key_hash: Option<&str>,
         call_type: &str,
     ) -> Result<Option<RequestGuardrails>, Refusal> {
         let selected = self.select(body, grant).map_err(|error| Refusal {
@@ -707,11 +711,20 @@ impl ProxyGuardrails {
         if selected.is_empty() {
             return Ok(None);
         }
+        let classes = selected
+            .iter()
+            .any(|&i| matches!(self.entries[i].engine, Engine::External(_)));
+        let caller = if classes {
+            caller_of(grant, key_hash)
+        } else {
+            Map::new()
+        };
         let mut ctx = RequestGuardrails {
             owner: Arc::clone(self),
             selected,
             records: Vec::new(),
             restore: None,
+            caller,
         };
         let rules = self.rules(&ctx.selected, false);
         if !rules.is_empty() {
@@ -765,9 +778,9 @@ impl ProxyGuardrails {
                 }
                 let started = Instant::now();
                 let result = if hook == Hook::PreCall {
-                    g.pre_call(body, call_type).await
+                    g.pre_call(body, call_type, &ctx.caller).await
                 } else {
-                    g.during_call(body, call_type).await
+                    g.during_call(body, call_type, &ctx.caller).await
                 };
                 match result {
                     Ok(changed) => {
@@ -875,6 +888,27 @@ pub fn report(
             after: Some(after),
         });
     }
+}
+
+/// The caller as LiteLLM's `UserAPIKeyAuth` fields, for guardrail classes:
+/// `api_key` is the key's hash (as LiteLLM's proxy hands it to hooks, never the key).
+fn caller_of(grant: Option<&KeyGrant>, key_hash: Option<&str>) -> Map<String, Value> {
+    let text = |v: Option<&str>| v.map_or(Value::Null, |s| Value::String(s.to_string()));
+    let mut m = Map::new();
+    m.insert("api_key".into(), text(key_hash));
+    m.insert(
+        "key_alias".into(),
+        text(grant.and_then(|g| g.key_alias.as_deref())),
+    );
+    m.insert(
+        "user_id".into(),
+        text(grant.and_then(|g| g.user_id.as_deref())),
+    );
+    m.insert(
+        "team_id".into(),
+        text(grant.and_then(|g| g.team_id.as_deref())),
+    );
+    m
 }
 
 /// LiteLLM's 400 for a blocked request (`BlockedPiiEntityError` through the proxy's
@@ -1022,7 +1056,7 @@ impl RequestGuardrails {
                 continue;
             };
             let started = Instant::now();
-            match g.post_call(request, reply).await {
+            match g.post_call(request, reply, &self.caller).await {
                 Ok(changed) => {
                     let d = changed.is_some().then(|| Decision {
                         guardrail: e.name.clone(),

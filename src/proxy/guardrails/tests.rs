@@ -703,7 +703,12 @@ async fn route_sends_sensitive_calls_to_deployments_for_them() {
 struct Shouty;
 
 impl ExternalGuardrail for Shouty {
-    fn pre_call<'a>(&'a self, body: &'a Map<String, Value>, _call_type: &'a str) -> HookFuture<'a> {
+    fn pre_call<'a>(
+        &'a self,
+        body: &'a Map<String, Value>,
+        _call_type: &'a str,
+        _caller: &'a Map<String, Value>,
+    ) -> HookFuture<'a> {
         Box::pin(async move {
             let mut body = body.clone();
             let mut value = Value::Object(std::mem::take(&mut body));
@@ -723,6 +728,7 @@ impl ExternalGuardrail for Shouty {
         &'a self,
         _request: &'a Map<String, Value>,
         _reply: &'a Map<String, Value>,
+        _caller: &'a Map<String, Value>,
     ) -> HookFuture<'a> {
         Box::pin(async { Ok(None) })
     }

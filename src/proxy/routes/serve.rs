@@ -456,6 +456,7 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
             .before_call(
                 &mut begun.body,
                 begun.identity.grant.as_deref(),
+                begun.identity.key_hash.as_deref(),
                 family.call_type(),
             )
             .await
