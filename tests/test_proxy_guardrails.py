@@ -67,6 +67,7 @@ def setup(_module_server, tmp_path_factory):
         + mock_deployment("gpt-4o", server, model="openai/gpt-4o-mini")
         + mock_deployment("echo", server, model="openai/echo-chunks-7")
         + mock_deployment("embedder", server, model="openai/text-embedding-3-small")
+        + mock_deployment("ranker", server, model="jina_ai/jina-reranker-v2-base-multilingual")
         + "router_settings:\n  num_retries: 0\n"
         + f"litellm_settings:\n  json_logs_file: {log}\n"
         + f"general_settings:\n  master_key: {MASTER}\n  database_url: sqlite:///{db}\n  proxy_batch_write_at: 0.2\n"
@@ -113,7 +114,34 @@ def test_a_blocked_request_never_reaches_the_provider(client, server):
         client.embeddings.create(model="embedder", input=[f"card {CARD}"])
     with pytest.raises(openai.BadRequestError):
         client.responses.create(model="gpt-4o", input=f"card {CARD}")
+    # So is a rerank whose documents hold one.
+    r = httpx.post(
+        f"{str(client.base_url).rstrip('/')}/rerank",
+        json={"model": "ranker", "query": "which pays", "documents": ["cash", f"card {CARD}"]},
+        headers=AUTH,
+        timeout=20,
+    )
+    assert r.status_code == 400 and "CREDIT_CARD" in r.text, r.text
     assert server.requests == []
+
+
+def test_rerank_query_and_documents_are_masked(client, server):
+    r = httpx.post(
+        f"{str(client.base_url).rstrip('/')}/rerank",
+        json={
+            "model": "ranker",
+            "query": f"who wrote to {EMAIL}",
+            "documents": [f"{EMAIL} asked", "nobody"],
+            "guardrails": ["mask-email"],
+        },
+        headers=AUTH,
+        timeout=20,
+    )
+    assert r.status_code == 200, r.text
+    sent = server.last_request.body
+    assert EMAIL not in json.dumps(sent)
+    assert sent["query"] == "who wrote to <EMAIL_1>"
+    assert sent["documents"] == ["<EMAIL_1> asked", "nobody"]
 
 
 def test_masked_values_are_never_on_the_wire_and_come_back_restored(client, server):

@@ -213,14 +213,25 @@ fn apply_over(
     Ok(applied)
 }
 
-/// Calls `f` on every text of a request a model reads. Ids, roles, names, types, URLs
-/// and base64 data are not texts; neither are token-id inputs.
+/// Calls `f` on every text of a request a model reads (rerank's `query` and `documents`
+/// included). Ids, roles, names, types, URLs and base64 data are not texts; neither are
+/// token-id inputs.
 pub fn for_each_text(body: &mut Value, f: &mut impl FnMut(&mut String)) {
     let Some(obj) = body.as_object_mut() else {
         return;
     };
     // In reading order, so placeholders are numbered as the model meets them.
-    for key in ["system", "instructions", "messages", "prompt", "input"] {
+    // Rerank's `query` and `documents` (strings or `{"text"}` objects) and Cohere chat's
+    // `documents` are texts a model reads too.
+    for key in [
+        "system",
+        "instructions",
+        "messages",
+        "prompt",
+        "input",
+        "query",
+        "documents",
+    ] {
         if let Some(v) = obj.get_mut(key) {
             match v {
                 Value::String(s) => f(s),

@@ -698,3 +698,17 @@ fn a_reply_that_is_not_an_object_is_let_through() {
     assert!(request::apply_reply(&mut serde_json::json!("text a@b.co"), &[&g]).is_ok());
     assert!(request::apply_reply(&mut serde_json::json!({"choices": "x"}), &[&g]).is_ok());
 }
+
+#[test]
+fn rerank_query_and_documents_are_texts_too() {
+    let g = rule("m", &[Kind::Email], Action::Mask, false);
+    let mut body = serde_json::json!({"model": "rerank-v3.5", "query": "who is a@example.com",
+        "documents": ["b@example.com wrote", {"text": "c@example.com replied", "id": "d1"}], "top_n": 2});
+    apply(&mut body, &[&g]).unwrap();
+    assert_eq!(body["query"], "who is <EMAIL_1>");
+    assert_eq!(body["documents"][0], "<EMAIL_2> wrote");
+    assert_eq!(
+        body["documents"][1],
+        serde_json::json!({"text": "<EMAIL_3> replied", "id": "d1"})
+    );
+}

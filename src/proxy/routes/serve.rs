@@ -374,7 +374,7 @@ fn files_route(op: crate::files::FilesOp) -> &'static str {
 
 /// The families guardrails run on: those whose JSON requests carry text for a model in
 /// the fields the guardrails read (messages, `input`, `prompt`, `instructions`,
-/// `system`). Rerank's `query` and `documents` and multipart uploads are not read.
+/// `system`, rerank's `query` and `documents`). Multipart uploads are not read.
 fn guarded(family: Family) -> bool {
     matches!(
         family,
@@ -386,6 +386,7 @@ fn guarded(family: Family) -> bool {
             | Family::Images
             | Family::Speech
             | Family::Moderation
+            | Family::Rerank
     )
 }
 
