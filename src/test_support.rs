@@ -116,35 +116,49 @@ pub struct RedisServer {
 
 impl RedisServer {
     pub fn start() -> Option<RedisServer> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap();
-        let mut server = RedisServer { child: None, port };
-        match server.spawn() {
-            Ok(()) => Some(server),
-            Err(e) if std::env::var_os("CI").is_some() => {
-                panic!("redis-server is required in CI for the Redis tests: {e}")
+        // The free port is found by binding and letting go, so another test's server
+        // may take it first: then ours exits, and `spawn` says so; try another port.
+        let mut last = None;
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .unwrap();
+            let mut server = RedisServer { child: None, port };
+            match server.spawn() {
+                Ok(()) => return Some(server),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => last = Some(e),
+                Err(e) if std::env::var_os("CI").is_some() => {
+                    panic!("redis-server is required in CI for the Redis tests: {e}")
+                }
+                Err(_) => return None,
             }
-            Err(_) => None,
         }
+        panic!("redis-server found no free port: {last:?}");
     }
 
     fn spawn(&mut self) -> std::io::Result<()> {
-        let child = std::process::Command::new("redis-server")
+        let mut child = std::process::Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()?;
-        self.child = Some(child);
+        let pid = child.id();
         for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if child.try_wait()?.is_some() {
+                return Err(std::io::ErrorKind::AddrInUse.into());
+            }
+            // Ours, not another test's server on the same port: its `process_id`.
+            if serving_pid(self.port) == Some(pid) {
+                self.child = Some(child);
                 return Ok(());
             }
             std::thread::sleep(std::time::Duration::from_millis(25));
         }
-        panic!("redis-server did not start on port {}", self.port);
+        let _ = child.kill();
+        let _ = child.wait();
+        Err(std::io::ErrorKind::AddrInUse.into())
     }
 
     /// Kill the server (its data goes with it).
@@ -169,6 +183,27 @@ impl RedisServer {
         };
         crate::cache::link::RedisLink::open(info.into()).unwrap()
     }
+}
+
+/// The `process_id` of the redis-server answering on `port`, if one does.
+fn serving_pid(port: u16) -> Option<u32> {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    conn.set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .ok()?;
+    conn.write_all(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n")
+        .ok()?;
+    let mut text = String::new();
+    let mut buf = [0u8; 4096];
+    while !text.contains("process_id:") || !text[text.find("process_id:")?..].contains("\r\n") {
+        let n = conn.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        text.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let rest = &text[text.find("process_id:")? + "process_id:".len()..];
+    rest[..rest.find("\r\n")?].trim().parse().ok()
 }
 
 impl Drop for RedisServer {

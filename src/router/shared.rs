@@ -725,62 +725,8 @@ mod tests {
     use crate::router::config::RouterConfig;
     use crate::router::state::ManualClock;
     use serde_json::{json, Value};
-    use std::net::{TcpListener, TcpStream};
-    use std::process::{Child, Command, Stdio};
+    use crate::test_support::RedisServer;
     use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// A throwaway `redis-server` on a free loopback port, stopped on drop. `None` when
-    /// redis-server is not installed, except under CI, where that fails the test: the
-    /// shared-state tests must never skip silently there.
-    struct RedisServer {
-        child: Child,
-        port: u16,
-    }
-
-    impl RedisServer {
-        fn start() -> Option<RedisServer> {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map(|a| a.port())
-                .unwrap();
-            let child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn();
-            let child = match child {
-                Ok(c) => c,
-                Err(e) if std::env::var_os("CI").is_some() => {
-                    panic!("redis-server is required in CI for the shared-state tests: {e}")
-                }
-                Err(_) => return None,
-            };
-            let server = RedisServer { child, port };
-            for _ in 0..200 {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Some(server);
-                }
-                std::thread::sleep(Duration::from_millis(25));
-            }
-            panic!("redis-server did not start on port {port}");
-        }
-
-        fn link(&self) -> Arc<RedisLink> {
-            let info = redis::ConnectionInfo {
-                addr: redis::ConnectionAddr::Tcp("127.0.0.1".into(), self.port),
-                redis: redis::RedisConnectionInfo::default(),
-            };
-            RedisLink::open(info.into()).unwrap()
-        }
-    }
-
-    impl Drop for RedisServer {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 
     fn deployments(v: Value) -> Vec<Deployment> {
         let Value::Object(m) = json!({ "model_list": v }) else {
