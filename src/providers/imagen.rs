@@ -170,8 +170,8 @@ pub fn reply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::obj;
     use crate::providers::Endpointkind;
+    use crate::test_support::obj;
     use crate::test_support::with_chat_ctx;
 
     #[test]

@@ -724,8 +724,8 @@ mod tests {
     use crate::cache::link::EventLevel;
     use crate::router::config::RouterConfig;
     use crate::router::state::ManualClock;
-    use serde_json::{json, Value};
     use crate::test_support::RedisServer;
+    use serde_json::{json, Value};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn deployments(v: Value) -> Vec<Deployment> {
