@@ -811,7 +811,6 @@ class Router:
         """The connection of the first OpenAI or Azure deployment of group ``model``, as
         keyword arguments of the files and batches functions. A sensitive call (see
         :class:`Router`) only gets a deployment allowed for sensitive data."""
-        from rustllm import get_llm_provider
         from rustllm.exceptions import BadRequestError
 
         kwargs = kwargs or {}
@@ -829,16 +828,8 @@ class Router:
                 continue
             if allowed is not None and d["model_info"]["id"] not in allowed:
                 continue
-            params = d["litellm_params"]
-            try:
-                _, provider, _, _ = get_llm_provider(
-                    params["model"], params.get("custom_llm_provider"), params.get("api_base")
-                )
-            except Exception:  # noqa: BLE001 - a deployment rustllm cannot route is skipped
-                continue
-            if provider in ("openai", "azure"):
-                conn = {k: v for k, v in params.items() if k not in self._ROUTING_ONLY}
-                conn["custom_llm_provider"] = provider
+            conn = self._files_connection(d)
+            if conn is not None:
                 return conn
         if allowed is not None:
             residency = self._core.settings()["sensitive_data_residency"]
@@ -872,25 +863,32 @@ class Router:
     def _files_connections(self, model: str | None) -> list[dict[str, Any]]:
         """The distinct OpenAI and Azure connections of group ``model`` (every group when
         None), as keyword arguments of the files and batches functions."""
-        from rustllm import get_llm_provider
-
         out: list[dict[str, Any]] = []
         for d in self.model_list:
             if model is not None and d["model_name"] != model:
                 continue
-            params = d["litellm_params"]
-            try:
-                _, provider, _, _ = get_llm_provider(
-                    params["model"], params.get("custom_llm_provider"), params.get("api_base")
-                )
-            except Exception:  # noqa: BLE001 - a deployment rustllm cannot route is skipped
-                continue
-            if provider in ("openai", "azure"):
-                conn = {k: v for k, v in params.items() if k not in self._ROUTING_ONLY}
-                conn["custom_llm_provider"] = provider
-                if conn not in out:
-                    out.append(conn)
+            conn = self._files_connection(d)
+            if conn is not None and conn not in out:
+                out.append(conn)
         return out
+
+    def _files_connection(self, d: dict[str, Any]) -> dict[str, Any] | None:
+        """Deployment ``d``'s connection as keyword arguments of the files and batches
+        functions, or None when it is not an OpenAI or Azure one (or cannot be routed)."""
+        from rustllm import get_llm_provider
+
+        params = d["litellm_params"]
+        try:
+            _, provider, _, _ = get_llm_provider(
+                params["model"], params.get("custom_llm_provider"), params.get("api_base")
+            )
+        except Exception:  # noqa: BLE001 - a deployment rustllm cannot route is skipped
+            return None
+        if provider not in ("openai", "azure"):
+            return None
+        conn = {k: v for k, v in params.items() if k not in self._ROUTING_ONLY}
+        conn["custom_llm_provider"] = provider
+        return conn
 
     async def aretrieve_batch(self, batch_id: str, model: str | None = None, **kwargs: Any) -> Batch:
         """Retrieve batch ``batch_id`` from whichever OpenAI or Azure deployment holds it
