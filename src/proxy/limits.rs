@@ -67,97 +67,140 @@ const PARALLEL_TTL_MS: u64 = 2 * LEASE_MS;
 /// One call for everything waiting: first the request ends, then the admissions, each
 /// admission checked and counted on its own (all of its descriptors or none).
 ///
-/// KEYS: per end descriptor its tokens, parallel and parallel:by keys; then per admission
-/// and descriptor its requests, tokens, parallel, parallel:by and parallel:leases keys.
+/// Every key is sent once per call, however many requests share it, and every counter
+/// is read and written once per call: the script counts in Lua's memory on the way
+/// through and writes the totals at the end, so a call carrying 30 admissions of one key
+/// costs Redis little more than one admission does (per-request `INCR`s, lease sweeps
+/// and slot releases, each a command inside the script, were most of Redis's CPU under
+/// load). An admission's arguments are two numbers per descriptor, its reply is flat.
+///
+/// KEYS: per token settlement its tokens key; per slot release its parallel and
+/// parallel:by keys; then per *entry* (a descriptor, its limits, in a minute) its
+/// requests, tokens, parallel, parallel:by and parallel:leases keys.
 /// ARGV: now ms, lease deadline ms, instance id, window ttl ms, parallel ttl ms, the
-/// number of end descriptors, the number of admissions; per end descriptor its token
-/// difference and 1 to release a slot; per admission its number of descriptors, then per
-/// descriptor its rpm, tpm and parallel limits (-1: none) and the tokens to reserve.
-/// Each limit is counted on the way through and the counts undone on a refusal (rare), so
-/// an admission makes one call per limit; window ttls are set when a window's key is
-/// created. Returns per admission `{1, requests, tokens, parallel, ...}` (per descriptor,
-/// after counting; 0 for a limit it lacks) or `{0, descriptor index, 1|2|3 (requests|tokens|parallel), value now}`.
+/// numbers of settlements, releases, entries and admissions; per settlement its token
+/// difference; per release the slots given back; per entry its rpm, tpm and parallel
+/// limits (-1: none); per admission its number of descriptors, then per descriptor its
+/// entry (from 0) and the tokens it reserves.
+/// Window keys get their ttl when created. Returns one flat list: per admission
+/// `1, requests, tokens, parallel, ...` (per descriptor, after counting; 0 for a limit
+/// it lacks) or `0, descriptor index, 1|2|3 (requests|tokens|parallel), value now`.
 const LIMITS_LUA: &str = r"
-local now = tonumber(ARGV[1])
-local k, a = 0, 7
-for e = 1, tonumber(ARGV[6]) do
-  local delta = tonumber(ARGV[a + 1])
-  if delta ~= 0 and redis.call('EXISTS', KEYS[k + 1]) == 1 then
-    redis.call('INCRBY', KEYS[k + 1], delta)
+local now, me = tonumber(ARGV[1]), ARGV[3]
+local settles, releases = tonumber(ARGV[6]), tonumber(ARGV[7])
+local entries, admissions = tonumber(ARGV[8]), tonumber(ARGV[9])
+local k, a = 0, 9
+for i = 1, settles do
+  local delta = tonumber(ARGV[a + i])
+  if delta ~= 0 and redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('INCRBY', KEYS[i], delta)
   end
-  if ARGV[a + 2] == '1' then
-    -- Only a slot this instance still holds (a sweep may have taken it back).
-    if redis.call('HINCRBY', KEYS[k + 3], ARGV[3], -1) >= 0 then
-      redis.call('DECR', KEYS[k + 2])
-    else
-      redis.call('HDEL', KEYS[k + 3], ARGV[3])
-    end
-  end
-  k, a = k + 3, a + 2
 end
-local function admit(k, a, n)
-  -- Count first, undo on a refusal (rare): one call per limit on the way through.
-  local undo = {}
-  local function refuse(d, kind, value)
-    for i = #undo, 1, -1 do redis.call('DECRBY', undo[i][1], undo[i][2]) end
-    return {0, d, kind, value}
-  end
-  local counts = {}
-  for d = 0, n - 1 do
-    local kd, ad = k + 5 * d, a + 4 * d
-    local rpm, tpm = tonumber(ARGV[ad + 1]), tonumber(ARGV[ad + 2])
-    local par, reserve = tonumber(ARGV[ad + 3]), tonumber(ARGV[ad + 4])
-    local requests, tokens, parallel = 0, 0, 0
-    if rpm >= 0 then
-      requests = redis.call('INCR', KEYS[kd + 1])
-      if requests == 1 then redis.call('PEXPIRE', KEYS[kd + 1], ARGV[4]) end
-      undo[#undo + 1] = {KEYS[kd + 1], 1}
-      if requests > rpm then return refuse(d, 1, requests - 1) end
-    end
-    if tpm >= 0 and reserve > 0 then
-      tokens = redis.call('INCRBY', KEYS[kd + 2], reserve)
-      if tokens == reserve then redis.call('PEXPIRE', KEYS[kd + 2], ARGV[4]) end
-      undo[#undo + 1] = {KEYS[kd + 2], reserve}
-      if tokens > tpm then return refuse(d, 2, tokens - reserve) end
-    elseif tpm >= 0 then
-      tokens = tonumber(redis.call('GET', KEYS[kd + 2]) or '0')
-      if tokens > tpm then return refuse(d, 2, tokens) end
-    end
-    if par >= 0 then
-      for _, gone in ipairs(redis.call('ZRANGEBYSCORE', KEYS[kd + 5], '-inf', now)) do
-        local held = tonumber(redis.call('HGET', KEYS[kd + 4], gone) or '0')
-        if held > 0 then redis.call('DECRBY', KEYS[kd + 3], held) end
-        redis.call('HDEL', KEYS[kd + 4], gone)
-        redis.call('ZREM', KEYS[kd + 5], gone)
-      end
-      parallel = redis.call('INCR', KEYS[kd + 3])
-      undo[#undo + 1] = {KEYS[kd + 3], 1}
-      local before = math.max(0, parallel - 1)
-      if before + 1 > par then return refuse(d, 3, before) end
-    end
-    counts[d] = {requests, tokens, parallel}
-  end
-  local out = {1}
-  for d = 0, n - 1 do
-    local kd, ad = k + 5 * d, a + 4 * d
-    -- This instance's first slot here: its lease, and the keys' ttl (renewed from then
-    -- on while it holds slots).
-    if tonumber(ARGV[ad + 3]) >= 0
-      and redis.call('HINCRBY', KEYS[kd + 4], ARGV[3], 1) == 1 then
-      redis.call('ZADD', KEYS[kd + 5], ARGV[2], ARGV[3])
-      for j = 3, 5 do redis.call('PEXPIRE', KEYS[kd + j], ARGV[5]) end
-    end
-    out[#out + 1] = counts[d][1]
-    out[#out + 1] = counts[d][2]
-    out[#out + 1] = counts[d][3]
-  end
-  return out
+k, a = settles, a + settles
+for i = 1, releases do
+  -- Only slots this instance still holds (a sweep may have taken them back).
+  local n = tonumber(ARGV[a + i])
+  local left = redis.call('HINCRBY', KEYS[k + 2], me, -n)
+  local held = math.min(n, left + n)
+  if held > 0 then redis.call('DECRBY', KEYS[k + 1], held) end
+  if left < 0 then redis.call('HDEL', KEYS[k + 2], me) end
+  k = k + 2
 end
-local out = {}
-for i = 1, tonumber(ARGV[7]) do
+a = a + releases
+local base = k - 5
+local rpm, tpm, par = {}, {}, {}
+for e = 1, entries do
+  rpm[e], tpm[e], par[e] = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  a = a + 3
+end
+-- Counters as read once, what this call adds to them, and which were created.
+local value, added, ttl, swept, slots = {}, {}, {}, {}, {}
+local function read(key, window)
+  local v = value[key]
+  if v == nil then
+    local raw = redis.call('GET', key)
+    v = tonumber(raw or '0')
+    value[key], added[key] = v, 0
+    if window and not raw then ttl[key] = true end
+  end
+  return v
+end
+local function add(key, n)
+  value[key], added[key] = value[key] + n, added[key] + n
+end
+local out, o = {}, 0
+local es, rs, req, tok, pa = {}, {}, {}, {}, {}
+for i = 1, admissions do
   local n = tonumber(ARGV[a + 1])
-  out[i] = admit(k, a + 1, n)
-  k, a = k + 5 * n, a + 1 + 4 * n
+  local refused, rd, rk, rv = false, 0, 0, 0
+  -- Check every descriptor (their keys are distinct), then count all or none.
+  for d = 1, n do
+    local e, reserve = tonumber(ARGV[a + 2 * d]) + 1, tonumber(ARGV[a + 2 * d + 1])
+    local kb = base + 5 * e
+    local r, t, p = 0, 0, 0
+    es[d], rs[d] = e, reserve
+    if rpm[e] >= 0 then
+      r = read(KEYS[kb + 1], true) + 1
+      if r > rpm[e] then refused, rd, rk, rv = true, d, 1, r - 1 break end
+    end
+    if tpm[e] >= 0 then
+      t = read(KEYS[kb + 2], true) + reserve
+      if t > tpm[e] then refused, rd, rk, rv = true, d, 2, t - reserve break end
+    end
+    if par[e] >= 0 then
+      local leases = KEYS[kb + 5]
+      if not swept[leases] then
+        -- Slots of instances whose lease ran out (they crashed) come back.
+        swept[leases] = true
+        for _, gone in ipairs(redis.call('ZRANGEBYSCORE', leases, '-inf', now)) do
+          local held = tonumber(redis.call('HGET', KEYS[kb + 4], gone) or '0')
+          if held > 0 then redis.call('DECRBY', KEYS[kb + 3], held) end
+          redis.call('HDEL', KEYS[kb + 4], gone)
+          redis.call('ZREM', leases, gone)
+        end
+      end
+      p = read(KEYS[kb + 3], false) + 1
+      local before = math.max(0, p - 1)
+      if before + 1 > par[e] then refused, rd, rk, rv = true, d, 3, before break end
+    end
+    req[d], tok[d], pa[d] = r, t, p
+  end
+  if refused then
+    out[o + 1], out[o + 2], out[o + 3], out[o + 4] = 0, rd - 1, rk, rv
+    o = o + 4
+  else
+    out[o + 1] = 1
+    o = o + 1
+    for d = 1, n do
+      local e = es[d]
+      local kb = base + 5 * e
+      if rpm[e] >= 0 then add(KEYS[kb + 1], 1) end
+      if tpm[e] >= 0 and rs[d] > 0 then add(KEYS[kb + 2], rs[d]) end
+      if par[e] >= 0 then
+        add(KEYS[kb + 3], 1)
+        local s = slots[KEYS[kb + 4]]
+        if s then s[1] = s[1] + 1 else slots[KEYS[kb + 4]] = {1, kb} end
+      end
+      out[o + 1], out[o + 2], out[o + 3] = req[d], tok[d], pa[d]
+      o = o + 3
+    end
+  end
+  a = a + 1 + 2 * n
+end
+for key, n in pairs(added) do
+  if n ~= 0 then
+    redis.call('INCRBY', key, n)
+    if ttl[key] then redis.call('PEXPIRE', key, ARGV[4]) end
+  end
+end
+for by, s in pairs(slots) do
+  -- This instance's first slots here: its lease, and the keys' ttl (renewed from then
+  -- on while it holds slots).
+  if redis.call('HINCRBY', by, me, s[1]) == s[1] then
+    local kb = s[2]
+    redis.call('ZADD', KEYS[kb + 5], ARGV[2], me)
+    for j = 3, 5 do redis.call('PEXPIRE', KEYS[kb + j], ARGV[5]) end
+  end
 end
 return out
 ";
@@ -515,17 +558,8 @@ impl Limiter {
         minute: u64,
     ) -> Option<Result<Vec<Counted>, Refusal>> {
         let limit = |v: Option<u64>| v.map_or(-1, |n| n.min(i64::MAX as u64) as i64);
-        let mut keys = Vec::with_capacity(5 * tags.len());
-        let mut args = Vec::with_capacity(1 + 4 * tags.len());
-        args.push(descriptors.len() as i64);
-        for ((d, tag), reserve) in descriptors.iter().zip(tags).zip(reserves) {
-            keys.extend([
-                format!("{tag}:requests:{minute}"),
-                format!("{tag}:tokens:{minute}"),
-                format!("{tag}:parallel"),
-                format!("{tag}:parallel:by"),
-                format!("{tag}:parallel:leases"),
-            ]);
+        let mut args = Vec::with_capacity(4 * tags.len());
+        for (d, reserve) in descriptors.iter().zip(reserves) {
             args.extend([
                 limit(d.limits.rpm),
                 limit(d.limits.tpm),
@@ -537,7 +571,8 @@ impl Limiter {
         self.inner.enqueue(
             link,
             Some(Admission {
-                keys,
+                tags: tags.to_vec(),
+                minute,
                 args,
                 reply: tx,
             }),
@@ -935,19 +970,16 @@ impl Drop for Permit {
         if deltas.iter().all(|d| *d == 0) && !releases.iter().any(|r| *r) {
             return;
         }
-        let ends = self
-            .tags
-            .iter()
-            .zip(&deltas)
-            .zip(&releases)
+        let minute = self.minute;
+        let ends = std::mem::take(&mut self.tags)
+            .into_iter()
+            .zip(deltas)
+            .zip(releases)
             .map(|((tag, delta), release)| End {
-                keys: [
-                    format!("{tag}:tokens:{}", self.minute),
-                    format!("{tag}:parallel"),
-                    format!("{tag}:parallel:by"),
-                ],
-                delta: *delta,
-                release: *release,
+                tag,
+                minute,
+                delta,
+                release,
             })
             .collect();
         // Drop cannot wait: the settlement goes with the next call to Redis.
@@ -957,39 +989,131 @@ impl Drop for Permit {
 
 /// One descriptor's part of a request's end, waiting to be sent.
 struct End {
-    /// Its tokens, parallel and parallel:by keys.
-    keys: [String; 3],
+    /// The descriptor's tag, and the minute its tokens were reserved in.
+    tag: String,
+    minute: u64,
+    /// Tokens to settle (actual less reserved).
     delta: i64,
+    /// Whether it gives a parallel slot back.
     release: bool,
 }
 
 /// An admission waiting to be sent.
 struct Admission {
-    /// Per descriptor its five keys.
-    keys: Vec<String>,
-    /// The number of descriptors, then per descriptor its limits and reserve.
+    /// Its descriptors' tags, and the minute it is counted in.
+    tags: Vec<String>,
+    minute: u64,
+    /// Per descriptor its rpm, tpm and parallel limits (-1: none) and reserve.
     args: Vec<i64>,
     reply: tokio::sync::oneshot::Sender<Option<Result<Vec<Counted>, Refusal>>>,
 }
 
 impl Admission {
-    fn descriptors(&self) -> usize {
-        self.keys.len() / 5
-    }
-
     /// The end that gives a counted admission back (its request went away while the
-    /// admission was out): per descriptor its tokens, parallel and parallel:by keys, the
-    /// reserve taken back, and the slot if it took one.
-    fn undo<'a>(keys: &'a [String], args: &'a [i64]) -> impl Iterator<Item = End> + 'a {
-        keys.chunks(5)
-            .zip(args.get(1..).unwrap_or_default().chunks(4))
-            .filter(|(k, a)| k.len() == 5 && a.len() == 4)
-            .map(|(k, a)| End {
-                keys: [k[1].clone(), k[2].clone(), k[3].clone()],
+    /// admission was out): per descriptor the reserve taken back, and the slot if it
+    /// took one.
+    fn undo(tags: Vec<String>, minute: u64, args: &[i64]) -> impl Iterator<Item = End> + '_ {
+        tags.into_iter()
+            .zip(args.chunks_exact(4))
+            .map(move |(tag, a)| End {
+                tag,
+                minute,
                 delta: -a[3],
                 release: a[2] >= 0,
             })
     }
+}
+
+/// One call's keys and arguments, each key once ([`LIMITS_LUA`]'s layout).
+fn invocation_of<'a>(
+    script: &'a Script,
+    inner: &Inner,
+    now_ms: u64,
+    ends: &[End],
+    admissions: &[Admission],
+) -> redis::ScriptInvocation<'a> {
+    // Token settlements per tokens key and slot releases per tag, summed (in the order
+    // first seen: the script's writes do not depend on a hash order).
+    let mut settles: Vec<((&str, u64), i64)> = Vec::new();
+    let mut releases: Vec<(&str, i64)> = Vec::new();
+    let mut seen: HashMap<(&str, u64), usize> = HashMap::new();
+    for end in ends {
+        if end.delta != 0 {
+            let at = (end.tag.as_str(), end.minute);
+            let i = *seen.entry(at).or_insert_with(|| {
+                settles.push((at, 0));
+                settles.len() - 1
+            });
+            settles[i].1 += end.delta;
+        }
+    }
+    seen.clear();
+    for end in ends.iter().filter(|e| e.release) {
+        let i = *seen.entry((end.tag.as_str(), 0)).or_insert_with(|| {
+            releases.push((end.tag.as_str(), 0));
+            releases.len() - 1
+        });
+        releases[i].1 += 1;
+    }
+    // Entries: the distinct descriptors (with their limits, in a minute) the admissions
+    // count in.
+    let mut entries: HashMap<(&str, u64, &[i64]), usize> = HashMap::new();
+    let mut entry_order: Vec<(&str, u64, &[i64])> = Vec::new();
+    let mut args: Vec<i64> = Vec::new();
+    for admission in admissions {
+        args.push(admission.tags.len() as i64);
+        for (tag, a) in admission.tags.iter().zip(admission.args.chunks_exact(4)) {
+            let at = (tag.as_str(), admission.minute, &a[..3]);
+            let entry = *entries.entry(at).or_insert_with(|| {
+                entry_order.push(at);
+                entry_order.len() - 1
+            });
+            args.push(entry as i64);
+            args.push(a[3]);
+        }
+    }
+    let mut invocation = script.prepare_invoke();
+    for ((tag, minute), _) in &settles {
+        invocation.key(format!("{tag}:tokens:{minute}"));
+    }
+    for (tag, _) in &releases {
+        invocation
+            .key(format!("{tag}:parallel"))
+            .key(format!("{tag}:parallel:by"));
+    }
+    for (tag, minute, _) in &entry_order {
+        invocation
+            .key(format!("{tag}:requests:{minute}"))
+            .key(format!("{tag}:tokens:{minute}"))
+            .key(format!("{tag}:parallel"))
+            .key(format!("{tag}:parallel:by"))
+            .key(format!("{tag}:parallel:leases"));
+    }
+    invocation
+        .arg(now_ms)
+        .arg(now_ms + LEASE_MS)
+        .arg(&inner.instance)
+        .arg(WINDOW_TTL_MS)
+        .arg(PARALLEL_TTL_MS)
+        .arg(settles.len())
+        .arg(releases.len())
+        .arg(entry_order.len())
+        .arg(admissions.len());
+    for (_, delta) in &settles {
+        invocation.arg(*delta);
+    }
+    for (_, n) in &releases {
+        invocation.arg(*n);
+    }
+    for (_, _, limits) in &entry_order {
+        for limit in limits.iter() {
+            invocation.arg(*limit);
+        }
+    }
+    for arg in &args {
+        invocation.arg(*arg);
+    }
+    invocation
 }
 
 /// What waits for the next call to Redis.
@@ -1088,48 +1212,34 @@ async fn run_calls(inner: Arc<Inner>, link: Arc<RedisLink>) {
         };
         waited = false;
         let now_ms = inner.clock.unix_millis();
-        let mut invocation = inner.limits.prepare_invoke();
-        for end in &ends {
-            for key in &end.keys {
-                invocation.key(key);
-            }
-        }
-        for admission in &admissions {
-            for key in &admission.keys {
-                invocation.key(key);
-            }
-        }
-        invocation
-            .arg(now_ms)
-            .arg(now_ms + LEASE_MS)
-            .arg(&inner.instance)
-            .arg(WINDOW_TTL_MS)
-            .arg(PARALLEL_TTL_MS)
-            .arg(ends.len())
-            .arg(admissions.len());
-        for end in &ends {
-            invocation.arg(end.delta).arg(u8::from(end.release));
-        }
-        for admission in &admissions {
-            for arg in &admission.args {
-                invocation.arg(*arg);
-            }
-        }
-        let replies: Option<Vec<Vec<i64>>> = link
+        let invocation = invocation_of(&inner.limits, &inner, now_ms, &ends, &admissions);
+        let replies: Option<Vec<i64>> = link
             .run(|mut c| async move { invocation.invoke_async(&mut c).await })
             .await;
-        let replies = replies.filter(|r| r.len() == admissions.len());
+        // A reply that does not read whole answers none (the local counters decide).
+        let outcomes: Option<Vec<_>> = replies.and_then(|r| {
+            let mut rest = r.as_slice();
+            let outcomes: Option<Vec<_>> = admissions
+                .iter()
+                .map(|a| read_admission(&mut rest, a.tags.len()))
+                .collect();
+            outcomes.filter(|_| rest.is_empty())
+        });
+        let mut outcomes = outcomes.map(Vec::into_iter);
         let mut undo = Vec::new();
-        for (i, admission) in admissions.into_iter().enumerate() {
-            let outcome = replies
-                .as_ref()
-                .and_then(|r| read_admission(&r[i], admission.descriptors()));
+        for admission in admissions {
+            let outcome = outcomes.as_mut().and_then(Iterator::next);
             let counted = matches!(outcome, Some(Ok(_)));
-            let Admission { keys, args, reply } = admission;
+            let Admission {
+                tags,
+                minute,
+                args,
+                reply,
+            } = admission;
             if reply.send(outcome).is_err() && counted {
                 // The request went away while its admission was out: it was counted,
                 // and nobody will end it.
-                undo.extend(Admission::undo(&keys, &args));
+                undo.extend(Admission::undo(tags, minute, &args));
             }
         }
         if !undo.is_empty() {
@@ -1138,20 +1248,28 @@ async fn run_calls(inner: Arc<Inner>, link: Arc<RedisLink>) {
     }
 }
 
-/// One admission's reply: counted (per descriptor, after counting) or refused.
-fn read_admission(reply: &[i64], n: usize) -> Option<Result<Vec<Counted>, Refusal>> {
-    match reply.first() {
-        Some(1) if reply.len() == 1 + 3 * n => Some(Ok(reply[1..]
-            .chunks(3)
-            .map(|c| Counted {
-                requests: c[0].max(0) as u64,
-                tokens: c[1].max(0) as u64,
-                parallel: c[2].max(0) as u64,
-            })
-            .collect())),
-        Some(0) if reply.len() == 4 => {
-            let index = usize::try_from(reply[1]).ok().filter(|i| *i < n)?;
-            let limit = match reply[2] {
+/// One admission's part of the reply, taken from the front of `reply`: counted (per
+/// descriptor, after counting) or refused. `None` when it makes no sense.
+fn read_admission(reply: &mut &[i64], n: usize) -> Option<Result<Vec<Counted>, Refusal>> {
+    let (status, rest) = reply.split_first()?;
+    match status {
+        1 if rest.len() >= 3 * n => {
+            let (counts, rest) = rest.split_at(3 * n);
+            *reply = rest;
+            Some(Ok(counts
+                .chunks_exact(3)
+                .map(|c| Counted {
+                    requests: c[0].max(0) as u64,
+                    tokens: c[1].max(0) as u64,
+                    parallel: c[2].max(0) as u64,
+                })
+                .collect()))
+        }
+        0 if rest.len() >= 3 => {
+            let (refusal, rest) = rest.split_at(3);
+            *reply = rest;
+            let index = usize::try_from(refusal[0]).ok().filter(|i| *i < n)?;
+            let limit = match refusal[1] {
                 1 => LimitType::Requests,
                 2 => LimitType::Tokens,
                 _ => LimitType::Parallel,
@@ -1159,7 +1277,7 @@ fn read_admission(reply: &[i64], n: usize) -> Option<Result<Vec<Counted>, Refusa
             Some(Err(Refusal {
                 index,
                 limit,
-                value: reply[3].max(0) as u64,
+                value: refusal[2].max(0) as u64,
             }))
         }
         _ => None,
