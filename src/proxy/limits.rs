@@ -68,11 +68,14 @@ const PARALLEL_TTL_MS: u64 = 2 * LEASE_MS;
 /// admission checked and counted on its own (all of its descriptors or none).
 ///
 /// Every key is sent once per call, however many requests share it, and every counter
-/// is read and written once per call: the script counts in Lua's memory on the way
-/// through and writes the totals at the end, so a call carrying 30 admissions of one key
-/// costs Redis little more than one admission does (per-request `INCR`s, lease sweeps
-/// and slot releases, each a command inside the script, were most of Redis's CPU under
-/// load). An admission's arguments are two numbers per descriptor, its reply is flat.
+/// is read and written at most once per call: the script reads a descriptor's counters
+/// with one `MGET`, counts in Lua's memory on the way through (ends first: tokens
+/// settled, slots given back) and writes each counter's net change at the end, so a
+/// call carrying 30 admissions of one key costs Redis little more than one admission
+/// does, and a slot given back and taken again in one call (concurrency 1) writes
+/// nothing for it. An instance whose lease ran out (it crashed) has its slots taken back
+/// when a parallel limit would otherwise refuse: admissions are the same as sweeping
+/// every time, and the sweep costs nothing while there is room.
 ///
 /// KEYS: per token settlement its tokens key; per slot release its parallel and
 /// parallel:by keys; then per *entry* (a descriptor, its limits, in a minute) its
@@ -82,28 +85,54 @@ const PARALLEL_TTL_MS: u64 = 2 * LEASE_MS;
 /// difference; per release the slots given back; per entry its rpm, tpm and parallel
 /// limits (-1: none); per admission its number of descriptors, then per descriptor its
 /// entry (from 0) and the tokens it reserves.
-/// Window keys get their ttl when created. Returns one flat list: per admission
-/// `1, requests, tokens, parallel, ...` (per descriptor, after counting; 0 for a limit
-/// it lacks) or `0, descriptor index, 1|2|3 (requests|tokens|parallel), value now`.
+/// Window keys get their ttl when created; a settlement never recreates an expired
+/// window. Returns one flat list: per admission `1, requests, tokens, parallel, ...`
+/// (per descriptor, after counting; 0 for a limit it lacks) or `0, descriptor index,
+/// 1|2|3 (requests|tokens|parallel), value now`.
 const LIMITS_LUA: &str = r"
 local now, me = tonumber(ARGV[1]), ARGV[3]
 local settles, releases = tonumber(ARGV[6]), tonumber(ARGV[7])
 local entries, admissions = tonumber(ARGV[8]), tonumber(ARGV[9])
-local k, a = 0, 9
-for i = 1, settles do
-  local delta = tonumber(ARGV[a + i])
-  if delta ~= 0 and redis.call('EXISTS', KEYS[i]) == 1 then
-    redis.call('INCRBY', KEYS[i], delta)
+-- Counters as read, what this call adds to them, and the window keys it creates.
+local value, added, ttl = {}, {}, {}
+local function loaded(keys, windows)
+  if #keys == 0 then return end
+  local got = redis.call('MGET', unpack(keys))
+  for j = 1, #keys do
+    value[keys[j]], added[keys[j]] = tonumber(got[j] or '0'), 0
+    if windows[j] and not got[j] then ttl[keys[j]] = true end
   end
+end
+local function add(key, n)
+  value[key], added[key] = value[key] + n, added[key] + n
+end
+-- This instance's slots per parallel:by key: held before the call, and the change.
+local held, slots, lease = {}, {}, {}
+local function slots_of(by)
+  if held[by] == nil then
+    held[by] = tonumber(redis.call('HGET', by, me) or '0')
+    slots[by] = 0
+  end
+end
+local k, a = 0, 9
+local keys, windows = {}, {}
+for i = 1, settles do keys[i], windows[i] = KEYS[i], true end
+loaded(keys, windows)
+for i = 1, settles do
+  -- An expired window is not brought back.
+  if not ttl[KEYS[i]] then add(KEYS[i], tonumber(ARGV[a + i])) end
 end
 k, a = settles, a + settles
 for i = 1, releases do
   -- Only slots this instance still holds (a sweep may have taken them back).
-  local n = tonumber(ARGV[a + i])
-  local left = redis.call('HINCRBY', KEYS[k + 2], me, -n)
-  local held = math.min(n, left + n)
-  if held > 0 then redis.call('DECRBY', KEYS[k + 1], held) end
-  if left < 0 then redis.call('HDEL', KEYS[k + 2], me) end
+  local par, by = KEYS[k + 1], KEYS[k + 2]
+  if value[par] == nil then loaded({par}, {false}) end
+  slots_of(by)
+  local n = math.min(tonumber(ARGV[a + i]), held[by] + slots[by])
+  if n > 0 then
+    add(par, -n)
+    slots[by] = slots[by] - n
+  end
   k = k + 2
 end
 a = a + releases
@@ -113,20 +142,35 @@ for e = 1, entries do
   rpm[e], tpm[e], par[e] = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   a = a + 3
 end
--- Counters as read once, what this call adds to them, and which were created.
-local value, added, ttl, swept, slots = {}, {}, {}, {}, {}
-local function read(key, window)
-  local v = value[key]
-  if v == nil then
-    local raw = redis.call('GET', key)
-    v = tonumber(raw or '0')
-    value[key], added[key] = v, 0
-    if window and not raw then ttl[key] = true end
+local touched, swept = {}, {}
+local function touch(e, kb)
+  if touched[e] then return end
+  touched[e] = true
+  local want, win = {}, {}
+  for j, limit in ipairs({rpm[e], tpm[e], par[e]}) do
+    if limit >= 0 and value[KEYS[kb + j]] == nil then
+      want[#want + 1], win[#win + 1] = KEYS[kb + j], j < 3
+    end
   end
-  return v
+  loaded(want, win)
 end
-local function add(key, n)
-  value[key], added[key] = value[key] + n, added[key] + n
+-- Take back the slots of instances whose lease ran out, once per call.
+local function sweep(kb)
+  local leases = KEYS[kb + 5]
+  if swept[leases] then return end
+  swept[leases] = true
+  for _, gone in ipairs(redis.call('ZRANGEBYSCORE', leases, '-inf', now)) do
+    -- This instance is alive (it runs this call): its slots are real.
+    if gone ~= me then
+      local n = tonumber(redis.call('HGET', KEYS[kb + 4], gone) or '0')
+      if n > 0 then
+        redis.call('DECRBY', KEYS[kb + 3], n)
+        value[KEYS[kb + 3]] = value[KEYS[kb + 3]] - n
+      end
+      redis.call('HDEL', KEYS[kb + 4], gone)
+      redis.call('ZREM', leases, gone)
+    end
+  end
 end
 local out, o = {}, 0
 local es, rs, req, tok, pa = {}, {}, {}, {}, {}
@@ -139,27 +183,18 @@ for i = 1, admissions do
     local kb = base + 5 * e
     local r, t, p = 0, 0, 0
     es[d], rs[d] = e, reserve
+    touch(e, kb)
     if rpm[e] >= 0 then
-      r = read(KEYS[kb + 1], true) + 1
+      r = value[KEYS[kb + 1]] + 1
       if r > rpm[e] then refused, rd, rk, rv = true, d, 1, r - 1 break end
     end
     if tpm[e] >= 0 then
-      t = read(KEYS[kb + 2], true) + reserve
+      t = value[KEYS[kb + 2]] + reserve
       if t > tpm[e] then refused, rd, rk, rv = true, d, 2, t - reserve break end
     end
     if par[e] >= 0 then
-      local leases = KEYS[kb + 5]
-      if not swept[leases] then
-        -- Slots of instances whose lease ran out (they crashed) come back.
-        swept[leases] = true
-        for _, gone in ipairs(redis.call('ZRANGEBYSCORE', leases, '-inf', now)) do
-          local held = tonumber(redis.call('HGET', KEYS[kb + 4], gone) or '0')
-          if held > 0 then redis.call('DECRBY', KEYS[kb + 3], held) end
-          redis.call('HDEL', KEYS[kb + 4], gone)
-          redis.call('ZREM', leases, gone)
-        end
-      end
-      p = read(KEYS[kb + 3], false) + 1
+      if math.max(0, value[KEYS[kb + 3]]) + 1 > par[e] then sweep(kb) end
+      p = value[KEYS[kb + 3]] + 1
       local before = math.max(0, p - 1)
       if before + 1 > par[e] then refused, rd, rk, rv = true, d, 3, before break end
     end
@@ -178,8 +213,9 @@ for i = 1, admissions do
       if tpm[e] >= 0 and rs[d] > 0 then add(KEYS[kb + 2], rs[d]) end
       if par[e] >= 0 then
         add(KEYS[kb + 3], 1)
-        local s = slots[KEYS[kb + 4]]
-        if s then s[1] = s[1] + 1 else slots[KEYS[kb + 4]] = {1, kb} end
+        slots_of(KEYS[kb + 4])
+        slots[KEYS[kb + 4]] = slots[KEYS[kb + 4]] + 1
+        lease[KEYS[kb + 4]] = kb
       end
       out[o + 1], out[o + 2], out[o + 3] = req[d], tok[d], pa[d]
       o = o + 3
@@ -193,11 +229,15 @@ for key, n in pairs(added) do
     if ttl[key] then redis.call('PEXPIRE', key, ARGV[4]) end
   end
 end
-for by, s in pairs(slots) do
+for by, change in pairs(slots) do
+  local after = held[by] + change
+  if change ~= 0 then
+    if after > 0 then redis.call('HSET', by, me, after) else redis.call('HDEL', by, me) end
+  end
   -- This instance's first slots here: its lease, and the keys' ttl (renewed from then
   -- on while it holds slots).
-  if redis.call('HINCRBY', by, me, s[1]) == s[1] then
-    local kb = s[2]
+  if held[by] <= 0 and after > 0 and lease[by] then
+    local kb = lease[by]
     redis.call('ZADD', KEYS[kb + 5], ARGV[2], me)
     for j = 3, 5 do redis.call('PEXPIRE', KEYS[kb + j], ARGV[5]) end
   end
@@ -414,7 +454,8 @@ struct Inner {
     instance: String,
     clock: Arc<dyn Clock>,
     token_count: TokenCount,
-    /// Descriptor tags this instance holds shared parallel slots in, and how many.
+    /// Descriptor tags this instance holds shared parallel slots in, and how many (0:
+    /// held since the last renewal).
     held: Mutex<HashMap<String, u64>>,
     renewing: AtomicBool,
     /// What waits for the next call to Redis ([`run_calls`]).
@@ -695,11 +736,14 @@ impl Inner {
 
     async fn renew_leases(&self) {
         let Some(link) = &self.redis else { return };
-        let tags: Vec<String> = lock(&self.held)
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(t, _)| t.clone())
-            .collect();
+        // Every tag held since the last renewal (the script renews only where Redis
+        // still counts this instance's slots); those at 0 are forgotten after it.
+        let tags: Vec<String> = {
+            let mut held = lock(&self.held);
+            let tags = held.keys().cloned().collect();
+            held.retain(|_, n| *n > 0);
+            tags
+        };
         if tags.is_empty() {
             return;
         }
@@ -958,11 +1002,11 @@ impl Drop for Permit {
             let mut held = lock(&self.inner.held);
             for (tag, release) in self.tags.iter().zip(&releases) {
                 if *release {
+                    // At 0 the tag stays until the next renewal: the slot given back
+                    // may go to Redis netted with the next admission's, and the
+                    // lease must not lapse meanwhile.
                     if let Some(n) = held.get_mut(tag) {
                         *n = n.saturating_sub(1);
-                        if *n == 0 {
-                            held.remove(tag);
-                        }
                     }
                 }
             }

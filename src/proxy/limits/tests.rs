@@ -975,6 +975,53 @@ async fn a_batch_counts_each_counter_once_and_exactly() {
     assert_eq!(parallel, 0, "every slot given back");
 }
 
+/// One request after another (concurrency 1): each request's end goes to Redis with
+/// the next admission, and the slot given back and taken again is netted in the call,
+/// so the lease is written once, not once per request; the counters stay exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slot_given_back_and_taken_in_one_call_writes_nothing() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let clock = ManualClock::new(T0);
+    let (one, two) = (shared(&server, &clock), shared(&server, &clock));
+    let id = caller("sk-serial", key_with(limits(Some(1000), None, Some(1))));
+    let tag = format!(
+        "{{rustllm:api_key:{}}}",
+        crate::proxy::auth::hash_key("sk-serial")
+    );
+    let zadds = || command_calls(&server, &["zadd"]);
+    let before = zadds().await;
+    for _ in 0..20 {
+        let p = admit(&one, &id).await.unwrap();
+        assert!(p.is_shared());
+        drop(p);
+    }
+    assert!(
+        zadds().await - before <= 3,
+        "the lease was written per request"
+    );
+    // The last end reaches Redis alone; then the only slot is free for another instance.
+    let mut admitted = None;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        if let Ok(p) = admit(&two, &id).await {
+            admitted = Some(p);
+            break;
+        }
+    }
+    assert!(admitted.is_some(), "the slot came back");
+    let requests: Option<i64> = server
+        .link()
+        .run(|mut c| {
+            let key = format!("{tag}:requests:{}", T0 / WINDOW_SECS);
+            async move { redis::cmd("GET").arg(key).query_async(&mut c).await }
+        })
+        .await
+        .flatten();
+    assert_eq!(requests, Some(21), "every request counted once");
+}
+
 /// A request that goes away while its admission is out (the client disconnected) was
 /// counted in Redis with nobody left to end it: its slot and tokens are given back, so
 /// a limit of one parallel request is free again for another instance.
