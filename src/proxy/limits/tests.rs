@@ -975,51 +975,74 @@ async fn a_batch_counts_each_counter_once_and_exactly() {
     assert_eq!(parallel, 0, "every slot given back");
 }
 
-/// One request after another (concurrency 1): each request's end goes to Redis with
-/// the next admission, and the slot given back and taken again is netted in the call,
-/// so the lease is written once, not once per request; the counters stay exact.
+/// One request after another (concurrency 1): a request's end goes to Redis with the
+/// next admission, and the slot given back and taken again in that call is netted:
+/// nothing is written for it (the lease was written per request), and the counters
+/// stay exact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slot_given_back_and_taken_in_one_call_writes_nothing() {
     let Some(server) = RedisServer::start() else {
         return;
     };
     let clock = ManualClock::new(T0);
-    let (one, two) = (shared(&server, &clock), shared(&server, &clock));
+    let one = shared(&server, &clock);
     let id = caller("sk-serial", key_with(limits(Some(1000), None, Some(1))));
     let tag = format!(
         "{{rustllm:api_key:{}}}",
         crate::proxy::auth::hash_key("sk-serial")
     );
-    let zadds = || command_calls(&server, &["zadd"]);
-    let before = zadds().await;
-    for _ in 0..20 {
-        let p = admit(&one, &id).await.unwrap();
-        assert!(p.is_shared());
-        drop(p);
-    }
-    assert!(
-        zadds().await - before <= 3,
-        "the lease was written per request"
-    );
-    // The last end reaches Redis alone; then the only slot is free for another instance.
-    let mut admitted = None;
-    for _ in 0..100 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        if let Ok(p) = admit(&two, &id).await {
-            admitted = Some(p);
-            break;
-        }
-    }
-    assert!(admitted.is_some(), "the slot came back");
-    let requests: Option<i64> = server
+    // The only slot, held.
+    let held = admit(&one, &id).await.unwrap();
+    assert!(held.is_shared());
+    std::mem::forget(held);
+    // Its end and the next admission in one call, as run_calls sends them.
+    let minute = T0 / WINDOW_SECS;
+    let ends = [End {
+        tag: tag.clone(),
+        minute,
+        delta: 0,
+        release: true,
+    }];
+    let (reply, _rx) = tokio::sync::oneshot::channel();
+    let admissions = [Admission {
+        tags: vec![tag.clone()],
+        minute,
+        args: vec![1000, -1, 1, 0],
+        reply,
+    }];
+    let inner = &one.inner;
+    let writes = ["zadd", "hset", "hincrby", "hdel", "decrby", "pexpire"];
+    let before = command_calls(&server, &writes).await;
+    let invocation = invocation_of(&inner.limits, inner, T0 * 1000, &ends, &admissions);
+    let reply: Option<Vec<i64>> = server
         .link()
-        .run(|mut c| {
-            let key = format!("{tag}:requests:{}", T0 / WINDOW_SECS);
-            async move { redis::cmd("GET").arg(key).query_async(&mut c).await }
-        })
-        .await
-        .flatten();
-    assert_eq!(requests, Some(21), "every request counted once");
+        .run(|mut c| async move { invocation.invoke_async(&mut c).await })
+        .await;
+    assert_eq!(
+        reply,
+        Some(vec![1, 2, 0, 1]),
+        "admitted: the slot given back first"
+    );
+    assert_eq!(
+        command_calls(&server, &writes).await - before,
+        0,
+        "nothing written for a slot given back and taken again"
+    );
+    let get = |key: String| {
+        let link = server.link();
+        async move {
+            link.run(|mut c| async move {
+                redis::cmd("GET")
+                    .arg(&key)
+                    .query_async::<Option<i64>>(&mut c)
+                    .await
+            })
+            .await
+            .flatten()
+        }
+    };
+    assert_eq!(get(format!("{tag}:parallel")).await, Some(1));
+    assert_eq!(get(format!("{tag}:requests:{minute}")).await, Some(2));
 }
 
 /// A request that goes away while its admission is out (the client disconnected) was
