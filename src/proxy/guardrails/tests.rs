@@ -400,7 +400,7 @@ async fn a_blocked_request_never_reaches_the_provider() {
     // The spend row records the decision, never the value.
     let ev = events.recv().await.unwrap();
     assert_eq!(ev.status, 400);
-    let row = crate::proxy::spend::writer::log_row(&ev);
+    let row = crate::proxy::spend::writer::log_row(ev.clone());
     let meta: Value = serde_json::from_str(row.metadata.as_deref().unwrap()).unwrap();
     assert_eq!(
         meta["guardrail_information"][0],

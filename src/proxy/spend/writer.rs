@@ -101,15 +101,15 @@ fn call_type(route: &str) -> &'static str {
     }
 }
 
-/// The log row of an event: ids, hashes, numbers and times, nothing else.
-pub fn log_row(ev: &SpendEvent) -> LogRow {
+/// The log row of an event: ids, hashes, numbers and times, nothing else. The event's
+/// strings move into the row (the writer owns the event by then).
+pub fn log_row(ev: SpendEvent) -> LogRow {
     let start_ms = ev
         .started
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
     LogRow {
-        request_id: ev.call_id.clone(),
         call_type: call_type(ev.route),
         api_key: ev.key_hash.as_deref().unwrap_or("").to_string(),
         spend: ev.cost.filter(|c| c.is_finite()).unwrap_or(0.0),
@@ -117,13 +117,6 @@ pub fn log_row(ev: &SpendEvent) -> LogRow {
         completion_tokens: ev.completion_tokens as i64,
         start_ms,
         end_ms: start_ms + ev.duration.as_millis() as i64,
-        model: ev.requested_model.clone(),
-        model_id: ev.model_id.clone(),
-        model_group: ev.model_group.clone(),
-        provider: ev.provider.clone(),
-        user: ev.user_id.clone().unwrap_or_default(),
-        team_id: ev.team_id.clone(),
-        end_user: ev.end_user.clone().unwrap_or_default(),
         status: if ev.status < 400 {
             "success"
         } else {
@@ -131,6 +124,14 @@ pub fn log_row(ev: &SpendEvent) -> LogRow {
         },
         cache_hit: ev.cache_hit,
         metadata: crate::proxy::guardrails::spend_metadata(&ev.guardrails),
+        request_id: ev.call_id,
+        model: ev.requested_model,
+        model_id: ev.model_id,
+        model_group: ev.model_group,
+        provider: ev.provider,
+        user: ev.user_id.unwrap_or_default(),
+        team_id: ev.team_id,
+        end_user: ev.end_user.unwrap_or_default(),
     }
 }
 
@@ -221,7 +222,7 @@ fn drain(shared: &Shared) -> bool {
                     continue;
                 }
                 if rows.len() < shared.settings.max_rows {
-                    rows.push(log_row(&ev));
+                    rows.push(log_row(ev));
                 } else {
                     shared.dropped_rows.fetch_add(1, Ordering::Relaxed);
                 }

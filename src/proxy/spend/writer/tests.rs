@@ -7,6 +7,7 @@ use crate::proxy::budget::{Owner, Payer};
 use crate::proxy::spend::test_event as event;
 use crate::proxy::spend::SpendSink;
 use crate::proxy::store::tests::{PgServer, TempDir};
+use serde_json::json;
 
 async fn sqlite(dir: &TempDir) -> Store {
     let url = format!("sqlite://{}", dir.0.join("spend.db").display());
@@ -56,7 +57,7 @@ fn a_log_row_keeps_ids_numbers_and_times_and_no_key() {
     let mut ev = event(0.5, "hash-of-key", Some("u1"), Some("t1"), Some("cust"));
     ev.route = "embeddings";
     ev.cache_hit = true;
-    let row = log_row(&ev);
+    let row = log_row(ev.clone());
     assert_eq!(row.request_id, ev.call_id);
     assert_eq!(row.call_type, "aembedding");
     assert_eq!(row.api_key, "hash-of-key");
@@ -75,7 +76,7 @@ fn a_log_row_keeps_ids_numbers_and_times_and_no_key() {
     );
     assert_eq!((row.status, row.cache_hit), ("success", true));
     ev.status = 429;
-    assert_eq!(log_row(&ev).status, "failure");
+    assert_eq!(log_row(ev).status, "failure");
 }
 
 async fn writes_in_one_flush(store: Store) {
@@ -87,7 +88,7 @@ async fn writes_in_one_flush(store: Store) {
     }
     ledger.charge(&event(0.25, "k2", None, None, Some("new-customer")));
     let rows: Vec<LogRow> = (0..450)
-        .map(|i| log_row(&event(f64::from(i) / 1000.0, "k2", None, None, None)))
+        .map(|i| log_row(event(f64::from(i) / 1000.0, "k2", None, None, None)))
         .collect();
     let taken = ledger.take();
     store.write_spend(&taken, &rows).await.unwrap();
@@ -123,6 +124,61 @@ async fn writes_in_one_flush(store: Store) {
     );
     // 450 rows in multi-row inserts of 200.
     assert_eq!(count(&store, "\"LiteLLM_SpendLogs\"").await, 450);
+    // Every column arrives as written (Postgres reads the rows from one JSON array):
+    // quotes, backslashes and non-ASCII text, a team, the guardrails' metadata, times.
+    let mut odd = event(0.125, "k2", Some("u'1\\"), Some("t\"1"), Some("cüst"));
+    odd.requested_model = "m\"odel ✓".into();
+    odd.cache_hit = true;
+    odd.status = 500;
+    let mut odd = log_row(odd);
+    odd.metadata =
+        Some(r#"{"guardrail_information":[{"guardrail_name":"pii","action":"mask"}]}"#.into());
+    odd.start_ms = 1_800_000_000_123;
+    odd.end_ms = 1_800_000_001_456;
+    store
+        .write_spend(&Default::default(), std::slice::from_ref(&odd))
+        .await
+        .unwrap();
+    let read = store
+        .select(
+            &crate::proxy::store::spend::SPEND_LOGS,
+            "request_id = $1",
+            &[odd.request_id.as_str().into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(read.len(), 1);
+    let got = serde_json::Value::Object(read[0].clone());
+    assert_eq!(got["model"], "m\"odel ✓");
+    assert_eq!(got["user"], "u'1\\");
+    assert_eq!(got["team_id"], "t\"1");
+    assert_eq!(got["end_user"], "cüst");
+    assert_eq!(got["spend"], 0.125);
+    assert_eq!(
+        (
+            &got["prompt_tokens"],
+            &got["completion_tokens"],
+            &got["total_tokens"]
+        ),
+        (&json!(10), &json!(20), &json!(30))
+    );
+    assert_eq!(
+        (&got["status"], &got["cache_hit"]),
+        (&json!("failure"), &json!("True"))
+    );
+    assert_eq!(got["call_type"], "acompletion");
+    assert_eq!(got["startTime"], "2027-01-15T08:00:00.123Z");
+    assert_eq!(got["endTime"], "2027-01-15T08:00:01.456Z");
+    assert_eq!(
+        got["metadata"]["guardrail_information"][0]["action"],
+        "mask"
+    );
+    // Written twice (a retried flush), still one row.
+    store
+        .write_spend(&Default::default(), &[odd.clone(), odd])
+        .await
+        .unwrap();
+    assert_eq!(count(&store, "\"LiteLLM_SpendLogs\"").await, 451);
     // The ledger now reads the database: k1 is at 1.25 of 1.0.
     let p = Payer {
         key: Some("k1"),
@@ -347,11 +403,11 @@ async fn resets_and_prunes(store: Store) {
     // Retention: rows older than the cut are deleted in batches, newer ones kept.
     let mut rows = Vec::new();
     for i in 0..25 {
-        let mut row = log_row(&event(0.1, "k2", None, None, None));
+        let mut row = log_row(event(0.1, "k2", None, None, None));
         row.start_ms = now - 10 * 86_400_000 - i;
         rows.push(row);
     }
-    rows.push(log_row(&event(0.1, "k2", None, None, None)));
+    rows.push(log_row(event(0.1, "k2", None, None, None)));
     store.write_spend(&Default::default(), &rows).await.unwrap();
     let cut = now - 86_400_000;
     assert_eq!(store.prune_spend_logs(cut, 10).await.unwrap(), Some(10));
