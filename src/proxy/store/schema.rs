@@ -29,11 +29,27 @@ struct Migration {
 }
 
 /// Every migration, oldest first. Append only: a released migration never changes.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "keys, users, teams, budgets, spend, audit",
-    sql: V1,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "keys, users, teams, budgets, spend, audit",
+        sql: V1,
+    },
+    Migration {
+        version: 2,
+        name: "spend logs: the session_id index over rows with a session",
+        sql: V2,
+    },
+];
+
+/// The proxy writes no `session_id` (LiteLLM's sessions are the SDK's), so every row
+/// went into that index as NULL: one B-tree insert per spend-log row for nothing. Over
+/// rows with a session only, it still serves `WHERE session_id = ...` (which implies
+/// `IS NOT NULL`, on SQLite and Postgres alike).
+const V2: &str = r#"
+DROP INDEX IF EXISTS "LiteLLM_SpendLogs_session_id_idx";
+CREATE INDEX IF NOT EXISTS "LiteLLM_SpendLogs_session_id_idx" ON "LiteLLM_SpendLogs" (session_id) WHERE session_id IS NOT NULL;
+"#;
 
 const V1: &str = r#"
 CREATE TABLE IF NOT EXISTS "LiteLLM_BudgetTable" (

@@ -192,14 +192,50 @@ async fn creates_and_migrates(url: &str) {
         second < Duration::from_millis(300),
         "second open took {second:?}"
     );
-    let versions: Vec<i64> = sqlx::query("SELECT version FROM rustllm_migrations")
+    let versions: Vec<i64> = sqlx::query("SELECT version FROM rustllm_migrations ORDER BY version")
         .fetch_all(&again.pool)
         .await
         .unwrap()
         .iter()
         .map(|r| r.get::<i64, _>(0))
         .collect();
-    assert_eq!(versions, vec![1]);
+    assert_eq!(versions, vec![1, 2]);
+    // Version 2: the session_id index holds rows with a session only, and still
+    // serves a look-up by session.
+    let definition = match again.dialect {
+        Dialect::Sqlite => {
+            "SELECT sql FROM sqlite_master WHERE name = 'LiteLLM_SpendLogs_session_id_idx'"
+        }
+        Dialect::Postgres => {
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'LiteLLM_SpendLogs_session_id_idx'"
+        }
+    };
+    let definition: String = sqlx::query(definition)
+        .fetch_one(&again.pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        definition.contains("session_id IS NOT NULL"),
+        "{definition}"
+    );
+    if again.dialect == Dialect::Sqlite {
+        let plan: Vec<String> = sqlx::query(
+            "EXPLAIN QUERY PLAN SELECT request_id FROM \"LiteLLM_SpendLogs\" WHERE session_id = $1",
+        )
+        .bind("s-1")
+        .fetch_all(&again.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>(3))
+        .collect();
+        assert!(
+            plan.iter()
+                .any(|p| p.contains("LiteLLM_SpendLogs_session_id_idx")),
+            "{plan:?}"
+        );
+    }
 }
 
 /// The dialect helpers write and read back JSON, text arrays, timestamps, floats and
