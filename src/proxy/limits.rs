@@ -1196,7 +1196,7 @@ impl Inner {
             w.admissions.extend(admission);
             w.ends.extend(ends);
             if has_admission {
-                self.company.notify_one();
+                self.company.notify_waiters();
             }
             !std::mem::replace(&mut w.running, true)
         };
@@ -1248,9 +1248,19 @@ async fn run_calls(inner: Arc<Inner>, link: Arc<RedisLink>) {
         };
         let Some((admissions, ends)) = next else {
             waited = true;
-            tokio::select! {
-                () = tokio::time::sleep(ENDS_WAIT) => {}
-                () = inner.company.notified() => {}
+            // Listening before looking again: an admission queued from here on wakes
+            // this wait, and none queued earlier leaves a wake-up behind (with
+            // `notify_one` an admission queued while no call waited stored one, and the
+            // next request's end then went alone: two calls per request at
+            // concurrency 1).
+            let company = inner.company.notified();
+            tokio::pin!(company);
+            company.as_mut().enable();
+            if lock(&inner.calls).admissions.is_empty() {
+                tokio::select! {
+                    () = tokio::time::sleep(ENDS_WAIT) => {}
+                    () = company => {}
+                }
             }
             continue;
         };

@@ -1045,6 +1045,39 @@ async fn a_slot_given_back_and_taken_in_one_call_writes_nothing() {
     assert_eq!(get(format!("{tag}:requests:{minute}")).await, Some(2));
 }
 
+/// One request after another: each request's end goes to Redis with the next
+/// admission, one script call per request (a wake-up left over from an earlier
+/// admission sent every end alone: two calls per request, twice the round trips).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_concurrency_one_an_end_goes_with_the_next_admission() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let clock = ManualClock::new(T0);
+    let one = shared(&server, &clock);
+    let id = caller(
+        "sk-one",
+        key_with(limits(Some(1000), Some(1_000_000), Some(10))),
+    );
+    drop(admit(&one, &id).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let before = evalsha_calls(&server).await;
+    let n = 40;
+    for _ in 0..n {
+        let mut p = admit(&one, &id).await.unwrap();
+        assert!(p.is_shared());
+        p.record_usage(3, 4);
+        drop(p);
+        // The client's turn: the next request comes a little after the reply.
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let calls = evalsha_calls(&server).await - before;
+    assert!(
+        calls < n + n / 2,
+        "{calls} script calls for {n} requests one after another"
+    );
+}
+
 /// A request that goes away while its admission is out (the client disconnected) was
 /// counted in Redis with nobody left to end it: its slot and tokens are given back, so
 /// a limit of one parallel request is free again for another instance.
