@@ -176,10 +176,7 @@ async fn every_descriptor_counts_or_none_does() {
     let e = admit(&l, &b).await.unwrap_err();
     assert!(e.message.starts_with("Rate limit exceeded for team: team-1. Limit type: requests. Current limit: 3, Remaining: 0."), "{}", e.message);
     // The refused request was counted nowhere: b's key still has 9 left.
-    let tag = format!(
-        "{{rustllm:api_key:{}}}",
-        crate::proxy::auth::hash_key("sk-b")
-    );
+    let tag = key_tag("sk-b");
     assert_eq!(lock(&l.inner.local).counts[&tag].requests, 1);
 }
 
@@ -837,21 +834,7 @@ async fn measure_admission() {
 
 /// How many script calls this Redis has run.
 async fn evalsha_calls(server: &RedisServer) -> u64 {
-    let info: String = server
-        .link()
-        .run(|mut c| async move {
-            redis::cmd("INFO")
-                .arg("commandstats")
-                .query_async(&mut c)
-                .await
-        })
-        .await
-        .unwrap_or_default();
-    info.lines()
-        .find_map(|l| l.strip_prefix("cmdstat_evalsha:calls="))
-        .and_then(|rest| rest.split(',').next())
-        .and_then(|n| n.parse::<u64>().ok())
-        .unwrap_or(0)
+    command_calls(server, &["evalsha"]).await
 }
 
 /// Admissions arriving while a call to Redis is out go together in the next call: 64
@@ -886,6 +869,25 @@ async fn concurrent_admissions_share_script_calls() {
     );
     assert!(admit(&one, &id).await.is_err());
     assert!(admit(&two, &id).await.is_err());
+}
+
+/// A descriptor's Redis hash tag for a virtual key's own limits.
+fn key_tag(key: &str) -> String {
+    format!("{{rustllm:api_key:{}}}", crate::proxy::auth::hash_key(key))
+}
+
+/// A counter's value in Redis (`None`: no such key).
+async fn counter(server: &RedisServer, key: String) -> Option<i64> {
+    server
+        .link()
+        .run(|mut c| async move {
+            redis::cmd("GET")
+                .arg(&key)
+                .query_async::<Option<i64>>(&mut c)
+                .await
+        })
+        .await
+        .flatten()
 }
 
 /// How many times this Redis has run each of `commands` (scripts' calls included).
@@ -924,25 +926,9 @@ async fn a_batch_counts_each_counter_once_and_exactly() {
     let clock = ManualClock::new(T0);
     let one = shared(&server, &clock);
     let id = caller("sk-once", key_with(limits(Some(40), None, Some(1000))));
-    let tag = format!(
-        "{{rustllm:api_key:{}}}",
-        crate::proxy::auth::hash_key("sk-once")
-    );
+    let tag = key_tag("sk-once");
     let minute = T0 / WINDOW_SECS;
-    let get = |key: String| {
-        let link = server.link();
-        async move {
-            link.run(|mut c| async move {
-                redis::cmd("GET")
-                    .arg(&key)
-                    .query_async::<Option<i64>>(&mut c)
-                    .await
-            })
-            .await
-            .flatten()
-            .unwrap_or(0)
-        }
-    };
+    let get = |key: String| async { counter(&server, key).await.unwrap_or(0) };
     // Connected first (the first call may find the link resting on a busy machine).
     drop(admit(&one, &id).await.unwrap());
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -987,10 +973,7 @@ async fn a_slot_given_back_and_taken_in_one_call_writes_nothing() {
     let clock = ManualClock::new(T0);
     let one = shared(&server, &clock);
     let id = caller("sk-serial", key_with(limits(Some(1000), None, Some(1))));
-    let tag = format!(
-        "{{rustllm:api_key:{}}}",
-        crate::proxy::auth::hash_key("sk-serial")
-    );
+    let tag = key_tag("sk-serial");
     // The only slot, held.
     let held = admit(&one, &id).await.unwrap();
     assert!(held.is_shared());
@@ -1028,21 +1011,11 @@ async fn a_slot_given_back_and_taken_in_one_call_writes_nothing() {
         0,
         "nothing written for a slot given back and taken again"
     );
-    let get = |key: String| {
-        let link = server.link();
-        async move {
-            link.run(|mut c| async move {
-                redis::cmd("GET")
-                    .arg(&key)
-                    .query_async::<Option<i64>>(&mut c)
-                    .await
-            })
-            .await
-            .flatten()
-        }
-    };
-    assert_eq!(get(format!("{tag}:parallel")).await, Some(1));
-    assert_eq!(get(format!("{tag}:requests:{minute}")).await, Some(2));
+    assert_eq!(counter(&server, format!("{tag}:parallel")).await, Some(1));
+    assert_eq!(
+        counter(&server, format!("{tag}:requests:{minute}")).await,
+        Some(2)
+    );
 }
 
 /// One request after another: each request's end goes to Redis with the next
