@@ -146,6 +146,38 @@ fn call_hook(
     })
 }
 
+impl PyGuardrail {
+    /// Call the class's `method` on a blocking thread with keyword `args` (`None`:
+    /// Python's `None`). The answer is the `changed` argument when the hook replaced it
+    /// or changed it in place (an object), otherwise nothing.
+    fn hook(
+        &self,
+        method: &'static str,
+        args: Vec<(&'static str, Option<Value>)>,
+        changed: &'static str,
+    ) -> HookFuture<'static> {
+        let obj = Python::attach(|py| self.obj.clone_ref(py));
+        Box::pin(async move {
+            let answer = tokio::task::spawn_blocking(move || {
+                let refs: Vec<(&str, Option<&Value>)> =
+                    args.iter().map(|(k, v)| (*k, v.as_ref())).collect();
+                let out = call_hook(&obj, method, &refs, changed)?;
+                let before = args
+                    .iter()
+                    .find(|(k, _)| *k == changed)
+                    .and_then(|(_, v)| v.as_ref());
+                Ok::<_, String>(out.filter(|v| Some(v) != before))
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            Ok(match answer {
+                Some(Value::Object(m)) => Some(m),
+                _ => None,
+            })
+        })
+    }
+}
+
 impl ExternalGuardrail for PyGuardrail {
     fn pre_call<'a>(
         &'a self,
@@ -153,33 +185,16 @@ impl ExternalGuardrail for PyGuardrail {
         call_type: &'a str,
         caller: &'a Map<String, Value>,
     ) -> HookFuture<'a> {
-        let obj = Python::attach(|py| self.obj.clone_ref(py));
-        let data = Value::Object(body.clone());
-        let call_type = Value::String(call_type.to_string());
-        let caller = Value::Object(caller.clone());
-        Box::pin(async move {
-            let answer = tokio::task::spawn_blocking(move || {
-                let out = call_hook(
-                    &obj,
-                    "async_pre_call_hook",
-                    &[
-                        ("user_api_key_dict", Some(&caller)),
-                        ("cache", None),
-                        ("data", Some(&data)),
-                        ("call_type", Some(&call_type)),
-                    ],
-                    "data",
-                )?;
-                Ok::<_, String>(out.filter(|v| *v != data))
-            })
-            .await
-            .map_err(|e| e.to_string())??;
-            match answer {
-                None => Ok(None),
-                Some(Value::Object(m)) => Ok(Some(m)),
-                Some(_) => Ok(None),
-            }
-        })
+        self.hook(
+            "async_pre_call_hook",
+            vec![
+                ("user_api_key_dict", Some(Value::Object(caller.clone()))),
+                ("cache", None),
+                ("data", Some(Value::Object(body.clone()))),
+                ("call_type", Some(Value::String(call_type.to_string()))),
+            ],
+            "data",
+        )
     }
 
     fn during_call<'a>(
@@ -188,30 +203,18 @@ impl ExternalGuardrail for PyGuardrail {
         call_type: &'a str,
         caller: &'a Map<String, Value>,
     ) -> HookFuture<'a> {
-        let obj = Python::attach(|py| self.obj.clone_ref(py));
-        let data = Value::Object(body.clone());
-        let call_type = Value::String(call_type.to_string());
-        let caller = Value::Object(caller.clone());
-        Box::pin(async move {
-            // LiteLLM's moderation hook answers nothing: it lets the request through or
-            // raises to block it.
-            tokio::task::spawn_blocking(move || {
-                call_hook(
-                    &obj,
-                    "async_moderation_hook",
-                    &[
-                        ("data", Some(&data)),
-                        ("user_api_key_dict", Some(&caller)),
-                        ("call_type", Some(&call_type)),
-                    ],
-                    "data",
-                )
-                .map(|_| ())
-            })
-            .await
-            .map_err(|e| e.to_string())??;
-            Ok(None)
-        })
+        // LiteLLM's moderation hook answers nothing: it lets the request through or
+        // raises to block it; what it returns is not used.
+        let call = self.hook(
+            "async_moderation_hook",
+            vec![
+                ("data", Some(Value::Object(body.clone()))),
+                ("user_api_key_dict", Some(Value::Object(caller.clone()))),
+                ("call_type", Some(Value::String(call_type.to_string()))),
+            ],
+            "data",
+        );
+        Box::pin(async move { call.await.map(|_| None) })
     }
 
     fn post_call<'a>(
@@ -220,31 +223,15 @@ impl ExternalGuardrail for PyGuardrail {
         reply: &'a Map<String, Value>,
         caller: &'a Map<String, Value>,
     ) -> HookFuture<'a> {
-        let obj = Python::attach(|py| self.obj.clone_ref(py));
-        let data = Value::Object(request.clone());
-        let response = Value::Object(reply.clone());
-        let caller = Value::Object(caller.clone());
-        Box::pin(async move {
-            let answer = tokio::task::spawn_blocking(move || {
-                let out = call_hook(
-                    &obj,
-                    "async_post_call_success_hook",
-                    &[
-                        ("data", Some(&data)),
-                        ("user_api_key_dict", Some(&caller)),
-                        ("response", Some(&response)),
-                    ],
-                    "response",
-                )?;
-                Ok::<_, String>(out.filter(|v| *v != response))
-            })
-            .await
-            .map_err(|e| e.to_string())??;
-            match answer {
-                Some(Value::Object(m)) => Ok(Some(m)),
-                _ => Ok(None),
-            }
-        })
+        self.hook(
+            "async_post_call_success_hook",
+            vec![
+                ("data", Some(Value::Object(request.clone()))),
+                ("user_api_key_dict", Some(Value::Object(caller.clone()))),
+                ("response", Some(Value::Object(reply.clone()))),
+            ],
+            "response",
+        )
     }
 }
 
