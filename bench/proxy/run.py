@@ -503,15 +503,17 @@ def measure_keys_variants(variants: list[Variant], mock_base: str, plan: Plan) -
             if v.locker is not None:
                 v.lock = v.locker()
         direct_url = f"{mock_base}/chat/completions"
-        latency: dict[str, tuple[list[dict], list[dict]]] = {}
-        for v in variants:
-            log(f"keys: {v.name}: c=1 latency, {plan.latency_reps} x {plan.latency_s} s")
-            direct, proxied = [], []
-            for _ in range(plan.latency_reps):
-                direct.append(wrk(direct_url, CHAT_LUA, plan.latency_s, 1, {}))
-                proxied.append(wrk(v.url, CHAT_LUA, plan.latency_s, 1, v.key))
-            latency[v.name] = (direct, proxied)
         rounds = max(1, plan.keys_rounds)
+        latency: dict[str, tuple[list[dict], list[dict]]] = {v.name: ([], []) for v in variants}
+        # c=1 in rounds too, direct and proxied alternating: the same time in all as
+        # latency_reps runs of latency_s seconds.
+        seconds = max(2, round(plan.latency_s * plan.latency_reps / rounds))
+        log(f"keys: c=1, {rounds} rounds of {seconds} s direct then {seconds} s proxied per set-up")
+        for r in range(rounds):
+            for v in variants[r % len(variants) :] + variants[: r % len(variants)]:
+                direct, proxied = latency[v.name]
+                direct.append(wrk(direct_url, CHAT_LUA, seconds, 1, {}))
+                proxied.append(wrk(v.url, CHAT_LUA, seconds, 1, v.key))
         seconds = max(3, round(plan.load_s / rounds))
         log(f"keys: c={plan.concurrency}, {rounds} rounds of {seconds} s per set-up")
         for r in range(rounds):
@@ -865,18 +867,18 @@ def keys_section(results: dict, plan: Plan) -> list[str]:
     return [
         "### Virtual keys, limits and spend",
         "",
-        "The same wrk runs (c=1 latency alternating with direct calls; c="
-        f"{plan.concurrency} for {plan.load_s} s in {plan.keys_rounds} rounds) against five set-ups of rustllm's "
-        "proxy, all running at once: "
+        "The same wrk runs (c=1 latency alternating with direct calls, "
+        f"{plan.latency_reps * plan.latency_s} s; c={plan.concurrency} for {plan.load_s} s; each in "
+        f"{plan.keys_rounds} rounds) against five set-ups of rustllm's proxy, all running at once: "
         "the core (master key, `database: none`); a virtual key from `/key/generate` with rpm, tpm, "
         "max_parallel_requests, per-model rpm limits and a `max_budget` with `budget_duration`, all checked "
         "on every request and never reached, its spend charged and written in batches (SQLite beside the "
         "config); the same with the limits in Redis (`router_settings.redis_host`, one Lua script call per "
         "batch of admissions); the same on Postgres; and on Postgres while another session holds ACCESS "
         "EXCLUSIVE locks on every spend table for the whole measurement (the writer blocks; requests must "
-        "not). The c=64 runs take turns: each round runs every set-up once, in a rotating order, so that "
-        "the two shared cores' slow spells fall on all of them alike; requests/s and CPU are the medians "
-        "of the rounds (each round's figure is listed below the table). "
+        "not). The runs take turns: each round runs every set-up once, in a rotating order, so that "
+        "the two shared cores' slow spells fall on all of them alike; latencies, requests/s and CPU are "
+        "the medians of the rounds (each round's requests/s is listed below the table). "
         '"vs core" compares with the first row; targets are issue 15\'s (within 50 µs and 20% of the core, '
         "with Redis within 2x of that).",
         "",
