@@ -1068,64 +1068,75 @@ impl Admission {
     }
 }
 
+/// Keys in the order first seen, each once, with a value per key (the script's writes
+/// follow that order, not a hash order).
+struct Distinct<K, V> {
+    index: HashMap<K, usize>,
+    items: Vec<(K, V)>,
+}
+
+impl<K: std::hash::Hash + Eq + Copy, V: Default> Distinct<K, V> {
+    fn new() -> Self {
+        Distinct {
+            index: HashMap::new(),
+            items: Vec::new(),
+        }
+    }
+
+    /// The key's position, added with `V::default()` the first time.
+    fn position(&mut self, key: K) -> usize {
+        let items = &mut self.items;
+        *self.index.entry(key).or_insert_with(|| {
+            items.push((key, V::default()));
+            items.len() - 1
+        })
+    }
+
+    fn value(&mut self, key: K) -> &mut V {
+        let i = self.position(key);
+        &mut self.items[i].1
+    }
+}
+
 /// One call's keys and arguments, each key once ([`LIMITS_LUA`]'s layout).
 fn invocation_of<'a>(
-    script: &'a Script,
-    inner: &Inner,
+    inner: &'a Inner,
     now_ms: u64,
     ends: &[End],
     admissions: &[Admission],
 ) -> redis::ScriptInvocation<'a> {
-    // Token settlements per tokens key and slot releases per tag, summed (in the order
-    // first seen: the script's writes do not depend on a hash order).
-    let mut settles: Vec<((&str, u64), i64)> = Vec::new();
-    let mut releases: Vec<(&str, i64)> = Vec::new();
-    let mut seen: HashMap<(&str, u64), usize> = HashMap::new();
+    // Token settlements per tokens key and slot releases per tag, summed.
+    let mut settles: Distinct<(&str, u64), i64> = Distinct::new();
+    let mut releases: Distinct<&str, i64> = Distinct::new();
     for end in ends {
         if end.delta != 0 {
-            let at = (end.tag.as_str(), end.minute);
-            let i = *seen.entry(at).or_insert_with(|| {
-                settles.push((at, 0));
-                settles.len() - 1
-            });
-            settles[i].1 += end.delta;
+            *settles.value((end.tag.as_str(), end.minute)) += end.delta;
         }
-    }
-    seen.clear();
-    for end in ends.iter().filter(|e| e.release) {
-        let i = *seen.entry((end.tag.as_str(), 0)).or_insert_with(|| {
-            releases.push((end.tag.as_str(), 0));
-            releases.len() - 1
-        });
-        releases[i].1 += 1;
+        if end.release {
+            *releases.value(end.tag.as_str()) += 1;
+        }
     }
     // Entries: the distinct descriptors (with their limits, in a minute) the admissions
     // count in.
-    let mut entries: HashMap<(&str, u64, &[i64]), usize> = HashMap::new();
-    let mut entry_order: Vec<(&str, u64, &[i64])> = Vec::new();
+    let mut entries: Distinct<(&str, u64, &[i64]), ()> = Distinct::new();
     let mut args: Vec<i64> = Vec::new();
     for admission in admissions {
         args.push(admission.tags.len() as i64);
         for (tag, a) in admission.tags.iter().zip(admission.args.chunks_exact(4)) {
-            let at = (tag.as_str(), admission.minute, &a[..3]);
-            let entry = *entries.entry(at).or_insert_with(|| {
-                entry_order.push(at);
-                entry_order.len() - 1
-            });
-            args.push(entry as i64);
+            args.push(entries.position((tag.as_str(), admission.minute, &a[..3])) as i64);
             args.push(a[3]);
         }
     }
-    let mut invocation = script.prepare_invoke();
-    for ((tag, minute), _) in &settles {
+    let mut invocation = inner.limits.prepare_invoke();
+    for ((tag, minute), _) in &settles.items {
         invocation.key(format!("{tag}:tokens:{minute}"));
     }
-    for (tag, _) in &releases {
+    for (tag, _) in &releases.items {
         invocation
             .key(format!("{tag}:parallel"))
             .key(format!("{tag}:parallel:by"));
     }
-    for (tag, minute, _) in &entry_order {
+    for ((tag, minute, _), ()) in &entries.items {
         invocation
             .key(format!("{tag}:requests:{minute}"))
             .key(format!("{tag}:tokens:{minute}"))
@@ -1139,17 +1150,17 @@ fn invocation_of<'a>(
         .arg(&inner.instance)
         .arg(WINDOW_TTL_MS)
         .arg(PARALLEL_TTL_MS)
-        .arg(settles.len())
-        .arg(releases.len())
-        .arg(entry_order.len())
+        .arg(settles.items.len())
+        .arg(releases.items.len())
+        .arg(entries.items.len())
         .arg(admissions.len());
-    for (_, delta) in &settles {
+    for (_, delta) in &settles.items {
         invocation.arg(*delta);
     }
-    for (_, n) in &releases {
+    for (_, n) in &releases.items {
         invocation.arg(*n);
     }
-    for (_, _, limits) in &entry_order {
+    for ((_, _, limits), ()) in &entries.items {
         for limit in limits.iter() {
             invocation.arg(*limit);
         }
@@ -1266,7 +1277,7 @@ async fn run_calls(inner: Arc<Inner>, link: Arc<RedisLink>) {
         };
         waited = false;
         let now_ms = inner.clock.unix_millis();
-        let invocation = invocation_of(&inner.limits, &inner, now_ms, &ends, &admissions);
+        let invocation = invocation_of(&inner, now_ms, &ends, &admissions);
         let replies: Option<Vec<i64>> = link
             .run(|mut c| async move { invocation.invoke_async(&mut c).await })
             .await;

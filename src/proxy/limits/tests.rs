@@ -996,7 +996,7 @@ async fn a_slot_given_back_and_taken_in_one_call_writes_nothing() {
     let inner = &one.inner;
     let writes = ["zadd", "hset", "hincrby", "hdel", "decrby", "pexpire"];
     let before = command_calls(&server, &writes).await;
-    let invocation = invocation_of(&inner.limits, inner, T0 * 1000, &ends, &admissions);
+    let invocation = invocation_of(inner, T0 * 1000, &ends, &admissions);
     let reply: Option<Vec<i64>> = server
         .link()
         .run(|mut c| async move { invocation.invoke_async(&mut c).await })
