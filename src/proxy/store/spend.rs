@@ -80,17 +80,22 @@ const LOG_COLUMNS: &str = "request_id, call_type, api_key, spend, total_tokens, 
 /// server expands (`json_to_recordset`). Bound one value at a time, 19 per row, the
 /// rows cost Postgres twice the CPU (a statement of 3,800 parameters parsed, planned and
 /// bound per 200 rows) and the proxy 2 µs a row to encode.
-const PG_INSERT_LOGS: &str = "INSERT INTO \"LiteLLM_SpendLogs\" (request_id, call_type, api_key, spend, total_tokens, prompt_tokens, completion_tokens, \"startTime\", \"endTime\", model, model_id, model_group, custom_llm_provider, \"user\", team_id, end_user, status, cache_hit, metadata) \
-    SELECT r.request_id, r.call_type, r.api_key, r.spend, r.prompt_tokens + r.completion_tokens, r.prompt_tokens, r.completion_tokens, CAST(r.start_time AS TIMESTAMP(3)), CAST(r.end_time AS TIMESTAMP(3)), r.model, r.model_id, r.model_group, r.provider, r.user_id, r.team_id, r.end_user, r.status, r.cache_hit, CAST(r.metadata AS JSONB) \
-    FROM json_to_recordset(CAST($1 AS JSON)) AS r(request_id TEXT, call_type TEXT, api_key TEXT, spend DOUBLE PRECISION, prompt_tokens BIGINT, completion_tokens BIGINT, start_time TEXT, end_time TEXT, model TEXT, model_id TEXT, model_group TEXT, provider TEXT, user_id TEXT, team_id TEXT, end_user TEXT, status TEXT, cache_hit TEXT, metadata TEXT) \
-    ON CONFLICT (request_id) DO NOTHING";
+static PG_INSERT_LOGS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO \"LiteLLM_SpendLogs\" ({LOG_COLUMNS}) \
+         SELECT r.request_id, r.call_type, r.api_key, r.spend, r.prompt_tokens + r.completion_tokens, r.prompt_tokens, r.completion_tokens, CAST(r.start_time AS TIMESTAMP(3)), CAST(r.end_time AS TIMESTAMP(3)), r.model, r.model_id, r.model_group, r.provider, r.user_id, r.team_id, r.end_user, r.status, r.cache_hit, CAST(r.metadata AS JSONB) \
+         FROM json_to_recordset(CAST($1 AS JSON)) AS r(request_id TEXT, call_type TEXT, api_key TEXT, spend DOUBLE PRECISION, prompt_tokens BIGINT, completion_tokens BIGINT, start_time TEXT, end_time TEXT, model TEXT, model_id TEXT, model_group TEXT, provider TEXT, user_id TEXT, team_id TEXT, end_user TEXT, status TEXT, cache_hit TEXT, metadata TEXT) \
+         ON CONFLICT (request_id) DO NOTHING"
+    )
+});
 
 /// Rows per statement on Postgres (a few hundred KB of JSON).
 const PG_LOG_ROWS_PER_INSERT: usize = 2_000;
 
-/// A log row as [`PG_INSERT_LOGS`] reads it.
+/// A log row's column values as both dialects write them (and, serialised, the JSON
+/// object [`PG_INSERT_LOGS`] reads).
 #[derive(serde::Serialize)]
-struct PgLogRow<'a> {
+struct LogValues<'a> {
     request_id: &'a str,
     call_type: &'a str,
     api_key: &'a str,
@@ -111,38 +116,67 @@ struct PgLogRow<'a> {
     metadata: &'a str,
 }
 
+impl<'a> LogValues<'a> {
+    fn of(row: &'a LogRow) -> Self {
+        LogValues {
+            request_id: &row.request_id,
+            call_type: row.call_type,
+            api_key: &row.api_key,
+            // JSON has no NaN or infinity (the spend of a row is finite already).
+            spend: if row.spend.is_finite() {
+                row.spend
+            } else {
+                0.0
+            },
+            prompt_tokens: row.prompt_tokens,
+            completion_tokens: row.completion_tokens,
+            start_time: time::iso(row.start_ms),
+            end_time: time::iso(row.end_ms),
+            model: &row.model,
+            model_id: &row.model_id,
+            model_group: &row.model_group,
+            provider: &row.provider,
+            user_id: &row.user,
+            team_id: row.team_id.as_deref(),
+            end_user: &row.end_user,
+            status: row.status,
+            // LiteLLM writes the Python bool's text.
+            cache_hit: if row.cache_hit { "True" } else { "False" },
+            metadata: row.metadata.as_deref().unwrap_or("{}"),
+        }
+    }
+
+    /// The values in [`LOG_COLUMNS`]' order, as bound parameters.
+    fn params(self) -> [Param; 19] {
+        [
+            self.request_id.into(),
+            self.call_type.into(),
+            self.api_key.into(),
+            Param::F64(Some(self.spend)),
+            Param::I64(Some(self.prompt_tokens + self.completion_tokens)),
+            Param::I64(Some(self.prompt_tokens)),
+            Param::I64(Some(self.completion_tokens)),
+            self.start_time.into(),
+            self.end_time.into(),
+            self.model.into(),
+            self.model_id.into(),
+            self.model_group.into(),
+            self.provider.into(),
+            self.user_id.into(),
+            Param::Text(self.team_id.map(str::to_string)),
+            self.end_user.into(),
+            self.status.into(),
+            self.cache_hit.into(),
+            self.metadata.into(),
+        ]
+    }
+}
+
 async fn insert_logs_pg(tx: &mut Tx, rows: &[LogRow]) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(PG_LOG_ROWS_PER_INSERT) {
-        let json: Vec<PgLogRow> = chunk
-            .iter()
-            .map(|row| PgLogRow {
-                request_id: &row.request_id,
-                call_type: row.call_type,
-                api_key: &row.api_key,
-                // JSON has no NaN or infinity (the spend of a row is finite already).
-                spend: if row.spend.is_finite() {
-                    row.spend
-                } else {
-                    0.0
-                },
-                prompt_tokens: row.prompt_tokens,
-                completion_tokens: row.completion_tokens,
-                start_time: time::iso(row.start_ms),
-                end_time: time::iso(row.end_ms),
-                model: &row.model,
-                model_id: &row.model_id,
-                model_group: &row.model_group,
-                provider: &row.provider,
-                user_id: &row.user,
-                team_id: row.team_id.as_deref(),
-                end_user: &row.end_user,
-                status: row.status,
-                cache_hit: if row.cache_hit { "True" } else { "False" },
-                metadata: row.metadata.as_deref().unwrap_or("{}"),
-            })
-            .collect();
+        let json: Vec<LogValues> = chunk.iter().map(LogValues::of).collect();
         let json = serde_json::to_string(&json).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        query(PG_INSERT_LOGS, &[json.into()])
+        query(&PG_INSERT_LOGS, &[json.into()])
             .execute(&mut **tx)
             .await?;
     }
@@ -227,28 +261,7 @@ impl Store {
         let row_values = format!("({})", ["?"; 19].join(", "));
         let mut params = Vec::with_capacity(rows.len() * 19);
         for row in rows {
-            params.extend([
-                Param::from(row.request_id.as_str()),
-                row.call_type.into(),
-                row.api_key.as_str().into(),
-                Param::F64(Some(row.spend)),
-                Param::I64(Some(row.prompt_tokens + row.completion_tokens)),
-                Param::I64(Some(row.prompt_tokens)),
-                Param::I64(Some(row.completion_tokens)),
-                time::iso(row.start_ms).into(),
-                time::iso(row.end_ms).into(),
-                row.model.as_str().into(),
-                row.model_id.as_str().into(),
-                row.model_group.as_str().into(),
-                row.provider.as_str().into(),
-                row.user.as_str().into(),
-                Param::Text(row.team_id.clone()),
-                row.end_user.as_str().into(),
-                row.status.into(),
-                // LiteLLM writes the Python bool's text.
-                (if row.cache_hit { "True" } else { "False" }).into(),
-                row.metadata.as_deref().unwrap_or("{}").into(),
-            ]);
+            params.extend(LogValues::of(row).params());
         }
         let sql = format!(
             "INSERT INTO \"LiteLLM_SpendLogs\" ({LOG_COLUMNS}) VALUES {} ON CONFLICT (request_id) DO NOTHING",
