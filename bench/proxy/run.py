@@ -469,7 +469,7 @@ class Variant:
     figures taken from it."""
 
     def __init__(self, name: str, config: Path, keyed: bool, locker=None):
-        self.name, self.config, self.keyed, self.locker = name, config, keyed, locker
+        self.name, self.keyed, self.locker = name, keyed, locker
         port = free_port()
         cmd, env = proxy_command("rustllm", config, port)
         self.server = Server(f"rustllm-{name}", cmd, port, "/health/readiness", env)
