@@ -784,11 +784,7 @@ impl ProxyGuardrails {
                 };
                 match result {
                     Ok(changed) => {
-                        let decision = changed.is_some().then(|| Decision {
-                            guardrail: e.name.clone(),
-                            action: Action::Mask,
-                            kinds: Vec::new(),
-                        });
+                        let decision = class_change(&e.name, changed.is_some());
                         if let Some(new) = changed {
                             *body = new;
                         }
@@ -1058,11 +1054,7 @@ impl RequestGuardrails {
             let started = Instant::now();
             match g.post_call(request, reply, &self.caller).await {
                 Ok(changed) => {
-                    let d = changed.is_some().then(|| Decision {
-                        guardrail: e.name.clone(),
-                        action: Action::Mask,
-                        kinds: Vec::new(),
-                    });
+                    let d = class_change(&e.name, changed.is_some());
                     if let Some(new) = changed {
                         *reply = new;
                     }
@@ -1105,6 +1097,16 @@ impl RequestGuardrails {
     fn post_rules(&self) -> Vec<&Guardrail> {
         self.owner.rules(&self.selected, true)
     }
+}
+
+/// What a class's hook did when it changed what it was given: recorded as a mask (a
+/// class says nothing about what it found).
+fn class_change(guardrail: &str, changed: bool) -> Option<Decision> {
+    changed.then(|| Decision {
+        guardrail: guardrail.to_string(),
+        action: Action::Mask,
+        kinds: Vec::new(),
+    })
 }
 
 #[cfg(test)]
