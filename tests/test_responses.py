@@ -221,6 +221,108 @@ def test_native_stream_yields_typed_events(server, openai_args):
     assert events[2].item.type == "message"
 
 
+def test_stream_events_carry_every_field_the_provider_sent_in_its_order(server, openai_args):
+    """The text and arguments deltas (built as objects in Rust) hold exactly the fields
+    the provider sent, in its order, as the other events (dicts made objects in Python)
+    do; a delta with anything more (logprobs here) keeps it too."""
+    sent = [
+        {
+            "type": "response.created",
+            "sequence_number": 0,
+            "response": {
+                "id": "resp_1",
+                "object": "response",
+                "status": "in_progress",
+                "model": "gpt-4o",
+                "output": [],
+            },
+        },
+        {
+            "type": "response.output_text.delta",
+            "sequence_number": 1,
+            "item_id": "msg_1",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": 'He said "hi"\n',
+            "logprobs": [],
+            "obfuscation": "Xy",
+        },
+        {
+            "type": "response.output_text.delta",
+            "sequence_number": 2,
+            "item_id": "msg_1",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": " é",
+            "logprobs": [{"token": " é", "logprob": -0.5, "top_logprobs": []}],
+        },
+        {
+            "type": "response.function_call_arguments.delta",
+            "sequence_number": 3,
+            "item_id": "fc_1",
+            "output_index": 1,
+            "delta": '{"city":',
+        },
+        {
+            "type": "response.reasoning_summary_text.delta",
+            "sequence_number": 4,
+            "item_id": "rs_1",
+            "output_index": 2,
+            "summary_index": 0,
+            "delta": "hm",
+        },
+        {
+            "type": "response.completed",
+            "sequence_number": 5,
+            "response": {
+                "id": "resp_1",
+                "object": "response",
+                "status": "completed",
+                "model": "gpt-4o",
+                "output": [],
+                "usage": {"input_tokens": 1, "output_tokens": 2, "total_tokens": 3},
+            },
+        },
+    ]
+    raw = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in sent)
+    for iterate in (list, lambda s: asyncio.run(_collect(s))):
+        server.respond(body=raw, headers={"content-type": "text/event-stream"})
+        events = iterate(litellm.responses(model="openai/gpt-4o", input="hi", stream=True, **openai_args))
+        assert [type(e).__name__ for e in events] == [
+            "ResponseCreatedEvent",
+            "OutputTextDeltaEvent",
+            "OutputTextDeltaEvent",
+            "FunctionCallArgumentsDeltaEvent",
+            "ReasoningSummaryTextDeltaEvent",
+            "ResponseCompletedEvent",
+        ]
+        for event, wire in zip(events[1:5], sent[1:5]):
+            assert event.model_dump() == wire
+            assert list(vars(event)) == list(wire)
+        assert events[1].delta == 'He said "hi"\n' and events[1].obfuscation == "Xy"
+        assert events[2].logprobs[0]["logprob"] == -0.5
+        assert events[-1].response.usage.total_tokens == 3
+    # The common deltas come from Rust as their objects (no dict made and copied in
+    # between); the rest as dicts for the iterator to wrap.
+    server.respond(body=raw, headers={"content-type": "text/event-stream"})
+    stream = litellm.responses(model="openai/gpt-4o", input="hi", stream=True, **openai_args)
+    batch = []
+    while (more := stream._handle.next_batch()) is not None:
+        batch += more
+    assert [type(e).__name__ for e in batch] == [
+        "dict",
+        "OutputTextDeltaEvent",
+        "dict",
+        "FunctionCallArgumentsDeltaEvent",
+        "dict",
+        "dict",
+    ]
+
+
+async def _collect(stream):
+    return [e async for e in stream]
+
+
 def test_bridged_stream_of_a_tool_call(server):
     stream = litellm.responses(
         model="groq/llama-3.1-8b-instant",

@@ -452,6 +452,9 @@ class ResponsesAPIStreamingIterator:
 
     def __init__(self, handle: Any, model: str | None, hidden_params: dict[str, Any]) -> None:
         self._handle = handle
+        # The text and function-call-arguments deltas (most of a stream) come built as
+        # their objects; the other events come as dicts and are wrapped here.
+        handle.use_event_types(OutputTextDeltaEvent, FunctionCallArgumentsDeltaEvent)
         self._buffer: deque = deque()
         self._done = False
         self._observer: Any = None
@@ -484,9 +487,14 @@ class ResponsesAPIStreamingIterator:
         return event
 
     def _next_event(self) -> ResponsesAPIStreamingResponse:
-        """The next buffered event as its object: an unobserved stream's delta events
-        (most of a stream) take the dict from Rust as their ``__dict__`` directly."""
+        """The next buffered event as its object: text and arguments deltas arrive built
+        by Rust; an unobserved stream's other delta events take the dict from Rust as
+        their ``__dict__`` directly."""
         raw = self._buffer.popleft()
+        if raw.__class__ is not dict:
+            if self._observer is not None:
+                self._observer.chunk(raw)
+            return raw
         cls = _DELTA_CLASSES.get(raw.get("type"))
         if cls is not None and self._observer is None:
             event = _new(cls)

@@ -224,7 +224,8 @@ pub fn translate(mut chat: mpsc::Receiver<Batch>, bridge: Arc<Bridge>) -> mpsc::
                     for c in chunks {
                         match c {
                             Chunk::Simple(c) => writer.simple(&c, &mut out),
-                            Chunk::Full(m) => writer.chunk(m, &mut out),
+                            // A chat stream's chunks are never Responses deltas.
+                            other => writer.chunk(other.into_map(), &mut out),
                         }
                     }
                     if !out.is_empty() && tx.send(Ok(out)).await.is_err() {

@@ -221,6 +221,7 @@ fn kinds(out: &[Chunk]) -> Vec<String> {
         .map(|c| match c {
             Chunk::Full(m) => m["type"].as_str().unwrap_or_default().to_string(),
             Chunk::Simple(_) => "simple".into(),
+            Chunk::Delta(d) => d.kind.name().into(),
         })
         .collect()
 }

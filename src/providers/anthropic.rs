@@ -1587,6 +1587,7 @@ mod tests {
             })? {
                 Decoded::Chunks(c) => out.extend(c),
                 Decoded::Simple(c) => out.push(c.to_map()),
+                Decoded::Delta(e) => out.push(e.to_map()),
                 Decoded::Events { events, .. } => out.extend(events),
                 Decoded::Done => break,
             }

@@ -204,6 +204,8 @@ pub enum Decoded {
     Chunks(Vec<Map<String, Value>>),
     /// One common text chunk, typed (the fast path; see `stream::chunk`).
     Simple(crate::stream::SimpleChunk),
+    /// One Responses delta event, typed (the fast path; see `stream::chunk`).
+    Delta(crate::stream::DeltaEvent),
     /// Events passed on as they are, unshaped (the Responses API's typed events); `last`
     /// when this one ends the stream (`response.completed`, `response.incomplete`).
     Events {

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{ChatContext, Decoded, StreamDecoder};
 use crate::error::{map_http_error, redact_key, LlmError};
+use crate::stream::chunk::{parse_delta, Interner};
 use crate::stream::sse::SseEvent;
 
 /// The event types that end a Responses stream: the server closes the connection after
@@ -14,12 +15,14 @@ use crate::stream::sse::SseEvent;
 pub const FINAL_EVENTS: &[&str] = &["response.completed", "response.incomplete"];
 
 /// Decodes a Responses stream: each SSE event is one JSON event object with a `type`,
-/// passed on as it is. An `error` event, or `response.failed`, ends the stream with the
-/// mapped error (raised from the iterator, never a silent end).
+/// passed on as it is (the text and function-call-arguments deltas, most of a stream,
+/// typed: [`crate::stream::DeltaEvent`]). An `error` event, or `response.failed`, ends
+/// the stream with the mapped error (raised from the iterator, never a silent end).
 pub struct EventDecoder {
     provider: String,
     model: String,
     api_key: Option<String>,
+    strings: Interner,
 }
 
 impl EventDecoder {
@@ -28,6 +31,7 @@ impl EventDecoder {
             provider: ctx.provider.to_string(),
             model: ctx.requested_model.to_string(),
             api_key: ctx.endpoint.key.clone(),
+            strings: Interner::default(),
         }
     }
 
@@ -64,6 +68,9 @@ impl StreamDecoder for EventDecoder {
         }
         if data.is_empty() {
             return Ok(Decoded::Chunks(Vec::new()));
+        }
+        if let Some(delta) = parse_delta(data, &mut self.strings) {
+            return Ok(Decoded::Delta(delta));
         }
         let malformed = |what: &str| {
             LlmError::malformed_event(
@@ -131,6 +138,15 @@ mod tests {
             Ok(Decoded::Events { events, last }) => {
                 assert!(!last);
                 assert_eq!(events[0]["delta"], "Hi");
+            }
+            other => panic!("{other:?}"),
+        }
+        // OpenAI's text delta goes typed, as it came.
+        let typed = r#"{"type":"response.output_text.delta","sequence_number":3,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hi","logprobs":[]}"#;
+        match decode(None, typed) {
+            Ok(Decoded::Delta(d)) => {
+                assert_eq!(d.delta, "Hi");
+                assert_eq!(serde_json::to_string(&d).unwrap(), typed);
             }
             other => panic!("{other:?}"),
         }

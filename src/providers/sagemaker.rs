@@ -662,6 +662,7 @@ impl StreamDecoder for MessagesStreamDecoder {
             match self.inner.decode(&line)? {
                 Decoded::Chunks(chunks) => out.extend(chunks),
                 Decoded::Simple(chunk) => out.push(chunk.to_map()),
+                Decoded::Delta(event) => out.push(event.to_map()),
                 Decoded::Events { events, .. } => out.extend(events),
                 Decoded::Done => done = true,
             }

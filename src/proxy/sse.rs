@@ -276,6 +276,8 @@ impl SseBody {
         for chunk in chunks {
             match chunk {
                 Chunk::Simple(c) => write_simple(&mut buf, &c, self.style),
+                // Only Responses streams carry these (no usage in them).
+                Chunk::Delta(d) => named_event(&mut buf, d.kind.name(), &d),
                 Chunk::Full(m) => {
                     // The last chunk's usage (`include_usage`, the Response of
                     // `response.completed`, Anthropic's `message_delta`) settles the
@@ -524,7 +526,7 @@ mod tests {
         let first: Value = serde_json::from_str(ev[0]).unwrap();
         let expected = match simple("Hel", true, None) {
             Chunk::Simple(c) => Value::Object(c.to_map()),
-            Chunk::Full(_) => unreachable!(),
+            _ => unreachable!(),
         };
         assert_eq!(first, expected);
         let second: Value = serde_json::from_str(ev[1]).unwrap();

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
-use crate::stream::{Chunk, SimpleChunk};
+use crate::stream::chunk::DeltaField;
+use crate::stream::{Chunk, DeltaEvent, DeltaKind, SimpleChunk};
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, Mutex};
 
@@ -30,7 +31,8 @@ pub struct ChatStream {
     /// Released when the stream ends or is closed (a Router keeps the deployment's
     /// in-flight count and parallel-request slot here).
     guard: Guard,
-    /// Set by `use_types`: build response objects here instead of dicts (fast path).
+    /// Set by `use_types` or `use_event_types`: build response objects here instead of
+    /// dicts (fast path).
     fast: Arc<std::sync::OnceLock<FastTypes>>,
     /// Python strings for the values every chunk repeats (id, model, ...), made once.
     strings: Arc<std::sync::Mutex<StrCache>>,
@@ -57,6 +59,8 @@ struct StrCache {
     fingerprint: Option<(Arc<str>, Py<PyString>)>,
     tier: Option<(Arc<str>, Py<PyString>)>,
     created: Option<(i64, Py<PyAny>)>,
+    /// A Responses stream's current item id.
+    item: Option<(Arc<str>, Py<PyString>)>,
 }
 
 fn cached<'py>(
@@ -74,13 +78,26 @@ fn cached<'py>(
     obj
 }
 
-/// rustllm's stream response classes, and the `_hidden_params` every chunk shares.
+/// The classes a stream's common chunks are built as (`object.__new__` makes them).
 struct FastTypes {
     new: Py<PyAny>,
-    stream: Py<PyAny>,
-    choice: Py<PyAny>,
-    delta: Py<PyAny>,
-    hidden: Py<PyAny>,
+    types: Types,
+}
+
+enum Types {
+    /// A chat stream's: rustllm's stream response classes, and the `_hidden_params`
+    /// every chunk shares.
+    Chat {
+        stream: Py<PyAny>,
+        choice: Py<PyAny>,
+        delta: Py<PyAny>,
+        hidden: Py<PyAny>,
+    },
+    /// A Responses stream's delta event classes.
+    Events {
+        text: Py<PyAny>,
+        arguments: Py<PyAny>,
+    },
 }
 
 type Guard = Arc<std::sync::Mutex<Option<Box<dyn Send>>>>;
@@ -216,10 +233,16 @@ fn to_list(
             };
             let mut strings = strings.lock().unwrap_or_else(|e| e.into_inner());
             for c in backlog.drain(..take) {
-                match &c {
-                    Chunk::Simple(c) => list.append(typed_chunk(py, f, c, &mut strings)?)?,
+                match (c, &f.types) {
+                    (Chunk::Simple(c), Types::Chat { .. }) => {
+                        list.append(typed_chunk(py, f, &c, &mut strings)?)?
+                    }
+                    (Chunk::Delta(d), Types::Events { .. }) => {
+                        list.append(delta_event(py, f, &d, &mut strings)?)?
+                    }
                     // The Python wrapper builds these through `_from_openai`.
-                    Chunk::Full(m) => list.append(map_to_py(py, m)?)?,
+                    (Chunk::Full(m), _) => list.append(map_to_py(py, &m)?)?,
+                    (c, _) => list.append(map_to_py(py, &c.into_map())?)?,
                 }
             }
             Ok(Some(list.unbind()))
@@ -253,9 +276,18 @@ fn typed_chunk<'py>(
     c: &SimpleChunk,
     strings: &mut StrCache,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let Types::Chat {
+        stream,
+        choice,
+        delta,
+        hidden,
+    } = &f.types
+    else {
+        return map_to_py(py, &c.to_map()).map(Bound::into_any);
+    };
     let none = py.None();
     let none = none.bind(py);
-    let (d, dd) = blank(py, f, &f.delta)?;
+    let (d, dd) = blank(py, f, delta)?;
     dd.set_item(pyo3::intern!(py, "provider_specific_fields"), none)?;
     match &c.content {
         Some(text) => dd.set_item(pyo3::intern!(py, "content"), PyString::new(py, text))?,
@@ -270,7 +302,7 @@ fn typed_chunk<'py>(
     dd.set_item(pyo3::intern!(py, "tool_calls"), none)?;
     dd.set_item(pyo3::intern!(py, "audio"), none)?;
 
-    let (ch, cd) = blank(py, f, &f.choice)?;
+    let (ch, cd) = blank(py, f, choice)?;
     match c.finish_reason {
         Some(r) => cd.set_item(pyo3::intern!(py, "finish_reason"), finish_str(py, r))?,
         None => cd.set_item(pyo3::intern!(py, "finish_reason"), none)?,
@@ -279,7 +311,7 @@ fn typed_chunk<'py>(
     cd.set_item(pyo3::intern!(py, "delta"), d)?;
     cd.set_item(pyo3::intern!(py, "logprobs"), none)?;
 
-    let (o, od) = blank(py, f, &f.stream)?;
+    let (o, od) = blank(py, f, stream)?;
     od.set_item(pyo3::intern!(py, "id"), cached(py, &mut strings.id, &c.id))?;
     let created = match &strings.created {
         Some((n, obj)) if *n == c.created => obj.bind(py).clone(),
@@ -322,8 +354,56 @@ fn typed_chunk<'py>(
     if let Some(o) = &c.obfuscation {
         od.set_item(pyo3::intern!(py, "obfuscation"), o.as_deref())?;
     }
-    od.set_item(pyo3::intern!(py, "_hidden_params"), f.hidden.bind(py))?;
+    od.set_item(pyo3::intern!(py, "_hidden_params"), hidden.bind(py))?;
     od.set_item(pyo3::intern!(py, "_response_ms"), none)?;
+    Ok(o)
+}
+
+/// A Responses delta event built into its event class (`OutputTextDeltaEvent`,
+/// `FunctionCallArgumentsDeltaEvent`), with the fields and order the dict of
+/// [`DeltaEvent::to_map`] gives (tests compare the two).
+fn delta_event<'py>(
+    py: Python<'py>,
+    f: &FastTypes,
+    d: &DeltaEvent,
+    strings: &mut StrCache,
+) -> PyResult<Bound<'py, PyAny>> {
+    let Types::Events { text, arguments } = &f.types else {
+        return map_to_py(py, &d.to_map()).map(Bound::into_any);
+    };
+    let cls = match d.kind {
+        DeltaKind::OutputText => text,
+        DeltaKind::FunctionCallArguments => arguments,
+    };
+    let (o, od) = blank(py, f, cls)?;
+    d.try_for_each_field(|k, v| {
+        let key = match k {
+            "type" => pyo3::intern!(py, "type"),
+            "sequence_number" => pyo3::intern!(py, "sequence_number"),
+            "item_id" => pyo3::intern!(py, "item_id"),
+            "output_index" => pyo3::intern!(py, "output_index"),
+            "content_index" => pyo3::intern!(py, "content_index"),
+            "delta" => pyo3::intern!(py, "delta"),
+            "logprobs" => pyo3::intern!(py, "logprobs"),
+            "obfuscation" => pyo3::intern!(py, "obfuscation"),
+            _ => &PyString::new(py, k),
+        };
+        match (k, v) {
+            ("type", _) => od.set_item(
+                key,
+                match d.kind {
+                    DeltaKind::OutputText => pyo3::intern!(py, "response.output_text.delta"),
+                    DeltaKind::FunctionCallArguments => {
+                        pyo3::intern!(py, "response.function_call_arguments.delta")
+                    }
+                },
+            ),
+            ("item_id", _) => od.set_item(key, cached(py, &mut strings.item, &d.item_id)),
+            (_, DeltaField::Str(s)) => od.set_item(key, PyString::new(py, s)),
+            (_, DeltaField::Int(n)) => od.set_item(key, n),
+            (_, DeltaField::EmptyList) => od.set_item(key, PyList::empty(py)),
+        }
+    })?;
     Ok(o)
 }
 
@@ -454,10 +534,29 @@ impl ChatStream {
         let new = super::objects::object_new(py)?;
         let _ = self.fast.set(FastTypes {
             new,
-            stream,
-            choice,
-            delta,
-            hidden,
+            types: Types::Chat {
+                stream,
+                choice,
+                delta,
+                hidden,
+            },
+        });
+        Ok(())
+    }
+
+    /// Build a Responses stream's delta events as these classes directly
+    /// (`OutputTextDeltaEvent`, `FunctionCallArgumentsDeltaEvent`) instead of handing
+    /// back dicts; the other events stay dicts.
+    fn use_event_types(
+        &self,
+        py: Python<'_>,
+        text: Py<PyAny>,
+        arguments: Py<PyAny>,
+    ) -> PyResult<()> {
+        let new = super::objects::object_new(py)?;
+        let _ = self.fast.set(FastTypes {
+            new,
+            types: Types::Events { text, arguments },
         });
         Ok(())
     }

@@ -16,7 +16,7 @@ use super::bridge::{
     assistant_message, function_call_item, message_item, reasoning_item, status_of, Bridge,
 };
 use super::{new_id, usage_from_chat};
-use crate::stream::{Batch, Chunk, SimpleChunk};
+use crate::stream::{Batch, Chunk, DeltaEvent, DeltaKind, SimpleChunk};
 
 /// The item being written.
 #[derive(Debug)]
@@ -28,7 +28,8 @@ enum Open {
     },
     Message {
         index: usize,
-        id: String,
+        /// Shared by the item's delta events.
+        id: Arc<str>,
         text: String,
     },
 }
@@ -38,7 +39,8 @@ struct Call {
     /// The chat stream's tool-call index.
     chat_index: u64,
     output_index: usize,
-    id: String,
+    /// Shared by the call's delta events.
+    id: Arc<str>,
     call_id: String,
     name: String,
     arguments: String,
@@ -139,12 +141,12 @@ impl EventWriter {
                 self.emit(
                     out,
                     "response.output_text.done",
-                    json!({"item_id": id, "output_index": index, "content_index": 0, "text": text}),
+                    json!({"item_id": &*id, "output_index": index, "content_index": 0, "text": text}),
                 );
                 self.emit(
                     out,
                     "response.content_part.done",
-                    json!({"item_id": id, "output_index": index, "content_index": 0,
+                    json!({"item_id": &*id, "output_index": index, "content_index": 0,
                            "part": {"type": "output_text", "text": text, "annotations": []}}),
                 );
                 let item = message_item(&id, &text, "completed");
@@ -177,7 +179,7 @@ impl EventWriter {
             self.emit(
                 out,
                 "response.function_call_arguments.done",
-                json!({"item_id": id, "output_index": index, "name": name, "arguments": arguments}),
+                json!({"item_id": &*id, "output_index": index, "name": name, "arguments": arguments}),
             );
             let item = function_call_item(&id, &call_id, &name, &arguments, "completed");
             self.output[index] = item.clone();
@@ -218,7 +220,7 @@ impl EventWriter {
         if !matches!(self.open, Some(Open::Message { .. })) {
             self.close_open(out);
             let index = self.output.len();
-            let id = new_id("msg");
+            let id: Arc<str> = Arc::from(new_id("msg"));
             self.output.push(Value::Null);
             self.emit(
                 out,
@@ -228,7 +230,7 @@ impl EventWriter {
             self.emit(
                 out,
                 "response.content_part.added",
-                json!({"item_id": id, "output_index": index, "content_index": 0,
+                json!({"item_id": &*id, "output_index": index, "content_index": 0,
                        "part": {"type": "output_text", "text": "", "annotations": []}}),
             );
             self.open = Some(Open::Message {
@@ -240,20 +242,19 @@ impl EventWriter {
         self.text.push_str(delta);
         if let Some(Open::Message { index, id, text }) = &mut self.open {
             text.push_str(delta);
-            // Built field by field: most events of a stream are these.
-            let mut event = Map::with_capacity(7);
-            event.insert(
-                "type".into(),
-                Value::String("response.output_text.delta".into()),
-            );
-            event.insert("item_id".into(), Value::String(id.clone()));
-            event.insert("output_index".into(), Value::from(*index));
-            event.insert("content_index".into(), Value::from(0));
-            event.insert("delta".into(), Value::String(delta.to_string()));
-            event.insert("logprobs".into(), Value::Array(Vec::new()));
-            event.insert("sequence_number".into(), Value::from(self.seq));
+            // Typed, no map: most events of a stream are these.
+            out.push(Chunk::Delta(DeltaEvent {
+                kind: DeltaKind::OutputText,
+                item_id: Arc::clone(id),
+                output_index: *index as i64,
+                content_index: Some(0),
+                delta: delta.to_string(),
+                logprobs: true,
+                obfuscation: None,
+                sequence_number: Some(self.seq as i64),
+                sequence_first: false,
+            }));
             self.seq += 1;
-            out.push(Chunk::Full(event));
         }
     }
 
@@ -272,7 +273,7 @@ impl EventWriter {
                 let c = Call {
                     chat_index,
                     output_index,
-                    id: new_id("fc"),
+                    id: Arc::from(new_id("fc")),
                     call_id: call
                         .get("id")
                         .and_then(Value::as_str)
@@ -301,13 +302,20 @@ impl EventWriter {
             .and_then(Value::as_str)
             .filter(|p| !p.is_empty())
         {
-            self.calls[pos].arguments.push_str(piece);
-            let (id, index) = (self.calls[pos].id.clone(), self.calls[pos].output_index);
-            self.emit(
-                out,
-                "response.function_call_arguments.delta",
-                json!({"item_id": id, "output_index": index, "delta": piece}),
-            );
+            let call = &mut self.calls[pos];
+            call.arguments.push_str(piece);
+            out.push(Chunk::Delta(DeltaEvent {
+                kind: DeltaKind::FunctionCallArguments,
+                item_id: Arc::clone(&call.id),
+                output_index: call.output_index as i64,
+                content_index: None,
+                delta: piece.to_string(),
+                logprobs: false,
+                obfuscation: None,
+                sequence_number: Some(self.seq as i64),
+                sequence_first: false,
+            }));
+            self.seq += 1;
         }
     }
 
@@ -423,7 +431,8 @@ pub fn translate(mut chat: mpsc::Receiver<Batch>, bridge: Arc<Bridge>) -> mpsc::
                     for c in chunks {
                         match c {
                             Chunk::Simple(c) => writer.simple(&c, &mut out),
-                            Chunk::Full(m) => writer.chunk(m, &mut out),
+                            // A chat stream's chunks are never Responses deltas.
+                            other => writer.chunk(other.into_map(), &mut out),
                         }
                     }
                     if !out.is_empty() && tx.send(Ok(out)).await.is_err() {

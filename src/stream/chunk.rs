@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -20,8 +20,11 @@ use serde_json::{Map, Value};
 pub enum Chunk {
     /// One choice, a text (or empty) delta, no usage or logprobs.
     Simple(SimpleChunk),
-    /// Anything else, as an OpenAI-format `chat.completion.chunk` object.
+    /// Anything else, as an OpenAI-format `chat.completion.chunk` object (or, in a
+    /// Responses or Anthropic stream, the event as a JSON object).
     Full(Map<String, Value>),
+    /// A Responses API text or function-call-arguments delta event.
+    Delta(DeltaEvent),
 }
 
 impl Chunk {
@@ -30,6 +33,7 @@ impl Chunk {
         match self {
             Chunk::Simple(s) => s.to_map(),
             Chunk::Full(m) => m,
+            Chunk::Delta(d) => d.to_map(),
         }
     }
 }
@@ -194,6 +198,227 @@ impl SimpleChunk {
     }
 }
 
+/// Which Responses API delta event a [`DeltaEvent`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeltaKind {
+    /// `response.output_text.delta`
+    OutputText,
+    /// `response.function_call_arguments.delta`
+    FunctionCallArguments,
+}
+
+impl DeltaKind {
+    /// The event's `type`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeltaKind::OutputText => "response.output_text.delta",
+            DeltaKind::FunctionCallArguments => "response.function_call_arguments.delta",
+        }
+    }
+
+    fn of(name: &str) -> Option<Self> {
+        match name {
+            "response.output_text.delta" => Some(DeltaKind::OutputText),
+            "response.function_call_arguments.delta" => Some(DeltaKind::FunctionCallArguments),
+            _ => None,
+        }
+    }
+}
+
+/// A Responses API delta event, typed: most events of a Responses stream are text (or
+/// function-call arguments) deltas, and like [`SimpleChunk`] for chat they skip the
+/// `Map` (a key string and a value per field) on their way from the wire or the bridge
+/// to Python. Only the fields OpenAI sends take this path (`logprobs` only when empty);
+/// an event with anything else stays a [`Chunk::Full`] map, so nothing is lost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeltaEvent {
+    pub kind: DeltaKind,
+    /// Shared across the stream's events of one item.
+    pub item_id: Arc<str>,
+    pub output_index: i64,
+    /// Text deltas' part index.
+    pub content_index: Option<i64>,
+    pub delta: String,
+    /// Whether `logprobs: []` was sent.
+    pub logprobs: bool,
+    pub obfuscation: Option<String>,
+    pub sequence_number: Option<i64>,
+    /// Whether `sequence_number` comes second (OpenAI's order) rather than last (the
+    /// bridge's): an event passed on reads in the order it came.
+    pub sequence_first: bool,
+}
+
+impl DeltaEvent {
+    /// Each field in order, as (name, value): what [`DeltaEvent::to_map`] and the
+    /// Python objects are built from (no list made in between).
+    pub fn try_for_each_field<E>(
+        &self,
+        mut f: impl FnMut(&'static str, DeltaField<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        f("type", DeltaField::Str(self.kind.name()))?;
+        let seq = self.sequence_number.map(DeltaField::Int);
+        if let (true, Some(n)) = (self.sequence_first, seq) {
+            f("sequence_number", n)?;
+        }
+        f("item_id", DeltaField::Str(&self.item_id))?;
+        f("output_index", DeltaField::Int(self.output_index))?;
+        if let Some(c) = self.content_index {
+            f("content_index", DeltaField::Int(c))?;
+        }
+        f("delta", DeltaField::Str(&self.delta))?;
+        if self.logprobs {
+            f("logprobs", DeltaField::EmptyList)?;
+        }
+        if let Some(o) = &self.obfuscation {
+            f("obfuscation", DeltaField::Str(o))?;
+        }
+        if let (false, Some(n)) = (self.sequence_first, seq) {
+            f("sequence_number", n)?;
+        }
+        Ok(())
+    }
+
+    /// The event as its JSON object.
+    pub fn to_map(&self) -> Map<String, Value> {
+        let mut m = Map::with_capacity(8);
+        let _ = self.try_for_each_field(|k, v| {
+            let v = match v {
+                DeltaField::Str(s) => Value::String(s.to_string()),
+                DeltaField::Int(n) => Value::from(n),
+                DeltaField::EmptyList => Value::Array(Vec::new()),
+            };
+            m.insert(k.to_string(), v);
+            Ok::<(), std::convert::Infallible>(())
+        });
+        m
+    }
+}
+
+/// The event's JSON, written straight from the fields (the proxy's stream).
+impl serde::Serialize for DeltaEvent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        self.try_for_each_field(|k, v| match v {
+            DeltaField::Str(x) => m.serialize_entry(k, x),
+            DeltaField::Int(n) => m.serialize_entry(k, &n),
+            DeltaField::EmptyList => m.serialize_entry(k, &[(); 0]),
+        })?;
+        m.end()
+    }
+}
+
+/// One field value of a [`DeltaEvent`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DeltaField<'a> {
+    Str(&'a str),
+    Int(i64),
+    EmptyList,
+}
+
+/// Parse one Responses stream event as a [`DeltaEvent`], or `None` when it is any other
+/// event or carries anything more (the caller then parses it as a `Value`).
+pub fn parse_delta(data: &str, strings: &mut Interner) -> Option<DeltaEvent> {
+    let w: WireDeltaEvent<'_> = serde_json::from_str(data).ok()?;
+    Some(DeltaEvent {
+        kind: w.kind?,
+        item_id: intern(&mut strings.item, w.item_id?.as_str()?),
+        output_index: w.output_index?,
+        content_index: w.content_index,
+        delta: match w.delta? {
+            Field::Str(s) => s.into_owned(),
+            _ => return None,
+        },
+        logprobs: w.logprobs,
+        obfuscation: match w.obfuscation {
+            None => None,
+            Some(Field::Str(s)) => Some(s.into_owned()),
+            Some(_) => return None,
+        },
+        sequence_number: w.sequence_number,
+        sequence_first: w.sequence_first,
+    })
+}
+
+/// A delta event as read, each field checked for its type; any other field fails the
+/// parse.
+#[derive(Default)]
+struct WireDeltaEvent<'a> {
+    kind: Option<DeltaKind>,
+    item_id: Option<Field<'a>>,
+    output_index: Option<i64>,
+    content_index: Option<i64>,
+    delta: Option<Field<'a>>,
+    logprobs: bool,
+    obfuscation: Option<Field<'a>>,
+    sequence_number: Option<i64>,
+    sequence_first: bool,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for WireDeltaEvent<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = WireDeltaEvent<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a Responses delta event")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut w = WireDeltaEvent::default();
+                // Keys with escapes (never sent) fail here and take the general path.
+                while let Some(key) = map.next_key::<&'de str>()? {
+                    match key {
+                        "type" => {
+                            let name: &'de str = map.next_value()?;
+                            let kind = DeltaKind::of(name)
+                                .ok_or_else(|| de::Error::custom("not a delta event"))?;
+                            w.kind = Some(kind);
+                        }
+                        "sequence_number" => {
+                            w.sequence_number = Some(map.next_value()?);
+                            w.sequence_first = w.item_id.is_none();
+                        }
+                        "item_id" => w.item_id = Some(map.next_value()?),
+                        "output_index" => w.output_index = Some(map.next_value()?),
+                        "content_index" => w.content_index = Some(map.next_value()?),
+                        "delta" => w.delta = Some(map.next_value()?),
+                        "logprobs" => {
+                            map.next_value::<EmptyList>()?;
+                            w.logprobs = true;
+                        }
+                        "obfuscation" => w.obfuscation = Some(map.next_value()?),
+                        _ => return Err(de::Error::custom("a field the fast path lacks")),
+                    }
+                }
+                Ok(w)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// `[]` only; any other value fails the parse.
+struct EmptyList;
+
+impl<'de> Deserialize<'de> for EmptyList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = EmptyList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an empty list")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                match seq.next_element::<IgnoredAny>()? {
+                    None => Ok(EmptyList),
+                    Some(_) => Err(de::Error::custom("logprobs")),
+                }
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
 /// A JSON value that must be null or a string: `Some(None)`, `Some(Some(s))`, else `None`.
 fn opt_str(v: &Value) -> Option<Option<&str>> {
     match v {
@@ -203,11 +428,13 @@ fn opt_str(v: &Value) -> Option<Option<&str>> {
     }
 }
 
-/// Strings that repeat on every chunk of a stream (id, model, fingerprint, service tier),
-/// kept once and shared.
+/// Strings that repeat on every chunk of a stream (id, model, fingerprint, service tier,
+/// a Responses item's id), kept once and shared.
 #[derive(Debug, Default)]
 pub struct Interner {
     id: Option<Arc<str>>,
+    /// A Responses stream's current item id.
+    item: Option<Arc<str>>,
     model: Option<Arc<str>>,
     fingerprint: Option<Arc<str>>,
     tier: Option<Arc<str>>,
@@ -510,5 +737,60 @@ mod tests {
             &mut strings
         )
         .is_none());
+    }
+
+    /// What OpenAI sends (sequence_number second, obfuscation) and what the bridge
+    /// writes (sequence_number last), each read typed and written back byte for byte,
+    /// through both the map and the serializer.
+    #[test]
+    fn delta_events_are_typed_and_written_back_as_they_came() {
+        let openai = r#"{"type":"response.output_text.delta","sequence_number":4,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"He said \"hi\"\n","logprobs":[],"obfuscation":"Xy"}"#;
+        let bridge = r#"{"type":"response.output_text.delta","item_id":"msg_1","output_index":1,"content_index":0,"delta":"é","logprobs":[],"sequence_number":9}"#;
+        let args = r#"{"type":"response.function_call_arguments.delta","sequence_number":7,"item_id":"fc_1","output_index":2,"delta":"{\"a\":"}"#;
+        let mut strings = Interner::default();
+        for data in [openai, bridge, args] {
+            let d = parse_delta(data, &mut strings).unwrap();
+            assert_eq!(serde_json::to_string(&d.to_map()).unwrap(), data);
+            assert_eq!(serde_json::to_string(&d).unwrap(), data);
+        }
+        let d = parse_delta(openai, &mut strings).unwrap();
+        assert_eq!(d.kind, DeltaKind::OutputText);
+        assert_eq!(d.delta, "He said \"hi\"\n");
+        assert_eq!((d.output_index, d.content_index), (0, Some(0)));
+        assert_eq!(d.sequence_number, Some(4));
+        assert!(d.sequence_first && d.logprobs);
+        assert_eq!(d.obfuscation.as_deref(), Some("Xy"));
+        let a = parse_delta(args, &mut strings).unwrap();
+        assert_eq!(a.kind, DeltaKind::FunctionCallArguments);
+        assert_eq!((a.content_index, a.logprobs), (None, false));
+        // The item id is shared by its events.
+        let again = parse_delta(bridge, &mut strings).unwrap();
+        let d2 = parse_delta(openai, &mut strings).unwrap();
+        assert!(Arc::ptr_eq(&d2.item_id, &again.item_id));
+    }
+
+    /// Other events, and deltas with anything the typed form does not hold, are left
+    /// to the map path (nothing dropped).
+    #[test]
+    fn other_events_and_unusual_deltas_take_the_map_path() {
+        let mut strings = Interner::default();
+        for data in [
+            r#"{"type":"response.created","sequence_number":0,"response":{}}"#,
+            r#"{"type":"response.output_text.done","item_id":"m","output_index":0,"content_index":0,"text":"x"}"#,
+            r#"{"type":"response.reasoning_summary_text.delta","item_id":"r","output_index":0,"summary_index":0,"delta":"x"}"#,
+            // logprobs that are there, a field more, wrong types, a missing field.
+            r#"{"type":"response.output_text.delta","item_id":"m","output_index":0,"content_index":0,"delta":"x","logprobs":[{"token":"x","logprob":-0.1}]}"#,
+            r#"{"type":"response.output_text.delta","item_id":"m","output_index":0,"content_index":0,"delta":"x","annotations":[]}"#,
+            r#"{"type":"response.output_text.delta","item_id":"m","output_index":"0","delta":"x"}"#,
+            r#"{"type":"response.output_text.delta","item_id":null,"output_index":0,"delta":"x"}"#,
+            r#"{"type":"response.output_text.delta","item_id":"m","output_index":0,"delta":null}"#,
+            r#"{"type":"response.output_text.delta","item_id":"m","output_index":0,"delta":"x","obfuscation":null}"#,
+            r#"{"type":"response.output_text.delta","item_id":"m","delta":"x"}"#,
+            r#"{"item_id":"m","output_index":0,"delta":"x"}"#,
+            r#"{"type":"response.output_text.delta","item_id":"m","output_index":0,"delta":"x""#,
+            r#"["response.output_text.delta"]"#,
+        ] {
+            assert!(parse_delta(data, &mut strings).is_none(), "{data}");
+        }
     }
 }

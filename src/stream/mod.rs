@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 
 use crate::error::LlmError;
 use crate::providers::{Decoded, Framing, StreamDecoder};
-pub use chunk::{Chunk, SimpleChunk};
+pub use chunk::{Chunk, DeltaEvent, DeltaKind, SimpleChunk};
 use sse::{SseDecoder, SseEvent};
 
 /// LiteLLM's `map_finish_reason`, for every provider's vocabulary.
@@ -472,6 +472,7 @@ fn drain(
                 }
             }
             Decoded::Simple(chunk) => batch.extend(shaper.shape_simple(chunk)),
+            Decoded::Delta(event) => batch.push(Chunk::Delta(event)),
             Decoded::Events { events, last } => {
                 batch.extend(events.into_iter().map(Chunk::Full));
                 *done |= last;

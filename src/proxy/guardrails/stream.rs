@@ -19,7 +19,7 @@ use crate::error::LlmError;
 use crate::guardrails::request::{apply_reply, apply_reply_after};
 use crate::guardrails::{Action, Blocked, StreamRestorer};
 use crate::proxy::sse::Style;
-use crate::stream::{Batch, Chunk};
+use crate::stream::{Batch, Chunk, DeltaKind};
 
 /// Where a stream's records go when it is over (the spend event is already built).
 pub type OnRecords = Box<dyn FnOnce(Vec<Record>) + Send>;
@@ -89,6 +89,12 @@ fn texts<'a>(chunk: &'a mut Chunk, out: &mut Vec<(String, &'a mut String)>) {
             }
         }
         Chunk::Full(m) => full_texts(m, out),
+        Chunk::Delta(d) if d.kind == DeltaKind::OutputText => {
+            let slot = format!("r{}.{}", d.output_index, d.content_index.unwrap_or(0));
+            out.push((slot, &mut d.delta));
+        }
+        // Function-call arguments are not text a model wrote for the user.
+        Chunk::Delta(_) => {}
     }
 }
 
@@ -191,7 +197,7 @@ fn restore_batch(
                 }
             }
             Chunk::Full(m) => finish_full(m, r, style, &mut out),
-            Chunk::Simple(_) => {}
+            Chunk::Simple(_) | Chunk::Delta(_) => {}
         }
         out.push(chunk);
     }
