@@ -3,6 +3,11 @@
     python bench/responses.py            # prints the table (about 30 s on 2 cores)
     python bench/responses.py --out bench/RESULTS-responses.md
 
+The three paths take turns in ``--rounds`` rounds (each round runs every path once, in a
+rotating order), and every ratio is the median of the rounds' own ratios: this machine's
+two shared cores have slow spells of seconds, which a path measured in one block takes
+alone (the same call's CPU moved 150 -> 200 µs between two blocks a few seconds apart).
+
 Rows: the per-call time of a sync call (median and p99 over ``--calls`` calls, wall time,
 the mock's work included; and the client process's CPU time per call, rustllm's own
 cost) and the
@@ -135,52 +140,94 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=2000)
     ap.add_argument("--chunks", type=int, default=2000)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     proc, url = start_mock()
     try:
         p = Paths(url)
-        rows = {}
-        for name, call, acall in (
+        paths = [
             ("chat completions", p.chat, p.achat),
             ("responses, native (openai/)", p.native, p.anative),
             ("responses, bridged (groq/)", p.bridged, p.abridged),
-        ):
-            rows[name] = {"call": per_call(call, args.calls), "event": per_event(call, acall, args.chunks, args.reps)}
+        ]
+        rounds: list[dict[str, dict]] = []
+        for i in range(args.rounds):
+            turn = i % len(paths)
+            measured = {}
+            for name, call, acall in paths[turn:] + paths[:turn]:
+                measured[name] = {
+                    "call": per_call(call, args.calls),
+                    "event": per_event(call, acall, args.chunks, args.reps),
+                }
+            rounds.append(measured)
     finally:
         assert proc.stdin is not None
         proc.stdin.close()
         proc.wait(timeout=10)
 
-    chat = rows["chat completions"]
-    lines = [
-        "| path | sync call, median (µs) | p99 (µs) | client CPU per call (µs) | per event, sync (CPU µs) "
-        "| per event, async (CPU µs) | call vs chat (wall / CPU) | event vs chat (sync / async) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for name, r in rows.items():
-        c, e = r["call"], r["event"]
-        lines.append(
-            f"| {name} | {c['median_us']:.0f} | {c['p99_us']:.0f} | {c['cpu_us']:.0f} "
-            f"| {e['sync_us']:.2f} | {e['async_us']:.2f} "
-            f"| {c['median_us'] / chat['call']['median_us']:.2f}x / {c['cpu_us'] / chat['call']['cpu_us']:.2f}x "
-            f"| {e['sync_us'] / chat['event']['sync_us']:.2f}x / {e['async_us'] / chat['event']['async_us']:.2f}x |"
-        )
-    table = "\n".join(lines)
+    table, spread = report(rounds)
     print(table)
+    print(spread)
     if args.out:
         import platform
 
         load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
         args.out.write_text(
             "# The Responses API against chat completions\n\n"
-            f"`python bench/responses.py --calls {args.calls} --chunks {args.chunks} --reps {args.reps}`"
+            f"`python bench/responses.py --calls {args.calls} --chunks {args.chunks} --reps {args.reps}"
+            f" --rounds {args.rounds}`"
             f" on {platform.machine()}, {time.strftime('%Y-%m-%d')}, load {' '.join(load)}; the mock in its own"
             " process (bench/mock_server.py). A per-event figure is per content chunk of the chat stream"
             " and per `response.output_text.delta` event of a Responses stream (the fixed events a Responses"
             " stream adds, `response.created` ... `response.completed`, fall in the 1-chunk stream that is"
-            " subtracted). Budget (issue 17): within 1.5x of chat per call and per event.\n\n" + table + "\n"
+            f" subtracted). The paths take turns in {args.rounds} rounds; each figure is the median of"
+            " the rounds, each ratio the median of the rounds' own ratios. Budget (issue 17): within"
+            " 1.5x of chat per call and per event.\n\n" + table + "\n\n" + spread + "\n"
         )
+
+
+def report(rounds: list[dict[str, dict]]) -> tuple[str, str]:
+    """The table (medians over the rounds; ratios as medians of each round's ratio) and
+    a line listing every round's ratios."""
+    med = statistics.median
+    names = list(rounds[0])
+    chat = names[0]
+
+    def value(r: dict, name: str, part: str, key: str) -> float:
+        return r[name][part][key]
+
+    def ratio(name: str, part: str, key: str) -> list[float]:
+        return [value(r, name, part, key) / value(r, chat, part, key) for r in rounds]
+
+    lines = [
+        "| path | sync call, median (µs) | p99 (µs) | client CPU per call (µs) | per event, sync (CPU µs) "
+        "| per event, async (CPU µs) | call vs chat (wall / CPU) | event vs chat (sync / async) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    spread = []
+    for name in names:
+        m = {
+            (part, key): med(value(r, name, part, key) for r in rounds)
+            for part, key in (
+                ("call", "median_us"),
+                ("call", "p99_us"),
+                ("call", "cpu_us"),
+                ("event", "sync_us"),
+                ("event", "async_us"),
+            )
+        }
+        wall, cpu = ratio(name, "call", "median_us"), ratio(name, "call", "cpu_us")
+        esync, easync = ratio(name, "event", "sync_us"), ratio(name, "event", "async_us")
+        lines.append(
+            f"| {name} | {m['call', 'median_us']:.0f} | {m['call', 'p99_us']:.0f} | {m['call', 'cpu_us']:.0f} "
+            f"| {m['event', 'sync_us']:.2f} | {m['event', 'async_us']:.2f} "
+            f"| {med(wall):.2f}x / {med(cpu):.2f}x | {med(esync):.2f}x / {med(easync):.2f}x |"
+        )
+        if name != chat:
+            fmt = lambda xs: " ".join(f"{x:.2f}" for x in xs)  # noqa: E731
+            spread.append(f"{name}: CPU per call {fmt(cpu)}; per event sync {fmt(esync)}, async {fmt(easync)}")
+    return "\n".join(lines), "Each round's ratio to chat: " + "; ".join(spread) + "."
 
 
 if __name__ == "__main__":
