@@ -209,6 +209,11 @@ def test_bedrock_claude_gets_the_body_on_invoke_model(server):
     assert events[0]["type"] == "message_start" and events[-1]["type"] == "message_stop"
     text = "".join(e["delta"]["text"] for e in events if e["type"] == "content_block_delta")
     assert text == "one two"
+    # Anthropic's beta features, asked for by header, go in Bedrock's body.
+    litellm.anthropic_messages(
+        model=model, messages=HI, max_tokens=30, extra_headers={"anthropic-beta": "context-1m-2025-08-07"}, **args
+    )
+    assert server.last_request.body["anthropic_beta"] == ["context-1m-2025-08-07"]
 
 
 def test_max_tokens_cut_is_reported_as_max_tokens(server, openai_args):

@@ -109,6 +109,18 @@ def test_the_anthropic_beta_header_reaches_the_deployment(client, server):
     # Without one, none is sent.
     client.messages.create(model="claude", messages=HI, max_tokens=16)
     assert "anthropic-beta" not in server.last_request.headers
+    # Bedrock reads the betas from the body (InvokeModel's `anthropic_beta` list).
+    client.messages.create(
+        model="bedrock-claude",
+        messages=HI,
+        max_tokens=16,
+        extra_headers={"anthropic-beta": "context-1m-2025-08-07, fine-grained-tool-streaming-2025-05-14"},
+    )
+    sent = server.last_request
+    assert sent.path.endswith("/invoke")
+    assert sent.body["anthropic_beta"] == ["context-1m-2025-08-07", "fine-grained-tool-streaming-2025-05-14"]
+    client.messages.create(model="bedrock-claude", messages=HI, max_tokens=16)
+    assert "anthropic_beta" not in server.last_request.body
 
 
 def test_openai_deployment_is_translated(client, server):

@@ -28,8 +28,11 @@ pub const BEDROCK_VERSION: &str = "bedrock-2023-05-31";
 
 /// Anthropic's body as Bedrock's InvokeModel takes it: no `model` (it is in the URL), no
 /// `stream` (the path says it: `invoke-with-response-stream`), and `anthropic_version`.
-pub fn bedrock_body(body: Map<String, Value>) -> Map<String, Value> {
-    let mut out = Map::with_capacity(body.len() + 1);
+/// Bedrock reads Anthropic's beta features from the body, not from an `anthropic-beta`
+/// header: the caller's header values (comma-separated, as Claude-style tools send them)
+/// join the body's `anthropic_beta` list, each once, as LiteLLM does.
+pub fn bedrock_body(body: Map<String, Value>, headers: &[(String, String)]) -> Map<String, Value> {
+    let mut out = Map::with_capacity(body.len() + 2);
     out.insert(
         "anthropic_version".into(),
         Value::String(BEDROCK_VERSION.into()),
@@ -38,6 +41,22 @@ pub fn bedrock_body(body: Map<String, Value>) -> Map<String, Value> {
         body.into_iter()
             .filter(|(k, _)| k != "model" && k != "stream"),
     );
+    let betas = headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("anthropic-beta"))
+        .flat_map(|(_, value)| value.split(','))
+        .map(str::trim)
+        .filter(|beta| !beta.is_empty());
+    for beta in betas {
+        let list = out
+            .entry("anthropic_beta")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(list) = list {
+            if !list.iter().any(|b| b.as_str() == Some(beta)) {
+                list.push(Value::String(beta.to_string()));
+            }
+        }
+    }
     out
 }
 
@@ -280,12 +299,36 @@ mod tests {
         .unwrap();
         assert_eq!(e.kind, ErrorKind::RateLimit);
         assert!(decode("chunk", r#"{"no":"bytes"}"#.into()).is_err());
-        let body = bedrock_body(crate::test_support::obj(
-            serde_json::json!({"model": "m", "stream": true, "max_tokens": 5}),
-        ));
+        let body = bedrock_body(
+            crate::test_support::obj(
+                serde_json::json!({"model": "m", "stream": true, "max_tokens": 5}),
+            ),
+            &[("x-trace".into(), "1".into())],
+        );
         assert_eq!(
             Value::Object(body),
             serde_json::json!({"anthropic_version": BEDROCK_VERSION, "max_tokens": 5})
+        );
+        // The caller's betas go in the body (Bedrock reads them there), each once.
+        let body = bedrock_body(
+            crate::test_support::obj(
+                serde_json::json!({"max_tokens": 5, "anthropic_beta": ["context-1m-2025-08-07"]}),
+            ),
+            &[
+                (
+                    "Anthropic-Beta".into(),
+                    "context-1m-2025-08-07, fine-grained-tool-streaming-2025-05-14".into(),
+                ),
+                ("anthropic-beta".into(), "files-api-2025-04-14,".into()),
+            ],
+        );
+        assert_eq!(
+            body["anthropic_beta"],
+            serde_json::json!([
+                "context-1m-2025-08-07",
+                "fine-grained-tool-streaming-2025-05-14",
+                "files-api-2025-04-14"
+            ])
         );
     }
 

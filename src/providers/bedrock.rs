@@ -1111,7 +1111,7 @@ impl Adapter for BedrockAdapter {
         }
         // Anthropic's Messages API goes to Claude as it is, on InvokeModel.
         let body = if invoke {
-            super::anthropic_messages::bedrock_body(body)
+            super::anthropic_messages::bedrock_body(body, &ctx.options.headers)
         } else {
             build_body(ctx, body)?
         };
