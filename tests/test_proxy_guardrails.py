@@ -356,6 +356,16 @@ def test_guardrail_classes_load_the_litellm_way(server, tmp_path):
             "Guardrail raised an exception, Guardrail: shouty, Message: 'secret' is not allowed"
         )
         assert len(server.requests) == before
+        # LiteLLM's guardrail metrics: the raise counted under its class, each run timed.
+        metrics = httpx.get(f"{proxy.url}/metrics", timeout=20).text
+        for line in [
+            'litellm_guardrail_errors_total{guardrail_name="shouty",error_type="ValueError",hook_type="pre_call"} 1.0',
+            'litellm_guardrail_latency_seconds_count{guardrail_name="shouty",status="error",'
+            'error_type="ValueError",hook_type="pre_call"} 1',
+            'litellm_guardrail_latency_seconds_count{guardrail_name="shouty",status="success",'
+            'error_type="none",hook_type="post_call"} 1',
+        ]:
+            assert line in metrics, metrics
 
 
 MODERATION_CLASS = """

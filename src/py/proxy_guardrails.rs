@@ -20,7 +20,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::{Map, Value};
 
-use crate::proxy::guardrails::external::{self, ExternalGuardrail, ExternalLoader, HookFuture};
+use crate::proxy::guardrails::external::{
+    self, ExternalGuardrail, ExternalLoader, HookError, HookFuture,
+};
 
 /// Imports guardrail classes for [`external::load`].
 struct PyLoader;
@@ -46,17 +48,26 @@ fn from_py(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
 
 /// The message a raised exception blocks with: its `detail` (FastAPI's
 /// `HTTPException`) or its text.
-fn reason(py: Python<'_>, e: &PyErr) -> String {
+fn reason(py: Python<'_>, e: &PyErr) -> HookError {
     let value = e.value(py);
+    let error_type = value
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "Exception".into());
     if let Ok(detail) = value.getattr("detail") {
         if let Ok(v) = from_py(py, &detail) {
-            return match v {
+            let message = match v {
                 Value::String(s) => s,
                 other => other.to_string(),
             };
+            return HookError::new(error_type, message);
         }
     }
-    value.str().map(|s| s.to_string()).unwrap_or_default()
+    HookError::new(
+        error_type,
+        value.str().map(|s| s.to_string()).unwrap_or_default(),
+    )
 }
 
 impl ExternalLoader for PyLoader {
@@ -100,7 +111,7 @@ fn call_hook(
     method: &str,
     args: &[(&str, Option<&Value>)],
     changed: &str,
-) -> Result<Option<Value>, String> {
+) -> Result<Option<Value>, HookError> {
     Python::attach(|py| {
         let run = || -> PyResult<Option<Value>> {
             let bound = obj.bind(py);
@@ -166,10 +177,10 @@ impl PyGuardrail {
                     .iter()
                     .find(|(k, _)| *k == changed)
                     .and_then(|(_, v)| v.as_ref());
-                Ok::<_, String>(out.filter(|v| Some(v) != before))
+                Ok::<_, HookError>(out.filter(|v| Some(v) != before))
             })
             .await
-            .map_err(|e| e.to_string())??;
+            .map_err(|e| HookError::new("JoinError", e.to_string()))??;
             Ok(match answer {
                 Some(Value::Object(m)) => Some(m),
                 _ => None,

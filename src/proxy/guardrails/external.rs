@@ -15,15 +15,32 @@ use serde_json::{Map, Value};
 
 /// A boxed future of a guardrail hook.
 pub type HookFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<Option<Map<String, Value>>, String>> + Send + 'a>>;
+    Pin<Box<dyn Future<Output = Result<Option<Map<String, Value>>, HookError>> + Send + 'a>>;
+
+/// Why a hook refused: what it raised (the class name, the guardrail metrics'
+/// `error_type`, as LiteLLM labels them) and its message (the client's 400).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HookError {
+    pub error_type: String,
+    pub message: String,
+}
+
+impl HookError {
+    pub fn new(error_type: impl Into<String>, message: impl Into<String>) -> Self {
+        HookError {
+            error_type: error_type.into(),
+            message: message.into(),
+        }
+    }
+}
 
 /// One guardrail implemented outside rustllm (a LiteLLM `CustomGuardrail` class).
 ///
 /// Each hook gets the request body (and, after the call, the reply), and the caller as
 /// LiteLLM's `UserAPIKeyAuth` fields (`api_key`: the key's hash, `key_alias`, `user_id`,
 /// `team_id`; none without a virtual key), and answers
-/// `Ok(None)` to let it through unchanged, `Ok(Some(new))` to replace it, or `Err(reason)`
-/// to block it: the client gets a 400 with the reason, and before the call nothing
+/// `Ok(None)` to let it through unchanged, `Ok(Some(new))` to replace it, or `Err(error)`
+/// to block it: the client gets a 400 with its message, and before the call nothing
 /// reaches the provider.
 pub trait ExternalGuardrail: Send + Sync {
     /// Before the call (`pre_call`): `call_type` is LiteLLM's (`acompletion`,

@@ -51,6 +51,7 @@ use serde_json::{json, Map, Value};
 use super::auth::KeyGrant;
 use super::config::ConfigError;
 use super::errors::ProxyError;
+use super::ops::metrics::Histogram;
 use crate::guardrails::request::{apply, apply_reply, apply_reply_after, restore_reply};
 use crate::guardrails::{config as builtin, Action, Blocked, Decision, Guardrail, Masker};
 use external::ExternalGuardrail;
@@ -421,14 +422,24 @@ pub fn spend_metadata(records: &[Record]) -> Option<String> {
 }
 
 /// Runs and decisions of one entry, by hook: atomics, no lock and no allocation on the
-/// request path.
+/// request path (a block takes a lock: it ends the request anyway).
 #[derive(Default)]
 struct Counters {
     /// `[hook][0 success | 1 error]`: LiteLLM's `litellm_guardrail_requests_total`.
     runs: [[AtomicU64; 2]; 3],
     /// `[hook][block, mask, log, route]`.
     decisions: [[AtomicU64; 4]; 3],
+    /// `[hook]`: the latency of the runs that let the request through
+    /// (`litellm_guardrail_latency_seconds` with `status="success"`, `error_type="none"`).
+    latency: [Histogram; 3],
+    /// By (hook, error type): the runs that blocked, counted
+    /// (`litellm_guardrail_errors_total`) and timed (the latency with `status="error"`).
+    errors: std::sync::Mutex<std::collections::BTreeMap<(usize, String), (u64, Histogram)>>,
 }
+
+/// The `error_type` of a built-in guardrail's block: what LiteLLM's own content filter
+/// raises for one. A class's block is the class of what it raised.
+const BLOCKED_ERROR_TYPE: &str = "HTTPException";
 
 fn action_index(a: Action) -> usize {
     match a {
@@ -585,13 +596,51 @@ impl ProxyGuardrails {
         duration: Duration,
         out: &mut Vec<Record>,
     ) {
+        self.record_as(entry, hook, decision, BLOCKED_ERROR_TYPE, duration, out);
+    }
+
+    /// [`ProxyGuardrails::record`] for a class's hook that raised `error_type`.
+    fn record_raised(
+        &self,
+        entry: usize,
+        hook: Hook,
+        decision: &Decision,
+        error_type: &str,
+        duration: Duration,
+        out: &mut Vec<Record>,
+    ) {
+        self.record_as(entry, hook, Some(decision), error_type, duration, out);
+    }
+
+    fn record_as(
+        &self,
+        entry: usize,
+        hook: Hook,
+        decision: Option<&Decision>,
+        error_type: &str,
+        duration: Duration,
+        out: &mut Vec<Record>,
+    ) {
         let Some(e) = self.entries.get(entry) else {
             return;
         };
         let action = decision.map(|d| d.action);
-        self.count_run(entry, hook, action == Some(Action::Block));
+        let blocked = action == Some(Action::Block);
+        self.count_run(entry, hook, blocked);
         if let Some(a) = action {
             self.count_decision(entry, hook, a);
+        }
+        if let Some(c) = self.counters.get(entry) {
+            if blocked {
+                let mut errors = c.errors.lock().unwrap_or_else(|e| e.into_inner());
+                let (n, latency) = errors
+                    .entry((hook.index(), error_type.to_string()))
+                    .or_default();
+                *n += 1;
+                latency.observe(duration.as_secs_f64());
+            } else {
+                c.latency[hook.index()].observe(duration.as_secs_f64());
+            }
         }
         out.push(Record {
             guardrail: e.name.clone(),
@@ -673,6 +722,39 @@ impl ProxyGuardrails {
                         );
                     }
                 }
+            }
+        }
+        out.push_str("# HELP litellm_guardrail_errors_total Total number of errors encountered during guardrail execution\n# TYPE litellm_guardrail_errors_total counter\n");
+        for (e, c) in self.entries.iter().zip(&self.counters) {
+            let errors = c.errors.lock().unwrap_or_else(|e| e.into_inner());
+            for ((hook, error_type), (n, _)) in errors.iter() {
+                let _ = writeln!(
+                    out,
+                    "litellm_guardrail_errors_total{{guardrail_name=\"{}\",error_type=\"{}\",hook_type=\"{}\"}} {n}.0",
+                    escape(&e.name),
+                    escape(error_type),
+                    Hook::ALL[*hook].as_str()
+                );
+            }
+        }
+        out.push_str("# HELP litellm_guardrail_latency_seconds Latency of guardrail execution in seconds\n# TYPE litellm_guardrail_latency_seconds histogram\n");
+        for (e, c) in self.entries.iter().zip(&self.counters) {
+            let name = escape(&e.name);
+            for hook in Hook::ALL {
+                let labels = format!(
+                    "guardrail_name=\"{name}\",status=\"success\",error_type=\"none\",hook_type=\"{}\"",
+                    hook.as_str()
+                );
+                c.latency[hook.index()].encode(out, "litellm_guardrail_latency_seconds", &labels);
+            }
+            let errors = c.errors.lock().unwrap_or_else(|e| e.into_inner());
+            for ((hook, error_type), (_, latency)) in errors.iter() {
+                let labels = format!(
+                    "guardrail_name=\"{name}\",status=\"error\",error_type=\"{}\",hook_type=\"{}\"",
+                    escape(error_type),
+                    Hook::ALL[*hook].as_str()
+                );
+                latency.encode(out, "litellm_guardrail_latency_seconds", &labels);
             }
         }
         out.push_str("# HELP rustllm_guardrail_decisions_total Guardrail decisions (something was found): blocked, masked, logged or routed requests\n# TYPE rustllm_guardrail_decisions_total counter\n");
@@ -796,15 +878,22 @@ impl ProxyGuardrails {
                             &mut ctx.records,
                         );
                     }
-                    Err(reason) => {
+                    Err(raised) => {
                         let d = Decision {
                             guardrail: e.name.clone(),
                             action: Action::Block,
                             kinds: Vec::new(),
                         };
-                        self.record(i, hook, Some(&d), started.elapsed(), &mut ctx.records);
+                        self.record_raised(
+                            i,
+                            hook,
+                            &d,
+                            &raised.error_type,
+                            started.elapsed(),
+                            &mut ctx.records,
+                        );
                         return Err(Refusal {
-                            error: raised_error(&e.name, &reason),
+                            error: raised_error(&e.name, &raised.message),
                             records: ctx.records,
                         });
                     }
@@ -1066,20 +1155,21 @@ impl RequestGuardrails {
                         &mut self.records,
                     );
                 }
-                Err(reason) => {
+                Err(raised) => {
                     let d = Decision {
                         guardrail: e.name.clone(),
                         action: Action::Block,
                         kinds: Vec::new(),
                     };
-                    owner.record(
+                    owner.record_raised(
                         i,
                         Hook::PostCall,
-                        Some(&d),
+                        &d,
+                        &raised.error_type,
                         started.elapsed(),
                         &mut self.records,
                     );
-                    return Err(raised_error(&e.name, &reason));
+                    return Err(raised_error(&e.name, &raised.message));
                 }
             }
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::external::{self, ExternalGuardrail, ExternalLoader, HookFuture};
+use super::external::{self, ExternalGuardrail, ExternalLoader, HookError, HookFuture};
 use super::*;
 use crate::mock::{MockServer, ScriptedResponse};
 use crate::proxy::config::ProxyConfig;
@@ -423,6 +423,12 @@ async fn a_blocked_request_never_reaches_the_provider() {
     assert!(metrics.contains(
         "rustllm_guardrail_decisions_total{guardrail_name=\"no-cards\",action=\"block\",hook_type=\"pre_call\"} 8.0"
     ));
+    assert!(metrics.contains(
+        "litellm_guardrail_errors_total{guardrail_name=\"no-cards\",error_type=\"HTTPException\",hook_type=\"pre_call\"} 8.0"
+    ), "{metrics}");
+    assert!(metrics.contains(
+        "litellm_guardrail_latency_seconds_count{guardrail_name=\"no-cards\",status=\"error\",error_type=\"HTTPException\",hook_type=\"pre_call\"} 8"
+    ), "{metrics}");
     assert!(!metrics.contains("1111 1111"));
     proxy.shutdown().await;
 }
@@ -718,7 +724,7 @@ impl ExternalGuardrail for Shouty {
                 *t = t.to_uppercase();
             });
             if blocked {
-                return Err("no forbidden words".to_string());
+                return Err(HookError::new("ValueError", "no forbidden words"));
             }
             Ok(Some(obj(value)))
         })
@@ -786,6 +792,17 @@ async fn class_guardrails_run_through_the_installed_loader() {
         "{text}"
     );
     assert_eq!(mock.requests().len(), before);
+    // LiteLLM's guardrail metrics: the block counted as an error of the class it
+    // raised, and both runs timed by outcome.
+    let metrics = get(&proxy, "/metrics").await;
+    for line in [
+        "litellm_guardrail_errors_total{guardrail_name=\"shouty\",error_type=\"ValueError\",hook_type=\"pre_call\"} 1.0",
+        "litellm_guardrail_latency_seconds_count{guardrail_name=\"shouty\",status=\"success\",error_type=\"none\",hook_type=\"pre_call\"} 1",
+        "litellm_guardrail_latency_seconds_count{guardrail_name=\"shouty\",status=\"error\",error_type=\"ValueError\",hook_type=\"pre_call\"} 1",
+        "litellm_guardrail_latency_seconds_bucket{guardrail_name=\"shouty\",status=\"error\",error_type=\"ValueError\",hook_type=\"pre_call\",le=\"+Inf\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line}\n{metrics}");
+    }
     proxy.shutdown().await;
 }
 

@@ -390,13 +390,13 @@ impl AtomicF64 {
 
 /// A latency histogram with LiteLLM's buckets (non-cumulative counts; summed at scrape).
 #[derive(Default)]
-struct Histogram {
+pub(crate) struct Histogram {
     buckets: [AtomicU64; LATENCY_BUCKETS.len() + 1],
     sum: AtomicF64,
 }
 
 impl Histogram {
-    fn observe(&self, seconds: f64) {
+    pub(crate) fn observe(&self, seconds: f64) {
         let i = LATENCY_BUCKETS
             .iter()
             .position(|b| seconds <= *b)
@@ -404,6 +404,34 @@ impl Histogram {
         self.buckets[i].fetch_add(1, Ordering::Relaxed);
         self.sum.add(seconds);
     }
+
+    fn counts(&self) -> [u64; LATENCY_BUCKETS.len() + 1] {
+        std::array::from_fn(|i| self.buckets[i].load(Ordering::Relaxed))
+    }
+
+    /// Its samples under `labels` (`name="value",...`), nothing when it saw nothing.
+    pub(crate) fn encode(&self, out: &mut String, name: &str, labels: &str) {
+        let counts = self.counts();
+        if counts.iter().any(|c| *c > 0) {
+            write_histogram(out, name, labels, &counts, self.sum.get());
+        }
+    }
+}
+
+/// One histogram series: cumulative `_bucket` samples (LiteLLM's buckets, then `+Inf`),
+/// `_count` and `_sum`.
+fn write_histogram(out: &mut String, name: &str, labels: &str, counts: &[u64], sum: f64) {
+    let mut cumulative = 0;
+    for (i, c) in counts.iter().enumerate() {
+        cumulative += c;
+        let le = LATENCY_BUCKETS
+            .get(i)
+            .map(|b| format_float(*b))
+            .unwrap_or_else(|| "+Inf".to_string());
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{le}\"}} {cumulative}");
+    }
+    let _ = writeln!(out, "{name}_count{{{labels}}} {cumulative}");
+    let _ = writeln!(out, "{name}_sum{{{labels}}} {}", format_float(sum));
 }
 
 /// The label values of one request outcome: who, which model, which status.
@@ -841,11 +869,7 @@ impl Metrics {
                         Measure::Overhead => &s.overhead,
                         _ => &s.ttft,
                     };
-                    let counts: Vec<u64> = h
-                        .buckets
-                        .iter()
-                        .map(|b| b.load(Ordering::Relaxed))
-                        .collect();
+                    let counts = h.counts();
                     if counts.iter().all(|c| *c == 0) {
                         continue;
                     }
@@ -858,21 +882,7 @@ impl Metrics {
                     row.1 += h.sum.get();
                 }
                 for (labels, (counts, sum)) in rows {
-                    let mut cumulative = 0;
-                    for (i, c) in counts.iter().enumerate() {
-                        cumulative += c;
-                        let le = LATENCY_BUCKETS
-                            .get(i)
-                            .map(|b| format_float(*b))
-                            .unwrap_or_else(|| "+Inf".to_string());
-                        let _ = writeln!(
-                            out,
-                            "{}_bucket{{{labels},le=\"{le}\"}} {cumulative}",
-                            spec.name
-                        );
-                    }
-                    let _ = writeln!(out, "{}_count{{{labels}}} {cumulative}", spec.name);
-                    let _ = writeln!(out, "{}_sum{{{labels}}} {}", spec.name, format_float(sum));
+                    write_histogram(out, spec.name, &labels, &counts, sum);
                 }
             }
             _ => {
