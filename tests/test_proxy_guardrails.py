@@ -185,6 +185,31 @@ def test_post_call_guardrails_check_the_reply(client, server):
     assert r.choices[0].message.content == "nothing to see"
 
 
+def test_a_stream_blocked_after_the_call_says_so_in_its_spend_row(proxy, client, server):
+    """A stream is judged at its end, after its spend row was begun: the post-call
+    decision still reaches the row (which guardrail, which action, never the value)."""
+    server.respond(text=f"the card on file is {CARD}", stream_chunks=3)
+    raw = client.chat.completions.with_raw_response.create(
+        model="gpt-4o", messages=say("hi"), stream=True, extra_body={"guardrails": ["no-leaks"]}
+    )
+    call_id = raw.headers["x-litellm-call-id"]
+    with pytest.raises(openai.APIError):
+        for _ in raw.parse():
+            pass
+    deadline = time.monotonic() + 10
+    while not (
+        rows := httpx.get(f"{proxy.url}/spend/logs", params={"request_id": call_id}, headers=AUTH, timeout=20).json()
+    ):
+        assert time.monotonic() < deadline, "the spend row was not written"
+        time.sleep(0.1)
+    info = {g["guardrail_name"]: g for g in rows[0]["metadata"]["guardrail_information"]}
+    assert info["no-leaks"]["guardrail_mode"] == "post_call"
+    assert info["no-leaks"]["guardrail_action"] == "block"
+    assert info["no-leaks"]["detected_entity_count"] == {"CREDIT_CARD": 1}
+    assert rows[0]["status"] == "failure"
+    assert "1111" not in json.dumps(rows[0])
+
+
 def test_key_and_team_guardrails_apply_to_their_requests(proxy, server):
     team = httpx.post(
         f"{proxy.url}/team/new",

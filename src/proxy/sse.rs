@@ -234,7 +234,13 @@ pub struct SseBody {
     /// An Anthropic stream's `message_start` usage and model, completed by its
     /// `message_delta`.
     anthropic_start: Option<(Value, String)>,
+    /// Guardrail records made while the stream ran (post-call decisions at its end),
+    /// added to the spend row when it is sent.
+    late_records: Option<LateRecords>,
 }
+
+/// Guardrail records a stream's guardrail task leaves for its spend row.
+pub type LateRecords = Arc<std::sync::Mutex<Vec<super::guardrails::Record>>>;
 
 impl SseBody {
     /// The body over a stream's chunks; `guard` and `permit` are held until it ends.
@@ -254,7 +260,15 @@ impl SseBody {
             spend,
             pin_to: None,
             anthropic_start: None,
+            late_records: None,
         }
+    }
+
+    /// Add the records left in `late` to the spend row when the stream ends (the
+    /// post-call guardrails of a stream decide at its end, after the row was begun).
+    pub fn with_late_records(mut self, late: LateRecords) -> Self {
+        self.late_records = Some(late);
+        self
     }
 
     /// Pin the stream's Response to deployment `model_id` (Responses streams routed by
@@ -393,6 +407,10 @@ impl SseBody {
                 Some(spend.sink_event.duration.saturating_sub(spend.before_call));
             if let Some(p) = &self.permit {
                 spend.sink_event.rate_limit_remaining = Some(p.remaining());
+            }
+            if let Some(late) = &self.late_records {
+                let mut late = late.lock().unwrap_or_else(|e| e.into_inner());
+                spend.sink_event.guardrails.append(&mut late);
             }
             // The permit is released before the event is counted, as for JSON replies.
             self.permit = None;

@@ -21,7 +21,8 @@ use crate::guardrails::{Action, Blocked, StreamRestorer};
 use crate::proxy::sse::Style;
 use crate::stream::{Batch, Chunk, DeltaKind};
 
-/// Where a stream's records go when it is over (the spend event is already built).
+/// Where a stream's records go when it is over: called before the stream's last batch
+/// or error is sent, so that whoever writes its spend row when the stream ends has them.
 pub type OnRecords = Box<dyn FnOnce(Vec<Record>) + Send>;
 
 /// The stream `rx` with the request's guardrails applied (see the module docs).
@@ -51,16 +52,16 @@ pub fn wrap(
                         // What came before the error is not judged: it is not sent.
                         held.clear();
                     }
-                    let _ = tx.send(Err(e)).await;
                     on_records(ctx.records.split_off(before));
+                    let _ = tx.send(Err(e)).await;
                     return;
                 }
             }
         }
         if hold {
             if let Err(e) = judge(&mut ctx, &mut held, style) {
-                let _ = tx.send(Err(e)).await;
                 on_records(ctx.records.split_off(before));
+                let _ = tx.send(Err(e)).await;
                 return;
             }
             let chunks = restore_batch(held, restorer.as_mut(), style);

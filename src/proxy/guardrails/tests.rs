@@ -555,7 +555,46 @@ async fn post_call_guardrails_check_the_models_reply() {
   - guardrail_name: hide-mail
     litellm_params: {guardrail: rustllm, mode: post_call, detect: [email], action: mask}
 "#;
-    let proxy = start(AppState::new(&config_with(&mock, guardrails, "").unwrap()).unwrap()).await;
+    let mut state = AppState::new(&config_with(&mock, guardrails, "").unwrap()).unwrap();
+    let (sink, mut events) = SpendSink::channel(16);
+    state.spend = Some(sink);
+    let proxy = start(state).await;
+    // The spend row's guardrail entries: (name, mode, action).
+    let mut decisions = async || {
+        let ev = events.recv().await.unwrap();
+        let row = crate::proxy::spend::writer::log_row(ev);
+        let meta: Value = serde_json::from_str(row.metadata.as_deref().unwrap_or("{}")).unwrap();
+        let entries = meta["guardrail_information"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let out: Vec<(String, String, String)> = entries
+            .iter()
+            .map(|g| {
+                let s = |k: &str| g[k].as_str().unwrap_or_default().to_string();
+                (
+                    s("guardrail_name"),
+                    s("guardrail_mode"),
+                    s("guardrail_action"),
+                )
+            })
+            .collect();
+        (row.status, out)
+    };
+    let blocked = |name: &str| {
+        (
+            name.to_string(),
+            "post_call".to_string(),
+            "block".to_string(),
+        )
+    };
+    let masked = |name: &str| {
+        (
+            name.to_string(),
+            "post_call".to_string(),
+            "mask".to_string(),
+        )
+    };
     mock.push(ScriptedResponse::text(format!("your card is {CARD}")));
     let (status, text) = post(
         &proxy,
@@ -566,6 +605,7 @@ async fn post_call_guardrails_check_the_models_reply() {
     assert_eq!(status, 400, "{text}");
     assert!(text.contains("Blocked entity detected: CREDIT_CARD by Guardrail: no-leaks"));
     assert!(!text.contains("1111 1111"));
+    assert_eq!(decisions().await.1, vec![blocked("no-leaks")]);
     mock.push(ScriptedResponse::text(format!("write to {EMAIL}")));
     let (status, text) = post(
         &proxy,
@@ -576,7 +616,9 @@ async fn post_call_guardrails_check_the_models_reply() {
     assert_eq!(status, 200);
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["choices"][0]["message"]["content"], "write to <EMAIL_1>");
-    // A stream is held and judged whole: a block ends it with an error event.
+    assert_eq!(decisions().await.1, vec![masked("hide-mail")]);
+    // A stream is held and judged whole: a block ends it with an error event, and its
+    // spend row says which guardrail ended it.
     mock.push(ScriptedResponse::text(format!("card {CARD} ok")));
     let (status, text) = post(
         &proxy,
@@ -588,6 +630,8 @@ async fn post_call_guardrails_check_the_models_reply() {
     assert!(!text.contains("1111 1111"), "{text}");
     assert!(text.contains("Blocked entity detected"), "{text}");
     assert!(!text.contains("[DONE]"));
+    let (status, row) = decisions().await;
+    assert_eq!((status, row), ("failure", vec![blocked("no-leaks")]));
     mock.push(ScriptedResponse::text(format!("mail {EMAIL} now")));
     let (_, text) = post(
         &proxy,
@@ -606,6 +650,7 @@ async fn post_call_guardrails_check_the_models_reply() {
         })
         .collect();
     assert_eq!(content, "mail <EMAIL_1> now");
+    assert_eq!(decisions().await.1, vec![masked("hide-mail")]);
     proxy.shutdown().await;
 }
 

@@ -764,16 +764,23 @@ async fn serve_stream(
         p.apply_headers(&mut limit_headers);
     }
     let mut chunks = open.chunks;
+    let mut late = None;
     if let Some(ctx) = guards.filter(|g| g.after_call()) {
-        // Post-call records of a stream go to the log, the audit log and metrics (the
-        // spend row is already on its way with the pre-call ones).
+        // Post-call records of a stream go to the log, the audit log and, when the
+        // stream ends, its spend row (begun with the pre-call ones).
         let (ops, id) = (Arc::clone(&state.ops), call_id.clone());
-        let on_records: crate::proxy::guardrails::stream::OnRecords = Box::new(move |records| {
-            crate::proxy::guardrails::report(&ops, &id, &identity, &records);
+        let records = crate::proxy::sse::LateRecords::default();
+        late = Some(Arc::clone(&records));
+        let on_records: crate::proxy::guardrails::stream::OnRecords = Box::new(move |r| {
+            crate::proxy::guardrails::report(&ops, &id, &identity, &r);
+            records.lock().unwrap_or_else(|e| e.into_inner()).extend(r);
         });
         chunks = crate::proxy::guardrails::stream::wrap(chunks, ctx, style, on_records);
     }
     let mut sse = SseBody::new(chunks, style, Some(guard), permit, spend);
+    if let Some(late) = late {
+        sse = sse.with_late_records(late);
+    }
     if family == Family::Responses {
         sse = sse.pin_responses_to(info.model_id.clone(), key_hash);
     }
