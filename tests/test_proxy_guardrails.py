@@ -68,6 +68,8 @@ def setup(_module_server, tmp_path_factory):
         + mock_deployment("echo", server, model="openai/echo-chunks-7")
         + mock_deployment("embedder", server, model="openai/text-embedding-3-small")
         + mock_deployment("ranker", server, model="jina_ai/jina-reranker-v2-base-multilingual")
+        + mock_deployment("whisper", server, model="openai/whisper-1")
+        + mock_deployment("editor", server, model="openai/dall-e-2")
         + "router_settings:\n  num_retries: 0\n"
         + f"litellm_settings:\n  json_logs_file: {log}\n"
         + f"general_settings:\n  master_key: {MASTER}\n  database_url: sqlite:///{db}\n  proxy_batch_write_at: 0.2\n"
@@ -183,6 +185,40 @@ def test_post_call_guardrails_check_the_reply(client, server):
     server.respond(text="nothing to see")
     r = client.chat.completions.create(model="gpt-4o", messages=say("hi"), extra_body={"guardrails": ["no-leaks"]})
     assert r.choices[0].message.content == "nothing to see"
+
+
+def test_upload_prompts_and_transcripts_are_guarded(client, server):
+    """Multipart uploads are guarded like JSON requests: a transcription's and an image
+    edit's `prompt` before the call, the transcript after it."""
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+    before = len(server.requests)
+    with pytest.raises(openai.BadRequestError) as e:
+        client.audio.transcriptions.create(model="whisper", file=("a.wav", b"abc"), prompt=f"card {CARD}")
+    assert "Guardrail: no-cards" in e.value.body["message"]
+    with pytest.raises(openai.BadRequestError) as e:
+        client.images.edit(model="editor", image=("a.png", png), prompt=f"print {CARD} on it")
+    assert "Guardrail: no-cards" in e.value.body["message"]
+    assert len(server.requests) == before, "nothing reached the provider"
+    # Masked on the way out, restored in the transcript (the mock repeats the prompt).
+    r = client.audio.transcriptions.create(
+        model="whisper", file=("a.wav", b"abc"), prompt=f"for {EMAIL}", extra_body={"guardrails": ["mask-email"]}
+    )
+    assert server.last_request.body["prompt"] == "for <EMAIL_1>"
+    assert r.text == f"MOCKTRANSCRIPT:a.wav:3::for {EMAIL}"
+    client.images.edit(
+        model="editor", image=("a.png", png), prompt=f"sign it {EMAIL}", extra_body={"guardrails": ["mask-email"]}
+    )
+    assert server.last_request.body["prompt"] == "sign it <EMAIL_1>"
+    # After the call: the transcript is the model's reply (the mock repeats the file name).
+    with pytest.raises(openai.BadRequestError) as e:
+        client.audio.transcriptions.create(
+            model="whisper",
+            file=(f"{CARD}.wav", b"abc"),
+            response_format="verbose_json",
+            extra_body={"guardrails": ["no-leaks"]},
+        )
+    assert "Guardrail: no-leaks" in e.value.body["message"]
+    assert "1111 1111" not in json.dumps(e.value.body)
 
 
 def test_a_stream_blocked_after_the_call_says_so_in_its_spend_row(proxy, client, server):

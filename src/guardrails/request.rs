@@ -125,13 +125,31 @@ pub fn apply_reply_after(
 }
 
 /// Calls `f` on every text of a model's reply: chat `choices[].message` (content, tool
-/// call arguments), text-completion `choices[].text`, Anthropic `content` blocks and
-/// Responses `output` items.
+/// call arguments), text-completion `choices[].text`, Anthropic `content` blocks,
+/// Responses `output` items, a transcription's `text` (and its `segments[].text` and
+/// `words[].word`) and an image's `revised_prompt`.
 pub fn for_each_reply_text(body: &mut Value, f: &mut dyn FnMut(&mut String)) {
     let Some(obj) = body.as_object_mut() else {
         return;
     };
     let mut f = f;
+    // A transcription (a Responses reply's `text` is its format, an object).
+    if let Some(Value::String(s)) = obj.get_mut("text") {
+        f(s);
+    }
+    for (list, field) in [
+        ("segments", "text"),
+        ("words", "word"),
+        ("data", "revised_prompt"),
+    ] {
+        if let Some(Value::Array(items)) = obj.get_mut(list) {
+            for item in items {
+                if let Some(Value::String(s)) = item.get_mut(field) {
+                    f(s);
+                }
+            }
+        }
+    }
     if let Some(choices) = obj.get_mut("choices").and_then(Value::as_array_mut) {
         for c in choices {
             if let Some(Value::String(s)) = c.get_mut("text") {
@@ -301,36 +319,13 @@ fn strings_in(v: &mut Value, f: &mut impl FnMut(&mut String)) {
     }
 }
 
-/// Puts masked values back into a reply (chat `choices`, Anthropic `content`, Responses
-/// `output`, text-completion `choices[].text`).
+/// Puts masked values back into a reply's texts (those [`for_each_reply_text`] reads).
 pub fn restore_reply(body: &mut Value, masker: &Masker) {
-    let Some(obj) = body.as_object_mut() else {
-        return;
-    };
-    let mut put_back = |s: &mut String| {
+    for_each_reply_text(body, &mut |s: &mut String| {
         if s.contains('<') {
             *s = masker.restore(s);
         }
-    };
-    if let Some(choices) = obj.get_mut("choices").and_then(Value::as_array_mut) {
-        for c in choices {
-            if let Some(Value::String(s)) = c.get_mut("text") {
-                put_back(s);
-            }
-            if let Some(m) = c.get_mut("message") {
-                message_texts(m, &mut put_back);
-            }
-        }
-    }
-    for key in ["content", "output"] {
-        if let Some(Value::Array(items)) = obj.get_mut(key) {
-            for item in items {
-                if let Value::Object(o) = item {
-                    part_texts(o, &mut put_back);
-                }
-            }
-        }
-    }
+    });
 }
 
 /// Restores a streamed reply's text deltas, one [`super::mask::Restorer`] per choice

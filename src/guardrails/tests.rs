@@ -461,6 +461,34 @@ fn apply_masks_every_text_a_model_reads_and_restores_the_reply() {
     );
 }
 
+/// A transcription's text (with its segments and words) and an image's revised prompt
+/// are texts a model wrote: checked after the call and restored like a chat reply; a
+/// Responses reply's `text` (its format, an object) is not.
+#[test]
+fn transcripts_and_revised_prompts_are_reply_texts() {
+    let mut reply = serde_json::json!({
+        "text": "call jane@example.com", "segments": [{"id": 0, "text": "call jane@example.com"}],
+        "words": [{"word": "jane@example.com", "start": 0.0}],
+        "data": [{"url": "https://x.test/a@b.com.png", "revised_prompt": "for jane@example.com"}],
+    });
+    let g = rule("pii", &[Kind::Email], Action::Mask, true);
+    let applied = request::apply_reply(&mut reply, &[&g]).unwrap();
+    assert_eq!(reply["text"], "call <EMAIL_1>");
+    assert_eq!(reply["segments"][0]["text"], "call <EMAIL_1>");
+    assert_eq!(reply["words"][0]["word"], "<EMAIL_1>");
+    assert_eq!(reply["data"][0]["revised_prompt"], "for <EMAIL_1>");
+    assert_eq!(reply["data"][0]["url"], "https://x.test/a@b.com.png");
+    assert_eq!(applied.decisions[0].kinds, vec![("EMAIL".into(), 4)]);
+    let masker = applied.restore.expect("restore requested");
+    restore_reply(&mut reply, &masker);
+    assert_eq!(reply["text"], "call jane@example.com");
+    assert_eq!(reply["words"][0]["word"], "jane@example.com");
+    let mut responses = serde_json::json!({"text": {"format": {"type": "text"}}, "output": []});
+    let before = responses.clone();
+    request::apply_reply(&mut responses, &[&g]).unwrap();
+    assert_eq!(responses, before);
+}
+
 #[test]
 fn apply_blocks_before_anything_changes_and_names_no_value() {
     let original = serde_json::json!({"messages": [

@@ -372,9 +372,11 @@ fn files_route(op: crate::files::FilesOp) -> &'static str {
     }
 }
 
-/// The families guardrails run on: those whose JSON requests carry text for a model in
-/// the fields the guardrails read (messages, `input`, `prompt`, `instructions`,
-/// `system`, rerank's `query` and `documents`). Multipart uploads are not read.
+/// The families guardrails run on: those whose requests carry text for a model in the
+/// fields the guardrails read (messages, `input`, `prompt`, `instructions`, `system`,
+/// rerank's `query` and `documents`; a multipart upload's text fields, such as a
+/// transcription's or an image edit's `prompt`, are read the same way; its files are
+/// audio and images).
 fn guarded(family: Family) -> bool {
     matches!(
         family,
@@ -387,6 +389,8 @@ fn guarded(family: Family) -> bool {
             | Family::Speech
             | Family::Moderation
             | Family::Rerank
+            | Family::Transcription
+            | Family::ImageEdit
     )
 }
 
