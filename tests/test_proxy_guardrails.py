@@ -221,6 +221,41 @@ def test_upload_prompts_and_transcripts_are_guarded(client, server):
     assert "1111 1111" not in json.dumps(e.value.body)
 
 
+def test_a_batch_input_file_is_guarded_line_by_line(client, server):
+    """Each line of a batch's input file is a request the provider runs later: guarded
+    before the file leaves the proxy, a block refusing the upload, a mask rewriting the
+    line, the other lines sent byte for byte."""
+
+    def line(custom_id: str, text: str, **extra) -> str:
+        body = {"model": "gpt-4o-mini", "messages": say(text), **extra}
+        return json.dumps({"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions", "body": body})
+
+    before = len(server.requests)
+    bad = f"{line('a', 'hello')}\n{line('b', f'card {CARD}')}\n"
+    with pytest.raises(openai.BadRequestError) as e:
+        client.files.create(file=("in.jsonl", bad.encode()), purpose="batch")
+    assert e.value.body["message"].startswith('line 2 (custom_id "b"): ')
+    assert "Guardrail: no-cards" in e.value.body["message"]
+    assert "1111" not in json.dumps(e.value.body)
+    tagged = f"{line('c', 'hi', tags=['sensitive'])}\n"
+    with pytest.raises(openai.BadRequestError) as e:
+        client.files.create(file=("in.jsonl", tagged.encode()), purpose="batch")
+    assert "cannot be routed by sensitivity" in e.value.body["message"]
+    assert len(server.requests) == before, "nothing reached the provider"
+
+    plain = line("a", "hello  there")
+    good = f"{plain}\n{line('b', f'mail {EMAIL}', guardrails=['mask-email'])}\n"
+    client.files.create(file=("in.jsonl", good.encode()), purpose="batch")
+    sent = server.last_request.body["file"]["content"]
+    assert EMAIL not in sent
+    first, second = sent.splitlines()
+    assert first == plain
+    assert json.loads(second)["body"]["messages"] == say("mail <EMAIL_1>")
+    # Another purpose is not a batch of requests: sent as it is.
+    client.files.create(file=("notes.jsonl", bad.encode()), purpose="user_data")
+    assert server.last_request.body["file"]["content"] == bad
+
+
 def test_a_stream_blocked_after_the_call_says_so_in_its_spend_row(proxy, client, server):
     """A stream is judged at its end, after its spend row was begun: the post-call
     decision still reaches the row (which guardrail, which action, never the value)."""

@@ -36,6 +36,7 @@
 //! A server with no `guardrails:` has no [`ProxyGuardrails`] at all: its requests do no
 //! guardrail work.
 
+pub mod batch;
 pub mod external;
 pub mod stream;
 
@@ -462,6 +463,7 @@ pub struct ProxyGuardrails {
 }
 
 /// Why a request was refused: the error the client gets and the records of what ran.
+#[derive(Debug)]
 pub struct Refusal {
     /// What the client gets (400).
     pub error: ProxyError,

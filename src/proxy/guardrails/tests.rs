@@ -885,3 +885,87 @@ async fn guardrails_list_route_answers_any_key_and_an_empty_list_without_config(
     assert_eq!(names, ["no-cards", "mask-email", "code-words"]);
     proxy.shutdown().await;
 }
+
+/// A batch's input file, guarded in place line by line: a masked line rewritten, the
+/// others byte for byte, the records summed per guardrail; a blocked line refuses the
+/// whole file, which is left as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_input_file_is_guarded_line_by_line() {
+    let mock = MockServer::start().unwrap();
+    let state = AppState::new(&config_with(&mock, PII, "").unwrap()).unwrap();
+    let g = state.guardrails.clone().unwrap();
+    let dir = std::env::temp_dir().join(format!("rustllm-batch-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("in.jsonl");
+    let line = |id: &str, text: &str, extra: Value| {
+        let mut body = json!({"model": "m", "messages": say(text)});
+        if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+            b.extend(e);
+        }
+        json!({"custom_id": id, "method": "POST", "url": "/v1/chat/completions", "body": body})
+            .to_string()
+    };
+    let plain = line("a", "hello   there", json!({}));
+    let masked = line(
+        "b",
+        &format!("mail {EMAIL} and {EMAIL}"),
+        json!({"guardrails": ["mask-email"]}),
+    );
+    std::fs::write(&path, format!("{plain}\n\n{masked}\nnot json\n")).unwrap();
+    let upload = json!({"purpose": "batch", "file": {"path": path.to_str().unwrap()}});
+    let records = batch::guard_input_file(&g, upload.as_object().unwrap(), None, None)
+        .await
+        .unwrap();
+    let written = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = written.lines().collect();
+    assert_eq!(lines[0], plain);
+    assert_eq!(lines[1], "");
+    let b: Value = serde_json::from_str(lines[2]).unwrap();
+    assert_eq!(
+        b["body"]["messages"],
+        json!(say("mail <EMAIL_1> and <EMAIL_1>"))
+    );
+    assert!(b["body"].get("guardrails").is_none());
+    assert_eq!(lines[3], "not json");
+    let mask: Vec<_> = records
+        .iter()
+        .filter(|r| r.action == Some(Action::Mask))
+        .collect();
+    assert_eq!(mask.len(), 1);
+    assert_eq!(mask[0].kinds, vec![("EMAIL".to_string(), 2)]);
+    // no-cards ran on both requests: one record for the two runs.
+    assert_eq!(
+        records.iter().filter(|r| r.guardrail == "no-cards").count(),
+        1
+    );
+
+    let before = format!(
+        "{plain}\n{}\n",
+        line("c", &format!("card {CARD}"), json!({}))
+    );
+    std::fs::write(&path, &before).unwrap();
+    let refusal = batch::guard_input_file(&g, upload.as_object().unwrap(), None, None)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        refusal
+            .error
+            .message
+            .starts_with("line 2 (custom_id \"c\"): Blocked entity detected: CREDIT_CARD"),
+        "{}",
+        refusal.error.message
+    );
+    assert!(!refusal.error.message.contains("1111"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    assert!(!path.with_extension("guarded").exists());
+    // Another purpose is left alone.
+    let other = json!({"purpose": "fine-tune", "file": {"path": path.to_str().unwrap()}});
+    assert!(
+        batch::guard_input_file(&g, other.as_object().unwrap(), None, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -478,6 +478,28 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
             );
         }
     }
+    // A batch's input file: every line is a request the provider runs later.
+    let mut file_records = Vec::new();
+    if let (Some(g), Family::Files(crate::files::FilesOp::CreateFile)) = (&state.guardrails, family)
+    {
+        match crate::proxy::guardrails::batch::guard_input_file(
+            g,
+            &begun.body,
+            begun.identity.grant.as_deref(),
+            begun.identity.key_hash.as_deref(),
+        )
+        .await
+        {
+            Ok(records) => file_records = records,
+            Err(refusal) => return refused_by_guardrail(&state, &begun, family, refusal),
+        }
+        crate::proxy::guardrails::report(
+            &state.ops,
+            &begun.call_id,
+            &begun.identity,
+            &file_records,
+        );
+    }
     let (group, mut permit) = match route_to(&state, &begun).await {
         Ok(r) => r,
         Err(e) => {
@@ -508,6 +530,9 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
     let virtual_key = identity.role == crate::proxy::auth::Role::VirtualKey;
     if let (Some(ev), Some(ctx)) = (&mut event, &guards) {
         ev.guardrails = ctx.records.clone();
+    }
+    if let (Some(ev), false) = (&mut event, file_records.is_empty()) {
+        ev.guardrails = file_records;
     }
     if stream {
         return serve_stream(
