@@ -607,10 +607,141 @@ def test_bad_config_entries_are_refused_naming_the_field(entry, message):
         load([entry])
 
 
-def test_guardrails_on_other_calls_fail_closed(openai_args, server):
+# Every model call type with text in it, as (call, the request text's place on the wire).
+OTHER_CALLS = {
+    "responses": (
+        lambda text, kw: litellm.responses(model="openai/gpt-4o", input=text, **kw),
+        lambda body: body["input"],
+    ),
+    "bridged responses": (
+        lambda text, kw: litellm.responses(model="groq/llama-3.1-8b-instant", input=text, **kw),
+        lambda body: body["messages"][-1]["content"],
+    ),
+    "anthropic_messages": (
+        lambda text, kw: litellm.anthropic_messages(
+            model="anthropic/claude-3-5-haiku-20241022",
+            messages=[{"role": "user", "content": text}],
+            max_tokens=9,
+            **kw,
+        ),
+        lambda body: body["messages"][0]["content"],
+    ),
+    "image_generation": (
+        lambda text, kw: litellm.image_generation(model="openai/dall-e-3", prompt=text, **kw),
+        lambda body: body["prompt"],
+    ),
+    "image_edit": (
+        lambda text, kw: litellm.image_edit(model="openai/dall-e-2", image=("a.png", PNG), prompt=text, **kw),
+        lambda body: body["prompt"],
+    ),
+    "transcription": (
+        lambda text, kw: litellm.transcription(model="openai/whisper-1", file=("a.wav", b"abc"), prompt=text, **kw),
+        lambda body: body["prompt"],
+    ),
+    "speech": (
+        lambda text, kw: litellm.speech(model="openai/tts-1", input=text, voice="alloy", **kw),
+        lambda body: body["input"],
+    ),
+    "rerank": (
+        lambda text, kw: litellm.rerank(
+            model="jina_ai/jina-reranker-v2-base-multilingual", query=text, documents=["a", text], **kw
+        ),
+        lambda body: body["query"],
+    ),
+    "moderation": (
+        lambda text, kw: litellm.moderation(model="openai/omni-moderation-latest", input=text, **kw),
+        lambda body: body["input"],
+    ),
+}
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+
+
+@pytest.mark.parametrize("name", list(OTHER_CALLS))
+def test_guardrails_run_on_every_model_call_type(openai_args, server, name):
+    """A block sends nothing; a mask sends the placeholder, whatever the call type."""
+    call, sent_text = OTHER_CALLS[name]
+    kw = {**openai_args, "api_base": server.url}
+    litellm.callbacks = [
+        Guardrail(guardrail_name="cards", detect=["credit_card"], action="block", default_on=True),
+        Guardrail(guardrail_name="pii", detect=["email"], action="mask", default_on=True),
+    ]
+    with pytest.raises(BlockedPiiEntityError, match="Guardrail: cards"):
+        call(f"card {CARD}", kw)
+    assert server.request_count == 0
+    call(f"write to {EMAIL}", kw)
+    assert sent_text(server.last_request.body) == "write to <EMAIL_1>"
+    assert EMAIL not in wire_text(server)
+
+
+def test_replies_of_other_call_types_are_checked_and_restored(openai_args, server):
+    kw = {**openai_args, "api_base": server.url}
+    litellm.callbacks = [
+        Guardrail(guardrail_name="pii", detect=["email"], action="mask", restore=True, default_on=True),
+        Guardrail(guardrail_name="leaks", detect=["credit_card"], action="block", mode="post_call", default_on=True),
+    ]
+    server.respond(text="I wrote to <EMAIL_1>.")
+    r = litellm.responses(model="openai/gpt-4o", input=f"write to {EMAIL}", **kw)
+    assert server.last_request.body["input"] == "write to <EMAIL_1>"
+    assert r.output_text == f"I wrote to {EMAIL}." and r._hidden_params["custom_llm_provider"] == "openai"
+    server.respond(text="I wrote to <EMAIL_1>.")
+    m = litellm.anthropic_messages(
+        model="anthropic/claude-x", messages=[{"role": "user", "content": f"to {EMAIL}"}], max_tokens=9, **kw
+    )
+    assert m["content"][0]["text"] == f"I wrote to {EMAIL}."
+    assert m._hidden_params["custom_llm_provider"] == "anthropic"
+    # The transcript is the model's reply (the mock's repeats the prompt).
+    t = litellm.transcription(model="openai/whisper-1", file=("a.wav", b"abc"), prompt=f"for {EMAIL}", **kw)
+    assert t.text == f"MOCKTRANSCRIPT:a.wav:3::for {EMAIL}"
+    server.respond(text=f"card {CARD}")
+    with pytest.raises(BlockedPiiEntityError, match="Guardrail: leaks"):
+        litellm.responses(model="openai/gpt-4o", input="hi", **kw)
+
+
+def test_streams_of_other_call_types_get_pre_call_guardrails_only(openai_args, server):
+    kw = {**openai_args, "api_base": server.url}
     litellm.callbacks = [Guardrail(guardrail_name="pii", detect=["email"], action="mask", default_on=True)]
-    with pytest.raises(ValueError, match="not on image_generation"):
-        litellm.image_generation(model="openai/dall-e-3", prompt=f"a card for {EMAIL}", **openai_args)
+    events = list(litellm.responses(model="openai/gpt-4o", input=f"to {EMAIL}", stream=True, **kw))
+    assert server.last_request.body["input"] == "to <EMAIL_1>"
+    assert events[-1].type == "response.completed"
+    # What would check or restore the reply cannot read this stream: refused, not skipped.
+    litellm.callbacks = [
+        Guardrail(guardrail_name="pii", detect=["email"], action="mask", restore=True, default_on=True)
+    ]
+    before = server.request_count
+    with pytest.raises(ValueError, match=r"guardrails \['pii'\] check or restore the reply"):
+        litellm.responses(model="openai/gpt-4o", input=f"to {EMAIL}", stream=True, **kw)
+    assert server.request_count == before
+
+
+class ModerateInput(CustomGuardrail):
+    """A during_call guardrail for calls whose text is ``input``."""
+
+    async def async_moderation_hook(self, data, user_api_key_dict, call_type):
+        if "bad" in str(data.get("input")):
+            raise ValueError(f"moderation refused a {call_type} call")
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_class_hooks_run_on_other_call_types(openai_args, server, is_async):
+    """A class's moderation hook beside a Responses call, sync (on its async twin) and
+    async, told LiteLLM's call type."""
+    kw = {**openai_args, "api_base": server.url}
+    litellm.callbacks = [ModerateInput(guardrail_name="mod", event_hook="during_call", default_on=True)]
+
+    def call(text):
+        if is_async:
+            return asyncio.run(litellm.aresponses(model="openai/gpt-4o", input=text, **kw))
+        return litellm.responses(model="openai/gpt-4o", input=text, **kw)
+
+    assert call("fine").output_text == server.default_text
+    with pytest.raises(ValueError, match="moderation refused a responses call"):
+        call("bad")
+
+
+def test_guardrails_on_files_fail_closed(openai_args, server):
+    litellm.callbacks = [Guardrail(guardrail_name="pii", detect=["email"], action="mask", default_on=True)]
+    with pytest.raises(ValueError, match="not on create_file"):
+        litellm.create_file(file=("a.jsonl", b"{}"), purpose="batch", custom_llm_provider="openai", **openai_args)
     assert server.request_count == 0
 
 

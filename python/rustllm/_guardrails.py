@@ -39,7 +39,26 @@ HOOK_CALL_TYPES = {
     "atext_completion": "text_completion",
     "embedding": "embeddings",
     "aembedding": "embeddings",
+    "responses": "responses",
+    "aresponses": "responses",
+    "anthropic_messages": "anthropic_messages",
+    "image_generation": "image_generation",
+    "aimage_generation": "image_generation",
+    "image_edit": "image_generation",
+    "aimage_edit": "image_generation",
+    "transcription": "audio_transcription",
+    "atranscription": "audio_transcription",
+    "speech": "audio_speech",
+    "aspeech": "audio_speech",
+    "rerank": "rerank",
+    "arerank": "rerank",
+    "moderation": "moderation",
+    "amoderation": "moderation",
 }
+
+# The call types whose streams the guardrails read after the call (chat chunks); a
+# Responses or Anthropic stream gets the pre-call guardrails only.
+STREAM_CHECKED = frozenset(("completion", "text_completion"))
 
 _PRE = GuardrailEventHooks.pre_call
 _DURING = GuardrailEventHooks.during_call
@@ -56,6 +75,12 @@ def _is_builtin(g: Any) -> bool:
 
 # Per class: whether it overrides (pre, moderation, post, streaming iterator).
 _hook_table: dict = {}
+
+
+def restores(g: Any) -> bool:
+    """Whether a built-in guardrail puts masked values back into the reply."""
+    params = getattr(g, "litellm_params", None) or {}
+    return bool(params.get("restore") or params.get("output_parse_pii"))
 
 
 def _hooks_of(g: Any) -> tuple[bool, bool, bool, bool]:

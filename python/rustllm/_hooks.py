@@ -1196,19 +1196,49 @@ def _guardrail_run(obs: _Observers, call_type: str, params: dict[str, Any], rout
     if run is not None and call_type not in _guardrails.HOOK_CALL_TYPES:
         # Fail closed: a guardrail meant for this call cannot see it.
         raise ValueError(
-            f"rustllm runs guardrails on completion, text_completion and embedding calls, not on {call_type}; "
-            "this call selects guardrails (default_on or by name), so it is refused rather than sent unchecked"
+            f"rustllm runs guardrails on model calls (completion, responses, anthropic_messages, embedding, "
+            f"images, audio, rerank, moderation), not on {call_type}; this call selects guardrails (default_on "
+            "or by name), so it is refused rather than sent unchecked"
         )
+    if run is not None and params.get("stream") and run.hook_type not in _guardrails.STREAM_CHECKED:
+        after = [g.guardrail_name for g in run.streaming] + [
+            g.guardrail_name
+            for g, check in run.post
+            if check or (_guardrails._is_builtin(g) and _guardrails.restores(g))
+        ]
+        if after:
+            # Fail closed: what would check or restore this stream's reply cannot read it.
+            raise ValueError(
+                f"guardrails {sorted(set(after))!r} check or restore the reply, which rustllm does on chat and "
+                f"text-completion streams only, not on a {call_type} stream; call without stream=True, or with "
+                "pre-call guardrails only"
+            )
     return run
+
+
+# The async core of each sync call type other than completion and embedding: module,
+# function.
+_ASYNC_CORES = {
+    "text_completion": ("rustllm._text", "atext_completion_core"),
+    "responses": ("rustllm._responses", "aresponses_core"),
+    "anthropic_messages": ("rustllm._anthropic_messages", "aanthropic_messages_core"),
+    "image_generation": ("rustllm._images", "_aimage_generation"),
+    "image_edit": ("rustllm._images", "_aimage_edit"),
+    "transcription": ("rustllm._audio", "_atranscription"),
+    "speech": ("rustllm._audio", "_aspeech"),
+    "rerank": ("rustllm._rerank", "_arerank"),
+    "moderation": ("rustllm._rerank", "_amoderation"),
+}
 
 
 def _async_twin(call_type: str) -> Callable[[dict[str, Any]], Any]:
     """The async core of a sync call type (a sync call's moderation hooks run beside it)."""
     m = _rustllm()
-    if call_type == "text_completion":
-        from rustllm._text import atext_completion_core
+    found = _ASYNC_CORES.get(call_type)
+    if found is not None:
+        import importlib
 
-        return atext_completion_core
+        return getattr(importlib.import_module(found[0]), found[1])
     return m._aembedding if call_type == "embedding" else m._acompletion
 
 

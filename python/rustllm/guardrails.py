@@ -262,12 +262,20 @@ def _tag_sensitive(data: dict[str, Any]) -> None:
 
 def _rebuilt(response: Any, body: dict[str, Any]) -> Any:
     """A response of ``response``'s type from ``body``, keeping its hidden params."""
-    from_openai = getattr(type(response), "_from_openai", None)
-    hidden = getattr(response, "_hidden_params", None) or {}
-    if from_openai is not None:
-        new = from_openai(body, dict(hidden), getattr(response, "_response_ms", None))
-        return new
-    return type(response)(**body)
+    cls = type(response)
+    build = getattr(cls, "_from_openai", None) or getattr(cls, "_from_core", None)
+    hidden = dict(getattr(response, "_hidden_params", None) or {})
+    ms = getattr(response, "_response_ms", None)
+    if build is not None:
+        return build(body, hidden, ms)
+    new = cls(**body)
+    # Anthropic's message is a dict: its private attributes come along too.
+    for name, value in (("_hidden_params", hidden), ("_response_ms", ms)):
+        try:
+            setattr(new, name, value)
+        except AttributeError:
+            pass
+    return new
 
 
 def restore_response(response: Any, masking: Any) -> Any:

@@ -231,25 +231,27 @@ fn apply_over(
     Ok(applied)
 }
 
-/// Calls `f` on every text of a request a model reads (rerank's `query` and `documents`
-/// included). Ids, roles, names, types, URLs and base64 data are not texts; neither are
-/// token-id inputs.
+/// The fields of a request that hold what a model reads, in reading order (so that
+/// placeholders are numbered as the model meets them). Rerank's `query` and `documents`
+/// (strings or `{"text"}` objects) and Cohere chat's `documents` are texts a model reads
+/// too.
+pub const TEXT_FIELDS: [&str; 7] = [
+    "system",
+    "instructions",
+    "messages",
+    "prompt",
+    "input",
+    "query",
+    "documents",
+];
+
+/// Calls `f` on every text of a request a model reads (the [`TEXT_FIELDS`]). Ids, roles,
+/// names, types, URLs and base64 data are not texts; neither are token-id inputs.
 pub fn for_each_text(body: &mut Value, f: &mut impl FnMut(&mut String)) {
     let Some(obj) = body.as_object_mut() else {
         return;
     };
-    // In reading order, so placeholders are numbered as the model meets them.
-    // Rerank's `query` and `documents` (strings or `{"text"}` objects) and Cohere chat's
-    // `documents` are texts a model reads too.
-    for key in [
-        "system",
-        "instructions",
-        "messages",
-        "prompt",
-        "input",
-        "query",
-        "documents",
-    ] {
+    for key in TEXT_FIELDS {
         if let Some(v) = obj.get_mut(key) {
             match v {
                 Value::String(s) => f(s),

@@ -20,7 +20,6 @@ use crate::guardrails::{
 };
 
 /// The request keys whose texts a model reads ([`crate::guardrails::request::for_each_text`]).
-const TEXT_KEYS: [&str; 5] = ["system", "instructions", "messages", "prompt", "input"];
 
 /// One `guardrails:` entry of the built-in detectors, built from its `litellm_params`.
 #[pyclass(module = "rustllm._core", name = "BuiltinGuardrail", frozen)]
@@ -209,7 +208,9 @@ fn guardrails_check_request<'py>(
     request: &Bound<'py, PyDict>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let mut map = Map::new();
-    for key in TEXT_KEYS {
+    // Only the fields a model reads are converted (a call's other arguments may be
+    // clients, files or callables).
+    for key in crate::guardrails::request::TEXT_FIELDS {
         if let Some(v) = request.get_item(key)? {
             if !v.is_none() {
                 map.insert(key.to_string(), to_value(&v, key)?);
