@@ -452,6 +452,11 @@ def test_guardrail_classes_load_the_litellm_way(server, tmp_path):
             "Guardrail raised an exception, Guardrail: shouty, Message: 'secret' is not allowed"
         )
         assert len(server.requests) == before
+        # On a stream the class's post-call hook gets the whole reply, held until then.
+        server.respond(text="all is well", stream_chunks=3)
+        stream = client.chat.completions.create(model="gpt-4o", messages=say("quiet please"), stream=True)
+        text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        assert text == "all is well [checked by shouty]"
         # LiteLLM's guardrail metrics: the raise counted under its class, each run timed.
         metrics = httpx.get(f"{proxy.url}/metrics", timeout=20).text
         for line in [
@@ -459,7 +464,7 @@ def test_guardrail_classes_load_the_litellm_way(server, tmp_path):
             'litellm_guardrail_latency_seconds_count{guardrail_name="shouty",status="error",'
             'error_type="ValueError",hook_type="pre_call"} 1',
             'litellm_guardrail_latency_seconds_count{guardrail_name="shouty",status="success",'
-            'error_type="none",hook_type="post_call"} 1',
+            'error_type="none",hook_type="post_call"} 2',
         ]:
             assert line in metrics, metrics
 

@@ -30,6 +30,7 @@ pub fn wrap(
     mut rx: mpsc::Receiver<Batch>,
     mut ctx: RequestGuardrails,
     style: Style,
+    request: Option<Map<String, Value>>,
     on_records: OnRecords,
 ) -> mpsc::Receiver<Batch> {
     let (tx, out) = mpsc::channel::<Batch>(16);
@@ -59,7 +60,11 @@ pub fn wrap(
             }
         }
         if hold {
-            if let Err(e) = judge(&mut ctx, &mut held, style) {
+            let judged = match judge(&mut ctx, &mut held, style) {
+                Ok(()) => judge_classes(&mut ctx, &mut held, request.as_ref()).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = judged {
                 on_records(ctx.records.split_off(before));
                 let _ = tx.send(Err(e)).await;
                 return;
@@ -293,6 +298,134 @@ fn finish_full(
     }
 }
 
+/// Each text slot of a held stream and its whole text, in the order first seen.
+fn slot_texts(held: &mut [Chunk]) -> Vec<(String, String)> {
+    let mut slots: Vec<(String, String)> = Vec::new();
+    for chunk in held.iter_mut() {
+        let mut spots = Vec::new();
+        texts(chunk, &mut spots);
+        for (slot, text) in spots {
+            match slots.iter_mut().find(|(s, _)| *s == slot) {
+                Some((_, all)) => all.push_str(text),
+                None => slots.push((slot, text.clone())),
+            }
+        }
+    }
+    slots
+}
+
+/// A held stream's reply as a chat completion for the post-call guardrails: one choice
+/// per text slot (each choice's text, and each tool call's and Responses part's), in
+/// order.
+fn reply_of(slots: &[(String, String)]) -> Map<String, Value> {
+    let choices: Vec<Value> = slots
+        .iter()
+        .enumerate()
+        .map(|(i, (_, text))| {
+            json!({"index": i, "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop"})
+        })
+        .collect();
+    let mut reply = Map::new();
+    reply.insert("object".into(), json!("chat.completion"));
+    reply.insert("choices".into(), Value::Array(choices));
+    reply
+}
+
+/// Rewrite a held stream with the texts of `reply` (as [`reply_of`] made it, changed):
+/// each slot's new text goes out whole in its first delta, its later deltas empty.
+fn rewrite(held: &mut [Chunk], slots: &[(String, String)], reply: &Value) {
+    let new: Vec<String> = (0..slots.len())
+        .map(|i| {
+            reply
+                .pointer(&format!("/choices/{i}/message/content"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    let mut first = vec![true; slots.len()];
+    for chunk in held.iter_mut() {
+        let mut spots = Vec::new();
+        texts(chunk, &mut spots);
+        for (slot, text) in spots {
+            if let Some(i) = slots.iter().position(|(s, _)| *s == slot) {
+                *text = if first[i] {
+                    first[i] = false;
+                    new[i].clone()
+                } else {
+                    String::new()
+                };
+            }
+        }
+    }
+}
+
+/// The post-call guardrail classes over a held stream (after the built-ins): each gets
+/// the request and the reply so far as a chat completion ([`reply_of`]) in
+/// `async_post_call_success_hook`; raising blocks the stream (an error event instead of
+/// the reply), a changed reply rewrites it.
+async fn judge_classes(
+    ctx: &mut RequestGuardrails,
+    held: &mut [Chunk],
+    request: Option<&Map<String, Value>>,
+) -> Result<(), LlmError> {
+    let owner = Arc::clone(&ctx.owner);
+    let classes: Vec<usize> = ctx
+        .post_entries()
+        .filter(|&i| matches!(owner.entries[i].engine, super::Engine::External(_)))
+        .collect();
+    if classes.is_empty() {
+        return Ok(());
+    }
+    let empty = Map::new();
+    let request = request.unwrap_or(&empty);
+    for i in classes {
+        let e = &owner.entries[i];
+        let super::Engine::External(g) = &e.engine else {
+            continue;
+        };
+        let slots = slot_texts(held);
+        let reply = reply_of(&slots);
+        let started = std::time::Instant::now();
+        match g.post_call(request, &reply, &ctx.caller).await {
+            Ok(changed) => {
+                let d = super::class_change(&e.name, changed.is_some());
+                if let Some(new) = changed {
+                    rewrite(held, &slots, &Value::Object(new));
+                }
+                owner.record(
+                    i,
+                    super::Hook::PostCall,
+                    d.as_ref(),
+                    started.elapsed(),
+                    &mut ctx.records,
+                );
+            }
+            Err(raised) => {
+                let d = crate::guardrails::Decision {
+                    guardrail: e.name.clone(),
+                    action: Action::Block,
+                    kinds: Vec::new(),
+                };
+                owner.record_raised(
+                    i,
+                    super::Hook::PostCall,
+                    &d,
+                    &raised.error_type,
+                    started.elapsed(),
+                    &mut ctx.records,
+                );
+                return Err(LlmError::bad_request(format!(
+                    "Guardrail raised an exception, Guardrail: {}, Message: {}",
+                    e.name, raised.message
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What is still held when the stream ends, as chunks of the stream's style.
 fn flush(r: &mut StreamRestorer, style: Style) -> Vec<Chunk> {
     let mut out = Vec::new();
@@ -338,22 +471,8 @@ fn judge(ctx: &mut RequestGuardrails, held: &mut [Chunk], _style: Style) -> Resu
         return Ok(());
     }
     let started = std::time::Instant::now();
-    let mut slots: Vec<(String, String)> = Vec::new();
-    for chunk in held.iter_mut() {
-        let mut spots = Vec::new();
-        texts(chunk, &mut spots);
-        for (slot, text) in spots {
-            match slots.iter_mut().find(|(s, _)| *s == slot) {
-                Some((_, all)) => all.push_str(text),
-                None => slots.push((slot, text.clone())),
-            }
-        }
-    }
-    let choices: Vec<Value> = slots
-        .iter()
-        .map(|(_, text)| json!({"message": {"content": text}}))
-        .collect();
-    let mut reply = json!({ "choices": choices });
+    let slots = slot_texts(held);
+    let mut reply = Value::Object(reply_of(&slots));
     let result = match &ctx.restore {
         Some(masked) => apply_reply_after(&mut reply, &rules, masked),
         None => apply_reply(&mut reply, &rules),
@@ -366,31 +485,7 @@ fn judge(ctx: &mut RequestGuardrails, held: &mut [Chunk], _style: Style) -> Resu
             if !applied.decisions.iter().any(|d| d.action == Action::Mask) {
                 return Ok(());
             }
-            // Each slot's masked text goes out whole in its first delta.
-            let masked: Vec<String> = (0..slots.len())
-                .map(|i| {
-                    reply
-                        .pointer(&format!("/choices/{i}/message/content"))
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string()
-                })
-                .collect();
-            let mut first = vec![true; slots.len()];
-            for chunk in held.iter_mut() {
-                let mut spots = Vec::new();
-                texts(chunk, &mut spots);
-                for (slot, text) in spots {
-                    if let Some(i) = slots.iter().position(|(s, _)| *s == slot) {
-                        *text = if first[i] {
-                            first[i] = false;
-                            masked[i].clone()
-                        } else {
-                            String::new()
-                        };
-                    }
-                }
-            }
+            rewrite(held, &slots, &reply);
             Ok(())
         }
         Err(Blocked(d)) => {

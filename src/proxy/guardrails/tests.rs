@@ -775,13 +775,25 @@ impl ExternalGuardrail for Shouty {
         })
     }
 
+    /// The same on the reply.
     fn post_call<'a>(
         &'a self,
         _request: &'a Map<String, Value>,
-        _reply: &'a Map<String, Value>,
+        reply: &'a Map<String, Value>,
         _caller: &'a Map<String, Value>,
     ) -> HookFuture<'a> {
-        Box::pin(async { Ok(None) })
+        Box::pin(async move {
+            let mut value = Value::Object(reply.clone());
+            let mut blocked = false;
+            crate::guardrails::request::for_each_reply_text(&mut value, &mut |t: &mut String| {
+                blocked |= t.contains("forbidden");
+                *t = t.to_uppercase();
+            });
+            if blocked {
+                return Err(HookError::new("ValueError", "no forbidden words"));
+            }
+            Ok(Some(obj(value)))
+        })
     }
 }
 
@@ -968,4 +980,53 @@ async fn a_batch_input_file_is_guarded_line_by_line() {
             .is_empty()
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A class's post-call hook on a stream: the stream is held, the class gets the whole
+/// reply; raising ends the stream with an error event before any of it goes out, a
+/// changed reply is what the client gets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn class_post_call_guardrails_judge_streams() {
+    let mock = MockServer::start().unwrap();
+    external::set_loader(Arc::new(TestLoader));
+    let guardrails = r#"
+  - guardrail_name: shouty
+    litellm_params: {guardrail: rusttests.Shouty, mode: post_call, default_on: true}
+"#;
+    let mut state = AppState::new(&config_with(&mock, guardrails, "").unwrap()).unwrap();
+    let (sink, mut events) = SpendSink::channel(16);
+    state.spend = Some(sink);
+    let proxy = start(state).await;
+    let stream = |text: &str| json!({"model": "echo", "messages": say(text), "stream": true});
+    let (status, text) = post(&proxy, "/chat/completions", stream("quiet please")).await;
+    assert_eq!(status, 200);
+    let content: String = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(content, "QUIET PLEASE");
+    assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+    let ev = events.recv().await.unwrap();
+    assert_eq!(ev.guardrails.len(), 1);
+    assert_eq!(ev.guardrails[0].action, Some(Action::Mask));
+
+    let (status, text) = post(&proxy, "/chat/completions", stream("a forbidden word")).await;
+    assert_eq!(status, 200);
+    assert!(
+        text.contains(
+            "Guardrail raised an exception, Guardrail: shouty, Message: no forbidden words"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("a forbidden word"), "{text}");
+    assert!(!text.contains("[DONE]"));
+    let ev = events.recv().await.unwrap();
+    assert_eq!(ev.guardrails[0].action, Some(Action::Block));
+    proxy.shutdown().await;
 }

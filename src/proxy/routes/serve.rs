@@ -739,6 +739,11 @@ async fn serve_stream(
     guards: Option<crate::proxy::guardrails::RequestGuardrails>,
     identity: crate::proxy::auth::Identity,
 ) -> Response {
+    // The request as sent, for post-call guardrails of a class (they see both).
+    let request = guards
+        .as_ref()
+        .filter(|g| g.needs_request())
+        .map(|_| body.clone());
     let result = state
         .router
         .route_with(stream_call_type(family), body, true, None, None, |merged| {
@@ -804,7 +809,7 @@ async fn serve_stream(
             crate::proxy::guardrails::report(&ops, &id, &identity, &r);
             records.lock().unwrap_or_else(|e| e.into_inner()).extend(r);
         });
-        chunks = crate::proxy::guardrails::stream::wrap(chunks, ctx, style, on_records);
+        chunks = crate::proxy::guardrails::stream::wrap(chunks, ctx, style, request, on_records);
     }
     let mut sse = SseBody::new(chunks, style, Some(guard), permit, spend);
     if let Some(late) = late {
