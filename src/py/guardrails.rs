@@ -19,8 +19,6 @@ use crate::guardrails::{
     StreamRestorer,
 };
 
-/// The request keys whose texts a model reads ([`crate::guardrails::request::for_each_text`]).
-
 /// One `guardrails:` entry of the built-in detectors, built from its `litellm_params`.
 #[pyclass(module = "rustllm._core", name = "BuiltinGuardrail", frozen)]
 pub struct PyBuiltinGuardrail {
