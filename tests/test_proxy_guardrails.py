@@ -469,6 +469,39 @@ def test_guardrail_classes_load_the_litellm_way(server, tmp_path):
             assert line in metrics, metrics
 
 
+COUNTING_CLASS = """
+class PerUserQuota:
+    \"\"\"A guardrail that counts calls in the hook's ``cache``, as LiteLLM classes do.\"\"\"
+
+    def __init__(self, guardrail_name, event_hook, default_on=False, **kwargs):
+        self.guardrail_name, self.event_hook, self.default_on = guardrail_name, event_hook, default_on
+
+    async def async_pre_call_hook(self, user_api_key_dict, cache, data, call_type):
+        n = (await cache.async_get_cache("calls") or 0) + 1
+        await cache.async_set_cache("calls", n)
+        if n > 2:
+            raise ValueError(f"call {n}: over the quota of 2")
+        return data
+"""
+
+
+def test_a_class_hook_gets_a_cache(server, tmp_path):
+    (tmp_path / "quota.py").write_text(COUNTING_CLASS)
+    config = (
+        "model_list:\n"
+        + mock_deployment("gpt-4o", server, model="openai/gpt-4o-mini")
+        + "guardrails:\n"
+        + "  - guardrail_name: quota\n"
+        + "    litellm_params: {guardrail: quota.PerUserQuota, mode: pre_call, default_on: true}\n"
+    )
+    with ProxyProcess(config, env={"PYTHONPATH": str(tmp_path)}) as proxy:
+        client = openai.OpenAI(api_key="anything", base_url=proxy.url, max_retries=0, timeout=30)
+        for _ in range(2):
+            client.chat.completions.create(model="gpt-4o", messages=say("hi"))
+        with pytest.raises(openai.BadRequestError, match="call 3: over the quota of 2"):
+            client.chat.completions.create(model="gpt-4o", messages=say("hi"))
+
+
 MODERATION_CLASS = """
 class Moderator:
     \"\"\"A during_call guardrail written LiteLLM's way: only async_moderation_hook.\"\"\"

@@ -130,6 +130,11 @@ fn call_hook(
                             .call((), Some(&fields))?
                     }
                     Some(v) => to_py(py, v)?,
+                    // LiteLLM hands `async_pre_call_hook` its in-memory key cache; here
+                    // the process's one cache that SDK guardrails get too.
+                    None if *k == "cache" => {
+                        py.import("rustllm._guardrails")?.call_method0("_cache")?
+                    }
                     None => py.None().into_bound(py),
                 };
                 if *k == changed {
