@@ -143,7 +143,7 @@ def _requested_names(items: Any, where: str) -> list:
 class _Run:
     """One call's guardrails and what they left for the reply."""
 
-    __slots__ = ("call_type", "during", "hook_type", "maskings", "post", "pre", "router", "streaming")
+    __slots__ = ("call_type", "during", "hook_type", "maskings", "post", "pre", "record", "router", "streaming")
 
     def __init__(self, call_type: str, router: bool) -> None:
         self.call_type = call_type
@@ -155,6 +155,9 @@ class _Run:
         self.post: list = []
         self.streaming: list = []
         self.maskings: list = []
+        # Whether the built-ins' decisions go into the call's guardrail information
+        # (`metadata`): only callbacks read it, and a call nobody observes skips it.
+        self.record = True
 
 
 def plan(call_type: str, params: dict[str, Any], active: list, names: frozenset, router: bool) -> _Run | None:
@@ -346,7 +349,7 @@ def pre(run: _Run, params: dict[str, Any]) -> None:
     """The pre-call guardrails of a sync call, in order."""
     for g in run.pre:
         if _is_builtin(g):
-            g._check_request(params, run.router, run.maskings)
+            g._check_request(params, run.router, run.maskings, run.record)
             continue
         try:
             result = _sync(
@@ -362,7 +365,7 @@ async def apre(run: _Run, params: dict[str, Any]) -> None:
     """The pre-call guardrails of an async call, in order."""
     for g in run.pre:
         if _is_builtin(g):
-            g._check_request(params, run.router, run.maskings)
+            g._check_request(params, run.router, run.maskings, run.record)
             continue
         try:
             result = await _async(

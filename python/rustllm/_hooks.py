@@ -1193,6 +1193,8 @@ def _guardrail_run(obs: _Observers, call_type: str, params: dict[str, Any], rout
     from rustllm import _guardrails
 
     run = _guardrails.plan(call_type, params, obs.guardrails, obs.guardrail_names, router)
+    if run is not None:
+        run.record = bool(obs.any or obs.log)
     if run is not None and call_type not in _guardrails.HOOK_CALL_TYPES:
         # Fail closed: a guardrail meant for this call cannot see it.
         raise ValueError(

@@ -142,18 +142,20 @@ class Guardrail(CustomGuardrail):
         return "post_call" in self._modes
 
     # -- the checks (sync: the detectors are Rust, no event loop needed) ----------------
-    def _check_request(self, data: dict[str, Any], router: bool, state: Any) -> None:
+    def _check_request(self, data: dict[str, Any], router: bool, state: Any, record: bool = True) -> None:
+        """Check (and mask) ``data``; ``record``: add the decisions to the call's guardrail
+        information (skipped when no callback will read it)."""
         start = time.time()
         blocked, changed, decisions, masking, sensitive = _core.guardrails_check_request([self._core], data)
         if blocked is not None:
-            self._audit(data, [blocked[3]], start, "pre_call")
+            self._audit(data, [blocked[3]], start, "pre_call", record)
             from rustllm.exceptions import BlockedPiiEntityError
 
             raise BlockedPiiEntityError(entity_type=blocked[1], guardrail_name=self.guardrail_name)
         if changed is not None:
             data.update(changed)
         if decisions:
-            self._audit(data, decisions, start, "pre_call")
+            self._audit(data, decisions, start, "pre_call", record)
         if masking is not None:
             state.append((self, masking))
         if sensitive:
@@ -189,21 +191,24 @@ class Guardrail(CustomGuardrail):
             return _rebuilt(response, changed)
         return response
 
-    def _audit(self, data: dict[str, Any], decisions: list, start: float, event: str) -> None:
+    def _audit(self, data: dict[str, Any], decisions: list, start: float, event: str, record: bool = True) -> None:
         from rustllm._guardrails import call_id
 
         end = time.time()
-        cid = call_id(data)
         for guardrail, action, kinds in decisions:
             counts = dict(kinds)
             if _logger.isEnabledFor(logging.INFO):
+                # The call's id, made here only when a log line names it (callbacks
+                # that see the call later make the same one then).
                 _logger.info(
                     "rustllm guardrail %s: %s (%s) on call %s",
                     guardrail,
                     action,
                     ", ".join(f"{k}={n}" for k, n in kinds),
-                    cid,
+                    call_id(data),
                 )
+            if not record:
+                continue
             _record(
                 data,
                 {
