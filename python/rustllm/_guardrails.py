@@ -423,18 +423,20 @@ def moderated(run: _Run, acore: Callable[[dict[str, Any]], Any]) -> Callable[[di
 # post_call
 # ---------------------------------------------------------------------------------------
 def _is_stream(response: Any) -> bool:
-    return hasattr(response, "__next__") and hasattr(response, "__anext__")
+    from rustllm._hooks import _is_stream as is_stream
+
+    return is_stream(response)
 
 
 def _builtin_reply(run: _Run, g: Any, check: bool, params: dict[str, Any], response: Any) -> Any:
-    from rustllm.guardrails import restore_response
-
     if run.hook_type == "embeddings":
         return response  # vectors: nothing to check or restore
     if check:
         response = g._check_reply(params, response)
     for owner, masking in run.maskings:
         if owner is g:
+            from rustllm.guardrails import restore_response
+
             response = restore_response(response, masking)
     return response
 

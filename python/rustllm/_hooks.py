@@ -1161,8 +1161,18 @@ def _make_observed_stream_class() -> type:
 # ---------------------------------------------------------------------------------------
 # The observed calls.
 # ---------------------------------------------------------------------------------------
+# Per type: whether its objects are streams (one iterator for `for` and `async for`).
+_stream_types: dict[type, bool] = {}
+
+
 def _is_stream(response: Any) -> bool:
-    return hasattr(response, "__next__") and hasattr(response, "__anext__")
+    """Whether ``response`` is a stream. Asked of its type, once per type: asking a reply
+    object for an attribute it lacks costs a formatted AttributeError every call."""
+    cls = type(response)
+    found = _stream_types.get(cls)
+    if found is None:
+        found = _stream_types[cls] = hasattr(cls, "__next__") and hasattr(cls, "__anext__")
+    return found
 
 
 def _plan(cache: Any, call_type: str, params: dict[str, Any]) -> Any:
