@@ -10,6 +10,7 @@ decided without ever holding the value.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 
@@ -409,6 +410,22 @@ def test_a_bad_guardrail_config_stops_the_start(server, entry, error):
     assert error in done.stderr, done.stderr
 
 
+def class_proxy(server, tmp_path, source: str, name: str, litellm_params: str, settings: str = "") -> ProxyProcess:
+    """A proxy whose one guardrail, ``name``, is a class from ``source`` (written as
+    ``{module}.py`` for the module ``litellm_params``' ``guardrail`` names)."""
+    module = re.search(r"guardrail: (\w+)\.", litellm_params).group(1)
+    (tmp_path / f"{module}.py").write_text(source)
+    config = (
+        "model_list:\n"
+        + mock_deployment("gpt-4o", server, model="openai/gpt-4o-mini")
+        + settings
+        + "guardrails:\n"
+        + f"  - guardrail_name: {name}\n"
+        + f"    litellm_params: {litellm_params}\n"
+    )
+    return ProxyProcess(config, env={"PYTHONPATH": str(tmp_path)})
+
+
 GUARD_CLASS = """
 class Shouty:
     \"\"\"A guardrail class written LiteLLM's way (duck-typed: no base class needed).\"\"\"
@@ -431,15 +448,8 @@ class Shouty:
 
 
 def test_guardrail_classes_load_the_litellm_way(server, tmp_path):
-    (tmp_path / "my_guards.py").write_text(GUARD_CLASS)
-    config = (
-        "model_list:\n"
-        + mock_deployment("gpt-4o", server, model="openai/gpt-4o-mini")
-        + "guardrails:\n"
-        + "  - guardrail_name: shouty\n"
-        + "    litellm_params: {guardrail: my_guards.Shouty, mode: [pre_call, post_call], default_on: true, banned: secret}\n"
-    )
-    with ProxyProcess(config, env={"PYTHONPATH": str(tmp_path)}) as proxy:
+    params = "{guardrail: my_guards.Shouty, mode: [pre_call, post_call], default_on: true, banned: secret}"
+    with class_proxy(server, tmp_path, GUARD_CLASS, "shouty", params) as proxy:
         client = openai.OpenAI(api_key="anything", base_url=proxy.url, max_retries=0, timeout=30)
         server.respond(text="fine")
         r = client.chat.completions.create(model="gpt-4o", messages=say("quiet please"))
@@ -486,15 +496,8 @@ class PerUserQuota:
 
 
 def test_a_class_hook_gets_a_cache(server, tmp_path):
-    (tmp_path / "quota.py").write_text(COUNTING_CLASS)
-    config = (
-        "model_list:\n"
-        + mock_deployment("gpt-4o", server, model="openai/gpt-4o-mini")
-        + "guardrails:\n"
-        + "  - guardrail_name: quota\n"
-        + "    litellm_params: {guardrail: quota.PerUserQuota, mode: pre_call, default_on: true}\n"
-    )
-    with ProxyProcess(config, env={"PYTHONPATH": str(tmp_path)}) as proxy:
+    params = "{guardrail: quota.PerUserQuota, mode: pre_call, default_on: true}"
+    with class_proxy(server, tmp_path, COUNTING_CLASS, "quota", params) as proxy:
         client = openai.OpenAI(api_key="anything", base_url=proxy.url, max_retries=0, timeout=30)
         for _ in range(2):
             client.chat.completions.create(model="gpt-4o", messages=say("hi"))
@@ -516,15 +519,8 @@ class Moderator:
 
 
 def test_a_during_call_class_runs_its_moderation_hook(server, tmp_path):
-    (tmp_path / "my_moderator.py").write_text(MODERATION_CLASS)
-    config = (
-        "model_list:\n"
-        + mock_deployment("gpt-4o", server, model="openai/gpt-4o-mini")
-        + "guardrails:\n"
-        + "  - guardrail_name: moderator\n"
-        + "    litellm_params: {guardrail: my_moderator.Moderator, mode: during_call, default_on: true}\n"
-    )
-    with ProxyProcess(config, env={"PYTHONPATH": str(tmp_path)}) as proxy:
+    params = "{guardrail: my_moderator.Moderator, mode: during_call, default_on: true}"
+    with class_proxy(server, tmp_path, MODERATION_CLASS, "moderator", params) as proxy:
         client = openai.OpenAI(api_key="anything", base_url=proxy.url, max_retries=0, timeout=30)
         server.respond(text="fine")
         r = client.chat.completions.create(model="gpt-4o", messages=say("a calm question"))
@@ -557,17 +553,9 @@ class TeamGate:
 
 
 def test_a_class_hook_gets_the_caller_as_user_api_key_auth(server, tmp_path):
-    (tmp_path / "my_gate.py").write_text(TEAM_CLASS)
-    db = tmp_path / "proxy.db"
-    config = (
-        "model_list:\n"
-        + mock_deployment("gpt-4o", server, model="openai/gpt-4o-mini")
-        + f"general_settings:\n  master_key: {MASTER}\n  database_url: sqlite:///{db}\n"
-        + "guardrails:\n"
-        + "  - guardrail_name: gate\n"
-        + "    litellm_params: {guardrail: my_gate.TeamGate, mode: pre_call, default_on: true}\n"
-    )
-    with ProxyProcess(config, env={"PYTHONPATH": str(tmp_path)}) as proxy:
+    settings = f"general_settings:\n  master_key: {MASTER}\n  database_url: sqlite:///{tmp_path / 'proxy.db'}\n"
+    params = "{guardrail: my_gate.TeamGate, mode: pre_call, default_on: true}"
+    with class_proxy(server, tmp_path, TEAM_CLASS, "gate", params, settings) as proxy:
         team = httpx.post(f"{proxy.url}/team/new", json={"team_alias": "ops"}, headers=AUTH, timeout=20).json()
         key = httpx.post(
             f"{proxy.url}/key/generate",

@@ -123,6 +123,19 @@ async fn post(proxy: &Proxy, path: &str, body: Value) -> (u16, String) {
     (status, r.text().await.unwrap())
 }
 
+/// The text of a chat stream's `data:` events, its deltas' content joined.
+fn streamed_text(sse: &str) -> String {
+    sse.lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect()
+}
+
 async fn get(proxy: &Proxy, path: &str) -> String {
     reqwest::Client::builder()
         .no_proxy()
@@ -639,16 +652,7 @@ async fn post_call_guardrails_check_the_models_reply() {
         json!({"model": "gpt-4o", "messages": say("hi"), "stream": true, "guardrails": ["hide-mail"]}),
     )
     .await;
-    let content: String = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("data: "))
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|c| {
-            c["choices"][0]["delta"]["content"]
-                .as_str()
-                .map(str::to_string)
-        })
-        .collect();
+    let content = streamed_text(&text);
     assert_eq!(content, "mail <EMAIL_1> now");
     assert_eq!(decisions().await.1, vec![masked("hide-mail")]);
     proxy.shutdown().await;
@@ -1000,16 +1004,7 @@ async fn class_post_call_guardrails_judge_streams() {
     let stream = |text: &str| json!({"model": "echo", "messages": say(text), "stream": true});
     let (status, text) = post(&proxy, "/chat/completions", stream("quiet please")).await;
     assert_eq!(status, 200);
-    let content: String = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("data: "))
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|c| {
-            c["choices"][0]["delta"]["content"]
-                .as_str()
-                .map(str::to_string)
-        })
-        .collect();
+    let content = streamed_text(&text);
     assert_eq!(content, "QUIET PLEASE");
     assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
     let ev = events.recv().await.unwrap();
