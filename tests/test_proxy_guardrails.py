@@ -475,6 +475,8 @@ def test_guardrail_classes_load_the_litellm_way(server, tmp_path):
             'error_type="ValueError",hook_type="pre_call"} 1',
             'litellm_guardrail_latency_seconds_count{guardrail_name="shouty",status="success",'
             'error_type="none",hook_type="post_call"} 2',
+            # A class that changed the request is recorded as such, not as a mask.
+            'rustllm_guardrail_decisions_total{guardrail_name="shouty",action="modify",hook_type="pre_call"} 2.0',
         ]:
             assert line in metrics, metrics
 

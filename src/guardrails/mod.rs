@@ -30,6 +30,9 @@ pub enum Action {
     /// Let the request through, recorded, but only to deployments allowed for sensitive
     /// data (`model_info.data_residency`); never to a third-party one.
     Route,
+    /// What a guardrail class did when it changed the request or reply (a class says
+    /// nothing of what it found or why): recorded, never configured.
+    Modify,
 }
 
 impl Action {
@@ -53,6 +56,7 @@ impl Action {
             Action::Mask => "mask",
             Action::Log => "log",
             Action::Route => "route",
+            Action::Modify => "modify",
         }
     }
 }

@@ -428,8 +428,8 @@ pub fn spend_metadata(records: &[Record]) -> Option<String> {
 struct Counters {
     /// `[hook][0 success | 1 error]`: LiteLLM's `litellm_guardrail_requests_total`.
     runs: [[AtomicU64; 2]; 3],
-    /// `[hook][block, mask, log, route]`.
-    decisions: [[AtomicU64; 4]; 3],
+    /// `[hook][block, mask, log, route, modify]`.
+    decisions: [[AtomicU64; 5]; 3],
     /// `[hook]`: the latency of the runs that let the request through
     /// (`litellm_guardrail_latency_seconds` with `status="success"`, `error_type="none"`).
     latency: [Histogram; 3],
@@ -448,10 +448,17 @@ fn action_index(a: Action) -> usize {
         Action::Mask => 1,
         Action::Log => 2,
         Action::Route => 3,
+        Action::Modify => 4,
     }
 }
 
-const ACTIONS: [Action; 4] = [Action::Block, Action::Mask, Action::Log, Action::Route];
+const ACTIONS: [Action; 5] = [
+    Action::Block,
+    Action::Mask,
+    Action::Log,
+    Action::Route,
+    Action::Modify,
+];
 
 /// The configured guardrails of a running proxy.
 pub struct ProxyGuardrails {
@@ -759,7 +766,7 @@ impl ProxyGuardrails {
                 latency.encode(out, "litellm_guardrail_latency_seconds", &labels);
             }
         }
-        out.push_str("# HELP rustllm_guardrail_decisions_total Guardrail decisions (something was found): blocked, masked, logged or routed requests\n# TYPE rustllm_guardrail_decisions_total counter\n");
+        out.push_str("# HELP rustllm_guardrail_decisions_total Guardrail decisions: blocked, masked, logged, routed or (by a class) modified requests\n# TYPE rustllm_guardrail_decisions_total counter\n");
         for (e, c) in self.entries.iter().zip(&self.counters) {
             for hook in Hook::ALL {
                 for a in ACTIONS {
@@ -1191,12 +1198,12 @@ impl RequestGuardrails {
     }
 }
 
-/// What a class's hook did when it changed what it was given: recorded as a mask (a
-/// class says nothing about what it found).
+/// What a class's hook did when it changed what it was given: recorded as `modify` (a
+/// class says nothing about what it found; it may have masked, rewritten or added).
 fn class_change(guardrail: &str, changed: bool) -> Option<Decision> {
     changed.then(|| Decision {
         guardrail: guardrail.to_string(),
-        action: Action::Mask,
+        action: Action::Modify,
         kinds: Vec::new(),
     })
 }

@@ -1009,7 +1009,7 @@ async fn class_post_call_guardrails_judge_streams() {
     assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
     let ev = events.recv().await.unwrap();
     assert_eq!(ev.guardrails.len(), 1);
-    assert_eq!(ev.guardrails[0].action, Some(Action::Mask));
+    assert_eq!(ev.guardrails[0].action, Some(Action::Modify));
 
     let (status, text) = post(&proxy, "/chat/completions", stream("a forbidden word")).await;
     assert_eq!(status, 200);
