@@ -148,8 +148,12 @@ async fn guard_line(
             records: ctx.records,
         });
     }
-    let masked = ctx.records.iter().any(|r| r.action == Some(Action::Mask));
-    let text = masked.then(|| {
+    // Masked by a built-in, or changed by a class.
+    let changed = ctx
+        .records
+        .iter()
+        .any(|r| matches!(r.action, Some(Action::Mask | Action::Modify)));
+    let text = changed.then(|| {
         request.insert("body".into(), Value::Object(body));
         Value::Object(request).to_string()
     });

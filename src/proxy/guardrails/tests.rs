@@ -1025,3 +1025,47 @@ async fn class_post_call_guardrails_judge_streams() {
     assert_eq!(ev.guardrails[0].action, Some(Action::Block));
     proxy.shutdown().await;
 }
+
+/// A class that changes a batch line's request gets the line rewritten too (its change
+/// is recorded as `modify`), and one that raises refuses the upload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_class_changes_a_batch_line_as_it_would_a_request() {
+    let mock = MockServer::start().unwrap();
+    external::set_loader(Arc::new(TestLoader));
+    let guardrails = r#"
+  - guardrail_name: shouty
+    litellm_params: {guardrail: rusttests.Shouty, mode: pre_call, default_on: true}
+"#;
+    let state = AppState::new(&config_with(&mock, guardrails, "").unwrap()).unwrap();
+    let g = state.guardrails.clone().unwrap();
+    let dir = std::env::temp_dir().join(format!("rustllm-batch-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("in.jsonl");
+    let line = |text: &str| {
+        json!({"custom_id": "a", "method": "POST", "url": "/v1/chat/completions",
+            "body": {"model": "m", "messages": say(text)}})
+        .to_string()
+    };
+    std::fs::write(&path, format!("{}\n", line("quiet please"))).unwrap();
+    let upload = json!({"purpose": "batch", "file": {"path": path.to_str().unwrap()}});
+    let records = batch::guard_input_file(&g, upload.as_object().unwrap(), None, None)
+        .await
+        .unwrap();
+    let written: Value =
+        serde_json::from_str(std::fs::read_to_string(&path).unwrap().trim()).unwrap();
+    assert_eq!(written["body"]["messages"], json!(say("QUIET PLEASE")));
+    assert_eq!(records[0].action, Some(Action::Modify));
+    std::fs::write(&path, format!("{}\n", line("a forbidden word"))).unwrap();
+    let refusal = batch::guard_input_file(&g, upload.as_object().unwrap(), None, None)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        refusal.error.message.starts_with(
+            "line 1 (custom_id \"a\"): Guardrail raised an exception, Guardrail: shouty"
+        ),
+        "{}",
+        refusal.error.message
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
