@@ -684,15 +684,7 @@ async fn a_new_value_masked_in_the_reply_is_never_restored_as_the_users() {
             "I am <EMAIL_1>"
         );
         let content: String = if stream {
-            text.lines()
-                .filter_map(|l| l.strip_prefix("data: "))
-                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                .filter_map(|c| {
-                    c["choices"][0]["delta"]["content"]
-                        .as_str()
-                        .map(str::to_string)
-                })
-                .collect()
+            streamed_text(&text)
         } else {
             let v: Value = serde_json::from_str(&text).unwrap();
             v["choices"][0]["message"]["content"]
