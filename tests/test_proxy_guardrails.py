@@ -252,7 +252,14 @@ def test_a_batch_input_file_is_guarded_line_by_line(client, server):
     first, second = sent.splitlines()
     assert first == plain
     assert json.loads(second)["body"]["messages"] == say("mail <EMAIL_1>")
-    # Another purpose is not a batch of requests: sent as it is.
+    # A fine-tuning file is training text: every string of each example is guarded.
+    example = json.dumps({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": CARD}]})
+    before = len(server.requests)
+    with pytest.raises(openai.BadRequestError) as e:
+        client.files.create(file=("train.jsonl", f"{example}\n".encode()), purpose="fine-tune")
+    assert e.value.body["message"].startswith("line 1: Blocked entity detected: CREDIT_CARD")
+    assert len(server.requests) == before
+    # Another purpose is sent as it is.
     client.files.create(file=("notes.jsonl", bad.encode()), purpose="user_data")
     assert server.last_request.body["file"]["content"] == bad
 

@@ -312,7 +312,8 @@ fn part_texts(obj: &mut Map<String, Value>, f: &mut impl FnMut(&mut String)) {
     }
 }
 
-fn strings_in(v: &mut Value, f: &mut impl FnMut(&mut String)) {
+/// Calls `f` on every string value in `v` (not the keys), in order.
+pub(crate) fn strings_in(v: &mut Value, f: &mut impl FnMut(&mut String)) {
     match v {
         Value::String(s) => f(s),
         Value::Array(a) => a.iter_mut().for_each(|x| strings_in(x, f)),

@@ -8,14 +8,20 @@
 //! marks sensitive, or the client tagged so, refuses the upload: a batch goes to one
 //! deployment whole and cannot be routed by sensitivity. The file is read and written a
 //! line at a time, never held whole.
+//!
+//! A fine-tuning file (`purpose=fine-tune`) is training text the provider keeps: every
+//! string of each line (chat examples' messages, preference pairs' outputs, tool
+//! arguments) is guarded as one request's messages, in the line's order, and a masked
+//! string is written back in its place.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter};
 
 use super::{ProxyGuardrails, Record, Refusal, SENSITIVE_TAG};
+use crate::guardrails::request::strings_in;
 use crate::guardrails::Action;
 use crate::proxy::auth::KeyGrant;
 use crate::proxy::errors::ProxyError;
@@ -29,9 +35,11 @@ pub async fn guard_input_file(
     grant: Option<&KeyGrant>,
     key_hash: Option<&str>,
 ) -> Result<Vec<Record>, Refusal> {
-    if body.get("purpose").and_then(Value::as_str) != Some("batch") {
-        return Ok(Vec::new());
-    }
+    let layout = match body.get("purpose").and_then(Value::as_str) {
+        Some("batch") => Layout::Batch,
+        Some("fine-tune") => Layout::Training,
+        _ => return Ok(Vec::new()),
+    };
     let Some(path) = body
         .get("file")
         .and_then(|f| f.get("path"))
@@ -41,7 +49,7 @@ pub async fn guard_input_file(
     };
     let path = PathBuf::from(path);
     let guarded = path.with_extension("guarded");
-    let result = rewrite(guardrails, &path, &guarded, grant, key_hash).await;
+    let result = rewrite(guardrails, layout, &path, &guarded, grant, key_hash).await;
     match result {
         Ok((records, true)) => {
             tokio::fs::rename(&guarded, &path)
@@ -60,10 +68,20 @@ pub async fn guard_input_file(
     }
 }
 
+/// What a file's lines are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// Batch requests: `{custom_id, method, url, body}`.
+    Batch,
+    /// Fine-tuning examples: every string is training text.
+    Training,
+}
+
 /// Each line of `path` guarded into `out`: the merged records, and whether any line
 /// changed.
 async fn rewrite(
     guardrails: &Arc<ProxyGuardrails>,
+    layout: Layout,
     path: &Path,
     out: &Path,
     grant: Option<&KeyGrant>,
@@ -78,7 +96,11 @@ async fn rewrite(
     let mut n = 0usize;
     while let Some(line) = lines.next_line().await.map_err(io)? {
         n += 1;
-        let written = match guard_line(guardrails, &line, n, grant, key_hash).await {
+        let guarded = match layout {
+            Layout::Batch => guard_line(guardrails, &line, n, grant, key_hash).await,
+            Layout::Training => guard_example(guardrails, &line, n, grant, key_hash).await,
+        };
+        let written = match guarded {
             Ok((line_records, rewritten)) => {
                 merge(&mut records, line_records);
                 rewritten
@@ -158,6 +180,89 @@ async fn guard_line(
         Value::Object(request).to_string()
     });
     Ok((ctx.records, text))
+}
+
+/// One fine-tuning example: its strings guarded as the messages of one request, and the
+/// line's new text when a guardrail changed any of them.
+async fn guard_example(
+    guardrails: &Arc<ProxyGuardrails>,
+    line: &str,
+    n: usize,
+    grant: Option<&KeyGrant>,
+    key_hash: Option<&str>,
+) -> Result<(Vec<Record>, Option<String>), Refusal> {
+    let Ok(mut example) = serde_json::from_str::<Value>(line) else {
+        return Ok((Vec::new(), None));
+    };
+    let mut texts = Vec::new();
+    strings_in(&mut example, &mut |s: &mut String| texts.push(s.clone()));
+    if texts.is_empty() {
+        return Ok((Vec::new(), None));
+    }
+    let count = texts.len();
+    let messages: Vec<Value> = texts
+        .into_iter()
+        .map(|t| json!({"role": "user", "content": t}))
+        .collect();
+    let mut body = Map::new();
+    body.insert("messages".into(), Value::Array(messages));
+    let ctx = match guardrails
+        .before_call(&mut body, grant, key_hash, "acompletion")
+        .await
+    {
+        Ok(Some(ctx)) => ctx,
+        Ok(None) => return Ok((Vec::new(), None)),
+        Err(mut refusal) => {
+            refusal.error.message = format!(
+                "line {n}: {} (a fine-tuning file is guarded line by line)",
+                refusal.error.message
+            );
+            return Err(refusal);
+        }
+    };
+    if is_sensitive(&body) {
+        return Err(Refusal {
+            error: ProxyError::bad_param(
+                "file",
+                format!(
+                    "line {n}: the example is sensitive (a guardrail routed it): a fine-tuning file goes to one provider as a whole and cannot be routed by sensitivity."
+                ),
+            ),
+            records: ctx.records,
+        });
+    }
+    let changed = ctx
+        .records
+        .iter()
+        .any(|r| matches!(r.action, Some(Action::Mask | Action::Modify)));
+    if !changed {
+        return Ok((ctx.records, None));
+    }
+    // Each string back in its place, in the order read.
+    let new: Vec<String> = match body.get("messages") {
+        Some(Value::Array(m)) => m
+            .iter()
+            .filter_map(|m| m.get("content").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    };
+    if new.len() != count {
+        return Err(Refusal {
+            error: ProxyError::bad_param(
+                "file",
+                format!("line {n}: a guardrail changed the shape of the example's text (from {count} strings to {}), which cannot be written back", new.len()),
+            ),
+            records: ctx.records,
+        });
+    }
+    let mut new = new.into_iter();
+    strings_in(&mut example, &mut |s: &mut String| {
+        if let Some(t) = new.next() {
+            *s = t;
+        }
+    });
+    Ok((ctx.records, Some(example.to_string())))
 }
 
 /// LiteLLM's call type of a batch line's `url`.

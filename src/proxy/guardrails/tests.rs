@@ -1061,3 +1061,62 @@ async fn a_class_changes_a_batch_line_as_it_would_a_request() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A fine-tuning file is training text the provider keeps: every string of each example
+/// is guarded and a masked one written back in its place; a blocked one refuses the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fine_tuning_file_is_guarded_string_by_string() {
+    let mock = MockServer::start().unwrap();
+    let guardrails = r#"
+  - guardrail_name: no-cards
+    litellm_params: {guardrail: rustllm, mode: pre_call, default_on: true, detect: [credit_card], action: block}
+  - guardrail_name: hide-mail
+    litellm_params: {guardrail: rustllm, mode: pre_call, default_on: true, detect: [email], action: mask}
+"#;
+    let state = AppState::new(&config_with(&mock, guardrails, "").unwrap()).unwrap();
+    let g = state.guardrails.clone().unwrap();
+    let dir = std::env::temp_dir().join(format!("rustllm-ft-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("train.jsonl");
+    let chat = json!({"messages": [
+        {"role": "user", "content": format!("mail {EMAIL}")},
+        {"role": "assistant", "content": "done", "weight": 1}]});
+    let preference = json!({"input": {"messages": [{"role": "user", "content": "hi"}]},
+        "preferred_output": [{"role": "assistant", "content": format!("write {EMAIL}")}],
+        "non_preferred_output": [{"role": "assistant", "content": "no"}]});
+    let plain = json!({"messages": [{"role": "user", "content": "nothing here"}]}).to_string();
+    std::fs::write(&path, format!("{chat}\n{preference}\n{plain}\n")).unwrap();
+    let upload = json!({"purpose": "fine-tune", "file": {"path": path.to_str().unwrap()}});
+    batch::guard_input_file(&g, upload.as_object().unwrap(), None, None)
+        .await
+        .unwrap();
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(!written.contains(EMAIL), "{written}");
+    let lines: Vec<Value> = written
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["messages"][0]["content"], "mail <EMAIL_1>");
+    assert_eq!(lines[0]["messages"][1], chat["messages"][1]);
+    assert_eq!(
+        lines[1]["preferred_output"][0]["content"],
+        "write <EMAIL_1>"
+    );
+    assert_eq!(lines[1]["input"], preference["input"]);
+    assert_eq!(written.lines().nth(2).unwrap(), plain);
+    let bad = json!({"messages": [{"role": "assistant", "content": format!("card {CARD}")}]});
+    std::fs::write(&path, format!("{plain}\n{bad}\n")).unwrap();
+    let refusal = batch::guard_input_file(&g, upload.as_object().unwrap(), None, None)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        refusal
+            .error
+            .message
+            .starts_with("line 2: Blocked entity detected: CREDIT_CARD by Guardrail: no-cards"),
+        "{}",
+        refusal.error.message
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
