@@ -967,8 +967,8 @@ async fn a_batch_input_file_is_guarded_line_by_line() {
     assert!(!refusal.error.message.contains("1111"));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
     assert!(!path.with_extension("guarded").exists());
-    // Another purpose is left alone.
-    let other = json!({"purpose": "fine-tune", "file": {"path": path.to_str().unwrap()}});
+    // A purpose that is no JSONL of requests or examples is left alone.
+    let other = json!({"purpose": "user_data", "file": {"path": path.to_str().unwrap()}});
     assert!(
         batch::guard_input_file(&g, other.as_object().unwrap(), None, None)
             .await
