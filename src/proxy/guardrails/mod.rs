@@ -1012,10 +1012,12 @@ fn blocked_error(message: String) -> ProxyError {
 }
 
 /// LiteLLM's `GuardrailRaisedException` message for a class guardrail's block.
+fn raised_message(name: &str, reason: &str) -> String {
+    format!("Guardrail raised an exception, Guardrail: {name}, Message: {reason}")
+}
+
 fn raised_error(name: &str, reason: &str) -> ProxyError {
-    blocked_error(format!(
-        "Guardrail raised an exception, Guardrail: {name}, Message: {reason}"
-    ))
+    blocked_error(raised_message(name, reason))
 }
 
 /// Add [`SENSITIVE_TAG`] to the call's tags, once, where the Router reads them:
@@ -1143,7 +1145,30 @@ impl RequestGuardrails {
                 }
             }
         }
+        self.post_classes(request, reply)
+            .await
+            .map_err(blocked_error)?;
+        if let Some(masker) = &self.restore {
+            let mut value = Value::Object(std::mem::take(reply));
+            restore_reply(&mut value, masker);
+            if let Value::Object(m) = value {
+                *reply = m;
+            }
+        }
+        Ok(())
+    }
+
+    /// The selected post-call guardrail classes over `reply`, in order (each gets the
+    /// previous one's change), each run recorded: whether any changed it, or LiteLLM's
+    /// message for the one that raised.
+    async fn post_classes(
+        &mut self,
+        request: &Map<String, Value>,
+        reply: &mut Map<String, Value>,
+    ) -> Result<bool, String> {
+        let owner = Arc::clone(&self.owner);
         let post: Vec<usize> = self.post_entries().collect();
+        let mut any = false;
         for i in post {
             let e = &owner.entries[i];
             let Engine::External(g) = &e.engine else {
@@ -1155,6 +1180,7 @@ impl RequestGuardrails {
                     let d = class_change(&e.name, changed.is_some());
                     if let Some(new) = changed {
                         *reply = new;
+                        any = true;
                     }
                     owner.record(
                         i,
@@ -1178,18 +1204,11 @@ impl RequestGuardrails {
                         started.elapsed(),
                         &mut self.records,
                     );
-                    return Err(raised_error(&e.name, &raised.message));
+                    return Err(raised_message(&e.name, &raised.message));
                 }
             }
         }
-        if let Some(masker) = &self.restore {
-            let mut value = Value::Object(std::mem::take(reply));
-            restore_reply(&mut value, masker);
-            if let Value::Object(m) = value {
-                *reply = m;
-            }
-        }
-        Ok(())
+        Ok(any)
     }
 
     /// The post-call built-in rules, for a stream's end (see [`stream`]).

@@ -361,7 +361,7 @@ fn rewrite(held: &mut [Chunk], slots: &[(String, String)], reply: &Value) {
     }
 }
 
-/// The post-call guardrail classes over a held stream (after the built-ins): each gets
+/// The post-call guardrail classes over a held stream (after the built-ins): they get
 /// the request and the reply so far as a chat completion ([`reply_of`]) in
 /// `async_post_call_success_hook`; raising blocks the stream (an error event instead of
 /// the reply), a changed reply rewrites it.
@@ -370,58 +370,18 @@ async fn judge_classes(
     held: &mut [Chunk],
     request: Option<&Map<String, Value>>,
 ) -> Result<(), LlmError> {
-    let owner = Arc::clone(&ctx.owner);
-    let classes: Vec<usize> = ctx
-        .post_entries()
-        .filter(|&i| matches!(owner.entries[i].engine, super::Engine::External(_)))
-        .collect();
-    if classes.is_empty() {
-        return Ok(());
+    if !ctx.needs_request() {
+        return Ok(()); // no class selected after the call
     }
     let empty = Map::new();
-    let request = request.unwrap_or(&empty);
-    for i in classes {
-        let e = &owner.entries[i];
-        let super::Engine::External(g) = &e.engine else {
-            continue;
-        };
-        let slots = slot_texts(held);
-        let reply = reply_of(&slots);
-        let started = std::time::Instant::now();
-        match g.post_call(request, &reply, &ctx.caller).await {
-            Ok(changed) => {
-                let d = super::class_change(&e.name, changed.is_some());
-                if let Some(new) = changed {
-                    rewrite(held, &slots, &Value::Object(new));
-                }
-                owner.record(
-                    i,
-                    super::Hook::PostCall,
-                    d.as_ref(),
-                    started.elapsed(),
-                    &mut ctx.records,
-                );
-            }
-            Err(raised) => {
-                let d = crate::guardrails::Decision {
-                    guardrail: e.name.clone(),
-                    action: Action::Block,
-                    kinds: Vec::new(),
-                };
-                owner.record_raised(
-                    i,
-                    super::Hook::PostCall,
-                    &d,
-                    &raised.error_type,
-                    started.elapsed(),
-                    &mut ctx.records,
-                );
-                return Err(LlmError::bad_request(format!(
-                    "Guardrail raised an exception, Guardrail: {}, Message: {}",
-                    e.name, raised.message
-                )));
-            }
-        }
+    let slots = slot_texts(held);
+    let mut reply = reply_of(&slots);
+    let changed = ctx
+        .post_classes(request.unwrap_or(&empty), &mut reply)
+        .await
+        .map_err(LlmError::bad_request)?;
+    if changed {
+        rewrite(held, &slots, &Value::Object(reply));
     }
     Ok(())
 }

@@ -745,6 +745,23 @@ async fn route_sends_sensitive_calls_to_deployments_for_them() {
     proxy.shutdown().await;
 }
 
+/// Shouty's check: blocks "forbidden", upper-cases the rest of the texts `walk` reads.
+fn shout(
+    body: &Map<String, Value>,
+    walk: impl FnOnce(&mut Value, &mut dyn FnMut(&mut String)),
+) -> Result<Option<Map<String, Value>>, HookError> {
+    let mut value = Value::Object(body.clone());
+    let mut blocked = false;
+    walk(&mut value, &mut |t: &mut String| {
+        blocked |= t.contains("forbidden");
+        *t = t.to_uppercase();
+    });
+    if blocked {
+        return Err(HookError::new("ValueError", "no forbidden words"));
+    }
+    Ok(Some(obj(value)))
+}
+
 /// A class guardrail as the Python layer would load one: blocks "forbidden", upper-cases
 /// the rest.
 struct Shouty;
@@ -756,19 +773,10 @@ impl ExternalGuardrail for Shouty {
         _call_type: &'a str,
         _caller: &'a Map<String, Value>,
     ) -> HookFuture<'a> {
-        Box::pin(async move {
-            let mut body = body.clone();
-            let mut value = Value::Object(std::mem::take(&mut body));
-            let mut blocked = false;
-            crate::guardrails::request::for_each_text(&mut value, &mut |t: &mut String| {
-                blocked |= t.contains("forbidden");
-                *t = t.to_uppercase();
-            });
-            if blocked {
-                return Err(HookError::new("ValueError", "no forbidden words"));
-            }
-            Ok(Some(obj(value)))
-        })
+        let out = shout(body, |v, f| {
+            crate::guardrails::request::for_each_text(v, &mut |t: &mut String| f(t))
+        });
+        Box::pin(async move { out })
     }
 
     /// The same on the reply.
@@ -778,18 +786,8 @@ impl ExternalGuardrail for Shouty {
         reply: &'a Map<String, Value>,
         _caller: &'a Map<String, Value>,
     ) -> HookFuture<'a> {
-        Box::pin(async move {
-            let mut value = Value::Object(reply.clone());
-            let mut blocked = false;
-            crate::guardrails::request::for_each_reply_text(&mut value, &mut |t: &mut String| {
-                blocked |= t.contains("forbidden");
-                *t = t.to_uppercase();
-            });
-            if blocked {
-                return Err(HookError::new("ValueError", "no forbidden words"));
-            }
-            Ok(Some(obj(value)))
-        })
+        let out = shout(reply, crate::guardrails::request::for_each_reply_text);
+        Box::pin(async move { out })
     }
 }
 
