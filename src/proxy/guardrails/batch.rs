@@ -26,9 +26,9 @@ use crate::guardrails::Action;
 use crate::proxy::auth::KeyGrant;
 use crate::proxy::errors::ProxyError;
 
-/// Guard the batch input file an upload's `body` names (`file.path`, written by
-/// `routes::uploads`): the records of what ran, one per guardrail, hook and action,
-/// with the kinds found summed over the lines. Nothing for another `purpose`.
+/// Guard the batch input or fine-tuning file an upload's `body` names (`file.path`,
+/// written by `routes::uploads`): the records of what ran, one per guardrail, hook and
+/// action, with the kinds found summed over the lines. Nothing for another `purpose`.
 pub async fn guard_input_file(
     guardrails: &Arc<ProxyGuardrails>,
     body: &Map<String, Value>,

@@ -478,7 +478,8 @@ pub async fn serve(state: Arc<AppState>, mut begun: Begun, family: Family) -> Re
             );
         }
     }
-    // A batch's input file: every line is a request the provider runs later.
+    // A batch input or fine-tuning file: its lines reach the provider with no proxy
+    // in between (see `guardrails::batch`).
     let mut file_records = Vec::new();
     if let (Some(g), Family::Files(crate::files::FilesOp::CreateFile)) = (&state.guardrails, family)
     {
