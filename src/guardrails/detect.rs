@@ -11,6 +11,7 @@
 //! Checksums keep look-alikes out (an order number of 16 digits that fails Luhn is not a
 //! card).
 
+use std::cell::{Cell, OnceCell};
 use std::ops::Range;
 
 /// What a finding is, as its placeholder names it (`<EMAIL_1>`).
@@ -131,9 +132,9 @@ impl Detector {
         }
     }
 
-    fn find_into(&self, text: &str, out: &mut Vec<Finding>) {
+    fn find_into<'t>(&self, text: &'t str, digits: &OnceCell<Digits<'t>>, out: &mut Vec<Finding>) {
         match self {
-            Detector::Builtin(kind) => builtin(kind, text, out),
+            Detector::Builtin(kind) => builtin(kind, text, digits, out),
             Detector::Pattern { name, regex } => {
                 for m in regex.find_iter(text) {
                     if !m.range().is_empty() {
@@ -153,8 +154,10 @@ impl Detector {
 /// overlap the earlier-starting (then the longer) one is kept.
 pub fn find(text: &str, detectors: &[Detector]) -> Vec<Finding> {
     let mut out = Vec::new();
+    // Where the digits are, found once for all the detectors that start at one.
+    let digits = OnceCell::new();
     for d in detectors {
-        d.find_into(text, &mut out);
+        d.find_into(text, &digits, &mut out);
     }
     out.sort_by(|a, b| {
         a.range
@@ -174,7 +177,7 @@ pub fn find(text: &str, detectors: &[Detector]) -> Vec<Finding> {
     kept
 }
 
-fn builtin(kind: &Kind, text: &str, out: &mut Vec<Finding>) {
+fn builtin<'t>(kind: &Kind, text: &'t str, digits: &OnceCell<Digits<'t>>, out: &mut Vec<Finding>) {
     let push = |out: &mut Vec<Finding>, range: Range<usize>| {
         out.push(Finding {
             kind: kind.clone(),
@@ -182,6 +185,7 @@ fn builtin(kind: &Kind, text: &str, out: &mut Vec<Finding>) {
         })
     };
     let b = text.as_bytes();
+    let d = || digits.get_or_init(|| Digits::of(b));
     match kind {
         Kind::Email => {
             for at in memchr::memchr_iter(b'@', b) {
@@ -190,15 +194,15 @@ fn builtin(kind: &Kind, text: &str, out: &mut Vec<Finding>) {
                 }
             }
         }
-        Kind::Phone => phones(b, &mut |r| push(out, r)),
-        Kind::PaymentCard => digit_groups(b, 13, 19, &mut |r, digits| {
+        Kind::Phone => phones(d(), &mut |r| push(out, r)),
+        Kind::PaymentCard => digit_groups(d(), 13, 19, &mut |r, digits| {
             if card_prefix(digits) && luhn(digits) {
                 push(out, r);
             }
         }),
-        Kind::Iban => ibans(b, &mut |r| push(out, r)),
-        Kind::CnResidentId => cn_ids(b, &mut |r| push(out, r)),
-        Kind::UsSsn => ssns(b, &mut |r| push(out, r)),
+        Kind::Iban => ibans(d(), &mut |r| push(out, r)),
+        Kind::CnResidentId => cn_ids(d(), &mut |r| push(out, r)),
+        Kind::UsSsn => ssns(d(), &mut |r| push(out, r)),
         Kind::IpAddress => ips(text, &mut |r| push(out, r)),
         Kind::Secret => secrets(text, &mut |r| push(out, r)),
         Kind::Custom(_) => {}
@@ -228,6 +232,52 @@ fn next_digit(b: &[u8], mut from: usize) -> usize {
         from += 1;
     }
     from
+}
+
+/// The runs of ASCII digits in a text, for the detectors that start at a digit: one scan
+/// of the text instead of one per detector.
+struct Digits<'a> {
+    b: &'a [u8],
+    runs: Vec<Range<usize>>,
+    /// The run the last [`Digits::next`] ended in: a detector asks in increasing order.
+    at: Cell<usize>,
+}
+
+impl<'a> Digits<'a> {
+    fn of(b: &'a [u8]) -> Digits<'a> {
+        let mut runs = Vec::new();
+        let mut i = next_digit(b, 0);
+        while i < b.len() {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            runs.push(start..i);
+            i = next_digit(b, i);
+        }
+        Digits {
+            b,
+            runs,
+            at: Cell::new(0),
+        }
+    }
+
+    /// The first position at or after `from` holding a digit (`b.len()` if none).
+    fn next(&self, from: usize) -> usize {
+        if self.b.get(from).is_some_and(u8::is_ascii_digit) {
+            return from;
+        }
+        let mut k = self.at.get();
+        if k > 0 && self.runs.get(k - 1).is_some_and(|r| r.end > from) {
+            // Asked about an earlier place (the next detector): search.
+            k = self.runs.partition_point(|r| r.end <= from);
+        }
+        while self.runs.get(k).is_some_and(|r| r.end <= from) {
+            k += 1;
+        }
+        self.at.set(k);
+        self.runs.get(k).map_or(self.b.len(), |r| r.start.max(from))
+    }
 }
 
 fn is_word(c: u8) -> bool {
@@ -282,11 +332,12 @@ fn email_at(b: &[u8], at: usize) -> Option<Range<usize>> {
 
 /// Runs of `min..=max` digits separated by single spaces or hyphens (as cards are
 /// written), standing alone; `found` gets each run's range and its digits.
-fn digit_groups(b: &[u8], min: usize, max: usize, found: &mut impl FnMut(Range<usize>, &[u8])) {
+fn digit_groups(t: &Digits, min: usize, max: usize, found: &mut impl FnMut(Range<usize>, &[u8])) {
+    let b = t.b;
     let mut i = 0;
     let mut digits = Vec::with_capacity(24);
     while i < b.len() {
-        i = next_digit(b, i);
+        i = t.next(i);
         if i >= b.len() {
             break;
         }
@@ -439,13 +490,20 @@ pub fn iban_valid(chars: &[u8]) -> bool {
 
 /// IBANs: two capital letters, two check digits, then letters and digits, written whole
 /// or in groups of four separated by single spaces.
-fn ibans(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
+fn ibans(t: &Digits, found: &mut impl FnMut(Range<usize>)) {
+    let b = t.b;
     let mut chars = Vec::with_capacity(34);
     let mut i = 0;
     while i + 4 <= b.len() {
+        // An IBAN's first digit is its third character: find the next digit two places
+        // on, and look at the two letters before it (prose has few digits).
+        let d = t.next(i + 2);
+        if d + 2 > b.len() {
+            break;
+        }
+        i = d - 2;
         let starts = b[i].is_ascii_uppercase()
             && b[i + 1].is_ascii_uppercase()
-            && b[i + 2].is_ascii_digit()
             && b[i + 3].is_ascii_digit()
             && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
         if !starts {
@@ -483,10 +541,11 @@ fn ibans(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
 
 /// Mainland-China resident ID numbers: 17 digits and a check character (a digit or X),
 /// with a valid region's first digit, birth date and GB 11643 checksum.
-fn cn_ids(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
+fn cn_ids(t: &Digits, found: &mut impl FnMut(Range<usize>)) {
+    let b = t.b;
     let mut i = 0;
     while i < b.len() {
-        i = next_digit(b, i);
+        i = t.next(i);
         if i >= b.len() {
             break;
         }
@@ -543,10 +602,11 @@ pub fn cn_id_valid(id: &[u8]) -> bool {
 
 /// US social security numbers written `AAA-GG-SSSS` (or with spaces), with an area, group
 /// and serial the SSA issues (not 000, 666 or 9xx; not 00; not 0000).
-fn ssns(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
+fn ssns(t: &Digits, found: &mut impl FnMut(Range<usize>)) {
+    let b = t.b;
     let mut i = 0;
     while i + 11 <= b.len() {
-        i = next_digit(b, i);
+        i = t.next(i);
         if i + 11 > b.len() {
             break;
         }
@@ -578,13 +638,14 @@ fn ssns(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
 /// spaces, hyphens, dots, one pair of parentheses); North American `(AAA) BBB-CCCC` and
 /// `AAA-BBB-CCCC`; mainland-China mobiles (`1[3-9]` and 9 more digits, optionally after
 /// `+86`/`0086`) and landlines (`0AA-BBBBBBBB`, `0AAA-BBBBBBB`).
-fn phones(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
+fn phones(t: &Digits, found: &mut impl FnMut(Range<usize>)) {
+    let b = t.b;
     let mut digits = Vec::with_capacity(32);
     let mut i = 0;
     while i < b.len() {
         // A number starts at a digit, or at the `+` or `(` just before one.
         let from = i;
-        i = next_digit(b, i);
+        i = t.next(i);
         if i >= b.len() {
             break;
         }
@@ -703,6 +764,13 @@ fn ips(text: &str, found: &mut impl FnMut(Range<usize>)) {
     let mut from = 0;
     while let Some(k) = memchr::memchr2(b'.', b':', &b[from..]) {
         let k = from + k;
+        // A dot of an address has a digit on each side (prose's full stops do not): the
+        // token is judged at its first such dot or colon.
+        let digit = |at: usize| b.get(at).is_some_and(u8::is_ascii_digit);
+        if b[k] == b'.' && !(k > 0 && digit(k - 1) && digit(k + 1)) {
+            from = k + 1;
+            continue;
+        }
         let mut i = k;
         while i > 0 && is_ip_char(b[i - 1]) {
             i -= 1;
@@ -799,36 +867,37 @@ fn secrets(text: &str, found: &mut impl FnMut(Range<usize>)) {
             from = start + 11;
         }
     }
+    // Only a token of 20+ characters can be a secret, and every such token starting in
+    // `i..i + 20` covers `i + 19`: when that byte is no token character none starts there,
+    // and the scan moves on 20 bytes (prose's words are short).
     let mut i = 0;
-    while i < b.len() {
-        if !blocks.is_empty() {
-            if let Some(block) = blocks.iter().find(|r| r.contains(&i)) {
-                i = block.end;
-                continue;
-            }
-        }
-        if !is_token_char(b[i]) {
-            i += 1;
+    while i + 20 <= b.len() {
+        let probe = i + 19;
+        if !is_token_char(b[probe]) {
+            i = probe + 1;
             continue;
         }
-        let mut end = i + 1;
+        let mut start = probe;
+        while start > i && is_token_char(b[start - 1]) {
+            start -= 1;
+        }
+        let mut end = probe + 1;
         while end < b.len() && is_token_char(b[end]) {
             end += 1;
         }
-        if i > 0 && is_token_char(b[i - 1]) {
-            // Inside a token already judged (a block's end): skip the rest of it.
-            i = end;
+        i = end;
+        // A key block's tokens (its last line's too) are part of the block's finding.
+        if blocks.iter().any(|r| r.contains(&start)) {
             continue;
         }
         // A sentence's trailing hyphen or slash is not part of a token.
-        while end > i + 1 && matches!(b[end - 1], b'-' | b'/' | b'+') {
-            end -= 1;
+        let mut stop = end;
+        while stop > start + 1 && matches!(b[stop - 1], b'-' | b'/' | b'+') {
+            stop -= 1;
         }
-        // The shortest key a prefix names is 20 characters.
-        if end - i >= 20 && is_secret(&text[i..end]) {
-            found(i..end);
+        if stop - start >= 20 && is_secret(&text[start..stop]) {
+            found(start..stop);
         }
-        i = end.max(i + 1);
     }
 }
 
@@ -896,5 +965,244 @@ fn find_words(name: &str, words: &[String], text: &str, out: &mut Vec<Finding>) 
             }
             from = start + w.len().max(1);
         }
+    }
+}
+
+/// The scans that skip ahead (digits found once, secrets probed 20 bytes on, IBANs from
+/// their first digit, addresses from a dot between digits) find exactly what the byte-by-byte scans they replaced find.
+#[cfg(test)]
+mod skip_scans {
+    use super::*;
+
+    /// The byte-by-byte IBAN scan the digit-anchored one replaced.
+    fn ibans_bytewise(b: &[u8], found: &mut impl FnMut(Range<usize>)) {
+        let mut chars = Vec::with_capacity(34);
+        let mut i = 0;
+        while i + 4 <= b.len() {
+            let starts = b[i].is_ascii_uppercase()
+                && b[i + 1].is_ascii_uppercase()
+                && b[i + 2].is_ascii_digit()
+                && b[i + 3].is_ascii_digit()
+                && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
+            if !starts {
+                i += 1;
+                continue;
+            }
+            chars.clear();
+            let mut j = i;
+            let mut end = i;
+            let mut best = None;
+            while j < b.len() && chars.len() < 34 {
+                let c = b[j];
+                if c.is_ascii_uppercase() || c.is_ascii_digit() {
+                    chars.push(c);
+                    j += 1;
+                    end = j;
+                    if (end >= b.len() || !b[end].is_ascii_alphanumeric()) && iban_valid(&chars) {
+                        best = Some(i..end);
+                    }
+                } else if c == b' ' && chars.len() % 4 == 0 && j + 1 < b.len() {
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+            match best {
+                Some(r) => {
+                    i = r.end;
+                    found(r);
+                }
+                None => i = end.max(i + 1),
+            }
+        }
+    }
+
+    /// The byte-by-byte token scan the probing one replaced.
+    fn secrets_bytewise(text: &str, found: &mut impl FnMut(Range<usize>)) {
+        let b = text.as_bytes();
+        let mut blocks: Vec<Range<usize>> = Vec::new();
+        let mut from = 0;
+        while let Some(at) = text[from..].find("-----BEGIN ") {
+            let start = from + at;
+            let header = text[start + 11..].find("-----").map(|e| start + 11 + e);
+            let is_key = header.is_some_and(|e| text[start..e].ends_with("PRIVATE KEY"));
+            let close = header.and_then(|e| text[e..].find("-----END ").map(|c| e + c));
+            if let (true, Some(close)) = (is_key, close) {
+                let stop = text[close + 9..]
+                    .find("-----")
+                    .map_or(text.len(), |x| close + 9 + x + 5);
+                found(start..stop);
+                blocks.push(start..stop);
+                from = stop;
+            } else {
+                from = start + 11;
+            }
+        }
+        let mut i = 0;
+        while i < b.len() {
+            if !blocks.is_empty() {
+                if let Some(block) = blocks.iter().find(|r| r.contains(&i)) {
+                    i = block.end;
+                    continue;
+                }
+            }
+            if !is_token_char(b[i]) {
+                i += 1;
+                continue;
+            }
+            let mut end = i + 1;
+            while end < b.len() && is_token_char(b[end]) {
+                end += 1;
+            }
+            if i > 0 && is_token_char(b[i - 1]) {
+                // Inside a token already judged (a block's end): skip the rest of it.
+                i = end;
+                continue;
+            }
+            // A sentence's trailing hyphen or slash is not part of a token.
+            while end > i + 1 && matches!(b[end - 1], b'-' | b'/' | b'+') {
+                end -= 1;
+            }
+            // The shortest key a prefix names is 20 characters.
+            if end - i >= 20 && is_secret(&text[i..end]) {
+                found(i..end);
+            }
+            i = end.max(i + 1);
+        }
+    }
+
+    /// The IP scan that judged the token around every dot.
+    fn ips_bytewise(text: &str, found: &mut impl FnMut(Range<usize>)) {
+        let b = text.as_bytes();
+        // Every address holds a `.` or a `:`: find those, then the token around each.
+        let mut from = 0;
+        while let Some(k) = memchr::memchr2(b'.', b':', &b[from..]) {
+            let k = from + k;
+            let mut i = k;
+            while i > 0 && is_ip_char(b[i - 1]) {
+                i -= 1;
+            }
+            let mut end = k;
+            while end < b.len() && is_ip_char(b[end]) {
+                end += 1;
+            }
+            from = end.max(k + 1);
+            if !(b[i].is_ascii_hexdigit() || b[i] == b':') {
+                continue;
+            }
+            // A sentence's full stop or a colon after the address is not part of it.
+            let mut stop = end;
+            while stop > i && matches!(b[stop - 1], b'.') {
+                stop -= 1;
+            }
+            let token = &text[i..stop];
+            if token.len() < 6 || !(token.contains('.') || token.contains(':')) {
+                continue;
+            }
+            let v4 = token.split('.').count() == 4 && token.parse::<std::net::Ipv4Addr>().is_ok();
+            // Short hex-letter pairs such as `a::b` are names more often than addresses.
+            let v6 = token.matches(':').count() >= 2
+                && token.len() >= 6
+                && token.bytes().any(|c| c.is_ascii_digit())
+                && token.parse::<std::net::Ipv6Addr>().is_ok();
+            if (v4 || v6) && (end >= b.len() || !b[end].is_ascii_alphanumeric()) {
+                found(i..stop);
+            }
+        }
+    }
+
+    /// Texts of letters, digits, separators and the pieces the detectors look for, from a
+    /// fixed seed.
+    fn texts() -> Vec<String> {
+        let pieces = [
+            "a",
+            "b",
+            "Q",
+            "Z",
+            "DE",
+            "GB",
+            "0",
+            "1",
+            "7",
+            "9",
+            " ",
+            " ",
+            "-",
+            "/",
+            "+",
+            "_",
+            ".",
+            ":",
+            "\n",
+            "sk-",
+            "sk-proj-",
+            "AKIA",
+            "-----BEGIN RSA PRIVATE KEY-----",
+            "-----END RSA PRIVATE KEY-----",
+            "-----BEGIN ",
+            "DE89 3704 0044 0532 0130 00",
+            "GB82WEST12345698765432",
+            "Zx9Qw3Er7Ty1Ui5Op2As8Df4Gh6Jk0LmNb",
+            "é",
+            "internationalization_",
+            "1234",
+            "4111 1111 1111 1111",
+            "192.168.0.1",
+            "1.2.3.4",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "2.3.1.",
+            "a.b",
+            "cafe:",
+            "ab.",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        (0..4000)
+            .map(|_| {
+                let n = (next() % 60) as usize;
+                (0..n)
+                    .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn collect(scan: impl FnOnce(&mut dyn FnMut(Range<usize>))) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        scan(&mut |r| out.push(r));
+        out
+    }
+
+    #[test]
+    fn skipping_scans_find_what_the_bytewise_scans_found() {
+        let mut found = 0;
+        for text in texts() {
+            let b = text.as_bytes();
+            let digits = Digits::of(b);
+            for from in 0..=b.len() {
+                assert_eq!(
+                    digits.next(from),
+                    next_digit(b, from),
+                    "{text:?} from {from}"
+                );
+            }
+            let old = collect(|f| ibans_bytewise(b, &mut |r| f(r)));
+            assert_eq!(collect(|f| ibans(&digits, &mut |r| f(r))), old, "{text:?}");
+            found += old.len();
+            let old = collect(|f| ips_bytewise(&text, &mut |r| f(r)));
+            assert_eq!(collect(|f| ips(&text, &mut |r| f(r))), old, "{text:?}");
+            found += old.len();
+            let old = collect(|f| secrets_bytewise(&text, &mut |r| f(r)));
+            assert_eq!(collect(|f| secrets(&text, &mut |r| f(r))), old, "{text:?}");
+            found += old.len();
+        }
+        // The texts hold what both scans look for.
+        assert!(found > 1000, "{found}");
     }
 }

@@ -358,32 +358,38 @@ fn measure_detection() {
         .cloned()
         .map(Detector::Builtin)
         .collect();
-    let sentence = "Please summarise the meeting notes from 2024-05-01: the team (ten people) agreed on version 2.3.1, budget $12,500, room 401; contact jane@example.com or +44 20 7946 0958. ";
-    let mut text = String::new();
-    while text.len() < 4096 {
-        text.push_str(sentence);
-    }
-    text.truncate(4096);
-    let n = 2000;
-    let t = std::time::Instant::now();
-    let mut found = 0;
-    for _ in 0..n {
-        found += find(std::hint::black_box(&text), &all).len();
-    }
-    let per = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
-    for kind in Kind::BUILTIN {
-        let one = [Detector::Builtin(kind.clone())];
-        let t = std::time::Instant::now();
-        for _ in 0..n {
-            std::hint::black_box(find(std::hint::black_box(&text), &one));
+    // Digit-dense notes, and prose with a few values at its end (bench/guardrails.py's).
+    let notes = "Please summarise the meeting notes from 2024-05-01: the team (ten people) agreed on version 2.3.1, budget $12,500, room 401; contact jane@example.com or +44 20 7946 0958. ";
+    let prose = "Please summarise the quarterly report for the board. Revenue grew in every region, costs were flat, and the new product line shipped on time. ";
+    let tail = " Contact jane.doe@example.com or +44 20 7946 0958; card 4111 1111 1111 1111.";
+    for (name, sentence, tail) in [("notes", notes, ""), ("prose", prose, tail)] {
+        let mut text = String::new();
+        while text.len() < 4096 {
+            text.push_str(sentence);
         }
-        let us = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
-        eprintln!("  {kind:?}: {us:.1} µs");
+        text.truncate(4096 - tail.len());
+        text.push_str(tail);
+        let n = 4000;
+        let time = |detectors: &[Detector]| {
+            let mut found = 0;
+            let t = std::time::Instant::now();
+            for _ in 0..n {
+                found += find(std::hint::black_box(&text), detectors).len();
+            }
+            (
+                t.elapsed().as_secs_f64() * 1e6 / f64::from(n),
+                found / n as usize,
+            )
+        };
+        time(&all);
+        eprintln!("4 KiB of {name}:");
+        for kind in Kind::BUILTIN {
+            let (us, _) = time(&[Detector::Builtin(kind.clone())]);
+            eprintln!("  {kind:?}: {us:.2} µs");
+        }
+        let (per, found) = time(&all);
+        eprintln!("  every built-in detector: {per:.2} µs ({found} findings)");
     }
-    eprintln!(
-        "4 KiB prompt, every built-in detector: {per:.1} µs ({} findings)",
-        found / n as usize
-    );
 }
 
 fn rule(name: &str, kinds: &[Kind], action: Action, restore: bool) -> Guardrail {
