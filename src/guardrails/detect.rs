@@ -215,17 +215,19 @@ fn builtin<'t>(kind: &Kind, text: &'t str, digits: &OnceCell<Digits<'t>>, out: &
 fn next_digit(b: &[u8], mut from: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    while from + 8 <= b.len() {
+    // A byte is a digit when (byte ^ 0x30) < 10; `has_less` finds any such byte (bytes
+    // >= 0x80 are excluded first, so no borrow crosses bytes wrongly).
+    let digits_in = |at: usize| {
         let mut word = [0u8; 8];
-        word.copy_from_slice(&b[from..from + 8]);
-        // A byte is a digit when (byte ^ 0x30) < 10; `has_less` finds any such byte (bytes
-        // >= 0x80 are excluded first, so no borrow crosses bytes wrongly).
+        word.copy_from_slice(&b[at..at + 8]);
         let v = u64::from_le_bytes(word);
         let y = v ^ (0x30 * ONES);
-        let has_less = y.wrapping_sub(10 * ONES) & !y & HIGHS & !(v & HIGHS);
-        if has_less != 0 {
-            break;
-        }
+        y.wrapping_sub(10 * ONES) & !y & HIGHS & !(v & HIGHS)
+    };
+    while from + 16 <= b.len() && digits_in(from) | digits_in(from + 8) == 0 {
+        from += 16;
+    }
+    while from + 8 <= b.len() && digits_in(from) == 0 {
         from += 8;
     }
     while from < b.len() && !b[from].is_ascii_digit() {
@@ -851,7 +853,7 @@ fn secrets(text: &str, found: &mut impl FnMut(Range<usize>)) {
     let b = text.as_bytes();
     let mut blocks: Vec<Range<usize>> = Vec::new();
     let mut from = 0;
-    while let Some(at) = text[from..].find("-----BEGIN ") {
+    while let Some(at) = memchr::memmem::find(&b[from..], b"-----BEGIN ") {
         let start = from + at;
         let header = text[start + 11..].find("-----").map(|e| start + 11 + e);
         let is_key = header.is_some_and(|e| text[start..e].ends_with("PRIVATE KEY"));
@@ -1022,7 +1024,7 @@ mod skip_scans {
         let b = text.as_bytes();
         let mut blocks: Vec<Range<usize>> = Vec::new();
         let mut from = 0;
-        while let Some(at) = text[from..].find("-----BEGIN ") {
+        while let Some(at) = memchr::memmem::find(&b[from..], b"-----BEGIN ") {
             let start = from + at;
             let header = text[start + 11..].find("-----").map(|e| start + 11 + e);
             let is_key = header.is_some_and(|e| text[start..e].ends_with("PRIVATE KEY"));
