@@ -876,3 +876,24 @@ def test_a_guardrail_written_against_litellm_runs_under_the_alias():
     out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["blocked", "0"]
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("system", f"mail {EMAIL}"),
+        ("instructions", f"mail {EMAIL}"),
+        ("messages", [{"role": "user", "content": f"mail {EMAIL}"}]),
+        ("prompt", f"mail {EMAIL}"),
+        ("input", [f"mail {EMAIL}"]),
+        ("query", f"mail {EMAIL}"),
+        ("documents", ["plain", {"text": f"mail {EMAIL}"}]),
+    ],
+)
+def test_every_text_field_of_a_call_is_read(field, value):
+    # The check reads a call's arguments by name (the Rust side looks each name up): a
+    # name missing from its list would let that field through unchecked.
+    g = Guardrail(guardrail_name="no-mail", detect=["email"], action="block")
+    with pytest.raises(BlockedPiiEntityError, match="EMAIL"):
+        asyncio.run(g.async_pre_call_hook(None, None, {"model": "m", field: value}, "completion"))
+    asyncio.run(g.async_pre_call_hook(None, None, {"model": "m", "other": f"mail {EMAIL}"}, "completion"))

@@ -143,7 +143,18 @@ def _requested_names(items: Any, where: str) -> list:
 class _Run:
     """One call's guardrails and what they left for the reply."""
 
-    __slots__ = ("call_type", "during", "hook_type", "maskings", "post", "pre", "record", "router", "streaming")
+    __slots__ = (
+        "call_type",
+        "during",
+        "hook_type",
+        "maskings",
+        "post",
+        "pre",
+        "quiet_post",
+        "record",
+        "router",
+        "streaming",
+    )
 
     def __init__(self, call_type: str, router: bool) -> None:
         self.call_type = call_type
@@ -158,6 +169,9 @@ class _Run:
         # Whether the built-ins' decisions go into the call's guardrail information
         # (`metadata`): only callbacks read it, and a call nobody observes skips it.
         self.record = True
+        # Whether the reply is left alone unless a built-in masked something to restore:
+        # no reply checks, no custom post-call or stream hooks (set by `plan`).
+        self.quiet_post = False
 
 
 def plan(call_type: str, params: dict[str, Any], active: list, names: frozenset, router: bool) -> _Run | None:
@@ -225,6 +239,11 @@ def plan(call_type: str, params: dict[str, Any], active: list, names: frozenset,
                 run.streaming.append(g)
     if not (run.pre or run.during or run.streaming or run.post):
         return None
+    quiet = not run.streaming
+    for g, check in run.post:
+        if check or not _is_builtin(g):
+            quiet = False
+    run.quiet_post = quiet
     return run
 
 
@@ -423,9 +442,9 @@ def moderated(run: _Run, acore: Callable[[dict[str, Any]], Any]) -> Callable[[di
 # post_call
 # ---------------------------------------------------------------------------------------
 def _is_stream(response: Any) -> bool:
-    from rustllm._hooks import _is_stream as is_stream
+    from rustllm import _hooks
 
-    return is_stream(response)
+    return _hooks._is_stream(response)
 
 
 def _builtin_reply(run: _Run, g: Any, check: bool, params: dict[str, Any], response: Any) -> Any:
@@ -443,6 +462,8 @@ def _builtin_reply(run: _Run, g: Any, check: bool, params: dict[str, Any], respo
 
 def post(run: _Run, params: dict[str, Any], response: Any) -> Any:
     """The reply of a sync call after the post-call guardrails."""
+    if run.quiet_post and not run.maskings:
+        return response  # only built-ins that checked the request, and nothing masked to restore
     if _is_stream(response):
         return _guard_stream(run, params, response)
     for g, check in run.post:
@@ -461,6 +482,8 @@ def post(run: _Run, params: dict[str, Any], response: Any) -> Any:
 
 async def apost(run: _Run, params: dict[str, Any], response: Any) -> Any:
     """The reply of an async call after the post-call guardrails."""
+    if run.quiet_post and not run.maskings:
+        return response
     if _is_stream(response):
         return _guard_stream(run, params, response)
     for g, check in run.post:

@@ -192,12 +192,11 @@ class Guardrail(CustomGuardrail):
         return response
 
     def _audit(self, data: dict[str, Any], decisions: list, start: float, event: str, record: bool = True) -> None:
-        from rustllm._guardrails import call_id
-
         end = time.time()
         for guardrail, action, kinds in decisions:
-            counts = dict(kinds)
             if _logger.isEnabledFor(logging.INFO):
+                from rustllm._guardrails import call_id
+
                 # The call's id, made here only when a log line names it (callbacks
                 # that see the call later make the same one then).
                 _logger.info(
@@ -209,6 +208,7 @@ class Guardrail(CustomGuardrail):
                 )
             if not record:
                 continue
+            counts = dict(kinds)
             _record(
                 data,
                 {

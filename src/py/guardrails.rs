@@ -8,12 +8,14 @@
 use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::PyValueError;
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use serde_json::{Map, Value};
 
 use super::convert::{map_to_py, to_py, to_value};
 use crate::guardrails::config::from_params;
+use crate::guardrails::request::TEXT_FIELDS;
 use crate::guardrails::{
     apply, apply_reply, restore_reply, Applied, Blocked, Decision, Guardrail, Masker,
     StreamRestorer,
@@ -193,6 +195,20 @@ fn outcome<'py>(
     }
 }
 
+/// [`TEXT_FIELDS`] as interned Python strings (looked up in every guarded call's
+/// arguments; a new string per key cost more than the look-up).
+fn text_field_names(py: Python<'_>) -> [&Bound<'_, PyString>; 7] {
+    [
+        intern!(py, "system"),
+        intern!(py, "instructions"),
+        intern!(py, "messages"),
+        intern!(py, "prompt"),
+        intern!(py, "input"),
+        intern!(py, "query"),
+        intern!(py, "documents"),
+    ]
+}
+
 fn rules_of<'a>(guardrails: &'a [PyRef<'a, PyBuiltinGuardrail>]) -> Vec<&'a Guardrail> {
     guardrails.iter().flat_map(|g| g.rules.iter()).collect()
 }
@@ -208,8 +224,8 @@ fn guardrails_check_request<'py>(
     let mut map = Map::new();
     // Only the fields a model reads are converted (a call's other arguments may be
     // clients, files or callables).
-    for key in crate::guardrails::request::TEXT_FIELDS {
-        if let Some(v) = request.get_item(key)? {
+    for (key, name) in TEXT_FIELDS.iter().zip(text_field_names(py)) {
+        if let Some(v) = request.get_item(name)? {
             if !v.is_none() {
                 map.insert(key.to_string(), to_value(&v, key)?);
             }

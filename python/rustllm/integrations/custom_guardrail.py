@@ -129,9 +129,13 @@ class CustomGuardrail(CustomLogger):
         hook = self.event_hook
         if hook is None:
             return True
+        # The hooks are a str Enum: a member equals its value as a str, so `==` compares
+        # the text (an Enum's `.value` is a slow descriptor, and this runs every call).
+        if isinstance(hook, str):
+            return hook == event_type
         if isinstance(hook, list):
-            return event_type.value in [h.value if isinstance(h, GuardrailEventHooks) else h for h in hook]
-        return (hook.value if isinstance(hook, GuardrailEventHooks) else hook) == event_type.value
+            return any(getattr(h, "value", h) == event_type for h in hook)
+        return getattr(hook, "value", hook) == event_type
 
     def get_guardrail_dynamic_request_body_params(self, request_data: dict) -> dict:
         """``extra_body`` given for this guardrail by the call:
