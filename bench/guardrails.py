@@ -95,6 +95,8 @@ def main() -> None:
 
         logging.getLogger("rustllm").setLevel(logging.WARNING)  # decisions are logged at INFO
         times: dict[str, list[float]] = {k: [] for k in variants}
+        # The client's CPU time per call (every thread of this process), per round.
+        cpu: dict[str, list[float]] = {k: [] for k in variants}
         per_round = max(1, args.calls // args.rounds)
         for cbs, messages in variants.values():  # warm up each path
             rustllm.callbacks = cbs
@@ -103,10 +105,12 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, (cbs, messages) in variants.items():
                 rustllm.callbacks = cbs
+                c = time.process_time()
                 for _ in range(per_round):
                     t = time.perf_counter()
                     rustllm.completion(model="openai/bench", messages=messages, **kw)
                     times[name].append(time.perf_counter() - t)
+                cpu[name].append((time.process_time() - c) / per_round)
         rustllm.callbacks = []
 
         # The no-op guardrail against the plain call without the network (mock_response):
@@ -194,27 +198,37 @@ def main() -> None:
 
     med = {k: statistics.median(v) * 1e6 for k, v in times.items()}
     base = {"'hi'": med["plain, 'hi'"], "4 KiB": med["plain, 4 KiB prompt"], "async": med["async plain, 'hi'"]}
-    rows = ["| variant | median per call | added |", "|---|---:|---:|"]
+    cpu_med = {k: statistics.median(v) * 1e6 for k, v in cpu.items() if v}
+    cpu_base = {"'hi'": cpu_med["plain, 'hi'"], "4 KiB": cpu_med["plain, 4 KiB prompt"]}
+    rows = [
+        "| variant | median per call | added | client CPU per call | added CPU |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, us in med.items():
         ref = base["async"] if name.startswith("async") else base["'hi'"] if "'hi'" in name else base["4 KiB"]
         added = "" if "plain" in name else f"{us - ref:+.1f} µs"
-        rows.append(f"| {name} | {us:.1f} µs | {added} |")
+        cpu_cells = "| |"
+        if name in cpu_med:
+            cref = cpu_base["'hi'"] if "'hi'" in name else cpu_base["4 KiB"]
+            cadded = "" if "plain" in name else f"{cpu_med[name] - cref:+.1f} µs"
+            cpu_cells = f"| {cpu_med[name]:.1f} µs | {cadded} |"
+        rows.append(f"| {name} | {us:.1f} µs | {added} {cpu_cells}")
     rows.append(
         "| no-op CustomGuardrail, no network (`mock_response`), difference of 40 interleaved pairs | | "
-        f"{statistics.median(noop_pairs) * 1e6:+.2f} µs |"
+        f"{statistics.median(noop_pairs) * 1e6:+.2f} µs | | |"
     )
     rows.append(
         f"| control: plain 4 KiB call after a {wait * 1e6:.0f} µs busy wait | "
-        f"{statistics.median(control) * 1e6:.1f} µs | {statistics.median(control) * 1e6 - base['4 KiB']:+.1f} µs |"
+        f"{statistics.median(control) * 1e6:.1f} µs | {statistics.median(control) * 1e6 - base['4 KiB']:+.1f} µs | | |"
     )
     rows.append(
         f"| detection alone (`guardrails_check_request`, 8 detectors, mask, 4 KiB) | "
-        f"{statistics.median(detect) * 1e6:.1f} µs | |"
+        f"{statistics.median(detect) * 1e6:.1f} µs | | | |"
     )
     for action, ts in stage.items():
         rows.append(
             f"| pre-call stage alone (plan, check, record), 8 detectors, {action}, 4 KiB | "
-            f"{statistics.median(ts) * 1e6:.1f} µs | |"
+            f"{statistics.median(ts) * 1e6:.1f} µs | | | |"
         )
     table = "\n".join(rows)
     print(table)
