@@ -593,3 +593,52 @@ def test_a_class_hook_gets_the_caller_as_user_api_key_auth(server, tmp_path):
         master = openai.OpenAI(api_key=MASTER, base_url=proxy.url, max_retries=0, timeout=30)
         server.respond(text="ok")
         assert master.chat.completions.create(model="gpt-4o", messages=say("hi")).choices[0].message.content == "ok"
+
+
+STREAM_CLASS = """
+from rustllm.integrations.custom_guardrail import CustomGuardrail
+from rustllm.proxy._types import UserAPIKeyAuth
+
+
+class Redactor(CustomGuardrail):
+    \"\"\"Only LiteLLM's stream hook: it sees each chunk as a ModelResponseStream, changes
+    one in place, adds one at the end, and refuses a stream that says "forbidden".\"\"\"
+
+    async def async_post_call_streaming_iterator_hook(self, user_api_key_dict, response, request_data):
+        assert isinstance(user_api_key_dict, UserAPIKeyAuth)
+        assert request_data["messages"][0]["content"] == "hi"
+        async for chunk in response:
+            assert type(chunk).__name__ == "ModelResponseStream", type(chunk)
+            for choice in chunk.choices:
+                text = choice.delta.content or ""
+                if "forbidden" in text:
+                    raise ValueError("no forbidden words")
+                if "well" in text:
+                    choice.delta.content = text.replace("well", "[redacted]")
+            yield chunk
+        yield {"object": "chat.completion.chunk", "id": "extra", "created": 1, "model": "gpt-4o",
+               "choices": [{"index": 0, "delta": {"content": " (checked)"}, "finish_reason": None}]}
+"""
+
+
+def test_a_class_stream_hook_rewrites_the_stream(server, tmp_path):
+    # LiteLLM's async_post_call_streaming_iterator_hook: the proxy holds the stream and
+    # what the hook yields is what the client gets (it used to be skipped on streams).
+    params = "{guardrail: redactor.Redactor, mode: post_call, default_on: true}"
+    with class_proxy(server, tmp_path, STREAM_CLASS, "redactor", params) as proxy:
+        client = openai.OpenAI(api_key="anything", base_url=proxy.url, max_retries=0, timeout=30)
+        server.respond(text="all is well")  # a chunk per word
+        chunks = list(client.chat.completions.create(model="gpt-4o", messages=say("hi"), stream=True))
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert text == "all is [redacted] (checked)"
+        assert [c.choices[0].finish_reason for c in chunks if c.choices].count("stop") == 1
+        server.respond(text="a forbidden reply")
+        got = []
+        with pytest.raises(openai.APIError, match="Guardrail: redactor, Message: no forbidden words"):
+            for c in client.chat.completions.create(model="gpt-4o", messages=say("hi"), stream=True):
+                got.append(c)
+        assert "forbidden" not in json.dumps([c.model_dump() for c in got])
+        # A JSON reply is not a stream: the hook does not run.
+        server.respond(text="all is well")
+        r = client.chat.completions.create(model="gpt-4o", messages=say("hi"))
+        assert r.choices[0].message.content == "all is well"

@@ -7,7 +7,9 @@
 //! call_type)` for `mode: during_call` (run before the call too: it may block, not change)
 //! and `async_post_call_success_hook(data, user_api_key_dict, response)`
 //! after it (coroutines are run to completion there); raising blocks the request, a
-//! returned dict (or `data` changed in place) replaces it.
+//! returned dict (or `data` changed in place) replaces it. A class with
+//! `async_post_call_streaming_iterator_hook` gets a held stream's chunks through
+//! `rustllm.proxy._stream_hook` (what it yields goes out instead).
 //!
 //! The request and reply cross as JSON (`json.loads` / `json.dumps`): plain dicts, the
 //! shapes the proxy serves. `user_api_key_dict` is a `UserAPIKeyAuth` (from
@@ -21,7 +23,7 @@ use pyo3::types::PyDict;
 use serde_json::{Map, Value};
 
 use crate::proxy::guardrails::external::{
-    self, ExternalGuardrail, ExternalLoader, HookError, HookFuture,
+    self, ExternalGuardrail, ExternalLoader, HookError, HookFuture, StreamFuture, StreamItem,
 };
 
 /// Imports guardrail classes for [`external::load`].
@@ -30,6 +32,8 @@ struct PyLoader;
 /// One instance of a guardrail class.
 struct PyGuardrail {
     obj: Py<PyAny>,
+    /// Whether the class has `async_post_call_streaming_iterator_hook` of its own.
+    streams: bool,
 }
 
 fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
@@ -99,7 +103,15 @@ impl ExternalLoader for PyLoader {
             let obj = cls
                 .call((), Some(&kwargs))
                 .map_err(|e| format!("cannot make {class}: {e}"))?;
-            Ok(Arc::new(PyGuardrail { obj: obj.unbind() }) as Arc<dyn ExternalGuardrail>)
+            let streams = py
+                .import("rustllm.proxy._stream_hook")
+                .and_then(|m| m.call_method1("overrides", (&obj,)))
+                .and_then(|b| b.extract::<bool>())
+                .map_err(|e| format!("cannot make {class}: {e}"))?;
+            Ok(Arc::new(PyGuardrail {
+                obj: obj.unbind(),
+                streams,
+            }) as Arc<dyn ExternalGuardrail>)
         })
     }
 }
@@ -249,6 +261,81 @@ impl ExternalGuardrail for PyGuardrail {
             "response",
         )
     }
+
+    fn streams(&self) -> bool {
+        self.streams
+    }
+
+    fn stream<'a>(
+        &'a self,
+        request: &'a Map<String, Value>,
+        chunks: Vec<Map<String, Value>>,
+        chat: bool,
+        caller: &'a Map<String, Value>,
+    ) -> StreamFuture<'a> {
+        let obj = Python::attach(|py| self.obj.clone_ref(py));
+        let (request, caller) = (request.clone(), caller.clone());
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                call_stream_hook(&obj, &request, &chunks, chat, &caller)
+            })
+            .await
+            .map_err(|e| HookError::new("JoinError", e.to_string()))?
+        })
+    }
+}
+
+/// The class's stream hook over `chunks` (`rustllm.proxy._stream_hook.run`).
+fn call_stream_hook(
+    obj: &Py<PyAny>,
+    request: &Map<String, Value>,
+    chunks: &[Map<String, Value>],
+    chat: bool,
+    caller: &Map<String, Value>,
+) -> Result<Option<Vec<StreamItem>>, HookError> {
+    Python::attach(|py| {
+        let run = || -> PyResult<Option<Vec<StreamItem>>> {
+            let fields = to_py(py, &Value::Object(caller.clone()))?.cast_into::<PyDict>()?;
+            let user = py
+                .import("rustllm.proxy._types")?
+                .getattr("UserAPIKeyAuth")?
+                .call((), Some(&fields))?;
+            let list: Vec<Value> = chunks.iter().cloned().map(Value::Object).collect();
+            let answer = py.import("rustllm.proxy._stream_hook")?.call_method1(
+                "run",
+                (
+                    obj.bind(py),
+                    user,
+                    to_py(py, &Value::Object(request.clone()))?,
+                    to_py(py, &Value::Array(list))?,
+                    chat,
+                ),
+            )?;
+            if answer.is_none() {
+                return Ok(None);
+            }
+            let items = from_py(py, &answer)?;
+            let Value::Array(items) = items else {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "the stream hook's answer is not a list",
+                ));
+            };
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(match item {
+                    Value::Number(n) => StreamItem::Kept(n.as_u64().unwrap_or(u64::MAX) as usize),
+                    Value::Object(m) => StreamItem::New(m),
+                    other => {
+                        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                            "the stream hook yielded {other}: expected a chunk"
+                        )))
+                    }
+                });
+            }
+            Ok(Some(out))
+        };
+        run().map_err(|e| reason(py, &e))
+    })
 }
 
 /// Let the proxy's config name guardrail classes (called before the proxy starts).

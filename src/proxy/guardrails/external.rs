@@ -17,6 +17,19 @@ use serde_json::{Map, Value};
 pub type HookFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Option<Map<String, Value>>, HookError>> + Send + 'a>>;
 
+/// What a class's stream hook sends instead of a held stream, chunk by chunk.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamItem {
+    /// The stream's chunk at this index, unchanged.
+    Kept(usize),
+    /// A chunk the hook made or changed, as its JSON object.
+    New(Map<String, Value>),
+}
+
+/// A boxed future of a class's stream hook: `None` when the stream is unchanged.
+pub type StreamFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Option<Vec<StreamItem>>, HookError>> + Send + 'a>>;
+
 /// Why a hook refused: what it raised (the class name, the guardrail metrics'
 /// `error_type`, as LiteLLM labels them) and its message (the client's 400).
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +84,25 @@ pub trait ExternalGuardrail: Send + Sync {
         reply: &'a Map<String, Value>,
         caller: &'a Map<String, Value>,
     ) -> HookFuture<'a>;
+
+    /// Whether it rewrites streams (LiteLLM's `async_post_call_streaming_iterator_hook`):
+    /// a stream it is selected for is held and given to [`ExternalGuardrail::stream`].
+    fn streams(&self) -> bool {
+        false
+    }
+
+    /// After a streamed call (`post_call`), a held stream's chunks (as the route sends
+    /// them: `chat`, chat completion chunks; otherwise the route's events) through the
+    /// class's stream hook: what goes out instead, or `None` when it changed nothing.
+    fn stream<'a>(
+        &'a self,
+        _request: &'a Map<String, Value>,
+        _chunks: Vec<Map<String, Value>>,
+        _chat: bool,
+        _caller: &'a Map<String, Value>,
+    ) -> StreamFuture<'a> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// Makes the [`ExternalGuardrail`] a config entry names.

@@ -55,7 +55,7 @@ use super::errors::ProxyError;
 use super::ops::metrics::Histogram;
 use crate::guardrails::request::{apply, apply_reply, apply_reply_after, restore_reply};
 use crate::guardrails::{config as builtin, Action, Blocked, Decision, Guardrail, Masker};
-use external::ExternalGuardrail;
+use external::{ExternalGuardrail, StreamItem};
 
 /// The tag a `route` guardrail adds to a request it finds something in (the Router's
 /// `sensitive_tags` default).
@@ -1211,10 +1211,90 @@ impl RequestGuardrails {
         Ok(any)
     }
 
+    /// The selected post-call classes with a stream hook over a held stream, in order
+    /// (each gets the previous one's chunks), each run recorded (`modify` when it changed
+    /// the stream); the error is LiteLLM's message for the one that raised.
+    async fn stream_classes(
+        &mut self,
+        request: &Map<String, Value>,
+        held: &mut Vec<crate::stream::Chunk>,
+        chat: bool,
+    ) -> Result<(), String> {
+        let owner = Arc::clone(&self.owner);
+        let post: Vec<usize> = self.post_entries().collect();
+        for i in post {
+            let e = &owner.entries[i];
+            let Engine::External(g) = &e.engine else {
+                continue;
+            };
+            if !g.streams() {
+                continue;
+            }
+            let started = Instant::now();
+            let chunks = held.iter().cloned().map(|c| c.into_map()).collect();
+            let answer = g.stream(request, chunks, chat, &self.caller).await;
+            let answer = answer.and_then(|items| match items {
+                Some(items) => replay(held, items).map(Some),
+                None => Ok(None),
+            });
+            match answer {
+                Ok(changed) => {
+                    let d = class_change(&e.name, changed.is_some());
+                    if let Some(new) = changed {
+                        *held = new;
+                    }
+                    owner.record(
+                        i,
+                        Hook::PostCall,
+                        d.as_ref(),
+                        started.elapsed(),
+                        &mut self.records,
+                    );
+                }
+                Err(raised) => {
+                    let d = Decision {
+                        guardrail: e.name.clone(),
+                        action: Action::Block,
+                        kinds: Vec::new(),
+                    };
+                    owner.record_raised(
+                        i,
+                        Hook::PostCall,
+                        &d,
+                        &raised.error_type,
+                        started.elapsed(),
+                        &mut self.records,
+                    );
+                    return Err(raised_message(&e.name, &raised.message));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The post-call built-in rules, for a stream's end (see [`stream`]).
     fn post_rules(&self) -> Vec<&Guardrail> {
         self.owner.rules(&self.selected, true)
     }
+}
+
+/// The stream a class's stream hook answered: its kept chunks (by index) and new ones.
+fn replay(
+    held: &[crate::stream::Chunk],
+    items: Vec<StreamItem>,
+) -> Result<Vec<crate::stream::Chunk>, external::HookError> {
+    items
+        .into_iter()
+        .map(|item| match item {
+            StreamItem::Kept(k) => held.get(k).cloned().ok_or_else(|| {
+                external::HookError::new(
+                    "IndexError",
+                    format!("stream hook kept chunk {k} of {}", held.len()),
+                )
+            }),
+            StreamItem::New(m) => Ok(crate::stream::Chunk::Full(m)),
+        })
+        .collect()
 }
 
 /// What a class's hook did when it changed what it was given: recorded as `modify` (a

@@ -7,7 +7,9 @@
 //! A post-call guardrail needs the whole reply to judge it: with one selected, the
 //! stream is held until it ends, then checked as one text per slot. A block ends the
 //! stream with an error event (the 200 is already sent); a mask rewrites the held text
-//! (each slot's whole masked text goes out in its first delta); then the chunks go out.
+//! (each slot's whole masked text goes out in its first delta); then the classes' post-call
+//! hooks judge it, those with a stream hook (LiteLLM's
+//! `async_post_call_streaming_iterator_hook`) rewrite its chunks, and the chunks go out.
 
 use std::sync::Arc;
 
@@ -62,6 +64,10 @@ pub fn wrap(
         if hold {
             let judged = match judge(&mut ctx, &mut held, style) {
                 Ok(()) => judge_classes(&mut ctx, &mut held, request.as_ref()).await,
+                Err(e) => Err(e),
+            };
+            let judged = match judged {
+                Ok(()) => stream_classes(&mut ctx, &mut held, request.as_ref(), style).await,
                 Err(e) => Err(e),
             };
             if let Err(e) = judged {
@@ -384,6 +390,25 @@ async fn judge_classes(
         rewrite(held, &slots, &Value::Object(reply));
     }
     Ok(())
+}
+
+/// The post-call classes with a stream hook (LiteLLM's
+/// `async_post_call_streaming_iterator_hook`) over a held stream, after the other
+/// post-call guardrails: what they yield is what goes out; raising ends the stream with
+/// an error event instead.
+async fn stream_classes(
+    ctx: &mut RequestGuardrails,
+    held: &mut Vec<Chunk>,
+    request: Option<&Map<String, Value>>,
+    style: Style,
+) -> Result<(), LlmError> {
+    if !ctx.needs_request() {
+        return Ok(()); // no class selected after the call
+    }
+    let empty = Map::new();
+    ctx.stream_classes(request.unwrap_or(&empty), held, style == Style::Chat)
+        .await
+        .map_err(LlmError::bad_request)
 }
 
 /// What is still held when the stream ends, as chunks of the stream's style.

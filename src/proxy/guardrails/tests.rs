@@ -791,6 +791,78 @@ impl ExternalGuardrail for Shouty {
     }
 }
 
+/// A class with a stream hook, as the Python layer would load one: the stream's text
+/// goes out upper-cased in one chunk (where its first text was), every other chunk kept;
+/// a stream that says "forbidden" is refused.
+struct Rewriter;
+
+fn delta_text(c: &Map<String, Value>) -> Option<&str> {
+    c.get("choices")?
+        .get(0)?
+        .get("delta")?
+        .get("content")?
+        .as_str()
+}
+
+impl ExternalGuardrail for Rewriter {
+    fn pre_call<'a>(
+        &'a self,
+        _body: &'a Map<String, Value>,
+        _call_type: &'a str,
+        _caller: &'a Map<String, Value>,
+    ) -> HookFuture<'a> {
+        Box::pin(async { Ok(None) })
+    }
+
+    fn post_call<'a>(
+        &'a self,
+        _request: &'a Map<String, Value>,
+        _reply: &'a Map<String, Value>,
+        _caller: &'a Map<String, Value>,
+    ) -> HookFuture<'a> {
+        Box::pin(async { Ok(None) })
+    }
+
+    fn streams(&self) -> bool {
+        true
+    }
+
+    fn stream<'a>(
+        &'a self,
+        _request: &'a Map<String, Value>,
+        chunks: Vec<Map<String, Value>>,
+        chat: bool,
+        _caller: &'a Map<String, Value>,
+    ) -> external::StreamFuture<'a> {
+        let text: String = chunks.iter().filter_map(delta_text).collect();
+        let out = if !chat {
+            Err(HookError::new("TypeError", "not a chat stream"))
+        } else if text.contains("forbidden") {
+            Err(HookError::new("ValueError", "no forbidden words"))
+        } else {
+            let mut items = Vec::new();
+            let mut said = false;
+            for (i, c) in chunks.iter().enumerate() {
+                match delta_text(c) {
+                    Some(t) if !t.is_empty() => {
+                        if !said {
+                            said = true;
+                            items.push(StreamItem::New(obj(json!({
+                                "id": c["id"], "object": "chat.completion.chunk",
+                                "created": c["created"], "model": c["model"],
+                                "choices": [{"index": 0, "delta": {"content": text.to_uppercase()},
+                                    "finish_reason": null}]}))));
+                        }
+                    }
+                    _ => items.push(StreamItem::Kept(i)),
+                }
+            }
+            Ok(Some(items))
+        };
+        Box::pin(async move { out })
+    }
+}
+
 struct TestLoader;
 
 impl ExternalLoader for TestLoader {
@@ -802,6 +874,7 @@ impl ExternalLoader for TestLoader {
     ) -> Result<Arc<dyn ExternalGuardrail>, String> {
         match class {
             "rusttests.Shouty" => Ok(Arc::new(Shouty)),
+            "rusttests.Rewriter" => Ok(Arc::new(Rewriter)),
             _ => Err(external::NOT_SUPPORTED.to_string()),
         }
     }
@@ -851,6 +924,71 @@ async fn class_guardrails_run_through_the_installed_loader() {
         "litellm_guardrail_latency_seconds_count{guardrail_name=\"shouty\",status=\"success\",error_type=\"none\",hook_type=\"pre_call\"} 1",
         "litellm_guardrail_latency_seconds_count{guardrail_name=\"shouty\",status=\"error\",error_type=\"ValueError\",hook_type=\"pre_call\"} 1",
         "litellm_guardrail_latency_seconds_bucket{guardrail_name=\"shouty\",status=\"error\",error_type=\"ValueError\",hook_type=\"pre_call\",le=\"+Inf\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line}\n{metrics}");
+    }
+    proxy.shutdown().await;
+}
+
+/// LiteLLM's `async_post_call_streaming_iterator_hook`: a class with one is given the
+/// held stream's chunks, and what it answers is what the client gets; raising ends the
+/// stream with an error event; a JSON reply is left to the class's other hooks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_class_stream_hook_rewrites_a_held_stream() {
+    let mock = MockServer::start().unwrap();
+    external::set_loader(Arc::new(TestLoader));
+    let guardrails = r#"
+  - guardrail_name: rewriter
+    litellm_params: {guardrail: rusttests.Rewriter, mode: post_call, default_on: true}
+"#;
+    let config = config_with(&mock, guardrails, "").unwrap();
+    let proxy = start(AppState::new(&config).unwrap()).await;
+    mock.push(ScriptedResponse::text("all is well here"));
+    let (status, text) = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "gpt-4o", "messages": say("hi"), "stream": true}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(streamed_text(&text), "ALL IS WELL HERE", "{text}");
+    // One text chunk now; the role chunk, the finish chunk and [DONE] kept.
+    let texts = text
+        .lines()
+        .filter(|l| l.contains("\"content\":\""))
+        .count();
+    assert_eq!(texts, 1, "{text}");
+    assert!(text.contains("\"finish_reason\":\"stop\""), "{text}");
+    assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
+    mock.push(ScriptedResponse::text("a forbidden reply"));
+    let (status, text) = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "gpt-4o", "messages": say("hi"), "stream": true}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(!text.contains("forbidden reply"), "{text}");
+    assert!(
+        text.contains(
+            "Guardrail raised an exception, Guardrail: rewriter, Message: no forbidden words"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("[DONE]"), "{text}");
+    mock.push(ScriptedResponse::text("plain json"));
+    let (status, text) = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "gpt-4o", "messages": say("hi")}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(text.contains("plain json"), "{text}");
+    let metrics = get(&proxy, "/metrics").await;
+    for line in [
+        "rustllm_guardrail_decisions_total{guardrail_name=\"rewriter\",action=\"modify\",hook_type=\"post_call\"} 1.0",
+        "litellm_guardrail_errors_total{guardrail_name=\"rewriter\",error_type=\"ValueError\",hook_type=\"post_call\"} 1.0",
     ] {
         assert!(metrics.contains(line), "{line}\n{metrics}");
     }
