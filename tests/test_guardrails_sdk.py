@@ -897,3 +897,67 @@ def test_every_text_field_of_a_call_is_read(field, value):
     with pytest.raises(BlockedPiiEntityError, match="EMAIL"):
         asyncio.run(g.async_pre_call_hook(None, None, {"model": "m", field: value}, "completion"))
     asyncio.run(g.async_pre_call_hook(None, None, {"model": "m", "other": f"mail {EMAIL}"}, "completion"))
+
+
+def test_request_only_builtins_run_inside_the_call_when_nothing_observes_it(server, openai_args, monkeypatch):
+    # Built-in guardrails that only check the request, registered with nothing that
+    # observes the call, run inside the Rust call (no Python hook path around them):
+    # the same on the wire, the same errors, for completion and acompletion, streamed
+    # or not, and the marker handing them over is never sent.
+    from rustllm import _hooks
+
+    def hook_path(*args, **kwargs):
+        raise AssertionError("the call took the Python hook path")
+
+    monkeypatch.setattr(_hooks, "call", hook_path)
+    monkeypatch.setattr(_hooks, "acall", hook_path)
+    litellm.callbacks = [
+        Guardrail(guardrail_name="mask-mail", detect=["email"], action="mask", default_on=True),
+        Guardrail(guardrail_name="no-cards", detect=["credit_card"], action="block", default_on=True),
+        CustomGuardrail(guardrail_name="idle", default_on=True),  # no hook: changes nothing
+    ]
+    litellm.completion(model="openai/gpt-4o", messages=WITH_EMAIL, **openai_args)
+    asyncio.run(litellm.acompletion(model="openai/gpt-4o", messages=WITH_EMAIL, **openai_args))
+    list(litellm.completion(model="openai/gpt-4o", messages=WITH_EMAIL, stream=True, **openai_args))
+
+    async def astream():
+        return [
+            c
+            async for c in await litellm.acompletion(
+                model="openai/gpt-4o", messages=WITH_EMAIL, stream=True, **openai_args
+            )
+        ]
+
+    asyncio.run(astream())
+    assert len(server.requests) == 4
+    for r in server.requests:
+        assert r.body["messages"] == [{"role": "user", "content": "Write to <EMAIL_1> please"}]
+        assert "_rustllm_guardrails" not in r.body
+    card = [{"role": "user", "content": f"charge {CARD}"}]
+    with pytest.raises(BlockedPiiEntityError) as e:
+        litellm.completion(model="openai/gpt-4o", messages=card, **openai_args)
+    assert e.value.guardrail_name == "no-cards" and "CREDIT_CARD" in str(e.value)
+    with pytest.raises(BlockedPiiEntityError):
+        asyncio.run(litellm.acompletion(model="openai/gpt-4o", messages=card, **openai_args))
+    with pytest.raises(BlockedPiiEntityError):
+        litellm.completion(model="openai/gpt-4o", messages=card, stream=True, **openai_args)
+    assert len(server.requests) == 4  # nothing sent for a blocked call
+
+
+def test_builtins_keep_the_hook_path_when_something_reads_their_decisions(server, openai_args, caplog):
+    # A decision logged at INFO, a call naming guardrails, a restoring guardrail: the
+    # Python path, which logs, checks the names and restores.
+    litellm.callbacks = [Guardrail(guardrail_name="log-mail", detect=["email"], action="log", default_on=True)]
+    with caplog.at_level(logging.INFO, logger="rustllm"):
+        litellm.completion(model="openai/gpt-4o", messages=WITH_EMAIL, **openai_args)
+    assert "rustllm guardrail log-mail: log (EMAIL=1)" in caplog.text
+    assert EMAIL not in caplog.text
+    with pytest.raises(ValueError, match="no guardrail of that name"):
+        litellm.completion(model="openai/gpt-4o", messages=WITH_EMAIL, metadata={"guardrails": ["nope"]}, **openai_args)
+    litellm.callbacks = [
+        Guardrail(guardrail_name="mask-mail", detect=["email"], action="mask", restore=True, default_on=True)
+    ]
+    server.respond(text="I wrote to <EMAIL_1>")
+    r = litellm.completion(model="openai/gpt-4o", messages=WITH_EMAIL, **openai_args)
+    assert r.choices[0].message.content == f"I wrote to {EMAIL}"
+    assert sent_messages(server)[0]["content"] == "Write to <EMAIL_1> please"

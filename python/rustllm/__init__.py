@@ -12,6 +12,7 @@ results in LiteLLM's response classes. Importing it loads no third-party package
 
 from __future__ import annotations
 
+import logging as _py_logging
 import os as _os
 import sys as _sys
 from typing import TYPE_CHECKING, Any
@@ -599,9 +600,12 @@ def completion(*args: Any, **params: Any) -> ModelResponse | CustomStreamWrapper
     if args:
         params = _bind("completion", _completion_signature, args, params)
     if _observed(params):
-        from rustllm import _hooks
+        inline = _inline_guardrails(params) if callbacks else None
+        if inline is None:
+            from rustllm import _hooks
 
-        return _hooks.call("completion", params, _completion)
+            return _hooks.call("completion", params, _completion)
+        params["_rustllm_guardrails"] = inline
     return _completion(params)
 
 
@@ -813,9 +817,12 @@ async def acompletion(*args: Any, **params: Any) -> ModelResponse | CustomStream
     if args:
         params = _bind("acompletion", _acompletion_signature, args, params)
     if _observed(params):
-        from rustllm import _hooks
+        inline = _inline_guardrails(params) if callbacks else None
+        if inline is None:
+            from rustllm import _hooks
 
-        return await _hooks.acall("acompletion", params, _acompletion)
+            return await _hooks.acall("acompletion", params, _acompletion)
+        params["_rustllm_guardrails"] = inline
     if params.get("stream") or params.get("mock_response") is not None or custom_provider_map:
         return await _acompletion(params)
     # The common call, inline: one coroutine less per call on the event loop.
@@ -863,12 +870,16 @@ def _embedding_params(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _observed(params: dict[str, Any]) -> bool:
+    return bool((callbacks and not _only_quiet_guardrails(callbacks)) or _observed_otherwise(params))
+
+
+def _observed_otherwise(params: dict[str, Any]) -> bool:
+    """Whether anything but ``rustllm.callbacks`` puts a call on the observed path."""
     return bool(
         _log_calls
         or input_callback
         or success_callback
         or failure_callback
-        or (callbacks and not _only_quiet_guardrails(callbacks))
         or _async_success_callback
         or _async_failure_callback
         or _async_input_callback
@@ -879,6 +890,40 @@ def _observed(params: dict[str, Any]) -> bool:
         or "failure_callback" in params
         or "guardrails" in params
     )
+
+
+_guardrail_log = _py_logging.getLogger("rustllm")
+
+# The last `callbacks` items seen, and the built-in guardrails among them that a call can
+# run inside its Rust call (their Rust cores), or None.
+_inline_seen: tuple[tuple, Any, tuple] = ((), None, ())
+
+
+def _inline_guardrails(params: dict[str, Any]) -> Any:
+    """The Rust cores of the registered guardrails when they are all built-ins that only
+    check the request (block, mask or log; see ``_hooks.inline_builtins``), default_on,
+    and nothing observes the call or would read their decisions: the call then runs them
+    inside its Rust call, on the arguments it converts anyway, with no Python around the
+    check (src/py/completion.rs ``call_map``). Otherwise None: the observed path."""
+    global _inline_seen
+    key = tuple(callbacks)
+    seen, cores, found = _inline_seen
+    if key != seen:
+        from rustllm import _hooks
+
+        cores, found = _hooks.inline_builtins(key)
+        _inline_seen = (key, cores, found)
+    if cores is None or custom_provider_map or params.get("mock_response") is not None or _observed_otherwise(params):
+        return None
+    metadata = params.get("metadata")
+    if isinstance(metadata, dict) and metadata.get("guardrails"):
+        return None  # names to check against the registered ones
+    for g in found:
+        if g.default_on is not True:
+            return None
+    if _guardrail_log.isEnabledFor(20):  # logging.INFO: each decision is logged
+        return None
+    return cores
 
 
 # The last `callbacks` list seen and whether it held only guardrails with nothing to run.

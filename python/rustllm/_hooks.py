@@ -185,6 +185,31 @@ def only_quiet_guardrails(cbs: tuple) -> bool:
     return all(_quiet_guardrail(cb) and not _guardrails._does_something(cb) for cb in cbs)
 
 
+def inline_builtins(cbs: tuple) -> tuple[Any, tuple]:
+    """``(Rust cores, guardrails)`` of the built-in guardrails in ``cbs`` when every other
+    callback is a guardrail with nothing to run and each of them is a plain
+    ``rustllm.guardrails.Guardrail`` that only checks the request (``pre_call`` /
+    ``during_call``) and blocks, masks or logs (no ``route``, no restoring the reply):
+    what a call can run inside its Rust call. ``(None, ())`` otherwise."""
+    from rustllm import _guardrails
+    from rustllm.guardrails import Guardrail
+
+    found: list = []
+    for cb in cbs:
+        if type(cb) is Guardrail:
+            if not cb._modes <= {"pre_call", "during_call"} or cb._core.restores:
+                return None, ()
+            if not set(cb._core.actions) <= {"block", "mask", "log"}:
+                return None, ()
+            if not any(cb is g for g in found):
+                found.append(cb)
+        elif not (_quiet_guardrail(cb) and not _guardrails._does_something(cb)):
+            return None, ()
+    if not found:
+        return None, ()
+    return tuple(g._core for g in found), tuple(found)
+
+
 def _quiet_guardrail(cb: Any) -> bool:
     """A guardrail that overrides no logging hook: it runs as a guardrail only, so it
     never puts a call on the callbacks' path."""

@@ -7,6 +7,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
+use serde_json::{Map, Value};
 
 use super::blocking::{block_on, block_on_call};
 use super::bridge::{Convert, LoopWaker};
@@ -23,9 +24,22 @@ pub(super) fn prepare(
     kind: Endpointkind,
     kwargs: &Bound<'_, PyDict>,
 ) -> PyResult<Prepared> {
-    let map = kwargs_to_map(kwargs)
-        .map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))?;
+    let map = call_map(py, kwargs)?;
     call::prepare(kind, map).map_err(|e| to_pyerr(py, e))
+}
+
+/// A call's arguments as one map. When Python handed the call built-in guardrails to run
+/// inside it (`_rustllm_guardrails`: they are all it runs and nothing observes it), they
+/// check and mask its texts here, in order, before anything is sent; a block raises
+/// `BlockedPiiEntityError`, as the guardrails' Python path does.
+pub(super) fn call_map(py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Map<String, Value>> {
+    let guardrails = super::guardrails::take_inline(kwargs)?;
+    let mut map = kwargs_to_map(kwargs)
+        .map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))?;
+    if let Some(guardrails) = guardrails {
+        super::guardrails::check_inline(py, &guardrails, &mut map)?;
+    }
+    Ok(map)
 }
 
 /// The prices a call passed (`input_cost_per_token=...`); they win over the catalogue.
@@ -261,8 +275,7 @@ pub(super) fn submit(
 ) -> PyResult<bool> {
     // Only the conversion needs the GIL; checking and building the request happen in the
     // task, off the event loop's thread (a bad input still fails the await).
-    let map = kwargs_to_map(kwargs)
-        .map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))?;
+    let map = call_map(py, kwargs)?;
     waker.get().start(
         py,
         future,

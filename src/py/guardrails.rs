@@ -195,6 +195,54 @@ fn outcome<'py>(
     }
 }
 
+/// The built-in guardrails Python handed a call to run inside it (removed from its
+/// arguments: they are never sent).
+pub(super) fn take_inline<'py>(
+    kwargs: &Bound<'py, PyDict>,
+) -> PyResult<Option<Vec<PyRef<'py, PyBuiltinGuardrail>>>> {
+    let key = intern!(kwargs.py(), "_rustllm_guardrails");
+    let Some(found) = kwargs.get_item(key)? else {
+        return Ok(None);
+    };
+    kwargs.del_item(key)?;
+    Ok(Some(found.extract()?))
+}
+
+/// Runs `guardrails` over a call's arguments, one after the other as the Python path
+/// does (each sees the texts the previous one masked): masked texts are rewritten in
+/// `args`; a block raises `BlockedPiiEntityError` naming the kinds and the guardrail.
+/// Nothing observes such a call, so the decisions go nowhere (the Python path records
+/// them for callbacks and logs them at INFO; Python keeps those calls).
+pub(super) fn check_inline(
+    py: Python<'_>,
+    guardrails: &[PyRef<'_, PyBuiltinGuardrail>],
+    args: &mut Map<String, Value>,
+) -> PyResult<()> {
+    let mut body = Value::Object(std::mem::take(args));
+    let mut blocked = None;
+    for g in guardrails {
+        let rules: Vec<&Guardrail> = g.rules.iter().collect();
+        if let Err(b) = apply(&mut body, &rules) {
+            blocked = Some((b, g.name.clone()));
+            break;
+        }
+    }
+    if let Value::Object(map) = body {
+        *args = map;
+    }
+    let Some((Blocked(decision), name)) = blocked else {
+        return Ok(());
+    };
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("entity_type", decision.kinds_text())?;
+    kwargs.set_item("guardrail_name", name)?;
+    let error = py
+        .import("rustllm.exceptions")?
+        .getattr("BlockedPiiEntityError")?
+        .call((), Some(&kwargs))?;
+    Err(PyErr::from_value(error))
+}
+
 /// [`TEXT_FIELDS`] as interned Python strings (looked up in every guarded call's
 /// arguments; a new string per key cost more than the look-up).
 fn text_field_names(py: Python<'_>) -> [&Bound<'_, PyString>; 7] {
