@@ -608,6 +608,36 @@ impl ProxyGuardrails {
         self.record_as(entry, hook, decision, BLOCKED_ERROR_TYPE, duration, out);
     }
 
+    /// Records a post-call class hook's run, entry `i`: `modify` when it changed what it
+    /// was given; the class it raised (a block) otherwise, whose LiteLLM message is the
+    /// error.
+    fn record_post_class(
+        &self,
+        i: usize,
+        changed: Result<bool, external::HookError>,
+        started: Instant,
+        records: &mut Vec<Record>,
+    ) -> Result<(), String> {
+        let name = &self.entries[i].name;
+        match changed {
+            Ok(changed) => {
+                let d = class_change(name, changed);
+                self.record(i, Hook::PostCall, d.as_ref(), started.elapsed(), records);
+                Ok(())
+            }
+            Err(raised) => {
+                let d = Decision {
+                    guardrail: name.clone(),
+                    action: Action::Block,
+                    kinds: Vec::new(),
+                };
+                let took = started.elapsed();
+                self.record_raised(i, Hook::PostCall, &d, &raised.error_type, took, records);
+                Err(raised_message(name, &raised.message))
+            }
+        }
+    }
+
     /// [`ProxyGuardrails::record`] for a class's hook that raised `error_type`.
     fn record_raised(
         &self,
@@ -1175,38 +1205,16 @@ impl RequestGuardrails {
                 continue;
             };
             let started = Instant::now();
-            match g.post_call(request, reply, &self.caller).await {
-                Ok(changed) => {
-                    let d = class_change(&e.name, changed.is_some());
-                    if let Some(new) = changed {
-                        *reply = new;
-                        any = true;
-                    }
-                    owner.record(
-                        i,
-                        Hook::PostCall,
-                        d.as_ref(),
-                        started.elapsed(),
-                        &mut self.records,
-                    );
+            let changed = g.post_call(request, reply, &self.caller).await;
+            let changed = changed.map(|new| match new {
+                Some(new) => {
+                    *reply = new;
+                    any = true;
+                    true
                 }
-                Err(raised) => {
-                    let d = Decision {
-                        guardrail: e.name.clone(),
-                        action: Action::Block,
-                        kinds: Vec::new(),
-                    };
-                    owner.record_raised(
-                        i,
-                        Hook::PostCall,
-                        &d,
-                        &raised.error_type,
-                        started.elapsed(),
-                        &mut self.records,
-                    );
-                    return Err(raised_message(&e.name, &raised.message));
-                }
-            }
+                None => false,
+            });
+            owner.record_post_class(i, changed, started, &mut self.records)?;
         }
         Ok(any)
     }
@@ -1237,37 +1245,14 @@ impl RequestGuardrails {
                 Some(items) => replay(held, items).map(Some),
                 None => Ok(None),
             });
-            match answer {
-                Ok(changed) => {
-                    let d = class_change(&e.name, changed.is_some());
-                    if let Some(new) = changed {
-                        *held = new;
-                    }
-                    owner.record(
-                        i,
-                        Hook::PostCall,
-                        d.as_ref(),
-                        started.elapsed(),
-                        &mut self.records,
-                    );
+            let changed = answer.map(|new| match new {
+                Some(new) => {
+                    *held = new;
+                    true
                 }
-                Err(raised) => {
-                    let d = Decision {
-                        guardrail: e.name.clone(),
-                        action: Action::Block,
-                        kinds: Vec::new(),
-                    };
-                    owner.record_raised(
-                        i,
-                        Hook::PostCall,
-                        &d,
-                        &raised.error_type,
-                        started.elapsed(),
-                        &mut self.records,
-                    );
-                    return Err(raised_message(&e.name, &raised.message));
-                }
-            }
+                None => false,
+            });
+            owner.record_post_class(i, changed, started, &mut self.records)?;
         }
         Ok(())
     }
