@@ -247,9 +247,10 @@ def main() -> None:
             "interleaved in rounds. Against a mock in another process, client work between calls "
             "costs the next call more than the work itself (the mock's threads park and must be "
             "woken): the control row is a plain call after a busy wait as long as the built-in "
-            "pre-call stage, with no guardrail at all. What a guardrail itself costs is the "
-            '"stage alone" rows: planning, the Rust check (detection on the 4 KiB text, decisions) '
-            "and the decision record. A sync call with a custom async hook runs it on a private "
+            "pre-call stage, with no guardrail at all. The built-in rows are calls nothing "
+            'observes, so the guardrail runs inside the Rust call; the "stage alone" rows are the '
+            "hook path an observed call takes instead (planning, the Rust check, the decision "
+            "record), without the call. A sync call with a custom async hook runs it on a private "
             "event loop (one loop turn per call); `acompletion` awaits it inline. A registered "
             "guardrail that overrides no hook keeps the plain path (one tuple comparison); its row "
             "moves with the machine's noise.\n"
