@@ -921,7 +921,7 @@ def _inline_guardrails(params: dict[str, Any]) -> Any:
     for g in found:
         if g.default_on is not True:
             return None
-    if _guardrail_log.isEnabledFor(20):  # logging.INFO: each decision is logged
+    if _guardrail_log.isEnabledFor(_py_logging.INFO):  # each decision is logged
         return None
     return cores
 
