@@ -961,3 +961,33 @@ def test_builtins_keep_the_hook_path_when_something_reads_their_decisions(server
     r = litellm.completion(model="openai/gpt-4o", messages=WITH_EMAIL, **openai_args)
     assert r.choices[0].message.content == f"I wrote to {EMAIL}"
     assert sent_messages(server)[0]["content"] == "Write to <EMAIL_1> please"
+
+
+def test_router_chat_calls_run_request_only_builtins_inside_the_call(server, openai_args, monkeypatch):
+    # The Router's completion and acompletion take the same inline path as
+    # rustllm.completion (the hook path made to fail): masked on the wire, a block raised
+    # before anything is sent.
+    from rustllm import _hooks
+
+    def hook_path(*args, **kwargs):
+        raise AssertionError("the call took the Python hook path")
+
+    monkeypatch.setattr(_hooks, "observers", hook_path)
+    litellm.callbacks = [
+        Guardrail(guardrail_name="mask-mail", detect=["email"], action="mask", default_on=True),
+        Guardrail(guardrail_name="no-cards", detect=["credit_card"], action="block", default_on=True),
+    ]
+    r = Router(model_list=[{"model_name": "g", "litellm_params": {"model": "openai/m", **openai_args}}])
+    r.completion(model="g", messages=WITH_EMAIL)
+    asyncio.run(r.acompletion(model="g", messages=WITH_EMAIL))
+    list(r.completion(model="g", messages=WITH_EMAIL, stream=True))
+    assert server.request_count == 3
+    for req in server.requests:
+        assert req.body["messages"] == [{"role": "user", "content": "Write to <EMAIL_1> please"}]
+        assert "_rustllm_guardrails" not in req.body
+    card = [{"role": "user", "content": f"charge {CARD}"}]
+    with pytest.raises(BlockedPiiEntityError, match="CREDIT_CARD"):
+        r.completion(model="g", messages=card)
+    with pytest.raises(BlockedPiiEntityError):
+        asyncio.run(r.acompletion(model="g", messages=card))
+    assert server.request_count == 3

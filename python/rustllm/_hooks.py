@@ -1544,6 +1544,19 @@ def _replay(c: _Call, attempts: list[dict[str, Any]]) -> _Call:
     return last
 
 
+def _inline(call_type: str, kwargs: dict[str, Any]) -> bool:
+    """Whether a Router chat call runs its guardrails inside the Rust call, as
+    ``rustllm.completion`` does (see ``rustllm._inline_guardrails``): they are then handed
+    over in ``kwargs``."""
+    if call_type not in ("completion", "acompletion"):
+        return False
+    inline = _rustllm()._inline_guardrails(kwargs)
+    if inline is None:
+        return False
+    kwargs["_rustllm_guardrails"] = inline
+    return True
+
+
 def routed(call_type: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Wrap a Router call method so callbacks fire for it; a plain call when nothing
     observes calls. With callbacks set, the method is passed ``_attempts=[]``, which the
@@ -1554,7 +1567,7 @@ def routed(call_type: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
 
             @functools.wraps(method)
             async def arun(self: Any, model: str, *args: Any, **kwargs: Any) -> Any:
-                if not active(kwargs):
+                if not active(kwargs) or _inline(call_type, kwargs):
                     return await method(self, model, *args, **kwargs)
                 obs = observers(kwargs)
                 run, data = _router_guardrails(call_type, model, args, kwargs, obs)
@@ -1577,7 +1590,7 @@ def routed(call_type: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
 
         @functools.wraps(method)
         def run(self: Any, model: str, *args: Any, **kwargs: Any) -> Any:
-            if not active(kwargs):
+            if not active(kwargs) or _inline(call_type, kwargs):
                 return method(self, model, *args, **kwargs)
             obs = observers(kwargs)
             guard, data = _router_guardrails(call_type, model, args, kwargs, obs)

@@ -401,9 +401,10 @@ impl PyRouter {
         })
     }
 
+    /// A call's arguments, after the built-in guardrails Python handed it (see
+    /// `completion::call_map`).
     fn kwargs(&self, py: Python<'_>, kwargs: &Bound<'_, PyDict>) -> PyResult<Map<String, Value>> {
-        kwargs_to_map(kwargs)
-            .map_err(|e| to_pyerr(py, LlmError::bad_request(e.value(py).to_string())))
+        super::completion::call_map(py, kwargs)
     }
 
     fn call_sync(
