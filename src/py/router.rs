@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::blocking::{block_on, block_on_call};
 use super::bridge::{Convert, LoopWaker};
 use super::completion::{hidden_params, run, run_stream};
-use super::convert::{kwargs_to_map, map_to_py, to_py, to_value};
+use super::convert::{map_to_py, to_py, to_value};
 use super::custom::{body_of, call_custom, custom_providers, is_custom, PyContext, PyPicker};
 use super::errors::to_pyerr;
 use super::stream::ChatStream;
