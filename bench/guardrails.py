@@ -90,7 +90,20 @@ def main() -> None:
                 [Guardrail(guardrail_name="pii", detect=DETECT, action="mask", default_on=True)],
                 long,
             ),
+            "Router, plain, 4 KiB prompt": ([], long),
+            "Router, built-in, 8 detectors, mask, 4 KiB": (
+                [Guardrail(guardrail_name="pii", detect=DETECT, action="mask", default_on=True)],
+                long,
+            ),
         }
+        router = rustllm.Router(model_list=[{"model_name": "g", "litellm_params": {"model": "openai/bench", **kw}}])
+
+        def call(name: str, messages: list) -> None:
+            if name.startswith("Router"):
+                router.completion(model="g", messages=messages)
+            else:
+                rustllm.completion(model="openai/bench", messages=messages, **kw)
+
         import logging
 
         logging.getLogger("rustllm").setLevel(logging.WARNING)  # decisions are logged at INFO
@@ -98,17 +111,17 @@ def main() -> None:
         # The client's CPU time per call (every thread of this process), per round.
         cpu: dict[str, list[float]] = {k: [] for k in variants}
         per_round = max(1, args.calls // args.rounds)
-        for cbs, messages in variants.values():  # warm up each path
+        for name, (cbs, messages) in variants.items():  # warm up each path
             rustllm.callbacks = cbs
             for _ in range(200):
-                rustllm.completion(model="openai/bench", messages=messages, **kw)
+                call(name, messages)
         for _ in range(args.rounds):
             for name, (cbs, messages) in variants.items():
                 rustllm.callbacks = cbs
                 c = time.process_time()
                 for _ in range(per_round):
                     t = time.perf_counter()
-                    rustllm.completion(model="openai/bench", messages=messages, **kw)
+                    call(name, messages)
                     times[name].append(time.perf_counter() - t)
                 cpu[name].append((time.process_time() - c) / per_round)
         rustllm.callbacks = []
@@ -197,19 +210,37 @@ def main() -> None:
         proc.wait()
 
     med = {k: statistics.median(v) * 1e6 for k, v in times.items()}
-    base = {"'hi'": med["plain, 'hi'"], "4 KiB": med["plain, 4 KiB prompt"], "async": med["async plain, 'hi'"]}
+    base = {
+        "'hi'": med["plain, 'hi'"],
+        "4 KiB": med["plain, 4 KiB prompt"],
+        "async": med["async plain, 'hi'"],
+        "Router": med["Router, plain, 4 KiB prompt"],
+    }
     cpu_med = {k: statistics.median(v) * 1e6 for k, v in cpu.items() if v}
-    cpu_base = {"'hi'": cpu_med["plain, 'hi'"], "4 KiB": cpu_med["plain, 4 KiB prompt"]}
+    cpu_base = {
+        "'hi'": cpu_med["plain, 'hi'"],
+        "4 KiB": cpu_med["plain, 4 KiB prompt"],
+        "Router": cpu_med["Router, plain, 4 KiB prompt"],
+    }
+
+    def kind(name: str) -> str:
+        """Which plain row a row is compared with."""
+        if name.startswith("async"):
+            return "async"
+        if name.startswith("Router"):
+            return "Router"
+        return "'hi'" if "'hi'" in name else "4 KiB"
+
     rows = [
         "| variant | median per call | added | client CPU per call | added CPU |",
         "|---|---:|---:|---:|---:|",
     ]
     for name, us in med.items():
-        ref = base["async"] if name.startswith("async") else base["'hi'"] if "'hi'" in name else base["4 KiB"]
+        ref = base[kind(name)]
         added = "" if "plain" in name else f"{us - ref:+.1f} µs"
         cpu_cells = "| |"
         if name in cpu_med:
-            cref = cpu_base["'hi'"] if "'hi'" in name else cpu_base["4 KiB"]
+            cref = cpu_base[kind(name)]
             cadded = "" if "plain" in name else f"{cpu_med[name] - cref:+.1f} µs"
             cpu_cells = f"| {cpu_med[name]:.1f} µs | {cadded} |"
         rows.append(f"| {name} | {us:.1f} µs | {added} {cpu_cells}")
