@@ -599,13 +599,10 @@ def completion(*args: Any, **params: Any) -> ModelResponse | CustomStreamWrapper
     # arguments (locals()) cost more than the rest of the Python side of a call.
     if args:
         params = _bind("completion", _completion_signature, args, params)
-    if _observed(params):
-        inline = _inline_guardrails(params) if callbacks else None
-        if inline is None:
-            from rustllm import _hooks
+    if _observed(params) and not (callbacks and _inline_guardrails(params)):
+        from rustllm import _hooks
 
-            return _hooks.call("completion", params, _completion)
-        params["_rustllm_guardrails"] = inline
+        return _hooks.call("completion", params, _completion)
     return _completion(params)
 
 
@@ -816,13 +813,10 @@ async def _acompletion_signature(
 async def acompletion(*args: Any, **params: Any) -> ModelResponse | CustomStreamWrapper:
     if args:
         params = _bind("acompletion", _acompletion_signature, args, params)
-    if _observed(params):
-        inline = _inline_guardrails(params) if callbacks else None
-        if inline is None:
-            from rustllm import _hooks
+    if _observed(params) and not (callbacks and _inline_guardrails(params)):
+        from rustllm import _hooks
 
-            return await _hooks.acall("acompletion", params, _acompletion)
-        params["_rustllm_guardrails"] = inline
+        return await _hooks.acall("acompletion", params, _acompletion)
     if params.get("stream") or params.get("mock_response") is not None or custom_provider_map:
         return await _acompletion(params)
     # The common call, inline: one coroutine less per call on the event loop.
@@ -899,12 +893,14 @@ _guardrail_log = _py_logging.getLogger("rustllm")
 _inline_seen: tuple[tuple, Any, tuple] = ((), None, ())
 
 
-def _inline_guardrails(params: dict[str, Any]) -> Any:
-    """The Rust cores of the registered guardrails when they are all built-ins that only
-    check the request (block, mask or log; see ``_hooks.inline_builtins``), default_on,
-    and nothing observes the call or would read their decisions: the call then runs them
-    inside its Rust call, on the arguments it converts anyway, with no Python around the
-    check (src/py/completion.rs ``call_map``). Otherwise None: the observed path."""
+def _inline_guardrails(params: dict[str, Any]) -> bool:
+    """Whether the call runs the registered guardrails inside its Rust call: when they are
+    all built-ins that only check the request (block, mask or log; see
+    ``_hooks.inline_builtins``), default_on, and nothing observes the call or would read
+    their decisions. Their Rust cores are then handed over in ``params``
+    (``_rustllm_guardrails``, which src/py/completion.rs ``call_map`` takes out: the check
+    runs on the arguments the call converts anyway, with no Python around it). False: the
+    observed path."""
     global _inline_seen
     key = tuple(callbacks)
     seen, cores, found = _inline_seen
@@ -914,16 +910,17 @@ def _inline_guardrails(params: dict[str, Any]) -> Any:
         cores, found = _hooks.inline_builtins(key)
         _inline_seen = (key, cores, found)
     if cores is None or custom_provider_map or params.get("mock_response") is not None or _observed_otherwise(params):
-        return None
+        return False
     metadata = params.get("metadata")
     if isinstance(metadata, dict) and metadata.get("guardrails"):
-        return None  # names to check against the registered ones
+        return False  # names to check against the registered ones
     for g in found:
         if g.default_on is not True:
-            return None
+            return False
     if _guardrail_log.isEnabledFor(_py_logging.INFO):  # each decision is logged
-        return None
-    return cores
+        return False
+    params["_rustllm_guardrails"] = cores
+    return True
 
 
 # The last `callbacks` list seen and whether it held only guardrails with nothing to run.

@@ -1546,15 +1546,9 @@ def _replay(c: _Call, attempts: list[dict[str, Any]]) -> _Call:
 
 def _inline(call_type: str, kwargs: dict[str, Any]) -> bool:
     """Whether a Router chat call runs its guardrails inside the Rust call, as
-    ``rustllm.completion`` does (see ``rustllm._inline_guardrails``): they are then handed
-    over in ``kwargs``."""
-    if call_type not in ("completion", "acompletion"):
-        return False
-    inline = _rustllm()._inline_guardrails(kwargs)
-    if inline is None:
-        return False
-    kwargs["_rustllm_guardrails"] = inline
-    return True
+    ``rustllm.completion`` does (``rustllm._inline_guardrails`` hands them over in
+    ``kwargs``)."""
+    return call_type in ("completion", "acompletion") and _rustllm()._inline_guardrails(kwargs)
 
 
 def routed(call_type: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -116,6 +116,24 @@ impl ExternalLoader for PyLoader {
     }
 }
 
+/// What LiteLLM hands hooks as `user_api_key_dict`: a `UserAPIKeyAuth` of the caller's
+/// fields, not a dict.
+fn user_auth<'py>(py: Python<'py>, caller: &Value) -> PyResult<Bound<'py, PyAny>> {
+    let fields = to_py(py, caller)?.cast_into::<PyDict>()?;
+    py.import("rustllm.proxy._types")?
+        .getattr("UserAPIKeyAuth")?
+        .call((), Some(&fields))
+}
+
+/// `work` (a class's hook, which holds the GIL and may block) on a blocking thread.
+async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, HookError> + Send + 'static,
+) -> Result<T, HookError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| HookError::new("JoinError", e.to_string()))?
+}
+
 /// Call `method` with `kwargs` (JSON values), run a coroutine it returns, and return
 /// what it answered (`None` for `None`).
 fn call_hook(
@@ -135,12 +153,7 @@ fn call_hook(
             for (k, v) in args {
                 let value = match v {
                     // LiteLLM hands hooks a `UserAPIKeyAuth`, not a dict.
-                    Some(v) if *k == "user_api_key_dict" => {
-                        let fields = to_py(py, v)?.cast_into::<PyDict>()?;
-                        py.import("rustllm.proxy._types")?
-                            .getattr("UserAPIKeyAuth")?
-                            .call((), Some(&fields))?
-                    }
+                    Some(v) if *k == "user_api_key_dict" => user_auth(py, v)?,
                     Some(v) => to_py(py, v)?,
                     // LiteLLM hands `async_pre_call_hook` its in-memory key cache; here
                     // the process's one cache that SDK guardrails get too.
@@ -186,7 +199,7 @@ impl PyGuardrail {
     ) -> HookFuture<'static> {
         let obj = Python::attach(|py| self.obj.clone_ref(py));
         Box::pin(async move {
-            let answer = tokio::task::spawn_blocking(move || {
+            let answer = off_thread(move || {
                 let refs: Vec<(&str, Option<&Value>)> =
                     args.iter().map(|(k, v)| (*k, v.as_ref())).collect();
                 let out = call_hook(&obj, method, &refs, changed)?;
@@ -194,10 +207,9 @@ impl PyGuardrail {
                     .iter()
                     .find(|(k, _)| *k == changed)
                     .and_then(|(_, v)| v.as_ref());
-                Ok::<_, HookError>(out.filter(|v| Some(v) != before))
+                Ok(out.filter(|v| Some(v) != before))
             })
-            .await
-            .map_err(|e| HookError::new("JoinError", e.to_string()))??;
+            .await?;
             Ok(match answer {
                 Some(Value::Object(m)) => Some(m),
                 _ => None,
@@ -275,13 +287,9 @@ impl ExternalGuardrail for PyGuardrail {
     ) -> StreamFuture<'a> {
         let obj = Python::attach(|py| self.obj.clone_ref(py));
         let (request, caller) = (request.clone(), caller.clone());
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
-                call_stream_hook(&obj, &request, &chunks, chat, &caller)
-            })
-            .await
-            .map_err(|e| HookError::new("JoinError", e.to_string()))?
-        })
+        Box::pin(off_thread(move || {
+            call_stream_hook(&obj, &request, &chunks, chat, &caller)
+        }))
     }
 }
 
@@ -295,11 +303,7 @@ fn call_stream_hook(
 ) -> Result<Option<Vec<StreamItem>>, HookError> {
     Python::attach(|py| {
         let run = || -> PyResult<Option<Vec<StreamItem>>> {
-            let fields = to_py(py, &Value::Object(caller.clone()))?.cast_into::<PyDict>()?;
-            let user = py
-                .import("rustllm.proxy._types")?
-                .getattr("UserAPIKeyAuth")?
-                .call((), Some(&fields))?;
+            let user = user_auth(py, &Value::Object(caller.clone()))?;
             let list: Vec<Value> = chunks.iter().cloned().map(Value::Object).collect();
             let answer = py.import("rustllm.proxy._stream_hook")?.call_method1(
                 "run",
