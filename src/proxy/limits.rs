@@ -68,41 +68,42 @@ const PARALLEL_TTL_MS: u64 = 2 * LEASE_MS;
 /// admission checked and counted on its own (all of its descriptors or none).
 ///
 /// Every key is sent once per call, however many requests share it, and every counter
-/// is read and written at most once per call: the script reads a descriptor's counters
-/// with one `MGET`, counts in Lua's memory on the way through (ends first: tokens
+/// is read and written at most once per call: the script reads every counter it may
+/// need with one `MGET`, counts in Lua's memory on the way through (ends first: tokens
 /// settled, slots given back) and writes each counter's net change at the end, so a
 /// call carrying 30 admissions of one key costs Redis little more than one admission
 /// does, and a slot given back and taken again in one call (concurrency 1) writes
-/// nothing for it. An instance whose lease ran out (it crashed) has its slots taken back
-/// when a parallel limit would otherwise refuse: admissions are the same as sweeping
-/// every time, and the sweep costs nothing while there is room.
+/// nothing for it. Admissions that are alike (the same descriptors, limits and
+/// reserves: under load, most requests of one key) go as one *group* with their number:
+/// the script works out how many of them fit at once instead of checking each in turn
+/// (Lua runs slowly enough in Redis that the per-admission loop was most of a call's
+/// cost, and Redis is the one process every instance shares). Alike admissions see the
+/// same counters one after another, so the first `m` fit and the rest are refused for
+/// the same reason: the same outcome as checking each. An instance whose lease ran out
+/// (it crashed) has its slots taken back when a parallel limit would otherwise refuse:
+/// admissions are the same as sweeping every time, and the sweep costs nothing while
+/// there is room.
 ///
 /// KEYS: per token settlement its tokens key; per slot release its parallel and
 /// parallel:by keys; then per *entry* (a descriptor, its limits, in a minute) its
 /// requests, tokens, parallel, parallel:by and parallel:leases keys.
 /// ARGV: now ms, lease deadline ms, instance id, window ttl ms, parallel ttl ms, the
-/// numbers of settlements, releases, entries and admissions; per settlement its token
+/// numbers of settlements, releases, entries and groups; per settlement its token
 /// difference; per release the slots given back; per entry its rpm, tpm and parallel
-/// limits (-1: none); per admission its number of descriptors, then per descriptor its
-/// entry (from 0) and the tokens it reserves.
+/// limits (-1: none); per group its number of admissions and of descriptors, then per
+/// descriptor its entry (from 0) and the tokens it reserves.
 /// Window keys get their ttl when created; a settlement never recreates an expired
-/// window. Returns one flat list: per admission `1, requests, tokens, parallel, ...`
-/// (per descriptor, after counting; 0 for a limit it lacks) or `0, descriptor index,
-/// 1|2|3 (requests|tokens|parallel), value now`.
+/// window. Returns one flat list: per group the number admitted `m`; when `m > 0`,
+/// per descriptor the first admitted one's `requests, tokens, parallel` after counting
+/// (0 for a limit it lacks; the next ones read one more request and slot and one more
+/// reserve each); when `m` is less than the group's number, the refusal of the rest:
+/// `descriptor index, 1|2|3 (requests|tokens|parallel), value now`.
 const LIMITS_LUA: &str = r"
 local now, me = tonumber(ARGV[1]), ARGV[3]
 local settles, releases = tonumber(ARGV[6]), tonumber(ARGV[7])
-local entries, admissions = tonumber(ARGV[8]), tonumber(ARGV[9])
+local entries, groups = tonumber(ARGV[8]), tonumber(ARGV[9])
 -- Counters as read, what this call adds to them, and the window keys it creates.
 local value, added, ttl = {}, {}, {}
-local function loaded(keys, windows)
-  if #keys == 0 then return end
-  local got = redis.call('MGET', unpack(keys))
-  for j = 1, #keys do
-    value[keys[j]], added[keys[j]] = tonumber(got[j] or '0'), 0
-    if windows[j] and not got[j] then ttl[keys[j]] = true end
-  end
-end
 local function add(key, n)
   value[key], added[key] = value[key] + n, added[key] + n
 end
@@ -114,46 +115,53 @@ local function slots_of(by)
     slots[by] = 0
   end
 end
-local k, a = 0, 9
-local keys, windows = {}, {}
-for i = 1, settles do keys[i], windows[i] = KEYS[i], true end
-loaded(keys, windows)
-for i = 1, settles do
-  -- An expired window is not brought back.
-  if not ttl[KEYS[i]] then add(KEYS[i], tonumber(ARGV[a + i])) end
-end
-k, a = settles, a + settles
-for i = 1, releases do
-  -- Only slots this instance still holds (a sweep may have taken them back).
-  local par, by = KEYS[k + 1], KEYS[k + 2]
-  if value[par] == nil then loaded({par}, {false}) end
-  slots_of(by)
-  local n = math.min(tonumber(ARGV[a + i]), held[by] + slots[by])
-  if n > 0 then
-    add(par, -n)
-    slots[by] = slots[by] - n
-  end
-  k = k + 2
-end
-a = a + releases
-local base = k - 5
+local a = 9 + settles + releases
+local base = settles + 2 * releases - 5
 local rpm, tpm, par = {}, {}, {}
 for e = 1, entries do
   rpm[e], tpm[e], par[e] = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
   a = a + 3
 end
-local touched, swept = {}, {}
-local function touch(e, kb)
-  if touched[e] then return end
-  touched[e] = true
-  local want, win = {}, {}
-  for j, limit in ipairs({rpm[e], tpm[e], par[e]}) do
-    if limit >= 0 and value[KEYS[kb + j]] == nil then
-      want[#want + 1], win[#win + 1] = KEYS[kb + j], j < 3
-    end
+-- Every counter the call may read, in one MGET.
+local wanted, windows, nw = {}, {}, 0
+local function want(key, window)
+  if value[key] == nil then
+    value[key] = 0
+    nw = nw + 1
+    wanted[nw], windows[nw] = key, window
   end
-  loaded(want, win)
 end
+for i = 1, settles do want(KEYS[i], true) end
+for i = 1, releases do want(KEYS[settles + 2 * i - 1], false) end
+for e = 1, entries do
+  local kb = base + 5 * e
+  if rpm[e] >= 0 then want(KEYS[kb + 1], true) end
+  if tpm[e] >= 0 then want(KEYS[kb + 2], true) end
+  if par[e] >= 0 then want(KEYS[kb + 3], false) end
+end
+if nw > 0 then
+  local got = redis.call('MGET', unpack(wanted))
+  for j = 1, nw do
+    local key = wanted[j]
+    value[key], added[key] = tonumber(got[j] or '0'), 0
+    if windows[j] and not got[j] then ttl[key] = true end
+  end
+end
+for i = 1, settles do
+  -- An expired window is not brought back.
+  if not ttl[KEYS[i]] then add(KEYS[i], tonumber(ARGV[9 + i])) end
+end
+for i = 1, releases do
+  -- Only slots this instance still holds (a sweep may have taken them back).
+  local par, by = KEYS[settles + 2 * i - 1], KEYS[settles + 2 * i]
+  slots_of(by)
+  local n = math.min(tonumber(ARGV[9 + settles + i]), held[by] + slots[by])
+  if n > 0 then
+    add(par, -n)
+    slots[by] = slots[by] - n
+  end
+end
+local swept = {}
 -- Take back the slots of instances whose lease ran out, once per call.
 local function sweep(kb)
   local leases = KEYS[kb + 5]
@@ -173,55 +181,68 @@ local function sweep(kb)
   end
 end
 local out, o = {}, 0
-local es, rs, req, tok, pa = {}, {}, {}, {}, {}
-for i = 1, admissions do
-  local n = tonumber(ARGV[a + 1])
-  local refused, rd, rk, rv = false, 0, 0, 0
-  -- Check every descriptor (their keys are distinct), then count all or none.
+local es, rs = {}, {}
+for g = 1, groups do
+  local count, n = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  -- How many fit: the fewest any limit leaves room for, the first such limit (in the
+  -- order each admission is checked) refusing the rest.
+  local m, rd, rk = count, 0, 0
   for d = 1, n do
-    local e, reserve = tonumber(ARGV[a + 2 * d]) + 1, tonumber(ARGV[a + 2 * d + 1])
+    local e, reserve = tonumber(ARGV[a + 1 + 2 * d]) + 1, tonumber(ARGV[a + 2 + 2 * d])
     local kb = base + 5 * e
-    local r, t, p = 0, 0, 0
     es[d], rs[d] = e, reserve
-    touch(e, kb)
     if rpm[e] >= 0 then
-      r = value[KEYS[kb + 1]] + 1
-      if r > rpm[e] then refused, rd, rk, rv = true, d, 1, r - 1 break end
+      local fit = math.max(0, rpm[e] - value[KEYS[kb + 1]])
+      if fit < m then m, rd, rk = fit, d, 1 end
     end
     if tpm[e] >= 0 then
-      t = value[KEYS[kb + 2]] + reserve
-      if t > tpm[e] then refused, rd, rk, rv = true, d, 2, t - reserve break end
+      local room, fit = tpm[e] - value[KEYS[kb + 2]], m
+      if room < 0 then fit = 0 elseif reserve > 0 then fit = math.floor(room / reserve) end
+      if fit < m then m, rd, rk = fit, d, 2 end
     end
     if par[e] >= 0 then
-      if math.max(0, value[KEYS[kb + 3]]) + 1 > par[e] then sweep(kb) end
-      p = value[KEYS[kb + 3]] + 1
-      local before = math.max(0, p - 1)
-      if before + 1 > par[e] then refused, rd, rk, rv = true, d, 3, before break end
+      local fit = math.max(0, par[e] - math.max(0, value[KEYS[kb + 3]]))
+      if fit < count then
+        sweep(kb)
+        fit = math.max(0, par[e] - math.max(0, value[KEYS[kb + 3]]))
+      end
+      if fit < m then m, rd, rk = fit, d, 3 end
     end
-    req[d], tok[d], pa[d] = r, t, p
   end
-  if refused then
-    out[o + 1], out[o + 2], out[o + 3], out[o + 4] = 0, rd - 1, rk, rv
-    o = o + 4
-  else
-    out[o + 1] = 1
-    o = o + 1
+  out[o + 1] = m
+  o = o + 1
+  if m > 0 then
     for d = 1, n do
-      local e = es[d]
+      local e, reserve = es[d], rs[d]
       local kb = base + 5 * e
-      if rpm[e] >= 0 then add(KEYS[kb + 1], 1) end
-      if tpm[e] >= 0 and rs[d] > 0 then add(KEYS[kb + 2], rs[d]) end
+      local r, t, p = 0, 0, 0
+      if rpm[e] >= 0 then
+        r = value[KEYS[kb + 1]] + 1
+        add(KEYS[kb + 1], m)
+      end
+      if tpm[e] >= 0 then
+        t = value[KEYS[kb + 2]] + reserve
+        if reserve > 0 then add(KEYS[kb + 2], m * reserve) end
+      end
       if par[e] >= 0 then
-        add(KEYS[kb + 3], 1)
+        p = value[KEYS[kb + 3]] + 1
+        add(KEYS[kb + 3], m)
         slots_of(KEYS[kb + 4])
-        slots[KEYS[kb + 4]] = slots[KEYS[kb + 4]] + 1
+        slots[KEYS[kb + 4]] = slots[KEYS[kb + 4]] + m
         lease[KEYS[kb + 4]] = kb
       end
-      out[o + 1], out[o + 2], out[o + 3] = req[d], tok[d], pa[d]
+      out[o + 1], out[o + 2], out[o + 3] = r, t, p
       o = o + 3
     end
   end
-  a = a + 1 + 2 * n
+  if m < count then
+    local kb = base + 5 * es[rd]
+    local v = value[KEYS[kb + rk]]
+    if rk == 3 then v = math.max(0, v) end
+    out[o + 1], out[o + 2], out[o + 3] = rd - 1, rk, v
+    o = o + 3
+  end
+  a = a + 2 + 2 * n
 end
 for key, n in pairs(added) do
   if n ~= 0 then
@@ -1098,13 +1119,14 @@ impl<K: std::hash::Hash + Eq + Copy, V: Default> Distinct<K, V> {
     }
 }
 
-/// One call's keys and arguments, each key once ([`LIMITS_LUA`]'s layout).
+/// One call's keys and arguments, each key once ([`LIMITS_LUA`]'s layout), and the
+/// group each admission went in (alike admissions go as one group: [`LIMITS_LUA`]).
 fn invocation_of<'a>(
     inner: &'a Inner,
     now_ms: u64,
     ends: &[End],
     admissions: &[Admission],
-) -> redis::ScriptInvocation<'a> {
+) -> (redis::ScriptInvocation<'a>, Vec<usize>) {
     // Token settlements per tokens key and slot releases per tag, summed.
     let mut settles: Distinct<(&str, u64), i64> = Distinct::new();
     let mut releases: Distinct<&str, i64> = Distinct::new();
@@ -1117,15 +1139,25 @@ fn invocation_of<'a>(
         }
     }
     // Entries: the distinct descriptors (with their limits, in a minute) the admissions
-    // count in.
+    // count in; groups: the distinct admissions (per descriptor its entry and reserve),
+    // with how many there are of each.
     let mut entries: Distinct<(&str, u64, &[i64]), ()> = Distinct::new();
-    let mut args: Vec<i64> = Vec::new();
+    let mut group_index: HashMap<Vec<i64>, usize> = HashMap::new();
+    let mut groups: Vec<(Vec<i64>, u64)> = Vec::new();
+    let mut group_of = Vec::with_capacity(admissions.len());
     for admission in admissions {
-        args.push(admission.tags.len() as i64);
+        let mut shape = Vec::with_capacity(1 + 2 * admission.tags.len());
+        shape.push(admission.tags.len() as i64);
         for (tag, a) in admission.tags.iter().zip(admission.args.chunks_exact(4)) {
-            args.push(entries.position((tag.as_str(), admission.minute, &a[..3])) as i64);
-            args.push(a[3]);
+            shape.push(entries.position((tag.as_str(), admission.minute, &a[..3])) as i64);
+            shape.push(a[3]);
         }
+        let g = *group_index.entry(shape).or_insert_with_key(|shape| {
+            groups.push((shape.clone(), 0));
+            groups.len() - 1
+        });
+        groups[g].1 += 1;
+        group_of.push(g);
     }
     let mut invocation = inner.limits.prepare_invoke();
     for ((tag, minute), _) in &settles.items {
@@ -1153,7 +1185,7 @@ fn invocation_of<'a>(
         .arg(settles.items.len())
         .arg(releases.items.len())
         .arg(entries.items.len())
-        .arg(admissions.len());
+        .arg(groups.len());
     for (_, delta) in &settles.items {
         invocation.arg(*delta);
     }
@@ -1165,10 +1197,13 @@ fn invocation_of<'a>(
             invocation.arg(*limit);
         }
     }
-    for arg in &args {
-        invocation.arg(*arg);
+    for (shape, count) in &groups {
+        invocation.arg(*count);
+        for arg in shape {
+            invocation.arg(*arg);
+        }
     }
-    invocation
+    (invocation, group_of)
 }
 
 /// What waits for the next call to Redis.
@@ -1277,19 +1312,12 @@ async fn run_calls(inner: Arc<Inner>, link: Arc<RedisLink>) {
         };
         waited = false;
         let now_ms = inner.clock.unix_millis();
-        let invocation = invocation_of(&inner, now_ms, &ends, &admissions);
+        let (invocation, group_of) = invocation_of(&inner, now_ms, &ends, &admissions);
         let replies: Option<Vec<i64>> = link
             .run(|mut c| async move { invocation.invoke_async(&mut c).await })
             .await;
         // A reply that does not read whole answers none (the local counters decide).
-        let outcomes: Option<Vec<_>> = replies.and_then(|r| {
-            let mut rest = r.as_slice();
-            let outcomes: Option<Vec<_>> = admissions
-                .iter()
-                .map(|a| read_admission(&mut rest, a.tags.len()))
-                .collect();
-            outcomes.filter(|_| rest.is_empty())
-        });
+        let outcomes = replies.and_then(|r| read_outcomes(&r, &admissions, &group_of));
         let mut outcomes = outcomes.map(Vec::into_iter);
         let mut undo = Vec::new();
         for admission in admissions {
@@ -1313,40 +1341,105 @@ async fn run_calls(inner: Arc<Inner>, link: Arc<RedisLink>) {
     }
 }
 
-/// One admission's part of the reply, taken from the front of `reply`: counted (per
-/// descriptor, after counting) or refused. `None` when it makes no sense.
-fn read_admission(reply: &mut &[i64], n: usize) -> Option<Result<Vec<Counted>, Refusal>> {
-    let (status, rest) = reply.split_first()?;
-    match status {
-        1 if rest.len() >= 3 * n => {
-            let (counts, rest) = rest.split_at(3 * n);
-            *reply = rest;
-            Some(Ok(counts
+/// Every admission's outcome from a call's reply ([`LIMITS_LUA`]'s layout): per group
+/// the number admitted, the first admitted one's counts and the refusal of the rest.
+/// The `j`-th admission of a group fits when `j` is under the number admitted and reads
+/// the first one's counts plus `j` requests, slots and reserves (for the limits it has).
+/// `None` when the reply does not read whole.
+fn read_outcomes(
+    reply: &[i64],
+    admissions: &[Admission],
+    group_of: &[usize],
+) -> Option<Vec<Result<Vec<Counted>, Refusal>>> {
+    let groups = group_of.iter().max().map_or(0, |g| g + 1);
+    // Per group: its size and the first admission in it (they are alike).
+    let mut sizes = vec![0u64; groups];
+    let mut first = vec![usize::MAX; groups];
+    for (i, g) in group_of.iter().enumerate() {
+        sizes[*g] += 1;
+        first[*g] = first[*g].min(i);
+    }
+    let mut rest = reply;
+    let mut read: Vec<(u64, Vec<Counted>, Option<Refusal>)> = Vec::with_capacity(groups);
+    for (size, first) in sizes.iter().zip(&first) {
+        let n = admissions.get(*first)?.tags.len();
+        let (admitted, after) = rest.split_first()?;
+        rest = after;
+        let admitted = u64::try_from(*admitted).ok().filter(|m| m <= size)?;
+        let mut counts = Vec::new();
+        if admitted > 0 {
+            if rest.len() < 3 * n {
+                return None;
+            }
+            let (c, after) = rest.split_at(3 * n);
+            rest = after;
+            counts = c
                 .chunks_exact(3)
                 .map(|c| Counted {
                     requests: c[0].max(0) as u64,
                     tokens: c[1].max(0) as u64,
                     parallel: c[2].max(0) as u64,
                 })
-                .collect()))
+                .collect();
         }
-        0 if rest.len() >= 3 => {
-            let (refusal, rest) = rest.split_at(3);
-            *reply = rest;
-            let index = usize::try_from(refusal[0]).ok().filter(|i| *i < n)?;
-            let limit = match refusal[1] {
+        let mut refusal = None;
+        if admitted < *size {
+            if rest.len() < 3 {
+                return None;
+            }
+            let (r, after) = rest.split_at(3);
+            rest = after;
+            let index = usize::try_from(r[0]).ok().filter(|i| *i < n)?;
+            let limit = match r[1] {
                 1 => LimitType::Requests,
                 2 => LimitType::Tokens,
                 _ => LimitType::Parallel,
             };
-            Some(Err(Refusal {
+            refusal = Some(Refusal {
                 index,
                 limit,
-                value: refusal[2].max(0) as u64,
-            }))
+                value: r[2].max(0) as u64,
+            });
         }
-        _ => None,
+        read.push((admitted, counts, refusal));
     }
+    if !rest.is_empty() {
+        return None;
+    }
+    let mut seen = vec![0u64; groups];
+    let mut out = Vec::with_capacity(admissions.len());
+    for (admission, g) in admissions.iter().zip(group_of) {
+        let j = seen[*g];
+        seen[*g] += 1;
+        let (admitted, counts, refusal) = &read[*g];
+        if j < *admitted {
+            let counted = counts
+                .iter()
+                .zip(admission.args.chunks_exact(4))
+                .map(|(c, a)| Counted {
+                    requests: if a[0] >= 0 {
+                        c.requests + j
+                    } else {
+                        c.requests
+                    },
+                    tokens: if a[1] >= 0 {
+                        c.tokens + j * a[3].max(0) as u64
+                    } else {
+                        c.tokens
+                    },
+                    parallel: if a[2] >= 0 {
+                        c.parallel + j
+                    } else {
+                        c.parallel
+                    },
+                })
+                .collect();
+            out.push(Ok(counted));
+        } else {
+            out.push(Err((*refusal)?));
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]

@@ -961,6 +961,132 @@ async fn a_batch_counts_each_counter_once_and_exactly() {
     assert_eq!(parallel, 0, "every slot given back");
 }
 
+/// Runs one call's script as `run_calls` would and returns its reply.
+async fn run_script(
+    server: &RedisServer,
+    limiter: &Limiter,
+    ends: &[End],
+    admissions: &[Admission],
+) -> (Vec<i64>, Vec<usize>) {
+    let (invocation, group_of) = invocation_of(&limiter.inner, T0 * 1000, ends, admissions);
+    let reply: Option<Vec<i64>> = server
+        .link()
+        .run(|mut c| async move { invocation.invoke_async(&mut c).await })
+        .await;
+    (reply.expect("the script answers"), group_of)
+}
+
+/// An admission as `admit_shared` queues it: per tag its rpm, tpm and parallel limits
+/// (-1: none) and its reserve.
+fn admission(tags: &[&str], args: &[i64]) -> Admission {
+    let (reply, _rx) = tokio::sync::oneshot::channel();
+    Admission {
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        minute: T0 / WINDOW_SECS,
+        args: args.to_vec(),
+        reply,
+    }
+}
+
+/// Alike admissions (one key's requests under load) go to Redis as one group: the script
+/// works out at once how many fit, and its reply is as short for 50 as for one (it was
+/// four numbers per admission, and Lua's per-admission loop was most of a call's cost).
+/// Each admission still reads its own counts, those past a limit are refused for it,
+/// and the counters read exactly what was admitted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alike_admissions_go_as_one_group() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let one = shared(&server, &ManualClock::new(T0));
+    let tag = key_tag("sk-group");
+    let minute = T0 / WINDOW_SECS;
+    // rpm 100, tpm 1000, 1000 parallel; 30 tokens each: 33 fit by tokens.
+    let admissions: Vec<Admission> = (0..50)
+        .map(|_| admission(&[&tag], &[100, 1000, 1000, 30]))
+        .collect();
+    let (reply, group_of) = run_script(&server, &one, &[], &admissions).await;
+    assert_eq!(group_of, vec![0; 50]);
+    assert_eq!(
+        reply,
+        vec![33, 1, 30, 1, 0, 2, 990],
+        "33 admitted, the first at 1 request, 30 tokens, 1 slot; the rest refused by tokens at 990"
+    );
+    let outcomes = read_outcomes(&reply, &admissions, &group_of).unwrap();
+    for (j, outcome) in outcomes.iter().enumerate() {
+        let n = j as u64 + 1;
+        match outcome {
+            Ok(c) if j < 33 => {
+                assert_eq!((c[0].requests, c[0].tokens, c[0].parallel), (n, 30 * n, n));
+            }
+            Err(r) if j >= 33 => {
+                assert_eq!((r.index, r.limit, r.value), (0, LimitType::Tokens, 990));
+            }
+            other => panic!("admission {j}: {other:?}"),
+        }
+    }
+    assert_eq!(
+        counter(&server, format!("{tag}:requests:{minute}")).await,
+        Some(33)
+    );
+    assert_eq!(
+        counter(&server, format!("{tag}:tokens:{minute}")).await,
+        Some(990)
+    );
+    assert_eq!(counter(&server, format!("{tag}:parallel")).await, Some(33));
+}
+
+/// Admissions of different shapes in one call go as one group each, in the order they
+/// first came; a group counts after the ones before it, and the limit that refuses the
+/// rest may be any descriptor's (here the model group's, the second).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_shape_of_admission_is_a_group() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let one = shared(&server, &ManualClock::new(T0));
+    let key = key_tag("sk-shapes");
+    let model = "{rustllm:model_per_key:shapes:gpt-4o}".to_string();
+    let minute = T0 / WINDOW_SECS;
+    // The key alone (rpm 100), and the key with its model group (rpm 4), taking turns.
+    let admissions: Vec<Admission> = (0..20)
+        .map(|i| {
+            if i % 2 == 0 {
+                admission(&[&key], &[100, -1, -1, 0])
+            } else {
+                admission(&[&key, &model], &[100, -1, -1, 0, 4, -1, -1, 0])
+            }
+        })
+        .collect();
+    let (reply, group_of) = run_script(&server, &one, &[], &admissions).await;
+    assert_eq!(group_of, (0..20).map(|i| i % 2).collect::<Vec<usize>>());
+    assert_eq!(
+        reply,
+        vec![10, 1, 0, 0, 4, 11, 0, 0, 1, 0, 0, 1, 1, 4],
+        "the key's ten, then four of the pair, refused by the model group's rpm at 4"
+    );
+    let outcomes = read_outcomes(&reply, &admissions, &group_of).unwrap();
+    let pairs: Vec<_> = outcomes.iter().skip(1).step_by(2).collect();
+    for (j, outcome) in pairs.iter().enumerate() {
+        let n = j as u64;
+        match outcome {
+            Ok(c) if j < 4 => assert_eq!((c[0].requests, c[1].requests), (11 + n, 1 + n)),
+            Err(r) if j >= 4 => {
+                assert_eq!((r.index, r.limit, r.value), (1, LimitType::Requests, 4))
+            }
+            other => panic!("pair {j}: {other:?}"),
+        }
+    }
+    assert_eq!(
+        counter(&server, format!("{key}:requests:{minute}")).await,
+        Some(14)
+    );
+    assert_eq!(
+        counter(&server, format!("{model}:requests:{minute}")).await,
+        Some(4)
+    );
+}
+
 /// One request after another (concurrency 1): a request's end goes to Redis with the
 /// next admission, and the slot given back and taken again in that call is netted:
 /// nothing is written for it (the lease was written per request), and the counters
@@ -996,7 +1122,7 @@ async fn a_slot_given_back_and_taken_in_one_call_writes_nothing() {
     let inner = &one.inner;
     let writes = ["zadd", "hset", "hincrby", "hdel", "decrby", "pexpire"];
     let before = command_calls(&server, &writes).await;
-    let invocation = invocation_of(inner, T0 * 1000, &ends, &admissions);
+    let (invocation, _) = invocation_of(inner, T0 * 1000, &ends, &admissions);
     let reply: Option<Vec<i64>> = server
         .link()
         .run(|mut c| async move { invocation.invoke_async(&mut c).await })
