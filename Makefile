@@ -55,6 +55,7 @@ bench: $(STAMP) ## Benchmarks against litellm, the openai SDK and httpx (release
 	$(PY) bench/responses.py --out bench/RESULTS-responses.md
 	$(PY) bench/transcription.py --out bench/RESULTS-transcription.md
 	$(PY) bench/guardrails.py --out bench/RESULTS-guardrails.md
+	$(PY) bench/floor.py
 	$(MAKE) bench-proxy
 
 BENCH_PROXY_VENV := .venv-bench-proxy

@@ -328,32 +328,52 @@ def task_selection(client: str, url: str, params: dict) -> dict:
 
 
 def task_throughput(client: str, url: str, params: dict) -> dict:
+    """``calls`` async calls from ``concurrency`` tasks, ``reps`` times after ``warmup``
+    calls: calls per second (median and every rep) and the process's CPU per call.
+    ``router: true`` makes them ``Router.acompletion`` calls (one deployment on the mock)."""
     import asyncio
     import statistics
 
     concurrency = params["concurrency"]
 
-    async def main() -> list[float]:
+    async def main() -> tuple[list[float], list[float]]:
         c = make_client(client, url)
+        acall = c.acall
+        if params.get("router"):
+            if client not in ("rustllm", "litellm"):
+                raise NotAvailable(f"{client} has no Router")
+            deployment = {"model": MODEL, "api_key": API_KEY, "api_base": url, "max_retries": 0}
+            router = c.m.Router(model_list=[{"model_name": "g", "litellm_params": deployment}])
 
-        async def burst(calls: int) -> float:
+            async def acall() -> str:
+                return (await router.acompletion(model="g", messages=MESSAGES)).choices[0].message.content
+
+        async def burst(calls: int) -> tuple[float, float]:
             todo = iter(range(calls))  # shared by every worker: one event loop, no races
 
             async def worker() -> None:
                 for _ in todo:
-                    await c.acall()
+                    await acall()
 
+            cpu = time.process_time()
             started = time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(concurrency)))
-            return calls / (time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            return calls / seconds, (time.process_time() - cpu) / calls * 1e6
 
         await burst(params["warmup"])
-        rates = [await burst(params["calls"]) for _ in range(params["reps"])]
+        runs = [await burst(params["calls"]) for _ in range(params["reps"])]
         await c.aclose()
-        return rates
+        return [r for r, _ in runs], [cpu for _, cpu in runs]
 
-    rates = asyncio.run(main())
-    return {"calls": params["calls"], "reps": len(rates), "calls_per_s": statistics.median(rates), "all": rates}
+    rates, cpu = asyncio.run(main())
+    return {
+        "calls": params["calls"],
+        "reps": len(rates),
+        "calls_per_s": statistics.median(rates),
+        "all": rates,
+        "cpu_per_call_us": statistics.median(cpu),
+    }
 
 
 def per_chunk(params: dict, stream, astream, aclose) -> dict:

@@ -4,7 +4,7 @@
 //! Usage, where URL is the mock's base URL (`http://127.0.0.1:PORT/v1`):
 //!
 //! - `rustllm-bench-floor calls URL CALLS CONCURRENCY [WARMUP]`: calls per second over the
-//!   timed calls, and their latency percentiles in microseconds.
+//!   timed calls, the process's CPU per call, and their latency percentiles in microseconds.
 //! - `rustllm-bench-floor stream URL CHUNKS REPS [SHORT_REPS]`: the per-chunk cost of a
 //!   CHUNKS-chunk stream, measured as bench/worker.py measures the Python clients.
 //!
@@ -221,17 +221,20 @@ async fn calls_bench(
     let concurrency = arg(args, 4, None)?;
     let warmup = arg(args, 5, Some(concurrency * 5))?;
     run(client, url, warmup, concurrency).await?;
+    let cpu = cpu_seconds();
     let started = Instant::now();
     let mut latencies = run(client, url, calls, concurrency).await?;
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     latencies.sort_unstable();
     let mean = latencies.iter().sum::<u64>() as f64 / latencies.len().max(1) as f64 / 1000.0;
     Ok(format!(
-        r#"{{"calls": {}, "concurrency": {}, "seconds": {:.6}, "calls_per_s": {:.1}, "p50_us": {:.1}, "p99_us": {:.1}, "mean_us": {:.1}}}"#,
+        r#"{{"calls": {}, "concurrency": {}, "seconds": {:.6}, "calls_per_s": {:.1}, "cpu_per_call_us": {:.2}, "p50_us": {:.1}, "p99_us": {:.1}, "mean_us": {:.1}}}"#,
         latencies.len(),
         concurrency,
         seconds,
         latencies.len() as f64 / seconds,
+        cpu / latencies.len().max(1) as f64 * 1e6,
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
         mean,
