@@ -121,6 +121,7 @@ pub(super) fn reply_to_py(
         None => map_to_py(py, &r.body)?.into_any(),
     };
     let ms = r.response_ms.into_pyobject(py)?;
+    super::bridge::drop_after_drain(r);
     Ok(
         PyTuple::new(py, [body.into_any(), hidden.into_any(), ms.into_any()])?
             .into_any()

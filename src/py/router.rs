@@ -154,6 +154,7 @@ fn reply_to_py(
         None => map_to_py(py, &reply.body)?.into_any(),
     };
     let ms = reply.response_ms.into_pyobject(py)?;
+    super::bridge::drop_after_drain(reply);
     Ok(
         PyTuple::new(py, [body.into_any(), hidden.into_any(), ms.into_any()])?
             .into_any()
