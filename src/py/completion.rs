@@ -110,8 +110,18 @@ pub(super) fn reply_to_py(
     response_cost: Option<f64>,
 ) -> PyResult<Py<PyAny>> {
     let hidden = hidden_params_priced(py, &r, response_cost)?;
-    // A common chat reply comes back as its ModelResponse, anything else as a dict for
-    // Python (text completion reshapes chat replies itself).
+    reply_tuple(py, kind, r, hidden)
+}
+
+/// `(body, hidden_params, response_ms)` for Python: a common chat reply as its
+/// ModelResponse, anything else as a dict (text completion reshapes chat replies itself).
+/// The SDK's calls and the Router's share it; the Router adds its route to `hidden`.
+pub(super) fn reply_tuple(
+    py: Python<'_>,
+    kind: Endpointkind,
+    r: Reply,
+    hidden: Bound<'_, PyDict>,
+) -> PyResult<Py<PyAny>> {
     let built = match kind {
         Endpointkind::Chat => super::objects::reply_object(py, &r.body, &hidden, r.response_ms)?,
         _ => None,

@@ -143,23 +143,7 @@ fn reply_to_py(
 ) -> PyResult<Py<PyAny>> {
     let hidden = hidden_params(py, &reply)?;
     add_route_info(py, &hidden, info)?;
-    let built = match kind {
-        Endpointkind::Chat => {
-            super::objects::reply_object(py, &reply.body, &hidden, reply.response_ms)?
-        }
-        _ => None,
-    };
-    let body = match built {
-        Some(obj) => obj,
-        None => map_to_py(py, &reply.body)?.into_any(),
-    };
-    let ms = reply.response_ms.into_pyobject(py)?;
-    super::bridge::drop_after_drain(reply);
-    Ok(
-        PyTuple::new(py, [body.into_any(), hidden.into_any(), ms.into_any()])?
-            .into_any()
-            .unbind(),
-    )
+    super::completion::reply_tuple(py, kind, reply, hidden)
 }
 
 fn stream_to_py(
