@@ -1,6 +1,6 @@
 """rustllm's async calls against the floor (a plain Rust reqwest + serde_json loop), in one run.
 
-    python bench/floor.py                   # ~6 min: writes bench/RESULTS-floor.md
+    python bench/floor.py                   # ~1 min: writes bench/RESULTS-floor.md
     python bench/floor.py --rounds 3        # fewer rounds
     python bench/floor.py --quick           # 2 rounds of smaller runs; prints, writes nothing
 
