@@ -1,12 +1,14 @@
-//! Builds the tokenizer's tables (see `src/catalogue/bpe.rs`) at compile time, so that
-//! counting tokens builds nothing at run time.
+//! Builds the tokenizer's tables (see `src/catalogue/bpe.rs`) and the model catalogue's
+//! index (see `src/catalogue/models.rs`) at compile time, so that counting tokens builds
+//! nothing at run time and pricing a reply parses one catalogue entry, not the catalogue.
 //!
-//! Built on first use instead, they cost the thread of the first `token_counter`,
-//! `stream_chunk_builder` or tpm-limited Router call ~80 ms for cl100k_base and ~160 ms
-//! for o200k_base (tiktoken-rs parsing its base64 ranks into hash maps and compiling its
-//! pre-tokenizer regex, then the ranks copied into the flat table). Here tiktoken-rs runs
-//! once per build; the crate embeds what this writes to `OUT_DIR` with `include_bytes!`
-//! and reads it where it lies (file-backed pages, shared between processes).
+//! Built on first use instead, the tokenizer's tables cost the thread of the first
+//! `token_counter`, `stream_chunk_builder` or tpm-limited Router call ~80 ms for
+//! cl100k_base and ~160 ms for o200k_base (tiktoken-rs parsing its base64 ranks into hash
+//! maps and compiling its pre-tokenizer regex, then the ranks copied into the flat table).
+//! Here tiktoken-rs runs once per build; the crate embeds what this writes to `OUT_DIR`
+//! with `include_bytes!` and reads it where it lies (file-backed pages, shared between
+//! processes).
 //!
 //! Per encoding: every rank's bytes end to end (`.arena`) and where each starts
 //! (`.starts`, u32), the open-addressing table of the ranks of 3 bytes or more (`.slots`,
@@ -14,11 +16,25 @@
 //! go in the generated Rust. All little-endian. Plus the character classes of the
 //! pre-tokenizer patterns (`classes.bmp`, one byte per BMP character, and a list of ranges
 //! above it), from regex-syntax's Unicode tables: the ones fancy_regex matches with.
+//!
+//! The catalogue: LiteLLM's model map (`model_prices.json`, 3.5 MB) and the models it
+//! dropped (`legacy_models.json`). Parsed whole at run time, they cost the first priced
+//! reply ~30 ms and ~23 MB. Here they are read with the rules models.rs applied at run time
+//! (see [`catalogue`]) and written as every distinct entry's compact JSON end to end
+//! (`models.entries`, key order kept), every name end to end in `names()` order
+//! (`models.names`) and the same names lower-cased (`models.lowercase`). The generated Rust
+//! (`model_tables.rs`) holds where each string starts, the entry of each name, the names in
+//! sorted order for binary search, the name each lower-case form resolves to, and every
+//! `supports_*` key. models.rs parses an entry the first time one of its names is asked
+//! for.
 
+use std::collections::{BTreeSet, HashMap};
 use std::error::Error;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
+
+use serde_json::{Map, Value};
 
 #[path = "src/catalogue/bpe_hash.rs"]
 #[allow(dead_code)]
@@ -29,10 +45,19 @@ type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 const NO_RANK: Rank = Rank::MAX;
 
+/// LiteLLM's model map, as `make catalogue` fetches it.
+const MODEL_PRICES: &str = "src/catalogue/model_prices.json";
+/// Models LiteLLM 1.75.8 knew that the map dropped (`scripts/legacy_models.py`).
+const LEGACY_MODELS: &str = "src/catalogue/legacy_models.json";
+/// Top-level keys of the map that are not models (LiteLLM pops them before use).
+const NOT_MODELS: &[&str] = &["fallback_generalizations"];
+
 fn main() -> Result<()> {
     let mut stdout = std::io::stdout();
     writeln!(stdout, "cargo:rerun-if-changed=build.rs")?;
     writeln!(stdout, "cargo:rerun-if-changed=src/catalogue/bpe_hash.rs")?;
+    writeln!(stdout, "cargo:rerun-if-changed={MODEL_PRICES}")?;
+    writeln!(stdout, "cargo:rerun-if-changed={LEGACY_MODELS}")?;
     let out_dir = std::env::var("OUT_DIR")?;
     let out = Path::new(&out_dir);
     let mut rs =
@@ -41,6 +66,7 @@ fn main() -> Result<()> {
     rank_table(out, &mut rs, "cl100k_base", &tiktoken_rs::cl100k_base()?)?;
     classes(out, &mut rs)?;
     std::fs::write(out.join("bpe_tables.rs"), rs)?;
+    model_tables(out)?;
     Ok(())
 }
 
@@ -212,5 +238,215 @@ fn classes(out: &Path, rs: &mut String) -> Result<()> {
     writeln!(rs, "    bmp: {bmp_expr},")?;
     writeln!(rs, "    astral: &{astral:?},")?;
     writeln!(rs, "}};")?;
+    Ok(())
+}
+
+/// The catalogue as models.rs serves it: every name in `names()` order with the index of
+/// its entry, and the distinct entries (an alias shares its target's).
+#[derive(Default)]
+struct Catalogue {
+    names: Vec<(String, usize)>,
+    entries: Vec<Map<String, Value>>,
+    /// Every name so far -> its entry's index.
+    index: HashMap<String, usize>,
+}
+
+impl Catalogue {
+    fn add_entry(&mut self, name: String, entry: Map<String, Value>) {
+        self.entries.push(entry);
+        self.add_name(name, self.entries.len() - 1);
+    }
+
+    fn add_name(&mut self, name: String, index: usize) {
+        self.index.insert(name.clone(), index);
+        self.names.push((name, index));
+    }
+}
+
+/// The map's models plus the legacy ones it lacks, by the rules models.rs applied when it
+/// parsed the map at run time: non-models and non-object rows skipped, aliases served as
+/// their target's entry, a real entry winning over an alias of the same name.
+fn catalogue(bundled: Map<String, Value>, legacy: Map<String, Value>) -> Catalogue {
+    let mut catalogue = Catalogue::default();
+    let mut aliases: Vec<(String, String)> = Vec::new();
+    for (name, value) in bundled {
+        if NOT_MODELS.contains(&name.as_str()) {
+            continue;
+        }
+        let Value::Object(mut entry) = value else {
+            continue;
+        };
+        // Newer maps name one entry under several keys: a row `{"alias_of": target}`, or
+        // an `aliases` list on the target. Both serve the target's entry under the alias.
+        if let Some(target) = entry.get("alias_of").and_then(Value::as_str) {
+            aliases.push((name, target.to_string()));
+            continue;
+        }
+        // `remove` is a swap_remove under preserve_order; it is what the run-time parse
+        // did, so the entry's keys stay in the order they had.
+        if let Some(Value::Array(list)) = entry.remove("aliases") {
+            for alias in list.iter().filter_map(Value::as_str) {
+                aliases.push((alias.to_string(), name.clone()));
+            }
+        }
+        catalogue.add_entry(name, entry);
+    }
+    // Legacy entries fill the names the map lacks; `_source` and any other `_` key is a
+    // note, not a model.
+    for (name, value) in legacy {
+        if let (false, false, Value::Object(entry)) = (
+            name.starts_with('_'),
+            catalogue.index.contains_key(&name),
+            value,
+        ) {
+            catalogue.add_entry(name, entry);
+        }
+    }
+    for (alias, target) in aliases {
+        if catalogue.index.contains_key(&alias) {
+            continue; // a real entry wins over an alias of the same name
+        }
+        if let Some(&index) = catalogue.index.get(&target) {
+            catalogue.add_name(alias, index);
+        }
+    }
+    catalogue
+}
+
+fn read_object(path: &str) -> Result<Map<String, Value>> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("{path}: not a JSON object: {e}").into())
+}
+
+/// Writes `strings` end to end to `OUT_DIR/<file>` and, to `rs`, a `Strings` over them
+/// named `ident`.
+fn strings<'a>(
+    out: &Path,
+    rs: &mut String,
+    doc: &str,
+    ident: &str,
+    file: &str,
+    strings: impl Iterator<Item = &'a str>,
+) -> Result<()> {
+    let mut text = String::new();
+    let mut starts = vec![0u32];
+    for s in strings {
+        text.push_str(s);
+        starts.push(u32::try_from(text.len())?);
+    }
+    std::fs::write(out.join(file), &text)?;
+    writeln!(rs, "/// {doc}")?;
+    writeln!(rs, "pub(super) static {ident}: Strings = Strings {{")?;
+    writeln!(
+        rs,
+        "    text: include_str!(concat!(env!(\"OUT_DIR\"), \"/{file}\")),"
+    )?;
+    writeln!(rs, "    starts: &{starts:?},")?;
+    writeln!(rs, "}};\n")?;
+    Ok(())
+}
+
+/// The catalogue's tables (see `src/catalogue/models.rs`): `model_tables.rs` and the
+/// `models.*` strings it includes.
+fn model_tables(out: &Path) -> Result<()> {
+    let Catalogue { names, entries, .. } =
+        catalogue(read_object(MODEL_PRICES)?, read_object(LEGACY_MODELS)?);
+    if entries.is_empty() {
+        return Err(format!("{MODEL_PRICES}: no models").into());
+    }
+    let json = entries
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<std::result::Result<Vec<String>, _>>()?;
+    let lowercase: Vec<String> = names.iter().map(|(name, _)| name.to_lowercase()).collect();
+
+    // `str`'s order, the one models.rs binary-searches with.
+    let mut by_name: Vec<u32> = (0..u32::try_from(names.len())?).collect();
+    by_name.sort_by(|&a, &b| names[a as usize].0.cmp(&names[b as usize].0));
+    if let Some(pair) = by_name
+        .windows(2)
+        .find(|w| names[w[0] as usize].0 == names[w[1] as usize].0)
+    {
+        return Err(format!("model {} is listed twice", names[pair[0] as usize].0).into());
+    }
+    // LiteLLM's case-insensitive fallback is a dict built in name order: of names with the
+    // same lower-case form, the last one wins.
+    let mut winner: HashMap<&str, u32> = HashMap::new();
+    for (i, lower) in lowercase.iter().enumerate() {
+        winner.insert(lower, u32::try_from(i)?);
+    }
+    let mut by_lowercase: Vec<u32> = winner.into_values().collect();
+    by_lowercase.sort_by(|&a, &b| lowercase[a as usize].cmp(&lowercase[b as usize]));
+    let capability_keys: Vec<&str> = entries
+        .iter()
+        .flat_map(|e| e.keys())
+        .map(String::as_str)
+        .filter(|k| k.starts_with("supports_"))
+        .collect::<BTreeSet<&str>>()
+        .into_iter()
+        .collect();
+    let name_entry = names
+        .iter()
+        .map(|(_, index)| u32::try_from(*index))
+        .collect::<std::result::Result<Vec<u32>, _>>()?;
+
+    let mut rs = String::from(
+        "// Generated by build.rs from model_prices.json and legacy_models.json. Do not edit.\n\n",
+    );
+    writeln!(
+        rs,
+        "/// How many distinct entries the catalogue holds (an alias shares its target's)."
+    )?;
+    writeln!(
+        rs,
+        "pub(super) const ENTRY_COUNT: usize = {};\n",
+        entries.len()
+    )?;
+    strings(
+        out,
+        &mut rs,
+        "Every entry's compact JSON, key order kept.",
+        "ENTRIES",
+        "models.entries",
+        json.iter().map(String::as_str),
+    )?;
+    strings(
+        out,
+        &mut rs,
+        "Every model name, in `names()` order.",
+        "NAMES",
+        "models.names",
+        names.iter().map(|(name, _)| name.as_str()),
+    )?;
+    writeln!(rs, "/// The entry of each name in [`NAMES`].")?;
+    writeln!(
+        rs,
+        "pub(super) static NAME_ENTRY: &[u32] = &{name_entry:?};\n"
+    )?;
+    writeln!(rs, "/// Every index into [`NAMES`], in name order.")?;
+    writeln!(rs, "pub(super) static BY_NAME: &[u32] = &{by_name:?};\n")?;
+    strings(
+        out,
+        &mut rs,
+        "Each name in [`NAMES`] lower-cased.",
+        "LOWERCASE",
+        "models.lowercase",
+        lowercase.iter().map(String::as_str),
+    )?;
+    writeln!(
+        rs,
+        "/// The name each lower-case form resolves to (the last in [`NAMES`] with it), as an"
+    )?;
+    writeln!(rs, "/// index into [`NAMES`], in lower-case order.")?;
+    writeln!(
+        rs,
+        "pub(super) static BY_LOWERCASE: &[u32] = &{by_lowercase:?};\n"
+    )?;
+    writeln!(rs, "/// Every `supports_*` key some entry states, sorted.")?;
+    writeln!(
+        rs,
+        "pub(super) static CAPABILITY_KEYS: &[&str] = &{capability_keys:?};"
+    )?;
+    std::fs::write(out.join("model_tables.rs"), rs)?;
     Ok(())
 }

@@ -1,8 +1,12 @@
 //! The bundled model map (LiteLLM's `model_prices_and_context_window.json`): context
 //! windows, prices and capability flags per model, plus the models registered at run time.
 //!
-//! The JSON is compiled in and parsed on first use only (a few milliseconds), so
-//! `import rustllm` never pays for it. Later lookups are hash lookups.
+//! build.rs indexes the map at compile time (the map's names in file order, sorted for
+//! binary search and lower-cased for the case-insensitive fallback, each entry's JSON)
+//! and the library embeds the tables. An entry is parsed the first time one of its names is
+//! asked for (a few microseconds) and kept; nothing else is built at run time, so neither
+//! `import rustllm` nor the first priced reply pays for the map's other ~5,000 models
+//! (parsed whole, the map cost the first reply ~30 ms and ~23 MB).
 //!
 //! Name resolution follows LiteLLM's `get_model_info`: the name is tried as
 //! `provider/model`, as given, without its provider prefix, and with version or date
@@ -19,26 +23,90 @@ use serde_json::{Map, Value};
 /// `litellm_provider`, `mode`, `supports_*`, ...).
 pub type Entry = Map<String, Value>;
 
-/// The map as LiteLLM ships it; refreshed with `make catalogue`.
-const MODEL_PRICES_JSON: &str = include_str!("model_prices.json");
+/// Strings stored end to end, as build.rs writes them: string `i` is
+/// `text[starts[i]..starts[i + 1]]`. Offsets rather than tables of `&str`: those would be
+/// ~15,000 pointers for the loader to relocate, into private memory, at every
+/// `import rustllm`.
+struct Strings {
+    text: &'static str,
+    starts: &'static [u32],
+}
 
-/// Models LiteLLM 1.75.8 knew that the bundled map dropped: OpenAI and Azure ones (old
-/// snapshots such as `gpt-3.5-turbo-0613`, Azure's `gpt-35-turbo-16k`) and every bare name
-/// it resolved without a prefix (`claude-3-5-sonnet-20240620`, `gemini-1.5-pro`), since a
-/// bare name routes only when listed here or in the bundled map. Bundled entries win.
-/// Refreshed with `scripts/legacy_models.py`.
-const LEGACY_MODELS_JSON: &str = include_str!("legacy_models.json");
+impl Strings {
+    fn get(&self, i: usize) -> Option<&'static str> {
+        let start = *self.starts.get(i)?;
+        let end = *self.starts.get(i + 1)?;
+        self.text.get(start as usize..end as usize)
+    }
 
-/// Top-level keys of the map that are not models (LiteLLM pops them before use).
-const NOT_MODELS: &[&str] = &["fallback_generalizations"];
+    fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
+        (0..self.starts.len().saturating_sub(1)).filter_map(|i| self.get(i))
+    }
 
-/// The parsed bundled map.
-struct Bundled {
-    /// Model names in file order (`model_cost` keeps it).
-    order: Vec<String>,
-    entries: HashMap<String, Arc<Entry>>,
-    /// Lower-cased name -> name, for LiteLLM's case-insensitive fallback.
-    lowercase: HashMap<String, String>,
+    /// The index of the string equal to `key`, given `sorted`, every index in string order.
+    fn find(&self, sorted: &[u32], key: &str) -> Option<usize> {
+        let at = sorted
+            .binary_search_by(|&i| self.get(i as usize).cmp(&Some(key)))
+            .ok()?;
+        sorted.get(at).map(|&i| i as usize)
+    }
+}
+
+/// The catalogue's tables (`ENTRY_COUNT`, `ENTRIES`, `NAMES`, `NAME_ENTRY`, `BY_NAME`,
+/// `LOWERCASE`, `BY_LOWERCASE`, `CAPABILITY_KEYS`), built by build.rs from the two files
+/// beside this one. `model_prices.json` is the map as LiteLLM ships it, refreshed with
+/// `make catalogue`. `legacy_models.json` holds the models LiteLLM 1.75.8 knew that the map
+/// dropped: OpenAI and Azure ones (old snapshots such as `gpt-3.5-turbo-0613`, Azure's
+/// `gpt-35-turbo-16k`) and every bare name it resolved without a prefix
+/// (`claude-3-5-sonnet-20240620`, `gemini-1.5-pro`), since a bare name routes only when
+/// listed there or in the map. The map's entries win. Refreshed with
+/// `scripts/legacy_models.py`.
+mod tables {
+    use super::Strings;
+    include!(concat!(env!("OUT_DIR"), "/model_tables.rs"));
+}
+
+/// The bundled entries parsed so far, by entry index.
+struct BundledEntries {
+    /// `None` for an entry whose JSON does not parse (none: build.rs wrote it from a parsed
+    /// object), so that it is not tried again.
+    parsed: [OnceLock<Option<Arc<Entry>>>; tables::ENTRY_COUNT],
+}
+
+impl BundledEntries {
+    const fn new() -> Self {
+        Self {
+            parsed: [const { OnceLock::new() }; tables::ENTRY_COUNT],
+        }
+    }
+
+    /// The entry of the `i`th name in `tables::NAMES`, parsed on first use. The names of
+    /// one entry (an alias and its target) share it: one parse, one `Arc`.
+    fn entry_of(&self, i: usize) -> Option<Arc<Entry>> {
+        let index = *tables::NAME_ENTRY.get(i)? as usize;
+        self.parsed
+            .get(index)?
+            .get_or_init(|| {
+                let json = tables::ENTRIES.get(index)?;
+                serde_json::from_str(json).ok().map(Arc::new)
+            })
+            .clone()
+    }
+
+    /// The entry stored under exactly `name`.
+    fn exact(&self, name: &str) -> Option<Arc<Entry>> {
+        self.entry_of(tables::NAMES.find(tables::BY_NAME, name)?)
+    }
+
+    /// The name the lower-cased name `lower` resolves to case-insensitively, and its entry.
+    fn lowercase(&self, lower: &str) -> Option<(&'static str, Arc<Entry>)> {
+        let name = tables::LOWERCASE.find(tables::BY_LOWERCASE, lower)?;
+        Some((tables::NAMES.get(name)?, self.entry_of(name)?))
+    }
+
+    fn any_parsed(&self) -> bool {
+        self.parsed.iter().any(|e| e.get().is_some())
+    }
 }
 
 /// Models added or overridden with `register_model`. They win over the bundled entries.
@@ -49,76 +117,14 @@ struct Registered {
     lowercase: HashMap<String, String>,
 }
 
-static BUNDLED: OnceLock<Bundled> = OnceLock::new();
+static BUNDLED: BundledEntries = BundledEntries::new();
 static REGISTERED: RwLock<Option<Registered>> = RwLock::new(None);
 /// Lets lookups skip the lock entirely until someone registers a model.
 static HAS_REGISTERED: AtomicBool = AtomicBool::new(false);
 
-fn parse_bundled() -> Bundled {
-    // The file is produced by `make catalogue`, which refuses anything that is not a JSON
-    // object, so an empty map here means a broken build, not bad user input.
-    let raw: Map<String, Value> = serde_json::from_str(MODEL_PRICES_JSON).unwrap_or_default();
-    let mut order = Vec::with_capacity(raw.len());
-    let mut entries = HashMap::with_capacity(raw.len());
-    let mut aliases: Vec<(String, String)> = Vec::new();
-    for (name, value) in raw {
-        if NOT_MODELS.contains(&name.as_str()) {
-            continue;
-        }
-        let Value::Object(mut entry) = value else {
-            continue;
-        };
-        // Newer maps name one entry under several keys: a row `{"alias_of": target}`, or
-        // an `aliases` list on the target. Both serve the target's entry under the alias.
-        if let Some(target) = entry.get("alias_of").and_then(Value::as_str) {
-            aliases.push((name, target.to_string()));
-            continue;
-        }
-        if let Some(Value::Array(list)) = entry.remove("aliases") {
-            for alias in list.iter().filter_map(Value::as_str) {
-                aliases.push((alias.to_string(), name.clone()));
-            }
-        }
-        order.push(name.clone());
-        entries.insert(name, Arc::new(entry));
-    }
-    // `_source` and any other `_` key is a note, not a model.
-    let legacy: Map<String, Value> = serde_json::from_str(LEGACY_MODELS_JSON).unwrap_or_default();
-    for (name, value) in legacy {
-        if let (false, false, Value::Object(entry)) =
-            (name.starts_with('_'), entries.contains_key(&name), value)
-        {
-            order.push(name.clone());
-            entries.insert(name, Arc::new(entry));
-        }
-    }
-    for (alias, target) in aliases {
-        if entries.contains_key(&alias) {
-            continue; // a real entry wins over an alias of the same name
-        }
-        if let Some(entry) = entries.get(&target).cloned() {
-            order.push(alias.clone());
-            entries.insert(alias, entry);
-        }
-    }
-    let lowercase = order
-        .iter()
-        .map(|k| (k.to_lowercase(), k.clone()))
-        .collect();
-    Bundled {
-        order,
-        entries,
-        lowercase,
-    }
-}
-
-fn bundled() -> &'static Bundled {
-    BUNDLED.get_or_init(parse_bundled)
-}
-
-/// Whether the bundled map has been parsed yet (it is parsed on first use only).
+/// Whether any bundled entry has been parsed yet (each is parsed on first use only).
 pub fn is_loaded() -> bool {
-    BUNDLED.get().is_some()
+    BUNDLED.any_parsed()
 }
 
 fn with_registered<T>(f: impl FnOnce(&Registered) -> Option<T>) -> Option<T> {
@@ -131,8 +137,7 @@ fn with_registered<T>(f: impl FnOnce(&Registered) -> Option<T>) -> Option<T> {
 
 /// The entry stored under exactly `name` (registered models first).
 pub fn entry_exact(name: &str) -> Option<Arc<Entry>> {
-    with_registered(|r| r.entries.get(name).cloned())
-        .or_else(|| bundled().entries.get(name).cloned())
+    with_registered(|r| r.entries.get(name).cloned()).or_else(|| BUNDLED.exact(name))
 }
 
 /// The key and entry for `name`: exact first, then case-insensitively, as LiteLLM's
@@ -149,21 +154,17 @@ pub fn find_key(name: &str) -> Option<(String, Arc<Entry>)> {
     }) {
         return Some(found);
     }
-    let b = bundled();
-    b.lowercase
-        .get(&lower)
-        .and_then(|k| b.entries.get(k).map(|e| (k.clone(), e.clone())))
+    BUNDLED.lowercase(&lower).map(|(k, e)| (k.to_string(), e))
 }
 
 /// Every model name, bundled ones in file order, then newly registered ones.
 pub fn names() -> Vec<String> {
-    let b = bundled();
-    let mut out = b.order.clone();
+    let mut out: Vec<String> = tables::NAMES.iter().map(str::to_string).collect();
     with_registered(|r| {
         out.extend(
             r.order
                 .iter()
-                .filter(|k| !b.entries.contains_key(*k))
+                .filter(|k| tables::NAMES.find(tables::BY_NAME, k).is_none())
                 .cloned(),
         );
         Some(())
@@ -903,14 +904,10 @@ pub fn max_tokens(model: &str) -> Result<Option<u64>, String> {
 pub fn capability_keys() -> &'static [String] {
     static KEYS: OnceLock<Vec<String>> = OnceLock::new();
     KEYS.get_or_init(|| {
-        let mut keys: Vec<String> = bundled()
-            .entries
-            .values()
-            .flat_map(|e| e.keys().filter(|k| k.starts_with("supports_")).cloned())
-            .collect();
-        keys.sort();
-        keys.dedup();
-        keys
+        tables::CAPABILITY_KEYS
+            .iter()
+            .map(|k| k.to_string())
+            .collect()
     })
 }
 
@@ -925,23 +922,148 @@ pub fn not_mapped(model: &str, provider: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     fn key_of(model: &str, provider: Option<&str>) -> Option<String> {
         lookup(model, provider).map(|m| m.key)
     }
 
-    #[test]
-    fn bundled_map_parses_with_aliases_and_without_non_models() {
-        let b = bundled();
-        assert!(b.entries.len() > 1000);
-        assert!(b.entries.contains_key("gpt-4o"));
-        assert!(!b.entries.contains_key("fallback_generalizations"));
-        // alias rows serve their target's entry
-        for (name, e) in &b.entries {
-            assert!(!e.contains_key("alias_of"), "{name} kept its alias_of row");
+    /// The bundled map as models.rs built it at run time before build.rs indexed it,
+    /// kept as the reference the build-time tables must reproduce.
+    struct ReferenceBundled {
+        order: Vec<String>,
+        entries: HashMap<String, Arc<Entry>>,
+        lowercase: HashMap<String, String>,
+    }
+
+    fn reference_parse_bundled() -> ReferenceBundled {
+        const NOT_MODELS: &[&str] = &["fallback_generalizations"];
+        let raw: Map<String, Value> =
+            serde_json::from_str(include_str!("model_prices.json")).unwrap_or_default();
+        let mut order = Vec::with_capacity(raw.len());
+        let mut entries = HashMap::with_capacity(raw.len());
+        let mut aliases: Vec<(String, String)> = Vec::new();
+        for (name, value) in raw {
+            if NOT_MODELS.contains(&name.as_str()) {
+                continue;
+            }
+            let Value::Object(mut entry) = value else {
+                continue;
+            };
+            if let Some(target) = entry.get("alias_of").and_then(Value::as_str) {
+                aliases.push((name, target.to_string()));
+                continue;
+            }
+            if let Some(Value::Array(list)) = entry.remove("aliases") {
+                for alias in list.iter().filter_map(Value::as_str) {
+                    aliases.push((alias.to_string(), name.clone()));
+                }
+            }
+            order.push(name.clone());
+            entries.insert(name, Arc::new(entry));
         }
-        assert!(is_loaded());
+        let legacy: Map<String, Value> =
+            serde_json::from_str(include_str!("legacy_models.json")).unwrap_or_default();
+        for (name, value) in legacy {
+            if let (false, false, Value::Object(entry)) =
+                (name.starts_with('_'), entries.contains_key(&name), value)
+            {
+                order.push(name.clone());
+                entries.insert(name, Arc::new(entry));
+            }
+        }
+        for (alias, target) in aliases {
+            if entries.contains_key(&alias) {
+                continue;
+            }
+            if let Some(entry) = entries.get(&target).cloned() {
+                order.push(alias.clone());
+                entries.insert(alias, entry);
+            }
+        }
+        let lowercase = order
+            .iter()
+            .map(|k| (k.to_lowercase(), k.clone()))
+            .collect();
+        ReferenceBundled {
+            order,
+            entries,
+            lowercase,
+        }
+    }
+
+    #[test]
+    fn build_time_tables_serve_what_the_run_time_parse_served() {
+        let want = reference_parse_bundled();
+        assert!(want.order.len() > 1000);
+        let got = BundledEntries::new();
+        // every name, in the same order
+        assert_eq!(tables::NAMES.iter().collect::<Vec<_>>(), want.order);
+        // every entry, its keys in the same order; the names of one entry share it
+        let mut index_of: HashMap<*const Entry, u32> = HashMap::new();
+        for (i, name) in want.order.iter().enumerate() {
+            let entry = &want.entries[name];
+            let json = |e: &Entry| serde_json::to_string(e).unwrap_or_default();
+            assert_eq!(
+                got.exact(name).map(|e| json(&e)),
+                Some(json(entry)),
+                "{name}"
+            );
+            let index = tables::NAME_ENTRY[i];
+            assert_eq!(
+                *index_of.entry(Arc::as_ptr(entry)).or_insert(index),
+                index,
+                "{name}"
+            );
+        }
+        let distinct: HashSet<u32> = index_of.values().copied().collect();
+        assert_eq!(index_of.len(), tables::ENTRY_COUNT);
+        assert_eq!(distinct.len(), tables::ENTRY_COUNT);
+        // every lower-case form resolves to the same name (the last in order with it)
+        for (lower, name) in &want.lowercase {
+            assert_eq!(got.lowercase(lower).map(|(k, _)| k), Some(name.as_str()));
+        }
+        assert_eq!(tables::BY_LOWERCASE.len(), want.lowercase.len());
+        // names not in the map
+        assert!(got.exact("fallback_generalizations").is_none());
+        assert!(got.exact("_source").is_none());
+        assert!(got.exact("no-such-model").is_none() && got.exact("").is_none());
+        assert!(got.lowercase("no-such-model").is_none());
+        // every supports_* key
+        let mut keys: Vec<String> = want
+            .entries
+            .values()
+            .flat_map(|e| e.keys().filter(|k| k.starts_with("supports_")).cloned())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(capability_keys(), keys);
+    }
+
+    #[test]
+    fn resolving_a_name_parses_its_entry_only() {
+        let bundled = BundledEntries::new();
+        assert!(!bundled.any_parsed());
+        let gpt = bundled.exact("gpt-4o");
+        assert!(gpt
+            .as_ref()
+            .is_some_and(|e| e.contains_key("input_cost_per_token")));
+        let parsed = |b: &BundledEntries| b.parsed.iter().filter(|e| e.get().is_some()).count();
+        assert_eq!(parsed(&bundled), 1);
+        // the case-insensitive fallback finds the same entry, parsed once
+        let upper = bundled.lowercase("gpt-4o");
+        assert!(upper.is_some_and(|(k, e)| {
+            k == "gpt-4o" && gpt.as_ref().is_some_and(|g| Arc::ptr_eq(g, &e))
+        }));
+        assert_eq!(parsed(&bundled), 1);
+        // an alias and its target: one parse, one Arc
+        let alias = bundled.exact("azure_ai/gpt-astra-latest");
+        let target = bundled.exact("azure_ai/gpt-6-astra");
+        assert!(alias.is_some_and(|a| target.is_some_and(|t| Arc::ptr_eq(&a, &t))));
+        assert_eq!(parsed(&bundled), 2);
+        assert!(lookup("gpt-4o", None).is_some() && is_loaded());
     }
 
     #[test]

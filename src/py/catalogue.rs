@@ -11,7 +11,7 @@ use super::convert::{map_to_py, to_value};
 use crate::catalogue::cost::{self, CustomPrices, TokenUsage};
 use crate::catalogue::models;
 
-/// Whether the bundled catalogue has been parsed (it is parsed on first use only).
+/// Whether any bundled catalogue entry has been parsed (each is parsed on first use only).
 #[pyfunction]
 fn catalogue_loaded() -> bool {
     models::is_loaded()
