@@ -488,7 +488,7 @@ async fn open(
     payload: bytes::Bytes,
     total_timeout: Option<Duration>,
 ) -> Result<(reqwest::Response, Option<HttpLog>), LlmError> {
-    let client = transport::client(&p.options.tls).map_err(|e| {
+    let client = transport::client(&p.options.tls, &p.url).map_err(|e| {
         LlmError::bad_request(format!("ssl settings: {}", e.0))
             .with_context(&p.provider, &p.requested_model)
     })?;
@@ -752,7 +752,7 @@ async fn get(
     accept: &str,
     timeout: Option<Duration>,
 ) -> Result<reqwest::Response, LlmError> {
-    let client = transport::client(&p.options.tls).map_err(|e| {
+    let client = transport::client(&p.options.tls, url).map_err(|e| {
         LlmError::bad_request(format!("ssl settings: {}", e.0))
             .with_context(&p.provider, &p.requested_model)
     })?;
@@ -1109,7 +1109,7 @@ pub async fn response_by_id(
         None => format!("{}/{id}", p.url),
     };
     let timeout = p.options.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let client = transport::client(&p.options.tls).map_err(|e| {
+    let client = transport::client(&p.options.tls, &url).map_err(|e| {
         LlmError::bad_request(format!("ssl settings: {}", e.0))
             .with_context(&p.provider, &p.requested_model)
     })?;

@@ -351,7 +351,7 @@ pub async fn run(op: FilesOp, mut kwargs: Map<String, Value>) -> Result<Reply, L
         Err(e) => return Err(ctx(bad(format!("api_base is not a valid URL: {e}")))),
     };
     let timeout = p.options.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let client = transport::client(&p.options.tls).map_err(|e| {
+    let client = transport::client(&p.options.tls, url.as_str()).map_err(|e| {
         LlmError::bad_request(format!("ssl settings: {}", e.0)).with_context(&p.provider, "")
     })?;
     let adapter = providers::adapter(p.format);

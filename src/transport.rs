@@ -132,7 +132,7 @@ const MAX_GENERATIONS: usize = 16;
 struct Process {
     runtime: OnceLock<Runtime>,
     /// A client per TLS configuration in use (nearly always just the default one).
-    clients: Mutex<Vec<(Resolved, reqwest::Client)>>,
+    clients: ClientPool,
     /// The proxy variables as this generation first read them.
     proxies: OnceLock<ProxyEnv>,
 }
@@ -197,6 +197,9 @@ struct ProxyEnv {
     no: String,
     /// The same rules as one matcher, to say which proxy a failed connection went through.
     matcher: hyper_util::client::proxy::matcher::Matcher,
+    /// Whether a request to an `http://` URL never meets TLS: no proxy for it, or a
+    /// plain-HTTP one.
+    http_stays_plain: bool,
 }
 
 impl ProxyEnv {
@@ -227,12 +230,18 @@ impl ProxyEnv {
             .all(all.clone().unwrap_or_default())
             .no(no.clone())
             .build();
+        let plain = |p: &Option<String>| {
+            p.as_deref()
+                .is_none_or(|v| v.trim().to_ascii_lowercase().starts_with("http://"))
+        };
+        let http_stays_plain = plain(&http) && plain(&all);
         ProxyEnv {
             http,
             https,
             all,
             no,
             matcher,
+            http_stays_plain,
         }
     }
 
@@ -300,7 +309,7 @@ fn redirect_policy() -> reqwest::redirect::Policy {
     })
 }
 
-fn build_client(tls: &Resolved) -> Result<reqwest::Client, TlsError> {
+fn build_client(tls: &Resolved, plain: bool) -> Result<reqwest::Client, TlsError> {
     let mut builder = reqwest::Client::builder()
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90))
@@ -310,6 +319,15 @@ fn build_client(tls: &Resolved) -> Result<reqwest::Client, TlsError> {
         .referer(false)
         .danger_accept_invalid_certs(tls.insecure);
     builder = proxy_env().configure(builder);
+    if plain {
+        // Only ever handed `http://` URLs that meet no TLS on the way (see [`client`]):
+        // no trust store to read, which costs a client's first call ~4 ms (the OS store
+        // is read file by file).
+        return builder
+            .tls_built_in_root_certs(false)
+            .build()
+            .map_err(|e| TlsError(format!("cannot set up the HTTP client: {e}")));
+    }
     if let Some(path) = &tls.ca_bundle {
         let pem = read_pem(path, "CA bundle")?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)
@@ -341,20 +359,47 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A pool's client for `tls`, built on first use.
+/// A pool's client for `tls` (or its plain-HTTP client when `plain_url` and the settings
+/// allow), built on first use.
 fn pooled(
-    clients: &Mutex<Vec<(Resolved, reqwest::Client)>>,
+    clients: &ClientPool,
     tls: &TlsSettings,
+    plain_url: bool,
 ) -> Result<reqwest::Client, TlsError> {
-    let tls = resolve(tls);
+    // A CA bundle or client certificate the call or the module names is still read (and
+    // its errors reported) for a plain URL, as httpx reads them when its client is made;
+    // one from the environment (`SSL_CERT_FILE`, ...) only matters to TLS.
+    let plain = plain_url && !names_files(tls);
+    let tls = if plain {
+        Resolved::default()
+    } else {
+        resolve(tls)
+    };
     // Few configurations are ever in use at once: a list is the simplest map.
     let mut list = lock(clients);
-    if let Some((_, c)) = list.iter().find(|(t, _)| *t == tls) {
+    if let Some((.., c)) = list.iter().find(|(t, p, _)| *t == tls && *p == plain) {
         return Ok(c.clone());
     }
-    let client = build_client(&tls)?;
-    list.push((tls, client.clone()));
+    let client = build_client(&tls, plain)?;
+    list.push((tls, plain, client.clone()));
     Ok(client)
+}
+
+/// Whether the call's or the module's settings name a CA bundle or client certificate.
+fn names_files(call: &TlsSettings) -> bool {
+    let module = MODULE_TLS.read().unwrap_or_else(|e| e.into_inner());
+    let verify = call.verify.as_ref().or(module.verify.as_ref());
+    matches!(verify, Some(Verify::Bundle(_)))
+        || call.client_cert.is_some()
+        || module.client_cert.is_some()
+}
+
+/// Whether a request to `url` meets no TLS: `http://`, straight to its server or through a
+/// plain-HTTP proxy.
+fn is_plain(url: &str) -> bool {
+    url.get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+        && proxy_env().http_stays_plain
 }
 
 /// Parsed request URLs, by their text. Parsing one (the host goes through IDNA mapping
@@ -386,11 +431,11 @@ pub fn parsed_url(url: &str) -> Option<reqwest::Url> {
 struct LocalTransport {
     runtime: Runtime,
     generation: usize,
-    clients: Mutex<Vec<(Resolved, reqwest::Client)>>,
+    clients: ClientPool,
 }
 
-/// Clients by their resolved TLS settings.
-type ClientPool = Mutex<Vec<(Resolved, reqwest::Client)>>;
+/// Clients by their resolved TLS settings, and whether each is the plain-HTTP one.
+type ClientPool = Mutex<Vec<(Resolved, bool, reqwest::Client)>>;
 
 thread_local! {
     static LOCAL: RefCell<Option<Rc<LocalTransport>>> = const { RefCell::new(None) };
@@ -432,19 +477,24 @@ where
     drop(runtime().spawn(task));
 }
 
-/// The HTTP client for the runtime the caller is on and these TLS settings. Fails only
-/// for a CA bundle or client certificate that cannot be read or parsed.
-pub fn client(tls: &TlsSettings) -> Result<reqwest::Client, TlsError> {
+/// The HTTP client for the runtime the caller is on, these TLS settings and a request to
+/// `url`. Fails only for a CA bundle or client certificate that cannot be read or parsed.
+///
+/// A URL that meets no TLS (`http://`, no HTTPS proxy on the way) gets a client built
+/// without the trust store, unless a CA bundle or client certificate is set: the
+/// process's first call to a local server or mock is not charged for reading it.
+pub fn client(tls: &TlsSettings, url: &str) -> Result<reqwest::Client, TlsError> {
+    let plain = is_plain(url);
     if let Some(own) = SERVING.with(|s| s.borrow().clone()) {
-        return pooled(&own, tls);
+        return pooled(&own, tls, plain);
     }
     if ON_LOCAL.with(Cell::get) {
         if let Some(t) = LOCAL.with(|l| l.borrow().clone()) {
-            return pooled(&t.clients, tls);
+            return pooled(&t.clients, tls, plain);
         }
     }
     let p = process();
-    pooled(&p.clients, tls)
+    pooled(&p.clients, tls, plain)
 }
 
 /// This thread's transport for the current process generation, made on first use (and
@@ -565,7 +615,57 @@ mod tests {
         };
         assert!(resolve(&call).insecure);
         assert!(!resolve(&TlsSettings::default()).insecure || std::env::var("SSL_VERIFY").is_ok());
-        assert!(client(&call).is_ok());
+        assert!(client(&call, "https://example.invalid/v1").is_ok());
+    }
+
+    #[test]
+    fn only_urls_that_meet_no_tls_get_the_plain_client() {
+        // No proxy variables in the test environment: `http://` goes straight to its server.
+        if std::env::var_os("HTTP_PROXY").is_none() && std::env::var_os("ALL_PROXY").is_none() {
+            assert!(is_plain("http://127.0.0.1:9/v1"));
+            assert!(is_plain("HTTP://localhost/v1"));
+        }
+        assert!(!is_plain("https://127.0.0.1:9/v1"));
+        assert!(!is_plain("httpx://127.0.0.1:9/v1"));
+        assert!(!is_plain("http:/"));
+
+        let pool: ClientPool = Mutex::new(Vec::new());
+        let plain = |pool: &ClientPool| lock(pool).iter().map(|(_, p, _)| *p).collect::<Vec<_>>();
+        assert!(pooled(&pool, &TlsSettings::default(), true).is_ok());
+        assert!(pooled(&pool, &TlsSettings::default(), true).is_ok());
+        assert_eq!(plain(&pool), [true], "one plain client, reused");
+        assert!(pooled(&pool, &TlsSettings::default(), false).is_ok());
+        assert_eq!(
+            plain(&pool),
+            [true, false],
+            "TLS URLs get the verifying client"
+        );
+        // `ssl_verify=False` changes nothing for plain HTTP: the same plain client.
+        let off = TlsSettings {
+            verify: Some(Verify::Off),
+            client_cert: None,
+        };
+        assert!(pooled(&pool, &off, true).is_ok());
+        assert_eq!(plain(&pool).len(), 2);
+        // A client certificate is still read, and its error still reported, for plain URLs.
+        let cert = TlsSettings {
+            verify: None,
+            client_cert: Some("/nonexistent/client.pem".into()),
+        };
+        let err = pooled(&pool, &cert, true)
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(err.contains("/nonexistent/client.pem"), "{err}");
+        let bundle = TlsSettings {
+            verify: Some(Verify::Bundle("/nonexistent/ca.pem".into())),
+            client_cert: None,
+        };
+        let err = pooled(&pool, &bundle, true)
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(err.contains("/nonexistent/ca.pem"), "{err}");
     }
 
     /// The thread a task handed to [`spawn_call_task`] runs on, called from a fresh thread
@@ -605,7 +705,10 @@ mod tests {
             verify: Some(Verify::Bundle("/nonexistent/ca.pem".into())),
             client_cert: None,
         };
-        let err = client(&tls).err().map(|e| e.0).unwrap_or_default();
+        let err = client(&tls, "http://127.0.0.1:9/v1")
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
         assert!(err.contains("/nonexistent/ca.pem"), "{err}");
         assert!(err.contains("CA bundle"), "{err}");
     }

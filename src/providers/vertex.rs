@@ -540,7 +540,7 @@ async fn mint(
             (token_uri, form)
         }
     };
-    let client = crate::transport::client(tls)
+    let client = crate::transport::client(tls, token_uri.as_str())
         .map_err(|e| LlmError::bad_request(format!("ssl settings: {}", e.0)))?;
     let resp = client
         .post(token_uri.as_str())
