@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging as _py_logging
 import os as _os
 import sys as _sys
+import threading as _threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -166,25 +167,36 @@ ssl_verify: bool | str = True
 ssl_certificate: str | None = None
 # What was last handed to the Rust side, compared by identity on each call.
 _tls_pushed: tuple[Any, Any] = (True, None)
+# Taken only when a module setting changed, to hand it over once (see _push_tls).
+_settings_lock = _threading.Lock()
 
 
 def _push_tls() -> None:
     """Hand changed module TLS settings to the Rust transport (cheap when unchanged)."""
     global _tls_pushed
     if ssl_verify is not _tls_pushed[0] or ssl_certificate is not _tls_pushed[1]:
-        # True is the default: it leaves the choice to the environment (SSL_VERIFY, ...).
-        _core.set_module_tls(None if ssl_verify is True else ssl_verify, ssl_certificate)
-        _tls_pushed = (ssl_verify, ssl_certificate)
+        # Under the lock, and what is pushed is what is recorded: two calls racing a
+        # change (or a change racing a call) cannot leave the transport on the old value
+        # while the record says the new one went.
+        with _settings_lock:
+            verify, cert = ssl_verify, ssl_certificate
+            if verify is not _tls_pushed[0] or cert is not _tls_pushed[1]:
+                # True is the default: it leaves the choice to the environment (SSL_VERIFY, ...).
+                _core.set_module_tls(None if verify is True else verify, cert)
+                _tls_pushed = (verify, cert)
 
 
 def _push_verbose() -> None:
     """Hand a changed ``set_verbose`` to the log switches (cheap when unchanged)."""
     global _verbose_pushed
     if set_verbose is not _verbose_pushed:
-        _verbose_pushed = set_verbose
         from rustllm import _logging
 
-        _logging.set_verbose(bool(set_verbose))
+        with _settings_lock:
+            verbose = set_verbose
+            if verbose is not _verbose_pushed:
+                _logging.set_verbose(bool(verbose))
+                _verbose_pushed = verbose
 
 
 def _after_fork_in_child() -> None:

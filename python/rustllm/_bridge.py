@@ -54,8 +54,11 @@ def _drain(waker: Any) -> None:
 def waker_for(loop: Any) -> Any:
     """The loop's waker, registered with ``loop.add_reader`` on first use."""
     global _last
-    if _last[0] is loop:
-        return _last[1]
+    # One read of the pair: with several threads each running a loop, `_last` changes
+    # under us, and reading it twice could hand this loop another loop's waker.
+    last = _last
+    if last[0] is loop:
+        return last[1]
     waker = _wakers.get(loop)
     if waker is None:
         waker = _core.LoopWaker()

@@ -296,6 +296,7 @@ async def _async(value: Any) -> Any:
 
 _user_auth: Any = None
 _hook_cache: Any = None
+_hook_cache_lock = threading.Lock()
 
 
 def _user() -> Any:
@@ -309,11 +310,15 @@ def _user() -> Any:
 
 
 def _cache() -> Any:
+    """The cache the hooks are handed (one per process: threads racing the first use
+    all get the same one, so nothing written to it is lost)."""
     global _hook_cache
     if _hook_cache is None:
         from rustllm.caching.in_memory_cache import InMemoryCache
 
-        _hook_cache = InMemoryCache()
+        with _hook_cache_lock:
+            if _hook_cache is None:
+                _hook_cache = InMemoryCache()
     return _hook_cache
 
 

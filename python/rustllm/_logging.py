@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 
 from rustllm import _core
 
@@ -92,6 +93,10 @@ _router_level: int | None = None
 # (unless the program set another level since), and the levels the switches set.
 _saved: dict[str, int] = {}
 _set: dict[str, int] = {}
+# Held while a switch changes and its levels are applied: two threads that both see a
+# changed switch (two calls right after ``set_verbose = True``) apply it one after the
+# other, and ``_saved`` / ``_set`` are never edited by two at once.
+_lock = threading.RLock()
 
 
 def _wanted() -> int | None:
@@ -138,16 +143,18 @@ def _push() -> None:
 def set_verbose(on: bool) -> None:
     """``rustllm.set_verbose`` changed (pushed by the next call)."""
     global _verbose
-    if _verbose != on:
-        _verbose = on
-        _push()
+    with _lock:
+        if _verbose != on:
+            _verbose = on
+            _push()
 
 
 def turn_on_debug() -> None:
     """Every logger at DEBUG, raw HTTP requests and replies included."""
     global _debug
-    _debug = True
-    _push()
+    with _lock:
+        _debug = True
+        _push()
 
 
 def from_env(value: str | None) -> bool:
@@ -156,8 +163,9 @@ def from_env(value: str | None) -> bool:
     name = (value or "").strip().upper()
     if name not in ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"):
         return False
-    _env_level = logging.getLevelName(name)
-    _push()
+    with _lock:
+        _env_level = logging.getLevelName(name)
+        _push()
     return name in ("DEBUG", "INFO")
 
 
@@ -166,8 +174,9 @@ def router_verbose(level: int) -> None:
     (the Router itself tells the core to make them), as LiteLLM's Router sets the
     ``LiteLLM Router`` logger's level."""
     global _router_level
-    _router_level = level if _router_level is None else min(level, _router_level)
-    _push()
+    with _lock:
+        _router_level = level if _router_level is None else min(level, _router_level)
+        _push()
 
 
 def _is_debugging_on() -> bool:
@@ -185,5 +194,6 @@ def _turn_on_debug() -> None:
 def _reset() -> None:
     """Every switch off, the loggers' levels put back, the handler removed (tests)."""
     global _env_level, _debug, _verbose, _router_level
-    _env_level, _debug, _verbose, _router_level = None, False, False, None
-    _push()
+    with _lock:
+        _env_level, _debug, _verbose, _router_level = None, False, False, None
+        _push()

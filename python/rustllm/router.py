@@ -1230,7 +1230,8 @@ class Router:
         in its Redis when configured, else in memory. See :class:`RouterCache`."""
         cache = self.__dict__.get("_cache")
         if cache is None:
-            cache = self.__dict__["_cache"] = RouterCache(self._core)
+            # setdefault: threads racing the first use all get the one that was stored.
+            cache = self.__dict__.setdefault("_cache", RouterCache(self._core))
         return cache
 
     @property

@@ -6,6 +6,7 @@
 //! wraps them in LiteLLM's response classes.
 
 use pyo3::prelude::*;
+use pyo3::sync::MutexExt;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use serde_json::{Map, Value};
 
@@ -91,14 +92,19 @@ fn header_key<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyString> {
     use std::collections::HashMap;
     use std::sync::Mutex;
     static KEYS: Mutex<Option<HashMap<String, Py<PyString>>>> = Mutex::new(None);
-    let mut keys = KEYS.lock().unwrap_or_else(|e| e.into_inner());
-    let keys = keys.get_or_insert_with(HashMap::new);
-    if let Some(key) = keys.get(name) {
-        return key.bind(py).clone();
+    {
+        let mut keys = KEYS.lock_py_attached(py).unwrap_or_else(|e| e.into_inner());
+        if let Some(key) = keys.get_or_insert_with(HashMap::new).get(name) {
+            return key.bind(py).clone();
+        }
     }
+    // Made with the lock released (making an object may run the collector).
     let key = PyString::new(py, &format!("llm_provider-{name}"));
+    let mut keys = KEYS.lock_py_attached(py).unwrap_or_else(|e| e.into_inner());
+    let keys = keys.get_or_insert_with(HashMap::new);
     if keys.len() < 256 {
-        keys.insert(name.to_string(), key.clone().unbind());
+        keys.entry(name.to_string())
+            .or_insert_with(|| key.clone().unbind());
     }
     key
 }

@@ -26,7 +26,12 @@ mod stream;
 mod tokens;
 
 /// The compiled module `rustllm._core`.
-#[pymodule]
+///
+/// `gil_used = false`: a free-threaded CPython (3.13t, 3.14t) may keep the GIL off when it
+/// imports this module. Every class is frozen (its state behind a `Mutex`, `OnceLock` or
+/// atomics), no lock is held while Python code runs, and nothing uses the GIL as a lock;
+/// README "Free-threaded Python" says what was checked and what a free-threaded build gains.
+#[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;

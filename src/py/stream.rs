@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
+use pyo3::sync::MutexExt;
 use pyo3::types::{PyDict, PyList, PyString};
 
 use crate::stream::chunk::DeltaField;
@@ -221,18 +222,29 @@ fn to_list(
     match step {
         Step::End => Ok(None),
         Step::Chunks(chunks) => {
-            let mut backlog = backlog.lock().unwrap_or_else(|e| e.into_inner());
-            backlog.extend(chunks);
-            let take = backlog.len().min(HANDOVER);
+            // Out of the backlog before any Python object is made: a thread that closes
+            // the stream, or asks whether chunks wait, must never block on this lock while
+            // this one runs Python (with free threading, a collection would wait for the
+            // blocked thread, and the blocked thread for this one).
+            let taken: Vec<Chunk> = {
+                let mut backlog = backlog
+                    .lock_py_attached(py)
+                    .unwrap_or_else(|e| e.into_inner());
+                backlog.extend(chunks);
+                let take = backlog.len().min(HANDOVER);
+                backlog.drain(..take).collect()
+            };
             let list = PyList::empty(py);
             let Some(f) = fast else {
-                for c in backlog.drain(..take) {
+                for c in taken {
                     list.append(map_to_py(py, &c.into_map())?)?;
                 }
                 return Ok(Some(list.unbind()));
             };
-            let mut strings = strings.lock().unwrap_or_else(|e| e.into_inner());
-            for c in backlog.drain(..take) {
+            let mut strings = strings
+                .lock_py_attached(py)
+                .unwrap_or_else(|e| e.into_inner());
+            for c in taken {
                 match (c, &f.types) {
                     (Chunk::Simple(c), Types::Chat { .. }) => {
                         list.append(typed_chunk(py, f, &c, &mut strings)?)?
