@@ -37,6 +37,11 @@ fn block_on_with<T: Send>(
         Done(Result<T, LlmError>),
         Interrupted(PyErr),
     }
+    // Boxed once here: a call's future is kilobytes (a Router call's holds every step of
+    // its retries and fallbacks), and each hand-over below (into the closure, the select,
+    // the runtime's `block_on`) would otherwise copy all of it: about a tenth of a mocked
+    // Router call's time went to those copies.
+    let fut = Box::pin(fut);
     let outcome = py.detach(|| {
         let work = async {
             let signals = async {
