@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ("rustllm", "litellm", "openai", "httpx", "floor")
 HEADERS = {"rustllm": "rustllm", "litellm": "litellm", "openai": "openai SDK", "httpx": "httpx", "floor": "Rust floor"}
 VERSIONED = ("rustllm", "litellm", "openai", "httpx", "httpx2", "aiohttp", "pydantic")
+# First uses timed in fresh processes (bench/worker.py task_cold).
+COLD_USES = ("call", "stream", "builder", "counter")
 
 
 @dataclasses.dataclass
@@ -188,6 +190,18 @@ def rows(counts, problems: Problems) -> list[Row]:
 
         return cell
 
+    def cold(what: str) -> Callable[[dict, str], Cell]:
+        """A process's first use, with the warm figure and the ratio in brackets."""
+
+        def cell(results: dict, client: str) -> Cell:
+            found = lookup(results, problems, "cold", client, what)
+            if not isinstance(found, dict):
+                return found if isinstance(found, Cell) else Cell()
+            first, warm = found["first_us"], found["warm_us"]
+            return Cell(first, f"{fmt(first)} (warm {fmt(warm)}, {first / warm:.1f}x)")
+
+        return cell
+
     def litellm_calls(client: str) -> str:
         if client == "litellm" and counts.litellm_async_calls != counts.async_calls:
             return f" ({count(counts.litellm_async_calls)} calls)"
@@ -196,6 +210,15 @@ def rows(counts, problems: Problems) -> list[Row]:
     return [
         Row("import time, ms", "< 100 ms", figure("import", "ms")),
         Row("max RSS after import, MB", "< 30 MB", figure("import", "max_rss_mb")),
+        *(
+            Row(f"first {label} of a process, µs", "≤ 2x warm", cold(what), ratios=what == "call")
+            for what, label in (
+                ("call", "call"),
+                ("stream", "stream (10 chunks)"),
+                ("builder", f"stream_chunk_builder ({count(counts.builder_chunks)} chunks)"),
+                ("counter", "token_counter"),
+            )
+        ),
         Row("sync call p50, µs", "≤ 2x floor; ≥ 20x vs litellm", figure("latency", "p50_us")),
         Row("sync call p99, µs", "", figure("latency", "p99_us")),
         Row("Router call p50, µs", "", figure("router", "router", "p50_us", note=litellm_router_calls)),
@@ -416,6 +439,13 @@ def markdown(tab: Table, results: dict, counts, machine: dict[str, str], command
     method = [
         f"import: median of {c.import_runs} fresh processes (one untimed run first), timing the `import` "
         "statement; max RSS is the process's peak (VmHWM in /proc/self/status). litellm with `LITELLM_LOCAL_MODEL_COST_MAP=True`.",
+        f"first uses: rustllm only; in each of {c.cold_runs} fresh processes (after `import rustllm`), the first "
+        "call, the first 10-chunk stream read to the end, the first `stream_chunk_builder` on the "
+        f"{c.builder_chunks:,} chunks of a stream read just before (the stream path is warm, the builder is not), or "
+        "the first `token_counter` of a short chat, each in its own process, then 50 more (5 for the builder) "
+        "for the warm median; the row gives the median first use, the median warm figure and their ratio. "
+        "The first call includes the process's first connection to the mock; the floor's is the same program's "
+        "first call (its client built as part of it) in as many fresh processes, then 50 more for its warm median.",
         f"sync calls: {c.sync_calls:,} sequential calls after {c.sync_warmup} warm-up calls; the floor is the "
         "same reqwest program at concurrency 1.",
         f"async calls/s: {c.async_calls:,} calls from {c.concurrency} concurrent tasks, median of {c.async_reps} "

@@ -31,7 +31,7 @@ MOCK = BENCH / "mock_server.py"
 FLOOR_MANIFEST = BENCH / "floor" / "Cargo.toml"
 FLOOR_BIN = BENCH / "floor" / "target" / "release" / "rustllm-bench-floor"
 CLIENTS = ("rustllm", "litellm", "openai", "httpx")
-TASKS = ("import", "latency", "router", "selection", "throughput", "stream", "formats", "builder", "memory")
+TASKS = ("import", "cold", "latency", "router", "selection", "throughput", "stream", "formats", "builder", "memory")
 RESULT_PREFIX = "BENCH_RESULT "
 
 
@@ -63,6 +63,8 @@ class Counts:
     stream_chunks: int = 5_000
     stream_reps: int = 3
     stream_short_reps: int = 10
+    # Fresh processes per kind of first use (a call, a stream, stream_chunk_builder, token_counter).
+    cold_runs: int = 5
     builder_chunks: int = 10_000
     builder_reps: int = 10
     litellm_builder_reps: int = 3
@@ -90,6 +92,7 @@ QUICK = Counts(
     stream_chunks=1_000,
     stream_reps=1,
     stream_short_reps=3,
+    cold_runs=2,
     builder_chunks=2_000,
     builder_reps=3,
     litellm_builder_reps=1,
@@ -244,6 +247,38 @@ class Runner:
             params = {"chunks": c.stream_chunks, "reps": c.stream_reps, "short_reps": c.stream_short_reps}
             out["rustllm"] = self.worker("formats", "rustllm", params)
             self.progress("stream formats rustllm", out["rustllm"])
+        return out
+
+    def cold(self, clients: list[str]) -> dict:
+        """First uses in fresh processes against warm ones, rustllm only: per kind of use,
+        the median over ``cold_runs`` processes of the first and of the warm median."""
+        c = self.counts
+        out: dict = {}
+        if "rustllm" not in clients:
+            return out
+        figures: dict = {}
+        for what in report.COLD_USES:
+            params = {"what": what, "warm": 5 if what == "builder" else 50, "chunks": c.builder_chunks}
+            runs = [self.worker("cold", "rustllm", params) for _ in range(c.cold_runs)]
+            failed = next((r for r in runs if "first_us" not in r), None)
+            figures[what] = failed or {
+                "first_us": statistics.median(r["first_us"] for r in runs),
+                "warm_us": statistics.median(r["warm_us"] for r in runs),
+                "runs": len(runs),
+            }
+        out["rustllm"] = figures
+        self.progress("cold starts rustllm", {k: v.get("first_us", v) for k, v in figures.items()})
+        # A plain Rust program's first call pays for its client and its first connection too.
+        runs = [self.floor("first", self.url, 50) for _ in range(c.cold_runs)]
+        failed = next((r for r in runs if "first_us" not in r), None)
+        out["floor"] = {
+            "call": failed
+            or {
+                "first_us": statistics.median(r["first_us"] for r in runs),
+                "warm_us": statistics.median(r["warm_us"] for r in runs),
+            }
+        }
+        self.progress("cold start floor", out["floor"]["call"])
         return out
 
     def builder(self, clients: list[str]) -> dict:

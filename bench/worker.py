@@ -523,7 +523,55 @@ def task_memory(client: str, url: str, params: dict) -> dict:
     return {"rss_mb": readings}
 
 
+def task_cold(client: str, url: str, params: dict) -> dict:
+    """One first use in a fresh process, then the same when warm: ``params["what"]`` is
+    ``call`` (a completion), ``stream`` (a 10-chunk stream read to the end),
+    ``builder`` (``stream_chunk_builder`` on a stream of ``params["chunks"]`` chunks, read
+    first through the stream API, which warms the streams but not the builder) or
+    ``counter`` (``token_counter`` of a short chat). Times in µs; warm is the median of
+    ``params["warm"]`` more."""
+    import statistics
+
+    c = make_client(client, url)
+    what, clock = params["what"], time.perf_counter_ns
+    m = c.m
+    if what == "call":
+        run = c.call
+    elif what == "stream":
+        model, messages = stream_request(10, 10)
+
+        def run():
+            for _ in c.stream(model, messages):
+                pass
+
+    elif what == "builder":
+        model, messages = stream_request(params["chunks"], params["chunks"])
+        streams = [list(c.stream(model, messages)) for _ in range(params["warm"] + 1)]
+
+        def run():
+            c.build(streams.pop())
+
+    elif what == "counter":
+        chat = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "How far is the moon?"}]
+
+        def run():
+            m.token_counter(model="gpt-4o", messages=chat)
+
+    else:
+        raise ValueError(f"unknown first use {what!r}")
+    started = clock()
+    run()
+    first = (clock() - started) / 1000
+    warm = []
+    for _ in range(params["warm"]):
+        started = clock()
+        run()
+        warm.append((clock() - started) / 1000)
+    return {"first_us": first, "warm_us": statistics.median(warm)}
+
+
 TASKS = {
+    "cold": task_cold,
     "import": task_import,
     "latency": task_latency,
     "router": task_router,

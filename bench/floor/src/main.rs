@@ -8,6 +8,9 @@
 //! - `rustllm-bench-floor stream URL CHUNKS REPS [SHORT_REPS]`: the per-chunk cost of a
 //!   CHUNKS-chunk stream, measured as bench/worker.py measures the Python clients.
 //!
+//! - `rustllm-bench-floor first URL [WARM]`: the process's first call (client built as part
+//!   of it) and the median of WARM more, in microseconds.
+//!
 //! Prints one JSON object.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -197,9 +200,14 @@ async fn stream_bench(
 }
 
 async fn bench(args: Vec<String>) -> Result<String, String> {
-    let mode = args.get(1).ok_or("missing the mode: calls or stream")?;
+    let mode = args
+        .get(1)
+        .ok_or("missing the mode: calls, stream or first")?;
     let base = args.get(2).ok_or("missing the mock's base URL")?;
     let url = format!("{}/chat/completions", base.trim_end_matches('/'));
+    if mode == "first" {
+        return first_bench(&url, &args).await;
+    }
     let client = reqwest::Client::builder()
         .tcp_nodelay(true)
         .build()
@@ -209,6 +217,28 @@ async fn bench(args: Vec<String>) -> Result<String, String> {
         "stream" => stream_bench(&client, &url, &args).await,
         other => Err(format!("unknown mode {other:?}: use calls or stream")),
     }
+}
+
+/// The process's first call, its client built as part of it, then the median of WARM more:
+/// what a plain program pays to start (bench/run.py sets rustllm's first call beside it).
+async fn first_bench(url: &str, args: &[String]) -> Result<String, String> {
+    let warm = arg(args, 3, Some(50))?;
+    let started = Instant::now();
+    let client = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    call(&client, url).await?;
+    let first = started.elapsed().as_secs_f64() * 1e6;
+    let mut latencies = Vec::with_capacity(warm);
+    for _ in 0..warm {
+        latencies.push(call(&client, url).await?);
+    }
+    latencies.sort_unstable();
+    Ok(format!(
+        r#"{{"first_us": {first:.1}, "warm_us": {:.1}}}"#,
+        percentile(&latencies, 0.50)
+    ))
 }
 
 /// CALLS calls at CONCURRENCY after WARMUP untimed ones: throughput and latency percentiles.
@@ -245,8 +275,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     // A stream is one connection read in order: on one thread the reader wakes without a
     // cross-thread hand-off per chunk (about 3x cheaper per chunk here than two workers).
-    // Concurrent calls get the multi-threaded runtime, the kind rustllm itself runs.
-    let runtime = if args.get(1).is_some_and(|mode| mode == "stream") {
+    // Concurrent calls get the multi-threaded runtime, the kind rustllm itself runs; a first
+    // call the single-threaded one, the kind rustllm's sync calls run on.
+    let runtime = if args
+        .get(1)
+        .is_some_and(|mode| mode == "stream" || mode == "first")
+    {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
