@@ -13,7 +13,8 @@
 use std::sync::{Arc, Mutex};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyCFunction, PyDict, PyTuple};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyCFunction, PyDict, PyModule, PyTuple};
 use serde_json::{Map, Value};
 
 use super::convert::{map_to_py, to_value};
@@ -179,9 +180,14 @@ impl DeploymentPicker for PyPicker {
 /// The registered custom provider names (`rustllm.custom_provider_map`), read at each
 /// Router call: None (the common case) when there are none.
 pub fn custom_providers(py: Python<'_>) -> Option<Arc<Vec<String>>> {
-    let list = py
-        .import("rustllm")
-        .and_then(|m| m.getattr("custom_provider_map"))
+    // Every Router call asks: the module is looked up once, not imported each time.
+    static RUSTLLM: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    let module = RUSTLLM
+        .get_or_try_init(py, || py.import("rustllm").map(Bound::unbind))
+        .ok()?;
+    let list = module
+        .bind(py)
+        .getattr(pyo3::intern!(py, "custom_provider_map"))
         .ok()?;
     if !list.is_truthy().unwrap_or(false) {
         return None;

@@ -163,6 +163,10 @@ pub struct Router {
     /// The response cache (`cache_responses=True`).
     pub cache: Option<ResponseCache>,
     semaphores: Vec<Option<Arc<Semaphore>>>,
+    /// Per deployment, what every call to it starts from: `default_litellm_params`, its
+    /// `litellm_params` over them, the Router's own keys (`rpm`, `weight`, ...) removed.
+    /// Made once: [`Router::merged_kwargs`] clones it instead of redoing ~15 map edits a call.
+    bases: Vec<Map<String, Value>>,
     /// group name → its deployments.
     groups: HashMap<String, Arc<Pool>>,
     /// `litellm_params.model` → the deployments with that model, for a requested name
@@ -179,6 +183,29 @@ pub struct Router {
     verbosity: AtomicU8,
     /// Told of every failed deployment call (the proxy's metrics); unset: one load.
     failure_sink: std::sync::OnceLock<FailureSink>,
+}
+
+/// What every call to deployment `d` starts from: `defaults`, `d`'s `litellm_params` over
+/// them, and none of the keys that configure the Router rather than the call.
+fn call_base(defaults: &Map<String, Value>, d: &Deployment) -> Map<String, Value> {
+    let mut out = defaults.clone();
+    for (k, v) in &d.params {
+        out.insert(k.clone(), v.clone());
+    }
+    for key in [
+        "rpm",
+        "tpm",
+        "weight",
+        "order",
+        "max_parallel_requests",
+        "cooldown_time",
+        "tags",
+        "input_cost_per_token",
+        "output_cost_per_token",
+    ] {
+        out.remove(key);
+    }
+    out
 }
 
 /// Told of a failed deployment call: the deployment's index, the status, and whether
@@ -318,6 +345,11 @@ impl Router {
                     .map(|n| Arc::new(Semaphore::new(n.max(1))))
             })
             .collect();
+        let bases = config
+            .deployments
+            .iter()
+            .map(|d| call_base(&config.default_litellm_params, d))
+            .collect();
         let link = match &config.redis {
             Some(target) => Some(RedisLink::open(target.clone()).map_err(|e| {
                 config::config_error(format!("cannot use Redis at {}: {e}", target.address()))
@@ -334,6 +366,7 @@ impl Router {
             state,
             cache,
             semaphores,
+            bases,
             groups,
             by_model,
             by_id,
@@ -908,23 +941,10 @@ impl Router {
         stream: bool,
     ) -> Map<String, Value> {
         let d = &self.config.deployments[i];
-        let mut out = self.config.default_litellm_params.clone();
-        for (k, v) in &d.params {
-            out.insert(k.clone(), v.clone());
-        }
-        for key in [
-            "rpm",
-            "tpm",
-            "weight",
-            "order",
-            "max_parallel_requests",
-            "cooldown_time",
-            "tags",
-            "input_cost_per_token",
-            "output_cost_per_token",
-        ] {
-            out.remove(key);
-        }
+        let mut out = match self.bases.get(i) {
+            Some(base) => base.clone(),
+            None => call_base(&self.config.default_litellm_params, d),
+        };
         // Wildcard deployments (`openai/*`) take the requested model's name.
         if let Some(Value::String(m)) = out.get("model") {
             if let Some(prefix) = m.strip_suffix('*') {
