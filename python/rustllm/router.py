@@ -15,6 +15,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any, Literal, get_args, overload
 
+import rustllm as _rustllm  # the package, still importing this module: read at call time
 from rustllm import _core
 from rustllm._hooks import routed
 from rustllm._upload import uploads
@@ -492,16 +493,18 @@ class Router:
     def _params(self, model: str, extra: dict[str, Any], first: str, value: Any) -> dict[str, Any]:
         """The call's arguments in LiteLLM's order (model, messages or input, then the
         keyword arguments as given): the cache key depends on it."""
-        from rustllm import _push_tls, _push_verbose, _response_format_param, _timeout_seconds
-
-        _push_tls()
-        _push_verbose()
+        m = _rustllm
+        # The module's settings changed since they were last handed over (cheap when not).
+        if m.ssl_verify is not m._tls_pushed[0] or m.ssl_certificate is not m._tls_pushed[1]:
+            m._push_tls()
+        if m.set_verbose is not m._verbose_pushed:
+            m._push_verbose()
         params = {"model": model, first: value}
         params.update(extra)
         if params.get("response_format") is not None:
-            params["response_format"] = _response_format_param(params["response_format"])
+            params["response_format"] = m._response_format_param(params["response_format"])
         if params.get("timeout") is not None:
-            params["timeout"] = _timeout_seconds(params["timeout"])
+            params["timeout"] = m._timeout_seconds(params["timeout"])
         return params
 
     # What type checkers see: a ModelResponse without `stream=True`, a CustomStreamWrapper
