@@ -174,6 +174,18 @@ def rows(counts, problems: Problems) -> list[Row]:
 
         return cell
 
+    def over_direct(strategy: str) -> Callable[[dict, str], Cell]:
+        """Router (2 deployments) minus direct call, both answering `mock_response`."""
+
+        def cell(results: dict, client: str) -> Cell:
+            found = lookup(results, problems, "selection", client, strategy)
+            if not isinstance(found, dict) or "router_minus_direct_p50_us" not in found:
+                return found if isinstance(found, Cell) else Cell()
+            extra = found["router_minus_direct_p50_us"]
+            return Cell(extra, f"{'+' if extra > 0 else ''}{fmt(extra)} (direct {fmt(found['direct_p50_us'])})")
+
+        return cell
+
     def provider_stream(provider: str, mode: str) -> Callable[[dict, str], Cell]:
         """Client CPU µs per chunk in the provider's own stream format, and its ratio to OpenAI's in the same
         process (CPU, not wall time: the mock's cost of producing each format would otherwise be compared)."""
@@ -232,6 +244,10 @@ def rows(counts, problems: Problems) -> list[Row]:
                 selection(name),
                 ratios=False,
             )
+            for name in STRATEGIES
+        ),
+        *(
+            Row(f"Router minus direct call, no request, {name}, p50, µs", "≤ 10 µs", over_direct(name), ratios=False)
             for name in STRATEGIES
         ),
         Row(
@@ -460,8 +476,10 @@ def markdown(tab: Table, results: dict, counts, machine: dict[str, str], command
         f"warm-up pairs; litellm {c.litellm_router_calls:,} pairs after {c.litellm_router_warmup} (its Router takes "
         "about 6 ms a call). Router minus direct is the difference of the two percentiles.",
         f"Router selection: per strategy, one `Router` with 2 and one with {c.selection_deployments:,} deployments "
-        "of `openai/bench` with `mock_response` (no request), one call on each in turn, "
-        f"{c.selection_calls:,} timed calls on each after {c.selection_warmup} warm-up pairs; p50 of each. rustllm only.",
+        "of `openai/bench` with `mock_response` (no request), and a direct `completion(mock_response=...)`, one call "
+        f"of each in turn, {c.selection_calls:,} timed calls of each after {c.selection_warmup} warm-up rounds; p50 of "
+        "each. The \"no request\" rows are the 2-deployment Router's p50 minus the direct call's (in brackets): the "
+        "Router's own cost per strategy, with no network wait to hide in. rustllm only.",
         "Anthropic / Gemini streams: rustllm only, as the OpenAI streams above but in each provider's native format "
         "(`anthropic/…` on the mock's `/v1/messages`, `gemini/…` on `/v1beta/models/…:streamGenerateContent`), "
         "with OpenAI measured again in the same process for the ratio.",

@@ -290,7 +290,9 @@ def task_selection(client: str, url: str, params: dict) -> dict:
 
     The deployments answer with ``mock_response``, so a call makes no request and what is
     left is the Router's own work: deployment choice, admission, the reply. Each iteration
-    times one call on the small Router and then one on the large one, so drift hits both.
+    times one call on the small Router, one on the large one and one direct
+    ``completion(mock_response=...)``, so drift hits all three; the Router's cost over a
+    direct call is the small Router's p50 minus the direct one.
     """
     if client != "rustllm":
         raise NotAvailable(f"measured for rustllm only ({client}'s selection is quadratic in the deployments)")
@@ -305,24 +307,31 @@ def task_selection(client: str, url: str, params: dict) -> dict:
         ]
         return module.Router(model_list=model_list, routing_strategy=strategy)
 
+    def direct():
+        return module.completion(model=MODEL, messages=MESSAGES, api_key=API_KEY, mock_response="ok")
+
     out: dict = {"deployments": list(sizes)}
     clock = time.perf_counter_ns
     for strategy in STRATEGIES:
         routers = [router(strategy, n) for n in sizes]
-        samples: list[list[float]] = [[] for _ in sizes]
+        calls = [lambda r=r: r.completion(model="g", messages=MESSAGES) for r in routers] + [direct]
+        samples: list[list[float]] = [[] for _ in calls]
         for n in range(params["warmup"] + params["calls"]):
-            for r, times in zip(routers, samples):
+            for call, times in zip(calls, samples):
                 started = clock()
-                if r.completion(model="g", messages=MESSAGES).choices[0].message.content != "ok":
+                if call().choices[0].message.content != "ok":
                     raise RuntimeError(f"{strategy}: the Router did not return the mock response")
                 if n >= params["warmup"]:
                     times.append((clock() - started) / 1000)
-        small, large = (percentile(sorted(times), 0.50) for times in samples)
+        small, large, alone = (percentile(sorted(times), 0.50) for times in samples)
         out[strategy] = {
             "calls": params["calls"],
             "small_p50_us": small,
             "large_p50_us": large,
             "extra_p50_us": large - small,
+            # The same answer from a direct `completion(mock_response=...)`, timed in turn.
+            "direct_p50_us": alone,
+            "router_minus_direct_p50_us": small - alone,
         }
     return out
 
