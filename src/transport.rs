@@ -230,11 +230,7 @@ impl ProxyEnv {
             .all(all.clone().unwrap_or_default())
             .no(no.clone())
             .build();
-        let plain = |p: &Option<String>| {
-            p.as_deref()
-                .is_none_or(|v| v.trim().to_ascii_lowercase().starts_with("http://"))
-        };
-        let http_stays_plain = plain(&http) && plain(&all);
+        let http_stays_plain = stays_plain(http.as_deref(), all.as_deref());
         ProxyEnv {
             http,
             https,
@@ -383,6 +379,20 @@ fn pooled(
     let client = build_client(&tls, plain)?;
     list.push((tls, plain, client.clone()));
     Ok(client)
+}
+
+/// Whether a request to an `http://` URL meets no TLS, given the `HTTP_PROXY` and
+/// `ALL_PROXY` in force: neither set, or each a plain-HTTP proxy (an `https://`, SOCKS or
+/// scheme-less proxy counts as not plain).
+fn stays_plain(http: Option<&str>, all: Option<&str>) -> bool {
+    let plain = |p: Option<&str>| {
+        p.is_none_or(|v| {
+            v.trim()
+                .get(..7)
+                .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+        })
+    };
+    plain(http) && plain(all)
 }
 
 /// Whether the call's or the module's settings name a CA bundle or client certificate.
@@ -620,10 +630,25 @@ mod tests {
 
     #[test]
     fn only_urls_that_meet_no_tls_get_the_plain_client() {
-        // No proxy variables in the test environment: `http://` goes straight to its server.
-        if std::env::var_os("HTTP_PROXY").is_none() && std::env::var_os("ALL_PROXY").is_none() {
+        assert!(stays_plain(None, None));
+        assert!(stays_plain(Some("http://proxy:3128"), None));
+        assert!(stays_plain(
+            Some(" HTTP://user:pw@proxy:3128"),
+            Some("http://other:8080")
+        ));
+        assert!(!stays_plain(Some("https://proxy:3128"), None));
+        assert!(!stays_plain(None, Some("https://proxy:3128")));
+        assert!(!stays_plain(None, Some("socks5://proxy:1080")));
+        assert!(
+            !stays_plain(Some("proxy:3128"), None),
+            "no scheme: not known to be plain"
+        );
+        // Whatever this machine's proxy variables say, a plain URL follows them.
+        if proxy_env().http_stays_plain {
             assert!(is_plain("http://127.0.0.1:9/v1"));
             assert!(is_plain("HTTP://localhost/v1"));
+        } else {
+            assert!(!is_plain("http://127.0.0.1:9/v1"));
         }
         assert!(!is_plain("https://127.0.0.1:9/v1"));
         assert!(!is_plain("httpx://127.0.0.1:9/v1"));

@@ -261,3 +261,31 @@ def test_redis_shared_router_works_in_the_child(server, redis_url):
     pid, r = run_in_child(child)
     assert collect(pid, r) == ["child", "child async"]
     assert router.completion(model="echo", messages=_ask("parent 2")).choices[0].message.content == "parent 2"
+
+
+def test_settings_locks_held_by_a_parent_thread_at_the_fork_do_not_hang_the_child(server):
+    """Another thread of the parent is inside a settings change (holding its lock) when
+    the process forks: the child's own settings changes and calls still go through."""
+    from rustllm import _logging
+
+    held = [rustllm._settings_lock, _logging._lock]
+    for lock in held:
+        lock.acquire()
+    try:
+
+        def work() -> str:
+            rustllm.set_verbose = True
+            rustllm.ssl_verify = False
+            reply = rustllm.completion(
+                model="openai/echo", messages=_ask("after fork"), api_base=server.base_url, api_key="sk-x"
+            )
+            rustllm.set_verbose = False
+            rustllm.ssl_verify = True
+            rustllm.completion(model="openai/echo", messages=_ask("again"), api_base=server.base_url, api_key="sk-x")
+            return reply.choices[0].message.content
+
+        pid, r = run_in_child(work)
+    finally:
+        for lock in held:
+            lock.release()
+    assert collect(pid, r) == "after fork"

@@ -200,11 +200,15 @@ def _push_verbose() -> None:
 
 
 def _after_fork_in_child() -> None:
-    """A forked child leaves the parent's runtime, connections and pending calls behind."""
+    """A forked child leaves the parent's runtime, connections and pending calls behind,
+    and the parent's locks: one another thread held at the fork would never be released."""
+    global _settings_lock
     _core._after_fork_in_child()
-    bridge = _sys.modules.get("rustllm._bridge")
-    if bridge is not None:
-        bridge._after_fork_in_child()
+    _settings_lock = _threading.Lock()
+    for name in ("rustllm._bridge", "rustllm._logging", "rustllm._guardrails"):
+        module = _sys.modules.get(name)
+        if module is not None:
+            module._after_fork_in_child()
 
 
 if hasattr(_os, "register_at_fork"):

@@ -299,6 +299,12 @@ _hook_cache: Any = None
 _hook_cache_lock = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    """A lock another thread held at a fork would never be released in the child."""
+    global _hook_cache_lock
+    _hook_cache_lock = threading.Lock()
+
+
 def _user() -> Any:
     """What the hooks get as ``user_api_key_dict``: an SDK call has no key."""
     global _user_auth

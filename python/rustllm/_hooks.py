@@ -39,8 +39,9 @@ _CO_COROUTINE = 0x80
 # LiteLLM's enable_cache() / Cache() put the string "cache" in the callback lists.
 _IGNORED_NAMES = frozenset({"cache"})
 # Per-call callback arguments (LiteLLM's dynamic callbacks): never sent to the provider.
-# Per-call callback arguments (spelled out again in `active`, which runs on every call).
 _DYNAMIC = ("callbacks", "success_callback", "failure_callback")
+# The call arguments that make a call observed (`active`, on every Router call).
+_OBSERVING = frozenset((*_DYNAMIC, "guardrails"))
 
 
 def _rustllm() -> Any:
@@ -56,10 +57,8 @@ def active(params: dict[str, Any] | None = None) -> bool:
         return True
     if m._async_success_callback or m._async_failure_callback or m._async_input_callback:
         return True
-    # Four dict lookups, not a generator: this runs on every Router call.
-    return params is not None and (
-        "callbacks" in params or "success_callback" in params or "failure_callback" in params or "guardrails" in params
-    )
+    # A set test over the call's few keys, not a generator: this runs on every Router call.
+    return params is not None and not _OBSERVING.isdisjoint(params)
 
 
 # ---------------------------------------------------------------------------------------

@@ -99,6 +99,12 @@ _set: dict[str, int] = {}
 _lock = threading.RLock()
 
 
+def _after_fork_in_child() -> None:
+    """A lock another thread held at a fork would never be released in the child."""
+    global _lock
+    _lock = threading.RLock()
+
+
 def _wanted() -> int | None:
     """The level every logger is set to by the process-wide switches."""
     levels = [level for level in (_env_level, logging.DEBUG if (_debug or _verbose) else None) if level is not None]

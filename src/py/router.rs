@@ -7,7 +7,6 @@
 use std::sync::{Arc, Mutex};
 
 use pyo3::prelude::*;
-use pyo3::sync::MutexExt;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use serde_json::{Map, Value};
 
@@ -676,13 +675,14 @@ impl PyRouter {
     /// Let `picker` (`rustllm._custom_routing.Picker`) choose each try's deployment, or
     /// go back to the routing strategy with None.
     #[pyo3(signature = (picker=None))]
-    fn set_custom_routing_strategy(&self, py: Python<'_>, picker: Option<Py<PyAny>>) {
-        let old = match self.picker.lock_py_attached(py) {
+    fn set_custom_routing_strategy(&self, picker: Option<Py<PyAny>>) {
+        let old = match self.picker.lock() {
             Ok(mut slot) => std::mem::replace(&mut *slot, picker.map(Arc::new)),
             Err(_) => return,
         };
         // Dropped with the lock released: the last reference to a picker runs its
-        // `__del__`, which must not run while calls wait on the lock.
+        // `__del__`, and calls wait on this lock without leaving the interpreter, so its
+        // holder must never run Python.
         drop(old);
     }
 

@@ -223,13 +223,12 @@ fn to_list(
         Step::End => Ok(None),
         Step::Chunks(chunks) => {
             // Out of the backlog before any Python object is made: a thread that closes
-            // the stream, or asks whether chunks wait, must never block on this lock while
-            // this one runs Python (with free threading, a collection would wait for the
-            // blocked thread, and the blocked thread for this one).
+            // the stream, or asks whether chunks wait, waits on this lock without leaving
+            // the interpreter, so its holder must never run Python (with free threading, a
+            // collection would wait for the blocked thread, and the blocked thread for
+            // this one). Held for Rust work only, it is taken the plain way everywhere.
             let taken: Vec<Chunk> = {
-                let mut backlog = backlog
-                    .lock_py_attached(py)
-                    .unwrap_or_else(|e| e.into_inner());
+                let mut backlog = backlog.lock().unwrap_or_else(|e| e.into_inner());
                 backlog.extend(chunks);
                 let take = backlog.len().min(HANDOVER);
                 backlog.drain(..take).collect()
@@ -241,6 +240,7 @@ fn to_list(
                 }
                 return Ok(Some(list.unbind()));
             };
+            // Held while objects are made: every wait on it leaves the interpreter.
             let mut strings = strings
                 .lock_py_attached(py)
                 .unwrap_or_else(|e| e.into_inner());
