@@ -192,21 +192,25 @@ fn call_base(defaults: &Map<String, Value>, d: &Deployment) -> Map<String, Value
     for (k, v) in &d.params {
         out.insert(k.clone(), v.clone());
     }
-    for key in [
-        "rpm",
-        "tpm",
-        "weight",
-        "order",
-        "max_parallel_requests",
-        "cooldown_time",
-        "tags",
-        "input_cost_per_token",
-        "output_cost_per_token",
-    ] {
-        out.remove(key);
+    // The Router prices its deployments' replies itself (`Deployment::input_cost_per_token`).
+    let priced_here = ["input_cost_per_token", "output_cost_per_token"];
+    for key in ROUTER_ONLY.iter().chain(&priced_here) {
+        out.remove(*key);
     }
     out
 }
+
+/// `litellm_params` that configure the Router (limits, weights, tags), not the call made
+/// to the deployment: never sent to the provider, here or in the proxy's direct calls.
+pub const ROUTER_ONLY: &[&str] = &[
+    "rpm",
+    "tpm",
+    "weight",
+    "order",
+    "max_parallel_requests",
+    "cooldown_time",
+    "tags",
+];
 
 /// Told of a failed deployment call: the deployment's index, the status, and whether
 /// the failure put the deployment into cooldown.

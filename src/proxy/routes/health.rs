@@ -21,15 +21,7 @@ use crate::router::config::Deployment;
 const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Router-only settings a direct call does not take.
-pub(super) const ROUTER_ONLY: &[&str] = &[
-    "rpm",
-    "tpm",
-    "weight",
-    "order",
-    "max_parallel_requests",
-    "cooldown_time",
-    "tags",
-];
+pub(super) use crate::router::ROUTER_ONLY;
 
 /// `"I'm alive!"`, with no auth.
 pub async fn liveliness() -> Response {
