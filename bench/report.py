@@ -126,14 +126,18 @@ def rows(counts, problems: Problems) -> list[Row]:
 
         return cell
 
-    def rss(growth: bool) -> Callable[[dict, str], Cell]:
+    def rss(growth: bool, task: str = "memory") -> Callable[[dict, str], Cell]:
         def cell(results: dict, client: str) -> Cell:
-            found = lookup(results, problems, "memory", client, "rss_mb")
+            found = lookup(results, problems, task, client, "rss_mb")
             if not isinstance(found, dict) or len(found) < 2:
                 return found if isinstance(found, Cell) else Cell()
             readings = sorted((int(k), v) for k, v in found.items())
             (first, at_first), (last, at_last) = readings[0], readings[-1]
-            default = (counts.memory_first, counts.memory_calls)
+            default = (
+                (counts.memory_first, counts.memory_calls)
+                if task == "memory"
+                else (counts.amemory_first, counts.amemory_calls)
+            )
             span = (
                 ""
                 if (first, last) == default
@@ -291,6 +295,18 @@ def rows(counts, problems: Problems) -> list[Row]:
             f"RSS growth {count(counts.memory_first)}→{count(counts.memory_calls)} calls, MB",
             "flat",
             rss(growth=True),
+            ratios=False,
+        ),
+        Row(
+            f"RSS after {count(counts.amemory_calls)} async calls (concurrency {counts.concurrency}), MB",
+            "",
+            rss(growth=False, task="amemory"),
+            ratios=False,
+        ),
+        Row(
+            f"RSS growth {count(counts.amemory_first)}→{count(counts.amemory_calls)} async calls, MB",
+            "flat",
+            rss(growth=True, task="amemory"),
             ratios=False,
         ),
     ]
@@ -487,6 +503,8 @@ def markdown(tab: Table, results: dict, counts, machine: dict[str, str], command
         f"{c.builder_chunks:,} chunks of a real stream, a fresh stream each time (usage counted: the mock's streams carry none).",
         f"memory: RSS after {c.memory_first:,} and {c.memory_calls:,} sequential sync calls, `gc.collect()` before "
         f"each reading; litellm after {c.litellm_memory_first:,} and {c.litellm_memory_calls:,} (about 5 ms a call).",
+        f"async memory: rustllm only; RSS after {c.amemory_first:,} and {c.amemory_calls:,} `acompletion` calls from "
+        f"{c.concurrency} tasks on one event loop, `gc.collect()` before each reading.",
     ]
     out = [
         "# rustllm benchmark results",

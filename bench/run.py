@@ -31,7 +31,19 @@ MOCK = BENCH / "mock_server.py"
 FLOOR_MANIFEST = BENCH / "floor" / "Cargo.toml"
 FLOOR_BIN = BENCH / "floor" / "target" / "release" / "rustllm-bench-floor"
 CLIENTS = ("rustllm", "litellm", "openai", "httpx")
-TASKS = ("import", "cold", "latency", "router", "selection", "throughput", "stream", "formats", "builder", "memory")
+TASKS = (
+    "import",
+    "cold",
+    "latency",
+    "router",
+    "selection",
+    "throughput",
+    "stream",
+    "formats",
+    "builder",
+    "memory",
+    "amemory",
+)
 RESULT_PREFIX = "BENCH_RESULT "
 
 
@@ -73,6 +85,9 @@ class Counts:
     # About 5 ms a call: 50,000 would take over 4 minutes.
     litellm_memory_calls: int = 5_000
     litellm_memory_first: int = 1_000
+    # Async calls at the async row's concurrency, rustllm only.
+    amemory_calls: int = 100_000
+    amemory_first: int = 20_000
 
 
 QUICK = Counts(
@@ -100,6 +115,8 @@ QUICK = Counts(
     memory_first=2_000,
     litellm_memory_calls=500,
     litellm_memory_first=100,
+    amemory_calls=10_000,
+    amemory_first=2_000,
 )
 
 
@@ -304,6 +321,15 @@ class Runner:
                 checkpoints = [c.memory_first, c.memory_calls]
             out[client] = self.worker("memory", client, {"checkpoints": checkpoints})
             self.progress(f"memory {client}", out[client])
+        return out
+
+    def amemory(self, clients: list[str]) -> dict:
+        c = self.counts
+        out = {}
+        if "rustllm" in clients:
+            params = {"checkpoints": [c.amemory_first, c.amemory_calls], "concurrency": c.concurrency}
+            out["rustllm"] = self.worker("amemory", "rustllm", params)
+            self.progress("async memory rustllm", out["rustllm"])
         return out
 
 

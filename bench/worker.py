@@ -579,7 +579,36 @@ def task_cold(client: str, url: str, params: dict) -> dict:
     return {"first_us": first, "warm_us": statistics.median(warm)}
 
 
+def task_amemory(client: str, url: str, params: dict) -> dict:
+    """RSS after growing numbers of async calls from ``concurrency`` tasks on one loop,
+    with a full collection before each reading (issue 18: flat over 100k async calls)."""
+    import asyncio
+    import gc
+
+    if client != "rustllm":
+        raise NotAvailable("measured for rustllm only")
+
+    async def main() -> dict:
+        c = make_client(client, url)
+
+        async def worker(todo) -> None:
+            for _ in todo:  # shared by every worker: one event loop, no races
+                await c.acall()
+
+        done, readings = 0, {}
+        for checkpoint in sorted(params["checkpoints"]):
+            todo = iter(range(checkpoint - done))
+            await asyncio.gather(*(worker(todo) for _ in range(params["concurrency"])))
+            done = checkpoint
+            gc.collect()
+            readings[str(checkpoint)] = rss_mb()
+        return {"rss_mb": readings}
+
+    return asyncio.run(main())
+
+
 TASKS = {
+    "amemory": task_amemory,
     "cold": task_cold,
     "import": task_import,
     "latency": task_latency,
