@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -61,6 +63,16 @@ def dep(group, server, id_, **params):
 
 def text(resp):
     return resp.choices[0].message.content
+
+
+def eventually(check, timeout: float = 2.0) -> bool:
+    """Whether ``check()`` comes true within ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def away_from_minute_edge():
@@ -172,10 +184,75 @@ def test_redis_holds_only_what_some_router_reads(redis, servers):
     limited = Router(model_list=[dep("t", a, "T", tpm=100_000)], redis_url=redis.url)
     for router, group in ((latency, "h"), (usage, "u"), (limited, "t")):
         assert text(router.completion(model=group, messages=HI)) == "from A"
-    assert redis.command("LLEN", "deployment:L:latency") == 1
+    # Latency samples and token counts reach Redis just after the reply (off its path).
+    assert eventually(lambda: redis.command("LLEN", "deployment:L:latency") == 1)
     assert redis.command("GET", f"U:openai/m:rpm:{minute}") == "1"
-    assert int(redis.command("GET", f"T:openai/m:tpm:{minute}")) > 0
+    assert eventually(lambda: int(redis.command("GET", f"T:openai/m:tpm:{minute}") or 0) > 0)
     assert redis.command("GET", f"L:openai/m:rpm:{minute}") is None
+
+
+class SlowRelay:
+    """A TCP relay in front of Redis that holds every reply back for ``delay`` seconds:
+    a call then takes about ``delay`` per Redis round trip it waits for."""
+
+    def __init__(self, port: int, delay: float) -> None:
+        self.port, self.delay = port, delay
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"redis://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.port))
+            threading.Thread(target=self._pump, args=(client, server, 0.0), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, self.delay), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket, delay: float) -> None:
+        while True:
+            try:
+                data = src.recv(65536)
+                if not data:
+                    return
+                time.sleep(delay)
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_reply_waits_for_its_selection_and_admission_only(redis, servers):
+    """With Redis 0.15 s away, a latency-routed call with a tpm limit waits for two round
+    trips (the deployments' shared state, then the atomic admission), not for the latency
+    sample and token count it leaves behind: those go in one round trip after the reply."""
+    a, _ = servers
+    away_from_minute_edge()
+    delay = 0.15
+    relay = SlowRelay(redis.port, delay)
+    try:
+        r = Router(
+            model_list=[dep("g", a, "S", tpm=1_000_000)],
+            routing_strategy="latency-based-routing",
+            redis_url=relay.url,
+        )
+        assert text(r.completion(model="g", messages=HI)) == "from A"  # connects
+        took = []
+        for _ in range(3):
+            started = time.monotonic()
+            assert text(r.completion(model="g", messages=HI)) == "from A"
+            took.append(time.monotonic() - started)
+        assert 2 * delay <= min(took) < 3 * delay, took
+        minute = time.strftime("%H-%M", time.gmtime())
+        assert eventually(lambda: redis.command("LLEN", "deployment:S:latency") == 4, timeout=5)
+        assert eventually(lambda: int(redis.command("GET", f"S:openai/m:tpm:{minute}") or 0) > 0, timeout=5)
+    finally:
+        relay.close()
 
 
 def test_redis_going_away_loses_no_request_and_warns_once(redis, servers, caplog):

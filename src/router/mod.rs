@@ -1055,7 +1055,7 @@ impl Router {
         cool
     }
 
-    async fn on_success(
+    fn on_success(
         &self,
         i: usize,
         started: Instant,
@@ -1067,18 +1067,16 @@ impl Router {
             (false, Some(c)) if c > 0 => elapsed / c as f64,
             _ => elapsed,
         };
-        let latency_shared = self.need().latency;
-        self.state
-            .add_latency(
-                i,
+        // Off the reply's path: Redis gets both in one round trip the reply does not wait for.
+        self.state.settle(
+            i,
+            Some((
                 per_token,
                 self.config.latency.max_latency_list_size,
-                latency_shared,
-            )
-            .await;
-        if let Some(total) = tokens.0 {
-            self.state.add_tokens(i, total, self.shares_usage(i)).await;
-        }
+                self.need().latency,
+            )),
+            tokens.0.map(|total| (total, self.shares_usage(i))),
+        );
     }
 
     fn retries_for(&self, group: &str, kwargs: &Map<String, Value>, e: &LlmError) -> u32 {
@@ -1269,19 +1267,20 @@ impl Router {
             }
             match outcome {
                 Ok(v) => {
-                    self.on_success(i, started, v.tokens(), stream).await;
+                    self.on_success(i, started, v.tokens(), stream);
                     return Ok((v, guard, attempt));
                 }
                 Err(e) => {
                     drop(guard);
-                    self.state
-                        .add_latency(
-                            i,
+                    self.state.settle(
+                        i,
+                        Some((
                             1000.0,
                             self.config.latency.max_latency_list_size,
                             self.need().latency,
-                        )
-                        .await;
+                        )),
+                        None,
+                    );
                     self.on_failure(i, ids.len(), &e).await;
                     let allowed = self.retries_for(group, kwargs, &e);
                     if attempt >= allowed

@@ -653,68 +653,93 @@ impl SharedState {
     }
 
     /// Add a latency sample (seconds per token, or time to first token); to Redis too
-    /// when `share` (the latency-based strategy reads them).
+    /// when `share` (the latency-based strategy reads them), waiting for Redis.
     pub async fn add_latency(&self, i: usize, value: f64, keep: usize, share: bool) {
-        self.local.add_latency(i, value, keep);
-        let Some(r) = self.redis.as_ref().filter(|_| share) else {
-            return;
-        };
-        let Some(k) = r.keys.get(i) else { return };
-        let sample = format!("{}:{value}", self.clock().unix_millis());
-        let key = k.latency.clone();
-        let ttl = r.latency_ttl_ms;
-        let last = keep.max(1) as i64 - 1;
-        let _: Option<()> = r
-            .link
-            .run(|mut c| async move {
-                redis::pipe()
-                    .atomic()
-                    .cmd("LPUSH")
-                    .arg(&key)
-                    .arg(&sample)
-                    .ignore()
-                    .cmd("LTRIM")
-                    .arg(&key)
-                    .arg(0)
-                    .arg(last)
-                    .ignore()
-                    .cmd("PEXPIRE")
-                    .arg(&key)
-                    .arg(ttl)
-                    .ignore()
-                    .query_async(&mut c)
-                    .await
-            })
-            .await;
+        self.settle_now(i, Some((value, keep, share)), None).await;
     }
 
     /// Count tokens a call used against this minute's tpm; in Redis too when `share`
-    /// (a tpm limit or a usage-based strategy reads them).
+    /// (a tpm limit or a usage-based strategy reads them), waiting for Redis.
     pub async fn add_tokens(&self, i: usize, tokens: u64, share: bool) {
-        self.local.add_tokens(i, tokens);
-        let Some(r) = self.redis.as_ref().filter(|_| share) else {
+        self.settle_now(i, None, Some((tokens, share))).await;
+    }
+
+    /// A call's outcome: its latency sample (`(value, keep, share)`, as
+    /// [`add_latency`](Self::add_latency)) and the tokens it used (`(tokens, share)`, as
+    /// [`add_tokens`](Self::add_tokens)). This process's state has them when this returns;
+    /// Redis gets them in one round trip sent off the call's path (the reply does not wait
+    /// for it), as [`end`](Self::end) releases the in-flight count.
+    pub fn settle(
+        &self,
+        i: usize,
+        latency: Option<(f64, usize, bool)>,
+        tokens: Option<(u64, bool)>,
+    ) {
+        let Some((r, pipe)) = self.settle_local(i, latency, tokens) else {
             return;
         };
-        if r.keys.get(i).is_none() {
-            return;
+        let link = r.link.clone();
+        // On the shared runtime: the caller may be a thread's own runtime that nothing
+        // drives once the call returns.
+        drop(crate::transport::runtime().spawn(async move {
+            let _: Option<()> = link
+                .run(|mut c| async move { pipe.query_async(&mut c).await })
+                .await;
+        }));
+    }
+
+    async fn settle_now(
+        &self,
+        i: usize,
+        latency: Option<(f64, usize, bool)>,
+        tokens: Option<(u64, bool)>,
+    ) {
+        if let Some((r, pipe)) = self.settle_local(i, latency, tokens) {
+            let _: Option<()> = r
+                .link
+                .run(|mut c| async move { pipe.query_async(&mut c).await })
+                .await;
         }
-        let key = self.usage_key(r, i, "tpm", &hh_mm(self.minute()));
-        let _: Option<()> = r
-            .link
-            .run(|mut c| async move {
-                redis::pipe()
-                    .cmd("INCRBY")
-                    .arg(&key)
-                    .arg(tokens)
-                    .ignore()
-                    .cmd("PEXPIRE")
-                    .arg(&key)
-                    .arg(USAGE_TTL_MS)
-                    .ignore()
-                    .query_async(&mut c)
-                    .await
-            })
-            .await;
+    }
+
+    /// Record an outcome in this process's state; the Redis commands that share it, when
+    /// some are wanted.
+    fn settle_local(
+        &self,
+        i: usize,
+        latency: Option<(f64, usize, bool)>,
+        tokens: Option<(u64, bool)>,
+    ) -> Option<(&RedisState, redis::Pipeline)> {
+        if let Some((value, keep, _)) = latency {
+            self.local.add_latency(i, value, keep);
+        }
+        if let Some((n, _)) = tokens {
+            self.local.add_tokens(i, n);
+        }
+        let r = self.redis.as_ref()?;
+        let k = r.keys.get(i)?;
+        let mut pipe = redis::pipe();
+        // MULTI/EXEC: a reader never sees the list pushed but not yet trimmed.
+        pipe.atomic();
+        let mut any = false;
+        if let Some((value, keep, true)) = latency {
+            let sample = format!("{}:{value}", self.clock().unix_millis());
+            let last = keep.max(1) as i64 - 1;
+            pipe.cmd("LPUSH").arg(&k.latency).arg(sample).ignore();
+            pipe.cmd("LTRIM").arg(&k.latency).arg(0).arg(last).ignore();
+            pipe.cmd("PEXPIRE")
+                .arg(&k.latency)
+                .arg(r.latency_ttl_ms)
+                .ignore();
+            any = true;
+        }
+        if let Some((n, true)) = tokens {
+            let key = self.usage_key(r, i, "tpm", &hh_mm(self.minute()));
+            pipe.cmd("INCRBY").arg(&key).arg(n).ignore();
+            pipe.cmd("PEXPIRE").arg(&key).arg(USAGE_TTL_MS).ignore();
+            any = true;
+        }
+        any.then_some((r, pipe))
     }
 }
 
