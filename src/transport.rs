@@ -385,14 +385,14 @@ fn pooled(
 /// `ALL_PROXY` in force: neither set, or each a plain-HTTP proxy (an `https://`, SOCKS or
 /// scheme-less proxy counts as not plain).
 fn stays_plain(http: Option<&str>, all: Option<&str>) -> bool {
-    let plain = |p: Option<&str>| {
-        p.is_none_or(|v| {
-            v.trim()
-                .get(..7)
-                .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
-        })
-    };
+    let plain = |p: Option<&str>| p.is_none_or(|v| is_http(v.trim()));
     plain(http) && plain(all)
+}
+
+/// Whether `url` is an `http://` URL (any case).
+fn is_http(url: &str) -> bool {
+    url.get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
 }
 
 /// Whether the call's or the module's settings name a CA bundle or client certificate.
@@ -407,9 +407,7 @@ fn names_files(call: &TlsSettings) -> bool {
 /// Whether a request to `url` meets no TLS: `http://`, straight to its server or through a
 /// plain-HTTP proxy.
 fn is_plain(url: &str) -> bool {
-    url.get(..7)
-        .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
-        && proxy_env().http_stays_plain
+    is_http(url) && proxy_env().http_stays_plain
 }
 
 /// Parsed request URLs, by their text. Parsing one (the host goes through IDNA mapping

@@ -246,12 +246,18 @@ def _settings_key(params: dict[str, Any]) -> str | None:
     return api_key
 
 
-def _apply_settings(params: dict[str, Any]) -> None:
-    """Fill per-call values from the module settings, without overriding the call."""
+def _push_settings() -> None:
+    """Hand the module settings that changed since the last call (TLS, ``set_verbose``) to
+    the core: two identity checks when none did. Every call, direct or Router, starts here."""
     if ssl_verify is not _tls_pushed[0] or ssl_certificate is not _tls_pushed[1]:
         _push_tls()
     if set_verbose is not _verbose_pushed:
         _push_verbose()
+
+
+def _apply_settings(params: dict[str, Any]) -> None:
+    """Fill per-call values from the module settings, without overriding the call."""
+    _push_settings()
     model = params.get("model")
     if model_alias_map and model in model_alias_map:
         params["model"] = model_alias_map[model]

@@ -494,11 +494,7 @@ class Router:
         """The call's arguments in LiteLLM's order (model, messages or input, then the
         keyword arguments as given): the cache key depends on it."""
         m = _rustllm
-        # The module's settings changed since they were last handed over (cheap when not).
-        if m.ssl_verify is not m._tls_pushed[0] or m.ssl_certificate is not m._tls_pushed[1]:
-            m._push_tls()
-        if m.set_verbose is not m._verbose_pushed:
-            m._push_verbose()
+        m._push_settings()
         params = {"model": model, first: value}
         params.update(extra)
         if params.get("response_format") is not None:

@@ -681,11 +681,7 @@ impl SharedState {
         let link = r.link.clone();
         // On the shared runtime: the caller may be a thread's own runtime that nothing
         // drives once the call returns.
-        drop(crate::transport::runtime().spawn(async move {
-            let _: Option<()> = link
-                .run(|mut c| async move { pipe.query_async(&mut c).await })
-                .await;
-        }));
+        drop(crate::transport::runtime().spawn(async move { send(&link, pipe).await }));
     }
 
     async fn settle_now(
@@ -695,10 +691,7 @@ impl SharedState {
         tokens: Option<(u64, bool)>,
     ) {
         if let Some((r, pipe)) = self.settle_local(i, latency, tokens) {
-            let _: Option<()> = r
-                .link
-                .run(|mut c| async move { pipe.query_async(&mut c).await })
-                .await;
+            send(&r.link, pipe).await;
         }
     }
 
@@ -741,6 +734,13 @@ impl SharedState {
         }
         any.then_some((r, pipe))
     }
+}
+
+/// Send a pipeline whose replies are ignored (a dead link drops it: local state holds).
+async fn send(link: &RedisLink, pipe: redis::Pipeline) {
+    let _: Option<()> = link
+        .run(|mut c| async move { pipe.query_async(&mut c).await })
+        .await;
 }
 
 #[cfg(test)]
