@@ -66,12 +66,16 @@ pub struct RedisLink {
 }
 
 /// How every connection is made: no retries of its own (the link decides when to try
-/// again), and bounded waits.
+/// again), bounded waits, and `TCP_NODELAY` (redis-rs leaves Nagle's algorithm on
+/// unless built with its `tcp_nodelay` feature: a command written while an earlier
+/// one's reply is outstanding would wait for that reply's ACK; commands here are small
+/// and share one connection per thread, so each goes out when written).
 fn connection_config() -> ConnectionManagerConfig {
     ConnectionManagerConfig::new()
         .set_number_of_retries(0)
         .set_connection_timeout(CONNECT_TIMEOUT)
         .set_response_timeout(RESPONSE_TIMEOUT)
+        .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true))
 }
 
 impl std::fmt::Debug for RedisLink {

@@ -84,14 +84,22 @@ const PARALLEL_TTL_MS: u64 = 2 * LEASE_MS;
 /// admissions are the same as sweeping every time, and the sweep costs nothing while
 /// there is room.
 ///
-/// KEYS: per token settlement its tokens key; per slot release its parallel and
-/// parallel:by keys; then per *entry* (a descriptor, its limits, in a minute) its
-/// requests, tokens, parallel, parallel:by and parallel:leases keys.
-/// ARGV: now ms, lease deadline ms, instance id, window ttl ms, parallel ttl ms, the
-/// numbers of settlements, releases, entries and groups; per settlement its token
-/// difference; per release the slots given back; per entry its rpm, tpm and parallel
-/// limits (-1: none); per group its number of admissions and of descriptors, then per
-/// descriptor its entry (from 0) and the tokens it reserves.
+/// The script's inputs are numbered so that Lua works on arrays: every counter is read
+/// into slot `i` of a table and its key is `KEYS[i]`, never looked up by name (Redis's
+/// Lua is slow enough that the per-key tables, closures and string-keyed lookups of an
+/// earlier layout were most of a call's time, which at concurrency 1 is latency).
+///
+/// KEYS: the `nw` window keys (a descriptor's requests or tokens key in a minute), then
+/// per parallel slot `j` of `np` (a descriptor with a parallel limit) its parallel key,
+/// then the `np` parallel:by keys, then the `np` parallel:leases keys: counter `i` is
+/// `KEYS[i]` for `i <= nw + np`, slot `j`'s counter is `nw + j`. Only the keys a call
+/// uses are sent (a descriptor without a tpm limit sends no tokens key).
+/// ARGV: now ms, lease deadline ms, instance id, window ttl ms, parallel ttl ms, `nw`,
+/// `np`, the numbers of settlements, releases and groups; per settlement its window and
+/// token difference; per release its slot and the slots given back; per group its
+/// number of admissions and of descriptors, then per descriptor seven numbers: rpm
+/// limit and window, tpm limit and window, parallel limit and slot (limit -1 and index
+/// 0: none), and the tokens it reserves.
 /// Window keys get their ttl when created; a settlement never recreates an expired
 /// window. Returns one flat list: per group the number admitted `m`; when `m > 0`,
 /// per descriptor the first admitted one's `requests, tokens, parallel` after counting
@@ -99,168 +107,157 @@ const PARALLEL_TTL_MS: u64 = 2 * LEASE_MS;
 /// reserve each); when `m` is less than the group's number, the refusal of the rest:
 /// `descriptor index, 1|2|3 (requests|tokens|parallel), value now`.
 const LIMITS_LUA: &str = r"
-local now, me = tonumber(ARGV[1]), ARGV[3]
-local settles, releases = tonumber(ARGV[6]), tonumber(ARGV[7])
-local entries, groups = tonumber(ARGV[8]), tonumber(ARGV[9])
--- Counters as read, what this call adds to them, and the window keys it creates.
-local value, added, ttl = {}, {}, {}
-local function add(key, n)
-  value[key], added[key] = value[key] + n, added[key] + n
-end
--- This instance's slots per parallel:by key: held before the call, and the change.
-local held, slots, lease = {}, {}, {}
-local function slots_of(by)
-  if held[by] == nil then
-    held[by] = tonumber(redis.call('HGET', by, me) or '0')
-    slots[by] = 0
+local me = ARGV[3]
+local nw, np = tonumber(ARGV[6]), tonumber(ARGV[7])
+local nc = nw + np
+-- Per counter: its value as counted so far, what this call adds, and (windows) whether
+-- it did not exist before (it gets its ttl when written).
+local value, added, fresh = {}, {}, {}
+if nc > 0 then
+  local got = redis.call('MGET', unpack(KEYS, 1, nc))
+  for i = 1, nc do
+    local v = got[i]
+    if v then value[i] = tonumber(v) else value[i], fresh[i] = 0, i <= nw end
+    added[i] = 0
   end
 end
-local a = 9 + settles + releases
-local base = settles + 2 * releases - 5
-local rpm, tpm, par = {}, {}, {}
-for e = 1, entries do
-  rpm[e], tpm[e], par[e] = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  a = a + 3
-end
--- Every counter the call may read, in one MGET.
-local wanted, windows, nw = {}, {}, 0
-local function want(key, window)
-  if value[key] == nil then
-    value[key] = 0
-    nw = nw + 1
-    wanted[nw], windows[nw] = key, window
-  end
-end
-for i = 1, settles do want(KEYS[i], true) end
-for i = 1, releases do want(KEYS[settles + 2 * i - 1], false) end
-for e = 1, entries do
-  local kb = base + 5 * e
-  if rpm[e] >= 0 then want(KEYS[kb + 1], true) end
-  if tpm[e] >= 0 then want(KEYS[kb + 2], true) end
-  if par[e] >= 0 then want(KEYS[kb + 3], false) end
-end
-if nw > 0 then
-  local got = redis.call('MGET', unpack(wanted))
-  for j = 1, nw do
-    local key = wanted[j]
-    value[key], added[key] = tonumber(got[j] or '0'), 0
-    if windows[j] and not got[j] then ttl[key] = true end
-  end
-end
-for i = 1, settles do
+-- Per slot: this instance's slots before the call (read when first needed), the change,
+-- and whether an admission took one (its lease and ttl are set on the first).
+local held, change, lease = {}, {}, {}
+local a = 10
+for _ = 1, tonumber(ARGV[8]) do
+  local i = tonumber(ARGV[a + 1])
   -- An expired window is not brought back.
-  if not ttl[KEYS[i]] then add(KEYS[i], tonumber(ARGV[9 + i])) end
+  if not fresh[i] then
+    local d = tonumber(ARGV[a + 2])
+    value[i], added[i] = value[i] + d, added[i] + d
+  end
+  a = a + 2
 end
-for i = 1, releases do
+for _ = 1, tonumber(ARGV[9]) do
+  local j = tonumber(ARGV[a + 1])
+  if held[j] == nil then
+    held[j], change[j] = tonumber(redis.call('HGET', KEYS[nc + j], me) or '0'), 0
+  end
   -- Only slots this instance still holds (a sweep may have taken them back).
-  local par, by = KEYS[settles + 2 * i - 1], KEYS[settles + 2 * i]
-  slots_of(by)
-  local n = math.min(tonumber(ARGV[9 + settles + i]), held[by] + slots[by])
+  local n = math.min(tonumber(ARGV[a + 2]), held[j] + change[j])
   if n > 0 then
-    add(par, -n)
-    slots[by] = slots[by] - n
+    local i = nw + j
+    value[i], added[i], change[j] = value[i] - n, added[i] - n, change[j] - n
   end
+  a = a + 2
 end
-local swept = {}
--- Take back the slots of instances whose lease ran out, once per call.
-local function sweep(kb)
-  local leases = KEYS[kb + 5]
-  if swept[leases] then return end
-  swept[leases] = true
-  for _, gone in ipairs(redis.call('ZRANGEBYSCORE', leases, '-inf', now)) do
-    -- This instance is alive (it runs this call): its slots are real.
-    if gone ~= me then
-      local n = tonumber(redis.call('HGET', KEYS[kb + 4], gone) or '0')
-      if n > 0 then
-        redis.call('DECRBY', KEYS[kb + 3], n)
-        value[KEYS[kb + 3]] = value[KEYS[kb + 3]] - n
-      end
-      redis.call('HDEL', KEYS[kb + 4], gone)
-      redis.call('ZREM', leases, gone)
-    end
-  end
-end
-local out, o = {}, 0
-local es, rs = {}, {}
-for g = 1, groups do
+local out, o, x, swept = {}, 0, {}, {}
+for _ = 1, tonumber(ARGV[10]) do
   local count, n = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  a = a + 2
   -- How many fit: the fewest any limit leaves room for, the first such limit (in the
   -- order each admission is checked) refusing the rest.
   local m, rd, rk = count, 0, 0
   for d = 1, n do
-    local e, reserve = tonumber(ARGV[a + 1 + 2 * d]) + 1, tonumber(ARGV[a + 2 + 2 * d])
-    local kb = base + 5 * e
-    es[d], rs[d] = e, reserve
-    if rpm[e] >= 0 then
-      local fit = math.max(0, rpm[e] - value[KEYS[kb + 1]])
+    local b = 7 * (d - 1)
+    for k = 1, 7 do x[b + k] = tonumber(ARGV[a + b + k]) end
+    local rpm, ri, tpm, ti, par, pj, reserve =
+      x[b + 1], x[b + 2], x[b + 3], x[b + 4], x[b + 5], x[b + 6], x[b + 7]
+    if rpm >= 0 then
+      local fit = math.max(0, rpm - value[ri])
       if fit < m then m, rd, rk = fit, d, 1 end
     end
-    if tpm[e] >= 0 then
-      local room, fit = tpm[e] - value[KEYS[kb + 2]], m
+    if tpm >= 0 then
+      local room, fit = tpm - value[ti], m
       if room < 0 then fit = 0 elseif reserve > 0 then fit = math.floor(room / reserve) end
       if fit < m then m, rd, rk = fit, d, 2 end
     end
-    if par[e] >= 0 then
-      local fit = math.max(0, par[e] - math.max(0, value[KEYS[kb + 3]]))
-      if fit < count then
-        sweep(kb)
-        fit = math.max(0, par[e] - math.max(0, value[KEYS[kb + 3]]))
+    if par >= 0 then
+      local i = nw + pj
+      local fit = math.max(0, par - math.max(0, value[i]))
+      if fit < count and not swept[pj] then
+        -- Take back the slots of instances whose lease ran out, once per call. This
+        -- instance is alive (it runs this call): its slots are real.
+        swept[pj] = true
+        local by, leases = KEYS[nc + pj], KEYS[nc + np + pj]
+        for _, gone in ipairs(redis.call('ZRANGEBYSCORE', leases, '-inf', ARGV[1])) do
+          if gone ~= me then
+            local k = tonumber(redis.call('HGET', by, gone) or '0')
+            if k > 0 then
+              redis.call('DECRBY', KEYS[i], k)
+              value[i] = value[i] - k
+            end
+            redis.call('HDEL', by, gone)
+            redis.call('ZREM', leases, gone)
+          end
+        end
+        fit = math.max(0, par - math.max(0, value[i]))
       end
       if fit < m then m, rd, rk = fit, d, 3 end
     end
   end
-  out[o + 1] = m
   o = o + 1
+  out[o] = m
   if m > 0 then
     for d = 1, n do
-      local e, reserve = es[d], rs[d]
-      local kb = base + 5 * e
+      local b = 7 * (d - 1)
+      local rpm, ri, tpm, ti, par, pj, reserve =
+        x[b + 1], x[b + 2], x[b + 3], x[b + 4], x[b + 5], x[b + 6], x[b + 7]
       local r, t, p = 0, 0, 0
-      if rpm[e] >= 0 then
-        r = value[KEYS[kb + 1]] + 1
-        add(KEYS[kb + 1], m)
+      if rpm >= 0 then
+        r = value[ri] + 1
+        value[ri], added[ri] = value[ri] + m, added[ri] + m
       end
-      if tpm[e] >= 0 then
-        t = value[KEYS[kb + 2]] + reserve
-        if reserve > 0 then add(KEYS[kb + 2], m * reserve) end
+      if tpm >= 0 then
+        t = value[ti] + reserve
+        value[ti], added[ti] = value[ti] + m * reserve, added[ti] + m * reserve
       end
-      if par[e] >= 0 then
-        p = value[KEYS[kb + 3]] + 1
-        add(KEYS[kb + 3], m)
-        slots_of(KEYS[kb + 4])
-        slots[KEYS[kb + 4]] = slots[KEYS[kb + 4]] + m
-        lease[KEYS[kb + 4]] = kb
+      if par >= 0 then
+        local i = nw + pj
+        p = value[i] + 1
+        value[i], added[i] = value[i] + m, added[i] + m
+        if held[pj] == nil then
+          held[pj], change[pj] = tonumber(redis.call('HGET', KEYS[nc + pj], me) or '0'), 0
+        end
+        change[pj], lease[pj] = change[pj] + m, true
       end
       out[o + 1], out[o + 2], out[o + 3] = r, t, p
       o = o + 3
     end
   end
   if m < count then
-    local kb = base + 5 * es[rd]
-    local v = value[KEYS[kb + rk]]
-    if rk == 3 then v = math.max(0, v) end
+    local b = 7 * (rd - 1)
+    local v
+    if rk == 1 then v = value[x[b + 2]]
+    elseif rk == 2 then v = value[x[b + 4]]
+    else v = math.max(0, value[nw + x[b + 6]]) end
     out[o + 1], out[o + 2], out[o + 3] = rd - 1, rk, v
     o = o + 3
   end
-  a = a + 2 + 2 * n
+  a = a + 7 * n
 end
-for key, n in pairs(added) do
+for i = 1, nc do
+  local n = added[i]
   if n ~= 0 then
-    redis.call('INCRBY', key, n)
-    if ttl[key] then redis.call('PEXPIRE', key, ARGV[4]) end
+    redis.call('INCRBY', KEYS[i], n)
+    if fresh[i] then redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
   end
 end
-for by, change in pairs(slots) do
-  local after = held[by] + change
-  if change ~= 0 then
-    if after > 0 then redis.call('HSET', by, me, after) else redis.call('HDEL', by, me) end
-  end
-  -- This instance's first slots here: its lease, and the keys' ttl (renewed from then
-  -- on while it holds slots).
-  if held[by] <= 0 and after > 0 and lease[by] then
-    local kb = lease[by]
-    redis.call('ZADD', KEYS[kb + 5], ARGV[2], me)
-    for j = 3, 5 do redis.call('PEXPIRE', KEYS[kb + j], ARGV[5]) end
+for j = 1, np do
+  local h = held[j]
+  if h ~= nil then
+    local after = h + change[j]
+    if change[j] ~= 0 then
+      if after > 0 then
+        redis.call('HSET', KEYS[nc + j], me, after)
+      else
+        redis.call('HDEL', KEYS[nc + j], me)
+      end
+    end
+    -- This instance's first slots here: its lease, and the keys' ttl (renewed from then
+    -- on while it holds slots).
+    if h <= 0 and after > 0 and lease[j] then
+      redis.call('ZADD', KEYS[nc + np + j], ARGV[2], me)
+      redis.call('PEXPIRE', KEYS[nw + j], ARGV[5])
+      redis.call('PEXPIRE', KEYS[nc + j], ARGV[5])
+      redis.call('PEXPIRE', KEYS[nc + np + j], ARGV[5])
+    end
   end
 end
 return out
@@ -1119,6 +1116,13 @@ impl<K: std::hash::Hash + Eq + Copy, V: Default> Distinct<K, V> {
     }
 }
 
+/// Which of a descriptor's window counters a key is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Window {
+    Requests,
+    Tokens,
+}
+
 /// One call's keys and arguments, each key once ([`LIMITS_LUA`]'s layout), and the
 /// group each admission went in (alike admissions go as one group: [`LIMITS_LUA`]).
 fn invocation_of<'a>(
@@ -1127,30 +1131,48 @@ fn invocation_of<'a>(
     ends: &[End],
     admissions: &[Admission],
 ) -> (redis::ScriptInvocation<'a>, Vec<usize>) {
-    // Token settlements per tokens key and slot releases per tag, summed.
-    let mut settles: Distinct<(&str, u64), i64> = Distinct::new();
-    let mut releases: Distinct<&str, i64> = Distinct::new();
+    // The counters the call touches, numbered from 1 as the script reads them: window
+    // keys (a tag's requests or tokens in a minute) and parallel slots (a tag's parallel
+    // keys).
+    let mut windows: Distinct<(&str, u64, Window), ()> = Distinct::new();
+    let mut slots: Distinct<&str, ()> = Distinct::new();
+    // Token settlements per window and slot releases per slot, summed.
+    let mut settles: Distinct<usize, i64> = Distinct::new();
+    let mut releases: Distinct<usize, i64> = Distinct::new();
     for end in ends {
         if end.delta != 0 {
-            *settles.value((end.tag.as_str(), end.minute)) += end.delta;
+            let w = windows.position((end.tag.as_str(), end.minute, Window::Tokens)) + 1;
+            *settles.value(w) += end.delta;
         }
         if end.release {
-            *releases.value(end.tag.as_str()) += 1;
+            let j = slots.position(end.tag.as_str()) + 1;
+            *releases.value(j) += 1;
         }
     }
-    // Entries: the distinct descriptors (with their limits, in a minute) the admissions
-    // count in; groups: the distinct admissions (per descriptor its entry and reserve),
-    // with how many there are of each.
-    let mut entries: Distinct<(&str, u64, &[i64]), ()> = Distinct::new();
+    // Groups: the distinct admissions (per descriptor its limits, counters and
+    // reserve), with how many there are of each.
     let mut group_index: HashMap<Vec<i64>, usize> = HashMap::new();
     let mut groups: Vec<(Vec<i64>, u64)> = Vec::new();
     let mut group_of = Vec::with_capacity(admissions.len());
     for admission in admissions {
-        let mut shape = Vec::with_capacity(1 + 2 * admission.tags.len());
+        let mut shape = Vec::with_capacity(1 + 7 * admission.tags.len());
         shape.push(admission.tags.len() as i64);
         for (tag, a) in admission.tags.iter().zip(admission.args.chunks_exact(4)) {
-            shape.push(entries.position((tag.as_str(), admission.minute, &a[..3])) as i64);
-            shape.push(a[3]);
+            let (rpm, tpm, parallel, reserve) = (a[0], a[1], a[2], a[3]);
+            let mut window = |limit: i64, which: Window| {
+                if limit < 0 {
+                    0
+                } else {
+                    windows.position((tag.as_str(), admission.minute, which)) as i64 + 1
+                }
+            };
+            let (ri, ti) = (window(rpm, Window::Requests), window(tpm, Window::Tokens));
+            let pj = if parallel < 0 {
+                0
+            } else {
+                slots.position(tag.as_str()) as i64 + 1
+            };
+            shape.extend([rpm, ri, tpm, ti, parallel, pj, reserve]);
         }
         let g = *group_index.entry(shape).or_insert_with_key(|shape| {
             groups.push((shape.clone(), 0));
@@ -1160,21 +1182,16 @@ fn invocation_of<'a>(
         group_of.push(g);
     }
     let mut invocation = inner.limits.prepare_invoke();
-    for ((tag, minute), _) in &settles.items {
-        invocation.key(format!("{tag}:tokens:{minute}"));
+    for ((tag, minute, which), ()) in &windows.items {
+        invocation.key(match which {
+            Window::Requests => format!("{tag}:requests:{minute}"),
+            Window::Tokens => format!("{tag}:tokens:{minute}"),
+        });
     }
-    for (tag, _) in &releases.items {
-        invocation
-            .key(format!("{tag}:parallel"))
-            .key(format!("{tag}:parallel:by"));
-    }
-    for ((tag, minute, _), ()) in &entries.items {
-        invocation
-            .key(format!("{tag}:requests:{minute}"))
-            .key(format!("{tag}:tokens:{minute}"))
-            .key(format!("{tag}:parallel"))
-            .key(format!("{tag}:parallel:by"))
-            .key(format!("{tag}:parallel:leases"));
+    for suffix in [":parallel", ":parallel:by", ":parallel:leases"] {
+        for (tag, ()) in &slots.items {
+            invocation.key(format!("{tag}{suffix}"));
+        }
     }
     invocation
         .arg(now_ms)
@@ -1182,20 +1199,13 @@ fn invocation_of<'a>(
         .arg(&inner.instance)
         .arg(WINDOW_TTL_MS)
         .arg(PARALLEL_TTL_MS)
+        .arg(windows.items.len())
+        .arg(slots.items.len())
         .arg(settles.items.len())
         .arg(releases.items.len())
-        .arg(entries.items.len())
         .arg(groups.len());
-    for (_, delta) in &settles.items {
-        invocation.arg(*delta);
-    }
-    for (_, n) in &releases.items {
-        invocation.arg(*n);
-    }
-    for ((_, _, limits), ()) in &entries.items {
-        for limit in limits.iter() {
-            invocation.arg(*limit);
-        }
+    for (counter, n) in settles.items.iter().chain(&releases.items) {
+        invocation.arg(*counter).arg(*n);
     }
     for (shape, count) in &groups {
         invocation.arg(*count);

@@ -1144,6 +1144,58 @@ async fn a_slot_given_back_and_taken_in_one_call_writes_nothing() {
     );
 }
 
+/// A settlement never brings back a window that expired while its request ran: the
+/// key would come back without a ttl and never go away (and count for nobody). One that
+/// still exists is settled, and a new window an admission opens gets its ttl.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settlement_never_recreates_an_expired_window() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let clock = ManualClock::new(T0);
+    let one = shared(&server, &clock);
+    let tag = key_tag("sk-expired");
+    let minute = T0 / WINDOW_SECS;
+    let settle = |minute: u64, delta: i64| End {
+        tag: tag.clone(),
+        minute,
+        delta,
+        release: false,
+    };
+    // The previous minute's window is gone; this minute's is opened by an admission
+    // reserving 100 tokens in the same call.
+    let admissions = [admission(&[&tag], &[-1, 1000, -1, 100])];
+    let ends = [settle(minute - 1, -40), settle(minute, -30)];
+    let (reply, _) = run_script(&server, &one, &ends, &admissions).await;
+    assert_eq!(
+        reply,
+        vec![1, 0, 100, 0],
+        "the admission reads its own reserve"
+    );
+    assert_eq!(
+        counter(&server, format!("{tag}:tokens:{}", minute - 1)).await,
+        None,
+        "the expired window stays gone"
+    );
+    let key = format!("{tag}:tokens:{minute}");
+    assert_eq!(counter(&server, key.clone()).await, Some(100));
+    let ttl: Option<i64> = server
+        .link()
+        .run(|mut c| async move { redis::cmd("PTTL").arg(&key).query_async(&mut c).await })
+        .await;
+    assert!(
+        ttl.is_some_and(|t| t > 0 && t <= WINDOW_TTL_MS as i64),
+        "{ttl:?}"
+    );
+    // Now that it exists, this minute's window is settled.
+    let (reply, _) = run_script(&server, &one, &[settle(minute, -30)], &[]).await;
+    assert!(reply.is_empty());
+    assert_eq!(
+        counter(&server, format!("{tag}:tokens:{minute}")).await,
+        Some(70)
+    );
+}
+
 /// One request after another: each request's end goes to Redis with the next
 /// admission, one script call per request (a wake-up left over from an earlier
 /// admission sent every end alone: two calls per request, twice the round trips).
