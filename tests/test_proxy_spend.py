@@ -346,6 +346,24 @@ def test_a_stream_is_charged_when_it_ends(server, db):
         assert [r["spend"] for r in rows] == [pytest.approx(GPT_COST)] * 2
 
 
+def test_text_postgres_cannot_store_does_not_stop_spend_writing(server, db):
+    """A NUL character is valid JSON text (``\\u0000``) but Postgres stores no NUL in a
+    ``text`` or ``jsonb`` value: one request whose ``user`` (the end user) carried one
+    failed every later flush, and all spend stopped being written. It is written with
+    U+FFFD in its place (on SQLite too, so both databases hold the same id), and the
+    requests around it are logged and charged."""
+    with ProxyProcess(config(server, db)) as proxy:
+        assert chat(proxy, user="before").status_code == 200
+        assert chat(proxy, user="a\x00b").status_code == 200
+        assert chat(proxy, user="after").status_code == 200
+        stored = 'SELECT end_user FROM "LiteLLM_SpendLogs"'
+        wait_for(lambda: len(db.sql(stored)) == 3, what="3 spend-log rows in the database")
+        assert {r[0] for r in db.sql(stored)} == {"a\ufffdb", "after", "before"}
+        assert {r["end_user"] for r in logs(proxy)} == {"a\ufffdb", "after", "before"}
+        assert db.spend("LiteLLM_EndUserTable", "user_id", "a\ufffdb") == pytest.approx(GPT_COST)
+        assert db.spend("LiteLLM_EndUserTable", "user_id", "after") == pytest.approx(GPT_COST)
+
+
 # -- several instances, a slow database ---------------------------------------------------
 
 

@@ -1256,3 +1256,24 @@ async fn a_fine_tuning_file_is_guarded_string_by_string() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A guardrail's findings go into the spend log's `metadata` (`jsonb` on Postgres, which
+/// refuses `\u0000`): a kind an external guardrail names with a NUL in it is written
+/// with U+FFFD, so that the row (and the rest of its flush) is stored.
+#[test]
+fn spend_metadata_holds_no_text_postgres_refuses() {
+    let record = Record {
+        guardrail: "ext\0ernal".into(),
+        provider: "class".into(),
+        hook: Hook::PreCall,
+        action: Some(Action::Mask),
+        kinds: vec![("A\0B".into(), 2)],
+        duration: Duration::from_millis(1),
+    };
+    let meta = spend_metadata(std::slice::from_ref(&record)).unwrap();
+    assert!(!meta.contains("\\u0000"), "{meta}");
+    let v: Value = serde_json::from_str(&meta).unwrap();
+    let info = &v["guardrail_information"][0];
+    assert_eq!(info["guardrail_name"], "ext\u{FFFD}ernal");
+    assert!(meta.contains("A\u{FFFD}B"), "{meta}");
+}

@@ -2,6 +2,7 @@
 //! (retries, fallbacks, cooldowns, cache), the provider code makes the call, and the
 //! reply goes back as JSON or as SSE with LiteLLM's `x-litellm-*` headers.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -21,6 +22,7 @@ use crate::proxy::ops;
 use crate::proxy::spend::SpendEvent;
 use crate::proxy::sse::{SseBody, StreamSpend, Style};
 use crate::proxy::state::AppState;
+use crate::proxy::store::storable;
 use crate::router::RouteInfo;
 
 /// The route families that call a model.
@@ -245,13 +247,15 @@ fn spend_event(
         key_hash: begun.identity.key_hash.clone(),
         user_id: grant.and_then(|g| g.user_id.clone()),
         team_id: grant.and_then(|g| g.team_id.clone()),
-        end_user: end_user(&begun.body, family).map(str::to_string),
-        requested_model: begun
-            .body
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
+        end_user: end_user(&begun.body, family).map(Cow::into_owned),
+        requested_model: storable(
+            begun
+                .body
+                .get("model")
+                .and_then(Value::as_str)
+                .unwrap_or(""),
+        )
+        .into_owned(),
         model_group: group.to_string(),
         model_id: String::new(),
         provider: String::new(),
@@ -299,13 +303,16 @@ fn refused(state: &AppState, begun: &Begun, family: Family, e: &ProxyError) {
 }
 
 /// The request's end user (LiteLLM's customer): its `user` field, or for Anthropic's
-/// Messages API (which has no `user`) its `metadata.user_id`.
-fn end_user(body: &Map<String, Value>, family: Family) -> Option<&str> {
+/// Messages API (which has no `user`) its `metadata.user_id`; as the database stores it
+/// ([`storable`]), so that its budget and its spend are one id.
+fn end_user(body: &Map<String, Value>, family: Family) -> Option<Cow<'_, str>> {
     let user = match family {
         Family::Messages => body.get("metadata").and_then(|m| m.get("user_id")),
         _ => body.get("user"),
     };
-    user.and_then(Value::as_str).filter(|u| !u.is_empty())
+    user.and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+        .map(storable)
 }
 
 /// Request-body prices and budgets the SDK honours (`completion(...,
@@ -331,11 +338,12 @@ fn check_budget(state: &AppState, begun: &Begun, family: Family) -> Result<(), P
         return Ok(());
     };
     let grant = begun.identity.grant.as_deref();
+    let end_user = end_user(&begun.body, family);
     let payer = Payer {
         key: begun.identity.key_hash.as_deref(),
         user: grant.and_then(|g| g.user_id.as_deref()),
         team: grant.and_then(|g| g.team_id.as_deref()),
-        end_user: end_user(&begun.body, family),
+        end_user: end_user.as_deref(),
     };
     ledger.check(&payer, crate::proxy::store::time::now_ms())
 }

@@ -14,6 +14,7 @@ pub mod schema;
 pub mod spend;
 pub mod time;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -312,6 +313,18 @@ pub fn config_dir(config: Option<&Path>) -> PathBuf {
         .filter(|d| !d.as_os_str().is_empty())
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Text as both databases can store it. Postgres keeps no NUL character in `text` or
+/// `jsonb` (a value carrying one fails its whole statement: one request's `user`
+/// stopped every later spend flush), so U+FFFD stands in for it, on SQLite too, so that
+/// both hold the same ids. Borrowed when there is none.
+pub fn storable(s: &str) -> Cow<'_, str> {
+    if s.contains('\0') {
+        Cow::Owned(s.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 #[cfg(test)]
