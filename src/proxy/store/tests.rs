@@ -378,3 +378,30 @@ fn both_dialects_render_every_statement() {
         }
     }
 }
+
+/// Postgres array literals of spend-log columns: every element quoted with `"` and `\`
+/// escaped, so that no text (a comma, a brace, a quote, the word NULL) can split an
+/// element or end the array and shift a value into the next row; none is NULL; NUL,
+/// which Postgres text cannot hold, is U+FFFD.
+#[test]
+fn array_literals_keep_every_element_whole() {
+    let mut a = super::spend::PgArray::new();
+    for v in [
+        Some("plain"),
+        Some(""),
+        None,
+        Some("NULL"),
+        Some("a,b}{c"),
+        Some("say \"hi\""),
+        Some("back\\slash"),
+        Some("nul\0here"),
+        Some("ünï ✓\n"),
+    ] {
+        a.push(v);
+    }
+    assert_eq!(
+        a.finish(),
+        "{\"plain\",\"\",NULL,\"NULL\",\"a,b}{c\",\"say \\\"hi\\\"\",\"back\\\\slash\",\"nul\u{FFFD}here\",\"ünï ✓\n\"}"
+    );
+    assert_eq!(super::spend::PgArray::new().finish(), "{}");
+}

@@ -122,12 +122,22 @@ async fn writes_in_one_flush(store: Store) {
         spend_of(&store, "LiteLLM_EndUserTable", "user_id", "new-customer").await,
         0.25
     );
-    // 450 rows in multi-row inserts of 200.
+    // 450 rows in multi-row inserts of 200; no team is NULL, no end user the empty text.
     assert_eq!(count(&store, "\"LiteLLM_SpendLogs\"").await, 450);
-    // Every column arrives as written (Postgres reads the rows from one JSON array):
-    // quotes, backslashes and non-ASCII text, a team, the guardrails' metadata, times.
-    let mut odd = event(0.125, "k2", Some("u'1\\"), Some("t\"1"), Some("cüst"));
-    odd.requested_model = "m\"odel ✓".into();
+    assert_eq!(
+        count(
+            &store,
+            "\"LiteLLM_SpendLogs\" WHERE team_id IS NULL AND end_user = ''"
+        )
+        .await,
+        450
+    );
+    // Every column arrives as written (Postgres reads the rows from one array literal
+    // per column): quotes, backslashes, commas, braces, the text NULL, line breaks and
+    // non-ASCII text, a team (the other rows have none: NULL), the guardrails'
+    // metadata, times.
+    let mut odd = event(0.125, "k2", Some("u'1\\"), Some("t\"1"), Some("NULL"));
+    odd.requested_model = "m\"odel ✓, {x}\n\\".into();
     odd.cache_hit = true;
     odd.status = 500;
     let mut odd = log_row(odd);
@@ -149,10 +159,10 @@ async fn writes_in_one_flush(store: Store) {
         .unwrap();
     assert_eq!(read.len(), 1);
     let got = serde_json::Value::Object(read[0].clone());
-    assert_eq!(got["model"], "m\"odel ✓");
+    assert_eq!(got["model"], "m\"odel ✓, {x}\n\\");
     assert_eq!(got["user"], "u'1\\");
     assert_eq!(got["team_id"], "t\"1");
-    assert_eq!(got["end_user"], "cüst");
+    assert_eq!(got["end_user"], "NULL");
     assert_eq!(got["spend"], 0.125);
     assert_eq!(
         (
