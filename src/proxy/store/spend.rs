@@ -100,26 +100,10 @@ static PG_INSERT_LOGS: std::sync::LazyLock<String> = std::sync::LazyLock::new(||
 });
 
 /// The element type of each array [`PG_INSERT_LOGS`] reads, in [`LogValues::texts`]'
-/// order.
+/// order (`FLOAT8` and `INT8`: Postgres's `DOUBLE PRECISION` and `BIGINT`).
 const PG_LOG_ARRAYS: [&str; 18] = [
-    "TEXT",
-    "TEXT",
-    "TEXT",
-    "DOUBLE PRECISION",
-    "BIGINT",
-    "BIGINT",
-    "TEXT",
-    "TEXT",
-    "TEXT",
-    "TEXT",
-    "TEXT",
-    "TEXT",
-    "TEXT",
-    "TEXT",
-    "TEXT",
-    "TEXT",
-    "TEXT",
-    "TEXT",
+    "TEXT", "TEXT", "TEXT", "FLOAT8", "INT8", "INT8", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
+    "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
 ];
 
 /// Rows per statement on Postgres (a few hundred KB of array literals).
