@@ -419,27 +419,8 @@ pub fn spend_metadata(records: &[Record]) -> Option<String> {
         return None;
     }
     let mut info = Value::Array(records.iter().map(Record::to_json).collect());
-    storable_strings(&mut info);
+    crate::proxy::store::storable_json(&mut info);
     Some(json!({ "guardrail_information": info }).to_string())
-}
-
-/// Every string in `v` as the database can store it (`jsonb` refuses `\u0000` as `text`
-/// refuses NUL: [`crate::proxy::store::storable`]).
-fn storable_strings(v: &mut Value) {
-    match v {
-        Value::String(s) if s.contains('\0') => *s = crate::proxy::store::storable(s).into_owned(),
-        Value::Array(items) => items.iter_mut().for_each(storable_strings),
-        Value::Object(map) => {
-            if map.keys().any(|k| k.contains('\0')) {
-                *map = std::mem::take(map)
-                    .into_iter()
-                    .map(|(k, v)| (crate::proxy::store::storable(&k).into_owned(), v))
-                    .collect();
-            }
-            map.values_mut().for_each(storable_strings);
-        }
-        _ => {}
-    }
 }
 
 /// Runs and decisions of one entry, by hook: atomics, no lock and no allocation on the

@@ -321,9 +321,32 @@ pub fn config_dir(config: Option<&Path>) -> PathBuf {
 /// both hold the same ids. Borrowed when there is none.
 pub fn storable(s: &str) -> Cow<'_, str> {
     if s.contains('\0') {
-        Cow::Owned(s.replace('\0', "\u{FFFD}"))
+        Cow::Owned(s.replace('\0', NUL_STAND_IN))
     } else {
         Cow::Borrowed(s)
+    }
+}
+
+/// What [`storable`] writes in place of NUL.
+pub const NUL_STAND_IN: &str = "\u{FFFD}";
+
+/// Every string (and object key) in `v` as [`storable`] writes it: `jsonb` refuses
+/// `\u0000` as `text` refuses NUL.
+pub fn storable_json(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.contains('\0') => *s = storable(s).into_owned(),
+        Value::Array(items) => items.iter_mut().for_each(storable_json),
+        Value::Object(map) => {
+            if map.keys().any(|k| k.contains('\0')) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(k, v)| (storable(&k).into_owned(), v))
+                    .collect();
+            }
+            map.values_mut().for_each(storable_json);
+        }
+        _ => {}
     }
 }
 

@@ -88,22 +88,40 @@ static PG_INSERT_LOGS: std::sync::LazyLock<String> = std::sync::LazyLock::new(||
     let arrays = PG_LOG_ARRAYS
         .iter()
         .enumerate()
-        .map(|(i, ty)| format!("CAST(${} AS {ty}[])", i + 1))
+        .map(|(i, (_, ty))| format!("CAST(${} AS {ty}[])", i + 1))
         .collect::<Vec<_>>()
         .join(", ");
+    let names = PG_LOG_ARRAYS.map(|(name, _)| name).join(", ");
     format!(
         "INSERT INTO \"LiteLLM_SpendLogs\" ({LOG_COLUMNS}) \
          SELECT r.request_id, r.call_type, r.api_key, r.spend, r.prompt_tokens + r.completion_tokens, r.prompt_tokens, r.completion_tokens, CAST(r.start_time AS TIMESTAMP(3)), CAST(r.end_time AS TIMESTAMP(3)), r.model, r.model_id, r.model_group, r.provider, r.user_id, r.team_id, r.end_user, r.status, r.cache_hit, CAST(r.metadata AS JSONB) \
-         FROM unnest({arrays}) AS r(request_id, call_type, api_key, spend, prompt_tokens, completion_tokens, start_time, end_time, model, model_id, model_group, provider, user_id, team_id, end_user, status, cache_hit, metadata) \
+         FROM unnest({arrays}) AS r({names}) \
          ON CONFLICT (request_id) DO NOTHING"
     )
 });
 
-/// The element type of each array [`PG_INSERT_LOGS`] reads, in [`LogValues::texts`]'
-/// order (`FLOAT8` and `INT8`: Postgres's `DOUBLE PRECISION` and `BIGINT`).
-const PG_LOG_ARRAYS: [&str; 18] = [
-    "TEXT", "TEXT", "TEXT", "FLOAT8", "INT8", "INT8", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
-    "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT",
+/// The arrays [`PG_INSERT_LOGS`] reads, in [`LogValues::texts`]' order: each one's name in
+/// the statement and its element type (`FLOAT8` and `INT8`: Postgres's `DOUBLE
+/// PRECISION` and `BIGINT`).
+const PG_LOG_ARRAYS: [(&str, &str); 18] = [
+    ("request_id", "TEXT"),
+    ("call_type", "TEXT"),
+    ("api_key", "TEXT"),
+    ("spend", "FLOAT8"),
+    ("prompt_tokens", "INT8"),
+    ("completion_tokens", "INT8"),
+    ("start_time", "TEXT"),
+    ("end_time", "TEXT"),
+    ("model", "TEXT"),
+    ("model_id", "TEXT"),
+    ("model_group", "TEXT"),
+    ("provider", "TEXT"),
+    ("user_id", "TEXT"),
+    ("team_id", "TEXT"),
+    ("end_user", "TEXT"),
+    ("status", "TEXT"),
+    ("cache_hit", "TEXT"),
+    ("metadata", "TEXT"),
 ];
 
 /// Rows per statement on Postgres (a few hundred KB of array literals).
@@ -135,7 +153,7 @@ impl PgArray {
                     self.0.push('\\');
                     self.0.push(c);
                 }
-                '\0' => self.0.push('\u{FFFD}'),
+                '\0' => self.0.push_str(super::NUL_STAND_IN),
                 c => self.0.push(c),
             }
         }
