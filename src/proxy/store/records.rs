@@ -174,7 +174,16 @@ impl From<String> for Param {
     }
 }
 
-fn bind<'q>(q: Query<'q, Any, AnyArguments<'q>>, p: &Param) -> Query<'q, Any, AnyArguments<'q>> {
+fn bind<'q, DB: sqlx::Database>(
+    q: Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    p: &Param,
+) -> Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<f64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<bool>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
     match p {
         Param::Text(v) => q.bind(v.clone()),
         Param::F64(v) => q.bind(*v),
@@ -185,6 +194,15 @@ fn bind<'q>(q: Query<'q, Any, AnyArguments<'q>>, p: &Param) -> Query<'q, Any, An
 
 /// A query with its parameters bound.
 pub fn query<'q>(sql: &'q str, params: &[Param]) -> Query<'q, Any, AnyArguments<'q>> {
+    params.iter().fold(sqlx::query(sql), bind)
+}
+
+/// A query with its parameters bound, on a native Postgres connection (the spend
+/// writer's: `COPY` is not in sqlx's `Any` driver).
+pub fn query_pg<'q>(
+    sql: &'q str,
+    params: &[Param],
+) -> Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
     params.iter().fold(sqlx::query(sql), bind)
 }
 
@@ -272,6 +290,8 @@ fn read_row(table: &Table, row: &AnyRow) -> Result<Map<String, Value>, sqlx::Err
 
 /// A transaction of the admin API.
 pub type Tx = sqlx::Transaction<'static, Any>;
+/// A transaction on the spend writer's native Postgres connection.
+pub type PgTx = sqlx::Transaction<'static, sqlx::Postgres>;
 
 impl Store {
     /// Rows of `table` matching `condition` (SQL over the table's columns with `$1`...

@@ -379,29 +379,29 @@ fn both_dialects_render_every_statement() {
     }
 }
 
-/// Postgres array literals of spend-log columns: every element quoted with `"` and `\`
-/// escaped, so that no text (a comma, a brace, a quote, the word NULL) can split an
-/// element or end the array and shift a value into the next row; none is NULL; NUL,
-/// which Postgres text cannot hold, is U+FFFD.
+/// `COPY` text values of spend-log columns: backslash, tab, newline and carriage return
+/// escaped, so that no text can end a value or a row early and shift a value into the
+/// next column or row; none is `\N`, the text `\N` is not; NUL, which Postgres text
+/// cannot hold, is U+FFFD.
 #[test]
-fn array_literals_keep_every_element_whole() {
-    let mut a = super::spend::PgArray::new();
+fn copy_values_keep_every_value_whole() {
+    let mut line = String::new();
     for v in [
         Some("plain"),
         Some(""),
         None,
-        Some("NULL"),
-        Some("a,b}{c"),
-        Some("say \"hi\""),
-        Some("back\\slash"),
+        Some("\\N"),
+        Some("a\tb\nc\rd"),
+        Some("\\."),
+        Some("say \"hi\", {x}"),
         Some("nul\0here"),
-        Some("ünï ✓\n"),
+        Some("ünï ✓"),
     ] {
-        a.push(v);
+        super::spend::copy_value(&mut line, v);
+        line.push('|');
     }
     assert_eq!(
-        a.finish(),
-        "{\"plain\",\"\",NULL,\"NULL\",\"a,b}{c\",\"say \\\"hi\\\"\",\"back\\\\slash\",\"nul\u{FFFD}here\",\"ünï ✓\n\"}"
+        line,
+        "plain||\\N|\\\\N|a\\tb\\nc\\rd|\\\\.|say \"hi\", {x}|nul\u{FFFD}here|ünï ✓|"
     );
-    assert_eq!(super::spend::PgArray::new().finish(), "{}");
 }

@@ -132,12 +132,13 @@ async fn writes_in_one_flush(store: Store) {
         .await,
         450
     );
-    // Every column arrives as written (Postgres reads the rows from one array literal
-    // per column): quotes, backslashes, commas, braces, the text NULL, line breaks and
-    // non-ASCII text, a team (the other rows have none: NULL), the guardrails'
-    // metadata, times.
-    let mut odd = event(0.125, "k2", Some("u'1\\"), Some("t\"1"), Some("NULL"));
-    odd.requested_model = "m\"odel ✓, {x}\n\\".into();
+    // Every column arrives as written (Postgres reads the rows as `COPY` text, where a
+    // tab ends a value, a line break a row and a backslash escapes): quotes,
+    // backslashes, tabs, line breaks, `\N` (COPY's NULL) and `\.` (its old end of
+    // data) as text, commas, braces, the text NULL, non-ASCII text, a team (the other
+    // rows have none: NULL), the guardrails' metadata, times.
+    let mut odd = event(0.125, "k2", Some("u'1\\"), Some("t\"1\t\\N"), Some("NULL"));
+    odd.requested_model = "m\"odel ✓, {x}\n\\\r\t\\.\n\\.".into();
     odd.cache_hit = true;
     odd.status = 500;
     let mut odd = log_row(odd);
@@ -159,9 +160,9 @@ async fn writes_in_one_flush(store: Store) {
         .unwrap();
     assert_eq!(read.len(), 1);
     let got = serde_json::Value::Object(read[0].clone());
-    assert_eq!(got["model"], "m\"odel ✓, {x}\n\\");
+    assert_eq!(got["model"], "m\"odel ✓, {x}\n\\\r\t\\.\n\\.");
     assert_eq!(got["user"], "u'1\\");
-    assert_eq!(got["team_id"], "t\"1");
+    assert_eq!(got["team_id"], "t\"1\t\\N");
     assert_eq!(got["end_user"], "NULL");
     assert_eq!(got["spend"], 0.125);
     assert_eq!(
@@ -183,12 +184,25 @@ async fn writes_in_one_flush(store: Store) {
         got["metadata"]["guardrail_information"][0]["action"],
         "mask"
     );
-    // Written twice (a retried flush), still one row.
+    // Written again (a flush retried after its commit went through) with a new row and
+    // a charge: the new row and the charge are written, the old row is not doubled.
+    let fresh = log_row(event(0.5, "k2", None, None, None));
+    let mut retried = crate::proxy::budget::Deltas::default();
+    retried.owners[Owner::Key as usize].push(("k2".into(), 0.5));
     store
-        .write_spend(&Default::default(), &[odd.clone(), odd])
+        .write_spend(&retried, &[odd.clone(), fresh.clone(), odd])
         .await
         .unwrap();
-    assert_eq!(count(&store, "\"LiteLLM_SpendLogs\"").await, 451);
+    assert_eq!(count(&store, "\"LiteLLM_SpendLogs\"").await, 452);
+    let sql = format!(
+        "\"LiteLLM_SpendLogs\" WHERE request_id = '{}'",
+        fresh.request_id
+    );
+    assert_eq!(count(&store, &sql).await, 1);
+    assert_eq!(
+        spend_of(&store, "LiteLLM_VerificationToken", "token", "k2").await,
+        0.75
+    );
     // The ledger now reads the database: k1 is at 1.25 of 1.0.
     let p = Payer {
         key: Some("k1"),
