@@ -362,6 +362,13 @@ def test_text_postgres_cannot_store_does_not_stop_spend_writing(server, db):
         assert {r["end_user"] for r in logs(proxy)} == {"a\ufffdb", "after", "before"}
         assert db.spend("LiteLLM_EndUserTable", "user_id", "a\ufffdb") == pytest.approx(GPT_COST)
         assert db.spend("LiteLLM_EndUserTable", "user_id", "after") == pytest.approx(GPT_COST)
+        # Asked for by its id, NUL and all, it is found (Postgres refused the NUL: a 500).
+        dates = {"start_date": today(), "end_date": today()}
+        r = get(proxy, "/global/spend/report", group_by="customer", customer_id="a\x00b", **dates)
+        assert r.status_code == 200, r.text
+        assert [c["customer"] for c in r.json()[0]["customers"]] == ["a\ufffdb"]
+        r = get(proxy, "/spend/logs", request_id="x\x00", user_id="a\x00b")
+        assert (r.status_code, r.json()) == (200, [])
 
 
 # -- several instances, a slow database ---------------------------------------------------

@@ -24,19 +24,22 @@ use crate::proxy::errors::ProxyError;
 use crate::proxy::state::AppState;
 use crate::proxy::store::records::{query, Param};
 use crate::proxy::store::spend::SPEND_LOGS;
-use crate::proxy::store::{time, Dialect, Store};
+use crate::proxy::store::{storable, time, Dialect, Store};
 
 /// The most rows `/spend/logs` answers.
 pub const MAX_LOG_ROWS: i64 = 10_000;
 
 const DAY_MS: i64 = 86_400_000;
 
-/// The query string's parameters, percent-decoded (the last of a repeated name wins).
+/// The query string's parameters, percent-decoded (the last of a repeated name wins),
+/// each value as the spend writer stores text ([`storable`]: NUL as U+FFFD): a filter
+/// finds what was written for it, and a NUL (`%00`) never reaches Postgres, which
+/// refuses it (a 500 before).
 fn params_of(uri: &Uri) -> HashMap<String, String> {
     uri.query()
         .map(|q| {
             url::form_urlencoded::parse(q.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .map(|(k, v)| (k.into_owned(), storable(&v).into_owned()))
                 .collect()
         })
         .unwrap_or_default()
