@@ -526,7 +526,8 @@ def measure_keys_variants(variants: list[Variant], mock_base: str, plan: Plan) -
                 v.loads.append(load)
         for v in variants:
             direct, proxied = latency[v.name]
-            rps = sorted(x["per_s"] for x in v.loads)
+            # In round order: round i of every set-up ran within seconds of the others.
+            rps = [x["per_s"] for x in v.loads]
             out[v.name] = {
                 "direct_p50": _median(direct, "p50"),
                 "proxy_p50": _median(proxied, "p50"),
@@ -586,6 +587,25 @@ KEY_ROWS = [
 ]
 
 
+def round_shares(r: dict, core: dict) -> list[float]:
+    """Each round's requests/s as a share of the core's in the same round (the set-ups
+    of a round run within seconds of each other, so a slow spell of the machine falls on
+    both sides of a share); empty when the rounds do not pair up."""
+    mine, cores = r.get("rps_rounds", []), core.get("rps_rounds", [])
+    if len(mine) != len(cores) or not all(cores):
+        return []
+    return [m / c for m, c in zip(mine, cores)]
+
+
+def share_of_core(r: dict, core: dict) -> float:
+    """Requests/s as a share of the core's: the median of the rounds' shares, or the
+    medians' ratio when the rounds do not pair up."""
+    shares = round_shares(r, core)
+    if shares:
+        return statistics.median(shares)
+    return r["rps"] / core["rps"] if core["rps"] else 0.0
+
+
 def keys_table(keys: dict) -> str:
     core = keys["core"]
     core_added = core["proxy_p50"] - core["direct_p50"]
@@ -602,7 +622,7 @@ def keys_table(keys: dict) -> str:
         added50 = r["proxy_p50"] - r["direct_p50"]
         added99 = r["proxy_p99"] - r["direct_p99"]
         d50 = added50 - core_added
-        rel = r["rps"] / core["rps"] if core["rps"] else 0.0
+        rel = share_of_core(r, core)
         target, verdict = "", ""
         if name in budget:
             dmax, rmin = budget[name]
@@ -878,9 +898,10 @@ def keys_section(results: dict, plan: Plan) -> list[str]:
         "EXCLUSIVE locks on every spend table for the whole measurement (the writer blocks; requests must "
         "not). The runs take turns: each round runs every set-up once, in a rotating order, so that "
         "the two shared cores' slow spells fall on all of them alike; latencies, requests/s and CPU are "
-        "the medians of the rounds (each round's requests/s is listed below the table). "
-        '"vs core" compares with the first row; targets are issue 15\'s (within 50 µs and 20% of the core, '
-        "with Redis within 2x of that).",
+        "the medians of the rounds (each round's requests/s is listed below the table, in round order). "
+        '"vs core" compares with the first row: for requests/s the median of the rounds\' shares, each '
+        "round's requests/s over the core's in the same round; targets are issue 15's (within 50 µs and "
+        "20% of the core, with Redis within 2x of that).",
         "",
         keys_table(keys),
         "",
@@ -889,6 +910,14 @@ def keys_section(results: dict, plan: Plan) -> list[str]:
             f"{short} " + " / ".join(f"{x:,.0f}" for x in keys[name].get("rps_rounds", [keys[name]["rps"]]))
             for name, short in KEY_SHORT.items()
             if name in keys
+        )
+        + ".",
+        "",
+        "Rounds' shares of the core's requests/s: "
+        + "; ".join(
+            f"{short} " + " / ".join(f"{x:.0%}" for x in round_shares(keys[name], keys["core"]))
+            for name, short in KEY_SHORT.items()
+            if name in keys and name != "core" and round_shares(keys[name], keys["core"])
         )
         + ".",
         "",
