@@ -87,7 +87,9 @@ async fn writes_in_one_flush(store: Store) {
         ledger.charge(&event(0.5, "k1", Some("u1"), Some("t1"), Some("cust")));
     }
     ledger.charge(&event(0.25, "k2", None, None, Some("new-customer")));
-    let rows: Vec<LogRow> = (0..450)
+    // More rows than one `COPY` data message holds on Postgres, and than one multi-row
+    // `INSERT` on SQLite.
+    let rows: Vec<LogRow> = (0..2_450)
         .map(|i| log_row(event(f64::from(i) / 1000.0, "k2", None, None, None)))
         .collect();
     let taken = ledger.take();
@@ -122,15 +124,15 @@ async fn writes_in_one_flush(store: Store) {
         spend_of(&store, "LiteLLM_EndUserTable", "user_id", "new-customer").await,
         0.25
     );
-    // 450 rows in multi-row inserts of 200; no team is NULL, no end user the empty text.
-    assert_eq!(count(&store, "\"LiteLLM_SpendLogs\"").await, 450);
+    // Every row; no team is NULL, no end user the empty text.
+    assert_eq!(count(&store, "\"LiteLLM_SpendLogs\"").await, 2_450);
     assert_eq!(
         count(
             &store,
             "\"LiteLLM_SpendLogs\" WHERE team_id IS NULL AND end_user = ''"
         )
         .await,
-        450
+        2_450
     );
     // Every column arrives as written (Postgres reads the rows as `COPY` text, where a
     // tab ends a value, a line break a row and a backslash escapes): quotes,
@@ -185,15 +187,15 @@ async fn writes_in_one_flush(store: Store) {
         "mask"
     );
     // Written again (a flush retried after its commit went through) with a new row and
-    // a charge: the new row and the charge are written, the old row is not doubled.
+    // a charge: the new row and the charge are written, the old rows are not doubled
+    // (the first flush's rows too: more than one `COPY` message on the way back in).
     let fresh = log_row(event(0.5, "k2", None, None, None));
     let mut retried = crate::proxy::budget::Deltas::default();
     retried.owners[Owner::Key as usize].push(("k2".into(), 0.5));
-    store
-        .write_spend(&retried, &[odd.clone(), fresh.clone(), odd])
-        .await
-        .unwrap();
-    assert_eq!(count(&store, "\"LiteLLM_SpendLogs\"").await, 452);
+    let mut again = rows.clone();
+    again.extend([odd.clone(), fresh.clone(), odd]);
+    store.write_spend(&retried, &again).await.unwrap();
+    assert_eq!(count(&store, "\"LiteLLM_SpendLogs\"").await, 2_452);
     let sql = format!(
         "\"LiteLLM_SpendLogs\" WHERE request_id = '{}'",
         fresh.request_id
