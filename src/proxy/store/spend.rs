@@ -259,9 +259,8 @@ async fn copy_logs(tx: &mut PgTx, rows: &[LogRow]) -> Result<(), sqlx::Error> {
             let insert = format!(
                 "INSERT INTO \"LiteLLM_SpendLogs\" ({LOG_COLUMNS}) SELECT {LOG_COLUMNS} FROM rustllm_spend_logs_in ON CONFLICT (request_id) DO NOTHING"
             );
-            for sql in [insert.as_str(), "DROP TABLE rustllm_spend_logs_in"] {
-                sqlx::query(sql).execute(&mut **tx).await?;
-            }
+            // The table goes with the transaction (`ON COMMIT DROP`, or its rollback).
+            sqlx::query(&insert).execute(&mut **tx).await?;
         }
         other => other?,
     }
