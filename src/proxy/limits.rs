@@ -94,8 +94,9 @@ const PARALLEL_TTL_MS: u64 = 2 * LEASE_MS;
 /// then the `np` parallel:by keys, then the `np` parallel:leases keys: counter `i` is
 /// `KEYS[i]` for `i <= nw + np`, slot `j`'s counter is `nw + j`. Only the keys a call
 /// uses are sent (a descriptor without a tpm limit sends no tokens key).
-/// ARGV: now ms, lease deadline ms, instance id, window ttl ms, parallel ttl ms, `nw`,
-/// `np`, the numbers of settlements, releases and groups; per settlement its window and
+/// ARGV: now ms, lease deadline ms, instance id, window ttl ms, parallel ttl ms, and one
+/// string of little-endian doubles ([`Numbers`], read with `struct.unpack`): `nw`, `np`,
+/// the numbers of settlements, releases and groups; per settlement its window and
 /// token difference; per release its slot and the slots given back; per group its
 /// number of admissions and of descriptors, then per descriptor seven numbers: rpm
 /// limit and window, tpm limit and window, parallel limit and slot (limit -1 and index
@@ -108,7 +109,8 @@ const PARALLEL_TTL_MS: u64 = 2 * LEASE_MS;
 /// `descriptor index, 1|2|3 (requests|tokens|parallel), value now`.
 const LIMITS_LUA: &str = r"
 local me = ARGV[3]
-local nw, np = tonumber(ARGV[6]), tonumber(ARGV[7])
+local P = ARGV[6]
+local nw, np, ns, nr, ng, a = struct.unpack('<ddddd', P)
 local nc = nw + np
 -- Per counter: its value as counted so far, what this call adds, and (windows) whether
 -- it did not exist before (it gets its ttl when written).
@@ -124,41 +126,40 @@ end
 -- Per slot: this instance's slots before the call (read when first needed), the change,
 -- and whether an admission took one (its lease and ttl are set on the first).
 local held, change, lease = {}, {}, {}
-local a = 10
-for _ = 1, tonumber(ARGV[8]) do
-  local i = tonumber(ARGV[a + 1])
+for _ = 1, ns do
+  local i, d
+  i, d, a = struct.unpack('<dd', P, a)
   -- An expired window is not brought back.
   if not fresh[i] then
-    local d = tonumber(ARGV[a + 2])
     value[i], added[i] = value[i] + d, added[i] + d
   end
-  a = a + 2
 end
-for _ = 1, tonumber(ARGV[9]) do
-  local j = tonumber(ARGV[a + 1])
+for _ = 1, nr do
+  local j, r
+  j, r, a = struct.unpack('<dd', P, a)
   if held[j] == nil then
     held[j], change[j] = tonumber(redis.call('HGET', KEYS[nc + j], me) or '0'), 0
   end
   -- Only slots this instance still holds (a sweep may have taken them back).
-  local n = math.min(tonumber(ARGV[a + 2]), held[j] + change[j])
+  local n = math.min(r, held[j] + change[j])
   if n > 0 then
     local i = nw + j
     value[i], added[i], change[j] = value[i] - n, added[i] - n, change[j] - n
   end
-  a = a + 2
 end
 local out, o, x, swept = {}, 0, {}, {}
-for _ = 1, tonumber(ARGV[10]) do
-  local count, n = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  a = a + 2
+for _ = 1, ng do
+  local count, n
+  count, n, a = struct.unpack('<dd', P, a)
   -- How many fit: the fewest any limit leaves room for, the first such limit (in the
   -- order each admission is checked) refusing the rest.
   local m, rd, rk = count, 0, 0
   for d = 1, n do
     local b = 7 * (d - 1)
-    for k = 1, 7 do x[b + k] = tonumber(ARGV[a + b + k]) end
-    local rpm, ri, tpm, ti, par, pj, reserve =
-      x[b + 1], x[b + 2], x[b + 3], x[b + 4], x[b + 5], x[b + 6], x[b + 7]
+    local rpm, ri, tpm, ti, par, pj, reserve
+    rpm, ri, tpm, ti, par, pj, reserve, a = struct.unpack('<ddddddd', P, a)
+    x[b + 1], x[b + 2], x[b + 3], x[b + 4], x[b + 5], x[b + 6], x[b + 7] =
+      rpm, ri, tpm, ti, par, pj, reserve
     if rpm >= 0 then
       local fit = math.max(0, rpm - value[ri])
       if fit < m then m, rd, rk = fit, d, 1 end
@@ -230,7 +231,6 @@ for _ = 1, tonumber(ARGV[10]) do
     out[o + 1], out[o + 2], out[o + 3] = rd - 1, rk, v
     o = o + 3
   end
-  a = a + 7 * n
 end
 for i = 1, nc do
   local n = added[i]
@@ -1203,27 +1203,44 @@ fn invocation_of<'a>(
             invocation.key(format!("{tag}{suffix}"));
         }
     }
+    let mut numbers = Numbers::default();
+    numbers.push(windows.items.len() as i64);
+    numbers.push(slots.items.len() as i64);
+    numbers.push(settles.items.len() as i64);
+    numbers.push(releases.items.len() as i64);
+    numbers.push(groups.len() as i64);
+    for (counter, n) in settles.items.iter().chain(&releases.items) {
+        numbers.push(*counter as i64);
+        numbers.push(*n);
+    }
+    for (shape, count) in &groups {
+        numbers.push(*count as i64);
+        for arg in shape {
+            numbers.push(*arg);
+        }
+    }
     invocation
         .arg(now_ms)
         .arg(now_ms + LEASE_MS)
         .arg(&inner.instance)
         .arg(WINDOW_TTL_MS)
         .arg(PARALLEL_TTL_MS)
-        .arg(windows.items.len())
-        .arg(slots.items.len())
-        .arg(settles.items.len())
-        .arg(releases.items.len())
-        .arg(groups.len());
-    for (counter, n) in settles.items.iter().chain(&releases.items) {
-        invocation.arg(*counter).arg(*n);
-    }
-    for (shape, count) in &groups {
-        invocation.arg(*count);
-        for arg in shape {
-            invocation.arg(*arg);
-        }
-    }
+        .arg(numbers.0);
     (invocation, group_of)
+}
+
+/// The script's numeric arguments packed into one string for Lua's `struct.unpack`:
+/// little-endian doubles, Lua's own number type (a numeral in `ARGV` goes through the same
+/// conversion in `tonumber`, so nothing counts differently). `tonumber` on thirty
+/// numerals cost Redis ~3 µs of a ~22 µs call at concurrency 1; the unpacking costs a
+/// fraction of that.
+#[derive(Default)]
+struct Numbers(Vec<u8>);
+
+impl Numbers {
+    fn push(&mut self, n: i64) {
+        self.0.extend_from_slice(&(n as f64).to_le_bytes());
+    }
 }
 
 /// What waits for the next call to Redis.
