@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import queue
 import socket
 import subprocess
 import sys
@@ -193,7 +194,9 @@ def test_redis_holds_only_what_some_router_reads(redis, servers):
 
 class SlowRelay:
     """A TCP relay in front of Redis that holds every reply back for ``delay`` seconds:
-    a call then takes about ``delay`` per Redis round trip it waits for."""
+    a call then takes about ``delay`` per Redis round trip it waits for. Each reply is
+    delayed from when it arrives, not queued behind the delay of the one before (a reply
+    to a command sent off a call's path must not hold back the next call's)."""
 
     def __init__(self, port: int, delay: float) -> None:
         self.port, self.delay = port, delay
@@ -213,24 +216,73 @@ class SlowRelay:
 
     @staticmethod
     def _pump(src: socket.socket, dst: socket.socket, delay: float) -> None:
+        due: queue.Queue = queue.Queue()
+
+        def send() -> None:
+            while True:
+                at, data = due.get()
+                if not data:
+                    return
+                time.sleep(max(0.0, at - time.monotonic()))
+                try:
+                    dst.sendall(data)
+                except OSError:
+                    return
+
+        threading.Thread(target=send, daemon=True).start()
         while True:
             try:
                 data = src.recv(65536)
-                if not data:
-                    return
-                time.sleep(delay)
-                dst.sendall(data)
             except OSError:
+                data = b""
+            due.put((time.monotonic() + delay, data))
+            if not data:
                 return
 
     def close(self) -> None:
         self.listener.close()
 
 
+def command_calls(redis, name: str) -> int:
+    """How many times Redis has run ``name`` (``INFO commandstats``)."""
+    for line in redis.command("INFO", "commandstats").splitlines():
+        if line.startswith(f"cmdstat_{name}:calls="):
+            return int(line.split("=", 1)[1].split(",", 1)[0])
+    return 0
+
+
+def test_calls_under_load_reuse_a_read_of_the_shared_state_for_a_tenth_of_a_second(redis, servers):
+    """least-busy with an rpm limit reads in-flight counts and usage: one read of the
+    group's shared state (a pipeline with a PTTL per deployment) answers the selections of
+    the next 0.1 s, so a call under load waits for its admission alone (it read the state
+    on every call: two round trips)."""
+    a, b = servers
+    away_from_minute_edge()
+    r = Router(
+        model_list=[dep("g", a, "A", rpm=10_000), dep("g", b, "B", rpm=10_000)],
+        routing_strategy="least-busy",
+        redis_url=redis.url,
+    )
+
+    async def burst() -> float:
+        started = time.monotonic()
+        replies = await asyncio.gather(*(r.acompletion(model="g", messages=HI) for _ in range(20)))
+        assert all(text(x) in ("from A", "from B") for x in replies)
+        return time.monotonic() - started
+
+    asyncio.run(r.acompletion(model="g", messages=HI))  # connects
+    reads_before, admissions_before = command_calls(redis, "pttl"), command_calls(redis, "evalsha")
+    took = asyncio.run(burst())
+    reads = (command_calls(redis, "pttl") - reads_before) / 2
+    assert command_calls(redis, "evalsha") - admissions_before == 20  # each call's admission
+    assert reads <= 2 + took / 0.1, (reads, took)
+
+
 def test_a_reply_waits_for_its_selection_and_admission_only(redis, servers):
     """With Redis 0.15 s away, a latency-routed call with a tpm limit waits for two round
-    trips (the deployments' shared state, then the atomic admission), not for the latency
-    sample and token count it leaves behind: those go in one round trip after the reply."""
+    trips (the deployments' shared state, whose last read is 0.1 s old by then, then the
+    atomic admission), not for the latency sample and token count it leaves behind: those
+    go in one round trip after the reply."""
     a, _ = servers
     away_from_minute_edge()
     delay = 0.15

@@ -94,13 +94,22 @@ impl Need {
     fn cooldowns_only(self) -> bool {
         !(self.in_flight || self.usage || self.latency)
     }
+
+    /// Whether a read of `self` has everything `other` reads.
+    fn covers(self, other: Need) -> bool {
+        (self.in_flight || !other.in_flight)
+            && (self.usage || !other.usage)
+            && (self.latency || !other.latency)
+    }
 }
 
-/// How long cooldowns read from Redis answer a selection that reads nothing else
-/// (`simple-shuffle`, and the others' first look), so that a call under load costs no
-/// Redis round trip for them: LiteLLM's DualCache keeps its Redis batch reads in memory
-/// for 0.1 s likewise. A cooldown set by this process holds here at once; one set by
-/// another process is seen within this long.
+/// How long a read of the shared state answers later selections: cooldowns for one that
+/// reads nothing else (`simple-shuffle`, and the others' first look), the whole read
+/// (in-flight counts, usage, latency) for one that reads as much. So a call under load
+/// waits for no read, only for its admission where there is one: LiteLLM's DualCache
+/// keeps its Redis batch reads in memory for 0.1 s likewise. What this process does
+/// counts at once (a cooldown it sets, its own requests in flight and usage, see
+/// [`RecentRead`]); what other processes do is seen within this long.
 const COOLDOWN_READ_TTL_MS: u64 = 100;
 
 /// The cooldowns last read from Redis, per deployment: when read, and until when the
@@ -141,6 +150,66 @@ impl CooldownsRead {
             self.entries.resize(i + 1, None);
         }
         self.entries[i] = Some((read_at, until));
+    }
+}
+
+/// One deployment's last full read from Redis (besides its cooldown, which
+/// [`CooldownsRead`] keeps), with this process's own counts at that moment: a view made
+/// from it adds what this process did since (its requests begun and ended, its usage),
+/// so that this process's requests are never stale in it and only the other processes'
+/// are as old as the read. Without that, least-busy would send every call of the next
+/// 0.1 s to the deployment that was least busy at the read.
+#[derive(Debug, Clone, Copy)]
+struct RecentRead {
+    read_at: u64,
+    /// What was read, and the usage minute it was read in.
+    need: Need,
+    minute: u64,
+    in_flight: i64,
+    usage: MinuteUsage,
+    mean_latency: Option<f64>,
+    /// This process's in-flight count and usage just before the read.
+    own_in_flight: i64,
+    own_usage: MinuteUsage,
+}
+
+/// The last full reads, per deployment.
+#[derive(Debug, Default)]
+struct RecentReads {
+    entries: Vec<Option<RecentRead>>,
+}
+
+impl RecentReads {
+    fn record(&mut self, i: usize, read: RecentRead) {
+        if self.entries.len() <= i {
+            self.entries.resize(i + 1, None);
+        }
+        self.entries[i] = Some(read);
+    }
+
+    /// `i`'s entry from a read younger than [`COOLDOWN_READ_TTL_MS`] that read at least
+    /// `need` (and this minute's usage when `need` has usage), brought up to date with
+    /// what `local` (this process) did since; `None` when there is no such read.
+    fn entry(&self, i: usize, need: Need, now_ms: u64, local: &MemoryState) -> Option<Entry> {
+        let read = (*self.entries.get(i)?)?;
+        if now_ms.saturating_sub(read.read_at) >= COOLDOWN_READ_TTL_MS || !read.need.covers(need) {
+            return None;
+        }
+        let mut usage = read.usage;
+        if need.usage {
+            let own = local.usage(i);
+            if own.minute != read.minute || read.own_usage.minute != read.minute {
+                return None;
+            }
+            usage.requests += own.requests.saturating_sub(read.own_usage.requests);
+            usage.tokens += own.tokens.saturating_sub(read.own_usage.tokens);
+        }
+        Some(Entry {
+            cooldown_ms: None,
+            in_flight: read.in_flight + (local.in_flight(i) - read.own_in_flight),
+            usage,
+            mean_latency: read.mean_latency,
+        })
     }
 }
 
@@ -266,8 +335,14 @@ struct RedisState {
     latency_window_ms: u64,
     admit: Script,
     windowed_failure: Script,
-    /// Cooldowns read lately, for cooldown-only selections.
+    /// Cooldowns read lately, for every selection.
     cooldowns_read: std::sync::Mutex<CooldownsRead>,
+    /// Full reads made lately, for the selections that read more than cooldowns.
+    recent: std::sync::Mutex<RecentReads>,
+    /// Per deployment: held while a read of a group starting with it is out, so that the
+    /// selections which find the last read too old meanwhile wait for that one instead
+    /// of each reading (a burst of calls would read once per call).
+    reading: Box<[tokio::sync::Mutex<()>]>,
 }
 
 /// `HH-MM` of a UTC minute, as LiteLLM names its usage windows.
@@ -319,6 +394,11 @@ impl SharedState {
             admit: Script::new(ADMIT_LUA),
             windowed_failure: Script::new(WINDOWED_FAILURE_LUA),
             cooldowns_read: std::sync::Mutex::new(CooldownsRead::default()),
+            recent: std::sync::Mutex::new(RecentReads::default()),
+            reading: deployments
+                .iter()
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
         });
         SharedState {
             local: MemoryState::new(deployments.len(), clock, latency_ttl),
@@ -358,13 +438,29 @@ impl SharedState {
         if ids.is_empty() {
             return Some(Snapshot::default());
         }
-        if need.cooldowns_only() {
-            let read = r.cooldowns_read.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(s) = read.snapshot(ids, now_ms) {
-                return Some(s);
-            }
+        if let Some(s) = self.recent_snapshot(r, ids, need, now_ms) {
+            return Some(s);
         }
-        let minute = hh_mm(self.minute());
+        let _reading = match r.reading.get(ids[0]) {
+            Some(m) => Some(m.lock().await),
+            None => None,
+        };
+        let now_ms = self.clock().unix_millis();
+        if let Some(s) = self.recent_snapshot(r, ids, need, now_ms) {
+            return Some(s);
+        }
+        // This process's own counts just before the read (the views made from it add
+        // what changes after): they are off by the requests this process begins or ends
+        // while the read is out, until the next read.
+        let own: Vec<(i64, MinuteUsage)> = if need.cooldowns_only() {
+            Vec::new()
+        } else {
+            ids.iter()
+                .map(|&i| (self.local.in_flight(i), self.local.usage(i)))
+                .collect()
+        };
+        let minute_now = self.minute();
+        let minute = hh_mm(minute_now);
         let mut pipe = redis::pipe();
         for &i in ids {
             let k = r.keys.get(i)?;
@@ -431,10 +527,57 @@ impl SharedState {
                 read.record(i, now_ms, e.cooldown_ms.map(|ms| now_ms + ms));
             }
         }
+        if !own.is_empty() {
+            let mut recent = r.recent.lock().unwrap_or_else(|e| e.into_inner());
+            for (&i, &(own_in_flight, own_usage)) in ids.iter().zip(&own) {
+                if let Some(e) = entries.get(&i) {
+                    recent.record(
+                        i,
+                        RecentRead {
+                            read_at: now_ms,
+                            need,
+                            minute: minute_now,
+                            in_flight: e.in_flight,
+                            usage: e.usage,
+                            mean_latency: e.mean_latency,
+                            own_in_flight,
+                            own_usage,
+                        },
+                    );
+                }
+            }
+        }
         Some(Snapshot {
             entries,
             any_cooling,
         })
+    }
+
+    /// A snapshot of `ids` from reads younger than [`COOLDOWN_READ_TTL_MS`] (cooldowns,
+    /// and the full reads when `need` reads more), if every part of it is that young.
+    fn recent_snapshot(
+        &self,
+        r: &RedisState,
+        ids: &[usize],
+        need: Need,
+        now_ms: u64,
+    ) -> Option<Snapshot> {
+        let mut s = {
+            let read = r.cooldowns_read.lock().unwrap_or_else(|e| e.into_inner());
+            read.snapshot(ids, now_ms)?
+        };
+        if need.cooldowns_only() {
+            return Some(s);
+        }
+        let recent = r.recent.lock().unwrap_or_else(|e| e.into_inner());
+        for &i in ids {
+            let fresh = recent.entry(i, need, now_ms, &self.local)?;
+            let e = s.entries.entry(i).or_default();
+            e.in_flight = fresh.in_flight;
+            e.usage = fresh.usage;
+            e.mean_latency = fresh.mean_latency;
+        }
+        Some(s)
     }
 
     /// Admit the first of `ranked` that is under its limits: count the request and mark
@@ -897,6 +1040,8 @@ mod tests {
         assert_eq!(two.view(&[0], Need::ALL).await.in_flight(0), 1);
         one.end(index, shared);
         for _ in 0..100 {
+            // Each look is a new read: the last one is 0.1 s old.
+            clock.advance(Duration::from_millis(100));
             if two.view(&[0], Need::ALL).await.in_flight(0) == 0 {
                 break;
             }
@@ -951,6 +1096,97 @@ mod tests {
         assert!(left.is_some_and(|l| l > Duration::from_secs(4)), "{left:?}");
         clock.advance(Duration::from_millis(50));
         assert!(two.view(&[0], Need::default()).await.cooling(0));
+    }
+
+    /// Calls of `cmd` Redis has run (`INFO commandstats`).
+    async fn calls(server: &RedisServer, cmd: &str) -> u64 {
+        let info: String = server
+            .link()
+            .run(|mut c| async move {
+                redis::cmd("INFO")
+                    .arg("commandstats")
+                    .query_async(&mut c)
+                    .await
+            })
+            .await
+            .unwrap_or_default();
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("cmdstat_{cmd}:calls=")))
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// A selection that reads in-flight counts and usage (least-busy, usage-based) reuses
+    /// a read for 0.1 s, as cooldown-only ones do: under load a call waits for its
+    /// admission alone. This process's own requests count in the reused read at once;
+    /// another process's are seen at the next read.
+    #[tokio::test]
+    async fn full_views_reuse_a_read_for_100_ms_with_this_processs_requests_counted() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let ds = two_limited(100);
+        let clock = ManualClock::new(1_800_000_000);
+        let (one, two) = pair(&server, &ds, clock.clone());
+        let need = Need {
+            in_flight: true,
+            usage: true,
+            latency: false,
+        };
+        let admit = |state: Arc<SharedState>, i: usize| {
+            let ds = ds.clone();
+            async move {
+                match state.try_admit(&[i], &ds, 10, true).await {
+                    Admission::Admitted { index, shared } => (index, shared),
+                    Admission::Full(_) => panic!("full"),
+                }
+            }
+        };
+        admit(one.clone(), 0).await;
+        let reads = calls(&server, "pttl").await;
+        let view = two.view(&[0, 1], need).await;
+        assert_eq!((view.in_flight(0), view.usage(0).requests), (1, 1));
+        assert_eq!(
+            calls(&server, "pttl").await,
+            reads + 2,
+            "one read, two deployments"
+        );
+
+        // Within 0.1 s: no read; this process's own admissions and ends count at once,
+        // the other process's wait for the next read.
+        let (mine, shared) = admit(two.clone(), 0).await;
+        admit(one.clone(), 1).await;
+        clock.advance(Duration::from_millis(99));
+        let view = two.view(&[0, 1], need).await;
+        assert_eq!((view.in_flight(0), view.usage(0).requests), (2, 2));
+        assert_eq!((view.in_flight(1), view.usage(1).requests), (0, 0));
+        two.end(mine, shared);
+        let view = two.view(&[0, 1], need).await;
+        assert_eq!((view.in_flight(0), view.usage(0).requests), (1, 2));
+        assert_eq!(
+            calls(&server, "pttl").await,
+            reads + 2,
+            "no read within 0.1 s"
+        );
+        // A selection that reads more than the last read did reads again.
+        let view = two.view(&[0, 1], Need::ALL).await;
+        assert_eq!(calls(&server, "pttl").await, reads + 4);
+        assert_eq!(view.in_flight(1), 1);
+
+        // 0.1 s after the read: read again, and the other process's request is there.
+        clock.advance(Duration::from_millis(100));
+        let view = two.view(&[0, 1], need).await;
+        assert_eq!(calls(&server, "pttl").await, reads + 6);
+        assert_eq!((view.in_flight(1), view.usage(1).requests), (1, 1));
+        // A new minute's usage is never answered from the last minute's read, however
+        // young (the clock is 0.199 s into its minute here).
+        clock.advance(Duration::from_millis(59_751));
+        assert_eq!(two.view(&[0, 1], need).await.usage(0).requests, 2);
+        assert_eq!(calls(&server, "pttl").await, reads + 8);
+        clock.advance(Duration::from_millis(60));
+        assert_eq!(two.view(&[0, 1], need).await.usage(0).requests, 0);
+        assert_eq!(calls(&server, "pttl").await, reads + 10);
     }
 
     #[tokio::test]
