@@ -255,7 +255,8 @@ def test_calls_under_load_reuse_a_read_of_the_shared_state_for_a_tenth_of_a_seco
     """least-busy with an rpm limit reads in-flight counts and usage: one read of the
     group's shared state (a pipeline with a PTTL per deployment) answers the selections of
     the next 0.1 s, so a call under load waits for its admission alone (it read the state
-    on every call: two round trips)."""
+    on every call: two round trips). A call counts in flight here while its admission is
+    out, so least-busy spreads a burst over both deployments (it sent all of it to one)."""
     a, b = servers
     away_from_minute_edge()
     r = Router(
@@ -267,7 +268,8 @@ def test_calls_under_load_reuse_a_read_of_the_shared_state_for_a_tenth_of_a_seco
     async def burst() -> float:
         started = time.monotonic()
         replies = await asyncio.gather(*(r.acompletion(model="g", messages=HI) for _ in range(20)))
-        assert all(text(x) in ("from A", "from B") for x in replies)
+        served = [text(x) for x in replies]
+        assert 7 <= served.count("from A") <= 13 and served.count("from B") == 20 - served.count("from A"), served
         return time.monotonic() - started
 
     asyncio.run(r.acompletion(model="g", messages=HI))  # connects

@@ -593,10 +593,28 @@ impl SharedState {
         share: bool,
     ) -> Admission {
         if let Some(r) = self.redis.as_ref().filter(|_| share) {
-            if let Some(result) = self
+            // The first candidate counts in flight here while its admission is out, so
+            // that selections made meanwhile (a burst of concurrent calls) see it:
+            // least-busy spreads the burst instead of sending all of it to the deployment
+            // that was least busy before it.
+            // Ended when the admission answers, or when the call is dropped meanwhile.
+            struct Pending<'a>(&'a MemoryState, Option<usize>);
+            impl Drop for Pending<'_> {
+                fn drop(&mut self) {
+                    if let Some(p) = self.1 {
+                        self.0.end(p);
+                    }
+                }
+            }
+            let pending = Pending(&self.local, ranked.first().copied());
+            if let Some(p) = pending.1 {
+                self.local.begin(p);
+            }
+            let shared = self
                 .admit_shared(r, ranked, deployments, input_tokens)
-                .await
-            {
+                .await;
+            drop(pending);
+            if let Some(result) = shared {
                 if let Admission::Admitted { index, .. } = result {
                     self.local.count_request(index);
                     self.local.begin(index);
@@ -894,6 +912,7 @@ mod tests {
     use crate::router::state::ManualClock;
     use crate::test_support::RedisServer;
     use serde_json::{json, Value};
+    use std::future::Future;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn deployments(v: Value) -> Vec<Deployment> {
@@ -1187,6 +1206,43 @@ mod tests {
         clock.advance(Duration::from_millis(60));
         assert_eq!(two.view(&[0, 1], need).await.usage(0).requests, 0);
         assert_eq!(calls(&server, "pttl").await, reads + 10);
+    }
+
+    /// While its admission is out, a call counts in flight in this process, so that the
+    /// selections of concurrent calls see it; a call dropped meanwhile leaves nothing.
+    #[tokio::test]
+    async fn a_call_counts_in_flight_while_its_admission_is_out() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let ds = two_limited(100);
+        let (one, _) = pair(&server, &ds, ManualClock::new(1_800_000_000));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut admission = Box::pin(one.try_admit(&[0], &ds, 0, true));
+        assert!(admission.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(
+            one.local.in_flight(0),
+            1,
+            "in flight while the admission is out"
+        );
+        assert!(matches!(
+            admission.await,
+            Admission::Admitted {
+                index: 0,
+                shared: true
+            }
+        ));
+        assert_eq!(one.local.in_flight(0), 1, "admitted: in flight once");
+
+        let mut dropped = Box::pin(one.try_admit(&[1], &ds, 0, true));
+        assert!(dropped.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(one.local.in_flight(1), 1);
+        drop(dropped);
+        assert_eq!(
+            one.local.in_flight(1),
+            0,
+            "a dropped call leaves nothing in flight"
+        );
     }
 
     #[tokio::test]
