@@ -175,6 +175,30 @@ impl RedisServer {
         self.spawn().unwrap();
     }
 
+    /// How many times this Redis has run each of `commands`, summed (`INFO
+    /// commandstats`: the commands scripts and pipelines run count too).
+    pub async fn command_calls(&self, commands: &[&str]) -> u64 {
+        let info: String = self
+            .link()
+            .run(|mut c| async move {
+                redis::cmd("INFO")
+                    .arg("commandstats")
+                    .query_async(&mut c)
+                    .await
+            })
+            .await
+            .unwrap_or_default();
+        commands
+            .iter()
+            .filter_map(|name| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix(&format!("cmdstat_{name}:calls=")))
+                    .and_then(|rest| rest.split(',').next())
+                    .and_then(|n| n.parse::<u64>().ok())
+            })
+            .sum()
+    }
+
     /// A new link to the server, as another process would have.
     pub fn link(&self) -> std::sync::Arc<crate::cache::link::RedisLink> {
         let info = redis::ConnectionInfo {

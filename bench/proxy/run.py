@@ -933,23 +933,25 @@ def keys_section(results: dict, plan: Plan) -> list[str]:
         )
         + ".",
         "",
-        "Rounds' added p50 less the core's, µs: "
-        + "; ".join(
-            f"{short} " + " / ".join(f"{x:+,.0f}" for x in round_added(keys[name], keys["core"]))
-            for name, short in KEY_SHORT.items()
-            if name in keys and name != "core" and round_added(keys[name], keys["core"])
-        )
-        + ".",
+        paired_rounds_line(keys, "Rounds' added p50 less the core's, µs", round_added, "{:+,.0f}"),
         "",
-        "Rounds' shares of the core's requests/s: "
-        + "; ".join(
-            f"{short} " + " / ".join(f"{x:.0%}" for x in round_shares(keys[name], keys["core"]))
-            for name, short in KEY_SHORT.items()
-            if name in keys and name != "core" and round_shares(keys[name], keys["core"])
-        )
-        + ".",
+        paired_rounds_line(keys, "Rounds' shares of the core's requests/s", round_shares, "{:.0%}"),
         "",
     ]
+
+
+def paired_rounds_line(keys: dict, title: str, paired, fmt: str) -> str:
+    """One line of every set-up's rounds compared with the core's (``paired(r, core)``),
+    in round order."""
+    return (
+        f"{title}: "
+        + "; ".join(
+            f"{short} " + " / ".join(fmt.format(x) for x in paired(keys[name], keys["core"]))
+            for name, short in KEY_SHORT.items()
+            if name in keys and name != "core" and paired(keys[name], keys["core"])
+        )
+        + "."
+    )
 
 
 def write_results(text: str) -> None:

@@ -1117,25 +1117,6 @@ mod tests {
         assert!(two.view(&[0], Need::default()).await.cooling(0));
     }
 
-    /// Calls of `cmd` Redis has run (`INFO commandstats`).
-    async fn calls(server: &RedisServer, cmd: &str) -> u64 {
-        let info: String = server
-            .link()
-            .run(|mut c| async move {
-                redis::cmd("INFO")
-                    .arg("commandstats")
-                    .query_async(&mut c)
-                    .await
-            })
-            .await
-            .unwrap_or_default();
-        info.lines()
-            .find_map(|l| l.strip_prefix(&format!("cmdstat_{cmd}:calls=")))
-            .and_then(|rest| rest.split(',').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    }
-
     /// A selection that reads in-flight counts and usage (least-busy, usage-based) reuses
     /// a read for 0.1 s, as cooldown-only ones do: under load a call waits for its
     /// admission alone. This process's own requests count in the reused read at once;
@@ -1163,11 +1144,11 @@ mod tests {
             }
         };
         admit(one.clone(), 0).await;
-        let reads = calls(&server, "pttl").await;
+        let reads = server.command_calls(&["pttl"]).await;
         let view = two.view(&[0, 1], need).await;
         assert_eq!((view.in_flight(0), view.usage(0).requests), (1, 1));
         assert_eq!(
-            calls(&server, "pttl").await,
+            server.command_calls(&["pttl"]).await,
             reads + 2,
             "one read, two deployments"
         );
@@ -1184,28 +1165,28 @@ mod tests {
         let view = two.view(&[0, 1], need).await;
         assert_eq!((view.in_flight(0), view.usage(0).requests), (1, 2));
         assert_eq!(
-            calls(&server, "pttl").await,
+            server.command_calls(&["pttl"]).await,
             reads + 2,
             "no read within 0.1 s"
         );
         // A selection that reads more than the last read did reads again.
         let view = two.view(&[0, 1], Need::ALL).await;
-        assert_eq!(calls(&server, "pttl").await, reads + 4);
+        assert_eq!(server.command_calls(&["pttl"]).await, reads + 4);
         assert_eq!(view.in_flight(1), 1);
 
         // 0.1 s after the read: read again, and the other process's request is there.
         clock.advance(Duration::from_millis(100));
         let view = two.view(&[0, 1], need).await;
-        assert_eq!(calls(&server, "pttl").await, reads + 6);
+        assert_eq!(server.command_calls(&["pttl"]).await, reads + 6);
         assert_eq!((view.in_flight(1), view.usage(1).requests), (1, 1));
         // A new minute's usage is never answered from the last minute's read, however
         // young (the clock is 0.199 s into its minute here).
         clock.advance(Duration::from_millis(59_751));
         assert_eq!(two.view(&[0, 1], need).await.usage(0).requests, 2);
-        assert_eq!(calls(&server, "pttl").await, reads + 8);
+        assert_eq!(server.command_calls(&["pttl"]).await, reads + 8);
         clock.advance(Duration::from_millis(60));
         assert_eq!(two.view(&[0, 1], need).await.usage(0).requests, 0);
-        assert_eq!(calls(&server, "pttl").await, reads + 10);
+        assert_eq!(server.command_calls(&["pttl"]).await, reads + 10);
     }
 
     /// While its admission is out, a call counts in flight in this process, so that the

@@ -834,7 +834,7 @@ async fn measure_admission() {
 
 /// How many script calls this Redis has run.
 async fn evalsha_calls(server: &RedisServer) -> u64 {
-    command_calls(server, &["evalsha"]).await
+    server.command_calls(&["evalsha"]).await
 }
 
 /// Admissions arriving while a call to Redis is out go together in the next call: 64
@@ -890,29 +890,6 @@ async fn counter(server: &RedisServer, key: String) -> Option<i64> {
         .flatten()
 }
 
-/// How many times this Redis has run each of `commands` (scripts' calls included).
-async fn command_calls(server: &RedisServer, commands: &[&str]) -> u64 {
-    let info: String = server
-        .link()
-        .run(|mut c| async move {
-            redis::cmd("INFO")
-                .arg("commandstats")
-                .query_async(&mut c)
-                .await
-        })
-        .await
-        .unwrap_or_default();
-    commands
-        .iter()
-        .filter_map(|name| {
-            info.lines()
-                .find_map(|l| l.strip_prefix(&format!("cmdstat_{name}:calls=")))
-                .and_then(|rest| rest.split(',').next())
-                .and_then(|n| n.parse::<u64>().ok())
-        })
-        .sum()
-}
-
 /// A call carrying many admissions of one key reads and writes each counter once, not
 /// once per request (the per-request `INCR`s were most of Redis's CPU under load), and
 /// stays exact: 64 at once against an rpm of 40 admit exactly 40, the refused ones
@@ -935,11 +912,11 @@ async fn a_batch_counts_each_counter_once_and_exactly() {
     let counters = ["get", "incr", "incrby", "decr", "decrby"];
     let (calls0, cmds0) = (
         evalsha_calls(&server).await,
-        command_calls(&server, &counters).await,
+        server.command_calls(&counters).await,
     );
     let outcomes = futures_util::future::join_all((0..64).map(|_| admit(&one, &id))).await;
     let calls = evalsha_calls(&server).await - calls0;
-    let cmds = command_calls(&server, &counters).await - cmds0;
+    let cmds = server.command_calls(&counters).await - cmds0;
     let admitted: Vec<Permit> = outcomes.into_iter().filter_map(Result::ok).collect();
     assert_eq!(admitted.len(), 39, "40 a minute, one taken before");
     assert!(admitted.iter().all(Permit::is_shared));
@@ -1121,7 +1098,7 @@ async fn a_slot_given_back_and_taken_in_one_call_writes_nothing() {
     }];
     let inner = &one.inner;
     let writes = ["zadd", "hset", "hincrby", "hdel", "decrby", "pexpire"];
-    let before = command_calls(&server, &writes).await;
+    let before = server.command_calls(&writes).await;
     let (invocation, _) = invocation_of(inner, T0 * 1000, &ends, &admissions);
     let reply: Option<Vec<i64>> = server
         .link()
@@ -1133,7 +1110,7 @@ async fn a_slot_given_back_and_taken_in_one_call_writes_nothing() {
         "admitted: the slot given back first"
     );
     assert_eq!(
-        command_calls(&server, &writes).await - before,
+        server.command_calls(&writes).await - before,
         0,
         "nothing written for a slot given back and taken again"
     );
