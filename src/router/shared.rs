@@ -596,8 +596,8 @@ impl SharedState {
             // The first candidate counts in flight here while its admission is out, so
             // that selections made meanwhile (a burst of concurrent calls) see it:
             // least-busy spreads the burst instead of sending all of it to the deployment
-            // that was least busy before it.
-            // Ended when the admission answers, or when the call is dropped meanwhile.
+            // that was least busy before it. Given back when the admission answers, or
+            // when the call is dropped meanwhile.
             struct Pending<'a>(&'a MemoryState, Option<usize>);
             impl Drop for Pending<'_> {
                 fn drop(&mut self) {
