@@ -309,6 +309,31 @@ def test_a_reply_waits_for_its_selection_and_admission_only(redis, servers):
         relay.close()
 
 
+async def test_a_call_cancelled_while_its_admission_is_out_leaves_nothing_in_flight(redis, servers):
+    """An asyncio timeout that fires while the admission is on its way to Redis cancels the
+    call, not the admission: once it answers, the in-flight count it took is given back
+    (it stayed, and least-busy read that deployment one request busier from then on)."""
+    a, b = servers
+    relay = SlowRelay(redis.port, 0.2)
+    try:
+        r = Router(
+            model_list=[dep("g", a, "A", rpm=1_000), dep("g", b, "B", rpm=1_000)],
+            routing_strategy="least-busy",
+            redis_url=relay.url,
+        )
+        await r.acompletion(model="g", messages=HI)  # connects
+        await asyncio.sleep(0.6)  # its end reaches Redis through the relay
+        assert {redis.command("HGET", "g_request_count", d) or "0" for d in "AB"} == {"0"}
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(r.acompletion(model="g", messages=HI), timeout=0.25)
+        # Counted in Redis (the request was admitted there), then given back.
+        await asyncio.sleep(1.0)
+        assert {redis.command("HGET", "g_request_count", d) or "0" for d in "AB"} == {"0"}
+        assert len(a.requests) + len(b.requests) == 1  # the cancelled call sent nothing
+    finally:
+        relay.close()
+
+
 def test_redis_going_away_loses_no_request_and_warns_once(redis, servers, caplog):
     a, _ = servers
     away_from_minute_edge()

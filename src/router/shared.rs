@@ -316,6 +316,16 @@ pub enum Admission {
     Full(Vec<(usize, MinuteUsage)>),
 }
 
+/// One candidate of a shared admission, as its task sends it.
+struct Candidate {
+    rpm_key: String,
+    tpm_key: String,
+    in_flight: String,
+    id: String,
+    rpm: i64,
+    tpm: i64,
+}
+
 struct Keys {
     id: String,
     usage_prefix: String,
@@ -333,7 +343,7 @@ struct RedisState {
     latency_ttl_ms: u64,
     /// How old a latency sample may be and still count.
     latency_window_ms: u64,
-    admit: Script,
+    admit: Arc<Script>,
     windowed_failure: Script,
     /// Cooldowns read lately, for every selection.
     cooldowns_read: std::sync::Mutex<CooldownsRead>,
@@ -391,7 +401,7 @@ impl SharedState {
                 .collect(),
             latency_ttl_ms: (latency_ttl.as_millis() as u64).max(1),
             latency_window_ms: latency_ttl.as_millis() as u64,
-            admit: Script::new(ADMIT_LUA),
+            admit: Arc::new(Script::new(ADMIT_LUA)),
             windowed_failure: Script::new(WINDOWED_FAILURE_LUA),
             cooldowns_read: std::sync::Mutex::new(CooldownsRead::default()),
             recent: std::sync::Mutex::new(RecentReads::default()),
@@ -646,25 +656,64 @@ impl SharedState {
             return Some(Admission::Full(Vec::new()));
         }
         let minute = hh_mm(self.minute());
-        let mut inv = r.admit.prepare_invoke();
-        inv.arg(input_tokens)
-            .arg(USAGE_TTL_MS)
-            .arg(IN_FLIGHT_TTL_MS);
+        let limit = |v: Option<u64>| v.map(|n| n as i64).unwrap_or(-1);
+        let mut candidates = Vec::with_capacity(ranked.len());
         for &i in ranked {
             let k = r.keys.get(i)?;
             let d = deployments.get(i)?;
-            let limit = |v: Option<u64>| v.map(|n| n as i64).unwrap_or(-1);
-            inv.key(self.usage_key(r, i, "rpm", &minute))
-                .key(self.usage_key(r, i, "tpm", &minute))
-                .key(&k.in_flight)
-                .arg(limit(d.rpm))
-                .arg(limit(d.tpm))
-                .arg(&k.id);
+            candidates.push(Candidate {
+                rpm_key: self.usage_key(r, i, "rpm", &minute),
+                tpm_key: self.usage_key(r, i, "tpm", &minute),
+                in_flight: k.in_flight.clone(),
+                id: k.id.clone(),
+                rpm: limit(d.rpm),
+                tpm: limit(d.tpm),
+            });
         }
-        let out: Vec<i64> = r
-            .link
-            .run(|mut c| async move { inv.invoke_async(&mut c).await })
-            .await?;
+        // The call runs in a task of its own: a caller that goes away while it is out
+        // (a cancelled call, an asyncio timeout) cannot stop it half-way, and the task
+        // gives back the in-flight count an admission nobody waits for took (else that
+        // deployment would read one request busier under least-busy for as long as its
+        // group is used).
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (script, link) = (r.admit.clone(), r.link.clone());
+        let task = async move {
+            let mut inv = script.prepare_invoke();
+            inv.arg(input_tokens)
+                .arg(USAGE_TTL_MS)
+                .arg(IN_FLIGHT_TTL_MS);
+            for c in &candidates {
+                inv.key(&c.rpm_key)
+                    .key(&c.tpm_key)
+                    .key(&c.in_flight)
+                    .arg(c.rpm)
+                    .arg(c.tpm)
+                    .arg(&c.id);
+            }
+            let out: Option<Vec<i64>> = link
+                .run(|mut c| async move { inv.invoke_async(&mut c).await })
+                .await;
+            let Err(Some(out)) = tx.send(out) else { return };
+            let admitted = out.first().and_then(|k| usize::try_from(*k).ok());
+            if let Some(c) = admitted.and_then(|k| candidates.get(k)) {
+                let (hash, id) = (c.in_flight.clone(), c.id.clone());
+                let _: Option<i64> = link
+                    .run(|mut conn| async move {
+                        redis::cmd("HINCRBY")
+                            .arg(&hash)
+                            .arg(&id)
+                            .arg(-1)
+                            .query_async(&mut conn)
+                            .await
+                    })
+                    .await;
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => drop(handle.spawn(task)),
+            Err(_) => drop(crate::transport::runtime().spawn(task)),
+        }
+        let out: Vec<i64> = rx.await.ok().flatten()?;
         let first = *out.first()?;
         if first >= 0 {
             let index = *ranked.get(first as usize)?;
@@ -1223,6 +1272,35 @@ mod tests {
             one.local.in_flight(1),
             0,
             "a dropped call leaves nothing in flight"
+        );
+        // Nor in Redis: the admission went on without it and gave its count back.
+        let busy = |id: &'static str| {
+            let link = server.link();
+            async move {
+                link.run(|mut c| async move {
+                    redis::cmd("HGET")
+                        .arg("g_request_count")
+                        .arg(id)
+                        .query_async::<Option<i64>>(&mut c)
+                        .await
+                })
+                .await
+                .flatten()
+            }
+        };
+        let mut left = busy("b").await;
+        for _ in 0..100 {
+            if left == Some(0) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            left = busy("b").await;
+        }
+        assert_eq!(left, Some(0), "admitted, then given back");
+        assert_eq!(
+            busy("a").await,
+            Some(1),
+            "the call that waited keeps its count"
         );
     }
 
