@@ -316,6 +316,20 @@ pub enum Admission {
     Full(Vec<(usize, MinuteUsage)>),
 }
 
+/// Give back one of deployment `id`'s in-flight requests in its group's hash `hash`.
+async fn release_in_flight(link: &RedisLink, hash: &str, id: &str) {
+    let _: Option<i64> = link
+        .run(|mut c| async move {
+            redis::cmd("HINCRBY")
+                .arg(hash)
+                .arg(id)
+                .arg(-1)
+                .query_async(&mut c)
+                .await
+        })
+        .await;
+}
+
 /// One candidate of a shared admission, as its task sends it.
 struct Candidate {
     rpm_key: String,
@@ -696,17 +710,7 @@ impl SharedState {
             let Err(Some(out)) = tx.send(out) else { return };
             let admitted = out.first().and_then(|k| usize::try_from(*k).ok());
             if let Some(c) = admitted.and_then(|k| candidates.get(k)) {
-                let (hash, id) = (c.in_flight.clone(), c.id.clone());
-                let _: Option<i64> = link
-                    .run(|mut conn| async move {
-                        redis::cmd("HINCRBY")
-                            .arg(&hash)
-                            .arg(&id)
-                            .arg(-1)
-                            .query_async(&mut conn)
-                            .await
-                    })
-                    .await;
+                release_in_flight(&link, &c.in_flight, &c.id).await;
             }
         };
         match tokio::runtime::Handle::try_current() {
@@ -751,18 +755,7 @@ impl SharedState {
         let Some(k) = r.keys.get(i) else { return };
         let link = r.link.clone();
         let (hash, id) = (k.in_flight.clone(), k.id.clone());
-        let task = async move {
-            let _: Option<i64> = link
-                .run(|mut c| async move {
-                    redis::cmd("HINCRBY")
-                        .arg(&hash)
-                        .arg(&id)
-                        .arg(-1)
-                        .query_async(&mut c)
-                        .await
-                })
-                .await;
-        };
+        let task = async move { release_in_flight(&link, &hash, &id).await };
         // On the shared runtime: the caller may be a thread's own runtime that nothing
         // drives once the call returns.
         drop(crate::transport::runtime().spawn(task));
