@@ -24,6 +24,20 @@ MASTER = "sk-1234"
 AUTH = {"Authorization": f"Bearer {MASTER}"}
 EMAIL = "jane.doe@example.com"
 CARD = "4111 1111 1111 1111"
+
+
+def texts(value, key=None):
+    """Every string in a JSON value, with the key it is under."""
+    if isinstance(value, str):
+        yield key, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from texts(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from texts(v, key)
+
+
 PROMPT = f"write to {EMAIL} about atlas; {EMAIL} is urgent"
 MASKED = "write to <EMAIL_1> about atlas; <EMAIL_1> is urgent"
 
@@ -286,7 +300,9 @@ def test_a_stream_blocked_after_the_call_says_so_in_its_spend_row(proxy, client,
     assert info["no-leaks"]["guardrail_action"] == "block"
     assert info["no-leaks"]["detected_entity_count"] == {"CREDIT_CARD": 1}
     assert rows[0]["status"] == "failure"
-    assert "1111" not in json.dumps(rows[0])
+    # No text of the row holds any of the card's digits; its ids are random hex and may.
+    ids = {"request_id", "api_key"}
+    assert not [(k, v) for k, v in texts(rows[0]) if k not in ids and "1111" in v]
 
 
 def test_key_and_team_guardrails_apply_to_their_requests(proxy, server):
