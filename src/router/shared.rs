@@ -713,10 +713,9 @@ impl SharedState {
                 release_in_flight(&link, &c.in_flight, &c.id).await;
             }
         };
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => drop(handle.spawn(task)),
-            Err(_) => drop(crate::transport::runtime().spawn(task)),
-        }
+        // A serving thread's runtime, else the shared one: a blocking call's own runtime
+        // is not driven once the call is gone, and the task must finish without it.
+        crate::transport::spawn_call_task(task);
         let out: Vec<i64> = rx.await.ok().flatten()?;
         let first = *out.first()?;
         if first >= 0 {
