@@ -40,6 +40,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "spend logs: the session_id index over rows with a session",
         sql: V2,
     },
+    Migration {
+        version: 3,
+        name: "spend logs: the end_user index over rows with an end user",
+        sql: V3,
+    },
 ];
 
 /// The proxy writes no `session_id` (LiteLLM's sessions are the SDK's), so every row
@@ -49,6 +54,15 @@ const MIGRATIONS: &[Migration] = &[
 const V2: &str = r#"
 DROP INDEX IF EXISTS "LiteLLM_SpendLogs_session_id_idx";
 CREATE INDEX IF NOT EXISTS "LiteLLM_SpendLogs_session_id_idx" ON "LiteLLM_SpendLogs" (session_id) WHERE session_id IS NOT NULL;
+"#;
+
+/// As V2 for `end_user`: a request without `user` (most of them) wrote a NULL entry into
+/// that index, ~10% of what a spend-log row costs Postgres to insert (300,000 rows by
+/// `INSERT ... SELECT`: 8.6-9.3 µs a row with the full index, 7.8-9.0 with this one, 7.6-7.8
+/// with none). `WHERE end_user = ...` implies `IS NOT NULL`: look-ups by end user use it.
+const V3: &str = r#"
+DROP INDEX IF EXISTS "LiteLLM_SpendLogs_end_user_idx";
+CREATE INDEX IF NOT EXISTS "LiteLLM_SpendLogs_end_user_idx" ON "LiteLLM_SpendLogs" (end_user) WHERE end_user IS NOT NULL;
 "#;
 
 const V1: &str = r#"

@@ -199,42 +199,40 @@ async fn creates_and_migrates(url: &str) {
         .iter()
         .map(|r| r.get::<i64, _>(0))
         .collect();
-    assert_eq!(versions, vec![1, 2]);
-    // Version 2: the session_id index holds rows with a session only, and still
-    // serves a look-up by session.
-    let definition = match again.dialect {
-        Dialect::Sqlite => {
-            "SELECT sql FROM sqlite_master WHERE name = 'LiteLLM_SpendLogs_session_id_idx'"
-        }
-        Dialect::Postgres => {
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'LiteLLM_SpendLogs_session_id_idx'"
-        }
-    };
-    let definition: String = sqlx::query(definition)
-        .fetch_one(&again.pool)
-        .await
-        .unwrap()
-        .get(0);
-    assert!(
-        definition.contains("session_id IS NOT NULL"),
-        "{definition}"
-    );
-    if again.dialect == Dialect::Sqlite {
-        let plan: Vec<String> = sqlx::query(
-            "EXPLAIN QUERY PLAN SELECT request_id FROM \"LiteLLM_SpendLogs\" WHERE session_id = $1",
-        )
-        .bind("s-1")
-        .fetch_all(&again.pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String, _>(3))
-        .collect();
+    assert_eq!(versions, vec![1, 2, 3]);
+    // Versions 2 and 3: the session_id and end_user indexes hold rows with a value only
+    // (most rows have none), and still serve a look-up by that value.
+    for (column, index) in [
+        ("session_id", "LiteLLM_SpendLogs_session_id_idx"),
+        ("end_user", "LiteLLM_SpendLogs_end_user_idx"),
+    ] {
+        let definition = match again.dialect {
+            Dialect::Sqlite => "SELECT sql FROM sqlite_master WHERE name = $1",
+            Dialect::Postgres => "SELECT indexdef FROM pg_indexes WHERE indexname = $1",
+        };
+        let definition: String = sqlx::query(definition)
+            .bind(index)
+            .fetch_one(&again.pool)
+            .await
+            .unwrap()
+            .get(0);
         assert!(
-            plan.iter()
-                .any(|p| p.contains("LiteLLM_SpendLogs_session_id_idx")),
-            "{plan:?}"
+            definition.contains(&format!("{column} IS NOT NULL")),
+            "{definition}"
         );
+        if again.dialect == Dialect::Sqlite {
+            let plan: Vec<String> = sqlx::query(&format!(
+                "EXPLAIN QUERY PLAN SELECT request_id FROM \"LiteLLM_SpendLogs\" WHERE {column} = $1"
+            ))
+            .bind("s-1")
+            .fetch_all(&again.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>(3))
+            .collect();
+            assert!(plan.iter().any(|p| p.contains(index)), "{plan:?}");
+        }
     }
 }
 
