@@ -14,6 +14,7 @@ import time
 
 import httpx
 import pytest
+from _minute import clear_of_minute_end
 from _proxy import ProxyProcess, mock_deployment, run_proxy
 from postgres_server import PostgresServer
 from redis_server import RedisServer
@@ -48,13 +49,6 @@ def admin(url: str, path: str, **body) -> dict:
 
 def new_key(url: str, **body) -> str:
     return admin(url, "/key/generate", **body)["key"]
-
-
-def clear_of_minute_end(margin: float = 8.0) -> None:
-    """Limits count per UTC minute: start a burst well inside one."""
-    left = 60 - time.time() % 60
-    if left < margin:
-        time.sleep(left + 0.2)
 
 
 # -- without keys ---------------------------------------------------------------------

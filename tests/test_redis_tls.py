@@ -14,13 +14,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from _minute import clear_of_minute_end
 from conftest import USER_HI
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from redis_server import RedisServer, ServerTls
-from test_router_redis import HI, away_from_minute_edge, dep, text
+from test_router_redis import HI, dep, text
 
 import rustllm as litellm
 from rustllm import Router
@@ -195,7 +196,7 @@ def assert_up(router) -> None:
 # What works
 # ---------------------------------------------------------------------------------------
 def test_two_routers_share_rpm_exactly_through_tls(tls_redis, mock):
-    away_from_minute_edge()
+    clear_of_minute_end()
     model_list = [dep("g", mock, "A", rpm=4)]
     by_url = Router(model_list=model_list, **shared(tls_redis, ssl_ca_certs=Path(tls_redis.tls.ca)))
     by_host = Router(

@@ -13,7 +13,7 @@ import asyncio
 import json
 
 import pytest
-from test_router_redis import away_from_minute_edge
+from _minute import clear_of_minute_end
 
 import rustllm as litellm
 from rustllm import ResponsesAPIResponse
@@ -564,7 +564,7 @@ def test_router_limits_and_retries_apply_to_responses(server):
         ],
         num_retries=1,
     )
-    away_from_minute_edge()  # rpm counts per UTC minute
+    clear_of_minute_end()  # rpm counts per UTC minute
     server.fail_next(1, status=500)
     r = router.responses(model="g", input="hi")
     assert r.status == "completed"

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 
 import pytest
+from _minute import clear_of_minute_end
 
 import rustllm as litellm
 from rustllm import Router
@@ -190,6 +191,7 @@ def test_cost_based_routing_works_sync(servers):
 def test_rpm_admits_exactly_rpm(servers, strategy):
     a, b, _ = servers
     r = Router(model_list=[dep("g", a, rpm=2), dep("g", b, rpm=2)], routing_strategy=strategy)
+    clear_of_minute_end()
     for _ in range(4):  # LiteLLM admits only rpm-1 (2 calls here)
         r.completion(model="g", messages=HI)
     with pytest.raises(litellm.RateLimitError, match="No deployments available for selected model"):

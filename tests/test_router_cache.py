@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from _minute import clear_of_minute_end
 
 import rustllm as litellm
 from rustllm import Router
@@ -102,6 +103,7 @@ def test_default_ttl_from_cache_kwargs(mock):
 
 def test_hits_are_not_counted_against_rpm(mock):
     r = Router(model_list=[dep("g", mock, rpm=1)], cache_responses=True)
+    clear_of_minute_end()
     first = r.completion(model="g", messages=HI)
     for _ in range(5):
         assert r.completion(model="g", messages=HI).id == first.id

@@ -9,6 +9,7 @@ import hashlib
 from collections import Counter
 
 import pytest
+from _minute import clear_of_minute_end
 
 import rustllm as litellm
 from rustllm import Router
@@ -136,6 +137,7 @@ def test_deployment_lookups(servers):
 def test_model_group_usage_and_remaining(servers):
     a, _ = servers
     r = Router(model_list=[dep("g", a, rpm=10, tpm=1000)])
+    clear_of_minute_end()
     r.completion(model="g", messages=HI)
     tpm, rpm = asyncio.run(r.get_model_group_usage("g"))
     assert rpm == 1 and tpm > 0

@@ -16,6 +16,7 @@ import threading
 import time
 
 import pytest
+from _minute import clear_of_minute_end
 from redis_server import RedisServer
 
 import rustllm as litellm
@@ -76,16 +77,9 @@ def eventually(check, timeout: float = 2.0) -> bool:
     return True
 
 
-def away_from_minute_edge():
-    """rpm windows are UTC minutes: do not start a counting test in a minute's last seconds."""
-    left = 60 - time.time() % 60
-    if left < 5:
-        time.sleep(left + 0.05)
-
-
 def test_two_routers_share_rpm_exactly(redis, servers):
     a, _ = servers
-    away_from_minute_edge()
+    clear_of_minute_end()
     routers = [Router(model_list=[dep("g", a, "A", rpm=6)], redis_url=redis.url) for _ in range(2)]
     assert routers[0]._core.redis_address == f"127.0.0.1:{redis.port}"
     for n in range(6):
@@ -103,7 +97,7 @@ def test_two_routers_share_rpm_exactly(redis, servers):
 
 def test_two_processes_share_rpm_exactly(redis, servers):
     a, _ = servers
-    away_from_minute_edge()
+    clear_of_minute_end()
     config = f"model_list=[{dep('g', a, 'A', rpm=6)!r}], redis_host='127.0.0.1', redis_port={redis.port}"
     r = Router(**eval(f"dict({config})"))
     for _ in range(3):
@@ -164,7 +158,7 @@ def test_redis_holds_only_what_some_router_reads(redis, servers):
     # no usage, latency or in-flight key there (each was a round trip on every call), and
     # deployment_stats() still counts this process's calls.
     a, _ = servers
-    away_from_minute_edge()
+    clear_of_minute_end()
     r = Router(model_list=[dep("g", a, "A")], redis_url=redis.url)
     for _ in range(3):
         assert text(r.completion(model="g", messages=HI)) == "from A"
@@ -258,7 +252,7 @@ def test_calls_under_load_reuse_a_read_of_the_shared_state_for_a_tenth_of_a_seco
     on every call: two round trips). A call counts in flight here while its admission is
     out, so least-busy spreads a burst over both deployments (it sent all of it to one)."""
     a, b = servers
-    away_from_minute_edge()
+    clear_of_minute_end()
     r = Router(
         model_list=[dep("g", a, "A", rpm=10_000), dep("g", b, "B", rpm=10_000)],
         routing_strategy="least-busy",
@@ -286,7 +280,7 @@ def test_a_reply_waits_for_its_selection_and_admission_only(redis, servers):
     atomic admission), not for the latency sample and token count it leaves behind: those
     go in one round trip after the reply."""
     a, _ = servers
-    away_from_minute_edge()
+    clear_of_minute_end()
     delay = 0.15
     relay = SlowRelay(redis.port, delay)
     try:
@@ -336,7 +330,7 @@ async def test_a_call_cancelled_while_its_admission_is_out_leaves_nothing_in_fli
 
 def test_redis_going_away_loses_no_request_and_warns_once(redis, servers, caplog):
     a, _ = servers
-    away_from_minute_edge()
+    clear_of_minute_end()
     r = Router(model_list=[dep("g", a, "A", rpm=100)], redis_url=redis.url)
     with caplog.at_level(logging.INFO, logger="rustllm"):
         assert text(r.completion(model="g", messages=HI)) == "from A"
