@@ -1265,8 +1265,9 @@ const ENDS_WAIT: Duration = Duration::from_millis(1);
 
 impl Inner {
     /// Queue an admission and/or request ends for the next call to Redis, starting the
-    /// task that makes the calls if none runs. The task runs on the caller's runtime (a
-    /// serving thread's: its own Redis connection, no other thread woken).
+    /// task that makes the calls if none runs. On a serving thread the task runs on its
+    /// runtime (its own Redis connection, no other thread woken); anywhere else (a permit
+    /// dropped off the serving threads) on the shared runtime, which is always driven.
     fn enqueue(
         self: &Arc<Self>,
         link: &Arc<RedisLink>,
@@ -1284,11 +1285,7 @@ impl Inner {
             !std::mem::replace(&mut w.running, true)
         };
         if start {
-            let task = run_calls(Arc::clone(self), Arc::clone(link));
-            match tokio::runtime::Handle::try_current() {
-                Ok(handle) => drop(handle.spawn(task)),
-                Err(_) => drop(crate::transport::runtime().spawn(task)),
-            }
+            crate::transport::spawn_call_task(run_calls(Arc::clone(self), Arc::clone(link)));
         }
     }
 }
