@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import select
 import signal
+import threading
 import time
 
 import pytest
@@ -289,3 +290,36 @@ def test_settings_locks_held_by_a_parent_thread_at_the_fork_do_not_hang_the_chil
         for lock in held:
             lock.release()
     assert collect(pid, r) == "after fork"
+
+
+def test_a_router_read_out_at_the_fork_does_not_hang_the_child(server, redis_url):
+    """A least-busy Router reads its group's shared state once for every selection of the
+    next 0.1 s, and the selections that find it too old wait for the read that is out.
+    A child forked while one is out must not wait for it: that read stays behind in the
+    parent (the child waited forever)."""
+    from test_router_redis import SlowRelay
+
+    relay = SlowRelay(int(redis_url.rsplit(":", 1)[1]), 0.3)
+    params = {"model": "openai/echo", "api_base": server.base_url, "api_key": "sk-x"}
+    router = rustllm.Router(
+        model_list=[
+            {"model_name": "echo", "litellm_params": params, "model_info": {"id": "A"}},
+            {"model_name": "echo", "litellm_params": params, "model_info": {"id": "B"}},
+        ],
+        routing_strategy="least-busy",
+        redis_url=relay.url,
+        num_retries=0,
+    )
+    try:
+        assert router.completion(model="echo", messages=_ask("parent")).choices[0].message.content == "parent"
+        time.sleep(0.35)  # the read that call made is too old now
+        out_at_the_fork = threading.Thread(target=router.completion, kwargs={"model": "echo", "messages": _ask("x")})
+        out_at_the_fork.start()
+        time.sleep(0.1)  # its read of the group is out (0.3 s away)
+        pid, r = run_in_child(
+            lambda: router.completion(model="echo", messages=_ask("child")).choices[0].message.content
+        )
+        assert collect(pid, r) == "child"
+        out_at_the_fork.join()
+    finally:
+        relay.close()

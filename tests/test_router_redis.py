@@ -274,6 +274,41 @@ def test_calls_under_load_reuse_a_read_of_the_shared_state_for_a_tenth_of_a_seco
     assert reads <= 2 + took / 0.1, (reads, took)
 
 
+def test_a_read_slower_than_its_lifetime_still_answers_the_calls_that_waited_for_it(redis, servers):
+    """With Redis 0.3 s away, longer than a read answers selections for (0.1 s), a burst's
+    calls wait for the one read that is out and use it: a read is as fresh as its reply.
+    Counted from when it was sent, it was too old on arrival, and each waiting call read
+    again in turn (10 reads, the last call 3.3 s late)."""
+    a, b = servers
+    delay = 0.3
+    relay = SlowRelay(redis.port, delay)
+    try:
+        r = Router(
+            model_list=[dep("g", a, "A"), dep("g", b, "B")],
+            routing_strategy="least-busy",
+            redis_url=relay.url,
+            num_retries=0,
+        )
+        assert text(r.completion(model="g", messages=HI)) in ("from A", "from B")  # connects
+        time.sleep(2 * delay)  # its end reaches Redis; its read is old
+        reads_before = command_calls(redis, "pttl")
+
+        async def one() -> float:
+            started = time.monotonic()
+            await r.acompletion(model="g", messages=HI)
+            return time.monotonic() - started
+
+        async def burst() -> list[float]:
+            return await asyncio.gather(*(one() for _ in range(10)))
+
+        took = asyncio.run(burst())
+        reads = (command_calls(redis, "pttl") - reads_before) / 2
+        assert reads <= 2, reads
+        assert max(took) < 4 * delay, took  # the read, then the admission
+    finally:
+        relay.close()
+
+
 def test_a_reply_waits_for_its_selection_and_admission_only(redis, servers):
     """With Redis 0.15 s away, a latency-routed call with a tpm limit waits for two round
     trips (the deployments' shared state, whose last read is 0.1 s old by then, then the

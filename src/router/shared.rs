@@ -146,11 +146,16 @@ impl CooldownsRead {
     }
 
     fn record(&mut self, i: usize, read_at: u64, until: Option<u64>) {
-        if self.entries.len() <= i {
-            self.entries.resize(i + 1, None);
-        }
-        self.entries[i] = Some((read_at, until));
+        set_entry(&mut self.entries, i, (read_at, until));
     }
+}
+
+/// Set entry `i` of a per-deployment table, growing it as needed.
+fn set_entry<T: Clone>(entries: &mut Vec<Option<T>>, i: usize, value: T) {
+    if entries.len() <= i {
+        entries.resize(i + 1, None);
+    }
+    entries[i] = Some(value);
 }
 
 /// One deployment's last full read from Redis (besides its cooldown, which
@@ -181,10 +186,7 @@ struct RecentReads {
 
 impl RecentReads {
     fn record(&mut self, i: usize, read: RecentRead) {
-        if self.entries.len() <= i {
-            self.entries.resize(i + 1, None);
-        }
-        self.entries[i] = Some(read);
+        set_entry(&mut self.entries, i, read);
     }
 
     /// `i`'s entry from a read younger than [`COOLDOWN_READ_TTL_MS`] that read at least
@@ -340,6 +342,40 @@ struct Candidate {
     tpm: i64,
 }
 
+/// The candidate a shared admission's reply admitted, if any (its first number).
+fn admitted<'a>(reply: &[i64], candidates: &'a [Candidate]) -> Option<&'a Candidate> {
+    let k = usize::try_from(*reply.first()?).ok()?;
+    candidates.get(k)
+}
+
+/// Where the caller of a shared admission waits for its reply. Dropped before reading
+/// an admission that did arrive (the caller cancelled between the task's answer and its
+/// own next poll), it gives the in-flight count back, as the task does for a caller
+/// already gone when the reply comes.
+struct Answer {
+    rx: tokio::sync::oneshot::Receiver<Option<Vec<i64>>>,
+    link: Arc<RedisLink>,
+    candidates: Arc<[Candidate]>,
+}
+
+impl Drop for Answer {
+    fn drop(&mut self) {
+        // Closed first: the task then either sees the caller gone (and releases itself)
+        // or has already sent, and the reply is read here. Read once, it is gone.
+        self.rx.close();
+        let Ok(Some(reply)) = self.rx.try_recv() else {
+            return;
+        };
+        if let Some(c) = admitted(&reply, &self.candidates) {
+            let (link, hash, id) = (self.link.clone(), c.in_flight.clone(), c.id.clone());
+            drop(
+                crate::transport::runtime()
+                    .spawn(async move { release_in_flight(&link, &hash, &id).await }),
+            );
+        }
+    }
+}
+
 struct Keys {
     id: String,
     usage_prefix: String,
@@ -365,8 +401,41 @@ struct RedisState {
     recent: std::sync::Mutex<RecentReads>,
     /// Per deployment: held while a read of a group starting with it is out, so that the
     /// selections which find the last read too old meanwhile wait for that one instead
-    /// of each reading (a burst of calls would read once per call).
-    reading: Box<[tokio::sync::Mutex<()>]>,
+    /// of each reading (a burst of calls would read once per call). Made again in a
+    /// forked child ([`ReadLocks::current`]).
+    reading: ReadLocks,
+}
+
+/// The per-deployment read locks of one process generation
+/// ([`crate::transport::generation`]). A read out when the process forks stays behind
+/// in the parent's runtime with its lock held: a child using the parent's locks would
+/// wait for it forever, so a child makes its own.
+struct ReadLocks {
+    size: usize,
+    current: std::sync::Mutex<(usize, Arc<[tokio::sync::Mutex<()>]>)>,
+}
+
+impl ReadLocks {
+    fn new(size: usize) -> ReadLocks {
+        ReadLocks {
+            size,
+            current: std::sync::Mutex::new((crate::transport::generation(), Self::fresh(size))),
+        }
+    }
+
+    fn fresh(size: usize) -> Arc<[tokio::sync::Mutex<()>]> {
+        (0..size).map(|_| tokio::sync::Mutex::new(())).collect()
+    }
+
+    /// This process's locks.
+    fn current(&self) -> Arc<[tokio::sync::Mutex<()>]> {
+        let generation = crate::transport::generation();
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if current.0 != generation {
+            *current = (generation, Self::fresh(self.size));
+        }
+        current.1.clone()
+    }
 }
 
 /// `HH-MM` of a UTC minute, as LiteLLM names its usage windows.
@@ -419,10 +488,7 @@ impl SharedState {
             windowed_failure: Script::new(WINDOWED_FAILURE_LUA),
             cooldowns_read: std::sync::Mutex::new(CooldownsRead::default()),
             recent: std::sync::Mutex::new(RecentReads::default()),
-            reading: deployments
-                .iter()
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
+            reading: ReadLocks::new(deployments.len()),
         });
         SharedState {
             local: MemoryState::new(deployments.len(), clock, latency_ttl),
@@ -465,7 +531,8 @@ impl SharedState {
         if let Some(s) = self.recent_snapshot(r, ids, need, now_ms) {
             return Some(s);
         }
-        let _reading = match r.reading.get(ids[0]) {
+        let locks = r.reading.current();
+        let _reading = match locks.get(ids[0]) {
             Some(m) => Some(m.lock().await),
             None => None,
         };
@@ -504,6 +571,10 @@ impl SharedState {
             .link
             .run(|mut c| async move { pipe.query_async(&mut c).await })
             .await?;
+        // The read answers the selections of the next [`COOLDOWN_READ_TTL_MS`] from when
+        // its reply came: counted from when it was sent, a read slower than that was too
+        // old on arrival, and every selection waiting for it read again in turn.
+        let read_at = self.clock().unix_millis();
         let mut it = values.iter();
         let mut next = || it.next();
         let mut entries = HashMap::with_capacity(ids.len());
@@ -548,7 +619,7 @@ impl SharedState {
         {
             let mut read = r.cooldowns_read.lock().unwrap_or_else(|e| e.into_inner());
             for (&i, e) in &entries {
-                read.record(i, now_ms, e.cooldown_ms.map(|ms| now_ms + ms));
+                read.record(i, read_at, e.cooldown_ms.map(|ms| now_ms + ms));
             }
         }
         if !own.is_empty() {
@@ -558,7 +629,7 @@ impl SharedState {
                     recent.record(
                         i,
                         RecentRead {
-                            read_at: now_ms,
+                            read_at,
                             need,
                             minute: minute_now,
                             in_flight: e.in_flight,
@@ -671,7 +742,7 @@ impl SharedState {
         }
         let minute = hh_mm(self.minute());
         let limit = |v: Option<u64>| v.map(|n| n as i64).unwrap_or(-1);
-        let mut candidates = Vec::with_capacity(ranked.len());
+        let mut candidates: Vec<Candidate> = Vec::with_capacity(ranked.len());
         for &i in ranked {
             let k = r.keys.get(i)?;
             let d = deployments.get(i)?;
@@ -689,14 +760,20 @@ impl SharedState {
         // gives back the in-flight count an admission nobody waits for took (else that
         // deployment would read one request busier under least-busy for as long as its
         // group is used).
+        let candidates: Arc<[Candidate]> = candidates.into();
         let (tx, rx) = tokio::sync::oneshot::channel();
         let (script, link) = (r.admit.clone(), r.link.clone());
+        let answer = Answer {
+            rx,
+            link: link.clone(),
+            candidates: candidates.clone(),
+        };
         let task = async move {
             let mut inv = script.prepare_invoke();
             inv.arg(input_tokens)
                 .arg(USAGE_TTL_MS)
                 .arg(IN_FLIGHT_TTL_MS);
-            for c in &candidates {
+            for c in candidates.iter() {
                 inv.key(&c.rpm_key)
                     .key(&c.tpm_key)
                     .key(&c.in_flight)
@@ -708,15 +785,15 @@ impl SharedState {
                 .run(|mut c| async move { inv.invoke_async(&mut c).await })
                 .await;
             let Err(Some(out)) = tx.send(out) else { return };
-            let admitted = out.first().and_then(|k| usize::try_from(*k).ok());
-            if let Some(c) = admitted.and_then(|k| candidates.get(k)) {
+            if let Some(c) = admitted(&out, &candidates) {
                 release_in_flight(&link, &c.in_flight, &c.id).await;
             }
         };
         // A serving thread's runtime, else the shared one: a blocking call's own runtime
         // is not driven once the call is gone, and the task must finish without it.
         crate::transport::spawn_call_task(task);
-        let out: Vec<i64> = rx.await.ok().flatten()?;
+        let mut answer = answer;
+        let out: Vec<i64> = (&mut answer.rx).await.ok().flatten()?;
         let first = *out.first()?;
         if first >= 0 {
             let index = *ranked.get(first as usize)?;
@@ -1294,6 +1371,31 @@ mod tests {
             Some(1),
             "the call that waited keeps its count"
         );
+
+        // Dropped after its admission answered but before it read the answer (a cancel
+        // landing between the wake-up and the next poll): given back all the same.
+        let mut late = Box::pin(one.try_admit(&[1], &ds, 0, true));
+        assert!(late.as_mut().poll(&mut cx).is_pending());
+        let mut counted = busy("b").await;
+        for _ in 0..100 {
+            if counted == Some(1) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            counted = busy("b").await;
+        }
+        assert_eq!(counted, Some(1), "the admission is in before the drop");
+        drop(late);
+        assert_eq!(one.local.in_flight(1), 0);
+        let mut left = busy("b").await;
+        for _ in 0..100 {
+            if left == Some(0) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            left = busy("b").await;
+        }
+        assert_eq!(left, Some(0), "answered, dropped unread, given back");
     }
 
     #[tokio::test]
