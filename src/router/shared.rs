@@ -1357,15 +1357,22 @@ mod tests {
                 .flatten()
             }
         };
-        let mut left = busy("b").await;
-        for _ in 0..100 {
-            if left == Some(0) {
-                break;
+        // `id`'s count once it reads `want`, or what it reads after a second.
+        let settles = |id: &'static str, want: i64| {
+            let busy = &busy;
+            async move {
+                let mut now = busy(id).await;
+                for _ in 0..100 {
+                    if now == Some(want) {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    now = busy(id).await;
+                }
+                now
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            left = busy("b").await;
-        }
-        assert_eq!(left, Some(0), "admitted, then given back");
+        };
+        assert_eq!(settles("b", 0).await, Some(0), "admitted, then given back");
         assert_eq!(
             busy("a").await,
             Some(1),
@@ -1376,26 +1383,18 @@ mod tests {
         // landing between the wake-up and the next poll): given back all the same.
         let mut late = Box::pin(one.try_admit(&[1], &ds, 0, true));
         assert!(late.as_mut().poll(&mut cx).is_pending());
-        let mut counted = busy("b").await;
-        for _ in 0..100 {
-            if counted == Some(1) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            counted = busy("b").await;
-        }
-        assert_eq!(counted, Some(1), "the admission is in before the drop");
+        assert_eq!(
+            settles("b", 1).await,
+            Some(1),
+            "the admission is in before the drop"
+        );
         drop(late);
         assert_eq!(one.local.in_flight(1), 0);
-        let mut left = busy("b").await;
-        for _ in 0..100 {
-            if left == Some(0) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            left = busy("b").await;
-        }
-        assert_eq!(left, Some(0), "answered, dropped unread, given back");
+        assert_eq!(
+            settles("b", 0).await,
+            Some(0),
+            "answered, dropped unread, given back"
+        );
     }
 
     #[tokio::test]
