@@ -742,7 +742,7 @@ impl SharedState {
         }
         let minute = hh_mm(self.minute());
         let limit = |v: Option<u64>| v.map(|n| n as i64).unwrap_or(-1);
-        let mut candidates: Vec<Candidate> = Vec::with_capacity(ranked.len());
+        let mut candidates = Vec::with_capacity(ranked.len());
         for &i in ranked {
             let k = r.keys.get(i)?;
             let d = deployments.get(i)?;
@@ -763,7 +763,7 @@ impl SharedState {
         let candidates: Arc<[Candidate]> = candidates.into();
         let (tx, rx) = tokio::sync::oneshot::channel();
         let (script, link) = (r.admit.clone(), r.link.clone());
-        let answer = Answer {
+        let mut answer = Answer {
             rx,
             link: link.clone(),
             candidates: candidates.clone(),
@@ -792,7 +792,6 @@ impl SharedState {
         // A serving thread's runtime, else the shared one: a blocking call's own runtime
         // is not driven once the call is gone, and the task must finish without it.
         crate::transport::spawn_call_task(task);
-        let mut answer = answer;
         let out: Vec<i64> = (&mut answer.rx).await.ok().flatten()?;
         let first = *out.first()?;
         if first >= 0 {
