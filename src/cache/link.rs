@@ -173,7 +173,9 @@ impl RedisLink {
         self.born.elapsed().as_millis() as u64
     }
 
-    fn resting(&self) -> bool {
+    /// Whether the link is down and not yet due for another try: a command now is not
+    /// sent at all.
+    pub fn resting(&self) -> bool {
         self.is_down() && self.now_ms() < self.retry_at_ms.load(Ordering::Relaxed)
     }
 

@@ -319,17 +319,37 @@ pub enum Admission {
 }
 
 /// Give back one of deployment `id`'s in-flight requests in its group's hash `hash`.
-async fn release_in_flight(link: &RedisLink, hash: &str, id: &str) {
-    let _: Option<i64> = link
-        .run(|mut c| async move {
-            redis::cmd("HINCRBY")
-                .arg(hash)
-                .arg(id)
-                .arg(-1)
-                .query_async(&mut c)
-                .await
-        })
+async fn release_in_flight(link: &RedisLink, owed: &Owed, hash: &str, id: &str) {
+    let mut due = std::mem::take(&mut *lock_owed(owed));
+    *due.entry((hash.to_string(), id.to_string())).or_default() += 1;
+    if link.resting() {
+        // Not sent: kept for the next release that goes out.
+        let mut kept = lock_owed(owed);
+        for (key, n) in due {
+            *kept.entry(key).or_default() += n;
+        }
+        return;
+    }
+    let mut pipe = redis::pipe();
+    for ((hash, id), n) in &due {
+        pipe.cmd("HINCRBY").arg(hash).arg(id).arg(-n).ignore();
+    }
+    let _: Option<()> = link
+        .run(|mut c| async move { pipe.query_async(&mut c).await })
         .await;
+}
+
+/// In-flight releases never sent, per `(hash, deployment id)`: a request admitted in
+/// Redis that ended while the link rested after a failure (a second) gave nothing back,
+/// and least-busy read that deployment busier for as long as its group was used (the
+/// hash's ttl is renewed by every change). They go with the next release that is sent.
+/// A release sent whose answer failed is not kept: it may have counted in Redis, and
+/// given back twice a deployment would read idler than it is.
+#[derive(Default)]
+struct Owed(std::sync::Mutex<HashMap<(String, String), i64>>);
+
+fn lock_owed(owed: &Owed) -> std::sync::MutexGuard<'_, HashMap<(String, String), i64>> {
+    owed.0.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// One candidate of a shared admission, as its task sends it.
@@ -355,6 +375,7 @@ fn admitted<'a>(reply: &[i64], candidates: &'a [Candidate]) -> Option<&'a Candid
 struct Answer {
     rx: tokio::sync::oneshot::Receiver<Option<Vec<i64>>>,
     link: Arc<RedisLink>,
+    owed: Arc<Owed>,
     candidates: Arc<[Candidate]>,
 }
 
@@ -367,10 +388,11 @@ impl Drop for Answer {
             return;
         };
         if let Some(c) = admitted(&reply, &self.candidates) {
-            let (link, hash, id) = (self.link.clone(), c.in_flight.clone(), c.id.clone());
+            let (link, owed) = (self.link.clone(), self.owed.clone());
+            let (hash, id) = (c.in_flight.clone(), c.id.clone());
             drop(
                 crate::transport::runtime()
-                    .spawn(async move { release_in_flight(&link, &hash, &id).await }),
+                    .spawn(async move { release_in_flight(&link, &owed, &hash, &id).await }),
             );
         }
     }
@@ -404,6 +426,7 @@ struct RedisState {
     /// of each reading (a burst of calls would read once per call). Made again in a
     /// forked child ([`ReadLocks::current`]).
     reading: ReadLocks,
+    owed: Arc<Owed>,
 }
 
 /// The per-deployment read locks of one process generation
@@ -489,6 +512,7 @@ impl SharedState {
             cooldowns_read: std::sync::Mutex::new(CooldownsRead::default()),
             recent: std::sync::Mutex::new(RecentReads::default()),
             reading: ReadLocks::new(deployments.len()),
+            owed: Arc::default(),
         });
         SharedState {
             local: MemoryState::new(deployments.len(), clock, latency_ttl),
@@ -762,10 +786,11 @@ impl SharedState {
         // group is used).
         let candidates: Arc<[Candidate]> = candidates.into();
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let (script, link) = (r.admit.clone(), r.link.clone());
+        let (script, link, owed) = (r.admit.clone(), r.link.clone(), r.owed.clone());
         let mut answer = Answer {
             rx,
             link: link.clone(),
+            owed: owed.clone(),
             candidates: candidates.clone(),
         };
         let task = async move {
@@ -786,7 +811,7 @@ impl SharedState {
                 .await;
             let Err(Some(out)) = tx.send(out) else { return };
             if let Some(c) = admitted(&out, &candidates) {
-                release_in_flight(&link, &c.in_flight, &c.id).await;
+                release_in_flight(&link, &owed, &c.in_flight, &c.id).await;
             }
         };
         // A serving thread's runtime, else the shared one: a blocking call's own runtime
@@ -828,9 +853,9 @@ impl SharedState {
         }
         let Some(r) = &self.redis else { return };
         let Some(k) = r.keys.get(i) else { return };
-        let link = r.link.clone();
+        let (link, owed) = (r.link.clone(), r.owed.clone());
         let (hash, id) = (k.in_flight.clone(), k.id.clone());
-        let task = async move { release_in_flight(&link, &hash, &id).await };
+        let task = async move { release_in_flight(&link, &owed, &hash, &id).await };
         // On the shared runtime: the caller may be a thread's own runtime that nothing
         // drives once the call returns.
         drop(crate::transport::runtime().spawn(task));
@@ -1306,6 +1331,100 @@ mod tests {
         assert_eq!(server.command_calls(&["pttl"]).await, reads + 10);
     }
 
+    /// `g_request_count[id]` in Redis.
+    async fn in_flight_in_redis(server: &RedisServer, id: &str) -> Option<i64> {
+        let id = id.to_string();
+        server
+            .link()
+            .run(|mut c| async move {
+                redis::cmd("HGET")
+                    .arg("g_request_count")
+                    .arg(&id)
+                    .query_async::<Option<i64>>(&mut c)
+                    .await
+            })
+            .await
+            .flatten()
+    }
+
+    /// `g_request_count[id]` once it reads `want`, or what it reads after a second.
+    async fn in_flight_settles(server: &RedisServer, id: &str, want: i64) -> Option<i64> {
+        let mut now = in_flight_in_redis(server, id).await;
+        for _ in 0..100 {
+            if now == Some(want) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            now = in_flight_in_redis(server, id).await;
+        }
+        now
+    }
+
+    /// A shared admission of deployment `i` polled once and still out (its answer not yet
+    /// read). One that answered at its first poll (the task beat the caller on a busy
+    /// machine) is ended and tried again.
+    fn out_admission<'a>(
+        state: &'a SharedState,
+        ds: &'a [Deployment],
+        i: &'a usize,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Admission> + 'a>> {
+        for _ in 0..100 {
+            let mut admission = Box::pin(state.try_admit(std::slice::from_ref(i), ds, 0, true));
+            match admission.as_mut().poll(cx) {
+                std::task::Poll::Pending => return admission,
+                std::task::Poll::Ready(Admission::Admitted { index, shared }) => {
+                    state.end(index, shared)
+                }
+                std::task::Poll::Ready(_) => {}
+            }
+        }
+        panic!("every admission answered at its first poll");
+    }
+
+    /// A request admitted in Redis that ends while the link rests after a failure (its
+    /// release is not sent) gives its count back with the next release that goes out.
+    #[tokio::test]
+    async fn a_release_while_redis_rests_goes_with_the_next_one() {
+        let Some(server) = RedisServer::start() else {
+            return;
+        };
+        let ds = two_limited(100);
+        let (one, _) = pair(&server, &ds, ManualClock::new(1_800_000_000));
+        for _ in 0..2 {
+            assert!(matches!(
+                one.try_admit(&[1], &ds, 0, true).await,
+                Admission::Admitted {
+                    index: 1,
+                    shared: true
+                }
+            ));
+        }
+        assert_eq!(in_flight_settles(&server, "b", 2).await, Some(2));
+        // An error from Redis: the link rests for a second, sending nothing.
+        let link = one.link().cloned().unwrap();
+        let failed: Option<()> = link
+            .run(|mut c| async move { redis::cmd("NO-SUCH-COMMAND").query_async(&mut c).await })
+            .await;
+        assert!(failed.is_none() && link.resting());
+        one.end(1, true);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(
+            in_flight_in_redis(&server, "b").await,
+            Some(2),
+            "not sent yet"
+        );
+        while link.resting() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        one.end(1, true);
+        assert_eq!(
+            in_flight_settles(&server, "b", 0).await,
+            Some(0),
+            "both given back"
+        );
+    }
+
     /// While its admission is out, a call counts in flight in this process, so that the
     /// selections of concurrent calls see it; a call dropped meanwhile leaves nothing.
     #[tokio::test]
@@ -1316,8 +1435,7 @@ mod tests {
         let ds = two_limited(100);
         let (one, _) = pair(&server, &ds, ManualClock::new(1_800_000_000));
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        let mut admission = Box::pin(one.try_admit(&[0], &ds, 0, true));
-        assert!(admission.as_mut().poll(&mut cx).is_pending());
+        let admission = out_admission(&one, &ds, &0, &mut cx);
         assert_eq!(
             one.local.in_flight(0),
             1,
@@ -1332,8 +1450,7 @@ mod tests {
         ));
         assert_eq!(one.local.in_flight(0), 1, "admitted: in flight once");
 
-        let mut dropped = Box::pin(one.try_admit(&[1], &ds, 0, true));
-        assert!(dropped.as_mut().poll(&mut cx).is_pending());
+        let dropped = out_admission(&one, &ds, &1, &mut cx);
         assert_eq!(one.local.in_flight(1), 1);
         drop(dropped);
         assert_eq!(
@@ -1342,46 +1459,17 @@ mod tests {
             "a dropped call leaves nothing in flight"
         );
         // Nor in Redis: the admission went on without it and gave its count back.
-        let busy = |id: &'static str| {
-            let link = server.link();
-            async move {
-                link.run(|mut c| async move {
-                    redis::cmd("HGET")
-                        .arg("g_request_count")
-                        .arg(id)
-                        .query_async::<Option<i64>>(&mut c)
-                        .await
-                })
-                .await
-                .flatten()
-            }
-        };
-        // `id`'s count once it reads `want`, or what it reads after a second.
-        let settles = |id: &'static str, want: i64| {
-            let busy = &busy;
-            async move {
-                let mut now = busy(id).await;
-                for _ in 0..100 {
-                    if now == Some(want) {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    now = busy(id).await;
-                }
-                now
-            }
-        };
+        let settles = |id: &'static str, want: i64| in_flight_settles(&server, id, want);
         assert_eq!(settles("b", 0).await, Some(0), "admitted, then given back");
         assert_eq!(
-            busy("a").await,
+            settles("a", 1).await,
             Some(1),
             "the call that waited keeps its count"
         );
 
         // Dropped after its admission answered but before it read the answer (a cancel
         // landing between the wake-up and the next poll): given back all the same.
-        let mut late = Box::pin(one.try_admit(&[1], &ds, 0, true));
-        assert!(late.as_mut().poll(&mut cx).is_pending());
+        let late = out_admission(&one, &ds, &1, &mut cx);
         assert_eq!(
             settles("b", 1).await,
             Some(1),
