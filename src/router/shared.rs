@@ -29,7 +29,7 @@ use std::time::Duration;
 use redis::Script;
 
 use super::config::Deployment;
-use super::state::{Clock, LocalView, MemoryState, MinuteUsage, StateView};
+use super::state::{lock, Clock, LocalView, MemoryState, MinuteUsage, StateView};
 use crate::cache::link::RedisLink;
 
 const USAGE_TTL_MS: u64 = 120_000;
@@ -320,11 +320,11 @@ pub enum Admission {
 
 /// Give back one of deployment `id`'s in-flight requests in its group's hash `hash`.
 async fn release_in_flight(link: &RedisLink, owed: &Owed, hash: &str, id: &str) {
-    let mut due = std::mem::take(&mut *lock_owed(owed));
+    let mut due = std::mem::take(&mut *lock(&owed.0));
     *due.entry((hash.to_string(), id.to_string())).or_default() += 1;
     if link.resting() {
         // Not sent: kept for the next release that goes out.
-        let mut kept = lock_owed(owed);
+        let mut kept = lock(&owed.0);
         for (key, n) in due {
             *kept.entry(key).or_default() += n;
         }
@@ -348,8 +348,13 @@ async fn release_in_flight(link: &RedisLink, owed: &Owed, hash: &str, id: &str) 
 #[derive(Default)]
 struct Owed(std::sync::Mutex<HashMap<(String, String), i64>>);
 
-fn lock_owed(owed: &Owed) -> std::sync::MutexGuard<'_, HashMap<(String, String), i64>> {
-    owed.0.lock().unwrap_or_else(|e| e.into_inner())
+/// [`release_in_flight`] in a task of the shared runtime, for a caller that cannot wait
+/// (a `Drop`, or a thread's own runtime that nothing drives once the call returns).
+fn release_later(link: Arc<RedisLink>, owed: Arc<Owed>, hash: String, id: String) {
+    drop(
+        crate::transport::runtime()
+            .spawn(async move { release_in_flight(&link, &owed, &hash, &id).await }),
+    );
 }
 
 /// One candidate of a shared admission, as its task sends it.
@@ -388,11 +393,11 @@ impl Drop for Answer {
             return;
         };
         if let Some(c) = admitted(&reply, &self.candidates) {
-            let (link, owed) = (self.link.clone(), self.owed.clone());
-            let (hash, id) = (c.in_flight.clone(), c.id.clone());
-            drop(
-                crate::transport::runtime()
-                    .spawn(async move { release_in_flight(&link, &owed, &hash, &id).await }),
+            release_later(
+                self.link.clone(),
+                self.owed.clone(),
+                c.in_flight.clone(),
+                c.id.clone(),
             );
         }
     }
@@ -453,7 +458,7 @@ impl ReadLocks {
     /// This process's locks.
     fn current(&self) -> Arc<[tokio::sync::Mutex<()>]> {
         let generation = crate::transport::generation();
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let mut current = lock(&self.current);
         if current.0 != generation {
             *current = (generation, Self::fresh(self.size));
         }
@@ -641,13 +646,13 @@ impl SharedState {
             entries.insert(i, e);
         }
         {
-            let mut read = r.cooldowns_read.lock().unwrap_or_else(|e| e.into_inner());
+            let mut read = lock(&r.cooldowns_read);
             for (&i, e) in &entries {
                 read.record(i, read_at, e.cooldown_ms.map(|ms| now_ms + ms));
             }
         }
         if !own.is_empty() {
-            let mut recent = r.recent.lock().unwrap_or_else(|e| e.into_inner());
+            let mut recent = lock(&r.recent);
             for (&i, &(own_in_flight, own_usage)) in ids.iter().zip(&own) {
                 if let Some(e) = entries.get(&i) {
                     recent.record(
@@ -682,13 +687,13 @@ impl SharedState {
         now_ms: u64,
     ) -> Option<Snapshot> {
         let mut s = {
-            let read = r.cooldowns_read.lock().unwrap_or_else(|e| e.into_inner());
+            let read = lock(&r.cooldowns_read);
             read.snapshot(ids, now_ms)?
         };
         if need.cooldowns_only() {
             return Some(s);
         }
-        let recent = r.recent.lock().unwrap_or_else(|e| e.into_inner());
+        let recent = lock(&r.recent);
         for &i in ids {
             let fresh = recent.entry(i, need, now_ms, &self.local)?;
             let e = s.entries.entry(i).or_default();
@@ -853,12 +858,12 @@ impl SharedState {
         }
         let Some(r) = &self.redis else { return };
         let Some(k) = r.keys.get(i) else { return };
-        let (link, owed) = (r.link.clone(), r.owed.clone());
-        let (hash, id) = (k.in_flight.clone(), k.id.clone());
-        let task = async move { release_in_flight(&link, &owed, &hash, &id).await };
-        // On the shared runtime: the caller may be a thread's own runtime that nothing
-        // drives once the call returns.
-        drop(crate::transport::runtime().spawn(task));
+        release_later(
+            r.link.clone(),
+            r.owed.clone(),
+            k.in_flight.clone(),
+            k.id.clone(),
+        );
     }
 
     /// Record a failure this minute; returns (failures, requests) so far this minute.
@@ -931,10 +936,7 @@ impl SharedState {
         .to_string();
         let ms = (length.as_millis() as u64).max(1);
         let now_ms = self.clock().unix_millis();
-        r.cooldowns_read
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .record(i, now_ms, Some(now_ms + ms));
+        lock(&r.cooldowns_read).record(i, now_ms, Some(now_ms + ms));
         let (cooldown, failed) = (k.cooldown.clone(), k.failed_calls.clone());
         let _: Option<()> = r
             .link
